@@ -1,0 +1,272 @@
+/*
+ * ipcrun check: the relay's input validation as a filter of its own. Good
+ * lines pass through byte for byte; each bad line is reported in the GNU
+ * FILE:LINE:COLUMN: form and skipped.
+ */
+#include "compat.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "ipcrun.h"
+
+#define OUT_SIZE	(256 * 1024)
+#define MAXLINE_DEFAULT	((size_t)64 * 1024 * 1024)
+
+struct check {
+	const struct cmd_entry	*ce;
+	size_t			 maxline;
+	int			 strict;
+	int			 node;
+	int			 bad;		/* a bad line was seen */
+	int			 status;	/* EXIT_FAIL or EXIT_PIPE once set */
+	char			*out;
+	size_t			 outlen;
+};
+
+/* Write everything or fail; EPIPE is the reader going away. */
+static int
+out_write(struct check *c, const char *p, size_t n)
+{
+	ssize_t	w;
+
+	while (n > 0) {
+		if ((w = write(STDOUT_FILENO, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EPIPE)
+				c->status = EXIT_PIPE;
+			else {
+				cmd_warn(c->ce, "write error on stdout");
+				c->status = EXIT_FAIL;
+			}
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+out_flush(struct check *c)
+{
+	int	r = out_write(c, c->out, c->outlen);
+
+	c->outlen = 0;
+	return r;
+}
+
+static int
+out_line(struct check *c, const char *p, size_t n, int nl)
+{
+	if (n + 1 > OUT_SIZE - c->outlen && out_flush(c) == -1)
+		return -1;
+	if (n + 1 > OUT_SIZE) {
+		if (out_write(c, p, n) == -1)
+			return -1;
+		return nl ? 0 : out_write(c, "\n", 1);
+	}
+	memcpy(c->out + c->outlen, p, n);
+	c->outlen += n;
+	if (!nl)
+		c->out[c->outlen++] = '\n';
+	return 0;
+}
+
+/* The decoded cmd, made safe to print. */
+static void
+cmd_text(const char *span, size_t n, char *buf, size_t len)
+{
+	char	raw[48];
+	ssize_t	r = jscan_unescape(span, n, raw, sizeof raw);
+	size_t	i, k = 0;
+
+	if (r < 0)
+		r = 0;
+	for (i = 0; i < (size_t)r && i < sizeof raw && k + 5 < len; i++) {
+		unsigned char ch = (unsigned char)raw[i];
+
+		if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
+			k += (size_t)snprintf(buf + k, len - k, "\\x%02x", ch);
+		else
+			buf[k++] = (char)ch;
+	}
+	if ((size_t)r > i && k + 4 < len)
+		k += (size_t)snprintf(buf + k, len - k, "...");
+	buf[k] = '\0';
+}
+
+static void
+report(struct check *c, const char *name, uint64_t lineno, size_t off,
+    const char *why)
+{
+	cmd_warnx(c->ce, "%s:%" PRIu64 ":%zu: %s", name, lineno, off + 1, why);
+	c->bad = 1;
+}
+
+/*
+ * Check one input. Returns 0 to go on with the next one, -1 to stop
+ * (--strict, or stdout is gone).
+ */
+static int
+check_fd(struct check *c, int fd, const char *name)
+{
+	struct frame		 f;
+	struct frame_line	 l;
+	char			 why[256], *p;
+	size_t			 n;
+	ssize_t			 r;
+	int			 k, cmdkey = -1, stop = 0;
+
+	if (frame_init(&f, c->maxline, 1) == -1) {
+		cmd_warn(c->ce, "%s", name);
+		c->status = EXIT_FAIL;
+		return -1;
+	}
+	if (c->node)
+		cmdkey = jscan_want(&f.js, "cmd", 3);
+	while (!stop) {
+		if ((p = frame_space(&f, &n)) == NULL) {
+			cmd_warn(c->ce, "%s", name);
+			c->status = EXIT_FAIL;
+			break;
+		}
+		if ((r = read(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			cmd_warn(c->ce, "%s: read error", name);
+			c->status = EXIT_FAIL;
+			break;
+		}
+		if (r == 0)
+			frame_set_eof(&f);
+		else
+			frame_filled(&f, (size_t)r);
+		while ((k = frame_next(&f, &l)) != FRAME_NONE) {
+			if (k == FRAME_BLANK)
+				continue;
+			if (k == FRAME_BAD) {
+				jscan_strerror(&f.js, why, sizeof why);
+				report(c, name, l.lineno, l.err_off,
+				    l.err == f.js.err ? why : l.err);
+			} else if (cmdkey >= 0 && f.js.span[cmdkey].len != 0 &&
+			    jscan_node_internal(l.p + f.js.span[cmdkey].off,
+			    f.js.span[cmdkey].len)) {
+				char txt[200];
+
+				cmd_text(l.p + f.js.span[cmdkey].off,
+				    f.js.span[cmdkey].len, txt, sizeof txt);
+				snprintf(why, sizeof why,
+				    "internal Node message (cmd \"%s\")", txt);
+				report(c, name, l.lineno,
+				    f.js.span[cmdkey].off, why);
+				k = FRAME_BAD;
+			} else if (out_line(c, l.p, l.len, l.nl) == -1) {
+				stop = 1;
+				break;
+			}
+			if (k == FRAME_BAD && c->strict) {
+				stop = 1;
+				break;
+			}
+		}
+		/* Lines go out as soon as they are complete (tail -f). */
+		if (c->outlen > 0 && out_flush(c) == -1)
+			stop = 1;
+		if (r == 0)
+			break;
+	}
+	frame_release(&f);
+	return stop || c->status == EXIT_PIPE ? -1 : 0;
+}
+
+static int
+cmd_check_exec(const struct cmd_entry *ce, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "max-line", required_argument, NULL, 'm' },
+		{ "node", no_argument, NULL, 'N' },
+		{ "strict", no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct check	 c;
+	const char	*cause, *env;
+	int		 ch, i, fd;
+
+	memset(&c, 0, sizeof c);
+	c.ce = ce;
+	c.maxline = MAXLINE_DEFAULT;
+	optind = 1;
+	while ((ch = cmd_getopt(ce, argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			cmd_print_usage(ce, 1);
+			return cmd_flush_stdout(ce);
+		case 'm':
+			if (cmd_parse_size(optarg, &c.maxline, &cause) == -1)
+				return cmd_usage_error(ce, "--max-line '%s': %s",
+				    optarg, cause);
+			break;
+		case 'N':
+			c.node = 1;
+			break;
+		case 's':
+			c.strict = 1;
+			break;
+		default:
+			return EXIT_FAIL;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if ((env = getenv("IPCRUN_JSCAN")) != NULL && *env != '\0' &&
+	    jscan_set_impl(env) == -1) {
+		cmd_warnx(ce, "IPCRUN_JSCAN '%s': not available on this CPU "
+		    "(use avx2, sse2 or scalar)", env);
+		return EXIT_FAIL;
+	}
+	if ((c.out = malloc(OUT_SIZE)) == NULL) {
+		cmd_warn(ce, "malloc");
+		return EXIT_FAIL;
+	}
+
+	if (argc == 0)
+		check_fd(&c, STDIN_FILENO, "-");
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-") == 0) {
+			if (check_fd(&c, STDIN_FILENO, "-") == -1)
+				break;
+			continue;
+		}
+		if ((fd = open(argv[i], O_RDONLY | O_CLOEXEC)) == -1) {
+			cmd_warn(ce, "%s", argv[i]);
+			c.status = EXIT_FAIL;
+			continue;
+		}
+		ch = check_fd(&c, fd, argv[i]);
+		close(fd);
+		if (ch == -1)
+			break;
+	}
+	free(c.out);
+	if (c.status != 0)
+		return c.status;
+	return c.bad ? 1 : 0;
+}
+
+const struct cmd_entry cmd_check_entry = {
+	.name = "check",
+	.usage = "[--node] [--strict] [--max-line BYTES] [FILE ...]",
+	.summary = "validate NDJSON as a Node IPC peer would",
+	.options = "--node --strict --max-line= --help -h",
+	.exec = cmd_check_exec
+};

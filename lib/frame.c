@@ -1,0 +1,230 @@
+/*
+ * Newline framing with validation: bytes go in as they are read, lines
+ * come out as GOOD, BLANK or BAD. A good line is held whole (it cannot be
+ * passed on before its end proves it valid); a bad one is reported as soon
+ * as it is known and its remaining bytes are dropped as they arrive, so an
+ * over-long or broken line costs no memory.
+ */
+#include "compat.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipcrun.h"
+
+#define FRAME_MIN	(256 * 1024)	/* buffer size for ordinary lines */
+#define FRAME_READ	(64 * 1024)	/* least room offered to a read */
+
+static const char E_LONG[] = "line too long";
+
+int
+frame_init(struct frame *f, size_t maxline, int validate)
+{
+	size_t	words;
+
+	memset(f, 0, sizeof *f);
+	jscan_init(&f->js);
+	f->maxline = maxline;
+	f->validate = validate;
+	f->cap = FRAME_MIN;
+	if ((f->buf = malloc(f->cap)) == NULL)
+		return -1;
+	/*
+	 * Node takes nesting as deep as a line allows, so the scanner gets
+	 * one bit per possible level. calloc maps zero pages for a large
+	 * block: only the levels a line really uses cost memory.
+	 */
+	words = maxline / 64 + 2;
+	if (validate && words > JSCAN_INLINE) {
+		if ((f->stack = calloc(words, sizeof *f->stack)) == NULL) {
+			free(f->buf);
+			return -1;
+		}
+		jscan_set_stack(&f->js, f->stack, words);
+	}
+	return 0;
+}
+
+void
+frame_release(struct frame *f)
+{
+	free(f->buf);
+	free(f->stack);
+	f->buf = NULL;
+	f->stack = NULL;
+}
+
+/* Bytes buffered and not yet handed out as lines. */
+size_t
+frame_pending(const struct frame *f)
+{
+	return f->end - f->start;
+}
+
+/*
+ * Room for the next read. The current line is moved to the front, and the
+ * buffer grows only while one good line is longer than it (never past
+ * --max-line); once lines are short again it shrinks back.
+ */
+char *
+frame_space(struct frame *f, size_t *n)
+{
+	size_t	used = f->end - f->start, want;
+	char	*nb;
+
+	if (f->start > 0 && (f->cap - f->end < FRAME_READ || used == 0 ||
+	    (f->cap > FRAME_MIN && used < FRAME_MIN / 2))) {
+		memmove(f->buf, f->buf + f->start, used);
+		f->end = used;
+		f->start = 0;
+	}
+	if (f->cap > FRAME_MIN && f->start == 0 && used < FRAME_MIN / 2) {
+		if ((nb = realloc(f->buf, FRAME_MIN)) != NULL) {
+			f->buf = nb;
+			f->cap = FRAME_MIN;
+		}
+	}
+	if (f->cap - f->end < FRAME_READ) {
+		want = f->cap * 2;
+		if (want > f->maxline + 2 * FRAME_READ)
+			want = f->maxline + 2 * FRAME_READ;
+		if (want > f->cap && (nb = realloc(f->buf, want)) != NULL) {
+			f->buf = nb;
+			f->cap = want;
+		}
+	}
+	*n = f->cap - f->end;
+	if (*n == 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return f->buf + f->end;
+}
+
+void
+frame_filled(struct frame *f, size_t n)
+{
+	f->end += n;
+}
+
+void
+frame_set_eof(struct frame *f)
+{
+	f->eof = 1;
+}
+
+static int
+blank(const char *p, size_t n)
+{
+	while (n > 0 && (*p == ' ' || *p == '\t' || *p == '\r')) {
+		p++;
+		n--;
+	}
+	return n == 0;
+}
+
+static int
+frame_bad(struct frame *f, struct frame_line *l, const char *err,
+    size_t off)
+{
+	l->lineno = f->lineno;
+	l->err = err;
+	l->err_off = off;
+	l->p = NULL;
+	l->len = 0;
+	f->skip = 1;
+	f->inline_ = 0;
+	f->fed = 0;
+	return FRAME_BAD;
+}
+
+/* Hand out the next line, or FRAME_NONE when more input is needed. */
+int
+frame_next(struct frame *f, struct frame_line *l)
+{
+	char	*nl, *p;
+	size_t	 avail, linelen, take;
+	int	 r;
+
+	for (;;) {
+		if (f->start == f->end && !f->eof)
+			return FRAME_NONE;
+		if (!f->inline_ && !f->skip) {
+			if (f->start == f->end)
+				return FRAME_NONE;	/* eof, nothing left */
+			/* A new line starts. */
+			f->lineno++;
+			f->inline_ = 1;
+			jscan_reset(&f->js);
+		}
+		p = f->buf + f->start;
+		avail = f->end - f->start;
+		nl = memchr(p + (f->skip ? 0 : f->fed), '\n',
+		    avail - (f->skip ? 0 : f->fed));
+
+		if (f->skip) {
+			/* Drop the rest of a line already reported. */
+			if (nl == NULL) {
+				f->start = f->end;
+				if (f->eof) {
+					f->skip = 0;
+					f->fed = 0;
+				}
+				return FRAME_NONE;
+			}
+			f->start += (size_t)(nl - p) + 1;
+			f->skip = 0;
+			f->fed = 0;
+			continue;
+		}
+
+		linelen = nl != NULL ? (size_t)(nl - p) : avail;
+		if (nl == NULL && !f->eof && linelen <= f->maxline &&
+		    linelen - f->fed < FRAME_READ / 4 && linelen != 0) {
+			/*
+			 * Feed a partial line in large pieces only, so a
+			 * trickle does not cost a scanner call per byte.
+			 */
+			return FRAME_NONE;
+		}
+		if (f->validate) {
+			take = (linelen < f->maxline ? linelen : f->maxline) -
+			    f->fed;
+			if (take > 0) {
+				r = jscan_feed(&f->js, p + f->fed, take);
+				f->fed += take;
+				if (r == JSCAN_BAD)
+					return frame_bad(f, l, f->js.err,
+					    f->js.err_off);
+			}
+		} else
+			f->fed = linelen < f->maxline ? linelen : f->maxline;
+
+		if (linelen > f->maxline)
+			return frame_bad(f, l, E_LONG, f->maxline);
+		if (nl == NULL && !f->eof)
+			return FRAME_NONE;
+
+		/* The line is complete. */
+		if (f->validate)
+			r = jscan_finish(&f->js);
+		else
+			r = blank(p, linelen) ? JSCAN_BLANK : JSCAN_GOOD;
+		l->lineno = f->lineno;
+		l->p = p;
+		l->nl = nl != NULL;
+		l->len = linelen + (nl != NULL);
+		f->start += l->len;
+		f->fed = 0;
+		f->inline_ = 0;
+		if (r == JSCAN_BAD) {
+			l->err = f->js.err;
+			l->err_off = f->js.err_off;
+			l->p = NULL;
+			l->len = 0;
+			return FRAME_BAD;
+		}
+		return r == JSCAN_GOOD ? FRAME_GOOD : FRAME_BLANK;
+	}
+}

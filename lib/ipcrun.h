@@ -1,0 +1,195 @@
+/*
+ * ipcrun library interface. Nothing under lib/ prints or exits: functions
+ * return -1 with errno, or a cause string where errno cannot say enough.
+ */
+#ifndef IPCRUN_H
+#define IPCRUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define IPCRUN_VERSION "0.1.0"
+
+/* jscan.c: validate-only JSON scanner, one line at a time, resumable. */
+
+#define JSCAN_MAXKEYS	8	/* top-level members a caller may ask for */
+#define JSCAN_INLINE	64	/* 64-bit words of inline depth stack */
+
+enum {
+	JSCAN_BAD = -1,		/* invalid; see err and err_off */
+	JSCAN_BLANK = 0,	/* only space, tab, CR (or nothing) */
+	JSCAN_GOOD = 1,		/* exactly one JSON value */
+	JSCAN_MORE = 2		/* jscan_feed: no verdict yet, feed more */
+};
+
+struct jscan_span {
+	size_t		 off;	/* byte offset of the value in the line */
+	size_t		 len;	/* 0: member absent */
+};
+
+struct jscan {
+	/* Set up by jscan_init/jscan_want/jscan_set_stack; kept across lines. */
+	const char	*key[JSCAN_MAXKEYS];
+	size_t		 keylen[JSCAN_MAXKEYS];
+	unsigned	 nkeys;
+	uint64_t	*stack;		/* one bit per nesting level: 1 = object */
+	size_t		 maxdepth;	/* levels the stack can hold */
+	uint64_t	 inl[JSCAN_INLINE];
+
+	/* Per line: results. */
+	const char	*err;		/* reason, when JSCAN_BAD */
+	size_t		 err_off;	/* 0-based byte where the line became invalid */
+	int		 err_byte;	/* the byte at err_off, or -1 at the end */
+	int		 top;		/* first byte of the top-level value, or 0 */
+	struct jscan_span span[JSCAN_MAXKEYS];	/* last duplicate wins */
+
+	/* Per line: resumable state (private). */
+	size_t		 base;		/* bytes fed before the current piece */
+	size_t		 depth;
+	int		 state;
+	int		 aux;		/* literal index, hex digit count... */
+	int		 strkind;	/* 0 value, 1 key, 2 key being matched */
+	uint32_t	 u8lo, u8hi;	/* allowed range of the next UTF-8 byte */
+	int		 u8need;	/* continuation bytes still expected */
+	int		 curkey;	/* matched key of the member being read */
+	uint32_t	 kmask;		/* keys still matching the current key */
+	size_t		 kpos;		/* decoded bytes of the current key */
+	uint32_t	 ucp;		/* \u escape being decoded */
+	uint32_t	 uhi;		/* pending high surrogate in a key */
+	size_t		 valoff;	/* start of the current member's value */
+};
+
+void		 jscan_init(struct jscan *);
+int		 jscan_want(struct jscan *, const char *, size_t);
+void		 jscan_set_stack(struct jscan *, uint64_t *, size_t);
+void		 jscan_reset(struct jscan *);
+int		 jscan_feed(struct jscan *, const char *, size_t);
+int		 jscan_finish(struct jscan *);
+int		 jscan_line(struct jscan *, const char *, size_t);
+size_t		 jscan_strerror(const struct jscan *, char *, size_t);
+ssize_t		 jscan_unescape(const char *, size_t, char *, size_t);
+int		 jscan_node_internal(const char *, size_t);
+int		 jscan_set_impl(const char *);
+const char	*jscan_impl(void);
+
+/* frame.c: split a byte stream into lines, validating each with jscan. */
+
+enum {
+	FRAME_NONE = 0,		/* no complete line yet: read more */
+	FRAME_GOOD,		/* a valid line */
+	FRAME_BLANK,		/* only space, tab, CR: skip it */
+	FRAME_BAD		/* an invalid or over-long line */
+};
+
+struct frame_line {
+	const char	*p;	/* GOOD: the line, with its '\n' if it had one */
+	size_t		 len;	/* bytes at p */
+	int		 nl;	/* 0: the last line lacked its '\n' */
+	uint64_t	 lineno;	/* 1-based, blank lines counted */
+	const char	*err;	/* BAD: the reason */
+	size_t		 err_off;	/* BAD: 0-based byte in the line */
+};
+
+struct frame {
+	struct jscan	 js;
+	size_t		 maxline;	/* longest line allowed, '\n' excluded */
+	int		 validate;	/* 0: frame only (--no-validate) */
+	uint64_t	 lineno;	/* lines started so far */
+	char		*buf;
+	size_t		 cap;
+	size_t		 start;		/* first byte of the current line */
+	size_t		 end;		/* end of data read */
+	size_t		 fed;		/* bytes of the current line scanned */
+	int		 skip;		/* current line already reported bad */
+	int		 inline_;	/* a line has started and not ended */
+	int		 eof;
+	uint64_t	*stack;		/* depth room for long lines */
+};
+
+int		 frame_init(struct frame *, size_t, int);
+void		 frame_release(struct frame *);
+char		*frame_space(struct frame *, size_t *);
+void		 frame_filled(struct frame *, size_t);
+void		 frame_set_eof(struct frame *);
+int		 frame_next(struct frame *, struct frame_line *);
+size_t		 frame_pending(const struct frame *);
+
+/* buf.c: byte queues with a head, a tail and watermarks. */
+
+struct buf {
+	char		*p;
+	size_t		 off;	/* first byte not yet written */
+	size_t		 len;	/* bytes queued after off */
+	size_t		 cap;
+	size_t		 size;	/* initial capacity, returned to once drained */
+};
+
+int		 buf_init(struct buf *, size_t);
+void		 buf_release(struct buf *);
+int		 buf_append(struct buf *, const void *, size_t);
+void		 buf_consume(struct buf *, size_t);
+int		 buf_write(struct buf *, int, int);
+
+/* ev.c: poll loop, self-pipe signals, monotonic time. */
+
+struct ev;
+typedef void	(*ev_cb)(struct ev *, int, short, void *);
+
+struct ev_io {
+	int		 fd;
+	short		 events;	/* 0: registered but not polled */
+	ev_cb		 cb;
+	void		*arg;
+};
+
+struct ev {
+	struct ev_io	*io;
+	struct pollfd	*pfd;
+	size_t		 nio;
+	size_t		 capio;
+	int		 sigfd;		/* self-pipe read end, or -1 */
+};
+
+int		 ev_init(struct ev *);
+void		 ev_release(struct ev *);
+int		 ev_add(struct ev *, int, short, ev_cb, void *);
+void		 ev_set(struct ev *, int, short);
+void		 ev_del(struct ev *, int);
+int		 ev_signals(struct ev *, const int *);
+int		 ev_signal_next(struct ev *);
+int		 ev_run_once(struct ev *, int);
+int64_t		 ev_now(void);
+int		 ev_timeout_ms(int64_t);
+
+/* spawn.c: fork/exec with fd hygiene and an exec-error pipe. */
+
+struct spawn_opts {
+	char *const	*argv;
+	char *const	*envp;
+	int		 fd[3];		/* what becomes the child's 0, 1, 2 */
+	int		 chan_fd;	/* -1, or the fd to pass on as chan_to */
+	int		 chan_to;	/* > 2 */
+	int		 pgroup;	/* own process group */
+	int		 pdeathsig;	/* 0: none */
+};
+
+pid_t		 spawn_start(const struct spawn_opts *, int *);
+int		 spawn_reap(pid_t, int *);
+int		 spawn_exit_code(int);
+
+/* nodechan.c: the Node channel's environment and ipcrun's messages. */
+
+#define NODECHAN_PRELOAD	"ipcrun-preload.js"
+#define NODECHAN_ENV_OPTIONS	"IPCRUN_NODE_OPTIONS"	/* user's, to restore */
+#define NODECHAN_ENV_CHANNEL	"IPCRUN_CHANNEL"	/* inode of the channel */
+#define NODECHAN_READY		"NODE_IPCRUN_READY"	/* preload -> ipcrun */
+#define NODECHAN_EOF_LINE	"{\"cmd\":\"NODE_IPCRUN_EOF\"}\n"	/* ipcrun -> preload */
+
+char		*nodechan_quote(const char *);
+char		**nodechan_env(int, const char *, unsigned long long);
+void		 nodechan_env_free(char **);
+int		 nodechan_preload_path(char *, size_t);
+int		 nodechan_cmd_is(const char *, size_t, const char *);
+
+#endif

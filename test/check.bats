@@ -1,0 +1,366 @@
+#!/usr/bin/env bats
+# ipcrun check: every accept and reject rule, with the good lines around
+# each bad one still arriving, every message and every exit status.
+
+load helper
+
+# good LINE: the line passes through unchanged, exit 0.
+good() {
+	printf '%s\n' "$1" > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" check "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$output" "$1"
+}
+
+# bad BYTES COLUMN REASON: BYTES (printf format) between two good lines is
+# reported at line 2 with COLUMN and REASON; the good lines arrive.
+bad() {
+	printf '{"before":1}\n'"$1"'\n{"after":2}\n' > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" check "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$output" $'{"before":1}\n{"after":2}'
+	assert_equal "$stderr" "ipcrun: check: $BATS_TEST_TMPDIR/in:2:$2: $3"
+}
+
+@test "accepts every kind of JSON value" {
+	good '{}'
+	good '[]'
+	good '{"a":[1,2,{"b":null}],"c":true,"d":false}'
+	good '"str"'
+	good '42'
+	good '-0'
+	good '-12.5e+3'
+	good '0.5E-3'
+	good 'null'
+	good 'true'
+	good '[[[[[[[[[[[]]]]]]]]]]]'
+}
+
+@test "accepts what JSON.parse accepts and other validators reject" {
+	good '"\ud800"'
+	good '"\udc00\ud800x"'
+	good '"\u0000"'
+	good '123456789012345678901234567890123456789012345678901234567890'
+	good '1e400'
+	good '-1e-400'
+	good '{"a":1,"a":2}'
+	good '"\/\b\f\n\r\t\\\""'
+}
+
+@test "accepts whitespace around the value and inside" {
+	good '  { "a" : [ 1 , 2 ] }  '
+	good $'\t{"a":\t1}\t'
+	printf '{"a":1}\r\n' > "$BATS_TEST_TMPDIR/in"
+	run "$IPCRUN" check "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$output" $'{"a":1}\r'
+}
+
+@test "accepts multi-byte UTF-8 and raw U+2028" {
+	good '"é ü 中文 😀 € "'
+	good "{\"k\":\"$(printf '\xe2\x80\xa8')\"}"
+	good '{"😀":"\ud83d\ude00"}'
+}
+
+@test "keeps good lines byte for byte, CRLF included" {
+	printf '{"a" : 1}\r\n[ 1,2 ]\n"x"\r\n' > "$BATS_TEST_TMPDIR/in"
+	run "$IPCRUN" check "$BATS_TEST_TMPDIR/in"
+	assert_success
+	"$IPCRUN" check "$BATS_TEST_TMPDIR/in" | cmp - "$BATS_TEST_TMPDIR/in"
+}
+
+@test "skips blank lines silently and counts them" {
+	printf '\n \n\t\n\r\n \t\r\n{"a":1}\n\n{]\n' > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" check "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$output" '{"a":1}'
+	assert_equal "$stderr" "ipcrun: check: $BATS_TEST_TMPDIR/in:8:2: expected a string key, found ']'"
+}
+
+@test "a blank-only input is good and prints nothing" {
+	run --separate-stderr "$IPCRUN" check < <(printf '\n  \n\r\n')
+	assert_success
+	assert_equal "$output" ""
+	assert_equal "$stderr" ""
+}
+
+@test "checks a last line without a newline and gives it one" {
+	printf '{"a":1}\n[2]' > "$BATS_TEST_TMPDIR/in"
+	"$IPCRUN" check "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out"
+	printf '{"a":1}\n[2]\n' | cmp - "$BATS_TEST_TMPDIR/out"
+	printf '{"a":1}\n{"b"' > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" check "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$output" '{"a":1}'
+	assert_equal "$stderr" "ipcrun: check: $BATS_TEST_TMPDIR/in:2:5: unexpected end of line"
+}
+
+@test "rejects structural errors at the first bad byte" {
+	bad '{bad json}' 2 "expected a string key, found 'b'"
+	bad '{"a" 1}' 6 "expected ':', found '1'"
+	bad '{"a":1,}' 8 "expected a string key, found '}'"
+	bad '[1,]' 4 "expected a value, found ']'"
+	bad '[1 2]' 4 "expected ',' or ']', found '2'"
+	bad '{"a":1]' 7 "expected ',' or '}', found ']'"
+	bad '{"a":1}}' 8 "more than one value, found '}'"
+	bad '{} {}' 4 "more than one value, found '{'"
+	bad '1 2' 3 "more than one value, found '2'"
+	bad "{'a':1}" 2 "expected a string key, found \"'\""
+	bad 'undefined' 1 "expected a value, found 'u'"
+}
+
+@test "rejects truncated values with the line length + 1" {
+	bad '{"a":1' 7 "unexpected end of line"
+	bad '[' 2 "unexpected end of line"
+	bad '"abc' 5 "unterminated string"
+	bad '"ab\\' 5 "unterminated string"
+	bad '"\\u12' 6 "unterminated string"
+	bad 'tru' 4 "unexpected end of line"
+	bad '-' 2 "unexpected end of line"
+	bad '1.' 3 "unexpected end of line"
+	bad '1e+' 4 "unexpected end of line"
+	bad '{"a":1\r' 8 "unexpected end of line"
+}
+
+@test "rejects bad numbers and literals" {
+	bad '01' 2 "leading zero in number, found '1'"
+	bad '-01' 3 "leading zero in number, found '1'"
+	bad '+1' 1 "expected a value, found '+'"
+	bad '.5' 1 "expected a value, found '.'"
+	bad '1.e5' 3 "invalid number, found 'e'"
+	bad '1e' 3 "unexpected end of line"
+	bad '1ex' 3 "invalid number, found 'x'"
+	bad '-a' 2 "invalid number, found 'a'"
+	bad 'NaN' 1 "expected a value, found 'N'"
+	bad 'Infinity' 1 "expected a value, found 'I'"
+	bad '0x10' 2 "more than one value, found 'x'"
+	bad 'trUe' 3 "invalid literal, found 'U'"
+	bad 'nul' 4 "unexpected end of line"
+	bad 'falsey' 6 "more than one value, found 'y'"
+}
+
+@test "rejects bad escapes and raw control characters in strings" {
+	bad '"\\x"' 3 "invalid escape '\\x'"
+	bad '"\\u12g4"' 6 "invalid \\u escape, found 'g'"
+	bad '"\\U0041"' 3 "invalid escape '\\U'"
+	bad '"a\tb"' 3 "control character in string, found byte 0x09"
+	bad '"a\001b"' 3 "control character in string, found byte 0x01"
+	bad '"a\rb"' 3 "control character in string, found byte 0x0d"
+	bad '{"k\001":1}' 4 "control character in string, found byte 0x01"
+}
+
+@test "rejects invalid UTF-8 of every kind" {
+	bad '"\300\200"' 2 "invalid UTF-8, found byte 0xc0"
+	bad '"\301\277"' 2 "invalid UTF-8, found byte 0xc1"
+	bad '"\340\200\200"' 3 "invalid UTF-8, found byte 0x80"
+	bad '"\355\240\200"' 3 "invalid UTF-8, found byte 0xa0"
+	bad '"\355\277\277"' 3 "invalid UTF-8, found byte 0xbf"
+	bad '"\364\220\200\200"' 3 "invalid UTF-8, found byte 0x90"
+	bad '"\365\200\200\200"' 2 "invalid UTF-8, found byte 0xf5"
+	bad '"\377"' 2 "invalid UTF-8, found byte 0xff"
+	bad '"\200"' 2 "invalid UTF-8, found byte 0x80"
+	bad '"\342\202"' 4 "invalid UTF-8, found '\"'"
+	bad '"\342\202' 4 "unterminated string"
+	bad '"\360\237\230"' 5 "invalid UTF-8, found '\"'"
+	bad '{"\303":1}' 4 "invalid UTF-8, found '\"'"
+}
+
+@test "rejects non-ASCII and non-JSON whitespace outside strings" {
+	bad '\357\273\277{}' 1 "byte order mark"
+	bad '\357\273\277' 1 "byte order mark"
+	bad '{}\000' 3 "more than one value, found byte 0x00"
+	bad '\000' 1 "expected a value, found byte 0x00"
+	bad '\f{}' 1 "expected a value, found byte 0x0c"
+	bad '{}\v' 3 "more than one value, found byte 0x0b"
+	bad '\302\240{}' 1 "expected a value, found byte 0xc2"
+	bad '[1,\302\240 2]' 4 "expected a value, found byte 0xc2"
+	bad '\351' 1 "expected a value, found byte 0xe9"
+}
+
+@test "the scalar, SSE2 and AVX2 paths give the same verdicts" {
+	printf '"%s\\x"\n' "$(printf 'a%.0s' {1..100})" > "$BATS_TEST_TMPDIR/in"
+	printf '"%s\300"\n' "$(printf 'b%.0s' {1..77})" >> "$BATS_TEST_TMPDIR/in"
+	printf '"%s\001"\n' "$(printf 'c%.0s' {1..40})" >> "$BATS_TEST_TMPDIR/in"
+	printf '"%s"\n' "$(printf 'é%.0s' {1..50})" >> "$BATS_TEST_TMPDIR/in"
+	"$IPCRUN" check "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/ref.out" 2> "$BATS_TEST_TMPDIR/ref.err" || true
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/ref.err")" -eq 3 ]
+	for impl in scalar sse2 avx2; do
+		if [ "$impl" = avx2 ] && ! grep -qw avx2 /proc/cpuinfo; then
+			continue
+		fi
+		IPCRUN_JSCAN=$impl "$IPCRUN" check "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/o" 2> "$BATS_TEST_TMPDIR/e" || true
+		cmp "$BATS_TEST_TMPDIR/ref.out" "$BATS_TEST_TMPDIR/o"
+		cmp "$BATS_TEST_TMPDIR/ref.err" "$BATS_TEST_TMPDIR/e"
+	done
+}
+
+@test "IPCRUN_JSCAN names an unknown path: exit 125" {
+	run --separate-stderr env IPCRUN_JSCAN=neon "$IPCRUN" check /dev/null
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: check: IPCRUN_JSCAN 'neon': not available on this CPU (use avx2, sse2 or scalar)"
+}
+
+@test "deep nesting is limited only by the line length" {
+	node -e 'const n=200000; process.stdout.write("[".repeat(n)+"]".repeat(n)+"\n"+"{\"a\":".repeat(n)+"1"+"}".repeat(n)+"\n")' > "$BATS_TEST_TMPDIR/in"
+	run "$IPCRUN" check "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "${#output}" $((200000 * 2 + 1 + 200000 * 6 + 1))
+	# With a small --max-line the same line is simply too long.
+	run --separate-stderr "$IPCRUN" check --max-line 1000 "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	[[ "$stderr" == *":1:1001: line too long"* ]]
+}
+
+@test "--node refuses internal Node messages, escaped cmd included" {
+	printf '%s\n' '{"cmd":"hello"}' '{"cmd":"NODE_HANDLE_ACK"}' \
+	    '{"x":1,"cmd":"\u004eODE_HANDLE_ACK"}' '{"cmd":"NODE_"}' \
+	    '{"cmd":"NODE_x","cmd":"user"}' '{"cmd":"user","cmd":"NODE_x"}' \
+	    '{"\u0063md":"NODE_CLUSTER"}' '[{"cmd":"NODE_X"}]' \
+	    '{"a":{"cmd":"NODE_X"}}' '{"cmd":["NODE_X"]}' '"NODE_X"' \
+	    '{"cmd":"fooNODE_X"}' > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" check --node "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$output" "$(printf '%s\n' '{"cmd":"hello"}' '{"cmd":"NODE_"}' \
+	    '{"cmd":"NODE_x","cmd":"user"}' '[{"cmd":"NODE_X"}]' \
+	    '{"a":{"cmd":"NODE_X"}}' '{"cmd":["NODE_X"]}' '"NODE_X"' '{"cmd":"fooNODE_X"}')"
+	f=$BATS_TEST_TMPDIR/in
+	assert_equal "$stderr" "ipcrun: check: $f:2:8: internal Node message (cmd \"NODE_HANDLE_ACK\")
+ipcrun: check: $f:3:14: internal Node message (cmd \"NODE_HANDLE_ACK\")
+ipcrun: check: $f:6:21: internal Node message (cmd \"NODE_x\")
+ipcrun: check: $f:7:13: internal Node message (cmd \"NODE_CLUSTER\")"
+	# Without --node they are ordinary valid JSON.
+	run "$IPCRUN" check "$BATS_TEST_TMPDIR/in"
+	assert_success
+}
+
+@test "--strict stops at the first bad line, exit 1" {
+	printf '1\n2\n{x\n3\n' > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" check --strict "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$output" $'1\n2'
+	assert_equal "$stderr" "ipcrun: check: $BATS_TEST_TMPDIR/in:3:2: expected a string key, found 'x'"
+}
+
+@test "--max-line: exactly BYTES is allowed, one more is too long; CR counts" {
+	printf '"%s"\n' "$(printf 'x%.0s' {1..8})" > "$BATS_TEST_TMPDIR/in"    # 10 bytes
+	run "$IPCRUN" check --max-line 10 "$BATS_TEST_TMPDIR/in"
+	assert_success
+	run --separate-stderr "$IPCRUN" check --max-line 9 "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$stderr" "ipcrun: check: $BATS_TEST_TMPDIR/in:1:10: line too long"
+	printf '"%s"\r\n' "$(printf 'x%.0s' {1..8})" > "$BATS_TEST_TMPDIR/in"  # 11 with CR
+	run "$IPCRUN" check --max-line 10 "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	run "$IPCRUN" check --max-line 11 "$BATS_TEST_TMPDIR/in"
+	assert_success
+}
+
+@test "--max-line: an earlier error wins over the length" {
+	printf '{"a":1,}%s\n' "$(printf ' %.0s' {1..100})" > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" check --max-line 20 "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$stderr" "ipcrun: check: $BATS_TEST_TMPDIR/in:1:8: expected a string key, found '}'"
+}
+
+@test "--max-line takes K, M and G suffixes and refuses nonsense" {
+	run "$IPCRUN" check --max-line 1K /dev/null
+	assert_success
+	run "$IPCRUN" check --max-line=2M /dev/null
+	assert_success
+	run --separate-stderr "$IPCRUN" check --max-line 12q /dev/null
+	assert_failure 125
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: check: --max-line '12q': not a byte count"
+	run --separate-stderr "$IPCRUN" check --max-line 0 /dev/null
+	assert_failure 125
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: check: --max-line '0': must be at least 1"
+	run --separate-stderr "$IPCRUN" check --max-line
+	assert_failure 125
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: check: option '--max-line' needs a value"
+}
+
+@test "a 100 MB line is rejected without being buffered" {
+	run --separate-stderr bash -c '{ echo "{\"a\":1}"; printf "\""; head -c 100000000 /dev/zero | tr "\0" x; printf "\"\n"; echo "[2]"; } |
+	    /usr/bin/time -f "%M" -o "$0" "$IPCRUN" check --max-line 1M' "$BATS_TEST_TMPDIR/rss"
+	assert_failure 1
+	assert_equal "$output" $'{"a":1}\n[2]'
+	assert_equal "$stderr" "ipcrun: check: -:2:1048577: line too long"
+	rss=$(tail -n 1 "$BATS_TEST_TMPDIR/rss")
+	echo "peak RSS ${rss} KiB"
+	[ "$rss" -lt 40000 ]
+}
+
+@test "an invalid 100 MB line costs no memory either, at the default limit" {
+	run --separate-stderr bash -c '{ printf "[1,x"; head -c 100000000 /dev/zero | tr "\0" " "; printf "]\n"; echo "[2]"; } |
+	    /usr/bin/time -f "%M" -o "$0" "$IPCRUN" check' "$BATS_TEST_TMPDIR/rss"
+	assert_failure 1
+	assert_equal "$output" '[2]'
+	assert_equal "$stderr" "ipcrun: check: -:1:4: expected a value, found 'x'"
+	rss=$(tail -n 1 "$BATS_TEST_TMPDIR/rss")
+	echo "peak RSS ${rss} KiB"
+	[ "$rss" -lt 40000 ]
+}
+
+@test "memory stays flat over 200 MB of short lines" {
+	run bash -c 'yes "{\"id\":1234567,\"payload\":\"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz\"}" | head -c 200000000 |
+	    /usr/bin/time -f "%M" -o "$0" "$IPCRUN" check | wc -l' "$BATS_TEST_TMPDIR/rss"
+	assert_success
+	rss=$(tail -n 1 "$BATS_TEST_TMPDIR/rss")
+	echo "peak RSS ${rss} KiB, lines ${output}"
+	[ "$output" -eq 2500000 ]
+	[ "$rss" -lt 40000 ]
+}
+
+@test "several FILE operands, - for stdin, line numbers restart per file" {
+	printf '1\nx\n' > "$BATS_TEST_TMPDIR/a"
+	printf '2\n\ny\n' > "$BATS_TEST_TMPDIR/b"
+	run --separate-stderr bash -c 'printf "3\nz\n" | "$IPCRUN" check "$0/a" - "$0/b"' "$BATS_TEST_TMPDIR"
+	assert_failure 1
+	assert_equal "$output" $'1\n3\n2'
+	assert_equal "$stderr" "ipcrun: check: $BATS_TEST_TMPDIR/a:2:1: expected a value, found 'x'
+ipcrun: check: -:2:1: expected a value, found 'z'
+ipcrun: check: $BATS_TEST_TMPDIR/b:3:1: expected a value, found 'y'"
+}
+
+@test "a missing or unreadable FILE is reported, the others checked, 125 wins" {
+	printf '1\nx\n' > "$BATS_TEST_TMPDIR/a"
+	run --separate-stderr "$IPCRUN" check "$BATS_TEST_TMPDIR/nope" "$BATS_TEST_TMPDIR/a" /
+	assert_failure 125
+	assert_equal "$output" '1'
+	[[ "$stderr" == *"ipcrun: check: $BATS_TEST_TMPDIR/nope: No such file or directory"* ]]
+	[[ "$stderr" == *"ipcrun: check: $BATS_TEST_TMPDIR/a:2:1: expected a value, found 'x'"* ]]
+	[[ "$stderr" == *"ipcrun: check: /: read error: Is a directory"* ]]
+}
+
+@test "exit 141, quietly, when the reader goes away" {
+	run --separate-stderr bash -c 'yes "[1,2,3]" | head -n 2000000 | "$IPCRUN" check | head -n 1; echo "${PIPESTATUS[2]}" >&2'
+	assert_success
+	assert_equal "$output" "[1,2,3]"
+	assert_equal "$stderr" "141"
+}
+
+@test "a write error on stdout (/dev/full) is reported, exit 125" {
+	run --separate-stderr bash -c 'echo "[1]" | "$IPCRUN" check > /dev/full'
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: check: write error on stdout: No space left on device"
+}
+
+@test "output is written as soon as each line is complete" {
+	# A fifo keeps the input open: the first line must come out alone.
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	"$IPCRUN" check < "$BATS_TEST_TMPDIR/fifo" > "$BATS_TEST_TMPDIR/out" &
+	pid=$!
+	exec 5> "$BATS_TEST_TMPDIR/fifo"
+	printf '{"first":1}\n{"partial":' >&5
+	wait_for 10 grep -q first "$BATS_TEST_TMPDIR/out"
+	printf '2}\n' >&5
+	exec 5>&-
+	wait "$pid"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" $'{"first":1}\n{"partial":2}'
+}
+
+@test "a line split across many small reads is validated once complete" {
+	(for i in 1 2 3 4 5; do printf '{"k%d":' "$i"; sleep 0.01; done; printf '1'; printf '}}}}}\n') |
+	    "$IPCRUN" check > "$BATS_TEST_TMPDIR/out"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" '{"k1":{"k2":{"k3":{"k4":{"k5":1}}}}}'
+}
