@@ -32,6 +32,13 @@ enum {
 #define LIT_NULL	(2 << 3)
 static const char *const lit_str[] = { "true", "false", "null" };
 static const size_t lit_len[] = { 4, 5, 4 };
+/* The four bytes after an f, or the whole of true and null, as loaded. */
+static uint32_t lit_word[3];
+
+/* JSON whitespace: space, tab, CR and (for callers that keep it) LF. */
+static const unsigned char jscan_ws[256] = {
+	['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [' '] = 1
+};
 
 static const char E_BOM[] = "byte order mark";
 static const char E_VALUE[] = "expected a value";
@@ -182,7 +189,8 @@ key_done(struct jscan *s)
  * simply skip: '"', '\\', a control character or a byte >= 0x80.
  */
 static inline const unsigned char *
-skip_scalar(const unsigned char *p, const unsigned char *e)
+skip_scalar(const unsigned char *p, const unsigned char *e,
+    const unsigned char *start)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
@@ -205,6 +213,7 @@ skip_scalar(const unsigned char *p, const unsigned char *e)
 		p += 8;
 	}
 #endif
+	(void)start;
 	while (p < e && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
 		p++;
 	return p;
@@ -212,7 +221,8 @@ skip_scalar(const unsigned char *p, const unsigned char *e)
 
 #ifdef JSCAN_X86
 static inline const unsigned char *
-skip_sse2(const unsigned char *p, const unsigned char *e)
+skip_sse2(const unsigned char *p, const unsigned char *e,
+    const unsigned char *start)
 {
 	const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
 	const __m128i sp = _mm_set1_epi8(0x20);
@@ -228,11 +238,26 @@ skip_sse2(const unsigned char *p, const unsigned char *e)
 			return p + __builtin_ctz(mask);
 		p += 16;
 	}
-	return skip_scalar(p, e);
+	/*
+	 * Fewer than 16 bytes left: load the last 16 of the piece instead
+	 * (never past its end) and ignore what lies before p.
+	 */
+	if (p < e && e - start >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
+		    (e - 16));
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q),
+		    _mm_cmpeq_epi8(v, b)), _mm_cmplt_epi8(v, sp));
+		unsigned mask = (unsigned)_mm_movemask_epi8(m) >>
+		    (16 - (e - p));
+
+		return mask != 0 ? p + __builtin_ctz(mask) : e;
+	}
+	return skip_scalar(p, e, start);
 }
 
 __attribute__((target("avx2"))) static inline const unsigned char *
-skip_avx2(const unsigned char *p, const unsigned char *e)
+skip_avx2(const unsigned char *p, const unsigned char *e,
+    const unsigned char *start)
 {
 	const __m256i q = _mm256_set1_epi8('"'), b = _mm256_set1_epi8('\\');
 	const __m256i sp = _mm256_set1_epi8(0x20);
@@ -248,7 +273,18 @@ skip_avx2(const unsigned char *p, const unsigned char *e)
 			return p + __builtin_ctz(mask);
 		p += 32;
 	}
-	return skip_sse2(p, e);
+	if (p < e && e - start >= 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)
+		    (e - 32));
+		__m256i m = _mm256_or_si256(_mm256_or_si256(
+		    _mm256_cmpeq_epi8(v, q), _mm256_cmpeq_epi8(v, b)),
+		    _mm256_cmpgt_epi8(sp, v));
+		unsigned mask = (unsigned)_mm256_movemask_epi8(m) >>
+		    (32 - (e - p));
+
+		return mask != 0 ? p + __builtin_ctz(mask) : e;
+	}
+	return skip_sse2(p, e, start);
 }
 #endif
 
@@ -333,6 +369,10 @@ jscan_impl(void)
 void
 jscan_init(struct jscan *s)
 {
+	size_t	i;
+
+	for (i = 0; i < 3; i++)
+		memcpy(&lit_word[i], lit_str[i] + (i == 1), 4);
 	memset(s, 0, sizeof *s);
 	s->stack = s->inl;
 	s->maxdepth = JSCAN_INLINE * 64;

@@ -10,7 +10,7 @@
  * could have there.
  */
 
-#define WS(c)		((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n')
+#define WS(c)		(jscan_ws[(unsigned char)(c)])
 #define DIGIT(c)	((unsigned)((c) - '0') < 10)
 #define OFF()		(s->base + (size_t)(p - start))
 #define SUSPEND(st)	do { s->state = (st); goto more; } while (0)
@@ -24,7 +24,10 @@ JSCAN_FEED(struct jscan *s, const char *buf, size_t n)
 	const unsigned char	*start = (const unsigned char *)buf;
 	const unsigned char	*p = start, *e = start + n;
 	size_t			 depth = s->depth;
+	int			 obj;	/* the innermost container is an object */
 	unsigned		 c;
+
+	obj = depth > 0 && TOP_OBJ();
 
 	switch (s->state) {
 	case ST_TOPSTART:	goto st_topstart;
@@ -79,12 +82,13 @@ value:
 	case '[':
 		if (depth >= s->maxdepth)
 			FAIL(E_DEEP);
-		if (*p == '{')
+		obj = *p++ == '{';
+		if (obj)
 			s->stack[depth >> 6] |= (uint64_t)1 << (depth & 63);
 		else
 			s->stack[depth >> 6] &= ~((uint64_t)1 << (depth & 63));
 		depth++;
-		if (*p++ == '{')
+		if (obj)
 			goto st_obj_first;
 		goto st_arr_first;
 	case '-':
@@ -110,10 +114,14 @@ value:
 		FAIL(E_VALUE);
 	}
 	/* A literal: compare in one go when it is all here. */
-	if ((size_t)(e - p) >= lit_len[s->aux >> 3] &&
-	    memcmp(p, lit_str[s->aux >> 3], lit_len[s->aux >> 3]) == 0) {
-		p += lit_len[s->aux >> 3];
-		goto after_value;
+	if (e - p >= 5) {
+		uint32_t w;
+
+		memcpy(&w, p + (s->aux == LIT_FALSE), 4);
+		if (w == lit_word[s->aux >> 3]) {
+			p += lit_len[s->aux >> 3];
+			goto after_value;
+		}
 	}
 	p++;
 	s->aux++;
@@ -162,6 +170,11 @@ key:
 	s->strkind = 1;
 	goto st_str;
 
+colon:
+	if (p + 1 < e && *p == ':' && !WS(p[1])) {
+		p++;
+		goto value;
+	}
 st_colon:
 	SKIPWS();
 	if (p == e)
@@ -183,25 +196,33 @@ st_arr_first:
 
 close:
 	depth--;
-after_value:
 	if (depth == 0)
 		goto st_trail;
-	if (depth == 1 && s->curkey >= 0) {
-		/* A wanted top-level member ends here; the last one wins. */
-		s->span[s->curkey].off = s->valoff;
-		s->span[s->curkey].len = OFF() - s->valoff;
-		s->curkey = -1;
+	obj = TOP_OBJ();
+after_value:
+	if (depth <= 1) {
+		if (depth == 0)
+			goto st_trail;
+		if (s->curkey >= 0) {
+			/* A wanted top-level member ends here; last one wins. */
+			s->span[s->curkey].off = s->valoff;
+			s->span[s->curkey].len = OFF() - s->valoff;
+			s->curkey = -1;
+		}
 	}
-	if (TOP_OBJ())
-		goto st_obj_after;
-	goto st_arr_after;
+	if (!obj)
+		goto st_arr_after;
 
 st_obj_after:
 	SKIPWS();
 	if (p == e)
 		SUSPEND(ST_OBJ_AFTER);
 	if (*p == ',') {
-		p++;
+		/* Compact JSON: the next key follows at once. */
+		if (++p < e && *p == '"') {
+			p++;
+			goto key;
+		}
 		goto st_obj_key;
 	}
 	if (*p == '}') {
@@ -215,7 +236,8 @@ st_arr_after:
 	if (p == e)
 		SUSPEND(ST_ARR_AFTER);
 	if (*p == ',') {
-		p++;
+		if (++p < e && !WS(*p))
+			goto value;
 		goto st_value;
 	}
 	if (*p == ']') {
@@ -233,7 +255,7 @@ st_trail:
 	/* Strings: values and keys that no one asked for. */
 st_str:
 	for (;;) {
-		p = JSCAN_SKIP(p, e);
+		p = JSCAN_SKIP(p, e, start);
 		if (p == e)
 			SUSPEND(ST_STR);
 		c = *p;
@@ -241,7 +263,7 @@ st_str:
 			p++;
 			if (s->strkind == 0)
 				goto after_value;
-			goto st_colon;
+			goto colon;
 		}
 		if (c == '\\') {
 			p++;
