@@ -110,7 +110,9 @@ fuzz: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \
 	    n=$$(basename $$t); mkdir -p build/fuzz/corpus-$$n; \
 	    echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	    $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+	    dict=; [ -f fuzz/$$n.dict ] && dict=-dict=fuzz/$$n.dict; \
+	    ASAN_OPTIONS=quarantine_size_mb=64 $$t $$dict \
+		-max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
 		build/fuzz/corpus-$$n fuzz/corpus/$$n 2>build/fuzz/$$n.log || \
 		{ tail -40 build/fuzz/$$n.log; exit 1; }; \
 	    grep -E '^#[0-9]+.*DONE' build/fuzz/$$n.log | tail -1; \

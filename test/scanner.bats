@@ -1,0 +1,100 @@
+#!/usr/bin/env bats
+# Scanner regressions: exact byte strings that the fuzzer (fuzz/jscan_fuzz.c)
+# or the differential test (test/diff/) once disagreed on, and the SIMD
+# block edges they taught us to pin, each checked on every scanner path.
+
+load helper
+
+impls() {
+	echo scalar
+	grep -qw sse2 /proc/cpuinfo && echo sse2
+	grep -qw avx2 /proc/cpuinfo && echo auto avx2 || echo auto
+}
+
+# expect FORMAT COLUMN: add the line printf FORMAT makes (a '\n' is added)
+# to the input; it must be good when COLUMN is "good", else bad at that
+# 1-based COLUMN. check_all then runs every scanner path once over it.
+expect() {
+	printf "$1"'\n' >> "$BATS_TEST_TMPDIR/in"
+	NLINES=$((${NLINES:-0} + 1))
+	if [ "$2" = good ]; then
+		printf "$1"'\n' >> "$BATS_TEST_TMPDIR/want.out"
+	else
+		printf 'ipcrun: check: %s:%d:%d:\n' "$BATS_TEST_TMPDIR/in" \
+		    "$NLINES" "$2" >> "$BATS_TEST_TMPDIR/want.err"
+	fi
+}
+
+check_all() {
+	local impl st
+	touch "$BATS_TEST_TMPDIR/want.out" "$BATS_TEST_TMPDIR/want.err"
+	for impl in $(impls); do
+		st=0
+		if [ "$impl" = auto ]; then
+			env -u IPCRUN_JSCAN "$IPCRUN" check "$BATS_TEST_TMPDIR/in" \
+			    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" || st=$?
+		else
+			IPCRUN_JSCAN=$impl "$IPCRUN" check "$BATS_TEST_TMPDIR/in" \
+			    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" || st=$?
+		fi
+		if [ -s "$BATS_TEST_TMPDIR/want.err" ]; then
+			[ "$st" -eq 1 ] || fail "$impl: exit status $st, expected 1"
+		else
+			[ "$st" -eq 0 ] || fail "$impl: exit status $st, expected 0"
+		fi
+		cmp "$BATS_TEST_TMPDIR/want.out" "$BATS_TEST_TMPDIR/out" ||
+		    fail "$impl: good lines differ"
+		# Compare FILE:LINE:COLUMN:, not the reason's wording.
+		sed 's/^\(ipcrun: check: .*:[0-9][0-9]*:[0-9][0-9]*:\) .*/\1/' \
+		    "$BATS_TEST_TMPDIR/err" > "$BATS_TEST_TMPDIR/err.pos"
+		diff "$BATS_TEST_TMPDIR/want.err" "$BATS_TEST_TMPDIR/err.pos" ||
+		    fail "$impl: reports differ"
+	done
+}
+
+# pad N: N bytes of 'a', to put what follows at a chosen offset.
+pad() {
+	printf 'a%.0s' $(seq 1 "$1")
+}
+
+@test "fuzz: a NUL after a backslash is an invalid escape at the NUL" {
+	# Found by jscan_fuzz (the reference validator took strchr's NUL
+	# terminator for a valid escape letter; the scanner was right).
+	expect '"\\\000"' 3
+	expect '"\\\000' 3
+	expect '{"cmd":"\\\000"}' 10
+	check_all
+}
+
+@test "escaped quotes and backslash runs across 16- and 32-byte blocks" {
+	local k
+	for k in 13 14 15 16 29 30 31 32 33 62 63 64; do
+		expect '"'"$(pad $k)"'\\""' good
+		expect '"'"$(pad $k)"'\\\\"' good
+		expect '"'"$(pad $k)"'\\\\\\""' good
+		expect '"'"$(pad $k)"'\\\\""' $((k + 5))
+	done
+	check_all
+}
+
+@test "multi-byte characters across 16- and 32-byte blocks" {
+	local k
+	for k in 13 14 15 29 30 31 61 62 63; do
+		expect '"'"$(pad $k)"'\342\202\254"' good
+		expect '"'"$(pad $k)"'\360\237\230\200"' good
+		expect '"'"$(pad $k)"'\355\240\200"' $((k + 3))
+		expect '"'"$(pad $k)"'\360\217\277\277"' $((k + 3))
+		expect '"'"$(pad $k)"'\342\202"' $((k + 4))
+	done
+	check_all
+}
+
+@test "control characters and stray bytes right at a block edge" {
+	local k
+	for k in 14 15 30 31 62 63; do
+		expect '"'"$(pad $k)"'\037"' $((k + 2))
+		expect '"'"$(pad $k)"'\200"' $((k + 2))
+		expect '"'"$(pad $k)"'\177"' good
+	done
+	check_all
+}
