@@ -60,7 +60,7 @@ all: ipcrun
 
 # ./ipcrun is always the binary of the last mode built (release or DEBUG=1).
 ipcrun: $(B)/ipcrun FORCE
-	@cmp -s $(B)/ipcrun ipcrun || cp $(B)/ipcrun ipcrun
+	@cmp -s $(B)/ipcrun ipcrun || { cp $(B)/ipcrun ipcrun.tmp && mv -f ipcrun.tmp ipcrun; }
 
 $(B)/ipcrun: $(OBJ)
 	$(CC) $(OPT) $(LDSAN) $(LDFLAGS) -o $@ $(OBJ) $(PKG_LIBS) $(LDLIBS)
@@ -98,7 +98,7 @@ lint:
 	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
 
 check: all lint
-	@test/run
+	@DEBUG=$(DEBUG) test/run
 
 FUZZ_TARGETS = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*_fuzz.c))
 build/fuzz/%: fuzz/%.c lib/jscan.c lib/jscan_core.h lib/frame.c lib/ipcrun.h
