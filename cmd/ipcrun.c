@@ -19,6 +19,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_check_entry,
 	&cmd_commands_entry,
 	&cmd_help_entry,
+	&cmd_run_entry,
 	NULL
 };
 

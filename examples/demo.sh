@@ -1,8 +1,11 @@
 #!/bin/sh
-# The bundled example: validate an NDJSON event log as a Node IPC peer
-# would. Good lines go to stdout unchanged; each bad line is reported on
-# stderr as FILE:LINE:COLUMN: and skipped.
+# The bundled example: a Node program written for process.on('message')
+# and process.send() (examples/double.js) becomes an NDJSON filter. Bad
+# input lines are reported on stderr and never reach the child; the exit
+# status is the child's.
 cd "$(dirname "$0")/.." || exit 1
 set -x
-./ipcrun check --node examples/events.ndjson
+./ipcrun run -- node examples/double.js < examples/numbers.ndjson
+echo "exit status: $?" >&2
+./ipcrun check --node examples/events.ndjson > /dev/null
 echo "exit status: $?" >&2

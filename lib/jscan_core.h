@@ -161,6 +161,27 @@ st_obj_key:
 	p++;
 key:
 	if (depth == 1 && s->nkeys != 0) {
+		/*
+		 * A top-level key that is all here and plain ASCII is
+		 * compared as it stands; escapes and UTF-8 are decoded.
+		 */
+		const unsigned char *q = JSCAN_SKIP(p, e, start);
+
+		if (q < e && *q == '"') {
+			size_t		klen = (size_t)(q - p);
+			unsigned	j;
+
+			s->curkey = -1;
+			for (j = 0; j < s->nkeys; j++) {
+				if (s->keylen[j] == klen &&
+				    memcmp(s->key[j], p, klen) == 0) {
+					s->curkey = (int)j;
+					break;
+				}
+			}
+			p = q + 1;
+			goto colon;
+		}
 		s->strkind = 2;
 		s->kmask = ((uint32_t)1 << s->nkeys) - 1;
 		s->kpos = 0;

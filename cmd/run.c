@@ -1,0 +1,1382 @@
+/*
+ * ipcrun run: one child, and a lossless NDJSON relay between the shell and
+ * it, over Node's IPC channel or the child's stdin/stdout. One thread, one
+ * poll loop, bounded queues; the end of input follows the --eof policy
+ * (the drain preload for Node children, the idle rule for the others).
+ */
+#include "compat.h"
+
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <linux/sockios.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "ipcrun.h"
+
+#define RUN_QSIZE	(256 * 1024)	/* queue size and high-water mark */
+#define RUN_READ	(256 * 1024)	/* largest read from the channel */
+#define MAXLINE_DEFAULT	((size_t)64 * 1024 * 1024)
+#define NODECHAN_NACK_LINE "{\"cmd\":\"NODE_HANDLE_NACK\"}\n"
+#define OUT_MAXLINE_MIN	((size_t)4096)	/* room for Node's internal messages */
+#define SEC		INT64_C(1000000000)
+#define MSEC		INT64_C(1000000)
+#define IDLE_DEFAULT	(500 * MSEC)	/* --eof idle and auto's idle rule */
+#define KILL_DEFAULT	(5 * SEC)	/* --kill-timeout */
+#define HINT_AFTER	(3 * SEC)	/* silent after the notice: hint once */
+#define ANNOUNCE_WAIT	(10 * SEC)	/* a Node child that never announces */
+
+enum eof_policy { EOF_AUTO, EOF_IDLE, EOF_WAIT, EOF_CLOSE };
+
+/* Why the channel is being closed by ipcrun, for the reports. */
+enum close_why { CLOSE_NONE, CLOSE_EOF, CLOSE_IDLE, CLOSE_POLICY,
+    CLOSE_TIMEOUT, CLOSE_STOP, CLOSE_AFTER_EXIT };
+
+struct run {
+	const struct cmd_entry	*ce;
+
+	/* Options. */
+	int		 node;		/* --channel node */
+	int		 chan_to;	/* --channel-fd */
+	enum eof_policy	 eof;
+	int64_t		 idle_ns;
+	int64_t		 eof_timeout;	/* 0: none */
+	int64_t		 kill_timeout;
+	int		 preload;	/* 0: --no-preload */
+	int		 validate;
+	int		 strict;
+	size_t		 maxline;
+	int		 trace;
+	char		**argv;
+	const char	*name;		/* argv[0], for reports */
+
+	struct ev	 ev;
+	int64_t		 t0;
+
+	/* stdin -> frame -> tq -> channel */
+	struct frame	 fin;
+	int		 fin_ok;
+	int		 incmd;		/* jscan key of "cmd", or -1 */
+	int		 in_eof;	/* read(0) returned 0 */
+	int		 in_done;	/* no more input lines will be queued */
+	int		 in_reading;	/* stdin is polled */
+	uint64_t	 in_lines;	/* lines queued for the child */
+	int64_t		 in_end;	/* when the input ended */
+	struct buf	 tq;
+
+	/* channel -> frame -> oq -> stdout */
+	int		 chan;		/* ipcrun's end, -1 once closed */
+	unsigned long long chan_ino;	/* the child's end, for the preload */
+	int		 chan_wdead;	/* writes failed: the child has gone */
+	int		 chan_eof;
+	int		 chan_shut;	/* stdio: SHUT_WR done */
+	struct frame	 fout;
+	int		 fout_ok;
+	int		 outcmd;
+	uint64_t	 out_frames;
+	struct buf	 oq;
+	int		 out_sock;	/* stdout is a socket: send(2) */
+	int		 out_flags;	/* to restore, or -1 */
+	int		 out_dead;	/* EPIPE or error: stop writing */
+
+	/* The child. */
+	pid_t		 pid;
+	int		 alive;
+	int		 status;
+	int		 preloaded;	/* NODE_OPTIONS carries the preload */
+	int		 announced;
+	int		 notice;	/* the "input ended" notice is queued */
+	int		 delivered;	/* input ended and tq is empty */
+	int		 idle;		/* the idle rule is running */
+	int64_t		 quiet_since;	/* idle rule: 0 while not quiet */
+	int64_t		 last_rx;
+	int64_t		 idle_tick;
+	int64_t		 eof_deadline;
+	int64_t		 hint_at;
+	int64_t		 announce_by;
+	int64_t		 exit_deadline;	/* reading after the child's exit */
+	int		 kill_stage;	/* 0, 1 (TERM next), 2 (KILL next), 3 */
+	int64_t		 kill_at;
+	int		 stopped_by_us;	/* a signal ipcrun sent in shutdown */
+
+	int		 fail;		/* exit EXIT_FAIL */
+	int		 epipe;		/* exit EXIT_PIPE */
+	int		 strict_hit;
+	uint64_t	 tail_lines;	/* stdin lines counted after the exit */
+	int		 handle_warned;
+};
+
+static void	run_pump_input(struct run *);
+static void	run_pump_output(struct run *);
+static void	run_input_ended(struct run *);
+static void	run_close_chan(struct run *, enum close_why);
+
+/* --trace: one stderr line per frame and per event, with a timestamp. */
+static void
+run_trace_(struct run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Nothing is evaluated without --trace: this sits on the per-line path. */
+#define run_trace(r, ...) do {						\
+	if ((r)->trace)							\
+		run_trace_((r), __VA_ARGS__);				\
+} while (0)
+
+static void
+run_trace_(struct run *r, const char *fmt, ...)
+{
+	va_list	ap;
+	char	msg[512];
+	int64_t	t;
+
+	t = ev_now() - r->t0;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "ipcrun: run: trace %" PRId64 ".%06" PRId64 " %s\n",
+	    t / SEC, (t % SEC) / 1000, msg);
+}
+
+/* A JSON string value, decoded and made safe to print. */
+static void
+run_cmd_text(const char *span, size_t n, char *buf, size_t len)
+{
+	char	raw[64];
+	ssize_t	got = jscan_unescape(span, n, raw, sizeof raw);
+	size_t	i, k = 0;
+
+	if (got < 0)
+		got = 0;
+	for (i = 0; i < (size_t)got && i < sizeof raw && k + 5 < len; i++) {
+		unsigned char ch = (unsigned char)raw[i];
+
+		if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
+			k += (size_t)snprintf(buf + k, len - k, "\\x%02x", ch);
+		else
+			buf[k++] = (char)ch;
+	}
+	if ((size_t)got > i && k + 4 < len)
+		k += (size_t)snprintf(buf + k, len - k, "...");
+	buf[k] = '\0';
+}
+
+static const char *
+run_signame(int sig)
+{
+	static char	buf[16];
+	const char	*s = sigabbrev_np(sig);
+
+	if (s == NULL) {
+		snprintf(buf, sizeof buf, "%d", sig);
+		return buf;
+	}
+	snprintf(buf, sizeof buf, "SIG%s", s);
+	return buf;
+}
+
+/* Seconds as a decimal ("0.25", "3"): -1 when it is not one. */
+static int
+run_parse_secs(const char *s, int64_t *ns)
+{
+	char	*end;
+	double	 d;
+
+	if (*s == '\0' || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(d) || d < 0 || d > 1e6)
+		return -1;
+	if (strchr(s, 'x') != NULL || strchr(s, 'X') != NULL)
+		return -1;
+	*ns = (int64_t)(d * 1e9 + 0.5);
+	return 0;
+}
+
+/* Timers */
+
+static int64_t
+run_min(int64_t a, int64_t b)
+{
+	if (a == 0)
+		return b;
+	if (b == 0)
+		return a;
+	return a < b ? a : b;
+}
+
+static int64_t
+run_next_deadline(struct run *r)
+{
+	int64_t	d = 0;
+
+	if (r->idle)
+		d = run_min(d, r->idle_tick);
+	d = run_min(d, r->eof_deadline);
+	d = run_min(d, r->hint_at);
+	d = run_min(d, r->announce_by);
+	d = run_min(d, r->exit_deadline);
+	if (r->kill_stage > 0 && r->kill_stage < 3)
+		d = run_min(d, r->kill_at);
+	return d;
+}
+
+/* Signal the child's process group, remembering it was ipcrun's doing. */
+static void
+run_kill(struct run *r, int sig, int ours)
+{
+	if (!r->alive)
+		return;
+	if (ours)
+		r->stopped_by_us = sig;
+	if (kill(-r->pid, sig) == -1 && errno == ESRCH)
+		(void)kill(r->pid, sig);
+}
+
+/*
+ * The channel is gone (or the run is stopping): wait kill_timeout for the
+ * child, then SIGTERM its group, then SIGKILL. now_term skips the grace.
+ */
+static void
+run_escalate(struct run *r, int now_term)
+{
+	if (!r->alive || r->kill_stage != 0)
+		return;
+	r->kill_stage = 1;
+	r->kill_at = now_term ? ev_now() : ev_now() + r->kill_timeout;
+}
+
+static void
+run_kill_step(struct run *r)
+{
+	if (!r->alive)
+		return;
+	if (r->kill_stage == 1) {
+		if (!r->epipe && !r->fail)
+			cmd_warnx(r->ce, "'%s' (pid %ld) is still running; "
+			    "sending SIGTERM", r->name, (long)r->pid);
+		run_trace(r, "kill pid %ld SIGTERM", (long)r->pid);
+		run_kill(r, SIGTERM, 1);
+		r->kill_stage = 2;
+		r->kill_at = ev_now() + r->kill_timeout;
+	} else if (r->kill_stage == 2) {
+		cmd_warnx(r->ce, "'%s' (pid %ld) ignored SIGTERM; sending "
+		    "SIGKILL", r->name, (long)r->pid);
+		run_trace(r, "kill pid %ld SIGKILL", (long)r->pid);
+		run_kill(r, SIGKILL, 1);
+		r->kill_stage = 3;
+	}
+}
+
+/* Is the child a Node binary (so an announcement is to be expected)? */
+static int
+run_child_is_node(struct run *r)
+{
+	char		 path[64], exe[PATH_MAX];
+	const char	*base;
+	ssize_t		 n;
+
+	snprintf(path, sizeof path, "/proc/%ld/exe", (long)r->pid);
+	if ((n = readlink(path, exe, sizeof exe - 1)) <= 0)
+		return 0;
+	exe[n] = '\0';
+	base = strrchr(exe, '/');
+	base = base ? base + 1 : exe;
+	return strncmp(base, "node", 4) == 0;
+}
+
+/* The idle rule: has the child read everything and said nothing for DUR? */
+static void
+run_idle_check(struct run *r, int64_t now)
+{
+	int	outq = 0;
+
+	if (r->chan == -1) {
+		r->idle = 0;
+		return;
+	}
+	if (r->tq.len > 0 || ioctl(r->chan, SIOCOUTQ, &outq) == -1 ||
+	    outq > 0 || (r->last_rx != 0 && r->last_rx > r->quiet_since)) {
+		r->quiet_since = 0;
+	}
+	if (r->tq.len == 0 && outq == 0) {
+		if (r->quiet_since == 0)
+			r->quiet_since = now;
+		else if (now - r->quiet_since >= r->idle_ns) {
+			r->idle = 0;
+			run_trace(r, "idle for %" PRId64 " ms: closing the "
+			    "channel", r->idle_ns / MSEC);
+			run_close_chan(r, CLOSE_IDLE);
+			return;
+		}
+	}
+	r->idle_tick = now + (r->idle_ns / 10 < 5 * MSEC ? 5 * MSEC :
+	    r->idle_ns / 10 > 50 * MSEC ? 50 * MSEC : r->idle_ns / 10);
+}
+
+static void
+run_start_idle(struct run *r)
+{
+	if (r->idle || r->chan == -1)
+		return;
+	run_trace(r, "idle rule: closing after %" PRId64 " ms of quiet",
+	    r->idle_ns / MSEC);
+	r->idle = 1;
+	r->quiet_since = 0;
+	r->idle_tick = ev_now();
+}
+
+static void
+run_timers(struct run *r)
+{
+	int64_t	now = ev_now();
+
+	if (r->idle && r->idle_tick != 0 && now >= r->idle_tick)
+		run_idle_check(r, now);
+	if (r->announce_by != 0 && now >= r->announce_by) {
+		r->announce_by = 0;
+		if (!r->announced && r->delivered && r->chan != -1) {
+			run_trace(r, "no announcement from the preload");
+			run_start_idle(r);
+		}
+	}
+	if (r->hint_at != 0 && now >= r->hint_at) {
+		r->hint_at = 0;
+		if (r->alive && r->chan != -1)
+			cmd_warnx(r->ce, "'%s' (pid %ld) is still running after "
+			    "the end of input; if it keeps itself alive, "
+			    "--eof-timeout bounds the wait", r->name,
+			    (long)r->pid);
+	}
+	if (r->eof_deadline != 0 && now >= r->eof_deadline) {
+		r->eof_deadline = 0;
+		if (r->chan != -1 && r->alive) {
+			cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) "
+			    "after --eof-timeout", r->name, (long)r->pid);
+			run_close_chan(r, CLOSE_TIMEOUT);
+		} else if (r->chan != -1)
+			run_close_chan(r, CLOSE_TIMEOUT);
+		else
+			run_escalate(r, 0);
+	}
+	if (r->exit_deadline != 0 && now >= r->exit_deadline) {
+		r->exit_deadline = 0;
+		if (r->chan != -1) {
+			cmd_warnx(r->ce, "the channel stayed open after '%s' "
+			    "exited (a descendant may hold it); closing it",
+			    r->name);
+			run_close_chan(r, CLOSE_AFTER_EXIT);
+		}
+	}
+	if (r->kill_stage > 0 && r->kill_stage < 3 && now >= r->kill_at)
+		run_kill_step(r);
+}
+
+/* Channel */
+
+static void
+run_close_chan(struct run *r, enum close_why why)
+{
+	if (r->chan == -1)
+		return;
+	ev_del(&r->ev, r->chan);
+	close(r->chan);
+	r->chan = -1;
+	r->idle = 0;
+	r->hint_at = 0;
+	r->announce_by = 0;
+	r->exit_deadline = 0;
+	run_trace(r, "channel closed (%s)", why == CLOSE_EOF ? "end of file" :
+	    why == CLOSE_IDLE ? "idle" : why == CLOSE_POLICY ? "--eof close" :
+	    why == CLOSE_TIMEOUT ? "--eof-timeout" : why == CLOSE_STOP ?
+	    "stopping" : "after exit");
+	/*
+	 * Whatever is still queued will never reach the child. When it
+	 * closed the channel itself, its exit reports how much (run_update
+	 * no longer reads stdin without a channel).
+	 */
+	if (!r->in_done && (why != CLOSE_EOF || !r->alive)) {
+		r->in_done = 1;
+		if (r->in_end == 0)
+			r->in_end = ev_now();
+	}
+	if (r->alive)
+		run_escalate(r, why == CLOSE_STOP);
+}
+
+/* Queue the notice that ends a Node child's input (its preload unrefs). */
+static void
+run_send_notice(struct run *r)
+{
+	if (r->notice || r->chan == -1 || r->chan_wdead)
+		return;
+	r->notice = 1;
+	r->idle = 0;
+	r->announce_by = 0;
+	if (buf_append(&r->tq, NODECHAN_EOF_LINE,
+	    sizeof NODECHAN_EOF_LINE - 1) == -1) {
+		cmd_warn(r->ce, "queue");
+		r->fail = 1;
+		return;
+	}
+	run_trace(r, "-> child %zu bytes internal cmd \"NODE_IPCRUN_EOF\"",
+	    sizeof NODECHAN_EOF_LINE - 1);
+	r->hint_at = ev_now() + HINT_AFTER;
+}
+
+/*
+ * All input is in the channel (or will never get there): apply the
+ * --eof policy.
+ */
+static void
+run_delivered(struct run *r)
+{
+	if (r->delivered || r->chan == -1)
+		return;
+	r->delivered = 1;
+	run_trace(r, "input delivered: %" PRIu64 " lines", r->in_lines);
+	if (!r->node) {
+		/* A stdio child reads EOF on its stdin; replies still flow. */
+		if (shutdown(r->chan, SHUT_WR) == -1 && errno != ENOTCONN) {
+			cmd_warn(r->ce, "shutdown");
+			r->fail = 1;
+		}
+		r->chan_shut = 1;
+		return;
+	}
+	switch (r->eof) {
+	case EOF_CLOSE:
+		run_close_chan(r, CLOSE_POLICY);
+		break;
+	case EOF_WAIT:
+		break;
+	case EOF_IDLE:
+		run_start_idle(r);
+		break;
+	case EOF_AUTO:
+		if (r->notice)
+			break;
+		if (!r->preloaded)
+			run_start_idle(r);
+		else if (run_child_is_node(r)) {
+			/* A slow-starting Node child still gets the drain. */
+			r->announce_by = ev_now() + ANNOUNCE_WAIT;
+			run_trace(r, "waiting for the preload's announcement");
+		} else
+			run_start_idle(r);
+		break;
+	}
+}
+
+/* No more lines will come from stdin. */
+static void
+run_input_ended(struct run *r)
+{
+	if (r->in_end == 0)
+		r->in_end = ev_now();
+	r->in_done = 1;
+	if (r->eof_timeout != 0 && r->eof_deadline == 0 && r->chan != -1)
+		r->eof_deadline = r->in_end + r->eof_timeout;
+	if (r->node && r->eof == EOF_AUTO && r->announced)
+		run_send_notice(r);
+}
+
+static void
+run_flush_tq(struct run *r)
+{
+	int	w;
+
+	if (r->chan == -1 || r->chan_wdead)
+		return;
+	while (r->tq.len > 0) {
+		if ((w = buf_write(&r->tq, r->chan, 1)) == -1) {
+			if (errno == EPIPE || errno == ECONNRESET) {
+				/*
+				 * The child closed its end: nothing more goes,
+				 * and its exit or our EOF reports the rest.
+				 */
+				r->chan_wdead = 1;
+				run_trace(r, "channel write: %s", strerror(errno));
+				return;
+			}
+			cmd_warn(r->ce, "write to '%s'", r->name);
+			r->fail = 1;
+			run_close_chan(r, CLOSE_STOP);
+			return;
+		}
+		if (w == 0)
+			break;
+	}
+	if (r->tq.len == 0 && r->in_done && !r->delivered)
+		run_delivered(r);
+}
+
+/* Out */
+
+static void
+run_stop(struct run *r)
+{
+	r->out_dead = 1;
+	r->oq.len = 0;
+	r->oq.off = 0;
+	if (!r->in_done) {
+		r->in_done = 1;
+		if (r->in_end == 0)
+			r->in_end = ev_now();
+	}
+	run_close_chan(r, CLOSE_STOP);
+	run_escalate(r, 1);
+}
+
+static void
+run_flush_oq(struct run *r)
+{
+	int	w;
+
+	if (r->out_dead)
+		return;
+	while (r->oq.len > 0) {
+		if ((w = buf_write(&r->oq, STDOUT_FILENO, r->out_sock)) == -1) {
+			if (errno == EPIPE)
+				r->epipe = 1;
+			else {
+				cmd_warn(r->ce, "write error on stdout");
+				r->fail = 1;
+			}
+			run_stop(r);
+			return;
+		}
+		if (w == 0)
+			break;
+	}
+}
+
+/* Input: stdin lines, validated, into the child's queue. */
+
+static void
+run_bad_input(struct run *r, uint64_t lineno, size_t off, const char *why)
+{
+	cmd_warnx(r->ce, "-:%" PRIu64 ":%zu: %s", lineno, off + 1, why);
+	if (r->strict) {
+		r->strict_hit = 1;
+		run_input_ended(r);
+	}
+}
+
+static void
+run_pump_input(struct run *r)
+{
+	struct frame_line	 l;
+	char			 why[256];
+	int			 k, full;
+
+again:
+	while (!r->in_done && r->tq.len < RUN_QSIZE) {
+		k = frame_next(&r->fin, &l);
+		if (k == FRAME_NONE) {
+			if (r->in_eof) {
+				run_trace(r, "end of input");
+				run_input_ended(r);
+			}
+			break;
+		}
+		if (k == FRAME_BLANK)
+			continue;
+		if (k == FRAME_BAD) {
+			if (l.err == r->fin.js.err)
+				jscan_strerror(&r->fin.js, why, sizeof why);
+			else
+				snprintf(why, sizeof why, "%s", l.err);
+			run_bad_input(r, l.lineno, l.err_off, why);
+			continue;
+		}
+		if (r->incmd >= 0 && r->fin.js.span[r->incmd].len != 0 &&
+		    jscan_node_internal(l.p + r->fin.js.span[r->incmd].off,
+		    r->fin.js.span[r->incmd].len)) {
+			char	txt[200];
+
+			run_cmd_text(l.p + r->fin.js.span[r->incmd].off,
+			    r->fin.js.span[r->incmd].len, txt, sizeof txt);
+			snprintf(why, sizeof why,
+			    "internal Node message (cmd \"%s\")", txt);
+			run_bad_input(r, l.lineno, r->fin.js.span[r->incmd].off,
+			    why);
+			continue;
+		}
+		if (buf_append(&r->tq, l.p, l.len) == -1 ||
+		    (!l.nl && buf_append(&r->tq, "\n", 1) == -1)) {
+			cmd_warn(r->ce, "queue");
+			r->fail = 1;
+			run_input_ended(r);
+			break;
+		}
+		r->in_lines++;
+		run_trace(r, "-> child %zu bytes", l.len + !l.nl);
+	}
+	full = !r->in_done && r->tq.len >= RUN_QSIZE;
+	run_flush_tq(r);
+	/*
+	 * Lines already read wait in the frame while the queue is full; if
+	 * the write made room, take them now: stdin may have nothing new
+	 * to wake the loop with.
+	 */
+	if (full && r->tq.len < RUN_QSIZE && r->chan != -1)
+		goto again;
+}
+
+static void
+run_on_stdin(struct ev *ev, int fd, short revents, void *arg)
+{
+	struct run	*r = arg;
+	char		*p;
+	size_t		 n;
+	ssize_t		 got;
+
+	(void)ev;
+	(void)revents;
+	if ((p = frame_space(&r->fin, &n)) == NULL) {
+		cmd_warn(r->ce, "input buffer");
+		r->fail = 1;
+		run_input_ended(r);
+		return;
+	}
+	if (n > RUN_READ)
+		n = RUN_READ;
+	if ((got = read(fd, p, n)) == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return;
+		cmd_warn(r->ce, "read error on stdin");
+		r->fail = 1;
+		r->in_eof = 1;
+		frame_set_eof(&r->fin);
+	} else if (got == 0) {
+		r->in_eof = 1;
+		frame_set_eof(&r->fin);
+	} else
+		frame_filled(&r->fin, (size_t)got);
+	run_pump_input(r);
+}
+
+/* Output: child frames, validated, onto stdout. */
+
+static void
+run_internal_from_child(struct run *r, const struct frame_line *l,
+    const char *span, size_t n)
+{
+	char	txt[200];
+
+	run_cmd_text(span, n, txt, sizeof txt);
+	run_trace(r, "<- child %zu bytes internal cmd \"%s\"", l->len, txt);
+	if (r->node && nodechan_cmd_is(span, n, "NODE_HANDLE")) {
+		/*
+		 * run passes no descriptors (a plain read closes any that
+		 * came). Without an answer the child would hold every later
+		 * message back for ever; a NACK makes it drop this one.
+		 */
+		if (!r->handle_warned)
+			cmd_warnx(r->ce, "'%s' sent a handle: not supported, "
+			    "refused", r->name);
+		r->handle_warned = 1;
+		if (r->chan != -1 && !r->chan_wdead) {
+			if (buf_append(&r->tq, NODECHAN_NACK_LINE,
+			    sizeof NODECHAN_NACK_LINE - 1) == -1) {
+				cmd_warn(r->ce, "queue");
+				r->fail = 1;
+				return;
+			}
+			run_trace(r, "-> child %zu bytes internal cmd "
+			    "\"NODE_HANDLE_NACK\"", sizeof NODECHAN_NACK_LINE - 1);
+			run_flush_tq(r);
+		}
+		return;
+	}
+	if (!r->node || !nodechan_cmd_is(span, n, NODECHAN_READY))
+		return;
+	if (r->announced)
+		return;
+	r->announced = 1;
+	r->announce_by = 0;
+	/* It came after the end of input: answer now (DESIGN.md). */
+	if (r->preloaded && r->eof == EOF_AUTO && r->in_done) {
+		run_send_notice(r);
+		run_flush_tq(r);
+	}
+}
+
+static void
+run_pump_output(struct run *r)
+{
+	struct frame_line	 l;
+	char			 why[256];
+	int			 k, full;
+
+again:
+	while (!r->out_dead && r->oq.len < RUN_QSIZE) {
+		k = frame_next(&r->fout, &l);
+		if (k == FRAME_NONE) {
+			if (r->chan_eof)
+				run_close_chan(r, CLOSE_EOF);
+			break;
+		}
+		if (k == FRAME_BLANK)
+			continue;
+		r->out_frames++;
+		if (k == FRAME_BAD) {
+			if (l.err == r->fout.js.err)
+				jscan_strerror(&r->fout.js, why, sizeof why);
+			else
+				snprintf(why, sizeof why, "%s", l.err);
+			cmd_warnx(r->ce, "'%s' frame %" PRIu64 ":%zu: %s "
+			    "(not forwarded)", r->name, r->out_frames,
+			    l.err_off + 1, why);
+			continue;
+		}
+		if (!l.nl && r->node) {
+			/* Node itself drops an unterminated last frame. */
+			cmd_warnx(r->ce, "'%s' frame %" PRIu64 ": no newline "
+			    "before the end of the channel (not forwarded)",
+			    r->name, r->out_frames);
+			continue;
+		}
+		if (r->outcmd >= 0 && r->fout.js.span[r->outcmd].len != 0 &&
+		    jscan_node_internal(l.p + r->fout.js.span[r->outcmd].off,
+		    r->fout.js.span[r->outcmd].len)) {
+			r->out_frames--;
+			run_internal_from_child(r, &l,
+			    l.p + r->fout.js.span[r->outcmd].off,
+			    r->fout.js.span[r->outcmd].len);
+			continue;
+		}
+		if (buf_append(&r->oq, l.p, l.len) == -1 ||
+		    (!l.nl && buf_append(&r->oq, "\n", 1) == -1)) {
+			cmd_warn(r->ce, "queue");
+			r->fail = 1;
+			run_stop(r);
+			break;
+		}
+		run_trace(r, "<- child %zu bytes", l.len + !l.nl);
+	}
+	full = !r->out_dead && r->oq.len >= RUN_QSIZE;
+	run_flush_oq(r);
+	/* As for input: frames already read must not wait for new bytes. */
+	if (full && r->oq.len < RUN_QSIZE)
+		goto again;
+}
+
+static void
+run_on_chan(struct ev *ev, int fd, short revents, void *arg)
+{
+	struct run	*r = arg;
+	char		*p;
+	size_t		 n;
+	ssize_t		 got;
+
+	(void)ev;
+	if (revents & POLLOUT) {
+		run_flush_tq(r);
+		if (r->chan == -1)
+			return;
+		run_pump_input(r);
+		if (r->chan == -1)
+			return;
+	}
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || r->chan_eof)
+		return;
+	if (r->oq.len >= RUN_QSIZE)
+		return;
+	if ((p = frame_space(&r->fout, &n)) == NULL) {
+		cmd_warn(r->ce, "channel buffer");
+		r->fail = 1;
+		run_stop(r);
+		return;
+	}
+	if (n > RUN_READ)
+		n = RUN_READ;
+	got = read(fd, p, n);
+	if (got == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return;
+		if (errno != ECONNRESET) {
+			cmd_warn(r->ce, "read from '%s'", r->name);
+			r->fail = 1;
+		}
+		got = 0;
+	}
+	if (got == 0) {
+		r->chan_eof = 1;
+		frame_set_eof(&r->fout);
+		run_trace(r, "<- child end of file");
+	} else {
+		r->last_rx = ev_now();
+		frame_filled(&r->fout, (size_t)got);
+		if (r->hint_at != 0)
+			r->hint_at = r->last_rx + HINT_AFTER;
+	}
+	run_pump_output(r);
+}
+
+static void
+run_on_stdout(struct ev *ev, int fd, short revents, void *arg)
+{
+	struct run	*r = arg;
+
+	(void)ev;
+	(void)fd;
+	(void)revents;
+	run_flush_oq(r);
+	if (r->oq.len < RUN_QSIZE)
+		run_pump_output(r);
+}
+
+/* Signals: forward the five to the child's group, once; reap on CHLD. */
+
+/*
+ * After the child's exit: count the good lines stdin holds right now, so
+ * that input that had in fact ended is not reported as cut short.
+ */
+static void
+run_drain_stdin(struct run *r)
+{
+	struct pollfd		 pfd;
+	struct frame_line	 l;
+	char			*p;
+	size_t			 n;
+	ssize_t			 got;
+	int			 i, k;
+
+	for (i = 0; i < 16 && !r->in_eof; i++) {
+		pfd.fd = STDIN_FILENO;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) != 1 ||
+		    (p = frame_space(&r->fin, &n)) == NULL)
+			break;
+		if ((got = read(STDIN_FILENO, p, n > RUN_READ ? RUN_READ : n))
+		    == -1)
+			break;
+		if (got == 0) {
+			r->in_eof = 1;
+			frame_set_eof(&r->fin);
+		} else
+			frame_filled(&r->fin, (size_t)got);
+		/* Count and drop what is complete, so the buffer stays small. */
+		while ((k = frame_next(&r->fin, &l)) != FRAME_NONE)
+			r->tail_lines += k == FRAME_GOOD;
+	}
+}
+
+/*
+ * The child will take no more input (it exited, or closed its channel):
+ * report the lines it will never get, queued, read but unqueued, and
+ * whatever stdin already holds (never waiting for more). Once only.
+ */
+static void
+run_undelivered(struct run *r, const char *what)
+{
+	uint64_t		 left = 0;
+	struct frame_line	 l;
+	const char		*p;
+	size_t			 i;
+	int			 k;
+
+	if (!r->in_done)
+		run_drain_stdin(r);
+	if (!r->out_dead && (!r->in_done || r->tq.len > 0)) {
+		p = r->tq.p + r->tq.off;
+		for (i = 0; i < r->tq.len; i++)
+			left += p[i] == '\n';
+		if (r->notice && left > 0)
+			left--;
+		if (!r->in_done) {
+			while ((k = frame_next(&r->fin, &l)) != FRAME_NONE)
+				left += k == FRAME_GOOD;
+			left += r->tail_lines;
+		}
+		if (left > 0 || !r->in_eof)
+			cmd_warnx(r->ce, "'%s' %s before the end of input: "
+			    "%" PRIu64 " input line%s not delivered%s", r->name,
+			    what, left, left == 1 ? "" : "s", r->in_eof ? "" :
+			    " (the rest of the input was not read)");
+	}
+	buf_consume(&r->tq, r->tq.len);
+	if (!r->in_done) {
+		r->in_done = 1;
+		if (r->in_end == 0)
+			r->in_end = ev_now();
+	}
+}
+
+static void
+run_child_exited(struct run *r, int status)
+{
+	r->alive = 0;
+	r->status = status;
+	r->kill_stage = 0;
+	if (WIFSIGNALED(status))
+		run_trace(r, "pid %ld killed by %s", (long)r->pid,
+		    run_signame(WTERMSIG(status)));
+	else
+		run_trace(r, "pid %ld exited with %d", (long)r->pid,
+		    WEXITSTATUS(status));
+	run_undelivered(r, "exited");
+	r->eof_deadline = 0;
+	r->hint_at = 0;
+	r->announce_by = 0;
+	r->idle = 0;
+	/* Read what it wrote before it went (Bun #37849), but not forever. */
+	if (r->chan != -1)
+		r->exit_deadline = ev_now() + r->kill_timeout;
+}
+
+static void
+run_on_signal(struct ev *ev, int fd, short revents, void *arg)
+{
+	struct run	*r = arg;
+	int		 sig, status;
+
+	(void)fd;
+	(void)revents;
+	while ((sig = ev_signal_next(ev)) != 0) {
+		if (sig == SIGCHLD) {
+			if (r->alive && spawn_reap(r->pid, &status) == 1)
+				run_child_exited(r, status);
+			continue;
+		}
+		run_trace(r, "%s: forwarded to group %ld", run_signame(sig),
+		    (long)r->pid);
+		run_kill(r, sig, 0);
+	}
+}
+
+static void
+run_update(struct run *r)
+{
+	short	ev;
+
+	ev = !r->in_done && !r->in_eof && r->tq.len < RUN_QSIZE &&
+	    r->chan != -1 && !r->chan_wdead ? POLLIN : 0;
+	ev_set(&r->ev, STDIN_FILENO, ev);
+	if (r->chan != -1) {
+		ev = 0;
+		if (!r->chan_eof && r->oq.len < RUN_QSIZE)
+			ev |= POLLIN;
+		if (r->tq.len > 0 && !r->chan_wdead)
+			ev |= POLLOUT;
+		ev_set(&r->ev, r->chan, ev);
+	}
+	ev_set(&r->ev, STDOUT_FILENO, r->oq.len > 0 && !r->out_dead ?
+	    POLLOUT : 0);
+}
+
+static int
+run_done(struct run *r)
+{
+	return !r->alive && r->chan == -1 && (r->oq.len == 0 || r->out_dead);
+}
+
+/* Setup */
+
+/* fds 0-2 must be open, so that nothing of ipcrun's lands on them. */
+static int
+run_std_fds(void)
+{
+	int	fd;
+
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (open("/dev/null", O_RDWR) != fd)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * stdout as a pipe is made non-blocking (restored at exit), so a slow
+ * reader never stalls the loop; a socket is written with MSG_DONTWAIT.
+ */
+static void
+run_setup_stdout(struct run *r)
+{
+	struct stat	st;
+
+	r->out_flags = -1;
+	if (fstat(STDOUT_FILENO, &st) == -1)
+		return;
+	if (S_ISSOCK(st.st_mode))
+		r->out_sock = 1;
+	else if (S_ISFIFO(st.st_mode)) {
+		r->out_flags = fcntl(STDOUT_FILENO, F_GETFL);
+		if (r->out_flags != -1 && !(r->out_flags & O_NONBLOCK))
+			(void)fcntl(STDOUT_FILENO, F_SETFL,
+			    r->out_flags | O_NONBLOCK);
+		else
+			r->out_flags = -1;
+	}
+}
+
+static void
+run_restore_stdout(struct run *r)
+{
+	if (r->out_flags != -1)
+		(void)fcntl(STDOUT_FILENO, F_SETFL, r->out_flags);
+}
+
+static int
+run_spawn(struct run *r)
+{
+	struct spawn_opts	 so;
+	struct stat		 st;
+	char			 preload[PATH_MAX], **env = NULL;
+	int			 sp[2], devnull = -1, err, saved;
+	pid_t			 pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		cmd_warn(r->ce, "socketpair");
+		return EXIT_FAIL;
+	}
+	if (fcntl(sp[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    fstat(sp[1], &st) == -1) {
+		cmd_warn(r->ce, "channel");
+		goto fail;
+	}
+	r->chan_ino = (unsigned long long)st.st_ino;
+	memset(&so, 0, sizeof so);
+	so.argv = r->argv;
+	so.pgroup = 1;
+	so.pdeathsig = SIGKILL;
+	so.fd[2] = STDERR_FILENO;
+	if (r->node) {
+		if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
+			cmd_warn(r->ce, "/dev/null");
+			goto fail;
+		}
+		so.fd[0] = devnull;
+		so.fd[1] = STDERR_FILENO;
+		so.chan_fd = sp[1];
+		so.chan_to = r->chan_to;
+		if (r->eof == EOF_AUTO && r->preload) {
+			if (nodechan_preload_path(preload, sizeof preload) == 0)
+				r->preloaded = 1;
+			else
+				cmd_warn(r->ce, "drain preload '%s' (using the "
+				    "idle rule)", preload);
+		}
+		env = nodechan_env(r->chan_to, r->preloaded ? preload : NULL,
+		    r->chan_ino);
+	} else {
+		so.fd[0] = sp[1];
+		so.fd[1] = sp[1];
+		so.chan_fd = -1;
+		env = nodechan_env(-1, NULL, 0);
+	}
+	if (env == NULL) {
+		cmd_warn(r->ce, "environment");
+		goto fail;
+	}
+	so.envp = env;
+	pid = spawn_start(&so, &err);
+	saved = errno;
+	nodechan_env_free(env);
+	if (devnull != -1)
+		close(devnull);
+	close(sp[1]);
+	if (pid == -1) {
+		errno = saved;
+		cmd_warn(r->ce, "fork");
+		close(sp[0]);
+		return EXIT_FAIL;
+	}
+	if (err != 0) {
+		errno = err;
+		cmd_warn(r->ce, "'%s'", r->argv[0]);
+		close(sp[0]);
+		return err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+	}
+	r->pid = pid;
+	r->alive = 1;
+	r->chan = sp[0];
+	run_trace(r, "spawned pid %ld '%s' on the %s channel%s", (long)pid,
+	    r->name, r->node ? "node" : "stdio", r->preloaded ?
+	    " with the drain preload" : "");
+	return 0;
+fail:
+	if (devnull != -1)
+		close(devnull);
+	close(sp[0]);
+	close(sp[1]);
+	return EXIT_FAIL;
+}
+
+static int
+run_status(struct run *r)
+{
+	int	st = r->status, code;
+
+	if (r->fail || r->strict_hit)
+		return EXIT_FAIL;
+	if (r->epipe)
+		return EXIT_PIPE;
+	code = spawn_exit_code(st);
+	if (r->stopped_by_us != 0 && ((WIFSIGNALED(st) &&
+	    (WTERMSIG(st) == SIGTERM || WTERMSIG(st) == SIGKILL)) ||
+	    code == 128 + r->stopped_by_us)) {
+		cmd_warnx(r->ce, "'%s' (pid %ld) was stopped by ipcrun with %s",
+		    r->name, (long)r->pid, run_signame(r->stopped_by_us));
+		return 0;
+	}
+	return code;
+}
+
+static int
+run_main(struct run *r)
+{
+	static const int	 sigs[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP,
+	    SIGUSR1, SIGUSR2, 0 };
+	int			 rc, sfd;
+
+	r->t0 = ev_now();
+	r->chan = -1;
+	r->out_flags = -1;
+	ev_init(&r->ev);
+	if (run_std_fds() == -1) {
+		cmd_warn(r->ce, "/dev/null");
+		return EXIT_FAIL;
+	}
+	if (frame_init(&r->fin, r->maxline, r->validate) == -1 ||
+	    (r->fin_ok = 1, frame_init(&r->fout, r->maxline < OUT_MAXLINE_MIN ?
+	    OUT_MAXLINE_MIN : r->maxline, r->validate) == -1) || (r->fout_ok = 1,
+	    buf_init(&r->tq, RUN_QSIZE) == -1) ||
+	    buf_init(&r->oq, RUN_QSIZE) == -1) {
+		cmd_warn(r->ce, "malloc");
+		return EXIT_FAIL;
+	}
+	r->incmd = r->node && r->validate ? jscan_want(&r->fin.js, "cmd", 3) :
+	    -1;
+	r->outcmd = r->node && r->validate ?
+	    jscan_want(&r->fout.js, "cmd", 3) : -1;
+	/* Handlers before the fork: a signal in between is not lost. */
+	if ((sfd = ev_signals(&r->ev, sigs)) == -1 ||
+	    ev_add(&r->ev, sfd, POLLIN, run_on_signal, r) == -1) {
+		cmd_warn(r->ce, "signals");
+		return EXIT_FAIL;
+	}
+	if ((rc = run_spawn(r)) != 0)
+		return rc;
+	run_setup_stdout(r);
+	if (ev_add(&r->ev, STDIN_FILENO, 0, run_on_stdin, r) == -1 ||
+	    ev_add(&r->ev, STDOUT_FILENO, 0, run_on_stdout, r) == -1 ||
+	    ev_add(&r->ev, r->chan, 0, run_on_chan, r) == -1) {
+		cmd_warn(r->ce, "poll set");
+		r->fail = 1;
+		run_stop(r);
+	}
+	/* The child may have exited already: catch its CHLD in the loop. */
+	while (!run_done(r)) {
+		run_timers(r);
+		if (run_done(r))
+			break;
+		run_update(r);
+		if (ev_run_once(&r->ev, ev_timeout_ms(run_next_deadline(r)))
+		    == -1) {
+			cmd_warn(r->ce, "poll");
+			r->fail = 1;
+			run_stop(r);
+			/* Reap without the loop: the child was signalled. */
+			while (r->alive) {
+				int status;
+
+				if (waitpid(r->pid, &status, 0) == r->pid)
+					run_child_exited(r, status);
+				else if (errno != EINTR)
+					break;
+			}
+			break;
+		}
+	}
+	/* Anything still queued for stdout goes out before the exit. */
+	if (!r->out_dead && r->oq.len > 0) {
+		(void)fcntl(STDOUT_FILENO, F_SETFL,
+		    fcntl(STDOUT_FILENO, F_GETFL) & ~O_NONBLOCK);
+		run_flush_oq(r);
+	}
+	run_restore_stdout(r);
+	return run_status(r);
+}
+
+static int
+cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
+{
+	enum {
+		O_CHANNEL = 256, O_CHANNEL_FD, O_EOF, O_EOF_TIMEOUT,
+		O_KILL_TIMEOUT, O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE,
+		O_STRICT, O_TRACE
+	};
+	static const struct option longopts[] = {
+		{ "channel", required_argument, NULL, O_CHANNEL },
+		{ "channel-fd", required_argument, NULL, O_CHANNEL_FD },
+		{ "eof", required_argument, NULL, O_EOF },
+		{ "eof-timeout", required_argument, NULL, O_EOF_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ "kill-timeout", required_argument, NULL, O_KILL_TIMEOUT },
+		{ "max-line", required_argument, NULL, O_MAX_LINE },
+		{ "no-preload", no_argument, NULL, O_NO_PRELOAD },
+		{ "no-validate", no_argument, NULL, O_NO_VALIDATE },
+		{ "strict", no_argument, NULL, O_STRICT },
+		{ "trace", no_argument, NULL, O_TRACE },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct run	 r;
+	const char	*cause, *env, *errstr;
+	int		 ch, rc, set_eof = 0, set_fd = 0, set_preload = 0;
+	long long	 n;
+
+	memset(&r, 0, sizeof r);
+	r.ce = ce;
+	r.node = 1;
+	r.chan_to = 3;
+	r.eof = EOF_AUTO;
+	r.idle_ns = IDLE_DEFAULT;
+	r.kill_timeout = KILL_DEFAULT;
+	r.preload = 1;
+	r.validate = 1;
+	r.maxline = MAXLINE_DEFAULT;
+	optind = 1;
+	while ((ch = cmd_getopt(ce, argc, argv, "+:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			cmd_print_usage(ce, 1);
+			return cmd_flush_stdout(ce);
+		case O_CHANNEL:
+			if (strcmp(optarg, "node") == 0)
+				r.node = 1;
+			else if (strcmp(optarg, "stdio") == 0)
+				r.node = 0;
+			else
+				return cmd_usage_error(ce, "--channel '%s': "
+				    "must be node or stdio", optarg);
+			break;
+		case O_CHANNEL_FD:
+			n = strtonum(optarg, 3, 1023, &errstr);
+			if (errstr != NULL)
+				return cmd_usage_error(ce, "--channel-fd '%s': "
+				    "%s (3 to 1023)", optarg, errstr);
+			r.chan_to = (int)n;
+			set_fd = 1;
+			break;
+		case O_EOF:
+			set_eof = 1;
+			if (strcmp(optarg, "auto") == 0)
+				r.eof = EOF_AUTO;
+			else if (strcmp(optarg, "wait") == 0)
+				r.eof = EOF_WAIT;
+			else if (strcmp(optarg, "close") == 0)
+				r.eof = EOF_CLOSE;
+			else if (strcmp(optarg, "idle") == 0)
+				r.eof = EOF_IDLE;
+			else if (strncmp(optarg, "idle:", 5) == 0) {
+				r.eof = EOF_IDLE;
+				if (run_parse_secs(optarg + 5, &r.idle_ns) ==
+				    -1)
+					return cmd_usage_error(ce, "--eof '%s': "
+					    "not a duration in seconds",
+					    optarg);
+			} else
+				return cmd_usage_error(ce, "--eof '%s': must be "
+				    "auto, idle[:DUR], wait or close", optarg);
+			break;
+		case O_EOF_TIMEOUT:
+			if (run_parse_secs(optarg, &r.eof_timeout) == -1)
+				return cmd_usage_error(ce, "--eof-timeout '%s': "
+				    "not a duration in seconds", optarg);
+			if (r.eof_timeout == 0)
+				r.eof_timeout = 1;
+			break;
+		case O_KILL_TIMEOUT:
+			if (run_parse_secs(optarg, &r.kill_timeout) == -1)
+				return cmd_usage_error(ce, "--kill-timeout "
+				    "'%s': not a duration in seconds", optarg);
+			break;
+		case O_MAX_LINE:
+			if (cmd_parse_size(optarg, &r.maxline, &cause) == -1)
+				return cmd_usage_error(ce, "--max-line '%s': %s",
+				    optarg, cause);
+			break;
+		case O_NO_PRELOAD:
+			r.preload = 0;
+			set_preload = 1;
+			break;
+		case O_NO_VALIDATE:
+			r.validate = 0;
+			break;
+		case O_STRICT:
+			r.strict = 1;
+			break;
+		case O_TRACE:
+			r.trace = 1;
+			break;
+		default:
+			return EXIT_FAIL;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		return cmd_usage_error(ce, "no command given");
+	if (r.node && !r.validate)
+		return cmd_usage_error(ce, "--no-validate is for --channel "
+		    "stdio only: a Node child crashes on an invalid line");
+	if (!r.node && (set_eof || set_fd || set_preload))
+		return cmd_usage_error(ce, "%s applies to --channel node only",
+		    set_eof ? "--eof" : set_fd ? "--channel-fd" :
+		    "--no-preload");
+	if ((env = getenv("IPCRUN_JSCAN")) != NULL && *env != '\0' &&
+	    jscan_set_impl(env) == -1) {
+		cmd_warnx(ce, "IPCRUN_JSCAN '%s': not available on this CPU "
+		    "(use avx2, sse2 or scalar)", env);
+		return EXIT_FAIL;
+	}
+	r.argv = argv;
+	r.name = argv[0];
+
+	rc = run_main(&r);
+
+	if (r.chan != -1)
+		close(r.chan);
+	if (r.fin_ok)
+		frame_release(&r.fin);
+	if (r.fout_ok)
+		frame_release(&r.fout);
+	buf_release(&r.tq);
+	buf_release(&r.oq);
+	ev_release(&r.ev);
+	return rc;
+}
+
+const struct cmd_entry cmd_run_entry = {
+	.name = "run",
+	.usage = "[--channel node|stdio] [--channel-fd N] "
+	    "[--eof auto|idle[:DUR]|wait|close] [--eof-timeout SECS] "
+	    "[--kill-timeout SECS] [--max-line BYTES] [--no-preload] "
+	    "[--no-validate] [--strict] [--trace] [--] CMD [ARG ...]",
+	.summary = "relay NDJSON between stdin/stdout and a child process",
+	.options = "--channel=node|stdio --channel-fd= "
+	    "--eof=auto|idle|wait|close --eof-timeout= --kill-timeout= "
+	    "--max-line= --no-preload --no-validate --strict --trace "
+	    "--help -h",
+	.exec = cmd_run_exec
+};

@@ -1,0 +1,126 @@
+/*
+ * Byte queues for the relay: append at the tail, write from the head in
+ * one large write, and watermarks so that a reader can stop reading while
+ * its destination is behind. A queue only grows past its initial size to
+ * hold one long line, and shrinks back once it has drained.
+ */
+#include "compat.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipcrun.h"
+
+int
+buf_init(struct buf *b, size_t size)
+{
+	memset(b, 0, sizeof *b);
+	if ((b->p = malloc(size)) == NULL)
+		return -1;
+	b->cap = b->size = size;
+	return 0;
+}
+
+void
+buf_release(struct buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof *b);
+}
+
+/* Make room for n more bytes at the tail: slide down first, then grow. */
+static int
+buf_reserve(struct buf *b, size_t n)
+{
+	size_t	 cap;
+	char	*p;
+
+	if (b->cap - b->off - b->len >= n)
+		return 0;
+	if (b->off > 0) {
+		memmove(b->p, b->p + b->off, b->len);
+		b->off = 0;
+		if (b->cap - b->len >= n)
+			return 0;
+	}
+	if (n > SIZE_MAX / 2 - b->len) {
+		errno = ENOMEM;
+		return -1;
+	}
+	cap = b->cap;
+	while (cap - b->len < n)
+		cap *= 2;
+	if ((p = realloc(b->p, cap)) == NULL)
+		return -1;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+int
+buf_append(struct buf *b, const void *data, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (buf_reserve(b, n) == -1)
+		return -1;
+	memcpy(b->p + b->off + b->len, data, n);
+	b->len += n;
+	return 0;
+}
+
+/*
+ * Drop n bytes from the head. Once empty, a queue that grew for a long
+ * line goes back to its initial size, so memory stays flat afterwards.
+ */
+void
+buf_consume(struct buf *b, size_t n)
+{
+	char	*p;
+
+	if (n >= b->len) {
+		b->off = b->len = 0;
+		if (b->cap > b->size && (p = realloc(b->p, b->size)) != NULL) {
+			b->p = p;
+			b->cap = b->size;
+		}
+		return;
+	}
+	b->off += n;
+	b->len -= n;
+}
+
+/*
+ * Write as much of the queue as fd takes in one call. sock: use send with
+ * MSG_NOSIGNAL|MSG_DONTWAIT, so neither SIGPIPE nor the fd's own blocking
+ * flag matters. Returns 1 on progress, 0 when fd is full (or the queue
+ * empty), -1 on error with errno set.
+ */
+int
+buf_write(struct buf *b, int fd, int sock)
+{
+	ssize_t	r;
+
+	if (b->len == 0)
+		return 0;
+	for (;;) {
+		if (sock)
+			r = send(fd, b->p + b->off, b->len,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+		else
+			r = write(fd, b->p + b->off, b->len);
+		if (r >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		return -1;
+	}
+	buf_consume(b, (size_t)r);
+	return r > 0;
+}

@@ -1,0 +1,206 @@
+/*
+ * fork/exec of a child with exact fd hygiene: only 0-2 and one channel fd
+ * survive, the exec error comes back through a CLOEXEC pipe, and the child
+ * dies with ipcrun (PR_SET_PDEATHSIG, then a getppid check against the pid
+ * saved before the fork). The sequence follows tmux's job.c.
+ */
+#include "compat.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipcrun.h"
+
+/* Close lo..hi (inclusive); close_range where the kernel has it. */
+static void
+spawn_close_range(unsigned lo, unsigned hi)
+{
+	struct rlimit	rl;
+	unsigned	fd;
+
+	if (lo > hi || close_range(lo, hi, 0) == 0)
+		return;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur - 1 < hi)
+		hi = (unsigned)rl.rlim_cur - 1;
+	for (fd = lo; fd <= hi && fd < 1048576; fd++)
+		(void)close((int)fd);
+}
+
+/* After fork: only async-signal-safe calls from here on, and _exit. */
+static void __attribute__((noreturn))
+spawn_child(const struct spawn_opts *so, int errfd, pid_t parent)
+{
+	struct sigaction	sa;
+	sigset_t		all;
+	int			i, err, top;
+
+	/*
+	 * Dispositions first, mask last: nothing can be caught by one of
+	 * ipcrun's handlers in between, and ignored signals (SIGPIPE above
+	 * all) would otherwise stay ignored across exec.
+	 */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (i = 1; i < NSIG; i++) {
+		if (i != SIGKILL && i != SIGSTOP)
+			(void)sigaction(i, &sa, NULL);
+	}
+	if (so->pgroup && setpgid(0, 0) == -1)
+		goto fail;
+	if (so->pdeathsig != 0) {
+		if (prctl(PR_SET_PDEATHSIG, so->pdeathsig) == -1)
+			goto fail;
+		/* The parent may have died before prctl took effect. */
+		if (getppid() != parent)
+			_exit(EXIT_FAILURE);
+	}
+
+	for (i = 0; i < 3; i++) {
+		if (so->fd[i] != i && dup2(so->fd[i], i) == -1)
+			goto fail;
+		if (so->fd[i] == i && fcntl(i, F_SETFD, 0) == -1)
+			goto fail;
+	}
+	top = 2;
+	if (so->chan_fd != -1) {
+		if (so->chan_fd == so->chan_to) {
+			if (fcntl(so->chan_fd, F_SETFD, 0) == -1)
+				goto fail;
+		} else if (dup2(so->chan_fd, so->chan_to) == -1)
+			goto fail;
+		top = so->chan_to;
+	}
+	/* Only 0-2 and the channel go on; errfd goes at exec (CLOEXEC). */
+	if (errfd < top) {
+		if ((i = fcntl(errfd, F_DUPFD_CLOEXEC, top + 1)) == -1)
+			goto fail;
+		errfd = i;
+	}
+	if (top > 3)
+		spawn_close_range(3, (unsigned)top - 1);
+	if (errfd > top) {
+		spawn_close_range((unsigned)top + 1, (unsigned)errfd - 1);
+		spawn_close_range((unsigned)errfd + 1, ~0U);
+	} else
+		spawn_close_range((unsigned)top + 1, ~0U);
+
+	sigemptyset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, NULL);
+	execvpe(so->argv[0], so->argv, so->envp);
+fail:
+	err = errno;
+	(void)write(errfd, &err, sizeof err);
+	_exit(EXIT_FAILURE);
+}
+
+/*
+ * Start so->argv. The caller makes sure fds 0-2 are open, so that its own
+ * fds are all above 2. On success returns the pid with *err 0; when exec
+ * failed the child has been reaped and *err is its errno (ENOENT: not
+ * found). Returns -1 with errno when ipcrun itself could not fork.
+ */
+pid_t
+spawn_start(const struct spawn_opts *so, int *err)
+{
+	struct spawn_opts	 o = *so;
+	sigset_t		 all, old;
+	pid_t			 pid, parent = getpid();
+	int			 ep[2], e, i, saved, moved = -1, nfd;
+	ssize_t			 r;
+
+	*err = 0;
+	if (pipe2(ep, O_CLOEXEC) == -1)
+		return -1;
+	/*
+	 * Nothing the child still needs may sit on the channel's number,
+	 * or its dup2 would clobber it. Its own dup2 clears CLOEXEC.
+	 */
+	if (o.chan_fd != -1 && ep[1] == o.chan_to) {
+		if ((nfd = fcntl(ep[1], F_DUPFD_CLOEXEC, 3)) == -1)
+			goto fail;
+		close(ep[1]);
+		ep[1] = nfd;
+	}
+	for (i = 0; i < 3 && o.chan_fd != -1; i++) {
+		if (o.fd[i] != o.chan_to || o.chan_fd == o.chan_to)
+			continue;
+		if (moved == -1 &&
+		    (moved = fcntl(o.fd[i], F_DUPFD_CLOEXEC, 3)) == -1)
+			goto fail;
+		o.fd[i] = moved;
+	}
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		spawn_child(&o, ep[1], parent);
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(ep[1]);
+	ep[1] = -1;
+	if (pid == -1) {
+		errno = saved;
+		goto fail;
+	}
+	/* Also here, so that the group exists before any kill(-pid). */
+	if (so->pgroup)
+		(void)setpgid(pid, pid);
+
+	/* EOF: exec succeeded. An int: the errno of the failed exec. */
+	do
+		r = read(ep[0], &e, sizeof e);
+	while (r == -1 && errno == EINTR);
+	close(ep[0]);
+	if (moved != -1)
+		close(moved);
+	if (r == (ssize_t)sizeof e) {
+		*err = e != 0 ? e : EINVAL;
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
+	}
+	return pid;
+
+fail:
+	saved = errno;
+	close(ep[0]);
+	if (ep[1] != -1)
+		close(ep[1]);
+	if (moved != -1)
+		close(moved);
+	errno = saved;
+	return -1;
+}
+
+/* Reap pid if it has ended: 1 with *status, 0 if it runs, -1 on error. */
+int
+spawn_reap(pid_t pid, int *status)
+{
+	pid_t	r;
+
+	do
+		r = waitpid(pid, status, WNOHANG);
+	while (r == -1 && errno == EINTR);
+	if (r == -1)
+		return -1;
+	return r == pid;
+}
+
+/* A wait status as a shell reports it: the code, or 128 + signal. */
+int
+spawn_exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_FAILURE;
+}

@@ -1,0 +1,58 @@
+// ipcrun drain preload, loaded into a Node child by `ipcrun run` through
+// NODE_OPTIONS=--require. It puts NODE_OPTIONS back as the user had it,
+// announces itself to ipcrun with an internal message and, on ipcrun's
+// "input ended" notice, unrefs the channel: the child then exits by itself
+// once its pending work and writes are done, and no reply is lost.
+'use strict';
+
+(function ipcrunPreload() {
+	const env = process.env;
+	const want = env.IPCRUN_CHANNEL;
+
+	if (want === undefined)
+		return;
+	// Restore first, whatever else happens: grandchildren must not load
+	// this file (unset if the user had no NODE_OPTIONS).
+	if (Object.prototype.hasOwnProperty.call(env, 'IPCRUN_NODE_OPTIONS'))
+		env.NODE_OPTIONS = env.IPCRUN_NODE_OPTIONS;
+	else
+		delete env.NODE_OPTIONS;
+	delete env.IPCRUN_NODE_OPTIONS;
+	delete env.IPCRUN_CHANNEL;
+
+	// Only the main thread of the process that holds ipcrun's channel.
+	let wt;
+	try {
+		wt = require('worker_threads');
+	} catch (e) {
+		return;
+	}
+	if (!wt.isMainThread || typeof process.send !== 'function' ||
+	    !process.channel)
+		return;
+	try {
+		const st = require('fs').fstatSync(process.channel.fd,
+		    { bigint: true });
+		if (st.ino.toString() !== want)
+			return;
+	} catch (e) {
+		return;
+	}
+
+	function onInternal(msg) {
+		if (msg === null || typeof msg !== 'object' ||
+		    msg.cmd !== 'NODE_IPCRUN_EOF')
+			return;
+		process.removeListener('internalMessage', onInternal);
+		// A pending write or any other live handle keeps the child
+		// running; the channel alone no longer does.
+		if (process.channel)
+			process.channel.unref();
+	}
+	process.on('internalMessage', onInternal);
+	try {
+		process.send({ cmd: 'NODE_IPCRUN_READY', version: 1 });
+	} catch (e) {
+		process.removeListener('internalMessage', onInternal);
+	}
+})();
