@@ -321,6 +321,12 @@ run_idle_check(struct run *r, int64_t now)
 			r->idle = 0;
 			run_trace(r, "idle for %" PRId64 " ms: closing the "
 			    "channel", r->idle_ns / MSEC);
+			/* The idle rule is a guess: say when it is made. */
+			if (r->alive)
+				cmd_warnx(r->ce, "closing the channel of '%s' "
+				    "(pid %ld) after %.3g s of quiet (idle rule)",
+				    r->name, (long)r->pid,
+				    (double)r->idle_ns / SEC);
 			run_close_chan(r, CLOSE_IDLE);
 			return;
 		}
@@ -461,6 +467,10 @@ run_delivered(struct run *r)
 	}
 	switch (r->eof) {
 	case EOF_CLOSE:
+		if (r->alive)
+			cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) "
+			    "at the end of input (--eof close)", r->name,
+			    (long)r->pid);
 		run_close_chan(r, CLOSE_POLICY);
 		break;
 	case EOF_WAIT:
