@@ -80,29 +80,6 @@ out_line(struct check *c, const char *p, size_t n, int nl)
 	return 0;
 }
 
-/* The decoded cmd, made safe to print. */
-static void
-cmd_text(const char *span, size_t n, char *buf, size_t len)
-{
-	char	raw[48];
-	ssize_t	r = jscan_unescape(span, n, raw, sizeof raw);
-	size_t	i, k = 0;
-
-	if (r < 0)
-		r = 0;
-	for (i = 0; i < (size_t)r && i < sizeof raw && k + 5 < len; i++) {
-		unsigned char ch = (unsigned char)raw[i];
-
-		if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
-			k += (size_t)snprintf(buf + k, len - k, "\\x%02x", ch);
-		else
-			buf[k++] = (char)ch;
-	}
-	if ((size_t)r > i && k + 4 < len)
-		k += (size_t)snprintf(buf + k, len - k, "...");
-	buf[k] = '\0';
-}
-
 static void
 report(struct check *c, const char *name, uint64_t lineno, size_t off,
     const char *why)
@@ -153,15 +130,14 @@ check_fd(struct check *c, int fd, const char *name)
 			if (k == FRAME_BLANK)
 				continue;
 			if (k == FRAME_BAD) {
-				jscan_strerror(&f.js, why, sizeof why);
-				report(c, name, l.lineno, l.err_off,
-				    l.err == f.js.err ? why : l.err);
+				frame_reason(&f, &l, why, sizeof why);
+				report(c, name, l.lineno, l.err_off, why);
 			} else if (cmdkey >= 0 && f.js.span[cmdkey].len != 0 &&
 			    jscan_node_internal(l.p + f.js.span[cmdkey].off,
 			    f.js.span[cmdkey].len)) {
 				char txt[200];
 
-				cmd_text(l.p + f.js.span[cmdkey].off,
+				jscan_printable(l.p + f.js.span[cmdkey].off,
 				    f.js.span[cmdkey].len, txt, sizeof txt);
 				snprintf(why, sizeof why,
 				    "internal Node message (cmd \"%s\")", txt);

@@ -152,29 +152,6 @@ run_trace_(struct run *r, const char *fmt, ...)
 	    t / SEC, (t % SEC) / 1000, msg);
 }
 
-/* A JSON string value, decoded and made safe to print. */
-static void
-run_cmd_text(const char *span, size_t n, char *buf, size_t len)
-{
-	char	raw[64];
-	ssize_t	got = jscan_unescape(span, n, raw, sizeof raw);
-	size_t	i, k = 0;
-
-	if (got < 0)
-		got = 0;
-	for (i = 0; i < (size_t)got && i < sizeof raw && k + 5 < len; i++) {
-		unsigned char ch = (unsigned char)raw[i];
-
-		if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
-			k += (size_t)snprintf(buf + k, len - k, "\\x%02x", ch);
-		else
-			buf[k++] = (char)ch;
-	}
-	if ((size_t)got > i && k + 4 < len)
-		k += (size_t)snprintf(buf + k, len - k, "...");
-	buf[k] = '\0';
-}
-
 static const char *
 run_signame(int sig)
 {
@@ -608,10 +585,7 @@ again:
 		if (k == FRAME_BLANK)
 			continue;
 		if (k == FRAME_BAD) {
-			if (l.err == r->fin.js.err)
-				jscan_strerror(&r->fin.js, why, sizeof why);
-			else
-				snprintf(why, sizeof why, "%s", l.err);
+			frame_reason(&r->fin, &l, why, sizeof why);
 			run_bad_input(r, l.lineno, l.err_off, why);
 			continue;
 		}
@@ -620,7 +594,7 @@ again:
 		    r->fin.js.span[r->incmd].len)) {
 			char	txt[200];
 
-			run_cmd_text(l.p + r->fin.js.span[r->incmd].off,
+			jscan_printable(l.p + r->fin.js.span[r->incmd].off,
 			    r->fin.js.span[r->incmd].len, txt, sizeof txt);
 			snprintf(why, sizeof why,
 			    "internal Node message (cmd \"%s\")", txt);
@@ -690,7 +664,7 @@ run_internal_from_child(struct run *r, const struct frame_line *l,
 {
 	char	txt[200];
 
-	run_cmd_text(span, n, txt, sizeof txt);
+	jscan_printable(span, n, txt, sizeof txt);
 	run_trace(r, "<- child %zu bytes internal cmd \"%s\"", l->len, txt);
 	if (r->node && nodechan_cmd_is(span, n, "NODE_HANDLE")) {
 		/*
@@ -747,10 +721,7 @@ again:
 			continue;
 		r->out_frames++;
 		if (k == FRAME_BAD) {
-			if (l.err == r->fout.js.err)
-				jscan_strerror(&r->fout.js, why, sizeof why);
-			else
-				snprintf(why, sizeof why, "%s", l.err);
+			frame_reason(&r->fout, &l, why, sizeof why);
 			cmd_warnx(r->ce, "'%s' frame %" PRIu64 ":%zu: %s "
 			    "(not forwarded)", r->name, r->out_frames,
 			    l.err_off + 1, why);

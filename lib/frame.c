@@ -8,6 +8,7 @@
 #include "compat.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,4 +228,15 @@ frame_next(struct frame *f, struct frame_line *l)
 		}
 		return r == JSCAN_GOOD ? FRAME_GOOD : FRAME_BLANK;
 	}
+}
+
+/* The reason a FRAME_BAD line was refused, with the byte found there. */
+void
+frame_reason(const struct frame *f, const struct frame_line *l, char *buf,
+    size_t len)
+{
+	if (l->err == f->js.err)
+		jscan_strerror(&f->js, buf, len);
+	else
+		snprintf(buf, len, "%s", l->err);
 }

@@ -68,6 +68,7 @@ int		 jscan_feed(struct jscan *, const char *, size_t);
 int		 jscan_finish(struct jscan *);
 int		 jscan_line(struct jscan *, const char *, size_t);
 size_t		 jscan_strerror(const struct jscan *, char *, size_t);
+size_t		 jscan_printable(const char *, size_t, char *, size_t);
 ssize_t		 jscan_unescape(const char *, size_t, char *, size_t);
 int		 jscan_node_internal(const char *, size_t);
 int		 jscan_set_impl(const char *);
@@ -114,6 +115,8 @@ void		 frame_filled(struct frame *, size_t);
 void		 frame_set_eof(struct frame *);
 int		 frame_next(struct frame *, struct frame_line *);
 size_t		 frame_pending(const struct frame *);
+void		 frame_reason(const struct frame *, const struct frame_line *,
+		    char *, size_t);
 
 /* buf.c: byte queues with a head, a tail and watermarks. */
 

@@ -622,3 +622,33 @@ jscan_node_internal(const char *span, size_t n)
 	}
 	return str_next(&p, e) >= 0;
 }
+
+/*
+ * The JSON string at span (a valid one, quotes included) decoded and made
+ * safe to print in a one-line report: control characters, quotes and
+ * backslashes as \xNN, and "..." when it is longer than about 60 bytes.
+ */
+size_t
+jscan_printable(const char *span, size_t n, char *buf, size_t len)
+{
+	char	raw[64];
+	ssize_t	got = jscan_unescape(span, n, raw, sizeof raw);
+	size_t	i, k = 0;
+
+	if (len == 0)
+		return 0;
+	if (got < 0)
+		got = 0;
+	for (i = 0; i < (size_t)got && i < sizeof raw && k + 5 < len; i++) {
+		unsigned char ch = (unsigned char)raw[i];
+
+		if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
+			k += (size_t)snprintf(buf + k, len - k, "\\x%02x", ch);
+		else
+			buf[k++] = (char)ch;
+	}
+	if ((size_t)got > i && k + 4 < len)
+		k += (size_t)snprintf(buf + k, len - k, "...");
+	buf[k] = '\0';
+	return k;
+}
