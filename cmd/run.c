@@ -91,7 +91,8 @@ struct run {
 	uint64_t	 out_frames;
 	struct buf	 oq;
 	int		 out_sock;	/* stdout is a socket: send(2) */
-	int		 out_flags;	/* to restore, or -1 */
+	int		 out_fd;	/* stdout, or a private non-blocking
+					   description of the same pipe */
 	int		 out_dead;	/* EPIPE or error: stop writing */
 
 	/* The child. */
@@ -107,6 +108,7 @@ struct run {
 	int64_t		 last_rx;
 	int64_t		 idle_tick;
 	int64_t		 eof_deadline;
+	int64_t		 bp_since;	/* stdout full since, or 0 */
 	int64_t		 hint_at;
 	int64_t		 announce_by;
 	int64_t		 exit_deadline;	/* reading after the child's exit */
@@ -197,6 +199,13 @@ run_min(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+/* ipcrun's stdout is full: the channel is not being read. */
+static int
+run_backpressured(const struct run *r)
+{
+	return r->oq.len >= RUN_QSIZE && !r->out_dead;
+}
+
 static int64_t
 run_next_deadline(struct run *r)
 {
@@ -204,10 +213,12 @@ run_next_deadline(struct run *r)
 
 	if (r->idle)
 		d = run_min(d, r->idle_tick);
-	d = run_min(d, r->eof_deadline);
-	d = run_min(d, r->hint_at);
+	if (!run_backpressured(r)) {
+		d = run_min(d, r->eof_deadline);
+		d = run_min(d, r->hint_at);
+		d = run_min(d, r->exit_deadline);
+	}
 	d = run_min(d, r->announce_by);
-	d = run_min(d, r->exit_deadline);
 	if (r->kill_stage > 0 && r->kill_stage < 3)
 		d = run_min(d, r->kill_at);
 	return d;
@@ -338,6 +349,27 @@ run_timers(struct run *r)
 			run_start_idle(r);
 		}
 	}
+	/*
+	 * While ipcrun's own stdout is full, the channel is not read, so
+	 * that time is not the child's: the deadlines that judge the child
+	 * stop, and move on by as much once stdout takes data again.
+	 */
+	if (run_backpressured(r)) {
+		if (r->bp_since == 0)
+			r->bp_since = now;
+		goto kill;
+	}
+	if (r->bp_since != 0) {
+		int64_t	d = now - r->bp_since;
+
+		r->bp_since = 0;
+		if (r->hint_at != 0)
+			r->hint_at += d;
+		if (r->eof_deadline != 0)
+			r->eof_deadline += d;
+		if (r->exit_deadline != 0)
+			r->exit_deadline += d;
+	}
 	if (r->hint_at != 0 && now >= r->hint_at) {
 		r->hint_at = 0;
 		if (r->alive && r->chan != -1)
@@ -366,6 +398,7 @@ run_timers(struct run *r)
 			run_close_chan(r, CLOSE_AFTER_EXIT);
 		}
 	}
+kill:
 	if (r->kill_stage > 0 && r->kill_stage < 3 && now >= r->kill_at)
 		run_kill_step(r);
 }
@@ -538,7 +571,7 @@ run_flush_oq(struct run *r)
 	if (r->out_dead)
 		return;
 	while (r->oq.len > 0) {
-		if ((w = buf_write(&r->oq, STDOUT_FILENO, r->out_sock)) == -1) {
+		if ((w = buf_write(&r->oq, r->out_fd, r->out_sock)) == -1) {
 			if (errno == EPIPE)
 				r->epipe = 1;
 			else {
@@ -807,6 +840,9 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 		frame_filled(&r->fout, (size_t)got);
 		if (r->hint_at != 0)
 			r->hint_at = r->last_rx + HINT_AFTER;
+		/* After the exit, what still flows is not a stuck channel. */
+		if (r->exit_deadline != 0)
+			r->exit_deadline = r->last_rx + r->kill_timeout;
 	}
 	run_pump_output(r);
 }
@@ -959,7 +995,7 @@ run_update(struct run *r)
 			ev |= POLLOUT;
 		ev_set(&r->ev, r->chan, ev);
 	}
-	ev_set(&r->ev, STDOUT_FILENO, r->oq.len > 0 && !r->out_dead ?
+	ev_set(&r->ev, r->out_fd, r->oq.len > 0 && !r->out_dead ?
 	    POLLOUT : 0);
 }
 
@@ -994,27 +1030,51 @@ static void
 run_setup_stdout(struct run *r)
 {
 	struct stat	st;
+	int		fd;
 
-	r->out_flags = -1;
+	r->out_fd = STDOUT_FILENO;
 	if (fstat(STDOUT_FILENO, &st) == -1)
 		return;
 	if (S_ISSOCK(st.st_mode))
-		r->out_sock = 1;
+		r->out_sock = 1;	/* send(MSG_DONTWAIT): no flag to set */
 	else if (S_ISFIFO(st.st_mode)) {
-		r->out_flags = fcntl(STDOUT_FILENO, F_GETFL);
-		if (r->out_flags != -1 && !(r->out_flags & O_NONBLOCK))
-			(void)fcntl(STDOUT_FILENO, F_SETFL,
-			    r->out_flags | O_NONBLOCK);
-		else
-			r->out_flags = -1;
+		/*
+		 * O_NONBLOCK on fd 1 itself would change a description that
+		 * others share (with 2>&1, the child's stderr): a child
+		 * that writes to it would get EAGAIN. Reopening the pipe
+		 * gives ipcrun a description of its own. Without /proc the
+		 * writes simply block.
+		 */
+		fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK |
+		    O_CLOEXEC);
+		if (fd != -1)
+			r->out_fd = fd;
 	}
 }
 
 static void
 run_restore_stdout(struct run *r)
 {
-	if (r->out_flags != -1)
-		(void)fcntl(STDOUT_FILENO, F_SETFL, r->out_flags);
+	if (r->out_fd != STDOUT_FILENO)
+		close(r->out_fd);
+	r->out_fd = STDOUT_FILENO;
+}
+
+/* At the end: what is still queued goes out, waiting for the reader. */
+static void
+run_flush_oq_all(struct run *r)
+{
+	struct pollfd	pfd;
+
+	while (!r->out_dead && r->oq.len > 0) {
+		run_flush_oq(r);
+		if (r->out_dead || r->oq.len == 0)
+			break;
+		pfd.fd = r->out_fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+			break;
+	}
 }
 
 static int
@@ -1132,7 +1192,7 @@ run_main(struct run *r)
 
 	r->t0 = ev_now();
 	r->chan = -1;
-	r->out_flags = -1;
+	r->out_fd = STDOUT_FILENO;
 	ev_init(&r->ev);
 	if (run_std_fds() == -1) {
 		cmd_warn(r->ce, "/dev/null");
@@ -1160,7 +1220,7 @@ run_main(struct run *r)
 		return rc;
 	run_setup_stdout(r);
 	if (ev_add(&r->ev, STDIN_FILENO, 0, run_on_stdin, r) == -1 ||
-	    ev_add(&r->ev, STDOUT_FILENO, 0, run_on_stdout, r) == -1 ||
+	    ev_add(&r->ev, r->out_fd, 0, run_on_stdout, r) == -1 ||
 	    ev_add(&r->ev, r->chan, 0, run_on_chan, r) == -1) {
 		cmd_warn(r->ce, "poll set");
 		r->fail = 1;
@@ -1190,11 +1250,7 @@ run_main(struct run *r)
 		}
 	}
 	/* Anything still queued for stdout goes out before the exit. */
-	if (!r->out_dead && r->oq.len > 0) {
-		(void)fcntl(STDOUT_FILENO, F_SETFL,
-		    fcntl(STDOUT_FILENO, F_GETFL) & ~O_NONBLOCK);
-		run_flush_oq(r);
-	}
+	run_flush_oq_all(r);
 	run_restore_stdout(r);
 	return run_status(r);
 }

@@ -50,9 +50,19 @@
 			process.channel.unref();
 	}
 	process.on('internalMessage', onInternal);
+	// With a callback, a channel that ipcrun has already closed (EPIPE,
+	// ERR_IPC_CHANNEL_CLOSED) is reported to it instead of as an 'error'
+	// event, which would kill a child that has no handler for it.
+	function sent(err) {
+		if (err)
+			process.removeListener('internalMessage', onInternal);
+	}
 	try {
-		process.send({ cmd: 'NODE_IPCRUN_READY', version: 1 });
+		if (process.connected)
+			process.send({ cmd: 'NODE_IPCRUN_READY', version: 1 }, sent);
+		else
+			sent(new Error('not connected'));
 	} catch (e) {
-		process.removeListener('internalMessage', onInternal);
+		sent(e);
 	}
 })();

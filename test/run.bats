@@ -696,3 +696,41 @@ process.send({ pgid: Number(st[2]), pid: process.pid, ppid: process.ppid,
 	exec 7>&-
 	wait "$ipid"
 }
+
+# --- found in review ---------------------------------------------------------
+
+@test "a slow stdout reader after the child's exit loses nothing" {
+	# The child is gone long before the reader takes the first line:
+	# the time ipcrun spends waiting on its own stdout is not the
+	# child's, and the channel is read to its end.
+	yes '{"payload":"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"}' |
+	    head -n 60000 > "$BATS_TEST_TMPDIR/in"
+	run bash -c '"$IPCRUN" run --channel stdio --kill-timeout 0.2 -- cat "$0" < /dev/null |
+	    { sleep 1; wc -l; }' "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_output 60000
+}
+
+@test "a slow stdout reader does not make --eof-timeout drop replies" {
+	w=$(node_worker 'const pad = "x".repeat(1000);
+process.on("message", () => {});
+for (let i = 0; i < 3000; i++) process.send({ i, pad });')
+	run bash -c '"$IPCRUN" run --eof-timeout 0.5 -- node "$0" < /dev/null 2>/dev/null |
+	    { sleep 1.5; wc -l; }' "$w"
+	assert_success
+	assert_output 3000
+}
+
+@test "the preload never kills a child whose channel is already closed" {
+	run --separate-stderr "$IPCRUN" run --eof-timeout 0.01 -- node -e 'setTimeout(() => console.error("alive"), 200)' < /dev/null
+	assert_success
+	[[ "$stderr" == *alive* ]]
+	[[ "$stderr" != *EPIPE* && "$stderr" != *ERR_IPC* ]]
+}
+
+@test "stdout shared with the child's stderr (2>&1) stays blocking for the child" {
+	run bash -c '"$IPCRUN" run -- python3 -c "
+for i in range(20000): print(\"log\", \"z\" * 100)" < /dev/null 2>&1 | { sleep 1; grep -c "^log "; }'
+	assert_success
+	assert_output 20000
+}
