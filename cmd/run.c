@@ -228,12 +228,33 @@ run_next_deadline(struct run *r)
 static void
 run_kill(struct run *r, int sig, int ours)
 {
-	if (!r->alive)
-		return;
-	if (ours)
+	/*
+	 * The group outlives its leader while anything is left in it, and
+	 * its id cannot be reused until then: signalling it stays safe.
+	 */
+	if (ours && r->alive)
 		r->stopped_by_us = sig;
-	if (kill(-r->pid, sig) == -1 && errno == ESRCH)
+	if (kill(-r->pid, sig) == -1 && errno == ESRCH && r->alive)
 		(void)kill(r->pid, sig);
+	/* A stopped process (SIGTTOU, ^Z) acts on nothing but SIGCONT. */
+	if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
+		(void)kill(-r->pid, SIGCONT);
+}
+
+/*
+ * At the end, what is left of the child's process group (background jobs
+ * of a shell, say) would outlive ipcrun: end it.
+ */
+static void
+run_end_group(struct run *r)
+{
+	if (r->pid <= 0 || kill(-r->pid, 0) == -1)
+		return;
+	cmd_warnx(r->ce, "sending SIGTERM to what is left of the process "
+	    "group of '%s' (%ld)", r->name, (long)r->pid);
+	run_trace(r, "kill group %ld SIGTERM", (long)r->pid);
+	(void)kill(-r->pid, SIGTERM);
+	(void)kill(-r->pid, SIGCONT);
 }
 
 /*
@@ -976,6 +997,13 @@ run_on_signal(struct ev *ev, int fd, short revents, void *arg)
 		run_trace(r, "%s: forwarded to group %ld", run_signame(sig),
 		    (long)r->pid);
 		run_kill(r, sig, 0);
+		/*
+		 * With the child gone, only the reading of its channel is
+		 * left: an interrupt ends that wait.
+		 */
+		if (!r->alive && r->chan != -1 && (sig == SIGINT ||
+		    sig == SIGTERM || sig == SIGHUP))
+			run_close_chan(r, CLOSE_STOP);
 	}
 }
 
@@ -1249,6 +1277,7 @@ run_main(struct run *r)
 			break;
 		}
 	}
+	run_end_group(r);
 	/* Anything still queued for stdout goes out before the exit. */
 	run_flush_oq_all(r);
 	run_restore_stdout(r);
