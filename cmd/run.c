@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
+
 #include <linux/sockios.h>
 
 #include <errno.h>
@@ -101,6 +103,7 @@ struct run {
 	int		 status;
 	int		 preloaded;	/* NODE_OPTIONS carries the preload */
 	int		 announced;
+	int		 announce_gaveup;	/* waited ANNOUNCE_WAIT in vain */
 	int		 notice;	/* the "input ended" notice is queued */
 	int		 delivered;	/* input ended and tq is empty */
 	int		 idle;		/* the idle rule is running */
@@ -292,21 +295,76 @@ run_kill_step(struct run *r)
 	}
 }
 
-/* Is the child a Node binary (so an announcement is to be expected)? */
+/* Is the executable of process pid named node*? */
 static int
-run_child_is_node(struct run *r)
+run_pid_is_node(long pid)
 {
 	char		 path[64], exe[PATH_MAX];
 	const char	*base;
 	ssize_t		 n;
 
-	snprintf(path, sizeof path, "/proc/%ld/exe", (long)r->pid);
+	snprintf(path, sizeof path, "/proc/%ld/exe", pid);
 	if ((n = readlink(path, exe, sizeof exe - 1)) <= 0)
 		return 0;
 	exe[n] = '\0';
 	base = strrchr(exe, '/');
 	base = base ? base + 1 : exe;
 	return strncmp(base, "node", 4) == 0;
+}
+
+/*
+ * Is a Node process running as the child, or in its process group (behind
+ * a wrapper such as sh -c or timeout)? Then an announcement is to be
+ * expected, and the idle rule would be too early a guess.
+ */
+static int
+run_node_in_group(struct run *r)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		 path[64], stat[512], *p;
+	long		 pid;
+	int		 fd, found = 0;
+	ssize_t		 n;
+
+	if (run_pid_is_node((long)r->pid))
+		return 1;
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while (!found && (de = readdir(d)) != NULL) {
+		if ((pid = strtol(de->d_name, &p, 10)) <= 0 || *p != '\0')
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		n = read(fd, stat, sizeof stat - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		stat[n] = '\0';
+		/* pid (comm) state ppid pgrp: comm may hold anything. */
+		if ((p = strrchr(stat, ')')) == NULL)
+			continue;
+		if (sscanf(p + 1, " %*c %*d %ld", &pid) == 1 &&
+		    pid == (long)r->pid)
+			found = run_pid_is_node(strtol(stat, NULL, 10));
+	}
+	closedir(d);
+	return found;
+}
+
+/* With --eof auto, a Node child in sight: wait for its announcement. */
+static int
+run_await_announce(struct run *r)
+{
+	if (r->eof != EOF_AUTO || !r->preloaded || r->announced ||
+	    r->announce_gaveup || r->announce_by != 0 ||
+	    !run_node_in_group(r))
+		return 0;
+	r->idle = 0;
+	r->announce_by = ev_now() + ANNOUNCE_WAIT;
+	run_trace(r, "waiting for the preload's announcement");
+	return 1;
 }
 
 /* The idle rule: has the child read everything and said nothing for DUR? */
@@ -319,6 +377,9 @@ run_idle_check(struct run *r, int64_t now)
 		r->idle = 0;
 		return;
 	}
+	/* A wrapper may start Node late: the guess is off once it has. */
+	if (run_await_announce(r))
+		return;
 	if (r->tq.len > 0 || ioctl(r->chan, SIOCOUTQ, &outq) == -1 ||
 	    outq > 0 || (r->last_rx != 0 && r->last_rx > r->quiet_since)) {
 		r->quiet_since = 0;
@@ -366,6 +427,7 @@ run_timers(struct run *r)
 	if (r->announce_by != 0 && now >= r->announce_by) {
 		r->announce_by = 0;
 		if (!r->announced && r->delivered && r->chan != -1) {
+			r->announce_gaveup = 1;
 			run_trace(r, "no announcement from the preload");
 			run_start_idle(r);
 		}
@@ -512,13 +574,8 @@ run_delivered(struct run *r)
 	case EOF_AUTO:
 		if (r->notice)
 			break;
-		if (!r->preloaded)
-			run_start_idle(r);
-		else if (run_child_is_node(r)) {
-			/* A slow-starting Node child still gets the drain. */
-			r->announce_by = ev_now() + ANNOUNCE_WAIT;
-			run_trace(r, "waiting for the preload's announcement");
-		} else
+		/* A slow-starting Node child still gets the drain. */
+		if (!run_await_announce(r))
 			run_start_idle(r);
 		break;
 	}

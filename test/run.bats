@@ -772,3 +772,16 @@ for i in range(20000): print(\"log\", \"z\" * 100)" < /dev/null 2>&1 | { sleep 1
 	run wait "$pid"
 	assert_equal "$status" 143
 }
+
+@test "a Node producer that starts slowly behind a wrapper still gets the drain" {
+	# The user's own --require (loaded before the preload) makes Node
+	# take 1.5 s to start, longer than the idle rule's 0.5 s, and sh
+	# stands between ipcrun and node: the Node process in the child's
+	# process group is what tells ipcrun to wait for the announcement.
+	printf 'const t = Date.now(); while (Date.now() - t < 1500);\n' > "$BATS_TEST_TMPDIR/slow.js"
+	NODE_OPTIONS="--require $BATS_TEST_TMPDIR/slow.js" run --separate-stderr \
+	    "$IPCRUN" run -- sh -c 'node "$0" 5; true' "$F/producer.js" < /dev/null
+	assert_success
+	assert_equal "$(wc -l <<<"$output")" 5
+	assert_equal "$stderr" ""
+}
