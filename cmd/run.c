@@ -454,6 +454,14 @@ run_timers(struct run *r)
 			r->exit_deadline += d;
 	}
 	if (r->hint_at != 0 && now >= r->hint_at) {
+		int	outq = 0;
+
+		/* Still reading what it was sent: that is not silence. */
+		if (r->chan != -1 && ioctl(r->chan, SIOCOUTQ, &outq) == 0 &&
+		    outq > 0) {
+			r->hint_at = now + HINT_AFTER;
+			goto deadlines;
+		}
 		r->hint_at = 0;
 		if (r->alive && r->chan != -1)
 			cmd_warnx(r->ce, "'%s' (pid %ld) is still running after "
@@ -461,6 +469,7 @@ run_timers(struct run *r)
 			    "--eof-timeout bounds the wait", r->name,
 			    (long)r->pid);
 	}
+deadlines:
 	if (r->eof_deadline != 0 && now >= r->eof_deadline) {
 		r->eof_deadline = 0;
 		if (r->chan != -1 && r->alive) {

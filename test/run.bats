@@ -785,3 +785,15 @@ for i in range(20000): print(\"log\", \"z\" * 100)" < /dev/null 2>&1 | { sleep 1
 	assert_equal "$(wc -l <<<"$output")" 5
 	assert_equal "$stderr" ""
 }
+
+@test "no hint for a child that is still reading its input" {
+	# Busy for 4 s before it reads anything: the input waits in the
+	# socket past the hint's 3 s, which is not the silence the hint is for.
+	w=$(node_worker 'const t = Date.now(); while (Date.now() - t < 4000);
+process.on("message", () => {});')
+	yes '{"payload":"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"}' |
+	    head -n 2000 > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" run -- node "$w" < "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$stderr" ""
+}
