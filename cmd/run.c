@@ -988,23 +988,43 @@ run_drain_stdin(struct run *r)
  * report the lines it will never get, queued, read but unqueued, and
  * whatever stdin already holds (never waiting for more). Once only.
  */
+
+/*
+ * Input lines still queued for the child. The queue also holds ipcrun's
+ * own lines (the end-of-input notice, NACKs), which input never holds on
+ * the node channel: those are not counted.
+ */
+static uint64_t
+run_tq_input_lines(const struct run *r)
+{
+	const char	*p = r->tq.p + r->tq.off, *e = p + r->tq.len, *nl;
+	uint64_t	 n = 0;
+	size_t		 len;
+
+	for (; p < e && (nl = memchr(p, '\n', (size_t)(e - p))) != NULL;
+	    p = nl + 1) {
+		len = (size_t)(nl - p) + 1;
+		if (r->node && ((len == sizeof NODECHAN_EOF_LINE - 1 &&
+		    memcmp(p, NODECHAN_EOF_LINE, len) == 0) ||
+		    (len == sizeof NODECHAN_NACK_LINE - 1 &&
+		    memcmp(p, NODECHAN_NACK_LINE, len) == 0)))
+			continue;
+		n++;
+	}
+	return n;
+}
+
 static void
 run_undelivered(struct run *r, const char *what)
 {
 	uint64_t		 left = 0;
 	struct frame_line	 l;
-	const char		*p;
-	size_t			 i;
 	int			 k;
 
 	if (!r->in_done)
 		run_drain_stdin(r);
 	if (!r->out_dead && (!r->in_done || r->tq.len > 0)) {
-		p = r->tq.p + r->tq.off;
-		for (i = 0; i < r->tq.len; i++)
-			left += p[i] == '\n';
-		if (r->notice && left > 0)
-			left--;
+		left = run_tq_input_lines(r);
 		if (!r->in_done) {
 			while ((k = frame_next(&r->fin, &l)) != FRAME_NONE)
 				left += k == FRAME_GOOD;
