@@ -811,8 +811,19 @@ run_internal_from_child(struct run *r, const struct frame_line *l,
 	}
 	if (!r->node || !nodechan_cmd_is(span, n, NODECHAN_READY))
 		return;
-	if (r->announced)
+	if (r->announced) {
+		/*
+		 * Another Node process on the same channel (sh -c 'node a;
+		 * node b'): it needs the notice too, once the first has had
+		 * it, or it would wait for input for ever.
+		 */
+		if (r->notice) {
+			r->notice = 0;
+			run_send_notice(r);
+			run_flush_tq(r);
+		}
 		return;
+	}
 	r->announced = 1;
 	r->announce_by = 0;
 	/* It came after the end of input: answer now (DESIGN.md). */

@@ -797,3 +797,14 @@ process.on("message", () => {});')
 	assert_success
 	assert_equal "$stderr" ""
 }
+
+@test "two Node processes one after the other on the channel each get the notice" {
+	# The first one reads all the input and exits on the notice; the
+	# second announces itself later and must be told too, or it waits
+	# for input for ever.
+	run --separate-stderr timeout 30 "$IPCRUN" run -- sh -c 'node "$0"; node "$0"' \
+	    "$F/echo.js" < <(printf '{"a":1}\n{"a":2}\n')
+	assert_success
+	assert_output $'{"a":1}\n{"a":2}'
+	assert_equal "$stderr" ""
+}
