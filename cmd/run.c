@@ -417,34 +417,23 @@ run_start_idle(struct run *r)
 	r->idle_tick = ev_now();
 }
 
-static void
-run_timers(struct run *r)
+/*
+ * While ipcrun's own stdout is full, the channel is not read, so that time
+ * is not the child's: the deadlines that judge the child stop, and move on
+ * by as much once stdout takes data again. Returns 1 while they are held.
+ */
+static int
+run_hold_deadlines(struct run *r, int64_t now)
 {
-	int64_t	now = ev_now();
+	int64_t	d;
 
-	if (r->idle && r->idle_tick != 0 && now >= r->idle_tick)
-		run_idle_check(r, now);
-	if (r->announce_by != 0 && now >= r->announce_by) {
-		r->announce_by = 0;
-		if (!r->announced && r->delivered && r->chan != -1) {
-			r->announce_gaveup = 1;
-			run_trace(r, "no announcement from the preload");
-			run_start_idle(r);
-		}
-	}
-	/*
-	 * While ipcrun's own stdout is full, the channel is not read, so
-	 * that time is not the child's: the deadlines that judge the child
-	 * stop, and move on by as much once stdout takes data again.
-	 */
 	if (run_backpressured(r)) {
 		if (r->bp_since == 0)
 			r->bp_since = now;
-		goto kill;
+		return 1;
 	}
 	if (r->bp_since != 0) {
-		int64_t	d = now - r->bp_since;
-
+		d = now - r->bp_since;
 		r->bp_since = 0;
 		if (r->hint_at != 0)
 			r->hint_at += d;
@@ -453,23 +442,34 @@ run_timers(struct run *r)
 		if (r->exit_deadline != 0)
 			r->exit_deadline += d;
 	}
-	if (r->hint_at != 0 && now >= r->hint_at) {
-		int	outq = 0;
+	return 0;
+}
 
-		/* Still reading what it was sent: that is not silence. */
-		if (r->chan != -1 && ioctl(r->chan, SIOCOUTQ, &outq) == 0 &&
-		    outq > 0) {
-			r->hint_at = now + HINT_AFTER;
-			goto deadlines;
-		}
-		r->hint_at = 0;
-		if (r->alive && r->chan != -1)
-			cmd_warnx(r->ce, "'%s' (pid %ld) is still running after "
-			    "the end of input; if it keeps itself alive, "
-			    "--eof-timeout bounds the wait", r->name,
-			    (long)r->pid);
+/* The one-time hint for an announced child that stays alive and silent. */
+static void
+run_hint(struct run *r, int64_t now)
+{
+	int	outq = 0;
+
+	if (r->hint_at == 0 || now < r->hint_at)
+		return;
+	/* Still reading what it was sent: that is not silence. */
+	if (r->chan != -1 && ioctl(r->chan, SIOCOUTQ, &outq) == 0 &&
+	    outq > 0) {
+		r->hint_at = now + HINT_AFTER;
+		return;
 	}
-deadlines:
+	r->hint_at = 0;
+	if (r->alive && r->chan != -1)
+		cmd_warnx(r->ce, "'%s' (pid %ld) is still running after the end "
+		    "of input; if it keeps itself alive, --eof-timeout bounds "
+		    "the wait", r->name, (long)r->pid);
+}
+
+/* --eof-timeout, and the read of the channel after the child's exit. */
+static void
+run_deadlines(struct run *r, int64_t now)
+{
 	if (r->eof_deadline != 0 && now >= r->eof_deadline) {
 		r->eof_deadline = 0;
 		if (r->chan != -1 && r->alive) {
@@ -490,7 +490,27 @@ deadlines:
 			run_close_chan(r, CLOSE_AFTER_EXIT);
 		}
 	}
-kill:
+}
+
+static void
+run_timers(struct run *r)
+{
+	int64_t	now = ev_now();
+
+	if (r->idle && r->idle_tick != 0 && now >= r->idle_tick)
+		run_idle_check(r, now);
+	if (r->announce_by != 0 && now >= r->announce_by) {
+		r->announce_by = 0;
+		if (!r->announced && r->delivered && r->chan != -1) {
+			r->announce_gaveup = 1;
+			run_trace(r, "no announcement from the preload");
+			run_start_idle(r);
+		}
+	}
+	if (!run_hold_deadlines(r, now)) {
+		run_hint(r, now);
+		run_deadlines(r, now);
+	}
 	if (r->kill_stage > 0 && r->kill_stage < 3 && now >= r->kill_at)
 		run_kill_step(r);
 }
