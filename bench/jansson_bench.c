@@ -18,24 +18,16 @@
 #include <string.h>
 #include <time.h>
 
-static double
-jb_now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "bench.h"
 
 int
 main(int argc, char **argv)
 {
-	FILE		*f;
 	char		*buf;
 	const char	*p, *e, *nl, *base, *firsterr = NULL;
 	size_t		 sz, lines = 0;
 	long		 good = 0, bad = 0, passes = 0;
-	double		 t0, t1, minsecs = 0.3;
+	double		 t0, t1, minsecs = bench_minsecs();
 	json_t		*j;
 	json_error_t	 err;
 	static char	 errbuf[JSON_ERROR_TEXT_LENGTH];
@@ -44,31 +36,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: jansson_bench FILE [MAXBYTES]\n");
 		return 2;
 	}
-	if (getenv("BENCH_MINSECS") != NULL)
-		minsecs = atof(getenv("BENCH_MINSECS"));
-	if ((f = fopen(argv[1], "rbe")) == NULL) {
-		perror(argv[1]);
+	if ((buf = bench_load(argv[1], argc > 2 ? argv[2] : NULL, 0,
+	    &sz)) == NULL)
 		return 1;
-	}
-	fseek(f, 0, SEEK_END);
-	sz = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	if (argc > 2 && atol(argv[2]) > 0 && (size_t)atol(argv[2]) < sz)
-		sz = (size_t)atol(argv[2]);
-	if ((buf = malloc(sz + 1)) == NULL || fread(buf, 1, sz, f) != sz) {
-		perror("read");
-		return 1;
-	}
-	fclose(f);
-	while (sz > 0 && buf[sz - 1] != '\n')		/* whole lines only */
-		sz--;
 	e = buf + sz;
 	for (p = buf; p < e; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(e - p));
 		lines++;
 	}
 
-	t0 = jb_now();
+	t0 = bench_now();
 	do {
 		good = bad = 0;
 		for (p = buf; p < e; p = nl + 1) {
@@ -86,7 +63,7 @@ main(int argc, char **argv)
 			}
 		}
 		passes++;
-		t1 = jb_now();
+		t1 = bench_now();
 	} while (t1 - t0 < minsecs);
 	if (firsterr != NULL)
 		fprintf(stderr, "jansson_bench: first error: %s\n", firsterr);

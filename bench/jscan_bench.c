@@ -21,15 +21,7 @@
 #include <unistd.h>
 
 #include "ipcrun.h"
-
-static double
-jb_now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "bench.h"
 
 static void
 jb_usage(void)
@@ -43,12 +35,11 @@ int
 main(int argc, char **argv)
 {
 	static struct jscan	 s;
-	FILE			*f;
 	char			*buf, keys[256] = "";
 	const char		*p, *e, *nl, *base, *impl;
 	size_t			 sz, lines = 0, firstbad = 0;
 	long			 good = 0, bad = 0, blank = 0, passes = 0;
-	double			 t0, t1, minsecs = 0.3;
+	double			 t0, t1, minsecs;
 	int			 c, r;
 
 	jscan_init(&s);
@@ -77,34 +68,18 @@ main(int argc, char **argv)
 		    impl);
 		return 3;
 	}
-	if (getenv("BENCH_MINSECS") != NULL)
-		minsecs = atof(getenv("BENCH_MINSECS"));
-
-	if ((f = fopen(argv[0], "rbe")) == NULL) {
-		perror(argv[0]);
-		return 1;
-	}
-	fseek(f, 0, SEEK_END);
-	sz = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	if (argc > 2 && atol(argv[2]) > 0 && (size_t)atol(argv[2]) < sz)
-		sz = (size_t)atol(argv[2]);
+	minsecs = bench_minsecs();
 	/* Some slack after the end, as a read buffer would have. */
-	if ((buf = malloc(sz + 64)) == NULL || fread(buf, 1, sz, f) != sz) {
-		perror("read");
+	if ((buf = bench_load(argv[0], argc > 2 ? argv[2] : NULL, 64,
+	    &sz)) == NULL)
 		return 1;
-	}
-	fclose(f);
-	memset(buf + sz, 0, 64);
-	while (sz > 0 && buf[sz - 1] != '\n')		/* whole lines only */
-		sz--;
 	e = buf + sz;
 	for (p = buf; p < e; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(e - p));
 		lines++;
 	}
 
-	t0 = jb_now();
+	t0 = bench_now();
 	do {
 		good = bad = blank = 0;
 		for (p = buf; p < e; p = nl + 1) {
@@ -124,7 +99,7 @@ main(int argc, char **argv)
 			}
 		}
 		passes++;
-		t1 = jb_now();
+		t1 = bench_now();
 	} while (t1 - t0 < minsecs);
 
 	base = strrchr(argv[0], '/');
