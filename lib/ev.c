@@ -18,6 +18,14 @@
 
 static int	ev_selfpipe[2] = { -1, -1 };
 
+/*
+ * One pending flag per signal: the self-pipe only wakes the loop. Its
+ * bytes may be dropped when a storm of signals fills it while the loop
+ * is blocked elsewhere (a write to a slow terminal); a flag never is,
+ * so a SIGCHLD among 64K others is still seen.
+ */
+static volatile sig_atomic_t ev_pending[NSIG];
+
 /* Signal context: only write(2), and keep errno as it was. */
 static void
 ev_sighandler(int sig)
@@ -25,6 +33,8 @@ ev_sighandler(int sig)
 	int		saved = errno;
 	unsigned char	c = (unsigned char)sig;
 
+	if (sig > 0 && sig < NSIG)
+		ev_pending[sig] = 1;
 	if (ev_selfpipe[1] != -1)
 		(void)write(ev_selfpipe[1], &c, 1);
 	errno = saved;
@@ -137,19 +147,30 @@ ev_signals(struct ev *ev, const int *sigs)
 	return ev->sigfd;
 }
 
-/* The next pending signal, or 0 when there is none. */
+/*
+ * The next pending signal, or 0 when there is none. The wake-up bytes
+ * are drained first, so that a signal arriving later wakes the loop again;
+ * the flags say which signals came, each once however often it came.
+ */
 int
 ev_signal_next(struct ev *ev)
 {
-	unsigned char	c;
+	unsigned char	c[256];
 	ssize_t		r;
+	int		sig;
 
 	if (ev->sigfd == -1)
 		return 0;
 	do
-		r = read(ev->sigfd, &c, 1);
-	while (r == -1 && errno == EINTR);
-	return r == 1 ? c : 0;
+		r = read(ev->sigfd, c, sizeof c);
+	while (r > 0 || (r == -1 && errno == EINTR));
+	for (sig = 1; sig < NSIG; sig++) {
+		if (ev_pending[sig]) {
+			ev_pending[sig] = 0;
+			return sig;
+		}
+	}
+	return 0;
 }
 
 /*
