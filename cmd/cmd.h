@@ -9,6 +9,7 @@
 #include <stdarg.h>
 
 /* Exit statuses shared by every subcommand (the convention of env(1)). */
+#define EXIT_BADLINE	1	/* a line was refused (check, run) */
 #define EXIT_FAIL	125	/* ipcrun itself failed: usage, set-up, I/O */
 #define EXIT_NOEXEC	126	/* CMD found but could not be run */
 #define EXIT_NOTFOUND	127	/* CMD not found */

@@ -7,7 +7,10 @@
  */
 #include "compat.h"
 
+#include <sys/mman.h>
+
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,13 +36,26 @@ frame_init(struct frame *f, size_t maxline, int validate)
 		return -1;
 	/*
 	 * Node takes nesting as deep as a line allows, so the scanner gets
-	 * one bit per possible level. calloc maps zero pages for a large
-	 * block: only the levels a line really uses cost memory.
+	 * one bit per possible level. The stack is reserved, not committed
+	 * (MAP_NORESERVE): only the levels a line really uses cost memory,
+	 * and a huge --max-line neither counts against the commit limit
+	 * (which made the next fork fail) nor costs anything up front.
 	 */
 	words = maxline / 64 + 2;
 	if (validate && words > JSCAN_INLINE) {
-		if ((f->stack = calloc(words, sizeof *f->stack)) == NULL) {
+		if (words > SIZE_MAX / sizeof *f->stack) {
 			free(f->buf);
+			errno = ENOMEM;
+			return -1;
+		}
+		f->stack_map = words * sizeof *f->stack;
+		f->stack = mmap(NULL, f->stack_map, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (f->stack == MAP_FAILED) {
+			f->stack = NULL;
+			f->stack_map = 0;
+			free(f->buf);
+			f->buf = NULL;
 			return -1;
 		}
 		jscan_set_stack(&f->js, f->stack, words);
@@ -51,9 +67,11 @@ void
 frame_release(struct frame *f)
 {
 	free(f->buf);
-	free(f->stack);
+	if (f->stack != NULL)
+		munmap(f->stack, f->stack_map);
 	f->buf = NULL;
 	f->stack = NULL;
+	f->stack_map = 0;
 }
 
 /* Bytes buffered and not yet handed out as lines. */

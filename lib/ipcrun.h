@@ -106,6 +106,7 @@ struct frame {
 	int		 inline_;	/* a line has started and not ended */
 	int		 eof;
 	uint64_t	*stack;		/* depth room for long lines */
+	size_t		 stack_map;	/* bytes reserved for it */
 };
 
 int		 frame_init(struct frame *, size_t, int);
@@ -133,6 +134,7 @@ void		 buf_release(struct buf *);
 int		 buf_append(struct buf *, const void *, size_t);
 void		 buf_consume(struct buf *, size_t);
 int		 buf_write(struct buf *, int, int);
+int		 buf_write_upto(struct buf *, int, int, size_t);
 
 /* ev.c: poll loop, self-pipe signals, monotonic time. */
 
@@ -179,7 +181,19 @@ struct spawn_opts {
 
 pid_t		 spawn_start(const struct spawn_opts *, int *);
 int		 spawn_reap(pid_t, int *);
+int		 spawn_peek(pid_t, int *);
 int		 spawn_exit_code(int);
+int		 spawn_watch_start(pid_t *);
+int		 spawn_watch(int, pid_t);
+void		 spawn_watch_end(int, pid_t);
+
+/* proc.c: what /proc says of the processes ipcrun started. */
+
+ssize_t		 proc_group(pid_t, pid_t *, size_t);
+int		 proc_is_node(pid_t);
+int		 proc_env_has(pid_t, const char *, int);
+long long	 proc_cpu(pid_t);
+int		 proc_holds_socket(pid_t, unsigned long long, int);
 
 /* nodechan.c: the Node channel's environment and ipcrun's messages. */
 

@@ -624,30 +624,83 @@ jscan_node_internal(const char *span, size_t n)
 }
 
 /*
- * The JSON string at span (a valid one, quotes included) decoded and made
- * safe to print in a one-line report: control characters, quotes and
- * backslashes as \xNN, and "..." when it is longer than about 60 bytes.
+ * Is code point c one that must not reach a terminal as it is: C1
+ * controls (NEL), line and paragraph separators, bidi and other format
+ * controls that reorder or hide text, and lone surrogates (from escapes)?
+ */
+static int
+jscan_hostile(uint32_t c)
+{
+	return (c >= 0x80 && c <= 0x9f) || c == 0xad || c == 0x61c ||
+	    (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
+	    (c >= 0x2060 && c <= 0x206f) || (c >= 0xd800 && c <= 0xdfff) ||
+	    c == 0xfeff || (c >= 0xfff9 && c <= 0xfffb) ||
+	    (c >= 0xe0000 && c <= 0xe007f);
+}
+
+/*
+ * The decoded JSON string at span (quotes included), made safe for a
+ * one-line report: controls, quotes and backslashes as \xNN, code points
+ * that break or reorder a line as \uXXXX, invalid bytes as \xNN, cut
+ * with "..." when long. Returns the length written to buf (NUL ended).
  */
 size_t
 jscan_printable(const char *span, size_t n, char *buf, size_t len)
 {
-	char	raw[64];
-	ssize_t	got = jscan_unescape(span, n, raw, sizeof raw);
-	size_t	i, k = 0;
+	char		 raw[64];
+	ssize_t		 got = jscan_unescape(span, n, raw, sizeof raw);
+	const unsigned char *p = (const unsigned char *)raw, *e;
+	size_t		 k = 0, i, need;
+	uint32_t	 c;
+	int		 cut = 0;
 
 	if (len == 0)
 		return 0;
 	if (got < 0)
 		got = 0;
-	for (i = 0; i < (size_t)got && i < sizeof raw && k + 5 < len; i++) {
-		unsigned char ch = (unsigned char)raw[i];
-
-		if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
-			k += (size_t)snprintf(buf + k, len - k, "\\x%02x", ch);
-		else
-			buf[k++] = (char)ch;
+	if ((size_t)got > sizeof raw) {
+		got = (ssize_t)sizeof raw;
+		cut = 1;
 	}
-	if ((size_t)got > i && k + 4 < len)
+	e = p + got;
+	while (p < e) {
+		need = *p < 0x80 ? 1 : *p >= 0xc2 && *p < 0xe0 ? 2 :
+		    *p >= 0xe0 && *p < 0xf0 ? 3 : *p >= 0xf0 && *p < 0xf5 ?
+		    4 : 0;
+		if (need > 1 && (size_t)(e - p) < need) {
+			cut = 1;	/* a character cut off by raw's size */
+			break;
+		}
+		c = need == 1 ? *p : need == 2 ? *p & 0x1f : need == 3 ?
+		    *p & 0x0f : *p & 0x07;
+		for (i = 1; i < need; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				break;
+			c = c << 6 | (p[i] & 0x3f);
+		}
+		if (i < need || need == 0 || (need == 3 && c < 0x800) ||
+		    (need == 4 && (c < 0x10000 || c > 0x10ffff)))
+			need = 0;
+		if (k + 12 >= len) {
+			cut = 1;
+			break;
+		}
+		if (need == 0 || (need == 1 && (c < 0x20 || c == 0x7f ||
+		    c == '"' || c == '\\'))) {
+			k += (size_t)snprintf(buf + k, len - k, "\\x%02x", *p);
+			p++;
+			continue;
+		}
+		if (jscan_hostile(c))
+			k += (size_t)snprintf(buf + k, len - k, c > 0xffff ?
+			    "\\U%08X" : "\\u%04X", (unsigned)c);
+		else {
+			memcpy(buf + k, p, need);
+			k += need;
+		}
+		p += need;
+	}
+	if (cut && k + 4 < len)
 		k += (size_t)snprintf(buf + k, len - k, "...");
 	buf[k] = '\0';
 	return k;
