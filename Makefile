@@ -54,7 +54,7 @@ CMD_SRC	= $(wildcard cmd/*.c)
 OBJ	= $(patsubst %.c,$(B)/%.o,$(LIB_SRC) $(CMD_SRC))
 LIB_OBJ	= $(patsubst %.c,$(B)/%.o,$(LIB_SRC))
 
-.PHONY: all check demo deps install uninstall clean fuzz lint bench FORCE
+.PHONY: all check demo deps install uninstall clean fuzz lint bench unit FORCE
 
 all: ipcrun
 
@@ -97,7 +97,17 @@ lint:
 	@out=$$(mandoc -Tlint -Wwarning man/*.[1-9] 2>&1); \
 	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
 
-check: all lint
+# C programs that test lib/ pieces directly (test/unit/*.c), run by the
+# bats suite from build/{release,debug}/test/unit/.
+UNIT	= $(patsubst test/unit/%.c,$(B)/test/unit/%,$(wildcard test/unit/*.c))
+$(B)/test/unit/%: test/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDSAN) $(LDFLAGS) -o $@ $< \
+	    $(LIB_OBJ) $(PKG_LIBS) $(LDLIBS)
+
+unit: $(UNIT)
+
+check: all lint unit
 	@DEBUG=$(DEBUG) test/run
 
 FUZZ_TARGETS = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*_fuzz.c))

@@ -683,6 +683,7 @@ run_close_chan(struct run *r, enum close_why why)
 		r->chan_closing = 1;
 		r->closing_why = why;
 		r->chan_wdead = 1;
+		buf_consume(&r->cq, r->cq.len);
 		r->chan_shut = 1;
 		(void)shutdown(r->chan, SHUT_RDWR);
 		run_trace(r, "channel shut down (%s): reading what is left",
@@ -826,6 +827,8 @@ run_flush_tq(struct run *r)
 				 * and its exit or our EOF reports the rest.
 				 */
 				r->chan_wdead = 1;
+				/* Nothing can be answered any more. */
+				buf_consume(&r->cq, r->cq.len);
 				run_trace(r, "channel write: %s", strerror(errno));
 				return;
 			}
@@ -1014,7 +1017,7 @@ run_internal_from_child(struct run *r, const struct frame_line *l,
 			    "refused", r->name);
 		r->handle_warned = 1;
 		r->refused++;
-		if (r->chan != -1 && !r->chan_wdead) {
+		if (r->chan != -1 && !r->chan_wdead && r->alive) {
 			if (buf_append(&r->cq, NODECHAN_NACK_LINE,
 			    sizeof NODECHAN_NACK_LINE - 1) == -1) {
 				cmd_warn(r->ce, "queue");
@@ -1303,7 +1306,7 @@ run_undelivered(struct run *r)
 		    "%" PRIu64 " input line%s not delivered%s", r->name,
 		    left, left == 1 ? "" : "s", r->in_eof ? "" :
 		    " (the rest of the input was not read)");
-	if (r->node && !r->out_dead && r->in_lines > 0 && r->chan_sent > 0 &&
+	if (r->node && !r->out_dead && !r->interrupted && left > 0 &&
 	    unread >= r->chan_sent)
 		cmd_warnx(r->ce, "'%s' never read its channel: a program that "
 		    "reads NDJSON on its stdin needs --channel stdio, and a "
