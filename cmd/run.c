@@ -285,7 +285,13 @@ run_end_group(struct run *r)
 	int64_t	until;
 	int	sig = SIGTERM;
 
-	if (r->pid <= 0 || proc_group(r->pid, &pid, 1) <= 0)
+	if (r->pid <= 0)
+		return;
+	/* What a SIGKILL to the group just reached may still be dying. */
+	until = ev_now() + 200 * MSEC;
+	while (proc_group(r->pid, &pid, 1) > 0 && ev_now() < until)
+		(void)poll(NULL, 0, 10);
+	if (proc_group(r->pid, &pid, 1) <= 0)
 		return;
 	cmd_warnx(r->ce, "sending SIGTERM to what is left of the process "
 	    "group of '%s' (%ld)", r->name, (long)r->pid);

@@ -746,13 +746,22 @@ process.send({ pgid: Number(st[2]), pid: process.pid, ppid: process.ppid,
 }
 
 @test "a slow stdout reader does not make --eof-timeout drop replies" {
+	# The input ends only once the child has queued its 3000 replies (its
+	# start-up time is not measured); the reader then waits 3 s, longer
+	# than --eof-timeout, during which ipcrun's stdout is full.
 	w=$(node_worker 'const pad = "x".repeat(1000);
 process.on("message", () => {});
-for (let i = 0; i < 3000; i++) process.send({ i, pad });')
-	run bash -c '"$IPCRUN" run --eof-timeout 0.5 -- node "$0" < /dev/null 2>/dev/null |
-	    { sleep 1.5; wc -l; }' "$w"
-	assert_success
-	assert_output 3000
+for (let i = 0; i < 3000; i++) process.send({ i, pad });
+require("fs").writeFileSync(process.argv[2], "");')
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	"$IPCRUN" run --eof-timeout 1 -- node "$w" "$BATS_TEST_TMPDIR/queued" \
+	    < "$BATS_TEST_TMPDIR/in" 2>/dev/null |
+	    { sleep 3; wc -l > "$BATS_TEST_TMPDIR/count"; } &
+	exec 7> "$BATS_TEST_TMPDIR/in"
+	wait_for 30 test -e "$BATS_TEST_TMPDIR/queued"
+	exec 7>&-
+	wait
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/count")" 3000
 }
 
 @test "the preload never kills a child whose channel is already closed" {
