@@ -79,6 +79,7 @@ struct child {
 	int		 cmd_cmd;
 	struct buf	 cq;		/* to CMD, NDJSON lines */
 	uint64_t	 lost_lines;	/* printed after the disconnect */
+	uint64_t	 undelivered;	/* messages CMD will never read */
 	int64_t		 exit_deadline;	/* reading CMD's stdout after its exit */
 	int		 kill_stage;	/* 0, 1 (TERM next), 2 (KILL next), 3 */
 	int64_t		 kill_at;
@@ -263,14 +264,10 @@ child_close_cin(struct child *c)
 static void
 child_exited(struct child *c, int status)
 {
-	uint64_t	n;
-
 	c->alive = 0;
 	c->status = status;
 	c->kill_stage = 0;
-	if ((n = child_cq_lines(c)) > 0 && !c->cin_dead)
-		cmd_warnx(c->ce, "'%s' exited: %" PRIu64 " message%s from the "
-		    "parent not delivered", c->name, n, n == 1 ? "" : "s");
+	c->undelivered += child_cq_lines(c);
 	buf_consume(&c->cq, c->cq.len);
 	child_close_cin(c);
 	/* Read what it printed before it went, but not for ever. */
@@ -442,8 +439,10 @@ child_from_parent(struct child *c, const char *line, size_t n, int nl,
 		child_internal(c, line, js, k);
 		return;
 	}
-	if (c->cin == -1 || c->cin_dead || !c->alive)
+	if (c->cin == -1 || c->cin_dead || !c->alive) {
+		c->undelivered++;
 		return;
+	}
 	if (buf_append(&c->cq, line, n) == -1 ||
 	    (!nl && buf_append(&c->cq, "\n", 1) == -1)) {
 		cmd_warn(c->ce, "queue");
@@ -867,6 +866,8 @@ child_flush(struct child *c)
 				/* CMD closed its stdin; it may still print. */
 				if (c->argv == NULL)
 					c->epipe = 1;
+				else
+					c->undelivered += child_cq_lines(c);
 				c->cin_dead = 1;
 				buf_consume(&c->cq, c->cq.len);
 				child_close_cin(c);
@@ -1157,6 +1158,11 @@ child_main(struct child *c)
 			break;
 		}
 	}
+	if (c->undelivered > 0 && c->argv != NULL)
+		cmd_warnx(c->ce, "%" PRIu64 " message%s from the parent %s not "
+		    "delivered: '%s' stopped reading its stdin", c->undelivered,
+		    c->undelivered == 1 ? "" : "s", c->undelivered == 1 ?
+		    "was" : "were", c->name);
 	if (c->lost_lines > 0)
 		cmd_warnx(c->ce, "%" PRIu64 " line%s that '%s' printed after "
 		    "the parent disconnected %s not sent", c->lost_lines,

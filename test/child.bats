@@ -397,3 +397,107 @@ parent: exit 126 null"
 	assert_success
 	assert_output "usage: ipcrun child [--disconnect-timeout SECS] [--kill-timeout SECS] [--] [CMD [ARG ...]]"
 }
+
+# --- more reports -------------------------------------------------------------------
+
+# rawjson ARGS...: a json-mode parent that is not Node: writes $IN to the
+# channel (with the fds named in $FDS attached to the first byte, all in
+# one sendmsg), closes its end if $SHUT is set, prints what comes back.
+rawjson() {
+	python3 -c '
+import array, os, socket, subprocess, sys
+a, b = socket.socketpair()
+p = subprocess.Popen(sys.argv[1:], env=dict(os.environ, NODE_CHANNEL_FD="3"),
+    pass_fds=(3,), preexec_fn=lambda: os.dup2(b.fileno(), 3))
+b.close()
+data = open(os.environ["IN"], "rb").read()
+fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(int(os.environ.get("FDS", "0")))]
+if fds:
+    a.sendmsg([data[:1]], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+    data = data[1:]
+a.sendall(data)
+if os.environ.get("SHUT"):
+    a.shutdown(socket.SHUT_WR)
+out = b""
+while True:
+    d = a.recv(65536)
+    if not d:
+        break
+    out += d
+sys.stdout.write(out.decode())
+sys.exit(p.wait())' "$@"
+}
+
+@test "json: a bad frame and one cut short by the end of the channel are reported" {
+	printf '{"a":1}\n{bad}\n{"b":2}\n{"cut":1}' > "$BATS_TEST_TMPDIR/in"
+	IN=$BATS_TEST_TMPDIR/in SHUT=1 run --separate-stderr rawjson "$IPCRUN" \
+	    child -- sh -c 'cat > "$0"' "$BATS_TEST_TMPDIR/got"
+	assert_success
+	assert_output ""
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/got")" $'{"a":1}\n{"b":2}'
+	assert_equal "$stderr" "ipcrun: child: parent message 2:2: expected a string key, found 'b' (not delivered)
+ipcrun: child: parent message 4: cut short by the end of the channel (not delivered)"
+}
+
+@test "more descriptors than a frame can carry: reported, one ACK" {
+	printf '%s\n' '{"cmd":"NODE_HANDLE","type":"net.Server","msg":{"m":1}}' > "$BATS_TEST_TMPDIR/in"
+	IN=$BATS_TEST_TMPDIR/in FDS=6 run --separate-stderr rawjson "$IPCRUN" child -- head -n 1
+	assert_success
+	assert_output '{"cmd":"NODE_HANDLE_ACK"}
+{"m":1}'
+	assert_equal "$stderr" "ipcrun: child: descriptors from the parent were cut short (MSG_CTRUNC)
+ipcrun: child: the parent sent a handle: acknowledged and closed, not passed on to 'head' (not supported yet)"
+}
+
+@test "advanced: a frame longer than 64 MiB is refused without reading it whole" {
+	printf '%s\n' 00000006ff0f22026869 7fffffff0000 > "$BATS_TEST_TMPDIR/frames"
+	RAW_SHUT=1 run --separate-stderr python3 "$F/rawparent.py" "$IPCRUN" \
+	    child -- sh -c 'cat > "$0"' "$BATS_TEST_TMPDIR/got" \
+	    < "$BATS_TEST_TMPDIR/frames"
+	assert_success
+	assert_equal "$stderr" "ipcrun: child: parent message 2: 2147483647 bytes, longer than 67108864 (not delivered)"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/got")" '"hi"'
+}
+
+@test "CMD exits with messages still queued for it: counted in one report" {
+	# CMD waits until its stdin pipe is (about) full, so that more is
+	# queued behind it in ipcrun.
+	parent '{"js":"Array.from({length:40},(_, i)=>({i,p:\"y\".repeat(65536)}))","expect":-1}' -- python3 -c '
+import fcntl, os, sys, termios, time, array
+size = fcntl.fcntl(0, 1032)  # F_GETPIPE_SZ
+while True:
+    n = array.array("i", [0])
+    fcntl.ioctl(0, termios.FIONREAD, n)
+    if n[0] >= size - 65536:
+        break
+    time.sleep(0.01)
+sys.exit(3)'
+	assert_success
+	[[ "$stderr" =~ ^"ipcrun: child: "[0-9]+" messages from the parent were not delivered: 'python3' stopped reading its stdin"$'\n'"parent: exit 3 null"$ ]]
+}
+
+@test "a descendant keeps CMD's stdout open: read for --kill-timeout, then its group ends" {
+	parent '{"expect":1}' --kill-timeout 0.2 -- sh -c 'echo "\"bye\""; sleep 1000 & exit 4'
+	assert_success
+	assert_output '"bye"'
+	assert_equal "$stderr" "ipcrun: child: the stdout of 'sh' stayed open after it exited (a descendant may hold it); not read further
+ipcrun: child: sending SIGTERM to what is left of the process group of 'sh' (${stderr##*of \'sh\' (}"
+	[[ "$stderr" == *"parent: exit 4 null" ]]
+}
+
+@test "no CMD: the reader of stdout went away: 141" {
+	cat > "$BATS_TEST_TMPDIR/p.js" <<-'EOF'
+		const { spawn } = require('child_process');
+		const c = spawn(process.env.IPCRUN, ['child'],
+		    { stdio: ['pipe', 'pipe', 'inherit', 'ipc'] });
+		c.stdout.destroy();
+		c.on('error', () => {});	// EPIPE once ipcrun has gone
+		c.on('exit', (code, sig) => console.log('exit', code, sig));
+		for (let i = 0; i < 100; i++)
+			c.send({ i, p: 'z'.repeat(10000) });
+	EOF
+	run --separate-stderr timeout 60 node "$BATS_TEST_TMPDIR/p.js"
+	assert_success
+	assert_output "exit 141 null"
+	assert_equal "$stderr" ""
+}
