@@ -232,6 +232,36 @@ sys.exit(p.wait())' "$IPCRUN" child -- sh -c 'head -n 1 >&2'
 {"plain":1}'
 }
 
+@test "a net.Socket from a server: getConnections() and close() get their answers" {
+	# Without NODE_SOCKET_COUNT and NODE_SOCKET_ALL_CLOSED from the child,
+	# both callbacks would wait until the channel closes (a timeout here).
+	cat > "$BATS_TEST_TMPDIR/p.js" <<-'EOF'
+		const { fork } = require('child_process');
+		const net = require('net');
+		const c = fork('-', [], { execPath: process.env.IPCRUN,
+		    execArgv: ['child', '--', 'cat'], serialization: process.env.SER });
+		process.on('warning', (w) => console.log('warning', w.name));
+		const srv = net.createServer((sock) => {
+			c.send({ s: 1 }, sock, () => {
+				srv.getConnections((err, n) => {
+					console.log('connections', err, n);
+					srv.close(() => { console.log('closed'); c.disconnect(); });
+				});
+			});
+		});
+		c.on('message', (m) => console.log('message', JSON.stringify(m)));
+		c.on('exit', (code, sig) => console.log('exit', code, sig));
+		srv.listen(0, '127.0.0.1', () => net.connect(srv.address().port,
+		    '127.0.0.1').on('error', () => {}));
+	EOF
+	for ser in json advanced; do
+		SER=$ser run --separate-stderr timeout 60 node "$BATS_TEST_TMPDIR/p.js"
+		assert_success
+		assert_output $'message {"s":1}\nconnections null 0\nclosed\nexit 0 null'
+		assert_equal "$stderr" "ipcrun: child: the parent sent a handle: acknowledged and closed, not passed on to 'cat' (not supported yet)"
+	done
+}
+
 # --- end of life ------------------------------------------------------------------
 
 @test "CMD exits 3: everything it printed arrives, the parent sees 3" {
