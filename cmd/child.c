@@ -649,15 +649,26 @@ child_on_chan(struct ev *ev, int fd, short revents, void *arg)
 			}
 			if (c->rin.cap - c->rin.len < CH_READ / 4) {
 				char	*np;
+				size_t	 want = c->rin.len + CH_READ;
+				const uint8_t *h = (const uint8_t *)c->rin.p;
+				uint32_t len;
 
-				if ((np = realloc(c->rin.p, c->rin.len +
-				    CH_READ)) == NULL) {
+				/* A long frame: room for all of it at once. */
+				if (c->skip == 0 && c->rin.len >= 4) {
+					len = (uint32_t)h[0] << 24 |
+					    (uint32_t)h[1] << 16 |
+					    (uint32_t)h[2] << 8 | h[3];
+					if (len <= CH_MAXMSG && 4 + (size_t)len >
+					    want)
+						want = 4 + (size_t)len;
+				}
+				if ((np = realloc(c->rin.p, want)) == NULL) {
 					cmd_warn(c->ce, "channel buffer");
 					c->fail = 1;
 					return;
 				}
 				c->rin.p = np;
-				c->rin.cap = c->rin.len + CH_READ;
+				c->rin.cap = want;
 			}
 		}
 		p = c->rin.p + c->rin.off + c->rin.len;
