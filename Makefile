@@ -111,10 +111,14 @@ check: all lint unit
 	@DEBUG=$(DEBUG) test/run
 
 FUZZ_TARGETS = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*_fuzz.c))
-build/fuzz/%: fuzz/%.c lib/jscan.c lib/jscan_core.h lib/frame.c lib/ipcrun.h
+# The lib sources each target links (jscan_fuzz's by default).
+FUZZ_SRC_jscan_fuzz = lib/jscan.c lib/frame.c
+FUZZ_SRC_v8ser_fuzz = lib/v8ser.c lib/buf.c lib/jscan.c
+.SECONDEXPANSION:
+build/fuzz/%: fuzz/%.c $$(FUZZ_SRC_$$*) lib/jscan_core.h lib/ipcrun.h
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	    $(PKG_CFLAGS) -o $@ $< lib/jscan.c lib/frame.c $(PKG_LIBS)
+	    $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) $(PKG_LIBS) -lm
 
 fuzz: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \

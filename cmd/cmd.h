@@ -29,6 +29,7 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry cmd_check_entry;
+extern const struct cmd_entry cmd_child_entry;
 extern const struct cmd_entry cmd_commands_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_run_entry;

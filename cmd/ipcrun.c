@@ -17,6 +17,7 @@
 
 const struct cmd_entry *cmd_table[] = {
 	&cmd_check_entry,
+	&cmd_child_entry,
 	&cmd_commands_entry,
 	&cmd_help_entry,
 	&cmd_run_entry,

@@ -35,7 +35,7 @@ load helper
 }
 
 @test "a unique prefix of a command is accepted" {
-	run "$IPCRUN" ch --help
+	run "$IPCRUN" che --help
 	assert_success
 	assert_output --partial 'usage: ipcrun check'
 }
