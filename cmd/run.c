@@ -41,7 +41,8 @@
 #define IDLE_DEFAULT	(500 * MSEC)	/* --eof idle and auto's idle rule */
 #define KILL_DEFAULT	(5 * SEC)	/* --kill-timeout */
 #define HINT_AFTER	(3 * SEC)	/* silent after the notice: hint once */
-#define LOOK_EVERY	(100 * MSEC)	/* a look at an unannounced child */
+#define LOOK_EVERY	(100 * MSEC)	/* a look at an unannounced child, */
+#define LOOK_MAX	(1 * SEC)	/* less often as it goes on */
 #define PEER_EVERY	(250 * MSEC)	/* does the child still hold its end? */
 #define CQ_HIGH		(64 * 1024)	/* ipcrun's own frames to the child */
 /*
@@ -127,6 +128,7 @@ struct run {
 	int		 announced;
 	int		 plain_warned;	/* Node without the preload: said so */
 	int64_t		 look_at;	/* next look at an unannounced child */
+	int64_t		 look_every;
 	int		 notice;	/* the "input ended" notice is queued */
 	int		 delivered;	/* input ended and tq is empty */
 	int		 idle;		/* the idle rule is running */
@@ -372,9 +374,11 @@ run_look(struct run *r, pid_t *nodepid)
 		if (!proc_is_node(pids[i]))
 			continue;
 		*nodepid = pids[i];
+		/* Started with the preload, and still holding the channel. */
 		if (r->preloaded && r->pre_entry != NULL &&
 		    proc_env_has(pids[i], chan, 0) == 1 &&
-		    proc_env_has(pids[i], r->pre_entry, 1) == 1)
+		    proc_env_has(pids[i], r->pre_entry, 1) == 1 &&
+		    proc_holds_socket(pids[i], r->chan_ino, r->chan_to) != 0)
 			return LOOK_NODE_DRAIN;
 		k = LOOK_NODE_PLAIN;
 	}
@@ -416,9 +420,12 @@ run_unannounced(struct run *r, int64_t now)
 	if (r->announced || r->notice || r->idle || r->chan == -1 ||
 	    r->chan_shut || r->chan_closing || !r->alive)
 		return;
+	/* Each look reads /proc: less often while nothing changes. */
+	r->look_every = r->look_every == 0 ? LOOK_EVERY :
+	    r->look_every * 2 > LOOK_MAX ? LOOK_MAX : r->look_every * 2;
 	switch (run_look(r, &node)) {
 	case LOOK_NODE_DRAIN:
-		r->look_at = now + LOOK_EVERY;
+		r->look_at = now + r->look_every;
 		return;
 	case LOOK_NODE_PLAIN:
 		if (r->preload && r->preloaded && !r->plain_warned)
@@ -431,7 +438,7 @@ run_unannounced(struct run *r, int64_t now)
 		return;
 	case LOOK_OTHER:
 		if (ioctl(r->chan, SIOCOUTQ, &outq) == 0 && outq > 0) {
-			r->look_at = now + LOOK_EVERY;
+			r->look_at = now + r->look_every;
 			return;
 		}
 		run_half_close(r);
