@@ -47,6 +47,8 @@ struct child {
 	int		 advanced;
 
 	struct ev	 ev;
+	int		 watch_fd;	/* the watchdog's pipe, or -1 */
+	pid_t		 watch_pid;
 
 	/* The parent's channel. */
 	int		 chan;		/* -1 once closed */
@@ -1062,6 +1064,9 @@ child_spawn(struct child *c)
 		close(out[0]);
 		return err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
 	}
+	/* No process of CMD's group may outlive ipcrun, even by kill -9. */
+	if (spawn_watch(c->watch_fd, pid) == -1)
+		cmd_warn(c->ce, "watchdog");
 	c->pid = pid;
 	c->alive = 1;
 	c->cin = in[1];
@@ -1145,6 +1150,10 @@ child_main(struct child *c)
 			cmd_warn(c->ce, "signals");
 			return EXIT_FAIL;
 		}
+		if ((c->watch_fd = spawn_watch_start(&c->watch_pid)) == -1) {
+			cmd_warn(c->ce, "watchdog");
+			return EXIT_FAIL;
+		}
 		if ((rc = child_spawn(c)) != 0) {
 			c->exec_err = rc;
 			return rc;
@@ -1191,6 +1200,8 @@ child_main(struct child *c)
 		}
 	}
 	child_end_group(c);
+	spawn_watch_end(c->watch_fd, c->watch_pid);
+	c->watch_fd = -1;
 	if (c->fail)
 		return EXIT_FAIL;
 	if (c->argv == NULL)
@@ -1205,6 +1216,8 @@ child_release(struct child *c)
 
 	if (c->chan != -1)
 		close(c->chan);
+	if (c->watch_fd != -1)
+		spawn_watch_end(c->watch_fd, c->watch_pid);
 	if (c->cin != -1 && c->cin > 2)
 		close(c->cin);
 	if (c->cout != -1 && c->cout > 2)
@@ -1257,7 +1270,7 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 
 	memset(&c, 0, sizeof c);
 	c.ce = ce;
-	c.chan = c.cin = c.cout = -1;
+	c.chan = c.cin = c.cout = c.watch_fd = -1;
 	c.disc_timeout = -1;
 	c.kill_timeout = KILL_DEFAULT;
 	optind = 1;

@@ -352,6 +352,26 @@ parent: exit 5 null"
 	assert_equal "$(tail -n 1 "$BATS_TEST_TMPDIR/pids")" "exit null SIGKILL"
 }
 
+@test "ipcrun is killed with SIGKILL: CMD's whole process group dies too" {
+	cat > "$BATS_TEST_TMPDIR/p.js" <<-EOF
+		const { fork } = require('child_process');
+		const c = fork('-', [], { execPath: process.env.IPCRUN,
+		    execArgv: ['child', '--', 'sh', '-c', 'sleep 1000 & echo \$!; wait'] });
+		c.on('message', (m) => { console.log(c.pid, m); });
+		c.on('exit', (code, sig) => console.log('exit', code, sig));
+	EOF
+	node "$BATS_TEST_TMPDIR/p.js" > "$BATS_TEST_TMPDIR/pids" &
+	got_pids() { [ -s "$BATS_TEST_TMPDIR/pids" ]; }
+	wait_for 20 got_pids
+	read -r ipid bg < "$BATS_TEST_TMPDIR/pids"
+	kill -0 "$bg"
+	kill -KILL "$ipid"
+	# PR_SET_PDEATHSIG reaches sh only; the watchdog ends its group.
+	gone() { ! kill -0 "$bg" 2>/dev/null; }
+	wait_for 20 gone
+	wait
+}
+
 @test "a parent that sends 200 MB does not grow ipcrun's memory" {
 	parent "{\"module\":\"$F/pyfilter.py\",\"js\":\"Array.from({length:50000},()=>({p:'a'.repeat(4000)})).concat([{end:true}])\",\"expect\":1}" \
 	    -- python3 -u
