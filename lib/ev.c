@@ -53,20 +53,18 @@ ev_release(struct ev *ev)
 {
 	free(ev->io);
 	free(ev->pfd);
+	free(ev->slot);
 	memset(ev, 0, sizeof *ev);
 	ev->sigfd = -1;
 }
 
+/* The watch of fd, or NULL: one lookup, however many fds are watched. */
 static struct ev_io *
 ev_find(struct ev *ev, int fd)
 {
-	size_t	i;
-
-	for (i = 0; i < ev->nio; i++) {
-		if (ev->io[i].fd == fd)
-			return &ev->io[i];
-	}
-	return NULL;
+	if (fd < 0 || (size_t)fd >= ev->nslot || ev->slot[fd] == 0)
+		return NULL;
+	return &ev->io[ev->slot[fd] - 1];
 }
 
 /* Watch fd for events (POLLIN, POLLOUT); cb runs with what poll saw. */
@@ -75,11 +73,25 @@ ev_add(struct ev *ev, int fd, short events, ev_cb cb, void *arg)
 {
 	struct ev_io	*io;
 	struct pollfd	*pfd;
-	size_t		 cap;
+	size_t		*slot, cap;
 
+	if (fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
 	if (ev_find(ev, fd) != NULL) {
 		errno = EEXIST;
 		return -1;
+	}
+	if ((size_t)fd >= ev->nslot) {
+		cap = ev->nslot ? ev->nslot : 16;
+		while (cap <= (size_t)fd)
+			cap *= 2;
+		if ((slot = reallocarray(ev->slot, cap, sizeof *slot)) == NULL)
+			return -1;
+		memset(slot + ev->nslot, 0, (cap - ev->nslot) * sizeof *slot);
+		ev->slot = slot;
+		ev->nslot = cap;
 	}
 	if (ev->nio == ev->capio) {
 		cap = ev->capio ? ev->capio * 2 : 8;
@@ -92,6 +104,7 @@ ev_add(struct ev *ev, int fd, short events, ev_cb cb, void *arg)
 		ev->capio = cap;
 	}
 	io = &ev->io[ev->nio++];
+	ev->slot[fd] = ev->nio;
 	io->fd = fd;
 	io->events = events;
 	io->cb = cb;
@@ -117,9 +130,13 @@ ev_del(struct ev *ev, int fd)
 
 	if ((io = ev_find(ev, fd)) == NULL)
 		return;
+	/* The order of the watches is the order of the callbacks: keep it. */
 	i = (size_t)(io - ev->io);
 	memmove(io, io + 1, (ev->nio - i - 1) * sizeof *io);
 	ev->nio--;
+	ev->slot[fd] = 0;
+	for (; i < ev->nio; i++)
+		ev->slot[ev->io[i].fd] = i + 1;
 }
 
 /*
@@ -182,7 +199,7 @@ ev_signal_next(struct ev *ev)
 int
 ev_run_once(struct ev *ev, int timeout_ms)
 {
-	size_t	i, j, n = ev->nio;
+	size_t	i, n = ev->nio;
 	int	r, fd;
 	short	re;
 
@@ -201,13 +218,7 @@ ev_run_once(struct ev *ev, int timeout_ms)
 			continue;
 		fd = ev->pfd[i].fd;
 		/* The table may have changed under an earlier callback. */
-		io = NULL;
-		for (j = 0; j < ev->nio; j++) {
-			if (ev->io[j].fd == fd) {
-				io = &ev->io[j];
-				break;
-			}
-		}
+		io = ev_find(ev, fd);
 		if (io == NULL || io->events == 0)
 			continue;
 		io->cb(ev, fd, re, io->arg);

@@ -153,6 +153,8 @@ struct ev {
 	struct pollfd	*pfd;
 	size_t		 nio;
 	size_t		 capio;
+	size_t		*slot;		/* by fd: index in io + 1, 0: none */
+	size_t		 nslot;
 	int		 sigfd;		/* self-pipe read end, or -1 */
 };
 
