@@ -1,9 +1,21 @@
-// ipcrun drain preload, loaded into a Node child by `ipcrun run` through
-// NODE_OPTIONS=--require. It puts NODE_OPTIONS back as the user had it,
-// announces itself to ipcrun with an internal message and, on ipcrun's
-// "input ended" notice, unrefs the channel: the child then exits by itself
-// once its pending work and writes are done, and no reply is lost.
-'use strict';
+// ipcrun drain preload. `ipcrun run` embeds this file in its binary and
+// loads it into a Node child as the first option of NODE_OPTIONS,
+// --import "data:text/javascript,...", so no file needs to exist or be
+// readable, even under Node's permission model. The Makefile
+// percent-encodes what a URL or NODE_OPTIONS would misread (% # ? " \,
+// white space, non-ASCII such as →); the tests decode it back and compare
+// it with this file.
+//
+// It puts NODE_OPTIONS back as the user had it, announces itself to
+// ipcrun with an internal message and, on ipcrun's "input ended" notice,
+// unrefs the channel: the child then exits by itself once its pending work
+// and writes are done, and no reply is lost.
+//
+// An ES module: --import runs after every --require module (Node's
+// order), but before the main module, which Node then loads through its
+// ES module loader even if it is CommonJS.
+import { fstatSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 
 (function ipcrunPreload() {
 	const env = process.env;
@@ -12,7 +24,7 @@
 	if (want === undefined)
 		return;
 	// Restore first, whatever else happens: grandchildren must not load
-	// this file (unset if the user had no NODE_OPTIONS).
+	// this preload (unset if the user had no NODE_OPTIONS).
 	if (Object.prototype.hasOwnProperty.call(env, 'IPCRUN_NODE_OPTIONS'))
 		env.NODE_OPTIONS = env.IPCRUN_NODE_OPTIONS;
 	else
@@ -21,18 +33,11 @@
 	delete env.IPCRUN_CHANNEL;
 
 	// Only the main thread of the process that holds ipcrun's channel.
-	let wt;
-	try {
-		wt = require('worker_threads');
-	} catch (e) {
-		return;
-	}
-	if (!wt.isMainThread || typeof process.send !== 'function' ||
+	if (!isMainThread || typeof process.send !== 'function' ||
 	    !process.channel)
 		return;
 	try {
-		const st = require('fs').fstatSync(process.channel.fd,
-		    { bigint: true });
+		const st = fstatSync(process.channel.fd, { bigint: true });
 		if (st.ino.toString() !== want)
 			return;
 	} catch (e) {
