@@ -59,6 +59,16 @@ process.send({
 	done
 }
 
+@test "editing share/ipcrun-preload.mjs rebuilds the header, nodechan.o and the binary" {
+	# make -n -W: what would be done were the file newer; nothing is.
+	run make -n -C "$ROOT" -W share/ipcrun-preload.mjs DEBUG="${DEBUG:-0}" all
+	assert_success
+	assert_line --partial 'share/ipcrun-preload.mjs > build/gen/ipcrun-preload.h.tmp'
+	assert_line --regexp ' -o build/(release|debug)/lib/nodechan\.o lib/nodechan\.c$'
+	assert_line --regexp ' -o build/(release|debug)/ipcrun '
+	refute_line --partial 'cmd/check.c'
+}
+
 @test "a late reply arrives from a binary with no preload file anywhere" {
 	d=$BATS_TEST_TMPDIR/bin
 	mkdir "$d"
@@ -182,7 +192,7 @@ process.on("message", () => setTimeout(() => process.send("late"), 1000));')
 	IPCRUN_PRELOAD="${d##*/}/mine.mjs" run --separate-stderr "$IPCRUN" run \
 	    --trace -- node "$w" < <(printf '{}\n')
 	assert_success
-	enc=$(printf '%s' "$BATS_TEST_TMPDIR" | node -e 'process.stdout.write(require("fs").readFileSync(0, "utf8").replace(/[^!$-\x3e@-\x5b\x5d-~]/gu, (c) => encodeURIComponent(c)))')
+	enc=$(printf '%s' "$BATS_TEST_TMPDIR" | node -e 'process.stdout.write(require("fs").readFileSync(0, "utf8").replace(/[^!$&-\x3e@-\x5b\x5d-~]/gu, (c) => encodeURIComponent(c)))')
 	assert_equal "${lines[0]}" "{\"opts\":\"NODE_OPTIONS=--import \\\"file://$enc/p%20%2541%20%23%3F%20%22q%22%20%C3%A9/mine.mjs\\\"\"}"
 	assert_equal "${lines[1]}" '"late"'
 	[[ "$stderr" == *'internal cmd "NODE_IPCRUN_READY"'* ]]
