@@ -13,28 +13,17 @@
 //
 // An ES module: --import runs after every --require module (Node's
 // order), but before the main module, which Node then loads through its
-// ES module loader even if it is CommonJS.
-import { fstatSync } from 'node:fs';
+// ES module loader even if it is CommonJS (see keepMainCommonJS).
+import { fstatSync, realpathSync } from 'node:fs';
+import * as nodeModule from 'node:module';
+import { extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 
-(function ipcrunPreload() {
-	const env = process.env;
-	const want = env.IPCRUN_CHANNEL;
-
-	if (want === undefined)
-		return;
-	// Restore first, whatever else happens: grandchildren must not load
-	// this preload (unset if the user had no NODE_OPTIONS).
-	if (Object.prototype.hasOwnProperty.call(env, 'IPCRUN_NODE_OPTIONS'))
-		env.NODE_OPTIONS = env.IPCRUN_NODE_OPTIONS;
-	else
-		delete env.NODE_OPTIONS;
-	delete env.IPCRUN_NODE_OPTIONS;
-	delete env.IPCRUN_CHANNEL;
-
-	// Only the main thread of the process that holds ipcrun's channel.
-	if (!isMainThread || typeof process.send !== 'function' ||
-	    !process.channel)
+// Announce to ipcrun and wait for its notice, in the process that holds
+// ipcrun's channel.
+function drain(want) {
+	if (typeof process.send !== 'function' || !process.channel)
 		return;
 	try {
 		const st = fstatSync(process.channel.fd, { bigint: true });
@@ -70,4 +59,63 @@ import { isMainThread } from 'node:worker_threads';
 	} catch (e) {
 		sent(e);
 	}
+}
+
+// Any --import makes Node load the main module through its ES module
+// loader, which refuses a file extension it does not know (app.ts under
+// -r ts-node/register, app.coffee) where the CommonJS loader, used
+// without --import, runs it with require.extensions. Hand such a main
+// module back to the CommonJS loader. Loader hooks cost a thread, so
+// they are registered only for such an extension.
+const mainHooks = [
+	'let main;',
+	'export function initialize(url) { main = url; }',
+	'export async function load(url, context, next) {',
+	'	try {',
+	'		return await next(url, context);',
+	'	} catch (e) {',
+	'		if (url !== main || e?.code !== "ERR_UNKNOWN_FILE_EXTENSION")',
+	'			throw e;',
+	'		return { format: "commonjs", source: null, shortCircuit: true };',
+	'	}',
+	'}',
+].join('\n');
+
+function keepMainCommonJS() {
+	const main = process.argv[1];
+	let url;
+
+	if (typeof nodeModule.register !== 'function' ||
+	    typeof main !== 'string' ||
+	    ['', '.js', '.cjs', '.mjs'].includes(extname(main)))
+		return;
+	try {
+		url = pathToFileURL(realpathSync(main)).href;
+	} catch (e) {
+		return;
+	}
+	nodeModule.register('data:text/javascript,' +
+	    encodeURIComponent(mainHooks), { data: url });
+}
+
+(function ipcrunPreload() {
+	const env = process.env;
+	const want = env.IPCRUN_CHANNEL;
+
+	if (want === undefined)
+		return;
+	// Restore first, whatever else happens: grandchildren must not load
+	// this preload (unset if the user had no NODE_OPTIONS).
+	if (Object.prototype.hasOwnProperty.call(env, 'IPCRUN_NODE_OPTIONS'))
+		env.NODE_OPTIONS = env.IPCRUN_NODE_OPTIONS;
+	else
+		delete env.NODE_OPTIONS;
+	delete env.IPCRUN_NODE_OPTIONS;
+	delete env.IPCRUN_CHANNEL;
+
+	// Only in the main thread; the announcement goes first.
+	if (!isMainThread)
+		return;
+	drain(want);
+	keepMainCommonJS();
 })();

@@ -176,6 +176,28 @@ process.on("message", () => process.send({ seen }));')
 	assert_equal "$stderr" ""
 }
 
+@test "a main module with an extension unknown to ES modules still runs as CommonJS" {
+	# As without any --import: the CommonJS loader, with the
+	# require.extensions hook of a -r module (ts-node's way), or as
+	# plain JavaScript without one.
+	printf '%s\n' 'require.extensions[".ts"] = function (m, f) {' \
+	    '	m._compile("globalThis.hooked = true;\n" + require("fs").readFileSync(f, "utf8"), f);' \
+	    '};' > "$BATS_TEST_TMPDIR/hook.js"
+	printf '%s\n' 'process.on("message", (m) => setTimeout(() => process.send({ m, hooked: globalThis.hooked === true, main: require.main === module }), 1000));' \
+	    > "$BATS_TEST_TMPDIR/w.ts"
+	run --separate-stderr "$IPCRUN" run -- node -r "$BATS_TEST_TMPDIR/hook.js" \
+	    "$BATS_TEST_TMPDIR/w.ts" < <(printf '1\n')
+	assert_success
+	assert_output '{"m":1,"hooked":true,"main":true}'
+	assert_equal "$stderr" ""
+	cp "$BATS_TEST_TMPDIR/w.ts" "$BATS_TEST_TMPDIR/w.coffee"
+	run --separate-stderr "$IPCRUN" run -- node "$BATS_TEST_TMPDIR/w.coffee" \
+	    < <(printf '2\n')
+	assert_success
+	assert_output '{"m":2,"hooked":false,"main":true}'
+	assert_equal "$stderr" ""
+}
+
 # --- IPCRUN_PRELOAD ----------------------------------------------------------
 
 @test "IPCRUN_PRELOAD: a file is loaded by --import from any path" {
