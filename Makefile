@@ -74,7 +74,6 @@ $(B)/%.o: %.c
 # NODE_OPTIONS=--import "...". Every byte that a URL or NODE_OPTIONS'
 # double quotes would take for syntax (% # ? " \ space, control and
 # non-ASCII bytes) is percent-encoded, one C string piece per source line.
-# The first build needs the header before any .d file names it.
 build/gen/ipcrun-preload.h: share/ipcrun-preload.mjs
 	@mkdir -p $(@D)
 	LC_ALL=C awk 'BEGIN { for (i = 1; i < 256; i++) ord[sprintf("%c", i)] = i; \
@@ -84,6 +83,7 @@ build/gen/ipcrun-preload.h: share/ipcrun-preload.mjs
 	    c = sprintf("%%%02X", ord[c]); s = s c }; printf "\"%s%%0A\"\n", s }' \
 	    $< > $@.tmp && mv -f $@.tmp $@
 
+# The first build needs the header before any .d file names it.
 $(B)/lib/nodechan.o: build/gen/ipcrun-preload.h
 
 # Install the Debian packages the build, tests, fuzzing and benchmarks use,
