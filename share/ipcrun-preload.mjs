@@ -94,8 +94,14 @@ function keepMainCommonJS() {
 	} catch (e) {
 		return;
 	}
-	nodeModule.register('data:text/javascript,' +
-	    encodeURIComponent(mainHooks), { data: url });
+	// Under Node's permission model without --allow-worker there is no
+	// hooks thread: the main module then meets the ES loader as it is.
+	try {
+		nodeModule.register('data:text/javascript,' +
+		    encodeURIComponent(mainHooks), { data: url });
+	} catch (e) {
+		return;
+	}
 }
 
 (function ipcrunPreload() {
