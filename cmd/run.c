@@ -1529,7 +1529,8 @@ run_spawn(struct run *r)
 {
 	struct spawn_opts	 so;
 	struct stat		 st;
-	char			 preload[PATH_MAX], **env = NULL;
+	char			 preload[NODECHAN_PRELOAD_MAX], **env = NULL;
+	const char		*cause;
 	int			 sp[2], devnull = -1, err, saved;
 	pid_t			 pid;
 
@@ -1558,11 +1559,12 @@ run_spawn(struct run *r)
 		so.chan_fd = sp[1];
 		so.chan_to = r->chan_to;
 		if (r->eof == EOF_AUTO && r->preload) {
-			if (nodechan_preload_path(preload, sizeof preload) == 0)
+			if (nodechan_preload(preload, sizeof preload,
+			    &cause) == 0)
 				r->preloaded = 1;
 			else
-				cmd_warn(r->ce, "drain preload '%s' (using the "
-				    "idle rule)", preload);
+				cmd_warnx(r->ce, "drain preload '%s' (using the "
+				    "idle rule): %s", preload, cause);
 		}
 		env = nodechan_env(r->chan_to, r->preloaded ? preload : NULL,
 		    r->chan_ino);

@@ -199,16 +199,15 @@ int		 proc_holds_socket(pid_t, unsigned long long, int);
 
 /* nodechan.c: the Node channel's environment and ipcrun's messages. */
 
-#define NODECHAN_PRELOAD	"ipcrun-preload.js"
+#define NODECHAN_PRELOAD_MAX	16384	/* room for nodechan_preload */
 #define NODECHAN_ENV_OPTIONS	"IPCRUN_NODE_OPTIONS"	/* user's, to restore */
 #define NODECHAN_ENV_CHANNEL	"IPCRUN_CHANNEL"	/* inode of the channel */
 #define NODECHAN_READY		"NODE_IPCRUN_READY"	/* preload -> ipcrun */
 #define NODECHAN_EOF_LINE	"{\"cmd\":\"NODE_IPCRUN_EOF\"}\n"	/* ipcrun -> preload */
 
-char		*nodechan_quote(const char *);
 char		**nodechan_env(int, const char *, unsigned long long);
 void		 nodechan_env_free(char **);
-int		 nodechan_preload_path(char *, size_t);
+int		 nodechan_preload(char *, size_t, const char **);
 int		 nodechan_cmd_is(const char *, size_t, const char *);
 
 /* v8ser.c: the JSON subset of V8's serializer (Node's 'advanced' mode). */

@@ -285,11 +285,10 @@ PY
 	assert_output '{"self":"","grandchild":{"opts":"","ipcrun":[],"preload":false}}'
 }
 
-@test "the preload is found beside a binary in a path with a space and quotes" {
+@test "the embedded preload needs no file: a binary copied to a path with a space and quotes" {
 	d="$BATS_TEST_TMPDIR/dir with space \"q\" and \\ back"
-	mkdir -p "$d/share"
+	mkdir -p "$d"
 	cp "$IPCRUN" "$d/ipcrun"
-	cp "$ROOT/share/ipcrun-preload.js" "$d/share/"
 	run --separate-stderr env -u IPCRUN_PRELOAD "$d/ipcrun" run --trace \
 	    -- node "$ROOT/examples/slow.js" < <(printf '{"delay":300}\n')
 	assert_success
@@ -300,7 +299,7 @@ PY
 
 @test "the preload stays quiet in worker threads" {
 	run --separate-stderr "$IPCRUN" run --trace -- node "$F/worker.js" \
-	    "$ROOT/share/ipcrun-preload.js" < <(printf '{"a":1}\n')
+	    < <(printf '{"a":1}\n')
 	assert_success
 	assert_line '{"worker":"up"}'
 	assert_line '{"a":1}'
