@@ -88,7 +88,7 @@ struct run {
 	uint64_t	 in_lines;	/* lines queued for the child */
 	int64_t		 in_end;	/* when the input ended */
 	struct buf	 tq;		/* input lines only */
-	struct buf	 cq;		/* ipcrun's own frames: NACKs, notices */
+	struct buf	 cq;		/* ipcrun's own answers: NACKs */
 	int		 tq_mid;	/* the channel is in the middle of a */
 	int		 cq_mid;	/* line of tq, or of a frame of cq */
 	uint64_t	 chan_sent;	/* bytes written to the channel */
@@ -731,7 +731,11 @@ run_send_notice(struct run *r)
 	r->notice = 1;
 	r->idle = 0;
 	r->look_at = 0;
-	if (buf_append(&r->cq, NODECHAN_EOF_LINE,
+	/*
+	 * After the last input line, never before it (cq may overtake tq):
+	 * a child told early would stop reading with lines still to come.
+	 */
+	if (buf_append(&r->tq, NODECHAN_EOF_LINE,
 	    sizeof NODECHAN_EOF_LINE - 1) == -1) {
 		cmd_warn(r->ce, "queue");
 		r->fail = 1;
@@ -1051,7 +1055,11 @@ run_internal_from_child(struct run *r, const struct frame_line *l,
 		 * node b'): it needs the notice too, once the first has had
 		 * it, or it would wait for input for ever.
 		 */
-		if (r->notice) {
+		/*
+		 * At most one notice queued at a time: a child that repeats
+		 * its announcement cannot grow the queue.
+		 */
+		if (r->notice && r->tq.len == 0) {
 			r->notice = 0;
 			run_send_notice(r);
 			run_flush_tq(r);

@@ -317,3 +317,24 @@ PY
 	assert_equal "$rc" 130
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" ""
 }
+
+@test "the end-of-input notice never overtakes input lines still queued" {
+	# The child is busy for 1 s before it reads, so the input backs up in
+	# ipcrun when it ends; a notice sent ahead of those lines made the
+	# child stop reading and exit with them unread.
+	w="$BATS_TEST_TMPDIR/w.js"
+	cat > "$w" <<'JS'
+const t = Date.now(); while (Date.now() - t < 1000);
+let n = 0;
+process.on("message", () => n++);
+process.on("exit", () => require("fs").writeFileSync(process.argv[2], String(n)));
+JS
+	# Lines of 100 KB: more input waits in ipcrun than the socket holds.
+	line="\"$(head -c 100000 /dev/zero | tr '\0' n)\""
+	yes "$line" | head -n 300 > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" run -- node "$w" "$BATS_TEST_TMPDIR/n" \
+	    < "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/n")" 300
+}
