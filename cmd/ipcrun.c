@@ -26,6 +26,13 @@ const struct cmd_entry *cmd_table[] = {
 static const char *global_usage =
     "usage: ipcrun [--help] [--version] COMMAND [ARGS]";
 
+/* Only for the wording of errors: main takes these by their full names. */
+static const struct option global_longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
 /*
  * Find a command by name or by unique prefix (as tmux does). On failure
  * *cause says why.
@@ -750,6 +757,10 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		printf("ipcrun %s\n", IPCRUN_VERSION);
 		return cmd_flush_stdout(NULL);
+	}
+	if (strncmp(argv[1], "--", 2) == 0 && argv[1][2] != '\0') {
+		long_option_error(NULL, argv[1] + 2, global_longopts, 0);
+		return EXIT_FAIL;
 	}
 	if (argv[1][0] == '-')
 		return cmd_usage_error(NULL, "unknown option '%s'", argv[1]);

@@ -308,3 +308,16 @@ Try 'ipcrun run --help'."
 	assert_output --partial '[LICENSE](LICENSE)'
 	assert_output --partial '2026 the ipcrun authors'
 }
+
+@test "a mistyped or misused global option says what was meant" {
+	run --separate-stderr "$IPCRUN" --hlep
+	assert_failure 125
+	assert_equal "$stderr" $'ipcrun: unknown option \'--hlep\'; did you mean \'--help\'?\nTry \'ipcrun --help\'.'
+	run --separate-stderr "$IPCRUN" --vresion
+	assert_failure 125
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: unknown option '--vresion'; did you mean '--version'?"
+	run --separate-stderr "$IPCRUN" --version=2
+	assert_failure 125
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: option '--version' doesn't allow an argument"
+	assert_equal "$output" ""
+}
