@@ -163,16 +163,21 @@ check_fd(struct check *c, int fd, const char *name)
 	return stop || c->status == EXIT_PIPE ? -1 : 0;
 }
 
+enum { O_MAX_LINE = 256, O_NODE, O_STRICT };
+
+static const struct cmd_opt check_opts[] = {
+	{ "node", 0, O_NODE, NULL, NULL,
+	    "also refuse Node's internal messages" },
+	{ "strict", 0, O_STRICT, NULL, NULL,
+	    "stop at the first bad line" },
+	{ "max-line", 0, O_MAX_LINE, "BYTES", NULL,
+	    "longest line, with K, M or G (default: 64M)" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
 static int
 cmd_check_exec(const struct cmd_entry *ce, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "max-line", required_argument, NULL, 'm' },
-		{ "node", no_argument, NULL, 'N' },
-		{ "strict", no_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct check	 c;
 	const char	*cause, *env;
 	int		 ch, i, fd;
@@ -181,20 +186,19 @@ cmd_check_exec(const struct cmd_entry *ce, int argc, char **argv)
 	c.ce = ce;
 	c.maxline = MAXLINE_DEFAULT;
 	optind = 1;
-	while ((ch = cmd_getopt(ce, argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((ch = cmd_getopts(ce, argc, argv)) != -1) {
 		switch (ch) {
 		case 'h':
-			cmd_print_usage(ce, 1);
-			return cmd_flush_stdout(ce);
-		case 'm':
+			return cmd_help(ce);
+		case O_MAX_LINE:
 			if (cmd_parse_size(optarg, &c.maxline, &cause) == -1)
 				return cmd_usage_error(ce, "--max-line '%s': %s",
 				    optarg, cause);
 			break;
-		case 'N':
+		case O_NODE:
 			c.node = 1;
 			break;
-		case 's':
+		case O_STRICT:
 			c.strict = 1;
 			break;
 		default:
@@ -241,8 +245,8 @@ cmd_check_exec(const struct cmd_entry *ce, int argc, char **argv)
 
 const struct cmd_entry cmd_check_entry = {
 	.name = "check",
-	.usage = "[--node] [--strict] [--max-line BYTES] [FILE ...]",
+	.usage = "[FILE ...]",
 	.summary = "validate NDJSON as a Node IPC peer would",
-	.options = "--node --strict --max-line= --help -h",
-	.exec = cmd_check_exec
+	.exec = cmd_check_exec,
+	.opts = check_opts
 };

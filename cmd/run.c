@@ -201,25 +201,6 @@ run_signame(int sig)
 	return buf;
 }
 
-/* Seconds as a decimal ("0.25", "3"): -1 when it is not one. */
-static int
-run_parse_secs(const char *s, int64_t *ns)
-{
-	char	*end;
-	double	 d;
-
-	if (*s == '\0' || *s == '-' || *s == '+' || *s == ' ')
-		return -1;
-	errno = 0;
-	d = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || !isfinite(d) || d < 0 || d > 1e6)
-		return -1;
-	if (strchr(s, 'x') != NULL || strchr(s, 'X') != NULL)
-		return -1;
-	*ns = (int64_t)(d * 1e9 + 0.5);
-	return 0;
-}
-
 /* Timers */
 
 static int64_t
@@ -1744,28 +1725,38 @@ run_main(struct run *r)
 	return run_status(r);
 }
 
+enum {
+	O_CHANNEL = 256, O_CHANNEL_FD, O_EOF, O_EOF_TIMEOUT, O_KILL_TIMEOUT,
+	O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE, O_STRICT, O_TRACE
+};
+
+static const struct cmd_opt run_opts[] = {
+	{ "channel", 0, O_CHANNEL, "node|stdio", "node|stdio",
+	    "Node's IPC channel or stdio (default: node)" },
+	{ "channel-fd", 0, O_CHANNEL_FD, "N", NULL,
+	    "node channel descriptor, 3 to 1023 (default: 3)" },
+	{ "eof", 0, O_EOF, "auto|idle[:DUR]|wait|close", "auto|idle|wait|close",
+	    "end of input policy (default: auto; DUR: 0.5s)" },
+	{ "eof-timeout", 0, O_EOF_TIMEOUT, "DUR", NULL,
+	    "bound on the wait after end of input (default: none)" },
+	{ "kill-timeout", 0, O_KILL_TIMEOUT, "DUR", NULL,
+	    "wait before SIGTERM, then SIGKILL (default: 5s)" },
+	{ "max-line", 0, O_MAX_LINE, "BYTES", NULL,
+	    "longest line, with K, M or G (default: 64M)" },
+	{ "no-preload", 0, O_NO_PRELOAD, NULL, NULL,
+	    "do not give Node the drain preload" },
+	{ "no-validate", 0, O_NO_VALIDATE, NULL, NULL,
+	    "frame lines without checking them (stdio only)" },
+	{ "strict", 0, O_STRICT, NULL, NULL,
+	    "stop at the first bad input line" },
+	{ "trace", 0, O_TRACE, NULL, NULL,
+	    "log each frame's direction and size on stderr" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
 static int
 cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 {
-	enum {
-		O_CHANNEL = 256, O_CHANNEL_FD, O_EOF, O_EOF_TIMEOUT,
-		O_KILL_TIMEOUT, O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE,
-		O_STRICT, O_TRACE
-	};
-	static const struct option longopts[] = {
-		{ "channel", required_argument, NULL, O_CHANNEL },
-		{ "channel-fd", required_argument, NULL, O_CHANNEL_FD },
-		{ "eof", required_argument, NULL, O_EOF },
-		{ "eof-timeout", required_argument, NULL, O_EOF_TIMEOUT },
-		{ "help", no_argument, NULL, 'h' },
-		{ "kill-timeout", required_argument, NULL, O_KILL_TIMEOUT },
-		{ "max-line", required_argument, NULL, O_MAX_LINE },
-		{ "no-preload", no_argument, NULL, O_NO_PRELOAD },
-		{ "no-validate", no_argument, NULL, O_NO_VALIDATE },
-		{ "strict", no_argument, NULL, O_STRICT },
-		{ "trace", no_argument, NULL, O_TRACE },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct run	 r;
 	const char	*cause, *env, *errstr, *maxline_arg = NULL;
 	int		 ch, rc, set_eof = 0, set_fd = 0, set_preload = 0;
@@ -1782,11 +1773,10 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	r.validate = 1;
 	r.maxline = MAXLINE_DEFAULT;
 	optind = 1;
-	while ((ch = cmd_getopt(ce, argc, argv, "+:h", longopts, NULL)) != -1) {
+	while ((ch = cmd_getopts(ce, argc, argv)) != -1) {
 		switch (ch) {
 		case 'h':
-			cmd_print_usage(ce, 1);
-			return cmd_flush_stdout(ce);
+			return cmd_help(ce);
 		case O_CHANNEL:
 			if (strcmp(optarg, "node") == 0)
 				r.node = 1;
@@ -1816,26 +1806,27 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 				r.eof = EOF_IDLE;
 			else if (strncmp(optarg, "idle:", 5) == 0) {
 				r.eof = EOF_IDLE;
-				if (run_parse_secs(optarg + 5, &r.idle_ns) ==
-				    -1)
+				if (cmd_parse_duration(optarg + 5, &r.idle_ns,
+				    &cause) == -1)
 					return cmd_usage_error(ce, "--eof '%s': "
-					    "not a duration in seconds",
-					    optarg);
+					    "%s", optarg, cause);
 			} else
 				return cmd_usage_error(ce, "--eof '%s': must be "
 				    "auto, idle[:DUR], wait or close", optarg);
 			break;
 		case O_EOF_TIMEOUT:
-			if (run_parse_secs(optarg, &r.eof_timeout) == -1)
+			if (cmd_parse_duration(optarg, &r.eof_timeout,
+			    &cause) == -1)
 				return cmd_usage_error(ce, "--eof-timeout '%s': "
-				    "not a duration in seconds", optarg);
+				    "%s", optarg, cause);
 			if (r.eof_timeout == 0)
 				r.eof_timeout = 1;
 			break;
 		case O_KILL_TIMEOUT:
-			if (run_parse_secs(optarg, &r.kill_timeout) == -1)
+			if (cmd_parse_duration(optarg, &r.kill_timeout,
+			    &cause) == -1)
 				return cmd_usage_error(ce, "--kill-timeout "
-				    "'%s': not a duration in seconds", optarg);
+				    "'%s': %s", optarg, cause);
 			break;
 		case O_MAX_LINE:
 			if (cmd_parse_size(optarg, &r.maxline, &cause) == -1)
@@ -1906,14 +1897,8 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
-	.usage = "[--channel node|stdio] [--channel-fd N] "
-	    "[--eof auto|idle[:DUR]|wait|close] [--eof-timeout SECS] "
-	    "[--kill-timeout SECS] [--max-line BYTES] [--no-preload] "
-	    "[--no-validate] [--strict] [--trace] [--] CMD [ARG ...]",
+	.usage = "[--] CMD [ARG ...]",
 	.summary = "relay NDJSON between stdin/stdout and a child process",
-	.options = "--channel=node|stdio --channel-fd= "
-	    "--eof=auto|idle|wait|close --eof-timeout= --kill-timeout= "
-	    "--max-line= --no-preload --no-validate --strict --trace "
-	    "--help -h",
-	.exec = cmd_run_exec
+	.exec = cmd_run_exec,
+	.opts = run_opts
 };

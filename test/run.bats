@@ -475,8 +475,8 @@ for l in sys.stdin:
 @test "exit status 125: usage errors" {
 	run --separate-stderr "$IPCRUN" run --bogus -- true
 	assert_failure 125
-	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: unknown option '--bogus'"
-	[[ "$stderr" == *$'\nusage: ipcrun run '* ]]
+	assert_equal "$stderr" "ipcrun: run: unknown option '--bogus'
+Try 'ipcrun run --help'."
 	run --separate-stderr "$IPCRUN" run
 	assert_failure 125
 	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: no command given"
@@ -497,13 +497,13 @@ for l in sys.stdin:
 	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: --channel 'pipe': must be node or stdio"
 	run --separate-stderr "$IPCRUN" run --eof idle:soon -- cat
 	assert_failure 125
-	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: --eof 'idle:soon': not a duration in seconds"
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: --eof 'idle:soon': not a duration (seconds, or with a unit: 500ms, 2s, 1m)"
 	run --separate-stderr "$IPCRUN" run --channel-fd 2 -- cat
 	assert_failure 125
 	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: --channel-fd '2': too small (3 to 1023)"
 	run --separate-stderr "$IPCRUN" run --kill-timeout -1 -- cat
 	assert_failure 125
-	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: --kill-timeout '-1': not a duration in seconds"
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: --kill-timeout '-1': not a duration (seconds, or with a unit: 500ms, 2s, 1m)"
 	run --separate-stderr "$IPCRUN" run --max-line 0 -- cat
 	assert_failure 125
 	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: --max-line '0': must be at least 1"
