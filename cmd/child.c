@@ -92,24 +92,6 @@ struct child {
 	int		 exec_err;	/* EXIT_NOTFOUND, EXIT_NOEXEC */
 };
 
-/* Seconds as a decimal ("0.25", "3"): -1 when it is not one. */
-static int
-child_parse_secs(const char *s, int64_t *ns)
-{
-	char	*end;
-	double	 d;
-
-	if (*s == '\0' || *s == '-' || *s == '+' || *s == ' ' ||
-	    strpbrk(s, "xXnN") != NULL)
-		return -1;
-	errno = 0;
-	d = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || !isfinite(d) || d < 0 || d > 1e6)
-		return -1;
-	*ns = (int64_t)(d * 1e9 + 0.5);
-	return 0;
-}
-
 /*
  * NODE_CHANNEL_FD and NODE_CHANNEL_SERIALIZATION_MODE, read and removed
  * from the environment before anything else is started (a stale channel
@@ -1254,18 +1236,21 @@ child_reraise(int sig)
 	raise(sig);
 }
 
+enum { O_DISCONNECT_TIMEOUT = 256, O_KILL_TIMEOUT };
+
+static const struct cmd_opt child_opts[] = {
+	{ "disconnect-timeout", 0, O_DISCONNECT_TIMEOUT, "DUR", NULL,
+	    "end CMD this long after a disconnect (default: no)" },
+	{ "kill-timeout", 0, O_KILL_TIMEOUT, "DUR", NULL,
+	    "wait before SIGKILL after SIGTERM (default: 5s)" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
 static int
 cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 {
-	enum { O_DISCONNECT_TIMEOUT = 256, O_KILL_TIMEOUT };
-	static const struct option longopts[] = {
-		{ "disconnect-timeout", required_argument, NULL,
-		    O_DISCONNECT_TIMEOUT },
-		{ "help", no_argument, NULL, 'h' },
-		{ "kill-timeout", required_argument, NULL, O_KILL_TIMEOUT },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct child	 c;
+	const char	*cause;
 	int		 ch, rc;
 
 	memset(&c, 0, sizeof c);
@@ -1274,20 +1259,21 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 	c.disc_timeout = -1;
 	c.kill_timeout = KILL_DEFAULT;
 	optind = 1;
-	while ((ch = cmd_getopt(ce, argc, argv, "+:h", longopts, NULL)) != -1) {
+	while ((ch = cmd_getopts(ce, argc, argv)) != -1) {
 		switch (ch) {
 		case 'h':
-			cmd_print_usage(ce, 1);
-			return cmd_flush_stdout(ce);
+			return cmd_help(ce);
 		case O_DISCONNECT_TIMEOUT:
-			if (child_parse_secs(optarg, &c.disc_timeout) == -1)
+			if (cmd_parse_duration(optarg, &c.disc_timeout,
+			    &cause) == -1)
 				return cmd_usage_error(ce, "--disconnect-timeout "
-				    "'%s': not a duration in seconds", optarg);
+				    "'%s': %s", optarg, cause);
 			break;
 		case O_KILL_TIMEOUT:
-			if (child_parse_secs(optarg, &c.kill_timeout) == -1)
-				return cmd_usage_error(ce, "--kill-timeout "
-				    "'%s': not a duration in seconds", optarg);
+			if (cmd_parse_duration(optarg, &c.kill_timeout,
+			    &cause) == -1)
+				return cmd_usage_error(ce, "--kill-timeout '%s': %s",
+				    optarg, cause);
 			break;
 		default:
 			return EXIT_FAIL;
@@ -1323,10 +1309,9 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 
 const struct cmd_entry cmd_child_entry = {
 	.name = "child",
-	.usage = "[--disconnect-timeout SECS] [--kill-timeout SECS] "
-	    "[--] [CMD [ARG ...]]",
+	.usage = "[--] [CMD [ARG ...]]",
 	.summary = "be a Node IPC child: bridge the parent's channel to CMD's "
 	    "stdin and stdout",
-	.options = "--disconnect-timeout= --kill-timeout= --help -h",
-	.exec = cmd_child_exec
+	.exec = cmd_child_exec,
+	.opts = child_opts
 };

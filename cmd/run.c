@@ -43,6 +43,7 @@
 #define HINT_AFTER	(3 * SEC)	/* silent after the notice: hint once */
 #define LOOK_EVERY	(100 * MSEC)	/* a look at an unannounced child, */
 #define LOOK_MAX	(1 * SEC)	/* less often as it goes on */
+#define SETTLE		(500 * MSEC)	/* no half-close before it is this old */
 #define PEER_EVERY	(250 * MSEC)	/* does the child still hold its end? */
 #define CQ_HIGH		(64 * 1024)	/* ipcrun's own frames to the child */
 /*
@@ -122,6 +123,7 @@ struct run {
 
 	/* The child. */
 	pid_t		 pid;
+	int64_t		 spawned;	/* when it was started */
 	int		 alive;
 	int		 status;
 	int		 preloaded;	/* NODE_OPTIONS carries the preload */
@@ -340,7 +342,7 @@ run_kill_step(struct run *r)
 enum look { LOOK_OTHER, LOOK_NODE_DRAIN, LOOK_NODE_PLAIN };
 
 static enum look
-run_look(struct run *r, pid_t *nodepid)
+run_look(struct run *r, pid_t *nodepid, int *forking)
 {
 	pid_t		pids[64];
 	ssize_t		n, i;
@@ -363,6 +365,7 @@ run_look(struct run *r, pid_t *nodepid)
 			return LOOK_NODE_DRAIN;
 		k = LOOK_NODE_PLAIN;
 	}
+	*forking = proc_forking(pids, (size_t)n);
 	return k;
 }
 
@@ -395,7 +398,7 @@ static void
 run_unannounced(struct run *r, int64_t now)
 {
 	pid_t	node = 0;
-	int	outq = 0;
+	int	outq = 0, forking = 0;
 
 	r->look_at = 0;
 	if (r->announced || r->notice || r->idle || r->chan == -1 ||
@@ -404,7 +407,7 @@ run_unannounced(struct run *r, int64_t now)
 	/* Each look reads /proc: less often while nothing changes. */
 	r->look_every = r->look_every == 0 ? LOOK_EVERY :
 	    r->look_every * 2 > LOOK_MAX ? LOOK_MAX : r->look_every * 2;
-	switch (run_look(r, &node)) {
+	switch (run_look(r, &node, &forking)) {
 	case LOOK_NODE_DRAIN:
 		r->look_at = now + r->look_every;
 		return;
@@ -418,7 +421,12 @@ run_unannounced(struct run *r, int64_t now)
 		run_start_idle(r);
 		return;
 	case LOOK_OTHER:
-		if (ioctl(r->chan, SIOCOUTQ, &outq) == 0 && outq > 0) {
+		/*
+		 * Not yet: while it has input to read, while a shell in the
+		 * group has forked and not exec'd, and while it is new.
+		 */
+		if ((ioctl(r->chan, SIOCOUTQ, &outq) == 0 && outq > 0) ||
+		    forking || now - r->spawned < SETTLE) {
 			r->look_at = now + r->look_every;
 			return;
 		}
@@ -1592,6 +1600,7 @@ run_spawn(struct run *r)
 	if (spawn_watch(r->watch_fd, pid) == -1)
 		cmd_warn(r->ce, "watchdog");
 	r->pid = pid;
+	r->spawned = ev_now();
 	r->alive = 1;
 	r->chan = sp[0];
 	r->chan_peer = sp[1];

@@ -195,6 +195,7 @@ ssize_t		 proc_group(pid_t, pid_t *, size_t);
 int		 proc_is_node(pid_t);
 int		 proc_env_has(pid_t, const char *, int);
 long long	 proc_cpu(pid_t);
+int		 proc_forking(const pid_t *, size_t);
 int		 proc_holds_socket(pid_t, unsigned long long, int);
 
 /* nodechan.c: the Node channel's environment and ipcrun's messages. */

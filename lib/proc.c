@@ -187,3 +187,56 @@ proc_cpu(pid_t pid)
 		return -1;
 	return (long long)(ut + st);
 }
+
+static int
+proc_exe(pid_t pid, char *buf, size_t len)
+{
+	char	path[64];
+	ssize_t	n;
+
+	snprintf(path, sizeof path, "/proc/%ld/exe", (long)pid);
+	if ((n = readlink(path, buf, len - 1)) <= 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+static pid_t
+proc_ppid(pid_t pid)
+{
+	char	path[64], stat[512], *p;
+	long	ppid;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if (proc_read(path, stat, sizeof stat) <= 0 ||
+	    (p = strrchr(stat, ')')) == NULL ||
+	    sscanf(p + 1, " %*c %ld", &ppid) != 1)
+		return -1;
+	return (pid_t)ppid;
+}
+
+/*
+ * Is one of pids (members of one group) a fork of another that has not
+ * exec'd yet, the same executable as its parent in the group? A shell is
+ * then about to start a program, which may be Node.
+ */
+int
+proc_forking(const pid_t *pids, size_t n)
+{
+	char	exe[PATH_MAX], pexe[PATH_MAX];
+	size_t	i, j;
+	pid_t	pp;
+
+	for (i = 0; i < n; i++) {
+		if ((pp = proc_ppid(pids[i])) <= 0)
+			continue;
+		for (j = 0; j < n && pids[j] != pp; j++)
+			;
+		if (j == n || proc_exe(pids[i], exe, sizeof exe) == -1 ||
+		    proc_exe(pp, pexe, sizeof pexe) == -1)
+			continue;
+		if (strcmp(exe, pexe) == 0)
+			return 1;
+	}
+	return 0;
+}

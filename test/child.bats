@@ -432,20 +432,26 @@ parent: exit 126 null"
 @test "usage errors: bad durations, --disconnect-timeout without CMD, unknown option" {
 	run --separate-stderr "$IPCRUN" child --disconnect-timeout x -- cat
 	assert_failure 125
-	[ "${stderr%%$'\n'*}" = "ipcrun: child: --disconnect-timeout 'x': not a duration in seconds" ]
+	[ "${stderr%%$'\n'*}" = "ipcrun: child: --disconnect-timeout 'x': not a duration (seconds, or with a unit: 500ms, 2s, 1m)" ]
 	run --separate-stderr "$IPCRUN" child --kill-timeout -1 -- cat
 	assert_failure 125
-	[ "${stderr%%$'\n'*}" = "ipcrun: child: --kill-timeout '-1': not a duration in seconds" ]
+	[ "${stderr%%$'\n'*}" = "ipcrun: child: --kill-timeout '-1': not a duration (seconds, or with a unit: 500ms, 2s, 1m)" ]
 	run --separate-stderr "$IPCRUN" child --disconnect-timeout 1
 	assert_failure 125
 	[ "${stderr%%$'\n'*}" = "ipcrun: child: --disconnect-timeout needs a CMD" ]
 	run --separate-stderr "$IPCRUN" child --frob
 	assert_failure 125
 	[ "${stderr%%$'\n'*}" = "ipcrun: child: unknown option '--frob'" ]
-	[ "${stderr#*$'\n'}" = "usage: ipcrun child [--disconnect-timeout SECS] [--kill-timeout SECS] [--] [CMD [ARG ...]]" ]
+	[ "${stderr#*$'\n'}" = "Try 'ipcrun child --help'." ]
 	run "$IPCRUN" child --help
 	assert_success
-	assert_output "usage: ipcrun child [--disconnect-timeout SECS] [--kill-timeout SECS] [--] [CMD [ARG ...]]"
+	assert_line --index 0 "usage: ipcrun child [--disconnect-timeout DUR] [--kill-timeout DUR] [--]"
+	assert_line --index 1 "                    [CMD [ARG ...]]"
+	assert_output --partial "      --kill-timeout DUR    wait before SIGKILL after SIGTERM (default: 5s)"
+	# Durations take units.
+	run --separate-stderr "$IPCRUN" child --disconnect-timeout 500ms
+	assert_failure 125
+	[ "${stderr%%$'\n'*}" = "ipcrun: child: --disconnect-timeout needs a CMD" ]
 }
 
 # --- more reports -------------------------------------------------------------------
