@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,25 @@ struct check {
 	size_t			 outlen;
 };
 
+/*
+ * Another process sharing the open file description (Node does this) may
+ * have made it non-blocking: wait until fd is ready instead of failing.
+ */
+static int
+wait_fd(int fd, short events)
+{
+	struct pollfd	pfd;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	pfd.revents = 0;
+	while (poll(&pfd, 1, -1) == -1) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
 /* Write everything or fail; EPIPE is the reader going away. */
 static int
 out_write(struct check *c, const char *p, size_t n)
@@ -39,6 +59,9 @@ out_write(struct check *c, const char *p, size_t n)
 	while (n > 0) {
 		if ((w = write(STDOUT_FILENO, p, n)) == -1) {
 			if (errno == EINTR)
+				continue;
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+			    wait_fd(STDOUT_FILENO, POLLOUT) == 0)
 				continue;
 			if (errno == EPIPE)
 				c->status = EXIT_PIPE;
@@ -117,6 +140,9 @@ check_fd(struct check *c, int fd, const char *name)
 		}
 		if ((r = read(fd, p, n)) == -1) {
 			if (errno == EINTR)
+				continue;
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+			    wait_fd(fd, POLLIN) == 0)
 				continue;
 			cmd_warn(c->ce, "%s: read error", name);
 			c->status = EXIT_FAIL;

@@ -364,3 +364,65 @@ ipcrun: check: $BATS_TEST_TMPDIR/b:3:1: expected a value, found 'y'"
 	    "$IPCRUN" check > "$BATS_TEST_TMPDIR/out"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" '{"k1":{"k2":{"k3":{"k4":{"k5":1}}}}}'
 }
+
+@test "a non-blocking stdin, set by another process sharing it, is waited on" {
+	# Node sets O_NONBLOCK on the pipe description it shares with us: the
+	# second read finds the pipe empty and must wait, not fail.
+	run --separate-stderr python3 - "$IPCRUN" "$BATS_TEST_TMPDIR/out" <<'EOF'
+import os, subprocess, sys, time
+ipcrun, out = sys.argv[1], sys.argv[2]
+r, w = os.pipe()
+os.set_blocking(r, False)
+os.write(w, b'{"first":1}\n')
+with open(out, 'wb') as f:
+    p = subprocess.Popen([ipcrun, 'check'], stdin=r, stdout=f)
+os.close(r)
+deadline = time.monotonic() + 30
+while b'first' not in open(out, 'rb').read():
+    if p.poll() is not None or time.monotonic() > deadline:
+        break
+    time.sleep(0.02)
+try:
+    os.write(w, b'{"second":2}\n')
+except BrokenPipeError:
+    pass
+os.close(w)
+sys.exit(p.wait())
+EOF
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" $'{"first":1}\n{"second":2}'
+}
+
+@test "a non-blocking stdout that fills up is waited on, not an error" {
+	yes '{"a":[1,2,3],"b":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}' | head -n 20000 > "$BATS_TEST_TMPDIR/in"
+	# Nothing reads the pipe until check has either failed or waits in
+	# poll(2) for room: without the wait, a full pipe gives EAGAIN.
+	run --separate-stderr python3 - "$IPCRUN" "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out" <<'EOF'
+import os, subprocess, sys, time
+ipcrun, inp, out = sys.argv[1], sys.argv[2], sys.argv[3]
+r, w = os.pipe()
+os.set_blocking(w, False)
+p = subprocess.Popen([ipcrun, 'check', inp], stdout=w)
+os.close(w)
+def polling():
+    try:
+        nr = open('/proc/%d/syscall' % p.pid).read().split()[0]
+    except (OSError, IndexError):
+        return False
+    return nr in ('7', '271')       # poll, ppoll
+deadline = time.monotonic() + 30
+while p.poll() is None and not polling() and time.monotonic() < deadline:
+    time.sleep(0.02)
+with open(out, 'wb') as f:
+    while True:
+        b = os.read(r, 65536)
+        if not b:
+            break
+        f.write(b)
+sys.exit(p.wait())
+EOF
+	assert_success
+	assert_equal "$stderr" ""
+	cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
+}
