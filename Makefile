@@ -101,7 +101,7 @@ check: all lint
 	@DEBUG=$(DEBUG) test/run
 
 FUZZ_TARGETS = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*_fuzz.c))
-build/fuzz/%: fuzz/%.c lib/jscan.c lib/jscan_core.h lib/frame.c lib/ipcrun.h
+build/fuzz/%: fuzz/%.c lib/jscan.c lib/jscan_core.h lib/jscan_fast.h lib/frame.c lib/ipcrun.h
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	    $(PKG_CFLAGS) -o $@ $< lib/jscan.c lib/frame.c $(PKG_LIBS)

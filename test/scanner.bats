@@ -8,7 +8,9 @@ load helper
 impls() {
 	echo scalar
 	grep -qw sse2 /proc/cpuinfo && echo sse2
-	grep -qw avx2 /proc/cpuinfo && echo auto avx2 || echo auto
+	grep -qw avx2 /proc/cpuinfo && echo avx2
+	grep -qw avx512bw /proc/cpuinfo && echo avx512
+	echo auto
 }
 
 # expect FORMAT COLUMN: add the line printf FORMAT makes (a '\n' is added)
