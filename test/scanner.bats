@@ -100,3 +100,35 @@ pad() {
 	done
 	check_all
 }
+
+@test "block scanner: tokens, escapes and strings across 64-byte blocks" {
+	local k
+	for k in 60 61 62 63 64 65 125 126 127 128 129; do
+		# Backslash runs ending at, and running over, a block edge.
+		expect '"'"$(pad $k)"'\\\\\\\\\\\\\\""' good
+		expect '"'"$(pad $k)"'\\\\\\\\\\\\""' $((k + 9))
+		# A \u escape cut by the edge, good and bad.
+		expect '"'"$(pad $k)"'\\u20ac"' good
+		expect '"'"$(pad $k)"'\\u20g"' $((k + 6))
+		# Numbers and literals cut by the edge.
+		expect '["'"$(pad $((k - 4)))"'",-12.5e+3,true,false,null]' good
+		expect '["'"$(pad $((k - 4)))"'",-012]' $((k + 3))
+		expect '["'"$(pad $((k - 4)))"'",tru]' $((k + 4))
+		expect '["'"$(pad $((k - 4)))"'",1x]' $((k + 2))
+		# Inside a long string: control characters, quotes, the end.
+		expect '"'"$(pad $k)"'\001'"$(pad 70)"'"' $((k + 2))
+		expect '["'"$(pad $k)"'"'"$(pad 70)"'"]' $((k + 4))
+		expect '"'"$(pad $k)"'' $((k + 2))
+		expect '{"'"$(pad $k)"'":1}' good
+	done
+	check_all
+}
+
+@test "block scanner: a bad line does not spoil the lines after it" {
+	expect '{"' 3
+	expect '{"cm' 5
+	expect '"ok"' good
+	expect '"'"$(pad 200)" 202
+	expect '{"cmd":[1,2,{"a":"'"$(pad 100)"'"}]}' good
+	check_all
+}
