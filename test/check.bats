@@ -429,3 +429,20 @@ EOF
 	assert_equal "$stderr" ""
 	cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
 }
+
+@test "good lines cut by blank and bad ones come out whole and in order" {
+	# Hundreds of runs in one read: more than one writev(2) of them.
+	for i in $(seq 1 600); do
+		printf '{"n":%d}\n' "$i"
+		case $((i % 3)) in
+		0) printf '\n' ;;
+		1) printf '{bad}\n' ;;
+		esac
+	done > "$BATS_TEST_TMPDIR/in"
+	printf '[600]' >> "$BATS_TEST_TMPDIR/in"
+	{ for i in $(seq 1 600); do printf '{"n":%d}\n' "$i"; done; printf '[600]\n'; } > "$BATS_TEST_TMPDIR/want"
+	run --separate-stderr "$IPCRUN" check "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	"$IPCRUN" check "$BATS_TEST_TMPDIR/in" 2>/dev/null | cmp - "$BATS_TEST_TMPDIR/want"
+	assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 200
+}
