@@ -519,8 +519,9 @@ utf8_scalar(const unsigned char *buf, size_t n, size_t base, uint64_t high,
     size_t *done)
 {
 	while (high != 0) {
-		size_t	j = base + (size_t)__builtin_ctzll(high);
-		int	k;
+		unsigned	b = (unsigned)__builtin_ctzll(high);
+		size_t		j = base + b;
+		int		k;
 
 		high &= high - 1;
 		if (j < *done)
@@ -528,6 +529,10 @@ utf8_scalar(const unsigned char *buf, size_t n, size_t base, uint64_t high,
 		if ((k = utf8_seq(buf + j, n - j)) == 0)
 			return -1;
 		*done = j + (size_t)k;
+		/* Its continuation bytes are checked: skip their bits. */
+		if (b + (unsigned)k >= 64)
+			break;
+		high &= ~(((uint64_t)1 << (b + (unsigned)k)) - 1);
 	}
 	return 0;
 }

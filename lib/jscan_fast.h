@@ -12,8 +12,8 @@
  * quotes are removed (odd runs of backslashes), the in-string mask is the
  * prefix XOR of the remaining quotes, and from it come control characters
  * inside strings (bad), the escape letters to check, and the events that
- * stage 2 walks: structural characters and quotes outside strings, and the
- * first byte of each number or literal.
+ * stage 2 walks: structural characters and opening quotes outside strings,
+ * and the first byte of each number or literal.
  *
  * Stage 2 walks only those events, checking the grammar, numbers and
  * literals, with one bit per nesting level as the streamed scanner does,
@@ -68,7 +68,9 @@ JSCAN_STAGE1(struct st1 *t, uint64_t *evp)
 	t->instr = (uint64_t)((int64_t)in >> 63);
 	sep = b.ws | b.op | b.quote;
 	other = ~sep & ~in;
-	*evp = (b.op & ~in) | rq | (other & ~((other << 1) | t->oth));
+	/* Opening quotes only: the prefix XOR includes them. */
+	*evp = (b.op & ~in) | (rq & in) |
+	    (other & ~((other << 1) | t->oth));
 	t->oth = other >> 63;
 	if ((b.ctrl & in) != 0)
 		return -1;
@@ -110,6 +112,7 @@ JSCAN_FAST(struct jscan *s, const unsigned char *buf, size_t n)
 } while (0)
 #define NEXT()		NEXT_OR(bad)
 #define TOP_OBJ()	((stack[(depth - 1) >> 6] >> ((depth - 1) & 63)) & 1)
+#define WS(c)		((jscan_cls[(unsigned char)(c)] & C_WS) != 0)
 
 	NEXT_OR(blank);
 	s->top = buf[i];
@@ -120,8 +123,7 @@ value:
 		valoff = i;
 	switch (c = buf[i]) {
 	case '"':
-		NEXT();				/* the closing quote */
-		vend = i + 1;
+		/* Closing quotes are no events: the next one follows. */
 		goto after_value;
 	case '{':
 	case '[':
@@ -145,28 +147,28 @@ value:
 			goto close;
 		goto value;
 	default:
-		if ((vend = scan_scalar(buf, n, i)) == 0)
+		if (scan_scalar(buf, n, i) == 0)
 			return JSCAN_BAD;
 		goto after_value;
 	}
 
 close:
-	vend = i + 1;
 	depth--;
 	if (depth == 0)
 		goto trail;
 	obj = TOP_OBJ();
 after_value:
-	if (depth <= 1) {
-		if (depth == 0)
-			goto trail;
-		if (curkey >= 0) {
-			s->span[curkey].off = valoff;
-			s->span[curkey].len = vend - valoff;
-			curkey = -1;
-		}
-	}
+	if (depth == 0)
+		goto trail;
 	NEXT();
+	if (depth == 1 && curkey >= 0) {
+		/* A wanted member's value ends before the space here. */
+		for (vend = i; vend > valoff && WS(buf[vend - 1]); vend--)
+			;
+		s->span[curkey].off = valoff;
+		s->span[curkey].len = vend - valoff;
+		curkey = -1;
+	}
 	c = buf[i];
 	if (c == ',') {
 		NEXT();
@@ -182,16 +184,20 @@ after_value:
 
 key:
 	{
-		size_t ks = i + 1;
+		size_t ks = i + 1, ke;
 
-		NEXT();				/* the closing quote */
-		if (depth == 1 && s->nkeys != 0 &&
-		    (curkey = key_match(s, buf + ks, i - ks)) == -2)
-			return JSCAN_BAD;	/* too long to decode here */
+		NEXT();
+		if (buf[i] != ':')
+			return JSCAN_BAD;
+		if (depth == 1 && s->nkeys != 0) {
+			/* The key ends at the quote before the space here. */
+			for (ke = i; WS(buf[ke - 1]); ke--)
+				;
+			if ((curkey = key_match(s, buf + ks, ke - 1 - ks)) ==
+			    -2)
+				return JSCAN_BAD;	/* too long to decode */
+		}
 	}
-	NEXT();
-	if (buf[i] != ':')
-		return JSCAN_BAD;
 	NEXT();
 	goto value;
 
@@ -201,7 +207,8 @@ trail:
 	return JSCAN_BAD;
 
 good:
-	return JSCAN_GOOD;
+	/* A string still open at the end gave no event to fail on. */
+	return t.instr == 0 ? JSCAN_GOOD : JSCAN_BAD;
 blank:
 	return JSCAN_BLANK;
 bad:
@@ -210,4 +217,5 @@ bad:
 #undef NEXT_OR
 #undef NEXT
 #undef TOP_OBJ
+#undef WS
 }
