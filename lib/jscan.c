@@ -334,6 +334,7 @@ struct st1 {
 	uint64_t		 esc;		/* the next byte is escaped */
 	uint64_t		 instr;		/* all ones: inside a string */
 	uint64_t		 oth;		/* the last byte was a token's */
+	int			 u8pend;	/* a sequence runs on (SIMD) */
 };
 
 #define EVEN_BITS	0x5555555555555555ULL
@@ -516,8 +517,10 @@ utf8_seq(const unsigned char *p, size_t avail)
 /* The bytes >= 0x80 of a block (bits of high at base), one at a time. */
 static inline int
 utf8_scalar(const unsigned char *buf, size_t n, size_t base, uint64_t high,
-    size_t *done)
+    struct st1 *t)
 {
+	size_t	*done = &t->u8done;
+
 	while (high != 0) {
 		unsigned	b = (unsigned)__builtin_ctzll(high);
 		size_t		j = base + b;
@@ -802,6 +805,126 @@ boring_avx2(const unsigned char *p)
 	    _mm256_or_si256(m0, m1));
 }
 
+/*
+ * UTF-8 by vector lookups (Keiser and Lemire, "Validating UTF-8 in less
+ * than one instruction per byte", 2021): each byte is checked against the
+ * one before it by three 16-entry tables (high and low nibble of the byte
+ * before, high nibble of this one), whose entries share a bit only for an
+ * invalid pair; 3- and 4-byte sequences add the bytes two and three back.
+ * Exactly the well-formed sequences of Unicode's table 3-7 pass, as in
+ * utf8_check(). The bytes before the line count as ASCII, and so do the
+ * bytes after it: a sequence cut by the end fails.
+ */
+#define U8_TOO_SHORT	0x01
+#define U8_TOO_LONG	0x02
+#define U8_OVERLONG_3	0x04
+#define U8_TOO_LARGE	0x08
+#define U8_SURROGATE	0x10
+#define U8_OVERLONG_2	0x20
+#define U8_TOO_LARGE_1000 0x40
+#define U8_OVERLONG_4	0x40
+#define U8_TWO_CONTS	0x80
+#define U8_CARRY	(U8_TOO_SHORT | U8_TOO_LONG | U8_TWO_CONTS)
+#define U8_B1_HIGH \
+	U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, \
+	U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, \
+	U8_TWO_CONTS, U8_TWO_CONTS, U8_TWO_CONTS, U8_TWO_CONTS, \
+	U8_TOO_SHORT | U8_OVERLONG_2, \
+	U8_TOO_SHORT, \
+	U8_TOO_SHORT | U8_OVERLONG_3 | U8_SURROGATE, \
+	U8_TOO_SHORT | U8_TOO_LARGE | U8_TOO_LARGE_1000 | U8_OVERLONG_4
+#define U8_B1_LOW \
+	U8_CARRY | U8_OVERLONG_3 | U8_OVERLONG_2 | U8_OVERLONG_4, \
+	U8_CARRY | U8_OVERLONG_2, \
+	U8_CARRY, U8_CARRY, \
+	U8_CARRY | U8_TOO_LARGE, \
+	U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000, \
+	U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000, \
+	U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000, \
+	U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000, \
+	U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000, \
+	U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000, \
+	U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000, \
+	U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000, \
+	U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000 | U8_SURROGATE, \
+	U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000, \
+	U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000
+#define U8_B2_HIGH \
+	U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, \
+	U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, \
+	U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_OVERLONG_3 | \
+	    U8_TOO_LARGE_1000 | U8_OVERLONG_4, \
+	U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_OVERLONG_3 | \
+	    U8_TOO_LARGE, \
+	U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_SURROGATE | \
+	    U8_TOO_LARGE, \
+	U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_SURROGATE | \
+	    U8_TOO_LARGE, \
+	U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT
+
+/*
+ * The block at base with the three bytes before it, from the line when
+ * they are all in it, else copied with zeros (ASCII) around.
+ */
+static inline const unsigned char *
+utf8_window(const unsigned char *buf, size_t n, size_t base,
+    unsigned char tmp[3 + 64])
+{
+	size_t	pre = base < 3 ? base : 3, len = n - base < 64 ? n - base : 64;
+
+	if (pre == 3 && len == 64)
+		return buf + base;
+	memset(tmp, 0, 3 + 64);
+	memcpy(tmp + 3 - pre, buf + base - pre, pre + len);
+	return tmp + 3;
+}
+
+/* A sequence that the block's last bytes start runs into the next one. */
+static inline int
+utf8_runs_on(const unsigned char *p)
+{
+	return p[63] >= 0xc0 || p[62] >= 0xe0 || p[61] >= 0xf0;
+}
+
+__attribute__((target("avx2"))) static inline __m256i
+utf8_err_avx2(const unsigned char *p)
+{
+	const __m256i t1h = _mm256_setr_epi8(U8_B1_HIGH, U8_B1_HIGH);
+	const __m256i t1l = _mm256_setr_epi8(U8_B1_LOW, U8_B1_LOW);
+	const __m256i t2h = _mm256_setr_epi8(U8_B2_HIGH, U8_B2_HIGH);
+	const __m256i f = _mm256_set1_epi8(0x0f);
+	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	__m256i p1 = _mm256_loadu_si256((const __m256i *)(const void *)(p - 1));
+	__m256i p2 = _mm256_loadu_si256((const __m256i *)(const void *)(p - 2));
+	__m256i p3 = _mm256_loadu_si256((const __m256i *)(const void *)(p - 3));
+	__m256i sc = _mm256_and_si256(_mm256_and_si256(
+	    _mm256_shuffle_epi8(t1h, _mm256_and_si256(_mm256_srli_epi16(p1, 4), f)),
+	    _mm256_shuffle_epi8(t1l, _mm256_and_si256(p1, f))),
+	    _mm256_shuffle_epi8(t2h, _mm256_and_si256(_mm256_srli_epi16(v, 4), f)));
+	__m256i m23 = _mm256_and_si256(_mm256_or_si256(
+	    _mm256_subs_epu8(p2, _mm256_set1_epi8(0x60)),
+	    _mm256_subs_epu8(p3, _mm256_set1_epi8(0x70))),
+	    _mm256_set1_epi8((char)0x80));
+
+	return _mm256_xor_si256(sc, m23);
+}
+
+__attribute__((target("avx2"))) static inline int
+utf8_avx2(const unsigned char *buf, size_t n, size_t base, uint64_t high,
+    struct st1 *t)
+{
+	unsigned char		 tmp[3 + 64];
+	const unsigned char	*p = utf8_window(buf, n, base, tmp);
+	__m256i			 e = _mm256_or_si256(utf8_err_avx2(p),
+				    utf8_err_avx2(p + 32));
+
+	(void)high;
+	if (!_mm256_testz_si256(e, e))
+		return -1;
+	t->u8pend = utf8_runs_on(p);
+	return 0;
+}
+
 #define JSCAN_FAST	fast_avx2
 #define JSCAN_STAGE1	stage1_avx2
 #define JSCAN_PARTIAL	partial_avx2
@@ -809,7 +932,7 @@ boring_avx2(const unsigned char *p)
 #define JSCAN_ATTR	__attribute__((target("avx2,pclmul")))
 #define JSCAN_CLASSIFY	classify_avx2
 #define JSCAN_PXOR	pxor_clmul
-#define JSCAN_UTF8	utf8_scalar
+#define JSCAN_UTF8	utf8_avx2
 #include "jscan_fast.h"
 #undef JSCAN_FAST
 #undef JSCAN_STAGE1
@@ -867,6 +990,37 @@ boring_avx512(const unsigned char *p)
 	    _mm512_cmplt_epi8_mask(v, _mm512_set1_epi8(0x20))) == 0;
 }
 
+__attribute__((target("avx512f,avx512bw"))) static inline int
+utf8_avx512(const unsigned char *buf, size_t n, size_t base, uint64_t high,
+    struct st1 *t)
+{
+	unsigned char		 tmp[3 + 64];
+	const unsigned char	*p = utf8_window(buf, n, base, tmp);
+	const __m512i t1h = _mm512_broadcast_i32x4(_mm_setr_epi8(U8_B1_HIGH));
+	const __m512i t1l = _mm512_broadcast_i32x4(_mm_setr_epi8(U8_B1_LOW));
+	const __m512i t2h = _mm512_broadcast_i32x4(_mm_setr_epi8(U8_B2_HIGH));
+	const __m512i f = _mm512_set1_epi8(0x0f);
+	__m512i v = _mm512_loadu_si512((const void *)p);
+	__m512i p1 = _mm512_loadu_si512((const void *)(p - 1));
+	__m512i p2 = _mm512_loadu_si512((const void *)(p - 2));
+	__m512i p3 = _mm512_loadu_si512((const void *)(p - 3));
+	__m512i sc = _mm512_and_si512(_mm512_and_si512(
+	    _mm512_shuffle_epi8(t1h, _mm512_and_si512(_mm512_srli_epi16(p1, 4), f)),
+	    _mm512_shuffle_epi8(t1l, _mm512_and_si512(p1, f))),
+	    _mm512_shuffle_epi8(t2h, _mm512_and_si512(_mm512_srli_epi16(v, 4), f)));
+	__m512i m23 = _mm512_and_si512(_mm512_or_si512(
+	    _mm512_subs_epu8(p2, _mm512_set1_epi8(0x60)),
+	    _mm512_subs_epu8(p3, _mm512_set1_epi8(0x70))),
+	    _mm512_set1_epi8((char)0x80));
+
+	(void)high;
+	if (_mm512_test_epi8_mask(_mm512_xor_si512(sc, m23),
+	    _mm512_set1_epi8((char)0xff)) != 0)
+		return -1;
+	t->u8pend = utf8_runs_on(p);
+	return 0;
+}
+
 #define JSCAN_FAST	fast_avx512
 #define JSCAN_STAGE1	stage1_avx512
 #define JSCAN_PARTIAL	partial_avx512
@@ -874,7 +1028,7 @@ boring_avx512(const unsigned char *p)
 #define JSCAN_ATTR	__attribute__((target("avx2,avx512f,avx512bw,pclmul")))
 #define JSCAN_CLASSIFY	classify_avx512
 #define JSCAN_PXOR	pxor_clmul
-#define JSCAN_UTF8	utf8_scalar
+#define JSCAN_UTF8	utf8_avx512
 #include "jscan_fast.h"
 #undef JSCAN_FAST
 #undef JSCAN_STAGE1

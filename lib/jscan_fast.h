@@ -39,7 +39,7 @@ JSCAN_STAGE1(struct st1 *t, uint64_t *evp)
 	if (t->next >= n)
 		return 1;
 	/* Inside a string with nothing to look at: skip whole blocks. */
-	if (t->instr != 0 && t->esc == 0) {
+	if (t->instr != 0 && t->esc == 0 && !t->u8pend) {
 		while (n - t->next >= 64 && JSCAN_BORING(buf + t->next))
 			t->next += 64;
 		if (t->next >= n)
@@ -76,8 +76,8 @@ JSCAN_STAGE1(struct st1 *t, uint64_t *evp)
 		return -1;
 	if (oe != 0 && check_escapes(buf, n, t->base, oe) == -1)
 		return -1;
-	if (b.high != 0 &&
-	    JSCAN_UTF8(buf, n, t->base, b.high, &t->u8done) == -1)
+	if ((b.high != 0 || t->u8pend) &&
+	    JSCAN_UTF8(buf, n, t->base, b.high, t) == -1)
 		return -1;
 	return 0;
 }
@@ -208,7 +208,7 @@ trail:
 
 good:
 	/* A string still open at the end gave no event to fail on. */
-	return t.instr == 0 ? JSCAN_GOOD : JSCAN_BAD;
+	return t.instr == 0 && !t.u8pend ? JSCAN_GOOD : JSCAN_BAD;
 blank:
 	return JSCAN_BLANK;
 bad:

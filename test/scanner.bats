@@ -132,3 +132,18 @@ pad() {
 	expect '{"cmd":[1,2,{"a":"'"$(pad 100)"'"}]}' good
 	check_all
 }
+
+@test "block scanner: UTF-8 sequences cut by 64-byte blocks" {
+	local k
+	for k in 59 60 61 62 63 64 123 124 125 126 127; do
+		expect '"'"$(pad $k)"'\342\202\254"' good
+		expect '"'"$(pad $k)"'\360\237\230\200"' good
+		expect '"'"$(pad $k)"'\355\240\200"' $((k + 3))
+		expect '"'"$(pad $k)"'\340\200\200"' $((k + 3))
+		expect '"'"$(pad $k)"'\364\220\200\200"' $((k + 3))
+		expect '"'"$(pad $k)"'\342\202"' $((k + 4))
+		expect '"'"$(pad $k)"'\360\237\230'"$(pad 70)"'"' $((k + 5))
+		expect '"'"$(pad $k)"'\200'"$(pad 70)"'"' $((k + 2))
+	done
+	check_all
+}
