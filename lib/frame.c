@@ -3,7 +3,9 @@
  * come out as GOOD, BLANK or BAD. A good line is held whole (it cannot be
  * passed on before its end proves it valid); a bad one is reported as soon
  * as it is known and its remaining bytes are dropped as they arrive, so an
- * over-long or broken line costs no memory.
+ * over-long or broken line costs no memory. A line that is whole in the
+ * buffer is scanned at once (jscan_line, the block scanner); one longer
+ * than FRAME_PIECE is fed to the scanner in pieces as it arrives.
  */
 #include "compat.h"
 

@@ -3,6 +3,12 @@
  * plus the rule that raw bytes are valid UTF-8, builds no tree, allocates
  * nothing and can be fed a line in pieces. It also reports the byte spans
  * of wanted top-level members (such as "cmd") without a second parse.
+ *
+ * Two scanners, one verdict: jscan_feed() runs a byte-at-a-time state
+ * machine (jscan_core.h) that takes a line in pieces; jscan_line() runs a
+ * block scanner over a whole line (jscan_fast.h), and the state machine
+ * again for any line the block scanner does not find good or blank, so
+ * that the verdict and the error column are always the state machine's.
  */
 #include "compat.h"
 
