@@ -868,6 +868,10 @@ boring_avx2(const unsigned char *p)
 	    U8_TOO_LARGE, \
 	U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT
 
+static const unsigned char u8_b1_high[16] = { U8_B1_HIGH };
+static const unsigned char u8_b1_low[16] = { U8_B1_LOW };
+static const unsigned char u8_b2_high[16] = { U8_B2_HIGH };
+
 /*
  * The block at base with the three bytes before it, from the line when
  * they are all in it, else copied with zeros (ASCII) around.
@@ -895,9 +899,12 @@ utf8_runs_on(const unsigned char *p)
 __attribute__((target("avx2"))) static inline __m256i
 utf8_err_avx2(const unsigned char *p)
 {
-	const __m256i t1h = _mm256_setr_epi8(U8_B1_HIGH, U8_B1_HIGH);
-	const __m256i t1l = _mm256_setr_epi8(U8_B1_LOW, U8_B1_LOW);
-	const __m256i t2h = _mm256_setr_epi8(U8_B2_HIGH, U8_B2_HIGH);
+	const __m256i t1h = _mm256_broadcastsi128_si256(_mm_loadu_si128(
+	    (const __m128i *)(const void *)u8_b1_high));
+	const __m256i t1l = _mm256_broadcastsi128_si256(_mm_loadu_si128(
+	    (const __m128i *)(const void *)u8_b1_low));
+	const __m256i t2h = _mm256_broadcastsi128_si256(_mm_loadu_si128(
+	    (const __m128i *)(const void *)u8_b2_high));
 	const __m256i f = _mm256_set1_epi8(0x0f);
 	__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
 	__m256i p1 = _mm256_loadu_si256((const __m256i *)(const void *)(p - 1));
@@ -1002,9 +1009,12 @@ utf8_avx512(const unsigned char *buf, size_t n, size_t base, uint64_t high,
 {
 	unsigned char		 tmp[3 + 64];
 	const unsigned char	*p = utf8_window(buf, n, base, tmp);
-	const __m512i t1h = _mm512_broadcast_i32x4(_mm_setr_epi8(U8_B1_HIGH));
-	const __m512i t1l = _mm512_broadcast_i32x4(_mm_setr_epi8(U8_B1_LOW));
-	const __m512i t2h = _mm512_broadcast_i32x4(_mm_setr_epi8(U8_B2_HIGH));
+	const __m512i t1h = _mm512_broadcast_i32x4(_mm_loadu_si128(
+	    (const __m128i *)(const void *)u8_b1_high));
+	const __m512i t1l = _mm512_broadcast_i32x4(_mm_loadu_si128(
+	    (const __m128i *)(const void *)u8_b1_low));
+	const __m512i t2h = _mm512_broadcast_i32x4(_mm_loadu_si128(
+	    (const __m128i *)(const void *)u8_b2_high));
 	const __m512i f = _mm512_set1_epi8(0x0f);
 	__m512i v = _mm512_loadu_si512((const void *)p);
 	__m512i p1 = _mm512_loadu_si512((const void *)(p - 1));
