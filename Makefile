@@ -130,7 +130,7 @@ FUZZ_TARGETS = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*_fuzz.c))
 FUZZ_SRC_jscan_fuzz = lib/jscan.c lib/frame.c
 FUZZ_SRC_v8ser_fuzz = lib/v8ser.c lib/buf.c lib/jscan.c
 .SECONDEXPANSION:
-build/fuzz/%: fuzz/%.c $$(FUZZ_SRC_$$*) lib/jscan_core.h lib/ipcrun.h
+build/fuzz/%: fuzz/%.c $$(FUZZ_SRC_$$*) lib/jscan_core.h lib/jscan_fast.h lib/ipcrun.h
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	    $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) $(PKG_LIBS) -lm

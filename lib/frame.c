@@ -3,7 +3,9 @@
  * come out as GOOD, BLANK or BAD. A good line is held whole (it cannot be
  * passed on before its end proves it valid); a bad one is reported as soon
  * as it is known and its remaining bytes are dropped as they arrive, so an
- * over-long or broken line costs no memory.
+ * over-long or broken line costs no memory. A line that is whole in the
+ * buffer is scanned at once (jscan_line, the block scanner); one longer
+ * than FRAME_PIECE is fed to the scanner in pieces as it arrives.
  */
 #include "compat.h"
 
@@ -19,6 +21,7 @@
 
 #define FRAME_MIN	(256 * 1024)	/* buffer size for ordinary lines */
 #define FRAME_READ	(64 * 1024)	/* least room offered to a read */
+#define FRAME_PIECE	(FRAME_MIN / 2)	/* least part of a line fed alone */
 
 static const char E_LONG[] = "line too long";
 
@@ -200,12 +203,19 @@ frame_next(struct frame *f, struct frame_line *l)
 
 		linelen = nl != NULL ? (size_t)(nl - p) : avail;
 		if (nl == NULL && !f->eof && linelen <= f->maxline &&
-		    linelen - f->fed < FRAME_READ / 4 && linelen != 0) {
+		    linelen - f->fed < FRAME_PIECE && linelen != 0) {
 			/*
 			 * Feed a partial line in large pieces only, so a
-			 * trickle does not cost a scanner call per byte.
+			 * trickle does not cost a scanner call per byte, and
+			 * most lines are scanned whole, block by block.
 			 */
 			return FRAME_NONE;
+		}
+		if (f->validate && f->fed == 0 && linelen <= f->maxline &&
+		    (nl != NULL || f->eof)) {
+			/* The whole line is here: scan it at once. */
+			r = jscan_line(&f->js, p, linelen);
+			goto done;
 		}
 		if (f->validate) {
 			take = (linelen < f->maxline ? linelen : f->maxline) -
@@ -230,6 +240,7 @@ frame_next(struct frame *f, struct frame_line *l)
 			r = jscan_finish(&f->js);
 		else
 			r = blank(p, linelen) ? JSCAN_BLANK : JSCAN_GOOD;
+done:
 		l->lineno = f->lineno;
 		l->p = p;
 		l->nl = nl != NULL;
