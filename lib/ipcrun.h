@@ -67,6 +67,7 @@ void		 jscan_reset(struct jscan *);
 int		 jscan_feed(struct jscan *, const char *, size_t);
 int		 jscan_finish(struct jscan *);
 int		 jscan_line(struct jscan *, const char *, size_t);
+void		 jscan_set_fast_min(size_t);
 size_t		 jscan_strerror(const struct jscan *, char *, size_t);
 size_t		 jscan_printable(const char *, size_t, char *, size_t);
 ssize_t		 jscan_unescape(const char *, size_t, char *, size_t);

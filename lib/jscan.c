@@ -1221,12 +1221,35 @@ bad:
  * A whole line at once: the block scanner, and for a line it does not
  * find good or blank, the streamed scanner for the verdict and the column.
  */
+/*
+ * Lines shorter than this take the state machine in jscan_line: the block
+ * scanner's set-up costs more than it saves there (100-byte lines: 2.9
+ * against 4.3 GB/s; no difference on the mixed and dense files). The
+ * fuzzer sets 0, to try the block scanner on every input.
+ */
+static size_t	jscan_fast_min = 128;
+
+void
+jscan_set_fast_min(size_t n)
+{
+	jscan_fast_min = n;
+}
+
 int
 jscan_line(struct jscan *s, const char *p, size_t n)
 {
 	int	r;
 
 	jscan_reset(s);
+	/*
+	 * A short line is over before the block scanner's set-up pays for
+	 * itself: the state machine takes it (the same verdict either way).
+	 */
+	if (n < jscan_fast_min) {
+		if (impl_cur->feed(s, p, n) == JSCAN_BAD)
+			return JSCAN_BAD;
+		return jscan_finish(s);
+	}
 	r = impl_cur->fast(s, (const unsigned char *)p, n);
 	if (r != JSCAN_BAD) {
 		s->state = r == JSCAN_GOOD ? ST_TRAIL : ST_TOPSTART;
