@@ -268,15 +268,18 @@ run_end_group(struct run *r)
 {
 	pid_t	pid;
 	int64_t	until;
-	int	sig = SIGTERM;
+	int	sig = SIGTERM, left;
 
 	if (r->pid <= 0)
 		return;
-	/* What a SIGKILL to the group just reached may still be dying. */
+	/*
+	 * What a SIGKILL to the group just reached may still be dying. One
+	 * scan of /proc when the group is empty, as it almost always is.
+	 */
 	until = ev_now() + 200 * MSEC;
-	while (proc_group(r->pid, &pid, 1) > 0 && ev_now() < until)
+	while ((left = proc_group(r->pid, &pid, 1) > 0) && ev_now() < until)
 		(void)poll(NULL, 0, 10);
-	if (proc_group(r->pid, &pid, 1) <= 0)
+	if (!left)
 		return;
 	cmd_warnx(r->ce, "sending SIGTERM to what is left of the process "
 	    "group of '%s' (%ld)", r->name, (long)r->pid);
