@@ -190,3 +190,12 @@ $help"
 		section "$MAN/ipcrun-check.1" ENVIRONMENT | grep -qw "$impl"
 	done
 }
+
+@test "man: an error message quoted in a page keeps its 'No' (not read as the mdoc macro)" {
+	for f in "$ROOT"/man/*.[17]; do
+		out=$(mandoc -Tutf8 "$f" | col -b)
+		if grep -nE ': (such file or directory|space left on device)' <<<"$out"; then
+			fail "$(basename "$f") lost a 'No' before an error message"
+		fi
+	done
+}
