@@ -15,7 +15,9 @@ FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
-PKGS	= jansson libbsd-overlay libedit
+# The binary needs libbsd only (strtonum, reallocarray, closefrom);
+# jansson is for the benchmarks, libedit for the REPL when it exists.
+PKGS	= libbsd-overlay
 DEBUG	?= 0
 FUZZ_SECONDS ?= 30
 
@@ -53,7 +55,7 @@ CMD_SRC	= $(wildcard cmd/*.c)
 OBJ	= $(patsubst %.c,$(B)/%.o,$(LIB_SRC) $(CMD_SRC))
 LIB_OBJ	= $(patsubst %.c,$(B)/%.o,$(LIB_SRC))
 
-.PHONY: all check demo deps install uninstall clean fuzz lint bench unit FORCE
+.PHONY: all check demo deps install uninstall clean fuzz lint bench unit pkgcheck FORCE
 
 all: ipcrun
 
@@ -63,6 +65,15 @@ ipcrun: $(B)/ipcrun FORCE
 
 $(B)/ipcrun: $(OBJ)
 	$(CC) $(OPT) $(LDSAN) $(LDFLAGS) -o $@ $(OBJ) $(PKG_LIBS) $(LDLIBS)
+
+# A missing library is named here, not found as an undefined symbol at
+# link time.
+pkgcheck:
+	@$(PKG_CONFIG) --exists $(PKGS) || { \
+	    echo "pkg-config: $(PKGS) not found: run 'make deps'" \
+	    "(Debian: libbsd-dev)" >&2; exit 1; }
+
+$(OBJ): | pkgcheck
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)

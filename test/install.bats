@@ -35,3 +35,14 @@ load helper
 	assert_output '{"delay":1000}'
 	assert_equal "$stderr" ""
 }
+
+@test "a missing library is named by the build, not found at link time" {
+	run make -s -C "$ROOT" PKG_CONFIG=false pkgcheck
+	assert_failure
+	assert_output --partial "pkg-config: libbsd-overlay not found: run 'make deps' (Debian: libbsd-dev)"
+	# The binary needs libbsd and nothing else of the build's libraries.
+	run ldd "$IPCRUN"
+	assert_output --partial libbsd
+	refute_output --partial jansson
+	refute_output --partial libedit
+}
