@@ -101,10 +101,15 @@ check: all lint
 	@DEBUG=$(DEBUG) test/run
 
 FUZZ_TARGETS = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*_fuzz.c))
-build/fuzz/%: fuzz/%.c lib/jscan.c lib/jscan_core.h lib/frame.c lib/ipcrun.h
+# The lib sources each target links: FUZZ_SRC_<target>.
+FUZZ_SRC_jscan_fuzz = lib/jscan.c lib/frame.c
+FUZZ_SRC_addr_fuzz = lib/addr.c
+FUZZ_SRC_fdpass_fuzz = lib/fdpass.c
+.SECONDEXPANSION:
+build/fuzz/%: fuzz/%.c $$(FUZZ_SRC_$$*) $(wildcard lib/*.h)
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	    $(PKG_CFLAGS) -o $@ $< lib/jscan.c lib/frame.c $(PKG_LIBS)
+	    $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) $(PKG_LIBS)
 
 fuzz: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \
