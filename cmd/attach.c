@@ -210,6 +210,12 @@ read_peer(struct attach *at, int sock, struct frame *pf)
 	return r > 0;
 }
 
+static int64_t
+idle_deadline(const struct attach *at)
+{
+	return ev_now() + (int64_t)at->idle_ms * 1000000;
+}
+
 /*
  * Serve one connected peer. Returns 0 when the peer closed cleanly after
  * the end of input, 1 when the connection failed; at->stop is set when
@@ -243,7 +249,7 @@ session(struct attach *at, int sock)
 				break;
 			}
 			if (at->idle_ms >= 0)
-				deadline = ev_now() + (int64_t)at->idle_ms * 1000000;
+				deadline = idle_deadline(at);
 		}
 		pfd[0].fd = !at->in_eof && at->wq.len < WQ_HIGH ?
 		    STDIN_FILENO : -1;
@@ -261,8 +267,8 @@ session(struct attach *at, int sock)
 			break;
 		}
 		if (r == 0 && deadline != 0 && ev_now() >= deadline) {
-			cmd_warnx(at->ce, "%s: the peer sent nothing for %d.%03d "
-			    "s after the end of input (--idle-timeout); "
+			cmd_warnx(at->ce, "%s: the peer sent nothing for "
+			    "%d.%03d s after the end of input (--idle-timeout); "
 			    "closing", at->name, at->idle_ms / 1000,
 			    at->idle_ms % 1000);
 			break;
@@ -283,7 +289,7 @@ session(struct attach *at, int sock)
 			if ((r = read_peer(at, sock, &pf)) == -1)
 				break;
 			if (r == 1 && deadline != 0)
-				deadline = ev_now() + (int64_t)at->idle_ms * 1000000;
+				deadline = idle_deadline(at);
 			/*
 			 * The peer's EOF may be a half-close of its own:
 			 * the rest of the input still goes to it.
@@ -356,8 +362,8 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	mode_t		 mode = 0600;
 	char		 bound[300], err[256], *end;
 	double		 secs;
-	int		 ch, listen = 0, keep = 0, modeset = 0, lfd = -1, sock;
-	int		 status = EXIT_FAIL, r;
+	int		 ch, listen = 0, keep = 0, modeset = 0, lfd = -1;
+	int		 sock, status = EXIT_FAIL, r;
 
 	memset(&at, 0, sizeof at);
 	at.ce = ce;

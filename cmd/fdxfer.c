@@ -60,8 +60,8 @@ fd_limit(void)
 {
 	struct rlimit	rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur <= INT_MAX)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur <= INT_MAX)
 		return (long)rl.rlim_cur - 1;
 	return INT_MAX;
 }
@@ -181,8 +181,8 @@ cmd_send_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 			goto out;
 		}
 		if (node && !fdpass_node_accepts(kind = fdpass_kind(fds[i]))) {
-			cmd_warnx(ce, "descriptor %d is a %s, which a Node peer "
-			    "does not accept (--node)", fds[i],
+			cmd_warnx(ce, "descriptor %d is a %s, which a Node "
+			    "peer does not accept (--node)", fds[i],
 			    kind == -1 ? "file that cannot be examined" :
 			    fdpass_kind_name(kind));
 			goto out;

@@ -170,7 +170,8 @@ addr_sun(const struct addr *a, const char *path, struct sockaddr_un *sun)
 	if (a->abstract) {
 		/* Abstract: a NUL first, and the length says where it ends. */
 		memcpy(sun->sun_path + 1, path, n);
-		return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+		return (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+		    1 + n);
 	}
 	memcpy(sun->sun_path, path, n);
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
@@ -394,7 +395,8 @@ addr_listen_unix(struct addr *a, mode_t mode, char *err, size_t errlen)
 			(void)unlink(tmp);
 			close(fd);
 			errno = saved;
-			return addr_fail(err, errlen, "removing the stale socket");
+			return addr_fail(err, errlen,
+			    "removing the stale socket");
 		}
 	}
 	(void)unlink(tmp);
