@@ -396,7 +396,7 @@ cmd_recv_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 	const char		*name, *as_arg = NULL, *cause;
 	int			*as = NULL, *fds = NULL, ch, connect = 0;
 	int			 modeset = 0, dd, sock = -1, status = EXIT_FAIL;
-	int			 err2, e;
+	int			 err2, e, top;
 	size_t			 nas = 0, i, got = 0;
 
 	memset(&h, 0, sizeof h);
@@ -503,8 +503,13 @@ cmd_recv_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 		status = EXIT_FAIL;
 		goto out;
 	}
-	/* Keep a way to report a failed exec when --as replaces fd 2. */
-	if ((err2 = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)) == -1) {
+	/*
+	 * Keep a way to report a failed exec when --as replaces fd 2, above
+	 * every target so that no placement lands on it.
+	 */
+	for (i = 0, top = 2; i < nas; i++)
+		top = as[i] > top ? as[i] : top;
+	if ((err2 = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, top + 1)) == -1) {
 		cmd_warn(ce, "dup");
 		status = EXIT_FAIL;
 		goto out;

@@ -240,3 +240,11 @@ ipcrun: attach: unix:$S:2:1: expected a value, found byte 0x00"
 	assert_equal "$stderr" \
 	    "ipcrun: attach: fd:0: descriptor: Socket operation on non-socket"
 }
+
+@test "the reader of stdout going away ends attach with 141" {
+	echo_server
+	for i in $(seq 20000); do printf '{"n":%d}\n' "$i"; done >"$T/in"
+	run bash -c '"$1" attach "unix:$2" <"$3" | head -1
+	    echo "status ${PIPESTATUS[0]}"' _ "$IPCRUN" "$S" "$T/in"
+	assert_output $'{"n":1}\nstatus 141'
+}
