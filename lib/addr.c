@@ -351,7 +351,13 @@ addr_listen_unix(struct addr *a, mode_t mode, char *err, size_t errlen)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", a->path, (long)getpid());
+	if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", a->path,
+	    (long)getpid()) >= (int)sizeof tmp) {
+		snprintf(err, errlen, "socket path is too long to listen on");
+		close(fd);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	(void)unlink(tmp);	/* left by a dead process with our pid */
 	old = umask(~mode & 0777);
 	r = bind(fd, (struct sockaddr *)&sun, addr_sun(a, tmp, &sun));

@@ -232,6 +232,9 @@ ipcrun: attach: unix:$S:2:1: expected a value, found byte 0x00"
 	run -125 --separate-stderr "$IPCRUN" attach -l "$T/no/dir/s.sock"
 	assert_equal "$stderr" \
 	    "ipcrun: attach: $T/no/dir/s.sock: bind: No such file or directory"
+	long=/$(printf 'a%.0s' {1..99})
+	run -125 --separate-stderr "$IPCRUN" attach -l "unix:$long"
+	assert_equal "$stderr" "ipcrun: attach: unix:$long: socket path is too long to listen on (100 bytes, at most 95)"
 	printf 'x\n' >"$T/file"
 	run -125 --separate-stderr "$IPCRUN" attach -l "$T/file"
 	assert_equal "$stderr" \
@@ -247,4 +250,14 @@ ipcrun: attach: unix:$S:2:1: expected a value, found byte 0x00"
 	run bash -c '"$1" attach "unix:$2" <"$3" | head -1
 	    echo "status ${PIPESTATUS[0]}"' _ "$IPCRUN" "$S" "$T/in"
 	assert_output $'{"n":1}\nstatus 141'
+}
+
+@test "50 MB through an echo server: byte for byte, with bounded RSS" {
+	echo_server
+	line="{\"p\":\"$(head -c 4000 /dev/zero | tr '\0' a)\"}"
+	yes "$line" | head -n 12500 >"$T/in"
+	peak_rss_kb "$IPCRUN" attach "unix:$S" <"$T/in" >"$T/out"
+	cmp "$T/in" "$T/out"
+	echo "attach peak RSS: $RSS_KB KiB"
+	[ "$RSS_KB" -lt 32768 ]
 }
