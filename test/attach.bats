@@ -143,6 +143,18 @@ node_server() {
 	[ -S "$S" ]
 }
 
+@test "-l fd:N accepts on an inherited listening socket" {
+	python3 "$F/fdtool.py" withlisten "$S" 3 -- "$IPCRUN" attach -l fd:3 \
+	    <<<'"hi"' >"$T/out" 2>"$T/err" &
+	BG_PIDS=$!
+	wait_for 20 grep -q 'listening on' "$T/err"
+	assert_equal "$(cat "$T/err")" "ipcrun: attach: listening on unix:$S"
+	run socat - UNIX-CONNECT:"$S" <<<'[7]'
+	assert_output '"hi"'
+	wait "$BG_PIDS"
+	assert_equal "$(cat "$T/out")" '[7]'
+}
+
 @test "-l -k serves peers one at a time" {
 	printf '"hello"\n' >"$T/in"
 	"$IPCRUN" attach -lk --mode 0660 "unix:$S" <"$T/in" >"$T/out" \
@@ -239,6 +251,15 @@ ipcrun: attach: unix:$S:2:1: expected a value, found byte 0x00"
 	run -125 --separate-stderr "$IPCRUN" attach -l "$T/file"
 	assert_equal "$stderr" \
 	    "ipcrun: attach: $T/file: exists and is not a socket"
+	run -125 --separate-stderr python3 "$F/fdtool.py" withlisten \
+	    "$T/l.sock" 3 -- "$IPCRUN" attach fd:3 </dev/null
+	assert_equal "$stderr" \
+	    "ipcrun: attach: fd:3: descriptor is a listening socket"
+	echo_server
+	run -125 --separate-stderr python3 "$F/fdtool.py" withconn "$S" 3 -- \
+	    "$IPCRUN" attach -l fd:3 </dev/null
+	assert_equal "$stderr" \
+	    "ipcrun: attach: fd:3: descriptor is not a listening socket"
 	run -125 --separate-stderr "$IPCRUN" attach fd:0 </dev/null
 	assert_equal "$stderr" \
 	    "ipcrun: attach: fd:0: descriptor: Socket operation on non-socket"

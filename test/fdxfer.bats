@@ -238,6 +238,30 @@ wrong_peer() {
 	wrong_peer partial 1 "the peer closed the connection inside the header"
 }
 
+@test "wrong peers: headers that are not ours, and one too long" {
+	wrong_peer 'line=[1]' 1 "wrong peer: the header is not a JSON object"
+	wrong_peer 'line={"n":1}' 1 "wrong peer: the header has no \"fds\" count"
+	wrong_peer 'line={"fds":"1"}' 1 \
+	    "wrong peer: the header has no \"fds\" count"
+	wrong_peer 'line={"fds":254}' 1 \
+	    "wrong peer: the header's \"fds\" is not from 0 to 253"
+	wrong_peer 'line={"fds":1,"names":["a","b"]}' 1 \
+	    "wrong peer: the header's \"names\" is not an array of one string per descriptor"
+	wrong_peer 'line={"fds":1,"names":[1]}' 1 \
+	    "wrong peer: the header's \"names\" is not an array of one string per descriptor"
+	wrong_peer 'line={"fds":1,"fds":1}' 1 \
+	    "wrong peer: the header is not valid JSON"
+	wrong_peer long 1 "wrong peer: no header line within 65536 bytes"
+}
+
+@test "a header announcing no descriptors is fine" {
+	recv_bg "unix:$S"
+	python3 "$F/fdtool.py" sendraw 'line={"fds":0}' "unix:$S"
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/out")" '{"fds":0}'
+}
+
 @test "wrong peers: a byte without its descriptor, a descriptor with the header" {
 	wrong_peer bytes 1 "wrong peer: a byte came without descriptor 1 of 1"
 	wrong_peer fdheader 1 "wrong peer: a descriptor came with the header"
@@ -357,6 +381,9 @@ fds_of_cmd() {
 	run -125 --separate-stderr "$IPCRUN" send-fd -l --mode 9 "unix:$S" 0
 	assert_equal "${stderr%%$'\n'*}" \
 	    "ipcrun: send-fd: --mode '9': not an octal mode from 0 to 777"
+	run -125 --separate-stderr "$IPCRUN" send-fd "unix:$S" $(seq 0 253)
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: send-fd: too many descriptors (254, at most 253)"
 	run -125 --separate-stderr "$IPCRUN" send-fd "unix:$S" 0 -- x
 	assert_equal "${stderr%%$'\n'*}" "ipcrun: send-fd: unexpected '--'"
 	run -125 --separate-stderr "$IPCRUN" send-fd --names $'\xff' "unix:$S" 0
@@ -386,6 +413,10 @@ fds_of_cmd() {
 	assert_equal "${stderr%%$'\n'*}" "ipcrun: recv-fd: --as '1,1': 1 appears twice"
 	run -125 --separate-stderr "$IPCRUN" recv-fd "unix:$S" --as 99999999 -- cat
 	assert_regex "${stderr%%$'\n'*}" "^ipcrun: recv-fd: --as '99999999': '99999999' is not a descriptor number from 0 to [0-9]+$"
+	run -125 --separate-stderr "$IPCRUN" recv-fd "unix:$S" \
+	    --as "$(seq -s, 0 253)" -- cat
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: recv-fd: --as '$(seq -s, 0 253)': more than 253 numbers"
 	run -125 --separate-stderr "$IPCRUN" recv-fd "unix:$S" --as 1,,2 -- cat
 	assert_regex "${stderr%%$'\n'*}" "^ipcrun: recv-fd: --as '1,,2': '' is not a descriptor number"
 	run -125 --separate-stderr "$IPCRUN" recv-fd "unix:$S" wc
