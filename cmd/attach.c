@@ -227,7 +227,8 @@ session(struct attach *at, int sock)
 	struct frame	 pf;
 	struct pollfd	 pfd[2];
 	int64_t		 deadline = 0;
-	int		 wr_shut = 0, peer_eof = 0, r, status = 1, ms;
+	int		 wr_shut = 0, peer_eof = 0, gone = 0, r, status = 1;
+	int		 ms;
 
 	if (frame_init(&pf, MAXLINE, 1) == -1) {
 		cmd_warn(at->ce, "%s", at->name);
@@ -250,6 +251,25 @@ session(struct attach *at, int sock)
 			}
 			if (at->idle_ms >= 0)
 				deadline = idle_deadline(at);
+		}
+		if (gone) {
+			/*
+			 * The peer has gone both ways. Input that is there
+			 * now may still turn out to be only its end; any more
+			 * lines, or input not there yet, cannot be sent.
+			 */
+			if (at->wq.len > 0 ||
+			    sock_wait(STDIN_FILENO, POLLIN, 0) <= 0) {
+				cmd_warnx(at->ce, "%s: the peer closed the "
+				    "connection before the end of input",
+				    at->name);
+				break;
+			}
+			if (read_stdin(at) == -1) {
+				at->stop = EXIT_FAIL;
+				break;
+			}
+			continue;
 		}
 		pfd[0].fd = !at->in_eof && at->wq.len < WQ_HIGH ?
 		    STDIN_FILENO : -1;
@@ -277,12 +297,16 @@ session(struct attach *at, int sock)
 			at->stop = EXIT_FAIL;
 			break;
 		}
-		if (pfd[1].revents & POLLOUT) {
-			if (buf_write(&at->wq, sock, 1) == -1) {
+		if ((pfd[1].revents & POLLOUT) &&
+		    buf_write(&at->wq, sock, 1) == -1) {
+			if (errno == EPIPE || errno == ECONNRESET)
+				cmd_warnx(at->ce, "%s: the peer closed the "
+				    "connection before the end of input",
+				    at->name);
+			else
 				cmd_warn(at->ce, "%s: connection lost",
 				    at->name);
-				break;
-			}
+			break;
 		}
 		if (!peer_eof && (pfd[1].revents & (POLLIN | POLLHUP |
 		    POLLERR))) {
@@ -301,12 +325,8 @@ session(struct attach *at, int sock)
 			status = 0;
 			break;
 		}
-		if (peer_eof && (pfd[1].revents & (POLLHUP | POLLERR))) {
-			/* Gone in both directions: the rest cannot be sent. */
-			cmd_warnx(at->ce, "%s: the peer closed the connection "
-			    "before the end of input", at->name);
-			break;
-		}
+		if (peer_eof && (pfd[1].revents & (POLLHUP | POLLERR)))
+			gone = 1;
 		if (at->stop)
 			break;
 	}

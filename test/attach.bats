@@ -193,6 +193,27 @@ node_server() {
 	assert_equal "$stderr" "ipcrun: attach: unix:$S: the peer closed the connection before the end of input"
 }
 
+@test "a peer that closes after the last line, before its end, is fine" {
+	node_server last
+	printf '{"n":1}\n{"last":true}\n' >"$T/in"
+	run --separate-stderr "$IPCRUN" attach "unix:$S" <"$T/in"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output $'{"echo":{"n":1}}\n{"echo":{"last":true}}'
+}
+
+@test "a peer that goes away with lines still to send is an error" {
+	node_server last
+	# Far more than attach and the socket buffer between them hold: lines
+	# are still unsent when the peer goes.
+	line="{\"p\":\"$(head -c 1000 /dev/zero | tr '\0' a)\"}"
+	{ printf '{"last":true}\n'; yes "$line" | head -n 8000; } >"$T/in"
+	run --separate-stderr "$IPCRUN" attach "unix:$S" <"$T/in"
+	assert_failure 1
+	assert_output --partial '{"echo":{"last":true}}'
+	assert_equal "$stderr" "ipcrun: attach: unix:$S: the peer closed the connection before the end of input"
+}
+
 @test "attach fd:N uses an inherited connected socket" {
 	echo_server
 	run --separate-stderr python3 "$F/fdtool.py" withconn "$S" 3 -- \
