@@ -32,6 +32,8 @@ struct attach {
 	int			 sep;		/* record separator on the socket */
 	int			 idle_ms;	/* -1: wait for the peer to close */
 	int			 bad;		/* a line was refused */
+	int			 node;		/* --node: refuse internal messages */
+	int			 inkey, peerkey;	/* jscan_want "cmd", or -1 */
 	int			 stop;		/* EXIT_PIPE or EXIT_FAIL: give up */
 	struct frame		 in;		/* standard input, by '\n' */
 	int			 in_eof;	/* all of stdin framed */
@@ -44,6 +46,29 @@ report(struct attach *at, const char *src, uint64_t lineno, size_t off,
 {
 	cmd_warnx(at->ce, "%s:%" PRIu64 ":%zu: %s", src, lineno, off + 1, why);
 	at->bad = 1;
+}
+
+/*
+ * With --node, refuse a good line that Node would take as an internal
+ * message (a top-level "cmd" of NODE_...), as check --node does. key is
+ * the frame's jscan_want index for "cmd". Returns 1 when refused.
+ */
+static int
+refuse_internal(struct attach *at, const char *src, const struct frame *f,
+    int key, const struct frame_line *l)
+{
+	const struct jscan_span	*sp;
+	char			 txt[200], why[256];
+
+	if (!at->node || key < 0)
+		return 0;
+	sp = &f->js.span[key];
+	if (sp->len == 0 || !jscan_node_internal(l->p + sp->off, sp->len))
+		return 0;
+	jscan_printable(l->p + sp->off, sp->len, txt, sizeof txt);
+	snprintf(why, sizeof why, "internal Node message (cmd \"%s\")", txt);
+	report(at, src, l->lineno, sp->off, why);
+	return 1;
 }
 
 /* Write all of p to stdout; on failure set at->stop. */
@@ -152,7 +177,9 @@ read_stdin(struct attach *at)
 		if (k == FRAME_BAD) {
 			frame_reason(&at->in, &l, why, sizeof why);
 			report(at, "-", l.lineno, l.err_off, why);
-		} else if (k == FRAME_GOOD && queue_line(at, &l) == -1) {
+		} else if (k == FRAME_GOOD &&
+		    !refuse_internal(at, "-", &at->in, at->inkey, &l) &&
+		    queue_line(at, &l) == -1) {
 			cmd_warn(at->ce, "queue");
 			return -1;
 		}
@@ -204,7 +231,9 @@ read_peer(struct attach *at, int sock, struct frame *pf)
 		if (k == FRAME_BAD) {
 			frame_reason(pf, &l, why, sizeof why);
 			report(at, at->name, l.lineno, l.err_off, why);
-		} else if (k == FRAME_GOOD && print_record(at, &l) == -1)
+		} else if (k == FRAME_GOOD &&
+		    !refuse_internal(at, at->name, pf, at->peerkey, &l) &&
+		    print_record(at, &l) == -1)
 			return -1;
 	}
 	return r > 0;
@@ -236,6 +265,7 @@ session(struct attach *at, int sock)
 		return 1;
 	}
 	pf.sep = at->sep;
+	at->peerkey = at->node ? jscan_want(&pf.js, "cmd", 3) : -1;
 	for (;;) {
 		if (at->in_eof && at->wq.len == 0 && !wr_shut) {
 			/* What nc -N does: the peer sees our EOF. */
@@ -374,6 +404,7 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "mode", required_argument, NULL, 'm' },
+		{ "node", no_argument, NULL, 'N' },
 		{ "rs", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -418,6 +449,9 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 				    "an octal mode from 0 to 777", optarg);
 			modeset = 1;
 			break;
+		case 'N':
+			at.node = 1;
+			break;
 		case 'r':
 			if ((at.sep = parse_rs(optarg)) == -1)
 				return cmd_usage_error(ce, "--rs '%s': not one "
@@ -448,6 +482,7 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 		frame_release(&at.in);
 		return EXIT_FAIL;
 	}
+	at.inkey = at.node ? jscan_want(&at.in.js, "cmd", 3) : -1;
 	if (!listen) {
 		if ((sock = addr_connect(&a, err, sizeof err)) == -1) {
 			cmd_warnx(ce, "%s: %s", at.name, err);
@@ -492,9 +527,10 @@ out:
 
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
-	.usage = "[-kl] [--idle-timeout SECS] [--mode MODE] [--rs SEP] ADDR",
+	.usage = "[-kl] [--idle-timeout SECS] [--mode MODE] [--node] [--rs SEP] "
+	    "ADDR",
 	.summary = "an NDJSON-aware nc: send validated lines to a socket, "
 	    "print its replies",
-	.options = "-k -l --idle-timeout= --mode= --rs= --help -h",
+	.options = "-k -l --idle-timeout= --mode= --node --rs= --help -h",
 	.exec = cmd_attach_exec
 };

@@ -25,10 +25,17 @@ bg() {
 	BG_PIDS="${BG_PIDS:-} $!"
 }
 
-# echo_server: socat echoing every connection to $S, ready when it exists.
+# listening PATH: something accepts connections on unix PATH (socat binds
+# before it listens, so the file alone does not say so). Only for
+# servers that fork, which a probe does not use up.
+listening() {
+	socat -u /dev/null UNIX-CONNECT:"$1" 2>/dev/null
+}
+
+# echo_server: socat echoing every connection to $S.
 echo_server() {
 	bg socat UNIX-LISTEN:"$S",fork EXEC:cat
-	wait_for 20 test -S "$S"
+	wait_for 20 listening "$S"
 }
 
 # node_server MODE: test/fixtures/netserver.js on $S, ready when it says so.
@@ -75,6 +82,29 @@ node_server() {
 	assert_output $'{"echo":{"n":1}}\n{"echo":{"bad":true}}\n{"echo":{"n":3}}\n{"bye":3}'
 }
 
+@test "--node refuses internal Node messages both ways" {
+	echo_server
+	printf '{"cmd":"NODE_HANDLE_ACK"}\n{"cmd":"NODE_"}\n' >"$T/in"
+	run --separate-stderr "$IPCRUN" attach --node "unix:$S" <"$T/in"
+	assert_failure 1
+	assert_equal "$stderr" \
+	    'ipcrun: attach: -:1:8: internal Node message (cmd "NODE_HANDLE_ACK")'
+	assert_output '{"cmd":"NODE_"}'
+	# Without --node they are ordinary JSON.
+	run --separate-stderr "$IPCRUN" attach "unix:$S" <"$T/in"
+	assert_success
+	assert_output "$(cat "$T/in")"
+	# From the peer.
+	printf '[1]\n{"a":0,"cmd":"\\u004eODE_X1"}\n[3]\n' >"$T/peer"
+	bg socat -U UNIX-LISTEN:"$T/p.sock",fork OPEN:"$T/peer"
+	wait_for 20 listening "$T/p.sock"
+	run --separate-stderr "$IPCRUN" attach --node "$T/p.sock" </dev/null
+	assert_failure 1
+	assert_output $'[1]\n[3]'
+	assert_equal "$stderr" \
+	    "ipcrun: attach: $T/p.sock:2:14: internal Node message (cmd \"NODE_X1\")"
+}
+
 @test "--rs '\\f' speaks to a node-ipc style server" {
 	node_server formfeed
 	printf '{"type":"ping","data":1}\n{"type":"ping","data":2}\n' >"$T/in"
@@ -88,16 +118,16 @@ node_server() {
 }
 
 @test "--rs '\\x1e' sends RFC 7464 json-seq and reads it back" {
-	bg socat -u UNIX-LISTEN:"$S" OPEN:"$T/wire",creat
-	wait_for 20 test -S "$S"
+	bg socat -u UNIX-LISTEN:"$S",fork OPEN:"$T/wire",creat
+	wait_for 20 listening "$S"
 	printf '{"a":1}\n2\n' | "$IPCRUN" attach --rs '\x1e' "unix:$S"
 	assert_equal "$(od -An -c "$T/wire" | tr -s ' ')" \
 	    "$(printf '\036{"a":1}\n\0362\n' | od -An -c | tr -s ' ')"
 	# And records the other way: RS before, newline after, newlines
 	# inside a record are whitespace.
 	printf '\036{"a":\n1}\n\036[2]\n\036{bad}\n' >"$T/seq"
-	bg socat -U UNIX-LISTEN:"$T/s2.sock" OPEN:"$T/seq"
-	wait_for 20 test -S "$T/s2.sock"
+	bg socat -U UNIX-LISTEN:"$T/s2.sock",fork OPEN:"$T/seq"
+	wait_for 20 listening "$T/s2.sock"
 	run --separate-stderr "$IPCRUN" attach --rs '\x1e' "unix:$T/s2.sock" \
 	    </dev/null
 	assert_failure 1

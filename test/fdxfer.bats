@@ -31,6 +31,13 @@ closed() {
 	exec "$@"
 }
 
+# listening PATH: something accepts connections on unix PATH (socat binds
+# before it listens, so the file alone does not say so). Only for
+# servers that fork, which a probe does not use up.
+listening() {
+	socat -u /dev/null UNIX-CONNECT:"$1" 2>/dev/null
+}
+
 # fdlist: read `ls -l /proc/self/fd` on stdin and print the numbers, but
 # not the one ls itself opened to read the directory, on one line.
 fdlist() {
@@ -94,9 +101,9 @@ recv_status() {
 }
 
 @test "send-fd of a unix socket: a python program talks through it" {
-	socat UNIX-LISTEN:"$T/echo.sock" EXEC:cat &
+	socat UNIX-LISTEN:"$T/echo.sock",fork EXEC:cat &
 	BG_PIDS="$!"
-	wait_for 20 test -S "$T/echo.sock"
+	wait_for 20 listening "$T/echo.sock"
 	recv_bg "unix:$S" --as 5 -- python3 "$F/fdtool.py" usefd 5
 	run python3 "$F/fdtool.py" withconn "$T/echo.sock" 3 -- \
 	    "$IPCRUN" send-fd "unix:$S" 3
@@ -111,9 +118,9 @@ recv_status() {
 	mkfifo "$T/fifo"
 	recv_bg "unix:$S" --as 5,7,9 -- sh -c \
 	    'cat <&5; cat <&7; echo sock >&9; readlink /proc/$$/fd/9 | cut -d: -f1'
-	socat UNIX-LISTEN:"$T/u.sock" - >"$T/u.out" &
+	socat UNIX-LISTEN:"$T/u.sock",fork - >"$T/u.out" &
 	BG_PIDS="$!"
-	wait_for 20 test -S "$T/u.sock"
+	wait_for 20 listening "$T/u.sock"
 	( printf 'fifo\n' >"$T/fifo" ) &
 	run python3 "$F/fdtool.py" withconn "$T/u.sock" 6 -- bash -c \
 	    'exec "$0" send-fd "$1" 3 4 6 3<"$2" 4<"$3"' \
@@ -329,7 +336,7 @@ fds_of_cmd() {
 	rm "$S"
 	socat UNIX-LISTEN:"$S",fork EXEC:cat &
 	BG_PIDS="$!"
-	wait_for 20 test -S "$S"
+	wait_for 20 listening "$S"
 	run -125 --separate-stderr "$IPCRUN" recv-fd "unix:$S"
 	assert_equal "$stderr" \
 	    "ipcrun: recv-fd: unix:$S: a live socket is listening there"
@@ -439,7 +446,7 @@ fds_of_cmd() {
 	bad_addr() {
 		run -125 --separate-stderr "$IPCRUN" attach "$1"
 		assert_equal "${stderr%%$'\n'*}" "ipcrun: attach: address '$1': $2"
-		assert_equal "${stderr#*$'\n'}" "usage: ipcrun attach [-kl] [--idle-timeout SECS] [--mode MODE] [--rs SEP] ADDR"
+		assert_equal "${stderr#*$'\n'}" "usage: ipcrun attach [-kl] [--idle-timeout SECS] [--mode MODE] [--node] [--rs SEP] ADDR"
 	}
 	bad_addr "" "empty address"
 	bad_addr unix: "socket path is empty"
