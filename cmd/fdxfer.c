@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -522,6 +523,8 @@ cmd_recv_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 		status = EXIT_FAIL;
 		goto out;
 	}
+	/* main ignores SIGPIPE for ipcrun itself; CMD gets the default. */
+	signal(SIGPIPE, SIG_DFL);
 	execvp(cmdv[0], cmdv);
 	e = errno;
 	(void)dup2(err2, STDERR_FILENO);

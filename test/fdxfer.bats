@@ -152,6 +152,15 @@ recv_status() {
 	assert_equal "$(fdlist <"$T/out")" "0 1 2 3 4 "
 }
 
+@test "CMD starts with SIGPIPE at its default, not ignored as in ipcrun" {
+	recv_bg "unix:$S" --as 0 -- awk '/^SigIgn:/ { print $2 }' /proc/self/status
+	"$IPCRUN" send-fd "unix:$S" 0 </dev/null
+	recv_status
+	assert_equal "$status" 0
+	# Bit 13 (SIGPIPE) is 0x1000.
+	(( (16#$(cat "$T/out") & 0x1000) == 0 ))
+}
+
 @test "without CMD, recv-fd prints the header with the names" {
 	recv_bg "unix:$S"
 	bash -c 'exec "$0" send-fd "$1" 3 4 --names log,db 3>"$2" 4<"$3"' \
