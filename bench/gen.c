@@ -7,6 +7,10 @@
  *   gen mixed TOTAL OUT	lines of 50 B to 2 KB: nested objects and
  *				arrays, escapes, numbers of every form,
  *				true/false/null, 2-, 3- and 4-byte UTF-8
+ *   gen dense TOTAL OUT	lines of mostly 100 B to 1 KB, made apart: keys
+ *				of one or two letters, mostly numbers and
+ *				literals, nesting up to 16 deep, short
+ *				strings of escapes, CJK and emoji
  *
  * Output is the same on every run (fixed seed). Every line is valid JSON
  * that JSON.parse, simdjson and jansson all accept (no lone surrogates,
@@ -236,11 +240,144 @@ gen_mixed(FILE *f, size_t total)
 	return 0;
 }
 
+/*
+ * Dense lines: a token every few bytes. Short keys, numbers built digit by
+ * digit, literals, short strings of escapes, CJK and emoji, and nesting
+ * that goes deep, all from a second seed.
+ */
+static const char *const dense_pieces[] = {
+	"\\n", "\\\"", "\\\\", "\\t", "\\u00e9", "\\ud83d\\ude00", "\\u4e2d",
+	"\xe4\xb8\xad", "\xe6\x96\x87", "\xe5\xad\x97", "\xe3\x81\x82",
+	"\xed\x95\x9c", "\xf0\x9f\x98\x80", "\xf0\x9f\x9a\x80",
+	"\xf0\x9f\x91\x8d", "\xc3\xa9", "a", "b", "z", "0",
+};
+
+static void
+dense_number(struct gen_buf *g)
+{
+	char	 num[48];
+	int	 l = 0;
+
+	if (gen_below(3) == 0)
+		num[l++] = '-';
+	if (gen_below(6) == 0)
+		num[l++] = '0';
+	else {
+		unsigned i, nd = 1 + gen_below(gen_below(4) ? 5 : 17);
+
+		num[l++] = (char)('1' + gen_below(9));
+		for (i = 1; i < nd; i++)
+			num[l++] = (char)('0' + gen_below(10));
+	}
+	if (gen_below(3) == 0) {
+		unsigned i, nd = 1 + gen_below(8);
+
+		num[l++] = '.';
+		for (i = 0; i < nd; i++)
+			num[l++] = (char)('0' + gen_below(10));
+	}
+	if (gen_below(5) == 0)
+		l += snprintf(num + l, sizeof(num) - (size_t)l, "%c%s%u",
+		    gen_below(2) ? 'e' : 'E', gen_below(2) ? "-" : "",
+		    gen_below(280));	/* 17 digits e280: no overflow */
+	num[l] = '\0';
+	gen_put(g, num);
+}
+
+static void
+dense_value(struct gen_buf *g, int depth)
+{
+	static const char *const lits[] = { "true", "false", "null" };
+	unsigned	 i, n, kind = gen_below(depth < 16 ? 12 : 8);
+	char		 k[8];
+
+	switch (kind) {
+	case 0: case 1: case 2: case 3:
+		dense_number(g);
+		break;
+	case 4: case 5:
+		gen_put(g, lits[gen_below(3)]);
+		break;
+	case 6: case 7:
+		gen_put(g, "\"");
+		n = gen_below(5);
+		for (i = 0; i < n; i++)
+			gen_put(g, dense_pieces[gen_below(sizeof(dense_pieces) /
+			    sizeof(dense_pieces[0]))]);
+		gen_put(g, "\"");
+		break;
+	case 8: case 9:
+		n = gen_below(6);
+		gen_put(g, "[");
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				gen_put(g, ",");
+			dense_value(g, depth + 1);
+		}
+		gen_put(g, "]");
+		break;
+	default:
+		n = gen_below(6);
+		gen_put(g, "{");
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				gen_put(g, ",");
+			if (gen_below(2))
+				snprintf(k, sizeof(k), "\"%c\":",
+				    'a' + (int)gen_below(26));
+			else
+				snprintf(k, sizeof(k), "\"%c%u\":",
+				    'a' + (int)gen_below(26), gen_below(10));
+			gen_put(g, k);
+			dense_value(g, depth + 1);
+		}
+		gen_put(g, "}");
+		break;
+	}
+}
+
+static int
+gen_dense(FILE *f, size_t total)
+{
+	static struct gen_buf	 g;
+	size_t			 written = 0, target, keep;
+	char			 k[8];
+
+	gen_state = 0x2545f4914f6cdd1dULL;
+	while (written < total) {
+		target = 100 + gen_below(900);
+		g.n = 0;
+		gen_put(&g, "{");
+		for (;;) {
+			keep = g.n;
+			if (g.n > 1)
+				gen_put(&g, ",");
+			snprintf(k, sizeof(k), "\"%c\":", 'a' + (int)gen_below(26));
+			gen_put(&g, k);
+			dense_value(&g, 1);
+			if (g.n + 2 > GEN_MAXLINE) {
+				g.n = keep;
+				if (g.n > 1)
+					break;
+				continue;
+			}
+			if (g.n + 2 >= target)
+				break;
+		}
+		gen_put(&g, "}\n");
+		if (fwrite(g.b, 1, g.n, f) != g.n)
+			return -1;
+		written += g.n;
+	}
+	return 0;
+}
+
 static void
 gen_usage(void)
 {
 	fprintf(stderr, "usage: gen fixed SIZE TOTAL OUT\n"
-	    "       gen mixed TOTAL OUT\n");
+	    "       gen mixed TOTAL OUT\n"
+	    "       gen dense TOTAL OUT\n");
 	exit(2);
 }
 
@@ -253,7 +390,8 @@ main(int argc, char **argv)
 
 	if (argc == 5 && strcmp(argv[1], "fixed") == 0)
 		out = argv[4];
-	else if (argc == 4 && strcmp(argv[1], "mixed") == 0)
+	else if (argc == 4 && (strcmp(argv[1], "mixed") == 0 ||
+	    strcmp(argv[1], "dense") == 0))
 		out = argv[3];
 	else
 		gen_usage();
@@ -264,8 +402,10 @@ main(int argc, char **argv)
 	if (argv[1][0] == 'f')
 		rc = gen_fixed(f, strtoull(argv[2], NULL, 10),
 		    strtoull(argv[3], NULL, 10));
-	else
+	else if (argv[1][0] == 'm')
 		rc = gen_mixed(f, strtoull(argv[2], NULL, 10));
+	else
+		rc = gen_dense(f, strtoull(argv[2], NULL, 10));
 	if (rc == -1 || fclose(f) == EOF) {
 		fprintf(stderr, "gen: '%s': %s\n", out, strerror(errno));
 		return 1;

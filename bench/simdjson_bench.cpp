@@ -46,8 +46,8 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: simdjson_bench FILE line|many|many_mt "
-		    "[MAXBYTES]\n");
+		fprintf(stderr, "usage: simdjson_bench FILE "
+		    "line|stage1|many|many_mt [MAXBYTES]\n");
 		return 2;
 	}
 	const char *mode = argv[2];
@@ -108,6 +108,40 @@ main(int argc, char **argv)
 					if (firsterr == nullptr)
 						firsterr = simdjson::error_message(
 						    r.error());
+				}
+				p = nl + 1;
+			}
+			passes++;
+			t1 = now();
+		} while (t1 - t0 < minsecs);
+	} else if (strcmp(mode, "stage1") == 0) {
+		/*
+		 * Stage 1 alone, per line: structural indexes and UTF-8,
+		 * no tape. The ceiling of a two-stage design per line.
+		 */
+		std::unique_ptr<simdjson::internal::dom_parser_implementation>
+		    impl;
+		if (simdjson::get_active_implementation()->
+		    create_dom_parser_implementation(maxlen + 1,
+		    simdjson::DEFAULT_MAX_DEPTH, impl) != simdjson::SUCCESS) {
+			fprintf(stderr, "simdjson: stage 1 set-up failed\n");
+			return 1;
+		}
+		t0 = now();
+		do {
+			good = bad = 0;
+			for (const char *p = b; p < e;) {
+				const char *nl = (const char *)memchr(p, '\n',
+				    (size_t)(e - p));
+				auto r = impl->stage1((const uint8_t *)p,
+				    (size_t)(nl - p),
+				    simdjson::stage1_mode::regular);
+				if (r == simdjson::SUCCESS)
+					good++;
+				else {
+					bad++;
+					if (firsterr == nullptr)
+						firsterr = simdjson::error_message(r);
 				}
 				p = nl + 1;
 			}

@@ -8,15 +8,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 
 #include "cmd.h"
 #include "ipcrun.h"
 
-#define OUT_SIZE	(256 * 1024)
+#define OUT_IOV		64	/* runs of good lines per writev(2) */
 #define MAXLINE_DEFAULT	((size_t)64 * 1024 * 1024)
 
 struct check {
@@ -26,19 +28,50 @@ struct check {
 	int			 node;
 	int			 bad;		/* a bad line was seen */
 	int			 status;	/* EXIT_FAIL or EXIT_PIPE once set */
-	char			*out;
-	size_t			 outlen;
+	/* Runs of good lines, pointing into the read buffer. */
+	struct iovec		 iov[OUT_IOV];
+	int			 niov;
 };
 
-/* Write everything or fail; EPIPE is the reader going away. */
-static int
-out_write(struct check *c, const char *p, size_t n)
-{
-	ssize_t	w;
+static char newline[] = "\n";
 
-	while (n > 0) {
-		if ((w = write(STDOUT_FILENO, p, n)) == -1) {
+/*
+ * Another process sharing the open file description (Node does this) may
+ * have made it non-blocking: wait until fd is ready instead of failing.
+ */
+static int
+wait_fd(int fd, short events)
+{
+	struct pollfd	pfd;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	pfd.revents = 0;
+	while (poll(&pfd, 1, -1) == -1) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Write the runs of good lines, straight from the read buffer, or fail;
+ * EPIPE is the reader going away.
+ */
+static int
+out_flush(struct check *c)
+{
+	struct iovec	*v = c->iov;
+	int		 cnt = c->niov;
+	ssize_t		 w;
+
+	c->niov = 0;
+	while (cnt > 0) {
+		if ((w = writev(STDOUT_FILENO, v, cnt)) == -1) {
 			if (errno == EINTR)
+				continue;
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+			    wait_fd(STDOUT_FILENO, POLLOUT) == 0)
 				continue;
 			if (errno == EPIPE)
 				c->status = EXIT_PIPE;
@@ -48,35 +81,44 @@ out_write(struct check *c, const char *p, size_t n)
 			}
 			return -1;
 		}
-		p += w;
-		n -= (size_t)w;
+		while (cnt > 0 && (size_t)w >= v->iov_len) {
+			w -= (ssize_t)v->iov_len;
+			v++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			v->iov_base = (char *)v->iov_base + w;
+			v->iov_len -= (size_t)w;
+		}
 	}
 	return 0;
 }
 
-static int
-out_flush(struct check *c)
-{
-	int	r = out_write(c, c->out, c->outlen);
-
-	c->outlen = 0;
-	return r;
-}
-
+/*
+ * Queue a good line: it joins the run before it when it follows it in the
+ * buffer, so a blank or bad line is all that cuts a run. A last line
+ * without its newline is given one.
+ */
 static int
 out_line(struct check *c, const char *p, size_t n, int nl)
 {
-	if (n + 1 > OUT_SIZE - c->outlen && out_flush(c) == -1)
-		return -1;
-	if (n + 1 > OUT_SIZE) {
-		if (out_write(c, p, n) == -1)
+	struct iovec	*v = c->niov > 0 ? &c->iov[c->niov - 1] : NULL;
+
+	if (v != NULL && v->iov_base != newline &&
+	    (const char *)v->iov_base + v->iov_len == p) {
+		v->iov_len += n;
+	} else {
+		if (c->niov >= OUT_IOV - 1 && out_flush(c) == -1)
 			return -1;
-		return nl ? 0 : out_write(c, "\n", 1);
+		v = &c->iov[c->niov++];
+		v->iov_base = (void *)(uintptr_t)p;
+		v->iov_len = n;
 	}
-	memcpy(c->out + c->outlen, p, n);
-	c->outlen += n;
-	if (!nl)
-		c->out[c->outlen++] = '\n';
+	if (!nl) {
+		v = &c->iov[c->niov++];
+		v->iov_base = newline;
+		v->iov_len = 1;
+	}
 	return 0;
 }
 
@@ -118,6 +160,9 @@ check_fd(struct check *c, int fd, const char *name)
 		if ((r = read(fd, p, n)) == -1) {
 			if (errno == EINTR)
 				continue;
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+			    wait_fd(fd, POLLIN) == 0)
+				continue;
 			cmd_warn(c->ce, "%s: read error", name);
 			c->status = EXIT_FAIL;
 			break;
@@ -153,8 +198,11 @@ check_fd(struct check *c, int fd, const char *name)
 				break;
 			}
 		}
-		/* Lines go out as soon as they are complete (tail -f). */
-		if (c->outlen > 0 && out_flush(c) == -1)
+		/*
+		 * Lines go out as soon as they are complete (tail -f), and
+		 * before the next read may move them in the buffer.
+		 */
+		if (c->niov > 0 && out_flush(c) == -1)
 			stop = 1;
 		if (r == 0)
 			break;
@@ -163,16 +211,21 @@ check_fd(struct check *c, int fd, const char *name)
 	return stop || c->status == EXIT_PIPE ? -1 : 0;
 }
 
+enum { O_MAX_LINE = 256, O_NODE, O_STRICT };
+
+static const struct cmd_opt check_opts[] = {
+	{ "node", 0, O_NODE, NULL, NULL,
+	    "also refuse Node's internal messages" },
+	{ "strict", 0, O_STRICT, NULL, NULL,
+	    "stop at the first bad line" },
+	{ "max-line", 0, O_MAX_LINE, "BYTES", NULL,
+	    "longest line, with K, M or G (default: 64M)" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
 static int
 cmd_check_exec(const struct cmd_entry *ce, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "max-line", required_argument, NULL, 'm' },
-		{ "node", no_argument, NULL, 'N' },
-		{ "strict", no_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct check	 c;
 	const char	*cause, *env;
 	int		 ch, i, fd;
@@ -181,20 +234,19 @@ cmd_check_exec(const struct cmd_entry *ce, int argc, char **argv)
 	c.ce = ce;
 	c.maxline = MAXLINE_DEFAULT;
 	optind = 1;
-	while ((ch = cmd_getopt(ce, argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((ch = cmd_getopts(ce, argc, argv)) != -1) {
 		switch (ch) {
 		case 'h':
-			cmd_print_usage(ce, 1);
-			return cmd_flush_stdout(ce);
-		case 'm':
+			return cmd_help(ce);
+		case O_MAX_LINE:
 			if (cmd_parse_size(optarg, &c.maxline, &cause) == -1)
 				return cmd_usage_error(ce, "--max-line '%s': %s",
 				    optarg, cause);
 			break;
-		case 'N':
+		case O_NODE:
 			c.node = 1;
 			break;
-		case 's':
+		case O_STRICT:
 			c.strict = 1;
 			break;
 		default:
@@ -207,14 +259,9 @@ cmd_check_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if ((env = getenv("IPCRUN_JSCAN")) != NULL && *env != '\0' &&
 	    jscan_set_impl(env) == -1) {
 		cmd_warnx(ce, "IPCRUN_JSCAN '%s': not available on this CPU "
-		    "(use avx2, sse2 or scalar)", env);
+		    "(use avx512, avx2, sse2 or scalar)", env);
 		return EXIT_FAIL;
 	}
-	if ((c.out = malloc(OUT_SIZE)) == NULL) {
-		cmd_warn(ce, "malloc");
-		return EXIT_FAIL;
-	}
-
 	if (argc == 0)
 		check_fd(&c, STDIN_FILENO, "-");
 	for (i = 0; i < argc; i++) {
@@ -233,7 +280,6 @@ cmd_check_exec(const struct cmd_entry *ce, int argc, char **argv)
 		if (ch == -1)
 			break;
 	}
-	free(c.out);
 	if (c.status != 0)
 		return c.status;
 	return c.bad ? 1 : 0;
@@ -241,8 +287,8 @@ cmd_check_exec(const struct cmd_entry *ce, int argc, char **argv)
 
 const struct cmd_entry cmd_check_entry = {
 	.name = "check",
-	.usage = "[--node] [--strict] [--max-line BYTES] [FILE ...]",
+	.usage = "[FILE ...]",
 	.summary = "validate NDJSON as a Node IPC peer would",
-	.options = "--node --strict --max-line= --help -h",
-	.exec = cmd_check_exec
+	.exec = cmd_check_exec,
+	.opts = check_opts
 };

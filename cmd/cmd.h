@@ -7,29 +7,60 @@
 
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Exit statuses shared by every subcommand (the convention of env(1)). */
+#define EXIT_BADLINE	1	/* a line was refused (check, run) */
 #define EXIT_FAIL	125	/* ipcrun itself failed: usage, set-up, I/O */
 #define EXIT_NOEXEC	126	/* CMD found but could not be run */
 #define EXIT_NOTFOUND	127	/* CMD not found */
 #define EXIT_PIPE	141	/* stdout's reader went away (128 + SIGPIPE) */
 
+/*
+ * One option of a command: the single description from which come its
+ * getopt entry, its part of the usage synopsis, its line in --help and its
+ * token in `ipcrun commands`, so that these cannot drift apart. A table
+ * ends with a NULL name; -h and --help are added to every table.
+ */
+struct cmd_opt {
+	const char	*name;		/* long name, without the dashes */
+	int		 letter;	/* short option letter, or 0 */
+	int		 val;		/* what cmd_getopts returns for it */
+	const char	*arg;		/* its value as the synopsis shows it, or
+					   NULL for a flag */
+	const char	*values;	/* "a|b": the values it takes, for the
+					   completions; NULL for any value */
+	const char	*help;		/* what it does and its default, short
+					   enough for one line of --help */
+};
+
 struct cmd_entry {
 	const char	*name;
-	const char	*usage;		/* operands and options after the name */
+	/*
+	 * Operands and options after the name; with opts, the operands
+	 * only, as the options' part is made from the table.
+	 */
+	const char	*usage;
 	const char	*summary;	/* one line for --help */
 	/*
 	 * Options for `ipcrun commands` and so for the completions:
 	 * "--flag", "--opt=" (takes a value), "--opt=a|b" (one of), "-x".
+	 * Unused with opts, from which the same tokens are made.
 	 */
 	const char	*options;
 	int		 hidden;
 	int		(*exec)(const struct cmd_entry *, int, char **);
+	/*
+	 * The option table, or NULL for a command that still lists its
+	 * options in usage and options and parses them with cmd_getopt.
+	 */
+	const struct cmd_opt *opts;
 };
 
 extern const struct cmd_entry cmd_attach_entry;
 extern const struct cmd_entry cmd_check_entry;
+extern const struct cmd_entry cmd_child_entry;
 extern const struct cmd_entry cmd_commands_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_recv_fd_entry;
@@ -49,7 +80,10 @@ void		 cmd_warnx(const struct cmd_entry *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 cmd_warn(const struct cmd_entry *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+int		 cmd_getopts(const struct cmd_entry *, int, char **);
+int		 cmd_help(const struct cmd_entry *);
 int		 cmd_parse_size(const char *, size_t *, const char **);
+int		 cmd_parse_duration(const char *, int64_t *, const char **);
 int		 cmd_flush_stdout(const struct cmd_entry *);
 
 /* sock.c */

@@ -18,6 +18,7 @@
 const struct cmd_entry *cmd_table[] = {
 	&cmd_attach_entry,
 	&cmd_check_entry,
+	&cmd_child_entry,
 	&cmd_commands_entry,
 	&cmd_help_entry,
 	&cmd_recv_fd_entry,
@@ -28,6 +29,13 @@ const struct cmd_entry *cmd_table[] = {
 
 static const char *global_usage =
     "usage: ipcrun [--help] [--version] COMMAND [ARGS]";
+
+/* Only for the wording of errors: main takes these by their full names. */
+static const struct option global_longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
 
 /*
  * Find a command by name or by unique prefix (as tmux does). On failure
@@ -55,11 +63,253 @@ cmd_find(const char *name, const char **cause)
 	return len == 0 ? NULL : found;
 }
 
+/*
+ * Near misses, for "did you mean": the candidates at the smallest edit
+ * distance from a word, if that distance is small for the word's length.
+ */
+#define NEAR_MAX	8
+#define NEAR_LEN	64
+
+struct near {
+	const char	*word;
+	size_t		 wlen;
+	size_t		 best;
+	size_t		 n;
+	const char	*cand[NEAR_MAX];
+};
+
+/*
+ * The optimal string alignment distance: insertions, deletions,
+ * substitutions and swaps of two neighbours (git's "chekc") each cost 1.
+ */
+static size_t
+near_distance(const char *a, size_t la, const char *b)
+{
+	size_t	d[NEAR_LEN + 1][NEAR_LEN + 1], i, j, lb = strlen(b), v;
+
+	if (la > NEAR_LEN || lb > NEAR_LEN)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[la][lb];
+}
+
+static void
+near_init(struct near *nr, const char *word, size_t wlen)
+{
+	memset(nr, 0, sizeof *nr);
+	nr->word = word;
+	nr->wlen = wlen;
+	nr->best = SIZE_MAX;
+}
+
+static void
+near_add(struct near *nr, const char *cand)
+{
+	size_t	d = near_distance(nr->word, nr->wlen, cand);
+
+	/* Two edits at most, and fewer than the word has letters. */
+	if (d > 2 || d >= nr->wlen || d > nr->best)
+		return;
+	if (d < nr->best) {
+		nr->best = d;
+		nr->n = 0;
+	}
+	if (nr->n < NEAR_MAX)
+		nr->cand[nr->n++] = cand;
+}
+
+/* Append "'a', 'b' or 'c'" (each after dash) to buf. */
+static void
+list_names(char *buf, size_t len, const char *const *names, size_t n,
+    const char *dash)
+{
+	size_t	i, off;
+
+	for (i = 0; i < n; i++) {
+		off = strlen(buf);
+		snprintf(buf + off, len - off, "%s'%s%s'",
+		    i == 0 ? "" : i + 1 == n ? " or " : ", ", dash, names[i]);
+	}
+}
+
+/*
+ * Report NAME, which cmd_find did not take: list the commands it is a
+ * prefix of when it is ambiguous, or those it may be a typing error for.
+ */
+static int
+command_error(const struct cmd_entry *self, const char *name)
+{
+	const struct cmd_entry	**cp;
+	const char		*match[NEAR_MAX];
+	char			 msg[512];
+	struct near		 nr;
+	size_t			 n = 0, len = strlen(name);
+
+	for (cp = cmd_table; *cp != NULL && len > 0; cp++) {
+		if (!(*cp)->hidden && n < NEAR_MAX &&
+		    strncmp((*cp)->name, name, len) == 0)
+			match[n++] = (*cp)->name;
+	}
+	if (n > 1) {
+		snprintf(msg, sizeof msg, "ambiguous command '%s', could be ",
+		    name);
+		list_names(msg, sizeof msg, match, n, "");
+		return cmd_usage_error(self, "%s", msg);
+	}
+	near_init(&nr, name, len);
+	for (cp = cmd_table; *cp != NULL; cp++) {
+		if (!(*cp)->hidden)
+			near_add(&nr, (*cp)->name);
+	}
+	snprintf(msg, sizeof msg, "unknown command '%s'", name);
+	if (nr.n > 0) {
+		strlcat(msg, "; did you mean ", sizeof msg);
+		list_names(msg, sizeof msg, nr.cand, nr.n, "");
+		strlcat(msg, "?", sizeof msg);
+	}
+	return cmd_usage_error(self, "%s", msg);
+}
+
+#define HELP_WIDTH	80	/* the synopsis is wrapped to this */
+#define HELP_COLUMN	28	/* where option descriptions start in --help */
+#define MAX_OPTS	48
+
+/* -h and --help, which every option table has. */
+static const struct cmd_opt help_opt = {
+	"help", 'h', 'h', NULL, NULL, "print this help and exit"
+};
+
+/* Append to a string, truncating. */
+static void
+append(char *buf, size_t len, const char *s, size_t n)
+{
+	size_t	off = strlen(buf);
+
+	snprintf(buf + off, len - off, "%.*s", (int)n, s);
+}
+
+/* What follows the name in the synopsis: options, then operands. */
+static void
+usage_text(const struct cmd_entry *ce, char *buf, size_t len)
+{
+	const struct cmd_opt	*o;
+	size_t			 off;
+
+	*buf = '\0';
+	for (o = ce->opts; o != NULL && o->name != NULL; o++) {
+		off = strlen(buf);
+		snprintf(buf + off, len - off, "%s[--%s%s%s]",
+		    off == 0 ? "" : " ", o->name, o->arg != NULL ? " " : "",
+		    o->arg != NULL ? o->arg : "");
+	}
+	if (*buf != '\0' && *ce->usage != '\0')
+		append(buf, len, " ", 1);
+	append(buf, len, ce->usage, strlen(ce->usage));
+}
+
+/*
+ * The synopsis, wrapped at HELP_WIDTH columns, breaking only between
+ * bracketed groups, continuation lines lined up after the command name.
+ */
+static void
+print_synopsis(FILE *fp, const struct cmd_entry *ce)
+{
+	char		 text[4096];
+	const char	*p, *q;
+	size_t		 col, indent, n;
+	int		 depth;
+
+	usage_text(ce, text, sizeof text);
+	col = indent = strlen("usage: ipcrun ") + strlen(ce->name);
+	fprintf(fp, "usage: ipcrun %s", ce->name);
+	for (p = text; *p == ' '; p++)
+		;
+	while (*p != '\0') {
+		depth = 0;
+		for (q = p; *q != '\0' && (depth > 0 || *q != ' '); q++) {
+			if (*q == '[')
+				depth++;
+			else if (*q == ']' && depth > 0)
+				depth--;
+		}
+		n = (size_t)(q - p);
+		if (col > indent && col + 1 + n > HELP_WIDTH) {
+			fprintf(fp, "\n%*s", (int)indent, "");
+			col = indent;
+		}
+		fprintf(fp, " %.*s", (int)n, p);
+		col += 1 + n;
+		for (p = q; *p == ' '; p++)
+			;
+	}
+	fputc('\n', fp);
+}
+
+/*
+ * One option's line of --help. One that does not leave room for its
+ * description gets it on the next line, in the same column.
+ */
+static void
+print_option(FILE *fp, const struct cmd_opt *o)
+{
+	char	left[256];
+
+	snprintf(left, sizeof left, "  %s%c%s--%s%s%s",
+	    o->letter != 0 ? "-" : " ", o->letter != 0 ? o->letter : ' ',
+	    o->letter != 0 ? ", " : "  ", o->name, o->arg != NULL ? " " : "",
+	    o->arg != NULL ? o->arg : "");
+	if (strlen(left) + 2 <= HELP_COLUMN)
+		fprintf(fp, "%-*s%s\n", HELP_COLUMN, left, o->help);
+	else
+		fprintf(fp, "%s\n%*s%s\n", left, HELP_COLUMN, "", o->help);
+}
+
+/*
+ * The usage; on stdout it is the help: the synopsis, a blank line, and a
+ * line for each option from the table (or the summary for a command
+ * without one).
+ */
 void
 cmd_print_usage(const struct cmd_entry *ce, int to_stdout)
 {
-	fprintf(to_stdout ? stdout : stderr, "usage: ipcrun %s %s\n",
-	    ce->name, ce->usage);
+	const struct cmd_opt	*o;
+	FILE			*fp = to_stdout ? stdout : stderr;
+
+	print_synopsis(fp, ce);
+	if (!to_stdout)
+		return;
+	fputc('\n', fp);
+	if (ce->opts == NULL) {
+		fprintf(fp, "%s\n", ce->summary);
+		return;
+	}
+	print_option(fp, &help_opt);
+	for (o = ce->opts; o->name != NULL; o++)
+		print_option(fp, o);
+}
+
+/* CMD --help, CMD -h, help CMD: the help on stdout, then exit. */
+int
+cmd_help(const struct cmd_entry *ce)
+{
+	cmd_print_usage(ce, 1);
+	return cmd_flush_stdout(ce);
 }
 
 static void
@@ -97,7 +347,10 @@ cmd_warn(const struct cmd_entry *ce, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A usage error: one line saying what was wrong, then the usage. */
+/*
+ * A usage error: one line saying what was wrong, then where to look, as
+ * coreutils do; the whole synopsis would bury the line that matters.
+ */
 int
 cmd_usage_error(const struct cmd_entry *ce, const char *fmt, ...)
 {
@@ -107,33 +360,100 @@ cmd_usage_error(const struct cmd_entry *ce, const char *fmt, ...)
 	vreport(ce, 0, fmt, ap);
 	va_end(ap);
 	if (ce != NULL)
-		cmd_print_usage(ce, 0);
+		fprintf(stderr, "Try 'ipcrun %s --help'.\n", ce->name);
 	else
-		fprintf(stderr, "%s\n", global_usage);
+		fprintf(stderr, "Try 'ipcrun --help'.\n");
 	return EXIT_FAIL;
 }
 
 /*
- * getopt_long with ipcrun's own wording for unknown options and missing
- * arguments. Returns '?' after reporting; the caller exits EXIT_FAIL.
+ * A long option getopt_long refused, ARG being what follows the "--":
+ * say which of its reasons it was, in words, as getopt's own messages are
+ * neither ours nor always right (a flag given a value shows up as an
+ * unknown option named by its return value).
+ */
+static void
+long_option_error(const struct cmd_entry *ce, const char *arg,
+    const struct option *longopts, int missing)
+{
+	const struct option	*o, *exact = NULL, *first = NULL;
+	const char		*match[NEAR_MAX];
+	char			 msg[512];
+	struct near		 nr;
+	size_t			 n = 0, len = strcspn(arg, "=");
+
+	for (o = longopts; o->name != NULL; o++) {
+		if (strncmp(o->name, arg, len) != 0)
+			continue;
+		if (strlen(o->name) == len) {
+			exact = o;
+			break;
+		}
+		if (n == 0)
+			first = o;
+		if (n < NEAR_MAX)
+			match[n++] = o->name;
+	}
+	if (exact == NULL && n == 1)
+		exact = first;
+	if (missing) {
+		cmd_usage_error(ce, "option '--%s' needs a value",
+		    exact != NULL ? exact->name : arg);
+		return;
+	}
+	if (exact != NULL && arg[len] == '=' && exact->has_arg == no_argument) {
+		cmd_usage_error(ce, "option '--%s' doesn't allow an argument",
+		    exact->name);
+		return;
+	}
+	if (exact == NULL && n > 1) {
+		snprintf(msg, sizeof msg, "option '--%.*s' is ambiguous, "
+		    "could be ", (int)len, arg);
+		list_names(msg, sizeof msg, match, n, "--");
+		cmd_usage_error(ce, "%s", msg);
+		return;
+	}
+	snprintf(msg, sizeof msg, "unknown option '--%.*s'", (int)len, arg);
+	near_init(&nr, arg, len);
+	for (o = longopts; o->name != NULL; o++)
+		near_add(&nr, o->name);
+	if (nr.n > 0) {
+		strlcat(msg, "; did you mean ", sizeof msg);
+		list_names(msg, sizeof msg, nr.cand, nr.n, "--");
+		strlcat(msg, "?", sizeof msg);
+	}
+	cmd_usage_error(ce, "%s", msg);
+}
+
+/*
+ * getopt_long with ipcrun's own wording for unknown, ambiguous and
+ * mistyped options and missing or unwanted values. Returns '?' after
+ * reporting; the caller exits EXIT_FAIL.
  */
 int
 cmd_getopt(const struct cmd_entry *ce, int argc, char **argv,
     const char *shortopts, const struct option *longopts, int *idx)
 {
-	char	opts[64];
-	int	c, prev = optind;
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+	char	opts[128];
+	int	c, plus, prev = optind;
 
 	/* A leading ':' makes a missing value show up as ':'. */
-	snprintf(opts, sizeof opts, "%s:%s", *shortopts == '+' ? "+" : "",
-	    shortopts + (*shortopts == '+'));
+	plus = *shortopts == '+';
+	shortopts += plus;
+	shortopts += *shortopts == ':';
+	snprintf(opts, sizeof opts, "%s:%s", plus ? "+" : "", shortopts);
 	opterr = 0;
 	c = getopt_long(argc, argv, opts, longopts, idx);
 	if (c == '?' || c == ':') {
 		const char *arg = argv[prev < argc ? prev : argc - 1];
 
-		if (c == ':')
-			cmd_usage_error(ce, "option '%s' needs a value", arg);
+		if (strncmp(arg, "--", 2) == 0 && arg[2] != '\0')
+			long_option_error(ce, arg + 2,
+			    longopts != NULL ? longopts : none, c == ':');
+		else if (c == ':')
+			cmd_usage_error(ce, "option '-%c' needs a value",
+			    optopt);
 		else if (optopt != 0)
 			cmd_usage_error(ce, "unknown option '-%c'", optopt);
 		else
@@ -141,6 +461,105 @@ cmd_getopt(const struct cmd_entry *ce, int argc, char **argv,
 		return '?';
 	}
 	return c;
+}
+
+/*
+ * cmd_getopt for a command with an option table: the getopt tables are
+ * made from it, with -h and --help, which come back as 'h'. Options end at
+ * the first operand.
+ */
+int
+cmd_getopts(const struct cmd_entry *ce, int argc, char **argv)
+{
+	struct option		 longopts[MAX_OPTS + 2];
+	char			 shortopts[2 * MAX_OPTS + 4];
+	const struct cmd_opt	*o;
+	size_t			 i = 0, k = 0;
+
+	shortopts[k++] = '+';
+	for (o = ce->opts; o->name != NULL; o++, i++) {
+		if (i == MAX_OPTS)
+			abort();	/* raise MAX_OPTS */
+		longopts[i].name = o->name;
+		longopts[i].has_arg = o->arg != NULL ? required_argument :
+		    no_argument;
+		longopts[i].flag = NULL;
+		longopts[i].val = o->val;
+		if (o->letter != 0) {
+			shortopts[k++] = (char)o->letter;
+			if (o->arg != NULL)
+				shortopts[k++] = ':';
+		}
+	}
+	longopts[i].name = help_opt.name;
+	longopts[i].has_arg = no_argument;
+	longopts[i].flag = NULL;
+	longopts[i++].val = help_opt.val;
+	memset(&longopts[i], 0, sizeof longopts[i]);
+	shortopts[k++] = (char)help_opt.letter;
+	shortopts[k] = '\0';
+	return cmd_getopt(ce, argc, argv, shortopts, longopts, NULL);
+}
+
+/*
+ * Parse a duration: a decimal number of seconds ("3", "0.25"), or one
+ * with a unit, ms, s or m ("500ms", "2s", "1m", "0.5s"), as timeout(1)
+ * takes them. Sets *ns, rounded to the nanosecond; returns -1 with *cause
+ * set when S is not one. No sign, exponent or blank is taken, and no
+ * strtod, whose reading depends on the locale.
+ */
+#define DURATION_MAX	1000000		/* seconds, about 11 days */
+
+int
+cmd_parse_duration(const char *s, int64_t *ns, const char **cause)
+{
+	const int64_t	 max = (int64_t)DURATION_MAX * 1000000000;
+	const char	*p, *frac = NULL;
+	int64_t		 whole = 0, part = 0, mult, scale;
+	int		 digits = 0;
+
+	for (p = s; *p >= '0' && *p <= '9'; p++, digits++) {
+		if (whole <= max)
+			whole = whole * 10 + (*p - '0');
+	}
+	if (*p == '.') {
+		frac = ++p;
+		for (; *p >= '0' && *p <= '9'; p++)
+			digits++;
+	}
+	if (strcmp(p, "") == 0 || strcmp(p, "s") == 0)
+		mult = 1000000000;
+	else if (strcmp(p, "ms") == 0)
+		mult = 1000000;
+	else if (strcmp(p, "m") == 0)
+		mult = (int64_t)60 * 1000000000;
+	else
+		digits = 0;
+	if (digits == 0) {
+		*cause = "not a duration (seconds, or with a unit: "
+		    "500ms, 2s, 1m)";
+		return -1;
+	}
+	if (whole > max / mult) {
+		*cause = "too large (at most 1000000 seconds)";
+		return -1;
+	}
+	/* The fraction, digit by digit, exact down to the nanosecond. */
+	scale = mult;
+	for (p = frac; p != NULL && *p >= '0' && *p <= '9'; p++) {
+		if (scale % 10 != 0) {
+			part += ((*p - '0') * scale + 5) / 10;
+			break;
+		}
+		scale /= 10;
+		part += (*p - '0') * scale;
+	}
+	if (whole * mult + part > max) {
+		*cause = "too large (at most 1000000 seconds)";
+		return -1;
+	}
+	*ns = whole * mult + part;
+	return 0;
 }
 
 /*
@@ -223,22 +642,36 @@ print_help(void)
 	printf("\nSee 'ipcrun help COMMAND' or man ipcrun-COMMAND.\n");
 }
 
-/* ipcrun help [COMMAND] */
+/* An empty option table: the command takes only -h and --help. */
+static const struct cmd_opt help_only[] = {
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+/* ipcrun help [COMMAND]: the same text as COMMAND --help. */
 static int
 cmd_help_exec(const struct cmd_entry *self, int argc, char **argv)
 {
 	const struct cmd_entry	*ce;
 	const char		*cause = NULL;
+	int			 ch;
 
-	if (argc > 2)
+	optind = 1;
+	while ((ch = cmd_getopts(self, argc, argv)) != -1) {
+		if (ch == 'h')
+			return cmd_help(self);
+		return EXIT_FAIL;
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
 		return cmd_usage_error(self, "too many operands");
-	if (argc < 2) {
+	if (argc == 0) {
 		print_help();
 		return cmd_flush_stdout(self);
 	}
-	if ((ce = cmd_find(argv[1], &cause)) == NULL)
-		return cmd_usage_error(self, "%s '%s'", cause, argv[1]);
-	printf("usage: ipcrun %s %s\n%s\n", ce->name, ce->usage, ce->summary);
+	if ((ce = cmd_find(argv[0], &cause)) == NULL)
+		return command_error(self, argv[0]);
+	cmd_print_usage(ce, 1);
 	return cmd_flush_stdout(self);
 }
 
@@ -246,9 +679,28 @@ const struct cmd_entry cmd_help_entry = {
 	.name = "help",
 	.usage = "[COMMAND]",
 	.summary = "show the usage of ipcrun or of one command",
-	.options = "",
-	.exec = cmd_help_exec
+	.exec = cmd_help_exec,
+	.opts = help_only
 };
+
+/* A command's options as `ipcrun commands` lists them. */
+static void
+print_option_tokens(const struct cmd_entry *ce)
+{
+	const struct cmd_opt	*o;
+
+	if (ce->opts == NULL) {
+		fputs(ce->options != NULL ? ce->options : "", stdout);
+		return;
+	}
+	for (o = ce->opts; o->name != NULL; o++) {
+		printf("--%s%s%s ", o->name, o->arg != NULL ? "=" : "",
+		    o->arg != NULL && o->values != NULL ? o->values : "");
+		if (o->letter != 0)
+			printf("-%c ", o->letter);
+	}
+	printf("--%s -%c", help_opt.name, help_opt.letter);
+}
 
 /*
  * ipcrun commands: every visible command with its summary and options,
@@ -258,15 +710,23 @@ static int
 cmd_commands_exec(const struct cmd_entry *self, int argc, char **argv)
 {
 	const struct cmd_entry	**cp;
+	int			  ch;
 
-	(void)argv;
-	if (argc > 1)
+	optind = 1;
+	while ((ch = cmd_getopts(self, argc, argv)) != -1) {
+		if (ch == 'h')
+			return cmd_help(self);
+		return EXIT_FAIL;
+	}
+	if (argc > optind)
 		return cmd_usage_error(self, "too many operands");
 	printf("ipcrun\t%s\t--help --version -h -V\n", "global options");
 	for (cp = cmd_table; *cp != NULL; cp++) {
-		if (!(*cp)->hidden)
-			printf("%s\t%s\t%s\n", (*cp)->name, (*cp)->summary,
-			    (*cp)->options);
+		if ((*cp)->hidden)
+			continue;
+		printf("%s\t%s\t", (*cp)->name, (*cp)->summary);
+		print_option_tokens(*cp);
+		putchar('\n');
 	}
 	return cmd_flush_stdout(self);
 }
@@ -275,9 +735,9 @@ const struct cmd_entry cmd_commands_entry = {
 	.name = "commands",
 	.usage = "",
 	.summary = "list commands and options for completion scripts",
-	.options = "",
 	.hidden = 1,
-	.exec = cmd_commands_exec
+	.exec = cmd_commands_exec,
+	.opts = help_only
 };
 
 int
@@ -302,9 +762,13 @@ main(int argc, char **argv)
 		printf("ipcrun %s\n", IPCRUN_VERSION);
 		return cmd_flush_stdout(NULL);
 	}
+	if (strncmp(argv[1], "--", 2) == 0 && argv[1][2] != '\0') {
+		long_option_error(NULL, argv[1] + 2, global_longopts, 0);
+		return EXIT_FAIL;
+	}
 	if (argv[1][0] == '-')
 		return cmd_usage_error(NULL, "unknown option '%s'", argv[1]);
 	if ((ce = cmd_find(argv[1], &cause)) == NULL)
-		return cmd_usage_error(NULL, "%s '%s'", cause, argv[1]);
+		return command_error(NULL, argv[1]);
 	return ce->exec(ce, argc - 1, argv + 1);
 }

@@ -41,7 +41,17 @@
 #define IDLE_DEFAULT	(500 * MSEC)	/* --eof idle and auto's idle rule */
 #define KILL_DEFAULT	(5 * SEC)	/* --kill-timeout */
 #define HINT_AFTER	(3 * SEC)	/* silent after the notice: hint once */
-#define ANNOUNCE_WAIT	(10 * SEC)	/* a Node child that never announces */
+#define LOOK_EVERY	(100 * MSEC)	/* a look at an unannounced child, */
+#define LOOK_MAX	(1 * SEC)	/* less often as it goes on */
+#define SETTLE		(500 * MSEC)	/* no half-close before it is this old */
+#define PEER_EVERY	(250 * MSEC)	/* does the child still hold its end? */
+#define CQ_HIGH		(64 * 1024)	/* ipcrun's own frames to the child */
+/*
+ * V8 strings stop at 536,870,888 UTF-16 units, and Node's reader holds a
+ * line, its newline and up to one read (64 KiB) more in one string: a
+ * longer line kills a Node child with "Invalid string length".
+ */
+#define NODE_MAXLINE	((size_t)512 * 1024 * 1024 - 1024 * 1024)
 
 enum eof_policy { EOF_AUTO, EOF_IDLE, EOF_WAIT, EOF_CLOSE };
 
@@ -76,17 +86,31 @@ struct run {
 	int		 incmd;		/* jscan key of "cmd", or -1 */
 	int		 in_eof;	/* read(0) returned 0 */
 	int		 in_done;	/* no more input lines will be queued */
-	int		 in_reading;	/* stdin is polled */
 	uint64_t	 in_lines;	/* lines queued for the child */
 	int64_t		 in_end;	/* when the input ended */
-	struct buf	 tq;
+	struct buf	 tq;		/* input lines only */
+	struct buf	 cq;		/* ipcrun's own answers: NACKs */
+	int		 tq_mid;	/* the channel is in the middle of a */
+	int		 cq_mid;	/* line of tq, or of a frame of cq */
+	uint64_t	 chan_sent;	/* bytes written to the channel */
 
 	/* channel -> frame -> oq -> stdout */
 	int		 chan;		/* ipcrun's end, -1 once closed */
+	/*
+	 * ipcrun's copy of the child's end: FIONREAD on it says exactly what
+	 * the child left unread when it exits. Holding it hides the child's
+	 * own close, so a look at /proc every PEER_EVERY finds when no
+	 * process of the child's group holds its end any more.
+	 */
+	int		 chan_peer;
+	int64_t		 peer_at;
 	unsigned long long chan_ino;	/* the child's end, for the preload */
+	char		*pre_entry;	/* "NODE_OPTIONS=<ipcrun's part>" */
 	int		 chan_wdead;	/* writes failed: the child has gone */
 	int		 chan_eof;
-	int		 chan_shut;	/* stdio: SHUT_WR done */
+	int		 chan_shut;	/* SHUT_WR done: the child reads EOF */
+	int		 chan_closing;	/* shut down both ways: reading the rest */
+	enum close_why	 closing_why;
 	struct frame	 fout;
 	int		 fout_ok;
 	int		 outcmd;
@@ -99,11 +123,14 @@ struct run {
 
 	/* The child. */
 	pid_t		 pid;
+	int64_t		 spawned;	/* when it was started */
 	int		 alive;
 	int		 status;
 	int		 preloaded;	/* NODE_OPTIONS carries the preload */
 	int		 announced;
-	int		 announce_gaveup;	/* waited ANNOUNCE_WAIT in vain */
+	int		 plain_warned;	/* Node without the preload: said so */
+	int64_t		 look_at;	/* next look at an unannounced child */
+	int64_t		 look_every;
 	int		 notice;	/* the "input ended" notice is queued */
 	int		 delivered;	/* input ended and tq is empty */
 	int		 idle;		/* the idle rule is running */
@@ -113,15 +140,20 @@ struct run {
 	int64_t		 eof_deadline;
 	int64_t		 bp_since;	/* stdout full since, or 0 */
 	int64_t		 hint_at;
-	int64_t		 announce_by;
+	long long	 hint_cpu;	/* the group's CPU time when armed */
 	int64_t		 exit_deadline;	/* reading after the child's exit */
 	int		 kill_stage;	/* 0, 1 (TERM next), 2 (KILL next), 3 */
 	int64_t		 kill_at;
 	int		 stopped_by_us;	/* a signal ipcrun sent in shutdown */
+	int		 interrupted;	/* INT, TERM or HUP was forwarded */
+	int		 watch_fd;	/* the watchdog's pipe, or -1 */
+	pid_t		 watch_pid;
 
 	int		 fail;		/* exit EXIT_FAIL */
 	int		 epipe;		/* exit EXIT_PIPE */
+	int		 stdout_closed;	/* fd 1 was closed at the start */
 	int		 strict_hit;
+	uint64_t	 refused;	/* lines refused, either direction */
 	uint64_t	 tail_lines;	/* stdin lines counted after the exit */
 	int		 handle_warned;
 };
@@ -171,25 +203,6 @@ run_signame(int sig)
 	return buf;
 }
 
-/* Seconds as a decimal ("0.25", "3"): -1 when it is not one. */
-static int
-run_parse_secs(const char *s, int64_t *ns)
-{
-	char	*end;
-	double	 d;
-
-	if (*s == '\0' || *s == '-' || *s == '+' || *s == ' ')
-		return -1;
-	errno = 0;
-	d = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || !isfinite(d) || d < 0 || d > 1e6)
-		return -1;
-	if (strchr(s, 'x') != NULL || strchr(s, 'X') != NULL)
-		return -1;
-	*ns = (int64_t)(d * 1e9 + 0.5);
-	return 0;
-}
-
 /* Timers */
 
 static int64_t
@@ -221,7 +234,8 @@ run_next_deadline(struct run *r)
 		d = run_min(d, r->hint_at);
 		d = run_min(d, r->exit_deadline);
 	}
-	d = run_min(d, r->announce_by);
+	d = run_min(d, r->look_at);
+	d = run_min(d, r->peer_at);
 	if (r->kill_stage > 0 && r->kill_stage < 3)
 		d = run_min(d, r->kill_at);
 	return d;
@@ -246,18 +260,42 @@ run_kill(struct run *r, int sig, int ours)
 
 /*
  * At the end, what is left of the child's process group (background jobs
- * of a shell, say) would outlive ipcrun: end it.
+ * of a shell, say) would outlive ipcrun: end it, with the same grace as
+ * the child had. The leader is still unreaped, so the group id is ours.
  */
 static void
 run_end_group(struct run *r)
 {
-	if (r->pid <= 0 || kill(-r->pid, 0) == -1)
+	pid_t	pid;
+	int64_t	until;
+	int	sig = SIGTERM;
+
+	if (r->pid <= 0)
+		return;
+	/* What a SIGKILL to the group just reached may still be dying. */
+	until = ev_now() + 200 * MSEC;
+	while (proc_group(r->pid, &pid, 1) > 0 && ev_now() < until)
+		(void)poll(NULL, 0, 10);
+	if (proc_group(r->pid, &pid, 1) <= 0)
 		return;
 	cmd_warnx(r->ce, "sending SIGTERM to what is left of the process "
 	    "group of '%s' (%ld)", r->name, (long)r->pid);
-	run_trace(r, "kill group %ld SIGTERM", (long)r->pid);
-	(void)kill(-r->pid, SIGTERM);
-	(void)kill(-r->pid, SIGCONT);
+	until = ev_now() + r->kill_timeout;
+	for (;;) {
+		run_trace(r, "kill group %ld %s", (long)r->pid,
+		    run_signame(sig));
+		(void)kill(-r->pid, sig);
+		(void)kill(-r->pid, SIGCONT);
+		if (sig == SIGKILL)
+			break;
+		while (proc_group(r->pid, &pid, 1) > 0 && ev_now() < until)
+			(void)poll(NULL, 0, 20);
+		if (proc_group(r->pid, &pid, 1) <= 0)
+			break;
+		cmd_warnx(r->ce, "what is left of the process group of '%s' "
+		    "ignored SIGTERM; sending SIGKILL", r->name);
+		sig = SIGKILL;
+	}
 }
 
 /*
@@ -295,111 +333,150 @@ run_kill_step(struct run *r)
 	}
 }
 
-/* Is the executable of process pid named node*? */
-static int
-run_pid_is_node(long pid)
-{
-	char		 path[64], exe[PATH_MAX];
-	const char	*base;
-	ssize_t		 n;
+/*
+ * What runs in the child's process group, as far as the end of input is
+ * concerned: a Node process started with ipcrun's preload on this channel
+ * (it will announce itself), Node without it (NODE_OPTIONS replaced, or
+ * --no-preload), or no Node at all.
+ */
+enum look { LOOK_OTHER, LOOK_NODE_DRAIN, LOOK_NODE_PLAIN };
 
-	snprintf(path, sizeof path, "/proc/%ld/exe", pid);
-	if ((n = readlink(path, exe, sizeof exe - 1)) <= 0)
-		return 0;
-	exe[n] = '\0';
-	base = strrchr(exe, '/');
-	base = base ? base + 1 : exe;
-	return strncmp(base, "node", 4) == 0;
+static enum look
+run_look(struct run *r, pid_t *nodepid, int *forking)
+{
+	pid_t		pids[64];
+	ssize_t		n, i;
+	char		chan[64];
+	enum look	k = LOOK_OTHER;
+
+	snprintf(chan, sizeof chan, "%s=%llu", NODECHAN_ENV_CHANNEL,
+	    r->chan_ino);
+	if ((n = proc_group(r->pid, pids, 64)) > 64)
+		n = 64;
+	for (i = 0; i < n; i++) {
+		if (!proc_is_node(pids[i]))
+			continue;
+		*nodepid = pids[i];
+		/* Started with the preload, and still holding the channel. */
+		if (r->preloaded && r->pre_entry != NULL &&
+		    proc_env_has(pids[i], chan, 0) == 1 &&
+		    proc_env_has(pids[i], r->pre_entry, 1) == 1 &&
+		    proc_holds_socket(pids[i], r->chan_ino, r->chan_to) != 0)
+			return LOOK_NODE_DRAIN;
+		k = LOOK_NODE_PLAIN;
+	}
+	*forking = proc_forking(pids, (size_t)n);
+	return k;
+}
+
+/* The end of input for a program that is not Node: a half-close. */
+static void
+run_half_close(struct run *r)
+{
+	if (r->chan_shut || r->chan == -1)
+		return;
+	if (shutdown(r->chan, SHUT_WR) == -1 && errno != ENOTCONN) {
+		cmd_warn(r->ce, "shutdown");
+		r->fail = 1;
+	}
+	r->chan_shut = 1;
+	r->chan_wdead = 1;
+	run_trace(r, "half-close: end of file for the child");
+}
+
+static void	run_start_idle(struct run *);
+
+/*
+ * --eof auto, all input delivered, no announcement yet: look at what
+ * runs. Node with the preload will announce (it may be slow to start):
+ * wait for it. Node without it gets the idle rule, and a word on why.
+ * Anything else gets a half-close, as only Node drops the replies it
+ * still has queued when it reads EOF; first it reads what it was sent,
+ * in case a wrapper is about to start Node on the channel.
+ */
+static void
+run_unannounced(struct run *r, int64_t now)
+{
+	pid_t	node = 0;
+	int	outq = 0, forking = 0;
+
+	r->look_at = 0;
+	if (r->announced || r->notice || r->idle || r->chan == -1 ||
+	    r->chan_shut || r->chan_closing || !r->alive)
+		return;
+	/* Each look reads /proc: less often while nothing changes. */
+	r->look_every = r->look_every == 0 ? LOOK_EVERY :
+	    r->look_every * 2 > LOOK_MAX ? LOOK_MAX : r->look_every * 2;
+	switch (run_look(r, &node, &forking)) {
+	case LOOK_NODE_DRAIN:
+		r->look_at = now + r->look_every;
+		return;
+	case LOOK_NODE_PLAIN:
+		if (r->preload && r->preloaded && !r->plain_warned)
+			cmd_warnx(r->ce, "Node (pid %ld) runs without ipcrun's "
+			    "drain preload (NODE_OPTIONS was replaced?): using "
+			    "the idle rule, which can lose a late reply",
+			    (long)node);
+		r->plain_warned = 1;
+		run_start_idle(r);
+		return;
+	case LOOK_OTHER:
+		/*
+		 * Not yet: while it has input to read, while a shell in the
+		 * group has forked and not exec'd, and while it is new.
+		 */
+		if ((ioctl(r->chan, SIOCOUTQ, &outq) == 0 && outq > 0) ||
+		    forking || now - r->spawned < SETTLE) {
+			r->look_at = now + r->look_every;
+			return;
+		}
+		run_half_close(r);
+		return;
+	}
 }
 
 /*
- * Is a Node process running as the child, or in its process group (behind
- * a wrapper such as sh -c or timeout)? Then an announcement is to be
- * expected, and the idle rule would be too early a guess.
+ * Quiet, for the idle rule: the child has read everything ipcrun wrote,
+ * ipcrun has read and passed on everything the child wrote (nothing in
+ * its receive queue, no frame half read), and ipcrun's own stdout is not
+ * holding the channel back.
  */
 static int
-run_node_in_group(struct run *r)
+run_quiet(struct run *r)
 {
-	struct dirent	*de;
-	DIR		*d;
-	char		 path[64], stat[512], *p;
-	long		 pid;
-	int		 fd, found = 0;
-	ssize_t		 n;
+	int	outq = 0, inq = 0;
 
-	if (run_pid_is_node((long)r->pid))
-		return 1;
-	if ((d = opendir("/proc")) == NULL)
+	if (r->tq.len > 0 || r->cq.len > 0 || run_backpressured(r) ||
+	    frame_pending(&r->fout) > 0)
 		return 0;
-	while (!found && (de = readdir(d)) != NULL) {
-		if ((pid = strtol(de->d_name, &p, 10)) <= 0 || *p != '\0')
-			continue;
-		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-			continue;
-		n = read(fd, stat, sizeof stat - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		stat[n] = '\0';
-		/* pid (comm) state ppid pgrp: comm may hold anything. */
-		if ((p = strrchr(stat, ')')) == NULL)
-			continue;
-		if (sscanf(p + 1, " %*c %*d %ld", &pid) == 1 &&
-		    pid == (long)r->pid)
-			found = run_pid_is_node(strtol(stat, NULL, 10));
-	}
-	closedir(d);
-	return found;
+	if (ioctl(r->chan, SIOCOUTQ, &outq) == -1 || outq > 0)
+		return 0;
+	return ioctl(r->chan, FIONREAD, &inq) == 0 && inq == 0;
 }
 
-/* With --eof auto, a Node child in sight: wait for its announcement. */
-static int
-run_await_announce(struct run *r)
-{
-	if (r->eof != EOF_AUTO || !r->preloaded || r->announced ||
-	    r->announce_gaveup || r->announce_by != 0 ||
-	    !run_node_in_group(r))
-		return 0;
-	r->idle = 0;
-	r->announce_by = ev_now() + ANNOUNCE_WAIT;
-	run_trace(r, "waiting for the preload's announcement");
-	return 1;
-}
-
-/* The idle rule: has the child read everything and said nothing for DUR? */
+/* The idle rule: has the child been quiet for DUR? */
 static void
 run_idle_check(struct run *r, int64_t now)
 {
-	int	outq = 0;
-
-	if (r->chan == -1) {
+	if (r->chan == -1 || r->chan_closing) {
 		r->idle = 0;
 		return;
 	}
-	/* A wrapper may start Node late: the guess is off once it has. */
-	if (run_await_announce(r))
-		return;
-	if (r->tq.len > 0 || ioctl(r->chan, SIOCOUTQ, &outq) == -1 ||
-	    outq > 0 || (r->last_rx != 0 && r->last_rx > r->quiet_since)) {
+	if (!run_quiet(r))
 		r->quiet_since = 0;
-	}
-	if (r->tq.len == 0 && outq == 0) {
-		if (r->quiet_since == 0)
-			r->quiet_since = now;
-		else if (now - r->quiet_since >= r->idle_ns) {
-			r->idle = 0;
-			run_trace(r, "idle for %" PRId64 " ms: closing the "
-			    "channel", r->idle_ns / MSEC);
-			/* The idle rule is a guess: say when it is made. */
-			if (r->alive)
-				cmd_warnx(r->ce, "closing the channel of '%s' "
-				    "(pid %ld) after %.3g s of quiet (idle rule)",
-				    r->name, (long)r->pid,
-				    (double)r->idle_ns / SEC);
-			run_close_chan(r, CLOSE_IDLE);
-			return;
-		}
+	else if (r->quiet_since == 0 || r->last_rx > r->quiet_since)
+		r->quiet_since = now;
+	else if (now - r->quiet_since >= r->idle_ns) {
+		r->idle = 0;
+		run_trace(r, "idle for %" PRId64 " ms: closing the channel",
+		    r->idle_ns / MSEC);
+		/* The idle rule is a guess: say when it is made. */
+		if (r->alive)
+			cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) "
+			    "after %.3g s of quiet (idle rule)", r->name,
+			    (long)r->pid, (double)r->idle_ns / SEC);
+		run_close_chan(r, CLOSE_IDLE);
+		return;
 	}
 	r->idle_tick = now + (r->idle_ns / 10 < 5 * MSEC ? 5 * MSEC :
 	    r->idle_ns / 10 > 50 * MSEC ? 50 * MSEC : r->idle_ns / 10);
@@ -445,25 +522,50 @@ run_hold_deadlines(struct run *r, int64_t now)
 	return 0;
 }
 
-/* The one-time hint for an announced child that stays alive and silent. */
+/* CPU time used so far by the child's process group, in clock ticks. */
+static long long
+run_group_cpu(struct run *r)
+{
+	pid_t		pids[64];
+	ssize_t		n, i;
+	long long	t = 0, c;
+
+	if ((n = proc_group(r->pid, pids, 64)) > 64)
+		n = 64;
+	for (i = 0; i < n; i++) {
+		if ((c = proc_cpu(pids[i])) > 0)
+			t += c;
+	}
+	return t;
+}
+
+/*
+ * The one-time hint for an announced child that stays alive and silent
+ * after the notice. Not while it still reads its input or computes: that
+ * is work, not a child keeping itself alive.
+ */
 static void
 run_hint(struct run *r, int64_t now)
 {
-	int	outq = 0;
+	int		outq = 0;
+	long long	cpu;
 
 	if (r->hint_at == 0 || now < r->hint_at)
 		return;
-	/* Still reading what it was sent: that is not silence. */
-	if (r->chan != -1 && ioctl(r->chan, SIOCOUTQ, &outq) == 0 &&
-	    outq > 0) {
+	cpu = run_group_cpu(r);
+	if ((r->chan != -1 && ioctl(r->chan, SIOCOUTQ, &outq) == 0 &&
+	    outq > 0) || cpu > r->hint_cpu) {
 		r->hint_at = now + HINT_AFTER;
+		r->hint_cpu = cpu;
 		return;
 	}
 	r->hint_at = 0;
-	if (r->alive && r->chan != -1)
+	if (r->alive && r->chan != -1 && !r->chan_closing)
 		cmd_warnx(r->ce, "'%s' (pid %ld) is still running after the end "
-		    "of input; if it keeps itself alive, --eof-timeout bounds "
-		    "the wait", r->name, (long)r->pid);
+		    "of input, with nothing left to send; if it keeps itself "
+		    "alive (a server, a timer, a 'disconnect' listener), "
+		    "--eof-timeout DUR or --eof close ends it", r->name,
+		    (long)r->pid);
 }
 
 /* --eof-timeout, and the read of the channel after the child's exit. */
@@ -492,21 +594,47 @@ run_deadlines(struct run *r, int64_t now)
 	}
 }
 
+/*
+ * Does the child (or its group) still hold its end of the channel? When
+ * none does, it closed the channel while running: let go of ipcrun's copy,
+ * so that the end of file and the failed writes tell ipcrun as before.
+ */
+static void
+run_peer_check(struct run *r, int64_t now)
+{
+	pid_t	pids[64];
+	ssize_t	n, i;
+	int	hint = r->node ? r->chan_to : 0;
+
+	r->peer_at = 0;
+	if (r->chan_peer == -1 || !r->alive)
+		return;
+	r->peer_at = now + PEER_EVERY;
+	if (proc_holds_socket(r->pid, r->chan_ino, hint) != 0)
+		return;
+	if ((n = proc_group(r->pid, pids, 64)) > 64)
+		n = 64;
+	for (i = 0; i < n; i++) {
+		if (proc_holds_socket(pids[i], r->chan_ino, hint) != 0)
+			return;
+	}
+	run_trace(r, "'%s' closed its end of the channel", r->name);
+	close(r->chan_peer);
+	r->chan_peer = -1;
+	r->peer_at = 0;
+}
+
 static void
 run_timers(struct run *r)
 {
 	int64_t	now = ev_now();
 
+	if (r->peer_at != 0 && now >= r->peer_at)
+		run_peer_check(r, now);
 	if (r->idle && r->idle_tick != 0 && now >= r->idle_tick)
 		run_idle_check(r, now);
-	if (r->announce_by != 0 && now >= r->announce_by) {
-		r->announce_by = 0;
-		if (!r->announced && r->delivered && r->chan != -1) {
-			r->announce_gaveup = 1;
-			run_trace(r, "no announcement from the preload");
-			run_start_idle(r);
-		}
-	}
+	if (r->look_at != 0 && now >= r->look_at)
+		run_unannounced(r, now);
 	if (!run_hold_deadlines(r, now)) {
 		run_hint(r, now);
 		run_deadlines(r, now);
@@ -517,22 +645,58 @@ run_timers(struct run *r)
 
 /* Channel */
 
+static const char *
+run_why(enum close_why why)
+{
+	switch (why) {
+	case CLOSE_EOF:
+		return "end of file";
+	case CLOSE_IDLE:
+		return "idle";
+	case CLOSE_POLICY:
+		return "--eof close";
+	case CLOSE_TIMEOUT:
+		return "--eof-timeout";
+	case CLOSE_STOP:
+		return "stopping";
+	default:
+		return "after exit";
+	}
+}
+
+/*
+ * Close the channel. Unless ipcrun is stopping (or the child closed it),
+ * what the child already wrote must still come out: shut the channel down
+ * both ways (the child reads EOF and can write no more), read what is
+ * queued to its end, and only then close (CLOSE_EOF, from the reader).
+ */
 static void
 run_close_chan(struct run *r, enum close_why why)
 {
 	if (r->chan == -1)
 		return;
-	ev_del(&r->ev, r->chan);
-	close(r->chan);
-	r->chan = -1;
 	r->idle = 0;
 	r->hint_at = 0;
-	r->announce_by = 0;
+	r->look_at = 0;
 	r->exit_deadline = 0;
-	run_trace(r, "channel closed (%s)", why == CLOSE_EOF ? "end of file" :
-	    why == CLOSE_IDLE ? "idle" : why == CLOSE_POLICY ? "--eof close" :
-	    why == CLOSE_TIMEOUT ? "--eof-timeout" : why == CLOSE_STOP ?
-	    "stopping" : "after exit");
+	if (why != CLOSE_EOF && why != CLOSE_STOP && !r->chan_eof) {
+		if (r->chan_closing)
+			return;
+		r->chan_closing = 1;
+		r->closing_why = why;
+		r->chan_wdead = 1;
+		buf_consume(&r->cq, r->cq.len);
+		r->chan_shut = 1;
+		(void)shutdown(r->chan, SHUT_RDWR);
+		run_trace(r, "channel shut down (%s): reading what is left",
+		    run_why(why));
+	} else {
+		ev_del(&r->ev, r->chan);
+		close(r->chan);
+		r->chan = -1;
+		run_trace(r, "channel closed (%s)", run_why(r->chan_closing ?
+		    r->closing_why : why));
+	}
 	/*
 	 * Whatever is still queued will never reach the child. When it
 	 * closed the channel itself, its exit reports how much (run_update
@@ -555,7 +719,11 @@ run_send_notice(struct run *r)
 		return;
 	r->notice = 1;
 	r->idle = 0;
-	r->announce_by = 0;
+	r->look_at = 0;
+	/*
+	 * After the last input line, never before it (cq may overtake tq):
+	 * a child told early would stop reading with lines still to come.
+	 */
 	if (buf_append(&r->tq, NODECHAN_EOF_LINE,
 	    sizeof NODECHAN_EOF_LINE - 1) == -1) {
 		cmd_warn(r->ce, "queue");
@@ -564,7 +732,11 @@ run_send_notice(struct run *r)
 	}
 	run_trace(r, "-> child %zu bytes internal cmd \"NODE_IPCRUN_EOF\"",
 	    sizeof NODECHAN_EOF_LINE - 1);
-	r->hint_at = ev_now() + HINT_AFTER;
+	/* --eof-timeout already bounds the wait: no hint needed. */
+	if (r->eof_timeout == 0) {
+		r->hint_at = ev_now() + HINT_AFTER;
+		r->hint_cpu = run_group_cpu(r);
+	}
 }
 
 /*
@@ -580,11 +752,7 @@ run_delivered(struct run *r)
 	run_trace(r, "input delivered: %" PRIu64 " lines", r->in_lines);
 	if (!r->node) {
 		/* A stdio child reads EOF on its stdin; replies still flow. */
-		if (shutdown(r->chan, SHUT_WR) == -1 && errno != ENOTCONN) {
-			cmd_warn(r->ce, "shutdown");
-			r->fail = 1;
-		}
-		r->chan_shut = 1;
+		run_half_close(r);
 		return;
 	}
 	switch (r->eof) {
@@ -601,11 +769,8 @@ run_delivered(struct run *r)
 		run_start_idle(r);
 		break;
 	case EOF_AUTO:
-		if (r->notice)
-			break;
-		/* A slow-starting Node child still gets the drain. */
-		if (!run_await_announce(r))
-			run_start_idle(r);
+		if (!r->notice)
+			run_unannounced(r, ev_now());
 		break;
 	}
 }
@@ -623,6 +788,36 @@ run_input_ended(struct run *r)
 		run_send_notice(r);
 }
 
+/*
+ * One write to the channel, from the queue whose line is under way: a
+ * frame of ipcrun's own (cq) goes only between two input lines, never
+ * into the middle of one, and an input line waits for a frame of cq that
+ * was cut short. Returns what buf_write returns.
+ */
+static int
+run_write_chan(struct run *r)
+{
+	struct buf	*b = &r->cq;
+	const char	*nl;
+	size_t		 before, n;
+	int		 w, *mid = &r->cq_mid;
+
+	if (r->tq_mid || (!r->cq_mid && r->cq.len == 0)) {
+		b = &r->tq;
+		mid = &r->tq_mid;
+	}
+	n = b->len;
+	if (b == &r->tq && r->cq.len > 0 &&
+	    (nl = memchr(b->p + b->off, '\n', b->len)) != NULL)
+		n = (size_t)(nl - (b->p + b->off)) + 1;
+	before = b->len;
+	if ((w = buf_write_upto(b, r->chan, 1, n)) == 1) {
+		r->chan_sent += before - b->len;
+		*mid = b->len > 0 && b->p[b->off - 1] != '\n';
+	}
+	return w;
+}
+
 static void
 run_flush_tq(struct run *r)
 {
@@ -630,14 +825,16 @@ run_flush_tq(struct run *r)
 
 	if (r->chan == -1 || r->chan_wdead)
 		return;
-	while (r->tq.len > 0) {
-		if ((w = buf_write(&r->tq, r->chan, 1)) == -1) {
+	while (r->tq.len > 0 || r->cq.len > 0) {
+		if ((w = run_write_chan(r)) == -1) {
 			if (errno == EPIPE || errno == ECONNRESET) {
 				/*
 				 * The child closed its end: nothing more goes,
 				 * and its exit or our EOF reports the rest.
 				 */
 				r->chan_wdead = 1;
+				/* Nothing can be answered any more. */
+				buf_consume(&r->cq, r->cq.len);
 				run_trace(r, "channel write: %s", strerror(errno));
 				return;
 			}
@@ -678,7 +875,13 @@ run_flush_oq(struct run *r)
 	if (r->out_dead)
 		return;
 	while (r->oq.len > 0) {
-		if ((w = buf_write(&r->oq, r->out_fd, r->out_sock)) == -1) {
+		/* >&-: what would have been written is an error, as for check. */
+		if (r->stdout_closed) {
+			errno = EBADF;
+			w = -1;
+		} else
+			w = buf_write(&r->oq, r->out_fd, r->out_sock);
+		if (w == -1) {
 			if (errno == EPIPE)
 				r->epipe = 1;
 			else {
@@ -699,6 +902,7 @@ static void
 run_bad_input(struct run *r, uint64_t lineno, size_t off, const char *why)
 {
 	cmd_warnx(r->ce, "-:%" PRIu64 ":%zu: %s", lineno, off + 1, why);
+	r->refused++;
 	if (r->strict) {
 		r->strict_hit = 1;
 		run_input_ended(r);
@@ -746,8 +950,8 @@ again:
 		    (!l.nl && buf_append(&r->tq, "\n", 1) == -1)) {
 			cmd_warn(r->ce, "queue");
 			r->fail = 1;
-			run_input_ended(r);
-			break;
+			run_stop(r);
+			return;
 		}
 		r->in_lines++;
 		run_trace(r, "-> child %zu bytes", l.len + !l.nl);
@@ -774,9 +978,11 @@ run_on_stdin(struct ev *ev, int fd, short revents, void *arg)
 	(void)ev;
 	(void)revents;
 	if ((p = frame_space(&r->fin, &n)) == NULL) {
-		cmd_warn(r->ce, "input buffer");
+		/* Out of memory for a long line: ipcrun cannot go on. */
+		cmd_warn(r->ce, "input line %" PRIu64 ": buffer",
+		    r->fin.lineno + (r->fin.inline_ ? 0 : 1));
 		r->fail = 1;
-		run_input_ended(r);
+		run_stop(r);
 		return;
 	}
 	if (n > RUN_READ)
@@ -816,8 +1022,9 @@ run_internal_from_child(struct run *r, const struct frame_line *l,
 			cmd_warnx(r->ce, "'%s' sent a handle: not supported, "
 			    "refused", r->name);
 		r->handle_warned = 1;
-		if (r->chan != -1 && !r->chan_wdead) {
-			if (buf_append(&r->tq, NODECHAN_NACK_LINE,
+		r->refused++;
+		if (r->chan != -1 && !r->chan_wdead && r->alive) {
+			if (buf_append(&r->cq, NODECHAN_NACK_LINE,
 			    sizeof NODECHAN_NACK_LINE - 1) == -1) {
 				cmd_warn(r->ce, "queue");
 				r->fail = 1;
@@ -837,7 +1044,11 @@ run_internal_from_child(struct run *r, const struct frame_line *l,
 		 * node b'): it needs the notice too, once the first has had
 		 * it, or it would wait for input for ever.
 		 */
-		if (r->notice) {
+		/*
+		 * At most one notice queued at a time: a child that repeats
+		 * its announcement cannot grow the queue.
+		 */
+		if (r->notice && r->tq.len == 0) {
 			r->notice = 0;
 			run_send_notice(r);
 			run_flush_tq(r);
@@ -845,7 +1056,7 @@ run_internal_from_child(struct run *r, const struct frame_line *l,
 		return;
 	}
 	r->announced = 1;
-	r->announce_by = 0;
+	r->look_at = 0;
 	/* It came after the end of input: answer now (DESIGN.md). */
 	if (r->preloaded && r->eof == EOF_AUTO && r->in_done) {
 		run_send_notice(r);
@@ -876,6 +1087,7 @@ again:
 			cmd_warnx(r->ce, "'%s' frame %" PRIu64 ":%zu: %s "
 			    "(not forwarded)", r->name, r->out_frames,
 			    l.err_off + 1, why);
+			r->refused++;
 			continue;
 		}
 		if (!l.nl && r->node) {
@@ -883,6 +1095,7 @@ again:
 			cmd_warnx(r->ce, "'%s' frame %" PRIu64 ": no newline "
 			    "before the end of the channel (not forwarded)",
 			    r->name, r->out_frames);
+			r->refused++;
 			continue;
 		}
 		if (r->outcmd >= 0 && r->fout.js.span[r->outcmd].len != 0 &&
@@ -929,7 +1142,8 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 	}
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || r->chan_eof)
 		return;
-	if (r->oq.len >= RUN_QSIZE)
+	/* A child that sends and never reads must not grow the answers. */
+	if (r->oq.len >= RUN_QSIZE || r->cq.len >= CQ_HIGH)
 		return;
 	if ((p = frame_space(&r->fout, &n)) == NULL) {
 		cmd_warn(r->ce, "channel buffer");
@@ -1014,60 +1228,102 @@ run_drain_stdin(struct run *r)
 	}
 }
 
-/*
- * The child will take no more input (it exited, or closed its channel):
- * report the lines it will never get, queued, read but unqueued, and
- * whatever stdin already holds (never waiting for more). Once only.
- */
-
-/*
- * Input lines still queued for the child. The queue also holds ipcrun's
- * own lines (the end-of-input notice, NACKs), which input never holds on
- * the node channel: those are not counted.
- */
+/* Lines (whole or begun) in bytes, not counting ipcrun's own frames. */
 static uint64_t
-run_tq_input_lines(const struct run *r)
+run_count_lines(const struct run *r, const char *p, size_t len)
 {
-	const char	*p = r->tq.p + r->tq.off, *e = p + r->tq.len, *nl;
+	const char	*e = p + len, *nl;
 	uint64_t	 n = 0;
-	size_t		 len;
+	size_t		 k;
 
-	for (; p < e && (nl = memchr(p, '\n', (size_t)(e - p))) != NULL;
-	    p = nl + 1) {
-		len = (size_t)(nl - p) + 1;
-		if (r->node && ((len == sizeof NODECHAN_EOF_LINE - 1 &&
-		    memcmp(p, NODECHAN_EOF_LINE, len) == 0) ||
-		    (len == sizeof NODECHAN_NACK_LINE - 1 &&
-		    memcmp(p, NODECHAN_NACK_LINE, len) == 0)))
+	for (; p < e; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			nl = e - 1;
+		k = (size_t)(nl - p) + 1;
+		if (r->node && ((k == sizeof NODECHAN_EOF_LINE - 1 &&
+		    memcmp(p, NODECHAN_EOF_LINE, k) == 0) ||
+		    (k == sizeof NODECHAN_NACK_LINE - 1 &&
+		    memcmp(p, NODECHAN_NACK_LINE, k) == 0)))
 			continue;
 		n++;
 	}
 	return n;
 }
 
+/*
+ * What the child left unread in its end of the channel: *bytes, and the
+ * input lines among them. Peeked through ipcrun's copy of that end, which
+ * nobody else reads once the child is gone.
+ */
+static uint64_t
+run_peer_unread(struct run *r, size_t *bytes)
+{
+	uint64_t	 n = 0;
+	char		*p;
+	int		 inq = 0;
+	ssize_t		 got;
+
+	*bytes = 0;
+	if (r->chan_peer == -1 || ioctl(r->chan_peer, FIONREAD, &inq) == -1 ||
+	    inq <= 0)
+		return 0;
+	*bytes = (size_t)inq;
+	if ((p = malloc((size_t)inq)) == NULL)
+		return 0;
+	got = recv(r->chan_peer, p, (size_t)inq, MSG_PEEK | MSG_DONTWAIT);
+	if (got > 0)
+		n = run_count_lines(r, p, (size_t)got);
+	free(p);
+	return n;
+}
+
+/*
+ * The child will take no more input (it exited): report the lines it will
+ * never get, unread in its end of the channel, still queued, read but
+ * unqueued, and whatever stdin already holds (never waiting for more).
+ * A child that read nothing at all was most likely started the wrong way:
+ * say how to fix it. Once only.
+ */
 static void
-run_undelivered(struct run *r, const char *what)
+run_undelivered(struct run *r)
 {
 	uint64_t		 left = 0;
 	struct frame_line	 l;
+	size_t			 unread;
 	int			 k;
 
 	if (!r->in_done)
 		run_drain_stdin(r);
-	if (!r->out_dead && (!r->in_done || r->tq.len > 0)) {
-		left = run_tq_input_lines(r);
+	left = run_peer_unread(r, &unread);
+	if (!r->out_dead) {
+		left += run_count_lines(r, r->tq.p + r->tq.off, r->tq.len);
 		if (!r->in_done) {
 			while ((k = frame_next(&r->fin, &l)) != FRAME_NONE)
 				left += k == FRAME_GOOD;
 			left += r->tail_lines;
 		}
-		if (left > 0 || !r->in_eof)
-			cmd_warnx(r->ce, "'%s' %s before the end of input: "
-			    "%" PRIu64 " input line%s not delivered%s", r->name,
-			    what, left, left == 1 ? "" : "s", r->in_eof ? "" :
-			    " (the rest of the input was not read)");
 	}
+	if (r->out_dead)
+		;	/* stopping: nobody is waiting for the count */
+	else if (r->interrupted) {
+		if (left > 0)
+			cmd_warnx(r->ce, "'%s' was interrupted (%s): %" PRIu64
+			    " input line%s not delivered", r->name,
+			    run_signame(r->interrupted), left,
+			    left == 1 ? "" : "s");
+	} else if (left > 0 || (!r->in_done && !r->in_eof))
+		cmd_warnx(r->ce, "'%s' exited before reading all its input: "
+		    "%" PRIu64 " input line%s not delivered%s", r->name,
+		    left, left == 1 ? "" : "s", r->in_eof ? "" :
+		    " (the rest of the input was not read)");
+	if (r->node && !r->out_dead && !r->interrupted && left > 0 &&
+	    unread >= r->chan_sent)
+		cmd_warnx(r->ce, "'%s' never read its channel: a program that "
+		    "reads NDJSON on its stdin needs --channel stdio, and a "
+		    "wrapper (npx, a shell script) may have kept the channel "
+		    "from Node", r->name);
 	buf_consume(&r->tq, r->tq.len);
+	buf_consume(&r->cq, r->cq.len);
 	if (!r->in_done) {
 		r->in_done = 1;
 		if (r->in_end == 0)
@@ -1087,10 +1343,16 @@ run_child_exited(struct run *r, int status)
 	else
 		run_trace(r, "pid %ld exited with %d", (long)r->pid,
 		    WEXITSTATUS(status));
-	run_undelivered(r, "exited");
+	run_undelivered(r);
+	/* Its unread input is counted: now its end may close for good. */
+	if (r->chan_peer != -1) {
+		close(r->chan_peer);
+		r->chan_peer = -1;
+	}
+	r->peer_at = 0;
 	r->eof_deadline = 0;
 	r->hint_at = 0;
-	r->announce_by = 0;
+	r->look_at = 0;
 	r->idle = 0;
 	/* Read what it wrote before it went (Bun #37849), but not forever. */
 	if (r->chan != -1)
@@ -1107,10 +1369,14 @@ run_on_signal(struct ev *ev, int fd, short revents, void *arg)
 	(void)revents;
 	while ((sig = ev_signal_next(ev)) != 0) {
 		if (sig == SIGCHLD) {
-			if (r->alive && spawn_reap(r->pid, &status) == 1)
+			/* Unreaped: the group id stays ours until the end. */
+			if (r->alive && spawn_peek(r->pid, &status) == 1)
 				run_child_exited(r, status);
 			continue;
 		}
+		if (r->alive && (sig == SIGINT || sig == SIGTERM ||
+		    sig == SIGHUP) && r->interrupted == 0)
+			r->interrupted = sig;
 		run_trace(r, "%s: forwarded to group %ld", run_signame(sig),
 		    (long)r->pid);
 		run_kill(r, sig, 0);
@@ -1134,9 +1400,10 @@ run_update(struct run *r)
 	ev_set(&r->ev, STDIN_FILENO, ev);
 	if (r->chan != -1) {
 		ev = 0;
-		if (!r->chan_eof && r->oq.len < RUN_QSIZE)
+		if (!r->chan_eof && r->oq.len < RUN_QSIZE &&
+		    r->cq.len < CQ_HIGH)
 			ev |= POLLIN;
-		if (r->tq.len > 0 && !r->chan_wdead)
+		if ((r->tq.len > 0 || r->cq.len > 0) && !r->chan_wdead)
 			ev |= POLLOUT;
 		ev_set(&r->ev, r->chan, ev);
 	}
@@ -1152,15 +1419,20 @@ run_done(struct run *r)
 
 /* Setup */
 
-/* fds 0-2 must be open, so that nothing of ipcrun's lands on them. */
+/*
+ * fds 0-2 must be open, so that nothing of ipcrun's lands on them. A
+ * closed stdout is remembered: writing to it is an error, not a discard.
+ */
 static int
-run_std_fds(void)
+run_std_fds(struct run *r)
 {
 	int	fd;
 
 	for (fd = 0; fd < 3; fd++) {
 		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
 			continue;
+		if (fd == STDOUT_FILENO)
+			r->stdout_closed = 1;
 		if (open("/dev/null", O_RDWR) != fd)
 			return -1;
 	}
@@ -1222,12 +1494,40 @@ run_flush_oq_all(struct run *r)
 	}
 }
 
+/*
+ * Keep "NODE_OPTIONS=<ipcrun's part>" of the child's environment: a Node
+ * process whose environment starts so was started with the preload. The
+ * user's own options, if any, follow ipcrun's after a space.
+ */
+static void
+run_keep_pre_entry(struct run *r, char **env)
+{
+	const char	*user = getenv("NODE_OPTIONS");
+	size_t		 n, u;
+
+	if (!r->preloaded || env == NULL)
+		return;
+	for (; *env != NULL; env++) {
+		if (strncmp(*env, "NODE_OPTIONS=", 13) != 0)
+			continue;
+		if ((r->pre_entry = strdup(*env)) == NULL)
+			return;
+		n = strlen(r->pre_entry);
+		u = user != NULL && *user != '\0' ? strlen(user) + 1 : 0;
+		if (u > 0 && n >= 13 + u &&
+		    strcmp(r->pre_entry + n - u + 1, user) == 0)
+			r->pre_entry[n - u] = '\0';
+		return;
+	}
+}
+
 static int
 run_spawn(struct run *r)
 {
 	struct spawn_opts	 so;
 	struct stat		 st;
-	char			 preload[PATH_MAX], **env = NULL;
+	char			 preload[NODECHAN_PRELOAD_MAX], **env = NULL;
+	const char		*cause;
 	int			 sp[2], devnull = -1, err, saved;
 	pid_t			 pid;
 
@@ -1256,11 +1556,12 @@ run_spawn(struct run *r)
 		so.chan_fd = sp[1];
 		so.chan_to = r->chan_to;
 		if (r->eof == EOF_AUTO && r->preload) {
-			if (nodechan_preload_path(preload, sizeof preload) == 0)
+			if (nodechan_preload(preload, sizeof preload,
+			    &cause) == 0)
 				r->preloaded = 1;
 			else
-				cmd_warn(r->ce, "drain preload '%s' (using the "
-				    "idle rule)", preload);
+				cmd_warnx(r->ce, "drain preload '%s' (using the "
+				    "idle rule): %s", preload, cause);
 		}
 		env = nodechan_env(r->chan_to, r->preloaded ? preload : NULL,
 		    r->chan_ino);
@@ -1277,25 +1578,33 @@ run_spawn(struct run *r)
 	so.envp = env;
 	pid = spawn_start(&so, &err);
 	saved = errno;
+	run_keep_pre_entry(r, env);
 	nodechan_env_free(env);
 	if (devnull != -1)
 		close(devnull);
-	close(sp[1]);
 	if (pid == -1) {
 		errno = saved;
 		cmd_warn(r->ce, "fork");
 		close(sp[0]);
+		close(sp[1]);
 		return EXIT_FAIL;
 	}
 	if (err != 0) {
 		errno = err;
 		cmd_warn(r->ce, "'%s'", r->argv[0]);
 		close(sp[0]);
+		close(sp[1]);
 		return err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
 	}
+	/* Before anything can go wrong: the watchdog guards the group. */
+	if (spawn_watch(r->watch_fd, pid) == -1)
+		cmd_warn(r->ce, "watchdog");
 	r->pid = pid;
+	r->spawned = ev_now();
 	r->alive = 1;
 	r->chan = sp[0];
+	r->chan_peer = sp[1];
+	r->peer_at = ev_now() + PEER_EVERY;
 	run_trace(r, "spawned pid %ld '%s' on the %s channel%s", (long)pid,
 	    r->name, r->node ? "node" : "stdio", r->preloaded ?
 	    " with the drain preload" : "");
@@ -1313,7 +1622,7 @@ run_status(struct run *r)
 {
 	int	st = r->status, code;
 
-	if (r->fail || r->strict_hit)
+	if (r->fail)
 		return EXIT_FAIL;
 	if (r->epipe)
 		return EXIT_PIPE;
@@ -1323,8 +1632,11 @@ run_status(struct run *r)
 	    code == 128 + r->stopped_by_us)) {
 		cmd_warnx(r->ce, "'%s' (pid %ld) was stopped by ipcrun with %s",
 		    r->name, (long)r->pid, run_signame(r->stopped_by_us));
-		return 0;
+		code = 0;
 	}
+	/* As check does: a refused line fails an otherwise good run. */
+	if (code == 0 && (r->refused > 0 || r->strict_hit))
+		return EXIT_BADLINE;
 	return code;
 }
 
@@ -1337,16 +1649,24 @@ run_main(struct run *r)
 
 	r->t0 = ev_now();
 	r->chan = -1;
+	r->chan_peer = -1;
+	r->watch_fd = -1;
 	r->out_fd = STDOUT_FILENO;
 	ev_init(&r->ev);
-	if (run_std_fds() == -1) {
+	if (run_std_fds(r) == -1) {
 		cmd_warn(r->ce, "/dev/null");
 		return EXIT_FAIL;
 	}
 	if (frame_init(&r->fin, r->maxline, r->validate) == -1 ||
 	    (r->fin_ok = 1, frame_init(&r->fout, r->maxline < OUT_MAXLINE_MIN ?
-	    OUT_MAXLINE_MIN : r->maxline, r->validate) == -1) || (r->fout_ok = 1,
-	    buf_init(&r->tq, RUN_QSIZE) == -1) ||
+	    OUT_MAXLINE_MIN : r->maxline, r->validate) == -1)) {
+		/* The nesting stack is sized from it: name the option. */
+		cmd_warn(r->ce, "--max-line %zu", r->maxline);
+		return EXIT_FAIL;
+	}
+	r->fout_ok = 1;
+	if (buf_init(&r->tq, RUN_QSIZE) == -1 ||
+	    buf_init(&r->cq, 4096) == -1 ||
 	    buf_init(&r->oq, RUN_QSIZE) == -1) {
 		cmd_warn(r->ce, "malloc");
 		return EXIT_FAIL;
@@ -1359,6 +1679,11 @@ run_main(struct run *r)
 	if ((sfd = ev_signals(&r->ev, sigs)) == -1 ||
 	    ev_add(&r->ev, sfd, POLLIN, run_on_signal, r) == -1) {
 		cmd_warn(r->ce, "signals");
+		return EXIT_FAIL;
+	}
+	/* No process of the child's group may outlive ipcrun (kill -9). */
+	if ((r->watch_fd = spawn_watch_start(&r->watch_pid)) == -1) {
+		cmd_warn(r->ce, "watchdog");
 		return EXIT_FAIL;
 	}
 	if ((rc = run_spawn(r)) != 0)
@@ -1395,36 +1720,54 @@ run_main(struct run *r)
 		}
 	}
 	run_end_group(r);
+	/* Done signalling the group: its leader may go, and the watchdog. */
+	if (r->pid > 0) {
+		int status;
+
+		(void)spawn_reap(r->pid, &status);
+	}
+	spawn_watch_end(r->watch_fd, r->watch_pid);
+	r->watch_fd = -1;
 	/* Anything still queued for stdout goes out before the exit. */
 	run_flush_oq_all(r);
 	run_restore_stdout(r);
 	return run_status(r);
 }
 
+enum {
+	O_CHANNEL = 256, O_CHANNEL_FD, O_EOF, O_EOF_TIMEOUT, O_KILL_TIMEOUT,
+	O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE, O_STRICT, O_TRACE
+};
+
+static const struct cmd_opt run_opts[] = {
+	{ "channel", 0, O_CHANNEL, "node|stdio", "node|stdio",
+	    "Node's IPC channel or stdio (default: node)" },
+	{ "channel-fd", 0, O_CHANNEL_FD, "N", NULL,
+	    "node channel descriptor, 3 to 1023 (default: 3)" },
+	{ "eof", 0, O_EOF, "auto|idle[:DUR]|wait|close", "auto|idle|wait|close",
+	    "end of input policy (default: auto; DUR: 0.5s)" },
+	{ "eof-timeout", 0, O_EOF_TIMEOUT, "DUR", NULL,
+	    "bound on the wait after end of input (default: none)" },
+	{ "kill-timeout", 0, O_KILL_TIMEOUT, "DUR", NULL,
+	    "wait before SIGTERM, then SIGKILL (default: 5s)" },
+	{ "max-line", 0, O_MAX_LINE, "BYTES", NULL,
+	    "longest line, with K, M or G (default: 64M)" },
+	{ "no-preload", 0, O_NO_PRELOAD, NULL, NULL,
+	    "do not give Node the drain preload" },
+	{ "no-validate", 0, O_NO_VALIDATE, NULL, NULL,
+	    "frame lines without checking them (stdio only)" },
+	{ "strict", 0, O_STRICT, NULL, NULL,
+	    "stop at the first bad input line" },
+	{ "trace", 0, O_TRACE, NULL, NULL,
+	    "log each frame's direction and size on stderr" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
 static int
 cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 {
-	enum {
-		O_CHANNEL = 256, O_CHANNEL_FD, O_EOF, O_EOF_TIMEOUT,
-		O_KILL_TIMEOUT, O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE,
-		O_STRICT, O_TRACE
-	};
-	static const struct option longopts[] = {
-		{ "channel", required_argument, NULL, O_CHANNEL },
-		{ "channel-fd", required_argument, NULL, O_CHANNEL_FD },
-		{ "eof", required_argument, NULL, O_EOF },
-		{ "eof-timeout", required_argument, NULL, O_EOF_TIMEOUT },
-		{ "help", no_argument, NULL, 'h' },
-		{ "kill-timeout", required_argument, NULL, O_KILL_TIMEOUT },
-		{ "max-line", required_argument, NULL, O_MAX_LINE },
-		{ "no-preload", no_argument, NULL, O_NO_PRELOAD },
-		{ "no-validate", no_argument, NULL, O_NO_VALIDATE },
-		{ "strict", no_argument, NULL, O_STRICT },
-		{ "trace", no_argument, NULL, O_TRACE },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct run	 r;
-	const char	*cause, *env, *errstr;
+	const char	*cause, *env, *errstr, *maxline_arg = NULL;
 	int		 ch, rc, set_eof = 0, set_fd = 0, set_preload = 0;
 	long long	 n;
 
@@ -1439,11 +1782,10 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	r.validate = 1;
 	r.maxline = MAXLINE_DEFAULT;
 	optind = 1;
-	while ((ch = cmd_getopt(ce, argc, argv, "+:h", longopts, NULL)) != -1) {
+	while ((ch = cmd_getopts(ce, argc, argv)) != -1) {
 		switch (ch) {
 		case 'h':
-			cmd_print_usage(ce, 1);
-			return cmd_flush_stdout(ce);
+			return cmd_help(ce);
 		case O_CHANNEL:
 			if (strcmp(optarg, "node") == 0)
 				r.node = 1;
@@ -1473,31 +1815,33 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 				r.eof = EOF_IDLE;
 			else if (strncmp(optarg, "idle:", 5) == 0) {
 				r.eof = EOF_IDLE;
-				if (run_parse_secs(optarg + 5, &r.idle_ns) ==
-				    -1)
+				if (cmd_parse_duration(optarg + 5, &r.idle_ns,
+				    &cause) == -1)
 					return cmd_usage_error(ce, "--eof '%s': "
-					    "not a duration in seconds",
-					    optarg);
+					    "%s", optarg, cause);
 			} else
 				return cmd_usage_error(ce, "--eof '%s': must be "
 				    "auto, idle[:DUR], wait or close", optarg);
 			break;
 		case O_EOF_TIMEOUT:
-			if (run_parse_secs(optarg, &r.eof_timeout) == -1)
+			if (cmd_parse_duration(optarg, &r.eof_timeout,
+			    &cause) == -1)
 				return cmd_usage_error(ce, "--eof-timeout '%s': "
-				    "not a duration in seconds", optarg);
+				    "%s", optarg, cause);
 			if (r.eof_timeout == 0)
 				r.eof_timeout = 1;
 			break;
 		case O_KILL_TIMEOUT:
-			if (run_parse_secs(optarg, &r.kill_timeout) == -1)
+			if (cmd_parse_duration(optarg, &r.kill_timeout,
+			    &cause) == -1)
 				return cmd_usage_error(ce, "--kill-timeout "
-				    "'%s': not a duration in seconds", optarg);
+				    "'%s': %s", optarg, cause);
 			break;
 		case O_MAX_LINE:
 			if (cmd_parse_size(optarg, &r.maxline, &cause) == -1)
 				return cmd_usage_error(ce, "--max-line '%s': %s",
 				    optarg, cause);
+			maxline_arg = optarg;
 			break;
 		case O_NO_PRELOAD:
 			r.preload = 0;
@@ -1523,6 +1867,10 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (r.node && !r.validate)
 		return cmd_usage_error(ce, "--no-validate is for --channel "
 		    "stdio only: a Node child crashes on an invalid line");
+	if (r.node && r.maxline > NODE_MAXLINE)
+		return cmd_usage_error(ce, "--max-line '%s': more than a Node "
+		    "child can hold in one string (at most %zuM on the node "
+		    "channel)", maxline_arg, NODE_MAXLINE >> 20);
 	if (!r.node && (set_eof || set_fd || set_preload))
 		return cmd_usage_error(ce, "%s applies to --channel node only",
 		    set_eof ? "--eof" : set_fd ? "--channel-fd" :
@@ -1530,7 +1878,7 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if ((env = getenv("IPCRUN_JSCAN")) != NULL && *env != '\0' &&
 	    jscan_set_impl(env) == -1) {
 		cmd_warnx(ce, "IPCRUN_JSCAN '%s': not available on this CPU "
-		    "(use avx2, sse2 or scalar)", env);
+		    "(use avx512, avx2, sse2 or scalar)", env);
 		return EXIT_FAIL;
 	}
 	r.argv = argv;
@@ -1540,6 +1888,12 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 
 	if (r.chan != -1)
 		close(r.chan);
+	if (r.chan_peer != -1)
+		close(r.chan_peer);
+	if (r.watch_fd != -1)
+		spawn_watch_end(r.watch_fd, r.watch_pid);
+	free(r.pre_entry);
+	buf_release(&r.cq);
 	if (r.fin_ok)
 		frame_release(&r.fin);
 	if (r.fout_ok)
@@ -1552,14 +1906,8 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
-	.usage = "[--channel node|stdio] [--channel-fd N] "
-	    "[--eof auto|idle[:DUR]|wait|close] [--eof-timeout SECS] "
-	    "[--kill-timeout SECS] [--max-line BYTES] [--no-preload] "
-	    "[--no-validate] [--strict] [--trace] [--] CMD [ARG ...]",
+	.usage = "[--] CMD [ARG ...]",
 	.summary = "relay NDJSON between stdin/stdout and a child process",
-	.options = "--channel=node|stdio --channel-fd= "
-	    "--eof=auto|idle|wait|close --eof-timeout= --kill-timeout= "
-	    "--max-line= --no-preload --no-validate --strict --trace "
-	    "--help -h",
-	.exec = cmd_run_exec
+	.exec = cmd_run_exec,
+	.opts = run_opts
 };

@@ -5,7 +5,7 @@
  * reference validator written here for clarity, not speed (recursive
  * descent over the bytes), and by the scanner:
  *   (a) jscan_line() with every scanner path this CPU has (scalar, sse2,
- *       avx2), on an exact-size copy of the line (so ASan sees any
+ *       avx2, avx512), on an exact-size copy of the line (so ASan sees any
  *       over-read) and in place inside the whole input (so bytes after the
  *       line must not matter);
  *   (b) jscan_reset() + jscan_feed() in pieces whose sizes come from the
@@ -13,7 +13,11 @@
  *       and once a byte at a time;
  *   (c) the spans of the wanted top-level members ("cmd", "to", and keys
  *       that need escape decoding to match) and jscan_node_internal() on
- *       each span found.
+ *       each span found;
+ *   (d) the whole input through frame_next() with a scanner path chosen
+ *       by the input (so every path over the run), read in pieces of random sizes, sometimes with a short maximum
+ *       line length (lines scanned whole by the block scanner, or
+ *       streamed, or cut as too long).
  * Verdict (GOOD/BLANK/BAD) and, for BAD, err_off must equal the reference:
  * err_off is the length of the longest prefix of the line that is a
  * prefix of some valid line (the line length when it is truncated).
@@ -599,7 +603,7 @@ main(int argc, char **argv)
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static const char *fuzz_impls[] = { "scalar", "sse2", "avx2" };
+static const char *fuzz_impls[] = { "scalar", "sse2", "avx2", "avx512" };
 #define NIMPLS	(sizeof(fuzz_impls) / sizeof(fuzz_impls[0]))
 static int fuzz_have[NIMPLS];
 
@@ -851,6 +855,96 @@ fuzz_one_line(struct jscan *s, const unsigned char *p, size_t n,
 	    &g);
 }
 
+/*
+ * (d) The whole input through frame_next(), as check and run use it: read
+ * in pieces of random sizes, lines scanned whole or streamed, and a
+ * --max-line that is sometimes short. Each line must come out in order
+ * with the reference's verdict and column ("line too long" at maxline
+ * when no earlier error), and a good one with its bytes and spans.
+ */
+static void
+fuzz_frame(const char *impl, const uint8_t *data, size_t size, int keys,
+    size_t maxline)
+{
+	struct frame f;
+	struct frame_line l;
+	struct ref r;
+	struct got g;
+	size_t at = 0, ls = 0, le, len, n, k, want_off, maxdepth, words;
+	uint64_t lineno = 0;
+	char *p;
+	int kind, want, eof = 0;
+
+	memset(&r, 0, sizeof(r));
+	memset(&g, 0, sizeof(g));
+	if (frame_init(&f, maxline, 1) == -1)
+		abort();
+	if (keys) {
+		for (k = 0; k < NKEYS; k++) {
+			if (jscan_want(&f.js, fuzz_keys[k].key,
+			    fuzz_keys[k].len) != (int)k)
+				abort();
+		}
+	}
+	words = maxline / 64 + 2;
+	maxdepth = (words > JSCAN_INLINE ? words : JSCAN_INLINE) * 64;
+	for (;;) {
+		while ((kind = frame_next(&f, &l)) != FRAME_NONE) {
+			/* The next line of the input is ls..le. */
+			for (le = ls; le < size && data[le] != '\n'; le++)
+				;
+			len = le - ls;
+			if (l.lineno != ++lineno || ls >= size)
+				fuzz_disagree(impl, "frame", data + ls, len,
+				    &r, 0, &g, "line order");
+			want = ref_line(&r, data + ls, len, maxdepth);
+			g.verdict = kind == FRAME_GOOD ? JSCAN_GOOD :
+			    kind == FRAME_BLANK ? JSCAN_BLANK : JSCAN_BAD;
+			g.err_off = l.err_off;
+			g.err = l.err;
+			if (!r.toodeep && len > maxline) {
+				want_off = want == JSCAN_BAD &&
+				    r.err_off < maxline ? r.err_off : maxline;
+				if (kind != FRAME_BAD || l.err_off != want_off)
+					fuzz_disagree(impl, "frame, too long",
+					    data + ls, len, &r, JSCAN_BAD, &g,
+					    "verdict or column");
+			} else if (!r.toodeep) {
+				fuzz_compare(impl, "frame", &f.js, data + ls,
+				    len, &r, want, &g);
+				if (kind == FRAME_GOOD && (l.p == NULL ||
+				    l.len != len + (le < size) ||
+				    memcmp(l.p, data + ls, len) != 0))
+					fuzz_disagree(impl, "frame", data + ls,
+					    len, &r, want, &g, "line bytes");
+			}
+			ls = le + 1;
+		}
+		if (eof)
+			break;
+		if (at == size) {
+			frame_set_eof(&f);
+			eof = 1;
+			continue;
+		}
+		if ((p = frame_space(&f, &n)) == NULL)
+			abort();
+		len = fuzz_rand() % 2 ? 1 + fuzz_rand() % 300 : n;
+		if (len > n)
+			len = n;
+		if (len > size - at)
+			len = size - at;
+		memcpy(p, data + at, len);
+		frame_filled(&f, len);
+		at += len;
+	}
+	/* Every line came out; an empty last segment is no line. */
+	if (ls < size)
+		fuzz_disagree(impl, "frame", data + ls, size - ls, &r, 0, &g,
+		    "lines missing");
+	frame_release(&f);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -859,6 +953,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct jscan s;
 
 	ref_selftest();
+	/* The block scanner on every input, however short (jscan_line). */
+	jscan_set_fast_min(0);
 	jscan_init(&s);
 	for (i = 0; i < JSCAN_MAXKEYS; i++) {
 		if (jscan_want(&s, "k", 1) != (int)i)
@@ -923,6 +1019,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			;
 		fuzz_one_line(&s, data + start, end - start, maxdepth);
 	}
+	/* The framer, with one scanner path per input, each in turn. */
+	do
+		i = fuzz_rand() % NIMPLS;
+	while (!fuzz_have[i]);
+	if (jscan_set_impl(fuzz_impls[i]) != 0)
+		abort();
+	fuzz_frame(fuzz_impls[i], data, size, mode & 1,
+	    (mode >> 4 & 1) ? 1 + fuzz_rand() % 200 : (size_t)1 << 16);
 	free(stack);
 	jscan_set_impl("auto");
 	return 0;

@@ -103,16 +103,24 @@ buf_consume(struct buf *b, size_t n)
 int
 buf_write(struct buf *b, int fd, int sock)
 {
-	ssize_t	r;
+	return buf_write_upto(b, fd, sock, b->len);
+}
 
-	if (b->len == 0)
+/* buf_write of at most the first max bytes: a frame's end, say. */
+int
+buf_write_upto(struct buf *b, int fd, int sock, size_t max)
+{
+	ssize_t	r;
+	size_t	n = max < b->len ? max : b->len;
+
+	if (n == 0)
 		return 0;
 	for (;;) {
 		if (sock)
-			r = send(fd, b->p + b->off, b->len,
+			r = send(fd, b->p + b->off, n,
 			    MSG_NOSIGNAL | MSG_DONTWAIT);
 		else
-			r = write(fd, b->p + b->off, b->len);
+			r = write(fd, b->p + b->off, n);
 		if (r >= 0)
 			break;
 		if (errno == EINTR)

@@ -18,6 +18,14 @@
 
 static int	ev_selfpipe[2] = { -1, -1 };
 
+/*
+ * One pending flag per signal: the self-pipe only wakes the loop. Its
+ * bytes may be dropped when a storm of signals fills it while the loop
+ * is blocked elsewhere (a write to a slow terminal); a flag never is,
+ * so a SIGCHLD among 64K others is still seen.
+ */
+static volatile sig_atomic_t ev_pending[NSIG];
+
 /* Signal context: only write(2), and keep errno as it was. */
 static void
 ev_sighandler(int sig)
@@ -25,6 +33,8 @@ ev_sighandler(int sig)
 	int		saved = errno;
 	unsigned char	c = (unsigned char)sig;
 
+	if (sig > 0 && sig < NSIG)
+		ev_pending[sig] = 1;
 	if (ev_selfpipe[1] != -1)
 		(void)write(ev_selfpipe[1], &c, 1);
 	errno = saved;
@@ -43,20 +53,18 @@ ev_release(struct ev *ev)
 {
 	free(ev->io);
 	free(ev->pfd);
+	free(ev->slot);
 	memset(ev, 0, sizeof *ev);
 	ev->sigfd = -1;
 }
 
+/* The watch of fd, or NULL: one lookup, however many fds are watched. */
 static struct ev_io *
 ev_find(struct ev *ev, int fd)
 {
-	size_t	i;
-
-	for (i = 0; i < ev->nio; i++) {
-		if (ev->io[i].fd == fd)
-			return &ev->io[i];
-	}
-	return NULL;
+	if (fd < 0 || (size_t)fd >= ev->nslot || ev->slot[fd] == 0)
+		return NULL;
+	return &ev->io[ev->slot[fd] - 1];
 }
 
 /* Watch fd for events (POLLIN, POLLOUT); cb runs with what poll saw. */
@@ -65,11 +73,25 @@ ev_add(struct ev *ev, int fd, short events, ev_cb cb, void *arg)
 {
 	struct ev_io	*io;
 	struct pollfd	*pfd;
-	size_t		 cap;
+	size_t		*slot, cap;
 
+	if (fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
 	if (ev_find(ev, fd) != NULL) {
 		errno = EEXIST;
 		return -1;
+	}
+	if ((size_t)fd >= ev->nslot) {
+		cap = ev->nslot ? ev->nslot : 16;
+		while (cap <= (size_t)fd)
+			cap *= 2;
+		if ((slot = reallocarray(ev->slot, cap, sizeof *slot)) == NULL)
+			return -1;
+		memset(slot + ev->nslot, 0, (cap - ev->nslot) * sizeof *slot);
+		ev->slot = slot;
+		ev->nslot = cap;
 	}
 	if (ev->nio == ev->capio) {
 		cap = ev->capio ? ev->capio * 2 : 8;
@@ -82,6 +104,7 @@ ev_add(struct ev *ev, int fd, short events, ev_cb cb, void *arg)
 		ev->capio = cap;
 	}
 	io = &ev->io[ev->nio++];
+	ev->slot[fd] = ev->nio;
 	io->fd = fd;
 	io->events = events;
 	io->cb = cb;
@@ -107,9 +130,13 @@ ev_del(struct ev *ev, int fd)
 
 	if ((io = ev_find(ev, fd)) == NULL)
 		return;
+	/* The order of the watches is the order of the callbacks: keep it. */
 	i = (size_t)(io - ev->io);
 	memmove(io, io + 1, (ev->nio - i - 1) * sizeof *io);
 	ev->nio--;
+	ev->slot[fd] = 0;
+	for (; i < ev->nio; i++)
+		ev->slot[ev->io[i].fd] = i + 1;
 }
 
 /*
@@ -137,19 +164,30 @@ ev_signals(struct ev *ev, const int *sigs)
 	return ev->sigfd;
 }
 
-/* The next pending signal, or 0 when there is none. */
+/*
+ * The next pending signal, or 0 when there is none. The wake-up bytes
+ * are drained first, so that a signal arriving later wakes the loop again;
+ * the flags say which signals came, each once however often it came.
+ */
 int
 ev_signal_next(struct ev *ev)
 {
-	unsigned char	c;
+	unsigned char	c[256];
 	ssize_t		r;
+	int		sig;
 
 	if (ev->sigfd == -1)
 		return 0;
 	do
-		r = read(ev->sigfd, &c, 1);
-	while (r == -1 && errno == EINTR);
-	return r == 1 ? c : 0;
+		r = read(ev->sigfd, c, sizeof c);
+	while (r > 0 || (r == -1 && errno == EINTR));
+	for (sig = 1; sig < NSIG; sig++) {
+		if (ev_pending[sig]) {
+			ev_pending[sig] = 0;
+			return sig;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -161,7 +199,7 @@ ev_signal_next(struct ev *ev)
 int
 ev_run_once(struct ev *ev, int timeout_ms)
 {
-	size_t	i, j, n = ev->nio;
+	size_t	i, n = ev->nio;
 	int	r, fd;
 	short	re;
 
@@ -180,13 +218,7 @@ ev_run_once(struct ev *ev, int timeout_ms)
 			continue;
 		fd = ev->pfd[i].fd;
 		/* The table may have changed under an earlier callback. */
-		io = NULL;
-		for (j = 0; j < ev->nio; j++) {
-			if (ev->io[j].fd == fd) {
-				io = &ev->io[j];
-				break;
-			}
-		}
+		io = ev_find(ev, fd);
 		if (io == NULL || io->events == 0)
 			continue;
 		io->cb(ev, fd, re, io->arg);

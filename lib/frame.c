@@ -3,11 +3,16 @@
  * come out as GOOD, BLANK or BAD. A good line is held whole (it cannot be
  * passed on before its end proves it valid); a bad one is reported as soon
  * as it is known and its remaining bytes are dropped as they arrive, so an
- * over-long or broken line costs no memory.
+ * over-long or broken line costs no memory. A line that is whole in the
+ * buffer is scanned at once (jscan_line, the block scanner); one longer
+ * than FRAME_PIECE is fed to the scanner in pieces as it arrives.
  */
 #include "compat.h"
 
+#include <sys/mman.h>
+
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +21,7 @@
 
 #define FRAME_MIN	(256 * 1024)	/* buffer size for ordinary lines */
 #define FRAME_READ	(64 * 1024)	/* least room offered to a read */
+#define FRAME_PIECE	(FRAME_MIN / 2)	/* least part of a line fed alone */
 
 static const char E_LONG[] = "line too long";
 
@@ -34,13 +40,26 @@ frame_init(struct frame *f, size_t maxline, int validate)
 		return -1;
 	/*
 	 * Node takes nesting as deep as a line allows, so the scanner gets
-	 * one bit per possible level. calloc maps zero pages for a large
-	 * block: only the levels a line really uses cost memory.
+	 * one bit per possible level. The stack is reserved, not committed
+	 * (MAP_NORESERVE): only the levels a line really uses cost memory,
+	 * and a huge --max-line neither counts against the commit limit
+	 * (which made the next fork fail) nor costs anything up front.
 	 */
 	words = maxline / 64 + 2;
 	if (validate && words > JSCAN_INLINE) {
-		if ((f->stack = calloc(words, sizeof *f->stack)) == NULL) {
+		if (words > SIZE_MAX / sizeof *f->stack) {
 			free(f->buf);
+			errno = ENOMEM;
+			return -1;
+		}
+		f->stack_map = words * sizeof *f->stack;
+		f->stack = mmap(NULL, f->stack_map, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (f->stack == MAP_FAILED) {
+			f->stack = NULL;
+			f->stack_map = 0;
+			free(f->buf);
+			f->buf = NULL;
 			return -1;
 		}
 		jscan_set_stack(&f->js, f->stack, words);
@@ -52,9 +71,11 @@ void
 frame_release(struct frame *f)
 {
 	free(f->buf);
-	free(f->stack);
+	if (f->stack != NULL)
+		munmap(f->stack, f->stack_map);
 	f->buf = NULL;
 	f->stack = NULL;
+	f->stack_map = 0;
 }
 
 /* Bytes buffered and not yet handed out as lines. */
@@ -183,12 +204,19 @@ frame_next(struct frame *f, struct frame_line *l)
 
 		linelen = nl != NULL ? (size_t)(nl - p) : avail;
 		if (nl == NULL && !f->eof && linelen <= f->maxline &&
-		    linelen - f->fed < FRAME_READ / 4 && linelen != 0) {
+		    linelen - f->fed < FRAME_PIECE && linelen != 0) {
 			/*
 			 * Feed a partial line in large pieces only, so a
-			 * trickle does not cost a scanner call per byte.
+			 * trickle does not cost a scanner call per byte, and
+			 * most lines are scanned whole, block by block.
 			 */
 			return FRAME_NONE;
+		}
+		if (f->validate && f->fed == 0 && linelen <= f->maxline &&
+		    (nl != NULL || f->eof)) {
+			/* The whole line is here: scan it at once. */
+			r = jscan_line(&f->js, p, linelen);
+			goto done;
 		}
 		if (f->validate) {
 			take = (linelen < f->maxline ? linelen : f->maxline) -
@@ -213,6 +241,7 @@ frame_next(struct frame *f, struct frame_line *l)
 			r = jscan_finish(&f->js);
 		else
 			r = blank(p, linelen) ? JSCAN_BLANK : JSCAN_GOOD;
+done:
 		l->lineno = f->lineno;
 		l->p = p;
 		l->nl = nl != NULL;

@@ -67,6 +67,7 @@ void		 jscan_reset(struct jscan *);
 int		 jscan_feed(struct jscan *, const char *, size_t);
 int		 jscan_finish(struct jscan *);
 int		 jscan_line(struct jscan *, const char *, size_t);
+void		 jscan_set_fast_min(size_t);
 size_t		 jscan_strerror(const struct jscan *, char *, size_t);
 size_t		 jscan_printable(const char *, size_t, char *, size_t);
 ssize_t		 jscan_unescape(const char *, size_t, char *, size_t);
@@ -107,6 +108,7 @@ struct frame {
 	int		 inline_;	/* a line has started and not ended */
 	int		 eof;
 	uint64_t	*stack;		/* depth room for long lines */
+	size_t		 stack_map;	/* bytes reserved for it */
 };
 
 int		 frame_init(struct frame *, size_t, int);
@@ -134,6 +136,7 @@ void		 buf_release(struct buf *);
 int		 buf_append(struct buf *, const void *, size_t);
 void		 buf_consume(struct buf *, size_t);
 int		 buf_write(struct buf *, int, int);
+int		 buf_write_upto(struct buf *, int, int, size_t);
 
 /* ev.c: poll loop, self-pipe signals, monotonic time. */
 
@@ -152,6 +155,8 @@ struct ev {
 	struct pollfd	*pfd;
 	size_t		 nio;
 	size_t		 capio;
+	size_t		*slot;		/* by fd: index in io + 1, 0: none */
+	size_t		 nslot;
 	int		 sigfd;		/* self-pipe read end, or -1 */
 };
 
@@ -180,21 +185,50 @@ struct spawn_opts {
 
 pid_t		 spawn_start(const struct spawn_opts *, int *);
 int		 spawn_reap(pid_t, int *);
+int		 spawn_peek(pid_t, int *);
 int		 spawn_exit_code(int);
+int		 spawn_watch_start(pid_t *);
+int		 spawn_watch(int, pid_t);
+void		 spawn_watch_end(int, pid_t);
+
+/* proc.c: what /proc says of the processes ipcrun started. */
+
+ssize_t		 proc_group(pid_t, pid_t *, size_t);
+int		 proc_is_node(pid_t);
+int		 proc_env_has(pid_t, const char *, int);
+long long	 proc_cpu(pid_t);
+int		 proc_forking(const pid_t *, size_t);
+int		 proc_holds_socket(pid_t, unsigned long long, int);
 
 /* nodechan.c: the Node channel's environment and ipcrun's messages. */
 
-#define NODECHAN_PRELOAD	"ipcrun-preload.js"
+#define NODECHAN_PRELOAD_MAX	16384	/* room for nodechan_preload */
 #define NODECHAN_ENV_OPTIONS	"IPCRUN_NODE_OPTIONS"	/* user's, to restore */
 #define NODECHAN_ENV_CHANNEL	"IPCRUN_CHANNEL"	/* inode of the channel */
 #define NODECHAN_READY		"NODE_IPCRUN_READY"	/* preload -> ipcrun */
 #define NODECHAN_EOF_LINE	"{\"cmd\":\"NODE_IPCRUN_EOF\"}\n"	/* ipcrun -> preload */
 
-char		*nodechan_quote(const char *);
 char		**nodechan_env(int, const char *, unsigned long long);
 void		 nodechan_env_free(char **);
-int		 nodechan_preload_path(char *, size_t);
+int		 nodechan_preload(char *, size_t, const char **);
 int		 nodechan_cmd_is(const char *, size_t, const char *);
+
+/* v8ser.c: the JSON subset of V8's serializer (Node's 'advanced' mode). */
+
+#define V8SER_MAXDEPTH	1000	/* objects and arrays nested, either way */
+
+struct v8ser_err {
+	const char	*what;	/* the reason, or the type outside the subset */
+	size_t		 off;	/* byte of the payload (decode) or text */
+	int		 tag;	/* decode: the byte at off, or -1 */
+	int		 type;	/* what names a type outside the subset */
+};
+
+int		 v8ser_decode(const void *, size_t, struct buf *, size_t,
+		    struct v8ser_err *);
+int		 v8ser_encode(const char *, size_t, struct buf *,
+		    struct v8ser_err *);
+size_t		 v8ser_number(double, char *, size_t);
 
 /* addr.c: unix:PATH, unix:@NAME, tcp:HOST:PORT, fd:N; listen and connect. */
 

@@ -5,7 +5,10 @@
  */
 #include "compat.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,9 +18,17 @@
 
 #include "ipcrun.h"
 
-#ifndef IPCRUN_DATADIR
-#define IPCRUN_DATADIR "/usr/local/share/ipcrun"
-#endif
+/*
+ * The preload as the option that loads it, built by make from
+ * share/ipcrun-preload.mjs: a data: URL, percent-encoded, so it holds no
+ * quote, backslash or space and needs no escape inside the double quotes.
+ */
+static const char nodechan_embedded[] = "--import \"data:text/javascript,"
+#include "ipcrun-preload.h"
+    "\"";
+
+_Static_assert(sizeof nodechan_embedded <= NODECHAN_PRELOAD_MAX,
+    "the embedded preload outgrew NODECHAN_PRELOAD_MAX");
 
 extern char **environ;
 
@@ -58,36 +69,42 @@ nodechan_strf(const char *fmt, ...)
 }
 
 /*
- * NODE_OPTIONS takes double-quoted values with \" and \\ escapes (single
- * quotes and backslash-space do not work). Returns a new string.
+ * Percent-encode s into o (room for len bytes) as a URL path: every byte
+ * that a URL takes for syntax (% # ?), that Node's NODE_OPTIONS parser
+ * takes for quoting (" \ space), control and non-ASCII bytes. The result
+ * needs no escape inside double quotes. Returns its length, or -1.
  */
-char *
-nodechan_quote(const char *path)
+static ssize_t
+nodechan_urlenc(const char *s, char *o, size_t len)
 {
-	size_t	 n = 3;
-	char	*q, *o;
-	const char *p;
+	static const char hex[] = "0123456789ABCDEF";
+	size_t		  n = 0;
+	unsigned char	  c;
 
-	for (p = path; *p != '\0'; p++)
-		n += (*p == '"' || *p == '\\') ? 2 : 1;
-	if ((q = malloc(n)) == NULL)
-		return NULL;
-	o = q;
-	*o++ = '"';
-	for (p = path; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			*o++ = '\\';
-		*o++ = *p;
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if (c <= ' ' || c >= 0x7f || strchr("%#?\"\\", c) != NULL) {
+			if (len - n < 4)
+				return -1;
+			o[n++] = '%';
+			o[n++] = hex[c >> 4];
+			o[n++] = hex[c & 0xf];
+		} else {
+			if (len - n < 2)
+				return -1;
+			o[n++] = (char)c;
+		}
 	}
-	*o++ = '"';
-	*o = '\0';
-	return q;
+	o[n] = '\0';
+	return (ssize_t)n;
 }
 
 /*
  * The environment of a child: ipcrun's own, without any inherited
  * channel variables. chan_fd >= 0 adds the Node channel; preload, if not
- * NULL, is appended to NODE_OPTIONS as --require, with the user's value
+ * NULL, is the option from nodechan_preload, put FIRST in NODE_OPTIONS
+ * (Node stops reading NODE_OPTIONS at the first word that is not an
+ * option, such as the stray "b" of --title=a\ b), with the user's value
  * kept in NODECHAN_ENV_OPTIONS (absent if NODE_OPTIONS was unset) so that
  * the preload can put it back exactly. ino names ipcrun's channel for the
  * preload. Returns a NULL-terminated array for nodechan_env_free.
@@ -98,7 +115,6 @@ nodechan_env(int chan_fd, const char *preload, unsigned long long ino)
 	char		**env, **ep;
 	const char	*user = getenv("NODE_OPTIONS");
 	size_t		 n = 0, i = 0;
-	char		*q;
 
 	for (ep = environ; *ep != NULL; ep++)
 		n++;
@@ -119,11 +135,8 @@ nodechan_env(int chan_fd, const char *preload, unsigned long long ino)
 			goto fail;
 	}
 	if (preload != NULL) {
-		if ((q = nodechan_quote(preload)) == NULL)
-			goto fail;
-		env[i] = nodechan_strf("NODE_OPTIONS=%s%s--require %s",
-		    user ? user : "", user && *user ? " " : "", q);
-		free(q);
+		env[i] = nodechan_strf("NODE_OPTIONS=%s%s%s", preload,
+		    user && *user ? " " : "", user ? user : "");
 		if (env[i++] == NULL)
 			goto fail;
 		if (user != NULL && (env[i++] = nodechan_strf("%s=%s",
@@ -153,57 +166,69 @@ nodechan_env_free(char **env)
 }
 
 /*
- * Where the drain preload is: $IPCRUN_PRELOAD if set, else next to the
- * binary in a build tree (<dir of the binary>/share/), else the installed
- * copy under IPCRUN_DATADIR. Fills buf with the first candidate that is
- * readable; returns -1 with errno (and buf naming the last candidate)
- * when none is.
+ * The NODE_OPTIONS option that loads the drain preload, into buf (len
+ * bytes, NODECHAN_PRELOAD_MAX is enough): --import of the copy embedded
+ * in the binary, which needs no file (wherever ipcrun is installed, and
+ * under Node's permission model), or of $IPCRUN_PRELOAD as a file: URL.
+ * That must be a readable regular file: a directory would pass access()
+ * and make Node die with "Cannot find module". Returns 0, or -1 with buf
+ * naming the file and *cause saying what is wrong with it.
  */
 int
-nodechan_preload_path(char *buf, size_t len)
+nodechan_preload(char *buf, size_t len, const char **cause)
 {
-	char		 exe[PATH_MAX], *slash;
+	static const char pre[] = "--import \"file://";
+	char		 abs[PATH_MAX];
 	const char	*env = getenv("IPCRUN_PRELOAD");
-	ssize_t		 r;
+	struct stat	 st;
+	ssize_t		 n;
+	int		 fd;
 
-	if (env != NULL && *env != '\0') {
-		/*
-		 * Absolute, or node would take "dir/x.js" for a module
-		 * name and refuse to start.
-		 */
-		if ((size_t)snprintf(buf, len, "%s", env) >= len) {
-			errno = ENAMETOOLONG;
+	*cause = NULL;
+	if (env == NULL || *env == '\0') {
+		if (len < sizeof nodechan_embedded) {
+			*cause = strerror(ENAMETOOLONG);
 			return -1;
 		}
-		if (access(buf, R_OK) == -1)
-			return -1;
-		if (len >= PATH_MAX && realpath(env, exe) != NULL)
-			snprintf(buf, len, "%s", exe);
+		memcpy(buf, nodechan_embedded, sizeof nodechan_embedded);
 		return 0;
 	}
-	r = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (r > 0) {
-		exe[r] = '\0';
-		if ((slash = strrchr(exe, '/')) != NULL) {
-			/* ./ipcrun, or build/{release,debug}/ipcrun */
-			static const char *const rel[] = { "", "/../.." };
-			size_t i;
-
-			*slash = '\0';
-			for (i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-				if ((size_t)snprintf(buf, len, "%s%s/share/%s",
-				    exe, rel[i], NODECHAN_PRELOAD) < len &&
-				    access(buf, R_OK) == 0)
-					return 0;
-			}
-		}
-	}
-	if ((size_t)snprintf(buf, len, "%s/%s", IPCRUN_DATADIR,
-	    NODECHAN_PRELOAD) >= len) {
-		errno = ENAMETOOLONG;
+	if ((size_t)snprintf(buf, len, "%s", env) >= len) {
+		*cause = strerror(ENAMETOOLONG);
 		return -1;
 	}
-	return access(buf, R_OK);
+	/* Only a regular file is opened: opening a device can do things. */
+	if (stat(env, &st) == -1)
+		*cause = strerror(errno);
+	else if (S_ISDIR(st.st_mode))
+		*cause = strerror(EISDIR);
+	else if (!S_ISREG(st.st_mode))
+		*cause = "not a regular file";
+	else if ((fd = open(env, O_RDONLY | O_CLOEXEC)) == -1)
+		*cause = strerror(errno);
+	else {
+		close(fd);
+		if (realpath(env, abs) == NULL)
+			*cause = strerror(errno);
+		/*
+		 * Node's ES module loader takes \ for a path separator even
+		 * where it is not one, encoded or not: no URL names the file.
+		 */
+		else if (strchr(abs, '\\') != NULL)
+			*cause = "Node cannot import a path with a backslash";
+	}
+	if (*cause != NULL)
+		return -1;
+	/* Absolute, or node would take "dir/x.js" for a package name. */
+	if (len < sizeof pre + 1 || (n = nodechan_urlenc(abs,
+	    buf + sizeof pre - 1, len - sizeof pre)) == -1) {
+		snprintf(buf, len, "%s", env);
+		*cause = strerror(ENAMETOOLONG);
+		return -1;
+	}
+	memcpy(buf, pre, sizeof pre - 1);
+	memcpy(buf + sizeof pre - 1 + n, "\"", 2);
+	return 0;
 }
 
 /*

@@ -204,3 +204,161 @@ spawn_exit_code(int status)
 		return 128 + WTERMSIG(status);
 	return EXIT_FAILURE;
 }
+
+/*
+ * Has pid ended? Like spawn_reap, but the zombie is left unreaped: while it
+ * stays, its pid and so its process group id cannot be reused, and the
+ * group can still be signalled safely. spawn_reap collects it later.
+ */
+int
+spawn_peek(pid_t pid, int *status)
+{
+	siginfo_t	si;
+	int		r;
+
+	memset(&si, 0, sizeof si);
+	do
+		r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
+	while (r == -1 && errno == EINTR);
+	if (r == -1)
+		return -1;
+	if (si.si_pid != pid)
+		return 0;
+	switch (si.si_code) {
+	case CLD_EXITED:
+		*status = (si.si_status & 0xff) << 8;
+		break;
+	case CLD_DUMPED:
+		*status = (si.si_status & 0x7f) | 0x80;
+		break;
+	default:
+		*status = si.si_status & 0x7f;
+		break;
+	}
+	return 1;
+}
+
+/*
+ * The watchdog: a tiny process that outlives ipcrun only to end the
+ * process groups of its children when ipcrun dies, even by SIGKILL, since
+ * PR_SET_PDEATHSIG reaches no further than the direct child. It reads
+ * 4-byte words from a pipe only ipcrun holds: a pgid > 0 to guard, -pgid
+ * to forget, 0 to leave quietly. End of file without the 0 means ipcrun
+ * is gone: every guarded group gets SIGKILL (and SIGCONT, for the stopped).
+ */
+#define WATCH_MAX	256
+
+static void __attribute__((noreturn))
+spawn_watchdog(int fd)
+{
+	struct sigaction	sa;
+	sigset_t		none;
+	pid_t			grp[WATCH_MAX];
+	int32_t			w;
+	size_t			n = 0, i, got;
+	ssize_t			r;
+	int			sig;
+
+	/* Deaf to the terminal and to signals meant for ipcrun's group. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD)
+			(void)sigaction(sig, &sa, NULL);
+	}
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	(void)prctl(PR_SET_NAME, "ipcrun-watch", 0, 0, 0);
+	/* Hold nothing but the pipe: no terminal, no one else's fds. */
+	if (fd != 0 && dup2(fd, 0) == -1)
+		_exit(EXIT_FAILURE);
+	spawn_close_range(1, ~0U);
+	(void)setsid();
+	(void)chdir("/");
+	for (;;) {
+		got = 0;
+		while (got < sizeof w) {
+			r = read(0, (char *)&w + got, sizeof w - got);
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				goto gone;
+			got += (size_t)r;
+		}
+		if (w == 0)
+			_exit(0);
+		if (w > 0 && n < WATCH_MAX)
+			grp[n++] = (pid_t)w;
+		for (i = 0; w < 0 && i < n; i++) {
+			if (grp[i] == (pid_t)-w) {
+				grp[i] = grp[--n];
+				break;
+			}
+		}
+	}
+gone:
+	for (i = 0; i < n; i++) {
+		(void)kill(-grp[i], SIGKILL);
+		(void)kill(-grp[i], SIGCONT);
+	}
+	_exit(0);
+}
+
+/*
+ * Start the watchdog. Returns the write end of its pipe (CLOEXEC: no child
+ * inherits it), with its pid in *wpid, or -1 with errno.
+ */
+int
+spawn_watch_start(pid_t *wpid)
+{
+	sigset_t	all, old;
+	pid_t		pid;
+	int		p[2], saved;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		close(p[1]);
+		spawn_watchdog(p[0]);
+	}
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(p[0]);
+	if (pid == -1) {
+		close(p[1]);
+		errno = saved;
+		return -1;
+	}
+	*wpid = pid;
+	return p[1];
+}
+
+/* Guard pgid (> 0) or forget it (< 0). */
+int
+spawn_watch(int fd, pid_t pgid)
+{
+	int32_t	w = (int32_t)pgid;
+	ssize_t	r;
+
+	if (fd == -1)
+		return 0;
+	do
+		r = write(fd, &w, sizeof w);
+	while (r == -1 && errno == EINTR);
+	return r == (ssize_t)sizeof w ? 0 : -1;
+}
+
+/* Dismiss the watchdog: every group is done with. */
+void
+spawn_watch_end(int fd, pid_t wpid)
+{
+	if (fd == -1)
+		return;
+	(void)spawn_watch(fd, 0);
+	close(fd);
+	while (waitpid(wpid, NULL, 0) == -1 && errno == EINTR)
+		;
+}

@@ -178,15 +178,18 @@ bad() {
 	bad '\351' 1 "expected a value, found byte 0xe9"
 }
 
-@test "the scalar, SSE2 and AVX2 paths give the same verdicts" {
+@test "the scalar, SSE2, AVX2 and AVX-512 paths give the same verdicts" {
 	printf '"%s\\x"\n' "$(printf 'a%.0s' {1..100})" > "$BATS_TEST_TMPDIR/in"
 	printf '"%s\300"\n' "$(printf 'b%.0s' {1..77})" >> "$BATS_TEST_TMPDIR/in"
 	printf '"%s\001"\n' "$(printf 'c%.0s' {1..40})" >> "$BATS_TEST_TMPDIR/in"
 	printf '"%s"\n' "$(printf 'é%.0s' {1..50})" >> "$BATS_TEST_TMPDIR/in"
 	"$IPCRUN" check "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/ref.out" 2> "$BATS_TEST_TMPDIR/ref.err" || true
 	[ "$(wc -l < "$BATS_TEST_TMPDIR/ref.err")" -eq 3 ]
-	for impl in scalar sse2 avx2; do
+	for impl in scalar sse2 avx2 avx512; do
 		if [ "$impl" = avx2 ] && ! grep -qw avx2 /proc/cpuinfo; then
+			continue
+		fi
+		if [ "$impl" = avx512 ] && ! grep -qw avx512bw /proc/cpuinfo; then
 			continue
 		fi
 		IPCRUN_JSCAN=$impl "$IPCRUN" check "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/o" 2> "$BATS_TEST_TMPDIR/e" || true
@@ -198,7 +201,7 @@ bad() {
 @test "IPCRUN_JSCAN names an unknown path: exit 125" {
 	run --separate-stderr env IPCRUN_JSCAN=neon "$IPCRUN" check /dev/null
 	assert_failure 125
-	assert_equal "$stderr" "ipcrun: check: IPCRUN_JSCAN 'neon': not available on this CPU (use avx2, sse2 or scalar)"
+	assert_equal "$stderr" "ipcrun: check: IPCRUN_JSCAN 'neon': not available on this CPU (use avx512, avx2, sse2 or scalar)"
 }
 
 @test "deep nesting is limited only by the line length" {
@@ -363,4 +366,83 @@ ipcrun: check: $BATS_TEST_TMPDIR/b:3:1: expected a value, found 'y'"
 	(for i in 1 2 3 4 5; do printf '{"k%d":' "$i"; sleep 0.01; done; printf '1'; printf '}}}}}\n') |
 	    "$IPCRUN" check > "$BATS_TEST_TMPDIR/out"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" '{"k1":{"k2":{"k3":{"k4":{"k5":1}}}}}'
+}
+
+@test "a non-blocking stdin, set by another process sharing it, is waited on" {
+	# Node sets O_NONBLOCK on the pipe description it shares with us: the
+	# second read finds the pipe empty and must wait, not fail.
+	run --separate-stderr python3 - "$IPCRUN" "$BATS_TEST_TMPDIR/out" <<'EOF'
+import os, subprocess, sys, time
+ipcrun, out = sys.argv[1], sys.argv[2]
+r, w = os.pipe()
+os.set_blocking(r, False)
+os.write(w, b'{"first":1}\n')
+with open(out, 'wb') as f:
+    p = subprocess.Popen([ipcrun, 'check'], stdin=r, stdout=f)
+os.close(r)
+deadline = time.monotonic() + 30
+while b'first' not in open(out, 'rb').read():
+    if p.poll() is not None or time.monotonic() > deadline:
+        break
+    time.sleep(0.02)
+try:
+    os.write(w, b'{"second":2}\n')
+except BrokenPipeError:
+    pass
+os.close(w)
+sys.exit(p.wait())
+EOF
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" $'{"first":1}\n{"second":2}'
+}
+
+@test "a non-blocking stdout that fills up is waited on, not an error" {
+	yes '{"a":[1,2,3],"b":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}' | head -n 20000 > "$BATS_TEST_TMPDIR/in"
+	# Nothing reads the pipe until check has either failed or waits in
+	# poll(2) for room: without the wait, a full pipe gives EAGAIN.
+	run --separate-stderr python3 - "$IPCRUN" "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out" <<'EOF'
+import os, subprocess, sys, time
+ipcrun, inp, out = sys.argv[1], sys.argv[2], sys.argv[3]
+r, w = os.pipe()
+os.set_blocking(w, False)
+p = subprocess.Popen([ipcrun, 'check', inp], stdout=w)
+os.close(w)
+def polling():
+    try:
+        nr = open('/proc/%d/syscall' % p.pid).read().split()[0]
+    except (OSError, IndexError):
+        return False
+    return nr in ('7', '271')       # poll, ppoll
+deadline = time.monotonic() + 30
+while p.poll() is None and not polling() and time.monotonic() < deadline:
+    time.sleep(0.02)
+with open(out, 'wb') as f:
+    while True:
+        b = os.read(r, 65536)
+        if not b:
+            break
+        f.write(b)
+sys.exit(p.wait())
+EOF
+	assert_success
+	assert_equal "$stderr" ""
+	cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
+}
+
+@test "good lines cut by blank and bad ones come out whole and in order" {
+	# Hundreds of runs in one read: more than one writev(2) of them.
+	for i in $(seq 1 600); do
+		printf '{"n":%d}\n' "$i"
+		case $((i % 3)) in
+		0) printf '\n' ;;
+		1) printf '{bad}\n' ;;
+		esac
+	done > "$BATS_TEST_TMPDIR/in"
+	printf '[600]' >> "$BATS_TEST_TMPDIR/in"
+	{ for i in $(seq 1 600); do printf '{"n":%d}\n' "$i"; done; printf '[600]\n'; } > "$BATS_TEST_TMPDIR/want"
+	run --separate-stderr "$IPCRUN" check "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	"$IPCRUN" check "$BATS_TEST_TMPDIR/in" 2>/dev/null | cmp - "$BATS_TEST_TMPDIR/want"
+	assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 200
 }

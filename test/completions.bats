@@ -118,7 +118,7 @@ options_of() {
 }
 
 @test "bash: a prefix completes to its command" {
-	run bash_complete ch
+	run bash_complete che
 	assert_success
 	assert_output check
 }
@@ -136,7 +136,7 @@ options_of() {
 	assert_line -- --strict
 	assert_line -- --max-line
 	assert_line -- --node
-	run bash_complete ch --s
+	run bash_complete che --s
 	assert_success
 	assert_output -- --strict
 }
@@ -211,7 +211,7 @@ blue"
 }
 
 @test "zsh: a prefix completes to its command" {
-	run zsh_complete 'ipcrun ch'
+	run zsh_complete 'ipcrun che'
 	assert_success
 	assert_line check
 	refute_line help
@@ -223,7 +223,7 @@ blue"
 	assert_line -- --strict
 	assert_line -- --max-line
 	assert_line -- --node
-	run zsh_complete 'ipcrun ch --'
+	run zsh_complete 'ipcrun che --'
 	assert_success
 	assert_line -- --strict
 	assert_line -- --max-line
@@ -259,7 +259,7 @@ blue"
 	assert_line -- --strict
 	assert_line -- --max-line
 	assert_line -- --node
-	run fish_complete 'ipcrun ch --s'
+	run fish_complete 'ipcrun che --s'
 	assert_success
 	assert_output -- --strict
 }

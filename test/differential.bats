@@ -23,6 +23,7 @@ setup_file() {
 	local impl impls="scalar auto"
 	grep -qw sse2 /proc/cpuinfo && impls="$impls sse2"
 	grep -qw avx2 /proc/cpuinfo && impls="$impls avx2"
+	grep -qw avx512bw /proc/cpuinfo && impls="$impls avx512"
 	for impl in $impls; do
 		assert_line --regexp "^$impl: 20000 lines .*: all agree\$"
 		assert_line --regexp "^$impl --node: 20000 lines .*: all agree\$"

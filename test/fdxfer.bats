@@ -455,7 +455,7 @@ fds_of_cmd() {
 	bad_addr() {
 		run -125 --separate-stderr "$IPCRUN" attach "$1"
 		assert_equal "${stderr%%$'\n'*}" "ipcrun: attach: address '$1': $2"
-		assert_equal "${stderr#*$'\n'}" "usage: ipcrun attach [-kl] [--idle-timeout SECS] [--mode MODE] [--node] [--rs SEP] ADDR"
+		assert_equal "${stderr#*$'\n'}" "Try 'ipcrun attach --help'."
 	}
 	bad_addr "" "empty address"
 	bad_addr unix: "socket path is empty"

@@ -21,3 +21,17 @@ load helper
 	assert_success
 	assert_equal "$(find "$d" -type f | wc -l)" 0
 }
+
+@test "the installed binary keeps a reply sent 1 s after the end of input" {
+	# The drain preload is inside the binary: nothing under share/ to
+	# find, whatever PREFIX is and wherever the build tree is.
+	p=$BATS_TEST_TMPDIR/p
+	run make -s -C "$ROOT" install PREFIX="$p" DEBUG="${DEBUG:-0}"
+	assert_success
+	[ ! -e "$p/share/ipcrun" ]
+	run --separate-stderr env -u IPCRUN_PRELOAD "$p/bin/ipcrun" run \
+	    -- node "$ROOT/examples/slow.js" < <(printf '{"delay":1000}\n')
+	assert_success
+	assert_output '{"delay":1000}'
+	assert_equal "$stderr" ""
+}

@@ -99,7 +99,10 @@ commands_table() {
 	local name opts usage synopsis
 	while IFS=$'\t' read -r name opts; do
 		[ "$name" = ipcrun ] || [ "$name" = help ] && continue
-		usage=$("$IPCRUN" help "$name" | sed -n '1s/^usage: //p')
+		# The synopsis is wrapped: its lines up to the first blank one.
+		usage=$("$IPCRUN" help "$name" | awk 'NF == 0 { exit }
+		    { $1 = $1; printf "%s%s", (NR > 1 ? " " : ""), $0 }' |
+		    sed -n '1s/^usage: //p')
 		[ -n "$usage" ] || fail "no usage line for '$name'"
 		synopsis=$(section "$(page_of "$name")" SYNOPSIS | tr -s ' ')
 		[ "$synopsis" = "$usage" ] ||

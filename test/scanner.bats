@@ -8,7 +8,9 @@ load helper
 impls() {
 	echo scalar
 	grep -qw sse2 /proc/cpuinfo && echo sse2
-	grep -qw avx2 /proc/cpuinfo && echo auto avx2 || echo auto
+	grep -qw avx2 /proc/cpuinfo && echo avx2
+	grep -qw avx512bw /proc/cpuinfo && echo avx512
+	echo auto
 }
 
 # expect FORMAT COLUMN: add the line printf FORMAT makes (a '\n' is added)
@@ -95,6 +97,53 @@ pad() {
 		expect '"'"$(pad $k)"'\037"' $((k + 2))
 		expect '"'"$(pad $k)"'\200"' $((k + 2))
 		expect '"'"$(pad $k)"'\177"' good
+	done
+	check_all
+}
+
+@test "block scanner: tokens, escapes and strings across 64-byte blocks" {
+	local k
+	for k in 60 61 62 63 64 65 125 126 127 128 129; do
+		# Backslash runs ending at, and running over, a block edge.
+		expect '"'"$(pad $k)"'\\\\\\\\\\\\\\""' good
+		expect '"'"$(pad $k)"'\\\\\\\\\\\\""' $((k + 9))
+		# A \u escape cut by the edge, good and bad.
+		expect '"'"$(pad $k)"'\\u20ac"' good
+		expect '"'"$(pad $k)"'\\u20g"' $((k + 6))
+		# Numbers and literals cut by the edge.
+		expect '["'"$(pad $((k - 4)))"'",-12.5e+3,true,false,null]' good
+		expect '["'"$(pad $((k - 4)))"'",-012]' $((k + 3))
+		expect '["'"$(pad $((k - 4)))"'",tru]' $((k + 4))
+		expect '["'"$(pad $((k - 4)))"'",1x]' $((k + 2))
+		# Inside a long string: control characters, quotes, the end.
+		expect '"'"$(pad $k)"'\001'"$(pad 70)"'"' $((k + 2))
+		expect '["'"$(pad $k)"'"'"$(pad 70)"'"]' $((k + 4))
+		expect '"'"$(pad $k)"'' $((k + 2))
+		expect '{"'"$(pad $k)"'":1}' good
+	done
+	check_all
+}
+
+@test "block scanner: a bad line does not spoil the lines after it" {
+	expect '{"' 3
+	expect '{"cm' 5
+	expect '"ok"' good
+	expect '"'"$(pad 200)" 202
+	expect '{"cmd":[1,2,{"a":"'"$(pad 100)"'"}]}' good
+	check_all
+}
+
+@test "block scanner: UTF-8 sequences cut by 64-byte blocks" {
+	local k
+	for k in 59 60 61 62 63 64 123 124 125 126 127; do
+		expect '"'"$(pad $k)"'\342\202\254"' good
+		expect '"'"$(pad $k)"'\360\237\230\200"' good
+		expect '"'"$(pad $k)"'\355\240\200"' $((k + 3))
+		expect '"'"$(pad $k)"'\340\200\200"' $((k + 3))
+		expect '"'"$(pad $k)"'\364\220\200\200"' $((k + 3))
+		expect '"'"$(pad $k)"'\342\202"' $((k + 4))
+		expect '"'"$(pad $k)"'\360\237\230'"$(pad 70)"'"' $((k + 5))
+		expect '"'"$(pad $k)"'\200'"$(pad 70)"'"' $((k + 2))
 	done
 	check_all
 }

@@ -1,0 +1,221 @@
+/*
+ * The whole-line scanner, included once per instruction set by jscan.c
+ * with JSCAN_FAST and JSCAN_STAGE1 (function names), JSCAN_ATTR (target
+ * attribute), JSCAN_CLASSIFY (fills a struct blk from 64 bytes),
+ * JSCAN_PARTIAL (the same for the n < 64 bytes at the end of a line),
+ * JSCAN_BORING (64 bytes with no quote, backslash, control character or
+ * byte >= 0x80), JSCAN_PXOR (prefix XOR of a 64-bit mask) and JSCAN_UTF8
+ * (validates the bytes >= 0x80 of a block) defined.
+ *
+ * Stage 1 classifies 64 bytes at once: quotes, backslashes, whitespace,
+ * structural characters, control characters and bytes >= 0x80. Escaped
+ * quotes are removed (odd runs of backslashes), the in-string mask is the
+ * prefix XOR of the remaining quotes, and from it come control characters
+ * inside strings (bad), the escape letters to check, and the events that
+ * stage 2 walks: structural characters and opening quotes outside strings,
+ * and the first byte of each number or literal.
+ *
+ * Stage 2 walks only those events, checking the grammar, numbers and
+ * literals, with one bit per nesting level as the streamed scanner does,
+ * and records the wanted top-level member spans.
+ *
+ * This path only says GOOD or BLANK when the line is exactly that; any
+ * doubt is JSCAN_BAD, and jscan_line() then lets the streamed scanner find
+ * the verdict and the error column, so both always agree.
+ */
+
+/*
+ * Stage 1 for the next block: its events into *ev. Returns 0, 1 when the
+ * line has no more blocks, or -1 when the block proves the line bad.
+ */
+static JSCAN_ATTR __attribute__((noinline)) int
+JSCAN_STAGE1(struct st1 *t, uint64_t *evp)
+{
+	const unsigned char	*buf = t->buf;
+	size_t			 n = t->n;
+	struct blk		 b;
+	uint64_t		 bs, st, es, eo, oe, tg, rq, in, other, sep;
+
+	if (t->next >= n)
+		return 1;
+	/* Inside a string with nothing to look at: skip whole blocks. */
+	if (t->instr != 0 && t->esc == 0 && !t->u8pend) {
+		while (n - t->next >= 64 && JSCAN_BORING(buf + t->next))
+			t->next += 64;
+		if (t->next >= n)
+			return 1;
+	}
+	t->base = t->next;
+	if (n - t->next >= 64)
+		JSCAN_CLASSIFY(buf + t->next, &b);
+	else
+		JSCAN_PARTIAL(buf, n, t->next, &b);
+	t->next += 64;
+	/* Escapes: the byte after an odd run of backslashes. */
+	if ((b.bs | t->esc) == 0)
+		oe = 0;
+	else {
+		bs = b.bs & ~t->esc;
+		st = bs & ~(bs << 1);
+		es = bs + (st & EVEN_BITS);
+		tg = (uint64_t)__builtin_add_overflow(bs, st & ODD_BITS, &eo);
+		oe = (es & ~bs & ODD_BITS) | (eo & ~bs & EVEN_BITS) |
+		    (t->esc & ~b.bs);
+		t->esc = tg;
+	}
+	rq = b.quote & ~oe;
+	in = JSCAN_PXOR(rq) ^ t->instr;
+	t->instr = (uint64_t)((int64_t)in >> 63);
+	sep = b.ws | b.op | b.quote;
+	other = ~sep & ~in;
+	/* Opening quotes only: the prefix XOR includes them. */
+	*evp = (b.op & ~in) | (rq & in) |
+	    (other & ~((other << 1) | t->oth));
+	t->oth = other >> 63;
+	if ((b.ctrl & in) != 0)
+		return -1;
+	if (oe != 0 && check_escapes(buf, n, t->base, oe) == -1)
+		return -1;
+	if ((b.high != 0 || t->u8pend) &&
+	    JSCAN_UTF8(buf, n, t->base, b.high, t) == -1)
+		return -1;
+	return 0;
+}
+
+static JSCAN_ATTR int
+JSCAN_FAST(struct jscan *s, const unsigned char *buf, size_t n)
+{
+	struct st1		 t;
+	size_t			 depth = 0, i = 0, vend = 0, valoff = 0;
+	size_t			 base = 0;
+	uint64_t		 ev = 0;
+	uint64_t		*stack = s->stack;
+	int			 curkey = -1, obj = 0, r;
+	unsigned char		 c;
+
+	memset(&t, 0, sizeof t);
+	t.buf = buf;
+	t.n = n;
+
+/* The position of the next event into i, or on to label l at the end. */
+#define NEXT_OR(l) do {							\
+	while (ev == 0) {						\
+		if ((r = JSCAN_STAGE1(&t, &ev)) != 0) {			\
+			if (r > 0)					\
+				goto l;					\
+			return JSCAN_BAD;				\
+		}							\
+		base = t.base;						\
+	}								\
+	i = base + (size_t)__builtin_ctzll(ev);				\
+	ev &= ev - 1;							\
+} while (0)
+#define NEXT()		NEXT_OR(bad)
+#define TOP_OBJ()	((stack[(depth - 1) >> 6] >> ((depth - 1) & 63)) & 1)
+#define WS(c)		((jscan_cls[(unsigned char)(c)] & C_WS) != 0)
+
+	NEXT_OR(blank);
+	s->top = buf[i];
+	goto value;
+
+value:
+	if (depth == 1 && curkey >= 0)
+		valoff = i;
+	switch (c = buf[i]) {
+	case '"':
+		/* Closing quotes are no events: the next one follows. */
+		goto after_value;
+	case '{':
+	case '[':
+		if (depth >= s->maxdepth)
+			return JSCAN_BAD;
+		if (c == '{')
+			stack[depth >> 6] |= (uint64_t)1 << (depth & 63);
+		else
+			stack[depth >> 6] &= ~((uint64_t)1 << (depth & 63));
+		depth++;
+		obj = c == '{';
+		NEXT();
+		if (obj) {
+			if (buf[i] == '}')
+				goto close;
+			if (buf[i] == '"')
+				goto key;
+			return JSCAN_BAD;
+		}
+		if (buf[i] == ']')
+			goto close;
+		goto value;
+	default:
+		if (scan_scalar(buf, n, i) == 0)
+			return JSCAN_BAD;
+		goto after_value;
+	}
+
+close:
+	depth--;
+	if (depth == 0)
+		goto trail;
+	obj = TOP_OBJ();
+after_value:
+	if (depth == 0)
+		goto trail;
+	NEXT();
+	if (depth == 1 && curkey >= 0) {
+		/* A wanted member's value ends before the space here. */
+		for (vend = i; vend > valoff && WS(buf[vend - 1]); vend--)
+			;
+		s->span[curkey].off = valoff;
+		s->span[curkey].len = vend - valoff;
+		curkey = -1;
+	}
+	c = buf[i];
+	if (c == ',') {
+		NEXT();
+		if (!obj)
+			goto value;
+		if (buf[i] == '"')
+			goto key;
+		return JSCAN_BAD;
+	}
+	if (c == (obj ? '}' : ']'))
+		goto close;
+	return JSCAN_BAD;
+
+key:
+	{
+		size_t ks = i + 1, ke;
+
+		NEXT();
+		if (buf[i] != ':')
+			return JSCAN_BAD;
+		if (depth == 1 && s->nkeys != 0) {
+			/* The key ends at the quote before the space here. */
+			for (ke = i; WS(buf[ke - 1]); ke--)
+				;
+			if ((curkey = key_match(s, buf + ks, ke - 1 - ks)) ==
+			    -2)
+				return JSCAN_BAD;	/* too long to decode */
+		}
+	}
+	NEXT();
+	goto value;
+
+trail:
+	/* Nothing may follow, and the rest must pass stage 1. */
+	NEXT_OR(good);
+	return JSCAN_BAD;
+
+good:
+	/* A string still open at the end gave no event to fail on. */
+	return t.instr == 0 && !t.u8pend ? JSCAN_GOOD : JSCAN_BAD;
+blank:
+	return JSCAN_BLANK;
+bad:
+	return JSCAN_BAD;
+
+#undef NEXT_OR
+#undef NEXT
+#undef TOP_OBJ
+#undef WS
+}
