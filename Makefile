@@ -140,6 +140,8 @@ FUZZ_TARGETS = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*_fuzz.c))
 # The lib sources each target links (jscan_fuzz's by default).
 FUZZ_SRC_jscan_fuzz = lib/jscan.c lib/frame.c
 FUZZ_SRC_v8ser_fuzz = lib/v8ser.c lib/buf.c lib/jscan.c
+FUZZ_SRC_addr_fuzz = lib/addr.c
+FUZZ_SRC_fdpass_fuzz = lib/fdpass.c
 .SECONDEXPANSION:
 build/fuzz/%: fuzz/%.c $$(FUZZ_SRC_$$*) lib/jscan_core.h lib/jscan_fast.h lib/ipcrun.h
 	@mkdir -p $(@D)

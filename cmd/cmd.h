@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Exit statuses shared by every subcommand (the convention of env(1)). */
 #define EXIT_BADLINE	1	/* a line was refused (check, run) */
@@ -57,11 +58,14 @@ struct cmd_entry {
 	const struct cmd_opt *opts;
 };
 
+extern const struct cmd_entry cmd_attach_entry;
 extern const struct cmd_entry cmd_check_entry;
 extern const struct cmd_entry cmd_child_entry;
 extern const struct cmd_entry cmd_commands_entry;
 extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_recv_fd_entry;
 extern const struct cmd_entry cmd_run_entry;
+extern const struct cmd_entry cmd_send_fd_entry;
 
 extern const struct cmd_entry *cmd_table[];
 
@@ -81,5 +85,18 @@ int		 cmd_help(const struct cmd_entry *);
 int		 cmd_parse_size(const char *, size_t *, const char **);
 int		 cmd_parse_duration(const char *, int64_t *, const char **);
 int		 cmd_flush_stdout(const struct cmd_entry *);
+
+/* sock.c */
+struct addr;
+void		 sock_unlink_on_signal(struct addr *);
+int		 sock_parse_mode(const char *, mode_t *);
+int		 sock_parse_addr(const struct cmd_entry *, struct addr *,
+		    const char *);
+int		 sock_wait(int, short, int);
+int		 sock_listen(const struct cmd_entry *, struct addr *,
+		    const char *, mode_t);
+int		 sock_accept(const struct cmd_entry *, int, const char *);
+int		 sock_one_peer(const struct cmd_entry *, struct addr *,
+		    const char *, int, mode_t, int *);
 
 #endif

@@ -16,11 +16,14 @@
 #include "ipcrun.h"
 
 const struct cmd_entry *cmd_table[] = {
+	&cmd_attach_entry,
 	&cmd_check_entry,
 	&cmd_child_entry,
 	&cmd_commands_entry,
 	&cmd_help_entry,
+	&cmd_recv_fd_entry,
 	&cmd_run_entry,
+	&cmd_send_fd_entry,
 	NULL
 };
 

@@ -34,6 +34,7 @@ frame_init(struct frame *f, size_t maxline, int validate)
 	jscan_init(&f->js);
 	f->maxline = maxline;
 	f->validate = validate;
+	f->sep = '\n';
 	f->cap = FRAME_MIN;
 	if ((f->buf = malloc(f->cap)) == NULL)
 		return -1;
@@ -182,7 +183,7 @@ frame_next(struct frame *f, struct frame_line *l)
 		}
 		p = f->buf + f->start;
 		avail = f->end - f->start;
-		nl = memchr(p + (f->skip ? 0 : f->fed), '\n',
+		nl = memchr(p + (f->skip ? 0 : f->fed), f->sep,
 		    avail - (f->skip ? 0 : f->fed));
 
 		if (f->skip) {

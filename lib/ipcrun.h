@@ -97,6 +97,7 @@ struct frame {
 	struct jscan	 js;
 	size_t		 maxline;	/* longest line allowed, '\n' excluded */
 	int		 validate;	/* 0: frame only (--no-validate) */
+	int		 sep;		/* ends a line: '\n' unless changed */
 	uint64_t	 lineno;	/* lines started so far */
 	char		*buf;
 	size_t		 cap;
@@ -228,5 +229,77 @@ int		 v8ser_decode(const void *, size_t, struct buf *, size_t,
 int		 v8ser_encode(const char *, size_t, struct buf *,
 		    struct v8ser_err *);
 size_t		 v8ser_number(double, char *, size_t);
+
+/* addr.c: unix:PATH, unix:@NAME, tcp:HOST:PORT, fd:N; listen and connect. */
+
+enum {
+	ADDR_UNIX = 1,
+	ADDR_TCP,
+	ADDR_FD
+};
+
+struct addr {
+	int		 kind;
+	int		 abstract;	/* unix:@NAME */
+	char		 path[108];	/* unix: the path or the abstract name */
+	char		 host[256];	/* tcp: without brackets */
+	int		 port;		/* tcp: 0 = any */
+	int		 fd;		/* fd: */
+	int		 created;	/* addr_listen made path; addr_unlink */
+	dev_t		 dev;
+	ino_t		 ino;
+};
+
+int		 addr_parse(struct addr *, const char *, char *, size_t);
+int		 addr_connect(const struct addr *, char *, size_t);
+int		 addr_listen(struct addr *, mode_t, char *, size_t);
+int		 addr_accept(int);
+void		 addr_unlink(struct addr *);
+int		 addr_name(const struct addr *, int, char *, size_t);
+
+/* fdpass.c: SCM_RIGHTS, one fd per sendmsg; the send-fd header; fd kinds. */
+
+#define FDPASS_MAX	253	/* the kernel's SCM_MAX_FD */
+
+enum {
+	FDPASS_SURPLUS = 1,	/* more fds than one came: the others closed */
+	FDPASS_CTRUNC = 2,	/* the kernel dropped fds (MSG_CTRUNC) */
+	FDPASS_BADCMSG = 4	/* an SCM_RIGHTS length not a whole fd count */
+};
+
+enum {
+	FDPASS_FILE,
+	FDPASS_DIR,
+	FDPASS_FIFO,
+	FDPASS_TTY,
+	FDPASS_CHR,
+	FDPASS_BLK,
+	FDPASS_TCP,
+	FDPASS_UDP,
+	FDPASS_UNIX_STREAM,
+	FDPASS_UNIX_DGRAM,
+	FDPASS_UNIX_SEQPACKET,
+	FDPASS_SOCKET,
+	FDPASS_OTHER
+};
+
+struct fdpass_header {
+	size_t		 nfds;
+	char		**names;	/* NULL, or nfds strings */
+};
+
+ssize_t		 fdpass_send(int, const void *, size_t, int);
+ssize_t		 fdpass_recv(int, void *, size_t, int *, unsigned *);
+int		 fdpass_kind(int);
+const char	*fdpass_kind_name(int);
+int		 fdpass_node_accepts(int);
+int		 fdpass_header_parse(struct fdpass_header *, const char *, size_t,
+		    const char **);
+void		 fdpass_header_release(struct fdpass_header *);
+char		*fdpass_header_format(size_t, char *const *);
+
+/* fdmap.c: place descriptors at chosen numbers before exec. */
+
+int		 fdmap_place(int *, const int *, size_t);
 
 #endif

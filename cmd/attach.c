@@ -1,0 +1,536 @@
+/*
+ * ipcrun attach: an NDJSON-aware nc. Lines from standard input are
+ * validated as run validates them and sent to a socket; records from the
+ * socket are validated and printed one per line. At the end of input the
+ * socket is half-closed and what the peer still sends is printed until it
+ * closes. One short poll loop over stdin and one socket.
+ */
+#include "compat.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "ipcrun.h"
+
+#define MAXLINE		((size_t)64 * 1024 * 1024)
+#define WQ_SIZE		(64 * 1024)
+#define WQ_HIGH		(256 * 1024)	/* stop reading stdin above this */
+#define RECV_SIZE	(64 * 1024)
+#define RS_JSONSEQ	0x1e		/* RFC 7464: RS before, LF after */
+
+struct attach {
+	const struct cmd_entry	*ce;
+	const char		*name;		/* the ADDR operand */
+	int			 sep;		/* record separator on the socket */
+	int			 idle_ms;	/* -1: wait for the peer to close */
+	int			 bad;		/* a line was refused */
+	int			 node;		/* --node: refuse internal messages */
+	int			 inkey, peerkey;	/* jscan_want "cmd", or -1 */
+	int			 stop;		/* EXIT_PIPE or EXIT_FAIL: give up */
+	struct frame		 in;		/* standard input, by '\n' */
+	int			 in_eof;	/* all of stdin framed */
+	struct buf		 wq;		/* bound for the socket */
+};
+
+static void
+report(struct attach *at, const char *src, uint64_t lineno, size_t off,
+    const char *why)
+{
+	cmd_warnx(at->ce, "%s:%" PRIu64 ":%zu: %s", src, lineno, off + 1, why);
+	at->bad = 1;
+}
+
+/*
+ * With --node, refuse a good line that Node would take as an internal
+ * message (a top-level "cmd" of NODE_...), as check --node does. key is
+ * the frame's jscan_want index for "cmd". Returns 1 when refused.
+ */
+static int
+refuse_internal(struct attach *at, const char *src, const struct frame *f,
+    int key, const struct frame_line *l)
+{
+	const struct jscan_span	*sp;
+	char			 txt[200], why[256];
+
+	if (!at->node || key < 0)
+		return 0;
+	sp = &f->js.span[key];
+	if (sp->len == 0 || !jscan_node_internal(l->p + sp->off, sp->len))
+		return 0;
+	jscan_printable(l->p + sp->off, sp->len, txt, sizeof txt);
+	snprintf(why, sizeof why, "internal Node message (cmd \"%s\")", txt);
+	report(at, src, l->lineno, sp->off, why);
+	return 1;
+}
+
+/* Write all of p to stdout; on failure set at->stop. */
+static int
+out_write(struct attach *at, const char *p, size_t n)
+{
+	ssize_t	w;
+
+	while (n > 0) {
+		if ((w = write(STDOUT_FILENO, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EPIPE)
+				at->stop = EXIT_PIPE;
+			else {
+				cmd_warn(at->ce, "write error on stdout");
+				at->stop = EXIT_FAIL;
+			}
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * Print one good record from the peer as one line. With a separator other
+ * than newline a record may hold raw newlines, which JSON allows only
+ * between tokens: they become spaces, and whitespace around the value
+ * goes, so the output stays NDJSON.
+ */
+static int
+print_record(struct attach *at, const struct frame_line *l)
+{
+	char	*p = (char *)(uintptr_t)l->p;
+	size_t	 len = l->len - (l->nl ? 1 : 0), i;
+
+	if (at->sep != '\n') {
+		while (len > 0 && is_ws(*p)) {
+			p++;
+			len--;
+		}
+		while (len > 0 && is_ws(p[len - 1]))
+			len--;
+		for (i = 0; i < len; i++) {
+			if (p[i] == '\n')
+				p[i] = ' ';
+		}
+	}
+	if (out_write(at, p, len) == -1)
+		return -1;
+	return out_write(at, "\n", 1);
+}
+
+/* Queue one good stdin line for the socket, framed by the separator. */
+static int
+queue_line(struct attach *at, const struct frame_line *l)
+{
+	size_t	len = l->len - (l->nl ? 1 : 0);
+	char	sep = (char)at->sep, rs = RS_JSONSEQ;
+
+	if (at->sep == RS_JSONSEQ) {
+		sep = '\n';
+		if (buf_append(&at->wq, &rs, 1) == -1)
+			return -1;
+	}
+	if (buf_append(&at->wq, l->p, len) == -1 ||
+	    buf_append(&at->wq, &sep, 1) == -1)
+		return -1;
+	return 0;
+}
+
+/* Read standard input once and queue its good lines. */
+static int
+read_stdin(struct attach *at)
+{
+	struct frame_line	 l;
+	char			 why[256], *p;
+	size_t			 n;
+	ssize_t			 r;
+	int			 k;
+
+	if ((p = frame_space(&at->in, &n)) == NULL) {
+		cmd_warn(at->ce, "standard input");
+		return -1;
+	}
+	do
+		r = read(STDIN_FILENO, p, n);
+	while (r == -1 && errno == EINTR);
+	if (r == -1) {
+		cmd_warn(at->ce, "-: read error");
+		return -1;
+	}
+	if (r == 0)
+		frame_set_eof(&at->in);
+	else
+		frame_filled(&at->in, (size_t)r);
+	while ((k = frame_next(&at->in, &l)) != FRAME_NONE) {
+		if (k == FRAME_BAD) {
+			frame_reason(&at->in, &l, why, sizeof why);
+			report(at, "-", l.lineno, l.err_off, why);
+		} else if (k == FRAME_GOOD &&
+		    !refuse_internal(at, "-", &at->in, at->inkey, &l) &&
+		    queue_line(at, &l) == -1) {
+			cmd_warn(at->ce, "queue");
+			return -1;
+		}
+	}
+	if (r == 0)
+		at->in_eof = 1;
+	return 0;
+}
+
+/*
+ * Read the socket once and print its good records. recvmsg, never read:
+ * a descriptor the peer sends is closed, not leaked or silently lost.
+ * Returns 1 on data, 0 at EOF, -1 when the connection failed.
+ */
+static int
+read_peer(struct attach *at, int sock, struct frame *pf)
+{
+	struct frame_line	 l;
+	char			 why[256], *p;
+	size_t			 n;
+	ssize_t			 r;
+	unsigned		 flags;
+	int			 k, fd;
+
+	if ((p = frame_space(pf, &n)) == NULL) {
+		cmd_warn(at->ce, "%s", at->name);
+		at->stop = EXIT_FAIL;
+		return -1;
+	}
+	if (n > RECV_SIZE)
+		n = RECV_SIZE;
+	if ((r = fdpass_recv(sock, p, n, &fd, &flags)) == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 1;
+		cmd_warn(at->ce, "%s: connection lost", at->name);
+		return -1;
+	}
+	if (fd != -1 || (flags & (FDPASS_SURPLUS | FDPASS_CTRUNC))) {
+		if (fd != -1)
+			close(fd);
+		cmd_warnx(at->ce, "%s: the peer sent a descriptor; it was "
+		    "closed", at->name);
+	}
+	if (r == 0)
+		frame_set_eof(pf);
+	else
+		frame_filled(pf, (size_t)r);
+	while ((k = frame_next(pf, &l)) != FRAME_NONE) {
+		if (k == FRAME_BAD) {
+			frame_reason(pf, &l, why, sizeof why);
+			report(at, at->name, l.lineno, l.err_off, why);
+		} else if (k == FRAME_GOOD &&
+		    !refuse_internal(at, at->name, pf, at->peerkey, &l) &&
+		    print_record(at, &l) == -1)
+			return -1;
+	}
+	return r > 0;
+}
+
+static int64_t
+idle_deadline(const struct attach *at)
+{
+	return ev_now() + (int64_t)at->idle_ms * 1000000;
+}
+
+/*
+ * Serve one connected peer. Returns 0 when the peer closed cleanly after
+ * the end of input, 1 when the connection failed; at->stop is set when
+ * attach itself must give up.
+ */
+static int
+session(struct attach *at, int sock)
+{
+	struct frame	 pf;
+	struct pollfd	 pfd[2];
+	int64_t		 deadline = 0;
+	int		 wr_shut = 0, peer_eof = 0, gone = 0, r, status = 1;
+	int		 ms;
+
+	if (frame_init(&pf, MAXLINE, 1) == -1) {
+		cmd_warn(at->ce, "%s", at->name);
+		at->stop = EXIT_FAIL;
+		return 1;
+	}
+	pf.sep = at->sep;
+	at->peerkey = at->node ? jscan_want(&pf.js, "cmd", 3) : -1;
+	for (;;) {
+		if (at->in_eof && at->wq.len == 0 && !wr_shut) {
+			/* What nc -N does: the peer sees our EOF. */
+			if (shutdown(sock, SHUT_WR) == -1) {
+				cmd_warn(at->ce, "%s: connection lost",
+				    at->name);
+				break;
+			}
+			wr_shut = 1;
+			if (peer_eof) {
+				status = 0;
+				break;
+			}
+			if (at->idle_ms >= 0)
+				deadline = idle_deadline(at);
+		}
+		if (gone) {
+			/*
+			 * The peer has gone both ways. Input that is there
+			 * now may still turn out to be only its end; any more
+			 * lines, or input not there yet, cannot be sent.
+			 */
+			if (at->wq.len > 0 ||
+			    sock_wait(STDIN_FILENO, POLLIN, 0) <= 0) {
+				cmd_warnx(at->ce, "%s: the peer closed the "
+				    "connection before the end of input",
+				    at->name);
+				break;
+			}
+			if (read_stdin(at) == -1) {
+				at->stop = EXIT_FAIL;
+				break;
+			}
+			continue;
+		}
+		pfd[0].fd = !at->in_eof && at->wq.len < WQ_HIGH ?
+		    STDIN_FILENO : -1;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = sock;
+		pfd[1].events = (peer_eof ? 0 : POLLIN) |
+		    (at->wq.len > 0 ? POLLOUT : 0);
+		pfd[0].revents = pfd[1].revents = 0;
+		ms = deadline != 0 ? ev_timeout_ms(deadline) : -1;
+		if ((r = poll(pfd, 2, ms)) == -1) {
+			if (errno == EINTR)
+				continue;
+			cmd_warn(at->ce, "poll");
+			at->stop = EXIT_FAIL;
+			break;
+		}
+		if (r == 0 && deadline != 0 && ev_now() >= deadline) {
+			cmd_warnx(at->ce, "%s: the peer sent nothing for "
+			    "%d.%03d s after the end of input (--idle-timeout); "
+			    "closing", at->name, at->idle_ms / 1000,
+			    at->idle_ms % 1000);
+			break;
+		}
+		if (pfd[0].revents != 0 && read_stdin(at) == -1) {
+			at->stop = EXIT_FAIL;
+			break;
+		}
+		if ((pfd[1].revents & POLLOUT) &&
+		    buf_write(&at->wq, sock, 1) == -1) {
+			if (errno == EPIPE || errno == ECONNRESET)
+				cmd_warnx(at->ce, "%s: the peer closed the "
+				    "connection before the end of input",
+				    at->name);
+			else
+				cmd_warn(at->ce, "%s: connection lost",
+				    at->name);
+			break;
+		}
+		if (!peer_eof && (pfd[1].revents & (POLLIN | POLLHUP |
+		    POLLERR))) {
+			if ((r = read_peer(at, sock, &pf)) == -1)
+				break;
+			if (r == 1 && deadline != 0)
+				deadline = idle_deadline(at);
+			/*
+			 * The peer's EOF may be a half-close of its own:
+			 * the rest of the input still goes to it.
+			 */
+			if (r == 0)
+				peer_eof = 1;
+		}
+		if (peer_eof && wr_shut) {
+			status = 0;
+			break;
+		}
+		if (peer_eof && (pfd[1].revents & (POLLHUP | POLLERR)))
+			gone = 1;
+		if (at->stop)
+			break;
+	}
+	frame_release(&pf);
+	return status;
+}
+
+/* --rs: one control byte, literal or as \n, \f, \v, \e, \0 or \xHH. */
+static int
+parse_rs(const char *s)
+{
+	unsigned	v;
+	char		*end;
+
+	if (s[0] != '\0' && s[1] == '\0')
+		v = (unsigned char)s[0];
+	else if (s[0] == '\\' && s[1] != '\0' && s[2] == '\0') {
+		switch (s[1]) {
+		case 'n': v = '\n'; break;
+		case 'f': v = '\f'; break;
+		case 'v': v = '\v'; break;
+		case 'e': v = 0x1b; break;
+		case '0': v = 0; break;
+		default: return -1;
+		}
+	} else if (s[0] == '\\' && s[1] == 'x' && s[2] != '\0') {
+		v = (unsigned)strtoul(s + 2, &end, 16);
+		if (*end != '\0' || end - (s + 2) > 2)
+			return -1;
+	} else
+		return -1;
+	/*
+	 * Only a byte that valid JSON never holds raw can end a record:
+	 * control characters, but not tab and CR, which are whitespace.
+	 */
+	if (v >= 0x20 || v == '\t' || v == '\r')
+		return -1;
+	return (int)v;
+}
+
+static int
+cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "node", no_argument, NULL, 'N' },
+		{ "rs", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct attach	 at;
+	struct addr	 a;
+	mode_t		 mode = 0600;
+	char		 bound[300], err[256], *end;
+	double		 secs;
+	int		 ch, listen = 0, keep = 0, modeset = 0, lfd = -1;
+	int		 sock, status = EXIT_FAIL, r;
+
+	memset(&at, 0, sizeof at);
+	at.ce = ce;
+	at.sep = '\n';
+	at.idle_ms = -1;
+	optind = 1;
+	while ((ch = cmd_getopt(ce, argc, argv, "hkl", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			cmd_print_usage(ce, 1);
+			return cmd_flush_stdout(ce);
+		case 'i':
+			errno = 0;
+			secs = strtod(optarg, &end);
+			if (*optarg < '0' || *optarg > '9' || *end != '\0' ||
+			    errno != 0 || !(secs > 0) || secs > 86400 * 365)
+				return cmd_usage_error(ce, "--idle-timeout "
+				    "'%s': not a number of seconds above 0",
+				    optarg);
+			if ((at.idle_ms = (int)(secs * 1000)) == 0)
+				at.idle_ms = 1;
+			break;
+		case 'k':
+			keep = 1;
+			break;
+		case 'l':
+			listen = 1;
+			break;
+		case 'm':
+			if (sock_parse_mode(optarg, &mode) == -1)
+				return cmd_usage_error(ce, "--mode '%s': not "
+				    "an octal mode from 0 to 777", optarg);
+			modeset = 1;
+			break;
+		case 'N':
+			at.node = 1;
+			break;
+		case 'r':
+			if ((at.sep = parse_rs(optarg)) == -1)
+				return cmd_usage_error(ce, "--rs '%s': not one "
+				    "control character other than tab and CR, "
+				    "such as '\\n', '\\f' or '\\x1e'", optarg);
+			break;
+		default:
+			return EXIT_FAIL;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		return cmd_usage_error(ce, "no address given");
+	if (argc > 1)
+		return cmd_usage_error(ce, "unexpected operand '%s'", argv[1]);
+	if (keep && !listen)
+		return cmd_usage_error(ce, "-k needs -l");
+	if (modeset && !listen)
+		return cmd_usage_error(ce, "--mode needs -l");
+	at.name = argv[0];
+	if (sock_parse_addr(ce, &a, at.name) == -1)
+		return EXIT_FAIL;
+
+	if (frame_init(&at.in, MAXLINE, 1) == -1 ||
+	    buf_init(&at.wq, WQ_SIZE) == -1) {
+		cmd_warn(ce, "malloc");
+		frame_release(&at.in);
+		return EXIT_FAIL;
+	}
+	at.inkey = at.node ? jscan_want(&at.in.js, "cmd", 3) : -1;
+	if (!listen) {
+		if ((sock = addr_connect(&a, err, sizeof err)) == -1) {
+			cmd_warnx(ce, "%s: %s", at.name, err);
+			status = a.kind == ADDR_FD ? EXIT_FAIL : 1;
+			goto out;
+		}
+		status = session(&at, sock);
+		close(sock);
+		goto out;
+	}
+	if ((lfd = sock_listen(ce, &a, at.name, mode)) == -1)
+		goto out;
+	if (addr_name(&a, lfd, bound, sizeof bound) == 0)
+		cmd_warnx(ce, "listening on %s", bound);
+	do {
+		if ((sock = sock_accept(ce, lfd, at.name)) == -1) {
+			status = EXIT_FAIL;
+			break;
+		}
+		if (!keep) {
+			/* One peer: nobody else may connect meanwhile. */
+			close(lfd);
+			lfd = -1;
+			addr_unlink(&a);
+		}
+		r = session(&at, sock);
+		close(sock);
+		status = r;
+	} while (keep && !at.stop);
+out:
+	if (lfd != -1)
+		close(lfd);
+	addr_unlink(&a);
+	frame_release(&at.in);
+	buf_release(&at.wq);
+	if (at.stop)
+		return at.stop;
+	if (status == 0 && at.bad)
+		return 1;
+	return status;
+}
+
+const struct cmd_entry cmd_attach_entry = {
+	.name = "attach",
+	.usage = "[-kl] [--idle-timeout SECS] [--mode MODE] [--node] [--rs SEP] "
+	    "ADDR",
+	.summary = "an NDJSON-aware nc: send validated lines to a socket, "
+	    "print its replies",
+	.options = "-k -l --idle-timeout= --mode= --node --rs= --help -h",
+	.exec = cmd_attach_exec
+};

@@ -1,0 +1,335 @@
+#!/usr/bin/env bats
+# ipcrun attach: an NDJSON-aware nc against socat, a Node net server and a
+# node-ipc style server; validation both ways, the half-close, listening,
+# the record separator, and every error with its exit status.
+
+load helper
+
+setup() {
+	F=$ROOT/test/fixtures
+	T=$BATS_TEST_TMPDIR
+	S=$T/app.sock
+}
+
+teardown() {
+	# End only what this test started, by pid.
+	local p
+	for p in ${BG_PIDS:-}; do
+		kill "$p" 2>/dev/null || true
+	done
+}
+
+# bg CMD...: start CMD in the background and remember its pid.
+bg() {
+	"$@" &
+	BG_PIDS="${BG_PIDS:-} $!"
+}
+
+# listening PATH: something accepts connections on unix PATH (socat binds
+# before it listens, so the file alone does not say so). Only for
+# servers that fork, which a probe does not use up.
+listening() {
+	socat -u /dev/null UNIX-CONNECT:"$1" 2>/dev/null
+}
+
+# echo_server: socat echoing every connection to $S.
+echo_server() {
+	bg socat UNIX-LISTEN:"$S",fork EXEC:cat
+	wait_for 20 listening "$S"
+}
+
+# node_server MODE: test/fixtures/netserver.js on $S, ready when it says so.
+node_server() {
+	rm -f "$T/ready"
+	bg node "$F/netserver.js" "$S" "$1" "$T/ready"
+	wait_for 20 test -s "$T/ready"
+}
+
+@test "attach to a socat echo server: lines go and come back" {
+	echo_server
+	printf '{"a":1}\n[2,3]\n"x"\n' >"$T/in"
+	run --separate-stderr "$IPCRUN" attach "unix:$S" <"$T/in"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output $'{"a":1}\n[2,3]\n"x"'
+}
+
+@test "a bad input line is reported and never sent; the rest flows" {
+	echo_server
+	printf '{"a":1}\n{"b":\n\n[1]\n' >"$T/in"
+	run --separate-stderr "$IPCRUN" attach "$S" <"$T/in"
+	assert_failure 1
+	assert_equal "$stderr" "ipcrun: attach: -:2:6: unexpected end of line"
+	assert_output $'{"a":1}\n[1]'
+}
+
+@test "attach to a Node net server: replies, and the last one after the half-close" {
+	node_server ndjson
+	printf '{"n":1}\n{"n":2}\n' >"$T/in"
+	run --separate-stderr "$IPCRUN" attach "unix:$S" <"$T/in"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output $'{"echo":{"n":1}}\n{"echo":{"n":2}}\n{"bye":2}'
+}
+
+@test "a bad line from the peer is reported with its line number; the rest flows" {
+	node_server ndjson
+	printf '{"n":1}\n{"bad":true}\n{"n":3}\n' >"$T/in"
+	run --separate-stderr "$IPCRUN" attach "unix:$S" <"$T/in"
+	assert_failure 1
+	assert_equal "$stderr" \
+	    "ipcrun: attach: unix:$S:2:11: unterminated string"
+	assert_output $'{"echo":{"n":1}}\n{"echo":{"bad":true}}\n{"echo":{"n":3}}\n{"bye":3}'
+}
+
+@test "--node refuses internal Node messages both ways" {
+	echo_server
+	printf '{"cmd":"NODE_HANDLE_ACK"}\n{"cmd":"NODE_"}\n' >"$T/in"
+	run --separate-stderr "$IPCRUN" attach --node "unix:$S" <"$T/in"
+	assert_failure 1
+	assert_equal "$stderr" \
+	    'ipcrun: attach: -:1:8: internal Node message (cmd "NODE_HANDLE_ACK")'
+	assert_output '{"cmd":"NODE_"}'
+	# Without --node they are ordinary JSON.
+	run --separate-stderr "$IPCRUN" attach "unix:$S" <"$T/in"
+	assert_success
+	assert_output "$(cat "$T/in")"
+	# From the peer.
+	printf '[1]\n{"a":0,"cmd":"\\u004eODE_X1"}\n[3]\n' >"$T/peer"
+	bg socat -U UNIX-LISTEN:"$T/p.sock",fork OPEN:"$T/peer"
+	wait_for 20 listening "$T/p.sock"
+	run --separate-stderr "$IPCRUN" attach --node "$T/p.sock" </dev/null
+	assert_failure 1
+	assert_output $'[1]\n[3]'
+	assert_equal "$stderr" \
+	    "ipcrun: attach: $T/p.sock:2:14: internal Node message (cmd \"NODE_X1\")"
+}
+
+@test "--rs '\\f' speaks to a node-ipc style server" {
+	node_server formfeed
+	printf '{"type":"ping","data":1}\n{"type":"ping","data":2}\n' >"$T/in"
+	run --separate-stderr "$IPCRUN" attach --rs '\f' "unix:$S" <"$T/in"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output "$(printf '%s\n' \
+	    '{"type":"reply","data":{"type":"ping","data":1}}' \
+	    '{"type":"reply","data":{"type":"ping","data":2}}' \
+	    '{"type":"bye"}')"
+}
+
+@test "--rs '\\x1e' sends RFC 7464 json-seq and reads it back" {
+	bg socat -u UNIX-LISTEN:"$S",fork OPEN:"$T/wire",creat
+	wait_for 20 listening "$S"
+	printf '{"a":1}\n2\n' | "$IPCRUN" attach --rs '\x1e' "unix:$S"
+	assert_equal "$(od -An -c "$T/wire" | tr -s ' ')" \
+	    "$(printf '\036{"a":1}\n\0362\n' | od -An -c | tr -s ' ')"
+	# And records the other way: RS before, newline after, newlines
+	# inside a record are whitespace.
+	printf '\036{"a":\n1}\n\036[2]\n\036{bad}\n' >"$T/seq"
+	bg socat -U UNIX-LISTEN:"$T/s2.sock",fork OPEN:"$T/seq"
+	wait_for 20 listening "$T/s2.sock"
+	run --separate-stderr "$IPCRUN" attach --rs '\x1e' "unix:$T/s2.sock" \
+	    </dev/null
+	assert_failure 1
+	assert_output $'{"a": 1}\n[2]'
+	assert_equal "$stderr" \
+	    "ipcrun: attach: unix:$T/s2.sock:4:2: expected a string key, found 'b'"
+}
+
+@test "-l on port 0 reports the real port and serves one peer" {
+	printf '{"from":"attach"}\n' >"$T/in"
+	"$IPCRUN" attach -l tcp:127.0.0.1:0 <"$T/in" >"$T/out" 2>"$T/err" &
+	BG_PIDS=$!
+	wait_for 20 grep -q 'listening on' "$T/err"
+	run cat "$T/err"
+	assert_output --regexp '^ipcrun: attach: listening on tcp:127\.0\.0\.1:[1-9][0-9]*$'
+	port=${output##*:}
+	run socat - TCP:127.0.0.1:"$port" <<<'{"from":"peer"}'
+	assert_success
+	assert_output '{"from":"attach"}'
+	wait "$BG_PIDS"
+	assert_equal "$(cat "$T/out")" '{"from":"peer"}'
+}
+
+@test "-l on a unix path: a stale socket is replaced, a live one refused" {
+	python3 "$F/fdtool.py" stale "$S"
+	"$IPCRUN" attach -l "unix:$S" </dev/null >"$T/out" 2>"$T/err" &
+	BG_PIDS=$!
+	wait_for 20 grep -q 'listening on' "$T/err"
+	assert_equal "$(cat "$T/err")" "ipcrun: attach: listening on unix:$S"
+	assert_equal "$(stat -c %a "$S")" 600
+	run socat - UNIX-CONNECT:"$S" <<<'[1]'
+	assert_success
+	wait "$BG_PIDS"
+	assert_equal "$(cat "$T/out")" '[1]'
+	# Removed once used.
+	[ ! -e "$S" ]
+
+	# A live socket is refused and stays.
+	echo_server
+	run -125 --separate-stderr "$IPCRUN" attach -l "unix:$S" </dev/null
+	assert_equal "$stderr" \
+	    "ipcrun: attach: unix:$S: a live socket is listening there"
+	[ -S "$S" ]
+}
+
+@test "-l fd:N accepts on an inherited listening socket" {
+	python3 "$F/fdtool.py" withlisten "$S" 3 -- "$IPCRUN" attach -l fd:3 \
+	    <<<'"hi"' >"$T/out" 2>"$T/err" &
+	BG_PIDS=$!
+	wait_for 20 grep -q 'listening on' "$T/err"
+	assert_equal "$(cat "$T/err")" "ipcrun: attach: listening on unix:$S"
+	run socat - UNIX-CONNECT:"$S" <<<'[7]'
+	assert_output '"hi"'
+	wait "$BG_PIDS"
+	assert_equal "$(cat "$T/out")" '[7]'
+}
+
+@test "-l -k serves peers one at a time" {
+	printf '"hello"\n' >"$T/in"
+	"$IPCRUN" attach -lk --mode 0660 "unix:$S" <"$T/in" >"$T/out" \
+	    2>"$T/err" &
+	BG_PIDS=$!
+	wait_for 20 test -S "$S"
+	assert_equal "$(stat -c %a "$S")" 660
+	run socat - UNIX-CONNECT:"$S" <<<'{"peer":1}'
+	assert_output '"hello"'
+	run socat - UNIX-CONNECT:"$S" <<<'{"peer":2}'
+	assert_output ''
+	wait_for 20 grep -q 'peer":2' "$T/out"
+	assert_equal "$(cat "$T/out")" $'{"peer":1}\n{"peer":2}'
+	kill "$BG_PIDS"
+	wait "$BG_PIDS" || true
+	# Removed on SIGTERM.
+	[ ! -e "$S" ]
+}
+
+@test "--idle-timeout ends the wait for a peer that never closes" {
+	node_server silent
+	run --separate-stderr "$IPCRUN" attach --idle-timeout 0.2 "unix:$S" \
+	    <<<'{"a":1}'
+	assert_failure 1
+	assert_equal "$stderr" "ipcrun: attach: unix:$S: the peer sent nothing for 0.200 s after the end of input (--idle-timeout); closing"
+}
+
+@test "a peer that goes away before the end of input is an error" {
+	node_server drop
+	mkfifo "$T/fifo"
+	# The writer holds the fifo open: the input never ends.
+	exec 7<>"$T/fifo"
+	run --separate-stderr "$IPCRUN" attach "unix:$S" <"$T/fifo"
+	exec 7>&-
+	assert_failure 1
+	assert_equal "$stderr" "ipcrun: attach: unix:$S: the peer closed the connection before the end of input"
+}
+
+@test "a peer that closes after the last line, before its end, is fine" {
+	node_server last
+	printf '{"n":1}\n{"last":true}\n' >"$T/in"
+	run --separate-stderr "$IPCRUN" attach "unix:$S" <"$T/in"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output $'{"echo":{"n":1}}\n{"echo":{"last":true}}'
+}
+
+@test "a peer that goes away with lines still to send is an error" {
+	node_server last
+	# Far more than attach and the socket buffer between them hold: lines
+	# are still unsent when the peer goes.
+	line="{\"p\":\"$(head -c 1000 /dev/zero | tr '\0' a)\"}"
+	{ printf '{"last":true}\n'; yes "$line" | head -n 8000; } >"$T/in"
+	run --separate-stderr "$IPCRUN" attach "unix:$S" <"$T/in"
+	assert_failure 1
+	assert_output --partial '{"echo":{"last":true}}'
+	assert_equal "$stderr" "ipcrun: attach: unix:$S: the peer closed the connection before the end of input"
+}
+
+@test "attach fd:N uses an inherited connected socket" {
+	echo_server
+	run --separate-stderr python3 "$F/fdtool.py" withconn "$S" 3 -- \
+	    "$IPCRUN" attach fd:3 <<<'{"via":"fd"}'
+	assert_success
+	assert_output '{"via":"fd"}'
+}
+
+@test "a descriptor sent by the peer is closed, with a warning" {
+	"$IPCRUN" send-fd -l "unix:$S" 0 </dev/null &
+	BG_PIDS=$!
+	wait_for 20 test -S "$S"
+	run --separate-stderr "$IPCRUN" attach "unix:$S" </dev/null
+	wait "$BG_PIDS"
+	assert_failure 1
+	assert_output '{"fds":1}'
+	assert_line --index 0 '{"fds":1}'
+	assert_equal "$stderr" "ipcrun: attach: unix:$S: the peer sent a descriptor; it was closed
+ipcrun: attach: unix:$S:2:1: expected a value, found byte 0x00"
+}
+
+@test "no peer: exit 1" {
+	run -1 --separate-stderr "$IPCRUN" attach "unix:$T/none.sock" </dev/null
+	assert_equal "$stderr" \
+	    "ipcrun: attach: unix:$T/none.sock: connect: No such file or directory"
+	run -1 --separate-stderr "$IPCRUN" attach tcp:127.0.0.1:1 </dev/null
+	assert_equal "$stderr" \
+	    "ipcrun: attach: tcp:127.0.0.1:1: connect: Connection refused"
+}
+
+@test "usage and set-up errors exit 125" {
+	run -125 --separate-stderr "$IPCRUN" attach
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: attach: no address given"
+	run -125 --separate-stderr "$IPCRUN" attach "$S" extra
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: attach: unexpected operand 'extra'"
+	run -125 --separate-stderr "$IPCRUN" attach -k "$S"
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: attach: -k needs -l"
+	run -125 --separate-stderr "$IPCRUN" attach --mode 600 "$S"
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: attach: --mode needs -l"
+	for rs in '\t' '\r' 'a' '' '\x20' '\x1ee' '\q' ' '; do
+		run -125 --separate-stderr "$IPCRUN" attach --rs "$rs" "$S"
+		assert_equal "${stderr%%$'\n'*}" "ipcrun: attach: --rs '$rs': not one control character other than tab and CR, such as '\\n', '\\f' or '\\x1e'"
+	done
+	for t in 0 -1 x 1e999 ''; do
+		run -125 --separate-stderr "$IPCRUN" attach --idle-timeout "$t" "$S"
+		assert_equal "${stderr%%$'\n'*}" \
+		    "ipcrun: attach: --idle-timeout '$t': not a number of seconds above 0"
+	done
+	run -125 --separate-stderr "$IPCRUN" attach -l "$T/no/dir/s.sock"
+	assert_equal "$stderr" \
+	    "ipcrun: attach: $T/no/dir/s.sock: bind: No such file or directory"
+	long=/$(printf 'a%.0s' {1..99})
+	run -125 --separate-stderr "$IPCRUN" attach -l "unix:$long"
+	assert_equal "$stderr" "ipcrun: attach: unix:$long: socket path is too long to listen on (100 bytes, at most 95)"
+	printf 'x\n' >"$T/file"
+	run -125 --separate-stderr "$IPCRUN" attach -l "$T/file"
+	assert_equal "$stderr" \
+	    "ipcrun: attach: $T/file: exists and is not a socket"
+	run -125 --separate-stderr python3 "$F/fdtool.py" withlisten \
+	    "$T/l.sock" 3 -- "$IPCRUN" attach fd:3 </dev/null
+	assert_equal "$stderr" \
+	    "ipcrun: attach: fd:3: descriptor is a listening socket"
+	echo_server
+	run -125 --separate-stderr python3 "$F/fdtool.py" withconn "$S" 3 -- \
+	    "$IPCRUN" attach -l fd:3 </dev/null
+	assert_equal "$stderr" \
+	    "ipcrun: attach: fd:3: descriptor is not a listening socket"
+	run -125 --separate-stderr "$IPCRUN" attach fd:0 </dev/null
+	assert_equal "$stderr" \
+	    "ipcrun: attach: fd:0: descriptor: Socket operation on non-socket"
+}
+
+@test "the reader of stdout going away ends attach with 141" {
+	echo_server
+	for i in $(seq 20000); do printf '{"n":%d}\n' "$i"; done >"$T/in"
+	run bash -c '"$1" attach "unix:$2" <"$3" | head -1
+	    echo "status ${PIPESTATUS[0]}"' _ "$IPCRUN" "$S" "$T/in"
+	assert_output $'{"n":1}\nstatus 141'
+}
+
+@test "50 MB through an echo server: byte for byte, with bounded RSS" {
+	echo_server
+	line="{\"p\":\"$(head -c 4000 /dev/zero | tr '\0' a)\"}"
+	yes "$line" | head -n 12500 >"$T/in"
+	peak_rss_kb "$IPCRUN" attach "unix:$S" <"$T/in" >"$T/out"
+	cmp "$T/in" "$T/out"
+	echo "attach peak RSS: $RSS_KB KiB"
+	[ "$RSS_KB" -lt 32768 ]
+}

@@ -1,0 +1,478 @@
+#!/usr/bin/env bats
+# ipcrun send-fd and recv-fd: files, pipes, TCP and unix sockets passed
+# between real processes, chainloading with a descriptor map, the header,
+# and every error path with its message and exit status.
+
+load helper
+
+setup() {
+	F=$ROOT/test/fixtures
+	T=$BATS_TEST_TMPDIR
+	S=$T/h.sock
+}
+
+teardown() {
+	# End only what this test started, by pid.
+	local p
+	for p in ${BG_PIDS:-}; do
+		kill "$p" 2>/dev/null || true
+	done
+}
+
+# closed CMD...: exec CMD with every descriptor above 2 closed, so that
+# what bats itself keeps open does not show in CMD's table. Only in a
+# subshell already (with & or in $(...)): the pid stays CMD's.
+closed() {
+	local fd
+	for fd in /proc/$BASHPID/fd/*; do
+		fd=${fd##*/}
+		[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+	done
+	exec "$@"
+}
+
+# listening PATH: something accepts connections on unix PATH (socat binds
+# before it listens, so the file alone does not say so). Only for
+# servers that fork, which a probe does not use up.
+listening() {
+	socat -u /dev/null UNIX-CONNECT:"$1" 2>/dev/null
+}
+
+# fdlist: read `ls -l /proc/self/fd` on stdin and print the numbers, but
+# not the one ls itself opened to read the directory, on one line.
+fdlist() {
+	sed -n 's/.* \([0-9]*\) -> \(.*\)/\1 \2/p' | grep -v ' /proc/' |
+	    cut -d' ' -f1 | sort -n | tr '\n' ' '
+}
+
+# mode_is MODE: the socket file $S has permissions MODE (octal).
+mode_is() {
+	[ "$(stat -c %a "$S" 2>/dev/null)" = "$1" ]
+}
+
+# recv_bg ARGS...: start `ipcrun recv-fd ARGS` in the background, with its
+# stdout in $T/out and stderr in $T/err; wait until it listens on $S.
+recv_bg() {
+	closed "$IPCRUN" recv-fd "$@" >"$T/out" 2>"$T/err" &
+	RECV_PID=$!
+	BG_PIDS="${BG_PIDS:-} $RECV_PID"
+	wait_for 20 test -S "$S"
+}
+
+# recv_status: wait for the background recv-fd; its status in $status.
+recv_status() {
+	status=0
+	wait "$RECV_PID" || status=$?
+}
+
+@test "send-fd of a file: recv-fd --as 0 chainloads wc -c with it" {
+	printf 'hello world\n' >"$T/file"
+	recv_bg "unix:$S" --as 0 -- wc -c
+	run --separate-stderr "$IPCRUN" send-fd "unix:$S" 0 <"$T/file"
+	assert_success
+	assert_equal "$stderr" ""
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/out")" 12
+	assert_equal "$(cat "$T/err")" ""
+	# The listening path is removed once the peer is in.
+	[ ! -e "$S" ]
+}
+
+@test "send-fd of a pipe: recv-fd chainloads cat with it" {
+	recv_bg "$S" --as 0 -- cat
+	printf 'through a pipe\n' | "$IPCRUN" send-fd "$S" 0
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/out")" "through a pipe"
+}
+
+@test "send-fd of a TCP socket: a python program uses it after recv-fd" {
+	python3 "$F/fdtool.py" tcpserver "$T/port" &
+	BG_PIDS="$!"
+	wait_for 20 test -s "$T/port"
+	recv_bg "unix:$S" --as 3 -- python3 "$F/fdtool.py" usefd 3
+	run bash -c 'exec 3<>/dev/tcp/127.0.0.1/$1; exec "$2" send-fd "$3" 3' \
+	    _ "$(cat "$T/port")" "$IPCRUN" "unix:$S"
+	assert_success
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/out")" $'fd 3: tcp4\nreply: tcp got ping'
+}
+
+@test "send-fd of a unix socket: a python program talks through it" {
+	socat UNIX-LISTEN:"$T/echo.sock",fork EXEC:cat &
+	BG_PIDS="$!"
+	wait_for 20 listening "$T/echo.sock"
+	recv_bg "unix:$S" --as 5 -- python3 "$F/fdtool.py" usefd 5
+	run python3 "$F/fdtool.py" withconn "$T/echo.sock" 3 -- \
+	    "$IPCRUN" send-fd "unix:$S" 3
+	assert_success
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/out")" $'fd 5: unix\nreply: ping'
+}
+
+@test "three descriptors at once land at the requested numbers" {
+	printf 'file\n' >"$T/a"
+	mkfifo "$T/fifo"
+	recv_bg "unix:$S" --as 5,7,9 -- sh -c \
+	    'cat <&5; cat <&7; echo sock >&9; readlink /proc/$$/fd/9 | cut -d: -f1'
+	socat UNIX-LISTEN:"$T/u.sock",fork - >"$T/u.out" &
+	BG_PIDS="$!"
+	wait_for 20 listening "$T/u.sock"
+	( printf 'fifo\n' >"$T/fifo" ) &
+	run python3 "$F/fdtool.py" withconn "$T/u.sock" 6 -- bash -c \
+	    'exec "$0" send-fd "$1" 3 4 6 3<"$2" 4<"$3"' \
+	    "$IPCRUN" "unix:$S" "$T/a" "$T/fifo"
+	assert_success
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/out")" $'file\nfifo\nsocket'
+	wait_for 20 grep -q sock "$T/u.out"
+}
+
+@test "a swapped map (--as 1,0) works" {
+	printf 'swap me\n' >"$T/in"
+	recv_bg "unix:$S" --as 1,0 -- tr a-z A-Z
+	bash -c 'exec "$0" send-fd "$1" 3 4 3>"$2" 4<"$3"' \
+	    "$IPCRUN" "unix:$S" "$T/outfile" "$T/in"
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/outfile")" "SWAP ME"
+	assert_equal "$(cat "$T/out")" ""
+}
+
+@test "without --as, the descriptors land at 3, 4, ..." {
+	printf 'x\n' >"$T/a"
+	recv_bg "unix:$S" -- ls -l /proc/self/fd
+	bash -c 'exec "$0" send-fd "$1" 0 0 <"$2"' "$IPCRUN" "unix:$S" "$T/a"
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(fdlist <"$T/out")" "0 1 2 3 4 "
+}
+
+@test "CMD starts with SIGPIPE at its default, not ignored as in ipcrun" {
+	recv_bg "unix:$S" --as 0 -- awk '/^SigIgn:/ { print $2 }' /proc/self/status
+	"$IPCRUN" send-fd "unix:$S" 0 </dev/null
+	recv_status
+	assert_equal "$status" 0
+	# Bit 13 (SIGPIPE) is 0x1000.
+	(( (16#$(cat "$T/out") & 0x1000) == 0 ))
+}
+
+@test "without CMD, recv-fd prints the header with the names" {
+	recv_bg "unix:$S"
+	bash -c 'exec "$0" send-fd "$1" 3 4 --names log,db 3>"$2" 4<"$3"' \
+	    "$IPCRUN" "unix:$S" "$T/log" /dev/null
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/out")" '{"fds":2,"names":["log","db"]}'
+	assert_equal "$(cat "$T/err")" ""
+}
+
+@test "send-fd -l listens and recv-fd -c connects" {
+	printf 'reversed\n' >"$T/a"
+	"$IPCRUN" send-fd -l "unix:$S" 0 <"$T/a" 2>"$T/serr" &
+	SEND_PID=$!
+	BG_PIDS="$SEND_PID"
+	wait_for 20 test -S "$S"
+	run --separate-stderr "$IPCRUN" recv-fd -c "unix:$S" --as 0 -- cat
+	assert_success
+	assert_output reversed
+	wait "$SEND_PID"
+	[ ! -e "$S" ]
+}
+
+@test "an abstract address works both ways" {
+	local name="ipcrun-test-$$-$RANDOM"
+	"$IPCRUN" recv-fd "unix:@$name" --as 0 -- cat >"$T/out" 2>"$T/err" &
+	RECV_PID=$!
+	BG_PIDS="$RECV_PID"
+	# No file to wait for: retry the sender until it finds the listener.
+	printf 'abstract\n' >"$T/a"
+	wait_for 20 "$IPCRUN" send-fd "unix:@$name" 0 <"$T/a" 2>/dev/null
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/out")" abstract
+}
+
+@test "recv-fd fd:N uses an inherited connected socket" {
+	run --separate-stderr python3 "$F/fdtool.py" pairsend -- \
+	    "$IPCRUN" recv-fd fd:3 --as 0 -- cat
+	assert_success
+	assert_output "over a pair"
+}
+
+@test "CMD's own exit status, and 126 and 127 when it cannot run" {
+	recv_bg "unix:$S" --as 0 -- sh -c 'exit 7'
+	"$IPCRUN" send-fd "unix:$S" 0 </dev/null
+	recv_status
+	assert_equal "$status" 7
+
+	recv_bg "unix:$S" --as 2 -- "$T/no-such-cmd"
+	"$IPCRUN" send-fd "unix:$S" 0 </dev/null
+	recv_status
+	assert_equal "$status" 127
+	# Reported on the original stderr, though --as replaced fd 2.
+	assert_equal "$(cat "$T/err")" \
+	    "ipcrun: recv-fd: '$T/no-such-cmd': No such file or directory"
+
+	printf 'not a program\n' >"$T/noexec"
+	recv_bg "unix:$S" --as 3 -- "$T/noexec"
+	"$IPCRUN" send-fd "unix:$S" 0 </dev/null
+	recv_status
+	assert_equal "$status" 126
+	assert_equal "$(cat "$T/err")" \
+	    "ipcrun: recv-fd: '$T/noexec': Permission denied"
+}
+
+@test "no peer: send-fd and recv-fd -c exit 1" {
+	run -1 --separate-stderr "$IPCRUN" send-fd "unix:$T/none.sock" 0
+	assert_equal "$stderr" \
+	    "ipcrun: send-fd: unix:$T/none.sock: connect: No such file or directory"
+	python3 "$F/fdtool.py" stale "$T/stale.sock"
+	run -1 --separate-stderr "$IPCRUN" recv-fd -c "$T/stale.sock"
+	assert_equal "$stderr" \
+	    "ipcrun: recv-fd: $T/stale.sock: connect: Connection refused"
+}
+
+# wrong_peer MODE STATUS MESSAGE: a python sender speaking MODE; recv-fd
+# exits STATUS with MESSAGE on stderr.
+wrong_peer() {
+	recv_bg "unix:$S"
+	python3 "$F/fdtool.py" sendraw "$1" "unix:$S"
+	recv_status
+	assert_equal "$status" "$2"
+	assert_equal "$(cat "$T/err")" "ipcrun: recv-fd: unix:$S: $3"
+	assert_equal "$(cat "$T/out")" ""
+}
+
+@test "wrong peers: no header, not a header, a cut header" {
+	wrong_peer noheader 1 "the peer sent no header"
+	wrong_peer garbage 1 "wrong peer: the header is not valid JSON"
+	wrong_peer partial 1 "the peer closed the connection inside the header"
+}
+
+@test "wrong peers: headers that are not ours, and one too long" {
+	wrong_peer 'line=[1]' 1 "wrong peer: the header is not a JSON object"
+	wrong_peer 'line={"n":1}' 1 "wrong peer: the header has no \"fds\" count"
+	wrong_peer 'line={"fds":"1"}' 1 \
+	    "wrong peer: the header has no \"fds\" count"
+	wrong_peer 'line={"fds":254}' 1 \
+	    "wrong peer: the header's \"fds\" is not from 0 to 253"
+	wrong_peer 'line={"fds":1,"names":["a","b"]}' 1 \
+	    "wrong peer: the header's \"names\" is not an array of one string per descriptor"
+	wrong_peer 'line={"fds":1,"names":[1]}' 1 \
+	    "wrong peer: the header's \"names\" is not an array of one string per descriptor"
+	wrong_peer 'line={"fds":1,"fds":1}' 1 \
+	    "wrong peer: the header is not valid JSON"
+	wrong_peer long 1 "wrong peer: no header line within 65536 bytes"
+}
+
+@test "a header announcing no descriptors is fine" {
+	recv_bg "unix:$S"
+	python3 "$F/fdtool.py" sendraw 'line={"fds":0}' "unix:$S"
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/out")" '{"fds":0}'
+}
+
+@test "wrong peers: a byte without its descriptor, a descriptor with the header" {
+	wrong_peer bytes 1 "wrong peer: a byte came without descriptor 1 of 1"
+	wrong_peer fdheader 1 "wrong peer: a descriptor came with the header"
+}
+
+@test "fewer descriptors than announced" {
+	wrong_peer fewer 1 "the peer sent 1 of 2 announced descriptors"
+}
+
+@test "truncated control data (MSG_CTRUNC) is an error" {
+	wrong_peer many 1 \
+	    "descriptor 1 of 1: control data truncated (MSG_CTRUNC)"
+}
+
+@test "the number of descriptors must match --as" {
+	recv_bg "unix:$S" --as 0,5 -- cat
+	# recv-fd may close before the descriptor is sent: 0 or 1 here.
+	run "$IPCRUN" send-fd "unix:$S" 0 </dev/null
+	[ "$status" -le 1 ]
+	recv_status
+	assert_equal "$status" 1
+	assert_equal "$(cat "$T/err")" \
+	    "ipcrun: recv-fd: unix:$S: the peer announced 1 descriptor, --as names 2"
+}
+
+# The descriptors CMD has, as a sorted list, from a recv-fd run against
+# a python sender in MODE.
+fds_of_cmd() {
+	recv_bg "unix:$S" --as 4 -- sh -c 'cat <&4; exec ls -l /proc/self/fd'
+	python3 "$F/fdtool.py" sendraw "$1" "unix:$S"
+	recv_status
+	head -1 "$T/out" >"$T/first"
+	tail -n +2 "$T/out" | fdlist >"$T/fds"
+}
+
+@test "a peer sending 5 descriptors when 1 was announced leaks none into CMD" {
+	fds_of_cmd fivemsgs
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/first")" first
+	assert_equal "$(cat "$T/fds")" "0 1 2 4 "
+	assert_equal "$(cat "$T/err")" ""
+
+	fds_of_cmd five
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/first")" first
+	assert_equal "$(cat "$T/fds")" "0 1 2 4 "
+	assert_equal "$(cat "$T/err")" "ipcrun: recv-fd: unix:$S: the peer sent more than one descriptor with one byte; the extra ones were closed"
+}
+
+@test "1,000 transfers: the descriptor counts stay flat" {
+	printf 'data\n' >"$T/a"
+	# Each transfer is a new send-fd and recv-fd; CMD lists its table.
+	run --separate-stderr python3 "$F/fdtool.py" loop 1000 "$IPCRUN" "$S" \
+	    "$T/a"
+	assert_success
+	assert_output "0 1 2 3: 1000"
+}
+
+@test "a file that is not a socket is refused; a live socket is refused" {
+	printf 'keep me\n' >"$S"
+	run -125 --separate-stderr "$IPCRUN" recv-fd "unix:$S"
+	assert_equal "$stderr" \
+	    "ipcrun: recv-fd: unix:$S: exists and is not a socket"
+	assert_equal "$(cat "$S")" "keep me"
+	rm "$S"
+	socat UNIX-LISTEN:"$S",fork EXEC:cat &
+	BG_PIDS="$!"
+	wait_for 20 listening "$S"
+	run -125 --separate-stderr "$IPCRUN" recv-fd "unix:$S"
+	assert_equal "$stderr" \
+	    "ipcrun: recv-fd: unix:$S: a live socket is listening there"
+	[ -S "$S" ]
+}
+
+@test "a stale socket is replaced; --mode sets the permissions" {
+	python3 "$F/fdtool.py" stale "$S"
+	chmod 755 "$S"
+	closed "$IPCRUN" recv-fd "unix:$S" >"$T/out" 2>"$T/err" &
+	RECV_PID=$!
+	BG_PIDS="$RECV_PID"
+	# The stale file is there already: wait for the new one.
+	wait_for 20 mode_is 600
+	python3 "$F/fdtool.py" sendraw good "unix:$S"
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/out")" '{"fds":1,"names":["p"]}'
+
+	recv_bg --mode 640 "unix:$S"
+	mode_is 640
+	kill -TERM "$RECV_PID"
+	recv_status
+	assert_equal "$status" 143
+	# Removed on SIGTERM too.
+	[ ! -e "$S" ]
+}
+
+@test "send-fd: usage and set-up errors exit 125" {
+	run -125 --separate-stderr "$IPCRUN" send-fd "unix:$S"
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: send-fd: no descriptor given"
+	run -125 --separate-stderr "$IPCRUN" send-fd
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: send-fd: no address given"
+	run -125 --separate-stderr "$IPCRUN" send-fd "unix:$S" x
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: send-fd: 'x' is not a descriptor number"
+	run -125 --separate-stderr "$IPCRUN" send-fd "unix:$S" 99999999999
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: send-fd: '99999999999' is not a descriptor number"
+	run -125 --separate-stderr "$IPCRUN" send-fd "unix:$S" 9
+	assert_equal "$stderr" "ipcrun: send-fd: descriptor 9: Bad file descriptor"
+	run -125 --separate-stderr "$IPCRUN" send-fd tcp:127.0.0.1:1 0
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: send-fd: address 'tcp:127.0.0.1:1': descriptors travel only over unix sockets"
+	run -125 --separate-stderr "$IPCRUN" send-fd --names a "unix:$S" 0 1
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: send-fd: --names gives 1 name for 2 descriptors"
+	run -125 --separate-stderr "$IPCRUN" send-fd --mode 600 "unix:$S" 0
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: send-fd: --mode needs -l"
+	run -125 --separate-stderr "$IPCRUN" send-fd -l --mode 9 "unix:$S" 0
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: send-fd: --mode '9': not an octal mode from 0 to 777"
+	run -125 --separate-stderr "$IPCRUN" send-fd "unix:$S" $(seq 0 253)
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: send-fd: too many descriptors (254, at most 253)"
+	run -125 --separate-stderr "$IPCRUN" send-fd "unix:$S" 0 -- x
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: send-fd: unexpected '--'"
+	run -125 --separate-stderr "$IPCRUN" send-fd --names $'\xff' "unix:$S" 0
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: send-fd: --names '"$'\xff'"': not valid UTF-8"
+}
+
+@test "send-fd --node refuses what a Node peer would abort on" {
+	printf 'x\n' >"$T/a"
+	run -125 --separate-stderr "$IPCRUN" send-fd --node "unix:$S" 0 <"$T/a"
+	assert_equal "$stderr" "ipcrun: send-fd: descriptor 0 is a regular file, which a Node peer does not accept (--node)"
+	run -125 --separate-stderr "$IPCRUN" send-fd --node "unix:$S" 0 </dev/null
+	assert_equal "$stderr" "ipcrun: send-fd: descriptor 0 is a character device, which a Node peer does not accept (--node)"
+	# A pipe is fine: it goes through.
+	recv_bg "unix:$S" --as 0 -- cat
+	printf 'pipe ok\n' | "$IPCRUN" send-fd --node "unix:$S" 0
+	recv_status
+	assert_equal "$(cat "$T/out")" "pipe ok"
+}
+
+@test "recv-fd: usage and set-up errors exit 125" {
+	run -125 --separate-stderr "$IPCRUN" recv-fd
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: recv-fd: no address given"
+	run -125 --separate-stderr "$IPCRUN" recv-fd "unix:$S" --as 0
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: recv-fd: --as needs a CMD to run"
+	run -125 --separate-stderr "$IPCRUN" recv-fd "unix:$S" --as 1,1 -- cat
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: recv-fd: --as '1,1': 1 appears twice"
+	run -125 --separate-stderr "$IPCRUN" recv-fd "unix:$S" --as 99999999 -- cat
+	assert_regex "${stderr%%$'\n'*}" "^ipcrun: recv-fd: --as '99999999': '99999999' is not a descriptor number from 0 to [0-9]+$"
+	run -125 --separate-stderr "$IPCRUN" recv-fd "unix:$S" \
+	    --as "$(seq -s, 0 253)" -- cat
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: recv-fd: --as '$(seq -s, 0 253)': more than 253 numbers"
+	run -125 --separate-stderr "$IPCRUN" recv-fd "unix:$S" --as 1,,2 -- cat
+	assert_regex "${stderr%%$'\n'*}" "^ipcrun: recv-fd: --as '1,,2': '' is not a descriptor number"
+	run -125 --separate-stderr "$IPCRUN" recv-fd "unix:$S" wc
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: recv-fd: unexpected operand 'wc' (put '--' before CMD)"
+	run -125 --separate-stderr "$IPCRUN" recv-fd "unix:$S" --
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: recv-fd: no CMD after '--'"
+	run -125 --separate-stderr "$IPCRUN" recv-fd -c --mode 600 "unix:$S"
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: recv-fd: --mode is for listening, not with -c"
+	run -125 --separate-stderr "$IPCRUN" recv-fd tcp:127.0.0.1:0
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: recv-fd: address 'tcp:127.0.0.1:0': descriptors travel only over unix sockets"
+	run -125 --separate-stderr "$IPCRUN" recv-fd fd:9
+	assert_equal "$stderr" "ipcrun: recv-fd: fd:9: descriptor: Bad file descriptor"
+	run -125 --separate-stderr "$IPCRUN" recv-fd "$T/no/such/dir/s.sock"
+	assert_equal "$stderr" "ipcrun: recv-fd: $T/no/such/dir/s.sock: bind: No such file or directory"
+}
+
+@test "every malformed address gets a one-line error naming the bad part" {
+	bad_addr() {
+		run -125 --separate-stderr "$IPCRUN" attach "$1"
+		assert_equal "${stderr%%$'\n'*}" "ipcrun: attach: address '$1': $2"
+		assert_equal "${stderr#*$'\n'}" "Try 'ipcrun attach --help'."
+	}
+	bad_addr "" "empty address"
+	bad_addr unix: "socket path is empty"
+	bad_addr unix:@ "abstract name is empty"
+	bad_addr "unix:/$(printf 'a%.0s' {1..120})" \
+	    "socket path is too long (121 bytes, at most 107)"
+	bad_addr tcp:localhost "'localhost' lacks ':PORT'"
+	bad_addr tcp::80 "host is missing in ':80'"
+	bad_addr tcp:h:x "port 'x' is not a number from 0 to 65535"
+	bad_addr tcp:h:65536 "port '65536' is not a number from 0 to 65535"
+	bad_addr tcp:h: "port '' is not a number from 0 to 65535"
+	bad_addr "tcp:[::1" "host '[::1' lacks its closing ']'"
+	bad_addr "tcp:[::1]80" "'80' after ']' is not ':PORT'"
+	bad_addr "tcp:[1.2.3.4]:80" "'[1.2.3.4]:80' in brackets is not an IPv6 address"
+	bad_addr tcp:::1:80 "IPv6 host in '::1:80' needs brackets, as in tcp:[::1]:PORT"
+	bad_addr fd:x "descriptor 'x' is not a number"
+	bad_addr fd:99999999999 \
+	    "descriptor '99999999999' is not a number from 0 to 2147483647"
+	bad_addr udp:1.2.3.4:5 "unknown address type 'udp:' (use unix:, tcp: or fd:, or ./ before a path with ':')"
+}
