@@ -15,9 +15,10 @@ FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
-# The binary needs libbsd only (strtonum, reallocarray, closefrom);
-# jansson is for the benchmarks, libedit for the REPL when it exists.
-PKGS	= libbsd-overlay
+# libbsd (strtonum, reallocarray, closefrom) and jansson (the fd-passing
+# header, ipcrun's own protocol; never user messages). libedit will come
+# with the REPL.
+PKGS	= jansson libbsd-overlay
 DEBUG	?= 0
 FUZZ_SECONDS ?= 30
 
@@ -71,7 +72,7 @@ $(B)/ipcrun: $(OBJ)
 pkgcheck:
 	@$(PKG_CONFIG) --exists $(PKGS) || { \
 	    echo "pkg-config: $(PKGS) not found: run 'make deps'" \
-	    "(Debian: libbsd-dev)" >&2; exit 1; }
+	    "(Debian: libjansson-dev libbsd-dev)" >&2; exit 1; }
 
 $(OBJ): | pkgcheck
 
