@@ -104,6 +104,8 @@ struct run {
 	 */
 	int		 chan_peer;
 	int64_t		 peer_at;
+	int		 peer_missed;	/* no holder at the last look */
+	uint64_t	 peer_lost;	/* input lines it left there unread */
 	unsigned long long chan_ino;	/* the child's end, for the preload */
 	char		*pre_entry;	/* "NODE_OPTIONS=<ipcrun's part>" */
 	int		 chan_wdead;	/* writes failed: the child has gone */
@@ -388,6 +390,7 @@ run_half_close(struct run *r)
 }
 
 static void	run_start_idle(struct run *);
+static uint64_t	run_peer_unread(struct run *, size_t *);
 
 /*
  * --eof auto, all input delivered, no announcement yet: look at what
@@ -607,6 +610,7 @@ run_peer_check(struct run *r, int64_t now)
 {
 	pid_t	pids[64];
 	ssize_t	n, i;
+	size_t	unread;
 	int	hint = r->node ? r->chan_to : 0;
 
 	r->peer_at = 0;
@@ -614,17 +618,30 @@ run_peer_check(struct run *r, int64_t now)
 		return;
 	r->peer_at = now + PEER_EVERY;
 	if (proc_holds_socket(r->pid, r->chan_ino, hint) != 0)
-		return;
+		goto held;
 	if ((n = proc_group(r->pid, pids, 64)) > 64)
 		n = 64;
 	for (i = 0; i < n; i++) {
 		if (proc_holds_socket(pids[i], r->chan_ino, hint) != 0)
-			return;
+			goto held;
 	}
+	/*
+	 * An exiting process closes its fds before it is a zombie: look
+	 * once more, so that an exit is counted by run_child_exited.
+	 */
+	if (!r->peer_missed) {
+		r->peer_missed = 1;
+		return;
+	}
+	/* What it left unread goes with its end: count it now. */
+	r->peer_lost = run_peer_unread(r, &unread);
 	run_trace(r, "'%s' closed its end of the channel", r->name);
 	close(r->chan_peer);
 	r->chan_peer = -1;
 	r->peer_at = 0;
+	return;
+held:
+	r->peer_missed = 0;
 }
 
 static void
@@ -1297,7 +1314,7 @@ run_undelivered(struct run *r)
 
 	if (!r->in_done)
 		run_drain_stdin(r);
-	left = run_peer_unread(r, &unread);
+	left = run_peer_unread(r, &unread) + r->peer_lost;
 	if (!r->out_dead) {
 		left += run_count_lines(r, r->tq.p + r->tq.off, r->tq.len);
 		if (!r->in_done) {
