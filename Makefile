@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # ipcrun: one hand-written Makefile.
 #   make            build ./ipcrun
 #   make demo       install deps if missing, build, run the bundled example

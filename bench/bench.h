@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Shared by the C benchmark programs: a monotonic clock, the least time a
  * measurement runs (BENCH_MINSECS), and loading the first MAXBYTES of a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // child_parent.js: the Node parent of the `ipcrun child` benchmark.
 //   node child_parent.js json|advanced N SIZE -- EXECPATH [EXECARG...]
 // fork()s EXECPATH (ipcrun child -- cat, or node node_child.js echo) with

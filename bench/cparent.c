@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cparent: the reference for the Node-channel relay benchmarks. A plain C
  * parent that execs CMD with one end of a socketpair at fd 3

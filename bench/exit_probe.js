@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // exit_probe.js: an echo worker that records, in the file named by
 // EXIT_STAMP, the CLOCK_MONOTONIC time (ns) of its own 'exit' event, so
 // bench/exitlat can tell how long its parent took to notice and finish.

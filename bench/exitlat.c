@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * exitlat: how long after a Node child's 'exit' event does the command
  * that runs it exit? Runs CMD with stdin from FILE and stdout to

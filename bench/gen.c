@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * gen.c: deterministic NDJSON inputs for the benchmarks.
  *

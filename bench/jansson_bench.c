@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jansson_bench.c: jansson json_loadb() per line, then json_decref(), the
  * way a C program would validate NDJSON without a dedicated scanner.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jscan_bench.c: the scanner alone, in memory, one line at a time.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // node_child.js: the Node child the relay benchmarks run, under ipcrun or
 // under bench/cparent. Mode from argv[2]:
 //   echo  process.send(m) for every message

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pingpong: round-trip latency through a command that echoes lines. CMD
  * gets one end of a socketpair as stdin and stdout; one 100-byte line at a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * simdjson_bench.cpp: simdjson (Debian libsimdjson-dev) as the reference
  * for the scanner.

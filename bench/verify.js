@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // verify.js FILE...: every line of each FILE must be strict UTF-8 and pass
 // JSON.parse (what a Node IPC peer does). Prints a count per file; exits 1
 // at the first bad line. bench/run calls it once, right after generating.

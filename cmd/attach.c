@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ipcrun attach: an NDJSON-aware nc. Lines from standard input are
  * validated as run validates them and sent to a socket; records from the

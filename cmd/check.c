@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ipcrun check: the relay's input validation as a filter of its own. Good
  * lines pass through byte for byte; each bad line is reported in the GNU

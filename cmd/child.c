@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ipcrun child: be a Node IPC child. The channel a Node parent passed in
  * NODE_CHANNEL_FD is bridged to CMD's stdin and stdout as NDJSON (to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The command table: one struct cmd_entry per subcommand, one file each
  * under cmd/, and the helpers they share for options and reporting.

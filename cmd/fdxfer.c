@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ipcrun send-fd and recv-fd: pass descriptors over a unix socket. One
  * JSON header line, {"fds":N,"names":[...]}, then N descriptors, each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ipcrun: main, global options, the command table and the helpers every
  * subcommand uses to parse options and report errors in one voice.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ipcrun run: one child, and a lossless NDJSON relay between the shell and
  * it, over Node's IPC channel or the child's stdin/stdout. One thread, one

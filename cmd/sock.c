@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What send-fd, recv-fd and attach share on the command side: reading an
  * address operand and --mode, waiting on a socket, getting one peer by

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The bundled example: a Node program written for process.on('message')
 # and process.send() (examples/double.js) becomes an NDJSON filter. Bad
 # input lines are reported on stderr and never reach the child; the exit

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // An NDJSON filter written as a plain Node IPC worker: every message
 // {"n":N} comes back as {"n":2N}; anything else comes back unchanged.
 //   printf '{"n":1}\n{"n":2}\n' | ipcrun run -- node examples/double.js

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // An asynchronous worker: fetches each {"url":U} and replies with its
 // status and size, in completion order. However late the last reply,
 // ipcrun delivers it and exits as soon as the worker is done.

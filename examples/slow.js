@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // An asynchronous worker: each reply comes after a delay (default 0-20 ms,
 // or the message's "delay" in ms). ipcrun still delivers every reply and
 // exits as soon as the last one is out.

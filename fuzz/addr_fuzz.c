@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for the address parser (lib/addr.c, addr_parse). Every
  * input either parses into an address that is well formed (a kind, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for the send-fd header parser (lib/fdpass.c,
  * fdpass_header_parse). An accepted header has a count from 0 to 253 and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for the V8 serializer codec (lib/v8ser.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Socket addresses in one syntax for every command (unix:PATH, unix:@NAME,
  * tcp:HOST:PORT, fd:N, a bare path), and listening and connecting on them.

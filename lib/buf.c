@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Byte queues for the relay: append at the tail, write from the head in
  * one large write, and watermarks so that a reader can stop reading while

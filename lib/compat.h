@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Portability in one place: the libbsd overlay gives strtonum, closefrom,
  * strlcpy, setproctitle and reallocarray from the usual BSD headers.

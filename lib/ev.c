@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A small fd-indexed poll loop with signals delivered through a self-pipe,
  * in the manner of redis's ae.c and skalibs' selfpipe. One thread: the

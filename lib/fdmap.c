@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A general descriptor map for exec: put each source fd at its target
  * number without one placement clobbering a source still to be placed

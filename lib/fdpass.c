@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Descriptor passing over AF_UNIX stream sockets (SCM_RIGHTS): at most one
  * fd per sendmsg, riding with at least one byte; received fds are CLOEXEC

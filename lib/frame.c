@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Newline framing with validation: bytes go in as they are read, lines
  * come out as GOOD, BLANK or BAD. A good line is held whole (it cannot be

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ipcrun library interface. Nothing under lib/ prints or exits: functions
  * return -1 with errno, or a cause string where errno cannot say enough.

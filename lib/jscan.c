@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Validate-only JSON scanner. It accepts exactly what JSON.parse accepts,
  * plus the rule that raw bytes are valid UTF-8, builds no tree, allocates

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The scanner's state machine, included once per instruction set by
  * jscan.c with JSCAN_FEED (function name), JSCAN_ATTR (target attribute)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The whole-line scanner, included once per instruction set by jscan.c
  * with JSCAN_FAST and JSCAN_STAGE1 (function names), JSCAN_ATTR (target

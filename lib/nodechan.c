@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What ipcrun knows of Node's channel: the environment a Node child needs
  * (NODE_CHANNEL_FD, json mode, the drain preload through NODE_OPTIONS),

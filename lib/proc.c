@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What /proc tells about the processes ipcrun started: the live members of
  * a process group, whether one is Node and with which environment, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fork/exec of a child with exact fd hygiene: only 0-2 and one channel fd
  * survive, the exec error comes back through a CLOEXEC pipe, and the child

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The JSON subset of V8's ValueSerializer format (version 15, what Node's
  * 'advanced' channel speaks), both ways and without I/O: a payload decodes

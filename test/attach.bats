@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # ipcrun attach: an NDJSON-aware nc against socat, a Node net server and a
 # node-ipc style server; validation both ways, the half-close, listening,
 # the record separator, and every error with its exit status.

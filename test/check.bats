@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # ipcrun check: every accept and reject rule, with the good lines around
 # each bad one still arriving, every message and every exit status.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # ipcrun child: a real Node parent fork()s or spawn()s ipcrun, in both
 # serialization modes, and everything it gets back is checked. Nothing
 # here sleeps blindly or asserts a timing: waits have deadlines.

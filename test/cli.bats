@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The command table: help, version, prefixes, unknown commands and
 # options, and the hidden `commands` listing the completions use.
 

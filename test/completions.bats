@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The bash, zsh and fish completions load, ask the binary (`ipcrun
 # commands`) for commands and options, and offer them. A fake binary with a
 # command that does not exist yet shows that no script needs an edit when a

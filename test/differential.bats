@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Differential test: `ipcrun check` against Node's own JSON.parse plus the
 # UTF-8 rule, over a generated corpus of valid and mutated lines, once per
 # scanner path (test/diff/run-differential). Bigger runs: see fuzz/README.md.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # ipcrun send-fd and recv-fd: files, pipes, TCP and unix sockets passed
 # between real processes, chainloading with a descriptor map, the header,
 # and every error path with its message and exit status.

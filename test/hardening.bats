@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # ipcrun run under faults and hostile children: each test pins one loss,
 # hang or silent trap that fault injection and real programs found, so
 # that the relay core keeps the behaviour. Real node and python children,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # make install and uninstall honour PREFIX and DESTDIR and leave nothing
 # behind; the installed binary runs from its new home.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The man pages: lint-clean, and in step with the binary. Every command
 # that `ipcrun commands` lists has a page whose SYNOPSIS is its usage string
 # and which documents each of its options.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The drain preload: embedded in the binary and loaded by --import of a
 # data: URL put first in NODE_OPTIONS, so it needs no file (wherever ipcrun
 # is installed, under Node's permission model) and survives stray words in

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # ipcrun run: the relay with one real child (node wherever Node is
 # involved), every end-of-input policy, exit status and bad-input case.
 # Nothing here sleeps blindly or asserts a timing: waits have deadlines.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Scanner regressions: exact byte strings that the fuzzer (fuzz/jscan_fuzz.c)
 # or the differential test (test/diff/) once disagreed on, and the SIMD
 # block edges they taught us to pin, each checked on every scanner path.

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: ISC
 // Compare `ipcrun check CORPUS > OUT 2> ERR` (exit status STATUS) with the
 // oracle written by gen.js.
 //

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: ISC
 // Differential corpus generator and oracle for `ipcrun check`.
 //
 //   node test/diff/gen.js SEED COUNT CORPUS ORACLE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A storm of signals must not lose one: raise SIGUSR1 far more often than
  * the self-pipe holds wake-up bytes (64 KiB) without letting the loop
