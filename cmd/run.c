@@ -1402,12 +1402,27 @@ run_on_signal(struct ev *ev, int fd, short revents, void *arg)
 		    (long)r->pid);
 		run_kill(r, sig, 0);
 		/*
-		 * With the child gone, only the reading of its channel is
-		 * left: an interrupt ends that wait.
+		 * With the child gone, only the reading of its channel and
+		 * the writing of stdout are left: an interrupt ends both
+		 * waits, and says what it cost (a reader that never reads
+		 * would hold ipcrun for ever).
 		 */
-		if (!r->alive && r->chan != -1 && (sig == SIGINT ||
-		    sig == SIGTERM || sig == SIGHUP))
+		if (r->alive || (sig != SIGINT && sig != SIGTERM &&
+		    sig != SIGHUP))
+			continue;
+		if (r->chan != -1)
 			run_close_chan(r, CLOSE_STOP);
+		if (r->oq.len > 0 && !r->out_dead) {
+			uint64_t n = run_count_lines(r, r->oq.p + r->oq.off,
+			    r->oq.len);
+
+			cmd_warnx(r->ce, "interrupted (%s) while stdout was "
+			    "full: %" PRIu64 " repl%s from '%s' not written",
+			    run_signame(sig), n, n == 1 ? "y" : "ies",
+			    r->name);
+			buf_consume(&r->oq, r->oq.len);
+			r->out_dead = 1;
+		}
 	}
 }
 

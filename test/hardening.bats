@@ -339,3 +339,25 @@ JS
 	assert_equal "$stderr" ""
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/n")" 300
 }
+
+@test "an interrupt ends the wait on a stdout nobody reads, and counts what it cost" {
+	# The child has exited; its 70,000 replies fill a pipe whose reader
+	# never reads. Before, SIGTERM was forwarded to nobody and ipcrun
+	# waited for the reader for ever.
+	mkfifo "$BATS_TEST_TMPDIR/out"
+	sleep 1000 < "$BATS_TEST_TMPDIR/out" &
+	reader=$!
+	"$IPCRUN" run --channel stdio -- sh -c 'yes "{}" | head -n 70000; echo "{\"sh\":$$}" >&2' \
+	    < /dev/null > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	ipid=$!
+	wait_for 20 grep -q '"sh"' "$BATS_TEST_TMPDIR/err"
+	sh=$(grep -o '"sh":[0-9]*' "$BATS_TEST_TMPDIR/err" | cut -d: -f2)
+	# sh has exited (a zombie until ipcrun is done with its group).
+	wait_for 20 bash -c '[ "$(ps -o stat= -p '"$sh"')" = Z ]'
+	kill -TERM "$ipid"
+	wait_for 20 bash -c '! kill -0 '"$ipid"' 2>/dev/null'
+	kill "$reader"
+	run grep -E "interrupted \(SIGTERM\) while stdout was full: [0-9]+ replies from 'sh' not written" \
+	    "$BATS_TEST_TMPDIR/err"
+	assert_success
+}
