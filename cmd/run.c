@@ -60,42 +60,25 @@ enum eof_policy { EOF_AUTO, EOF_IDLE, EOF_WAIT, EOF_CLOSE };
 enum close_why { CLOSE_NONE, CLOSE_EOF, CLOSE_IDLE, CLOSE_POLICY,
     CLOSE_TIMEOUT, CLOSE_STOP, CLOSE_AFTER_EXIT };
 
-struct run {
-	const struct cmd_entry	*ce;
-
-	/* Options. */
-	int		 node;		/* --channel node */
-	int		 chan_to;	/* --channel-fd */
-	enum eof_policy	 eof;
-	int64_t		 idle_ns;
-	int64_t		 eof_timeout;	/* 0: none */
-	int64_t		 kill_timeout;
-	int		 preload;	/* 0: --no-preload */
-	int		 validate;
-	int		 strict;
-	size_t		 maxline;
-	int		 trace;
+/*
+ * One child and its channel: the queue of input lines for it, the frames
+ * it sends, the end-of-input state and the lifecycle of its process group.
+ */
+struct worker {
 	char		**argv;
-	const char	*name;		/* argv[0], for reports */
+	const char	*name;		/* for reports */
+	unsigned	 idx;
+	struct run	*r;
 
-	struct ev	 ev;
-	int64_t		 t0;
-
-	/* stdin -> frame -> tq -> channel */
-	struct frame	 fin;
-	int		 fin_ok;
-	int		 incmd;		/* jscan key of "cmd", or -1 */
-	int		 in_eof;	/* read(0) returned 0 */
-	int		 in_done;	/* no more input lines will be queued */
-	uint64_t	 in_lines;	/* lines queued for the child */
-	int64_t		 in_end;	/* when the input ended */
+	/* relay -> tq -> channel */
 	struct buf	 tq;		/* input lines only */
 	struct buf	 cq;		/* ipcrun's own answers: NACKs */
 	int		 tq_mid;	/* the channel is in the middle of a */
 	int		 cq_mid;	/* line of tq, or of a frame of cq */
 	uint64_t	 chan_sent;	/* bytes written to the channel */
+	uint64_t	 in_lines;	/* lines queued for the child */
 
-	/* channel -> frame -> oq -> stdout */
+	/* channel -> frame -> relay */
 	int		 chan;		/* ipcrun's end, -1 once closed */
 	/*
 	 * ipcrun's copy of the child's end: FIONREAD on it says exactly what
@@ -118,11 +101,6 @@ struct run {
 	int		 fout_ok;
 	int		 outcmd;
 	uint64_t	 out_frames;
-	struct buf	 oq;
-	int		 out_sock;	/* stdout is a socket: send(2) */
-	int		 out_fd;	/* stdout, or a private non-blocking
-					   description of the same pipe */
-	int		 out_dead;	/* EPIPE or error: stop writing */
 
 	/* The child. */
 	pid_t		 pid;
@@ -141,13 +119,57 @@ struct run {
 	int64_t		 last_rx;
 	int64_t		 idle_tick;
 	int64_t		 eof_deadline;
-	int64_t		 bp_since;	/* stdout full since, or 0 */
 	int64_t		 hint_at;
 	long long	 hint_cpu;	/* the group's CPU time when armed */
 	int64_t		 exit_deadline;	/* reading after the child's exit */
 	int		 kill_stage;	/* 0, 1 (TERM next), 2 (KILL next), 3 */
 	int64_t		 kill_at;
 	int		 stopped_by_us;	/* a signal ipcrun sent in shutdown */
+	int		 handle_warned;
+};
+
+struct run {
+	const struct cmd_entry	*ce;
+
+	/* Options. */
+	int		 node;		/* --channel node */
+	int		 chan_to;	/* --channel-fd */
+	enum eof_policy	 eof;
+	int64_t		 idle_ns;
+	int64_t		 eof_timeout;	/* 0: none */
+	int64_t		 kill_timeout;
+	int		 preload;	/* 0: --no-preload */
+	int		 validate;
+	int		 strict;
+	size_t		 maxline;
+	int		 trace;
+
+	struct ev	 ev;
+	int64_t		 t0;
+
+	struct worker	*w;		/* the children */
+	unsigned	 nw;
+	unsigned	 rr;		/* round robin: the next to try */
+	unsigned	 gather;	/* output: the first to take from */
+	unsigned	*exit_order;	/* children, in the order they exited */
+	unsigned	 nexited;
+
+	/* stdin -> frame -> a worker's tq */
+	struct frame	 fin;
+	int		 fin_ok;
+	int		 incmd;		/* jscan key of "cmd", or -1 */
+	int		 in_eof;	/* read(0) returned 0 */
+	int		 in_done;	/* no more input lines will be queued */
+	int64_t		 in_end;	/* when the input ended */
+
+	/* a worker's frames -> oq -> stdout */
+	struct buf	 oq;
+	int		 out_sock;	/* stdout is a socket: send(2) */
+	int		 out_fd;	/* stdout, or a private non-blocking
+					   description of the same pipe */
+	int		 out_dead;	/* EPIPE or error: stop writing */
+	int64_t		 bp_since;	/* stdout full since, or 0 */
+
 	int		 interrupted;	/* INT, TERM or HUP was forwarded */
 	int		 watch_fd;	/* the watchdog's pipe, or -1 */
 	pid_t		 watch_pid;
@@ -158,13 +180,15 @@ struct run {
 	int		 strict_hit;
 	uint64_t	 refused;	/* lines refused, either direction */
 	uint64_t	 tail_lines;	/* stdin lines counted after the exit */
-	int		 handle_warned;
 };
 
+static int64_t	run_worker_deadline(struct run *, struct worker *);
 static void	run_pump_input(struct run *);
-static void	run_pump_output(struct run *);
+static struct worker *run_route_room(struct run *);
+static void	run_gather(struct run *);
+static void	run_pump_output(struct run *, struct worker *);
 static void	run_input_ended(struct run *);
-static void	run_close_chan(struct run *, enum close_why);
+static void	run_close_chan(struct run *, struct worker *, enum close_why);
 
 /* --trace: one stderr line per frame and per event, with a timestamp. */
 static void
@@ -228,37 +252,48 @@ run_backpressured(const struct run *r)
 static int64_t
 run_next_deadline(struct run *r)
 {
+	struct worker	*w;
+	int64_t		 d = 0;
+
+	for (w = r->w; w < r->w + r->nw; w++)
+		d = run_min(d, run_worker_deadline(r, w));
+	return d;
+}
+
+static int64_t
+run_worker_deadline(struct run *r, struct worker *w)
+{
 	int64_t	d = 0;
 
-	if (r->idle)
-		d = run_min(d, r->idle_tick);
+	if (w->idle)
+		d = run_min(d, w->idle_tick);
 	if (!run_backpressured(r)) {
-		d = run_min(d, r->eof_deadline);
-		d = run_min(d, r->hint_at);
-		d = run_min(d, r->exit_deadline);
+		d = run_min(d, w->eof_deadline);
+		d = run_min(d, w->hint_at);
+		d = run_min(d, w->exit_deadline);
 	}
-	d = run_min(d, r->look_at);
-	d = run_min(d, r->peer_at);
-	if (r->kill_stage > 0 && r->kill_stage < 3)
-		d = run_min(d, r->kill_at);
+	d = run_min(d, w->look_at);
+	d = run_min(d, w->peer_at);
+	if (w->kill_stage > 0 && w->kill_stage < 3)
+		d = run_min(d, w->kill_at);
 	return d;
 }
 
 /* Signal the child's process group, remembering it was ipcrun's doing. */
 static void
-run_kill(struct run *r, int sig, int ours)
+run_kill(struct run *r, struct worker *w, int sig, int ours)
 {
 	/*
 	 * The group outlives its leader while anything is left in it, and
 	 * its id cannot be reused until then: signalling it stays safe.
 	 */
-	if (ours && r->alive)
-		r->stopped_by_us = sig;
-	if (kill(-r->pid, sig) == -1 && errno == ESRCH && r->alive)
-		(void)kill(r->pid, sig);
+	if (ours && w->alive)
+		w->stopped_by_us = sig;
+	if (kill(-w->pid, sig) == -1 && errno == ESRCH && w->alive)
+		(void)kill(w->pid, sig);
 	/* A stopped process (SIGTTOU, ^Z) acts on nothing but SIGCONT. */
 	if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
-		(void)kill(-r->pid, SIGCONT);
+		(void)kill(-w->pid, SIGCONT);
 }
 
 /*
@@ -267,39 +302,39 @@ run_kill(struct run *r, int sig, int ours)
  * the child had. The leader is still unreaped, so the group id is ours.
  */
 static void
-run_end_group(struct run *r)
+run_end_group(struct run *r, struct worker *w)
 {
 	pid_t	pid;
 	int64_t	until;
 	int	sig = SIGTERM, left;
 
-	if (r->pid <= 0)
+	if (w->pid <= 0)
 		return;
 	/*
 	 * What a SIGKILL to the group just reached may still be dying. One
 	 * scan of /proc when the group is empty, as it almost always is.
 	 */
 	until = ev_now() + 200 * MSEC;
-	while ((left = proc_group(r->pid, &pid, 1) > 0) && ev_now() < until)
+	while ((left = proc_group(w->pid, &pid, 1) > 0) && ev_now() < until)
 		(void)poll(NULL, 0, 10);
 	if (!left)
 		return;
 	cmd_warnx(r->ce, "sending SIGTERM to what is left of the process "
-	    "group of '%s' (%ld)", r->name, (long)r->pid);
+	    "group of '%s' (%ld)", w->name, (long)w->pid);
 	until = ev_now() + r->kill_timeout;
 	for (;;) {
-		run_trace(r, "kill group %ld %s", (long)r->pid,
+		run_trace(r, "kill group %ld %s", (long)w->pid,
 		    run_signame(sig));
-		(void)kill(-r->pid, sig);
-		(void)kill(-r->pid, SIGCONT);
+		(void)kill(-w->pid, sig);
+		(void)kill(-w->pid, SIGCONT);
 		if (sig == SIGKILL)
 			break;
-		while (proc_group(r->pid, &pid, 1) > 0 && ev_now() < until)
+		while (proc_group(w->pid, &pid, 1) > 0 && ev_now() < until)
 			(void)poll(NULL, 0, 20);
-		if (proc_group(r->pid, &pid, 1) <= 0)
+		if (proc_group(w->pid, &pid, 1) <= 0)
 			break;
 		cmd_warnx(r->ce, "what is left of the process group of '%s' "
-		    "ignored SIGTERM; sending SIGKILL", r->name);
+		    "ignored SIGTERM; sending SIGKILL", w->name);
 		sig = SIGKILL;
 	}
 }
@@ -309,33 +344,33 @@ run_end_group(struct run *r)
  * child, then SIGTERM its group, then SIGKILL. now_term skips the grace.
  */
 static void
-run_escalate(struct run *r, int now_term)
+run_escalate(struct run *r, struct worker *w, int now_term)
 {
-	if (!r->alive || r->kill_stage != 0)
+	if (!w->alive || w->kill_stage != 0)
 		return;
-	r->kill_stage = 1;
-	r->kill_at = now_term ? ev_now() : ev_now() + r->kill_timeout;
+	w->kill_stage = 1;
+	w->kill_at = now_term ? ev_now() : ev_now() + r->kill_timeout;
 }
 
 static void
-run_kill_step(struct run *r)
+run_kill_step(struct run *r, struct worker *w)
 {
-	if (!r->alive)
+	if (!w->alive)
 		return;
-	if (r->kill_stage == 1) {
+	if (w->kill_stage == 1) {
 		if (!r->epipe && !r->fail)
 			cmd_warnx(r->ce, "'%s' (pid %ld) is still running; "
-			    "sending SIGTERM", r->name, (long)r->pid);
-		run_trace(r, "kill pid %ld SIGTERM", (long)r->pid);
-		run_kill(r, SIGTERM, 1);
-		r->kill_stage = 2;
-		r->kill_at = ev_now() + r->kill_timeout;
-	} else if (r->kill_stage == 2) {
+			    "sending SIGTERM", w->name, (long)w->pid);
+		run_trace(r, "kill pid %ld SIGTERM", (long)w->pid);
+		run_kill(r, w, SIGTERM, 1);
+		w->kill_stage = 2;
+		w->kill_at = ev_now() + r->kill_timeout;
+	} else if (w->kill_stage == 2) {
 		cmd_warnx(r->ce, "'%s' (pid %ld) ignored SIGTERM; sending "
-		    "SIGKILL", r->name, (long)r->pid);
-		run_trace(r, "kill pid %ld SIGKILL", (long)r->pid);
-		run_kill(r, SIGKILL, 1);
-		r->kill_stage = 3;
+		    "SIGKILL", w->name, (long)w->pid);
+		run_trace(r, "kill pid %ld SIGKILL", (long)w->pid);
+		run_kill(r, w, SIGKILL, 1);
+		w->kill_stage = 3;
 	}
 }
 
@@ -348,7 +383,7 @@ run_kill_step(struct run *r)
 enum look { LOOK_OTHER, LOOK_NODE_DRAIN, LOOK_NODE_PLAIN };
 
 static enum look
-run_look(struct run *r, pid_t *nodepid, int *forking)
+run_look(struct run *r, struct worker *w, pid_t *nodepid, int *forking)
 {
 	pid_t		pids[64];
 	ssize_t		n, i;
@@ -356,18 +391,18 @@ run_look(struct run *r, pid_t *nodepid, int *forking)
 	enum look	k = LOOK_OTHER;
 
 	snprintf(chan, sizeof chan, "%s=%llu", NODECHAN_ENV_CHANNEL,
-	    r->chan_ino);
-	if ((n = proc_group(r->pid, pids, 64)) > 64)
+	    w->chan_ino);
+	if ((n = proc_group(w->pid, pids, 64)) > 64)
 		n = 64;
 	for (i = 0; i < n; i++) {
 		if (!proc_is_node(pids[i]))
 			continue;
 		*nodepid = pids[i];
 		/* Started with the preload, and still holding the channel. */
-		if (r->preloaded && r->pre_entry != NULL &&
+		if (w->preloaded && w->pre_entry != NULL &&
 		    proc_env_has(pids[i], chan, 0) == 1 &&
-		    proc_env_has(pids[i], r->pre_entry, 1) == 1 &&
-		    proc_holds_socket(pids[i], r->chan_ino, r->chan_to) != 0)
+		    proc_env_has(pids[i], w->pre_entry, 1) == 1 &&
+		    proc_holds_socket(pids[i], w->chan_ino, r->chan_to) != 0)
 			return LOOK_NODE_DRAIN;
 		k = LOOK_NODE_PLAIN;
 	}
@@ -377,21 +412,21 @@ run_look(struct run *r, pid_t *nodepid, int *forking)
 
 /* The end of input for a program that is not Node: a half-close. */
 static void
-run_half_close(struct run *r)
+run_half_close(struct run *r, struct worker *w)
 {
-	if (r->chan_shut || r->chan == -1)
+	if (w->chan_shut || w->chan == -1)
 		return;
-	if (shutdown(r->chan, SHUT_WR) == -1 && errno != ENOTCONN) {
+	if (shutdown(w->chan, SHUT_WR) == -1 && errno != ENOTCONN) {
 		cmd_warn(r->ce, "shutdown");
 		r->fail = 1;
 	}
-	r->chan_shut = 1;
-	r->chan_wdead = 1;
+	w->chan_shut = 1;
+	w->chan_wdead = 1;
 	run_trace(r, "half-close: end of file for the child");
 }
 
-static void	run_start_idle(struct run *);
-static uint64_t	run_peer_unread(struct run *, size_t *);
+static void	run_start_idle(struct run *, struct worker *);
+static uint64_t	run_peer_unread(struct run *, struct worker *, size_t *);
 
 /*
  * --eof auto, all input delivered, no announcement yet: look at what
@@ -402,42 +437,42 @@ static uint64_t	run_peer_unread(struct run *, size_t *);
  * in case a wrapper is about to start Node on the channel.
  */
 static void
-run_unannounced(struct run *r, int64_t now)
+run_unannounced(struct run *r, struct worker *w, int64_t now)
 {
 	pid_t	node = 0;
 	int	outq = 0, forking = 0;
 
-	r->look_at = 0;
-	if (r->announced || r->notice || r->idle || r->chan == -1 ||
-	    r->chan_shut || r->chan_closing || !r->alive)
+	w->look_at = 0;
+	if (w->announced || w->notice || w->idle || w->chan == -1 ||
+	    w->chan_shut || w->chan_closing || !w->alive)
 		return;
 	/* Each look reads /proc: less often while nothing changes. */
-	r->look_every = r->look_every == 0 ? LOOK_EVERY :
-	    r->look_every * 2 > LOOK_MAX ? LOOK_MAX : r->look_every * 2;
-	switch (run_look(r, &node, &forking)) {
+	w->look_every = w->look_every == 0 ? LOOK_EVERY :
+	    w->look_every * 2 > LOOK_MAX ? LOOK_MAX : w->look_every * 2;
+	switch (run_look(r, w, &node, &forking)) {
 	case LOOK_NODE_DRAIN:
-		r->look_at = now + r->look_every;
+		w->look_at = now + w->look_every;
 		return;
 	case LOOK_NODE_PLAIN:
-		if (r->preload && r->preloaded && !r->plain_warned)
+		if (r->preload && w->preloaded && !w->plain_warned)
 			cmd_warnx(r->ce, "Node (pid %ld) runs without ipcrun's "
 			    "drain preload (NODE_OPTIONS was replaced?): using "
 			    "the idle rule, which can lose a late reply",
 			    (long)node);
-		r->plain_warned = 1;
-		run_start_idle(r);
+		w->plain_warned = 1;
+		run_start_idle(r, w);
 		return;
 	case LOOK_OTHER:
 		/*
 		 * Not yet: while it has input to read, while a shell in the
 		 * group has forked and not exec'd, and while it is new.
 		 */
-		if ((ioctl(r->chan, SIOCOUTQ, &outq) == 0 && outq > 0) ||
-		    forking || now - r->spawned < SETTLE) {
-			r->look_at = now + r->look_every;
+		if ((ioctl(w->chan, SIOCOUTQ, &outq) == 0 && outq > 0) ||
+		    forking || now - w->spawned < SETTLE) {
+			w->look_at = now + w->look_every;
 			return;
 		}
-		run_half_close(r);
+		run_half_close(r, w);
 		return;
 	}
 }
@@ -449,56 +484,56 @@ run_unannounced(struct run *r, int64_t now)
  * holding the channel back.
  */
 static int
-run_quiet(struct run *r)
+run_quiet(struct run *r, struct worker *w)
 {
 	int	outq = 0, inq = 0;
 
-	if (r->tq.len > 0 || r->cq.len > 0 || run_backpressured(r) ||
-	    frame_pending(&r->fout) > 0)
+	if (w->tq.len > 0 || w->cq.len > 0 || run_backpressured(r) ||
+	    frame_pending(&w->fout) > 0)
 		return 0;
-	if (ioctl(r->chan, SIOCOUTQ, &outq) == -1 || outq > 0)
+	if (ioctl(w->chan, SIOCOUTQ, &outq) == -1 || outq > 0)
 		return 0;
-	return ioctl(r->chan, FIONREAD, &inq) == 0 && inq == 0;
+	return ioctl(w->chan, FIONREAD, &inq) == 0 && inq == 0;
 }
 
 /* The idle rule: has the child been quiet for DUR? */
 static void
-run_idle_check(struct run *r, int64_t now)
+run_idle_check(struct run *r, struct worker *w, int64_t now)
 {
-	if (r->chan == -1 || r->chan_closing) {
-		r->idle = 0;
+	if (w->chan == -1 || w->chan_closing) {
+		w->idle = 0;
 		return;
 	}
-	if (!run_quiet(r))
-		r->quiet_since = 0;
-	else if (r->quiet_since == 0 || r->last_rx > r->quiet_since)
-		r->quiet_since = now;
-	else if (now - r->quiet_since >= r->idle_ns) {
-		r->idle = 0;
+	if (!run_quiet(r, w))
+		w->quiet_since = 0;
+	else if (w->quiet_since == 0 || w->last_rx > w->quiet_since)
+		w->quiet_since = now;
+	else if (now - w->quiet_since >= r->idle_ns) {
+		w->idle = 0;
 		run_trace(r, "idle for %" PRId64 " ms: closing the channel",
 		    r->idle_ns / MSEC);
 		/* The idle rule is a guess: say when it is made. */
-		if (r->alive)
+		if (w->alive)
 			cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) "
-			    "after %.3g s of quiet (idle rule)", r->name,
-			    (long)r->pid, (double)r->idle_ns / SEC);
-		run_close_chan(r, CLOSE_IDLE);
+			    "after %.3g s of quiet (idle rule)", w->name,
+			    (long)w->pid, (double)r->idle_ns / SEC);
+		run_close_chan(r, w, CLOSE_IDLE);
 		return;
 	}
-	r->idle_tick = now + (r->idle_ns / 10 < 5 * MSEC ? 5 * MSEC :
+	w->idle_tick = now + (r->idle_ns / 10 < 5 * MSEC ? 5 * MSEC :
 	    r->idle_ns / 10 > 50 * MSEC ? 50 * MSEC : r->idle_ns / 10);
 }
 
 static void
-run_start_idle(struct run *r)
+run_start_idle(struct run *r, struct worker *w)
 {
-	if (r->idle || r->chan == -1)
+	if (w->idle || w->chan == -1)
 		return;
 	run_trace(r, "idle rule: closing after %" PRId64 " ms of quiet",
 	    r->idle_ns / MSEC);
-	r->idle = 1;
-	r->quiet_since = 0;
-	r->idle_tick = ev_now();
+	w->idle = 1;
+	w->quiet_since = 0;
+	w->idle_tick = ev_now();
 }
 
 /*
@@ -509,7 +544,8 @@ run_start_idle(struct run *r)
 static int
 run_hold_deadlines(struct run *r, int64_t now)
 {
-	int64_t	d;
+	struct worker	*w;
+	int64_t		 d;
 
 	if (run_backpressured(r)) {
 		if (r->bp_since == 0)
@@ -519,25 +555,27 @@ run_hold_deadlines(struct run *r, int64_t now)
 	if (r->bp_since != 0) {
 		d = now - r->bp_since;
 		r->bp_since = 0;
-		if (r->hint_at != 0)
-			r->hint_at += d;
-		if (r->eof_deadline != 0)
-			r->eof_deadline += d;
-		if (r->exit_deadline != 0)
-			r->exit_deadline += d;
+		for (w = r->w; w < r->w + r->nw; w++) {
+			if (w->hint_at != 0)
+				w->hint_at += d;
+			if (w->eof_deadline != 0)
+				w->eof_deadline += d;
+			if (w->exit_deadline != 0)
+				w->exit_deadline += d;
+		}
 	}
 	return 0;
 }
 
 /* CPU time used so far by the child's process group, in clock ticks. */
 static long long
-run_group_cpu(struct run *r)
+run_group_cpu(struct run *r, struct worker *w)
 {
 	pid_t		pids[64];
 	ssize_t		n, i;
 	long long	t = 0, c;
 
-	if ((n = proc_group(r->pid, pids, 64)) > 64)
+	if ((n = proc_group(w->pid, pids, 64)) > 64)
 		n = 64;
 	for (i = 0; i < n; i++) {
 		if ((c = proc_cpu(pids[i])) > 0)
@@ -552,51 +590,51 @@ run_group_cpu(struct run *r)
  * is work, not a child keeping itself alive.
  */
 static void
-run_hint(struct run *r, int64_t now)
+run_hint(struct run *r, struct worker *w, int64_t now)
 {
 	int		outq = 0;
 	long long	cpu;
 
-	if (r->hint_at == 0 || now < r->hint_at)
+	if (w->hint_at == 0 || now < w->hint_at)
 		return;
-	cpu = run_group_cpu(r);
-	if ((r->chan != -1 && ioctl(r->chan, SIOCOUTQ, &outq) == 0 &&
-	    outq > 0) || cpu > r->hint_cpu) {
-		r->hint_at = now + HINT_AFTER;
-		r->hint_cpu = cpu;
+	cpu = run_group_cpu(r, w);
+	if ((w->chan != -1 && ioctl(w->chan, SIOCOUTQ, &outq) == 0 &&
+	    outq > 0) || cpu > w->hint_cpu) {
+		w->hint_at = now + HINT_AFTER;
+		w->hint_cpu = cpu;
 		return;
 	}
-	r->hint_at = 0;
-	if (r->alive && r->chan != -1 && !r->chan_closing)
+	w->hint_at = 0;
+	if (w->alive && w->chan != -1 && !w->chan_closing)
 		cmd_warnx(r->ce, "'%s' (pid %ld) is still running after the end "
 		    "of input, with nothing left to send; if it keeps itself "
 		    "alive (a server, a timer, a 'disconnect' listener), "
-		    "--eof-timeout DUR or --eof close ends it", r->name,
-		    (long)r->pid);
+		    "--eof-timeout DUR or --eof close ends it", w->name,
+		    (long)w->pid);
 }
 
 /* --eof-timeout, and the read of the channel after the child's exit. */
 static void
-run_deadlines(struct run *r, int64_t now)
+run_deadlines(struct run *r, struct worker *w, int64_t now)
 {
-	if (r->eof_deadline != 0 && now >= r->eof_deadline) {
-		r->eof_deadline = 0;
-		if (r->chan != -1 && r->alive) {
+	if (w->eof_deadline != 0 && now >= w->eof_deadline) {
+		w->eof_deadline = 0;
+		if (w->chan != -1 && w->alive) {
 			cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) "
-			    "after --eof-timeout", r->name, (long)r->pid);
-			run_close_chan(r, CLOSE_TIMEOUT);
-		} else if (r->chan != -1)
-			run_close_chan(r, CLOSE_TIMEOUT);
+			    "after --eof-timeout", w->name, (long)w->pid);
+			run_close_chan(r, w, CLOSE_TIMEOUT);
+		} else if (w->chan != -1)
+			run_close_chan(r, w, CLOSE_TIMEOUT);
 		else
-			run_escalate(r, 0);
+			run_escalate(r, w, 0);
 	}
-	if (r->exit_deadline != 0 && now >= r->exit_deadline) {
-		r->exit_deadline = 0;
-		if (r->chan != -1) {
+	if (w->exit_deadline != 0 && now >= w->exit_deadline) {
+		w->exit_deadline = 0;
+		if (w->chan != -1) {
 			cmd_warnx(r->ce, "the channel stayed open after '%s' "
 			    "exited (a descendant may hold it); closing it",
-			    r->name);
-			run_close_chan(r, CLOSE_AFTER_EXIT);
+			    w->name);
+			run_close_chan(r, w, CLOSE_AFTER_EXIT);
 		}
 	}
 }
@@ -607,61 +645,67 @@ run_deadlines(struct run *r, int64_t now)
  * so that the end of file and the failed writes tell ipcrun as before.
  */
 static void
-run_peer_check(struct run *r, int64_t now)
+run_peer_check(struct run *r, struct worker *w, int64_t now)
 {
 	pid_t	pids[64];
 	ssize_t	n, i;
 	size_t	unread;
 	int	hint = r->node ? r->chan_to : 0;
 
-	r->peer_at = 0;
-	if (r->chan_peer == -1 || !r->alive)
+	w->peer_at = 0;
+	if (w->chan_peer == -1 || !w->alive)
 		return;
-	r->peer_at = now + PEER_EVERY;
-	if (proc_holds_socket(r->pid, r->chan_ino, hint) != 0)
+	w->peer_at = now + PEER_EVERY;
+	if (proc_holds_socket(w->pid, w->chan_ino, hint) != 0)
 		goto held;
-	if ((n = proc_group(r->pid, pids, 64)) > 64)
+	if ((n = proc_group(w->pid, pids, 64)) > 64)
 		n = 64;
 	for (i = 0; i < n; i++) {
-		if (proc_holds_socket(pids[i], r->chan_ino, hint) != 0)
+		if (proc_holds_socket(pids[i], w->chan_ino, hint) != 0)
 			goto held;
 	}
 	/*
 	 * An exiting process closes its fds before it is a zombie: look
 	 * once more, so that an exit is counted by run_child_exited.
 	 */
-	if (!r->peer_missed) {
-		r->peer_missed = 1;
+	if (!w->peer_missed) {
+		w->peer_missed = 1;
 		return;
 	}
 	/* What it left unread goes with its end: count it now. */
-	r->peer_lost = run_peer_unread(r, &unread);
-	run_trace(r, "'%s' closed its end of the channel", r->name);
-	close(r->chan_peer);
-	r->chan_peer = -1;
-	r->peer_at = 0;
+	w->peer_lost = run_peer_unread(r, w, &unread);
+	run_trace(r, "'%s' closed its end of the channel", w->name);
+	close(w->chan_peer);
+	w->chan_peer = -1;
+	w->peer_at = 0;
 	return;
 held:
-	r->peer_missed = 0;
+	w->peer_missed = 0;
 }
 
 static void
 run_timers(struct run *r)
 {
-	int64_t	now = ev_now();
+	struct worker	*w;
+	int64_t		 now = ev_now();
+	int		 held;
 
-	if (r->peer_at != 0 && now >= r->peer_at)
-		run_peer_check(r, now);
-	if (r->idle && r->idle_tick != 0 && now >= r->idle_tick)
-		run_idle_check(r, now);
-	if (r->look_at != 0 && now >= r->look_at)
-		run_unannounced(r, now);
-	if (!run_hold_deadlines(r, now)) {
-		run_hint(r, now);
-		run_deadlines(r, now);
+	held = run_hold_deadlines(r, now);
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->peer_at != 0 && now >= w->peer_at)
+			run_peer_check(r, w, now);
+		if (w->idle && w->idle_tick != 0 && now >= w->idle_tick)
+			run_idle_check(r, w, now);
+		if (w->look_at != 0 && now >= w->look_at)
+			run_unannounced(r, w, now);
+		if (!held) {
+			run_hint(r, w, now);
+			run_deadlines(r, w, now);
+		}
+		if (w->kill_stage > 0 && w->kill_stage < 3 &&
+		    now >= w->kill_at)
+			run_kill_step(r, w);
 	}
-	if (r->kill_stage > 0 && r->kill_stage < 3 && now >= r->kill_at)
-		run_kill_step(r);
 }
 
 /* Channel */
@@ -692,60 +736,60 @@ run_why(enum close_why why)
  * queued to its end, and only then close (CLOSE_EOF, from the reader).
  */
 static void
-run_close_chan(struct run *r, enum close_why why)
+run_close_chan(struct run *r, struct worker *w, enum close_why why)
 {
-	if (r->chan == -1)
+	if (w->chan == -1)
 		return;
-	r->idle = 0;
-	r->hint_at = 0;
-	r->look_at = 0;
-	r->exit_deadline = 0;
-	if (why != CLOSE_EOF && why != CLOSE_STOP && !r->chan_eof) {
-		if (r->chan_closing)
+	w->idle = 0;
+	w->hint_at = 0;
+	w->look_at = 0;
+	w->exit_deadline = 0;
+	if (why != CLOSE_EOF && why != CLOSE_STOP && !w->chan_eof) {
+		if (w->chan_closing)
 			return;
-		r->chan_closing = 1;
-		r->closing_why = why;
-		r->chan_wdead = 1;
-		buf_consume(&r->cq, r->cq.len);
-		r->chan_shut = 1;
-		(void)shutdown(r->chan, SHUT_RDWR);
+		w->chan_closing = 1;
+		w->closing_why = why;
+		w->chan_wdead = 1;
+		buf_consume(&w->cq, w->cq.len);
+		w->chan_shut = 1;
+		(void)shutdown(w->chan, SHUT_RDWR);
 		run_trace(r, "channel shut down (%s): reading what is left",
 		    run_why(why));
 	} else {
-		ev_del(&r->ev, r->chan);
-		close(r->chan);
-		r->chan = -1;
-		run_trace(r, "channel closed (%s)", run_why(r->chan_closing ?
-		    r->closing_why : why));
+		ev_del(&r->ev, w->chan);
+		close(w->chan);
+		w->chan = -1;
+		run_trace(r, "channel closed (%s)", run_why(w->chan_closing ?
+		    w->closing_why : why));
 	}
 	/*
 	 * Whatever is still queued will never reach the child. When it
 	 * closed the channel itself, its exit reports how much (run_update
 	 * no longer reads stdin without a channel).
 	 */
-	if (!r->in_done && (why != CLOSE_EOF || !r->alive)) {
+	if (!r->in_done && (why != CLOSE_EOF || !w->alive)) {
 		r->in_done = 1;
 		if (r->in_end == 0)
 			r->in_end = ev_now();
 	}
-	if (r->alive)
-		run_escalate(r, why == CLOSE_STOP);
+	if (w->alive)
+		run_escalate(r, w, why == CLOSE_STOP);
 }
 
 /* Queue the notice that ends a Node child's input (its preload unrefs). */
 static void
-run_send_notice(struct run *r)
+run_send_notice(struct run *r, struct worker *w)
 {
-	if (r->notice || r->chan == -1 || r->chan_wdead)
+	if (w->notice || w->chan == -1 || w->chan_wdead)
 		return;
-	r->notice = 1;
-	r->idle = 0;
-	r->look_at = 0;
+	w->notice = 1;
+	w->idle = 0;
+	w->look_at = 0;
 	/*
 	 * After the last input line, never before it (cq may overtake tq):
 	 * a child told early would stop reading with lines still to come.
 	 */
-	if (buf_append(&r->tq, NODECHAN_EOF_LINE,
+	if (buf_append(&w->tq, NODECHAN_EOF_LINE,
 	    sizeof NODECHAN_EOF_LINE - 1) == -1) {
 		cmd_warn(r->ce, "queue");
 		r->fail = 1;
@@ -755,8 +799,8 @@ run_send_notice(struct run *r)
 	    sizeof NODECHAN_EOF_LINE - 1);
 	/* --eof-timeout already bounds the wait: no hint needed. */
 	if (r->eof_timeout == 0) {
-		r->hint_at = ev_now() + HINT_AFTER;
-		r->hint_cpu = run_group_cpu(r);
+		w->hint_at = ev_now() + HINT_AFTER;
+		w->hint_cpu = run_group_cpu(r, w);
 	}
 }
 
@@ -765,33 +809,33 @@ run_send_notice(struct run *r)
  * --eof policy.
  */
 static void
-run_delivered(struct run *r)
+run_delivered(struct run *r, struct worker *w)
 {
-	if (r->delivered || r->chan == -1)
+	if (w->delivered || w->chan == -1)
 		return;
-	r->delivered = 1;
-	run_trace(r, "input delivered: %" PRIu64 " lines", r->in_lines);
+	w->delivered = 1;
+	run_trace(r, "input delivered: %" PRIu64 " lines", w->in_lines);
 	if (!r->node) {
 		/* A stdio child reads EOF on its stdin; replies still flow. */
-		run_half_close(r);
+		run_half_close(r, w);
 		return;
 	}
 	switch (r->eof) {
 	case EOF_CLOSE:
-		if (r->alive)
+		if (w->alive)
 			cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) "
-			    "at the end of input (--eof close)", r->name,
-			    (long)r->pid);
-		run_close_chan(r, CLOSE_POLICY);
+			    "at the end of input (--eof close)", w->name,
+			    (long)w->pid);
+		run_close_chan(r, w, CLOSE_POLICY);
 		break;
 	case EOF_WAIT:
 		break;
 	case EOF_IDLE:
-		run_start_idle(r);
+		run_start_idle(r, w);
 		break;
 	case EOF_AUTO:
-		if (!r->notice)
-			run_unannounced(r, ev_now());
+		if (!w->notice)
+			run_unannounced(r, w, ev_now());
 		break;
 	}
 }
@@ -800,13 +844,18 @@ run_delivered(struct run *r)
 static void
 run_input_ended(struct run *r)
 {
+	struct worker	*w;
+
 	if (r->in_end == 0)
 		r->in_end = ev_now();
 	r->in_done = 1;
-	if (r->eof_timeout != 0 && r->eof_deadline == 0 && r->chan != -1)
-		r->eof_deadline = r->in_end + r->eof_timeout;
-	if (r->node && r->eof == EOF_AUTO && r->announced)
-		run_send_notice(r);
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (r->eof_timeout != 0 && w->eof_deadline == 0 &&
+		    w->chan != -1)
+			w->eof_deadline = r->in_end + r->eof_timeout;
+		if (r->node && r->eof == EOF_AUTO && w->announced)
+			run_send_notice(r, w);
+	}
 }
 
 /*
@@ -816,59 +865,59 @@ run_input_ended(struct run *r)
  * was cut short. Returns what buf_write returns.
  */
 static int
-run_write_chan(struct run *r)
+run_write_chan(struct run *r, struct worker *w)
 {
-	struct buf	*b = &r->cq;
+	struct buf	*b = &w->cq;
 	const char	*nl;
 	size_t		 before, n;
-	int		 w, *mid = &r->cq_mid;
+	int		 rc, *mid = &w->cq_mid;
 
-	if (r->tq_mid || (!r->cq_mid && r->cq.len == 0)) {
-		b = &r->tq;
-		mid = &r->tq_mid;
+	if (w->tq_mid || (!w->cq_mid && w->cq.len == 0)) {
+		b = &w->tq;
+		mid = &w->tq_mid;
 	}
 	n = b->len;
-	if (b == &r->tq && r->cq.len > 0 &&
+	if (b == &w->tq && w->cq.len > 0 &&
 	    (nl = memchr(b->p + b->off, '\n', b->len)) != NULL)
 		n = (size_t)(nl - (b->p + b->off)) + 1;
 	before = b->len;
-	if ((w = buf_write_upto(b, r->chan, 1, n)) == 1) {
-		r->chan_sent += before - b->len;
+	if ((rc = buf_write_upto(b, w->chan, 1, n)) == 1) {
+		w->chan_sent += before - b->len;
 		*mid = b->len > 0 && b->p[b->off - 1] != '\n';
 	}
-	return w;
+	return rc;
 }
 
 static void
-run_flush_tq(struct run *r)
+run_flush_tq(struct run *r, struct worker *w)
 {
-	int	w;
+	int	rc;
 
-	if (r->chan == -1 || r->chan_wdead)
+	if (w->chan == -1 || w->chan_wdead)
 		return;
-	while (r->tq.len > 0 || r->cq.len > 0) {
-		if ((w = run_write_chan(r)) == -1) {
+	while (w->tq.len > 0 || w->cq.len > 0) {
+		if ((rc = run_write_chan(r, w)) == -1) {
 			if (errno == EPIPE || errno == ECONNRESET) {
 				/*
 				 * The child closed its end: nothing more goes,
 				 * and its exit or our EOF reports the rest.
 				 */
-				r->chan_wdead = 1;
+				w->chan_wdead = 1;
 				/* Nothing can be answered any more. */
-				buf_consume(&r->cq, r->cq.len);
+				buf_consume(&w->cq, w->cq.len);
 				run_trace(r, "channel write: %s", strerror(errno));
 				return;
 			}
-			cmd_warn(r->ce, "write to '%s'", r->name);
+			cmd_warn(r->ce, "write to '%s'", w->name);
 			r->fail = 1;
-			run_close_chan(r, CLOSE_STOP);
+			run_close_chan(r, w, CLOSE_STOP);
 			return;
 		}
-		if (w == 0)
+		if (rc == 0)
 			break;
 	}
-	if (r->tq.len == 0 && r->in_done && !r->delivered)
-		run_delivered(r);
+	if (w->tq.len == 0 && r->in_done && !w->delivered)
+		run_delivered(r, w);
 }
 
 /* Out */
@@ -876,6 +925,8 @@ run_flush_tq(struct run *r)
 static void
 run_stop(struct run *r)
 {
+	struct worker	*w;
+
 	r->out_dead = 1;
 	r->oq.len = 0;
 	r->oq.off = 0;
@@ -884,8 +935,10 @@ run_stop(struct run *r)
 		if (r->in_end == 0)
 			r->in_end = ev_now();
 	}
-	run_close_chan(r, CLOSE_STOP);
-	run_escalate(r, 1);
+	for (w = r->w; w < r->w + r->nw; w++) {
+		run_close_chan(r, w, CLOSE_STOP);
+		run_escalate(r, w, 1);
+	}
 }
 
 static void
@@ -930,15 +983,43 @@ run_bad_input(struct run *r, uint64_t lineno, size_t off, const char *why)
 	}
 }
 
+/* Can the child take input lines (it may still be running without)? */
+static int
+run_accepting(const struct worker *w)
+{
+	return w->chan != -1 && !w->chan_wdead && !w->chan_closing &&
+	    !w->chan_shut;
+}
+
+/*
+ * The child the next input line goes to, if one has room: round robin
+ * from the one after the last served, skipping full queues, so a slow
+ * child never holds up the others.
+ */
+static struct worker *
+run_route_room(struct run *r)
+{
+	struct worker	*w;
+	unsigned	 i;
+
+	for (i = 0; i < r->nw; i++) {
+		w = &r->w[(r->rr + i) % r->nw];
+		if (run_accepting(w) && w->tq.len < RUN_QSIZE)
+			return w;
+	}
+	return NULL;
+}
+
 static void
 run_pump_input(struct run *r)
 {
+	struct worker		*w;
 	struct frame_line	 l;
 	char			 why[256];
 	int			 k, full;
 
 again:
-	while (!r->in_done && r->tq.len < RUN_QSIZE) {
+	while (!r->in_done && (w = run_route_room(r)) != NULL) {
 		k = frame_next(&r->fin, &l);
 		if (k == FRAME_NONE) {
 			if (r->in_eof) {
@@ -967,24 +1048,26 @@ again:
 			    why);
 			continue;
 		}
-		if (buf_append(&r->tq, l.p, l.len) == -1 ||
-		    (!l.nl && buf_append(&r->tq, "\n", 1) == -1)) {
+		if (buf_append(&w->tq, l.p, l.len) == -1 ||
+		    (!l.nl && buf_append(&w->tq, "\n", 1) == -1)) {
 			cmd_warn(r->ce, "queue");
 			r->fail = 1;
 			run_stop(r);
 			return;
 		}
-		r->in_lines++;
+		w->in_lines++;
+		r->rr = (w->idx + 1) % r->nw;
 		run_trace(r, "-> child %zu bytes", l.len + !l.nl);
 	}
-	full = !r->in_done && r->tq.len >= RUN_QSIZE;
-	run_flush_tq(r);
+	full = !r->in_done && run_route_room(r) == NULL;
+	for (w = r->w; w < r->w + r->nw; w++)
+		run_flush_tq(r, w);
 	/*
-	 * Lines already read wait in the frame while the queue is full; if
-	 * the write made room, take them now: stdin may have nothing new
-	 * to wake the loop with.
+	 * Lines already read wait in the frame while the queues are full; if
+	 * a write made room, take them now: stdin may have nothing new to
+	 * wake the loop with.
 	 */
-	if (full && r->tq.len < RUN_QSIZE && r->chan != -1)
+	if (full && !r->in_done && run_route_room(r) != NULL)
 		goto again;
 }
 
@@ -1026,7 +1109,7 @@ run_on_stdin(struct ev *ev, int fd, short revents, void *arg)
 /* Output: child frames, validated, onto stdout. */
 
 static void
-run_internal_from_child(struct run *r, const struct frame_line *l,
+run_internal_from_child(struct run *r, struct worker *w, const struct frame_line *l,
     const char *span, size_t n)
 {
 	char	txt[200];
@@ -1039,13 +1122,13 @@ run_internal_from_child(struct run *r, const struct frame_line *l,
 		 * came). Without an answer the child would hold every later
 		 * message back for ever; a NACK makes it drop this one.
 		 */
-		if (!r->handle_warned)
+		if (!w->handle_warned)
 			cmd_warnx(r->ce, "'%s' sent a handle: not supported, "
-			    "refused", r->name);
-		r->handle_warned = 1;
+			    "refused", w->name);
+		w->handle_warned = 1;
 		r->refused++;
-		if (r->chan != -1 && !r->chan_wdead && r->alive) {
-			if (buf_append(&r->cq, NODECHAN_NACK_LINE,
+		if (w->chan != -1 && !w->chan_wdead && w->alive) {
+			if (buf_append(&w->cq, NODECHAN_NACK_LINE,
 			    sizeof NODECHAN_NACK_LINE - 1) == -1) {
 				cmd_warn(r->ce, "queue");
 				r->fail = 1;
@@ -1053,13 +1136,13 @@ run_internal_from_child(struct run *r, const struct frame_line *l,
 			}
 			run_trace(r, "-> child %zu bytes internal cmd "
 			    "\"NODE_HANDLE_NACK\"", sizeof NODECHAN_NACK_LINE - 1);
-			run_flush_tq(r);
+			run_flush_tq(r, w);
 		}
 		return;
 	}
 	if (!r->node || !nodechan_cmd_is(span, n, NODECHAN_READY))
 		return;
-	if (r->announced) {
+	if (w->announced) {
 		/*
 		 * Another Node process on the same channel (sh -c 'node a;
 		 * node b'): it needs the notice too, once the first has had
@@ -1069,24 +1152,24 @@ run_internal_from_child(struct run *r, const struct frame_line *l,
 		 * At most one notice queued at a time: a child that repeats
 		 * its announcement cannot grow the queue.
 		 */
-		if (r->notice && r->tq.len == 0) {
-			r->notice = 0;
-			run_send_notice(r);
-			run_flush_tq(r);
+		if (w->notice && w->tq.len == 0) {
+			w->notice = 0;
+			run_send_notice(r, w);
+			run_flush_tq(r, w);
 		}
 		return;
 	}
-	r->announced = 1;
-	r->look_at = 0;
+	w->announced = 1;
+	w->look_at = 0;
 	/* It came after the end of input: answer now (DESIGN.md). */
-	if (r->preloaded && r->eof == EOF_AUTO && r->in_done) {
-		run_send_notice(r);
-		run_flush_tq(r);
+	if (w->preloaded && r->eof == EOF_AUTO && r->in_done) {
+		run_send_notice(r, w);
+		run_flush_tq(r, w);
 	}
 }
 
 static void
-run_pump_output(struct run *r)
+run_pump_output(struct run *r, struct worker *w)
 {
 	struct frame_line	 l;
 	char			 why[256];
@@ -1094,19 +1177,19 @@ run_pump_output(struct run *r)
 
 again:
 	while (!r->out_dead && r->oq.len < RUN_QSIZE) {
-		k = frame_next(&r->fout, &l);
+		k = frame_next(&w->fout, &l);
 		if (k == FRAME_NONE) {
-			if (r->chan_eof)
-				run_close_chan(r, CLOSE_EOF);
+			if (w->chan_eof)
+				run_close_chan(r, w, CLOSE_EOF);
 			break;
 		}
 		if (k == FRAME_BLANK)
 			continue;
-		r->out_frames++;
+		w->out_frames++;
 		if (k == FRAME_BAD) {
-			frame_reason(&r->fout, &l, why, sizeof why);
+			frame_reason(&w->fout, &l, why, sizeof why);
 			cmd_warnx(r->ce, "'%s' frame %" PRIu64 ":%zu: %s "
-			    "(not forwarded)", r->name, r->out_frames,
+			    "(not forwarded)", w->name, w->out_frames,
 			    l.err_off + 1, why);
 			r->refused++;
 			continue;
@@ -1115,17 +1198,17 @@ again:
 			/* Node itself drops an unterminated last frame. */
 			cmd_warnx(r->ce, "'%s' frame %" PRIu64 ": no newline "
 			    "before the end of the channel (not forwarded)",
-			    r->name, r->out_frames);
+			    w->name, w->out_frames);
 			r->refused++;
 			continue;
 		}
-		if (r->outcmd >= 0 && r->fout.js.span[r->outcmd].len != 0 &&
-		    jscan_node_internal(l.p + r->fout.js.span[r->outcmd].off,
-		    r->fout.js.span[r->outcmd].len)) {
-			r->out_frames--;
-			run_internal_from_child(r, &l,
-			    l.p + r->fout.js.span[r->outcmd].off,
-			    r->fout.js.span[r->outcmd].len);
+		if (w->outcmd >= 0 && w->fout.js.span[w->outcmd].len != 0 &&
+		    jscan_node_internal(l.p + w->fout.js.span[w->outcmd].off,
+		    w->fout.js.span[w->outcmd].len)) {
+			w->out_frames--;
+			run_internal_from_child(r, w, &l,
+			    l.p + w->fout.js.span[w->outcmd].off,
+			    w->fout.js.span[w->outcmd].len);
 			continue;
 		}
 		if (buf_append(&r->oq, l.p, l.len) == -1 ||
@@ -1147,26 +1230,27 @@ again:
 static void
 run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 {
-	struct run	*r = arg;
+	struct worker	*w = arg;
+	struct run	*r = w->r;
 	char		*p;
 	size_t		 n;
 	ssize_t		 got;
 
 	(void)ev;
 	if (revents & POLLOUT) {
-		run_flush_tq(r);
-		if (r->chan == -1)
+		run_flush_tq(r, w);
+		if (w->chan == -1)
 			return;
 		run_pump_input(r);
-		if (r->chan == -1)
+		if (w->chan == -1)
 			return;
 	}
-	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || r->chan_eof)
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || w->chan_eof)
 		return;
 	/* A child that sends and never reads must not grow the answers. */
-	if (r->oq.len >= RUN_QSIZE || r->cq.len >= CQ_HIGH)
+	if (r->oq.len >= RUN_QSIZE || w->cq.len >= CQ_HIGH)
 		return;
-	if ((p = frame_space(&r->fout, &n)) == NULL) {
+	if ((p = frame_space(&w->fout, &n)) == NULL) {
 		cmd_warn(r->ce, "channel buffer");
 		r->fail = 1;
 		run_stop(r);
@@ -1179,25 +1263,25 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 		if (errno == EINTR || errno == EAGAIN)
 			return;
 		if (errno != ECONNRESET) {
-			cmd_warn(r->ce, "read from '%s'", r->name);
+			cmd_warn(r->ce, "read from '%s'", w->name);
 			r->fail = 1;
 		}
 		got = 0;
 	}
 	if (got == 0) {
-		r->chan_eof = 1;
-		frame_set_eof(&r->fout);
+		w->chan_eof = 1;
+		frame_set_eof(&w->fout);
 		run_trace(r, "<- child end of file");
 	} else {
-		r->last_rx = ev_now();
-		frame_filled(&r->fout, (size_t)got);
-		if (r->hint_at != 0)
-			r->hint_at = r->last_rx + HINT_AFTER;
+		w->last_rx = ev_now();
+		frame_filled(&w->fout, (size_t)got);
+		if (w->hint_at != 0)
+			w->hint_at = w->last_rx + HINT_AFTER;
 		/* After the exit, what still flows is not a stuck channel. */
-		if (r->exit_deadline != 0)
-			r->exit_deadline = r->last_rx + r->kill_timeout;
+		if (w->exit_deadline != 0)
+			w->exit_deadline = w->last_rx + r->kill_timeout;
 	}
-	run_pump_output(r);
+	run_pump_output(r, w);
 }
 
 static void
@@ -1209,8 +1293,22 @@ run_on_stdout(struct ev *ev, int fd, short revents, void *arg)
 	(void)fd;
 	(void)revents;
 	run_flush_oq(r);
-	if (r->oq.len < RUN_QSIZE)
-		run_pump_output(r);
+	run_gather(r);
+}
+
+/*
+ * Frames already read wait in the children's frames while stdout is full:
+ * take them as it drains, from a rotating start so that no child's output
+ * always goes first.
+ */
+static void
+run_gather(struct run *r)
+{
+	unsigned	i, start = r->gather;
+
+	for (i = 0; i < r->nw && r->oq.len < RUN_QSIZE; i++)
+		run_pump_output(r, &r->w[(start + i) % r->nw]);
+	r->gather = (start + 1) % r->nw;
 }
 
 /* Signals: forward the five to the child's group, once; reap on CHLD. */
@@ -1277,7 +1375,7 @@ run_count_lines(const struct run *r, const char *p, size_t len)
  * nobody else reads once the child is gone.
  */
 static uint64_t
-run_peer_unread(struct run *r, size_t *bytes)
+run_peer_unread(struct run *r, struct worker *w, size_t *bytes)
 {
 	uint64_t	 n = 0;
 	char		*p;
@@ -1285,13 +1383,13 @@ run_peer_unread(struct run *r, size_t *bytes)
 	ssize_t		 got;
 
 	*bytes = 0;
-	if (r->chan_peer == -1 || ioctl(r->chan_peer, FIONREAD, &inq) == -1 ||
+	if (w->chan_peer == -1 || ioctl(w->chan_peer, FIONREAD, &inq) == -1 ||
 	    inq <= 0)
 		return 0;
 	*bytes = (size_t)inq;
 	if ((p = malloc((size_t)inq)) == NULL)
 		return 0;
-	got = recv(r->chan_peer, p, (size_t)inq, MSG_PEEK | MSG_DONTWAIT);
+	got = recv(w->chan_peer, p, (size_t)inq, MSG_PEEK | MSG_DONTWAIT);
 	if (got > 0)
 		n = run_count_lines(r, p, (size_t)got);
 	free(p);
@@ -1306,7 +1404,7 @@ run_peer_unread(struct run *r, size_t *bytes)
  * say how to fix it. Once only.
  */
 static void
-run_undelivered(struct run *r)
+run_undelivered(struct run *r, struct worker *w)
 {
 	uint64_t		 left = 0;
 	struct frame_line	 l;
@@ -1315,9 +1413,9 @@ run_undelivered(struct run *r)
 
 	if (!r->in_done)
 		run_drain_stdin(r);
-	left = run_peer_unread(r, &unread) + r->peer_lost;
+	left = run_peer_unread(r, w, &unread) + w->peer_lost;
 	if (!r->out_dead) {
-		left += run_count_lines(r, r->tq.p + r->tq.off, r->tq.len);
+		left += run_count_lines(r, w->tq.p + w->tq.off, w->tq.len);
 		if (!r->in_done) {
 			while ((k = frame_next(&r->fin, &l)) != FRAME_NONE)
 				left += k == FRAME_GOOD;
@@ -1329,22 +1427,22 @@ run_undelivered(struct run *r)
 	else if (r->interrupted) {
 		if (left > 0)
 			cmd_warnx(r->ce, "'%s' was interrupted (%s): %" PRIu64
-			    " input line%s not delivered", r->name,
+			    " input line%s not delivered", w->name,
 			    run_signame(r->interrupted), left,
 			    left == 1 ? "" : "s");
 	} else if (left > 0 || (!r->in_done && !r->in_eof))
 		cmd_warnx(r->ce, "'%s' exited before reading all its input: "
-		    "%" PRIu64 " input line%s not delivered%s", r->name,
+		    "%" PRIu64 " input line%s not delivered%s", w->name,
 		    left, left == 1 ? "" : "s", r->in_eof ? "" :
 		    " (the rest of the input was not read)");
 	if (r->node && !r->out_dead && !r->interrupted && left > 0 &&
-	    unread >= r->chan_sent)
+	    unread >= w->chan_sent)
 		cmd_warnx(r->ce, "'%s' never read its channel: a program that "
 		    "reads NDJSON on its stdin needs --channel stdio, and a "
 		    "wrapper (npx, a shell script) may have kept the channel "
-		    "from Node", r->name);
-	buf_consume(&r->tq, r->tq.len);
-	buf_consume(&r->cq, r->cq.len);
+		    "from Node", w->name);
+	buf_consume(&w->tq, w->tq.len);
+	buf_consume(&w->cq, w->cq.len);
 	if (!r->in_done) {
 		r->in_done = 1;
 		if (r->in_end == 0)
@@ -1353,75 +1451,94 @@ run_undelivered(struct run *r)
 }
 
 static void
-run_child_exited(struct run *r, int status)
+run_child_exited(struct run *r, struct worker *w, int status)
 {
-	r->alive = 0;
-	r->status = status;
-	r->kill_stage = 0;
+	r->exit_order[r->nexited++] = w->idx;
+	w->alive = 0;
+	w->status = status;
+	w->kill_stage = 0;
 	if (WIFSIGNALED(status))
-		run_trace(r, "pid %ld killed by %s", (long)r->pid,
+		run_trace(r, "pid %ld killed by %s", (long)w->pid,
 		    run_signame(WTERMSIG(status)));
 	else
-		run_trace(r, "pid %ld exited with %d", (long)r->pid,
+		run_trace(r, "pid %ld exited with %d", (long)w->pid,
 		    WEXITSTATUS(status));
-	run_undelivered(r);
+	run_undelivered(r, w);
 	/* Its unread input is counted: now its end may close for good. */
-	if (r->chan_peer != -1) {
-		close(r->chan_peer);
-		r->chan_peer = -1;
+	if (w->chan_peer != -1) {
+		close(w->chan_peer);
+		w->chan_peer = -1;
 	}
-	r->peer_at = 0;
-	r->eof_deadline = 0;
-	r->hint_at = 0;
-	r->look_at = 0;
-	r->idle = 0;
+	w->peer_at = 0;
+	w->eof_deadline = 0;
+	w->hint_at = 0;
+	w->look_at = 0;
+	w->idle = 0;
 	/* Read what it wrote before it went (Bun #37849), but not forever. */
-	if (r->chan != -1)
-		r->exit_deadline = ev_now() + r->kill_timeout;
+	if (w->chan != -1)
+		w->exit_deadline = ev_now() + r->kill_timeout;
 }
 
+/* Forward a signal to every child's group, once each. */
 static void
-run_on_signal(struct ev *ev, int fd, short revents, void *arg)
+run_forward(struct run *r, int sig)
 {
-	struct run	*r = arg;
-	int		 sig, status;
+	struct worker	*w;
+	uint64_t	 n;
+	int		 stop = sig == SIGINT || sig == SIGTERM || sig == SIGHUP;
+	int		 alive = 0;
 
-	(void)fd;
-	(void)revents;
-	while ((sig = ev_signal_next(ev)) != 0) {
-		if (sig == SIGCHLD) {
-			/* Unreaped: the group id stays ours until the end. */
-			if (r->alive && spawn_peek(r->pid, &status) == 1)
-				run_child_exited(r, status);
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->pid <= 0)
 			continue;
-		}
-		if (r->alive && (sig == SIGINT || sig == SIGTERM ||
-		    sig == SIGHUP) && r->interrupted == 0)
+		if (w->alive && stop && r->interrupted == 0)
 			r->interrupted = sig;
+		alive |= w->alive;
 		run_trace(r, "%s: forwarded to group %ld", run_signame(sig),
-		    (long)r->pid);
-		run_kill(r, sig, 0);
+		    (long)w->pid);
+		run_kill(r, w, sig, 0);
 		/*
 		 * With the child gone, only the reading of its channel and
 		 * the writing of stdout are left: an interrupt ends both
 		 * waits, and says what it cost (a reader that never reads
 		 * would hold ipcrun for ever).
 		 */
-		if (r->alive || (sig != SIGINT && sig != SIGTERM &&
-		    sig != SIGHUP))
-			continue;
-		if (r->chan != -1)
-			run_close_chan(r, CLOSE_STOP);
-		if (r->oq.len > 0 && !r->out_dead) {
-			uint64_t n = run_count_lines(r, r->oq.p + r->oq.off,
-			    r->oq.len);
+		if (!w->alive && stop && w->chan != -1)
+			run_close_chan(r, w, CLOSE_STOP);
+	}
+	if (alive || !stop || r->oq.len == 0 || r->out_dead)
+		return;
+	n = run_count_lines(r, r->oq.p + r->oq.off, r->oq.len);
+	if (r->nw == 1)
+		cmd_warnx(r->ce, "interrupted (%s) while stdout was full: "
+		    "%" PRIu64 " repl%s from '%s' not written",
+		    run_signame(sig), n, n == 1 ? "y" : "ies", r->w[0].name);
+	else
+		cmd_warnx(r->ce, "interrupted (%s) while stdout was full: "
+		    "%" PRIu64 " repl%s not written", run_signame(sig), n,
+		    n == 1 ? "y" : "ies");
+	buf_consume(&r->oq, r->oq.len);
+	r->out_dead = 1;
+}
 
-			cmd_warnx(r->ce, "interrupted (%s) while stdout was "
-			    "full: %" PRIu64 " repl%s from '%s' not written",
-			    run_signame(sig), n, n == 1 ? "y" : "ies",
-			    r->name);
-			buf_consume(&r->oq, r->oq.len);
-			r->out_dead = 1;
+static void
+run_on_signal(struct ev *ev, int fd, short revents, void *arg)
+{
+	struct run	*r = arg;
+	struct worker	*w;
+	int		 sig, status;
+
+	(void)fd;
+	(void)revents;
+	while ((sig = ev_signal_next(ev)) != 0) {
+		if (sig != SIGCHLD) {
+			run_forward(r, sig);
+			continue;
+		}
+		/* Unreaped: the group id stays ours until the end. */
+		for (w = r->w; w < r->w + r->nw; w++) {
+			if (w->alive && spawn_peek(w->pid, &status) == 1)
+				run_child_exited(r, w, status);
 		}
 	}
 }
@@ -1429,19 +1546,22 @@ run_on_signal(struct ev *ev, int fd, short revents, void *arg)
 static void
 run_update(struct run *r)
 {
-	short	ev;
+	struct worker	*w;
+	short		 ev;
 
-	ev = !r->in_done && !r->in_eof && r->tq.len < RUN_QSIZE &&
-	    r->chan != -1 && !r->chan_wdead ? POLLIN : 0;
+	ev = !r->in_done && !r->in_eof && run_route_room(r) != NULL ?
+	    POLLIN : 0;
 	ev_set(&r->ev, STDIN_FILENO, ev);
-	if (r->chan != -1) {
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->chan == -1)
+			continue;
 		ev = 0;
-		if (!r->chan_eof && r->oq.len < RUN_QSIZE &&
-		    r->cq.len < CQ_HIGH)
+		if (!w->chan_eof && r->oq.len < RUN_QSIZE &&
+		    w->cq.len < CQ_HIGH)
 			ev |= POLLIN;
-		if ((r->tq.len > 0 || r->cq.len > 0) && !r->chan_wdead)
+		if ((w->tq.len > 0 || w->cq.len > 0) && !w->chan_wdead)
 			ev |= POLLOUT;
-		ev_set(&r->ev, r->chan, ev);
+		ev_set(&r->ev, w->chan, ev);
 	}
 	ev_set(&r->ev, r->out_fd, r->oq.len > 0 && !r->out_dead ?
 	    POLLOUT : 0);
@@ -1450,7 +1570,13 @@ run_update(struct run *r)
 static int
 run_done(struct run *r)
 {
-	return !r->alive && r->chan == -1 && (r->oq.len == 0 || r->out_dead);
+	struct worker	*w;
+
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->alive || w->chan != -1)
+			return 0;
+	}
+	return r->oq.len == 0 || r->out_dead;
 }
 
 /* Setup */
@@ -1536,29 +1662,29 @@ run_flush_oq_all(struct run *r)
  * user's own options, if any, follow ipcrun's after a space.
  */
 static void
-run_keep_pre_entry(struct run *r, char **env)
+run_keep_pre_entry(struct run *r, struct worker *w, char **env)
 {
 	const char	*user = getenv("NODE_OPTIONS");
 	size_t		 n, u;
 
-	if (!r->preloaded || env == NULL)
+	if (!w->preloaded || env == NULL)
 		return;
 	for (; *env != NULL; env++) {
 		if (strncmp(*env, "NODE_OPTIONS=", 13) != 0)
 			continue;
-		if ((r->pre_entry = strdup(*env)) == NULL)
+		if ((w->pre_entry = strdup(*env)) == NULL)
 			return;
-		n = strlen(r->pre_entry);
+		n = strlen(w->pre_entry);
 		u = user != NULL && *user != '\0' ? strlen(user) + 1 : 0;
 		if (u > 0 && n >= 13 + u &&
-		    strcmp(r->pre_entry + n - u + 1, user) == 0)
-			r->pre_entry[n - u] = '\0';
+		    strcmp(w->pre_entry + n - u + 1, user) == 0)
+			w->pre_entry[n - u] = '\0';
 		return;
 	}
 }
 
 static int
-run_spawn(struct run *r)
+run_spawn(struct run *r, struct worker *w)
 {
 	struct spawn_opts	 so;
 	struct stat		 st;
@@ -1576,9 +1702,9 @@ run_spawn(struct run *r)
 		cmd_warn(r->ce, "channel");
 		goto fail;
 	}
-	r->chan_ino = (unsigned long long)st.st_ino;
+	w->chan_ino = (unsigned long long)st.st_ino;
 	memset(&so, 0, sizeof so);
-	so.argv = r->argv;
+	so.argv = w->argv;
 	so.pgroup = 1;
 	so.pdeathsig = SIGKILL;
 	so.fd[2] = STDERR_FILENO;
@@ -1594,13 +1720,13 @@ run_spawn(struct run *r)
 		if (r->eof == EOF_AUTO && r->preload) {
 			if (nodechan_preload(preload, sizeof preload,
 			    &cause) == 0)
-				r->preloaded = 1;
+				w->preloaded = 1;
 			else
 				cmd_warnx(r->ce, "drain preload '%s' (using the "
 				    "idle rule): %s", preload, cause);
 		}
-		env = nodechan_env(r->chan_to, r->preloaded ? preload : NULL,
-		    r->chan_ino);
+		env = nodechan_env(r->chan_to, w->preloaded ? preload : NULL,
+		    w->chan_ino);
 	} else {
 		so.fd[0] = sp[1];
 		so.fd[1] = sp[1];
@@ -1614,7 +1740,7 @@ run_spawn(struct run *r)
 	so.envp = env;
 	pid = spawn_start(&so, &err);
 	saved = errno;
-	run_keep_pre_entry(r, env);
+	run_keep_pre_entry(r, w, env);
 	nodechan_env_free(env);
 	if (devnull != -1)
 		close(devnull);
@@ -1627,7 +1753,7 @@ run_spawn(struct run *r)
 	}
 	if (err != 0) {
 		errno = err;
-		cmd_warn(r->ce, "'%s'", r->argv[0]);
+		cmd_warn(r->ce, "'%s'", w->argv[0]);
 		close(sp[0]);
 		close(sp[1]);
 		return err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
@@ -1635,14 +1761,14 @@ run_spawn(struct run *r)
 	/* Before anything can go wrong: the watchdog guards the group. */
 	if (spawn_watch(r->watch_fd, pid) == -1)
 		cmd_warn(r->ce, "watchdog");
-	r->pid = pid;
-	r->spawned = ev_now();
-	r->alive = 1;
-	r->chan = sp[0];
-	r->chan_peer = sp[1];
-	r->peer_at = ev_now() + PEER_EVERY;
+	w->pid = pid;
+	w->spawned = ev_now();
+	w->alive = 1;
+	w->chan = sp[0];
+	w->chan_peer = sp[1];
+	w->peer_at = ev_now() + PEER_EVERY;
 	run_trace(r, "spawned pid %ld '%s' on the %s channel%s", (long)pid,
-	    r->name, r->node ? "node" : "stdio", r->preloaded ?
+	    w->name, r->node ? "node" : "stdio", w->preloaded ?
 	    " with the drain preload" : "");
 	return 0;
 fail:
@@ -1653,22 +1779,44 @@ fail:
 	return EXIT_FAIL;
 }
 
+/*
+ * A child's own status, or 0 when ipcrun stopped it (in a shutdown) and
+ * it died of that signal, or said so with 128 + the signal.
+ */
+static int
+run_worker_code(struct run *r, struct worker *w)
+{
+	int	st = w->status, code;
+
+	code = spawn_exit_code(st);
+	if (w->stopped_by_us != 0 && ((WIFSIGNALED(st) &&
+	    (WTERMSIG(st) == SIGTERM || WTERMSIG(st) == SIGKILL)) ||
+	    code == 128 + w->stopped_by_us)) {
+		cmd_warnx(r->ce, "'%s' (pid %ld) was stopped by ipcrun with %s",
+		    w->name, (long)w->pid, run_signame(w->stopped_by_us));
+		code = 0;
+	}
+	return code;
+}
+
+/*
+ * The exit status: ipcrun's own failure first, then the first non-zero
+ * status in the order the children exited, then 1 for refused lines.
+ */
 static int
 run_status(struct run *r)
 {
-	int	st = r->status, code;
+	unsigned	i;
+	int		code = 0, c;
 
 	if (r->fail)
 		return EXIT_FAIL;
 	if (r->epipe)
 		return EXIT_PIPE;
-	code = spawn_exit_code(st);
-	if (r->stopped_by_us != 0 && ((WIFSIGNALED(st) &&
-	    (WTERMSIG(st) == SIGTERM || WTERMSIG(st) == SIGKILL)) ||
-	    code == 128 + r->stopped_by_us)) {
-		cmd_warnx(r->ce, "'%s' (pid %ld) was stopped by ipcrun with %s",
-		    r->name, (long)r->pid, run_signame(r->stopped_by_us));
-		code = 0;
+	for (i = 0; i < r->nexited; i++) {
+		c = run_worker_code(r, &r->w[r->exit_order[i]]);
+		if (code == 0)
+			code = c;
 	}
 	/* As check does: a refused line fails an otherwise good run. */
 	if (code == 0 && (r->refused > 0 || r->strict_hit))
@@ -1677,15 +1825,66 @@ run_status(struct run *r)
 }
 
 static int
+run_worker_init(struct run *r, struct worker *w, unsigned idx)
+{
+	w->r = r;
+	w->idx = idx;
+	w->chan = -1;
+	w->chan_peer = -1;
+	if (frame_init(&w->fout, r->maxline < OUT_MAXLINE_MIN ?
+	    OUT_MAXLINE_MIN : r->maxline, r->validate) == -1)
+		return -1;
+	w->fout_ok = 1;
+	if (buf_init(&w->tq, RUN_QSIZE) == -1 ||
+	    buf_init(&w->cq, 4096) == -1)
+		return -1;
+	w->outcmd = r->node && r->validate ?
+	    jscan_want(&w->fout.js, "cmd", 3) : -1;
+	return 0;
+}
+
+static void
+run_worker_release(struct worker *w)
+{
+	if (w->chan != -1)
+		close(w->chan);
+	if (w->chan_peer != -1)
+		close(w->chan_peer);
+	w->chan = w->chan_peer = -1;
+	free(w->pre_entry);
+	w->pre_entry = NULL;
+	buf_release(&w->cq);
+	buf_release(&w->tq);
+	if (w->fout_ok)
+		frame_release(&w->fout);
+	w->fout_ok = 0;
+}
+
+/* A spawn failed: the children started so far go, at once. */
+static void
+run_abort_spawned(struct run *r)
+{
+	struct worker	*w;
+	int		 status;
+
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (!w->alive)
+			continue;
+		(void)kill(-w->pid, SIGKILL);
+		(void)spawn_reap(w->pid, &status);
+		w->alive = 0;
+	}
+}
+
+static int
 run_main(struct run *r)
 {
 	static const int	 sigs[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP,
 	    SIGUSR1, SIGUSR2, 0 };
-	int			 rc, sfd;
+	struct worker		*w;
+	int			 rc, sfd, status;
 
 	r->t0 = ev_now();
-	r->chan = -1;
-	r->chan_peer = -1;
 	r->watch_fd = -1;
 	r->out_fd = STDOUT_FILENO;
 	ev_init(&r->ev);
@@ -1693,46 +1892,56 @@ run_main(struct run *r)
 		cmd_warn(r->ce, "/dev/null");
 		return EXIT_FAIL;
 	}
-	if (frame_init(&r->fin, r->maxline, r->validate) == -1 ||
-	    (r->fin_ok = 1, frame_init(&r->fout, r->maxline < OUT_MAXLINE_MIN ?
-	    OUT_MAXLINE_MIN : r->maxline, r->validate) == -1)) {
+	if (frame_init(&r->fin, r->maxline, r->validate) == -1) {
 		/* The nesting stack is sized from it: name the option. */
 		cmd_warn(r->ce, "--max-line %zu", r->maxline);
 		return EXIT_FAIL;
 	}
-	r->fout_ok = 1;
-	if (buf_init(&r->tq, RUN_QSIZE) == -1 ||
-	    buf_init(&r->cq, 4096) == -1 ||
-	    buf_init(&r->oq, RUN_QSIZE) == -1) {
+	r->fin_ok = 1;
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (run_worker_init(r, w, (unsigned)(w - r->w)) == -1) {
+			cmd_warn(r->ce, "--max-line %zu", r->maxline);
+			return EXIT_FAIL;
+		}
+	}
+	if (buf_init(&r->oq, RUN_QSIZE) == -1) {
 		cmd_warn(r->ce, "malloc");
 		return EXIT_FAIL;
 	}
 	r->incmd = r->node && r->validate ? jscan_want(&r->fin.js, "cmd", 3) :
 	    -1;
-	r->outcmd = r->node && r->validate ?
-	    jscan_want(&r->fout.js, "cmd", 3) : -1;
 	/* Handlers before the fork: a signal in between is not lost. */
 	if ((sfd = ev_signals(&r->ev, sigs)) == -1 ||
 	    ev_add(&r->ev, sfd, POLLIN, run_on_signal, r) == -1) {
 		cmd_warn(r->ce, "signals");
 		return EXIT_FAIL;
 	}
-	/* No process of the child's group may outlive ipcrun (kill -9). */
+	/* No process of the children's groups may outlive ipcrun (kill -9). */
 	if ((r->watch_fd = spawn_watch_start(&r->watch_pid)) == -1) {
 		cmd_warn(r->ce, "watchdog");
 		return EXIT_FAIL;
 	}
-	if ((rc = run_spawn(r)) != 0)
-		return rc;
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if ((rc = run_spawn(r, w)) != 0) {
+			run_abort_spawned(r);
+			return rc;
+		}
+	}
 	run_setup_stdout(r);
 	if (ev_add(&r->ev, STDIN_FILENO, 0, run_on_stdin, r) == -1 ||
-	    ev_add(&r->ev, r->out_fd, 0, run_on_stdout, r) == -1 ||
-	    ev_add(&r->ev, r->chan, 0, run_on_chan, r) == -1) {
+	    ev_add(&r->ev, r->out_fd, 0, run_on_stdout, r) == -1) {
 		cmd_warn(r->ce, "poll set");
 		r->fail = 1;
 		run_stop(r);
 	}
-	/* The child may have exited already: catch its CHLD in the loop. */
+	for (w = r->w; w < r->w + r->nw && !r->fail; w++) {
+		if (ev_add(&r->ev, w->chan, 0, run_on_chan, w) == -1) {
+			cmd_warn(r->ce, "poll set");
+			r->fail = 1;
+			run_stop(r);
+		}
+	}
+	/* A child may have exited already: catch its CHLD in the loop. */
 	while (!run_done(r)) {
 		run_timers(r);
 		if (run_done(r))
@@ -1743,24 +1952,25 @@ run_main(struct run *r)
 			cmd_warn(r->ce, "poll");
 			r->fail = 1;
 			run_stop(r);
-			/* Reap without the loop: the child was signalled. */
-			while (r->alive) {
-				int status;
-
-				if (waitpid(r->pid, &status, 0) == r->pid)
-					run_child_exited(r, status);
-				else if (errno != EINTR)
-					break;
+			/* Reap without the loop: the children were signalled. */
+			for (w = r->w; w < r->w + r->nw; w++) {
+				while (w->alive) {
+					if (waitpid(w->pid, &status, 0) ==
+					    w->pid)
+						run_child_exited(r, w, status);
+					else if (errno != EINTR)
+						break;
+				}
 			}
 			break;
 		}
 	}
-	run_end_group(r);
-	/* Done signalling the group: its leader may go, and the watchdog. */
-	if (r->pid > 0) {
-		int status;
-
-		(void)spawn_reap(r->pid, &status);
+	for (w = r->w; w < r->w + r->nw; w++)
+		run_end_group(r, w);
+	/* Done signalling the groups: their leaders may go, and the watchdog. */
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->pid > 0)
+			(void)spawn_reap(w->pid, &status);
 	}
 	spawn_watch_end(r->watch_fd, r->watch_pid);
 	r->watch_fd = -1;
@@ -1806,6 +2016,7 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	const char	*cause, *env, *errstr, *maxline_arg = NULL;
 	int		 ch, rc, set_eof = 0, set_fd = 0, set_preload = 0;
 	long long	 n;
+	unsigned	 i;
 
 	memset(&r, 0, sizeof r);
 	r.ce = ce;
@@ -1917,24 +2128,26 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		    "(use avx512, avx2, sse2 or scalar)", env);
 		return EXIT_FAIL;
 	}
-	r.argv = argv;
-	r.name = argv[0];
+	r.nw = 1;
+	if ((r.w = calloc(r.nw, sizeof *r.w)) == NULL ||
+	    (r.exit_order = calloc(r.nw, sizeof *r.exit_order)) == NULL) {
+		cmd_warn(ce, "malloc");
+		free(r.w);
+		return EXIT_FAIL;
+	}
+	r.w[0].argv = argv;
+	r.w[0].name = argv[0];
 
 	rc = run_main(&r);
 
-	if (r.chan != -1)
-		close(r.chan);
-	if (r.chan_peer != -1)
-		close(r.chan_peer);
+	for (i = 0; i < r.nw; i++)
+		run_worker_release(&r.w[i]);
+	free(r.w);
+	free(r.exit_order);
 	if (r.watch_fd != -1)
 		spawn_watch_end(r.watch_fd, r.watch_pid);
-	free(r.pre_entry);
-	buf_release(&r.cq);
 	if (r.fin_ok)
 		frame_release(&r.fin);
-	if (r.fout_ok)
-		frame_release(&r.fout);
-	buf_release(&r.tq);
 	buf_release(&r.oq);
 	ev_release(&r.ev);
 	return rc;

@@ -230,10 +230,20 @@ PY
 }
 
 @test "--eof wait with a listening child ends at --eof-timeout" {
-	run --separate-stderr "$IPCRUN" run --eof wait --eof-timeout 0.3 \
-	    --kill-timeout 5 -- node "$F/echo.js" < <(printf '{"a":1}\n')
-	assert_success
-	assert_output '{"a":1}'
+	# The input ends only once the echo is back: the timeout, which
+	# starts at the end of input, never races the child's start.
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	"$IPCRUN" run --eof wait --eof-timeout 0.3 --kill-timeout 5 -- \
+	    node "$F/echo.js" < "$BATS_TEST_TMPDIR/in" \
+	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	ipid=$!
+	exec 7> "$BATS_TEST_TMPDIR/in"
+	printf '{"a":1}\n' >&7
+	wait_for 20 grep -q a "$BATS_TEST_TMPDIR/out"
+	exec 7>&-
+	wait "$ipid"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" '{"a":1}'
+	stderr=$(cat "$BATS_TEST_TMPDIR/err")
 	assert_equal "$stderr" \
 	    "ipcrun: run: closing the channel of 'node' (pid ${stderr##*pid }"
 }
