@@ -303,4 +303,9 @@ char		*fdpass_header_format(size_t, char *const *);
 
 int		 fdmap_place(int *, const int *, size_t);
 
+/* units.c: durations and byte counts as options write them. */
+
+int		 units_duration(const char *, int64_t *, const char **);
+int		 units_size(const char *, size_t *, const char **);
+
 #endif
