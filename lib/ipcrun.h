@@ -308,4 +308,11 @@ int		 fdmap_place(int *, const int *, size_t);
 int		 units_duration(const char *, int64_t *, const char **);
 int		 units_size(const char *, size_t *, const char **);
 
+/* words.c: a command line split as sh(1) would, without expansions. */
+
+#define WORDS_NAME_MAX	64	/* bytes in a -c NAME */
+
+int		 words_split(const char *, char ***, char *, size_t);
+int		 words_name_cmd(const char *, char **, char ***, char *, size_t);
+
 #endif

@@ -1,0 +1,23 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# The C unit tests of lib/'s pure pieces (test/unit/*_test.c, built by
+# `make unit` for the same mode as ./ipcrun): each prints TAP and exits 1
+# when any of its tests failed. (ev_storm stays in hardening.bats, beside
+# the hang it pins.)
+
+load helper
+
+unit() {
+	local b=build/release
+	[ "${DEBUG:-0}" != 1 ] || b=build/debug
+	run "$ROOT/$b/test/unit/$1"
+	# The whole TAP, so that a failure shows which test and why.
+	echo "$output"
+	assert_success
+	assert_line --regexp '^1\.\.[1-9][0-9]*$'
+	refute_line --regexp '^not ok'
+}
+
+@test "words: sh quoting without expansions, NAME=CMD ARGS, refusals" {
+	unit words_test
+}
