@@ -315,4 +315,23 @@ int		 units_size(const char *, size_t *, const char **);
 int		 words_split(const char *, char ***, char *, size_t);
 int		 words_name_cmd(const char *, char **, char ***, char *, size_t);
 
+/* route.c: which child takes a line: key paths, stable hashes, rr. */
+
+#define ROUTE_KEY_DEPTH	16	/* members in a key path */
+#define ROUTE_KEY_BYTES	256	/* their decoded names, NULs included */
+
+struct route_key {
+	unsigned	 n;				/* members */
+	uint16_t	 off[ROUTE_KEY_DEPTH];		/* in name */
+	uint16_t	 len[ROUTE_KEY_DEPTH];
+	char		 name[ROUTE_KEY_BYTES];	/* decoded, NUL after each */
+};
+
+int		 route_key_parse(struct route_key *, const char *, const char **);
+int		 route_key(const struct route_key *, const char *, size_t,
+		    uint64_t *);
+unsigned	 route_pick(uint64_t, unsigned);
+int		 route_rr(unsigned *, unsigned, int (*)(void *, unsigned),
+		    void *);
+
 #endif

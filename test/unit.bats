@@ -21,3 +21,7 @@ unit() {
 @test "words: sh quoting without expansions, NAME=CMD ARGS, refusals" {
 	unit words_test
 }
+
+@test "route: key paths, stable hashes of decoded strings, jump pick, rr" {
+	unit route_test
+}
