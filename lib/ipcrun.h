@@ -73,6 +73,7 @@ size_t		 jscan_strerror(const struct jscan *, char *, size_t);
 size_t		 jscan_printable(const char *, size_t, char *, size_t);
 ssize_t		 jscan_unescape(const char *, size_t, char *, size_t);
 int		 jscan_node_internal(const char *, size_t);
+int		 jscan_utf8_len(const char *);
 int		 jscan_set_impl(const char *);
 const char	*jscan_impl(void);
 
@@ -331,7 +332,33 @@ int		 route_key_parse(struct route_key *, const char *, const char **);
 int		 route_key(const struct route_key *, const char *, size_t,
 		    uint64_t *);
 unsigned	 route_pick(uint64_t, unsigned);
-int		 route_rr(unsigned *, unsigned, int (*)(void *, unsigned),
-		    void *);
+int		 route_rr(unsigned *, unsigned, int (*)/* envelope.c: {"to":...,"msg":M} in, {"from":...,"pid":...,"msg":M} out. */
+
+#define ENVELOPE_MAXTO	1024	/* names in one "to" list */
+
+struct envelope_to {
+	const char	*name;	/* decoded, NUL-terminated (may hold NULs) */
+	size_t		 len;	/* decoded bytes */
+	struct jscan_span span;	/* the JSON string in the line */
+};
+
+struct envelope {
+	struct jscan_span msg;	/* M: its original bytes in the line */
+	int		 all;	/* "to":"*" */
+	size_t		 nto;	/* names in to[], when not all */
+	struct envelope_to *to;
+
+	/* Private: kept across lines, so parsing allocates once. */
+	struct jscan	 js;
+	size_t		 capto;
+	char		*names;
+	size_t		 capnames;
+};
+
+void		 envelope_init(struct envelope *);
+void		 envelope_release(struct envelope *);
+int		 envelope_parse(struct envelope *, const char *, size_t,
+		    const char **);
+size_t		 envelope_prefix(char *, size_t, const char *, pid_t);
 
 #endif

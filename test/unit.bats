@@ -25,3 +25,7 @@ unit() {
 @test "route: key paths, stable hashes of decoded strings, jump pick, rr" {
 	unit route_test
 }
+
+@test "envelope: M as its original bytes, decoded names, refusals, the from prefix" {
+	unit envelope_test
+}
