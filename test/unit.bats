@@ -29,3 +29,7 @@ unit() {
 @test "envelope: M as its original bytes, decoded names, refusals, the from prefix" {
 	unit envelope_test
 }
+
+@test "restart: policy, backoff with jitter and reset, the give-up tally" {
+	unit restart_test
+}
