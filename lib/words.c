@@ -113,8 +113,10 @@ split(const char *s, size_t base, char ***argvp, char *err, size_t errlen)
 	 * One block: words never grow in decoding and each but the last
 	 * ends where a blank was, so len + 1 bytes hold them all.
 	 */
-	if ((argv = malloc(maxw * sizeof *argv + len + 1)) == NULL)
+	if ((argv = malloc(maxw * sizeof *argv + len + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
+	}
 	out = (char *)(argv + maxw);
 	while (*p != '\0') {
 		size_t col = base + (size_t)(p - s) + 1;
@@ -198,8 +200,8 @@ bad:
  * first word that assigns (FOO=1 CMD: use env). On success *argvp is a
  * NULL-terminated array and the word count is returned (0 for a blank
  * line); the array and its strings are one allocation: free(*argvp).
- * Returns -1 with errno: EINVAL with a message in err (errlen bytes,
- * columns 1-based), or ENOMEM.
+ * Returns -1 with a message in err (errlen bytes, columns 1-based) and
+ * errno EINVAL, or ENOMEM ("out of memory").
  */
 int
 words_split(const char *s, char ***argvp, char *err, size_t errlen)
@@ -244,6 +246,8 @@ words_name_cmd(const char *arg, char **name, char ***argv, char *err,
 	}
 	if ((*name = strndup(arg, len)) == NULL) {
 		free(*argv);
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
 		return -1;
 	}
 	return 0;
