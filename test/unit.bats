@@ -33,3 +33,7 @@ unit() {
 @test "restart: policy, backoff with jitter and reset, the give-up tally" {
 	unit restart_test
 }
+
+@test "units: durations and byte counts, with their refusals" {
+	unit units_test
+}
