@@ -128,7 +128,7 @@ lint:
 # C programs that test lib/ pieces directly (test/unit/*.c), run by the
 # bats suite from build/{release,debug}/test/unit/.
 UNIT	= $(patsubst test/unit/%.c,$(B)/test/unit/%,$(wildcard test/unit/*.c))
-$(B)/test/unit/%: test/unit/%.c $(LIB_OBJ)
+$(B)/test/unit/%: test/unit/%.c test/unit/tap.h $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDSAN) $(LDFLAGS) -o $@ $< \
 	    $(LIB_OBJ) $(PKG_LIBS) $(LDLIBS)

@@ -73,6 +73,7 @@ size_t		 jscan_strerror(const struct jscan *, char *, size_t);
 size_t		 jscan_printable(const char *, size_t, char *, size_t);
 ssize_t		 jscan_unescape(const char *, size_t, char *, size_t);
 int		 jscan_node_internal(const char *, size_t);
+int		 jscan_utf8_len(const char *);
 int		 jscan_set_impl(const char *);
 const char	*jscan_impl(void);
 
@@ -302,5 +303,104 @@ char		*fdpass_header_format(size_t, char *const *);
 /* fdmap.c: place descriptors at chosen numbers before exec. */
 
 int		 fdmap_place(int *, const int *, size_t);
+
+/* units.c: durations and byte counts as options write them. */
+
+int		 units_duration(const char *, int64_t *, const char **);
+int		 units_size(const char *, size_t *, const char **);
+
+/* words.c: a command line split as sh(1) would, without expansions. */
+
+#define WORDS_NAME_MAX	64	/* bytes in a -c NAME */
+
+int		 words_split(const char *, char ***, char *, size_t);
+int		 words_name_cmd(const char *, char **, char ***, char *, size_t);
+
+/* route.c: which child takes a line: key paths, stable hashes, rr. */
+
+#define ROUTE_KEY_DEPTH	16	/* members in a key path */
+#define ROUTE_KEY_BYTES	256	/* their decoded names, NULs included */
+
+struct route_key {
+	unsigned	 n;				/* members */
+	uint16_t	 off[ROUTE_KEY_DEPTH];		/* in name */
+	uint16_t	 len[ROUTE_KEY_DEPTH];
+	char		 name[ROUTE_KEY_BYTES];	/* decoded, NUL after each */
+};
+
+int		 route_key_parse(struct route_key *, const char *, const char **);
+int		 route_key(const struct route_key *, const char *, size_t,
+		    uint64_t *);
+unsigned	 route_pick(uint64_t, unsigned);
+int		 route_rr(unsigned *, unsigned, int (*)(void *, unsigned),
+		    void *);
+
+/* envelope.c: {"to":...,"msg":M} in, {"from":...,"pid":...,"msg":M} out. */
+
+#define ENVELOPE_MAXTO	1024	/* names in one "to" list */
+
+struct envelope_to {
+	const char	*name;	/* decoded, NUL-terminated (may hold NULs) */
+	size_t		 len;	/* decoded bytes */
+	struct jscan_span span;	/* the JSON string in the line */
+};
+
+struct envelope {
+	struct jscan_span msg;	/* M: its original bytes in the line */
+	int		 all;	/* "to":"*" */
+	size_t		 nto;	/* names in to[], when not all */
+	struct envelope_to *to;
+
+	/* Private: kept across lines, so parsing allocates once. */
+	struct jscan	 js;
+	size_t		 capto;
+	char		*names;
+	size_t		 capnames;
+};
+
+void		 envelope_init(struct envelope *);
+void		 envelope_release(struct envelope *);
+int		 envelope_parse(struct envelope *, const char *, size_t,
+		    const char **);
+size_t		 envelope_prefix(char *, size_t, const char *, pid_t);
+
+/* restart.c: the restart policy, backoff and give-up tally; no clocks. */
+
+enum {
+	RESTART_NO,
+	RESTART_ON_FAILURE,
+	RESTART_ALWAYS
+};
+
+#define RESTART_BACKOFF_MIN	100	/* ms, the default MIN */
+#define RESTART_BACKOFF_MAX	10000	/* ms, the default MAX */
+#define RESTART_STABLE		10000	/* ms up, at least, to reset attempts */
+#define RESTART_TALLY_MAX	10000	/* N in --max-restarts N/WINDOW */
+
+struct restart_backoff {
+	int64_t		 min;		/* ms */
+	int64_t		 max;		/* ms */
+	unsigned	 attempt;	/* restarts since the last reset */
+};
+
+struct restart_tally {
+	int64_t		*t;		/* ring of the last n + 1 deaths */
+	unsigned	 n;		/* restarts allowed within window */
+	int64_t		 window;	/* ms; 0: the whole run */
+	unsigned	 head;		/* next slot to write */
+	unsigned	 count;		/* deaths in the ring */
+};
+
+int		 restart_parse(const char *, int *, const char **);
+int		 restart_wanted(int, int);
+int		 restart_backoff_parse(struct restart_backoff *, const char *,
+		    const char **);
+int64_t		 restart_backoff_next(struct restart_backoff *, int64_t,
+		    uint32_t);
+int		 restart_tally_parse(const char *, unsigned *, int64_t *,
+		    const char **);
+int		 restart_tally_init(struct restart_tally *, unsigned, int64_t);
+void		 restart_tally_release(struct restart_tally *);
+int		 restart_tally_add(struct restart_tally *, int64_t);
 
 #endif

@@ -1494,3 +1494,21 @@ jscan_printable(const char *span, size_t n, char *buf, size_t len)
 	buf[k] = '\0';
 	return k;
 }
+
+/*
+ * The length of the valid UTF-8 character at p, 1 for ASCII, or 0 when
+ * p does not start one (surrogates and overlong forms included). p is
+ * NUL-terminated, or has four bytes readable: reading stops at the first
+ * byte that fails.
+ */
+int
+jscan_utf8_len(const char *p)
+{
+	const unsigned char	*u = (const unsigned char *)p;
+	int			 n;
+
+	if (*u < 0x80)
+		return 1;
+	n = utf8_check(u);
+	return n > 0 ? n : 0;
+}

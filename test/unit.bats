@@ -1,0 +1,39 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# The C unit tests of lib/'s pure pieces (test/unit/*_test.c, built by
+# `make unit` for the same mode as ./ipcrun): each prints TAP and exits 1
+# when any of its tests failed. (ev_storm stays in hardening.bats, beside
+# the hang it pins.)
+
+load helper
+
+unit() {
+	local b=build/release
+	[ "${DEBUG:-0}" != 1 ] || b=build/debug
+	run "$ROOT/$b/test/unit/$1"
+	# The whole TAP, so that a failure shows which test and why.
+	echo "$output"
+	assert_success
+	assert_line --regexp '^1\.\.[1-9][0-9]*$'
+	refute_line --regexp '^not ok'
+}
+
+@test "words: sh quoting without expansions, NAME=CMD ARGS, refusals" {
+	unit words_test
+}
+
+@test "route: key paths, stable hashes of decoded strings, jump pick, rr" {
+	unit route_test
+}
+
+@test "envelope: M as its original bytes, decoded names, refusals, the from prefix" {
+	unit envelope_test
+}
+
+@test "restart: policy, backoff with jitter and reset, the give-up tally" {
+	unit restart_test
+}
+
+@test "units: durations and byte counts, with their refusals" {
+	unit units_test
+}
