@@ -208,6 +208,9 @@ put(char *buf, size_t cap, size_t k, const char *s, size_t n)
 }
 
 /*
+ * envelope_quote writes NAME as a JSON string, quotes included, with the
+ * same rules and return value as envelope_prefix below.
+ *
  * Write {"from":NAME,"pid":PID,"msg": into buf (cap bytes, no NUL), with
  * NAME as a JSON string: '"', '\' and controls escaped, bytes that are
  * not UTF-8 as U+FFFD. The caller appends M's bytes, '}' and '\n'.
@@ -217,13 +220,13 @@ put(char *buf, size_t cap, size_t k, const char *s, size_t n)
  * incarnation: the pid changes with each restart.
  */
 size_t
-envelope_prefix(char *buf, size_t cap, const char *name, pid_t pid)
+envelope_quote(char *buf, size_t cap, const char *name)
 {
-	char		 esc[24];	/* an escape, or the pid */
+	char		 esc[8];
 	size_t		 k;
 	int		 n;
 
-	k = put(buf, cap, 0, "{\"from\":\"", 9);
+	k = put(buf, cap, 0, "\"", 1);
 	for (; *name != '\0'; name += n) {
 		unsigned char c = (unsigned char)*name;
 
@@ -241,8 +244,21 @@ envelope_prefix(char *buf, size_t cap, const char *name, pid_t pid)
 		} else
 			k = put(buf, cap, k, name, (size_t)n);
 	}
-	k = put(buf, cap, k, "\",\"pid\":", 8);
-	n = snprintf(esc, sizeof esc, "%ld", (long)pid);
-	k = put(buf, cap, k, esc, (size_t)n);
+	return put(buf, cap, k, "\"", 1);
+}
+
+size_t
+envelope_prefix(char *buf, size_t cap, const char *name, pid_t pid)
+{
+	char	num[24];
+	size_t	k;
+	int	n;
+
+	k = put(buf, cap, 0, "{\"from\":", 8);
+	k += envelope_quote(k < cap ? buf + k : NULL, k < cap ? cap - k : 0,
+	    name);
+	k = put(buf, cap, k, ",\"pid\":", 7);
+	n = snprintf(num, sizeof num, "%ld", (long)pid);
+	k = put(buf, cap, k, num, (size_t)n);
 	return put(buf, cap, k, ",\"msg\":", 7);
 }

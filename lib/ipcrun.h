@@ -363,6 +363,7 @@ void		 envelope_release(struct envelope *);
 int		 envelope_parse(struct envelope *, const char *, size_t,
 		    const char **);
 size_t		 envelope_prefix(char *, size_t, const char *, pid_t);
+size_t		 envelope_quote(char *, size_t, const char *);
 
 /* restart.c: the restart policy, backoff and give-up tally; no clocks. */
 
