@@ -47,6 +47,7 @@
 #define SETTLE		(500 * MSEC)	/* no half-close before it is this old */
 #define PEER_EVERY	(250 * MSEC)	/* does the child still hold its end? */
 #define CQ_HIGH		(64 * 1024)	/* ipcrun's own frames to the child */
+#define EOF_TICK	(20 * MSEC)	/* have all children read their input? */
 /*
  * V8 strings stop at 536,870,888 UTF-16 units, and Node's reader holds a
  * line, its newline and up to one read (64 KiB) more in one string: a
@@ -55,6 +56,7 @@
 #define NODE_MAXLINE	((size_t)512 * 1024 * 1024 - 1024 * 1024)
 
 enum eof_policy { EOF_AUTO, EOF_IDLE, EOF_WAIT, EOF_CLOSE };
+enum route_mode { ROUTE_RR, ROUTE_BROADCAST, ROUTE_KEY };
 
 /* Why the channel is being closed by ipcrun, for the reports. */
 enum close_why { CLOSE_NONE, CLOSE_EOF, CLOSE_IDLE, CLOSE_POLICY,
@@ -69,6 +71,10 @@ struct worker {
 	const char	*name;		/* for reports */
 	unsigned	 idx;
 	struct run	*r;
+	char		*alloc_name;	/* name, when ipcrun made it */
+	char		*prefix;	/* {"from":NAME,"pid":P,"msg": */
+	size_t		 prefixlen;
+	char		*qname;		/* NAME as a JSON string */
 
 	/* relay -> tq -> channel */
 	struct buf	 tq;		/* input lines only */
@@ -126,6 +132,10 @@ struct worker {
 	int64_t		 kill_at;
 	int		 stopped_by_us;	/* a signal ipcrun sent in shutdown */
 	int		 handle_warned;
+	int		 gone;		/* exited: takes no more input */
+	uint64_t	 rerouted;	/* unread lines sent to other children */
+	uint64_t	 cut;		/* lines it had begun to read */
+	uint64_t	 undelivered;	/* its lines that reached no child */
 };
 
 struct run {
@@ -143,6 +153,17 @@ struct run {
 	int		 strict;
 	size_t		 maxline;
 	int		 trace;
+	enum route_mode	 route;
+	struct route_key key;		/* --route key=PATH */
+	const char	*key_path;
+	int		 route_default;	/* --route-default: a child, or -1 */
+	int		 hold_eof;	/* the end of input waits for all */
+	int64_t		 eof_tick;	/* the next look, while it waits */
+	int		 envelope;	/* --envelope */
+	int		 wrap;		/* {"from":...} around child lines */
+	int		 events;	/* --events */
+	int		 events_fd;	/* where they go, or -1: into oq */
+	struct envelope	 env;
 
 	struct ev	 ev;
 	int64_t		 t0;
@@ -161,6 +182,7 @@ struct run {
 	int		 in_eof;	/* read(0) returned 0 */
 	int		 in_done;	/* no more input lines will be queued */
 	int64_t		 in_end;	/* when the input ended */
+	struct buf	 rq;		/* lines a gone child left unread */
 
 	/* a worker's frames -> oq -> stdout */
 	struct buf	 oq;
@@ -185,6 +207,9 @@ struct run {
 static int64_t	run_worker_deadline(struct run *, struct worker *);
 static void	run_pump_input(struct run *);
 static struct worker *run_route_room(struct run *);
+static int	run_others_accept(struct run *, const struct worker *);
+static int	run_accepting(const struct worker *);
+static void	run_all_delivered(struct run *);
 static void	run_gather(struct run *);
 static void	run_pump_output(struct run *, struct worker *);
 static void	run_input_ended(struct run *);
@@ -214,6 +239,70 @@ run_trace_(struct run *r, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "ipcrun: run: trace %" PRId64 ".%06" PRId64 " %s\n",
 	    t / SEC, (t % SEC) / 1000, msg);
+}
+
+/*
+ * --events: one JSON object per line, {"event":E,"t":T,"name":N,"pid":P,
+ * ...}, T in seconds since the start on the monotonic clock. Into the
+ * output, in order with the data, when that is wrapped; else to stderr or
+ * --events-fd, written whole (they are few).
+ */
+static void
+run_event(struct run *r, struct worker *w, const char *event,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+run_event(struct run *r, struct worker *w, const char *event,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 line[1024];
+	int64_t	 t;
+	int	 n, m;
+	ssize_t	 got;
+
+	if (!r->events)
+		return;
+	t = ev_now() - r->t0;
+	n = snprintf(line, sizeof line, "{\"event\":\"%s\",\"t\":%" PRId64
+	    ".%03" PRId64 ",\"name\":%s,\"pid\":%ld", event, t / SEC,
+	    (t % SEC) / MSEC, w->qname, (long)w->pid);
+	if (n < 0 || (size_t)n >= sizeof line - 3)
+		return;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		m = vsnprintf(line + n, sizeof line - 3 - (size_t)n, fmt, ap);
+		va_end(ap);
+		if (m < 0 || (size_t)m >= sizeof line - 3 - (size_t)n)
+			return;
+		n += m;
+	}
+	line[n++] = '}';
+	line[n++] = '\n';
+	if (r->events_fd == -1) {
+		if (!r->out_dead && buf_append(&r->oq, line, (size_t)n) == -1) {
+			cmd_warn(r->ce, "queue");
+			r->fail = 1;
+		}
+		return;
+	}
+	for (m = 0; m < n; m += (int)got) {
+		if ((got = write(r->events_fd, line + m, (size_t)(n - m))) ==
+		    -1) {
+			if (errno == EINTR)
+				got = 0;
+			else if (errno == EAGAIN) {
+				struct pollfd pfd = { r->events_fd, POLLOUT, 0 };
+
+				(void)poll(&pfd, 1, -1);
+				got = 0;
+			} else {
+				cmd_warn(r->ce, "--events-fd %d", r->events_fd);
+				r->events = 0;
+				return;
+			}
+		}
+	}
 }
 
 static const char *
@@ -257,7 +346,7 @@ run_next_deadline(struct run *r)
 
 	for (w = r->w; w < r->w + r->nw; w++)
 		d = run_min(d, run_worker_deadline(r, w));
-	return d;
+	return run_min(d, r->eof_tick);
 }
 
 static int64_t
@@ -691,6 +780,8 @@ run_timers(struct run *r)
 	int		 held;
 
 	held = run_hold_deadlines(r, now);
+	if (r->eof_tick != 0 && now >= r->eof_tick)
+		run_all_delivered(r);
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (w->peer_at != 0 && now >= w->peer_at)
 			run_peer_check(r, w, now);
@@ -767,7 +858,8 @@ run_close_chan(struct run *r, struct worker *w, enum close_why why)
 	 * closed the channel itself, its exit reports how much (run_update
 	 * no longer reads stdin without a channel).
 	 */
-	if (!r->in_done && (why != CLOSE_EOF || !w->alive)) {
+	if (!r->in_done && (why != CLOSE_EOF || !w->alive) &&
+	    !run_others_accept(r, w)) {
 		r->in_done = 1;
 		if (r->in_end == 0)
 			r->in_end = ev_now();
@@ -834,7 +926,9 @@ run_delivered(struct run *r, struct worker *w)
 		run_start_idle(r, w);
 		break;
 	case EOF_AUTO:
-		if (!w->notice)
+		if (w->announced)
+			run_send_notice(r, w);
+		else if (!w->notice)
 			run_unannounced(r, w, ev_now());
 		break;
 	}
@@ -853,7 +947,8 @@ run_input_ended(struct run *r)
 		if (r->eof_timeout != 0 && w->eof_deadline == 0 &&
 		    w->chan != -1)
 			w->eof_deadline = r->in_end + r->eof_timeout;
-		if (r->node && r->eof == EOF_AUTO && w->announced)
+		if (r->node && r->eof == EOF_AUTO && w->announced &&
+		    !r->hold_eof)
 			run_send_notice(r, w);
 	}
 }
@@ -917,7 +1012,51 @@ run_flush_tq(struct run *r, struct worker *w)
 			break;
 	}
 	if (w->tq.len == 0 && r->in_done && !w->delivered)
-		run_delivered(r, w);
+		run_all_delivered(r);
+}
+
+/*
+ * Has every child read all it was sent? With round robin and several
+ * children, the end of input reaches them only then: until it does, a
+ * child that dies can still hand what it left unread to another one.
+ */
+static int
+run_all_read(struct run *r)
+{
+	struct worker	*w;
+	int		 outq;
+
+	if (r->rq.len > 0)
+		return 0;
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (!run_accepting(w))
+			continue;
+		if (w->tq.len > 0)
+			return 0;
+		outq = 0;
+		if (ioctl(w->chan, SIOCOUTQ, &outq) == 0 && outq > 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* The end of input, for each child whose queue is empty. */
+static void
+run_all_delivered(struct run *r)
+{
+	struct worker	*w;
+
+	if (!r->in_done)
+		return;
+	r->eof_tick = 0;
+	if (r->hold_eof && !run_all_read(r)) {
+		r->eof_tick = ev_now() + EOF_TICK;
+		return;
+	}
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->tq.len == 0 && !w->delivered)
+			run_delivered(r, w);
+	}
 }
 
 /* Out */
@@ -988,26 +1127,184 @@ static int
 run_accepting(const struct worker *w)
 {
 	return w->chan != -1 && !w->chan_wdead && !w->chan_closing &&
-	    !w->chan_shut;
+	    !w->chan_shut && !w->notice && !w->delivered && !w->gone;
 }
 
 /*
- * The child the next input line goes to, if one has room: round robin
- * from the one after the last served, skipping full queues, so a slow
- * child never holds up the others.
+ * Is there room for the next input line? Round robin needs one child with
+ * room, from the one after the last served, skipping full queues so that
+ * a slow child never holds up the others. The other routes may send a
+ * line to any child (or all): every child still taking input needs room.
+ * Returns a child with room, or NULL.
  */
 static struct worker *
 run_route_room(struct run *r)
 {
-	struct worker	*w;
+	struct worker	*w, *first = NULL;
 	unsigned	 i;
 
-	for (i = 0; i < r->nw; i++) {
-		w = &r->w[(r->rr + i) % r->nw];
-		if (run_accepting(w) && w->tq.len < RUN_QSIZE)
+	if (r->route == ROUTE_RR && !r->envelope) {
+		for (i = 0; i < r->nw; i++) {
+			w = &r->w[(r->rr + i) % r->nw];
+			if (run_accepting(w) && w->tq.len < RUN_QSIZE)
+				return w;
+		}
+		return NULL;
+	}
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (!run_accepting(w))
+			continue;
+		if (w->tq.len >= RUN_QSIZE)
+			return NULL;
+		if (first == NULL)
+			first = w;
+	}
+	return first;
+}
+
+/* Queue n bytes of a line for a child, with its newline. */
+static int
+run_queue(struct run *r, struct worker *w, const char *p, size_t n)
+{
+	if (buf_append(&w->tq, p, n) == -1 ||
+	    (p[n - 1] != '\n' && buf_append(&w->tq, "\n", 1) == -1)) {
+		cmd_warn(r->ce, "queue");
+		r->fail = 1;
+		run_stop(r);
+		return -1;
+	}
+	w->in_lines++;
+	run_trace(r, "-> %s %zu bytes", r->nw > 1 ? w->name : "child",
+	    n + (p[n - 1] != '\n'));
+	return 0;
+}
+
+static struct worker *
+run_find(struct run *r, const char *name, size_t len)
+{
+	struct worker	*w;
+
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->name != NULL && strlen(w->name) == len &&
+		    memcmp(w->name, name, len) == 0)
 			return w;
 	}
 	return NULL;
+}
+
+/* A line for one child: refused, with its line number, if it is gone. */
+static int
+run_route_to(struct run *r, struct worker *w, uint64_t lineno, size_t col,
+    const char *p, size_t n)
+{
+	char	why[256];
+
+	if (run_accepting(w))
+		return run_queue(r, w, p, n);
+	snprintf(why, sizeof why, "child '%s' %s (line not delivered)",
+	    w->name, w->gone ? "has exited" : "takes no more input");
+	run_bad_input(r, lineno, col, why);
+	return 0;
+}
+
+/* Every child still taking input gets the line. */
+static int
+run_route_all(struct run *r, const char *p, size_t n)
+{
+	struct worker	*w;
+
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (run_accepting(w) && run_queue(r, w, p, n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* {"to":NAME|[NAMES]|"*","msg":M}: M's own bytes go to each. */
+static int
+run_route_envelope(struct run *r, const struct frame_line *l)
+{
+	const struct envelope_to	*t;
+	struct worker			*w;
+	const char			*cause, *m;
+	char				 why[256], txt[80];
+	size_t				 i, n;
+
+	if (envelope_parse(&r->env, l->p, l->len - l->nl, &cause) == -1) {
+		snprintf(why, sizeof why, "not an envelope: %s", cause);
+		run_bad_input(r, l->lineno, 0, why);
+		return 0;
+	}
+	m = l->p + r->env.msg.off;
+	n = r->env.msg.len;
+	if (r->env.all)
+		return run_route_all(r, m, n);
+	for (i = 0; i < r->env.nto; i++) {
+		t = &r->env.to[i];
+		if ((w = run_find(r, t->name, t->len)) == NULL) {
+			jscan_printable(l->p + t->span.off, t->span.len, txt,
+			    sizeof txt);
+			snprintf(why, sizeof why, "no child named '%s' (line "
+			    "not delivered to it)", txt);
+			run_bad_input(r, l->lineno, t->span.off, why);
+			continue;
+		}
+		if (run_route_to(r, w, l->lineno, t->span.off, m, n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* One good input line, to the child or children the route names. */
+static int
+run_route(struct run *r, struct worker *w, const struct frame_line *l)
+{
+	uint64_t	 h;
+	char		 why[300];
+
+	if (r->envelope)
+		return run_route_envelope(r, l);
+	switch (r->route) {
+	case ROUTE_RR:
+		r->rr = (w->idx + 1) % r->nw;
+		return run_queue(r, w, l->p, l->len);
+	case ROUTE_BROADCAST:
+		return run_route_all(r, l->p, l->len);
+	case ROUTE_KEY:
+		if (route_key(&r->key, l->p, l->len - l->nl, &h) == 1)
+			return run_route_to(r, &r->w[route_pick(h, r->nw)],
+			    l->lineno, 0, l->p, l->len);
+		if (r->route_default >= 0)
+			return run_route_to(r, &r->w[r->route_default],
+			    l->lineno, 0, l->p, l->len);
+		snprintf(why, sizeof why, "no member %s to route by (line "
+		    "not delivered)", r->key_path);
+		run_bad_input(r, l->lineno, 0, why);
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * Lines a gone child left unread go out again first, round robin, before
+ * anything new from stdin: each is a whole line, already checked.
+ */
+static void
+run_route_requeued(struct run *r)
+{
+	struct worker	*w;
+	const char	*p, *nl;
+	size_t		 n;
+
+	while (r->rq.len > 0 && (w = run_route_room(r)) != NULL) {
+		p = r->rq.p + r->rq.off;
+		nl = memchr(p, '\n', r->rq.len);
+		n = nl != NULL ? (size_t)(nl - p) + 1 : r->rq.len;
+		r->rr = (w->idx + 1) % r->nw;
+		if (run_queue(r, w, p, n) == -1)
+			return;
+		buf_consume(&r->rq, n);
+	}
 }
 
 static void
@@ -1019,7 +1316,9 @@ run_pump_input(struct run *r)
 	int			 k, full;
 
 again:
-	while (!r->in_done && (w = run_route_room(r)) != NULL) {
+	run_route_requeued(r);
+	while (!r->in_done && r->rq.len == 0 &&
+	    (w = run_route_room(r)) != NULL) {
 		k = frame_next(&r->fin, &l);
 		if (k == FRAME_NONE) {
 			if (r->in_eof) {
@@ -1048,16 +1347,8 @@ again:
 			    why);
 			continue;
 		}
-		if (buf_append(&w->tq, l.p, l.len) == -1 ||
-		    (!l.nl && buf_append(&w->tq, "\n", 1) == -1)) {
-			cmd_warn(r->ce, "queue");
-			r->fail = 1;
-			run_stop(r);
+		if (run_route(r, w, &l) == -1)
 			return;
-		}
-		w->in_lines++;
-		r->rr = (w->idx + 1) % r->nw;
-		run_trace(r, "-> child %zu bytes", l.len + !l.nl);
 	}
 	full = !r->in_done && run_route_room(r) == NULL;
 	for (w = r->w; w < r->w + r->nw; w++)
@@ -1161,8 +1452,10 @@ run_internal_from_child(struct run *r, struct worker *w, const struct frame_line
 	}
 	w->announced = 1;
 	w->look_at = 0;
+	run_event(r, w, "ready", NULL);
 	/* It came after the end of input: answer now (DESIGN.md). */
-	if (w->preloaded && r->eof == EOF_AUTO && r->in_done) {
+	if (w->preloaded && r->eof == EOF_AUTO && r->in_done &&
+	    (!r->hold_eof || w->delivered)) {
 		run_send_notice(r, w);
 		run_flush_tq(r, w);
 	}
@@ -1211,8 +1504,11 @@ again:
 			    w->fout.js.span[w->outcmd].len);
 			continue;
 		}
-		if (buf_append(&r->oq, l.p, l.len) == -1 ||
-		    (!l.nl && buf_append(&r->oq, "\n", 1) == -1)) {
+		if (r->wrap ? (buf_append(&r->oq, w->prefix,
+		    w->prefixlen) == -1 || buf_append(&r->oq, l.p,
+		    l.len - l.nl) == -1 || buf_append(&r->oq, "}\n", 2) == -1) :
+		    (buf_append(&r->oq, l.p, l.len) == -1 ||
+		    (!l.nl && buf_append(&r->oq, "\n", 1) == -1))) {
 			cmd_warn(r->ce, "queue");
 			r->fail = 1;
 			run_stop(r);
@@ -1403,20 +1699,131 @@ run_peer_unread(struct run *r, struct worker *w, size_t *bytes)
  * A child that read nothing at all was most likely started the wrong way:
  * say how to fix it. Once only.
  */
+/* Does a child other than w still take input? */
+static int
+run_others_accept(struct run *r, const struct worker *w)
+{
+	const struct worker	*o;
+
+	for (o = r->w; o < r->w + r->nw; o++) {
+		if (o != w && run_accepting(o))
+			return 1;
+	}
+	return 0;
+}
+
+/* Is p (n bytes, its newline included) one of ipcrun's own frames? */
+static int
+run_own_frame(const struct run *r, const char *p, size_t n)
+{
+	return r->node && ((n == sizeof NODECHAN_EOF_LINE - 1 &&
+	    memcmp(p, NODECHAN_EOF_LINE, n) == 0) ||
+	    (n == sizeof NODECHAN_NACK_LINE - 1 &&
+	    memcmp(p, NODECHAN_NACK_LINE, n) == 0));
+}
+
+/*
+ * Move the whole lines of p (n bytes) to the relay's requeue, skipping
+ * ipcrun's own frames and, with cut, a first line the child had begun to
+ * read. Returns the lines moved; *cutp counts the one skipped.
+ */
+static uint64_t
+run_requeue(struct run *r, const char *p, size_t n, int cut, uint64_t *cutp)
+{
+	const char	*e = p + n, *nl;
+	uint64_t	 moved = 0;
+	size_t		 k;
+
+	for (; p < e; p = nl + 1, cut = 0) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			break;	/* a line cut short: it was never sent */
+		k = (size_t)(nl - p) + 1;
+		if (run_own_frame(r, p, k))
+			continue;
+		if (cut) {
+			(*cutp)++;
+			continue;
+		}
+		if (buf_append(&r->rq, p, k) == -1) {
+			cmd_warn(r->ce, "queue");
+			r->fail = 1;
+			break;
+		}
+		moved++;
+	}
+	return moved;
+}
+
+/*
+ * A round-robin child has gone while others take input: what it never
+ * read goes to them. Its unread bytes come first (they are older than
+ * its queue), from ipcrun's copy of its end; the child may have read the
+ * start of the first line there, which is then no line: a first line
+ * that does not hold exactly one JSON value was begun, and is counted as
+ * read. (A line of objects or arrays cannot be mistaken: no proper tail
+ * of one is valid JSON.)
+ */
+static void
+run_reroute(struct run *r, struct worker *w)
+{
+	struct jscan	 js;
+	char		*p = NULL;
+	const char	*nl;
+	int		 inq = 0, cut = 0;
+	ssize_t		 got = 0;
+
+	if (w->chan_peer != -1 && ioctl(w->chan_peer, FIONREAD, &inq) == 0 &&
+	    inq > 0 && (p = malloc((size_t)inq)) != NULL)
+		got = recv(w->chan_peer, p, (size_t)inq, MSG_PEEK | MSG_DONTWAIT);
+	if (got > 0 && (nl = memchr(p, '\n', (size_t)got)) != NULL) {
+		jscan_init(&js);
+		cut = jscan_line(&js, p, (size_t)(nl - p)) != JSCAN_GOOD;
+		w->rerouted += run_requeue(r, p, (size_t)got, cut, &w->cut);
+	}
+	free(p);
+	w->rerouted += run_requeue(r, w->tq.p + w->tq.off, w->tq.len,
+	    w->tq_mid, &w->cut);
+	buf_consume(&w->tq, w->tq.len);
+	buf_consume(&w->cq, w->cq.len);
+	w->tq_mid = 0;
+	run_trace(r, "'%s' left %" PRIu64 " unread lines: sent to the others",
+	    w->name, w->rerouted);
+}
+
+/*
+ * The child will take no more input (it exited): report the lines it will
+ * never get, unread in its end of the channel, still queued, read but
+ * unqueued, and whatever stdin already holds (never waiting for more).
+ * A child that read nothing at all was most likely started the wrong way:
+ * say how to fix it. Once only. With round robin and other children
+ * still taking input, its lines go to them instead.
+ */
 static void
 run_undelivered(struct run *r, struct worker *w)
 {
 	uint64_t		 left = 0;
 	struct frame_line	 l;
 	size_t			 unread;
-	int			 k;
+	int			 k, last;
 
-	if (!r->in_done)
+	w->gone = 1;
+	last = !run_others_accept(r, w);
+	if (!last && !r->out_dead && r->route == ROUTE_RR && !r->envelope) {
+		run_reroute(r, w);
+		return;
+	}
+	if (!r->in_done && last)
 		run_drain_stdin(r);
 	left = run_peer_unread(r, w, &unread) + w->peer_lost;
 	if (!r->out_dead) {
 		left += run_count_lines(r, w->tq.p + w->tq.off, w->tq.len);
-		if (!r->in_done) {
+		w->undelivered = left;
+		if (last) {
+			left += run_count_lines(r, r->rq.p + r->rq.off,
+			    r->rq.len);
+			buf_consume(&r->rq, r->rq.len);
+		}
+		if (!r->in_done && last) {
 			while ((k = frame_next(&r->fin, &l)) != FRAME_NONE)
 				left += k == FRAME_GOOD;
 			left += r->tail_lines;
@@ -1430,10 +1837,10 @@ run_undelivered(struct run *r, struct worker *w)
 			    " input line%s not delivered", w->name,
 			    run_signame(r->interrupted), left,
 			    left == 1 ? "" : "s");
-	} else if (left > 0 || (!r->in_done && !r->in_eof))
+	} else if (left > 0 || (last && !r->in_done && !r->in_eof))
 		cmd_warnx(r->ce, "'%s' exited before reading all its input: "
 		    "%" PRIu64 " input line%s not delivered%s", w->name,
-		    left, left == 1 ? "" : "s", r->in_eof ? "" :
+		    left, left == 1 ? "" : "s", !last || r->in_eof ? "" :
 		    " (the rest of the input was not read)");
 	if (r->node && !r->out_dead && !r->interrupted && left > 0 &&
 	    unread >= w->chan_sent)
@@ -1443,11 +1850,50 @@ run_undelivered(struct run *r, struct worker *w)
 		    "from Node", w->name);
 	buf_consume(&w->tq, w->tq.len);
 	buf_consume(&w->cq, w->cq.len);
-	if (!r->in_done) {
+	if (!r->in_done && last) {
 		r->in_done = 1;
 		if (r->in_end == 0)
 			r->in_end = ev_now();
 	}
+}
+
+/*
+ * The exit event, and with several children a word on stderr when lines
+ * went elsewhere or may be lost: the lines it had read and not answered
+ * (at most; a child may answer a line with no reply, or with several).
+ */
+static void
+run_exit_report(struct run *r, struct worker *w, int status)
+{
+	char		 how[48], said[32];
+	uint64_t	 read_, unanswered;
+
+	read_ = w->in_lines - w->rerouted - w->undelivered;
+	if (read_ > w->in_lines)
+		read_ = 0;
+	unanswered = read_ > w->out_frames ? read_ - w->out_frames : 0;
+	if (WIFSIGNALED(status)) {
+		snprintf(how, sizeof how, "\"signal\":\"%s\"",
+		    run_signame(WTERMSIG(status)));
+		snprintf(said, sizeof said, "%s", run_signame(WTERMSIG(status)));
+	} else {
+		snprintf(how, sizeof how, "\"code\":%d", WEXITSTATUS(status));
+		snprintf(said, sizeof said, "status %d", WEXITSTATUS(status));
+	}
+	run_event(r, w, "exit", ",%s,\"rerouted\":%" PRIu64 ",\"undelivered\":"
+	    "%" PRIu64 ",\"unanswered\":%" PRIu64, how, w->rerouted,
+	    w->undelivered, unanswered);
+	if (r->nw == 1 || r->out_dead || r->interrupted)
+		return;
+	if (w->rerouted > 0)
+		cmd_warnx(r->ce, "'%s' (pid %ld) exited with %" PRIu64 " input "
+		    "line%s unread: sent to the other children", w->name,
+		    (long)w->pid, w->rerouted, w->rerouted == 1 ? "" : "s");
+	if (unanswered > 0 && (status != 0 || !r->in_done))
+		cmd_warnx(r->ce, "'%s' (pid %ld) exited (%s) with %" PRIu64
+		    " line%s read and not answered: possibly lost", w->name,
+		    (long)w->pid, said, unanswered,
+		    unanswered == 1 ? "" : "s");
 }
 
 static void
@@ -1464,6 +1910,7 @@ run_child_exited(struct run *r, struct worker *w, int status)
 		run_trace(r, "pid %ld exited with %d", (long)w->pid,
 		    WEXITSTATUS(status));
 	run_undelivered(r, w);
+	run_exit_report(r, w, status);
 	/* Its unread input is counted: now its end may close for good. */
 	if (w->chan_peer != -1) {
 		close(w->chan_peer);
@@ -1540,6 +1987,9 @@ run_on_signal(struct ev *ev, int fd, short revents, void *arg)
 			if (w->alive && spawn_peek(w->pid, &status) == 1)
 				run_child_exited(r, w, status);
 		}
+		/* What a gone child left unread goes to the others now. */
+		if (r->rq.len > 0)
+			run_pump_input(r);
 	}
 }
 
@@ -1683,6 +2133,29 @@ run_keep_pre_entry(struct run *r, struct worker *w, char **env)
 	}
 }
 
+/* The child's name as JSON, and the {"from":...} of its lines. */
+static int
+run_worker_names(struct run *r, struct worker *w)
+{
+	size_t	n;
+
+	free(w->qname);
+	free(w->prefix);
+	w->prefix = NULL;
+	n = envelope_quote(NULL, 0, w->name);
+	if ((w->qname = malloc(n + 1)) == NULL)
+		return -1;
+	envelope_quote(w->qname, n, w->name);
+	w->qname[n] = '\0';
+	if (!r->wrap)
+		return 0;
+	w->prefixlen = envelope_prefix(NULL, 0, w->name, w->pid);
+	if ((w->prefix = malloc(w->prefixlen)) == NULL)
+		return -1;
+	envelope_prefix(w->prefix, w->prefixlen, w->name, w->pid);
+	return 0;
+}
+
 static int
 run_spawn(struct run *r, struct worker *w)
 {
@@ -1770,6 +2243,14 @@ run_spawn(struct run *r, struct worker *w)
 	run_trace(r, "spawned pid %ld '%s' on the %s channel%s", (long)pid,
 	    w->name, r->node ? "node" : "stdio", w->preloaded ?
 	    " with the drain preload" : "");
+	if (run_worker_names(r, w) == -1) {
+		cmd_warn(r->ce, "malloc");
+		return EXIT_FAIL;
+	}
+	run_event(r, w, "spawn", NULL);
+	/* Node with the preload is ready when it says so. */
+	if (!w->preloaded)
+		run_event(r, w, "ready", NULL);
 	return 0;
 fail:
 	if (devnull != -1)
@@ -1853,6 +2334,9 @@ run_worker_release(struct worker *w)
 	w->chan = w->chan_peer = -1;
 	free(w->pre_entry);
 	w->pre_entry = NULL;
+	free(w->prefix);
+	free(w->qname);
+	w->prefix = w->qname = NULL;
 	buf_release(&w->cq);
 	buf_release(&w->tq);
 	if (w->fout_ok)
@@ -1904,7 +2388,7 @@ run_main(struct run *r)
 			return EXIT_FAIL;
 		}
 	}
-	if (buf_init(&r->oq, RUN_QSIZE) == -1) {
+	if (buf_init(&r->oq, RUN_QSIZE) == -1 || buf_init(&r->rq, 4096) == -1) {
 		cmd_warn(r->ce, "malloc");
 		return EXIT_FAIL;
 	}
@@ -1982,10 +2466,32 @@ run_main(struct run *r)
 
 enum {
 	O_CHANNEL = 256, O_CHANNEL_FD, O_EOF, O_EOF_TIMEOUT, O_KILL_TIMEOUT,
-	O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE, O_STRICT, O_TRACE
+	O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE, O_STRICT, O_TRACE,
+	O_NAME, O_ROUTE, O_ROUTE_DEFAULT, O_ENVELOPE, O_RAW, O_EVENTS,
+	O_EVENTS_FD
 };
 
+#define RUN_MAXCHILD	1000	/* -n, and -c given so many times */
+
 static const struct cmd_opt run_opts[] = {
+	{ "copies", 'n', 'n', "N", NULL,
+	    "run N copies of CMD, named NAME.1 to NAME.N (default: 1)" },
+	{ "child", 'c', 'c', "NAME=CMD", NULL,
+	    "a child named NAME running CMD ARGS, split as sh would" },
+	{ "name", 0, O_NAME, "NAME", NULL,
+	    "name of CMD's copies (default: CMD's basename)" },
+	{ "route", 0, O_ROUTE, "rr|broadcast|key=PATH", "rr|broadcast|key=",
+	    "which child gets each input line (default: rr)" },
+	{ "route-default", 0, O_ROUTE_DEFAULT, "NAME", NULL,
+	    "key routing: the child for lines without the key" },
+	{ "envelope", 0, O_ENVELOPE, NULL, NULL,
+	    "input lines are {\"to\":NAME|[NAMES]|\"*\",\"msg\":M}" },
+	{ "raw", 0, O_RAW, NULL, NULL,
+	    "child lines as they are, without {\"from\":...}" },
+	{ "events", 0, O_EVENTS, NULL, NULL,
+	    "spawn, ready and exit events as JSON lines" },
+	{ "events-fd", 0, O_EVENTS_FD, "N", NULL,
+	    "write --events to descriptor N (default: see ipcrun-run(1))" },
 	{ "channel", 0, O_CHANNEL, "node|stdio", "node|stdio",
 	    "Node's IPC channel or stdio (default: node)" },
 	{ "channel-fd", 0, O_CHANNEL_FD, "N", NULL,
@@ -2009,14 +2515,69 @@ static const struct cmd_opt run_opts[] = {
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
+/*
+ * The children's names and commands: -c NAME=CMD ARGS (split as sh(1)
+ * would, no expansions, exec'd without a shell), or CMD as it is, once or
+ * -n times as NAME.1 to NAME.N. A name given twice is an error.
+ */
+static int
+run_name_children(struct run *r, char **argv, unsigned copies,
+    const char *cname, const char **spec, unsigned nspec, const char *dflt)
+{
+	struct worker	*w;
+	const char	*base;
+	char		 err[256];
+	unsigned	 i;
+
+	for (i = 0; i < r->nw; i++) {
+		w = &r->w[i];
+		w->idx = i;
+		if (nspec > 0) {
+			if (words_name_cmd(spec[i], &w->alloc_name, &w->argv,
+			    err, sizeof err) == -1)
+				return cmd_usage_error(r->ce, "-c '%s': %s",
+				    spec[i], err);
+			w->name = w->alloc_name;
+			if (run_find(r, w->name, strlen(w->name)) != w)
+				return cmd_usage_error(r->ce, "-c '%s': the name "
+				    "'%s' is given twice", spec[i], w->name);
+			continue;
+		}
+		w->argv = argv;
+		w->name = cname != NULL ? cname : argv[0];
+		if (copies == 0)
+			continue;
+		if ((base = strrchr(w->name, '/')) != NULL && cname == NULL &&
+		    base[1] != '\0')
+			base++;
+		else
+			base = w->name;
+		if (asprintf(&w->alloc_name, "%s.%u", base, i + 1) == -1) {
+			w->alloc_name = NULL;
+			cmd_warn(r->ce, "malloc");
+			return EXIT_FAIL;
+		}
+		w->name = w->alloc_name;
+	}
+	if (dflt != NULL) {
+		if ((w = run_find(r, dflt, strlen(dflt))) == NULL)
+			return cmd_usage_error(r->ce, "--route-default '%s': no "
+			    "child of that name", dflt);
+		r->route_default = (int)w->idx;
+	}
+	return 0;
+}
+
 static int
 cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 {
 	struct run	 r;
 	const char	*cause, *env, *errstr, *maxline_arg = NULL;
+	const char	*cname = NULL, *dflt = NULL, *spec[RUN_MAXCHILD];
 	int		 ch, rc, set_eof = 0, set_fd = 0, set_preload = 0;
+	int		 raw = 0;
 	long long	 n;
-	unsigned	 i;
+	unsigned	 i, copies = 0, nspec = 0;
 
 	memset(&r, 0, sizeof r);
 	r.ce = ce;
@@ -2103,14 +2664,83 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		case O_TRACE:
 			r.trace = 1;
 			break;
+		case 'n':
+			n = strtonum(optarg, 1, RUN_MAXCHILD, &errstr);
+			if (errstr != NULL)
+				return cmd_usage_error(ce, "-n '%s': %s (1 to "
+				    "%d)", optarg, errstr, RUN_MAXCHILD);
+			copies = (unsigned)n;
+			break;
+		case 'c':
+			if (nspec == RUN_MAXCHILD)
+				return cmd_usage_error(ce, "-c: more than %d "
+				    "children", RUN_MAXCHILD);
+			spec[nspec++] = optarg;
+			break;
+		case O_NAME:
+			cname = optarg;
+			break;
+		case O_ROUTE:
+			if (strcmp(optarg, "rr") == 0)
+				r.route = ROUTE_RR;
+			else if (strcmp(optarg, "broadcast") == 0)
+				r.route = ROUTE_BROADCAST;
+			else if (strncmp(optarg, "key=", 4) == 0) {
+				r.route = ROUTE_KEY;
+				r.key_path = optarg + 4;
+				if (route_key_parse(&r.key, r.key_path,
+				    &cause) == -1)
+					return cmd_usage_error(ce, "--route "
+					    "'%s': %s", optarg, cause);
+			} else
+				return cmd_usage_error(ce, "--route '%s': must "
+				    "be rr, broadcast or key=PATH", optarg);
+			break;
+		case O_ROUTE_DEFAULT:
+			dflt = optarg;
+			break;
+		case O_ENVELOPE:
+			r.envelope = 1;
+			break;
+		case O_RAW:
+			raw = 1;
+			break;
+		case O_EVENTS:
+			r.events = 1;
+			break;
+		case O_EVENTS_FD:
+			n = strtonum(optarg, 2, INT_MAX, &errstr);
+			if (errstr != NULL)
+				return cmd_usage_error(ce, "--events-fd '%s': "
+				    "%s (2 or more; stdout takes the events "
+				    "with the data when the output is "
+				    "wrapped)", optarg, errstr);
+			if (fcntl((int)n, F_GETFD) == -1)
+				return cmd_usage_error(ce, "--events-fd '%s': "
+				    "not an open descriptor", optarg);
+			r.events = 1;
+			r.events_fd = (int)n;
+			break;
 		default:
 			return EXIT_FAIL;
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 0)
+	if (argc == 0 && nspec == 0)
 		return cmd_usage_error(ce, "no command given");
+	if (argc > 0 && nspec > 0)
+		return cmd_usage_error(ce, "children come from -c or from one "
+		    "command after the options, not both");
+	if (nspec > 0 && (copies > 0 || cname != NULL))
+		return cmd_usage_error(ce, "%s: for a command after the "
+		    "options, not for -c", copies > 0 ? "-n" : "--name");
+	if (dflt != NULL && r.route != ROUTE_KEY)
+		return cmd_usage_error(ce, "--route-default applies to --route "
+		    "key=PATH only");
+	if (r.envelope && r.route != ROUTE_RR)
+		return cmd_usage_error(ce, "--envelope and --route: the "
+		    "envelope names the children");
 	if (r.node && !r.validate)
 		return cmd_usage_error(ce, "--no-validate is for --channel "
 		    "stdio only: a Node child crashes on an invalid line");
@@ -2128,20 +2758,33 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		    "(use avx512, avx2, sse2 or scalar)", env);
 		return EXIT_FAIL;
 	}
-	r.nw = 1;
+	r.nw = nspec > 0 ? nspec : copies > 0 ? copies : 1;
+	r.route_default = -1;
+	r.wrap = !raw && (r.nw > 1 || r.envelope);
+	r.hold_eof = r.nw > 1 && r.route == ROUTE_RR && !r.envelope;
+	if (r.events && r.events_fd == 0)
+		r.events_fd = r.wrap ? -1 : STDERR_FILENO;
 	if ((r.w = calloc(r.nw, sizeof *r.w)) == NULL ||
 	    (r.exit_order = calloc(r.nw, sizeof *r.exit_order)) == NULL) {
 		cmd_warn(ce, "malloc");
 		free(r.w);
 		return EXIT_FAIL;
 	}
-	r.w[0].argv = argv;
-	r.w[0].name = argv[0];
+	envelope_init(&r.env);
+	if ((rc = run_name_children(&r, argv, copies, cname, spec, nspec,
+	    dflt)) == 0)
+		rc = run_main(&r);
 
-	rc = run_main(&r);
-
-	for (i = 0; i < r.nw; i++)
+	for (i = 0; i < r.nw; i++) {
 		run_worker_release(&r.w[i]);
+		if (nspec > 0) {
+			free(r.w[i].argv);	/* see words_name_cmd */
+			free(r.w[i].alloc_name);
+		} else if (copies > 0)
+			free(r.w[i].alloc_name);
+	}
+	envelope_release(&r.env);
+	buf_release(&r.rq);
 	free(r.w);
 	free(r.exit_order);
 	if (r.watch_fd != -1)

@@ -1,0 +1,255 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# ipcrun run with many children: -n and -c, round robin, broadcast, key
+# routing, envelopes, the {"from":...} wrapping, events, the lines of a
+# child that dies, exit status and process hygiene. Real children (node,
+# cat, sh); waits have deadlines, nothing asserts a timing.
+
+load helper
+
+F=$BATS_TEST_DIRNAME/fixtures
+
+# lines N: N small JSON lines {"i":1} to {"i":N}.
+lines() {
+	seq 1 "$1" | sed 's/.*/{"i":&}/'
+}
+
+@test "-n 4: round robin spreads 10,000 lines evenly, each exactly once" {
+	lines 10000 > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" run --channel stdio -n 4 -- cat \
+	    < "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$stderr" ""
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 10000 ]
+	# Each child within 10% of even (2,500); queues never filled here.
+	printf '%s\n' "$output" | jq -r .from | sort | uniq -c |
+	    awk '{ n++; if ($1 < 2250 || $1 > 2750) bad = 1 }
+		END { exit !(n == 4 && !bad) }'
+	# Every input line came back once, bytes unchanged.
+	assert_equal "$(printf '%s\n' "$output" | jq -c .msg | sort)" \
+	    "$(sort "$BATS_TEST_TMPDIR/in")"
+	# Named after CMD's basename.
+	printf '%s\n' "$output" | jq -r .from | sort -u |
+	    grep -qx 'cat\.4'
+}
+
+@test "a child that stops reading holds up no other; killed, its unread lines go to another" {
+	lines 2000 > "$BATS_TEST_TMPDIR/in"
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	"$IPCRUN" run --channel stdio --events -c 'a=sleep 1000' -c 'b=cat' \
+	    < "$BATS_TEST_TMPDIR/fifo" > "$BATS_TEST_TMPDIR/out" \
+	    2> "$BATS_TEST_TMPDIR/err" &
+	ipid=$!
+	exec 7> "$BATS_TEST_TMPDIR/fifo"
+	cat "$BATS_TEST_TMPDIR/in" >&7
+	# b answers its half while a reads nothing and input is still open.
+	wait_for 20 bash -c '[ "$(grep -c "\"from\":\"b\"" '"$BATS_TEST_TMPDIR/out"')" -ge 1000 ]'
+	apid=$(grep '"event":"spawn","t":[0-9.]*,"name":"a"' \
+	    "$BATS_TEST_TMPDIR/out" | jq .pid)
+	kill -KILL "$apid"
+	wait_for 20 bash -c '[ "$(grep -c "\"from\":\"b\"" '"$BATS_TEST_TMPDIR/out"')" -ge 2000 ]'
+	exec 7>&-
+	st=0
+	wait "$ipid" || st=$?
+	# a died of a signal ipcrun did not send: its status decides.
+	assert_equal "$st" 137
+	grep '"event":"exit"' "$BATS_TEST_TMPDIR/out" | grep '"name":"a"' |
+	    jq -e '.signal == "SIGKILL" and .rerouted == 1000 and
+		.undelivered == 0 and .unanswered == 0'
+	# Nothing lost, nothing twice.
+	assert_equal "$(grep '"from"' "$BATS_TEST_TMPDIR/out" | jq -c .msg |
+	    sort)" "$(sort "$BATS_TEST_TMPDIR/in")"
+	grep -q "'a' (pid $apid) exited with 1000 input lines unread: sent to the other children" \
+	    "$BATS_TEST_TMPDIR/err"
+}
+
+@test "--route broadcast: every child gets every line" {
+	run --separate-stderr "$IPCRUN" run --channel stdio -n 3 \
+	    --route broadcast -- cat < <(lines 5)
+	assert_success
+	for c in cat.1 cat.2 cat.3; do
+		assert_equal "$(printf '%s\n' "$output" |
+		    jq -c "select(.from == \"$c\") | .msg" | paste -sd' ')" \
+		    "$(lines 5 | paste -sd' ')"
+	done
+}
+
+@test "--route key: stable across runs, strings compared decoded" {
+	printf '%s\n' '{"u":{"id":"\u00e9"}}' '{"u":{"id":"é"}}' \
+	    '{"u":{"id":"x"}}' '{"u":{"id":"y"}}' '{"u":{"id":"z"}}' \
+	    '{"u":{"id":"x"}}' > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" run --channel stdio -n 4 \
+	    --route key=.u.id -- cat < "$BATS_TEST_TMPDIR/in"
+	assert_success
+	first=$(printf '%s\n' "$output" | jq -c '[.from, .msg.u.id]' | sort)
+	# "é" and "\u00e9" went to one child; so did both "x".
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.msg.u.id == "é") | .from' |
+	    sort -u | wc -l)" -eq 1 ]
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.msg.u.id == "x") | .from' |
+	    sort -u | wc -l)" -eq 1 ]
+	run --separate-stderr "$IPCRUN" run --channel stdio -n 4 \
+	    --route key=.u.id -- cat < "$BATS_TEST_TMPDIR/in"
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.from, .msg.u.id]' |
+	    sort)" "$first"
+}
+
+@test "--route key: a line without the key is reported, or goes to --route-default" {
+	printf '%s\n' '{"k":1}' '{"other":2}' '[1]' > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" run --channel stdio -n 2 \
+	    --route key=.k -- cat < "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$(printf '%s\n' "$output" | jq -c .msg)" '{"k":1}'
+	assert_equal "$stderr" "ipcrun: run: -:2:1: no member .k to route by (line not delivered)
+ipcrun: run: -:3:1: no member .k to route by (line not delivered)"
+	run --separate-stderr "$IPCRUN" run --channel stdio -n 2 \
+	    --route key=.k --route-default cat.2 -- cat < "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" |
+	    jq -c 'select(.from == "cat.2") | .msg' | tail -n 2 | paste -sd' ')" \
+	    '{"other":2} [1]'
+}
+
+@test "--envelope: to a name, a list and *; M's bytes come back unchanged" {
+	m='{ "z" :1,"a":[1e400, "\ud800", 123456789012345678901 ] }'
+	printf '%s\n' '{"to":"a","msg":'"$m"'}' \
+	    '{"msg":"both","to":["a","b"]}' '{"to":"*","msg":[]}' \
+	    > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" run --channel stdio --envelope \
+	    -c 'a=cat' -c 'b=cat' < "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_line --index 0 --regexp '^\{"from":"a","pid":[0-9]+,"msg":\{ "z" :1,"a":\[1e400, "\\ud800", 123456789012345678901 \] \}\}$'
+	[ "$(printf '%s\n' "$output" | grep -c '"from":"a"')" -eq 3 ]
+	[ "$(printf '%s\n' "$output" | grep -c '"from":"b"')" -eq 2 ]
+	printf '%s\n' "$output" | grep -q '"from":"b","pid":[0-9]*,"msg":"both"}$'
+}
+
+@test "--envelope: an unknown name or a bad envelope is reported with its line number" {
+	printf '%s\n' '{"to":"a","msg":1}' '{"to":"nobody","msg":2}' \
+	    '{"to":"a"}' '[1]' '{"to":["a","zz"],"msg":3}' \
+	    > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" run --channel stdio --envelope \
+	    -c 'a=cat' < "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$(printf '%s\n' "$output" | jq -c .msg | paste -sd' ')" '1 3'
+	assert_line --index 0 --regexp '^\{"from":"a","pid":[0-9]+,"msg":1\}$'
+	[[ "$stderr" == *"ipcrun: run: -:2:7: no child named 'nobody' (line not delivered to it)"* ]]
+	[[ "$stderr" == *"ipcrun: run: -:3:1: not an envelope: "*'"msg"'* ]]
+	[[ "$stderr" == *"ipcrun: run: -:4:1: not an envelope: "* ]]
+	[[ "$stderr" == *"ipcrun: run: -:5:12: no child named 'zz' (line not delivered to it)"* ]]
+}
+
+@test "Node workers over the node channel: from and pid name the sender; events in order" {
+	w="$BATS_TEST_TMPDIR/w.js"
+	echo 'process.on("message", (m) => process.send({pid: process.pid, m}));' > "$w"
+	run --separate-stderr "$IPCRUN" run -n 2 --name w --events -- node "$w" \
+	    < <(lines 4)
+	assert_success
+	assert_equal "$stderr" ""
+	# Each reply's from/pid is the child that sent it.
+	printf '%s\n' "$output" | jq -e -s '[.[] | select(.msg) |
+	    .pid == .msg.pid] | length == 4 and all'
+	for c in w.1 w.2; do
+		assert_equal "$(printf '%s\n' "$output" |
+		    jq -r "select(.name == \"$c\") | .event" | paste -sd' ')" \
+		    'spawn ready exit'
+	done
+	printf '%s\n' "$output" | jq -e -s '[.[] | select(.event) | .t] |
+	    . == sort'
+	# --raw: the children's lines as they are; events then go to stderr.
+	run --separate-stderr "$IPCRUN" run -n 2 --raw --events -- node "$w" \
+	    < <(lines 2)
+	assert_success
+	printf '%s\n' "$output" | jq -e -s 'length == 2 and all(.m.i)'
+	[ "$(printf '%s\n' "$stderr" | jq -r .event | grep -c exit)" -eq 2 ]
+}
+
+@test "--events-fd: events on a descriptor of the caller's" {
+	run --separate-stderr "$IPCRUN" run --channel stdio --events-fd 3 \
+	    -- cat 3> "$BATS_TEST_TMPDIR/ev" < <(lines 1)
+	assert_success
+	assert_output '{"i":1}'
+	assert_equal "$(jq -r .event "$BATS_TEST_TMPDIR/ev" | paste -sd' ')" \
+	    'spawn ready exit'
+	jq -e 'select(.event == "exit") | .code == 0' "$BATS_TEST_TMPDIR/ev"
+}
+
+@test "exit status: the first failure in exit order, refused lines 1, stopped children 0" {
+	run "$IPCRUN" run --channel stdio -c 'a=sh -c "exit 3"' -c 'b=true' \
+	    < /dev/null
+	assert_failure 3
+	run "$IPCRUN" run --channel stdio -n 3 -- true < /dev/null
+	assert_success
+	run "$IPCRUN" run --channel stdio -n 2 -- cat < <(printf '{"a":1}\nbad\n')
+	assert_failure 1
+	# Children ipcrun ends itself (at --eof-timeout, here) do not decide
+	# the status.
+	run --separate-stderr "$IPCRUN" run --channel stdio --eof-timeout 0.1 \
+	    --kill-timeout 0.1 -n 2 -- sleep 100 < /dev/null
+	assert_success
+	[ "$(printf '%s\n' "$stderr" | grep -c "was stopped by ipcrun with SIGTERM")" -eq 2 ]
+}
+
+@test "usage errors name what is wrong" {
+	run --separate-stderr "$IPCRUN" run -c 'a=cat' -- cat
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: run: children come from -c or from one command after the options, not both
+Try 'ipcrun run --help'."
+	run --separate-stderr "$IPCRUN" run -c 'a=cat' -c 'a=true'
+	assert_failure 125
+	[[ "$stderr" == "ipcrun: run: -c 'a=true': the name 'a' is given twice"* ]]
+	run --separate-stderr "$IPCRUN" run -c 'a=cat | wc'
+	assert_failure 125
+	[[ "$stderr" == "ipcrun: run: -c 'a=cat | wc': "*"needs a shell"* ]]
+	run --separate-stderr "$IPCRUN" run -n 0 -- cat
+	assert_failure 125
+	[[ "$stderr" == "ipcrun: run: -n '0': too small (1 to 1000)"* ]]
+	run --separate-stderr "$IPCRUN" run --route sideways -- cat
+	assert_failure 125
+	[[ "$stderr" == "ipcrun: run: --route 'sideways': must be rr, broadcast or key=PATH"* ]]
+	run --separate-stderr "$IPCRUN" run --route-default x -- cat
+	assert_failure 125
+	[[ "$stderr" == "ipcrun: run: --route-default applies to --route key=PATH only"* ]]
+	run --separate-stderr "$IPCRUN" run -n 2 --route key=.k --route-default nope -- cat
+	assert_failure 125
+	[[ "$stderr" == "ipcrun: run: --route-default 'nope': no child of that name"* ]]
+	run --separate-stderr "$IPCRUN" run --envelope --route broadcast -c 'a=cat'
+	assert_failure 125
+	run --separate-stderr "$IPCRUN" run --events-fd 1 -- cat
+	assert_failure 125
+	run --separate-stderr "$IPCRUN" run --events-fd 77 -- cat
+	assert_failure 125
+	[[ "$stderr" == "ipcrun: run: --events-fd '77': not an open descriptor"* ]]
+	run --separate-stderr "$IPCRUN" run -n 2 --name x -c 'a=cat'
+	assert_failure 125
+}
+
+@test "kill -9 of ipcrun with 8 children leaves none of them or their grandchildren" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	"$IPCRUN" run --channel stdio -n 8 -- sh -c \
+	    'sleep 300 & echo "{\"sh\":$$,\"bg\":$!}"; wait' \
+	    < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" &
+	ipid=$!
+	exec 7> "$BATS_TEST_TMPDIR/in"
+	wait_for 30 bash -c '[ "$(grep -c "\"bg\"" '"$BATS_TEST_TMPDIR/out"')" -eq 8 ]'
+	pids=$(jq -r '.msg.sh, .msg.bg' "$BATS_TEST_TMPDIR/out")
+	for p in $pids; do kill -0 "$p"; done
+	kill -KILL "$ipid"
+	for p in $pids; do
+		wait_for 20 bash -c '! kill -0 '"$p"' 2>/dev/null'
+	done
+	exec 7>&-
+}
+
+@test "256 cat children relay 100,000 lines with nothing lost, in little memory" {
+	lines 100000 > "$BATS_TEST_TMPDIR/in"
+	peak_rss_kb "$IPCRUN" run --channel stdio -n 256 -- cat \
+	    < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out"
+	echo "peak RSS: $RSS_KB KiB"
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -eq 100000 ]
+	assert_equal "$(jq -c .msg "$BATS_TEST_TMPDIR/out" | sort | md5sum)" \
+	    "$(sort "$BATS_TEST_TMPDIR/in" | md5sum)"
+	limit=16384
+	[ "${DEBUG:-0}" != 1 ] || limit=200000
+	[ "$RSS_KB" -lt "$limit" ]
+}
