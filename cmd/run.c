@@ -136,6 +136,13 @@ struct worker {
 	uint64_t	 rerouted;	/* unread lines sent to other children */
 	uint64_t	 cut;		/* lines it had begun to read */
 	uint64_t	 undelivered;	/* its lines that reached no child */
+
+	/* Supervision: kept from one incarnation to the next. */
+	int64_t		 restart_at;	/* backoff: when to start it again */
+	pid_t		 oldpid;	/* the incarnation before, unreaped */
+	unsigned	 restarts;
+	struct restart_backoff backoff;
+	struct restart_tally tally;
 };
 
 struct run {
@@ -158,6 +165,10 @@ struct run {
 	const char	*key_path;
 	int		 route_default;	/* --route-default: a child, or -1 */
 	int		 hold_eof;	/* the end of input waits for all */
+	int		 restart;	/* --restart */
+	struct restart_backoff backoff;	/* --backoff */
+	unsigned	 max_restarts;	/* --max-restarts N/WINDOW */
+	int64_t		 restart_window;	/* ms, 0: the whole run */
 	int64_t		 eof_tick;	/* the next look, while it waits */
 	int		 envelope;	/* --envelope */
 	int		 wrap;		/* {"from":...} around child lines */
@@ -209,7 +220,10 @@ static void	run_pump_input(struct run *);
 static struct worker *run_route_room(struct run *);
 static int	run_others_accept(struct run *, const struct worker *);
 static int	run_accepting(const struct worker *);
+static int	run_takes(const struct worker *);
 static void	run_all_delivered(struct run *);
+static void	run_respawn(struct run *, struct worker *);
+static void	run_cancel_restarts(struct run *);
 static void	run_gather(struct run *);
 static void	run_pump_output(struct run *, struct worker *);
 static void	run_input_ended(struct run *);
@@ -365,7 +379,7 @@ run_worker_deadline(struct run *r, struct worker *w)
 	d = run_min(d, w->peer_at);
 	if (w->kill_stage > 0 && w->kill_stage < 3)
 		d = run_min(d, w->kill_at);
-	return d;
+	return run_min(d, w->restart_at);
 }
 
 /* Signal the child's process group, remembering it was ipcrun's doing. */
@@ -796,6 +810,8 @@ run_timers(struct run *r)
 		if (w->kill_stage > 0 && w->kill_stage < 3 &&
 		    now >= w->kill_at)
 			run_kill_step(r, w);
+		if (w->restart_at != 0 && now >= w->restart_at)
+			run_respawn(r, w);
 	}
 }
 
@@ -859,7 +875,7 @@ run_close_chan(struct run *r, struct worker *w, enum close_why why)
 	 * no longer reads stdin without a channel).
 	 */
 	if (!r->in_done && (why != CLOSE_EOF || !w->alive) &&
-	    !run_others_accept(r, w)) {
+	    w->restart_at == 0 && !run_others_accept(r, w)) {
 		r->in_done = 1;
 		if (r->in_end == 0)
 			r->in_end = ev_now();
@@ -1029,9 +1045,9 @@ run_all_read(struct run *r)
 	if (r->rq.len > 0)
 		return 0;
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if (!run_accepting(w))
+		if (!run_takes(w))
 			continue;
-		if (w->tq.len > 0)
+		if (w->tq.len > 0 || !run_accepting(w))
 			return 0;
 		outq = 0;
 		if (ioctl(w->chan, SIOCOUTQ, &outq) == 0 && outq > 0)
@@ -1069,6 +1085,7 @@ run_stop(struct run *r)
 	r->out_dead = 1;
 	r->oq.len = 0;
 	r->oq.off = 0;
+	run_cancel_restarts(r);
 	if (!r->in_done) {
 		r->in_done = 1;
 		if (r->in_end == 0)
@@ -1130,6 +1147,13 @@ run_accepting(const struct worker *w)
 	    !w->chan_shut && !w->notice && !w->delivered && !w->gone;
 }
 
+/* Input for it can be queued: it takes input, or will once restarted. */
+static int
+run_takes(const struct worker *w)
+{
+	return run_accepting(w) || w->restart_at != 0;
+}
+
 /*
  * Is there room for the next input line? Round robin needs one child with
  * room, from the one after the last served, skipping full queues so that
@@ -1152,7 +1176,7 @@ run_route_room(struct run *r)
 		return NULL;
 	}
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if (!run_accepting(w))
+		if (!run_takes(w))
 			continue;
 		if (w->tq.len >= RUN_QSIZE)
 			return NULL;
@@ -1199,7 +1223,7 @@ run_route_to(struct run *r, struct worker *w, uint64_t lineno, size_t col,
 {
 	char	why[256];
 
-	if (run_accepting(w))
+	if (run_takes(w))
 		return run_queue(r, w, p, n);
 	snprintf(why, sizeof why, "child '%s' %s (line not delivered)",
 	    w->name, w->gone ? "has exited" : "takes no more input");
@@ -1214,7 +1238,7 @@ run_route_all(struct run *r, const char *p, size_t n)
 	struct worker	*w;
 
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if (run_accepting(w) && run_queue(r, w, p, n) == -1)
+		if (run_takes(w) && run_queue(r, w, p, n) == -1)
 			return -1;
 	}
 	return 0;
@@ -1692,13 +1716,6 @@ run_peer_unread(struct run *r, struct worker *w, size_t *bytes)
 	return n;
 }
 
-/*
- * The child will take no more input (it exited): report the lines it will
- * never get, unread in its end of the channel, still queued, read but
- * unqueued, and whatever stdin already holds (never waiting for more).
- * A child that read nothing at all was most likely started the wrong way:
- * say how to fix it. Once only.
- */
 /* Does a child other than w still take input? */
 static int
 run_others_accept(struct run *r, const struct worker *w)
@@ -1706,7 +1723,7 @@ run_others_accept(struct run *r, const struct worker *w)
 	const struct worker	*o;
 
 	for (o = r->w; o < r->w + r->nw; o++) {
-		if (o != w && run_accepting(o))
+		if (o != w && run_takes(o))
 			return 1;
 	}
 	return 0;
@@ -1728,7 +1745,8 @@ run_own_frame(const struct run *r, const char *p, size_t n)
  * read. Returns the lines moved; *cutp counts the one skipped.
  */
 static uint64_t
-run_requeue(struct run *r, const char *p, size_t n, int cut, uint64_t *cutp)
+run_requeue(struct run *r, struct buf *dst, const char *p, size_t n, int cut,
+    uint64_t *cutp)
 {
 	const char	*e = p + n, *nl;
 	uint64_t	 moved = 0;
@@ -1744,7 +1762,7 @@ run_requeue(struct run *r, const char *p, size_t n, int cut, uint64_t *cutp)
 			(*cutp)++;
 			continue;
 		}
-		if (buf_append(&r->rq, p, k) == -1) {
+		if (buf_append(dst, p, k) == -1) {
 			cmd_warn(r->ce, "queue");
 			r->fail = 1;
 			break;
@@ -1763,14 +1781,15 @@ run_requeue(struct run *r, const char *p, size_t n, int cut, uint64_t *cutp)
  * read. (A line of objects or arrays cannot be mistaken: no proper tail
  * of one is valid JSON.)
  */
-static void
-run_reroute(struct run *r, struct worker *w)
+static uint64_t
+run_unread_lines(struct run *r, struct worker *w, struct buf *dst)
 {
 	struct jscan	 js;
 	char		*p = NULL;
 	const char	*nl;
 	int		 inq = 0, cut = 0;
 	ssize_t		 got = 0;
+	uint64_t	 n = 0;
 
 	if (w->chan_peer != -1 && ioctl(w->chan_peer, FIONREAD, &inq) == 0 &&
 	    inq > 0 && (p = malloc((size_t)inq)) != NULL)
@@ -1778,16 +1797,43 @@ run_reroute(struct run *r, struct worker *w)
 	if (got > 0 && (nl = memchr(p, '\n', (size_t)got)) != NULL) {
 		jscan_init(&js);
 		cut = jscan_line(&js, p, (size_t)(nl - p)) != JSCAN_GOOD;
-		w->rerouted += run_requeue(r, p, (size_t)got, cut, &w->cut);
+		n = run_requeue(r, dst, p, (size_t)got, cut, &w->cut);
 	}
 	free(p);
-	w->rerouted += run_requeue(r, w->tq.p + w->tq.off, w->tq.len,
-	    w->tq_mid, &w->cut);
+	n += run_requeue(r, dst, w->tq.p + w->tq.off, w->tq.len, w->tq_mid,
+	    &w->cut);
 	buf_consume(&w->tq, w->tq.len);
 	buf_consume(&w->cq, w->cq.len);
 	w->tq_mid = 0;
+	return n;
+}
+
+static void
+run_reroute(struct run *r, struct worker *w)
+{
+	w->rerouted += run_unread_lines(r, w, &r->rq);
 	run_trace(r, "'%s' left %" PRIu64 " unread lines: sent to the others",
 	    w->name, w->rerouted);
+}
+
+/* A child to be restarted keeps what it had not read, for the next one. */
+static void
+run_keep(struct run *r, struct worker *w)
+{
+	struct buf	keep, t;
+	uint64_t	n;
+
+	if (buf_init(&keep, RUN_QSIZE) == -1) {
+		cmd_warn(r->ce, "queue");
+		r->fail = 1;
+		return;
+	}
+	n = run_unread_lines(r, w, &keep);
+	t = w->tq;
+	w->tq = keep;
+	buf_release(&t);
+	run_trace(r, "'%s' left %" PRIu64 " unread lines: kept for its "
+	    "restart", w->name, n);
 }
 
 /*
@@ -1799,17 +1845,21 @@ run_reroute(struct run *r, struct worker *w)
  * still taking input, its lines go to them instead.
  */
 static void
-run_undelivered(struct run *r, struct worker *w)
+run_undelivered(struct run *r, struct worker *w, int restart)
 {
 	uint64_t		 left = 0;
 	struct frame_line	 l;
 	size_t			 unread;
 	int			 k, last;
 
-	w->gone = 1;
+	w->gone = !restart;
 	last = !run_others_accept(r, w);
 	if (!last && !r->out_dead && r->route == ROUTE_RR && !r->envelope) {
 		run_reroute(r, w);
+		return;
+	}
+	if (restart) {
+		run_keep(r, w);
 		return;
 	}
 	if (!r->in_done && last)
@@ -1896,10 +1946,54 @@ run_exit_report(struct run *r, struct worker *w, int status)
 		    unanswered == 1 ? "" : "s");
 }
 
+/*
+ * --restart: a child that ended by itself, before its end of input and
+ * while ipcrun is not stopping, is started again unless it died too often
+ * (--max-restarts): then it is given up, and reported.
+ */
+static int
+run_will_restart(struct run *r, struct worker *w, int status)
+{
+	if (r->restart == RESTART_NO || r->out_dead || r->interrupted ||
+	    r->fail || w->stopped_by_us || w->notice || w->delivered ||
+	    !restart_wanted(r->restart, status != 0))
+		return 0;
+	if (restart_tally_add(&w->tally, (ev_now() - r->t0) / MSEC) == 0)
+		return 1;
+	cmd_warnx(r->ce, "'%s' (pid %ld) exited %u time%s within %s: giving "
+	    "up (--max-restarts)", w->name, (long)w->pid, w->restarts + 1,
+	    w->restarts == 0 ? "" : "s", r->restart_window == 0 ?
+	    "the run" : "the window");
+	run_event(r, w, "giveup", ",\"restarts\":%u", w->restarts);
+	return 0;
+}
+
+/* Start it again after the backoff, from the timer pass. */
+static void
+run_schedule_restart(struct run *r, struct worker *w)
+{
+	int64_t	delay;
+
+	delay = restart_backoff_next(&w->backoff, (ev_now() - w->spawned) /
+	    MSEC, arc4random());
+	w->restarts++;
+	w->restart_at = ev_now() + delay * MSEC;
+	w->oldpid = w->pid;
+	run_trace(r, "'%s' restarts in %" PRId64 " ms (attempt %u)", w->name,
+	    delay, w->backoff.attempt);
+	run_event(r, w, "restart", ",\"attempt\":%u,\"delay_ms\":%" PRId64,
+	    w->backoff.attempt, delay);
+}
+
 static void
 run_child_exited(struct run *r, struct worker *w, int status)
 {
-	r->exit_order[r->nexited++] = w->idx;
+	int	restart;
+
+	restart = run_will_restart(r, w, status);
+	/* A child replaced by a restart does not decide the exit status. */
+	if (!restart)
+		r->exit_order[r->nexited++] = w->idx;
 	w->alive = 0;
 	w->status = status;
 	w->kill_stage = 0;
@@ -1909,8 +2003,10 @@ run_child_exited(struct run *r, struct worker *w, int status)
 	else
 		run_trace(r, "pid %ld exited with %d", (long)w->pid,
 		    WEXITSTATUS(status));
-	run_undelivered(r, w);
+	run_undelivered(r, w, restart);
 	run_exit_report(r, w, status);
+	if (restart)
+		run_schedule_restart(r, w);
 	/* Its unread input is counted: now its end may close for good. */
 	if (w->chan_peer != -1) {
 		close(w->chan_peer);
@@ -1935,12 +2031,16 @@ run_forward(struct run *r, int sig)
 	int		 stop = sig == SIGINT || sig == SIGTERM || sig == SIGHUP;
 	int		 alive = 0;
 
+	for (w = r->w; w < r->w + r->nw; w++)
+		alive |= w->alive;
+	if (stop) {
+		if (r->interrupted == 0 && alive)
+			r->interrupted = sig;
+		run_cancel_restarts(r);
+	}
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (w->pid <= 0)
 			continue;
-		if (w->alive && stop && r->interrupted == 0)
-			r->interrupted = sig;
-		alive |= w->alive;
 		run_trace(r, "%s: forwarded to group %ld", run_signame(sig),
 		    (long)w->pid);
 		run_kill(r, w, sig, 0);
@@ -2023,7 +2123,7 @@ run_done(struct run *r)
 	struct worker	*w;
 
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if (w->alive || w->chan != -1)
+		if (w->alive || w->chan != -1 || w->restart_at != 0)
 			return 0;
 	}
 	return r->oq.len == 0 || r->out_dead;
@@ -2316,9 +2416,15 @@ run_worker_init(struct run *r, struct worker *w, unsigned idx)
 	    OUT_MAXLINE_MIN : r->maxline, r->validate) == -1)
 		return -1;
 	w->fout_ok = 1;
-	if (buf_init(&w->tq, RUN_QSIZE) == -1 ||
+	if ((w->tq.p == NULL && buf_init(&w->tq, RUN_QSIZE) == -1) ||
 	    buf_init(&w->cq, 4096) == -1)
 		return -1;
+	if (w->tally.t == NULL && r->restart != RESTART_NO) {
+		w->backoff = r->backoff;
+		if (restart_tally_init(&w->tally, r->max_restarts,
+		    r->restart_window) == -1)
+			return -1;
+	}
 	w->outcmd = r->node && r->validate ?
 	    jscan_want(&w->fout.js, "cmd", 3) : -1;
 	return 0;
@@ -2342,6 +2448,99 @@ run_worker_release(struct worker *w)
 	if (w->fout_ok)
 		frame_release(&w->fout);
 	w->fout_ok = 0;
+	restart_tally_release(&w->tally);
+}
+
+/*
+ * The backoff is over: a new incarnation, with the queue of lines the
+ * last one left unread. Its channel must be closed first (what it wrote
+ * is read to the end), and what is left of its group goes.
+ */
+static void
+run_respawn(struct run *r, struct worker *w)
+{
+	struct worker	 keep;
+	pid_t		 pid;
+	int		 status, rc;
+
+	if (w->chan != -1) {
+		w->restart_at = ev_now() + EOF_TICK;
+		return;
+	}
+	if (proc_group(w->pid, &pid, 1) > 0) {
+		cmd_warnx(r->ce, "killing what is left of the process group of "
+		    "'%s' (%ld) before its restart", w->name, (long)w->pid);
+		(void)kill(-w->pid, SIGKILL);
+	}
+	(void)spawn_reap(w->pid, &status);
+	(void)spawn_watch(r->watch_fd, -w->pid);
+	keep = *w;
+	if (w->chan_peer != -1)
+		close(w->chan_peer);
+	free(w->pre_entry);
+	free(w->prefix);
+	free(w->qname);
+	buf_release(&w->cq);
+	frame_release(&w->fout);
+	memset(w, 0, sizeof *w);
+	w->argv = keep.argv;
+	w->name = keep.name;
+	w->alloc_name = keep.alloc_name;
+	w->tq = keep.tq;
+	w->backoff = keep.backoff;
+	w->tally = keep.tally;
+	w->restarts = keep.restarts;
+	if (run_worker_init(r, w, keep.idx) == -1) {
+		cmd_warn(r->ce, "restart of '%s'", w->name);
+		r->fail = 1;
+		run_stop(r);
+		return;
+	}
+	if ((rc = run_spawn(r, w)) != 0) {
+		/* It cannot be started any more: given up. */
+		w->gone = 1;
+		w->status = rc << 8;
+		r->exit_order[r->nexited++] = w->idx;
+		run_event(r, w, "giveup", ",\"restarts\":%u", w->restarts);
+		if (w->tq.len > 0)
+			cmd_warnx(r->ce, "'%s' could not be restarted: %" PRIu64
+			    " input line%s not delivered", w->name,
+			    run_count_lines(r, w->tq.p + w->tq.off, w->tq.len),
+			    run_count_lines(r, w->tq.p + w->tq.off,
+			    w->tq.len) == 1 ? "" : "s");
+		buf_consume(&w->tq, w->tq.len);
+		return;
+	}
+	if (ev_add(&r->ev, w->chan, 0, run_on_chan, w) == -1) {
+		cmd_warn(r->ce, "poll set");
+		r->fail = 1;
+		run_stop(r);
+	}
+}
+
+/*
+ * ipcrun is stopping: a child waiting to be restarted is not, and what it
+ * had not read is not delivered. Its last exit decides the status.
+ */
+static void
+run_cancel_restarts(struct run *r)
+{
+	struct worker	*w;
+	uint64_t	 n;
+
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->restart_at == 0)
+			continue;
+		w->restart_at = 0;
+		w->gone = 1;
+		r->exit_order[r->nexited++] = w->idx;
+		n = run_count_lines(r, w->tq.p + w->tq.off, w->tq.len);
+		if (n > 0 && !r->out_dead)
+			cmd_warnx(r->ce, "'%s' was waiting for its restart: %"
+			    PRIu64 " input line%s not delivered", w->name, n,
+			    n == 1 ? "" : "s");
+		buf_consume(&w->tq, w->tq.len);
+	}
 }
 
 /* A spawn failed: the children started so far go, at once. */
@@ -2468,10 +2667,12 @@ enum {
 	O_CHANNEL = 256, O_CHANNEL_FD, O_EOF, O_EOF_TIMEOUT, O_KILL_TIMEOUT,
 	O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE, O_STRICT, O_TRACE,
 	O_NAME, O_ROUTE, O_ROUTE_DEFAULT, O_ENVELOPE, O_RAW, O_EVENTS,
-	O_EVENTS_FD
+	O_EVENTS_FD, O_RESTART, O_BACKOFF, O_MAX_RESTARTS
 };
 
 #define RUN_MAXCHILD	1000	/* -n, and -c given so many times */
+#define RUN_MAX_RESTARTS 5	/* --max-restarts 5/1m */
+#define RUN_RESTART_WINDOW 60000
 
 static const struct cmd_opt run_opts[] = {
 	{ "copies", 'n', 'n', "N", NULL,
@@ -2492,6 +2693,13 @@ static const struct cmd_opt run_opts[] = {
 	    "spawn, ready and exit events as JSON lines" },
 	{ "events-fd", 0, O_EVENTS_FD, "N", NULL,
 	    "write --events to descriptor N (default: see ipcrun-run(1))" },
+	{ "restart", 0, O_RESTART, "no|on-failure|always",
+	    "no|on-failure|always",
+	    "start a child again when it ends (default: no)" },
+	{ "backoff", 0, O_BACKOFF, "MIN:MAX", NULL,
+	    "delay before a restart, doubling (default: 100ms:10s)" },
+	{ "max-restarts", 0, O_MAX_RESTARTS, "N/WINDOW", NULL,
+	    "give a child up after N restarts in WINDOW (default: 5/1m)" },
 	{ "channel", 0, O_CHANNEL, "node|stdio", "node|stdio",
 	    "Node's IPC channel or stdio (default: node)" },
 	{ "channel-fd", 0, O_CHANNEL_FD, "N", NULL,
@@ -2575,7 +2783,7 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	const char	*cause, *env, *errstr, *maxline_arg = NULL;
 	const char	*cname = NULL, *dflt = NULL, *spec[RUN_MAXCHILD];
 	int		 ch, rc, set_eof = 0, set_fd = 0, set_preload = 0;
-	int		 raw = 0;
+	int		 raw = 0, set_restart = 0;
 	long long	 n;
 	unsigned	 i, copies = 0, nspec = 0;
 
@@ -2589,6 +2797,10 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	r.preload = 1;
 	r.validate = 1;
 	r.maxline = MAXLINE_DEFAULT;
+	r.backoff.min = RESTART_BACKOFF_MIN;
+	r.backoff.max = RESTART_BACKOFF_MAX;
+	r.max_restarts = RUN_MAX_RESTARTS;
+	r.restart_window = RUN_RESTART_WINDOW;
 	optind = 1;
 	while ((ch = cmd_getopts(ce, argc, argv)) != -1) {
 		switch (ch) {
@@ -2696,6 +2908,25 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 				return cmd_usage_error(ce, "--route '%s': must "
 				    "be rr, broadcast or key=PATH", optarg);
 			break;
+		case O_RESTART:
+			if (restart_parse(optarg, &r.restart, &cause) == -1)
+				return cmd_usage_error(ce, "--restart '%s': %s",
+				    optarg, cause);
+			break;
+		case O_BACKOFF:
+			if (restart_backoff_parse(&r.backoff, optarg,
+			    &cause) == -1)
+				return cmd_usage_error(ce, "--backoff '%s': %s",
+				    optarg, cause);
+			set_restart = 1;
+			break;
+		case O_MAX_RESTARTS:
+			if (restart_tally_parse(optarg, &r.max_restarts,
+			    &r.restart_window, &cause) == -1)
+				return cmd_usage_error(ce, "--max-restarts "
+				    "'%s': %s", optarg, cause);
+			set_restart = 1;
+			break;
 		case O_ROUTE_DEFAULT:
 			dflt = optarg;
 			break;
@@ -2735,6 +2966,9 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (nspec > 0 && (copies > 0 || cname != NULL))
 		return cmd_usage_error(ce, "%s: for a command after the "
 		    "options, not for -c", copies > 0 ? "-n" : "--name");
+	if (set_restart && r.restart == RESTART_NO)
+		return cmd_usage_error(ce, "--backoff and --max-restarts apply "
+		    "with --restart on-failure or always");
 	if (dflt != NULL && r.route != ROUTE_KEY)
 		return cmd_usage_error(ce, "--route-default applies to --route "
 		    "key=PATH only");

@@ -247,7 +247,7 @@ spawn_peek(pid_t pid, int *status)
  * to forget, 0 to leave quietly. End of file without the 0 means ipcrun
  * is gone: every guarded group gets SIGKILL (and SIGCONT, for the stopped).
  */
-#define WATCH_MAX	256
+#define WATCH_MAX	1024
 
 static void __attribute__((noreturn))
 spawn_watchdog(int fd)
