@@ -144,6 +144,7 @@ FUZZ_SRC_jscan_fuzz = lib/jscan.c lib/frame.c
 FUZZ_SRC_v8ser_fuzz = lib/v8ser.c lib/buf.c lib/jscan.c
 FUZZ_SRC_addr_fuzz = lib/addr.c
 FUZZ_SRC_fdpass_fuzz = lib/fdpass.c
+FUZZ_SRC_route_fuzz = lib/route.c lib/envelope.c lib/words.c lib/jscan.c
 .SECONDEXPANSION:
 build/fuzz/%: fuzz/%.c $$(FUZZ_SRC_$$*) lib/jscan_core.h lib/jscan_fast.h lib/ipcrun.h
 	@mkdir -p $(@D)

@@ -314,7 +314,8 @@ int		 units_size(const char *, size_t *, const char **);
 #define WORDS_NAME_MAX	64	/* bytes in a -c NAME */
 
 int		 words_split(const char *, char ***, char *, size_t);
-int		 words_name_cmd(const char *, char **, char ***, char *, size_t);
+int		 words_name_cmd(const char *, char **, char ***, char *,
+		    size_t);
 
 /* route.c: which child takes a line: key paths, stable hashes, rr. */
 
@@ -328,7 +329,8 @@ struct route_key {
 	char		 name[ROUTE_KEY_BYTES];	/* decoded, NUL after each */
 };
 
-int		 route_key_parse(struct route_key *, const char *, const char **);
+int		 route_key_parse(struct route_key *, const char *,
+		    const char **);
 int		 route_key(const struct route_key *, const char *, size_t,
 		    uint64_t *);
 unsigned	 route_pick(uint64_t, unsigned);

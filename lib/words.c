@@ -212,9 +212,9 @@ words_split(const char *s, char ***argvp, char *err, size_t errlen)
 /*
  * Split ARG, written NAME=CMD ARGS (-c), into *name (NAME: 1 to
  * WORDS_NAME_MAX bytes of letters, digits, '_', '.' and '-') and *argv
- * (CMD ARGS, as words_split; a first word that is not empty). The caller frees both
- * with free(). Returns 0, or -1 with errno as words_split, columns
- * counted in ARG.
+ * (CMD ARGS, as words_split; a first word that is not empty). The
+ * caller frees both with free(). Returns 0, or -1 with err and errno as
+ * words_split, columns counted in ARG.
  */
 int
 words_name_cmd(const char *arg, char **name, char ***argv, char *err,

@@ -15,35 +15,54 @@
 
 static struct envelope	env;
 
-/* Parse LINE; check M's bytes and the names (WANT: '|'-separated, or *). */
+/* The names and M's bytes of the last parse of LINE, as text. */
+static void
+show(const char *line, char *m, size_t msz, char *got, size_t gotsz)
+{
+	size_t	i, k = 0;
+
+	snprintf(m, msz, "%.*s", (int)env.msg.len, line + env.msg.off);
+	got[0] = '\0';
+	if (env.all)
+		snprintf(got, gotsz, "*");
+	for (i = 0; i < env.nto; i++) {
+		/* Each name's span is its JSON string in the line. */
+		if (line[env.to[i].span.off] != '"' ||
+		    line[env.to[i].span.off + env.to[i].span.len - 1] != '"') {
+			snprintf(got, gotsz, "(bad span)");
+			return;
+		}
+		k += (size_t)snprintf(got + k, gotsz - k, "%s%s", i ? "|" : "",
+		    env.to[i].name);
+	}
+}
+
+/*
+ * Parse LINE; check M's bytes and the names (WANT: '|'-separated, or *),
+ * then the same with LINE padded past 128 bytes (the block scanner).
+ */
 static void
 parse_ok(const char *line, const char *msg, const char *want)
 {
 	const char	*cause = NULL;
-	char		 got[512], m[512];
-	size_t		 i, k = 0;
+	char		 got[512], m[512], pad[512];
+	size_t		 n = strlen(line);
+	int		 i;
 
-	if (envelope_parse(&env, line, strlen(line), &cause) == -1) {
-		ok(0, "parse %s: %s", line, cause);
-		return;
+	snprintf(pad, sizeof pad, "%s%200s", line, "");
+	for (i = 0; i < 2; i++) {
+		if (envelope_parse(&env, i ? pad : line, i ? n + 200 : n,
+		    &cause) == -1) {
+			ok(0, "parse %s%s: %s", line, i ? " (padded)" : "",
+			    cause);
+			return;
+		}
+		show(i ? pad : line, m, sizeof m, got, sizeof got);
+		if (!ok(strcmp(m, msg) == 0 && strcmp(got, want) == 0,
+		    "parse %s%s", line, i ? " (padded)" : ""))
+			printf("#   got:  %s to %s\n#   want: %s to %s\n", m,
+			    got, msg, want);
 	}
-	snprintf(m, sizeof m, "%.*s", (int)env.msg.len, line + env.msg.off);
-	got[0] = '\0';
-	if (env.all)
-		snprintf(got, sizeof got, "*");
-	for (i = 0; i < env.nto; i++) {
-		/* Each name's span is its JSON string in the line. */
-		if (line[env.to[i].span.off] != '"' ||
-		    line[env.to[i].span.off + env.to[i].span.len - 1] != '"')
-			snprintf(got, sizeof got, "(bad span)");
-		else
-			k += (size_t)snprintf(got + k, sizeof got - k, "%s%s",
-			    i ? "|" : "", env.to[i].name);
-	}
-	if (!ok(strcmp(m, msg) == 0 && strcmp(got, want) == 0, "parse %s",
-	    line))
-		printf("#   got:  %s to %s\n#   want: %s to %s\n", m, got, msg,
-		    want);
 }
 
 static void

@@ -110,7 +110,7 @@ backoff(void)
 		is_int(restart_backoff_next(&b, 0, MID), want[i], what);
 	}
 	is_int(b.attempt, 9, "nine attempts counted");
-	/* The jitter: from a quarter below to a quarter above, within MIN:MAX. */
+	/* The jitter: a quarter below to a quarter above, within MIN:MAX. */
 	b.attempt = 2;
 	is_int(restart_backoff_next(&b, 0, 0), 300, "400 less a quarter");
 	b.attempt = 2;

@@ -48,7 +48,8 @@ is_str(const char *got, const char *want, const char *what)
 
 	if (!ok(pass, "%s", what))
 		printf("#   got:  '%s'\n#   want: '%s'\n",
-		    got != NULL ? got : "(null)", want != NULL ? want : "(null)");
+		    got != NULL ? got : "(null)",
+		    want != NULL ? want : "(null)");
 	return pass;
 }
 
