@@ -133,6 +133,7 @@ struct worker {
 	int		 stopped_by_us;	/* a signal ipcrun sent in shutdown */
 	int		 handle_warned;
 	int		 gone;		/* exited: takes no more input */
+	uint64_t	 mark;		/* --envelope: the last line sent it */
 	uint64_t	 rerouted;	/* unread lines sent to other children */
 	uint64_t	 cut;		/* lines it had begun to read */
 	uint64_t	 undelivered;	/* its lines that reached no child */
@@ -1273,6 +1274,10 @@ run_route_envelope(struct run *r, const struct frame_line *l)
 			run_bad_input(r, l->lineno, t->span.off, why);
 			continue;
 		}
+		/* A name listed twice: the child gets the line once. */
+		if (w->mark == l->lineno)
+			continue;
+		w->mark = l->lineno;
 		if (run_route_to(r, w, l->lineno, t->span.off, m, n) == -1)
 			return -1;
 	}
@@ -1949,7 +1954,7 @@ run_exit_report(struct run *r, struct worker *w, int status)
 /*
  * --restart: a child that ended by itself, before its end of input and
  * while ipcrun is not stopping, is started again unless it died too often
- * (--max-restarts): then it is given up, and reported.
+ * (--max-restarts): then it is given up (-1).
  */
 static int
 run_will_restart(struct run *r, struct worker *w, int status)
@@ -1960,12 +1965,18 @@ run_will_restart(struct run *r, struct worker *w, int status)
 		return 0;
 	if (restart_tally_add(&w->tally, (ev_now() - r->t0) / MSEC) == 0)
 		return 1;
+	return -1;
+}
+
+/* Too many deaths: it stays down (after its exit event). */
+static void
+run_giveup(struct run *r, struct worker *w)
+{
 	cmd_warnx(r->ce, "'%s' (pid %ld) exited %u time%s within %s: giving "
 	    "up (--max-restarts)", w->name, (long)w->pid, w->restarts + 1,
 	    w->restarts == 0 ? "" : "s", r->restart_window == 0 ?
 	    "the run" : "the window");
 	run_event(r, w, "giveup", ",\"restarts\":%u", w->restarts);
-	return 0;
 }
 
 /* Start it again after the backoff, from the timer pass. */
@@ -1988,9 +1999,11 @@ run_schedule_restart(struct run *r, struct worker *w)
 static void
 run_child_exited(struct run *r, struct worker *w, int status)
 {
-	int	restart;
+	int	restart, giveup;
 
 	restart = run_will_restart(r, w, status);
+	giveup = restart == -1;
+	restart = restart == 1;
 	/* A child replaced by a restart does not decide the exit status. */
 	if (!restart)
 		r->exit_order[r->nexited++] = w->idx;
@@ -2007,6 +2020,8 @@ run_child_exited(struct run *r, struct worker *w, int status)
 	run_exit_report(r, w, status);
 	if (restart)
 		run_schedule_restart(r, w);
+	else if (giveup)
+		run_giveup(r, w);
 	/* Its unread input is counted: now its end may close for good. */
 	if (w->chan_peer != -1) {
 		close(w->chan_peer);

@@ -253,3 +253,81 @@ Try 'ipcrun run --help'."
 	[ "${DEBUG:-0}" != 1 ] || limit=200000
 	[ "$RSS_KB" -lt "$limit" ]
 }
+
+@test "--envelope: a name listed twice gets the line once" {
+	run --separate-stderr "$IPCRUN" run --channel stdio --envelope \
+	    -c 'a=cat' < <(printf '%s\n' '{"to":["a","a"],"msg":1}')
+	assert_success
+	assert_output --regexp '^\{"from":"a","pid":[0-9]+,"msg":1\}$'
+}
+
+# A Node worker that exits with 3 on its first {"crash":...} message of
+# the run (a marker file remembers), and echoes with its pid otherwise.
+crash_worker() {
+	cat > "$BATS_TEST_TMPDIR/crash.js" <<'JS'
+const fs = require('fs');
+const mark = process.argv[2];
+process.on('message', (m) => {
+	if (m.crash && !fs.existsSync(mark)) {
+		fs.writeFileSync(mark, '');
+		process.exit(3);
+	}
+	process.send({pid: process.pid, m});
+});
+JS
+}
+
+@test "--restart on-failure: the child comes back, with from and pid of the new one" {
+	crash_worker
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	"$IPCRUN" run --restart on-failure --backoff 20ms:1s --events \
+	    -c "w=node $BATS_TEST_TMPDIR/crash.js $BATS_TEST_TMPDIR/mark" \
+	    --envelope < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" \
+	    2> "$BATS_TEST_TMPDIR/err" &
+	ipid=$!
+	exec 7> "$BATS_TEST_TMPDIR/in"
+	printf '%s\n' '{"to":"w","msg":{"a":1}}' '{"to":"w","msg":{"crash":1}}' >&7
+	wait_for 30 bash -c '[ "$(grep -c "\"event\":\"spawn\"" '"$BATS_TEST_TMPDIR/out"')" -eq 2 ]'
+	printf '%s\n' '{"to":"w","msg":{"b":2}}' >&7
+	exec 7>&-
+	wait "$ipid"
+	out="$BATS_TEST_TMPDIR/out"
+	assert_equal "$(jq -r 'select(.event) | .event' "$out" | paste -sd' ')" \
+	    'spawn ready exit restart spawn ready exit'
+	jq -e -s '[.[] | select(.event == "restart")][0] |
+	    .attempt == 1 and .delay_ms >= 15 and .delay_ms <= 25' "$out"
+	jq -e -s '[.[] | select(.event == "exit")][0] | .code == 3' "$out"
+	# Each reply is wrapped with the pid of the child that sent it.
+	jq -e -s '[.[] | select(.msg) | .pid == .msg.pid] | length == 2 and all' "$out"
+	second=$(jq -s '[.[] | select(.event == "spawn")][1].pid' "$out")
+	jq -e -s "[.[] | select(.msg.m.b)][0].pid == $second" "$out"
+	# The replaced child does not decide the status: the run is a success.
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" ""
+}
+
+@test "--restart always: given up after --max-restarts, events in order, its status decides" {
+	run --separate-stderr "$IPCRUN" run --channel stdio --restart always \
+	    --backoff 1ms:2ms --max-restarts 2/1m --events-fd 3 \
+	    -c 'w=sh -c "exit 4"' 3> "$BATS_TEST_TMPDIR/ev" < <(sleep 30)
+	assert_failure 4
+	assert_equal "$(jq -r .event "$BATS_TEST_TMPDIR/ev" | paste -sd' ')" \
+	    'spawn ready exit restart spawn ready exit restart spawn ready exit giveup'
+	jq -e -s '[.[] | select(.event == "restart") | .attempt] == [1, 2]' \
+	    "$BATS_TEST_TMPDIR/ev"
+	[[ "$stderr" == *"'w' (pid "*") exited 3 times within the window: giving up (--max-restarts)"* ]]
+}
+
+@test "--restart: bad values and misuse are usage errors" {
+	run --separate-stderr "$IPCRUN" run --restart sometimes -- cat
+	assert_failure 125
+	[[ "$stderr" == "ipcrun: run: --restart 'sometimes': "* ]]
+	run --separate-stderr "$IPCRUN" run --restart always --backoff 2s:1s -- cat
+	assert_failure 125
+	[[ "$stderr" == "ipcrun: run: --backoff '2s:1s': "* ]]
+	run --separate-stderr "$IPCRUN" run --restart always --max-restarts x/1s -- cat
+	assert_failure 125
+	[[ "$stderr" == "ipcrun: run: --max-restarts 'x/1s': "* ]]
+	run --separate-stderr "$IPCRUN" run --backoff 1s -- cat
+	assert_failure 125
+	[[ "$stderr" == "ipcrun: run: --backoff and --max-restarts apply with --restart on-failure or always"* ]]
+}
