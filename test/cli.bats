@@ -353,3 +353,19 @@ Try 'ipcrun run --help'."
 	assert_equal "${stderr%%$'\n'*}" "ipcrun: option '--version' doesn't allow an argument"
 	assert_equal "$output" ""
 }
+
+@test "the README opens with a console example that is exactly what ipcrun prints" {
+	local block cmd want
+	# The first console block: "$ COMMAND", then what it prints.
+	block=$(awk '/^```console$/ { on = 1; next } on && /^```$/ { exit }
+	    on { print }' "$ROOT/README.md")
+	cmd=$(head -n 1 <<<"$block")
+	want=$(tail -n +2 <<<"$block")
+	[[ $cmd == '$ '*'ipcrun run'* ]] || fail "no ipcrun run example first: $cmd"
+	[ -n "$want" ]
+	# The README's 'ipcrun' is the one just built.
+	run --separate-stderr bash -c "cd \"\$ROOT\" && ${cmd#\$ }"
+	assert_success
+	assert_equal "$output" "$want"
+	assert_equal "$stderr" ""
+}
