@@ -1,11 +1,18 @@
 # SPDX-License-Identifier: ISC
 # ipcrun: one hand-written Makefile.
 #   make            build ./ipcrun
-#   make demo       install deps if missing, build, run the bundled example
-#   make check      build, lint the man pages, run the whole test suite
+#   make demo       install what the demo needs if missing, build, run it
+#   make check      the same plus the test tools; lint the man pages, run
+#                   the whole test suite
 #   make DEBUG=1    the same with ASan and UBSan (objects kept apart)
 #   make fuzz       build and run the libFuzzer targets (clang)
+#   make bench      the benchmarks (simdjson, jansson, jq, socat)
+#   make deps       install every tool of all of the above
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make dist       ipcrun-VERSION.tar.gz, from the files git tracks
+#
+# CPPFLAGS, CFLAGS, LDFLAGS and LDLIBS are the user's (a distribution's):
+# they are added to ipcrun's own flags, never replace them.
 
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
@@ -34,30 +41,45 @@ ifeq ($(WERROR),1)
 WARN	+= -Werror
 endif
 
+# Hardening, as a distribution would build it: stack protector and PIE
+# always; _FORTIFY_SOURCE in the optimised build only (it needs -O, and
+# ASan checks the same calls better), and not when the user sets it.
+HARDEN	= -fstack-protector-strong -fPIE
+LDHARDEN = -pie -Wl,-z,relro -Wl,-z,now
 ifeq ($(DEBUG),1)
 B	= build/debug
 OPT	= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	  -fno-sanitize-recover=undefined
 LDSAN	= -fsanitize=address,undefined
+FORTIFY	=
 else
 B	= build/release
 OPT	= -O2 -g
 LDSAN	=
+ifeq ($(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),)
+# -U first: some compilers define it already, with another level.
+FORTIFY	= -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+endif
 endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
-CPPFLAGS += -D_GNU_SOURCE -Ilib -Icmd -Ibuild/gen
-CFLAGS	?=
-ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS) $(CFLAGS)
+VERSION	:= $(shell sed -n 's/^\#define IPCRUN_VERSION "\(.*\)"/\1/p' lib/ipcrun.h)
+
+BASE_CPPFLAGS = -D_GNU_SOURCE -Ilib -Icmd -Ibuild/gen
+ALL_CPPFLAGS = $(BASE_CPPFLAGS) $(FORTIFY) $(CPPFLAGS)
+ALL_CFLAGS = -std=c11 $(OPT) $(HARDEN) $(WARN) $(PKG_CFLAGS) $(CFLAGS)
+# CFLAGS on the link line too, as make's own rules do (-flto needs it).
+ALL_LDFLAGS = $(OPT) $(HARDEN) $(LDHARDEN) $(LDSAN) $(CFLAGS) $(LDFLAGS)
 
 LIB_SRC	= $(wildcard lib/*.c)
 CMD_SRC	= $(wildcard cmd/*.c)
 OBJ	= $(patsubst %.c,$(B)/%.o,$(LIB_SRC) $(CMD_SRC))
 LIB_OBJ	= $(patsubst %.c,$(B)/%.o,$(LIB_SRC))
 
-.PHONY: all check demo deps install uninstall clean fuzz lint bench unit pkgcheck FORCE
+.PHONY: all check demo deps deps-demo deps-check deps-fuzz deps-bench fuzz-run \
+	install uninstall clean fuzz lint bench unit pkgcheck dist FORCE
 
 all: ipcrun
 
@@ -66,7 +88,7 @@ ipcrun: $(B)/ipcrun FORCE
 	@cmp -s $(B)/ipcrun ipcrun || { cp $(B)/ipcrun ipcrun.tmp && mv -f ipcrun.tmp ipcrun; }
 
 $(B)/ipcrun: $(OBJ)
-	$(CC) $(OPT) $(LDSAN) $(LDFLAGS) -o $@ $(OBJ) $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJ) $(PKG_LIBS) $(LDLIBS)
 
 # A missing library is named here, not found as an undefined symbol at
 # link time.
@@ -77,9 +99,19 @@ pkgcheck:
 
 $(OBJ): | pkgcheck
 
+# The flags of the last build: a change of CFLAGS and the like rebuilds
+# everything, as a distribution's flags must reach every object.
+FLAGS_NOW = $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LDLIBS)
+$(B)/flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(subst ','\'',$(FLAGS_NOW))' | cmp -s - $@ || \
+	    echo '$(subst ','\'',$(FLAGS_NOW))' > $@
+
+$(OBJ) $(B)/ipcrun: $(B)/flags
+
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 -include $(OBJ:.o=.d)
 
@@ -99,25 +131,67 @@ build/gen/ipcrun-preload.h: share/ipcrun-preload.mjs
 # The first build needs the header before any .d file names it.
 $(B)/lib/nodechan.o: build/gen/ipcrun-preload.h
 
-# Install the Debian packages the build, tests, fuzzing and benchmarks use,
-# only when one is missing (as root, or through sudo).
-DEB_PKGS = gcc make pkgconf libjansson-dev libbsd-dev libedit-dev \
-	   bats bats-support bats-assert jq socat mandoc clang \
-	   libclang-rt-14-dev libsimdjson-dev g++ zsh fish time python3
-deps:
-	@missing=$$(for p in $(DEB_PKGS); do \
+# Debian packages, in layers: what the demo needs (building ipcrun and
+# running it), then the test tools, the fuzzer's and the benchmarks'.
+# Each target installs only what is missing, says what first, and runs
+# apt-get as root or through sudo. Node is not among them: Debian 12's
+# nodejs is v18, and ipcrun's tests and demo need v20.
+DEPS_DEMO  = gcc make pkgconf libjansson-dev libbsd-dev
+DEPS_CHECK = $(DEPS_DEMO) bats bats-support bats-assert jq socat mandoc \
+	     python3 time bsdutils bash-completion zsh fish
+DEPS_FUZZ  = $(DEPS_DEMO) clang libclang-rt-14-dev
+DEPS_BENCH = $(DEPS_DEMO) g++ libsimdjson-dev jq socat time
+NODE_HINT  = node v20 or later is needed: Debian 12's nodejs package is \
+	     v18; get v20 from https://nodejs.org/en/download or the \
+	     NodeSource packages (https://github.com/nodesource/distributions)
+
+# $(call install_deps,WHAT,PACKAGES)
+define install_deps
+	@if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then \
+	    echo "make $(1): not Debian: make sure these (or their like) are installed: $(sort $(2))"; \
+	    exit 0; fi; \
+	missing=$$(for p in $(sort $(2)); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 	    grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-	    echo "installing:" $$missing; \
+	    echo "make $(1): installing the missing Debian packages:" $$missing; \
 	    if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
 	    $$sudo apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
 	fi
-	@command -v node >/dev/null || { echo "node (v20) is needed: apt-get install nodejs" >&2; exit 1; }
+endef
+
+# The node on PATH, if any, must be v20 or later.
+define need_node
+	@v=$$(node -p 'process.versions.node' 2>/dev/null); \
+	case $$v in \
+	'') echo "make $(1): no node on PATH; $(NODE_HINT)" >&2; exit 1 ;; \
+	[2-9][0-9].*|[1-9][0-9][0-9]*) ;; \
+	*) echo "make $(1): node is v$$v; $(NODE_HINT)" >&2; exit 1 ;; \
+	esac
+endef
+
+deps-demo:
+	$(call install_deps,demo,$(DEPS_DEMO))
+	$(call need_node,demo)
+
+deps-check:
+	$(call install_deps,check,$(DEPS_CHECK))
+	$(call need_node,check)
+
+deps-fuzz:
+	$(call install_deps,fuzz,$(DEPS_FUZZ))
+
+deps-bench:
+	$(call install_deps,bench,$(DEPS_BENCH))
+	$(call need_node,bench)
+
+deps:
+	$(call install_deps,deps,$(DEPS_CHECK) $(DEPS_FUZZ) $(DEPS_BENCH))
+	$(call need_node,deps)
 
 demo:
-	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory deps-demo
 	@$(MAKE) --no-print-directory all
 	@sh examples/demo.sh
 
@@ -130,12 +204,14 @@ lint:
 UNIT	= $(patsubst test/unit/%.c,$(B)/test/unit/%,$(wildcard test/unit/*.c))
 $(B)/test/unit/%: test/unit/%.c test/unit/tap.h $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDSAN) $(LDFLAGS) -o $@ $< \
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 	    $(LIB_OBJ) $(PKG_LIBS) $(LDLIBS)
 
 unit: $(UNIT)
 
-check: all lint unit
+check:
+	@$(MAKE) --no-print-directory deps-check
+	@$(MAKE) --no-print-directory all lint unit
 	@DEBUG=$(DEBUG) test/run
 
 FUZZ_TARGETS = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*_fuzz.c))
@@ -148,10 +224,14 @@ FUZZ_SRC_route_fuzz = lib/route.c lib/envelope.c lib/words.c lib/jscan.c
 .SECONDEXPANSION:
 build/fuzz/%: fuzz/%.c $$(FUZZ_SRC_$$*) lib/jscan_core.h lib/jscan_fast.h lib/ipcrun.h
 	@mkdir -p $(@D)
-	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	clang $(BASE_CPPFLAGS) $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	    $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) $(PKG_LIBS) -lm
 
-fuzz: $(FUZZ_TARGETS)
+fuzz:
+	@$(MAKE) --no-print-directory deps-fuzz
+	@$(MAKE) --no-print-directory fuzz-run
+
+fuzz-run: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do \
 	    n=$$(basename $$t); mkdir -p build/fuzz/corpus-$$n; \
 	    echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
@@ -163,7 +243,9 @@ fuzz: $(FUZZ_TARGETS)
 	    grep -E '^#[0-9]+.*DONE' build/fuzz/$$n.log | tail -1; \
 	done
 
-bench: all
+bench:
+	@$(MAKE) --no-print-directory deps-bench
+	@$(MAKE) --no-print-directory all
 	bench/run
 
 install: all
@@ -183,5 +265,21 @@ uninstall:
 	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man1/%,$(wildcard man/*.1))
 	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man7/%,$(wildcard man/*.7))
 
+# The tarball: the files git tracks, as they are in the work tree, under
+# ipcrun-VERSION/, written to DIST_DIR. Nothing generated goes in: the
+# build makes its one generated header (the preload) with awk.
+DIST	= ipcrun-$(VERSION)
+DIST_DIR ?= .
+dist:
+	@git ls-files >/dev/null || { echo "make dist: needs a git checkout" >&2; exit 1; }
+	@rm -rf build/dist && mkdir -p build/dist/$(DIST)
+	@git ls-files -z | xargs -0 cp -P --parents -t build/dist/$(DIST)
+	@tar -C build/dist --sort=name --owner=0 --group=0 --numeric-owner \
+	    --mtime=@$$(git log -1 --format=%ct) -cf - $(DIST) | \
+	    gzip -9n > $(DIST_DIR)/$(DIST).tar.gz.tmp && \
+	    mv -f $(DIST_DIR)/$(DIST).tar.gz.tmp $(DIST_DIR)/$(DIST).tar.gz
+	@rm -rf build/dist
+	@echo "$(DIST_DIR)/$(DIST).tar.gz"
+
 clean:
-	rm -rf build ipcrun
+	rm -rf build ipcrun ipcrun.tmp

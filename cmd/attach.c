@@ -31,7 +31,7 @@ struct attach {
 	const struct cmd_entry	*ce;
 	const char		*name;		/* the ADDR operand */
 	int			 sep;		/* record separator on the socket */
-	int			 idle_ms;	/* -1: wait for the peer to close */
+	int64_t			 idle_ns;	/* -1: wait for the peer to close */
 	int			 bad;		/* a line was refused */
 	int			 node;		/* --node: refuse internal messages */
 	int			 inkey, peerkey;	/* jscan_want "cmd", or -1 */
@@ -243,7 +243,7 @@ read_peer(struct attach *at, int sock, struct frame *pf)
 static int64_t
 idle_deadline(const struct attach *at)
 {
-	return ev_now() + (int64_t)at->idle_ms * 1000000;
+	return ev_now() + at->idle_ns;
 }
 
 /*
@@ -280,7 +280,7 @@ session(struct attach *at, int sock)
 				status = 0;
 				break;
 			}
-			if (at->idle_ms >= 0)
+			if (at->idle_ns >= 0)
 				deadline = idle_deadline(at);
 		}
 		if (gone) {
@@ -318,10 +318,10 @@ session(struct attach *at, int sock)
 			break;
 		}
 		if (r == 0 && deadline != 0 && ev_now() >= deadline) {
+			ms = (int)((at->idle_ns + 999999) / 1000000);
 			cmd_warnx(at->ce, "%s: the peer sent nothing for "
 			    "%d.%03d s after the end of input (--idle-timeout); "
-			    "closing", at->name, at->idle_ms / 1000,
-			    at->idle_ms % 1000);
+			    "closing", at->name, ms / 1000, ms % 1000);
 			break;
 		}
 		if (pfd[0].revents != 0 && read_stdin(at) == -1) {
@@ -398,45 +398,52 @@ parse_rs(const char *s)
 	return (int)v;
 }
 
+enum { O_IDLE_TIMEOUT = 256, O_MODE, O_NODE, O_RS };
+
+static const struct cmd_opt attach_opts[] = {
+	{ NULL, 'k', 'k', NULL, NULL,
+	    "with -l, serve peer after peer (default: one)" },
+	{ NULL, 'l', 'l', NULL, NULL,
+	    "listen on ADDR instead of connecting" },
+	{ "idle-timeout", 0, O_IDLE_TIMEOUT, "DUR", NULL,
+	    "after EOF, close after DUR of silence (default: no)" },
+	{ "mode", 0, O_MODE, "MODE", NULL,
+	    "with -l, a unix socket's mode (default: 0600)" },
+	{ "node", 0, O_NODE, NULL, NULL,
+	    "also refuse Node's internal messages, both ways" },
+	{ "rs", 0, O_RS, "SEP", NULL,
+	    "the peer's record separator (default: '\\n')" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
 static int
 cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "idle-timeout", required_argument, NULL, 'i' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "node", no_argument, NULL, 'N' },
-		{ "rs", required_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct attach	 at;
 	struct addr	 a;
 	mode_t		 mode = 0600;
-	char		 bound[300], err[256], *end;
-	double		 secs;
+	char		 bound[300], err[256];
+	const char	*cause;
 	int		 ch, listen = 0, keep = 0, modeset = 0, lfd = -1;
 	int		 sock, status = EXIT_FAIL, r;
 
 	memset(&at, 0, sizeof at);
 	at.ce = ce;
 	at.sep = '\n';
-	at.idle_ms = -1;
+	at.idle_ns = -1;
 	optind = 1;
-	while ((ch = cmd_getopt(ce, argc, argv, "hkl", longopts, NULL)) != -1) {
+	while ((ch = cmd_getopts(ce, argc, argv)) != -1) {
 		switch (ch) {
 		case 'h':
-			cmd_print_usage(ce, 1);
-			return cmd_flush_stdout(ce);
-		case 'i':
-			errno = 0;
-			secs = strtod(optarg, &end);
-			if (*optarg < '0' || *optarg > '9' || *end != '\0' ||
-			    errno != 0 || !(secs > 0) || secs > 86400 * 365)
+			return cmd_help(ce);
+		case O_IDLE_TIMEOUT:
+			if (cmd_parse_duration(optarg, &at.idle_ns,
+			    &cause) == -1)
 				return cmd_usage_error(ce, "--idle-timeout "
-				    "'%s': not a number of seconds above 0",
-				    optarg);
-			if ((at.idle_ms = (int)(secs * 1000)) == 0)
-				at.idle_ms = 1;
+				    "'%s': %s", optarg, cause);
+			if (at.idle_ns == 0)
+				return cmd_usage_error(ce, "--idle-timeout "
+				    "'%s': must be above 0", optarg);
 			break;
 		case 'k':
 			keep = 1;
@@ -444,16 +451,16 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 		case 'l':
 			listen = 1;
 			break;
-		case 'm':
+		case O_MODE:
 			if (sock_parse_mode(optarg, &mode) == -1)
 				return cmd_usage_error(ce, "--mode '%s': not "
 				    "an octal mode from 0 to 777", optarg);
 			modeset = 1;
 			break;
-		case 'N':
+		case O_NODE:
 			at.node = 1;
 			break;
-		case 'r':
+		case O_RS:
 			if ((at.sep = parse_rs(optarg)) == -1)
 				return cmd_usage_error(ce, "--rs '%s': not one "
 				    "control character other than tab and CR, "
@@ -528,10 +535,10 @@ out:
 
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
-	.usage = "[-kl] [--idle-timeout SECS] [--mode MODE] [--node] [--rs SEP] "
-	    "ADDR",
+	.usage = "ADDR",
 	.summary = "an NDJSON-aware nc: send validated lines to a socket, "
 	    "print its replies",
-	.options = "-k -l --idle-timeout= --mode= --node --rs= --help -h",
-	.exec = cmd_attach_exec
+	.permute = 1,
+	.exec = cmd_attach_exec,
+	.opts = attach_opts
 };

@@ -21,11 +21,14 @@
 /*
  * One option of a command: the single description from which come its
  * getopt entry, its part of the usage synopsis, its line in --help and its
- * token in `ipcrun commands`, so that these cannot drift apart. A table
- * ends with a NULL name; -h and --help are added to every table.
+ * token in `ipcrun commands`, so that these cannot drift apart. An option
+ * has a long name, a letter, or both (nc's -k and -l have no long name).
+ * A table ends with an entry that has neither; -h and --help are added to
+ * every table.
  */
 struct cmd_opt {
-	const char	*name;		/* long name, without the dashes */
+	const char	*name;		/* long name, without the dashes, or
+					   NULL for a letter only */
 	int		 letter;	/* short option letter, or 0 */
 	int		 val;		/* what cmd_getopts returns for it */
 	const char	*arg;		/* its value as the synopsis shows it, or
@@ -36,27 +39,22 @@ struct cmd_opt {
 					   enough for one line of --help */
 };
 
+#define CMD_OPT_END(o)	((o)->name == NULL && (o)->letter == 0)
+
 struct cmd_entry {
 	const char	*name;
-	/*
-	 * Operands and options after the name; with opts, the operands
-	 * only, as the options' part is made from the table.
-	 */
-	const char	*usage;
+	const char	*usage;		/* the operands; the options' part of
+					   the synopsis comes from opts */
 	const char	*summary;	/* one line for --help */
-	/*
-	 * Options for `ipcrun commands` and so for the completions:
-	 * "--flag", "--opt=" (takes a value), "--opt=a|b" (one of), "-x".
-	 * Unused with opts, from which the same tokens are made.
-	 */
-	const char	*options;
 	int		 hidden;
-	int		(*exec)(const struct cmd_entry *, int, char **);
 	/*
-	 * The option table, or NULL for a command that still lists its
-	 * options in usage and options and parses them with cmd_getopt.
+	 * Options may follow operands, as getopt_long permutes them: only
+	 * for a command without a CMD operand, whose own options would be
+	 * taken for ours, or one that splits its arguments at "--" first.
 	 */
-	const struct cmd_opt *opts;
+	int		 permute;
+	int		(*exec)(const struct cmd_entry *, int, char **);
+	const struct cmd_opt *opts;	/* the option table */
 };
 
 extern const struct cmd_entry cmd_attach_entry;
@@ -75,8 +73,6 @@ const struct cmd_entry *cmd_find(const char *, const char **);
 void		 cmd_print_usage(const struct cmd_entry *, int);
 int		 cmd_usage_error(const struct cmd_entry *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
-int		 cmd_getopt(const struct cmd_entry *, int, char **, const char *,
-		    const struct option *, int *);
 void		 cmd_warnx(const struct cmd_entry *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 cmd_warn(const struct cmd_entry *, const char *, ...)

@@ -105,16 +105,23 @@ recv_byte(int sock, char *c, int *fd, unsigned *flags)
 	}
 }
 
+enum { O_AS = 256, O_MODE, O_NAMES, O_NODE };
+
+static const struct cmd_opt send_fd_opts[] = {
+	{ NULL, 'l', 'l', NULL, NULL,
+	    "listen on ADDR instead of connecting" },
+	{ "mode", 0, O_MODE, "MODE", NULL,
+	    "with -l, a unix socket's mode (default: 0600)" },
+	{ "names", 0, O_NAMES, "NAME[,NAME...]", NULL,
+	    "a name for each descriptor, in the header" },
+	{ "node", 0, O_NODE, NULL, NULL,
+	    "refuse a descriptor a Node peer would not take" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
 static int
 cmd_send_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "names", required_argument, NULL, 'n' },
-		{ "node", no_argument, NULL, 'N' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct addr	 a;
 	mode_t		 mode = 0600;
 	char		*names_arg = NULL, **names = NULL, *header = NULL, *p;
@@ -126,24 +133,23 @@ cmd_send_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if ((dd = split_ddash(argc, argv)) != argc)
 		return cmd_usage_error(ce, "unexpected '--'");
 	optind = 1;
-	while ((ch = cmd_getopt(ce, argc, argv, "hl", longopts, NULL)) != -1) {
+	while ((ch = cmd_getopts(ce, argc, argv)) != -1) {
 		switch (ch) {
 		case 'h':
-			cmd_print_usage(ce, 1);
-			return cmd_flush_stdout(ce);
+			return cmd_help(ce);
 		case 'l':
 			listen = 1;
 			break;
-		case 'm':
+		case O_MODE:
 			if (sock_parse_mode(optarg, &mode) == -1)
 				return cmd_usage_error(ce, "--mode '%s': not "
 				    "an octal mode from 0 to 777", optarg);
 			modeset = 1;
 			break;
-		case 'n':
+		case O_NAMES:
 			names_arg = optarg;
 			break;
-		case 'N':
+		case O_NODE:
 			node = 1;
 			break;
 		default:
@@ -382,15 +388,19 @@ recv_fds(const struct cmd_entry *ce, int sock, const char *name,
 	return 0;
 }
 
+static const struct cmd_opt recv_fd_opts[] = {
+	{ NULL, 'c', 'c', NULL, NULL,
+	    "connect to ADDR instead of listening on it" },
+	{ "as", 0, O_AS, "N[,N...]", NULL,
+	    "where CMD gets them (default: 3, 4, ...)" },
+	{ "mode", 0, O_MODE, "MODE", NULL,
+	    "a unix socket's mode (default: 0600)" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
 static int
 cmd_recv_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "as", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct fdpass_header	 h;
 	struct addr		 a;
 	mode_t			 mode = 0600;
@@ -409,18 +419,17 @@ cmd_recv_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 		cmdv = argv + dd + 1;
 	}
 	optind = 1;
-	while ((ch = cmd_getopt(ce, dd, argv, "ch", longopts, NULL)) != -1) {
+	while ((ch = cmd_getopts(ce, dd, argv)) != -1) {
 		switch (ch) {
-		case 'a':
+		case O_AS:
 			as_arg = optarg;
 			break;
 		case 'c':
 			connect = 1;
 			break;
 		case 'h':
-			cmd_print_usage(ce, 1);
-			return cmd_flush_stdout(ce);
-		case 'm':
+			return cmd_help(ce);
+		case O_MODE:
 			if (sock_parse_mode(optarg, &mode) == -1)
 				return cmd_usage_error(ce, "--mode '%s': not "
 				    "an octal mode from 0 to 777", optarg);
@@ -549,18 +558,20 @@ out:
 
 const struct cmd_entry cmd_send_fd_entry = {
 	.name = "send-fd",
-	.usage = "[-l] [--mode MODE] [--names NAME[,NAME...]] [--node] ADDR "
-	    "FD ...",
+	.usage = "ADDR FD ...",
 	.summary = "send descriptors over a unix socket",
-	.options = "-l --mode= --names= --node --help -h",
-	.exec = cmd_send_fd_exec
+	.permute = 1,
+	.exec = cmd_send_fd_exec,
+	.opts = send_fd_opts
 };
 
 const struct cmd_entry cmd_recv_fd_entry = {
 	.name = "recv-fd",
-	.usage = "[-c] [--as N[,N...]] [--mode MODE] ADDR [-- CMD [ARG ...]]",
+	.usage = "ADDR [-- CMD [ARG ...]]",
 	.summary = "receive descriptors over a unix socket, and run CMD with "
 	    "them",
-	.options = "-c --as= --mode= --help -h",
-	.exec = cmd_recv_fd_exec
+	/* Split at "--" first: CMD's options are never taken for ours. */
+	.permute = 1,
+	.exec = cmd_recv_fd_exec,
+	.opts = recv_fd_opts
 };

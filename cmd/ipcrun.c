@@ -205,19 +205,36 @@ append(char *buf, size_t len, const char *s, size_t n)
 	snprintf(buf + off, len - off, "%.*s", (int)n, s);
 }
 
-/* What follows the name in the synopsis: options, then operands. */
+/*
+ * What follows the name in the synopsis: the letter-only flags in one
+ * group ("[-kl]"), the other options one by one, then the operands.
+ */
 static void
 usage_text(const struct cmd_entry *ce, char *buf, size_t len)
 {
 	const struct cmd_opt	*o;
-	size_t			 off;
+	char			 flags[MAX_OPTS + 1];
+	size_t			 off, n = 0;
 
 	*buf = '\0';
-	for (o = ce->opts; o != NULL && o->name != NULL; o++) {
+	for (o = ce->opts; !CMD_OPT_END(o); o++) {
+		if (o->name == NULL && o->arg == NULL && n < MAX_OPTS)
+			flags[n++] = (char)o->letter;
+	}
+	if (n > 0)
+		snprintf(buf, len, "[-%.*s]", (int)n, flags);
+	for (o = ce->opts; !CMD_OPT_END(o); o++) {
+		if (o->name == NULL && o->arg == NULL)
+			continue;
 		off = strlen(buf);
-		snprintf(buf + off, len - off, "%s[--%s%s%s]",
-		    off == 0 ? "" : " ", o->name, o->arg != NULL ? " " : "",
-		    o->arg != NULL ? o->arg : "");
+		if (o->name == NULL)
+			snprintf(buf + off, len - off, "%s[-%c %s]",
+			    off == 0 ? "" : " ", o->letter, o->arg);
+		else
+			snprintf(buf + off, len - off, "%s[--%s%s%s]",
+			    off == 0 ? "" : " ", o->name,
+			    o->arg != NULL ? " " : "",
+			    o->arg != NULL ? o->arg : "");
 	}
 	if (*buf != '\0' && *ce->usage != '\0')
 		append(buf, len, " ", 1);
@@ -271,10 +288,15 @@ print_option(FILE *fp, const struct cmd_opt *o)
 {
 	char	left[256];
 
-	snprintf(left, sizeof left, "  %s%c%s--%s%s%s",
-	    o->letter != 0 ? "-" : " ", o->letter != 0 ? o->letter : ' ',
-	    o->letter != 0 ? ", " : "  ", o->name, o->arg != NULL ? " " : "",
-	    o->arg != NULL ? o->arg : "");
+	if (o->name == NULL)
+		snprintf(left, sizeof left, "  -%c%s%s", o->letter,
+		    o->arg != NULL ? " " : "", o->arg != NULL ? o->arg : "");
+	else
+		snprintf(left, sizeof left, "  %s%c%s--%s%s%s",
+		    o->letter != 0 ? "-" : " ",
+		    o->letter != 0 ? o->letter : ' ',
+		    o->letter != 0 ? ", " : "  ", o->name,
+		    o->arg != NULL ? " " : "", o->arg != NULL ? o->arg : "");
 	if (strlen(left) + 2 <= HELP_COLUMN)
 		fprintf(fp, "%-*s%s\n", HELP_COLUMN, left, o->help);
 	else
@@ -283,8 +305,7 @@ print_option(FILE *fp, const struct cmd_opt *o)
 
 /*
  * The usage; on stdout it is the help: the synopsis, a blank line, and a
- * line for each option from the table (or the summary for a command
- * without one).
+ * line for each option from the table.
  */
 void
 cmd_print_usage(const struct cmd_entry *ce, int to_stdout)
@@ -296,12 +317,8 @@ cmd_print_usage(const struct cmd_entry *ce, int to_stdout)
 	if (!to_stdout)
 		return;
 	fputc('\n', fp);
-	if (ce->opts == NULL) {
-		fprintf(fp, "%s\n", ce->summary);
-		return;
-	}
 	print_option(fp, &help_opt);
-	for (o = ce->opts; o->name != NULL; o++)
+	for (o = ce->opts; !CMD_OPT_END(o); o++)
 		print_option(fp, o);
 }
 
@@ -431,8 +448,8 @@ long_option_error(const struct cmd_entry *ce, const char *arg,
  * mistyped options and missing or unwanted values. Returns '?' after
  * reporting; the caller exits EXIT_FAIL.
  */
-int
-cmd_getopt(const struct cmd_entry *ce, int argc, char **argv,
+static int
+getopt_words(const struct cmd_entry *ce, int argc, char **argv,
     const char *shortopts, const struct option *longopts, int *idx)
 {
 	static const struct option none[] = { { NULL, 0, NULL, 0 } };
@@ -465,9 +482,9 @@ cmd_getopt(const struct cmd_entry *ce, int argc, char **argv,
 }
 
 /*
- * cmd_getopt for a command with an option table: the getopt tables are
- * made from it, with -h and --help, which come back as 'h'. Options end at
- * the first operand.
+ * getopt_long for a command's option table: the getopt tables are made
+ * from it, with -h and --help, which come back as 'h'. Options end at the
+ * first operand unless the command permutes.
  */
 int
 cmd_getopts(const struct cmd_entry *ce, int argc, char **argv)
@@ -475,17 +492,20 @@ cmd_getopts(const struct cmd_entry *ce, int argc, char **argv)
 	struct option		 longopts[MAX_OPTS + 2];
 	char			 shortopts[2 * MAX_OPTS + 4];
 	const struct cmd_opt	*o;
-	size_t			 i = 0, k = 0;
+	size_t			 i = 0, k = 0, n = 0;
 
-	shortopts[k++] = '+';
-	for (o = ce->opts; o->name != NULL; o++, i++) {
-		if (i == MAX_OPTS)
+	if (!ce->permute)
+		shortopts[k++] = '+';
+	for (o = ce->opts; !CMD_OPT_END(o); o++) {
+		if (n++ == MAX_OPTS)
 			abort();	/* raise MAX_OPTS */
-		longopts[i].name = o->name;
-		longopts[i].has_arg = o->arg != NULL ? required_argument :
-		    no_argument;
-		longopts[i].flag = NULL;
-		longopts[i].val = o->val;
+		if (o->name != NULL) {
+			longopts[i].name = o->name;
+			longopts[i].has_arg = o->arg != NULL ?
+			    required_argument : no_argument;
+			longopts[i].flag = NULL;
+			longopts[i++].val = o->val;
+		}
 		if (o->letter != 0) {
 			shortopts[k++] = (char)o->letter;
 			if (o->arg != NULL)
@@ -499,7 +519,7 @@ cmd_getopts(const struct cmd_entry *ce, int argc, char **argv)
 	memset(&longopts[i], 0, sizeof longopts[i]);
 	shortopts[k++] = (char)help_opt.letter;
 	shortopts[k] = '\0';
-	return cmd_getopt(ce, argc, argv, shortopts, longopts, NULL);
+	return getopt_words(ce, argc, argv, shortopts, longopts, NULL);
 }
 
 /* The option parsers live in lib/units.c, beside restart.c, which uses them. */
@@ -584,19 +604,23 @@ const struct cmd_entry cmd_help_entry = {
 	.opts = help_only
 };
 
+/* The global options, as `ipcrun commands ipcrun` describes them. */
+static const struct cmd_opt global_opts[] = {
+	{ "version", 'V', 'V', NULL, NULL, "print the version and exit" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
 /* A command's options as `ipcrun commands` lists them. */
 static void
-print_option_tokens(const struct cmd_entry *ce)
+print_option_tokens(const struct cmd_opt *opts)
 {
 	const struct cmd_opt	*o;
 
-	if (ce->opts == NULL) {
-		fputs(ce->options != NULL ? ce->options : "", stdout);
-		return;
-	}
-	for (o = ce->opts; o->name != NULL; o++) {
-		printf("--%s%s%s ", o->name, o->arg != NULL ? "=" : "",
-		    o->arg != NULL && o->values != NULL ? o->values : "");
+	for (o = opts; !CMD_OPT_END(o); o++) {
+		if (o->name != NULL)
+			printf("--%s%s%s ", o->name, o->arg != NULL ? "=" : "",
+			    o->arg != NULL && o->values != NULL ?
+			    o->values : "");
 		if (o->letter != 0)
 			printf("-%c ", o->letter);
 	}
@@ -604,13 +628,33 @@ print_option_tokens(const struct cmd_entry *ce)
 }
 
 /*
- * ipcrun commands: every visible command with its summary and options,
- * tab-separated, for the completion scripts.
+ * One option as `ipcrun commands COMMAND` describes it:
+ * LONG<TAB>SHORT<TAB>ARG<TAB>VALUES<TAB>HELP, an empty field for what it
+ * lacks.
+ */
+static void
+print_option_detail(const struct cmd_opt *o)
+{
+	printf("%s%s\t", o->name != NULL ? "--" : "",
+	    o->name != NULL ? o->name : "");
+	if (o->letter != 0)
+		printf("-%c", o->letter);
+	printf("\t%s\t%s\t%s\n", o->arg != NULL ? o->arg : "",
+	    o->values != NULL ? o->values : "", o->help);
+}
+
+/*
+ * ipcrun commands: every visible command with its summary, its options
+ * and its operands, tab-separated, for the completion scripts. With a
+ * COMMAND (or "ipcrun" for the global options), one line per option of
+ * it, with what it takes and its help.
  */
 static int
 cmd_commands_exec(const struct cmd_entry *self, int argc, char **argv)
 {
-	const struct cmd_entry	**cp;
+	const struct cmd_entry	**cp, *ce;
+	const struct cmd_opt	 *o;
+	const char		 *cause = NULL;
 	int			  ch;
 
 	optind = 1;
@@ -619,22 +663,36 @@ cmd_commands_exec(const struct cmd_entry *self, int argc, char **argv)
 			return cmd_help(self);
 		return EXIT_FAIL;
 	}
-	if (argc > optind)
+	if (argc > optind + 1)
 		return cmd_usage_error(self, "too many operands");
-	printf("ipcrun\t%s\t--help --version -h -V\n", "global options");
+	if (argc == optind + 1) {
+		if (strcmp(argv[optind], "ipcrun") == 0)
+			o = global_opts;
+		else if ((ce = cmd_find(argv[optind], &cause)) != NULL)
+			o = ce->opts;
+		else
+			return command_error(self, argv[optind]);
+		print_option_detail(&help_opt);
+		for (; !CMD_OPT_END(o); o++)
+			print_option_detail(o);
+		return cmd_flush_stdout(self);
+	}
+	printf("ipcrun\tglobal options\t");
+	print_option_tokens(global_opts);
+	printf("\tCOMMAND [ARGS]\n");
 	for (cp = cmd_table; *cp != NULL; cp++) {
 		if ((*cp)->hidden)
 			continue;
 		printf("%s\t%s\t", (*cp)->name, (*cp)->summary);
-		print_option_tokens(*cp);
-		putchar('\n');
+		print_option_tokens((*cp)->opts);
+		printf("\t%s\n", (*cp)->usage);
 	}
 	return cmd_flush_stdout(self);
 }
 
 const struct cmd_entry cmd_commands_entry = {
 	.name = "commands",
-	.usage = "",
+	.usage = "[COMMAND]",
 	.summary = "list commands and options for completion scripts",
 	.hidden = 1,
 	.exec = cmd_commands_exec,

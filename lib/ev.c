@@ -36,8 +36,13 @@ ev_sighandler(int sig)
 
 	if (sig > 0 && sig < NSIG)
 		ev_pending[sig] = 1;
-	if (ev_selfpipe[1] != -1)
-		(void)write(ev_selfpipe[1], &c, 1);
+	/*
+	 * A full pipe already holds a wakeup: the write may fail. (Not a
+	 * (void) cast, which glibc's warn_unused_result ignores under
+	 * _FORTIFY_SOURCE.)
+	 */
+	if (ev_selfpipe[1] != -1 && write(ev_selfpipe[1], &c, 1) == -1)
+		errno = saved;
 	errno = saved;
 }
 

@@ -133,7 +133,7 @@ proc_env_has(pid_t pid, const char *entry, int prefix)
 static int
 proc_fd_is(pid_t pid, const char *fd, const char *want)
 {
-	char	path[80], link[64];
+	char	path[300], link[64];	/* fd: a d_name, up to 255 bytes */
 	ssize_t	n;
 
 	snprintf(path, sizeof path, "/proc/%ld/fd/%s", (long)pid, fd);

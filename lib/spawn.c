@@ -98,7 +98,9 @@ spawn_child(const struct spawn_opts *so, int errfd, pid_t parent)
 	execvpe(so->argv[0], so->argv, so->envp);
 fail:
 	err = errno;
-	(void)write(errfd, &err, sizeof err);
+	/* Nothing is left to report a failed report to. */
+	if (write(errfd, &err, sizeof err) == -1)
+		_exit(EXIT_FAILURE);
 	_exit(EXIT_FAILURE);
 }
 
@@ -275,7 +277,9 @@ spawn_watchdog(int fd)
 		_exit(EXIT_FAILURE);
 	spawn_close_range(1, ~0U);
 	(void)setsid();
-	(void)chdir("/");
+	/* Only so as not to hold a mount busy: failing is harmless. */
+	if (chdir("/") == -1)
+		errno = 0;
 	for (;;) {
 		got = 0;
 		while (got < sizeof w) {

@@ -287,7 +287,7 @@ static int
 rd_string(struct v8ser_rd *r, int tag)
 {
 	const uint8_t	*p, *e;
-	size_t		 len, i;
+	size_t		 len = 0, i;
 	uint32_t	 u, u2;
 	long		 cp;
 

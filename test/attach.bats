@@ -213,6 +213,14 @@ node_server() {
 	assert_equal "$stderr" "ipcrun: attach: unix:$S: the peer sent nothing for 0.200 s after the end of input (--idle-timeout); closing"
 }
 
+@test "--idle-timeout takes a unit, and options may follow ADDR" {
+	node_server silent
+	run --separate-stderr "$IPCRUN" attach "unix:$S" --idle-timeout 150ms \
+	    <<<'{"a":1}'
+	assert_failure 1
+	assert_equal "$stderr" "ipcrun: attach: unix:$S: the peer sent nothing for 0.150 s after the end of input (--idle-timeout); closing"
+}
+
 @test "a peer that goes away before the end of input is an error" {
 	node_server drop
 	mkfifo "$T/fifo"
@@ -288,11 +296,19 @@ ipcrun: attach: unix:$S:2:1: expected a value, found byte 0x00"
 		run -125 --separate-stderr "$IPCRUN" attach --rs "$rs" "$S"
 		assert_equal "${stderr%%$'\n'*}" "ipcrun: attach: --rs '$rs': not one control character other than tab and CR, such as '\\n', '\\f' or '\\x1e'"
 	done
-	for t in 0 -1 x 1e999 ''; do
+	for t in -1 x 1e999 '' 2h 1.5.s; do
 		run -125 --separate-stderr "$IPCRUN" attach --idle-timeout "$t" "$S"
 		assert_equal "${stderr%%$'\n'*}" \
-		    "ipcrun: attach: --idle-timeout '$t': not a number of seconds above 0"
+		    "ipcrun: attach: --idle-timeout '$t': not a duration (seconds, or with a unit: 500ms, 2s, 1m)"
 	done
+	for t in 0 0ms 0.0s; do
+		run -125 --separate-stderr "$IPCRUN" attach --idle-timeout "$t" "$S"
+		assert_equal "${stderr%%$'\n'*}" \
+		    "ipcrun: attach: --idle-timeout '$t': must be above 0"
+	done
+	run -125 --separate-stderr "$IPCRUN" attach --idle-timeout 2000000 "$S"
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: attach: --idle-timeout '2000000': too large (at most 1000000 seconds)"
 	run -125 --separate-stderr "$IPCRUN" attach -l "$T/no/dir/s.sock"
 	assert_equal "$stderr" \
 	    "ipcrun: attach: $T/no/dir/s.sock: bind: No such file or directory"

@@ -92,21 +92,55 @@ Try 'ipcrun help --help'."
 	assert_failure 125
 }
 
-@test "commands lists every visible command with its options, tab-separated" {
+@test "commands lists every visible command with its options and operands, tab-separated" {
 	run "$IPCRUN" commands
 	assert_success
-	assert_line --index 0 $'ipcrun\tglobal options\t--help --version -h -V'
-	assert_line $'check\tvalidate NDJSON as a Node IPC peer would\t--node --strict --max-line= --help -h'
+	assert_line --index 0 $'ipcrun\tglobal options\t--version -V --help -h\tCOMMAND [ARGS]'
+	assert_line --regexp $'^check\tvalidate NDJSON as a Node IPC peer would\t.*--help -h\t\\[FILE \\.\\.\\.\\]$'
+	assert_line $'attach\tan NDJSON-aware nc: send validated lines to a socket, print its replies\t-k -l --idle-timeout= --mode= --node --rs= --help -h\tADDR'
+	assert_line $'recv-fd\treceive descriptors over a unix socket, and run CMD with them\t-c --as= --mode= --help -h\tADDR [-- CMD [ARG ...]]'
+	assert_line --regexp $'^run\t.*\t\\[--\\] CMD \\[ARG \\.\\.\\.\\]$'
 	refute_line --regexp $'^commands\t'
-	# Every line has exactly three fields.
+	# Every line has exactly four fields.
 	while IFS= read -r line; do
-		[ "$(awk -F'\t' '{print NF}' <<< "$line")" -eq 3 ]
+		[ "$(awk -F'\t' '{print NF}' <<< "$line")" -eq 4 ]
 	done <<< "$output"
+}
+
+@test "commands COMMAND describes each option: long, short, value, values, help" {
+	run --separate-stderr "$IPCRUN" commands attach
+	assert_success
+	assert_equal "${lines[0]}" $'--help\t-h\t\t\tprint this help and exit'
+	assert_line $'\t-l\t\t\tlisten on ADDR instead of connecting'
+	assert_line --regexp $'^--idle-timeout\t\tDUR\t\t'
+	run --separate-stderr "$IPCRUN" commands run
+	assert_line --regexp $'^--channel\t\tnode\\|stdio\tnode\\|stdio\tNode\'s IPC channel'
+	run --separate-stderr "$IPCRUN" commands ipcrun
+	assert_output $'--help\t-h\t\t\tprint this help and exit\n--version\t-V\t\t\tprint the version and exit'
+	# A prefix names its command, as everywhere.
+	run --separate-stderr "$IPCRUN" commands recv
+	assert_line --regexp $'^--as\t'
+	# Each line has five fields, and every option --help shows is there
+	# with the same text.
+	local name summary opts operands
+	while IFS=$'\t' read -r name summary opts operands; do
+		[ "$name" = ipcrun ] && continue
+		run --separate-stderr "$IPCRUN" commands "$name"
+		assert_success
+		while IFS=$'\t' read -r long short arg vals help; do
+			[ "$(awk -F'\t' '{print NF}' <<<"$long	$short	$arg	$vals	$help")" -eq 5 ]
+			"$IPCRUN" help "$name" | grep -qF -- "$help" ||
+			    fail "'$name --help' lacks '$help'"
+		done <<<"$output"
+	done < <("$IPCRUN" commands)
+	run --separate-stderr "$IPCRUN" commands nosuch
+	assert_failure 125
+	assert_equal "$stderr" $'ipcrun: commands: unknown command \'nosuch\'\nTry \'ipcrun commands --help\'.'
 }
 
 @test "every command's help: the synopsis wrapped at 80 columns, a blank line, its options" {
 	local name summary opts tok synopsis
-	while IFS=$'\t' read -r name summary opts; do
+	while IFS=$'\t' read -r name summary opts operands; do
 		[ "$name" = ipcrun ] && continue
 		run --separate-stderr "$IPCRUN" help "$name"
 		assert_success
@@ -116,14 +150,11 @@ Try 'ipcrun help --help'."
 			[ "${#line}" -le 80 ] || fail "'$name' help line too long: $line"
 		done <<<"$output"
 		# The synopsis ends at the first blank line; then every
-		# option 'ipcrun commands' lists has a line of its own. A
-		# command without an option table yet shows its summary.
+		# option 'ipcrun commands' lists has a line of its own.
 		synopsis=$(awk 'NF == 0 { exit } { print }' <<<"$output")
 		[ "$(wc -l <<<"$synopsis")" -lt "${#lines[@]}" ]
-		if ! grep -qx '  -h, --help  *print this help and exit' <<<"$output"; then
-			assert_equal "$(sed '1,/^$/d' <<<"$output")" "$summary"
-			opts=
-		fi
+		grep -qx '  -h, --help  *print this help and exit' <<<"$output" ||
+		    fail "'$name --help' lacks -h, --help"
 		for tok in $opts; do
 			tok=${tok%%=*}
 			grep -qE -- "^  (-[a-zA-Z], |    )?$tok( |\$)|^  $tok, " \
@@ -166,7 +197,7 @@ Try 'ipcrun help --help'."
 	run --separate-stderr "$IPCRUN" help check run
 	assert_failure 125
 	assert_equal "$stderr" $'ipcrun: help: too many operands\nTry \'ipcrun help --help\'.'
-	run --separate-stderr "$IPCRUN" commands extra
+	run --separate-stderr "$IPCRUN" commands run extra
 	assert_failure 125
 	assert_equal "$stderr" $'ipcrun: commands: too many operands\nTry \'ipcrun commands --help\'.'
 	run --separate-stderr "$IPCRUN" check --max-line 12q
@@ -321,4 +352,20 @@ Try 'ipcrun run --help'."
 	assert_failure 125
 	assert_equal "${stderr%%$'\n'*}" "ipcrun: option '--version' doesn't allow an argument"
 	assert_equal "$output" ""
+}
+
+@test "the README opens with a console example that is exactly what ipcrun prints" {
+	local block cmd want
+	# The first console block: "$ COMMAND", then what it prints.
+	block=$(awk '/^```console$/ { on = 1; next } on && /^```$/ { exit }
+	    on { print }' "$ROOT/README.md")
+	cmd=$(head -n 1 <<<"$block")
+	want=$(tail -n +2 <<<"$block")
+	[[ $cmd == '$ '*'ipcrun run'* ]] || fail "no ipcrun run example first: $cmd"
+	[ -n "$want" ]
+	# The README's 'ipcrun' is the one just built.
+	run --separate-stderr bash -c "cd \"\$ROOT\" && ${cmd#\$ }"
+	assert_success
+	assert_equal "$output" "$want"
+	assert_equal "$stderr" ""
 }

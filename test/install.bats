@@ -23,6 +23,82 @@ load helper
 	assert_equal "$(find "$d" -type f | wc -l)" 0
 }
 
+@test "make install PREFIX=/usr DESTDIR=... gives a package's tree: exactly these files, these modes" {
+	local d=$BATS_TEST_TMPDIR/pkg name summary opts operands
+	run make -s -C "$ROOT" install DESTDIR="$d" PREFIX=/usr DEBUG="${DEBUG:-0}"
+	assert_success
+	# One page per command the binary lists (help's is ipcrun.1).
+	{
+		echo "755 usr/bin/ipcrun"
+		echo "644 usr/share/man/man1/ipcrun.1"
+		while IFS=$'\t' read -r name summary opts operands; do
+			case $name in ipcrun|help) continue ;; esac
+			echo "644 usr/share/man/man1/ipcrun-$name.1"
+		done < <("$IPCRUN" commands)
+		echo "644 usr/share/man/man7/ipcrun.7"
+		echo "644 usr/share/bash-completion/completions/ipcrun"
+		echo "644 usr/share/zsh/vendor-completions/_ipcrun"
+		echo "644 usr/share/fish/vendor_completions.d/ipcrun.fish"
+	} | LC_ALL=C sort >"$BATS_TEST_TMPDIR/want"
+	(cd "$d" && find . -type f -printf '%m %P\n' -o ! -type d -printf '? %P\n') |
+	    LC_ALL=C sort >"$BATS_TEST_TMPDIR/got"
+	run diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	assert_success
+	# Nothing outside usr/: no directory of our own anywhere else.
+	assert_equal "$(cd "$d" && ls -A)" usr
+}
+
+@test "the default build is hardened: PIE, full RELRO, stack protector, _FORTIFY_SOURCE" {
+	command -v readelf >/dev/null || skip "readelf (binutils) is not installed"
+	run readelf -h "$IPCRUN"
+	assert_output --regexp 'Type: +DYN'
+	run readelf -d "$IPCRUN"
+	assert_output --partial BIND_NOW
+	assert_output --regexp 'FLAGS_1.*PIE'
+	run nm -D "$IPCRUN"
+	assert_output --partial __stack_chk_fail
+	# Under DEBUG=1, ASan checks the calls instead of _FORTIFY_SOURCE.
+	if [ "${DEBUG:-0}" != 1 ]; then
+		assert_output --regexp '__(snprintf|printf|fprintf)_chk'
+	fi
+}
+
+@test "make dist: a tarball that builds out of the tree with a distribution's flags and passes cli.bats" {
+	git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1 ||
+	    skip "not a git checkout (make dist lists the files git tracks)"
+	local d=$BATS_TEST_TMPDIR/dist version cppflags cflags ldflags
+	version=$("$IPCRUN" --version | awk '{ print $2 }')
+	mkdir -p "$d/out"
+	run make -s -C "$ROOT" dist DIST_DIR="$d/out"
+	assert_success
+	assert_output "$d/out/ipcrun-$version.tar.gz"
+	# Every file git tracks, under ipcrun-VERSION/, and nothing else.
+	tar -tzf "$d/out/ipcrun-$version.tar.gz" | grep -v '/$' | LC_ALL=C sort >"$d/got"
+	git -C "$ROOT" ls-files | sed "s|^|ipcrun-$version/|" | LC_ALL=C sort >"$d/want"
+	run diff "$d/want" "$d/got"
+	assert_success
+	tar -xzf "$d/out/ipcrun-$version.tar.gz" -C "$d/out"
+	cd "$d/out/ipcrun-$version"
+	# Debian's own flags when dpkg-buildflags is there, else the like.
+	cppflags=$(dpkg-buildflags --get CPPFLAGS 2>/dev/null) ||
+	    cppflags=-D_FORTIFY_SOURCE=2
+	cflags=$(dpkg-buildflags --get CFLAGS 2>/dev/null) ||
+	    cflags="-g -O2 -fstack-protector-strong -Wformat -Werror=format-security"
+	ldflags=$(dpkg-buildflags --get LDFLAGS 2>/dev/null) ||
+	    ldflags=-Wl,-z,relro
+	run make -j2 CPPFLAGS="$cppflags" CFLAGS="$cflags" LDFLAGS="$ldflags" all
+	assert_success
+	refute_output --partial warning
+	run ./ipcrun --version
+	assert_output "ipcrun $version"
+	nm -D ./ipcrun | grep -q __stack_chk_fail
+	nm -D ./ipcrun | grep -qE '__(snprintf|printf|fprintf)_chk'
+	# The fast part of the suite, from the tarball's own tree and binary.
+	run env -u IPCRUN test/run test/cli.bats
+	assert_success
+	assert_line --regexp '^[1-9][0-9]* passed, 0 failed'
+}
+
 @test "the installed binary keeps a reply sent 1 s after the end of input" {
 	# The drain preload is inside the binary: nothing under share/ to
 	# find, whatever PREFIX is and wherever the build tree is.

@@ -200,3 +200,42 @@ $help"
 		fi
 	done
 }
+
+@test "man: DIAGNOSTICS of ipcrun-run.1 has every message cmd/run.c prints" {
+	local msg missing=
+	# The longest fixed part of each format string of a report call.
+	python3 - "$ROOT/cmd/run.c" >"$BATS_TEST_TMPDIR/msgs" <<-'PY'
+	import re, sys
+	src = open(sys.argv[1]).read()
+	call = r'cmd_(?:warnx?|usage_error)\(\s*[\w>.-]+,\s*((?:"(?:[^"\\]|\\.)*"\s*(?:PRI\w+\s*)?)+)'
+	for m in re.finditer(call, src):
+	    fmt = re.sub(r'"\s*PRI\w+\s*"', 'llu', m.group(1))
+	    fmt = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', fmt))
+	    parts = re.split(r"%[-0-9.*]*(?:ll|l|z|j|h)?[a-zA-Z]", fmt)
+	    parts = [p.strip(" :;,.'()") for p in parts]
+	    parts = [p for p in parts if len(p) >= 4]
+	    if parts:
+	        print(max(parts, key=len))
+	PY
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/msgs")" -gt 30 ]
+	section "$MAN/ipcrun-run.1" DIAGNOSTICS | tr -s ' \n' '  ' \
+	    >"$BATS_TEST_TMPDIR/diag"
+	while IFS= read -r msg; do
+		grep -qF -- "$msg" "$BATS_TEST_TMPDIR/diag" || missing+=" '$msg'"
+	done <"$BATS_TEST_TMPDIR/msgs"
+	[ -z "$missing" ] || fail "ipcrun-run.1 DIAGNOSTICS lacks:$missing"
+}
+
+@test "man: ipcrun-run.1 has its options near the top, and CAVEATS after SEE ALSO" {
+	local secs
+	# The option list comes before the first subsection, as in nc(1).
+	run awk '/^The options are as follows:/ { print "options"; exit }
+	    /^\.Ss / { print "subsection"; exit }' "$MAN/ipcrun-run.1"
+	assert_output options
+	secs=$(render "$MAN/ipcrun-run.1" | grep -E '^[A-Z][A-Z ]*$' | tr '\n' ' ')
+	[[ $secs == *"EXAMPLES DIAGNOSTICS SEE ALSO CAVEATS "* ]] ||
+	    fail "sections: $secs"
+	run section "$MAN/ipcrun-run.1" CAVEATS
+	assert_output --partial -- '--channel stdio'
+	assert_output --partial npx
+}
