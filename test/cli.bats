@@ -99,7 +99,7 @@ Try 'ipcrun help --help'."
 	assert_line --regexp $'^check\tvalidate NDJSON as a Node IPC peer would\t.*--help -h\t\\[FILE \\.\\.\\.\\]$'
 	assert_line $'attach\tan NDJSON-aware nc: send validated lines to a socket, print its replies\t-k -l --idle-timeout= --mode= --node --rs= --help -h\tADDR'
 	assert_line $'recv-fd\treceive descriptors over a unix socket, and run CMD with them\t-c --as= --mode= --help -h\tADDR [-- CMD [ARG ...]]'
-	assert_line --regexp $'^run\t.*\t\\[--\\] CMD \\[ARG \\.\\.\\.\\]$'
+	assert_line --regexp $'^run\t.*\t\\[--\\] \\[CMD \\[ARG \\.\\.\\.\\]\\]$'
 	refute_line --regexp $'^commands\t'
 	# Every line has exactly four fields.
 	while IFS= read -r line; do
@@ -173,8 +173,11 @@ Try 'ipcrun help --help'."
 	assert_success
 	assert_line --index 0 'usage: ipcrun run [--channel node|stdio] [--channel-fd N]'
 	assert_line --index 1 '                  [--eof auto|idle[:DUR]|wait|close] [--eof-timeout DUR]'
-	assert_line --index 3 '                  [--no-validate] [--strict] [--trace] [--] CMD [ARG ...]'
-	assert_equal "${lines[4]}" "  -h, --help                print this help and exit"
+	assert_line --index 3 '                  [--no-validate] [--strict] [--trace] [--copies N]'
+	assert_line --index 8 '                  [--max-restarts N/WINDOW] [--] [CMD [ARG ...]]'
+	assert_equal "${lines[9]}" "  -h, --help                print this help and exit"
+	assert_line '  -n, --copies N            run N copies of CMD, NAME.1 to NAME.N'
+	assert_line '  -c, --child NAME=CMD      a child NAME running CMD ARGS (sh quoting)'
 	assert_line '      --kill-timeout DUR    wait before SIGTERM, then SIGKILL (default: 5s)'
 	assert_line '      --max-line BYTES      longest line, with K, M or G (default: 64M)'
 	# An option too wide for the column has its description below it.
