@@ -6,7 +6,7 @@
 #                   the whole test suite
 #   make DEBUG=1    the same with ASan and UBSan (objects kept apart)
 #   make fuzz       build and run the libFuzzer targets (clang)
-#   make bench      the benchmarks (simdjson, jansson, jq, socat)
+#   make bench      the benchmarks (simdjson, jansson, jq, socat, parallel)
 #   make deps       install every tool of all of the above
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make dist       ipcrun-VERSION.tar.gz, from the files git tracks
@@ -140,7 +140,7 @@ DEPS_DEMO  = gcc make pkgconf libjansson-dev libbsd-dev
 DEPS_CHECK = $(DEPS_DEMO) bats bats-support bats-assert jq socat mandoc \
 	     python3 time bsdutils bash-completion zsh fish
 DEPS_FUZZ  = $(DEPS_DEMO) clang libclang-rt-14-dev
-DEPS_BENCH = $(DEPS_DEMO) g++ libsimdjson-dev jq socat time
+DEPS_BENCH = $(DEPS_DEMO) g++ libsimdjson-dev jq socat time parallel
 NODE_HINT  = node v20 or later is needed: Debian 12's nodejs package is \
 	     v18; get v20 from https://nodejs.org/en/download or the \
 	     NodeSource packages (https://github.com/nodesource/distributions)

@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -48,6 +49,7 @@
 #define PEER_EVERY	(250 * MSEC)	/* does the child still hold its end? */
 #define CQ_HIGH		(64 * 1024)	/* ipcrun's own frames to the child */
 #define EOF_TICK	(20 * MSEC)	/* have all children read their input? */
+#define LOG_LINE	4096	/* --log prefix: a longer line is cut */
 /*
  * V8 strings stop at 536,870,888 UTF-16 units, and Node's reader holds a
  * line, its newline and up to one read (64 KiB) more in one string: a
@@ -133,6 +135,9 @@ struct worker {
 	int		 stopped_by_us;	/* a signal ipcrun sent in shutdown */
 	int		 handle_warned;
 	int		 gone;		/* exited: takes no more input */
+	int		 logfd;		/* --log prefix: its stderr, or -1 */
+	char		*logbuf;	/* a log line being read */
+	size_t		 loglen;
 	uint64_t	 mark;		/* --envelope: the last line sent it */
 	uint64_t	 rerouted;	/* unread lines sent to other children */
 	uint64_t	 cut;		/* lines it had begun to read */
@@ -175,6 +180,9 @@ struct run {
 	int		 wrap;		/* {"from":...} around child lines */
 	int		 events;	/* --events */
 	int		 events_fd;	/* where they go, or -1: into oq */
+	int		 log_prefix;	/* --log prefix */
+	int		 err_fd;	/* stderr, non-blocking if a pipe */
+	uint64_t	 log_dropped;	/* log lines stderr could not take */
 	struct envelope	 env;
 
 	struct ev	 ev;
@@ -2196,6 +2204,22 @@ run_setup_stdout(struct run *r)
 	}
 }
 
+/* stderr for the children's logs: a pipe gets a description of its own. */
+static void
+run_setup_stderr(struct run *r)
+{
+	struct stat	st;
+	int		fd;
+
+	r->err_fd = STDERR_FILENO;
+	if (!r->log_prefix || fstat(STDERR_FILENO, &st) == -1 ||
+	    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return;
+	if ((fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK |
+	    O_CLOEXEC)) != -1)
+		r->err_fd = fd;
+}
+
 static void
 run_restore_stdout(struct run *r)
 {
@@ -2248,6 +2272,136 @@ run_keep_pre_entry(struct run *r, struct worker *w, char **env)
 	}
 }
 
+/*
+ * --log prefix: a child's stderr (and, on the node channel, its stdout)
+ * comes through a pipe, and goes to ipcrun's stderr line by line behind
+ * "NAME| ", so that the children's lines never mix within a line. A
+ * stderr that cannot take a line at once drops it, and the drops are
+ * counted at the end: logs never hold up the data.
+ */
+static void
+run_log_line(struct run *r, struct worker *w, const char *p, size_t n,
+    int cut)
+{
+	struct iovec	 iov[4];
+	struct pollfd	 pfd;
+	size_t		 len, done = 0, k;
+	ssize_t		 got;
+	int		 i;
+
+	iov[0].iov_base = (void *)(uintptr_t)w->name;
+	iov[0].iov_len = strlen(w->name);
+	iov[1].iov_base = (void *)(uintptr_t)"| ";
+	iov[1].iov_len = 2;
+	iov[2].iov_base = (void *)(uintptr_t)p;
+	iov[2].iov_len = n;
+	iov[3].iov_base = (void *)(uintptr_t)(cut ? "...\n" : "\n");
+	iov[3].iov_len = cut ? 4 : 1;
+	len = iov[0].iov_len + 2 + n + iov[3].iov_len;
+	for (i = 0; done < len;) {
+		got = writev(r->err_fd, iov + i, 4 - i);
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got == -1 && errno == EAGAIN && done == 0) {
+			r->log_dropped++;
+			return;
+		}
+		if (got == -1 && errno != EAGAIN)
+			return;
+		if (got == -1) {
+			/* Half a line is out: the rest follows, waiting. */
+			pfd.fd = r->err_fd;
+			pfd.events = POLLOUT;
+			(void)poll(&pfd, 1, 100);
+			continue;
+		}
+		done += (size_t)got;
+		for (k = (size_t)got; i < 4 && k >= iov[i].iov_len; i++)
+			k -= iov[i].iov_len;
+		if (i < 4) {
+			iov[i].iov_base = (char *)iov[i].iov_base + k;
+			iov[i].iov_len -= k;
+		}
+	}
+}
+
+/* Read a child's log pipe; at its end, what is left is a last line. */
+static void
+run_log_read(struct run *r, struct worker *w)
+{
+	char	*nl, *p;
+	ssize_t	 got;
+	size_t	 n;
+
+	for (;;) {
+		got = read(w->logfd, w->logbuf + w->loglen,
+		    LOG_LINE - w->loglen);
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			if (got == -1 && errno == EAGAIN)
+				return;
+			if (w->loglen > 0)
+				run_log_line(r, w, w->logbuf, w->loglen, 0);
+			w->loglen = 0;
+			ev_del(&r->ev, w->logfd);
+			close(w->logfd);
+			w->logfd = -1;
+			return;
+		}
+		w->loglen += (size_t)got;
+		p = w->logbuf;
+		while ((nl = memchr(p, '\n', w->loglen - (size_t)(p -
+		    w->logbuf))) != NULL) {
+			run_log_line(r, w, p, (size_t)(nl - p), 0);
+			p = nl + 1;
+		}
+		n = w->loglen - (size_t)(p - w->logbuf);
+		if (n == LOG_LINE) {
+			run_log_line(r, w, w->logbuf, n, 1);
+			n = 0;
+		} else
+			memmove(w->logbuf, p, n);
+		w->loglen = n;
+	}
+}
+
+static void
+run_on_log(struct ev *ev, int fd, short revents, void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)ev;
+	(void)fd;
+	(void)revents;
+	run_log_read(w->r, w);
+}
+
+/* At the end: what the log pipes hold now, without waiting for more. */
+static void
+run_log_finish(struct run *r)
+{
+	struct worker	*w;
+
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->logfd == -1)
+			continue;
+		run_log_read(r, w);
+		if (w->logfd != -1) {
+			if (w->loglen > 0)
+				run_log_line(r, w, w->logbuf, w->loglen, 0);
+			w->loglen = 0;
+			ev_del(&r->ev, w->logfd);
+			close(w->logfd);
+			w->logfd = -1;
+		}
+	}
+	if (r->log_dropped > 0)
+		cmd_warnx(r->ce, "%" PRIu64 " log line%s of the children "
+		    "dropped: stderr was full", r->log_dropped,
+		    r->log_dropped == 1 ? "" : "s");
+}
+
 /* The child's name as JSON, and the {"from":...} of its lines. */
 static int
 run_worker_names(struct run *r, struct worker *w)
@@ -2278,7 +2432,7 @@ run_spawn(struct run *r, struct worker *w)
 	struct stat		 st;
 	char			 preload[NODECHAN_PRELOAD_MAX], **env = NULL;
 	const char		*cause;
-	int			 sp[2], devnull = -1, err, saved;
+	int			 sp[2], devnull = -1, err, saved, lp[2] = { -1, -1 };
 	pid_t			 pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
@@ -2296,13 +2450,27 @@ run_spawn(struct run *r, struct worker *w)
 	so.pgroup = 1;
 	so.pdeathsig = SIGKILL;
 	so.fd[2] = STDERR_FILENO;
+	if (r->log_prefix) {
+		if (pipe2(lp, O_CLOEXEC) == -1 ||
+		    fcntl(lp[0], F_SETFL, O_NONBLOCK) == -1 ||
+		    (w->logbuf == NULL &&
+		    (w->logbuf = malloc(LOG_LINE)) == NULL)) {
+			cmd_warn(r->ce, "log pipe");
+			if (lp[0] != -1) {
+				close(lp[0]);
+				close(lp[1]);
+			}
+			goto fail;
+		}
+		so.fd[2] = lp[1];
+	}
 	if (r->node) {
 		if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
 			cmd_warn(r->ce, "/dev/null");
 			goto fail;
 		}
 		so.fd[0] = devnull;
-		so.fd[1] = STDERR_FILENO;
+		so.fd[1] = so.fd[2];
 		so.chan_fd = sp[1];
 		so.chan_to = r->chan_to;
 		if (r->eof == EOF_AUTO && r->preload) {
@@ -2328,6 +2496,14 @@ run_spawn(struct run *r, struct worker *w)
 	so.envp = env;
 	pid = spawn_start(&so, &err);
 	saved = errno;
+	if (lp[1] != -1)
+		close(lp[1]);
+	if (pid == -1 || err != 0) {
+		if (lp[0] != -1)
+			close(lp[0]);
+		lp[0] = -1;
+	}
+	w->logfd = lp[0];
 	run_keep_pre_entry(r, w, env);
 	nodechan_env_free(env);
 	if (devnull != -1)
@@ -2360,6 +2536,11 @@ run_spawn(struct run *r, struct worker *w)
 	    " with the drain preload" : "");
 	if (run_worker_names(r, w) == -1) {
 		cmd_warn(r->ce, "malloc");
+		return EXIT_FAIL;
+	}
+	if (w->logfd != -1 && ev_add(&r->ev, w->logfd, POLLIN, run_on_log,
+	    w) == -1) {
+		cmd_warn(r->ce, "poll set");
 		return EXIT_FAIL;
 	}
 	run_event(r, w, "spawn", NULL);
@@ -2427,6 +2608,7 @@ run_worker_init(struct run *r, struct worker *w, unsigned idx)
 	w->idx = idx;
 	w->chan = -1;
 	w->chan_peer = -1;
+	w->logfd = -1;
 	if (frame_init(&w->fout, r->maxline < OUT_MAXLINE_MIN ?
 	    OUT_MAXLINE_MIN : r->maxline, r->validate) == -1)
 		return -1;
@@ -2453,6 +2635,11 @@ run_worker_release(struct worker *w)
 	if (w->chan_peer != -1)
 		close(w->chan_peer);
 	w->chan = w->chan_peer = -1;
+	if (w->logfd != -1)
+		close(w->logfd);
+	w->logfd = -1;
+	free(w->logbuf);
+	w->logbuf = NULL;
 	free(w->pre_entry);
 	w->pre_entry = NULL;
 	free(w->prefix);
@@ -2489,6 +2676,15 @@ run_respawn(struct run *r, struct worker *w)
 	}
 	(void)spawn_reap(w->pid, &status);
 	(void)spawn_watch(r->watch_fd, -w->pid);
+	if (w->logfd != -1) {
+		/* What the last one logged is out before the new one starts. */
+		run_log_read(r, w);
+		if (w->logfd != -1) {
+			ev_del(&r->ev, w->logfd);
+			close(w->logfd);
+		}
+	}
+	free(w->logbuf);
 	keep = *w;
 	if (w->chan_peer != -1)
 		close(w->chan_peer);
@@ -2585,6 +2781,7 @@ run_main(struct run *r)
 	r->t0 = ev_now();
 	r->watch_fd = -1;
 	r->out_fd = STDOUT_FILENO;
+	r->err_fd = STDERR_FILENO;
 	ev_init(&r->ev);
 	if (run_std_fds(r) == -1) {
 		cmd_warn(r->ce, "/dev/null");
@@ -2619,6 +2816,7 @@ run_main(struct run *r)
 		cmd_warn(r->ce, "watchdog");
 		return EXIT_FAIL;
 	}
+	run_setup_stderr(r);
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if ((rc = run_spawn(r, w)) != 0) {
 			run_abort_spawned(r);
@@ -2672,9 +2870,13 @@ run_main(struct run *r)
 	}
 	spawn_watch_end(r->watch_fd, r->watch_pid);
 	r->watch_fd = -1;
+	run_log_finish(r);
 	/* Anything still queued for stdout goes out before the exit. */
 	run_flush_oq_all(r);
 	run_restore_stdout(r);
+	if (r->err_fd != STDERR_FILENO)
+		close(r->err_fd);
+	r->err_fd = STDERR_FILENO;
 	return run_status(r);
 }
 
@@ -2682,7 +2884,7 @@ enum {
 	O_CHANNEL = 256, O_CHANNEL_FD, O_EOF, O_EOF_TIMEOUT, O_KILL_TIMEOUT,
 	O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE, O_STRICT, O_TRACE,
 	O_NAME, O_ROUTE, O_ROUTE_DEFAULT, O_ENVELOPE, O_RAW, O_EVENTS,
-	O_EVENTS_FD, O_RESTART, O_BACKOFF, O_MAX_RESTARTS
+	O_EVENTS_FD, O_RESTART, O_BACKOFF, O_MAX_RESTARTS, O_LOG
 };
 
 #define RUN_MAXCHILD	1000	/* -n, and -c given so many times */
@@ -2728,6 +2930,8 @@ static const struct cmd_opt run_opts[] = {
 	    "spawn, ready, exit... events as JSON lines" },
 	{ "events-fd", 0, O_EVENTS_FD, "N", NULL,
 	    "write the events to descriptor N" },
+	{ "log", 0, O_LOG, "prefix|inherit", "prefix|inherit",
+	    "children's stderr behind NAME| , or as is" },
 	{ "restart", 0, O_RESTART, "no|on-failure|always",
 	    "no|on-failure|always",
 	    "start an ended child again (default: no)" },
@@ -2798,7 +3002,7 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	const char	*cause, *env, *errstr, *maxline_arg = NULL;
 	const char	*cname = NULL, *dflt = NULL, *spec[RUN_MAXCHILD];
 	int		 ch, rc, set_eof = 0, set_fd = 0, set_preload = 0;
-	int		 raw = 0, set_restart = 0;
+	int		 raw = 0, set_restart = 0, log = -1;
 	long long	 n;
 	unsigned	 i, copies = 0, nspec = 0;
 
@@ -2923,6 +3127,15 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 				return cmd_usage_error(ce, "--route '%s': must "
 				    "be rr, broadcast or key=PATH", optarg);
 			break;
+		case O_LOG:
+			if (strcmp(optarg, "prefix") == 0)
+				log = 1;
+			else if (strcmp(optarg, "inherit") == 0)
+				log = 0;
+			else
+				return cmd_usage_error(ce, "--log '%s': must be "
+				    "prefix or inherit", optarg);
+			break;
 		case O_RESTART:
 			if (restart_parse(optarg, &r.restart, &cause) == -1)
 				return cmd_usage_error(ce, "--restart '%s': %s",
@@ -3010,6 +3223,7 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	r.nw = nspec > 0 ? nspec : copies > 0 ? copies : 1;
 	r.route_default = -1;
 	r.wrap = !raw && (r.nw > 1 || r.envelope);
+	r.log_prefix = log == -1 ? r.nw > 1 : log;
 	r.hold_eof = r.nw > 1 && r.route == ROUTE_RR && !r.envelope;
 	if (r.events && r.events_fd == 0)
 		r.events_fd = r.wrap ? -1 : STDERR_FILENO;

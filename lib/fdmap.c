@@ -14,20 +14,24 @@
 
 /*
  * Make dst[i] a copy of src[i], for i < n, with CLOEXEC cleared on each
- * target so that it survives exec. Every source is first lifted above the
- * highest target (a CLOEXEC copy replaces it in src, the original is
- * closed), so no dup2 can land on a source. The targets must be distinct.
- * On return src[] holds the lifted copies, still owned by the caller and
- * closed at exec. Returns 0, or -1 with errno (some targets may be placed).
+ * target so that it survives exec. Every source at or below the highest
+ * target is first lifted above it (a CLOEXEC copy replaces it in src, and
+ * the original is closed), so no dup2 can
+ * land on a source still to be placed: a map may swap (1 <- 2, 2 <- 1),
+ * and one source may go to several targets (1 <- 2, 2 <- 2). The targets
+ * must be distinct. On return src[] holds the copies, still owned by the
+ * caller and closed at exec. Only async-signal-safe calls: a child may
+ * call it between fork and exec. Returns 0, or -1 with errno (some
+ * targets may be placed).
  */
 int
 fdmap_place(int *src, const int *dst, size_t n)
 {
-	size_t	i;
-	int	top = 0, fd;
+	size_t	i, j;
+	int	top = 0, fd, orig;
 
 	for (i = 0; i < n; i++) {
-		if (dst[i] < 0) {
+		if (dst[i] < 0 || src[i] < 0) {
 			errno = EBADF;
 			return -1;
 		}
@@ -37,12 +41,18 @@ fdmap_place(int *src, const int *dst, size_t n)
 	for (i = 0; i < n; i++) {
 		if (src[i] > top)
 			continue;
-		if ((fd = fcntl(src[i], F_DUPFD_CLOEXEC, top + 1)) == -1)
+		orig = src[i];
+		if ((fd = fcntl(orig, F_DUPFD_CLOEXEC, top + 1)) == -1)
 			return -1;
-		close(src[i]);
-		src[i] = fd;
+		/* The same source again gets the same copy. */
+		for (j = i; j < n; j++) {
+			if (src[j] == orig)
+				src[j] = fd;
+		}
+		/* No source names it any more. */
+		(void)close(orig);
 	}
-	/* dup2 clears CLOEXEC on the new number. */
+	/* Every source is above every target now; dup2 clears CLOEXEC. */
 	for (i = 0; i < n; i++) {
 		if (dup2(src[i], dst[i]) == -1)
 			return -1;

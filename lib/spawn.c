@@ -41,7 +41,7 @@ spawn_child(const struct spawn_opts *so, int errfd, pid_t parent)
 {
 	struct sigaction	sa;
 	sigset_t		all;
-	int			i, err, top;
+	int			i, err, top, src[4], dst[4];
 
 	/*
 	 * Dispositions first, mask last: nothing can be caught by one of
@@ -64,27 +64,29 @@ spawn_child(const struct spawn_opts *so, int errfd, pid_t parent)
 			_exit(EXIT_FAILURE);
 	}
 
+	/*
+	 * 0-2 and the channel, placed so that none clobbers a source still
+	 * to be placed (a swapped map, one source for two targets).
+	 */
 	for (i = 0; i < 3; i++) {
-		if (so->fd[i] != i && dup2(so->fd[i], i) == -1)
-			goto fail;
-		if (so->fd[i] == i && fcntl(i, F_SETFD, 0) == -1)
-			goto fail;
+		src[i] = so->fd[i];
+		dst[i] = i;
 	}
 	top = 2;
 	if (so->chan_fd != -1) {
-		if (so->chan_fd == so->chan_to) {
-			if (fcntl(so->chan_fd, F_SETFD, 0) == -1)
-				goto fail;
-		} else if (dup2(so->chan_fd, so->chan_to) == -1)
-			goto fail;
+		src[3] = so->chan_fd;
+		dst[3] = so->chan_to;
 		top = so->chan_to;
 	}
-	/* Only 0-2 and the channel go on; errfd goes at exec (CLOEXEC). */
-	if (errfd < top) {
+	/* errfd goes at exec (CLOEXEC): above the targets, out of the way. */
+	if (errfd <= top) {
 		if ((i = fcntl(errfd, F_DUPFD_CLOEXEC, top + 1)) == -1)
 			goto fail;
 		errfd = i;
 	}
+	if (fdmap_place(src, dst, so->chan_fd != -1 ? 4 : 3) == -1)
+		goto fail;
+	/* Only 0-2 and the channel go on. */
 	if (top > 3)
 		spawn_close_range(3, (unsigned)top - 1);
 	if (errfd > top) {

@@ -174,8 +174,8 @@ Try 'ipcrun help --help'."
 	assert_line --index 0 'usage: ipcrun run [--channel node|stdio] [--channel-fd N]'
 	assert_line --index 1 '                  [--eof auto|idle[:DUR]|wait|close] [--eof-timeout DUR]'
 	assert_line --index 3 '                  [--no-validate] [--strict] [--trace] [--copies N]'
-	assert_line --index 8 '                  [--max-restarts N/WINDOW] [--] [CMD [ARG ...]]'
-	assert_equal "${lines[9]}" "  -h, --help                print this help and exit"
+	assert_line --index 9 '                  [CMD [ARG ...]]'
+	assert_equal "${lines[10]}" "  -h, --help                print this help and exit"
 	assert_line '  -n, --copies N            run N copies of CMD, NAME.1 to NAME.N'
 	assert_line '  -c, --child NAME=CMD      a child NAME running CMD ARGS (sh quoting)'
 	assert_line '      --kill-timeout DUR    wait before SIGTERM, then SIGKILL (default: 5s)'

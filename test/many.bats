@@ -331,3 +331,28 @@ JS
 	assert_failure 125
 	[[ "$stderr" == "ipcrun: run: --backoff and --max-restarts apply with --restart on-failure or always"* ]]
 }
+
+@test "--log prefix: each child's stderr line behind its name, whole; inherit as is" {
+	run --separate-stderr "$IPCRUN" run --channel stdio -c \
+	    "a=sh -c 'echo one >&2; printf \"two\" >&2; cat'" -c 'b=cat' \
+	    < <(lines 2)
+	assert_success
+	assert_equal "$(printf '%s\n' "$stderr" | sort)" $'a| one\na| two'
+	# Node's console.log is its stdout, which is stderr on the node channel.
+	w="$BATS_TEST_TMPDIR/w.js"
+	echo 'console.log("hello from", process.pid); process.on("message", (m) => process.send(m));' > "$w"
+	run --separate-stderr "$IPCRUN" run -n 2 --name w -- node "$w" < <(lines 2)
+	assert_success
+	[ "$(printf '%s\n' "$stderr" | grep -cE '^w\.[12]\| hello from [0-9]+$')" -eq 2 ]
+	run --separate-stderr "$IPCRUN" run -n 2 --log inherit --channel stdio -- \
+	    sh -c 'echo plain >&2; cat' < /dev/null
+	assert_success
+	assert_equal "$stderr" $'plain\nplain'
+	# One child: inherited unless asked.
+	run --separate-stderr "$IPCRUN" run --log prefix --channel stdio -- \
+	    sh -c 'echo solo >&2' < /dev/null
+	assert_equal "$stderr" 'sh| solo'
+	run --separate-stderr "$IPCRUN" run --log sideways -- cat
+	assert_failure 125
+	[[ "$stderr" == "ipcrun: run: --log 'sideways': must be prefix or inherit"* ]]
+}

@@ -37,3 +37,7 @@ unit() {
 @test "units: durations and byte counts, with their refusals" {
 	unit units_test
 }
+
+@test "fdmap: a descriptor map that swaps, rotates and shares sources places each" {
+	unit fdmap_test
+}
