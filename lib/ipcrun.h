@@ -77,6 +77,12 @@ int		 jscan_utf8_len(const char *);
 int		 jscan_set_impl(const char *);
 const char	*jscan_impl(void);
 
+/* excerpt.c: a refused line made safe to show. */
+
+size_t		 excerpt_json(const char *, size_t, size_t, char *, size_t);
+size_t		 excerpt_line(const char *, size_t, int, size_t, size_t, char *,
+		    size_t);
+
 /* frame.c: split a byte stream into lines, validating each with jscan. */
 
 enum {
