@@ -351,7 +351,8 @@ check_fd(struct check *c, int fd, const char *name, struct counts *n)
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		size = (uint64_t)st.st_size;
 	meter_start(&c->meter, c->progress == 1 ||
-	    (c->progress == -1 && size >= PROGRESS_MIN), name, size);
+	    (c->progress == -1 && size >= PROGRESS_MIN),
+	    strcmp(name, "-") == 0 ? "stdin" : name, size);
 	while (!stop) {
 		if ((p = frame_space(&f, &room)) == NULL) {
 			cmd_warn(c->ce, "%s", name);
@@ -475,22 +476,21 @@ static const struct cmd_opt check_opts[] = {
 	{ "max-line", 0, O_MAX_LINE, "BYTES", NULL,
 	    "longest line, with K, M or G (default: 64M)" },
 	{ "count", 'c', 'c', NULL, NULL,
-	    "print the counts of good, bad and blank lines instead" },
+	    "print counts of good, bad, blank lines instead" },
 	{ "quiet", 'q', 'q', NULL, NULL,
-	    "print nothing; only the exit status tells" },
+	    "print nothing, only set the exit status" },
 	{ "verbose", 'v', 'v', NULL, NULL,
 	    "print a summary on stderr at the end" },
 	{ "format", 0, O_FORMAT, "FORMAT", "human|gnu|json",
 	    "reports as human, gnu or json (default: human)" },
 	{ "excerpt", 0, O_EXCERPT, NULL, NULL,
-	    "show each bad line under its report (default: on a terminal)" },
+	    "show each bad line under its report (default: tty)" },
 	{ "no-excerpt", 0, O_NO_EXCERPT, NULL, NULL,
 	    "never show the bad line" },
 	{ "rejects", 0, O_REJECTS, "FILE", NULL,
 	    "write the bad lines to FILE, byte for byte" },
 	{ "progress", 0, O_PROGRESS, NULL, NULL,
-	    "show a progress meter on stderr (default: on a terminal, "
-	    "for files of 64M or more)" },
+	    "show a meter on stderr (default: tty, file >= 64M)" },
 	{ "no-progress", 0, O_NO_PROGRESS, NULL, NULL,
 	    "never show the progress meter" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
