@@ -858,3 +858,12 @@ PY
 	assert_regex "$output" "\\\\r +\\\\ripcrun: check: -:2:2: expected a string key"
 	assert_regex "$output" "expected a string key.* 1 bad "
 }
+
+@test "excerpts of random bytes: printable, valid UTF-8 and valid JSON (unit)" {
+	b=build/release
+	[ "${DEBUG:-0}" != 1 ] || b=build/debug
+	"$ROOT/$b/test/unit/excerpt_random" > "$BATS_TEST_TMPDIR/js"
+	run jq -e -c 'type == "string"' "$BATS_TEST_TMPDIR/js"
+	assert_success
+	assert_equal "$(grep -c true <<<"$output")" 20000
+}
