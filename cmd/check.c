@@ -49,7 +49,7 @@ struct check {
 	int			 quiet;		/* -q: only the status */
 	int			 verbose;	/* -v: a summary at the end */
 	int			 excerpt;	/* the line under each report */
-	int			 progress;	/* -1: on a terminal, if large */
+	int			 progress;	/* -1: tty and large */
 	/*
 	 * stdout is a terminal: the good lines before a report are written
 	 * before it, so a person sees them in input order.
@@ -116,6 +116,7 @@ out_flush(struct check *c)
 			if (errno == EPIPE)
 				c->status = EXIT_PIPE;
 			else {
+				meter_erase(&c->meter);
 				cmd_warn(c->ce, "write error on stdout");
 				c->status = EXIT_FAIL;
 			}
@@ -292,7 +293,8 @@ check_lines(struct check *c, struct frame *f, int cmdkey, const char *name,
 			n->blank++;
 			continue;
 		case FRAME_REST:
-			if (rejects_write(c, l.p, l.len, !l.nl && !l.more) == -1)
+			if (rejects_write(c, l.p, l.len,
+			    !l.nl && !l.more) == -1)
 				return -1;
 			if (*ending && !l.more)
 				return -1;
@@ -537,8 +539,8 @@ check_options(struct check *c, int argc, char **argv)
 			break;
 		case O_MAX_LINE:
 			if (cmd_parse_size(optarg, &c->maxline, &cause) == -1)
-				return cmd_usage_error(c->ce, "--max-line '%s': "
-				    "%s", optarg, cause);
+				return cmd_usage_error(c->ce,
+				    "--max-line '%s': %s", optarg, cause);
 			break;
 		case O_NODE:
 			c->node = 1;

@@ -45,6 +45,18 @@ meter_bytes(char *buf, size_t len, double v)
 		snprintf(buf, len, "%.1f %s", v, unit[i]);
 }
 
+/* The time left, as "  ETA 1:05" or "  ETA 2:01:05". */
+static void
+meter_eta(char *buf, size_t len, int64_t left)
+{
+	long long	h = left / 3600, m = left / 60 % 60, s = left % 60;
+
+	if (h > 0)
+		snprintf(buf, len, "  ETA %lld:%02lld:%02lld", h, m, s);
+	else
+		snprintf(buf, len, "  ETA %lld:%02lld", m, s);
+}
+
 /* Start a meter for one input of SIZE bytes (0: unknown). */
 void
 meter_start(struct meter *m, int on, const char *name, uint64_t size)
@@ -79,14 +91,7 @@ meter_draw(struct meter *m, int64_t now)
 		meter_bytes(total, sizeof total, (double)m->size);
 		if (bps > 0) {
 			left = (int64_t)((double)(m->size - m->bytes) / bps);
-			if (left >= 3600)
-				snprintf(eta, sizeof eta, "  ETA %lld:%02lld:%02lld",
-				    (long long)(left / 3600),
-				    (long long)(left / 60 % 60),
-				    (long long)(left % 60));
-			else
-				snprintf(eta, sizeof eta, "  ETA %lld:%02lld",
-				    (long long)(left / 60), (long long)(left % 60));
+			meter_eta(eta, sizeof eta, left);
 		}
 		snprintf(line, sizeof line, "%3d%%  %s of %s  %" PRIu64
 		    " lines  %" PRIu64 " bad  %s/s%s",
