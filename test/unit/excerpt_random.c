@@ -5,6 +5,8 @@
  * excerpt_line's text must hold no control byte and only valid UTF-8,
  * and its caret must fit the width; each excerpt_json string is printed
  * on a line of its own for jq to judge. Exits 1 with a reason on a fault.
+ * Not TAP, so it is run by check.bats and not unit.bats (as ev_storm is
+ * by hardening.bats).
  */
 #include "compat.h"
 
