@@ -867,3 +867,36 @@ PY
 	assert_success
 	assert_equal "$(grep -c true <<<"$output")" 20000
 }
+
+@test "--rejects: lines streamed in pieces, bad early or too long, come out whole and in order" {
+	python3 - "$BATS_TEST_TMPDIR" <<'PY'
+import random, sys
+d = sys.argv[1]
+random.seed(18)
+lines, good, bad = [], [], []
+for i in range(60):
+    k = random.randrange(5)
+    if k == 0:
+        l = b'[%d]' % i; good.append(l)
+    elif k == 1:      # bad at once, then long: dropped while streamed
+        l = b'[%d,x' % i + b' ' * random.randrange(1, 400000) + b']'; bad.append(l)
+    elif k == 2:      # too long for --max-line 300K
+        l = b'"' + b'y' * random.randrange(300001, 700000) + b'"'; bad.append(l)
+    elif k == 3:      # long and good
+        l = b'"' + b'z' * random.randrange(130000, 290000) + b'"'; good.append(l)
+    else:
+        l = b'  '; # blank
+    lines.append(l)
+open(d + '/in', 'wb').write(b'\n'.join(lines) + b'\n')
+open(d + '/want-good', 'wb').write(b''.join(l + b'\n' for l in good))
+open(d + '/want-bad', 'wb').write(b''.join(l + b'\n' for l in bad))
+PY
+	# Through a pipe, in reads of whatever size cat makes.
+	cat "$BATS_TEST_TMPDIR/in" | "$IPCRUN" check -q --max-line 300K --rejects "$BATS_TEST_TMPDIR/bad" > "$BATS_TEST_TMPDIR/good" || true
+	[ ! -s "$BATS_TEST_TMPDIR/good" ]
+	cmp "$BATS_TEST_TMPDIR/want-bad" "$BATS_TEST_TMPDIR/bad"
+	run "$IPCRUN" check --max-line 300K --rejects "$BATS_TEST_TMPDIR/bad" "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	"$IPCRUN" check --max-line 300K "$BATS_TEST_TMPDIR/in" 2>/dev/null | cmp - "$BATS_TEST_TMPDIR/want-good"
+	cmp "$BATS_TEST_TMPDIR/want-bad" "$BATS_TEST_TMPDIR/bad"
+}
