@@ -163,7 +163,6 @@ out_line(struct check *c, const char *p, size_t n, int nl)
 	return 0;
 }
 
-
 /* Keep a bad line's bytes (or the next piece of them) in --rejects. */
 static int
 rejects_write(struct check *c, const char *p, size_t n, int add_nl)
@@ -177,8 +176,10 @@ rejects_write(struct check *c, const char *p, size_t n, int add_nl)
 	return -1;
 }
 
-/* A report as one JSON object; every string is valid JSON whatever the
- * bytes of the line or of the file name. */
+/*
+ * A report as one JSON object; every string in it is valid JSON whatever
+ * the bytes of the line or of the file name.
+ */
 static void
 report_json(const char *name, const struct frame_line *l, size_t off,
     const char *why)
