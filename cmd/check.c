@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * ipcrun check: the relay's input validation as a filter of its own. Good
- * lines pass through byte for byte; each bad line is reported in the GNU
- * FILE:LINE:COLUMN: form and skipped.
+ * lines pass through byte for byte; each bad line is reported (for people,
+ * editors or programs, see --format) and skipped. The counts, the bad
+ * lines themselves, an excerpt under each report and a progress meter are
+ * there on request or on a terminal.
  */
 #include "compat.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <locale.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include "cmd.h"
@@ -21,14 +27,44 @@
 
 #define OUT_IOV		64	/* runs of good lines per writev(2) */
 #define MAXLINE_DEFAULT	((size_t)64 * 1024 * 1024)
+#define PROGRESS_MIN	((uint64_t)64 * 1024 * 1024)	/* auto meter */
+#define JSON_EXCERPT	80	/* first bytes of a bad line in JSON */
+
+enum { FMT_HUMAN, FMT_GNU, FMT_JSON };
+
+struct counts {
+	uint64_t	good;
+	uint64_t	bad;
+	uint64_t	blank;
+	uint64_t	bytes;
+};
 
 struct check {
 	const struct cmd_entry	*ce;
 	size_t			 maxline;
 	int			 strict;
 	int			 node;
+	int			 format;	/* FMT_* */
+	int			 count;		/* -c: counts, not lines */
+	int			 quiet;		/* -q: only the status */
+	int			 verbose;	/* -v: a summary at the end */
+	int			 excerpt;	/* the line under each report */
+	int			 progress;	/* -1: tty and large */
+	/*
+	 * stdout is a terminal: the good lines before a report are written
+	 * before it, so a person sees them in input order.
+	 */
+	int			 ordered;
+	int			 lines_out;	/* good lines go to stdout */
+	size_t			 cols;		/* stderr's width */
 	int			 bad;		/* a bad line was seen */
 	int			 status;	/* EXIT_FAIL or EXIT_PIPE once set */
+	unsigned		 files;		/* inputs opened */
+	struct counts		 total;
+	FILE			*rejects;	/* --rejects, or NULL */
+	const char		*rejects_name;
+	int			 rejects_failed;	/* reported */
+	struct meter		 meter;
 	/* Runs of good lines, pointing into the read buffer. */
 	struct iovec		 iov[OUT_IOV];
 	int			 niov;
@@ -67,6 +103,9 @@ out_flush(struct check *c)
 	ssize_t		 w;
 
 	c->niov = 0;
+	/* The meter shares the terminal with stdout: out of the way. */
+	if (c->ordered)
+		meter_erase(&c->meter);
 	while (cnt > 0) {
 		if ((w = writev(STDOUT_FILENO, v, cnt)) == -1) {
 			if (errno == EINTR)
@@ -77,6 +116,7 @@ out_flush(struct check *c)
 			if (errno == EPIPE)
 				c->status = EXIT_PIPE;
 			else {
+				meter_erase(&c->meter);
 				cmd_warn(c->ce, "write error on stdout");
 				c->status = EXIT_FAIL;
 			}
@@ -123,12 +163,168 @@ out_line(struct check *c, const char *p, size_t n, int nl)
 	return 0;
 }
 
+/* Keep a bad line's bytes (or the next piece of them) in --rejects. */
+static int
+rejects_write(struct check *c, const char *p, size_t n, int add_nl)
+{
+	if (fwrite(p, 1, n, c->rejects) == n &&
+	    (!add_nl || putc('\n', c->rejects) != EOF))
+		return 0;
+	cmd_warn(c->ce, "--rejects '%s': write error", c->rejects_name);
+	c->rejects_failed = 1;
+	c->status = EXIT_FAIL;
+	return -1;
+}
+
+/*
+ * A report as one JSON object; every string in it is valid JSON whatever
+ * the bytes of the line or of the file name.
+ */
 static void
-report(struct check *c, const char *name, uint64_t lineno, size_t off,
+report_json(const char *name, const struct frame_line *l, size_t off,
     const char *why)
 {
-	cmd_warnx(c->ce, "%s:%" PRIu64 ":%zu: %s", name, lineno, off + 1, why);
+	char	file[6 * 4096 + 3], reason[6 * 256 + 3];
+	char	text[6 * JSON_EXCERPT + 3];
+
+	excerpt_json(name, strlen(name), SIZE_MAX, file, sizeof file);
+	excerpt_json(why, strlen(why), SIZE_MAX, reason, sizeof reason);
+	excerpt_json(l->p, l->len - (size_t)l->nl, JSON_EXCERPT, text,
+	    sizeof text);
+	fprintf(stderr, "{\"file\":%s,\"line\":%" PRIu64 ",\"column\":%zu,"
+	    "\"reason\":%s,\"excerpt\":%s}\n", file, l->lineno, off + 1,
+	    reason, text);
+}
+
+/*
+ * The line under its report, with a caret under the column (as compilers
+ * do), cut around the column to fit the terminal:
+ *
+ *     5 | {'event':'typo','user':'eve'}
+ *       |  ^
+ */
+static void
+report_excerpt(struct check *c, const struct frame_line *l, size_t off)
+{
+	char	num[24], text[4096];
+	size_t	col, gw, width;
+
+	snprintf(num, sizeof num, "%" PRIu64, l->lineno);
+	gw = strlen(num) + 1 < 5 ? 5 : strlen(num) + 1;
+	width = c->cols > gw + 4 ? c->cols - gw - 4 : 0;
+	col = excerpt_line(l->p, l->len - (size_t)l->nl, l->more, off, width,
+	    text, sizeof text);
+	fprintf(stderr, "%*s | %s\n%*s | %*s^\n", (int)gw, num, text, (int)gw,
+	    "", (int)col, "");
+}
+
+/*
+ * A bad line: count it, keep it, report it. OFF is the 0-based byte of
+ * the fault. Returns -1 when checking must stop.
+ */
+static int
+bad_line(struct check *c, struct counts *n, const char *name,
+    const struct frame_line *l, size_t off, const char *why)
+{
 	c->bad = 1;
+	n->bad++;
+	if (c->rejects != NULL &&
+	    rejects_write(c, l->p, l->len, !l->nl && !l->more) == -1)
+		return -1;
+	if (c->quiet)
+		return 0;
+	if (c->ordered && c->niov > 0 && out_flush(c) == -1)
+		return -1;
+	meter_erase(&c->meter);
+	switch (c->format) {
+	case FMT_GNU:
+		fprintf(stderr, "%s:%" PRIu64 ":%zu: %s\n", name, l->lineno,
+		    off + 1, why);
+		break;
+	case FMT_JSON:
+		report_json(name, l, off, why);
+		break;
+	default:
+		cmd_warnx(c->ce, "%s:%" PRIu64 ":%zu: %s", name, l->lineno,
+		    off + 1, why);
+		break;
+	}
+	if (c->excerpt)
+		report_excerpt(c, l, off);
+	return 0;
+}
+
+/*
+ * With --node, the offset of the "cmd" of an internal Node message in a
+ * good line, with the reason in WHY; -1 for any other line.
+ */
+static ssize_t
+node_internal(const struct frame *f, int cmdkey, const struct frame_line *l,
+    char *why, size_t len)
+{
+	const struct jscan_span	*sp;
+	char			 txt[200];
+
+	if (cmdkey < 0 || f->js.span[cmdkey].len == 0)
+		return -1;
+	sp = &f->js.span[cmdkey];
+	if (!jscan_node_internal(l->p + sp->off, sp->len))
+		return -1;
+	jscan_printable(l->p + sp->off, sp->len, txt, sizeof txt);
+	snprintf(why, len, "internal Node message (cmd \"%s\")", txt);
+	return (ssize_t)sp->off;
+}
+
+/*
+ * Sort the lines of one buffer: good ones out (or only counted), bad
+ * ones reported. Returns -1 to stop reading.
+ */
+static int
+check_lines(struct check *c, struct frame *f, int cmdkey, const char *name,
+    struct counts *n, int *ending)
+{
+	struct frame_line	l;
+	char			why[256];
+	ssize_t			off;
+	int			k;
+
+	while ((k = frame_next(f, &l)) != FRAME_NONE) {
+		switch (k) {
+		case FRAME_BLANK:
+			n->blank++;
+			continue;
+		case FRAME_REST:
+			if (rejects_write(c, l.p, l.len,
+			    !l.nl && !l.more) == -1)
+				return -1;
+			if (*ending && !l.more)
+				return -1;
+			continue;
+		case FRAME_BAD:
+			frame_reason(f, &l, why, sizeof why);
+			off = (ssize_t)l.err_off;
+			break;
+		default:
+			if ((off = node_internal(f, cmdkey, &l, why,
+			    sizeof why)) == -1) {
+				n->good++;
+				if (c->lines_out &&
+				    out_line(c, l.p, l.len, l.nl) == -1)
+					return -1;
+				continue;
+			}
+			break;
+		}
+		if (bad_line(c, n, name, &l, (size_t)off, why) == -1)
+			return -1;
+		if (c->strict) {
+			/* --rejects keeps the whole line before stopping. */
+			if (!l.more || c->rejects == NULL)
+				return -1;
+			*ending = 1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -136,34 +332,43 @@ report(struct check *c, const char *name, uint64_t lineno, size_t off,
  * (--strict, or stdout is gone).
  */
 static int
-check_fd(struct check *c, int fd, const char *name)
+check_fd(struct check *c, int fd, const char *name, struct counts *n)
 {
-	struct frame		 f;
-	struct frame_line	 l;
-	char			 why[256], *p;
-	size_t			 n;
-	ssize_t			 r;
-	int			 k, cmdkey = -1, stop = 0;
+	struct frame	 f;
+	struct stat	 st;
+	uint64_t	 size = 0;
+	char		*p;
+	size_t		 room;
+	ssize_t		 r;
+	int		 cmdkey = -1, stop = 0, ending = 0;
 
+	memset(n, 0, sizeof *n);
 	if (frame_init(&f, c->maxline, 1) == -1) {
 		cmd_warn(c->ce, "%s", name);
 		c->status = EXIT_FAIL;
 		return -1;
 	}
+	f.rest = c->rejects != NULL;
 	if (c->node)
 		cmdkey = jscan_want(&f.js, "cmd", 3);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		size = (uint64_t)st.st_size;
+	meter_start(&c->meter, c->progress == 1 ||
+	    (c->progress == -1 && size >= PROGRESS_MIN),
+	    strcmp(name, "-") == 0 ? "stdin" : name, size);
 	while (!stop) {
-		if ((p = frame_space(&f, &n)) == NULL) {
+		if ((p = frame_space(&f, &room)) == NULL) {
 			cmd_warn(c->ce, "%s", name);
 			c->status = EXIT_FAIL;
 			break;
 		}
-		if ((r = read(fd, p, n)) == -1) {
+		if ((r = read(fd, p, room)) == -1) {
 			if (errno == EINTR)
 				continue;
 			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
 			    wait_fd(fd, POLLIN) == 0)
 				continue;
+			meter_erase(&c->meter);
 			cmd_warn(c->ce, "%s: read error", name);
 			c->status = EXIT_FAIL;
 			break;
@@ -172,47 +377,99 @@ check_fd(struct check *c, int fd, const char *name)
 			frame_set_eof(&f);
 		else
 			frame_filled(&f, (size_t)r);
-		while ((k = frame_next(&f, &l)) != FRAME_NONE) {
-			if (k == FRAME_BLANK)
-				continue;
-			if (k == FRAME_BAD) {
-				frame_reason(&f, &l, why, sizeof why);
-				report(c, name, l.lineno, l.err_off, why);
-			} else if (cmdkey >= 0 && f.js.span[cmdkey].len != 0 &&
-			    jscan_node_internal(l.p + f.js.span[cmdkey].off,
-			    f.js.span[cmdkey].len)) {
-				char txt[200];
-
-				jscan_printable(l.p + f.js.span[cmdkey].off,
-				    f.js.span[cmdkey].len, txt, sizeof txt);
-				snprintf(why, sizeof why,
-				    "internal Node message (cmd \"%s\")", txt);
-				report(c, name, l.lineno,
-				    f.js.span[cmdkey].off, why);
-				k = FRAME_BAD;
-			} else if (out_line(c, l.p, l.len, l.nl) == -1) {
-				stop = 1;
-				break;
-			}
-			if (k == FRAME_BAD && c->strict) {
-				stop = 1;
-				break;
-			}
-		}
+		n->bytes += (uint64_t)r;
+		if (check_lines(c, &f, cmdkey, name, n, &ending) == -1)
+			stop = 1;
 		/*
 		 * Lines go out as soon as they are complete (tail -f), and
 		 * before the next read may move them in the buffer.
 		 */
 		if (c->niov > 0 && out_flush(c) == -1)
 			stop = 1;
+		meter_update(&c->meter, n->bytes, f.lineno, n->bad);
 		if (r == 0)
 			break;
 	}
+	meter_erase(&c->meter);
 	frame_release(&f);
 	return stop || c->status == EXIT_PIPE ? -1 : 0;
 }
 
-enum { O_MAX_LINE = 256, O_NODE, O_STRICT };
+/* -c: one input's counts, or the total, on stdout. */
+static void
+print_counts(const struct counts *n, const char *name)
+{
+	printf("good %" PRIu64 " bad %" PRIu64 " blank %" PRIu64 "%s%s\n",
+	    n->good, n->bad, n->blank, name != NULL ? " " : "",
+	    name != NULL ? name : "");
+	fflush(stdout);
+}
+
+static void
+add_counts(struct counts *to, const struct counts *n)
+{
+	to->good += n->good;
+	to->bad += n->bad;
+	to->blank += n->blank;
+	to->bytes += n->bytes;
+}
+
+/* -v: what was done, on stderr, once at the end. */
+static void
+print_summary(const struct check *c, const struct timespec *t0)
+{
+	struct timespec	t1;
+	double		secs;
+	uint64_t	lines;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+	lines = c->total.good + c->total.bad + c->total.blank;
+	cmd_warnx(c->ce, "%u file%s, %" PRIu64 " line%s (%" PRIu64 " good, %"
+	    PRIu64 " bad, %" PRIu64 " blank), %" PRIu64 " bytes in %.3fs",
+	    c->files, c->files == 1 ? "" : "s", lines, lines == 1 ? "" : "s",
+	    c->total.good, c->total.bad, c->total.blank, c->total.bytes, secs);
+}
+
+/*
+ * Check each operand (stdin without one), with counts for -c and into the
+ * totals.
+ */
+static void
+check_all(struct check *c, int argc, char **argv)
+{
+	struct counts	 n;
+	const char	*name;
+	int		 i, fd, stop;
+
+	for (i = 0; i < argc || (argc == 0 && i == 0); i++) {
+		name = argc == 0 ? "-" : argv[i];
+		if (strcmp(name, "-") == 0)
+			fd = STDIN_FILENO;
+		else if ((fd = open(name, O_RDONLY | O_CLOEXEC)) == -1) {
+			cmd_warn(c->ce, "%s", name);
+			c->status = EXIT_FAIL;
+			continue;
+		}
+		c->files++;
+		stop = check_fd(c, fd, name, &n);
+		if (fd != STDIN_FILENO)
+			close(fd);
+		add_counts(&c->total, &n);
+		if (c->count && c->status != EXIT_PIPE)
+			print_counts(&n, argc > 1 ? name : NULL);
+		if (stop == -1)
+			break;
+	}
+	if (c->count && argc > 1 && c->status != EXIT_PIPE)
+		print_counts(&c->total, "total");
+}
+
+enum {
+	O_EXCERPT = 256, O_FORMAT, O_MAX_LINE, O_NODE, O_NO_EXCERPT,
+	O_NO_PROGRESS, O_PROGRESS, O_REJECTS, O_STRICT
+};
 
 static const struct cmd_opt check_opts[] = {
 	{ "node", 0, O_NODE, NULL, NULL,
@@ -221,39 +478,143 @@ static const struct cmd_opt check_opts[] = {
 	    "stop at the first bad line" },
 	{ "max-line", 0, O_MAX_LINE, "BYTES", NULL,
 	    "longest line, with K, M or G (default: 64M)" },
+	{ "count", 'c', 'c', NULL, NULL,
+	    "print counts of good, bad, blank lines instead" },
+	{ "quiet", 'q', 'q', NULL, NULL,
+	    "print nothing, only set the exit status" },
+	{ "verbose", 'v', 'v', NULL, NULL,
+	    "print a summary on stderr at the end" },
+	{ "format", 0, O_FORMAT, "FORMAT", "human|gnu|json",
+	    "reports as human, gnu or json (default: human)" },
+	{ "excerpt", 0, O_EXCERPT, NULL, NULL,
+	    "show each bad line under its report (default: tty)" },
+	{ "no-excerpt", 0, O_NO_EXCERPT, NULL, NULL,
+	    "never show the bad line" },
+	{ "rejects", 0, O_REJECTS, "FILE", NULL,
+	    "write the bad lines to FILE, byte for byte" },
+	{ "progress", 0, O_PROGRESS, NULL, NULL,
+	    "show a meter on stderr (default: tty, file >= 64M)" },
+	{ "no-progress", 0, O_NO_PROGRESS, NULL, NULL,
+	    "never show the progress meter" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
+/*
+ * Read the options into C. Returns -1 to go on, or the exit status after
+ * --help or a usage error.
+ */
 static int
-cmd_check_exec(const struct cmd_entry *ce, int argc, char **argv)
+check_options(struct check *c, int argc, char **argv)
 {
-	struct check	 c;
-	const char	*cause, *env;
-	int		 ch, i, fd;
+	const char	*cause;
+	int		 ch, excerpt = -1;
 
-	memset(&c, 0, sizeof c);
-	c.ce = ce;
-	c.maxline = MAXLINE_DEFAULT;
 	optind = 1;
-	while ((ch = cmd_getopts(ce, argc, argv)) != -1) {
+	while ((ch = cmd_getopts(c->ce, argc, argv)) != -1) {
 		switch (ch) {
 		case 'h':
-			return cmd_help(ce);
+			return cmd_help(c->ce);
+		case 'c':
+			c->count = 1;
+			break;
+		case 'q':
+			c->quiet = 1;
+			break;
+		case 'v':
+			c->verbose = 1;
+			break;
+		case O_EXCERPT:
+		case O_NO_EXCERPT:
+			excerpt = ch == O_EXCERPT;
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "human") == 0)
+				c->format = FMT_HUMAN;
+			else if (strcmp(optarg, "gnu") == 0)
+				c->format = FMT_GNU;
+			else if (strcmp(optarg, "json") == 0)
+				c->format = FMT_JSON;
+			else
+				return cmd_usage_error(c->ce, "--format '%s': "
+				    "not one of human, gnu or json", optarg);
+			break;
 		case O_MAX_LINE:
-			if (cmd_parse_size(optarg, &c.maxline, &cause) == -1)
-				return cmd_usage_error(ce, "--max-line '%s': %s",
-				    optarg, cause);
+			if (cmd_parse_size(optarg, &c->maxline, &cause) == -1)
+				return cmd_usage_error(c->ce,
+				    "--max-line '%s': %s", optarg, cause);
 			break;
 		case O_NODE:
-			c.node = 1;
+			c->node = 1;
+			break;
+		case O_PROGRESS:
+		case O_NO_PROGRESS:
+			c->progress = ch == O_PROGRESS;
+			break;
+		case O_REJECTS:
+			c->rejects_name = optarg;
 			break;
 		case O_STRICT:
-			c.strict = 1;
+			c->strict = 1;
 			break;
 		default:
 			return EXIT_FAIL;
 		}
 	}
+	if (c->quiet && c->count)
+		return cmd_usage_error(c->ce, "-q and -c cannot be used "
+		    "together");
+	if (c->quiet && c->verbose)
+		return cmd_usage_error(c->ce, "-q and -v cannot be used "
+		    "together");
+	if (excerpt == 1 && c->format == FMT_JSON)
+		return cmd_usage_error(c->ce, "--excerpt cannot be used with "
+		    "--format json (its objects carry the excerpt)");
+	c->excerpt = excerpt;
+	return -1;
+}
+
+/*
+ * What goes where, now that the options are known: excerpts and the
+ * meter only for a person at a terminal unless asked for, and never the
+ * meter where NO_COLOR or TERM=dumb says plain output.
+ */
+static void
+check_policy(struct check *c)
+{
+	const char	*term = getenv("TERM"), *nocolor = getenv("NO_COLOR");
+	struct winsize	 ws;
+	int		 tty = isatty(STDERR_FILENO);
+
+	c->lines_out = !c->count && !c->quiet;
+	c->ordered = c->lines_out && isatty(STDOUT_FILENO);
+	if (c->excerpt == -1)
+		c->excerpt = tty && !c->quiet && c->format != FMT_JSON;
+	if (c->progress == -1 && (!tty || c->quiet ||
+	    (nocolor != NULL && *nocolor != '\0') ||
+	    (term != NULL && strcmp(term, "dumb") == 0)))
+		c->progress = 0;
+	c->cols = 80;
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		c->cols = ws.ws_col;
+	/* Display widths of UTF-8 in excerpts come from the locale. */
+	if (c->excerpt)
+		setlocale(LC_CTYPE, "");
+}
+
+static int
+cmd_check_exec(const struct cmd_entry *ce, int argc, char **argv)
+{
+	struct check	 c;
+	struct timespec	 t0;
+	const char	*env;
+	int		 fd, st;
+
+	memset(&c, 0, sizeof c);
+	c.ce = ce;
+	c.maxline = MAXLINE_DEFAULT;
+	c.progress = -1;
+	if ((st = check_options(&c, argc, argv)) != -1)
+		return st;
 	argc -= optind;
 	argv += optind;
 
@@ -263,24 +624,26 @@ cmd_check_exec(const struct cmd_entry *ce, int argc, char **argv)
 		    "(use avx512, avx2, sse2 or scalar)", env);
 		return EXIT_FAIL;
 	}
-	if (argc == 0)
-		check_fd(&c, STDIN_FILENO, "-");
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "-") == 0) {
-			if (check_fd(&c, STDIN_FILENO, "-") == -1)
-				break;
-			continue;
+	check_policy(&c);
+	if (c.rejects_name != NULL) {
+		if ((fd = open(c.rejects_name, O_WRONLY | O_CREAT | O_TRUNC |
+		    O_CLOEXEC, 0666)) == -1 ||
+		    (c.rejects = fdopen(fd, "w")) == NULL) {
+			cmd_warn(ce, "--rejects '%s'", c.rejects_name);
+			return EXIT_FAIL;
 		}
-		if ((fd = open(argv[i], O_RDONLY | O_CLOEXEC)) == -1) {
-			cmd_warn(ce, "%s", argv[i]);
-			c.status = EXIT_FAIL;
-			continue;
-		}
-		ch = check_fd(&c, fd, argv[i]);
-		close(fd);
-		if (ch == -1)
-			break;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	check_all(&c, argc, argv);
+	if (c.rejects != NULL && fclose(c.rejects) == EOF &&
+	    !c.rejects_failed) {
+		cmd_warn(ce, "--rejects '%s': write error", c.rejects_name);
+		c.status = EXIT_FAIL;
+	}
+	if (c.verbose)
+		print_summary(&c, &t0);
+	if (c.count && (st = cmd_flush_stdout(ce)) != 0 && c.status == 0)
+		c.status = st;
 	if (c.status != 0)
 		return c.status;
 	return c.bad ? 1 : 0;

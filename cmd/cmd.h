@@ -83,6 +83,23 @@ int		 cmd_parse_size(const char *, size_t *, const char **);
 int		 cmd_parse_duration(const char *, int64_t *, const char **);
 int		 cmd_flush_stdout(const struct cmd_entry *);
 
+/* meter.c */
+struct meter {
+	int		 on;
+	const char	*name;
+	uint64_t	 size;		/* 0: unknown */
+	uint64_t	 bytes;
+	uint64_t	 lines;
+	uint64_t	 bad;
+	size_t		 cols;		/* the terminal's width */
+	size_t		 drawn;		/* columns on screen, 0: erased */
+	int64_t		 start;		/* CLOCK_MONOTONIC, ns */
+	int64_t		 last;		/* last drawn */
+};
+void		 meter_start(struct meter *, int, const char *, uint64_t);
+void		 meter_update(struct meter *, uint64_t, uint64_t, uint64_t);
+void		 meter_erase(struct meter *);
+
 /* sock.c */
 struct addr;
 void		 sock_unlink_on_signal(struct addr *);

@@ -3,8 +3,9 @@
  * Newline framing with validation: bytes go in as they are read, lines
  * come out as GOOD, BLANK or BAD. A good line is held whole (it cannot be
  * passed on before its end proves it valid); a bad one is reported as soon
- * as it is known and its remaining bytes are dropped as they arrive, so an
- * over-long or broken line costs no memory. A line that is whole in the
+ * as it is known and its remaining bytes are dropped as they arrive (or,
+ * with rest set, handed out piece by piece), so an over-long or broken line
+ * costs no memory. A line that is whole in the
  * buffer is scanned at once (jscan_line, the block scanner); one longer
  * than FRAME_PIECE is fed to the scanner in pieces as it arrives.
  */
@@ -148,16 +149,25 @@ blank(const char *p, size_t n)
 	return n == 0;
 }
 
+/*
+ * A bad line: hand out what of it is buffered, up to its '\n' (nl) if that
+ * is there, and drop the rest as it arrives.
+ */
 static int
 frame_bad(struct frame *f, struct frame_line *l, const char *err,
-    size_t off)
+    size_t off, const char *nl)
 {
+	char	*p = f->buf + f->start;
+
 	l->lineno = f->lineno;
 	l->err = err;
 	l->err_off = off;
-	l->p = NULL;
-	l->len = 0;
-	f->skip = 1;
+	l->p = p;
+	l->len = nl != NULL ? (size_t)(nl - p) + 1 : f->end - f->start;
+	l->nl = nl != NULL;
+	l->more = nl == NULL && !f->eof;
+	f->start += l->len;
+	f->skip = l->more;
 	f->inline_ = 0;
 	f->fed = 0;
 	return FRAME_BAD;
@@ -188,18 +198,25 @@ frame_next(struct frame *f, struct frame_line *l)
 		    avail - (f->skip ? 0 : f->fed));
 
 		if (f->skip) {
-			/* Drop the rest of a line already reported. */
-			if (nl == NULL) {
-				f->start = f->end;
-				if (f->eof) {
-					f->skip = 0;
-					f->fed = 0;
-				}
-				return FRAME_NONE;
+			/* Drop (or hand out) the rest of a line reported. */
+			take = nl != NULL ? (size_t)(nl - p) + 1 : avail;
+			f->start += take;
+			if (nl != NULL || f->eof) {
+				f->skip = 0;
+				f->fed = 0;
 			}
-			f->start += (size_t)(nl - p) + 1;
-			f->skip = 0;
-			f->fed = 0;
+			if (f->rest && take > 0) {
+				l->lineno = f->lineno;
+				l->err = NULL;
+				l->err_off = 0;
+				l->p = p;
+				l->len = take;
+				l->nl = nl != NULL;
+				l->more = f->skip;
+				return FRAME_REST;
+			}
+			if (nl == NULL)
+				return FRAME_NONE;
 			continue;
 		}
 
@@ -227,13 +244,13 @@ frame_next(struct frame *f, struct frame_line *l)
 				f->fed += take;
 				if (r == JSCAN_BAD)
 					return frame_bad(f, l, f->js.err,
-					    f->js.err_off);
+					    f->js.err_off, nl);
 			}
 		} else
 			f->fed = linelen < f->maxline ? linelen : f->maxline;
 
 		if (linelen > f->maxline)
-			return frame_bad(f, l, E_LONG, f->maxline);
+			return frame_bad(f, l, E_LONG, f->maxline, nl);
 		if (nl == NULL && !f->eof)
 			return FRAME_NONE;
 
@@ -247,14 +264,13 @@ done:
 		l->p = p;
 		l->nl = nl != NULL;
 		l->len = linelen + (nl != NULL);
+		l->more = 0;
 		f->start += l->len;
 		f->fed = 0;
 		f->inline_ = 0;
 		if (r == JSCAN_BAD) {
 			l->err = f->js.err;
 			l->err_off = f->js.err_off;
-			l->p = NULL;
-			l->len = 0;
 			return FRAME_BAD;
 		}
 		return r == JSCAN_GOOD ? FRAME_GOOD : FRAME_BLANK;

@@ -77,19 +77,31 @@ int		 jscan_utf8_len(const char *);
 int		 jscan_set_impl(const char *);
 const char	*jscan_impl(void);
 
+/* excerpt.c: a refused line made safe to show. */
+
+size_t		 excerpt_json(const char *, size_t, size_t, char *, size_t);
+size_t		 excerpt_line(const char *, size_t, int, size_t, size_t, char *,
+		    size_t);
+
 /* frame.c: split a byte stream into lines, validating each with jscan. */
 
 enum {
 	FRAME_NONE = 0,		/* no complete line yet: read more */
 	FRAME_GOOD,		/* a valid line */
 	FRAME_BLANK,		/* only space, tab, CR: skip it */
-	FRAME_BAD		/* an invalid or over-long line */
+	FRAME_BAD,		/* an invalid or over-long line */
+	FRAME_REST		/* more of a bad line (only with rest set) */
 };
 
 struct frame_line {
-	const char	*p;	/* GOOD: the line, with its '\n' if it had one */
+	/*
+	 * GOOD: the line, with its '\n' if it had one. BAD: as much of it
+	 * as is buffered; REST: the next piece of a bad line.
+	 */
+	const char	*p;
 	size_t		 len;	/* bytes at p */
-	int		 nl;	/* 0: the last line lacked its '\n' */
+	int		 nl;	/* 0: no '\n' at p + len - 1 */
+	int		 more;	/* BAD, REST: bytes of the line are to come */
 	uint64_t	 lineno;	/* 1-based, blank lines counted */
 	const char	*err;	/* BAD: the reason */
 	size_t		 err_off;	/* BAD: 0-based byte in the line */
@@ -100,6 +112,7 @@ struct frame {
 	size_t		 maxline;	/* longest line allowed, '\n' excluded */
 	int		 validate;	/* 0: frame only (--no-validate) */
 	int		 sep;		/* ends a line: '\n' unless changed */
+	int		 rest;		/* hand out bad lines' bytes as REST */
 	uint64_t	 lineno;	/* lines started so far */
 	char		*buf;
 	size_t		 cap;

@@ -447,3 +447,456 @@ EOF
 	"$IPCRUN" check "$BATS_TEST_TMPDIR/in" 2>/dev/null | cmp - "$BATS_TEST_TMPDIR/want"
 	assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 200
 }
+
+# --- reports, counts, rejects, excerpts and the meter (issue 18) ---
+
+# on_tty [STTY-ARGS] -- COMMAND: run COMMAND (a string for sh) with its
+# stdin, stdout and stderr on a pseudo-terminal, as a person at a terminal
+# would; its output, carriage returns kept, is in $output.
+on_tty() {
+	local stty="sane"
+	if [ "$1" != -- ]; then
+		stty=$1
+		shift
+	fi
+	shift
+	run script -qec "stty $stty; $1" /dev/null < /dev/null
+}
+
+# The three kinds of bad line that need escaping, between good ones.
+weird_input() {
+	printf '{"a":1}\n' > "$1"
+	printf '{"k":"tab\there"}\n' >> "$1"
+	printf '{"k":"\300\200 bad utf-8"}\n' >> "$1"
+	printf '["quote \\" and backslash \\\\", x]\n' >> "$1"
+	printf '{"k":"\033[31mred"}\n' >> "$1"
+	printf '[2]\n' >> "$1"
+}
+
+@test "--format gnu: exactly FILE:LINE:COL: message, which vim -q reads" {
+	cd "$ROOT"
+	run --separate-stderr "$IPCRUN" check --format gnu examples/events.ndjson
+	assert_failure 1
+	assert_equal "$stderr" "examples/events.ndjson:5:2: expected a string key, found \"'\"
+examples/events.ndjson:7:47: expected a value, found '}'
+examples/events.ndjson:9:44: invalid escape '\\x'
+examples/events.ndjson:11:27: invalid UTF-8, found '('"
+	while IFS= read -r line; do
+		[[ $line =~ ^[^:]+:[1-9][0-9]*:[1-9][0-9]*:\ [^\ ].*$ ]] ||
+		    fail "not FILE:LINE:COL: message: $line"
+	done <<<"$stderr"
+	# The good lines are what they are without --format.
+	assert_equal "$output" "$("$IPCRUN" check examples/events.ndjson 2>/dev/null)"
+	if command -v vim >/dev/null; then
+		printf '%s\n' "$stderr" > "$BATS_TEST_TMPDIR/errs"
+		timeout 30 vim -N -u NONE -i NONE -es -q "$BATS_TEST_TMPDIR/errs" \
+		    +"call writefile(map(getqflist(), {_, e -> bufname(e.bufnr) . ':' . e.lnum . ':' . e.col . ':' . e.valid}), '$BATS_TEST_TMPDIR/qf')" \
+		    +'qa!' || true
+		assert_equal "$(cat "$BATS_TEST_TMPDIR/qf")" "examples/events.ndjson:5:2:1
+examples/events.ndjson:7:47:1
+examples/events.ndjson:9:44:1
+examples/events.ndjson:11:27:1"
+	fi
+}
+
+@test "--format json: one valid object per bad line, whatever its bytes" {
+	weird_input "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" check --format json "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$output" $'{"a":1}\n[2]'
+	assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 4
+	# jq takes every line, and each has the five members.
+	run jq -c '[.file, .line, .column, .reason, .excerpt]' <<<"$stderr"
+	assert_success
+	f=$BATS_TEST_TMPDIR/in
+	assert_line --index 0 "[\"$f\",2,10,\"control character in string, found byte 0x09\",\"{\\\"k\\\":\\\"tab\\there\\\"}\"]"
+	r=$'\uFFFD'
+	assert_line --index 1 "[\"$f\",3,7,\"invalid UTF-8, found byte 0xc0\",\"{\\\"k\\\":\\\"$r$r bad utf-8\\\"}\"]"
+	assert_line --index 2 "[\"$f\",4,31,\"expected a value, found 'x'\",\"[\\\"quote \\\\\\\" and backslash \\\\\\\\\\\", x]\"]"
+	assert_line --index 3 "[\"$f\",5,7,\"control character in string, found byte 0x1b\",\"{\\\"k\\\":\\\"\\u001b[31mred\\\"}\"]"
+	# As written: bad bytes as \ufffd escapes, the raw line never.
+	[[ $stderr == *'"excerpt":"{\"k\":\"\ufffd\ufffd bad utf-8\"}"'* ]]
+	[[ $stderr != *$'\033'* && $stderr != *$'\t'* ]]
+}
+
+@test "--format json: a file name that is not UTF-8 and a long line stay valid JSON" {
+	name=$BATS_TEST_TMPDIR/$'caf\351 "q"'
+	{ printf '"%s\377' "$(printf 'é%.0s' {1..100})"; printf '\n'; } > "$name"
+	run --separate-stderr "$IPCRUN" check --format json "$name"
+	assert_failure 1
+	run jq -r '.file, .line, .column, (.excerpt | length)' <<<"$stderr"
+	assert_success
+	assert_line --index 0 "$BATS_TEST_TMPDIR/caf"$'\uFFFD'' "q"'
+	assert_line --index 1 1
+	assert_line --index 2 202
+	# 80 bytes: the quote and 39 two-byte characters, none cut in half.
+	assert_line --index 3 40
+}
+
+@test "--format: an unknown value and --excerpt with json are usage errors" {
+	run --separate-stderr "$IPCRUN" check --format xml /dev/null
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: check: --format 'xml': not one of human, gnu or json
+Try 'ipcrun check --help'."
+	run --separate-stderr "$IPCRUN" check --format json --excerpt /dev/null
+	assert_failure 125
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: check: --excerpt cannot be used with --format json (its objects carry the excerpt)"
+	run "$IPCRUN" check --format human --format gnu --excerpt --no-excerpt /dev/null
+	assert_success
+}
+
+@test "-c prints the counts, per file and in total with several" {
+	cd "$ROOT"
+	run --separate-stderr "$IPCRUN" check -c examples/events.ndjson
+	assert_failure 1
+	assert_equal "$output" "good 6 bad 4 blank 1"
+	assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 4
+	run --separate-stderr "$IPCRUN" check --count examples/events.ndjson - examples/numbers.ndjson < examples/numbers.ndjson
+	assert_failure 1
+	assert_equal "$output" "good 6 bad 4 blank 1 examples/events.ndjson
+good 5 bad 1 blank 1 -
+good 5 bad 1 blank 1 examples/numbers.ndjson
+good 16 bad 6 blank 3 total"
+	run --separate-stderr "$IPCRUN" check -c < <(printf '1\n\n2\n')
+	assert_success
+	assert_equal "$output" "good 2 bad 0 blank 1"
+	assert_equal "$stderr" ""
+	# A missing FILE has no line, and 125 wins as usual.
+	run --separate-stderr "$IPCRUN" check -c "$BATS_TEST_TMPDIR/nope" examples/numbers.ndjson
+	assert_failure 125
+	assert_equal "$output" "good 5 bad 1 blank 1 examples/numbers.ndjson
+good 5 bad 1 blank 1 total"
+}
+
+@test "-q prints nothing, only the status tells; errors still show" {
+	cd "$ROOT"
+	run --separate-stderr "$IPCRUN" check -q examples/events.ndjson
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_equal "$stderr" ""
+	run --separate-stderr "$IPCRUN" check --quiet < <(printf '1\n')
+	assert_success
+	assert_equal "$output$stderr" ""
+	run --separate-stderr "$IPCRUN" check -q "$BATS_TEST_TMPDIR/nope"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: check: $BATS_TEST_TMPDIR/nope: No such file or directory"
+	# Not even on a terminal: no excerpt, no meter.
+	on_tty -- "'$IPCRUN' check -q examples/events.ndjson"
+	assert_failure 1
+	assert_output ""
+}
+
+@test "-q with -c or -v is a usage error" {
+	run --separate-stderr "$IPCRUN" check -q -c /dev/null
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: check: -q and -c cannot be used together
+Try 'ipcrun check --help'."
+	run --separate-stderr "$IPCRUN" check -qv /dev/null
+	assert_failure 125
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: check: -q and -v cannot be used together"
+}
+
+@test "-v prints a summary at the end" {
+	cd "$ROOT"
+	run --separate-stderr "$IPCRUN" check -v examples/numbers.ndjson examples/events.ndjson
+	assert_failure 1
+	assert_line --index 0 '{"n":1}'
+	assert_regex "${stderr##*$'\n'}" '^ipcrun: check: 2 files, 18 lines \(11 good, 5 bad, 2 blank\), 593 bytes in [0-9]+\.[0-9]{3}s$'
+	run --separate-stderr "$IPCRUN" check --verbose < <(printf '1\n')
+	assert_success
+	assert_regex "$stderr" '^ipcrun: check: 1 file, 1 line \(1 good, 0 bad, 0 blank\), 2 bytes in [0-9]+\.[0-9]{3}s$'
+}
+
+@test "--rejects keeps the bad lines byte for byte" {
+	weird_input "$BATS_TEST_TMPDIR/in"
+	printf '{"crlf":\r\n{"last":' >> "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" check --rejects "$BATS_TEST_TMPDIR/bad" "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$output" $'{"a":1}\n[2]'
+	{
+		printf '{"k":"tab\there"}\n'
+		printf '{"k":"\300\200 bad utf-8"}\n'
+		printf '["quote \\" and backslash \\\\", x]\n'
+		printf '{"k":"\033[31mred"}\n'
+		printf '{"crlf":\r\n{"last":\n'
+	} > "$BATS_TEST_TMPDIR/want"
+	cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/bad"
+	# The file is truncated, not appended to; no bad line, empty file.
+	run "$IPCRUN" check --rejects "$BATS_TEST_TMPDIR/bad" < <(printf '1\n')
+	assert_success
+	[ ! -s "$BATS_TEST_TMPDIR/bad" ]
+}
+
+@test "--rejects writes a 100 MB line whole without holding it" {
+	run --separate-stderr bash -c '{ echo "[1]"; printf "\"%s" "$(printf "\001")"; head -c 100000000 /dev/zero | tr "\0" x; printf "\"\n[2]\n"; } |
+	    /usr/bin/time -f "%M" -o "$0" "$IPCRUN" check --max-line 1M --rejects "$1"' "$BATS_TEST_TMPDIR/rss" "$BATS_TEST_TMPDIR/bad"
+	assert_failure 1
+	assert_equal "$output" $'[1]\n[2]'
+	assert_equal "$stderr" "ipcrun: check: -:2:2: control character in string, found byte 0x01"
+	assert_equal "$(stat -c %s "$BATS_TEST_TMPDIR/bad")" $((100000000 + 4))
+	assert_equal "$(head -c 3 "$BATS_TEST_TMPDIR/bad" | od -An -tx1 | tr -d ' ')" 220178
+	assert_equal "$(tail -c 3 "$BATS_TEST_TMPDIR/bad" | od -An -tx1 | tr -d ' ')" 78220a
+	rss=$(tail -n 1 "$BATS_TEST_TMPDIR/rss")
+	echo "peak RSS ${rss} KiB"
+	[ "$rss" -lt 40000 ]
+}
+
+@test "--rejects with --strict keeps the whole line that stopped it" {
+	{ echo 1; printf '"%s' "$(head -c 3000000 /dev/zero | tr '\0' y)"; printf '\001"\n2\n'; } > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" check --strict --max-line 1M --rejects "$BATS_TEST_TMPDIR/bad" "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$output" 1
+	assert_equal "$stderr" "ipcrun: check: $BATS_TEST_TMPDIR/in:2:1048577: line too long"
+	sed -n 2p "$BATS_TEST_TMPDIR/in" | cmp - "$BATS_TEST_TMPDIR/bad"
+}
+
+@test "--rejects: a FILE that cannot be made or written is an error, 125" {
+	run --separate-stderr "$IPCRUN" check --rejects "$BATS_TEST_TMPDIR/no/bad" < <(printf 'x\n')
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: check: --rejects '$BATS_TEST_TMPDIR/no/bad': No such file or directory"
+	assert_equal "$output" ""
+	run --separate-stderr "$IPCRUN" check -q --rejects /dev/full < <(printf 'x\n1\n')
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: check: --rejects '/dev/full': write error: No space left on device"
+}
+
+@test "on a terminal: an excerpt with a caret, and lines in input order" {
+	cd "$ROOT"
+	on_tty -- "'$IPCRUN' check examples/numbers.ndjson"
+	assert_failure 1
+	assert_equal "${output//$'\r'/}" '{"n":1}
+{"n":2,"tag":"two"}
+ipcrun: check: examples/numbers.ndjson:4:7: unexpected end of line
+    4 | {"n":3
+      |       ^
+{"cmd":"NODE_HANDLE_ACK"}
+"not a number"
+{"n":1e3}'
+	on_tty -- "'$IPCRUN' check --no-excerpt examples/numbers.ndjson > /dev/null"
+	assert_equal "${output//$'\r'/}" 'ipcrun: check: examples/numbers.ndjson:4:7: unexpected end of line'
+	on_tty -- "'$IPCRUN' check --format gnu examples/numbers.ndjson > /dev/null"
+	assert_equal "${output//$'\r'/}" 'examples/numbers.ndjson:4:7: unexpected end of line
+    4 | {"n":3
+      |       ^'
+	on_tty -- "'$IPCRUN' check --format json examples/numbers.ndjson > /dev/null"
+	assert_equal "${output//$'\r'/}" '{"file":"examples/numbers.ndjson","line":4,"column":7,"reason":"unexpected end of line","excerpt":"{\"n\":3"}'
+}
+
+@test "no excerpt on a pipe unless --excerpt asks" {
+	cd "$ROOT"
+	run --separate-stderr "$IPCRUN" check examples/numbers.ndjson
+	assert_equal "$stderr" "ipcrun: check: examples/numbers.ndjson:4:7: unexpected end of line"
+	run --separate-stderr "$IPCRUN" check --excerpt examples/numbers.ndjson
+	assert_equal "$stderr" 'ipcrun: check: examples/numbers.ndjson:4:7: unexpected end of line
+    4 | {"n":3
+      |       ^'
+}
+
+# caret_at: the display column of the caret under the excerpt in $1, and
+# the text above it, in $col and $shown.
+caret_at() {
+	local rep
+	shown=$(sed -n '2s/^ *[0-9]* | //p' <<<"$1")
+	rep=$(sed -n '3s/^ *| //p' <<<"$1")
+	col=$(( ${#rep} - 1 ))
+}
+
+@test "excerpt: control bytes and bad UTF-8 made printable, the caret under them" {
+	weird_input "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr env LC_ALL=C.UTF-8 "$IPCRUN" check --excerpt "$BATS_TEST_TMPDIR/in"
+	f=$BATS_TEST_TMPDIR/in
+	assert_equal "$stderr" "ipcrun: check: $f:2:10: control character in string, found byte 0x09
+    2 | {\"k\":\"tab<09>here\"}
+      |          ^
+ipcrun: check: $f:3:7: invalid UTF-8, found byte 0xc0
+    3 | {\"k\":\"<c0><80> bad utf-8\"}
+      |       ^
+ipcrun: check: $f:4:31: expected a value, found 'x'
+    4 | [\"quote \\\" and backslash \\\\\", x]
+      |                               ^
+ipcrun: check: $f:5:7: control character in string, found byte 0x1b
+    5 | {\"k\":\"<1b>[31mred\"}
+      |       ^"
+	# No escape byte reaches the terminal.
+	[[ $stderr != *$'\033'* ]]
+}
+
+@test "excerpt: the caret counts display columns, wide characters as two" {
+	printf '{"k":"%s\001"}\n' 'é中😀' > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr env LC_ALL=C.UTF-8 "$IPCRUN" check --excerpt "$BATS_TEST_TMPDIR/in"
+	caret_at "$stderr"
+	assert_equal "$shown" '{"k":"é中😀<01>"}'
+	# {"k":" is 6 columns, é 1, 中 2, 😀 2.
+	assert_equal "$col" 11
+	# A locale without UTF-8 shows code points instead.
+	run --separate-stderr env LC_ALL=C "$IPCRUN" check --excerpt "$BATS_TEST_TMPDIR/in"
+	caret_at "$stderr"
+	assert_equal "$shown" '{"k":"<U+00E9><U+4E2D><U+1F600><01>"}'
+	assert_equal "$col" 31
+}
+
+@test "excerpt: a long line is cut around the column to the terminal's width" {
+	{ printf '{"k":"%s' "$(printf 'a%.0s' {1..300})"; printf '\001%s"}\n' "$(printf 'b%.0s' {1..300})"; } > "$BATS_TEST_TMPDIR/in"
+	on_tty "cols 60" -- "'$IPCRUN' check '$BATS_TEST_TMPDIR/in'"
+	assert_failure 1
+	out=${output//$'\r'/}
+	caret_at "$out"
+	# The caret's character is still there, under the caret, both cuts
+	# marked, and nothing is wider than the terminal.
+	[[ $shown == ...a*'<01>'b*... ]]
+	assert_equal "${shown:$col:4}" '<01>'
+	while IFS= read -r line; do
+		[ "${#line}" -le 60 ] || fail "wider than 60: $line"
+	done < <(sed 1d <<<"$out")
+	# The end of a line: the caret one past its last character.
+	printf '{"k":"%s"' "$(printf 'c%.0s' {1..300})" > "$BATS_TEST_TMPDIR/in"
+	on_tty "cols 60" -- "'$IPCRUN' check '$BATS_TEST_TMPDIR/in'"
+	caret_at "${output//$'\r'/}"
+	[[ $shown == ...c*'"' ]]
+	assert_equal "$col" "${#shown}"
+}
+
+# big_input FILE: 64 MiB of good lines, then a bad one.
+big_input() {
+	# 1242757 lines of 54 bytes: just over 64 MiB.
+	yes '{"id":1234567,"payload":"abcdefghijklmnopqrstuvwxyz"}' | head -n 1242757 > "$1"
+	printf '{bad}\n' >> "$1"
+}
+
+@test "progress: a large file on a terminal shows a meter, erased before reports and at the end" {
+	big_input "$BATS_TEST_TMPDIR/big"
+	on_tty -- "'$IPCRUN' check '$BATS_TEST_TMPDIR/big' > /dev/null"
+	assert_failure 1
+	# Drawn with the size known: percentage, total, lines, rate, ETA.
+	assert_regex "$output" $'\r[^\r]*big +[0-9]+%  [0-9.]+ [KMG]?i?B of 64.0 MiB  [0-9]+ lines  0 bad  [0-9.]+ [KMG]?i?B/s  ETA [0-9]+:[0-9]{2}'
+	# The report comes after the meter is blanked, never on its line.
+	assert_regex "$output" $'\r +\ripcrun: check: [^\r]*big:1242758:2: expected a string key'
+	# Erased at the end: blanks over it, the cursor back at the start.
+	last=${output##*lines}
+	assert_regex "$last" $'\r +\r'
+}
+
+@test "progress: never on a pipe, with NO_COLOR or TERM=dumb, or -q; --no-progress" {
+	big_input "$BATS_TEST_TMPDIR/big"
+	run --separate-stderr "$IPCRUN" check "$BATS_TEST_TMPDIR/big"
+	assert_failure 1
+	assert_equal "$stderr" "ipcrun: check: $BATS_TEST_TMPDIR/big:1242758:2: expected a string key, found 'b'"
+	for env in NO_COLOR=1 TERM=dumb; do
+		on_tty -- "$env '$IPCRUN' check --no-excerpt '$BATS_TEST_TMPDIR/big' > /dev/null"
+		assert_failure 1
+		assert_equal "${output//$'\r'/}" "ipcrun: check: $BATS_TEST_TMPDIR/big:1242758:2: expected a string key, found 'b'"
+	done
+	on_tty -- "'$IPCRUN' check --no-progress --no-excerpt '$BATS_TEST_TMPDIR/big' > /dev/null"
+	assert_equal "${output//$'\r'/}" "ipcrun: check: $BATS_TEST_TMPDIR/big:1242758:2: expected a string key, found 'b'"
+	on_tty -- "'$IPCRUN' check -q '$BATS_TEST_TMPDIR/big'"
+	assert_failure 1
+	assert_output ""
+	# A small file: no meter either.
+	on_tty -- "'$IPCRUN' check '$ROOT/examples/numbers.ndjson' > /dev/null"
+	[[ $output != *lines* ]]
+}
+
+@test "progress: --progress forces it, even on a pipe, without the size" {
+	printf '1\n{x\n2\n' > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr bash -c 'cat "$0" | NO_COLOR=1 TERM=dumb "$IPCRUN" check --progress' "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$output" $'1\n2'
+	assert_regex "$stderr" $'\rstdin  [0-9]+ B  [0-9]+ lines  1 bad  [0-9.]+ [KMG]?i?B/s'
+	assert_regex "$stderr" $'ipcrun: check: -:2:2: expected a string key'
+	assert_regex "$stderr" $'\r +\r$'
+	[[ $stderr != *%* ]]
+	# -q with --progress: the meter, and nothing else.
+	run --separate-stderr "$IPCRUN" check -q --progress "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_regex "$stderr" $'^\r[^\r]*in +100%  7 B of 7 B  3 lines  1 bad'
+	[[ $stderr != *ipcrun:* ]]
+}
+
+@test "progress: live while a pipe trickles, erased for each report, then redrawn" {
+	run python3 - "$IPCRUN" <<'PY'
+import os, pty, select, sys, time
+ipcrun = sys.argv[1]
+r, w = os.pipe()
+pid, fd = pty.fork()
+if pid == 0:
+    os.dup2(r, 0)
+    os.environ['TERM'] = 'xterm'
+    os.environ.pop('NO_COLOR', None)
+    os.execv(ipcrun, [ipcrun, 'check', '--progress'])
+os.close(r)
+out = b''
+def pump(until, secs=30):
+    global out
+    end = time.monotonic() + secs
+    while until not in out and time.monotonic() < end:
+        if select.select([fd], [], [], 0.05)[0]:
+            try:
+                b = os.read(fd, 65536)
+            except OSError:
+                return
+            if not b:
+                return
+            out += b
+    if until not in out:
+        sys.exit('timed out waiting for %r in %r' % (until, out))
+# The meter is due on the first read, and shows each new total once due.
+os.write(w, b'{"n":1}\n')
+pump(b' 1 lines  0 bad')
+os.write(w, b'{bad}\n')
+pump(b'expected a string key')
+n = 2
+while b' 1 bad' not in out[out.index(b'expected a string key'):]:
+    n += 1
+    os.write(w, b'{"n":%d}\n' % n)
+    pump(b'{"n":%d}' % n)
+os.close(w)
+os.waitpid(pid, 0)
+sys.stdout.write(repr(out))
+PY
+	assert_success
+	# The report starts a blanked line; the meter comes back after it.
+	assert_regex "$output" "\\\\r +\\\\ripcrun: check: -:2:2: expected a string key"
+	assert_regex "$output" "expected a string key.* 1 bad "
+}
+
+@test "excerpts of random bytes: printable, valid UTF-8 and valid JSON (unit)" {
+	b=build/release
+	[ "${DEBUG:-0}" != 1 ] || b=build/debug
+	"$ROOT/$b/test/unit/excerpt_random" > "$BATS_TEST_TMPDIR/js"
+	run jq -e -c 'type == "string"' "$BATS_TEST_TMPDIR/js"
+	assert_success
+	assert_equal "$(grep -c true <<<"$output")" 20000
+}
+
+@test "--rejects: lines streamed in pieces, bad early or too long, come out whole and in order" {
+	python3 - "$BATS_TEST_TMPDIR" <<'PY'
+import random, sys
+d = sys.argv[1]
+random.seed(18)
+lines, good, bad = [], [], []
+for i in range(60):
+    k = random.randrange(5)
+    if k == 0:
+        l = b'[%d]' % i; good.append(l)
+    elif k == 1:      # bad at once, then long: dropped while streamed
+        l = b'[%d,x' % i + b' ' * random.randrange(1, 400000) + b']'; bad.append(l)
+    elif k == 2:      # too long for --max-line 300K
+        l = b'"' + b'y' * random.randrange(300001, 700000) + b'"'; bad.append(l)
+    elif k == 3:      # long and good
+        l = b'"' + b'z' * random.randrange(130000, 290000) + b'"'; good.append(l)
+    else:
+        l = b'  '; # blank
+    lines.append(l)
+open(d + '/in', 'wb').write(b'\n'.join(lines) + b'\n')
+open(d + '/want-good', 'wb').write(b''.join(l + b'\n' for l in good))
+open(d + '/want-bad', 'wb').write(b''.join(l + b'\n' for l in bad))
+PY
+	# Through a pipe, in reads of whatever size cat makes.
+	cat "$BATS_TEST_TMPDIR/in" | "$IPCRUN" check -q --max-line 300K --rejects "$BATS_TEST_TMPDIR/bad" > "$BATS_TEST_TMPDIR/good" || true
+	[ ! -s "$BATS_TEST_TMPDIR/good" ]
+	cmp "$BATS_TEST_TMPDIR/want-bad" "$BATS_TEST_TMPDIR/bad"
+	run "$IPCRUN" check --max-line 300K --rejects "$BATS_TEST_TMPDIR/bad" "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	"$IPCRUN" check --max-line 300K "$BATS_TEST_TMPDIR/in" 2>/dev/null | cmp - "$BATS_TEST_TMPDIR/want-good"
+	cmp "$BATS_TEST_TMPDIR/want-bad" "$BATS_TEST_TMPDIR/bad"
+}

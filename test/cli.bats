@@ -27,12 +27,23 @@ load helper
 	run --separate-stderr "$IPCRUN" help check
 	assert_success
 	assert_equal "$stderr" ""
-	assert_output "usage: ipcrun check [--node] [--strict] [--max-line BYTES] [FILE ...]
+	assert_output "usage: ipcrun check [--node] [--strict] [--max-line BYTES] [--count] [--quiet]
+                    [--verbose] [--format FORMAT] [--excerpt] [--no-excerpt]
+                    [--rejects FILE] [--progress] [--no-progress] [FILE ...]
 
   -h, --help                print this help and exit
       --node                also refuse Node's internal messages
       --strict              stop at the first bad line
-      --max-line BYTES      longest line, with K, M or G (default: 64M)"
+      --max-line BYTES      longest line, with K, M or G (default: 64M)
+  -c, --count               print counts of good, bad, blank lines instead
+  -q, --quiet               print nothing, only set the exit status
+  -v, --verbose             print a summary on stderr at the end
+      --format FORMAT       reports as human, gnu or json (default: human)
+      --excerpt             show each bad line under its report (default: tty)
+      --no-excerpt          never show the bad line
+      --rejects FILE        write the bad lines to FILE, byte for byte
+      --progress            show a meter on stderr (default: tty, file >= 64M)
+      --no-progress         never show the progress meter"
 	help=$output
 	run --separate-stderr "$IPCRUN" check --help
 	assert_success
@@ -79,9 +90,9 @@ Try 'ipcrun help --help'."
 	assert_failure 125
 	assert_equal "$stderr" $'ipcrun: check: unknown option \'--frob\'\nTry \'ipcrun check --help\'.'
 	assert_equal "$output" ""
-	run --separate-stderr "$IPCRUN" check -q
+	run --separate-stderr "$IPCRUN" check -z
 	assert_failure 125
-	assert_equal "$stderr" $'ipcrun: check: unknown option \'-q\'\nTry \'ipcrun check --help\'.'
+	assert_equal "$stderr" $'ipcrun: check: unknown option \'-z\'\nTry \'ipcrun check --help\'.'
 }
 
 @test "--help and --version report a write error on stdout" {

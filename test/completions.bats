@@ -151,6 +151,15 @@ options_of() {
 	done
 }
 
+@test "bash: check --format offers its values" {
+	run bash_complete check --format ""
+	assert_success
+	assert_equal "$output" $'human\ngnu\njson'
+	run bash_complete check --format=g
+	assert_success
+	assert_output gnu
+}
+
 @test "bash: help offers command names" {
 	run bash_complete help ""
 	assert_success
@@ -243,6 +252,14 @@ blue"
 	assert_line blue
 }
 
+@test "zsh: check --format offers its values" {
+	run zsh_complete 'ipcrun check --format '
+	assert_success
+	assert_line human
+	assert_line gnu
+	assert_line json
+}
+
 # --- fish ---
 
 @test "fish: offers the commands with their summaries" {
@@ -285,4 +302,13 @@ blue"
 	assert [ "${#lines[@]}" -eq 3 ]
 	run fish_complete 'ipcrun zap --colour=g'
 	assert_output -- --colour=green
+}
+
+@test "fish: check --format offers its values" {
+	run fish_complete 'ipcrun check --format '
+	assert_success
+	assert_line human
+	assert_line gnu
+	assert_line json
+	assert [ "${#lines[@]}" -eq 3 ]
 }
