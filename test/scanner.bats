@@ -9,6 +9,8 @@ load helper
 impls() {
 	echo scalar
 	grep -qw sse2 /proc/cpuinfo && echo sse2
+	grep -qw sse4_2 /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo &&
+	    echo sse42
 	grep -qw avx2 /proc/cpuinfo && echo avx2
 	grep -qw avx512bw /proc/cpuinfo && echo avx512
 	echo auto
