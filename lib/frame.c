@@ -104,7 +104,9 @@ frame_space(struct frame *f, size_t *n)
 		memmove(f->buf, f->buf + f->start, used);
 		f->end = used;
 		f->start = 0;
+		/* The block scanner's place was in the bytes just moved. */
 		f->full = 0;
+		f->run.buf = NULL;
 	}
 	if (f->cap > FRAME_MIN && f->start == 0 && used < FRAME_MIN / 2) {
 		if ((nb = realloc(f->buf, FRAME_MIN)) != NULL) {
