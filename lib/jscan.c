@@ -345,7 +345,8 @@ struct blk {
 static const unsigned char jscan_cls[256] = {
 	[0x00 ... 0x08] = C_CTRL, [0x0b ... 0x0c] = C_CTRL,
 	[0x0e ... 0x1f] = C_CTRL,
-	['\t'] = C_CTRL | C_WS, ['\n'] = C_CTRL | C_WS | C_NL, ['\r'] = C_CTRL | C_WS,
+	['\t'] = C_CTRL | C_WS, ['\n'] = C_CTRL | C_WS | C_NL,
+	['\r'] = C_CTRL | C_WS,
 	[' '] = C_WS, ['"'] = C_QUOTE, ['\\'] = C_BS,
 	['{'] = C_OP, ['}'] = C_OP, ['['] = C_OP, [']'] = C_OP,
 	[':'] = C_OP, [','] = C_OP,

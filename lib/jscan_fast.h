@@ -2,12 +2,11 @@
 /*
  * The whole-line scanner, included once per instruction set by jscan.c
  * with JSCAN_FAST, JSCAN_LINES, JSCAN_WALK and JSCAN_STAGE1 (function
- * names), JSCAN_ATTR (target
- * attribute), JSCAN_CLASSIFY (fills a struct blk from 64 bytes),
- * JSCAN_PARTIAL (the same for the n < 64 bytes at the end of a line),
- * JSCAN_BORING (64 bytes with no quote, backslash, control character or
- * byte >= 0x80), JSCAN_PXOR (prefix XOR of a 64-bit mask) and JSCAN_UTF8
- * (validates the bytes >= 0x80 of a block) defined.
+ * names), JSCAN_ATTR (target attribute), JSCAN_CLASSIFY (fills a struct
+ * blk from 64 bytes), JSCAN_PARTIAL (the same for the n < 64 bytes at the
+ * end of a line), JSCAN_BORING (64 bytes with no quote, backslash,
+ * control character or byte >= 0x80), JSCAN_PXOR (prefix XOR of a 64-bit
+ * mask) and JSCAN_UTF8 (validates the bytes >= 0x80 of a block) defined.
  *
  * Stage 1 classifies 64 bytes at once: quotes, backslashes, whitespace,
  * structural characters, control characters and bytes >= 0x80. Escaped
