@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * jscan_bench.c: the scanner alone, in memory, one line at a time.
+ * jscan_bench.c: the scanner alone, in memory.
  *
- *   jscan_bench [-k KEY]... FILE auto|avx2|sse2|scalar [MAXBYTES]
+ *   jscan_bench [-l] [-k KEY]... FILE auto|avx512|avx2|sse42|sse2|scalar
+ *       [MAXBYTES]
  *
  * Reads FILE into memory (untimed), then calls jscan_line() on every line,
  * framed with memchr, in whole passes until at least BENCH_MINSECS
- * (default 0.3) seconds have passed. -k asks the scanner for a top-level
- * member too (as `check --node` asks for "cmd"). Exit 3 if the SIMD path
- * is not available on this CPU. Prints one JSON line.
+ * (default 0.3) seconds have passed. With -l (mode "lines"), it calls
+ * jscan_lines() over the whole buffer instead, as frame.c does: the lines
+ * are found by the scanner's stage 1 (jscan_line only for a line it
+ * doubts). -k asks the scanner for a top-level member too (as `check
+ * --node` asks for "cmd"). Exit 3 if the SIMD path is not available on
+ * this CPU. Prints one JSON line.
  *
  * Built by bench/run with: cc -O2 -Ilib bench/jscan_bench.c lib/jscan.c
  */
@@ -27,8 +31,8 @@
 static void
 jb_usage(void)
 {
-	fprintf(stderr, "usage: jscan_bench [-k KEY]... FILE "
-	    "auto|avx2|sse2|scalar [MAXBYTES]\n");
+	fprintf(stderr, "usage: jscan_bench [-l] [-k KEY]... FILE "
+	    "auto|avx512|avx2|sse42|sse2|scalar [MAXBYTES]\n");
 	exit(2);
 }
 
@@ -36,16 +40,21 @@ int
 main(int argc, char **argv)
 {
 	static struct jscan	 s;
+	struct jscan_run	 run;
 	char			*buf, keys[256] = "";
 	const char		*p, *e, *nl, *base, *impl;
-	size_t			 sz, lines = 0, firstbad = 0;
+	size_t			 sz, lines = 0, firstbad = 0, len;
 	long			 good = 0, bad = 0, blank = 0, passes = 0;
 	double			 t0, t1, minsecs;
-	int			 c, r;
+	int			 c, r, multi = 0;
 
 	jscan_init(&s);
-	while ((c = getopt(argc, argv, "k:")) != -1) {
+	memset(&run, 0, sizeof run);
+	while ((c = getopt(argc, argv, "k:l")) != -1) {
 		switch (c) {
+		case 'l':
+			multi = 1;
+			break;
 		case 'k':
 			if (jscan_want(&s, optarg, strlen(optarg)) == -1) {
 				fprintf(stderr, "jscan_bench: too many keys\n");
@@ -75,6 +84,11 @@ main(int argc, char **argv)
 	    &sz)) == NULL)
 		return 1;
 	e = buf + sz;
+	if (multi && (sz == 0 || e[-1] != '\n')) {
+		fprintf(stderr, "jscan_bench: -l: '%s' must end in a newline\n",
+		    argv[0]);
+		return 2;
+	}
 	for (p = buf; p < e; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(e - p));
 		lines++;
@@ -84,8 +98,13 @@ main(int argc, char **argv)
 	do {
 		good = bad = blank = 0;
 		for (p = buf; p < e; p = nl + 1) {
-			nl = memchr(p, '\n', (size_t)(e - p));
-			r = jscan_line(&s, p, (size_t)(nl - p));
+			if (multi && (r = jscan_lines(&s, &run, buf, sz,
+			    (size_t)(p - buf), &len)) != JSCAN_BAD)
+				nl = p + len;
+			else {
+				nl = memchr(p, '\n', (size_t)(e - p));
+				r = jscan_line(&s, p, (size_t)(nl - p));
+			}
 			if (r == JSCAN_GOOD)
 				good++;
 			else if (r == JSCAN_BLANK)
@@ -105,11 +124,12 @@ main(int argc, char **argv)
 
 	base = strrchr(argv[0], '/');
 	base = base != NULL ? base + 1 : argv[0];
-	printf("{\"prog\":\"jscan\",\"mode\":\"line\",\"impl\":\"%s\","
+	printf("{\"prog\":\"jscan\",\"mode\":\"%s\",\"impl\":\"%s\","
 	    "\"keys\":\"%s\",\"file\":\"%s\",\"bytes\":%zu,\"lines\":%zu,"
 	    "\"passes\":%ld,\"secs\":%.4f,\"MB_per_s\":%.1f,"
 	    "\"lines_per_s\":%.0f,\"good\":%ld,\"bad\":%ld,\"blank\":%ld}\n",
-	    jscan_impl(), keys, base, sz, lines, passes, t1 - t0,
+	    multi ? "lines" : "line", jscan_impl(), keys, base, sz, lines,
+	    passes, t1 - t0,
 	    (double)sz * passes / (t1 - t0) / 1e6,
 	    (double)lines * passes / (t1 - t0), good, bad, blank);
 	free(buf);

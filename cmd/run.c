@@ -3217,7 +3217,7 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if ((env = getenv("IPCRUN_JSCAN")) != NULL && *env != '\0' &&
 	    jscan_set_impl(env) == -1) {
 		cmd_warnx(ce, "IPCRUN_JSCAN '%s': not available on this CPU "
-		    "(use avx512, avx2, sse2 or scalar)", env);
+		    "(use avx512, avx2, sse42, sse2 or scalar)", env);
 		return EXIT_FAIL;
 	}
 	r.nw = nspec > 0 ? nspec : copies > 0 ? copies : 1;

@@ -26,6 +26,7 @@
  *
  * Build and run: make fuzz [FUZZ_SECONDS=N]. See fuzz/README.md.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -604,9 +605,54 @@ main(int argc, char **argv)
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static const char *fuzz_impls[] = { "scalar", "sse2", "avx2", "avx512" };
+/* The scanner paths, "auto" prefers the last one this CPU has. */
+static const char *fuzz_impls[] = {
+	"scalar", "sse2", "sse42", "avx2", "avx512"
+};
 #define NIMPLS	(sizeof(fuzz_impls) / sizeof(fuzz_impls[0]))
 static int fuzz_have[NIMPLS];
+
+/*
+ * Switch the scanner path, and check that jscan_impl() names it after.
+ * A name that is no path this CPU has (from the input, most of the time)
+ * must fail with ENOTSUP and leave the path as it was; "auto" takes the
+ * best one there is.
+ */
+static int
+fuzz_set_impl(const char *name)
+{
+	const char *before = jscan_impl(), *want = NULL;
+	size_t i;
+	int r;
+
+	if (strcmp(name, "auto") == 0) {
+		for (i = 0; i < NIMPLS; i++)
+			if (fuzz_have[i])
+				want = fuzz_impls[i];
+	} else {
+		for (i = 0; i < NIMPLS; i++)
+			if (fuzz_have[i] && strcmp(name, fuzz_impls[i]) == 0)
+				want = fuzz_impls[i];
+	}
+	errno = 0;
+	r = jscan_set_impl(name);
+	if (want == NULL) {
+		if (r != -1 || errno != ENOTSUP ||
+		    strcmp(jscan_impl(), before) != 0) {
+			fprintf(stderr, "jscan_fuzz: jscan_set_impl(\"%s\") "
+			    "gave %d (errno %d), path now %s\n", name, r, errno,
+			    jscan_impl());
+			abort();
+		}
+		return -1;
+	}
+	if (r != 0 || strcmp(jscan_impl(), want) != 0) {
+		fprintf(stderr, "jscan_fuzz: jscan_set_impl(\"%s\") gave %d, "
+		    "path now %s\n", name, r, jscan_impl());
+		abort();
+	}
+	return 0;
+}
 
 /* What the scanner said about one line. */
 struct got {
@@ -826,7 +872,7 @@ fuzz_one_line(struct jscan *s, const unsigned char *p, size_t n,
 	for (i = 0; i < NIMPLS; i++) {
 		if (!fuzz_have[i])
 			continue;
-		if (jscan_set_impl(fuzz_impls[i]) != 0)
+		if (fuzz_set_impl(fuzz_impls[i]) != 0)
 			abort();
 		/* (a) an exact-size copy, so ASan sees any over-read */
 		if ((copy = malloc(n ? n : 1)) == NULL)
@@ -1024,12 +1070,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	do
 		i = fuzz_rand() % NIMPLS;
 	while (!fuzz_have[i]);
-	if (jscan_set_impl(fuzz_impls[i]) != 0)
+	if (fuzz_set_impl(fuzz_impls[i]) != 0)
 		abort();
 	fuzz_frame(fuzz_impls[i], data, size, mode & 1,
 	    (mode >> 4 & 1) ? 1 + fuzz_rand() % 200 : (size_t)1 << 16);
 	free(stack);
-	jscan_set_impl("auto");
+	/*
+	 * A path named by the input's first bytes: nearly always none (the
+	 * ENOTSUP path), now and then one the dictionary spells.
+	 */
+	{
+		char name[8];
+
+		memset(name, 0, sizeof(name));
+		memcpy(name, data, size < sizeof(name) - 1 ? size :
+		    sizeof(name) - 1);
+		fuzz_set_impl(name);
+	}
+	fuzz_set_impl("auto");
 	return 0;
 }
 #endif

@@ -4,10 +4,12 @@
  * come out as GOOD, BLANK or BAD. A good line is held whole (it cannot be
  * passed on before its end proves it valid); a bad one is reported as soon
  * as it is known and its remaining bytes are dropped as they arrive (or,
- * with rest set, handed out piece by piece), so an over-long or broken line
- * costs no memory. A line that is whole in the
- * buffer is scanned at once (jscan_line, the block scanner); one longer
- * than FRAME_PIECE is fed to the scanner in pieces as it arrives.
+ * with rest set, handed out piece by piece), so an over-long or broken
+ * line costs no memory. The whole lines in the buffer are found and
+ * scanned in one pass of the block scanner (jscan_lines), whose stage 1
+ * sees the newlines; a line it doubts is found with memchr and scanned
+ * alone (jscan_line), and one longer than FRAME_PIECE is fed to the
+ * scanner in pieces as it arrives.
  */
 #include "compat.h"
 
@@ -103,6 +105,9 @@ frame_space(struct frame *f, size_t *n)
 		memmove(f->buf, f->buf + f->start, used);
 		f->end = used;
 		f->start = 0;
+		/* The block scanner's place was in the bytes just moved. */
+		f->full = 0;
+		f->run.buf = NULL;
 	}
 	if (f->cap > FRAME_MIN && f->start == 0 && used < FRAME_MIN / 2) {
 		if ((nb = realloc(f->buf, FRAME_MIN)) != NULL) {
@@ -173,6 +178,37 @@ frame_bad(struct frame *f, struct frame_line *l, const char *err,
 	return FRAME_BAD;
 }
 
+/*
+ * A new line from the block scanner's pass over the buffered whole lines,
+ * or FRAME_NONE when it doubts the line or none is whole yet (the line is
+ * then framed and scanned on its own). Only the buffer's unfinished last
+ * line is searched for apart (backwards, once per read), so that stage 1
+ * stops where the whole lines do.
+ */
+static int
+frame_fast(struct frame *f, struct frame_line *l)
+{
+	char	*nl;
+	size_t	 linelen;
+	int	 r;
+
+	if (f->full <= f->start) {
+		nl = memrchr(f->buf + f->start, '\n', f->end - f->start);
+		if (nl == NULL)
+			return FRAME_NONE;
+		f->full = (size_t)(nl - f->buf) + 1;
+	}
+	r = jscan_lines(&f->js, &f->run, f->buf, f->full, f->start, &linelen);
+	if (r == JSCAN_BAD || linelen > f->maxline)
+		return FRAME_NONE;
+	l->lineno = ++f->lineno;
+	l->p = f->buf + f->start;
+	l->nl = 1;
+	l->len = linelen + 1;
+	f->start += l->len;
+	return r == JSCAN_GOOD ? FRAME_GOOD : FRAME_BLANK;
+}
+
 /* Hand out the next line, or FRAME_NONE when more input is needed. */
 int
 frame_next(struct frame *f, struct frame_line *l)
@@ -187,6 +223,9 @@ frame_next(struct frame *f, struct frame_line *l)
 		if (!f->inline_ && !f->skip) {
 			if (f->start == f->end)
 				return FRAME_NONE;	/* eof, nothing left */
+			if (f->validate && f->sep == '\n' &&
+			    (r = frame_fast(f, l)) != FRAME_NONE)
+				return r;
 			/* A new line starts. */
 			f->lineno++;
 			f->inline_ = 1;

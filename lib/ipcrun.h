@@ -61,6 +61,26 @@ struct jscan {
 	size_t		 valoff;	/* start of the current member's value */
 };
 
+/*
+ * The block scanner's stage 1 between calls of jscan_lines: where it is in
+ * a buffer of whole lines, and what it carries from block to block.
+ * Private to jscan.c; a caller only keeps it, zeroed to begin with.
+ */
+struct jscan_run {
+	const unsigned char *buf;	/* the buffer, or NULL: start afresh */
+	size_t		 n;		/* its bytes, the last a newline */
+	size_t		 at;		/* where the next line starts */
+	size_t		 next;		/* offset of the next block */
+	size_t		 base;		/* offset of the current one */
+	size_t		 u8done;	/* UTF-8 checked up to here */
+	uint64_t	 ev;		/* events of the block not yet walked */
+	uint64_t	 nlev;		/* all ones: a newline ends the line */
+	uint64_t	 esc;		/* the next byte is escaped */
+	uint64_t	 instr;		/* all ones: inside a string */
+	uint64_t	 oth;		/* the last byte was a token's */
+	int		 u8pend;	/* a sequence runs on (SIMD) */
+};
+
 void		 jscan_init(struct jscan *);
 int		 jscan_want(struct jscan *, const char *, size_t);
 void		 jscan_set_stack(struct jscan *, uint64_t *, size_t);
@@ -68,6 +88,8 @@ void		 jscan_reset(struct jscan *);
 int		 jscan_feed(struct jscan *, const char *, size_t);
 int		 jscan_finish(struct jscan *);
 int		 jscan_line(struct jscan *, const char *, size_t);
+int		 jscan_lines(struct jscan *, struct jscan_run *, const char *,
+		    size_t, size_t, size_t *);
 void		 jscan_set_fast_min(size_t);
 size_t		 jscan_strerror(const struct jscan *, char *, size_t);
 size_t		 jscan_printable(const char *, size_t, char *, size_t);
@@ -124,6 +146,8 @@ struct frame {
 	int		 eof;
 	uint64_t	*stack;		/* depth room for long lines */
 	size_t		 stack_map;	/* bytes reserved for it */
+	size_t		 full;		/* buffered lines end here (at a '\n') */
+	struct jscan_run run;		/* the block scanner across lines */
 };
 
 int		 frame_init(struct frame *, size_t, int);

@@ -328,20 +328,7 @@ skip_avx2(const unsigned char *p, const unsigned char *e,
 
 /* One 64-byte block: bit i describes byte i. */
 struct blk {
-	uint64_t	quote, bs, ws, op, ctrl, high;
-};
-
-/* Stage 1's state from block to block. */
-struct st1 {
-	const unsigned char	*buf;
-	size_t			 n;
-	size_t			 next;		/* offset of the next block */
-	size_t			 base;		/* offset of the current one */
-	size_t			 u8done;	/* UTF-8 checked up to here */
-	uint64_t		 esc;		/* the next byte is escaped */
-	uint64_t		 instr;		/* all ones: inside a string */
-	uint64_t		 oth;		/* the last byte was a token's */
-	int			 u8pend;	/* a sequence runs on (SIMD) */
+	uint64_t	quote, bs, ws, op, ctrl, high, nl;
 };
 
 #define EVEN_BITS	0x5555555555555555ULL
@@ -354,10 +341,12 @@ struct st1 {
 #define C_OP	0x08
 #define C_CTRL	0x10
 #define C_HIGH	0x20
+#define C_NL	0x40
 static const unsigned char jscan_cls[256] = {
 	[0x00 ... 0x08] = C_CTRL, [0x0b ... 0x0c] = C_CTRL,
 	[0x0e ... 0x1f] = C_CTRL,
-	['\t'] = C_CTRL | C_WS, ['\n'] = C_CTRL | C_WS, ['\r'] = C_CTRL | C_WS,
+	['\t'] = C_CTRL | C_WS, ['\n'] = C_CTRL | C_WS | C_NL,
+	['\r'] = C_CTRL | C_WS,
 	[' '] = C_WS, ['"'] = C_QUOTE, ['\\'] = C_BS,
 	['{'] = C_OP, ['}'] = C_OP, ['['] = C_OP, [']'] = C_OP,
 	[':'] = C_OP, [','] = C_OP,
@@ -524,7 +513,7 @@ utf8_seq(const unsigned char *p, size_t avail)
 /* The bytes >= 0x80 of a block (bits of high at base), one at a time. */
 static inline int
 utf8_scalar(const unsigned char *buf, size_t n, size_t base, uint64_t high,
-    struct st1 *t)
+    struct jscan_run *t)
 {
 	size_t	*done = &t->u8done;
 
@@ -562,7 +551,7 @@ pxor_portable(uint64_t x)
 static inline void
 classify_scalar(const unsigned char *p, struct blk *b)
 {
-	uint64_t	q = 0, bs = 0, ws = 0, op = 0, ct = 0, hi = 0;
+	uint64_t	q = 0, bs = 0, ws = 0, op = 0, ct = 0, hi = 0, nl = 0;
 	unsigned	k;
 
 	for (k = 0; k < 64; k++) {
@@ -574,6 +563,7 @@ classify_scalar(const unsigned char *p, struct blk *b)
 		op |= (uint64_t)(c >> 3 & 1) << k;
 		ct |= (uint64_t)(c >> 4 & 1) << k;
 		hi |= (uint64_t)(c >> 5 & 1) << k;
+		nl |= (uint64_t)(c >> 6 & 1) << k;
 	}
 	b->quote = q;
 	b->bs = bs;
@@ -581,6 +571,7 @@ classify_scalar(const unsigned char *p, struct blk *b)
 	b->op = op;
 	b->ctrl = ct;
 	b->high = hi;
+	b->nl = nl;
 }
 
 /*
@@ -599,6 +590,7 @@ classify_scalar(const unsigned char *p, struct blk *b)
 		(b)->op >>= 64 - rem_;					\
 		(b)->ctrl >>= 64 - rem_;				\
 		(b)->high >>= 64 - rem_;				\
+		(b)->nl >>= 64 - rem_;					\
 	} else {							\
 		unsigned char tail_[64];				\
 									\
@@ -636,6 +628,8 @@ boring_scalar(const unsigned char *p)
 }
 
 #define JSCAN_FAST	fast_scalar
+#define JSCAN_LINES	lines_scalar
+#define JSCAN_WALK	walk_scalar
 #define JSCAN_STAGE1	stage1_scalar
 #define JSCAN_PARTIAL	partial_scalar
 #define JSCAN_BORING	boring_scalar
@@ -645,6 +639,8 @@ boring_scalar(const unsigned char *p)
 #define JSCAN_UTF8	utf8_scalar
 #include "jscan_fast.h"
 #undef JSCAN_FAST
+#undef JSCAN_LINES
+#undef JSCAN_WALK
 #undef JSCAN_STAGE1
 #undef JSCAN_PARTIAL
 #undef JSCAN_BORING
@@ -654,7 +650,7 @@ boring_scalar(const unsigned char *p)
 #undef JSCAN_UTF8
 
 #ifdef JSCAN_X86
-static inline void
+static inline __attribute__((always_inline)) void
 classify_sse2(const unsigned char *p, struct blk *b)
 {
 	const __m128i q = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\');
@@ -670,6 +666,7 @@ classify_sse2(const unsigned char *p, struct blk *b)
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
 		    (p + 16 * k));
 		__m128i l = _mm_or_si128(v, x20);
+		__m128i n = _mm_cmpeq_epi8(v, lf);
 		unsigned hi = (unsigned)_mm_movemask_epi8(v);
 
 		b->quote |= (uint64_t)(unsigned)_mm_movemask_epi8(
@@ -678,8 +675,7 @@ classify_sse2(const unsigned char *p, struct blk *b)
 		    _mm_cmpeq_epi8(v, bsl)) << (16 * k);
 		b->ws |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(
 		    _mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, tab)),
-		    _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr))))
-		    << (16 * k);
+		    _mm_or_si128(n, _mm_cmpeq_epi8(v, cr)))) << (16 * k);
 		b->op |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(
 		    _mm_or_si128(_mm_cmpeq_epi8(l, lb), _mm_cmpeq_epi8(l, rb)),
 		    _mm_or_si128(_mm_cmpeq_epi8(v, co), _mm_cmpeq_epi8(v, cm))))
@@ -687,6 +683,7 @@ classify_sse2(const unsigned char *p, struct blk *b)
 		b->ctrl |= (uint64_t)((unsigned)_mm_movemask_epi8(
 		    _mm_cmplt_epi8(v, x20)) & ~hi) << (16 * k);
 		b->high |= (uint64_t)hi << (16 * k);
+		b->nl |= (uint64_t)(unsigned)_mm_movemask_epi8(n) << (16 * k);
 	}
 }
 
@@ -717,6 +714,8 @@ boring_sse2(const unsigned char *p)
 }
 
 #define JSCAN_FAST	fast_sse2
+#define JSCAN_LINES	lines_sse2
+#define JSCAN_WALK	walk_sse2
 #define JSCAN_STAGE1	stage1_sse2
 #define JSCAN_PARTIAL	partial_sse2
 #define JSCAN_BORING	boring_sse2
@@ -726,6 +725,8 @@ boring_sse2(const unsigned char *p)
 #define JSCAN_UTF8	utf8_scalar
 #include "jscan_fast.h"
 #undef JSCAN_FAST
+#undef JSCAN_LINES
+#undef JSCAN_WALK
 #undef JSCAN_STAGE1
 #undef JSCAN_PARTIAL
 #undef JSCAN_BORING
@@ -758,7 +759,7 @@ mask_avx2(__m256i lo, __m256i hi)
 #define NIB_WS	0x03
 #define NIB_OP	0x1c
 
-__attribute__((target("avx2"))) static inline void
+__attribute__((target("avx2"), always_inline)) static inline void
 classify_avx2(const unsigned char *p, struct blk *b)
 {
 	const __m256i lo = _mm256_setr_epi8(NIB_LO, NIB_LO);
@@ -767,6 +768,7 @@ classify_avx2(const unsigned char *p, struct blk *b)
 	const __m256i q = _mm256_set1_epi8('"'), bsl = _mm256_set1_epi8('\\');
 	const __m256i wsb = _mm256_set1_epi8(NIB_WS), opb = _mm256_set1_epi8(NIB_OP);
 	const __m256i z = _mm256_setzero_si256();
+	const __m256i lf = _mm256_set1_epi8('\n');
 	__m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
 	__m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)
 	    (p + 32));
@@ -787,6 +789,7 @@ classify_avx2(const unsigned char *p, struct blk *b)
 	    _mm256_cmpeq_epi8(_mm256_and_si256(c1, opb), z));
 	b->ctrl = mask_avx2(_mm256_cmpgt_epi8(x20, v0),
 	    _mm256_cmpgt_epi8(x20, v1)) & ~b->high;
+	b->nl = mask_avx2(_mm256_cmpeq_epi8(v0, lf), _mm256_cmpeq_epi8(v1, lf));
 }
 
 __attribute__((target("avx2"))) static inline void
@@ -925,7 +928,7 @@ utf8_err_avx2(const unsigned char *p)
 
 __attribute__((target("avx2"))) static inline int
 utf8_avx2(const unsigned char *buf, size_t n, size_t base, uint64_t high,
-    struct st1 *t)
+    struct jscan_run *t)
 {
 	unsigned char		 tmp[3 + 64];
 	const unsigned char	*p = utf8_window(buf, n, base, tmp);
@@ -940,6 +943,8 @@ utf8_avx2(const unsigned char *buf, size_t n, size_t base, uint64_t high,
 }
 
 #define JSCAN_FAST	fast_avx2
+#define JSCAN_LINES	lines_avx2
+#define JSCAN_WALK	walk_avx2
 #define JSCAN_STAGE1	stage1_avx2
 #define JSCAN_PARTIAL	partial_avx2
 #define JSCAN_BORING	boring_avx2
@@ -949,6 +954,8 @@ utf8_avx2(const unsigned char *buf, size_t n, size_t base, uint64_t high,
 #define JSCAN_UTF8	utf8_avx2
 #include "jscan_fast.h"
 #undef JSCAN_FAST
+#undef JSCAN_LINES
+#undef JSCAN_WALK
 #undef JSCAN_STAGE1
 #undef JSCAN_PARTIAL
 #undef JSCAN_BORING
@@ -957,7 +964,123 @@ utf8_avx2(const unsigned char *buf, size_t n, size_t base, uint64_t high,
 #undef JSCAN_PXOR
 #undef JSCAN_UTF8
 
-__attribute__((target("avx512f,avx512bw"))) static inline void
+/*
+ * SSE4.2 (with SSSE3's pshufb and PCLMULQDQ, as every CPU with SSE4.2
+ * since 2010 has): the avx2 kernel's methods on 16 bytes at a time, the
+ * nibble lookups for whitespace and structure and the Keiser-Lemire
+ * UTF-8 check, where sse2 compares byte values one class at a time and
+ * checks UTF-8 one sequence at a time.
+ */
+__attribute__((target("sse4.2"), always_inline)) static inline void
+classify_sse42(const unsigned char *p, struct blk *b)
+{
+	const __m128i lo = _mm_setr_epi8(NIB_LO), hi = _mm_setr_epi8(NIB_HI);
+	const __m128i f = _mm_set1_epi8(0x0f), x20 = _mm_set1_epi8(0x20);
+	const __m128i q = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\');
+	const __m128i wsb = _mm_set1_epi8(NIB_WS), opb = _mm_set1_epi8(NIB_OP);
+	const __m128i lf = _mm_set1_epi8('\n'), z = _mm_setzero_si128();
+	unsigned	k;
+
+	memset(b, 0, sizeof *b);
+	for (k = 0; k < 4; k++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
+		    (p + 16 * k));
+		__m128i c = _mm_and_si128(_mm_shuffle_epi8(lo,
+		    _mm_and_si128(v, f)), _mm_shuffle_epi8(hi,
+		    _mm_and_si128(_mm_srli_epi16(v, 4), f)));
+		unsigned h = (unsigned)_mm_movemask_epi8(v);
+
+		b->high |= (uint64_t)h << (16 * k);
+		b->quote |= (uint64_t)(unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(v, q)) << (16 * k);
+		b->bs |= (uint64_t)(unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(v, bsl)) << (16 * k);
+		b->ws |= (uint64_t)(~(unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(_mm_and_si128(c, wsb), z)) & 0xffff) <<
+		    (16 * k);
+		b->op |= (uint64_t)(~(unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(_mm_and_si128(c, opb), z)) & 0xffff) <<
+		    (16 * k);
+		b->ctrl |= (uint64_t)((unsigned)_mm_movemask_epi8(
+		    _mm_cmplt_epi8(v, x20)) & ~h) << (16 * k);
+		b->nl |= (uint64_t)(unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(v, lf)) << (16 * k);
+	}
+}
+
+__attribute__((target("sse4.2"))) static inline void
+partial_sse42(const unsigned char *buf, size_t n, size_t off, struct blk *b)
+{
+	PARTIAL(classify_sse42, buf, n, off, b);
+}
+
+__attribute__((target("sse4.2"))) static inline __m128i
+utf8_err_sse42(const unsigned char *p)
+{
+	const __m128i t1h = _mm_loadu_si128((const __m128i *)(const void *)
+	    u8_b1_high);
+	const __m128i t1l = _mm_loadu_si128((const __m128i *)(const void *)
+	    u8_b1_low);
+	const __m128i t2h = _mm_loadu_si128((const __m128i *)(const void *)
+	    u8_b2_high);
+	const __m128i f = _mm_set1_epi8(0x0f);
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i p1 = _mm_loadu_si128((const __m128i *)(const void *)(p - 1));
+	__m128i p2 = _mm_loadu_si128((const __m128i *)(const void *)(p - 2));
+	__m128i p3 = _mm_loadu_si128((const __m128i *)(const void *)(p - 3));
+	__m128i sc = _mm_and_si128(_mm_and_si128(
+	    _mm_shuffle_epi8(t1h, _mm_and_si128(_mm_srli_epi16(p1, 4), f)),
+	    _mm_shuffle_epi8(t1l, _mm_and_si128(p1, f))),
+	    _mm_shuffle_epi8(t2h, _mm_and_si128(_mm_srli_epi16(v, 4), f)));
+	__m128i m23 = _mm_and_si128(_mm_or_si128(
+	    _mm_subs_epu8(p2, _mm_set1_epi8(0x60)),
+	    _mm_subs_epu8(p3, _mm_set1_epi8(0x70))),
+	    _mm_set1_epi8((char)0x80));
+
+	return _mm_xor_si128(sc, m23);
+}
+
+__attribute__((target("sse4.2"))) static inline int
+utf8_sse42(const unsigned char *buf, size_t n, size_t base, uint64_t high,
+    struct jscan_run *t)
+{
+	unsigned char		 tmp[3 + 64];
+	const unsigned char	*p = utf8_window(buf, n, base, tmp);
+	__m128i			 e = _mm_or_si128(_mm_or_si128(
+				    utf8_err_sse42(p), utf8_err_sse42(p + 16)),
+				    _mm_or_si128(utf8_err_sse42(p + 32),
+				    utf8_err_sse42(p + 48)));
+
+	(void)high;
+	if (!_mm_testz_si128(e, e))
+		return -1;
+	t->u8pend = utf8_runs_on(p);
+	return 0;
+}
+
+#define JSCAN_FAST	fast_sse42
+#define JSCAN_LINES	lines_sse42
+#define JSCAN_WALK	walk_sse42
+#define JSCAN_STAGE1	stage1_sse42
+#define JSCAN_PARTIAL	partial_sse42
+#define JSCAN_BORING	boring_sse2
+#define JSCAN_ATTR	__attribute__((target("sse4.2,pclmul")))
+#define JSCAN_CLASSIFY	classify_sse42
+#define JSCAN_PXOR	pxor_clmul
+#define JSCAN_UTF8	utf8_sse42
+#include "jscan_fast.h"
+#undef JSCAN_FAST
+#undef JSCAN_LINES
+#undef JSCAN_WALK
+#undef JSCAN_STAGE1
+#undef JSCAN_PARTIAL
+#undef JSCAN_BORING
+#undef JSCAN_ATTR
+#undef JSCAN_CLASSIFY
+#undef JSCAN_PXOR
+#undef JSCAN_UTF8
+
+__attribute__((target("avx512f,avx512bw"), always_inline)) static inline void
 classify_v512(__m512i v, struct blk *b)
 {
 	const __m512i lo = _mm512_broadcast_i32x4(_mm_setr_epi8(NIB_LO));
@@ -973,9 +1096,10 @@ classify_v512(__m512i v, struct blk *b)
 	b->ws = _mm512_test_epi8_mask(c, _mm512_set1_epi8(NIB_WS));
 	b->op = _mm512_test_epi8_mask(c, _mm512_set1_epi8(NIB_OP));
 	b->ctrl = _mm512_cmplt_epu8_mask(v, _mm512_set1_epi8(0x20));
+	b->nl = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
 }
 
-__attribute__((target("avx512f,avx512bw"))) static inline void
+__attribute__((target("avx512f,avx512bw"), always_inline)) static inline void
 classify_avx512(const unsigned char *p, struct blk *b)
 {
 	classify_v512(_mm512_loadu_si512((const void *)p), b);
@@ -1006,7 +1130,7 @@ boring_avx512(const unsigned char *p)
 
 __attribute__((target("avx512f,avx512bw"))) static inline int
 utf8_avx512(const unsigned char *buf, size_t n, size_t base, uint64_t high,
-    struct st1 *t)
+    struct jscan_run *t)
 {
 	unsigned char		 tmp[3 + 64];
 	const unsigned char	*p = utf8_window(buf, n, base, tmp);
@@ -1039,6 +1163,8 @@ utf8_avx512(const unsigned char *buf, size_t n, size_t base, uint64_t high,
 }
 
 #define JSCAN_FAST	fast_avx512
+#define JSCAN_LINES	lines_avx512
+#define JSCAN_WALK	walk_avx512
 #define JSCAN_STAGE1	stage1_avx512
 #define JSCAN_PARTIAL	partial_avx512
 #define JSCAN_BORING	boring_avx512
@@ -1048,6 +1174,8 @@ utf8_avx512(const unsigned char *buf, size_t n, size_t base, uint64_t high,
 #define JSCAN_UTF8	utf8_avx512
 #include "jscan_fast.h"
 #undef JSCAN_FAST
+#undef JSCAN_LINES
+#undef JSCAN_WALK
 #undef JSCAN_STAGE1
 #undef JSCAN_PARTIAL
 #undef JSCAN_BORING
@@ -1061,16 +1189,18 @@ struct impl {
 	const char	*name;
 	int		(*feed)(struct jscan *, const char *, size_t);
 	int		(*fast)(struct jscan *, const unsigned char *, size_t);
+	int		(*lines)(struct jscan *, struct jscan_run *, size_t *);
 };
 
 /* In order of preference: "auto" takes the first this CPU has. */
 static const struct impl impls[] = {
 #ifdef JSCAN_X86
-	{ "avx512", feed_avx2, fast_avx512 },
-	{ "avx2", feed_avx2, fast_avx2 },
-	{ "sse2", feed_sse2, fast_sse2 },
+	{ "avx512", feed_avx2, fast_avx512, lines_avx512 },
+	{ "avx2", feed_avx2, fast_avx2, lines_avx2 },
+	{ "sse42", feed_sse2, fast_sse42, lines_sse42 },
+	{ "sse2", feed_sse2, fast_sse2, lines_sse2 },
 #endif
-	{ "scalar", feed_scalar, fast_scalar }
+	{ "scalar", feed_scalar, fast_scalar, lines_scalar }
 };
 
 static const struct impl *impl_cur;
@@ -1085,14 +1215,17 @@ impl_supported(const struct impl *im)
 	if (im->fast == fast_avx2)
 		return __builtin_cpu_supports("avx2") &&
 		    __builtin_cpu_supports("pclmul");
+	if (im->fast == fast_sse42)
+		return __builtin_cpu_supports("sse4.2") &&
+		    __builtin_cpu_supports("pclmul");
 #endif
 	(void)im;
 	return 1;
 }
 
 /*
- * Pick the scanner's instruction set: "auto", "avx512", "avx2", "sse2" or
- * "scalar".
+ * Pick the scanner's instruction set: "auto", "avx512", "avx2", "sse42",
+ * "sse2" or "scalar".
  */
 int
 jscan_set_impl(const char *name)
@@ -1261,6 +1394,43 @@ jscan_line(struct jscan *s, const char *p, size_t n)
 	if (impl_cur->feed(s, p, n) == JSCAN_BAD)
 		return JSCAN_BAD;
 	return jscan_finish(s);
+}
+
+/*
+ * The next line of buf, whose n bytes end in a newline, starting at off:
+ * GOOD or BLANK with its length (newline excluded) in *len, when the block
+ * scanner is sure; JSCAN_BAD when it is not (the line may still be good:
+ * jscan_line on the line gives the verdict). Stage 1 goes on from the line
+ * before when run says it ended just here, else it starts afresh.
+ */
+int
+jscan_lines(struct jscan *s, struct jscan_run *run, const char *buf,
+    size_t n, size_t off, size_t *len)
+{
+	const unsigned char	*b = (const unsigned char *)buf;
+	size_t			 end;
+	int			 r;
+
+	jscan_reset(s);
+	if (run->buf != b || run->n != n || run->at != off) {
+		memset(run, 0, sizeof *run);
+		run->buf = b;
+		run->n = n;
+		run->at = off;
+		run->next = off;
+		run->base = off;
+		run->nlev = ~(uint64_t)0;
+	}
+	r = impl_cur->lines(s, run, &end);
+	if (r == JSCAN_BAD) {
+		run->buf = NULL;
+		return JSCAN_BAD;
+	}
+	*len = end - off;
+	run->at = end + 1;
+	s->state = r == JSCAN_GOOD ? ST_TRAIL : ST_TOPSTART;
+	s->base = *len;
+	return r;
 }
 
 /* The reason for a bad line, with the offending byte where it helps. */

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The whole-line scanner, included once per instruction set by jscan.c
- * with JSCAN_FAST and JSCAN_STAGE1 (function names), JSCAN_ATTR (target
- * attribute), JSCAN_CLASSIFY (fills a struct blk from 64 bytes),
- * JSCAN_PARTIAL (the same for the n < 64 bytes at the end of a line),
- * JSCAN_BORING (64 bytes with no quote, backslash, control character or
- * byte >= 0x80), JSCAN_PXOR (prefix XOR of a 64-bit mask) and JSCAN_UTF8
- * (validates the bytes >= 0x80 of a block) defined.
+ * with JSCAN_FAST, JSCAN_LINES, JSCAN_WALK and JSCAN_STAGE1 (function
+ * names), JSCAN_ATTR (target attribute), JSCAN_CLASSIFY (fills a struct
+ * blk from 64 bytes), JSCAN_PARTIAL (the same for the n < 64 bytes at the
+ * end of a line), JSCAN_BORING (64 bytes with no quote, backslash,
+ * control character or byte >= 0x80), JSCAN_PXOR (prefix XOR of a 64-bit
+ * mask) and JSCAN_UTF8 (validates the bytes >= 0x80 of a block) defined.
  *
  * Stage 1 classifies 64 bytes at once: quotes, backslashes, whitespace,
  * structural characters, control characters and bytes >= 0x80. Escaped
@@ -20,6 +20,16 @@
  * literals, with one bit per nesting level as the streamed scanner does,
  * and records the wanted top-level member spans.
  *
+ * JSCAN_FAST takes one line. JSCAN_LINES takes the next line of a buffer
+ * of whole lines, with stage 1 carried on from line to line (struct
+ * jscan_run): a newline is then an event too, the line's end. A newline
+ * inside a string is a control character there (bad), so every newline
+ * that stage 2 sees ends a line, and framing needs no search of its own.
+ * The state carried over is right only after a good line (outside any
+ * string, no escape or UTF-8 sequence open); after a bad one the caller
+ * starts afresh. A block that fails stage 1 may fail for a later line in
+ * it: the verdict is then the streamed scanner's, as for any doubt.
+ *
  * This path only says GOOD or BLANK when the line is exactly that; any
  * doubt is JSCAN_BAD, and jscan_line() then lets the streamed scanner find
  * the verdict and the error column, so both always agree.
@@ -30,7 +40,7 @@
  * line has no more blocks, or -1 when the block proves the line bad.
  */
 static JSCAN_ATTR __attribute__((noinline)) int
-JSCAN_STAGE1(struct st1 *t, uint64_t *evp)
+JSCAN_STAGE1(struct jscan_run *t, uint64_t *evp)
 {
 	const unsigned char	*buf = t->buf;
 	size_t			 n = t->n;
@@ -70,7 +80,7 @@ JSCAN_STAGE1(struct st1 *t, uint64_t *evp)
 	sep = b.ws | b.op | b.quote;
 	other = ~sep & ~in;
 	/* Opening quotes only: the prefix XOR includes them. */
-	*evp = (b.op & ~in) | (rq & in) |
+	*evp = (b.op & ~in) | (rq & in) | (b.nl & t->nlev) |
 	    (other & ~((other << 1) | t->oth));
 	t->oth = other >> 63;
 	if ((b.ctrl & in) != 0)
@@ -83,30 +93,33 @@ JSCAN_STAGE1(struct st1 *t, uint64_t *evp)
 	return 0;
 }
 
-static JSCAN_ATTR int
-JSCAN_FAST(struct jscan *s, const unsigned char *buf, size_t n)
+/*
+ * Stage 2 from t's position: the verdict of the line that starts at t->at.
+ * With multi, the line ends at a newline event, whose offset goes to
+ * *endp; without, at t->n.
+ */
+static JSCAN_ATTR inline __attribute__((always_inline)) int
+JSCAN_WALK(struct jscan *s, struct jscan_run *t, const int multi,
+    size_t *endp)
 {
-	struct st1		 t;
+	const unsigned char	*buf = t->buf;
+	size_t			 n = t->n, ls = t->at;
 	size_t			 depth = 0, i = 0, vend = 0, valoff = 0;
-	size_t			 base = 0;
-	uint64_t		 ev = 0;
+	size_t			 base = t->base;
+	uint64_t		 ev = t->ev;
 	uint64_t		*stack = s->stack;
 	int			 curkey = -1, obj = 0, r;
 	unsigned char		 c;
 
-	memset(&t, 0, sizeof t);
-	t.buf = buf;
-	t.n = n;
-
 /* The position of the next event into i, or on to label l at the end. */
 #define NEXT_OR(l) do {							\
 	while (ev == 0) {						\
-		if ((r = JSCAN_STAGE1(&t, &ev)) != 0) {			\
+		if ((r = JSCAN_STAGE1(t, &ev)) != 0) {			\
 			if (r > 0)					\
 				goto l;					\
 			return JSCAN_BAD;				\
 		}							\
-		base = t.base;						\
+		base = t->base;						\
 	}								\
 	i = base + (size_t)__builtin_ctzll(ev);				\
 	ev &= ev - 1;							\
@@ -116,6 +129,8 @@ JSCAN_FAST(struct jscan *s, const unsigned char *buf, size_t n)
 #define WS(c)		((jscan_cls[(unsigned char)(c)] & C_WS) != 0)
 
 	NEXT_OR(blank);
+	if (multi && buf[i] == '\n')
+		goto blank_nl;
 	s->top = buf[i];
 	goto value;
 
@@ -148,6 +163,7 @@ value:
 			goto close;
 		goto value;
 	default:
+		/* A newline is no scalar: the line ends too early. */
 		if (scan_scalar(buf, n, i) == 0)
 			return JSCAN_BAD;
 		goto after_value;
@@ -166,7 +182,7 @@ after_value:
 		/* A wanted member's value ends before the space here. */
 		for (vend = i; vend > valoff && WS(buf[vend - 1]); vend--)
 			;
-		s->span[curkey].off = valoff;
+		s->span[curkey].off = valoff - ls;
 		s->span[curkey].len = vend - valoff;
 		curkey = -1;
 	}
@@ -205,12 +221,32 @@ key:
 trail:
 	/* Nothing may follow, and the rest must pass stage 1. */
 	NEXT_OR(good);
+	if (multi && buf[i] == '\n') {
+		/*
+		 * Every string is closed here (a newline in one fails
+		 * stage 1), and the UTF-8 before the newline was checked
+		 * with its block.
+		 */
+		*endp = i;
+		t->ev = ev;
+		t->base = base;
+		return JSCAN_GOOD;
+	}
 	return JSCAN_BAD;
 
 good:
+	if (multi)
+		return JSCAN_BAD;	/* no newline: not this path's line */
 	/* A string still open at the end gave no event to fail on. */
-	return t.instr == 0 && !t.u8pend ? JSCAN_GOOD : JSCAN_BAD;
+	return t->instr == 0 && !t->u8pend ? JSCAN_GOOD : JSCAN_BAD;
+blank_nl:
+	*endp = i;
+	t->ev = ev;
+	t->base = base;
+	return JSCAN_BLANK;
 blank:
+	if (multi)
+		return JSCAN_BAD;
 	return JSCAN_BLANK;
 bad:
 	return JSCAN_BAD;
@@ -219,4 +255,22 @@ bad:
 #undef NEXT
 #undef TOP_OBJ
 #undef WS
+}
+
+static JSCAN_ATTR int
+JSCAN_FAST(struct jscan *s, const unsigned char *buf, size_t n)
+{
+	struct jscan_run	 t;
+	size_t			 end;
+
+	memset(&t, 0, sizeof t);
+	t.buf = buf;
+	t.n = n;
+	return JSCAN_WALK(s, &t, 0, &end);
+}
+
+static JSCAN_ATTR int
+JSCAN_LINES(struct jscan *s, struct jscan_run *t, size_t *endp)
+{
+	return JSCAN_WALK(s, t, 1, endp);
 }

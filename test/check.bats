@@ -179,14 +179,17 @@ bad() {
 	bad '\351' 1 "expected a value, found byte 0xe9"
 }
 
-@test "the scalar, SSE2, AVX2 and AVX-512 paths give the same verdicts" {
+@test "the scalar, SSE2, SSE4.2, AVX2 and AVX-512 paths give the same verdicts" {
 	printf '"%s\\x"\n' "$(printf 'a%.0s' {1..100})" > "$BATS_TEST_TMPDIR/in"
 	printf '"%s\300"\n' "$(printf 'b%.0s' {1..77})" >> "$BATS_TEST_TMPDIR/in"
 	printf '"%s\001"\n' "$(printf 'c%.0s' {1..40})" >> "$BATS_TEST_TMPDIR/in"
 	printf '"%s"\n' "$(printf 'é%.0s' {1..50})" >> "$BATS_TEST_TMPDIR/in"
 	"$IPCRUN" check "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/ref.out" 2> "$BATS_TEST_TMPDIR/ref.err" || true
 	[ "$(wc -l < "$BATS_TEST_TMPDIR/ref.err")" -eq 3 ]
-	for impl in scalar sse2 avx2 avx512; do
+	for impl in scalar sse2 sse42 avx2 avx512; do
+		if [ "$impl" = sse42 ] && ! grep -qw sse4_2 /proc/cpuinfo; then
+			continue
+		fi
 		if [ "$impl" = avx2 ] && ! grep -qw avx2 /proc/cpuinfo; then
 			continue
 		fi
@@ -202,7 +205,7 @@ bad() {
 @test "IPCRUN_JSCAN names an unknown path: exit 125" {
 	run --separate-stderr env IPCRUN_JSCAN=neon "$IPCRUN" check /dev/null
 	assert_failure 125
-	assert_equal "$stderr" "ipcrun: check: IPCRUN_JSCAN 'neon': not available on this CPU (use avx512, avx2, sse2 or scalar)"
+	assert_equal "$stderr" "ipcrun: check: IPCRUN_JSCAN 'neon': not available on this CPU (use avx512, avx2, sse42, sse2 or scalar)"
 }
 
 @test "deep nesting is limited only by the line length" {

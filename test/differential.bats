@@ -23,6 +23,8 @@ setup_file() {
 	assert_line --index 0 --partial "seed 1, 20000 lines"
 	local impl impls="scalar auto"
 	grep -qw sse2 /proc/cpuinfo && impls="$impls sse2"
+	grep -qw sse4_2 /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo &&
+	    impls="$impls sse42"
 	grep -qw avx2 /proc/cpuinfo && impls="$impls avx2"
 	grep -qw avx512bw /proc/cpuinfo && impls="$impls avx512"
 	for impl in $impls; do

@@ -187,7 +187,7 @@ $help"
 	# And it does what the page says: an unknown value is an error.
 	run -125 --separate-stderr env IPCRUN_JSCAN=bogus "$IPCRUN" check </dev/null
 	[[ $stderr == *IPCRUN_JSCAN* ]]
-	for impl in avx2 sse2 scalar; do
+	for impl in avx512 avx2 sse42 sse2 scalar; do
 		section "$MAN/ipcrun-check.1" ENVIRONMENT | grep -qw "$impl"
 	done
 }

@@ -520,7 +520,7 @@ Try 'ipcrun run --help'."
 	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: --max-line '0': must be at least 1"
 	IPCRUN_JSCAN=bogus run --separate-stderr "$IPCRUN" run -- cat
 	assert_failure 125
-	assert_equal "$stderr" "ipcrun: run: IPCRUN_JSCAN 'bogus': not available on this CPU (use avx512, avx2, sse2 or scalar)"
+	assert_equal "$stderr" "ipcrun: run: IPCRUN_JSCAN 'bogus': not available on this CPU (use avx512, avx2, sse42, sse2 or scalar)"
 }
 
 @test "exit status 141: the reader of stdout went away (| head -1)" {

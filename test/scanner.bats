@@ -9,18 +9,23 @@ load helper
 impls() {
 	echo scalar
 	grep -qw sse2 /proc/cpuinfo && echo sse2
+	grep -qw sse4_2 /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo &&
+	    echo sse42
 	grep -qw avx2 /proc/cpuinfo && echo avx2
 	grep -qw avx512bw /proc/cpuinfo && echo avx512
 	echo auto
 }
 
 # expect FORMAT COLUMN: add the line printf FORMAT makes (a '\n' is added)
-# to the input; it must be good when COLUMN is "good", else bad at that
-# 1-based COLUMN. check_all then runs every scanner path once over it.
+# to the input; it must be good when COLUMN is "good", blank (skipped) when
+# "blank", else bad at that 1-based COLUMN. check_all then runs every
+# scanner path once over it.
 expect() {
 	printf "$1"'\n' >> "$BATS_TEST_TMPDIR/in"
 	NLINES=$((${NLINES:-0} + 1))
-	if [ "$2" = good ]; then
+	if [ "$2" = blank ]; then
+		:
+	elif [ "$2" = good ]; then
 		printf "$1"'\n' >> "$BATS_TEST_TMPDIR/want.out"
 	else
 		printf 'ipcrun: check: %s:%d:%d:\n' "$BATS_TEST_TMPDIR/in" \
@@ -145,6 +150,34 @@ pad() {
 		expect '"'"$(pad $k)"'\342\202"' $((k + 4))
 		expect '"'"$(pad $k)"'\360\237\230'"$(pad 70)"'"' $((k + 5))
 		expect '"'"$(pad $k)"'\200'"$(pad 70)"'"' $((k + 2))
+	done
+	check_all
+}
+
+@test "block scanner across lines: each fault right before or after a newline" {
+	# Lines are framed by stage 1 over the whole buffer: a line's end is a
+	# newline event, and a fault in a later line of the same 64-byte block
+	# must not spoil the good lines before it. Short lines, so that many
+	# share a block, at every offset.
+	local k
+	for k in 0 1 2 3 5 8 13 21 34 55 61 62 63; do
+		expect '"'"$(pad $k)"'"' good
+		expect '1' good
+		expect '' blank
+		expect ' \r' blank
+		expect 'true ' good
+		expect '\055' 2
+		expect '1.' 3
+		expect '"a\\"' 5
+		expect '"a\\' 4
+		expect '"\342' 3
+		expect '[1,' 4
+		expect '{"a":' 6
+		expect 'nul' 4
+		expect '"\001"' 2
+		expect '{} x' 4
+		expect '[]' good
+		expect '"\342\202\254"' good
 	done
 	check_all
 }
