@@ -101,11 +101,18 @@ $(OBJ): | pkgcheck
 
 # The flags of the last build: a change of CFLAGS and the like rebuilds
 # everything, as a distribution's flags must reach every object.
+# The file is brought up to date as make reads this Makefile, and only
+# touched when the flags changed, so that make -n and make -q see a plain
+# file, not a target that is always remade.
 FLAGS_NOW = $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LDLIBS)
-$(B)/flags: FORCE
+ifeq ($(filter clean distclean uninstall deps deps-%,$(MAKECMDGOALS)),)
+FLAGS_SYNC := $(shell mkdir -p $(B) && { \
+    echo '$(subst ','\'',$(FLAGS_NOW))' | cmp -s - $(B)/flags || \
+    echo '$(subst ','\'',$(FLAGS_NOW))' > $(B)/flags; })
+endif
+$(B)/flags:
 	@mkdir -p $(@D)
-	@echo '$(subst ','\'',$(FLAGS_NOW))' | cmp -s - $@ || \
-	    echo '$(subst ','\'',$(FLAGS_NOW))' > $@
+	@echo '$(subst ','\'',$(FLAGS_NOW))' > $@
 
 $(OBJ) $(B)/ipcrun: $(B)/flags
 
