@@ -104,11 +104,18 @@ $(OBJ): | pkgcheck
 # The file is brought up to date as make reads this Makefile, and only
 # touched when the flags changed, so that make -n and make -q see a plain
 # file, not a target that is always remade.
+# Only a make that can build records them: not one that only checks for
+# the libraries (make PKG_CONFIG=false pkgcheck, in install.bats), lints
+# or packs, and not without the libraries' flags, or the next real build
+# would find the file changed and rebuild everything.
 FLAGS_NOW = $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LDLIBS)
-ifeq ($(filter clean distclean uninstall deps deps-%,$(MAKECMDGOALS)),)
+NO_FLAGS_GOALS = clean distclean uninstall deps deps-% pkgcheck lint dist
+ifeq ($(filter $(NO_FLAGS_GOALS),$(MAKECMDGOALS)),)
+ifneq ($(PKG_LIBS),)
 FLAGS_SYNC := $(shell mkdir -p $(B) && { \
     echo '$(subst ','\'',$(FLAGS_NOW))' | cmp -s - $(B)/flags || \
     echo '$(subst ','\'',$(FLAGS_NOW))' > $(B)/flags; })
+endif
 endif
 $(B)/flags:
 	@mkdir -p $(@D)
