@@ -110,11 +110,9 @@ struct worker {
 	int		 outcmd;
 	uint64_t	 out_frames;
 
-	/* The child. */
+	/* The child: its lifecycle is the table of lib/super.c. */
 	pid_t		 pid;
-	int64_t		 spawned;	/* when it was started */
-	int		 alive;
-	int		 status;
+	struct super	 sv;
 	int		 preloaded;	/* NODE_OPTIONS carries the preload */
 	int		 announced;
 	int		 plain_warned;	/* Node without the preload: said so */
@@ -130,9 +128,6 @@ struct worker {
 	int64_t		 hint_at;
 	long long	 hint_cpu;	/* the group's CPU time when armed */
 	int64_t		 exit_deadline;	/* reading after the child's exit */
-	int		 kill_stage;	/* 0, 1 (TERM next), 2 (KILL next), 3 */
-	int64_t		 kill_at;
-	int		 stopped_by_us;	/* a signal ipcrun sent in shutdown */
 	int		 handle_warned;
 	int		 gone;		/* exited: takes no more input */
 	int		 logfd;		/* --log prefix: its stderr, or -1 */
@@ -142,13 +137,6 @@ struct worker {
 	uint64_t	 rerouted;	/* unread lines sent to other children */
 	uint64_t	 cut;		/* lines it had begun to read */
 	uint64_t	 undelivered;	/* its lines that reached no child */
-
-	/* Supervision: kept from one incarnation to the next. */
-	int64_t		 restart_at;	/* backoff: when to start it again */
-	pid_t		 oldpid;	/* the incarnation before, unreaped */
-	unsigned	 restarts;
-	struct restart_backoff backoff;
-	struct restart_tally tally;
 };
 
 struct run {
@@ -175,6 +163,7 @@ struct run {
 	struct restart_backoff backoff;	/* --backoff */
 	unsigned	 max_restarts;	/* --max-restarts N/WINDOW */
 	int64_t		 restart_window;	/* ms, 0: the whole run */
+	struct super_policy sp;		/* the table's view of the above */
 	int64_t		 eof_tick;	/* the next look, while it waits */
 	int		 envelope;	/* --envelope */
 	int		 wrap;		/* {"from":...} around child lines */
@@ -386,22 +375,31 @@ run_worker_deadline(struct run *r, struct worker *w)
 	}
 	d = run_min(d, w->look_at);
 	d = run_min(d, w->peer_at);
-	if (w->kill_stage > 0 && w->kill_stage < 3)
-		d = run_min(d, w->kill_at);
-	return run_min(d, w->restart_at);
+	return run_min(d, super_deadline(&w->sv));
 }
 
-/* Signal the child's process group, remembering it was ipcrun's doing. */
+static int
+run_alive(const struct worker *w)
+{
+	return super_alive(&w->sv);
+}
+
+/* Waiting for its restart. */
+static int
+run_pending(const struct worker *w)
+{
+	return w->sv.state == SUPER_BACKOFF;
+}
+
+/* Signal the child's process group. */
 static void
-run_kill(struct run *r, struct worker *w, int sig, int ours)
+run_kill(struct run *r, struct worker *w, int sig)
 {
 	/*
 	 * The group outlives its leader while anything is left in it, and
 	 * its id cannot be reused until then: signalling it stays safe.
 	 */
-	if (ours && w->alive)
-		w->stopped_by_us = sig;
-	if (kill(-w->pid, sig) == -1 && errno == ESRCH && w->alive)
+	if (kill(-w->pid, sig) == -1 && errno == ESRCH && run_alive(w))
 		(void)kill(w->pid, sig);
 	/* A stopped process (SIGTTOU, ^Z) acts on nothing but SIGCONT. */
 	if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
@@ -458,31 +456,33 @@ run_end_group(struct run *r, struct worker *w)
 static void
 run_escalate(struct run *r, struct worker *w, int now_term)
 {
-	if (!w->alive || w->kill_stage != 0)
-		return;
-	w->kill_stage = 1;
-	w->kill_at = now_term ? ev_now() : ev_now() + r->kill_timeout;
+	(void)super_step(&w->sv, &r->sp, now_term ? SUPER_EV_STOP :
+	    SUPER_EV_CLOSED, ev_now());
 }
 
+/* The table's deadline has come: what it says is done here. */
 static void
-run_kill_step(struct run *r, struct worker *w)
+run_super_timeout(struct run *r, struct worker *w, int64_t now)
 {
-	if (!w->alive)
-		return;
-	if (w->kill_stage == 1) {
+	switch (super_step(&w->sv, &r->sp, SUPER_EV_TIMEOUT, now)) {
+	case SUPER_SEND_TERM:
 		if (!r->epipe && !r->fail)
 			cmd_warnx(r->ce, "'%s' (pid %ld) is still running; "
 			    "sending SIGTERM", w->name, (long)w->pid);
 		run_trace(r, "kill pid %ld SIGTERM", (long)w->pid);
-		run_kill(r, w, SIGTERM, 1);
-		w->kill_stage = 2;
-		w->kill_at = ev_now() + r->kill_timeout;
-	} else if (w->kill_stage == 2) {
+		run_kill(r, w, SIGTERM);
+		break;
+	case SUPER_SEND_KILL:
 		cmd_warnx(r->ce, "'%s' (pid %ld) ignored SIGTERM; sending "
 		    "SIGKILL", w->name, (long)w->pid);
 		run_trace(r, "kill pid %ld SIGKILL", (long)w->pid);
-		run_kill(r, w, SIGKILL, 1);
-		w->kill_stage = 3;
+		run_kill(r, w, SIGKILL);
+		break;
+	case SUPER_SPAWN:
+		run_respawn(r, w);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -556,7 +556,7 @@ run_unannounced(struct run *r, struct worker *w, int64_t now)
 
 	w->look_at = 0;
 	if (w->announced || w->notice || w->idle || w->chan == -1 ||
-	    w->chan_shut || w->chan_closing || !w->alive)
+	    w->chan_shut || w->chan_closing || !run_alive(w))
 		return;
 	/* Each look reads /proc: less often while nothing changes. */
 	w->look_every = w->look_every == 0 ? LOOK_EVERY :
@@ -580,7 +580,7 @@ run_unannounced(struct run *r, struct worker *w, int64_t now)
 		 * group has forked and not exec'd, and while it is new.
 		 */
 		if ((ioctl(w->chan, SIOCOUTQ, &outq) == 0 && outq > 0) ||
-		    forking || now - w->spawned < SETTLE) {
+		    forking || now - w->sv.spawned < SETTLE) {
 			w->look_at = now + w->look_every;
 			return;
 		}
@@ -625,7 +625,7 @@ run_idle_check(struct run *r, struct worker *w, int64_t now)
 		run_trace(r, "idle for %" PRId64 " ms: closing the channel",
 		    r->idle_ns / MSEC);
 		/* The idle rule is a guess: say when it is made. */
-		if (w->alive)
+		if (run_alive(w))
 			cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) "
 			    "after %.3g s of quiet (idle rule)", w->name,
 			    (long)w->pid, (double)r->idle_ns / SEC);
@@ -717,7 +717,7 @@ run_hint(struct run *r, struct worker *w, int64_t now)
 		return;
 	}
 	w->hint_at = 0;
-	if (w->alive && w->chan != -1 && !w->chan_closing)
+	if (run_alive(w) && w->chan != -1 && !w->chan_closing)
 		cmd_warnx(r->ce, "'%s' (pid %ld) is still running after the end "
 		    "of input, with nothing left to send; if it keeps itself "
 		    "alive (a server, a timer, a 'disconnect' listener), "
@@ -731,7 +731,7 @@ run_deadlines(struct run *r, struct worker *w, int64_t now)
 {
 	if (w->eof_deadline != 0 && now >= w->eof_deadline) {
 		w->eof_deadline = 0;
-		if (w->chan != -1 && w->alive) {
+		if (w->chan != -1 && run_alive(w)) {
 			cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) "
 			    "after --eof-timeout", w->name, (long)w->pid);
 			run_close_chan(r, w, CLOSE_TIMEOUT);
@@ -765,7 +765,7 @@ run_peer_check(struct run *r, struct worker *w, int64_t now)
 	int	hint = r->node ? r->chan_to : 0;
 
 	w->peer_at = 0;
-	if (w->chan_peer == -1 || !w->alive)
+	if (w->chan_peer == -1 || !run_alive(w))
 		return;
 	w->peer_at = now + PEER_EVERY;
 	if (proc_holds_socket(w->pid, w->chan_ino, hint) != 0)
@@ -816,11 +816,9 @@ run_timers(struct run *r)
 			run_hint(r, w, now);
 			run_deadlines(r, w, now);
 		}
-		if (w->kill_stage > 0 && w->kill_stage < 3 &&
-		    now >= w->kill_at)
-			run_kill_step(r, w);
-		if (w->restart_at != 0 && now >= w->restart_at)
-			run_respawn(r, w);
+		if (super_deadline(&w->sv) != 0 &&
+		    now >= super_deadline(&w->sv))
+			run_super_timeout(r, w, now);
 	}
 }
 
@@ -883,13 +881,13 @@ run_close_chan(struct run *r, struct worker *w, enum close_why why)
 	 * closed the channel itself, its exit reports how much (run_update
 	 * no longer reads stdin without a channel).
 	 */
-	if (!r->in_done && (why != CLOSE_EOF || !w->alive) &&
-	    w->restart_at == 0 && !run_others_accept(r, w)) {
+	if (!r->in_done && (why != CLOSE_EOF || !run_alive(w)) &&
+	    !run_pending(w) && !run_others_accept(r, w)) {
 		r->in_done = 1;
 		if (r->in_end == 0)
 			r->in_end = ev_now();
 	}
-	if (w->alive)
+	if (run_alive(w))
 		run_escalate(r, w, why == CLOSE_STOP);
 }
 
@@ -939,7 +937,7 @@ run_delivered(struct run *r, struct worker *w)
 	}
 	switch (r->eof) {
 	case EOF_CLOSE:
-		if (w->alive)
+		if (run_alive(w))
 			cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) "
 			    "at the end of input (--eof close)", w->name,
 			    (long)w->pid);
@@ -1160,7 +1158,7 @@ run_accepting(const struct worker *w)
 static int
 run_takes(const struct worker *w)
 {
-	return run_accepting(w) || w->restart_at != 0;
+	return run_accepting(w) || run_pending(w);
 }
 
 /*
@@ -1455,7 +1453,7 @@ run_internal_from_child(struct run *r, struct worker *w, const struct frame_line
 			    "refused", w->name);
 		w->handle_warned = 1;
 		r->refused++;
-		if (w->chan != -1 && !w->chan_wdead && w->alive) {
+		if (w->chan != -1 && !w->chan_wdead && run_alive(w)) {
 			if (buf_append(&w->cq, NODECHAN_NACK_LINE,
 			    sizeof NODECHAN_NACK_LINE - 1) == -1) {
 				cmd_warn(r->ce, "queue");
@@ -1960,20 +1958,16 @@ run_exit_report(struct run *r, struct worker *w, int status)
 }
 
 /*
- * --restart: a child that ended by itself, before its end of input and
- * while ipcrun is not stopping, is started again unless it died too often
- * (--max-restarts): then it is given up (-1).
+ * --restart: the relay's part of the decision. A child is started again
+ * only before its end of input, and while ipcrun is not stopping; the
+ * table adds the policy, the give-up tally, and that ipcrun did not stop
+ * it itself.
  */
 static int
-run_will_restart(struct run *r, struct worker *w, int status)
+run_may_restart(const struct run *r, const struct worker *w)
 {
-	if (r->restart == RESTART_NO || r->out_dead || r->interrupted ||
-	    r->fail || w->stopped_by_us || w->notice || w->delivered ||
-	    !restart_wanted(r->restart, status != 0))
-		return 0;
-	if (restart_tally_add(&w->tally, (ev_now() - r->t0) / MSEC) == 0)
-		return 1;
-	return -1;
+	return !r->out_dead && !r->interrupted && !r->fail && !w->notice &&
+	    !w->delivered;
 }
 
 /* Too many deaths: it stays down (after its exit event). */
@@ -1981,43 +1975,34 @@ static void
 run_giveup(struct run *r, struct worker *w)
 {
 	cmd_warnx(r->ce, "'%s' (pid %ld) exited %u time%s within %s: giving "
-	    "up (--max-restarts)", w->name, (long)w->pid, w->restarts + 1,
-	    w->restarts == 0 ? "" : "s", r->restart_window == 0 ?
+	    "up (--max-restarts)", w->name, (long)w->pid, w->sv.restarts + 1,
+	    w->sv.restarts == 0 ? "" : "s", r->restart_window == 0 ?
 	    "the run" : "the window");
-	run_event(r, w, "giveup", ",\"restarts\":%u", w->restarts);
+	run_event(r, w, "giveup", ",\"restarts\":%u", w->sv.restarts);
 }
 
-/* Start it again after the backoff, from the timer pass. */
+/* The table set the backoff: the timer pass starts it again. */
 static void
 run_schedule_restart(struct run *r, struct worker *w)
 {
-	int64_t	delay;
-
-	delay = restart_backoff_next(&w->backoff, (ev_now() - w->spawned) /
-	    MSEC, arc4random());
-	w->restarts++;
-	w->restart_at = ev_now() + delay * MSEC;
-	w->oldpid = w->pid;
 	run_trace(r, "'%s' restarts in %" PRId64 " ms (attempt %u)", w->name,
-	    delay, w->backoff.attempt);
+	    w->sv.delay_ms, w->sv.backoff.attempt);
 	run_event(r, w, "restart", ",\"attempt\":%u,\"delay_ms\":%" PRId64,
-	    w->backoff.attempt, delay);
+	    w->sv.backoff.attempt, w->sv.delay_ms);
 }
 
 static void
 run_child_exited(struct run *r, struct worker *w, int status)
 {
-	int	restart, giveup;
+	enum super_action	act;
+	int			restart;
 
-	restart = run_will_restart(r, w, status);
-	giveup = restart == -1;
-	restart = restart == 1;
+	act = super_exited(&w->sv, &r->sp, status, run_may_restart(r, w),
+	    ev_now(), arc4random());
+	restart = act == SUPER_RESTART;
 	/* A child replaced by a restart does not decide the exit status. */
 	if (!restart)
 		r->exit_order[r->nexited++] = w->idx;
-	w->alive = 0;
-	w->status = status;
-	w->kill_stage = 0;
 	if (WIFSIGNALED(status))
 		run_trace(r, "pid %ld killed by %s", (long)w->pid,
 		    run_signame(WTERMSIG(status)));
@@ -2028,7 +2013,7 @@ run_child_exited(struct run *r, struct worker *w, int status)
 	run_exit_report(r, w, status);
 	if (restart)
 		run_schedule_restart(r, w);
-	else if (giveup)
+	else if (act == SUPER_GIVEUP)
 		run_giveup(r, w);
 	/* Its unread input is counted: now its end may close for good. */
 	if (w->chan_peer != -1) {
@@ -2055,7 +2040,7 @@ run_forward(struct run *r, int sig)
 	int		 alive = 0;
 
 	for (w = r->w; w < r->w + r->nw; w++)
-		alive |= w->alive;
+		alive |= run_alive(w);
 	if (stop) {
 		if (r->interrupted == 0 && alive)
 			r->interrupted = sig;
@@ -2066,14 +2051,14 @@ run_forward(struct run *r, int sig)
 			continue;
 		run_trace(r, "%s: forwarded to group %ld", run_signame(sig),
 		    (long)w->pid);
-		run_kill(r, w, sig, 0);
+		run_kill(r, w, sig);
 		/*
 		 * With the child gone, only the reading of its channel and
 		 * the writing of stdout are left: an interrupt ends both
 		 * waits, and says what it cost (a reader that never reads
 		 * would hold ipcrun for ever).
 		 */
-		if (!w->alive && stop && w->chan != -1)
+		if (!run_alive(w) && stop && w->chan != -1)
 			run_close_chan(r, w, CLOSE_STOP);
 	}
 	if (alive || !stop || r->oq.len == 0 || r->out_dead)
@@ -2107,7 +2092,7 @@ run_on_signal(struct ev *ev, int fd, short revents, void *arg)
 		}
 		/* Unreaped: the group id stays ours until the end. */
 		for (w = r->w; w < r->w + r->nw; w++) {
-			if (w->alive && spawn_peek(w->pid, &status) == 1)
+			if (run_alive(w) && spawn_peek(w->pid, &status) == 1)
 				run_child_exited(r, w, status);
 		}
 		/* What a gone child left unread goes to the others now. */
@@ -2146,7 +2131,7 @@ run_done(struct run *r)
 	struct worker	*w;
 
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if (w->alive || w->chan != -1 || w->restart_at != 0)
+		if (run_alive(w) || w->chan != -1 || run_pending(w))
 			return 0;
 	}
 	return r->oq.len == 0 || r->out_dead;
@@ -2526,8 +2511,7 @@ run_spawn(struct run *r, struct worker *w)
 	if (spawn_watch(r->watch_fd, pid) == -1)
 		cmd_warn(r->ce, "watchdog");
 	w->pid = pid;
-	w->spawned = ev_now();
-	w->alive = 1;
+	super_spawned(&w->sv, ev_now());
 	w->chan = sp[0];
 	w->chan_peer = sp[1];
 	w->peer_at = ev_now() + PEER_EVERY;
@@ -2563,14 +2547,14 @@ fail:
 static int
 run_worker_code(struct run *r, struct worker *w)
 {
-	int	st = w->status, code;
+	int	st = w->sv.status, code;
 
 	code = spawn_exit_code(st);
-	if (w->stopped_by_us != 0 && ((WIFSIGNALED(st) &&
+	if (w->sv.stopped != 0 && ((WIFSIGNALED(st) &&
 	    (WTERMSIG(st) == SIGTERM || WTERMSIG(st) == SIGKILL)) ||
-	    code == 128 + w->stopped_by_us)) {
+	    code == 128 + w->sv.stopped)) {
 		cmd_warnx(r->ce, "'%s' (pid %ld) was stopped by ipcrun with %s",
-		    w->name, (long)w->pid, run_signame(w->stopped_by_us));
+		    w->name, (long)w->pid, run_signame(w->sv.stopped));
 		code = 0;
 	}
 	return code;
@@ -2616,12 +2600,10 @@ run_worker_init(struct run *r, struct worker *w, unsigned idx)
 	if ((w->tq.p == NULL && buf_init(&w->tq, RUN_QSIZE) == -1) ||
 	    buf_init(&w->cq, 4096) == -1)
 		return -1;
-	if (w->tally.t == NULL && r->restart != RESTART_NO) {
-		w->backoff = r->backoff;
-		if (restart_tally_init(&w->tally, r->max_restarts,
-		    r->restart_window) == -1)
-			return -1;
-	}
+	/* The first incarnation; the next ones keep the table's state. */
+	if (w->sv.state == SUPER_DOWN && super_init(&w->sv, &r->sp,
+	    &r->backoff, r->max_restarts, r->restart_window) == -1)
+		return -1;
 	w->outcmd = r->node && r->validate ?
 	    jscan_want(&w->fout.js, "cmd", 3) : -1;
 	return 0;
@@ -2650,7 +2632,7 @@ run_worker_release(struct worker *w)
 	if (w->fout_ok)
 		frame_release(&w->fout);
 	w->fout_ok = 0;
-	restart_tally_release(&w->tally);
+	super_release(&w->sv);
 }
 
 /*
@@ -2666,7 +2648,7 @@ run_respawn(struct run *r, struct worker *w)
 	int		 status, rc;
 
 	if (w->chan != -1) {
-		w->restart_at = ev_now() + EOF_TICK;
+		super_postpone(&w->sv, ev_now() + EOF_TICK);
 		return;
 	}
 	if (proc_group(w->pid, &pid, 1) > 0) {
@@ -2698,9 +2680,7 @@ run_respawn(struct run *r, struct worker *w)
 	w->name = keep.name;
 	w->alloc_name = keep.alloc_name;
 	w->tq = keep.tq;
-	w->backoff = keep.backoff;
-	w->tally = keep.tally;
-	w->restarts = keep.restarts;
+	w->sv = keep.sv;
 	if (run_worker_init(r, w, keep.idx) == -1) {
 		cmd_warn(r->ce, "restart of '%s'", w->name);
 		r->fail = 1;
@@ -2710,9 +2690,10 @@ run_respawn(struct run *r, struct worker *w)
 	if ((rc = run_spawn(r, w)) != 0) {
 		/* It cannot be started any more: given up. */
 		w->gone = 1;
-		w->status = rc << 8;
+		(void)super_step(&w->sv, &r->sp, SUPER_EV_CANCEL, ev_now());
+		w->sv.status = rc << 8;
 		r->exit_order[r->nexited++] = w->idx;
-		run_event(r, w, "giveup", ",\"restarts\":%u", w->restarts);
+		run_event(r, w, "giveup", ",\"restarts\":%u", w->sv.restarts);
 		if (w->tq.len > 0)
 			cmd_warnx(r->ce, "'%s' could not be restarted: %" PRIu64
 			    " input line%s not delivered", w->name,
@@ -2740,9 +2721,9 @@ run_cancel_restarts(struct run *r)
 	uint64_t	 n;
 
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if (w->restart_at == 0)
+		if (super_step(&w->sv, &r->sp, SUPER_EV_CANCEL, ev_now()) !=
+		    SUPER_CANCELLED)
 			continue;
-		w->restart_at = 0;
 		w->gone = 1;
 		r->exit_order[r->nexited++] = w->idx;
 		n = run_count_lines(r, w->tq.p + w->tq.off, w->tq.len);
@@ -2762,11 +2743,11 @@ run_abort_spawned(struct run *r)
 	int		 status;
 
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if (!w->alive)
+		if (!run_alive(w))
 			continue;
 		(void)kill(-w->pid, SIGKILL);
 		(void)spawn_reap(w->pid, &status);
-		w->alive = 0;
+		(void)super_exited(&w->sv, &r->sp, status, 0, ev_now(), 0);
 	}
 }
 
@@ -2779,6 +2760,9 @@ run_main(struct run *r)
 	int			 rc, sfd, status;
 
 	r->t0 = ev_now();
+	r->sp.restart = r->restart;
+	r->sp.kill_timeout = r->kill_timeout;
+	r->sp.t0 = r->t0;
 	r->watch_fd = -1;
 	r->out_fd = STDOUT_FILENO;
 	r->err_fd = STDERR_FILENO;
@@ -2850,7 +2834,7 @@ run_main(struct run *r)
 			run_stop(r);
 			/* Reap without the loop: the children were signalled. */
 			for (w = r->w; w < r->w + r->nw; w++) {
-				while (w->alive) {
+				while (run_alive(w)) {
 					if (waitpid(w->pid, &status, 0) ==
 					    w->pid)
 						run_child_exited(r, w, status);

@@ -30,6 +30,10 @@ unit() {
 	unit envelope_test
 }
 
+@test "super: the supervision table, escalation, restarts and give-up" {
+	unit super_test
+}
+
 @test "restart: policy, backoff with jitter and reset, the give-up tally" {
 	unit restart_test
 }

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * A supervised child's lifecycle, as s6-supervise keeps it: one state and
+ * one deadline whose meaning depends on the state, moved only by the
+ * events below. The relay does the I/O, the signalling and the spawning
+ * that the returned action names; nothing here reads a clock, draws a
+ * random number or prints, so every path is tested exactly
+ * (test/unit/super_test.c).
+ *
+ *	state	 CLOSED		STOP		TIMEOUT		exit
+ *	DOWN	 -		-		-		-
+ *	UP	 GRACE +kt	GRACE now	-		BACKOFF|DONE
+ *	GRACE	 -		-		TERM +kt, TERM	BACKOFF|DONE
+ *	TERM	 -		-		KILL, KILL	DONE (stopped)
+ *	KILL	 -		-		-		DONE (stopped)
+ *	BACKOFF	 -		-		SPAWN		-
+ *	DONE	 -		-		-		-
+ *
+ * CANCEL takes BACKOFF to DONE. A child in GRACE that exits was not
+ * stopped by ipcrun (no signal was sent yet) and may be restarted; one
+ * that ipcrun signalled never is, and its status is not its own.
+ */
+#include "compat.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include "ipcrun.h"
+
+#define SUPER_MS	INT64_C(1000000)
+
+/*
+ * A fresh child, down, with the restart policy's backoff and a tally of
+ * max deaths within window ms (allocated only when restarts are wanted).
+ */
+int
+super_init(struct super *s, const struct super_policy *pol,
+    const struct restart_backoff *backoff, unsigned max, int64_t window)
+{
+	memset(s, 0, sizeof *s);
+	s->state = SUPER_DOWN;
+	if (pol->restart == RESTART_NO)
+		return 0;
+	s->backoff = *backoff;
+	return restart_tally_init(&s->tally, max, window);
+}
+
+void
+super_release(struct super *s)
+{
+	restart_tally_release(&s->tally);
+}
+
+/* An incarnation has started, at now. */
+void
+super_spawned(struct super *s, int64_t now)
+{
+	s->state = SUPER_UP;
+	s->deadline = 0;
+	s->spawned = now;
+	s->stopped = 0;
+}
+
+int
+super_alive(const struct super *s)
+{
+	return s->state == SUPER_UP || s->state == SUPER_GRACE ||
+	    s->state == SUPER_TERM || s->state == SUPER_KILL;
+}
+
+/* When the table wants a TIMEOUT, or 0. */
+int64_t
+super_deadline(const struct super *s)
+{
+	switch (s->state) {
+	case SUPER_GRACE:
+	case SUPER_TERM:
+	case SUPER_BACKOFF:
+		return s->deadline;
+	default:
+		return 0;
+	}
+}
+
+/* The backoff is over but the start must wait (the old channel is open). */
+void
+super_postpone(struct super *s, int64_t until)
+{
+	if (s->state == SUPER_BACKOFF)
+		s->deadline = until;
+}
+
+enum super_action
+super_step(struct super *s, const struct super_policy *pol,
+    enum super_event ev, int64_t now)
+{
+	switch (ev) {
+	case SUPER_EV_CLOSED:
+	case SUPER_EV_STOP:
+		/* A stop already under way keeps its own pace. */
+		if (s->state != SUPER_UP)
+			return SUPER_NONE;
+		s->state = SUPER_GRACE;
+		s->deadline = ev == SUPER_EV_STOP ? now :
+		    now + pol->kill_timeout;
+		return SUPER_NONE;
+	case SUPER_EV_TIMEOUT:
+		if (s->deadline == 0 || now < s->deadline)
+			return SUPER_NONE;
+		switch (s->state) {
+		case SUPER_GRACE:
+			s->state = SUPER_TERM;
+			s->stopped = SIGTERM;
+			s->deadline = now + pol->kill_timeout;
+			return SUPER_SEND_TERM;
+		case SUPER_TERM:
+			s->state = SUPER_KILL;
+			s->stopped = SIGKILL;
+			s->deadline = 0;
+			return SUPER_SEND_KILL;
+		case SUPER_BACKOFF:
+			/* Still BACKOFF until super_spawned says it is up. */
+			return SUPER_SPAWN;
+		default:
+			return SUPER_NONE;
+		}
+	case SUPER_EV_CANCEL:
+		if (s->state != SUPER_BACKOFF)
+			return SUPER_NONE;
+		s->state = SUPER_DONE;
+		s->deadline = 0;
+		return SUPER_CANCELLED;
+	}
+	return SUPER_NONE;
+}
+
+/*
+ * The child was reaped with wait status status at now. may is the
+ * relay's word on a restart (not while it is stopping, nor after the
+ * child got its end of input); rnd is the backoff's jitter. A child
+ * ipcrun signalled is never restarted.
+ */
+enum super_action
+super_exited(struct super *s, const struct super_policy *pol, int status,
+    int may, int64_t now, uint32_t rnd)
+{
+	if (!super_alive(s))
+		return SUPER_NONE;
+	s->status = status;
+	s->deadline = 0;
+	s->state = SUPER_DONE;
+	if (!may || s->stopped != 0 || pol->restart == RESTART_NO ||
+	    !restart_wanted(pol->restart, status != 0))
+		return SUPER_ENDED;
+	if (restart_tally_add(&s->tally, (now - pol->t0) / SUPER_MS) != 0)
+		return SUPER_GIVEUP;
+	s->delay_ms = restart_backoff_next(&s->backoff,
+	    (now - s->spawned) / SUPER_MS, rnd);
+	s->restarts++;
+	s->state = SUPER_BACKOFF;
+	s->deadline = now + s->delay_ms * SUPER_MS;
+	return SUPER_RESTART;
+}
+
+const char *
+super_state_name(enum super_state st)
+{
+	static const char *const names[] = { "down", "up", "grace", "term",
+	    "kill", "backoff", "done" };
+
+	if ((unsigned)st >= sizeof names / sizeof names[0])
+		return "?";
+	return names[st];
+}
