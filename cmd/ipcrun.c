@@ -330,11 +330,20 @@ cmd_help(const struct cmd_entry *ce)
 	return cmd_flush_stdout(ce);
 }
 
+/*
+ * Set by a command while it runs, and called before each report with its
+ * errno (0 from cmd_warnx): it takes a live display off the terminal, and
+ * returns 0 to drop the report (run -q drops warnings, never errors).
+ */
+int	(*cmd_report_hook)(int);
+
 static void
 vreport(const struct cmd_entry *ce, int errnum, const char *fmt, va_list ap)
 {
 	char	msg[1024];
 
+	if (cmd_report_hook != NULL && cmd_report_hook(errnum) == 0)
+		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (errnum != 0)
 		fprintf(stderr, "ipcrun: %s%s%s: %s\n", ce ? ce->name : "",

@@ -50,6 +50,8 @@
 #define CQ_HIGH		(64 * 1024)	/* ipcrun's own frames to the child */
 #define EOF_TICK	(20 * MSEC)	/* have all children read their input? */
 #define LOG_LINE	4096	/* --log prefix: a longer line is cut */
+#define SHOW_MAX	64	/* -v: the first bytes of a frame shown */
+#define PROGRESS_MIN	((uint64_t)64 * 1024 * 1024)	/* as check's */
 /*
  * V8 strings stop at 536,870,888 UTF-16 units, and Node's reader holds a
  * line, its newline and up to one read (64 KiB) more in one string: a
@@ -154,6 +156,13 @@ struct run {
 	int		 strict;
 	size_t		 maxline;
 	int		 trace;
+	int		 verbose;	/* -v: frames' content, notices */
+	int		 quiet;		/* -q: errors only */
+	int		 stats;		/* --stats */
+	int		 progress;	/* -1: tty and a large file */
+	int		 out_tty;	/* the meter shares stdout's terminal */
+	uint64_t	 in_size;	/* stdin's, if a regular file */
+	struct meter	 meter;
 	enum route_mode	 route;
 	struct route_key key;		/* --route key=PATH */
 	const char	*key_path;
@@ -210,6 +219,9 @@ struct run {
 	int		 stdout_closed;	/* fd 1 was closed at the start */
 	int		 strict_hit;
 	uint64_t	 refused;	/* lines refused, either direction */
+	uint64_t	 in_bytes;	/* read from stdin */
+	uint64_t	 replies;	/* the children's frames, forwarded */
+	uint64_t	 reply_bytes;
 	uint64_t	 tail_lines;	/* stdin lines counted after the exit */
 };
 
@@ -249,8 +261,109 @@ run_trace_(struct run *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	meter_erase(&r->meter);
 	fprintf(stderr, "ipcrun: run: trace %" PRId64 ".%06" PRId64 " %s\n",
 	    t / SEC, (t % SEC) / 1000, msg);
+}
+
+/* -v: a frame's content on stderr; nothing is evaluated without -v. */
+#define run_show(r, w, dir, internal, p, n) do {			\
+	if ((r)->verbose)						\
+		run_show_((r), (w), (dir), (internal), (p), (n));	\
+} while (0)
+
+/*
+ * One frame to (">") or from ("<") child w, as strace -s shows a string:
+ * its first SHOW_MAX bytes, then "..." if there is more. Controls,
+ * backslashes, invalid UTF-8 and the code points that reorder or break a
+ * line are escaped, so that a frame cannot upset the terminal.
+ */
+static void
+run_show_(struct run *r, const struct worker *w, const char *dir,
+    int internal, const char *p, size_t n)
+{
+	char		 raw[SHOW_MAX + 5], out[SHOW_MAX * 4 + 8];
+	const unsigned char *u = (const unsigned char *)raw;
+	size_t		 i = 0, k = 0, m;
+	uint32_t	 c;
+	int		 len;
+	int64_t		 t = ev_now() - r->t0;
+
+	if (n > 0 && p[n - 1] == '\n')
+		n--;
+	/* A NUL after the copy: jscan_utf8_len reads no further. */
+	m = n < sizeof raw - 1 ? n : sizeof raw - 1;
+	memcpy(raw, p, m);
+	raw[m] = '\0';
+	while (i < n && i < SHOW_MAX) {
+		len = jscan_utf8_len(raw + i);
+		if (len > 1 && i + (size_t)len > SHOW_MAX)
+			break;	/* a character that does not fit whole */
+		c = len == 2 ? (u[i] & 0x1fu) << 6 | (u[i + 1] & 0x3fu) :
+		    len == 3 ? (u[i] & 0x0fu) << 12 | (u[i + 1] & 0x3fu) << 6 |
+		    (u[i + 2] & 0x3fu) : len == 4 ? (u[i] & 0x07u) << 18 |
+		    (u[i + 1] & 0x3fu) << 12 | (u[i + 2] & 0x3fu) << 6 |
+		    (u[i + 3] & 0x3fu) : u[i];
+		if (len == 1 && (c == '\\' || c == '\n' || c == '\r' ||
+		    c == '\t')) {
+			out[k++] = '\\';
+			out[k++] = c == '\n' ? 'n' : c == '\r' ? 'r' :
+			    c == '\t' ? 't' : '\\';
+		} else if (len == 0 || (len == 1 && (c < 0x20 || c == 0x7f))) {
+			k += (size_t)snprintf(out + k, sizeof out - k, "\\x%02x",
+			    u[i]);
+			len = 1;
+		} else if (len > 1 && jscan_hostile(c))
+			k += (size_t)snprintf(out + k, sizeof out - k,
+			    c > 0xffff ? "\\U%08X" : "\\u%04X", (unsigned)c);
+		else {
+			memcpy(out + k, raw + i, (size_t)len);
+			k += (size_t)len;
+		}
+		i += (size_t)len;
+	}
+	out[k] = '\0';
+	meter_erase(&r->meter);
+	fprintf(stderr, "ipcrun: run: %" PRId64 ".%06" PRId64 " %s %s %s%s%s\n",
+	    t / SEC, (t % SEC) / 1000, w->name, dir, internal ? "internal " :
+	    "", out, i < n ? "..." : "");
+}
+
+/* A notice: what a user cannot act on is said only with -v. */
+static void
+run_notice(struct run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+run_notice(struct run *r, const char *fmt, ...)
+{
+	va_list	ap;
+	char	msg[1024];
+
+	if (!r->verbose)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cmd_warnx(r->ce, "%s", msg);
+}
+
+static struct run *run_active;	/* for run_report */
+
+/*
+ * Before each of run's reports: the meter goes, and with -q so does every
+ * report but an error of ipcrun's own (cmd_warn's, with an errno), which
+ * is what decides exit status 125 and up.
+ */
+static int
+run_report(int errnum)
+{
+	struct run	*r = run_active;
+
+	if (r->quiet && errnum == 0)
+		return 0;
+	meter_erase(&r->meter);
+	return 1;
 }
 
 /*
@@ -291,6 +404,8 @@ run_event(struct run *r, struct worker *w, const char *event,
 	}
 	line[n++] = '}';
 	line[n++] = '\n';
+	if (r->events_fd == STDERR_FILENO)
+		meter_erase(&r->meter);
 	if (r->events_fd == -1) {
 		if (!r->out_dead && buf_append(&r->oq, line, (size_t)n) == -1) {
 			cmd_warn(r->ce, "queue");
@@ -912,6 +1027,7 @@ run_send_notice(struct run *r, struct worker *w)
 	}
 	run_trace(r, "-> child %zu bytes internal cmd \"NODE_IPCRUN_EOF\"",
 	    sizeof NODECHAN_EOF_LINE - 1);
+	run_show(r, w, ">", 1, NODECHAN_EOF_LINE, sizeof NODECHAN_EOF_LINE - 1);
 	/* --eof-timeout already bounds the wait: no hint needed. */
 	if (r->eof_timeout == 0) {
 		w->hint_at = ev_now() + HINT_AFTER;
@@ -938,7 +1054,7 @@ run_delivered(struct run *r, struct worker *w)
 	switch (r->eof) {
 	case EOF_CLOSE:
 		if (run_alive(w))
-			cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) "
+			run_notice(r, "closing the channel of '%s' (pid %ld) "
 			    "at the end of input (--eof close)", w->name,
 			    (long)w->pid);
 		run_close_chan(r, w, CLOSE_POLICY);
@@ -1111,6 +1227,9 @@ run_flush_oq(struct run *r)
 
 	if (r->out_dead)
 		return;
+	/* Replies on the meter's terminal: out of its way. */
+	if (r->out_tty && r->oq.len > 0)
+		meter_erase(&r->meter);
 	while (r->oq.len > 0) {
 		/* >&-: what would have been written is an error, as for check. */
 		if (r->stdout_closed) {
@@ -1207,6 +1326,7 @@ run_queue(struct run *r, struct worker *w, const char *p, size_t n)
 	w->in_lines++;
 	run_trace(r, "-> %s %zu bytes", r->nw > 1 ? w->name : "child",
 	    n + (p[n - 1] != '\n'));
+	run_show(r, w, ">", 0, p, n);
 	return 0;
 }
 
@@ -1427,9 +1547,12 @@ run_on_stdin(struct ev *ev, int fd, short revents, void *arg)
 	} else if (got == 0) {
 		r->in_eof = 1;
 		frame_set_eof(&r->fin);
-	} else
+	} else {
 		frame_filled(&r->fin, (size_t)got);
+		r->in_bytes += (uint64_t)got;
+	}
 	run_pump_input(r);
+	meter_update(&r->meter, r->in_bytes, r->fin.lineno, r->refused);
 }
 
 /* Output: child frames, validated, onto stdout. */
@@ -1442,6 +1565,7 @@ run_internal_from_child(struct run *r, struct worker *w, const struct frame_line
 
 	jscan_printable(span, n, txt, sizeof txt);
 	run_trace(r, "<- child %zu bytes internal cmd \"%s\"", l->len, txt);
+	run_show(r, w, "<", 1, l->p, l->len);
 	if (r->node && nodechan_cmd_is(span, n, "NODE_HANDLE")) {
 		/*
 		 * run passes no descriptors (a plain read closes any that
@@ -1462,6 +1586,8 @@ run_internal_from_child(struct run *r, struct worker *w, const struct frame_line
 			}
 			run_trace(r, "-> child %zu bytes internal cmd "
 			    "\"NODE_HANDLE_NACK\"", sizeof NODECHAN_NACK_LINE - 1);
+			run_show(r, w, ">", 1, NODECHAN_NACK_LINE,
+			    sizeof NODECHAN_NACK_LINE - 1);
 			run_flush_tq(r, w);
 		}
 		return;
@@ -1550,6 +1676,9 @@ again:
 			break;
 		}
 		run_trace(r, "<- child %zu bytes", l.len + !l.nl);
+		run_show(r, w, "<", 0, l.p, l.len);
+		r->replies++;
+		r->reply_bytes += l.len + !l.nl;
 	}
 	full = !r->out_dead && r->oq.len >= RUN_QSIZE;
 	run_flush_oq(r);
@@ -1670,8 +1799,10 @@ run_drain_stdin(struct run *r)
 		if (got == 0) {
 			r->in_eof = 1;
 			frame_set_eof(&r->fin);
-		} else
+		} else {
 			frame_filled(&r->fin, (size_t)got);
+			r->in_bytes += (uint64_t)got;
+		}
 		/* Count and drop what is complete, so the buffer stays small. */
 		while ((k = frame_next(&r->fin, &l)) != FRAME_NONE)
 			r->tail_lines += k == FRAME_GOOD;
@@ -1947,7 +2078,7 @@ run_exit_report(struct run *r, struct worker *w, int status)
 	if (r->nw == 1 || r->out_dead || r->interrupted)
 		return;
 	if (w->rerouted > 0)
-		cmd_warnx(r->ce, "'%s' (pid %ld) exited with %" PRIu64 " input "
+		run_notice(r, "'%s' (pid %ld) exited with %" PRIu64 " input "
 		    "line%s unread: sent to the other children", w->name,
 		    (long)w->pid, w->rerouted, w->rerouted == 1 ? "" : "s");
 	if (unanswered > 0 && (status != 0 || !r->in_done))
@@ -2274,6 +2405,7 @@ run_log_line(struct run *r, struct worker *w, const char *p, size_t n,
 	ssize_t		 got;
 	int		 i;
 
+	meter_erase(&r->meter);
 	iov[0].iov_base = (void *)(uintptr_t)w->name;
 	iov[0].iov_len = strlen(w->name);
 	iov[1].iov_base = (void *)(uintptr_t)"| ";
@@ -2541,6 +2673,32 @@ fail:
 }
 
 /*
+ * --stats: one line at the end, in a fixed form for grep and awk. Lines
+ * in are those taken from stdin (blank and refused ones too), delivered
+ * those the children read, at most (as in the exit reports: a line left
+ * unread in a channel or queue is not), one per child with broadcast;
+ * replies are the frames forwarded, their bytes as the children sent them.
+ */
+static void
+run_stats(struct run *r)
+{
+	struct worker	*w;
+	uint64_t	 delivered = 0, d;
+	double		 secs = (double)(ev_now() - r->t0) / SEC;
+
+	for (w = r->w; w < r->w + r->nw; w++) {
+		d = w->in_lines - w->rerouted - w->undelivered;
+		if (d <= w->in_lines)
+			delivered += d;
+	}
+	cmd_warnx(r->ce, "stats: in %" PRIu64 " lines %" PRIu64 " B, refused %"
+	    PRIu64 ", delivered %" PRIu64 ", replies %" PRIu64 " lines %"
+	    PRIu64 " B, %.3f s, %.0f lines/s in", r->fin.lineno, r->in_bytes,
+	    r->refused, delivered, r->replies, r->reply_bytes, secs,
+	    secs > 0 ? (double)r->fin.lineno / secs : 0);
+}
+
+/*
  * A child's own status, or 0 when ipcrun stopped it (in a shutdown) and
  * it died of that signal, or said so with 128 + the signal.
  */
@@ -2553,7 +2711,7 @@ run_worker_code(struct run *r, struct worker *w)
 	if (w->sv.stopped != 0 && ((WIFSIGNALED(st) &&
 	    (WTERMSIG(st) == SIGTERM || WTERMSIG(st) == SIGKILL)) ||
 	    code == 128 + w->sv.stopped)) {
-		cmd_warnx(r->ce, "'%s' (pid %ld) was stopped by ipcrun with %s",
+		run_notice(r, "'%s' (pid %ld) was stopped by ipcrun with %s",
 		    w->name, (long)w->pid, run_signame(w->sv.stopped));
 		code = 0;
 	}
@@ -2766,6 +2924,8 @@ run_main(struct run *r)
 	r->watch_fd = -1;
 	r->out_fd = STDOUT_FILENO;
 	r->err_fd = STDERR_FILENO;
+	run_active = r;
+	cmd_report_hook = run_report;
 	ev_init(&r->ev);
 	if (run_std_fds(r) == -1) {
 		cmd_warn(r->ce, "/dev/null");
@@ -2808,6 +2968,7 @@ run_main(struct run *r)
 		}
 	}
 	run_setup_stdout(r);
+	meter_start(&r->meter, r->progress == 1, "stdin", r->in_size);
 	if (ev_add(&r->ev, STDIN_FILENO, 0, run_on_stdin, r) == -1 ||
 	    ev_add(&r->ev, r->out_fd, 0, run_on_stdout, r) == -1) {
 		cmd_warn(r->ce, "poll set");
@@ -2861,14 +3022,19 @@ run_main(struct run *r)
 	if (r->err_fd != STDERR_FILENO)
 		close(r->err_fd);
 	r->err_fd = STDERR_FILENO;
-	return run_status(r);
+	rc = run_status(r);
+	meter_erase(&r->meter);
+	if (r->stats)
+		run_stats(r);
+	return rc;
 }
 
 enum {
 	O_CHANNEL = 256, O_CHANNEL_FD, O_EOF, O_EOF_TIMEOUT, O_KILL_TIMEOUT,
 	O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE, O_STRICT, O_TRACE,
 	O_NAME, O_ROUTE, O_ROUTE_DEFAULT, O_ENVELOPE, O_RAW, O_EVENTS,
-	O_EVENTS_FD, O_RESTART, O_BACKOFF, O_MAX_RESTARTS, O_LOG
+	O_EVENTS_FD, O_RESTART, O_BACKOFF, O_MAX_RESTARTS, O_LOG, O_STATS,
+	O_PROGRESS, O_NO_PROGRESS
 };
 
 #define RUN_MAXCHILD	1000	/* -n, and -c given so many times */
@@ -2896,6 +3062,16 @@ static const struct cmd_opt run_opts[] = {
 	    "stop at the first bad input line" },
 	{ "trace", 0, O_TRACE, NULL, NULL,
 	    "log each frame's direction and size on stderr" },
+	{ "quiet", 'q', 'q', NULL, NULL,
+	    "no warnings or notices on stderr, only errors" },
+	{ "verbose", 'v', 'v', NULL, NULL,
+	    "show frames (first 64 bytes) and notices on stderr" },
+	{ "stats", 0, O_STATS, NULL, NULL,
+	    "print counts and the rate on stderr at the end" },
+	{ "progress", 0, O_PROGRESS, NULL, NULL,
+	    "show a meter on stderr (default: tty, file >= 64M)" },
+	{ "no-progress", 0, O_NO_PROGRESS, NULL, NULL,
+	    "never show the progress meter" },
 	{ "copies", 'n', 'n', "N", NULL,
 	    "run N copies of CMD, NAME.1 to NAME.N" },
 	{ "child", 'c', 'c', "NAME=CMD", NULL,
@@ -2925,6 +3101,27 @@ static const struct cmd_opt run_opts[] = {
 	    "then give a child up (default: 5/1m)" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
+
+/*
+ * The meter, as check decides it: for a person at a terminal, reading a
+ * large file, unless NO_COLOR or TERM=dumb ask for plain output or -q for
+ * silence; --progress shows it anywhere.
+ */
+static void
+run_policy(struct run *r)
+{
+	const char	*term = getenv("TERM"), *nocolor = getenv("NO_COLOR");
+	struct stat	 st;
+
+	if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
+		r->in_size = (uint64_t)st.st_size;
+	if (r->progress == -1)
+		r->progress = isatty(STDERR_FILENO) && !r->quiet &&
+		    (nocolor == NULL || *nocolor == '\0') &&
+		    (term == NULL || strcmp(term, "dumb") != 0) &&
+		    r->in_size >= PROGRESS_MIN;
+	r->out_tty = r->progress == 1 && isatty(STDOUT_FILENO);
+}
 
 /*
  * The children's names and commands: -c NAME=CMD ARGS (split as sh(1)
@@ -3004,6 +3201,7 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	r.backoff.max = RESTART_BACKOFF_MAX;
 	r.max_restarts = RUN_MAX_RESTARTS;
 	r.restart_window = RUN_RESTART_WINDOW;
+	r.progress = -1;
 	optind = 1;
 	while ((ch = cmd_getopts(ce, argc, argv)) != -1) {
 		switch (ch) {
@@ -3078,6 +3276,19 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 			break;
 		case O_TRACE:
 			r.trace = 1;
+			break;
+		case 'q':
+			r.quiet = 1;
+			break;
+		case 'v':
+			r.verbose = 1;
+			break;
+		case O_STATS:
+			r.stats = 1;
+			break;
+		case O_PROGRESS:
+		case O_NO_PROGRESS:
+			r.progress = ch == O_PROGRESS;
 			break;
 		case 'n':
 			n = strtonum(optarg, 1, RUN_MAXCHILD, &errstr);
@@ -3187,6 +3398,11 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (r.envelope && r.route != ROUTE_RR)
 		return cmd_usage_error(ce, "--envelope and --route: the "
 		    "envelope names the children");
+	if (r.quiet && r.verbose)
+		return cmd_usage_error(ce, "-q and -v cannot be used together");
+	if (r.quiet && r.stats)
+		return cmd_usage_error(ce, "-q and --stats cannot be used "
+		    "together");
 	if (r.node && !r.validate)
 		return cmd_usage_error(ce, "--no-validate is for --channel "
 		    "stdio only: a Node child crashes on an invalid line");
@@ -3207,7 +3423,9 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	r.nw = nspec > 0 ? nspec : copies > 0 ? copies : 1;
 	r.route_default = -1;
 	r.wrap = !raw && (r.nw > 1 || r.envelope);
-	r.log_prefix = log == -1 ? r.nw > 1 : log;
+	run_policy(&r);
+	/* A child writing to the meter's terminal itself would garble it. */
+	r.log_prefix = log == -1 ? r.nw > 1 || r.progress == 1 : log;
 	r.hold_eof = r.nw > 1 && r.route == ROUTE_RR && !r.envelope;
 	if (r.events && r.events_fd == 0)
 		r.events_fd = r.wrap ? -1 : STDERR_FILENO;
@@ -3221,6 +3439,7 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if ((rc = run_name_children(&r, argv, copies, cname, spec, nspec,
 	    dflt)) == 0)
 		rc = run_main(&r);
+	cmd_report_hook = NULL;
 
 	for (i = 0; i < r.nw; i++) {
 		run_worker_release(&r.w[i]);

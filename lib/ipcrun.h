@@ -96,6 +96,7 @@ size_t		 jscan_printable(const char *, size_t, char *, size_t);
 ssize_t		 jscan_unescape(const char *, size_t, char *, size_t);
 int		 jscan_node_internal(const char *, size_t);
 int		 jscan_utf8_len(const char *);
+int		 jscan_hostile(uint32_t);
 int		 jscan_set_impl(const char *);
 const char	*jscan_impl(void);
 

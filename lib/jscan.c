@@ -1587,7 +1587,7 @@ jscan_node_internal(const char *span, size_t n)
  * controls (NEL), line and paragraph separators, bidi and other format
  * controls that reorder or hide text, and lone surrogates (from escapes)?
  */
-static int
+int
 jscan_hostile(uint32_t c)
 {
 	return (c >= 0x80 && c <= 0x9f) || c == 0xad || c == 0x61c ||
