@@ -36,7 +36,7 @@ lines() {
 @test "a child that stops reading holds up no other; killed, its unread lines go to another" {
 	lines 2000 > "$BATS_TEST_TMPDIR/in"
 	mkfifo "$BATS_TEST_TMPDIR/fifo"
-	"$IPCRUN" run --channel stdio --events -c 'a=sleep 1000' -c 'b=cat' \
+	"$IPCRUN" run --channel stdio --events -v -c 'a=sleep 1000' -c 'b=cat' \
 	    < "$BATS_TEST_TMPDIR/fifo" > "$BATS_TEST_TMPDIR/out" \
 	    2> "$BATS_TEST_TMPDIR/err" &
 	ipid=$!
@@ -185,7 +185,7 @@ ipcrun: run: -:3:1: no member .k to route by (line not delivered)"
 	# Children ipcrun ends itself (at --eof-timeout, here) do not decide
 	# the status.
 	run --separate-stderr "$IPCRUN" run --channel stdio --eof-timeout 0.1 \
-	    --kill-timeout 0.1 -n 2 -- sleep 100 < /dev/null
+	    --kill-timeout 0.1 -v -n 2 -- sleep 100 < /dev/null
 	assert_success
 	[ "$(printf '%s\n' "$stderr" | grep -c "was stopped by ipcrun with SIGTERM")" -eq 2 ]
 }
