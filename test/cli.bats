@@ -184,11 +184,13 @@ Try 'ipcrun help --help'."
 	assert_success
 	assert_line --index 0 'usage: ipcrun run [--channel node|stdio] [--channel-fd N]'
 	assert_line --index 1 '                  [--eof auto|idle[:DUR]|wait|close] [--eof-timeout DUR]'
-	assert_line --index 3 '                  [--no-validate] [--strict] [--trace] [--copies N]'
-	assert_line --index 9 '                  [CMD [ARG ...]]'
-	assert_equal "${lines[10]}" "  -h, --help                print this help and exit"
+	assert_line --index 3 '                  [--no-validate] [--strict] [--trace] [--quiet] [--verbose]'
+	assert_line --index 10 '                  [CMD [ARG ...]]'
+	assert_equal "${lines[11]}" "  -h, --help                print this help and exit"
 	assert_line '  -n, --copies N            run N copies of CMD, NAME.1 to NAME.N'
 	assert_line '  -c, --child NAME=CMD      a child NAME running CMD ARGS (sh quoting)'
+	assert_line '  -q, --quiet               no warnings or notices on stderr, only errors'
+	assert_line '  -v, --verbose             show frames (first 64 bytes) and notices on stderr'
 	assert_line '      --kill-timeout DUR    wait before SIGTERM, then SIGKILL (default: 5s)'
 	assert_line '      --max-line BYTES      longest line, with K, M or G (default: 64M)'
 	# An option too wide for the column has its description below it.
@@ -246,7 +248,7 @@ Try 'ipcrun help --help'."
 	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: option '--no-validate' doesn't allow an argument"
 	run --separate-stderr "$IPCRUN" run --no -- cat
 	assert_failure 125
-	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: option '--no' is ambiguous, could be '--no-preload' or '--no-validate'"
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: option '--no' is ambiguous, could be '--no-preload', '--no-validate' or '--no-progress'"
 	# An exact name wins over the longer names it is a prefix of.
 	run --separate-stderr "$IPCRUN" run --channel stdio -- true < /dev/null
 	assert_success
