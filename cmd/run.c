@@ -42,10 +42,6 @@
 #define MSEC		INT64_C(1000000)
 #define IDLE_DEFAULT	(500 * MSEC)	/* --eof idle and auto's idle rule */
 #define KILL_DEFAULT	(5 * SEC)	/* --kill-timeout */
-#define HINT_AFTER	(3 * SEC)	/* silent after the notice: hint once */
-#define LOOK_EVERY	(100 * MSEC)	/* a look at an unannounced child, */
-#define LOOK_MAX	(1 * SEC)	/* less often as it goes on */
-#define SETTLE		(500 * MSEC)	/* no half-close before it is this old */
 #define PEER_EVERY	(250 * MSEC)	/* does the child still hold its end? */
 #define CQ_HIGH		(64 * 1024)	/* ipcrun's own frames to the child */
 #define EOF_TICK	(20 * MSEC)	/* have all children read their input? */
@@ -59,7 +55,6 @@
  */
 #define NODE_MAXLINE	((size_t)512 * 1024 * 1024 - 1024 * 1024)
 
-enum eof_policy { EOF_AUTO, EOF_IDLE, EOF_WAIT, EOF_CLOSE };
 enum route_mode { ROUTE_RR, ROUTE_BROADCAST, ROUTE_KEY };
 
 /* Why the channel is being closed by ipcrun, for the reports. */
@@ -116,20 +111,8 @@ struct worker {
 	pid_t		 pid;
 	struct super	 sv;
 	int		 preloaded;	/* NODE_OPTIONS carries the preload */
-	int		 announced;
 	int		 plain_warned;	/* Node without the preload: said so */
-	int64_t		 look_at;	/* next look at an unannounced child */
-	int64_t		 look_every;
-	int		 notice;	/* the "input ended" notice is queued */
-	int		 delivered;	/* input ended and tq is empty */
-	int		 idle;		/* the idle rule is running */
-	int64_t		 quiet_since;	/* idle rule: 0 while not quiet */
-	int64_t		 last_rx;
-	int64_t		 idle_tick;
-	int64_t		 eof_deadline;
-	int64_t		 hint_at;
-	long long	 hint_cpu;	/* the group's CPU time when armed */
-	int64_t		 exit_deadline;	/* reading after the child's exit */
+	struct drain	 dr;		/* its end of input: lib/drain.c */
 	int		 handle_warned;
 	int		 gone;		/* exited: takes no more input */
 	int		 logfd;		/* --log prefix: its stderr, or -1 */
@@ -147,7 +130,7 @@ struct run {
 	/* Options. */
 	int		 node;		/* --channel node */
 	int		 chan_to;	/* --channel-fd */
-	enum eof_policy	 eof;
+	enum drain_eof	 eof;
 	int64_t		 idle_ns;
 	int64_t		 eof_timeout;	/* 0: none */
 	int64_t		 kill_timeout;
@@ -173,6 +156,7 @@ struct run {
 	unsigned	 max_restarts;	/* --max-restarts N/WINDOW */
 	int64_t		 restart_window;	/* ms, 0: the whole run */
 	struct super_policy sp;		/* the table's view of the above */
+	struct drain_policy dp;		/* the drain's */
 	int64_t		 eof_tick;	/* the next look, while it waits */
 	int		 envelope;	/* --envelope */
 	int		 wrap;		/* {"from":...} around child lines */
@@ -479,17 +463,9 @@ run_next_deadline(struct run *r)
 static int64_t
 run_worker_deadline(struct run *r, struct worker *w)
 {
-	int64_t	d = 0;
+	int64_t	d;
 
-	if (w->idle)
-		d = run_min(d, w->idle_tick);
-	if (!run_backpressured(r)) {
-		d = run_min(d, w->eof_deadline);
-		d = run_min(d, w->hint_at);
-		d = run_min(d, w->exit_deadline);
-	}
-	d = run_min(d, w->look_at);
-	d = run_min(d, w->peer_at);
+	d = run_min(drain_deadline(&w->dr, run_backpressured(r)), w->peer_at);
 	return run_min(d, super_deadline(&w->sv));
 }
 
@@ -607,15 +583,13 @@ run_super_timeout(struct run *r, struct worker *w, int64_t now)
  * (it will announce itself), Node without it (NODE_OPTIONS replaced, or
  * --no-preload), or no Node at all.
  */
-enum look { LOOK_OTHER, LOOK_NODE_DRAIN, LOOK_NODE_PLAIN };
-
-static enum look
+static enum drain_seen
 run_look(struct run *r, struct worker *w, pid_t *nodepid, int *forking)
 {
 	pid_t		pids[64];
 	ssize_t		n, i;
 	char		chan[64];
-	enum look	k = LOOK_OTHER;
+	enum drain_seen	k = DRAIN_SEEN_OTHER;
 
 	snprintf(chan, sizeof chan, "%s=%llu", NODECHAN_ENV_CHANNEL,
 	    w->chan_ino);
@@ -630,8 +604,8 @@ run_look(struct run *r, struct worker *w, pid_t *nodepid, int *forking)
 		    proc_env_has(pids[i], chan, 0) == 1 &&
 		    proc_env_has(pids[i], w->pre_entry, 1) == 1 &&
 		    proc_holds_socket(pids[i], w->chan_ino, r->chan_to) != 0)
-			return LOOK_NODE_DRAIN;
-		k = LOOK_NODE_PLAIN;
+			return DRAIN_SEEN_NODE_DRAIN;
+		k = DRAIN_SEEN_NODE_PLAIN;
 	}
 	*forking = proc_forking(pids, (size_t)n);
 	return k;
@@ -666,21 +640,19 @@ static uint64_t	run_peer_unread(struct run *, struct worker *, size_t *);
 static void
 run_unannounced(struct run *r, struct worker *w, int64_t now)
 {
-	pid_t	node = 0;
-	int	outq = 0, forking = 0;
+	enum drain_seen	seen;
+	pid_t		node = 0;
+	int		outq = 0, forking = 0, busy;
 
-	w->look_at = 0;
-	if (w->announced || w->notice || w->idle || w->chan == -1 ||
+	if (w->dr.announced || w->dr.notice || w->dr.idle || w->chan == -1 ||
 	    w->chan_shut || w->chan_closing || !run_alive(w))
 		return;
-	/* Each look reads /proc: less often while nothing changes. */
-	w->look_every = w->look_every == 0 ? LOOK_EVERY :
-	    w->look_every * 2 > LOOK_MAX ? LOOK_MAX : w->look_every * 2;
-	switch (run_look(r, w, &node, &forking)) {
-	case LOOK_NODE_DRAIN:
-		w->look_at = now + w->look_every;
-		return;
-	case LOOK_NODE_PLAIN:
+	seen = run_look(r, w, &node, &forking);
+	/* Input still to read, or a shell in the group between fork and exec. */
+	busy = seen == DRAIN_SEEN_OTHER && ((ioctl(w->chan, SIOCOUTQ, &outq) ==
+	    0 && outq > 0) || forking);
+	switch (drain_looked(&w->dr, now, seen, busy, now - w->sv.spawned)) {
+	case DRAIN_IDLE_PLAIN:
 		if (r->preload && w->preloaded && !w->plain_warned)
 			cmd_warnx(r->ce, "Node (pid %ld) runs without ipcrun's "
 			    "drain preload (NODE_OPTIONS was replaced?): using "
@@ -688,19 +660,12 @@ run_unannounced(struct run *r, struct worker *w, int64_t now)
 			    (long)node);
 		w->plain_warned = 1;
 		run_start_idle(r, w);
-		return;
-	case LOOK_OTHER:
-		/*
-		 * Not yet: while it has input to read, while a shell in the
-		 * group has forked and not exec'd, and while it is new.
-		 */
-		if ((ioctl(w->chan, SIOCOUTQ, &outq) == 0 && outq > 0) ||
-		    forking || now - w->sv.spawned < SETTLE) {
-			w->look_at = now + w->look_every;
-			return;
-		}
+		break;
+	case DRAIN_HALF_CLOSE:
 		run_half_close(r, w);
-		return;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -728,39 +693,30 @@ static void
 run_idle_check(struct run *r, struct worker *w, int64_t now)
 {
 	if (w->chan == -1 || w->chan_closing) {
-		w->idle = 0;
+		drain_closed(&w->dr);
 		return;
 	}
-	if (!run_quiet(r, w))
-		w->quiet_since = 0;
-	else if (w->quiet_since == 0 || w->last_rx > w->quiet_since)
-		w->quiet_since = now;
-	else if (now - w->quiet_since >= r->idle_ns) {
-		w->idle = 0;
-		run_trace(r, "idle for %" PRId64 " ms: closing the channel",
-		    r->idle_ns / MSEC);
-		/* The idle rule is a guess: say when it is made. */
-		if (run_alive(w))
-			cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) "
-			    "after %.3g s of quiet (idle rule)", w->name,
-			    (long)w->pid, (double)r->idle_ns / SEC);
-		run_close_chan(r, w, CLOSE_IDLE);
+	if (drain_idle_step(&w->dr, &r->dp, now, run_quiet(r, w)) !=
+	    DRAIN_CLOSE)
 		return;
-	}
-	w->idle_tick = now + (r->idle_ns / 10 < 5 * MSEC ? 5 * MSEC :
-	    r->idle_ns / 10 > 50 * MSEC ? 50 * MSEC : r->idle_ns / 10);
+	run_trace(r, "idle for %" PRId64 " ms: closing the channel",
+	    r->idle_ns / MSEC);
+	/* The idle rule is a guess: say when it is made. */
+	if (run_alive(w))
+		cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) after "
+		    "%.3g s of quiet (idle rule)", w->name, (long)w->pid,
+		    (double)r->idle_ns / SEC);
+	run_close_chan(r, w, CLOSE_IDLE);
 }
 
 static void
 run_start_idle(struct run *r, struct worker *w)
 {
-	if (w->idle || w->chan == -1)
+	if (w->dr.idle || w->chan == -1)
 		return;
 	run_trace(r, "idle rule: closing after %" PRId64 " ms of quiet",
 	    r->idle_ns / MSEC);
-	w->idle = 1;
-	w->quiet_since = 0;
-	w->idle_tick = ev_now();
+	drain_idle_start(&w->dr, ev_now());
 }
 
 /*
@@ -782,14 +738,8 @@ run_hold_deadlines(struct run *r, int64_t now)
 	if (r->bp_since != 0) {
 		d = now - r->bp_since;
 		r->bp_since = 0;
-		for (w = r->w; w < r->w + r->nw; w++) {
-			if (w->hint_at != 0)
-				w->hint_at += d;
-			if (w->eof_deadline != 0)
-				w->eof_deadline += d;
-			if (w->exit_deadline != 0)
-				w->exit_deadline += d;
-		}
+		for (w = r->w; w < r->w + r->nw; w++)
+			drain_hold(&w->dr, d);
 	}
 	return 0;
 }
@@ -822,16 +772,13 @@ run_hint(struct run *r, struct worker *w, int64_t now)
 	int		outq = 0;
 	long long	cpu;
 
-	if (w->hint_at == 0 || now < w->hint_at)
+	if (!drain_due(&w->dr.hint_at, now))
 		return;
 	cpu = run_group_cpu(r, w);
-	if ((w->chan != -1 && ioctl(w->chan, SIOCOUTQ, &outq) == 0 &&
-	    outq > 0) || cpu > w->hint_cpu) {
-		w->hint_at = now + HINT_AFTER;
-		w->hint_cpu = cpu;
+	if (drain_hint_step(&w->dr, now, w->chan != -1 &&
+	    ioctl(w->chan, SIOCOUTQ, &outq) == 0 && outq > 0, cpu) !=
+	    DRAIN_HINT)
 		return;
-	}
-	w->hint_at = 0;
 	if (run_alive(w) && w->chan != -1 && !w->chan_closing)
 		cmd_warnx(r->ce, "'%s' (pid %ld) is still running after the end "
 		    "of input, with nothing left to send; if it keeps itself "
@@ -844,8 +791,7 @@ run_hint(struct run *r, struct worker *w, int64_t now)
 static void
 run_deadlines(struct run *r, struct worker *w, int64_t now)
 {
-	if (w->eof_deadline != 0 && now >= w->eof_deadline) {
-		w->eof_deadline = 0;
+	if (drain_due(&w->dr.eof_deadline, now)) {
 		if (w->chan != -1 && run_alive(w)) {
 			cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) "
 			    "after --eof-timeout", w->name, (long)w->pid);
@@ -855,8 +801,7 @@ run_deadlines(struct run *r, struct worker *w, int64_t now)
 		else
 			run_escalate(r, w, 0);
 	}
-	if (w->exit_deadline != 0 && now >= w->exit_deadline) {
-		w->exit_deadline = 0;
+	if (drain_due(&w->dr.exit_deadline, now)) {
 		if (w->chan != -1) {
 			cmd_warnx(r->ce, "the channel stayed open after '%s' "
 			    "exited (a descendant may hold it); closing it",
@@ -923,9 +868,9 @@ run_timers(struct run *r)
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (w->peer_at != 0 && now >= w->peer_at)
 			run_peer_check(r, w, now);
-		if (w->idle && w->idle_tick != 0 && now >= w->idle_tick)
+		if (w->dr.idle && drain_due(&w->dr.idle_tick, now))
 			run_idle_check(r, w, now);
-		if (w->look_at != 0 && now >= w->look_at)
+		if (drain_due(&w->dr.look_at, now))
 			run_unannounced(r, w, now);
 		if (!held) {
 			run_hint(r, w, now);
@@ -969,10 +914,7 @@ run_close_chan(struct run *r, struct worker *w, enum close_why why)
 {
 	if (w->chan == -1)
 		return;
-	w->idle = 0;
-	w->hint_at = 0;
-	w->look_at = 0;
-	w->exit_deadline = 0;
+	drain_closed(&w->dr);
 	if (why != CLOSE_EOF && why != CLOSE_STOP && !w->chan_eof) {
 		if (w->chan_closing)
 			return;
@@ -1010,11 +952,11 @@ run_close_chan(struct run *r, struct worker *w, enum close_why why)
 static void
 run_send_notice(struct run *r, struct worker *w)
 {
-	if (w->notice || w->chan == -1 || w->chan_wdead)
+	if (w->dr.notice || w->chan == -1 || w->chan_wdead)
 		return;
-	w->notice = 1;
-	w->idle = 0;
-	w->look_at = 0;
+	/* --eof-timeout already bounds the wait: no hint needed then. */
+	drain_noticed(&w->dr, &r->dp, ev_now(), r->eof_timeout == 0 ?
+	    run_group_cpu(r, w) : 0);
 	/*
 	 * After the last input line, never before it (cq may overtake tq):
 	 * a child told early would stop reading with lines still to come.
@@ -1028,11 +970,6 @@ run_send_notice(struct run *r, struct worker *w)
 	run_trace(r, "-> child %zu bytes internal cmd \"NODE_IPCRUN_EOF\"",
 	    sizeof NODECHAN_EOF_LINE - 1);
 	run_show(r, w, ">", 1, NODECHAN_EOF_LINE, sizeof NODECHAN_EOF_LINE - 1);
-	/* --eof-timeout already bounds the wait: no hint needed. */
-	if (r->eof_timeout == 0) {
-		w->hint_at = ev_now() + HINT_AFTER;
-		w->hint_cpu = run_group_cpu(r, w);
-	}
 }
 
 /*
@@ -1042,33 +979,33 @@ run_send_notice(struct run *r, struct worker *w)
 static void
 run_delivered(struct run *r, struct worker *w)
 {
-	if (w->delivered || w->chan == -1)
+	enum drain_action	act;
+
+	if (w->dr.delivered || w->chan == -1)
 		return;
-	w->delivered = 1;
+	act = drain_delivered(&w->dr, &r->dp);
 	run_trace(r, "input delivered: %" PRIu64 " lines", w->in_lines);
-	if (!r->node) {
-		/* A stdio child reads EOF on its stdin; replies still flow. */
+	switch (act) {
+	case DRAIN_HALF_CLOSE:
 		run_half_close(r, w);
-		return;
-	}
-	switch (r->eof) {
-	case EOF_CLOSE:
+		break;
+	case DRAIN_CLOSE:
 		if (run_alive(w))
 			run_notice(r, "closing the channel of '%s' (pid %ld) "
 			    "at the end of input (--eof close)", w->name,
 			    (long)w->pid);
 		run_close_chan(r, w, CLOSE_POLICY);
 		break;
-	case EOF_WAIT:
-		break;
-	case EOF_IDLE:
+	case DRAIN_IDLE:
 		run_start_idle(r, w);
 		break;
-	case EOF_AUTO:
-		if (w->announced)
-			run_send_notice(r, w);
-		else if (!w->notice)
-			run_unannounced(r, w, ev_now());
+	case DRAIN_NOTICE:
+		run_send_notice(r, w);
+		break;
+	case DRAIN_LOOK:
+		run_unannounced(r, w, ev_now());
+		break;
+	default:
 		break;
 	}
 }
@@ -1083,10 +1020,9 @@ run_input_ended(struct run *r)
 		r->in_end = ev_now();
 	r->in_done = 1;
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if (r->eof_timeout != 0 && w->eof_deadline == 0 &&
-		    w->chan != -1)
-			w->eof_deadline = r->in_end + r->eof_timeout;
-		if (r->node && r->eof == EOF_AUTO && w->announced &&
+		if (w->chan != -1)
+			drain_input_ended(&w->dr, &r->dp, r->in_end);
+		if (r->node && r->eof == DRAIN_EOF_AUTO && w->dr.announced &&
 		    !r->hold_eof)
 			run_send_notice(r, w);
 	}
@@ -1150,7 +1086,7 @@ run_flush_tq(struct run *r, struct worker *w)
 		if (rc == 0)
 			break;
 	}
-	if (w->tq.len == 0 && r->in_done && !w->delivered)
+	if (w->tq.len == 0 && r->in_done && !w->dr.delivered)
 		run_all_delivered(r);
 }
 
@@ -1193,7 +1129,7 @@ run_all_delivered(struct run *r)
 		return;
 	}
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if (w->tq.len == 0 && !w->delivered)
+		if (w->tq.len == 0 && !w->dr.delivered)
 			run_delivered(r, w);
 	}
 }
@@ -1270,7 +1206,7 @@ static int
 run_accepting(const struct worker *w)
 {
 	return w->chan != -1 && !w->chan_wdead && !w->chan_closing &&
-	    !w->chan_shut && !w->notice && !w->delivered && !w->gone;
+	    !w->chan_shut && !w->dr.notice && !w->dr.delivered && !w->gone;
 }
 
 /* Input for it can be queued: it takes input, or will once restarted. */
@@ -1594,7 +1530,7 @@ run_internal_from_child(struct run *r, struct worker *w, const struct frame_line
 	}
 	if (!r->node || !nodechan_cmd_is(span, n, NODECHAN_READY))
 		return;
-	if (w->announced) {
+	if (w->dr.announced) {
 		/*
 		 * Another Node process on the same channel (sh -c 'node a;
 		 * node b'): it needs the notice too, once the first has had
@@ -1604,19 +1540,18 @@ run_internal_from_child(struct run *r, struct worker *w, const struct frame_line
 		 * At most one notice queued at a time: a child that repeats
 		 * its announcement cannot grow the queue.
 		 */
-		if (w->notice && w->tq.len == 0) {
-			w->notice = 0;
+		if (w->dr.notice && w->tq.len == 0) {
+			w->dr.notice = 0;
 			run_send_notice(r, w);
 			run_flush_tq(r, w);
 		}
 		return;
 	}
-	w->announced = 1;
-	w->look_at = 0;
+	drain_announced(&w->dr);
 	run_event(r, w, "ready", NULL);
 	/* It came after the end of input: answer now (DESIGN.md). */
-	if (w->preloaded && r->eof == EOF_AUTO && r->in_done &&
-	    (!r->hold_eof || w->delivered)) {
+	if (w->preloaded && r->eof == DRAIN_EOF_AUTO && r->in_done &&
+	    (!r->hold_eof || w->dr.delivered)) {
 		run_send_notice(r, w);
 		run_flush_tq(r, w);
 	}
@@ -1733,13 +1668,9 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 		frame_set_eof(&w->fout);
 		run_trace(r, "<- child end of file");
 	} else {
-		w->last_rx = ev_now();
-		frame_filled(&w->fout, (size_t)got);
-		if (w->hint_at != 0)
-			w->hint_at = w->last_rx + HINT_AFTER;
 		/* After the exit, what still flows is not a stuck channel. */
-		if (w->exit_deadline != 0)
-			w->exit_deadline = w->last_rx + r->kill_timeout;
+		drain_rx(&w->dr, &r->dp, ev_now());
+		frame_filled(&w->fout, (size_t)got);
 	}
 	run_pump_output(r, w);
 }
@@ -2097,8 +2028,8 @@ run_exit_report(struct run *r, struct worker *w, int status)
 static int
 run_may_restart(const struct run *r, const struct worker *w)
 {
-	return !r->out_dead && !r->interrupted && !r->fail && !w->notice &&
-	    !w->delivered;
+	return !r->out_dead && !r->interrupted && !r->fail && !w->dr.notice &&
+	    !w->dr.delivered;
 }
 
 /* Too many deaths: it stays down (after its exit event). */
@@ -2152,13 +2083,8 @@ run_child_exited(struct run *r, struct worker *w, int status)
 		w->chan_peer = -1;
 	}
 	w->peer_at = 0;
-	w->eof_deadline = 0;
-	w->hint_at = 0;
-	w->look_at = 0;
-	w->idle = 0;
 	/* Read what it wrote before it went (Bun #37849), but not forever. */
-	if (w->chan != -1)
-		w->exit_deadline = ev_now() + r->kill_timeout;
+	drain_exited(&w->dr, &r->dp, ev_now(), w->chan != -1);
 }
 
 /* Forward a signal to every child's group, once each. */
@@ -2590,7 +2516,7 @@ run_spawn(struct run *r, struct worker *w)
 		so.fd[1] = so.fd[2];
 		so.chan_fd = sp[1];
 		so.chan_to = r->chan_to;
-		if (r->eof == EOF_AUTO && r->preload) {
+		if (r->eof == DRAIN_EOF_AUTO && r->preload) {
 			if (nodechan_preload(preload, sizeof preload,
 			    &cause) == 0)
 				w->preloaded = 1;
@@ -2921,6 +2847,11 @@ run_main(struct run *r)
 	r->sp.restart = r->restart;
 	r->sp.kill_timeout = r->kill_timeout;
 	r->sp.t0 = r->t0;
+	r->dp.eof = r->eof;
+	r->dp.node = r->node;
+	r->dp.idle_ns = r->idle_ns;
+	r->dp.eof_timeout = r->eof_timeout;
+	r->dp.kill_timeout = r->kill_timeout;
 	r->watch_fd = -1;
 	r->out_fd = STDOUT_FILENO;
 	r->err_fd = STDERR_FILENO;
@@ -3191,7 +3122,7 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	r.ce = ce;
 	r.node = 1;
 	r.chan_to = 3;
-	r.eof = EOF_AUTO;
+	r.eof = DRAIN_EOF_AUTO;
 	r.idle_ns = IDLE_DEFAULT;
 	r.kill_timeout = KILL_DEFAULT;
 	r.preload = 1;
@@ -3227,15 +3158,15 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		case O_EOF:
 			set_eof = 1;
 			if (strcmp(optarg, "auto") == 0)
-				r.eof = EOF_AUTO;
+				r.eof = DRAIN_EOF_AUTO;
 			else if (strcmp(optarg, "wait") == 0)
-				r.eof = EOF_WAIT;
+				r.eof = DRAIN_EOF_WAIT;
 			else if (strcmp(optarg, "close") == 0)
-				r.eof = EOF_CLOSE;
+				r.eof = DRAIN_EOF_CLOSE;
 			else if (strcmp(optarg, "idle") == 0)
-				r.eof = EOF_IDLE;
+				r.eof = DRAIN_EOF_IDLE;
 			else if (strncmp(optarg, "idle:", 5) == 0) {
-				r.eof = EOF_IDLE;
+				r.eof = DRAIN_EOF_IDLE;
 				if (cmd_parse_duration(optarg + 5, &r.idle_ns,
 				    &cause) == -1)
 					return cmd_usage_error(ce, "--eof '%s': "

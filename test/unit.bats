@@ -30,6 +30,10 @@ unit() {
 	unit envelope_test
 }
 
+@test "drain: the end-of-input policy, looks, idle rule, hint and held deadlines" {
+	unit drain_test
+}
+
 @test "super: the supervision table, escalation, restarts and give-up" {
 	unit super_test
 }
