@@ -227,7 +227,7 @@ _ipcrun()
 		if declare -F _command_offset >/dev/null; then
 			_command_offset "${raw[cword]}"
 		else
-			COMPREPLY=($(compgen -c -- "$cur"))
+			mapfile -t COMPREPLY < <(compgen -c -- "$cur")
 		fi
 		return 0
 	fi

@@ -57,6 +57,7 @@ function __ipcrun_complete
     if string match -q -- '*/*' $first; and test -x $first
         set bin $first
     end
+    command -q $bin; or return
     set -l table (command $bin commands 2>/dev/null)
     or return
 
