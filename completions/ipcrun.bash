@@ -55,7 +55,8 @@ _ipcrun_value()
 	if [[ -n $vals ]]; then
 		_ipcrun_offer "$cur" "${vals//|/$'\n'}"
 		# "key=" wants its part after the '='.
-		if ((${#COMPREPLY[@]} == 1)) && [[ ${COMPREPLY[0]} == *= ]]; then
+		if ((${#COMPREPLY[@]} == 1)) &&
+		    [[ ${COMPREPLY[0]} == *= ]]; then
 			compopt -o nospace 2>/dev/null
 		fi
 	elif [[ $argname == *FILE* ]]; then

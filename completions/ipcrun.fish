@@ -41,7 +41,8 @@ function __ipcrun_value
     else if string match -q -- '*FILE*' $argname
         __fish_complete_path "$cur" | string replace -r -- '^' "$prefix"
     else if string match -q -- '*DIR*' $argname
-        __fish_complete_directories "$cur" | string replace -r -- '^' "$prefix"
+        __fish_complete_directories "$cur" |
+            string replace -r -- '^' "$prefix"
     end
     # Otherwise a number, a size, a duration, a name, a free string:
     # nothing to offer, and no file names.

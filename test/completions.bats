@@ -469,15 +469,16 @@ described() {
 		while IFS=$'\x1f' read -r long short argname vals help; do
 			assert_output --partial "$help"
 		done < <("$IPCRUN" commands $cmd | tr '\t' '\037')
-		assert_line --regexp '(^| )(-h +--help|--help +-h) .*print this help and exit'
+		assert_line --regexp \
+		    '(^| )(-h +--help|--help +-h) .*print this help and exit'
 	done
 }
 
-@test "bash pty: after run's, child's and recv-fd's options, CMD and then CMD's own completion" {
+@test "bash pty: command names at CMD, then CMD's own completion" {
 	handover bash
 }
 
-@test "bash pty: without bash-completion, command names at CMD and file names after" {
+@test "bash pty: no bash-completion: command names, then file names" {
 	need_shell bash
 	make_zork
 	run tab bash 'ipcrun run -n 2 zor' --tabs 1 --no-bash-completion
@@ -488,31 +489,31 @@ described() {
 	assert_line 'LINE: ipcrun run zork afile.txt '
 }
 
-@test "bash pty: no file names for numbers and durations, values of one-of options" {
+@test "bash pty: no file names for numbers, values of one-of options" {
 	values bash
 }
 
-@test "zsh pty: after run's, child's and recv-fd's options, CMD and then CMD's own completion" {
+@test "zsh pty: command names at CMD, then CMD's own completion" {
 	handover zsh
 }
 
-@test "zsh pty: no file names for numbers and durations, values of one-of options" {
+@test "zsh pty: no file names for numbers, values of one-of options" {
 	values zsh
 }
 
-@test "zsh pty: every option is described, -h and --help together" {
+@test "zsh pty: every option described, -h and --help together" {
 	described zsh
 }
 
-@test "fish pty: after run's, child's and recv-fd's options, CMD and then CMD's own completion" {
+@test "fish pty: command names at CMD, then CMD's own completion" {
 	handover fish
 }
 
-@test "fish pty: no file names for numbers and durations, values of one-of options" {
+@test "fish pty: no file names for numbers, values of one-of options" {
 	values fish
 }
 
-@test "fish pty: every option is described, -h and --help together" {
+@test "fish pty: every option described, -h and --help together" {
 	described fish
 }
 
@@ -535,14 +536,14 @@ fake_pty() {
 	assert_line 'LINE: ipcrun zap -q sock -- zork xyzzy '
 }
 
-@test "bash pty: a new command's CMD, FILE and number need no edit (fake binary)" {
+@test "bash pty: a new command's CMD, FILE, N need no edit (fake)" {
 	fake_pty bash
 }
 
-@test "zsh pty: a new command's CMD, FILE and number need no edit (fake binary)" {
+@test "zsh pty: a new command's CMD, FILE, N need no edit (fake)" {
 	fake_pty zsh
 }
 
-@test "fish pty: a new command's CMD, FILE and number need no edit (fake binary)" {
+@test "fish pty: a new command's CMD, FILE, N need no edit (fake)" {
 	fake_pty fish
 }
