@@ -1,11 +1,23 @@
 # bash completion for ipcrun(1).
 #
-# Everything offered comes from the binary itself: `ipcrun commands` prints
-# one line per command, NAME<TAB>SUMMARY<TAB>OPTIONS, the first line being
-# the global options under the name "ipcrun". OPTIONS are space-separated
-# tokens: --flag, --opt= (takes a value), --opt=a|b|c (one of), -x. So a new
-# subcommand or option needs no edit here. Needs bash 4; does not need the
-# bash-completion package.
+# Everything offered comes from the binary itself, so a new subcommand or
+# option needs no edit here:
+#
+#   ipcrun commands        one line per command: NAME, SUMMARY, its option
+#                          tokens (--flag, --opt=, --opt=a|b, -x) and its
+#                          OPERANDS, tab-separated; the first line is the
+#                          global options under the name "ipcrun".
+#   ipcrun commands NAME   one line per option of NAME: LONG, SHORT, ARG,
+#                          VALUES and HELP, tab-separated, empty if absent.
+#
+# What an option's value gets is decided from ARG and VALUES: the VALUES
+# when there are some, file names when ARG names a FILE (directories for a
+# DIR), and nothing at all otherwise (numbers, sizes, durations, names,
+# free strings). A command whose OPERANDS name a CMD (run, child, recv-fd)
+# completes a command name there, then hands the rest of the line to that
+# command's own completion, as sudo's does: through bash-completion's
+# _command_offset when it is loaded, else command names and then file
+# names. Needs bash 4.
 
 # The binary to ask: the one being completed when it is given as a path
 # (./ipcrun), otherwise ipcrun from PATH.
@@ -35,18 +47,47 @@ _ipcrun_offer()
 	done <<<"$2"
 }
 
+# Complete the value $2 of an option whose ARG is $1 and VALUES $3.
+_ipcrun_value()
+{
+	local argname=$1 cur=$2 vals=$3
+
+	if [[ -n $vals ]]; then
+		_ipcrun_offer "$cur" "${vals//|/$'\n'}"
+		# "key=" wants its part after the '='.
+		if ((${#COMPREPLY[@]} == 1)) &&
+		    [[ ${COMPREPLY[0]} == *= ]]; then
+			compopt -o nospace 2>/dev/null
+		fi
+	elif [[ $argname == *FILE* ]]; then
+		# File names, through complete -o default.
+		return 0
+	elif [[ $argname == *DIR* ]]; then
+		compopt -o dirnames 2>/dev/null
+		return 0
+	fi
+	# A number, a size, a duration, a name, a free string: no file
+	# names, whatever bash would fall back to.
+	compopt +o default +o bashdefault 2>/dev/null
+}
+
 _ipcrun()
 {
-	local bin table name summary opts globalopts= names= cmdopts=
-	local -a words=()
-	local -A takes=() values=()
-	local cword=0 i w n count joined=0 cmd= cmdidx=0 cur tok prefix= optname
-	local ddash=0 valuefor=
+	local bin table detail line name summary opts operands
+	local long short argname vals help
+	local globalopts= names= cmdopts= cmdoperands= cur prefix=
+	local -a words=() raw=()
+	local -A arg=() values=()
+	local cword=0 i w n count joined=0 cmd= cmdidx=0 valuefor=
+	local ddash=0 hascmd=0 needdd=0 npre=0 npos=0 cmdat=0 atcmd=0
 
 	COMPREPLY=()
 	bin=$(_ipcrun_bin "${COMP_WORDS[0]}")
 	table=$(command "$bin" commands 2>/dev/null) || return 0
-	while IFS=$'\t' read -r name summary opts; do
+	# Tabs become US so that read keeps empty fields apart.
+	while IFS= read -r line; do
+		IFS=$'\x1f' read -r name summary opts operands \
+		    <<<"${line//$'\t'/$'\x1f'}"
 		if [[ $name == ipcrun ]]; then
 			globalopts=$opts
 		elif [[ -n $name ]]; then
@@ -55,7 +96,7 @@ _ipcrun()
 	done <<<"$table"
 
 	# Join "--opt" "=" "val", which bash splits at '=' (COMP_WORDBREAKS),
-	# back into one word.
+	# back into one word; raw[] keeps where each began in COMP_WORDS.
 	for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
 		w=${COMP_WORDS[i]}
 		if [[ $w == "=" && ${#words[@]} -gt 0 &&
@@ -68,6 +109,7 @@ _ipcrun()
 			joined=0
 		else
 			words+=("$w")
+			raw+=("$i")
 			joined=0
 		fi
 		if ((i == COMP_CWORD)); then
@@ -109,54 +151,103 @@ _ipcrun()
 		return 0
 	fi
 
-	# The command's options: which take a value, and which values.
-	while IFS=$'\t' read -r name summary opts; do
+	# The command's operands and options: which take a value, and what.
+	while IFS= read -r line; do
+		IFS=$'\x1f' read -r name summary opts operands \
+		    <<<"${line//$'\t'/$'\x1f'}"
 		[[ $name == "$cmd" ]] && break
 	done <<<"$table"
-	for tok in $opts; do
-		if [[ $tok == *=* ]]; then
-			optname=${tok%%=*}
-			takes[$optname]=1
-			values[$optname]=${tok#*=}
-			cmdopts+=$optname$'\n'
-		else
-			cmdopts+=$tok$'\n'
-		fi
-	done
+	detail=$(command "$bin" commands "$cmd" 2>/dev/null) || return 0
+	while IFS= read -r line; do
+		IFS=$'\x1f' read -r long short argname vals help \
+		    <<<"${line//$'\t'/$'\x1f'}"
+		for n in $long $short; do
+			cmdopts+=$n$'\n'
+			if [[ -n $argname ]]; then
+				arg[$n]=$argname
+				values[$n]=$vals
+			fi
+		done
+	done <<<"$detail"
 
-	# Where are we: after "--", or on the value of an option?
-	for ((i = cmdidx + 1; i < cword; i++)); do
+	# Where CMD comes, if the command runs one: after npre other operands,
+	# and after "--" if OPERANDS show it bare ("ADDR [-- CMD ...]") rather
+	# than optional ("[--] [CMD ...]").
+	if [[ " ${operands//[][]/ } " == *" CMD "* ]]; then
+		hascmd=1
+		[[ $operands == *"-- CMD"* && $operands != *"[--]"* ]] &&
+		    needdd=1
+		for w in ${operands//[][]/ }; do
+			[[ $w == CMD ]] && break
+			[[ $w == -- ]] || npre=$((npre + 1))
+		done
+	fi
+
+	# Where are we: after "--", on the value of an option, on CMD or
+	# past it?
+	for ((i = cmdidx + 1; i <= cword; i++)); do
 		w=${words[i]}
 		if [[ -n $valuefor ]]; then
+			((i == cword)) && break
 			valuefor=
 			continue
 		fi
-		if [[ $w == -- ]]; then
+		if ((!ddash)) && [[ $w == -- ]] && ((i < cword)); then
 			ddash=1
+			continue
+		fi
+		# A lone "-" is an operand (stdin), unless it is the start of
+		# an option being typed.
+		if ((!ddash)) && { [[ $w == -?* ]] ||
+		    { [[ $w == - ]] && ((i == cword)); }; }; then
+			if [[ $w != *=* && -n ${arg[$w]-} ]]; then
+				valuefor=$w
+			fi
+			continue
+		fi
+		if ((hascmd && npos == npre)) && ((ddash || !needdd)); then
+			if ((i == cword)); then
+				atcmd=1
+			else
+				cmdat=$i
+			fi
 			break
 		fi
-		if [[ $w == -* && $w != *=* && -n ${takes[$w]-} ]]; then
-			valuefor=$w
-		fi
+		npos=$((npos + 1))
 	done
 
-	if [[ -n $valuefor || ($ddash == 0 && $cur == --*=* &&
-	    -n ${takes[${cur%%=*}]-}) ]]; then
-		if [[ -z $valuefor ]]; then
-			valuefor=${cur%%=*}
-			cur=${cur#*=}
-			# Without '=' in COMP_WORDBREAKS the word replaced is the
-			# whole --opt=value.
-			[[ $COMP_WORDBREAKS == *=* ]] || prefix=$valuefor=
+	if ((cmdat)); then
+		# Past CMD: the rest of the line is CMD's to complete.
+		if declare -F _command_offset >/dev/null; then
+			_command_offset "${raw[cmdat]}"
 		fi
-		if [[ -n ${values[$valuefor]} ]]; then
-			_ipcrun_offer "$cur" "${values[$valuefor]//|/$'\n'}"
-			if [[ -n $prefix ]]; then
-				COMPREPLY=("${COMPREPLY[@]/#/$prefix}")
-			fi
+		# Without bash-completion: file names (complete -o default).
+		return 0
+	fi
+	if ((atcmd)); then
+		if declare -F _command_offset >/dev/null; then
+			_command_offset "${raw[cword]}"
+		else
+			mapfile -t COMPREPLY < <(compgen -c -- "$cur")
 		fi
-		# A free value: nothing to offer, so bash falls back to file
-		# names (complete -o default).
+		return 0
+	fi
+
+	if [[ -n $valuefor && $cur != "$valuefor" ]]; then
+		_ipcrun_value "${arg[$valuefor]}" "$cur" "${values[$valuefor]}"
+		return 0
+	fi
+	if ((ddash == 0)) && [[ $cur == --*=* && -n ${arg[${cur%%=*}]-} ]]
+	then
+		valuefor=${cur%%=*}
+		cur=${cur#*=}
+		# Without '=' in COMP_WORDBREAKS the word replaced is the whole
+		# --opt=value.
+		[[ $COMP_WORDBREAKS == *=* ]] || prefix=$valuefor=
+		_ipcrun_value "${arg[$valuefor]}" "$cur" "${values[$valuefor]}"
+		if [[ -n $prefix ]]; then
+			COMPREPLY=("${COMPREPLY[@]/#/$prefix}")
+		fi
 		return 0
 	fi
 	if ((ddash == 0)) && [[ $cur == -* ]]; then
@@ -167,7 +258,7 @@ _ipcrun()
 		_ipcrun_offer "$cur" "$names"
 		return 0
 	fi
-	# Operands (FILE ...): file names, through complete -o default.
+	# Operands (FILE ..., ADDR): file names, through complete -o default.
 	return 0
 }
 

@@ -3,7 +3,8 @@
 # The bash, zsh and fish completions load, ask the binary (`ipcrun
 # commands`) for commands and options, and offer them. A fake binary with a
 # command that does not exist yet shows that no script needs an edit when a
-# command or option is added.
+# command or option is added. The tests at the end drive each shell in a
+# pseudo-terminal as a person presses TAB (test/fixtures/tabcomplete.py).
 
 bats_require_minimum_version 1.5.0
 
@@ -19,16 +20,34 @@ setup() {
 }
 
 # A stand-in binary whose table has a command "zap" that ipcrun lacks, with
-# a one-of option, a free-valued option and a short flag.
+# a one-of option, a numeric option, a file option, a short flag and a CMD
+# operand after "--".
 fake_ipcrun() {
 	mkdir -p "$BATS_TEST_TMPDIR/fake"
 	cat >"$BATS_TEST_TMPDIR/fake/ipcrun" <<-'EOF'
 	#!/bin/sh
 	[ "$1" = commands ] || exit 125
-	printf 'ipcrun\tglobal options\t--help --version -h -V\n'
-	printf 'check\tvalidate NDJSON\t--node --strict --max-line=\n'
-	printf 'help\tshow the usage\t\n'
-	printf 'zap\ta command from the future\t--colour=red|green|blue --to= -q\n'
+	h='--help	-h			print this help and exit'
+	case $2 in
+	'')
+		printf 'ipcrun\tglobal options\t--help --version -h -V\tCOMMAND\n'
+		printf 'check\tvalidate NDJSON\t--node --strict --max-line= --help -h\t[FILE ...]\n'
+		printf 'help\tshow the usage\t--help -h\t[COMMAND]\n'
+		printf 'zap\ta command from the future\t--colour=red|green|blue --to= --log= -q --help -h\tADDR [-- CMD [ARG ...]]\n' ;;
+	ipcrun)
+		printf '%s\n--version\t-V\t\t\tprint the version\n' "$h" ;;
+	check)
+		printf '%s\n--node\t\t\t\tNode too\n--strict\t\t\t\tstop\n--max-line\t\tBYTES\t\tlongest line\n' "$h" ;;
+	help)
+		printf '%s\n' "$h" ;;
+	zap)
+		printf '%s\n' "$h"
+		printf -- '--colour\t\tCOLOUR\tred|green|blue\tpaint it\n'
+		printf -- '--to\t\tN\t\tsend it to N\n'
+		printf -- '--log\t\tLOGFILE\t\tlog to LOGFILE\n'
+		printf -- '\t-q\t\t\tquietly\n' ;;
+	*)	exit 125 ;;
+	esac
 	EOF
 	chmod +x "$BATS_TEST_TMPDIR/fake/ipcrun"
 	PATH=$BATS_TEST_TMPDIR/fake:$PATH
@@ -311,4 +330,220 @@ blue"
 	assert_line gnu
 	assert_line json
 	assert [ "${#lines[@]}" -eq 3 ]
+}
+
+# --- every shell in a pty, as a person presses TAB ---
+#
+# tabcomplete.py starts the shell in a pseudo-terminal with an rc that loads
+# only ipcrun's completion (and bash-completion for bash), types the line,
+# presses TAB and prints what the shell drew, then "LINE: " and the edit
+# buffer. "zork" is a command made up here, with a completion of its own
+# for each shell, so that handing over to CMD's completion is tested
+# whatever packages are installed.
+
+# need_shell SHELL: skip, naming it, when SHELL is not installed (make
+# check's DEPS_CHECK installs zsh, fish and bash-completion).
+need_shell() {
+	command -v "$1" >/dev/null || skip "$1 is not installed"
+}
+
+# The bash tests that hand over to CMD's completion need bash-completion's
+# _command_offset.
+need_bash_completion() {
+	need_shell bash
+	[[ -f /usr/share/bash-completion/bash_completion ]] ||
+	    skip "bash-completion is not installed"
+}
+
+# tab SHELL LINE [driver options]: what SHELL draws for LINE and TAB, run in
+# a directory holding one file, afile.txt, so that a file name offered
+# shows.
+tab() {
+	local sh=$1 line=$2
+	shift 2
+	mkdir -p "$BATS_TEST_TMPDIR/cwd"
+	touch "$BATS_TEST_TMPDIR/cwd/afile.txt"
+	(cd "$BATS_TEST_TMPDIR/cwd" &&
+	    python3 "$ROOT/test/fixtures/tabcomplete.py" \
+	    --setup "$BATS_TEST_TMPDIR/zork.$sh" "$@" "$COMP" "$sh" "$line")
+}
+
+# zork, a command with a completion of its own in each shell: its words are
+# frobnicate, fizzle and xyzzy.
+make_zork() {
+	printf '#!/bin/sh\nexit 0\n' >"$BATS_TEST_TMPDIR/bin/zork"
+	chmod +x "$BATS_TEST_TMPDIR/bin/zork"
+	cat >"$BATS_TEST_TMPDIR/zork.bash" <<-'EOF'
+	_zork() { COMPREPLY=($(compgen -W 'frobnicate fizzle xyzzy' -- "$2")); }
+	complete -F _zork zork
+	EOF
+	cat >"$BATS_TEST_TMPDIR/zork.zsh" <<-'EOF'
+	_zork() { compadd frobnicate fizzle xyzzy }
+	compdef _zork zork
+	EOF
+	cat >"$BATS_TEST_TMPDIR/zork.fish" <<-'EOF'
+	complete -c zork -f -a 'frobnicate fizzle xyzzy'
+	EOF
+}
+
+# The part of tab's output the shell drew, without the LINE: line.
+drawn() {
+	sed '/^LINE: /d' <<<"$output"
+}
+
+# Item 5: past CMD, CMD's own completion; at CMD, command names.
+handover() {
+	local sh=$1
+	need_shell "$sh"
+	[[ $sh != bash ]] || need_bash_completion
+	make_zork
+	run tab "$sh" 'ipcrun run -- zork '
+	assert_success
+	assert_output --partial frobnicate
+	assert_output --partial fizzle
+	assert_output --partial xyzzy
+	run tab "$sh" 'ipcrun run --kill-timeout=3 zork f'
+	assert_success
+	assert_output --partial frobnicate
+	refute_output --partial xyzzy
+	run tab "$sh" 'ipcrun child --kill-timeout 3 -- zork xy' --tabs 1
+	assert_success
+	assert_line 'LINE: ipcrun child --kill-timeout 3 -- zork xyzzy '
+	run tab "$sh" 'ipcrun recv-fd -c sock -- zork xy' --tabs 1
+	assert_success
+	assert_line 'LINE: ipcrun recv-fd -c sock -- zork xyzzy '
+	# recv-fd's CMD comes only after "--": before, ADDR's file names.
+	run tab "$sh" 'ipcrun recv-fd -c sock zork af' --tabs 1
+	assert_success
+	assert_line 'LINE: ipcrun recv-fd -c sock zork afile.txt '
+	# The command word itself, after run's options and their values.
+	run tab "$sh" 'ipcrun run -n 2 --name=w zor' --tabs 1
+	assert_success
+	assert_line 'LINE: ipcrun run -n 2 --name=w zork '
+	run tab "$sh" 'ipcrun run -c "a=x y" -- zor' --tabs 1
+	assert_success
+	assert_line 'LINE: ipcrun run -c "a=x y" -- zork '
+}
+
+# Item 6: no file names for numbers, sizes, durations, names and free
+# strings; file names for a FILE; the values of an enumerated option.
+values() {
+	local sh=$1 line
+	need_shell "$sh"
+	make_zork
+	for line in 'ipcrun run --max-line ' 'ipcrun run --kill-timeout=' \
+	    'ipcrun run -n ' 'ipcrun run -c ' \
+	    'ipcrun child --disconnect-timeout '; do
+		run tab "$sh" "$line"
+		assert_success
+		refute_output --partial afile.txt
+		assert_line "LINE: $line"
+	done
+	# The control: a FILE gets file names, so the test above can fail.
+	run tab "$sh" 'ipcrun check --rejects ' --tabs 1
+	assert_success
+	assert_line 'LINE: ipcrun check --rejects afile.txt '
+	run tab "$sh" 'ipcrun run --channel '
+	assert_success
+	assert_output --partial node
+	assert_output --partial stdio
+	refute_output --partial afile.txt
+	run tab "$sh" 'ipcrun run --restart=on' --tabs 1
+	assert_success
+	assert_line --regexp '^LINE: ipcrun run --restart=on-failure ?$'
+	# "key=" wants the rest of its value: no space after it.
+	run tab "$sh" 'ipcrun run --route k' --tabs 1
+	assert_success
+	assert_line 'LINE: ipcrun run --route key='
+}
+
+# Item 6: every option of run and check shown with its help, -h and --help
+# on one line.
+described() {
+	local sh=$1 cmd long short argname vals help
+	need_shell "$sh"
+	make_zork
+	for cmd in run check; do
+		run tab "$sh" "ipcrun $cmd -"
+		assert_success
+		while IFS=$'\x1f' read -r long short argname vals help; do
+			assert_output --partial "$help"
+		done < <("$IPCRUN" commands $cmd | tr '\t' '\037')
+		assert_line --regexp \
+		    '(^| )(-h +--help|--help +-h) .*print this help and exit'
+	done
+}
+
+@test "bash pty: command names at CMD, then CMD's own completion" {
+	handover bash
+}
+
+@test "bash pty: no bash-completion: command names, then file names" {
+	need_shell bash
+	make_zork
+	run tab bash 'ipcrun run -n 2 zor' --tabs 1 --no-bash-completion
+	assert_success
+	assert_line 'LINE: ipcrun run -n 2 zork '
+	run tab bash 'ipcrun run zork af' --tabs 1 --no-bash-completion
+	assert_success
+	assert_line 'LINE: ipcrun run zork afile.txt '
+}
+
+@test "bash pty: no file names for numbers, values of one-of options" {
+	values bash
+}
+
+@test "zsh pty: command names at CMD, then CMD's own completion" {
+	handover zsh
+}
+
+@test "zsh pty: no file names for numbers, values of one-of options" {
+	values zsh
+}
+
+@test "zsh pty: every option described, -h and --help together" {
+	described zsh
+}
+
+@test "fish pty: command names at CMD, then CMD's own completion" {
+	handover fish
+}
+
+@test "fish pty: no file names for numbers, values of one-of options" {
+	values fish
+}
+
+@test "fish pty: every option described, -h and --help together" {
+	described fish
+}
+
+# A command ipcrun lacks, from the fake binary: its CMD, FILE and number
+# need no edit in the scripts.
+fake_pty() {
+	local sh=$1
+	need_shell "$sh"
+	[[ $sh != bash ]] || need_bash_completion
+	fake_ipcrun
+	make_zork
+	run tab "$sh" 'ipcrun zap --to '
+	assert_success
+	refute_output --partial afile.txt
+	run tab "$sh" 'ipcrun zap --log af' --tabs 1
+	assert_success
+	assert_line 'LINE: ipcrun zap --log afile.txt '
+	run tab "$sh" 'ipcrun zap -q sock -- zork xy' --tabs 1
+	assert_success
+	assert_line 'LINE: ipcrun zap -q sock -- zork xyzzy '
+}
+
+@test "bash pty: a new command's CMD, FILE, N need no edit (fake)" {
+	fake_pty bash
+}
+
+@test "zsh pty: a new command's CMD, FILE, N need no edit (fake)" {
+	fake_pty zsh
+}
+
+@test "fish pty: a new command's CMD, FILE, N need no edit (fake)" {
+	fake_pty fish
 }
