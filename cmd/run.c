@@ -541,6 +541,52 @@ run_end_group(struct run *r, struct worker *w)
 }
 
 /*
+ * run_end_group for every child, with one scan of /proc for all of them:
+ * a scan per group would cost groups x processes at the end of a run of
+ * hundreds of children. Only a group found alive after the wait gets its
+ * own look.
+ */
+static void
+run_end_groups(struct run *r)
+{
+	pid_t		*pgids;
+	unsigned char	*alive;
+	unsigned	*idx;
+	struct worker	*w;
+	size_t		 n = 0, i;
+	ssize_t		 left = -1;
+	int64_t		 until;
+
+	pgids = reallocarray(NULL, r->nw, sizeof *pgids);
+	idx = reallocarray(NULL, r->nw, sizeof *idx);
+	alive = malloc(r->nw);
+	if (pgids != NULL && idx != NULL && alive != NULL) {
+		for (w = r->w; w < r->w + r->nw; w++) {
+			if (w->pid <= 0)
+				continue;
+			idx[n] = w->idx;
+			pgids[n++] = w->pid;
+		}
+		/* What a SIGKILL just reached may still be dying. */
+		until = ev_now() + 200 * MSEC;
+		while ((left = proc_groups(pgids, n, alive)) > 0 &&
+		    ev_now() < until)
+			(void)poll(NULL, 0, 10);
+		for (i = 0; i < n && left != 0; i++) {
+			if (left == -1 || alive[i])
+				run_end_group(r, &r->w[idx[i]]);
+		}
+	} else {
+		/* No memory for the one scan: a scan per group. */
+		for (w = r->w; w < r->w + r->nw; w++)
+			run_end_group(r, w);
+	}
+	free(alive);
+	free(idx);
+	free(pgids);
+}
+
+/*
  * The channel is gone (or the run is stopping): wait kill_timeout for the
  * child, then SIGTERM its group, then SIGKILL. now_term skips the grace.
  */
@@ -2937,8 +2983,7 @@ run_main(struct run *r)
 			break;
 		}
 	}
-	for (w = r->w; w < r->w + r->nw; w++)
-		run_end_group(r, w);
+	run_end_groups(r);
 	/* Done signalling the groups: their leaders may go, and the watchdog. */
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (w->pid > 0)

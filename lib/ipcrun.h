@@ -234,6 +234,7 @@ void		 spawn_watch_end(int, pid_t);
 /* proc.c: what /proc says of the processes ipcrun started. */
 
 ssize_t		 proc_group(pid_t, pid_t *, size_t);
+ssize_t		 proc_groups(const pid_t *, size_t, unsigned char *);
 int		 proc_is_node(pid_t);
 int		 proc_env_has(pid_t, const char *, int);
 long long	 proc_cpu(pid_t);

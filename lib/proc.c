@@ -41,6 +41,31 @@ proc_read(const char *path, char *buf, size_t len)
 }
 
 /*
+ * The process group of a live (not zombie) process named by a /proc
+ * entry, or -1 (not a process, gone, or a zombie).
+ */
+static long
+proc_entry_pgrp(const char *name, long *pidp)
+{
+	char	 path[64], stat[512], *p, state;
+	long	 pid, pgrp;
+
+	if ((pid = strtol(name, &p, 10)) <= 0 || *p != '\0')
+		return -1;
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	if (proc_read(path, stat, sizeof stat) <= 0)
+		return -1;
+	/* pid (comm) state ppid pgrp: comm may hold anything. */
+	if ((p = strrchr(stat, ')')) == NULL ||
+	    sscanf(p + 1, " %c %*d %ld", &state, &pgrp) != 2)
+		return -1;
+	if (state == 'Z' || state == 'X')
+		return -1;
+	*pidp = pid;
+	return pgrp;
+}
+
+/*
  * The live (not zombie) members of process group pgid, up to max of them
  * into pids. Returns how many were found (which may exceed max), or -1.
  */
@@ -49,23 +74,13 @@ proc_group(pid_t pgid, pid_t *pids, size_t max)
 {
 	struct dirent	*de;
 	DIR		*d;
-	char		 path[64], stat[512], *p, state;
-	long		 pid, pgrp;
+	long		 pid;
 	size_t		 n = 0;
 
 	if ((d = opendir("/proc")) == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL) {
-		if ((pid = strtol(de->d_name, &p, 10)) <= 0 || *p != '\0')
-			continue;
-		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-		if (proc_read(path, stat, sizeof stat) <= 0)
-			continue;
-		/* pid (comm) state ppid pgrp: comm may hold anything. */
-		if ((p = strrchr(stat, ')')) == NULL ||
-		    sscanf(p + 1, " %c %*d %ld", &state, &pgrp) != 2)
-			continue;
-		if (pgrp != (long)pgid || state == 'Z' || state == 'X')
+		if (proc_entry_pgrp(de->d_name, &pid) != (long)pgid)
 			continue;
 		if (n < max)
 			pids[n] = (pid_t)pid;
@@ -73,6 +88,67 @@ proc_group(pid_t pgid, pid_t *pids, size_t max)
 	}
 	closedir(d);
 	return (ssize_t)n;
+}
+
+static int
+proc_cmp_pid(const void *a, const void *b)
+{
+	pid_t	x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Which of the n process groups pgids still have a live member: one pass
+ * over /proc for all of them (a pass per group costs groups x processes
+ * when hundreds of children end). alive[i] is set to 1 or 0; returns how
+ * many groups are alive, or -1.
+ */
+ssize_t
+proc_groups(const pid_t *pgids, size_t n, unsigned char *alive)
+{
+	struct dirent	*de;
+	DIR		*d;
+	pid_t		*sorted, key, *hit;
+	unsigned char	*seen;
+	long		 pid, pgrp;
+	size_t		 i;
+	ssize_t		 left = 0;
+
+	memset(alive, 0, n);
+	if (n == 0)
+		return 0;
+	if ((sorted = reallocarray(NULL, n, sizeof *sorted)) == NULL)
+		return -1;
+	if ((seen = calloc(n, 1)) == NULL) {
+		free(sorted);
+		return -1;
+	}
+	memcpy(sorted, pgids, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, proc_cmp_pid);
+	if ((d = opendir("/proc")) == NULL) {
+		free(seen);
+		free(sorted);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if ((pgrp = proc_entry_pgrp(de->d_name, &pid)) <= 0)
+			continue;
+		key = (pid_t)pgrp;
+		if ((hit = bsearch(&key, sorted, n, sizeof *sorted,
+		    proc_cmp_pid)) != NULL)
+			seen[hit - sorted] = 1;
+	}
+	closedir(d);
+	for (i = 0; i < n; i++) {
+		key = pgids[i];
+		hit = bsearch(&key, sorted, n, sizeof *sorted, proc_cmp_pid);
+		alive[i] = hit != NULL && seen[hit - sorted];
+		left += alive[i];
+	}
+	free(seen);
+	free(sorted);
+	return left;
 }
 
 /* Is the executable of pid named node* (node, nodejs, node20)? */

@@ -30,6 +30,10 @@ unit() {
 	unit envelope_test
 }
 
+@test "proc: one pass over /proc finds the live process groups among many" {
+	unit proc_test
+}
+
 @test "drain: the end-of-input policy, looks, idle rule, hint and held deadlines" {
 	unit drain_test
 }
