@@ -99,6 +99,11 @@ drain_delivered(struct drain *d, const struct drain_policy *pol)
  * shell in the group has forked and not exec'd (busy too), nor while it
  * is younger than DRAIN_SETTLE (age): a wrapper may be about to start
  * Node on the channel. Each look reads /proc: less often as it goes on.
+ *
+ * Node without the preload is believed on the second look in a row
+ * only: in the middle of an execve, /proc already names the new program
+ * while its environment still reads empty (the kernel sets its bounds
+ * later), so a Node with the preload, caught starting, looks bare.
  */
 enum drain_action
 drain_looked(struct drain *d, int64_t now, enum drain_seen seen, int busy,
@@ -107,11 +112,18 @@ drain_looked(struct drain *d, int64_t now, enum drain_seen seen, int busy,
 	d->look_every = d->look_every == 0 ? DRAIN_LOOK_EVERY :
 	    d->look_every * 2 > DRAIN_LOOK_MAX ? DRAIN_LOOK_MAX :
 	    d->look_every * 2;
+	if (seen != DRAIN_SEEN_NODE_PLAIN)
+		d->plain_seen = 0;
 	switch (seen) {
 	case DRAIN_SEEN_NODE_DRAIN:
 		d->look_at = now + d->look_every;
 		return DRAIN_NONE;
 	case DRAIN_SEEN_NODE_PLAIN:
+		if (!d->plain_seen) {
+			d->plain_seen = 1;
+			d->look_at = now + d->look_every;
+			return DRAIN_NONE;
+		}
 		return DRAIN_IDLE_PLAIN;
 	default:
 		if (busy || age < DRAIN_SETTLE) {

@@ -501,6 +501,7 @@ struct drain {
 	int64_t		 last_rx;	/* when the child last sent bytes */
 	int64_t		 look_at;	/* the next look, or 0 */
 	int64_t		 look_every;
+	int		 plain_seen;	/* the last look found Node bare */
 	int64_t		 hint_at;	/* the hint's next look, or 0 */
 	long long	 hint_cpu;	/* the group's CPU time then */
 	int64_t		 eof_deadline;	/* --eof-timeout, or 0 */

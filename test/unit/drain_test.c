@@ -89,7 +89,14 @@ looks(void)
 	}
 	memset(&d, 0, sizeof d);
 	is_int(drain_looked(&d, now, DRAIN_SEEN_NODE_PLAIN, 0, SEC),
-	    DRAIN_IDLE_PLAIN, "Node without the preload: the idle rule");
+	    DRAIN_NONE, "Node without the preload, once: look again");
+	is_int(d.look_at, now + 100 * MS, "soon");
+	is_int(drain_looked(&d, now, DRAIN_SEEN_NODE_DRAIN, 0, SEC),
+	    DRAIN_NONE, "then with it (caught in its execve): wait for it");
+	is_int(drain_looked(&d, now, DRAIN_SEEN_NODE_PLAIN, 0, SEC),
+	    DRAIN_NONE, "bare again, once: look again");
+	is_int(drain_looked(&d, now, DRAIN_SEEN_NODE_PLAIN, 0, SEC),
+	    DRAIN_IDLE_PLAIN, "bare twice in a row: the idle rule");
 	memset(&d, 0, sizeof d);
 	is_int(drain_looked(&d, now, DRAIN_SEEN_OTHER, 0, SEC),
 	    DRAIN_HALF_CLOSE, "no Node: a half-close");
