@@ -8,6 +8,7 @@
 #include "compat.h"
 
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -196,6 +197,8 @@ struct run {
 
 	int		 interrupted;	/* INT, TERM or HUP was forwarded */
 	int		 watch_fd;	/* the watchdog's pipe, or -1 */
+	struct rlimit	 nofile;	/* RLIMIT_NOFILE as ipcrun was given it */
+	int		 nofile_raised;	/* the children get it back */
 	pid_t		 watch_pid;
 
 	int		 fail;		/* exit EXIT_FAIL */
@@ -2538,6 +2541,7 @@ run_spawn(struct run *r, struct worker *w)
 	so.argv = w->argv;
 	so.pgroup = 1;
 	so.pdeathsig = SIGKILL;
+	so.nofile = r->nofile_raised ? &r->nofile : NULL;
 	so.fd[2] = STDERR_FILENO;
 	if (r->log_prefix) {
 		if (pipe2(lp, O_CLOEXEC) == -1 ||
@@ -2881,6 +2885,40 @@ run_abort_spawned(struct run *r)
 	}
 }
 
+/*
+ * Each child holds descriptors of ipcrun's for as long as it runs (its
+ * channel, ipcrun's copy of its end, its log pipe), and a spawn a few more
+ * for a moment. Hundreds of children pass the usual soft limit of 1024:
+ * raise it as far as needed, within the hard limit, and give the children
+ * the limit ipcrun was given. Beyond the hard limit, say so before any
+ * child starts.
+ */
+static int
+run_fd_budget(struct run *r)
+{
+	struct rlimit	rl;
+	rlim_t		need = (rlim_t)r->nw * 3 + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= need)
+		return 0;
+	r->nofile = rl;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		cmd_warnx(r->ce, "%u children need about %llu descriptors, more "
+		    "than the hard limit of %llu (ulimit -Hn)", r->nw,
+		    (unsigned long long)need, (unsigned long long)rl.rlim_max);
+		return -1;
+	}
+	rl.rlim_cur = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		cmd_warn(r->ce, "raising the limit of open files to %llu",
+		    (unsigned long long)need);
+		return -1;
+	}
+	r->nofile_raised = 1;
+	return 0;
+}
+
 static int
 run_main(struct run *r)
 {
@@ -2914,6 +2952,8 @@ run_main(struct run *r)
 		return EXIT_FAIL;
 	}
 	r->fin_ok = 1;
+	if (run_fd_budget(r) == -1)
+		return EXIT_FAIL;
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (run_worker_init(r, w, (unsigned)(w - r->w)) == -1) {
 			cmd_warn(r->ce, "--max-line %zu", r->maxline);

@@ -221,6 +221,7 @@ struct spawn_opts {
 	int		 chan_to;	/* > 2 */
 	int		 pgroup;	/* own process group */
 	int		 pdeathsig;	/* 0: none */
+	const struct rlimit *nofile;	/* RLIMIT_NOFILE to give it, or NULL */
 };
 
 pid_t		 spawn_start(const struct spawn_opts *, int *);

@@ -95,6 +95,9 @@ spawn_child(const struct spawn_opts *so, int errfd, pid_t parent)
 	} else
 		spawn_close_range((unsigned)top + 1, ~0U);
 
+	/* The limit ipcrun was given, not the one it raised for itself. */
+	if (so->nofile != NULL)
+		(void)setrlimit(RLIMIT_NOFILE, so->nofile);
 	sigemptyset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
 	execvpe(so->argv[0], so->argv, so->envp);

@@ -334,6 +334,24 @@ JS
 	[[ "$stderr" == "ipcrun: run: --backoff and --max-restarts apply with --restart on-failure or always"* ]]
 }
 
+@test "hundreds of children pass the soft limit of descriptors; the children keep it" {
+	# 60 children need 244 descriptors: past a soft limit of 128,
+	# which ipcrun raises for itself, not for them.
+	p='import resource,json;print(json.dumps(resource.getrlimit(resource.RLIMIT_NOFILE)[0]))'
+	run --separate-stderr bash -c 'ulimit -Sn 128 &&
+	    "$0" run --channel stdio -n 60 --raw -- python3 -c "$1" </dev/null' \
+	    "$IPCRUN" "$p"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(sort -u <<<"$output")" 128
+	assert_equal "$(wc -l <<<"$output")" 60
+	run --separate-stderr bash -c 'ulimit -Sn 128 && ulimit -Hn 128 &&
+	    "$0" run --channel stdio -n 60 -- cat </dev/null' "$IPCRUN"
+	assert_failure 125
+	assert_output ""
+	assert_equal "$stderr" "ipcrun: run: 60 children need about 244 descriptors, more than the hard limit of 128 (ulimit -Hn)"
+}
+
 @test "--log prefix: each child's stderr line behind its name, whole; inherit as is" {
 	run --separate-stderr "$IPCRUN" run --channel stdio -c \
 	    "a=sh -c 'echo one >&2; printf \"two\" >&2; cat'" -c 'b=cat' \
