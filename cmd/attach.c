@@ -8,6 +8,7 @@
  */
 #include "compat.h"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -240,6 +241,26 @@ read_peer(struct attach *at, int sock, struct frame *pf)
 	return r > 0;
 }
 
+/*
+ * A write failed because the peer went: what it wrote before it went is
+ * still queued here and is printed first. Only that much is read (the
+ * size queued now), so a peer that keeps sending cannot hold attach.
+ */
+static void
+drain_peer(struct attach *at, int sock, struct frame *pf)
+{
+	int	avail = 0;
+	long	rounds;
+
+	if (ioctl(sock, FIONREAD, &avail) == -1 || avail <= 0)
+		return;
+	for (rounds = avail / RECV_SIZE + 1; rounds > 0; rounds--) {
+		if (sock_wait(sock, POLLIN, 0) <= 0 ||
+		    read_peer(at, sock, pf) != 1)
+			break;
+	}
+}
+
 static int64_t
 idle_deadline(const struct attach *at)
 {
@@ -330,11 +351,12 @@ session(struct attach *at, int sock)
 		}
 		if ((pfd[1].revents & POLLOUT) &&
 		    buf_write(&at->wq, sock, 1) == -1) {
-			if (errno == EPIPE || errno == ECONNRESET)
+			if (errno == EPIPE || errno == ECONNRESET) {
+				drain_peer(at, sock, &pf);
 				cmd_warnx(at->ce, "%s: the peer closed the "
 				    "connection before the end of input",
 				    at->name);
-			else
+			} else
 				cmd_warn(at->ce, "%s: connection lost",
 				    at->name);
 			break;
