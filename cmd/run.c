@@ -110,6 +110,7 @@ struct worker {
 
 	/* The child: its lifecycle is the table of lib/super.c. */
 	pid_t		 pid;
+	int		 pending;	/* its exec-error pipe until it exec'd */
 	struct super	 sv;
 	int		 preloaded;	/* NODE_OPTIONS carries the preload */
 	int		 plain_warned;	/* Node without the preload: said so */
@@ -2517,14 +2518,19 @@ run_worker_names(struct run *r, struct worker *w)
 	return 0;
 }
 
+/*
+ * Start a child without waiting for its exec (run_spawn_end does), so
+ * that hundreds start at once: its channel, its log pipe, its
+ * environment with the preload, and the fork.
+ */
 static int
-run_spawn(struct run *r, struct worker *w)
+run_spawn_begin(struct run *r, struct worker *w)
 {
 	struct spawn_opts	 so;
 	struct stat		 st;
 	char			 preload[NODECHAN_PRELOAD_MAX], **env = NULL;
 	const char		*cause;
-	int			 sp[2], devnull = -1, err, saved, lp[2] = { -1, -1 };
+	int			 sp[2], devnull = -1, saved, lp[2] = { -1, -1 };
 	pid_t			 pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
@@ -2587,13 +2593,12 @@ run_spawn(struct run *r, struct worker *w)
 		goto fail;
 	}
 	so.envp = env;
-	pid = spawn_start(&so, &err);
+	pid = spawn_begin(&so, &w->pending);
 	saved = errno;
 	if (lp[1] != -1)
 		close(lp[1]);
-	if (pid == -1 || err != 0) {
-		if (lp[0] != -1)
-			close(lp[0]);
+	if (pid == -1 && lp[0] != -1) {
+		close(lp[0]);
 		lp[0] = -1;
 	}
 	w->logfd = lp[0];
@@ -2608,22 +2613,44 @@ run_spawn(struct run *r, struct worker *w)
 		close(sp[1]);
 		return EXIT_FAIL;
 	}
+	w->pid = pid;
+	w->chan = sp[0];
+	w->chan_peer = sp[1];
+	return 0;
+fail:
+	if (devnull != -1)
+		close(devnull);
+	close(sp[0]);
+	close(sp[1]);
+	return EXIT_FAIL;
+}
+
+/* The child's exec: it runs, or it could not be started (126, 127). */
+static int
+run_spawn_end(struct run *r, struct worker *w)
+{
+	int	err;
+
+	err = spawn_finish(w->pid, w->pending);
+	w->pending = -1;
 	if (err != 0) {
 		errno = err;
 		cmd_warn(r->ce, "'%s'", w->argv[0]);
-		close(sp[0]);
-		close(sp[1]);
+		close(w->chan);
+		close(w->chan_peer);
+		w->chan = w->chan_peer = -1;
+		if (w->logfd != -1)
+			close(w->logfd);
+		w->logfd = -1;
+		w->pid = 0;
 		return err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
 	}
 	/* Before anything can go wrong: the watchdog guards the group. */
-	if (spawn_watch(r->watch_fd, pid) == -1)
+	if (spawn_watch(r->watch_fd, w->pid) == -1)
 		cmd_warn(r->ce, "watchdog");
-	w->pid = pid;
 	super_spawned(&w->sv, ev_now());
-	w->chan = sp[0];
-	w->chan_peer = sp[1];
 	w->peer_at = ev_now() + PEER_EVERY;
-	run_trace(r, "spawned pid %ld '%s' on the %s channel%s", (long)pid,
+	run_trace(r, "spawned pid %ld '%s' on the %s channel%s", (long)w->pid,
 	    w->name, r->node ? "node" : "stdio", w->preloaded ?
 	    " with the drain preload" : "");
 	if (run_worker_names(r, w) == -1) {
@@ -2640,12 +2667,16 @@ run_spawn(struct run *r, struct worker *w)
 	if (!w->preloaded)
 		run_event(r, w, "ready", NULL);
 	return 0;
-fail:
-	if (devnull != -1)
-		close(devnull);
-	close(sp[0]);
-	close(sp[1]);
-	return EXIT_FAIL;
+}
+
+static int
+run_spawn(struct run *r, struct worker *w)
+{
+	int	rc;
+
+	if ((rc = run_spawn_begin(r, w)) != 0)
+		return rc;
+	return run_spawn_end(r, w);
 }
 
 /*
@@ -2727,6 +2758,7 @@ run_worker_init(struct run *r, struct worker *w, unsigned idx)
 	w->chan = -1;
 	w->chan_peer = -1;
 	w->logfd = -1;
+	w->pending = -1;
 	if (frame_init(&w->fout, r->maxline < OUT_MAXLINE_MIN ?
 	    OUT_MAXLINE_MIN : r->maxline, r->validate) == -1)
 		return -1;
@@ -2887,8 +2919,8 @@ run_abort_spawned(struct run *r)
 
 /*
  * Each child holds descriptors of ipcrun's for as long as it runs (its
- * channel, ipcrun's copy of its end, its log pipe), and a spawn a few more
- * for a moment. Hundreds of children pass the usual soft limit of 1024:
+ * channel, ipcrun's copy of its end, its log pipe), and one more until it
+ * has exec'd (all children are started before any exec is waited for). Hundreds of children pass the usual soft limit of 1024:
  * raise it as far as needed, within the hard limit, and give the children
  * the limit ipcrun was given. Beyond the hard limit, say so before any
  * child starts.
@@ -2897,7 +2929,7 @@ static int
 run_fd_budget(struct run *r)
 {
 	struct rlimit	rl;
-	rlim_t		need = (rlim_t)r->nw * 3 + 64;
+	rlim_t		need = (rlim_t)r->nw * 4 + 64;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY ||
 	    rl.rlim_cur >= need)
@@ -2978,11 +3010,22 @@ run_main(struct run *r)
 		return EXIT_FAIL;
 	}
 	run_setup_stderr(r);
+	/*
+	 * All forked before any exec is waited for: 257 children start in
+	 * the time of a few, not one exec after another. Every child begun
+	 * is waited for, so that none is left half started.
+	 */
+	rc = 0;
+	for (w = r->w; w < r->w + r->nw && rc == 0; w++)
+		rc = run_spawn_begin(r, w);
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if ((rc = run_spawn(r, w)) != 0) {
-			run_abort_spawned(r);
-			return rc;
-		}
+		if (w->pending != -1 && (status = run_spawn_end(r, w)) != 0 &&
+		    rc == 0)
+			rc = status;
+	}
+	if (rc != 0) {
+		run_abort_spawned(r);
+		return rc;
 	}
 	run_setup_stdout(r);
 	meter_start(&r->meter, r->progress == 1, "stdin", r->in_size);

@@ -225,6 +225,8 @@ struct spawn_opts {
 };
 
 pid_t		 spawn_start(const struct spawn_opts *, int *);
+pid_t		 spawn_begin(const struct spawn_opts *, int *);
+int		 spawn_finish(pid_t, int);
 int		 spawn_reap(pid_t, int *);
 int		 spawn_peek(pid_t, int *);
 int		 spawn_exit_code(int);

@@ -110,21 +110,21 @@ fail:
 }
 
 /*
- * Start so->argv. The caller makes sure fds 0-2 are open, so that its own
- * fds are all above 2. On success returns the pid with *err 0; when exec
- * failed the child has been reaped and *err is its errno (ENOENT: not
- * found). Returns -1 with errno when ipcrun itself could not fork.
+ * Start so->argv without waiting for its exec, so that many children can
+ * be started at once: *pending is the read end of the exec-error pipe,
+ * for spawn_finish. The caller makes sure fds 0-2 are open, so that its
+ * own fds are all above 2. Returns the pid, or -1 with errno when ipcrun
+ * itself could not fork.
  */
 pid_t
-spawn_start(const struct spawn_opts *so, int *err)
+spawn_begin(const struct spawn_opts *so, int *pending)
 {
 	struct spawn_opts	 o = *so;
 	sigset_t		 all, old;
 	pid_t			 pid, parent = getpid();
-	int			 ep[2], e, i, saved, moved = -1, nfd;
-	ssize_t			 r;
+	int			 ep[2], i, saved, moved = -1, nfd;
 
-	*err = 0;
+	*pending = -1;
 	if (pipe2(ep, O_CLOEXEC) == -1)
 		return -1;
 	/*
@@ -162,19 +162,9 @@ spawn_start(const struct spawn_opts *so, int *err)
 	/* Also here, so that the group exists before any kill(-pid). */
 	if (so->pgroup)
 		(void)setpgid(pid, pid);
-
-	/* EOF: exec succeeded. An int: the errno of the failed exec. */
-	do
-		r = read(ep[0], &e, sizeof e);
-	while (r == -1 && errno == EINTR);
-	close(ep[0]);
 	if (moved != -1)
 		close(moved);
-	if (r == (ssize_t)sizeof e) {
-		*err = e != 0 ? e : EINVAL;
-		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-			;
-	}
+	*pending = ep[0];
 	return pid;
 
 fail:
@@ -186,6 +176,47 @@ fail:
 		close(moved);
 	errno = saved;
 	return -1;
+}
+
+/*
+ * Wait for the exec of pid, begun by spawn_begin with pending: 0 when it
+ * succeeded, else its errno (ENOENT: not found), the child reaped.
+ * Closes pending.
+ */
+int
+spawn_finish(pid_t pid, int pending)
+{
+	ssize_t	r;
+	int	e = 0;
+
+	/* EOF: exec succeeded. An int: the errno of the failed exec. */
+	do
+		r = read(pending, &e, sizeof e);
+	while (r == -1 && errno == EINTR);
+	close(pending);
+	if (r != (ssize_t)sizeof e)
+		return 0;
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	return e != 0 ? e : EINVAL;
+}
+
+/*
+ * spawn_begin and spawn_finish in one. On success returns the pid with
+ * *err 0; when exec failed the child has been reaped and *err is its
+ * errno. Returns -1 with errno when ipcrun itself could not fork.
+ */
+pid_t
+spawn_start(const struct spawn_opts *so, int *err)
+{
+	pid_t	pid;
+	int	pending;
+
+	*err = 0;
+	if ((pid = spawn_begin(so, &pending)) == -1)
+		return -1;
+	*err = spawn_finish(pid, pending);
+	return pid;
 }
 
 /* Reap pid if it has ended: 1 with *status, 0 if it runs, -1 on error. */
