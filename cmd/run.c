@@ -872,7 +872,7 @@ run_peer_check(struct run *r, struct worker *w, int64_t now)
 	pid_t	pids[64];
 	ssize_t	n, i;
 	size_t	unread;
-	int	hint = r->node ? r->chan_to : 0;
+	int	hint = r->node ? r->chan_to : 0, status;
 
 	w->peer_at = 0;
 	if (w->chan_peer == -1 || !run_alive(w))
@@ -880,6 +880,13 @@ run_peer_check(struct run *r, struct worker *w, int64_t now)
 	w->peer_at = now + PEER_EVERY;
 	if (proc_holds_socket(w->pid, w->chan_ino, hint) != 0)
 		goto held;
+	/*
+	 * A leader that has ended is the exit's business (it counts what is
+	 * unread): no scan of all of /proc for its group, which for hundreds
+	 * of children ending together cost a scan each.
+	 */
+	if (spawn_peek(w->pid, &status) == 1)
+		return;
 	if ((n = proc_group(w->pid, pids, 64)) > 64)
 		n = 64;
 	for (i = 0; i < n; i++) {
