@@ -103,6 +103,7 @@ struct worker {
 	unsigned long long chan_ino;	/* the child's end, for the preload */
 	char		*pre_entry;	/* "NODE_OPTIONS=<ipcrun's part>" */
 	int		 chan_wdead;	/* writes failed: the child has gone */
+	int		 chan_full;	/* no room: wait for POLLOUT to write */
 	int		 chan_eof;
 	int		 chan_shut;	/* SHUT_WR done: the child reads EOF */
 	int		 chan_closing;	/* shut down both ways: reading the rest */
@@ -1119,6 +1120,13 @@ run_write_chan(struct run *r, struct worker *w)
 		w->chan_sent += before - b->len;
 		*mid = b->len > 0 && b->p[b->off - 1] != '\n';
 	}
+	/*
+	 * A stream socket takes less than offered only when its buffer is
+	 * full: another send now would just fail with EAGAIN (most of them
+	 * did), so the next one waits for POLLOUT.
+	 */
+	if (n > 0 && (rc == 0 || (rc == 1 && before - b->len < n)))
+		w->chan_full = 1;
 	return rc;
 }
 
@@ -1129,7 +1137,7 @@ run_flush_tq(struct run *r, struct worker *w)
 
 	if (w->chan == -1 || w->chan_wdead)
 		return;
-	while (w->tq.len > 0 || w->cq.len > 0) {
+	while (!w->chan_full && (w->tq.len > 0 || w->cq.len > 0)) {
 		if ((rc = run_write_chan(r, w)) == -1) {
 			if (errno == EPIPE || errno == ECONNRESET) {
 				/*
@@ -1697,6 +1705,9 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 	ssize_t		 got;
 
 	(void)ev;
+	/* Room again, or an error that the next write should report. */
+	if (revents & (POLLOUT | POLLERR | POLLHUP))
+		w->chan_full = 0;
 	if (revents & POLLOUT) {
 		run_flush_tq(r, w);
 		if (w->chan == -1)
@@ -2645,6 +2656,7 @@ run_spawn(struct run *r, struct worker *w)
 	w->pid = pid;
 	super_spawned(&w->sv, ev_now());
 	w->chan = sp[0];
+	w->chan_full = 0;
 	w->chan_peer = sp[1];
 	w->peer_at = ev_now() + PEER_EVERY;
 	run_trace(r, "spawned pid %ld '%s' on the %s channel%s", (long)pid,
