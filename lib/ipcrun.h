@@ -148,6 +148,8 @@ struct frame {
 	uint64_t	*stack;		/* depth room for long lines */
 	size_t		 stack_map;	/* bytes reserved for it */
 	size_t		 full;		/* buffered lines end here (at a '\n') */
+	size_t		 doubt;		/* 1 + a line frame_run left, or 0 */
+	size_t		 held;		/* a good line frame_run kept back */
 	struct jscan_run run;		/* the block scanner across lines */
 };
 
@@ -157,6 +159,7 @@ char		*frame_space(struct frame *, size_t *);
 void		 frame_filled(struct frame *, size_t);
 void		 frame_set_eof(struct frame *);
 int		 frame_next(struct frame *, struct frame_line *);
+size_t		 frame_run(struct frame *, size_t, const char **, uint64_t *);
 size_t		 frame_pending(const struct frame *);
 void		 frame_reason(const struct frame *, const struct frame_line *,
 		    char *, size_t);
