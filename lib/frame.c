@@ -234,9 +234,10 @@ frame_fast(struct frame *f, struct frame_line *l)
 size_t
 frame_run(struct frame *f, size_t max, const char **p, uint64_t *lines)
 {
-	char	*nl;
-	size_t	 first, last, linelen;
-	int	 r;
+	char		*nl;
+	size_t		 first, last, linelen = 0, lim, good;
+	uint64_t	 n;
+	int		 r;
 
 	*lines = 0;
 	if (!f->validate || f->sep != '\n' || f->inline_ || f->skip)
@@ -256,8 +257,17 @@ frame_run(struct frame *f, size_t max, const char **p, uint64_t *lines)
 			}
 			if (f->doubt == f->start + 1)
 				break;
-			r = jscan_lines(&f->js, &f->run, f->buf, f->full,
-			    f->start, &linelen);
+			/* The first line comes back alone: taken at any length. */
+			lim = *lines == 0 ? f->start : first + max;
+			r = jscan_lines_run(&f->js, &f->run, f->buf, f->full,
+			    f->start, lim, f->maxline, &n, &good, &linelen);
+			if (n > 0) {
+				f->lineno += n;
+				*lines += n;
+				f->start = last = good;
+			}
+			if (r == JSCAN_END)
+				continue;
 			if (r == JSCAN_BAD || linelen > f->maxline) {
 				/* frame_next takes it, without asking again. */
 				f->doubt = f->start + 1;
