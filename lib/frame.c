@@ -257,7 +257,7 @@ frame_run(struct frame *f, size_t max, const char **p, uint64_t *lines)
 			}
 			if (f->doubt == f->start + 1)
 				break;
-			/* The first line comes back alone: taken at any length. */
+			/* The first line comes back alone: any length goes. */
 			lim = *lines == 0 ? f->start : first + max;
 			r = jscan_lines_run(&f->js, &f->run, f->buf, f->full,
 			    f->start, lim, f->maxline, &n, &good, &linelen);

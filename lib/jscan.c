@@ -1200,8 +1200,8 @@ struct impl {
 	int		(*feed)(struct jscan *, const char *, size_t);
 	int		(*fast)(struct jscan *, const unsigned char *, size_t);
 	int		(*lines)(struct jscan *, struct jscan_run *, size_t *);
-	int		(*run)(struct jscan *, struct jscan_run *, size_t, size_t,
-			    uint64_t *, size_t *);
+	int		(*run)(struct jscan *, struct jscan_run *, size_t,
+			    size_t, uint64_t *, size_t *);
 };
 
 /* In order of preference: "auto" takes the first this CPU has. */
