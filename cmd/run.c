@@ -99,6 +99,7 @@ struct worker {
 	unsigned long long chan_ino;	/* the child's end, for the preload */
 	char		*pre_entry;	/* "NODE_OPTIONS=<ipcrun's part>" */
 	int		 chan_wdead;	/* writes failed: the child has gone */
+	int		 chan_full;	/* no room: wait for POLLOUT to write */
 	int		 chan_eof;
 	int		 chan_shut;	/* SHUT_WR done: the child reads EOF */
 	int		 chan_closing;	/* shut down both ways: reading the rest */
@@ -183,6 +184,7 @@ struct run {
 	struct frame	 fin;
 	int		 fin_ok;
 	int		 incmd;		/* jscan key of "cmd", or -1 */
+	int		 in_fast;	/* input by runs: run_input_run */
 	int		 in_eof;	/* read(0) returned 0 */
 	int		 in_done;	/* no more input lines will be queued */
 	int64_t		 in_end;	/* when the input ended */
@@ -1112,6 +1114,13 @@ run_write_chan(struct run *r, struct worker *w)
 		w->chan_sent += before - b->len;
 		*mid = b->len > 0 && b->p[b->off - 1] != '\n';
 	}
+	/*
+	 * A stream socket takes less than offered only when its buffer is
+	 * full: another send now would just fail with EAGAIN (most of them
+	 * did), so the next one waits for POLLOUT.
+	 */
+	if (n > 0 && (rc == 0 || (rc == 1 && before - b->len < n)))
+		w->chan_full = 1;
 	return rc;
 }
 
@@ -1122,7 +1131,7 @@ run_flush_tq(struct run *r, struct worker *w)
 
 	if (w->chan == -1 || w->chan_wdead)
 		return;
-	while (w->tq.len > 0 || w->cq.len > 0) {
+	while (!w->chan_full && (w->tq.len > 0 || w->cq.len > 0)) {
 		if ((rc = run_write_chan(r, w)) == -1) {
 			if (errno == EPIPE || errno == ECONNRESET) {
 				/*
@@ -1455,6 +1464,54 @@ run_route_requeued(struct run *r)
 	}
 }
 
+/*
+ * The hot path, for one child on round robin when no line needs a look of
+ * its own (no member to check, no trace): a run of good lines goes to the
+ * channel straight from the frame's buffer while nothing is queued before
+ * it, and what the channel does not take is queued in one piece. While
+ * the channel is full the lines wait in the frame, not copied into the
+ * queue (and stdin waits too, run_update). Returns 1 if lines were taken,
+ * 0 when frame_next must take the next one, 2 when the channel is full,
+ * -1 when ipcrun stops.
+ */
+static int
+run_input_run(struct run *r, struct worker *w)
+{
+	const char	*p;
+	size_t		 n, sent = 0;
+	uint64_t	 lines;
+	ssize_t		 k;
+
+	if (w->chan_full)
+		return 2;
+	if ((n = frame_run(&r->fin, RUN_QSIZE - w->tq.len, &p, &lines)) == 0)
+		return 0;
+	w->in_lines += lines;
+	r->rr = (w->idx + 1) % r->nw;
+	if (w->tq.len == 0 && w->cq.len == 0 && !w->chan_full &&
+	    !w->chan_wdead && w->chan != -1) {
+		/* An error is left to run_flush_tq, which reports it. */
+		do
+			k = send(w->chan, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (k == -1 && errno == EINTR);
+		if (k > 0) {
+			sent = (size_t)k;
+			w->chan_sent += sent;
+			w->tq_mid = p[sent - 1] != '\n';
+		}
+		if (sent < n && (k >= 0 || errno == EAGAIN ||
+		    errno == EWOULDBLOCK))
+			w->chan_full = 1;
+	}
+	if (buf_append(&w->tq, p + sent, n - sent) == -1) {
+		cmd_warn(r->ce, "queue");
+		r->fail = 1;
+		run_stop(r);
+		return -1;
+	}
+	return 1;
+}
+
 static void
 run_pump_input(struct run *r)
 {
@@ -1467,6 +1524,13 @@ again:
 	run_route_requeued(r);
 	while (!r->in_done && r->rq.len == 0 &&
 	    (w = run_route_room(r)) != NULL) {
+		if (r->in_fast && (k = run_input_run(r, w)) != 0) {
+			if (k == -1)
+				return;
+			if (k == 2)
+				break;
+			continue;
+		}
 		k = frame_next(&r->fin, &l);
 		if (k == FRAME_NONE) {
 			if (r->in_eof) {
@@ -1614,15 +1678,61 @@ run_internal_from_child(struct run *r, struct worker *w, const struct frame_line
 	}
 }
 
+/*
+ * The hot path of output, when no frame needs a look of its own (no
+ * wrapping, no Node messages, no trace): a run of good frames goes to
+ * stdout straight from the frame's buffer while nothing is queued before
+ * it, and the rest is queued in one piece. Returns as run_input_run.
+ */
+static int
+run_output_run(struct run *r, struct worker *w)
+{
+	const char	*p;
+	size_t		 n, sent = 0;
+	uint64_t	 lines;
+	ssize_t		 k;
+
+	if ((n = frame_run(&w->fout, RUN_QSIZE - r->oq.len, &p, &lines)) == 0)
+		return 0;
+	w->out_frames += lines;
+	r->replies += lines;
+	r->reply_bytes += n;
+	if (r->oq.len == 0 && !r->stdout_closed && !r->out_tty) {
+		/* An error is left to run_flush_oq, which reports it. */
+		do {
+			if (r->out_sock)
+				k = send(r->out_fd, p, n,
+				    MSG_NOSIGNAL | MSG_DONTWAIT);
+			else
+				k = write(r->out_fd, p, n);
+		} while (k == -1 && errno == EINTR);
+		if (k > 0)
+			sent = (size_t)k;
+	}
+	if (buf_append(&r->oq, p + sent, n - sent) == -1) {
+		cmd_warn(r->ce, "queue");
+		r->fail = 1;
+		run_stop(r);
+		return -1;
+	}
+	return 1;
+}
+
 static void
 run_pump_output(struct run *r, struct worker *w)
 {
 	struct frame_line	 l;
 	char			 why[256];
-	int			 k, full;
+	int			 k, full, fast;
 
+	fast = !r->wrap && w->outcmd < 0 && !r->trace && !r->verbose;
 again:
 	while (!r->out_dead && r->oq.len < RUN_QSIZE) {
+		if (fast && (k = run_output_run(r, w)) != 0) {
+			if (k == -1)
+				break;
+			continue;
+		}
 		k = frame_next(&w->fout, &l);
 		if (k == FRAME_NONE) {
 			if (w->chan_eof)
@@ -1689,6 +1799,9 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 	ssize_t		 got;
 
 	(void)ev;
+	/* Room again, or an error that the next write should report. */
+	if (revents & (POLLOUT | POLLERR | POLLHUP))
+		w->chan_full = 0;
 	if (revents & POLLOUT) {
 		run_flush_tq(r, w);
 		if (w->chan == -1)
@@ -2221,8 +2334,9 @@ run_update(struct run *r)
 	struct worker	*w;
 	short		 ev;
 
-	ev = !r->in_done && !r->in_eof && run_route_room(r) != NULL ?
-	    POLLIN : 0;
+	/* The hot path keeps lines in the frame while the channel is full. */
+	ev = !r->in_done && !r->in_eof && run_route_room(r) != NULL &&
+	    !(r->in_fast && r->w[0].chan_full) ? POLLIN : 0;
 	ev_set(&r->ev, STDIN_FILENO, ev);
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (w->chan == -1)
@@ -2622,6 +2736,7 @@ run_spawn_begin(struct run *r, struct worker *w)
 	}
 	w->pid = pid;
 	w->chan = sp[0];
+	w->chan_full = 0;
 	w->chan_peer = sp[1];
 	return 0;
 fail:
@@ -3005,6 +3120,8 @@ run_main(struct run *r)
 	}
 	r->incmd = r->node && r->validate ? jscan_want(&r->fin.js, "cmd", 3) :
 	    -1;
+	r->in_fast = r->nw == 1 && r->route == ROUTE_RR && !r->envelope &&
+	    r->incmd < 0 && !r->trace && !r->verbose;
 	/* Handlers before the fork: a signal in between is not lost. */
 	if ((sfd = ev_signals(&r->ev, sigs)) == -1 ||
 	    ev_add(&r->ev, sfd, POLLIN, run_on_signal, r) == -1) {

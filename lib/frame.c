@@ -108,6 +108,7 @@ frame_space(struct frame *f, size_t *n)
 		/* The block scanner's place was in the bytes just moved. */
 		f->full = 0;
 		f->run.buf = NULL;
+		f->doubt = 0;
 	}
 	if (f->cap > FRAME_MIN && f->start == 0 && used < FRAME_MIN / 2) {
 		if ((nb = realloc(f->buf, FRAME_MIN)) != NULL) {
@@ -192,6 +193,13 @@ frame_fast(struct frame *f, struct frame_line *l)
 	size_t	 linelen;
 	int	 r;
 
+	if (f->doubt == f->start + 1) {
+		/* frame_run doubted this line already: no second try. */
+		f->doubt = 0;
+		return FRAME_NONE;
+	}
+	/* A line frame_run held is scanned again, for its member spans. */
+	f->held = 0;
 	if (f->full <= f->start) {
 		nl = memrchr(f->buf + f->start, '\n', f->end - f->start);
 		if (nl == NULL)
@@ -207,6 +215,84 @@ frame_fast(struct frame *f, struct frame_line *l)
 	l->len = linelen + 1;
 	f->start += l->len;
 	return r == JSCAN_GOOD ? FRAME_GOOD : FRAME_BLANK;
+}
+
+/*
+ * A run of whole good lines at the front, for a caller that passes lines
+ * on as they are (no member spans, no look at each line): the block
+ * scanner goes from line to line without a frame_next per line, and the
+ * caller can copy or write the run in one piece. The first line is taken
+ * whatever its length, then lines while the run stays within max bytes;
+ * the line that would not fit is held, known good, for the next call.
+ * Blank lines before the run are passed over, and one after it ends it
+ * (passed over too: it would split the run). Returns the run's bytes
+ * (each line with its newline), its start in *p and its lines in *lines;
+ * 0 when the next line is frame_next's (doubted by the block scanner,
+ * over --max-line, or not whole yet). The run is valid until the next
+ * frame_space.
+ */
+size_t
+frame_run(struct frame *f, size_t max, const char **p, uint64_t *lines)
+{
+	char		*nl;
+	size_t		 first, last, linelen = 0, lim, good;
+	uint64_t	 n;
+	int		 r;
+
+	*lines = 0;
+	if (!f->validate || f->sep != '\n' || f->inline_ || f->skip)
+		return 0;
+	first = last = f->start;
+	while (f->start < f->end) {
+		if (f->held > 0) {
+			linelen = f->held - 1;
+			r = JSCAN_GOOD;
+		} else {
+			if (f->full <= f->start) {
+				nl = memrchr(f->buf + f->start, '\n',
+				    f->end - f->start);
+				if (nl == NULL)
+					break;
+				f->full = (size_t)(nl - f->buf) + 1;
+			}
+			if (f->doubt == f->start + 1)
+				break;
+			/* The first line comes back alone: any length goes. */
+			lim = *lines == 0 ? f->start : first + max;
+			r = jscan_lines_run(&f->js, &f->run, f->buf, f->full,
+			    f->start, lim, f->maxline, &n, &good, &linelen);
+			if (n > 0) {
+				f->lineno += n;
+				*lines += n;
+				f->start = last = good;
+			}
+			if (r == JSCAN_END)
+				continue;
+			if (r == JSCAN_BAD || linelen > f->maxline) {
+				/* frame_next takes it, without asking again. */
+				f->doubt = f->start + 1;
+				break;
+			}
+		}
+		if (r == JSCAN_GOOD && *lines > 0 &&
+		    last - first + linelen + 1 > max) {
+			f->held = linelen + 1;
+			break;
+		}
+		f->held = 0;
+		f->lineno++;
+		f->start += linelen + 1;
+		if (r == JSCAN_BLANK) {
+			if (*lines > 0)
+				break;
+			first = last = f->start;
+			continue;
+		}
+		(*lines)++;
+		last = f->start;
+	}
+	*p = f->buf + first;
+	return last - first;
 }
 
 /* Hand out the next line, or FRAME_NONE when more input is needed. */

@@ -21,7 +21,8 @@ enum {
 	JSCAN_BAD = -1,		/* invalid; see err and err_off */
 	JSCAN_BLANK = 0,	/* only space, tab, CR (or nothing) */
 	JSCAN_GOOD = 1,		/* exactly one JSON value */
-	JSCAN_MORE = 2		/* jscan_feed: no verdict yet, feed more */
+	JSCAN_MORE = 2,		/* jscan_feed: no verdict yet, feed more */
+	JSCAN_END = 3		/* jscan_lines_run: no line left to look at */
 };
 
 struct jscan_span {
@@ -90,6 +91,9 @@ int		 jscan_finish(struct jscan *);
 int		 jscan_line(struct jscan *, const char *, size_t);
 int		 jscan_lines(struct jscan *, struct jscan_run *, const char *,
 		    size_t, size_t, size_t *);
+int		 jscan_lines_run(struct jscan *, struct jscan_run *,
+		    const char *, size_t, size_t, size_t, size_t, uint64_t *,
+		    size_t *, size_t *);
 void		 jscan_set_fast_min(size_t);
 size_t		 jscan_strerror(const struct jscan *, char *, size_t);
 size_t		 jscan_printable(const char *, size_t, char *, size_t);
@@ -148,6 +152,8 @@ struct frame {
 	uint64_t	*stack;		/* depth room for long lines */
 	size_t		 stack_map;	/* bytes reserved for it */
 	size_t		 full;		/* buffered lines end here (at a '\n') */
+	size_t		 doubt;		/* 1 + a line frame_run left, or 0 */
+	size_t		 held;		/* a good line frame_run kept back */
 	struct jscan_run run;		/* the block scanner across lines */
 };
 
@@ -157,6 +163,7 @@ char		*frame_space(struct frame *, size_t *);
 void		 frame_filled(struct frame *, size_t);
 void		 frame_set_eof(struct frame *);
 int		 frame_next(struct frame *, struct frame_line *);
+size_t		 frame_run(struct frame *, size_t, const char **, uint64_t *);
 size_t		 frame_pending(const struct frame *);
 void		 frame_reason(const struct frame *, const struct frame_line *,
 		    char *, size_t);

@@ -629,6 +629,7 @@ boring_scalar(const unsigned char *p)
 
 #define JSCAN_FAST	fast_scalar
 #define JSCAN_LINES	lines_scalar
+#define JSCAN_RUN	run_scalar
 #define JSCAN_WALK	walk_scalar
 #define JSCAN_STAGE1	stage1_scalar
 #define JSCAN_PARTIAL	partial_scalar
@@ -640,6 +641,7 @@ boring_scalar(const unsigned char *p)
 #include "jscan_fast.h"
 #undef JSCAN_FAST
 #undef JSCAN_LINES
+#undef JSCAN_RUN
 #undef JSCAN_WALK
 #undef JSCAN_STAGE1
 #undef JSCAN_PARTIAL
@@ -715,6 +717,7 @@ boring_sse2(const unsigned char *p)
 
 #define JSCAN_FAST	fast_sse2
 #define JSCAN_LINES	lines_sse2
+#define JSCAN_RUN	run_sse2
 #define JSCAN_WALK	walk_sse2
 #define JSCAN_STAGE1	stage1_sse2
 #define JSCAN_PARTIAL	partial_sse2
@@ -726,6 +729,7 @@ boring_sse2(const unsigned char *p)
 #include "jscan_fast.h"
 #undef JSCAN_FAST
 #undef JSCAN_LINES
+#undef JSCAN_RUN
 #undef JSCAN_WALK
 #undef JSCAN_STAGE1
 #undef JSCAN_PARTIAL
@@ -944,6 +948,7 @@ utf8_avx2(const unsigned char *buf, size_t n, size_t base, uint64_t high,
 
 #define JSCAN_FAST	fast_avx2
 #define JSCAN_LINES	lines_avx2
+#define JSCAN_RUN	run_avx2
 #define JSCAN_WALK	walk_avx2
 #define JSCAN_STAGE1	stage1_avx2
 #define JSCAN_PARTIAL	partial_avx2
@@ -955,6 +960,7 @@ utf8_avx2(const unsigned char *buf, size_t n, size_t base, uint64_t high,
 #include "jscan_fast.h"
 #undef JSCAN_FAST
 #undef JSCAN_LINES
+#undef JSCAN_RUN
 #undef JSCAN_WALK
 #undef JSCAN_STAGE1
 #undef JSCAN_PARTIAL
@@ -1060,6 +1066,7 @@ utf8_sse42(const unsigned char *buf, size_t n, size_t base, uint64_t high,
 
 #define JSCAN_FAST	fast_sse42
 #define JSCAN_LINES	lines_sse42
+#define JSCAN_RUN	run_sse42
 #define JSCAN_WALK	walk_sse42
 #define JSCAN_STAGE1	stage1_sse42
 #define JSCAN_PARTIAL	partial_sse42
@@ -1071,6 +1078,7 @@ utf8_sse42(const unsigned char *buf, size_t n, size_t base, uint64_t high,
 #include "jscan_fast.h"
 #undef JSCAN_FAST
 #undef JSCAN_LINES
+#undef JSCAN_RUN
 #undef JSCAN_WALK
 #undef JSCAN_STAGE1
 #undef JSCAN_PARTIAL
@@ -1164,6 +1172,7 @@ utf8_avx512(const unsigned char *buf, size_t n, size_t base, uint64_t high,
 
 #define JSCAN_FAST	fast_avx512
 #define JSCAN_LINES	lines_avx512
+#define JSCAN_RUN	run_avx512
 #define JSCAN_WALK	walk_avx512
 #define JSCAN_STAGE1	stage1_avx512
 #define JSCAN_PARTIAL	partial_avx512
@@ -1175,6 +1184,7 @@ utf8_avx512(const unsigned char *buf, size_t n, size_t base, uint64_t high,
 #include "jscan_fast.h"
 #undef JSCAN_FAST
 #undef JSCAN_LINES
+#undef JSCAN_RUN
 #undef JSCAN_WALK
 #undef JSCAN_STAGE1
 #undef JSCAN_PARTIAL
@@ -1190,17 +1200,19 @@ struct impl {
 	int		(*feed)(struct jscan *, const char *, size_t);
 	int		(*fast)(struct jscan *, const unsigned char *, size_t);
 	int		(*lines)(struct jscan *, struct jscan_run *, size_t *);
+	int		(*run)(struct jscan *, struct jscan_run *, size_t,
+			    size_t, uint64_t *, size_t *);
 };
 
 /* In order of preference: "auto" takes the first this CPU has. */
 static const struct impl impls[] = {
 #ifdef JSCAN_X86
-	{ "avx512", feed_avx2, fast_avx512, lines_avx512 },
-	{ "avx2", feed_avx2, fast_avx2, lines_avx2 },
-	{ "sse42", feed_sse2, fast_sse42, lines_sse42 },
-	{ "sse2", feed_sse2, fast_sse2, lines_sse2 },
+	{ "avx512", feed_avx2, fast_avx512, lines_avx512, run_avx512 },
+	{ "avx2", feed_avx2, fast_avx2, lines_avx2, run_avx2 },
+	{ "sse42", feed_sse2, fast_sse42, lines_sse42, run_sse42 },
+	{ "sse2", feed_sse2, fast_sse2, lines_sse2, run_sse2 },
 #endif
-	{ "scalar", feed_scalar, fast_scalar, lines_scalar }
+	{ "scalar", feed_scalar, fast_scalar, lines_scalar, run_scalar }
 };
 
 static const struct impl *impl_cur;
@@ -1427,6 +1439,47 @@ jscan_lines(struct jscan *s, struct jscan_run *run, const char *buf,
 		return JSCAN_BAD;
 	}
 	*len = end - off;
+	run->at = end + 1;
+	s->state = r == JSCAN_GOOD ? ST_TRAIL : ST_TOPSTART;
+	s->base = *len;
+	return r;
+}
+
+/*
+ * jscan_lines over a run: the good lines from off on that end before lim
+ * and are at most maxline long are counted in *count without a call each,
+ * and *good is where they end. The line after them is then given as
+ * jscan_lines gives one (its verdict, its length in *len); JSCAN_END when
+ * the buffer's lines ran out first.
+ */
+int
+jscan_lines_run(struct jscan *s, struct jscan_run *run, const char *buf,
+    size_t n, size_t off, size_t lim, size_t maxline, uint64_t *count,
+    size_t *good, size_t *len)
+{
+	const unsigned char	*b = (const unsigned char *)buf;
+	size_t			 end;
+	int			 r;
+
+	jscan_reset(s);
+	if (run->buf != b || run->n != n || run->at != off) {
+		memset(run, 0, sizeof *run);
+		run->buf = b;
+		run->n = n;
+		run->at = off;
+		run->next = off;
+		run->base = off;
+		run->nlev = ~(uint64_t)0;
+	}
+	r = impl_cur->run(s, run, lim, maxline, count, &end);
+	*good = run->at;
+	if (r == JSCAN_END)
+		return JSCAN_END;
+	if (r == JSCAN_BAD) {
+		run->buf = NULL;
+		return JSCAN_BAD;
+	}
+	*len = end - run->at;
 	run->at = end + 1;
 	s->state = r == JSCAN_GOOD ? ST_TRAIL : ST_TOPSTART;
 	s->base = *len;

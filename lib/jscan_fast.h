@@ -21,6 +21,7 @@
  * and records the wanted top-level member spans.
  *
  * JSCAN_FAST takes one line. JSCAN_LINES takes the next line of a buffer
+ * (JSCAN_RUN the next good lines)
  * of whole lines, with stage 1 carried on from line to line (struct
  * jscan_run): a newline is then an event too, the line's end. A newline
  * inside a string is a control character there (bad), so every newline
@@ -273,4 +274,32 @@ static JSCAN_ATTR int
 JSCAN_LINES(struct jscan *s, struct jscan_run *t, size_t *endp)
 {
 	return JSCAN_WALK(s, t, 1, endp);
+}
+
+/*
+ * JSCAN_LINES from line to line, with no call per line, while each is
+ * good, ends before lim and is at most maxline long: they are counted in
+ * *countp and t->at goes past them. The line that stopped the walk has
+ * its verdict returned and its end in *endp, as JSCAN_LINES gives them;
+ * JSCAN_END when the buffer's lines ran out first.
+ */
+static JSCAN_ATTR int
+JSCAN_RUN(struct jscan *s, struct jscan_run *t, size_t lim, size_t maxline,
+    uint64_t *countp, size_t *endp)
+{
+	uint64_t	count = 0;
+	size_t		end = 0;
+	int		r = JSCAN_END;
+
+	while (t->at < t->n) {
+		r = JSCAN_WALK(s, t, 1, &end);
+		if (r != JSCAN_GOOD || end >= lim || end - t->at > maxline)
+			break;
+		count++;
+		t->at = end + 1;
+		r = JSCAN_END;
+	}
+	*countp = count;
+	*endp = end;
+	return r;
 }
