@@ -438,16 +438,6 @@ run_signame(int sig)
 
 /* Timers */
 
-static int64_t
-run_min(int64_t a, int64_t b)
-{
-	if (a == 0)
-		return b;
-	if (b == 0)
-		return a;
-	return a < b ? a : b;
-}
-
 /* ipcrun's stdout is full: the channel is not being read. */
 static int
 run_backpressured(const struct run *r)
@@ -462,8 +452,8 @@ run_next_deadline(struct run *r)
 	int64_t		 d = 0;
 
 	for (w = r->w; w < r->w + r->nw; w++)
-		d = run_min(d, run_worker_deadline(r, w));
-	return run_min(d, r->eof_tick);
+		d = ev_deadline_min(d, run_worker_deadline(r, w));
+	return ev_deadline_min(d, r->eof_tick);
 }
 
 static int64_t
@@ -471,8 +461,8 @@ run_worker_deadline(struct run *r, struct worker *w)
 {
 	int64_t	d;
 
-	d = run_min(drain_deadline(&w->dr, run_backpressured(r)), w->peer_at);
-	return run_min(d, super_deadline(&w->sv));
+	d = ev_deadline_min(drain_deadline(&w->dr, run_backpressured(r)), w->peer_at);
+	return ev_deadline_min(d, super_deadline(&w->sv));
 }
 
 static int

@@ -19,16 +19,6 @@
 
 #include "ipcrun.h"
 
-static int64_t
-drain_min(int64_t a, int64_t b)
-{
-	if (a == 0)
-		return b;
-	if (b == 0)
-		return a;
-	return a < b ? a : b;
-}
-
 /* The earliest deadline, or 0; held: stdout is full, the judges wait. */
 int64_t
 drain_deadline(const struct drain *d, int held)
@@ -38,11 +28,11 @@ drain_deadline(const struct drain *d, int held)
 	if (d->idle)
 		t = d->idle_tick;
 	if (!held) {
-		t = drain_min(t, d->eof_deadline);
-		t = drain_min(t, d->hint_at);
-		t = drain_min(t, d->exit_deadline);
+		t = ev_deadline_min(t, d->eof_deadline);
+		t = ev_deadline_min(t, d->hint_at);
+		t = ev_deadline_min(t, d->exit_deadline);
 	}
-	return drain_min(t, d->look_at);
+	return ev_deadline_min(t, d->look_at);
 }
 
 /* stdout was full for delta ns: the deadlines that judge the child move. */

@@ -242,6 +242,17 @@ ev_now(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The earlier of two deadlines, where 0 is none. */
+int64_t
+ev_deadline_min(int64_t a, int64_t b)
+{
+	if (a == 0)
+		return b;
+	if (b == 0)
+		return a;
+	return a < b ? a : b;
+}
+
 /* Milliseconds from now until deadline (ns), for ev_run_once; -1 if none. */
 int
 ev_timeout_ms(int64_t deadline)

@@ -217,6 +217,7 @@ int		 ev_signal_next(struct ev *);
 int		 ev_run_once(struct ev *, int);
 int64_t		 ev_now(void);
 int		 ev_timeout_ms(int64_t);
+int64_t		 ev_deadline_min(int64_t, int64_t);
 
 /* spawn.c: fork/exec with fd hygiene and an exec-error pipe. */
 

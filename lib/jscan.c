@@ -1409,6 +1409,26 @@ jscan_line(struct jscan *s, const char *p, size_t n)
 }
 
 /*
+ * Go on with run where it stopped when off is where it said the next line
+ * starts in the same buffer; else start it afresh at off.
+ */
+static void
+jscan_run_begin(struct jscan *s, struct jscan_run *run,
+    const unsigned char *b, size_t n, size_t off)
+{
+	jscan_reset(s);
+	if (run->buf == b && run->n == n && run->at == off)
+		return;
+	memset(run, 0, sizeof *run);
+	run->buf = b;
+	run->n = n;
+	run->at = off;
+	run->next = off;
+	run->base = off;
+	run->nlev = ~(uint64_t)0;
+}
+
+/*
  * The next line of buf, whose n bytes end in a newline, starting at off:
  * GOOD or BLANK with its length (newline excluded) in *len, when the block
  * scanner is sure; JSCAN_BAD when it is not (the line may still be good:
@@ -1423,16 +1443,7 @@ jscan_lines(struct jscan *s, struct jscan_run *run, const char *buf,
 	size_t			 end;
 	int			 r;
 
-	jscan_reset(s);
-	if (run->buf != b || run->n != n || run->at != off) {
-		memset(run, 0, sizeof *run);
-		run->buf = b;
-		run->n = n;
-		run->at = off;
-		run->next = off;
-		run->base = off;
-		run->nlev = ~(uint64_t)0;
-	}
+	jscan_run_begin(s, run, b, n, off);
 	r = impl_cur->lines(s, run, &end);
 	if (r == JSCAN_BAD) {
 		run->buf = NULL;
@@ -1461,16 +1472,7 @@ jscan_lines_run(struct jscan *s, struct jscan_run *run, const char *buf,
 	size_t			 end;
 	int			 r;
 
-	jscan_reset(s);
-	if (run->buf != b || run->n != n || run->at != off) {
-		memset(run, 0, sizeof *run);
-		run->buf = b;
-		run->n = n;
-		run->at = off;
-		run->next = off;
-		run->base = off;
-		run->nlev = ~(uint64_t)0;
-	}
+	jscan_run_begin(s, run, b, n, off);
 	r = impl_cur->run(s, run, lim, maxline, count, &end);
 	*good = run->at;
 	if (r == JSCAN_END)
