@@ -37,7 +37,6 @@
 #define RUN_QSIZE	(256 * 1024)	/* queue size and high-water mark */
 #define RUN_READ	(256 * 1024)	/* largest read from the channel */
 #define MAXLINE_DEFAULT	((size_t)64 * 1024 * 1024)
-#define NODECHAN_NACK_LINE "{\"cmd\":\"NODE_HANDLE_NACK\"}\n"
 #define OUT_MAXLINE_MIN	((size_t)4096)	/* room for Node's internal messages */
 #define SEC		INT64_C(1000000000)
 #define MSEC		INT64_C(1000000)
@@ -76,36 +75,21 @@ struct worker {
 	size_t		 prefixlen;
 	char		*qname;		/* NAME as a JSON string */
 
-	/* relay -> tq -> channel */
-	struct buf	 tq;		/* input lines only */
-	struct buf	 cq;		/* ipcrun's own answers: NACKs */
-	int		 tq_mid;	/* the channel is in the middle of a */
-	int		 cq_mid;	/* line of tq, or of a frame of cq */
-	uint64_t	 chan_sent;	/* bytes written to the channel */
+	/* relay -> ch.tq -> channel -> ch.rd -> relay */
+	struct chan	 ch;
 	uint64_t	 in_lines;	/* lines queued for the child */
-
-	/* channel -> frame -> relay */
-	int		 chan;		/* ipcrun's end, -1 once closed */
 	/*
-	 * ipcrun's copy of the child's end: FIONREAD on it says exactly what
-	 * the child left unread when it exits. Holding it hides the child's
-	 * own close, so a look at /proc every PEER_EVERY finds when no
-	 * process of the child's group holds its end any more.
+	 * ch.peer, ipcrun's copy of the child's end: FIONREAD on it says
+	 * exactly what the child left unread when it exits. Holding it hides
+	 * the child's own close, so a look at /proc every PEER_EVERY finds
+	 * when no process of the child's group holds its end any more.
 	 */
-	int		 chan_peer;
 	int64_t		 peer_at;
 	int		 peer_missed;	/* no holder at the last look */
 	uint64_t	 peer_lost;	/* input lines it left there unread */
 	unsigned long long chan_ino;	/* the child's end, for the preload */
 	char		*pre_entry;	/* "NODE_OPTIONS=<ipcrun's part>" */
-	int		 chan_wdead;	/* writes failed: the child has gone */
-	int		 chan_full;	/* no room: wait for POLLOUT to write */
-	int		 chan_eof;
-	int		 chan_shut;	/* SHUT_WR done: the child reads EOF */
-	int		 chan_closing;	/* shut down both ways: reading the rest */
 	enum close_why	 closing_why;
-	struct frame	 fout;
-	int		 fout_ok;
 	int		 outcmd;
 	uint64_t	 out_frames;
 
@@ -657,14 +641,12 @@ run_look(struct run *r, struct worker *w, pid_t *nodepid, int *forking)
 static void
 run_half_close(struct run *r, struct worker *w)
 {
-	if (w->chan_shut || w->chan == -1)
+	if (w->ch.shut || w->ch.fd == -1)
 		return;
-	if (shutdown(w->chan, SHUT_WR) == -1 && errno != ENOTCONN) {
+	if (chan_half_close(&w->ch) == -1) {
 		cmd_warn(r->ce, "shutdown");
 		r->fail = 1;
 	}
-	w->chan_shut = 1;
-	w->chan_wdead = 1;
 	run_trace(r, "half-close: end of file for the child");
 }
 
@@ -684,15 +666,14 @@ run_unannounced(struct run *r, struct worker *w, int64_t now)
 {
 	enum drain_seen	seen;
 	pid_t		node = 0;
-	int		outq = 0, forking = 0, busy;
+	int		forking = 0, busy;
 
-	if (w->dr.announced || w->dr.notice || w->dr.idle || w->chan == -1 ||
-	    w->chan_shut || w->chan_closing || !run_alive(w))
+	if (w->dr.announced || w->dr.notice || w->dr.idle || w->ch.fd == -1 ||
+	    w->ch.shut || w->ch.closing || !run_alive(w))
 		return;
 	seen = run_look(r, w, &node, &forking);
 	/* Input still to read, or a shell in the group between fork and exec. */
-	busy = seen == DRAIN_SEEN_OTHER && ((ioctl(w->chan, SIOCOUTQ, &outq) ==
-	    0 && outq > 0) || forking);
+	busy = seen == DRAIN_SEEN_OTHER && (chan_outq(&w->ch) > 0 || forking);
 	switch (drain_looked(&w->dr, now, seen, busy, now - w->sv.spawned)) {
 	case DRAIN_IDLE_PLAIN:
 		if (r->preload && w->preloaded && !w->plain_warned)
@@ -720,21 +701,14 @@ run_unannounced(struct run *r, struct worker *w, int64_t now)
 static int
 run_quiet(struct run *r, struct worker *w)
 {
-	int	outq = 0, inq = 0;
-
-	if (w->tq.len > 0 || w->cq.len > 0 || run_backpressured(r) ||
-	    frame_pending(&w->fout) > 0)
-		return 0;
-	if (ioctl(w->chan, SIOCOUTQ, &outq) == -1 || outq > 0)
-		return 0;
-	return ioctl(w->chan, FIONREAD, &inq) == 0 && inq == 0;
+	return !run_backpressured(r) && chan_quiet(&w->ch);
 }
 
 /* The idle rule: has the child been quiet for DUR? */
 static void
 run_idle_check(struct run *r, struct worker *w, int64_t now)
 {
-	if (w->chan == -1 || w->chan_closing) {
+	if (w->ch.fd == -1 || w->ch.closing) {
 		drain_closed(&w->dr);
 		return;
 	}
@@ -754,7 +728,7 @@ run_idle_check(struct run *r, struct worker *w, int64_t now)
 static void
 run_start_idle(struct run *r, struct worker *w)
 {
-	if (w->dr.idle || w->chan == -1)
+	if (w->dr.idle || w->ch.fd == -1)
 		return;
 	run_trace(r, "idle rule: closing after %" PRId64 " ms of quiet",
 	    r->idle_ns / MSEC);
@@ -811,17 +785,15 @@ run_group_cpu(struct run *r, struct worker *w)
 static void
 run_hint(struct run *r, struct worker *w, int64_t now)
 {
-	int		outq = 0;
 	long long	cpu;
 
 	if (!drain_due(&w->dr.hint_at, now))
 		return;
 	cpu = run_group_cpu(r, w);
-	if (drain_hint_step(&w->dr, now, w->chan != -1 &&
-	    ioctl(w->chan, SIOCOUTQ, &outq) == 0 && outq > 0, cpu) !=
+	if (drain_hint_step(&w->dr, now, chan_outq(&w->ch) > 0, cpu) !=
 	    DRAIN_HINT)
 		return;
-	if (run_alive(w) && w->chan != -1 && !w->chan_closing)
+	if (run_alive(w) && w->ch.fd != -1 && !w->ch.closing)
 		cmd_warnx(r->ce, "'%s' (pid %ld) is still running after the end "
 		    "of input, with nothing left to send; if it keeps itself "
 		    "alive (a server, a timer, a 'disconnect' listener), "
@@ -834,17 +806,17 @@ static void
 run_deadlines(struct run *r, struct worker *w, int64_t now)
 {
 	if (drain_due(&w->dr.eof_deadline, now)) {
-		if (w->chan != -1 && run_alive(w)) {
+		if (w->ch.fd != -1 && run_alive(w)) {
 			cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) "
 			    "after --eof-timeout", w->name, (long)w->pid);
 			run_close_chan(r, w, CLOSE_TIMEOUT);
-		} else if (w->chan != -1)
+		} else if (w->ch.fd != -1)
 			run_close_chan(r, w, CLOSE_TIMEOUT);
 		else
 			run_escalate(r, w, 0);
 	}
 	if (drain_due(&w->dr.exit_deadline, now)) {
-		if (w->chan != -1) {
+		if (w->ch.fd != -1) {
 			cmd_warnx(r->ce, "the channel stayed open after '%s' "
 			    "exited (a descendant may hold it); closing it",
 			    w->name);
@@ -867,7 +839,7 @@ run_peer_check(struct run *r, struct worker *w, int64_t now)
 	int	hint = r->node ? r->chan_to : 0, status;
 
 	w->peer_at = 0;
-	if (w->chan_peer == -1 || !run_alive(w))
+	if (w->ch.peer == -1 || !run_alive(w))
 		return;
 	w->peer_at = now + PEER_EVERY;
 	if (proc_holds_socket(w->pid, w->chan_ino, hint) != 0)
@@ -896,8 +868,8 @@ run_peer_check(struct run *r, struct worker *w, int64_t now)
 	/* What it left unread goes with its end: count it now. */
 	w->peer_lost = run_peer_unread(r, w, &unread);
 	run_trace(r, "'%s' closed its end of the channel", w->name);
-	close(w->chan_peer);
-	w->chan_peer = -1;
+	close(w->ch.peer);
+	w->ch.peer = -1;
 	w->peer_at = 0;
 	return;
 held:
@@ -961,25 +933,20 @@ run_why(enum close_why why)
 static void
 run_close_chan(struct run *r, struct worker *w, enum close_why why)
 {
-	if (w->chan == -1)
+	if (w->ch.fd == -1)
 		return;
 	drain_closed(&w->dr);
-	if (why != CLOSE_EOF && why != CLOSE_STOP && !w->chan_eof) {
-		if (w->chan_closing)
+	if (why != CLOSE_EOF && why != CLOSE_STOP && !w->ch.eof) {
+		if (w->ch.closing)
 			return;
-		w->chan_closing = 1;
 		w->closing_why = why;
-		w->chan_wdead = 1;
-		buf_consume(&w->cq, w->cq.len);
-		w->chan_shut = 1;
-		(void)shutdown(w->chan, SHUT_RDWR);
+		chan_shut(&w->ch);
 		run_trace(r, "channel shut down (%s): reading what is left",
 		    run_why(why));
 	} else {
-		ev_del(&r->ev, w->chan);
-		close(w->chan);
-		w->chan = -1;
-		run_trace(r, "channel closed (%s)", run_why(w->chan_closing ?
+		ev_del(&r->ev, w->ch.fd);
+		chan_close(&w->ch);
+		run_trace(r, "channel closed (%s)", run_why(w->ch.closing ?
 		    w->closing_why : why));
 	}
 	/*
@@ -1001,7 +968,7 @@ run_close_chan(struct run *r, struct worker *w, enum close_why why)
 static void
 run_send_notice(struct run *r, struct worker *w)
 {
-	if (w->dr.notice || w->chan == -1 || w->chan_wdead)
+	if (w->dr.notice || w->ch.fd == -1 || w->ch.wdead)
 		return;
 	/* --eof-timeout already bounds the wait: no hint needed then. */
 	drain_noticed(&w->dr, &r->dp, ev_now(), r->eof_timeout == 0 ?
@@ -1010,7 +977,7 @@ run_send_notice(struct run *r, struct worker *w)
 	 * After the last input line, never before it (cq may overtake tq):
 	 * a child told early would stop reading with lines still to come.
 	 */
-	if (buf_append(&w->tq, NODECHAN_EOF_LINE,
+	if (buf_append(&w->ch.tq, NODECHAN_EOF_LINE,
 	    sizeof NODECHAN_EOF_LINE - 1) == -1) {
 		cmd_warn(r->ce, "queue");
 		r->fail = 1;
@@ -1030,7 +997,7 @@ run_delivered(struct run *r, struct worker *w)
 {
 	enum drain_action	act;
 
-	if (w->dr.delivered || w->chan == -1)
+	if (w->dr.delivered || w->ch.fd == -1)
 		return;
 	act = drain_delivered(&w->dr, &r->dp);
 	run_trace(r, "input delivered: %" PRIu64 " lines", w->in_lines);
@@ -1069,7 +1036,7 @@ run_input_ended(struct run *r)
 		r->in_end = ev_now();
 	r->in_done = 1;
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if (w->chan != -1)
+		if (w->ch.fd != -1)
 			drain_input_ended(&w->dr, &r->dp, r->in_end);
 		if (r->node && r->eof == DRAIN_EOF_AUTO && w->dr.announced &&
 		    !r->hold_eof)
@@ -1077,72 +1044,21 @@ run_input_ended(struct run *r)
 	}
 }
 
-/*
- * One write to the channel, from the queue whose line is under way: a
- * frame of ipcrun's own (cq) goes only between two input lines, never
- * into the middle of one, and an input line waits for a frame of cq that
- * was cut short. Returns what buf_write returns.
- */
-static int
-run_write_chan(struct run *r, struct worker *w)
-{
-	struct buf	*b = &w->cq;
-	const char	*nl;
-	size_t		 before, n;
-	int		 rc, *mid = &w->cq_mid;
-
-	if (w->tq_mid || (!w->cq_mid && w->cq.len == 0)) {
-		b = &w->tq;
-		mid = &w->tq_mid;
-	}
-	n = b->len;
-	if (b == &w->tq && w->cq.len > 0 &&
-	    (nl = memchr(b->p + b->off, '\n', b->len)) != NULL)
-		n = (size_t)(nl - (b->p + b->off)) + 1;
-	before = b->len;
-	if ((rc = buf_write_upto(b, w->chan, 1, n)) == 1) {
-		w->chan_sent += before - b->len;
-		*mid = b->len > 0 && b->p[b->off - 1] != '\n';
-	}
-	/*
-	 * A stream socket takes less than offered only when its buffer is
-	 * full: another send now would just fail with EAGAIN (most of them
-	 * did), so the next one waits for POLLOUT.
-	 */
-	if (n > 0 && (rc == 0 || (rc == 1 && before - b->len < n)))
-		w->chan_full = 1;
-	return rc;
-}
-
 static void
 run_flush_tq(struct run *r, struct worker *w)
 {
-	int	rc;
-
-	if (w->chan == -1 || w->chan_wdead)
+	switch (chan_flush(&w->ch)) {
+	case 1:
+		/* The child closed its end: its exit or our EOF says the rest. */
+		run_trace(r, "channel write: %s", strerror(errno));
 		return;
-	while (!w->chan_full && (w->tq.len > 0 || w->cq.len > 0)) {
-		if ((rc = run_write_chan(r, w)) == -1) {
-			if (errno == EPIPE || errno == ECONNRESET) {
-				/*
-				 * The child closed its end: nothing more goes,
-				 * and its exit or our EOF reports the rest.
-				 */
-				w->chan_wdead = 1;
-				/* Nothing can be answered any more. */
-				buf_consume(&w->cq, w->cq.len);
-				run_trace(r, "channel write: %s", strerror(errno));
-				return;
-			}
-			cmd_warn(r->ce, "write to '%s'", w->name);
-			r->fail = 1;
-			run_close_chan(r, w, CLOSE_STOP);
-			return;
-		}
-		if (rc == 0)
-			break;
+	case -1:
+		cmd_warn(r->ce, "write to '%s'", w->name);
+		r->fail = 1;
+		run_close_chan(r, w, CLOSE_STOP);
+		return;
 	}
-	if (w->tq.len == 0 && r->in_done && !w->dr.delivered)
+	if (w->ch.tq.len == 0 && r->in_done && !w->dr.delivered)
 		run_all_delivered(r);
 }
 
@@ -1155,17 +1071,15 @@ static int
 run_all_read(struct run *r)
 {
 	struct worker	*w;
-	int		 outq;
 
 	if (r->rq.len > 0)
 		return 0;
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (!run_takes(w))
 			continue;
-		if (w->tq.len > 0 || !run_accepting(w))
+		if (w->ch.tq.len > 0 || !run_accepting(w))
 			return 0;
-		outq = 0;
-		if (ioctl(w->chan, SIOCOUTQ, &outq) == 0 && outq > 0)
+		if (chan_outq(&w->ch) > 0)
 			return 0;
 	}
 	return 1;
@@ -1185,7 +1099,7 @@ run_all_delivered(struct run *r)
 		return;
 	}
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if (w->tq.len == 0 && !w->dr.delivered)
+		if (w->ch.tq.len == 0 && !w->dr.delivered)
 			run_delivered(r, w);
 	}
 }
@@ -1261,8 +1175,8 @@ run_bad_input(struct run *r, uint64_t lineno, size_t off, const char *why)
 static int
 run_accepting(const struct worker *w)
 {
-	return w->chan != -1 && !w->chan_wdead && !w->chan_closing &&
-	    !w->chan_shut && !w->dr.notice && !w->dr.delivered && !w->gone;
+	return w->ch.fd != -1 && !w->ch.wdead && !w->ch.closing &&
+	    !w->ch.shut && !w->dr.notice && !w->dr.delivered && !w->gone;
 }
 
 /* Input for it can be queued: it takes input, or will once restarted. */
@@ -1288,7 +1202,7 @@ run_route_room(struct run *r)
 	if (r->route == ROUTE_RR && !r->envelope) {
 		for (i = 0; i < r->nw; i++) {
 			w = &r->w[(r->rr + i) % r->nw];
-			if (run_accepting(w) && w->tq.len < RUN_QSIZE)
+			if (run_accepting(w) && w->ch.tq.len < RUN_QSIZE)
 				return w;
 		}
 		return NULL;
@@ -1296,7 +1210,7 @@ run_route_room(struct run *r)
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (!run_takes(w))
 			continue;
-		if (w->tq.len >= RUN_QSIZE)
+		if (w->ch.tq.len >= RUN_QSIZE)
 			return NULL;
 		if (first == NULL)
 			first = w;
@@ -1308,8 +1222,8 @@ run_route_room(struct run *r)
 static int
 run_queue(struct run *r, struct worker *w, const char *p, size_t n)
 {
-	if (buf_append(&w->tq, p, n) == -1 ||
-	    (p[n - 1] != '\n' && buf_append(&w->tq, "\n", 1) == -1)) {
+	if (buf_append(&w->ch.tq, p, n) == -1 ||
+	    (p[n - 1] != '\n' && buf_append(&w->ch.tq, "\n", 1) == -1)) {
 		cmd_warn(r->ce, "queue");
 		r->fail = 1;
 		run_stop(r);
@@ -1468,32 +1382,16 @@ static int
 run_input_run(struct run *r, struct worker *w)
 {
 	const char	*p;
-	size_t		 n, sent = 0;
+	size_t		 n;
 	uint64_t	 lines;
-	ssize_t		 k;
 
-	if (w->chan_full)
+	if (w->ch.full)
 		return 2;
-	if ((n = frame_run(&r->fin, RUN_QSIZE - w->tq.len, &p, &lines)) == 0)
+	if ((n = frame_run(&r->fin, RUN_QSIZE - w->ch.tq.len, &p, &lines)) == 0)
 		return 0;
 	w->in_lines += lines;
 	r->rr = (w->idx + 1) % r->nw;
-	if (w->tq.len == 0 && w->cq.len == 0 && !w->chan_full &&
-	    !w->chan_wdead && w->chan != -1) {
-		/* An error is left to run_flush_tq, which reports it. */
-		do
-			k = send(w->chan, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-		while (k == -1 && errno == EINTR);
-		if (k > 0) {
-			sent = (size_t)k;
-			w->chan_sent += sent;
-			w->tq_mid = p[sent - 1] != '\n';
-		}
-		if (sent < n && (k >= 0 || errno == EAGAIN ||
-		    errno == EWOULDBLOCK))
-			w->chan_full = 1;
-	}
-	if (buf_append(&w->tq, p + sent, n - sent) == -1) {
+	if (chan_send(&w->ch, p, n) == -1) {
 		cmd_warn(r->ce, "queue");
 		r->fail = 1;
 		run_stop(r);
@@ -1568,36 +1466,29 @@ static void
 run_on_stdin(struct ev *ev, int fd, short revents, void *arg)
 {
 	struct run	*r = arg;
-	char		*p;
-	size_t		 n;
 	ssize_t		 got;
 
 	(void)ev;
 	(void)revents;
-	if ((p = frame_space(&r->fin, &n)) == NULL) {
-		/* Out of memory for a long line: ipcrun cannot go on. */
-		cmd_warn(r->ce, "input line %" PRIu64 ": buffer",
-		    r->fin.lineno + (r->fin.inline_ ? 0 : 1));
-		r->fail = 1;
-		run_stop(r);
-		return;
-	}
-	if (n > RUN_READ)
-		n = RUN_READ;
-	if ((got = read(fd, p, n)) == -1) {
+	if ((got = frame_read(&r->fin, fd, RUN_READ)) == -1) {
 		if (errno == EINTR || errno == EAGAIN)
 			return;
+		if (errno == ENOMEM) {
+			/* Out of memory for a long line: ipcrun cannot go on. */
+			cmd_warn(r->ce, "input line %" PRIu64 ": buffer",
+			    r->fin.lineno + (r->fin.inline_ ? 0 : 1));
+			r->fail = 1;
+			run_stop(r);
+			return;
+		}
 		cmd_warn(r->ce, "read error on stdin");
 		r->fail = 1;
-		r->in_eof = 1;
 		frame_set_eof(&r->fin);
-	} else if (got == 0) {
-		r->in_eof = 1;
-		frame_set_eof(&r->fin);
-	} else {
-		frame_filled(&r->fin, (size_t)got);
-		r->in_bytes += (uint64_t)got;
+		got = 0;
 	}
+	if (got == 0)
+		r->in_eof = 1;
+	r->in_bytes += (uint64_t)got;
 	run_pump_input(r);
 	meter_update(&r->meter, r->in_bytes, r->fin.lineno, r->refused);
 }
@@ -1624,8 +1515,8 @@ run_internal_from_child(struct run *r, struct worker *w, const struct frame_line
 			    "refused", w->name);
 		w->handle_warned = 1;
 		r->refused++;
-		if (w->chan != -1 && !w->chan_wdead && run_alive(w)) {
-			if (buf_append(&w->cq, NODECHAN_NACK_LINE,
+		if (w->ch.fd != -1 && !w->ch.wdead && run_alive(w)) {
+			if (buf_append(&w->ch.cq, NODECHAN_NACK_LINE,
 			    sizeof NODECHAN_NACK_LINE - 1) == -1) {
 				cmd_warn(r->ce, "queue");
 				r->fail = 1;
@@ -1651,7 +1542,7 @@ run_internal_from_child(struct run *r, struct worker *w, const struct frame_line
 		 * At most one notice queued at a time: a child that repeats
 		 * its announcement cannot grow the queue.
 		 */
-		if (w->dr.notice && w->tq.len == 0) {
+		if (w->dr.notice && w->ch.tq.len == 0) {
 			w->dr.notice = 0;
 			run_send_notice(r, w);
 			run_flush_tq(r, w);
@@ -1682,7 +1573,7 @@ run_output_run(struct run *r, struct worker *w)
 	uint64_t	 lines;
 	ssize_t		 k;
 
-	if ((n = frame_run(&w->fout, RUN_QSIZE - r->oq.len, &p, &lines)) == 0)
+	if ((n = frame_run(&w->ch.rd, RUN_QSIZE - r->oq.len, &p, &lines)) == 0)
 		return 0;
 	w->out_frames += lines;
 	r->replies += lines;
@@ -1723,9 +1614,9 @@ again:
 				break;
 			continue;
 		}
-		k = frame_next(&w->fout, &l);
+		k = frame_next(&w->ch.rd, &l);
 		if (k == FRAME_NONE) {
-			if (w->chan_eof)
+			if (w->ch.eof)
 				run_close_chan(r, w, CLOSE_EOF);
 			break;
 		}
@@ -1733,7 +1624,7 @@ again:
 			continue;
 		w->out_frames++;
 		if (k == FRAME_BAD) {
-			frame_reason(&w->fout, &l, why, sizeof why);
+			frame_reason(&w->ch.rd, &l, why, sizeof why);
 			cmd_warnx(r->ce, "'%s' frame %" PRIu64 ":%zu: %s "
 			    "(not forwarded)", w->name, w->out_frames,
 			    l.err_off + 1, why);
@@ -1748,13 +1639,13 @@ again:
 			r->refused++;
 			continue;
 		}
-		if (w->outcmd >= 0 && w->fout.js.span[w->outcmd].len != 0 &&
-		    jscan_node_internal(l.p + w->fout.js.span[w->outcmd].off,
-		    w->fout.js.span[w->outcmd].len)) {
+		if (w->outcmd >= 0 && w->ch.rd.js.span[w->outcmd].len != 0 &&
+		    jscan_node_internal(l.p + w->ch.rd.js.span[w->outcmd].off,
+		    w->ch.rd.js.span[w->outcmd].len)) {
 			w->out_frames--;
 			run_internal_from_child(r, w, &l,
-			    l.p + w->fout.js.span[w->outcmd].off,
-			    w->fout.js.span[w->outcmd].len);
+			    l.p + w->ch.rd.js.span[w->outcmd].off,
+			    w->ch.rd.js.span[w->outcmd].len);
 			continue;
 		}
 		if (r->wrap ? (buf_append(&r->oq, w->prefix,
@@ -1784,53 +1675,45 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 {
 	struct worker	*w = arg;
 	struct run	*r = w->r;
-	char		*p;
-	size_t		 n;
 	ssize_t		 got;
 
 	(void)ev;
 	/* Room again, or an error that the next write should report. */
 	if (revents & (POLLOUT | POLLERR | POLLHUP))
-		w->chan_full = 0;
+		w->ch.full = 0;
 	if (revents & POLLOUT) {
 		run_flush_tq(r, w);
-		if (w->chan == -1)
+		if (w->ch.fd == -1)
 			return;
 		run_pump_input(r);
-		if (w->chan == -1)
+		if (w->ch.fd == -1)
 			return;
 	}
-	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || w->chan_eof)
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || w->ch.eof)
 		return;
 	/* A child that sends and never reads must not grow the answers. */
-	if (r->oq.len >= RUN_QSIZE || w->cq.len >= CQ_HIGH)
+	if (r->oq.len >= RUN_QSIZE || w->ch.cq.len >= CQ_HIGH)
 		return;
-	if ((p = frame_space(&w->fout, &n)) == NULL) {
-		cmd_warn(r->ce, "channel buffer");
-		r->fail = 1;
-		run_stop(r);
-		return;
-	}
-	if (n > RUN_READ)
-		n = RUN_READ;
-	got = read(fd, p, n);
-	if (got == -1) {
+	if ((got = chan_read(&w->ch, RUN_READ)) == -1) {
 		if (errno == EINTR || errno == EAGAIN)
 			return;
-		if (errno != ECONNRESET) {
-			cmd_warn(r->ce, "read from '%s'", w->name);
+		if (errno == ENOMEM) {
+			cmd_warn(r->ce, "channel buffer");
 			r->fail = 1;
+			run_stop(r);
+			return;
 		}
+		cmd_warn(r->ce, "read from '%s'", w->name);
+		r->fail = 1;
+		w->ch.eof = 1;
+		frame_set_eof(&w->ch.rd);
 		got = 0;
 	}
-	if (got == 0) {
-		w->chan_eof = 1;
-		frame_set_eof(&w->fout);
+	if (got == 0)
 		run_trace(r, "<- child end of file");
-	} else {
+	else {
 		/* After the exit, what still flows is not a stuck channel. */
 		drain_rx(&w->dr, &r->dp, ev_now());
-		frame_filled(&w->fout, (size_t)got);
 	}
 	run_pump_output(r, w);
 }
@@ -1873,8 +1756,6 @@ run_drain_stdin(struct run *r)
 {
 	struct pollfd		 pfd;
 	struct frame_line	 l;
-	char			*p;
-	size_t			 n;
 	ssize_t			 got;
 	int			 i, k;
 
@@ -1882,18 +1763,11 @@ run_drain_stdin(struct run *r)
 		pfd.fd = STDIN_FILENO;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 0) != 1 ||
-		    (p = frame_space(&r->fin, &n)) == NULL)
+		    (got = frame_read(&r->fin, STDIN_FILENO, RUN_READ)) == -1)
 			break;
-		if ((got = read(STDIN_FILENO, p, n > RUN_READ ? RUN_READ : n))
-		    == -1)
-			break;
-		if (got == 0) {
+		if (got == 0)
 			r->in_eof = 1;
-			frame_set_eof(&r->fin);
-		} else {
-			frame_filled(&r->fin, (size_t)got);
-			r->in_bytes += (uint64_t)got;
-		}
+		r->in_bytes += (uint64_t)got;
 		/* Count and drop what is complete, so the buffer stays small. */
 		while ((k = frame_next(&r->fin, &l)) != FRAME_NONE)
 			r->tail_lines += k == FRAME_GOOD;
@@ -1904,22 +1778,7 @@ run_drain_stdin(struct run *r)
 static uint64_t
 run_count_lines(const struct run *r, const char *p, size_t len)
 {
-	const char	*e = p + len, *nl;
-	uint64_t	 n = 0;
-	size_t		 k;
-
-	for (; p < e; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
-			nl = e - 1;
-		k = (size_t)(nl - p) + 1;
-		if (r->node && ((k == sizeof NODECHAN_EOF_LINE - 1 &&
-		    memcmp(p, NODECHAN_EOF_LINE, k) == 0) ||
-		    (k == sizeof NODECHAN_NACK_LINE - 1 &&
-		    memcmp(p, NODECHAN_NACK_LINE, k) == 0)))
-			continue;
-		n++;
-	}
-	return n;
+	return chan_lines(p, len, r->node);
 }
 
 /*
@@ -1932,19 +1791,9 @@ run_peer_unread(struct run *r, struct worker *w, size_t *bytes)
 {
 	uint64_t	 n = 0;
 	char		*p;
-	int		 inq = 0;
-	ssize_t		 got;
 
-	*bytes = 0;
-	if (w->chan_peer == -1 || ioctl(w->chan_peer, FIONREAD, &inq) == -1 ||
-	    inq <= 0)
-		return 0;
-	*bytes = (size_t)inq;
-	if ((p = malloc((size_t)inq)) == NULL)
-		return 0;
-	got = recv(w->chan_peer, p, (size_t)inq, MSG_PEEK | MSG_DONTWAIT);
-	if (got > 0)
-		n = run_count_lines(r, p, (size_t)got);
+	if ((p = chan_unread(&w->ch, bytes)) != NULL)
+		n = run_count_lines(r, p, *bytes);
 	free(p);
 	return n;
 }
@@ -1960,16 +1809,6 @@ run_others_accept(struct run *r, const struct worker *w)
 			return 1;
 	}
 	return 0;
-}
-
-/* Is p (n bytes, its newline included) one of ipcrun's own frames? */
-static int
-run_own_frame(const struct run *r, const char *p, size_t n)
-{
-	return r->node && ((n == sizeof NODECHAN_EOF_LINE - 1 &&
-	    memcmp(p, NODECHAN_EOF_LINE, n) == 0) ||
-	    (n == sizeof NODECHAN_NACK_LINE - 1 &&
-	    memcmp(p, NODECHAN_NACK_LINE, n) == 0));
 }
 
 /*
@@ -1989,7 +1828,7 @@ run_requeue(struct run *r, struct buf *dst, const char *p, size_t n, int cut,
 		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
 			break;	/* a line cut short: it was never sent */
 		k = (size_t)(nl - p) + 1;
-		if (run_own_frame(r, p, k))
+		if (r->node && nodechan_own_frame(p, k))
 			continue;
 		if (cut) {
 			(*cutp)++;
@@ -2018,26 +1857,24 @@ static uint64_t
 run_unread_lines(struct run *r, struct worker *w, struct buf *dst)
 {
 	struct jscan	 js;
-	char		*p = NULL;
+	char		*p;
 	const char	*nl;
-	int		 inq = 0, cut = 0;
-	ssize_t		 got = 0;
+	size_t		 got;
+	int		 cut;
 	uint64_t	 n = 0;
 
-	if (w->chan_peer != -1 && ioctl(w->chan_peer, FIONREAD, &inq) == 0 &&
-	    inq > 0 && (p = malloc((size_t)inq)) != NULL)
-		got = recv(w->chan_peer, p, (size_t)inq, MSG_PEEK | MSG_DONTWAIT);
-	if (got > 0 && (nl = memchr(p, '\n', (size_t)got)) != NULL) {
+	if ((p = chan_unread(&w->ch, &got)) != NULL &&
+	    (nl = memchr(p, '\n', got)) != NULL) {
 		jscan_init(&js);
 		cut = jscan_line(&js, p, (size_t)(nl - p)) != JSCAN_GOOD;
-		n = run_requeue(r, dst, p, (size_t)got, cut, &w->cut);
+		n = run_requeue(r, dst, p, got, cut, &w->cut);
 	}
 	free(p);
-	n += run_requeue(r, dst, w->tq.p + w->tq.off, w->tq.len, w->tq_mid,
+	n += run_requeue(r, dst, w->ch.tq.p + w->ch.tq.off, w->ch.tq.len, w->ch.tq_mid,
 	    &w->cut);
-	buf_consume(&w->tq, w->tq.len);
-	buf_consume(&w->cq, w->cq.len);
-	w->tq_mid = 0;
+	buf_consume(&w->ch.tq, w->ch.tq.len);
+	buf_consume(&w->ch.cq, w->ch.cq.len);
+	w->ch.tq_mid = 0;
 	return n;
 }
 
@@ -2062,8 +1899,8 @@ run_keep(struct run *r, struct worker *w)
 		return;
 	}
 	n = run_unread_lines(r, w, &keep);
-	t = w->tq;
-	w->tq = keep;
+	t = w->ch.tq;
+	w->ch.tq = keep;
 	buf_release(&t);
 	run_trace(r, "'%s' left %" PRIu64 " unread lines: kept for its "
 	    "restart", w->name, n);
@@ -2099,7 +1936,7 @@ run_undelivered(struct run *r, struct worker *w, int restart)
 		run_drain_stdin(r);
 	left = run_peer_unread(r, w, &unread) + w->peer_lost;
 	if (!r->out_dead) {
-		left += run_count_lines(r, w->tq.p + w->tq.off, w->tq.len);
+		left += run_count_lines(r, w->ch.tq.p + w->ch.tq.off, w->ch.tq.len);
 		w->undelivered = left;
 		if (last) {
 			left += run_count_lines(r, r->rq.p + r->rq.off,
@@ -2126,13 +1963,13 @@ run_undelivered(struct run *r, struct worker *w, int restart)
 		    left, left == 1 ? "" : "s", !last || r->in_eof ? "" :
 		    " (the rest of the input was not read)");
 	if (r->node && !r->out_dead && !r->interrupted && left > 0 &&
-	    unread >= w->chan_sent)
+	    unread >= w->ch.sent)
 		cmd_warnx(r->ce, "'%s' never read its channel: a program that "
 		    "reads NDJSON on its stdin needs --channel stdio, and a "
 		    "wrapper (npx, a shell script) may have kept the channel "
 		    "from Node", w->name);
-	buf_consume(&w->tq, w->tq.len);
-	buf_consume(&w->cq, w->cq.len);
+	buf_consume(&w->ch.tq, w->ch.tq.len);
+	buf_consume(&w->ch.cq, w->ch.cq.len);
 	if (!r->in_done && last) {
 		r->in_done = 1;
 		if (r->in_end == 0)
@@ -2238,13 +2075,13 @@ run_child_exited(struct run *r, struct worker *w, int status)
 	else if (act == SUPER_GIVEUP)
 		run_giveup(r, w);
 	/* Its unread input is counted: now its end may close for good. */
-	if (w->chan_peer != -1) {
-		close(w->chan_peer);
-		w->chan_peer = -1;
+	if (w->ch.peer != -1) {
+		close(w->ch.peer);
+		w->ch.peer = -1;
 	}
 	w->peer_at = 0;
 	/* Read what it wrote before it went (Bun #37849), but not forever. */
-	drain_exited(&w->dr, &r->dp, ev_now(), w->chan != -1);
+	drain_exited(&w->dr, &r->dp, ev_now(), w->ch.fd != -1);
 }
 
 /* Forward a signal to every child's group, once each. */
@@ -2275,7 +2112,7 @@ run_forward(struct run *r, int sig)
 		 * waits, and says what it cost (a reader that never reads
 		 * would hold ipcrun for ever).
 		 */
-		if (!run_alive(w) && stop && w->chan != -1)
+		if (!run_alive(w) && stop && w->ch.fd != -1)
 			run_close_chan(r, w, CLOSE_STOP);
 	}
 	if (alive || !stop || r->oq.len == 0 || r->out_dead)
@@ -2326,18 +2163,18 @@ run_update(struct run *r)
 
 	/* The hot path keeps lines in the frame while the channel is full. */
 	ev = !r->in_done && !r->in_eof && run_route_room(r) != NULL &&
-	    !(r->in_fast && r->w[0].chan_full) ? POLLIN : 0;
+	    !(r->in_fast && r->w[0].ch.full) ? POLLIN : 0;
 	ev_set(&r->ev, STDIN_FILENO, ev);
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if (w->chan == -1)
+		if (w->ch.fd == -1)
 			continue;
 		ev = 0;
-		if (!w->chan_eof && r->oq.len < RUN_QSIZE &&
-		    w->cq.len < CQ_HIGH)
+		if (!w->ch.eof && r->oq.len < RUN_QSIZE &&
+		    w->ch.cq.len < CQ_HIGH)
 			ev |= POLLIN;
-		if ((w->tq.len > 0 || w->cq.len > 0) && !w->chan_wdead)
+		if ((w->ch.tq.len > 0 || w->ch.cq.len > 0) && !w->ch.wdead)
 			ev |= POLLOUT;
-		ev_set(&r->ev, w->chan, ev);
+		ev_set(&r->ev, w->ch.fd, ev);
 	}
 	ev_set(&r->ev, r->out_fd, r->oq.len > 0 && !r->out_dead ?
 	    POLLOUT : 0);
@@ -2349,7 +2186,7 @@ run_done(struct run *r)
 	struct worker	*w;
 
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if (run_alive(w) || w->chan != -1 || run_pending(w))
+		if (run_alive(w) || w->ch.fd != -1 || run_pending(w))
 			return 0;
 	}
 	return r->oq.len == 0 || r->out_dead;
@@ -2725,9 +2562,7 @@ run_spawn_begin(struct run *r, struct worker *w)
 		return EXIT_FAIL;
 	}
 	w->pid = pid;
-	w->chan = sp[0];
-	w->chan_full = 0;
-	w->chan_peer = sp[1];
+	chan_open(&w->ch, sp[0], sp[1]);
 	return 0;
 fail:
 	if (devnull != -1)
@@ -2748,9 +2583,9 @@ run_spawn_end(struct run *r, struct worker *w)
 	if (err != 0) {
 		errno = err;
 		cmd_warn(r->ce, "'%s'", w->argv[0]);
-		close(w->chan);
-		close(w->chan_peer);
-		w->chan = w->chan_peer = -1;
+		chan_close(&w->ch);
+		close(w->ch.peer);
+		w->ch.peer = -1;
 		if (w->logfd != -1)
 			close(w->logfd);
 		w->logfd = -1;
@@ -2867,34 +2702,24 @@ run_worker_init(struct run *r, struct worker *w, unsigned idx)
 {
 	w->r = r;
 	w->idx = idx;
-	w->chan = -1;
-	w->chan_peer = -1;
 	w->logfd = -1;
 	w->pending = -1;
-	if (frame_init(&w->fout, r->maxline < OUT_MAXLINE_MIN ?
-	    OUT_MAXLINE_MIN : r->maxline, r->validate) == -1)
-		return -1;
-	w->fout_ok = 1;
-	if ((w->tq.p == NULL && buf_init(&w->tq, RUN_QSIZE) == -1) ||
-	    buf_init(&w->cq, 4096) == -1)
+	if (chan_init(&w->ch, r->maxline < OUT_MAXLINE_MIN ? OUT_MAXLINE_MIN :
+	    r->maxline, r->validate, RUN_QSIZE) == -1)
 		return -1;
 	/* The first incarnation; the next ones keep the table's state. */
 	if (w->sv.state == SUPER_DOWN && super_init(&w->sv, &r->sp,
 	    &r->backoff, r->max_restarts, r->restart_window) == -1)
 		return -1;
 	w->outcmd = r->node && r->validate ?
-	    jscan_want(&w->fout.js, "cmd", 3) : -1;
+	    jscan_want(&w->ch.rd.js, "cmd", 3) : -1;
 	return 0;
 }
 
 static void
 run_worker_release(struct worker *w)
 {
-	if (w->chan != -1)
-		close(w->chan);
-	if (w->chan_peer != -1)
-		close(w->chan_peer);
-	w->chan = w->chan_peer = -1;
+	chan_release(&w->ch);
 	if (w->logfd != -1)
 		close(w->logfd);
 	w->logfd = -1;
@@ -2905,11 +2730,6 @@ run_worker_release(struct worker *w)
 	free(w->prefix);
 	free(w->qname);
 	w->prefix = w->qname = NULL;
-	buf_release(&w->cq);
-	buf_release(&w->tq);
-	if (w->fout_ok)
-		frame_release(&w->fout);
-	w->fout_ok = 0;
 	super_release(&w->sv);
 }
 
@@ -2925,7 +2745,7 @@ run_respawn(struct run *r, struct worker *w)
 	pid_t		 pid;
 	int		 status, rc;
 
-	if (w->chan != -1) {
+	if (w->ch.fd != -1) {
 		super_postpone(&w->sv, ev_now() + EOF_TICK);
 		return;
 	}
@@ -2946,18 +2766,17 @@ run_respawn(struct run *r, struct worker *w)
 	}
 	free(w->logbuf);
 	keep = *w;
-	if (w->chan_peer != -1)
-		close(w->chan_peer);
+	/* The queue goes to the next incarnation; the rest of the channel not. */
+	memset(&w->ch.tq, 0, sizeof w->ch.tq);
+	chan_release(&w->ch);
 	free(w->pre_entry);
 	free(w->prefix);
 	free(w->qname);
-	buf_release(&w->cq);
-	frame_release(&w->fout);
 	memset(w, 0, sizeof *w);
 	w->argv = keep.argv;
 	w->name = keep.name;
 	w->alloc_name = keep.alloc_name;
-	w->tq = keep.tq;
+	w->ch.tq = keep.ch.tq;
 	w->sv = keep.sv;
 	if (run_worker_init(r, w, keep.idx) == -1) {
 		cmd_warn(r->ce, "restart of '%s'", w->name);
@@ -2972,16 +2791,16 @@ run_respawn(struct run *r, struct worker *w)
 		w->sv.status = rc << 8;
 		r->exit_order[r->nexited++] = w->idx;
 		run_event(r, w, "giveup", ",\"restarts\":%u", w->sv.restarts);
-		if (w->tq.len > 0)
+		if (w->ch.tq.len > 0)
 			cmd_warnx(r->ce, "'%s' could not be restarted: %" PRIu64
 			    " input line%s not delivered", w->name,
-			    run_count_lines(r, w->tq.p + w->tq.off, w->tq.len),
-			    run_count_lines(r, w->tq.p + w->tq.off,
-			    w->tq.len) == 1 ? "" : "s");
-		buf_consume(&w->tq, w->tq.len);
+			    run_count_lines(r, w->ch.tq.p + w->ch.tq.off, w->ch.tq.len),
+			    run_count_lines(r, w->ch.tq.p + w->ch.tq.off,
+			    w->ch.tq.len) == 1 ? "" : "s");
+		buf_consume(&w->ch.tq, w->ch.tq.len);
 		return;
 	}
-	if (ev_add(&r->ev, w->chan, 0, run_on_chan, w) == -1) {
+	if (ev_add(&r->ev, w->ch.fd, 0, run_on_chan, w) == -1) {
 		cmd_warn(r->ce, "poll set");
 		r->fail = 1;
 		run_stop(r);
@@ -3004,12 +2823,12 @@ run_cancel_restarts(struct run *r)
 			continue;
 		w->gone = 1;
 		r->exit_order[r->nexited++] = w->idx;
-		n = run_count_lines(r, w->tq.p + w->tq.off, w->tq.len);
+		n = run_count_lines(r, w->ch.tq.p + w->ch.tq.off, w->ch.tq.len);
 		if (n > 0 && !r->out_dead)
 			cmd_warnx(r->ce, "'%s' was waiting for its restart: %"
 			    PRIu64 " input line%s not delivered", w->name, n,
 			    n == 1 ? "" : "s");
-		buf_consume(&w->tq, w->tq.len);
+		buf_consume(&w->ch.tq, w->ch.tq.len);
 	}
 }
 
@@ -3150,7 +2969,7 @@ run_main(struct run *r)
 		run_stop(r);
 	}
 	for (w = r->w; w < r->w + r->nw && !r->fail; w++) {
-		if (ev_add(&r->ev, w->chan, 0, run_on_chan, w) == -1) {
+		if (ev_add(&r->ev, w->ch.fd, 0, run_on_chan, w) == -1) {
 			cmd_warn(r->ce, "poll set");
 			r->fail = 1;
 			run_stop(r);
@@ -3608,6 +3427,9 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		free(r.w);
 		return EXIT_FAIL;
 	}
+	/* Nothing open yet: a release before the start closes nothing. */
+	for (i = 0; i < r.nw; i++)
+		r.w[i].ch.fd = r.w[i].ch.peer = r.w[i].logfd = -1;
 	envelope_init(&r.env);
 	if ((rc = run_name_children(&r, argv, copies, cname, spec, nspec,
 	    dflt)) == 0)
