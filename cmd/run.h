@@ -139,6 +139,8 @@ struct run {
 	unsigned	 nw;
 	unsigned	 rr;		/* round robin: the next to try */
 	unsigned	 gather;	/* output: the first to take from */
+	size_t		 room;		/* room left in every queue, at least */
+	struct worker	*room_first;	/* the first child taking input */
 	unsigned	*exit_order;	/* children, in the order they exited */
 	unsigned	 nexited;
 

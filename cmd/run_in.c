@@ -78,11 +78,19 @@ run_takes(const struct worker *w)
  * a slow child never holds up the others. The other routes may send a
  * line to any child (or all): every child still taking input needs room.
  * Returns a child with room, or NULL.
+ *
+ * For those, a look at every child per line cost more than the rest of
+ * the relay with hundreds of children. One look finds the least room any
+ * of them has; a line adds at most its own length to any queue, so until
+ * the lines routed since have used that much up (run_route_spend), there
+ * is room without another look. Only a queue that grows otherwise (a
+ * child's unread lines kept for its restart) makes the next call look.
  */
 struct worker *
 run_route_room(struct run *r)
 {
 	struct worker	*w, *first = NULL;
+	size_t		 least = RUN_QSIZE;
 	unsigned	 i;
 
 	if (r->route == ROUTE_RR && !r->envelope) {
@@ -93,15 +101,31 @@ run_route_room(struct run *r)
 		}
 		return NULL;
 	}
+	if (r->room > 0 && run_takes(r->room_first))
+		return r->room_first;
+	r->room = 0;
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (!run_takes(w))
 			continue;
 		if (w->ch.tq.len >= RUN_QSIZE)
 			return NULL;
+		if (RUN_QSIZE - w->ch.tq.len < least)
+			least = RUN_QSIZE - w->ch.tq.len;
 		if (first == NULL)
 			first = w;
 	}
+	if (first != NULL) {
+		r->room = least;
+		r->room_first = first;
+	}
 	return first;
+}
+
+/* A line of n bytes was routed: it took at most n + 1 of anyone's room. */
+static void
+run_route_spend(struct run *r, size_t n)
+{
+	r->room = r->room > n + 1 ? r->room - (n + 1) : 0;
 }
 
 /* Queue n bytes of a line for a child, with its newline. */
@@ -335,6 +359,7 @@ again:
 		}
 		if (run_route(r, w, &l) == -1)
 			return;
+		run_route_spend(r, l.len);
 	}
 	full = !r->in_done && run_route_room(r) == NULL;
 	for (w = r->w; w < r->w + r->nw; w++)
@@ -533,6 +558,7 @@ run_keep(struct run *r, struct worker *w)
 	n = run_unread_lines(r, w, &keep);
 	t = w->ch.tq;
 	w->ch.tq = keep;
+	r->room = 0;	/* its queue grew: run_route_room looks again */
 	buf_release(&t);
 	run_trace(r, "'%s' left %" PRIu64 " unread lines: kept for its "
 	    "restart", w->name, n);
