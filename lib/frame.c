@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ipcrun.h"
 
@@ -143,6 +144,32 @@ void
 frame_set_eof(struct frame *f)
 {
 	f->eof = 1;
+}
+
+/*
+ * The read step every reader of a stream shares: up to max bytes from fd
+ * into the frame. Returns the bytes read; 0 at the end of the stream
+ * (frame_set_eof is done); -1 with errno set: EINTR or EAGAIN mean try
+ * again later, ENOMEM that a line longer than memory allows is under way.
+ */
+ssize_t
+frame_read(struct frame *f, int fd, size_t max)
+{
+	char	*p;
+	size_t	 n;
+	ssize_t	 got;
+
+	if ((p = frame_space(f, &n)) == NULL)
+		return -1;
+	if (max > 0 && n > max)
+		n = max;
+	if ((got = read(fd, p, n)) == -1)
+		return -1;
+	if (got == 0)
+		frame_set_eof(f);
+	else
+		frame_filled(f, (size_t)got);
+	return got;
 }
 
 static int

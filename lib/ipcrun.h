@@ -162,6 +162,7 @@ void		 frame_release(struct frame *);
 char		*frame_space(struct frame *, size_t *);
 void		 frame_filled(struct frame *, size_t);
 void		 frame_set_eof(struct frame *);
+ssize_t		 frame_read(struct frame *, int, size_t);
 int		 frame_next(struct frame *, struct frame_line *);
 size_t		 frame_run(struct frame *, size_t, const char **, uint64_t *);
 size_t		 frame_pending(const struct frame *);
@@ -264,6 +265,47 @@ char		**nodechan_env(int, const char *, unsigned long long);
 void		 nodechan_env_free(char **);
 int		 nodechan_preload(char *, size_t, const char **);
 int		 nodechan_cmd_is(const char *, size_t, const char *);
+int		 nodechan_own_frame(const char *, size_t);
+
+#define NODECHAN_NACK_LINE	"{\"cmd\":\"NODE_HANDLE_NACK\"}\n"	/* ipcrun -> Node */
+
+/*
+ * chan.c: ipcrun's end of a child's channel, a stream socket: the frames
+ * read from it, and two bounded write queues, the lines for the child
+ * (tq) and ipcrun's own frames (cq), which go only between two lines of
+ * tq. A copy of the child's end (peer) says what the child left unread.
+ */
+
+struct chan {
+	int		 fd;		/* ipcrun's end, -1 once closed */
+	int		 peer;		/* the child's end, or -1 */
+	struct buf	 tq;		/* lines for the child */
+	struct buf	 cq;		/* ipcrun's own frames: NACKs */
+	int		 tq_mid;	/* a line of tq is half written */
+	int		 cq_mid;	/* a frame of cq is half written */
+	uint64_t	 sent;		/* bytes written */
+	int		 wdead;		/* writes failed or were shut down */
+	int		 full;		/* no room: wait for POLLOUT */
+	int		 eof;		/* read returned 0 */
+	int		 shut;		/* SHUT_WR done: the child reads EOF */
+	int		 closing;	/* shut both ways: reading the rest */
+	struct frame	 rd;		/* the child's frames */
+	int		 rd_ok;
+};
+
+int		 chan_init(struct chan *, size_t, int, size_t);
+void		 chan_release(struct chan *);
+void		 chan_open(struct chan *, int, int);
+void		 chan_close(struct chan *);
+int		 chan_flush(struct chan *);
+int		 chan_send(struct chan *, const char *, size_t);
+ssize_t		 chan_read(struct chan *, size_t);
+int		 chan_half_close(struct chan *);
+void		 chan_shut(struct chan *);
+int		 chan_outq(const struct chan *);
+int		 chan_quiet(const struct chan *);
+char		*chan_unread(const struct chan *, size_t *);
+uint64_t	 chan_lines(const char *, size_t, int);
 
 /* v8ser.c: the JSON subset of V8's serializer (Node's 'advanced' mode). */
 

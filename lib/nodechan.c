@@ -248,3 +248,13 @@ nodechan_cmd_is(const char *span, size_t n, const char *name)
 	r = jscan_unescape(span, n, out, sizeof out);
 	return r >= 0 && (size_t)r == len && memcmp(out, name, len) == 0;
 }
+
+/* Is p (n bytes, its newline included) one of ipcrun's own frames? */
+int
+nodechan_own_frame(const char *p, size_t n)
+{
+	return (n == sizeof NODECHAN_EOF_LINE - 1 &&
+	    memcmp(p, NODECHAN_EOF_LINE, n) == 0) ||
+	    (n == sizeof NODECHAN_NACK_LINE - 1 &&
+	    memcmp(p, NODECHAN_NACK_LINE, n) == 0);
+}

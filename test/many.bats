@@ -74,6 +74,42 @@ lines() {
 	done
 }
 
+@test "--route broadcast: a child that reads nothing stops the input in bounded memory; nothing lost" {
+	T=$BATS_TEST_TMPDIR
+	lines 3000000 > "$T/in"
+	size=$(stat -c %s "$T/in")
+	"$IPCRUN" run --channel stdio --route broadcast -c fast=cat \
+	    -c "slow=sh -c 'while [ ! -e $T/go ]; do sleep 0.05; done; exec cat'" \
+	    < "$T/in" > "$T/out" 2> "$T/err" 3>&- &
+	ipid=$!
+	# Every child must have room for a line: with slow's queue full,
+	# ipcrun stops reading stdin (its offset stays put for a second).
+	prev=-1 same=0
+	for _ in $(seq 1 600); do
+		pos=$(awk '/^pos:/ { print $2 }' /proc/$ipid/fdinfo/0)
+		if [ "$pos" = "$prev" ]; then
+			same=$((same + 1))
+			[ "$same" -lt 5 ] || break
+		else
+			same=0
+		fi
+		prev=$pos
+		sleep 0.2
+	done
+	hwm=$(awk '/^VmHWM:/ { print $2 }' /proc/$ipid/status)
+	# slow reads from here on, whatever the verdict: nothing is left behind.
+	touch "$T/go"
+	wait "$ipid"
+	echo "stdin offset $pos of $size; peak RSS: $hwm KiB"
+	[ "$pos" -lt "$size" ]
+	limit=16384
+	[ "${DEBUG:-0}" != 1 ] || limit=200000
+	[ "$hwm" -lt "$limit" ]
+	for c in fast slow; do
+		[ "$(grep -c "^{\"from\":\"$c\"" "$T/out")" -eq 3000000 ]
+	done
+}
+
 @test "--route key: stable across runs, strings compared decoded" {
 	printf '%s\n' '{"u":{"id":"\u00e9"}}' '{"u":{"id":"é"}}' \
 	    '{"u":{"id":"x"}}' '{"u":{"id":"y"}}' '{"u":{"id":"z"}}' \

@@ -53,3 +53,7 @@ unit() {
 @test "fdmap: a descriptor map that swaps, rotates and shares sources places each" {
 	unit fdmap_test
 }
+
+@test "chan: send or queue, own frames between lines, a gone peer, half-close, unread" {
+	unit chan_test
+}

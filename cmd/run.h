@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ipcrun run: the relay's state, shared by cmd/run*.c. cmd/run.c turns the
+ * options into a struct run; run_loop.c runs it. The pieces that own their
+ * state are in lib/ (chan, drain, super, route, envelope, restart); what is
+ * here is the relay that connects them, in one file per direction or
+ * concern, and run_report.c, the one place that speaks.
+ */
+#ifndef RUN_H
+#define RUN_H
+
+#include <sys/resource.h>
+
+
+#define RUN_QSIZE	(256 * 1024)	/* queue size and high-water mark */
+#define RUN_READ	(256 * 1024)	/* largest read from the channel */
+#define MAXLINE_DEFAULT	((size_t)64 * 1024 * 1024)
+#define OUT_MAXLINE_MIN	((size_t)4096)	/* room for Node's internal messages */
+#define SEC		INT64_C(1000000000)
+#define MSEC		INT64_C(1000000)
+#define IDLE_DEFAULT	(500 * MSEC)	/* --eof idle and auto's idle rule */
+#define KILL_DEFAULT	(5 * SEC)	/* --kill-timeout */
+#define PEER_EVERY	(250 * MSEC)	/* does the child still hold its end? */
+#define CQ_HIGH		(64 * 1024)	/* ipcrun's own frames to the child */
+#define EOF_TICK	(20 * MSEC)	/* have all children read their input? */
+#define LOG_LINE	4096	/* --log prefix: a longer line is cut */
+#define SHOW_MAX	64	/* -v: the first bytes of a frame shown */
+#define PROGRESS_MIN	((uint64_t)64 * 1024 * 1024)	/* as check's */
+/*
+ * V8 strings stop at 536,870,888 UTF-16 units, and Node's reader holds a
+ * line, its newline and up to one read (64 KiB) more in one string: a
+ * longer line kills a Node child with "Invalid string length".
+ */
+#define NODE_MAXLINE	((size_t)512 * 1024 * 1024 - 1024 * 1024)
+
+enum route_mode { ROUTE_RR, ROUTE_BROADCAST, ROUTE_KEY };
+
+/* Why the channel is being closed by ipcrun, for the reports. */
+enum close_why { CLOSE_NONE, CLOSE_EOF, CLOSE_IDLE, CLOSE_POLICY,
+    CLOSE_TIMEOUT, CLOSE_STOP, CLOSE_AFTER_EXIT };
+
+/*
+ * One child and its channel: the queue of input lines for it, the frames
+ * it sends, the end-of-input state and the lifecycle of its process group.
+ */
+struct worker {
+	char		**argv;
+	const char	*name;		/* for reports */
+	unsigned	 idx;
+	struct run	*r;
+	char		*alloc_name;	/* name, when ipcrun made it */
+	char		*prefix;	/* {"from":NAME,"pid":P,"msg": */
+	size_t		 prefixlen;
+	char		*qname;		/* NAME as a JSON string */
+
+	/* relay -> ch.tq -> channel -> ch.rd -> relay */
+	struct chan	 ch;
+	uint64_t	 in_lines;	/* lines queued for the child */
+	/*
+	 * ch.peer, ipcrun's copy of the child's end: FIONREAD on it says
+	 * exactly what the child left unread when it exits. Holding it hides
+	 * the child's own close, so a look at /proc every PEER_EVERY finds
+	 * when no process of the child's group holds its end any more.
+	 */
+	int64_t		 peer_at;
+	int		 peer_missed;	/* no holder at the last look */
+	uint64_t	 peer_lost;	/* input lines it left there unread */
+	unsigned long long chan_ino;	/* the child's end, for the preload */
+	char		*pre_entry;	/* "NODE_OPTIONS=<ipcrun's part>" */
+	enum close_why	 closing_why;
+	int		 outcmd;
+	uint64_t	 out_frames;
+
+	/* The child: its lifecycle is the table of lib/super.c. */
+	pid_t		 pid;
+	int		 pending;	/* its exec-error pipe until it exec'd */
+	struct super	 sv;
+	int		 preloaded;	/* NODE_OPTIONS carries the preload */
+	int		 plain_warned;	/* Node without the preload: said so */
+	struct drain	 dr;		/* its end of input: lib/drain.c */
+	int		 handle_warned;
+	int		 gone;		/* exited: takes no more input */
+	int		 logfd;		/* --log prefix: its stderr, or -1 */
+	char		*logbuf;	/* a log line being read */
+	size_t		 loglen;
+	uint64_t	 mark;		/* --envelope: the last line sent it */
+	uint64_t	 rerouted;	/* unread lines sent to other children */
+	uint64_t	 cut;		/* lines it had begun to read */
+	uint64_t	 undelivered;	/* its lines that reached no child */
+};
+
+struct run {
+	const struct cmd_entry	*ce;
+
+	/* Options. */
+	int		 node;		/* --channel node */
+	int		 chan_to;	/* --channel-fd */
+	enum drain_eof	 eof;
+	int64_t		 idle_ns;
+	int64_t		 eof_timeout;	/* 0: none */
+	int64_t		 kill_timeout;
+	int		 preload;	/* 0: --no-preload */
+	int		 validate;
+	int		 strict;
+	size_t		 maxline;
+	int		 trace;
+	int		 verbose;	/* -v: frames' content, notices */
+	int		 quiet;		/* -q: errors only */
+	int		 stats;		/* --stats */
+	int		 progress;	/* -1: tty and a large file */
+	int		 out_tty;	/* the meter shares stdout's terminal */
+	uint64_t	 in_size;	/* stdin's, if a regular file */
+	struct meter	 meter;
+	enum route_mode	 route;
+	struct route_key key;		/* --route key=PATH */
+	const char	*key_path;
+	int		 route_default;	/* --route-default: a child, or -1 */
+	int		 hold_eof;	/* the end of input waits for all */
+	int		 restart;	/* --restart */
+	struct restart_backoff backoff;	/* --backoff */
+	unsigned	 max_restarts;	/* --max-restarts N/WINDOW */
+	int64_t		 restart_window;	/* ms, 0: the whole run */
+	struct super_policy sp;		/* the table's view of the above */
+	struct drain_policy dp;		/* the drain's */
+	int64_t		 eof_tick;	/* the next look, while it waits */
+	int		 envelope;	/* --envelope */
+	int		 wrap;		/* {"from":...} around child lines */
+	int		 events;	/* --events */
+	int		 events_fd;	/* where they go, or -1: into oq */
+	int		 log_prefix;	/* --log prefix */
+	int		 err_fd;	/* stderr, non-blocking if a pipe */
+	uint64_t	 log_dropped;	/* log lines stderr could not take */
+	struct envelope	 env;
+
+	struct ev	 ev;
+	int64_t		 t0;
+
+	struct worker	*w;		/* the children */
+	unsigned	 nw;
+	unsigned	 rr;		/* round robin: the next to try */
+	unsigned	 gather;	/* output: the first to take from */
+	size_t		 room;		/* room left in every queue, at least */
+	struct worker	*room_first;	/* the first child taking input */
+	unsigned	*exit_order;	/* children, in the order they exited */
+	unsigned	 nexited;
+
+	/* stdin -> frame -> a worker's tq */
+	struct frame	 fin;
+	int		 fin_ok;
+	int		 incmd;		/* jscan key of "cmd", or -1 */
+	int		 in_fast;	/* input by runs: run_input_run */
+	int		 in_eof;	/* read(0) returned 0 */
+	int		 in_done;	/* no more input lines will be queued */
+	int64_t		 in_end;	/* when the input ended */
+	struct buf	 rq;		/* lines a gone child left unread */
+
+	/* a worker's frames -> oq -> stdout */
+	struct buf	 oq;
+	int		 out_sock;	/* stdout is a socket: send(2) */
+	int		 out_fd;	/* stdout, or a private non-blocking
+					   description of the same pipe */
+	int		 out_dead;	/* EPIPE or error: stop writing */
+	int64_t		 bp_since;	/* stdout full since, or 0 */
+
+	int		 interrupted;	/* INT, TERM or HUP was forwarded */
+	int		 watch_fd;	/* the watchdog's pipe, or -1 */
+	struct rlimit	 nofile;	/* RLIMIT_NOFILE as ipcrun was given it */
+	int		 nofile_raised;	/* the children get it back */
+	pid_t		 watch_pid;
+
+	int		 fail;		/* exit EXIT_FAIL */
+	int		 epipe;		/* exit EXIT_PIPE */
+	int		 stdout_closed;	/* fd 1 was closed at the start */
+	int		 strict_hit;
+	uint64_t	 refused;	/* lines refused, either direction */
+	uint64_t	 in_bytes;	/* read from stdin */
+	uint64_t	 replies;	/* the children's frames, forwarded */
+	uint64_t	 reply_bytes;
+	uint64_t	 tail_lines;	/* stdin lines counted after the exit */
+};
+
+/* --trace and -v: nothing is evaluated unless they are on. */
+#define run_trace(r, ...) do {						\
+	if ((r)->trace)							\
+		run_trace_((r), __VA_ARGS__);				\
+} while (0)
+#define run_show(r, w, dir, internal, p, n) do {			\
+	if ((r)->verbose)						\
+		run_show_((r), (w), (dir), (internal), (p), (n));	\
+} while (0)
+
+/* run_report.c */
+void		 run_trace_(struct run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void		 run_show_(struct run *r, const struct worker *w, const char *dir,
+    int internal, const char *p, size_t n);
+void		 run_notice(struct run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void		 run_report_start(struct run *r);
+void		 run_event(struct run *r, struct worker *w, const char *event,
+    const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+const char	*run_signame(int sig);
+void		 run_exit_report(struct run *r, struct worker *w, int status);
+void		 run_giveup(struct run *r, struct worker *w);
+void		 run_schedule_restart(struct run *r, struct worker *w);
+void		 run_log_read(struct run *r, struct worker *w);
+void		 run_on_log(struct ev *ev, int fd, short revents, void *arg);
+void		 run_log_finish(struct run *r);
+void		 run_stats(struct run *r);
+int		 run_worker_code(struct run *r, struct worker *w);
+
+/* run_loop.c */
+int		 run_backpressured(const struct run *r);
+void		 run_update(struct run *r);
+int		 run_main(struct run *r);
+
+/* run_child.c */
+int		 run_alive(const struct worker *w);
+int		 run_pending(const struct worker *w);
+void		 run_kill(struct run *r, struct worker *w, int sig);
+void		 run_end_groups(struct run *r);
+void		 run_escalate(struct run *r, struct worker *w, int now_term);
+void		 run_super_timeout(struct run *r, struct worker *w, int64_t now);
+void		 run_child_exited(struct run *r, struct worker *w, int status);
+int		 run_spawn_begin(struct run *r, struct worker *w);
+int		 run_spawn_end(struct run *r, struct worker *w);
+int		 run_worker_init(struct run *r, struct worker *w, unsigned idx);
+void		 run_worker_release(struct worker *w);
+void		 run_cancel_restarts(struct run *r);
+void		 run_abort_spawned(struct run *r);
+int		 run_fd_budget(struct run *r);
+
+/* run_drain.c */
+void		 run_timers(struct run *r);
+void		 run_close_chan(struct run *r, struct worker *w, enum close_why why);
+void		 run_send_notice(struct run *r, struct worker *w);
+void		 run_input_ended(struct run *r);
+void		 run_all_delivered(struct run *r);
+
+/* run_in.c */
+void		 run_flush_tq(struct run *r, struct worker *w);
+int		 run_accepting(const struct worker *w);
+int		 run_takes(const struct worker *w);
+struct worker	*run_route_room(struct run *r);
+struct worker	*run_find(struct run *r, const char *name, size_t len);
+int		 run_input_run(struct run *r, struct worker *w);
+void		 run_pump_input(struct run *r);
+void		 run_on_stdin(struct ev *ev, int fd, short revents, void *arg);
+uint64_t	 run_count_lines(const struct run *r, const char *p, size_t len);
+uint64_t	 run_peer_unread(struct run *r, struct worker *w, size_t *bytes);
+int		 run_others_accept(struct run *r, const struct worker *w);
+void		 run_undelivered(struct run *r, struct worker *w, int restart);
+
+/* run_out.c */
+void		 run_stop(struct run *r);
+void		 run_on_chan(struct ev *ev, int fd, short revents, void *arg);
+void		 run_on_stdout(struct ev *ev, int fd, short revents, void *arg);
+void		 run_setup_stdout(struct run *r);
+void		 run_setup_stderr(struct run *r);
+void		 run_restore_stdout(struct run *r);
+void		 run_flush_oq_all(struct run *r);
+
+#endif /* RUN_H */

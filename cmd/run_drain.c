@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ipcrun run: each child's end of input, as lib/drain.c decides it:
+ * the notice to Node with the preload, the half-close, the idle rule, the
+ * looks at what runs, the hint and the deadlines, closing the channel,
+ * and the timer pass that drives them.
+ */
+#include "compat.h"
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "ipcrun.h"
+#include "run.h"
+
+static void	run_start_idle(struct run *r, struct worker *w);
+
+/*
+ * What runs in the child's process group, as far as the end of input is
+ * concerned: a Node process started with ipcrun's preload on this channel
+ * (it will announce itself), Node without it (NODE_OPTIONS replaced, or
+ * --no-preload), or no Node at all.
+ */
+static enum drain_seen
+run_look(struct run *r, struct worker *w, pid_t *nodepid, int *forking)
+{
+	pid_t		pids[64];
+	ssize_t		n, i;
+	char		chan[64];
+	enum drain_seen	k = DRAIN_SEEN_OTHER;
+
+	snprintf(chan, sizeof chan, "%s=%llu", NODECHAN_ENV_CHANNEL,
+	    w->chan_ino);
+	if ((n = proc_group(w->pid, pids, 64)) > 64)
+		n = 64;
+	for (i = 0; i < n; i++) {
+		if (!proc_is_node(pids[i]))
+			continue;
+		*nodepid = pids[i];
+		/* Started with the preload, and still holding the channel. */
+		if (w->preloaded && w->pre_entry != NULL &&
+		    proc_env_has(pids[i], chan, 0) == 1 &&
+		    proc_env_has(pids[i], w->pre_entry, 1) == 1 &&
+		    proc_holds_socket(pids[i], w->chan_ino, r->chan_to) != 0)
+			return DRAIN_SEEN_NODE_DRAIN;
+		k = DRAIN_SEEN_NODE_PLAIN;
+	}
+	*forking = proc_forking(pids, (size_t)n);
+	return k;
+}
+
+/* The end of input for a program that is not Node: a half-close. */
+static void
+run_half_close(struct run *r, struct worker *w)
+{
+	if (w->ch.shut || w->ch.fd == -1)
+		return;
+	if (chan_half_close(&w->ch) == -1) {
+		cmd_warn(r->ce, "shutdown");
+		r->fail = 1;
+	}
+	run_trace(r, "half-close: end of file for the child");
+}
+
+/*
+ * --eof auto, all input delivered, no announcement yet: look at what
+ * runs. Node with the preload will announce (it may be slow to start):
+ * wait for it. Node without it gets the idle rule, and a word on why.
+ * Anything else gets a half-close, as only Node drops the replies it
+ * still has queued when it reads EOF; first it reads what it was sent,
+ * in case a wrapper is about to start Node on the channel.
+ */
+static void
+run_unannounced(struct run *r, struct worker *w, int64_t now)
+{
+	enum drain_seen	seen;
+	pid_t		node = 0;
+	int		forking = 0, busy;
+
+	if (w->dr.announced || w->dr.notice || w->dr.idle || w->ch.fd == -1 ||
+	    w->ch.shut || w->ch.closing || !run_alive(w))
+		return;
+	seen = run_look(r, w, &node, &forking);
+	/* Input still to read, or a shell in the group between fork and exec. */
+	busy = seen == DRAIN_SEEN_OTHER && (chan_outq(&w->ch) > 0 || forking);
+	switch (drain_looked(&w->dr, now, seen, busy, now - w->sv.spawned)) {
+	case DRAIN_IDLE_PLAIN:
+		if (r->preload && w->preloaded && !w->plain_warned)
+			cmd_warnx(r->ce, "Node (pid %ld) runs without ipcrun's "
+			    "drain preload (NODE_OPTIONS was replaced?): using "
+			    "the idle rule, which can lose a late reply",
+			    (long)node);
+		w->plain_warned = 1;
+		run_start_idle(r, w);
+		break;
+	case DRAIN_HALF_CLOSE:
+		run_half_close(r, w);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Quiet, for the idle rule: the child has read everything ipcrun wrote,
+ * ipcrun has read and passed on everything the child wrote (nothing in
+ * its receive queue, no frame half read), and ipcrun's own stdout is not
+ * holding the channel back.
+ */
+static int
+run_quiet(struct run *r, struct worker *w)
+{
+	return !run_backpressured(r) && chan_quiet(&w->ch);
+}
+
+/* The idle rule: has the child been quiet for DUR? */
+static void
+run_idle_check(struct run *r, struct worker *w, int64_t now)
+{
+	if (w->ch.fd == -1 || w->ch.closing) {
+		drain_closed(&w->dr);
+		return;
+	}
+	if (drain_idle_step(&w->dr, &r->dp, now, run_quiet(r, w)) !=
+	    DRAIN_CLOSE)
+		return;
+	run_trace(r, "idle for %" PRId64 " ms: closing the channel",
+	    r->idle_ns / MSEC);
+	/* The idle rule is a guess: say when it is made. */
+	if (run_alive(w))
+		cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) after "
+		    "%.3g s of quiet (idle rule)", w->name, (long)w->pid,
+		    (double)r->idle_ns / SEC);
+	run_close_chan(r, w, CLOSE_IDLE);
+}
+
+static void
+run_start_idle(struct run *r, struct worker *w)
+{
+	if (w->dr.idle || w->ch.fd == -1)
+		return;
+	run_trace(r, "idle rule: closing after %" PRId64 " ms of quiet",
+	    r->idle_ns / MSEC);
+	drain_idle_start(&w->dr, ev_now());
+}
+
+/*
+ * While ipcrun's own stdout is full, the channel is not read, so that time
+ * is not the child's: the deadlines that judge the child stop, and move on
+ * by as much once stdout takes data again. Returns 1 while they are held.
+ */
+static int
+run_hold_deadlines(struct run *r, int64_t now)
+{
+	struct worker	*w;
+	int64_t		 d;
+
+	if (run_backpressured(r)) {
+		if (r->bp_since == 0)
+			r->bp_since = now;
+		return 1;
+	}
+	if (r->bp_since != 0) {
+		d = now - r->bp_since;
+		r->bp_since = 0;
+		for (w = r->w; w < r->w + r->nw; w++)
+			drain_hold(&w->dr, d);
+	}
+	return 0;
+}
+
+/* CPU time used so far by the child's process group, in clock ticks. */
+static long long
+run_group_cpu(struct run *r, struct worker *w)
+{
+	pid_t		pids[64];
+	ssize_t		n, i;
+	long long	t = 0, c;
+
+	if ((n = proc_group(w->pid, pids, 64)) > 64)
+		n = 64;
+	for (i = 0; i < n; i++) {
+		if ((c = proc_cpu(pids[i])) > 0)
+			t += c;
+	}
+	return t;
+}
+
+/*
+ * The one-time hint for an announced child that stays alive and silent
+ * after the notice. Not while it still reads its input or computes: that
+ * is work, not a child keeping itself alive.
+ */
+static void
+run_hint(struct run *r, struct worker *w, int64_t now)
+{
+	long long	cpu;
+
+	if (!drain_due(&w->dr.hint_at, now))
+		return;
+	cpu = run_group_cpu(r, w);
+	if (drain_hint_step(&w->dr, now, chan_outq(&w->ch) > 0, cpu) !=
+	    DRAIN_HINT)
+		return;
+	if (run_alive(w) && w->ch.fd != -1 && !w->ch.closing)
+		cmd_warnx(r->ce, "'%s' (pid %ld) is still running after the end "
+		    "of input, with nothing left to send; if it keeps itself "
+		    "alive (a server, a timer, a 'disconnect' listener), "
+		    "--eof-timeout DUR or --eof close ends it", w->name,
+		    (long)w->pid);
+}
+
+/* --eof-timeout, and the read of the channel after the child's exit. */
+static void
+run_deadlines(struct run *r, struct worker *w, int64_t now)
+{
+	if (drain_due(&w->dr.eof_deadline, now)) {
+		if (w->ch.fd != -1 && run_alive(w)) {
+			cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) "
+			    "after --eof-timeout", w->name, (long)w->pid);
+			run_close_chan(r, w, CLOSE_TIMEOUT);
+		} else if (w->ch.fd != -1)
+			run_close_chan(r, w, CLOSE_TIMEOUT);
+		else
+			run_escalate(r, w, 0);
+	}
+	if (drain_due(&w->dr.exit_deadline, now)) {
+		if (w->ch.fd != -1) {
+			cmd_warnx(r->ce, "the channel stayed open after '%s' "
+			    "exited (a descendant may hold it); closing it",
+			    w->name);
+			run_close_chan(r, w, CLOSE_AFTER_EXIT);
+		}
+	}
+}
+
+/*
+ * Does the child (or its group) still hold its end of the channel? When
+ * none does, it closed the channel while running: let go of ipcrun's copy,
+ * so that the end of file and the failed writes tell ipcrun as before.
+ */
+static void
+run_peer_check(struct run *r, struct worker *w, int64_t now)
+{
+	pid_t	pids[64];
+	ssize_t	n, i;
+	size_t	unread;
+	int	hint = r->node ? r->chan_to : 0, status;
+
+	w->peer_at = 0;
+	if (w->ch.peer == -1 || !run_alive(w))
+		return;
+	w->peer_at = now + PEER_EVERY;
+	if (proc_holds_socket(w->pid, w->chan_ino, hint) != 0)
+		goto held;
+	/*
+	 * A leader that has ended is the exit's business (it counts what is
+	 * unread): no scan of all of /proc for its group, which for hundreds
+	 * of children ending together cost a scan each.
+	 */
+	if (spawn_peek(w->pid, &status) == 1)
+		return;
+	if ((n = proc_group(w->pid, pids, 64)) > 64)
+		n = 64;
+	for (i = 0; i < n; i++) {
+		if (proc_holds_socket(pids[i], w->chan_ino, hint) != 0)
+			goto held;
+	}
+	/*
+	 * An exiting process closes its fds before it is a zombie: look
+	 * once more, so that an exit is counted by run_child_exited.
+	 */
+	if (!w->peer_missed) {
+		w->peer_missed = 1;
+		return;
+	}
+	/* What it left unread goes with its end: count it now. */
+	w->peer_lost = run_peer_unread(r, w, &unread);
+	run_trace(r, "'%s' closed its end of the channel", w->name);
+	close(w->ch.peer);
+	w->ch.peer = -1;
+	w->peer_at = 0;
+	return;
+held:
+	w->peer_missed = 0;
+}
+
+void
+run_timers(struct run *r)
+{
+	struct worker	*w;
+	int64_t		 now = ev_now();
+	int		 held;
+
+	held = run_hold_deadlines(r, now);
+	if (r->eof_tick != 0 && now >= r->eof_tick)
+		run_all_delivered(r);
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->peer_at != 0 && now >= w->peer_at)
+			run_peer_check(r, w, now);
+		if (w->dr.idle && drain_due(&w->dr.idle_tick, now))
+			run_idle_check(r, w, now);
+		if (drain_due(&w->dr.look_at, now))
+			run_unannounced(r, w, now);
+		if (!held) {
+			run_hint(r, w, now);
+			run_deadlines(r, w, now);
+		}
+		if (super_deadline(&w->sv) != 0 &&
+		    now >= super_deadline(&w->sv))
+			run_super_timeout(r, w, now);
+	}
+}
+
+static const char *
+run_why(enum close_why why)
+{
+	switch (why) {
+	case CLOSE_EOF:
+		return "end of file";
+	case CLOSE_IDLE:
+		return "idle";
+	case CLOSE_POLICY:
+		return "--eof close";
+	case CLOSE_TIMEOUT:
+		return "--eof-timeout";
+	case CLOSE_STOP:
+		return "stopping";
+	default:
+		return "after exit";
+	}
+}
+
+/*
+ * Close the channel. Unless ipcrun is stopping (or the child closed it),
+ * what the child already wrote must still come out: shut the channel down
+ * both ways (the child reads EOF and can write no more), read what is
+ * queued to its end, and only then close (CLOSE_EOF, from the reader).
+ */
+void
+run_close_chan(struct run *r, struct worker *w, enum close_why why)
+{
+	if (w->ch.fd == -1)
+		return;
+	drain_closed(&w->dr);
+	if (why != CLOSE_EOF && why != CLOSE_STOP && !w->ch.eof) {
+		if (w->ch.closing)
+			return;
+		w->closing_why = why;
+		chan_shut(&w->ch);
+		run_trace(r, "channel shut down (%s): reading what is left",
+		    run_why(why));
+	} else {
+		ev_del(&r->ev, w->ch.fd);
+		chan_close(&w->ch);
+		run_trace(r, "channel closed (%s)", run_why(w->ch.closing ?
+		    w->closing_why : why));
+	}
+	/*
+	 * Whatever is still queued will never reach the child. When it
+	 * closed the channel itself, its exit reports how much (run_update
+	 * no longer reads stdin without a channel).
+	 */
+	if (!r->in_done && (why != CLOSE_EOF || !run_alive(w)) &&
+	    !run_pending(w) && !run_others_accept(r, w)) {
+		r->in_done = 1;
+		if (r->in_end == 0)
+			r->in_end = ev_now();
+	}
+	if (run_alive(w))
+		run_escalate(r, w, why == CLOSE_STOP);
+}
+
+/* Queue the notice that ends a Node child's input (its preload unrefs). */
+void
+run_send_notice(struct run *r, struct worker *w)
+{
+	if (w->dr.notice || w->ch.fd == -1 || w->ch.wdead)
+		return;
+	/* --eof-timeout already bounds the wait: no hint needed then. */
+	drain_noticed(&w->dr, &r->dp, ev_now(), r->eof_timeout == 0 ?
+	    run_group_cpu(r, w) : 0);
+	/*
+	 * After the last input line, never before it (cq may overtake tq):
+	 * a child told early would stop reading with lines still to come.
+	 */
+	if (buf_append(&w->ch.tq, NODECHAN_EOF_LINE,
+	    sizeof NODECHAN_EOF_LINE - 1) == -1) {
+		cmd_warn(r->ce, "queue");
+		r->fail = 1;
+		return;
+	}
+	run_trace(r, "-> child %zu bytes internal cmd \"NODE_IPCRUN_EOF\"",
+	    sizeof NODECHAN_EOF_LINE - 1);
+	run_show(r, w, ">", 1, NODECHAN_EOF_LINE, sizeof NODECHAN_EOF_LINE - 1);
+}
+
+/*
+ * All input is in the channel (or will never get there): apply the
+ * --eof policy.
+ */
+static void
+run_delivered(struct run *r, struct worker *w)
+{
+	enum drain_action	act;
+
+	if (w->dr.delivered || w->ch.fd == -1)
+		return;
+	act = drain_delivered(&w->dr, &r->dp);
+	run_trace(r, "input delivered: %" PRIu64 " lines", w->in_lines);
+	switch (act) {
+	case DRAIN_HALF_CLOSE:
+		run_half_close(r, w);
+		break;
+	case DRAIN_CLOSE:
+		if (run_alive(w))
+			run_notice(r, "closing the channel of '%s' (pid %ld) "
+			    "at the end of input (--eof close)", w->name,
+			    (long)w->pid);
+		run_close_chan(r, w, CLOSE_POLICY);
+		break;
+	case DRAIN_IDLE:
+		run_start_idle(r, w);
+		break;
+	case DRAIN_NOTICE:
+		run_send_notice(r, w);
+		break;
+	case DRAIN_LOOK:
+		run_unannounced(r, w, ev_now());
+		break;
+	default:
+		break;
+	}
+}
+
+/* No more lines will come from stdin. */
+void
+run_input_ended(struct run *r)
+{
+	struct worker	*w;
+
+	if (r->in_end == 0)
+		r->in_end = ev_now();
+	r->in_done = 1;
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->ch.fd != -1)
+			drain_input_ended(&w->dr, &r->dp, r->in_end);
+		if (r->node && r->eof == DRAIN_EOF_AUTO && w->dr.announced &&
+		    !r->hold_eof)
+			run_send_notice(r, w);
+	}
+}
+
+/*
+ * Has every child read all it was sent? With round robin and several
+ * children, the end of input reaches them only then: until it does, a
+ * child that dies can still hand what it left unread to another one.
+ */
+static int
+run_all_read(struct run *r)
+{
+	struct worker	*w;
+
+	if (r->rq.len > 0)
+		return 0;
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (!run_takes(w))
+			continue;
+		if (w->ch.tq.len > 0 || !run_accepting(w))
+			return 0;
+		if (chan_outq(&w->ch) > 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* The end of input, for each child whose queue is empty. */
+void
+run_all_delivered(struct run *r)
+{
+	struct worker	*w;
+
+	if (!r->in_done)
+		return;
+	r->eof_tick = 0;
+	if (r->hold_eof && !run_all_read(r)) {
+		r->eof_tick = ev_now() + EOF_TICK;
+		return;
+	}
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->ch.tq.len == 0 && !w->dr.delivered)
+			run_delivered(r, w);
+	}
+}

@@ -1,0 +1,636 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ipcrun run: input. stdin's lines, validated, routed (round robin,
+ * broadcast, key, envelope) into the children's channels, and what a
+ * child that is gone left unread: sent to the others, kept for its
+ * restart, or counted as not delivered.
+ */
+#include "compat.h"
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "ipcrun.h"
+#include "run.h"
+
+void
+run_flush_tq(struct run *r, struct worker *w)
+{
+	switch (chan_flush(&w->ch)) {
+	case 1:
+		/* The child closed its end: its exit or our EOF says the rest. */
+		run_trace(r, "channel write: %s", strerror(errno));
+		return;
+	case -1:
+		cmd_warn(r->ce, "write to '%s'", w->name);
+		r->fail = 1;
+		run_close_chan(r, w, CLOSE_STOP);
+		return;
+	}
+	if (w->ch.tq.len == 0 && r->in_done && !w->dr.delivered)
+		run_all_delivered(r);
+}
+
+static void
+run_bad_input(struct run *r, uint64_t lineno, size_t off, const char *why)
+{
+	cmd_warnx(r->ce, "-:%" PRIu64 ":%zu: %s", lineno, off + 1, why);
+	r->refused++;
+	if (r->strict) {
+		r->strict_hit = 1;
+		run_input_ended(r);
+	}
+}
+
+/* Can the child take input lines (it may still be running without)? */
+int
+run_accepting(const struct worker *w)
+{
+	return w->ch.fd != -1 && !w->ch.wdead && !w->ch.closing &&
+	    !w->ch.shut && !w->dr.notice && !w->dr.delivered && !w->gone;
+}
+
+/* Input for it can be queued: it takes input, or will once restarted. */
+int
+run_takes(const struct worker *w)
+{
+	return run_accepting(w) || run_pending(w);
+}
+
+/*
+ * Is there room for the next input line? Round robin needs one child with
+ * room, from the one after the last served, skipping full queues so that
+ * a slow child never holds up the others. The other routes may send a
+ * line to any child (or all): every child still taking input needs room.
+ * Returns a child with room, or NULL.
+ *
+ * For those, a look at every child per line cost more than the rest of
+ * the relay with hundreds of children. One look finds the least room any
+ * of them has; a line adds at most its own length to any queue, so until
+ * the lines routed since have used that much up (run_route_spend), there
+ * is room without another look. Only a queue that grows otherwise (a
+ * child's unread lines kept for its restart) makes the next call look.
+ */
+struct worker *
+run_route_room(struct run *r)
+{
+	struct worker	*w, *first = NULL;
+	size_t		 least = RUN_QSIZE;
+	unsigned	 i;
+
+	if (r->route == ROUTE_RR && !r->envelope) {
+		for (i = 0; i < r->nw; i++) {
+			w = &r->w[(r->rr + i) % r->nw];
+			if (run_accepting(w) && w->ch.tq.len < RUN_QSIZE)
+				return w;
+		}
+		return NULL;
+	}
+	if (r->room > 0 && run_takes(r->room_first))
+		return r->room_first;
+	r->room = 0;
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (!run_takes(w))
+			continue;
+		if (w->ch.tq.len >= RUN_QSIZE)
+			return NULL;
+		if (RUN_QSIZE - w->ch.tq.len < least)
+			least = RUN_QSIZE - w->ch.tq.len;
+		if (first == NULL)
+			first = w;
+	}
+	if (first != NULL) {
+		r->room = least;
+		r->room_first = first;
+	}
+	return first;
+}
+
+/* A line of n bytes was routed: it took at most n + 1 of anyone's room. */
+static void
+run_route_spend(struct run *r, size_t n)
+{
+	r->room = r->room > n + 1 ? r->room - (n + 1) : 0;
+}
+
+/* Queue n bytes of a line for a child, with its newline. */
+static int
+run_queue(struct run *r, struct worker *w, const char *p, size_t n)
+{
+	if (buf_append(&w->ch.tq, p, n) == -1 ||
+	    (p[n - 1] != '\n' && buf_append(&w->ch.tq, "\n", 1) == -1)) {
+		cmd_warn(r->ce, "queue");
+		r->fail = 1;
+		run_stop(r);
+		return -1;
+	}
+	w->in_lines++;
+	run_trace(r, "-> %s %zu bytes", r->nw > 1 ? w->name : "child",
+	    n + (p[n - 1] != '\n'));
+	run_show(r, w, ">", 0, p, n);
+	return 0;
+}
+
+struct worker *
+run_find(struct run *r, const char *name, size_t len)
+{
+	struct worker	*w;
+
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->name != NULL && strlen(w->name) == len &&
+		    memcmp(w->name, name, len) == 0)
+			return w;
+	}
+	return NULL;
+}
+
+/* A line for one child: refused, with its line number, if it is gone. */
+static int
+run_route_to(struct run *r, struct worker *w, uint64_t lineno, size_t col,
+    const char *p, size_t n)
+{
+	char	why[256];
+
+	if (run_takes(w))
+		return run_queue(r, w, p, n);
+	snprintf(why, sizeof why, "child '%s' %s (line not delivered)",
+	    w->name, w->gone ? "has exited" : "takes no more input");
+	run_bad_input(r, lineno, col, why);
+	return 0;
+}
+
+/* Every child still taking input gets the line. */
+static int
+run_route_all(struct run *r, const char *p, size_t n)
+{
+	struct worker	*w;
+
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (run_takes(w) && run_queue(r, w, p, n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* {"to":NAME|[NAMES]|"*","msg":M}: M's own bytes go to each. */
+static int
+run_route_envelope(struct run *r, const struct frame_line *l)
+{
+	const struct envelope_to	*t;
+	struct worker			*w;
+	const char			*cause, *m;
+	char				 why[256], txt[80];
+	size_t				 i, n;
+
+	if (envelope_parse(&r->env, l->p, l->len - l->nl, &cause) == -1) {
+		snprintf(why, sizeof why, "not an envelope: %s", cause);
+		run_bad_input(r, l->lineno, 0, why);
+		return 0;
+	}
+	m = l->p + r->env.msg.off;
+	n = r->env.msg.len;
+	if (r->env.all)
+		return run_route_all(r, m, n);
+	for (i = 0; i < r->env.nto; i++) {
+		t = &r->env.to[i];
+		if ((w = run_find(r, t->name, t->len)) == NULL) {
+			jscan_printable(l->p + t->span.off, t->span.len, txt,
+			    sizeof txt);
+			snprintf(why, sizeof why, "no child named '%s' (line "
+			    "not delivered to it)", txt);
+			run_bad_input(r, l->lineno, t->span.off, why);
+			continue;
+		}
+		/* A name listed twice: the child gets the line once. */
+		if (w->mark == l->lineno)
+			continue;
+		w->mark = l->lineno;
+		if (run_route_to(r, w, l->lineno, t->span.off, m, n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* One good input line, to the child or children the route names. */
+static int
+run_route(struct run *r, struct worker *w, const struct frame_line *l)
+{
+	uint64_t	 h;
+	char		 why[300];
+
+	if (r->envelope)
+		return run_route_envelope(r, l);
+	switch (r->route) {
+	case ROUTE_RR:
+		r->rr = (w->idx + 1) % r->nw;
+		return run_queue(r, w, l->p, l->len);
+	case ROUTE_BROADCAST:
+		return run_route_all(r, l->p, l->len);
+	case ROUTE_KEY:
+		if (route_key(&r->key, l->p, l->len - l->nl, &h) == 1)
+			return run_route_to(r, &r->w[route_pick(h, r->nw)],
+			    l->lineno, 0, l->p, l->len);
+		if (r->route_default >= 0)
+			return run_route_to(r, &r->w[r->route_default],
+			    l->lineno, 0, l->p, l->len);
+		snprintf(why, sizeof why, "no member %s to route by (line "
+		    "not delivered)", r->key_path);
+		run_bad_input(r, l->lineno, 0, why);
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * Lines a gone child left unread go out again first, round robin, before
+ * anything new from stdin: each is a whole line, already checked.
+ */
+static void
+run_route_requeued(struct run *r)
+{
+	struct worker	*w;
+	const char	*p, *nl;
+	size_t		 n;
+
+	while (r->rq.len > 0 && (w = run_route_room(r)) != NULL) {
+		p = r->rq.p + r->rq.off;
+		nl = memchr(p, '\n', r->rq.len);
+		n = nl != NULL ? (size_t)(nl - p) + 1 : r->rq.len;
+		r->rr = (w->idx + 1) % r->nw;
+		if (run_queue(r, w, p, n) == -1)
+			return;
+		buf_consume(&r->rq, n);
+	}
+}
+
+/*
+ * The hot path, for one child on round robin when no line needs a look of
+ * its own (no member to check, no trace): a run of good lines goes to the
+ * channel straight from the frame's buffer while nothing is queued before
+ * it, and what the channel does not take is queued in one piece. While
+ * the channel is full the lines wait in the frame, not copied into the
+ * queue (and stdin waits too, run_update). Returns 1 if lines were taken,
+ * 0 when frame_next must take the next one, 2 when the channel is full,
+ * -1 when ipcrun stops.
+ */
+int
+run_input_run(struct run *r, struct worker *w)
+{
+	const char	*p;
+	size_t		 n;
+	uint64_t	 lines;
+
+	if (w->ch.full)
+		return 2;
+	if ((n = frame_run(&r->fin, RUN_QSIZE - w->ch.tq.len, &p, &lines)) == 0)
+		return 0;
+	w->in_lines += lines;
+	r->rr = (w->idx + 1) % r->nw;
+	if (chan_send(&w->ch, p, n) == -1) {
+		cmd_warn(r->ce, "queue");
+		r->fail = 1;
+		run_stop(r);
+		return -1;
+	}
+	return 1;
+}
+
+void
+run_pump_input(struct run *r)
+{
+	struct worker		*w;
+	struct frame_line	 l;
+	char			 why[256];
+	int			 k, full;
+
+again:
+	run_route_requeued(r);
+	while (!r->in_done && r->rq.len == 0 &&
+	    (w = run_route_room(r)) != NULL) {
+		if (r->in_fast && (k = run_input_run(r, w)) != 0) {
+			if (k == -1)
+				return;
+			if (k == 2)
+				break;
+			continue;
+		}
+		k = frame_next(&r->fin, &l);
+		if (k == FRAME_NONE) {
+			if (r->in_eof) {
+				run_trace(r, "end of input");
+				run_input_ended(r);
+			}
+			break;
+		}
+		if (k == FRAME_BLANK)
+			continue;
+		if (k == FRAME_BAD) {
+			frame_reason(&r->fin, &l, why, sizeof why);
+			run_bad_input(r, l.lineno, l.err_off, why);
+			continue;
+		}
+		if (r->incmd >= 0 && r->fin.js.span[r->incmd].len != 0 &&
+		    jscan_node_internal(l.p + r->fin.js.span[r->incmd].off,
+		    r->fin.js.span[r->incmd].len)) {
+			char	txt[200];
+
+			jscan_printable(l.p + r->fin.js.span[r->incmd].off,
+			    r->fin.js.span[r->incmd].len, txt, sizeof txt);
+			snprintf(why, sizeof why,
+			    "internal Node message (cmd \"%s\")", txt);
+			run_bad_input(r, l.lineno, r->fin.js.span[r->incmd].off,
+			    why);
+			continue;
+		}
+		if (run_route(r, w, &l) == -1)
+			return;
+		run_route_spend(r, l.len);
+	}
+	full = !r->in_done && run_route_room(r) == NULL;
+	for (w = r->w; w < r->w + r->nw; w++)
+		run_flush_tq(r, w);
+	/*
+	 * Lines already read wait in the frame while the queues are full; if
+	 * a write made room, take them now: stdin may have nothing new to
+	 * wake the loop with.
+	 */
+	if (full && !r->in_done && run_route_room(r) != NULL)
+		goto again;
+}
+
+void
+run_on_stdin(struct ev *ev, int fd, short revents, void *arg)
+{
+	struct run	*r = arg;
+	ssize_t		 got;
+
+	(void)ev;
+	(void)revents;
+	if ((got = frame_read(&r->fin, fd, RUN_READ)) == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return;
+		if (errno == ENOMEM) {
+			/* Out of memory for a long line: ipcrun cannot go on. */
+			cmd_warn(r->ce, "input line %" PRIu64 ": buffer",
+			    r->fin.lineno + (r->fin.inline_ ? 0 : 1));
+			r->fail = 1;
+			run_stop(r);
+			return;
+		}
+		cmd_warn(r->ce, "read error on stdin");
+		r->fail = 1;
+		frame_set_eof(&r->fin);
+		got = 0;
+	}
+	if (got == 0)
+		r->in_eof = 1;
+	r->in_bytes += (uint64_t)got;
+	run_pump_input(r);
+	meter_update(&r->meter, r->in_bytes, r->fin.lineno, r->refused);
+}
+
+/*
+ * After the child's exit: count the good lines stdin holds right now, so
+ * that input that had in fact ended is not reported as cut short.
+ */
+static void
+run_drain_stdin(struct run *r)
+{
+	struct pollfd		 pfd;
+	struct frame_line	 l;
+	ssize_t			 got;
+	int			 i, k;
+
+	for (i = 0; i < 16 && !r->in_eof; i++) {
+		pfd.fd = STDIN_FILENO;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) != 1 ||
+		    (got = frame_read(&r->fin, STDIN_FILENO, RUN_READ)) == -1)
+			break;
+		if (got == 0)
+			r->in_eof = 1;
+		r->in_bytes += (uint64_t)got;
+		/* Count and drop what is complete, so the buffer stays small. */
+		while ((k = frame_next(&r->fin, &l)) != FRAME_NONE)
+			r->tail_lines += k == FRAME_GOOD;
+	}
+}
+
+/* Lines (whole or begun) in bytes, not counting ipcrun's own frames. */
+uint64_t
+run_count_lines(const struct run *r, const char *p, size_t len)
+{
+	return chan_lines(p, len, r->node);
+}
+
+/*
+ * What the child left unread in its end of the channel: *bytes, and the
+ * input lines among them. Peeked through ipcrun's copy of that end, which
+ * nobody else reads once the child is gone.
+ */
+uint64_t
+run_peer_unread(struct run *r, struct worker *w, size_t *bytes)
+{
+	uint64_t	 n = 0;
+	char		*p;
+
+	if ((p = chan_unread(&w->ch, bytes)) != NULL)
+		n = run_count_lines(r, p, *bytes);
+	free(p);
+	return n;
+}
+
+/* Does a child other than w still take input? */
+int
+run_others_accept(struct run *r, const struct worker *w)
+{
+	const struct worker	*o;
+
+	for (o = r->w; o < r->w + r->nw; o++) {
+		if (o != w && run_takes(o))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Move the whole lines of p (n bytes) to the relay's requeue, skipping
+ * ipcrun's own frames and, with cut, a first line the child had begun to
+ * read. Returns the lines moved; *cutp counts the one skipped.
+ */
+static uint64_t
+run_requeue(struct run *r, struct buf *dst, const char *p, size_t n, int cut,
+    uint64_t *cutp)
+{
+	const char	*e = p + n, *nl;
+	uint64_t	 moved = 0;
+	size_t		 k;
+
+	for (; p < e; p = nl + 1, cut = 0) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			break;	/* a line cut short: it was never sent */
+		k = (size_t)(nl - p) + 1;
+		if (r->node && nodechan_own_frame(p, k))
+			continue;
+		if (cut) {
+			(*cutp)++;
+			continue;
+		}
+		if (buf_append(dst, p, k) == -1) {
+			cmd_warn(r->ce, "queue");
+			r->fail = 1;
+			break;
+		}
+		moved++;
+	}
+	return moved;
+}
+
+/*
+ * A round-robin child has gone while others take input: what it never
+ * read goes to them. Its unread bytes come first (they are older than
+ * its queue), from ipcrun's copy of its end; the child may have read the
+ * start of the first line there, which is then no line: a first line
+ * that does not hold exactly one JSON value was begun, and is counted as
+ * read. (A line of objects or arrays cannot be mistaken: no proper tail
+ * of one is valid JSON.)
+ */
+static uint64_t
+run_unread_lines(struct run *r, struct worker *w, struct buf *dst)
+{
+	struct jscan	 js;
+	char		*p;
+	const char	*nl;
+	size_t		 got;
+	int		 cut;
+	uint64_t	 n = 0;
+
+	if ((p = chan_unread(&w->ch, &got)) != NULL &&
+	    (nl = memchr(p, '\n', got)) != NULL) {
+		jscan_init(&js);
+		cut = jscan_line(&js, p, (size_t)(nl - p)) != JSCAN_GOOD;
+		n = run_requeue(r, dst, p, got, cut, &w->cut);
+	}
+	free(p);
+	n += run_requeue(r, dst, w->ch.tq.p + w->ch.tq.off, w->ch.tq.len, w->ch.tq_mid,
+	    &w->cut);
+	buf_consume(&w->ch.tq, w->ch.tq.len);
+	buf_consume(&w->ch.cq, w->ch.cq.len);
+	w->ch.tq_mid = 0;
+	return n;
+}
+
+static void
+run_reroute(struct run *r, struct worker *w)
+{
+	w->rerouted += run_unread_lines(r, w, &r->rq);
+	run_trace(r, "'%s' left %" PRIu64 " unread lines: sent to the others",
+	    w->name, w->rerouted);
+}
+
+/* A child to be restarted keeps what it had not read, for the next one. */
+static void
+run_keep(struct run *r, struct worker *w)
+{
+	struct buf	keep, t;
+	uint64_t	n;
+
+	if (buf_init(&keep, RUN_QSIZE) == -1) {
+		cmd_warn(r->ce, "queue");
+		r->fail = 1;
+		return;
+	}
+	n = run_unread_lines(r, w, &keep);
+	t = w->ch.tq;
+	w->ch.tq = keep;
+	r->room = 0;	/* its queue grew: run_route_room looks again */
+	buf_release(&t);
+	run_trace(r, "'%s' left %" PRIu64 " unread lines: kept for its "
+	    "restart", w->name, n);
+}
+
+/*
+ * The child will take no more input (it exited): report the lines it will
+ * never get, unread in its end of the channel, still queued, read but
+ * unqueued, and whatever stdin already holds (never waiting for more).
+ * A child that read nothing at all was most likely started the wrong way:
+ * say how to fix it. Once only. With round robin and other children
+ * still taking input, its lines go to them instead.
+ */
+void
+run_undelivered(struct run *r, struct worker *w, int restart)
+{
+	uint64_t		 left = 0;
+	struct frame_line	 l;
+	size_t			 unread;
+	int			 k, last;
+
+	w->gone = !restart;
+	last = !run_others_accept(r, w);
+	if (!last && !r->out_dead && r->route == ROUTE_RR && !r->envelope) {
+		run_reroute(r, w);
+		return;
+	}
+	if (restart) {
+		run_keep(r, w);
+		return;
+	}
+	if (!r->in_done && last)
+		run_drain_stdin(r);
+	left = run_peer_unread(r, w, &unread) + w->peer_lost;
+	if (!r->out_dead) {
+		left += run_count_lines(r, w->ch.tq.p + w->ch.tq.off, w->ch.tq.len);
+		w->undelivered = left;
+		if (last) {
+			left += run_count_lines(r, r->rq.p + r->rq.off,
+			    r->rq.len);
+			buf_consume(&r->rq, r->rq.len);
+		}
+		if (!r->in_done && last) {
+			while ((k = frame_next(&r->fin, &l)) != FRAME_NONE)
+				left += k == FRAME_GOOD;
+			left += r->tail_lines;
+		}
+	}
+	if (r->out_dead)
+		;	/* stopping: nobody is waiting for the count */
+	else if (r->interrupted) {
+		if (left > 0)
+			cmd_warnx(r->ce, "'%s' was interrupted (%s): %" PRIu64
+			    " input line%s not delivered", w->name,
+			    run_signame(r->interrupted), left,
+			    left == 1 ? "" : "s");
+	} else if (left > 0 || (last && !r->in_done && !r->in_eof))
+		cmd_warnx(r->ce, "'%s' exited before reading all its input: "
+		    "%" PRIu64 " input line%s not delivered%s", w->name,
+		    left, left == 1 ? "" : "s", !last || r->in_eof ? "" :
+		    " (the rest of the input was not read)");
+	if (r->node && !r->out_dead && !r->interrupted && left > 0 &&
+	    unread >= w->ch.sent)
+		cmd_warnx(r->ce, "'%s' never read its channel: a program that "
+		    "reads NDJSON on its stdin needs --channel stdio, and a "
+		    "wrapper (npx, a shell script) may have kept the channel "
+		    "from Node", w->name);
+	buf_consume(&w->ch.tq, w->ch.tq.len);
+	buf_consume(&w->ch.cq, w->ch.cq.len);
+	if (!r->in_done && last) {
+		r->in_done = 1;
+		if (r->in_end == 0)
+			r->in_end = ev_now();
+	}
+}

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ipcrun run: the loop. Set-up, one poll per round over stdin, stdout,
+ * the channels, the log pipes and the signals, the next deadline, the end
+ * and the exit status.
+ */
+#include "compat.h"
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "ipcrun.h"
+#include "run.h"
+
+static int64_t	run_worker_deadline(struct run *r, struct worker *w);
+
+/* ipcrun's stdout is full: the channel is not being read. */
+int
+run_backpressured(const struct run *r)
+{
+	return r->oq.len >= RUN_QSIZE && !r->out_dead;
+}
+
+static int64_t
+run_next_deadline(struct run *r)
+{
+	struct worker	*w;
+	int64_t		 d = 0;
+
+	for (w = r->w; w < r->w + r->nw; w++)
+		d = ev_deadline_min(d, run_worker_deadline(r, w));
+	return ev_deadline_min(d, r->eof_tick);
+}
+
+static int64_t
+run_worker_deadline(struct run *r, struct worker *w)
+{
+	int64_t	d;
+
+	d = ev_deadline_min(drain_deadline(&w->dr, run_backpressured(r)), w->peer_at);
+	return ev_deadline_min(d, super_deadline(&w->sv));
+}
+
+/* Forward a signal to every child's group, once each. */
+static void
+run_forward(struct run *r, int sig)
+{
+	struct worker	*w;
+	uint64_t	 n;
+	int		 stop = sig == SIGINT || sig == SIGTERM || sig == SIGHUP;
+	int		 alive = 0;
+
+	for (w = r->w; w < r->w + r->nw; w++)
+		alive |= run_alive(w);
+	if (stop) {
+		if (r->interrupted == 0 && alive)
+			r->interrupted = sig;
+		run_cancel_restarts(r);
+	}
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->pid <= 0)
+			continue;
+		run_trace(r, "%s: forwarded to group %ld", run_signame(sig),
+		    (long)w->pid);
+		run_kill(r, w, sig);
+		/*
+		 * With the child gone, only the reading of its channel and
+		 * the writing of stdout are left: an interrupt ends both
+		 * waits, and says what it cost (a reader that never reads
+		 * would hold ipcrun for ever).
+		 */
+		if (!run_alive(w) && stop && w->ch.fd != -1)
+			run_close_chan(r, w, CLOSE_STOP);
+	}
+	if (alive || !stop || r->oq.len == 0 || r->out_dead)
+		return;
+	n = run_count_lines(r, r->oq.p + r->oq.off, r->oq.len);
+	if (r->nw == 1)
+		cmd_warnx(r->ce, "interrupted (%s) while stdout was full: "
+		    "%" PRIu64 " repl%s from '%s' not written",
+		    run_signame(sig), n, n == 1 ? "y" : "ies", r->w[0].name);
+	else
+		cmd_warnx(r->ce, "interrupted (%s) while stdout was full: "
+		    "%" PRIu64 " repl%s not written", run_signame(sig), n,
+		    n == 1 ? "y" : "ies");
+	buf_consume(&r->oq, r->oq.len);
+	r->out_dead = 1;
+}
+
+static void
+run_on_signal(struct ev *ev, int fd, short revents, void *arg)
+{
+	struct run	*r = arg;
+	struct worker	*w;
+	int		 sig, status;
+
+	(void)fd;
+	(void)revents;
+	while ((sig = ev_signal_next(ev)) != 0) {
+		if (sig != SIGCHLD) {
+			run_forward(r, sig);
+			continue;
+		}
+		/* Unreaped: the group id stays ours until the end. */
+		for (w = r->w; w < r->w + r->nw; w++) {
+			if (run_alive(w) && spawn_peek(w->pid, &status) == 1)
+				run_child_exited(r, w, status);
+		}
+		/* What a gone child left unread goes to the others now. */
+		if (r->rq.len > 0)
+			run_pump_input(r);
+	}
+}
+
+void
+run_update(struct run *r)
+{
+	struct worker	*w;
+	short		 ev;
+
+	/* The hot path keeps lines in the frame while the channel is full. */
+	ev = !r->in_done && !r->in_eof && run_route_room(r) != NULL &&
+	    !(r->in_fast && r->w[0].ch.full) ? POLLIN : 0;
+	ev_set(&r->ev, STDIN_FILENO, ev);
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->ch.fd == -1)
+			continue;
+		ev = 0;
+		if (!w->ch.eof && r->oq.len < RUN_QSIZE &&
+		    w->ch.cq.len < CQ_HIGH)
+			ev |= POLLIN;
+		if ((w->ch.tq.len > 0 || w->ch.cq.len > 0) && !w->ch.wdead)
+			ev |= POLLOUT;
+		ev_set(&r->ev, w->ch.fd, ev);
+	}
+	ev_set(&r->ev, r->out_fd, r->oq.len > 0 && !r->out_dead ?
+	    POLLOUT : 0);
+}
+
+static int
+run_done(struct run *r)
+{
+	struct worker	*w;
+
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (run_alive(w) || w->ch.fd != -1 || run_pending(w))
+			return 0;
+	}
+	return r->oq.len == 0 || r->out_dead;
+}
+
+/*
+ * fds 0-2 must be open, so that nothing of ipcrun's lands on them. A
+ * closed stdout is remembered: writing to it is an error, not a discard.
+ */
+static int
+run_std_fds(struct run *r)
+{
+	int	fd;
+
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (fd == STDOUT_FILENO)
+			r->stdout_closed = 1;
+		if (open("/dev/null", O_RDWR) != fd)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The exit status: ipcrun's own failure first, then the first non-zero
+ * status in the order the children exited, then 1 for refused lines.
+ */
+static int
+run_status(struct run *r)
+{
+	unsigned	i;
+	int		code = 0, c;
+
+	if (r->fail)
+		return EXIT_FAIL;
+	if (r->epipe)
+		return EXIT_PIPE;
+	for (i = 0; i < r->nexited; i++) {
+		c = run_worker_code(r, &r->w[r->exit_order[i]]);
+		if (code == 0)
+			code = c;
+	}
+	/* As check does: a refused line fails an otherwise good run. */
+	if (code == 0 && (r->refused > 0 || r->strict_hit))
+		return EXIT_BADLINE;
+	return code;
+}
+
+int
+run_main(struct run *r)
+{
+	static const int	 sigs[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP,
+	    SIGUSR1, SIGUSR2, 0 };
+	struct worker		*w;
+	int			 rc, sfd, status;
+
+	r->t0 = ev_now();
+	r->sp.restart = r->restart;
+	r->sp.kill_timeout = r->kill_timeout;
+	r->sp.t0 = r->t0;
+	r->dp.eof = r->eof;
+	r->dp.node = r->node;
+	r->dp.idle_ns = r->idle_ns;
+	r->dp.eof_timeout = r->eof_timeout;
+	r->dp.kill_timeout = r->kill_timeout;
+	r->watch_fd = -1;
+	r->out_fd = STDOUT_FILENO;
+	r->err_fd = STDERR_FILENO;
+	run_report_start(r);
+	ev_init(&r->ev);
+	if (run_std_fds(r) == -1) {
+		cmd_warn(r->ce, "/dev/null");
+		return EXIT_FAIL;
+	}
+	if (frame_init(&r->fin, r->maxline, r->validate) == -1) {
+		/* The nesting stack is sized from it: name the option. */
+		cmd_warn(r->ce, "--max-line %zu", r->maxline);
+		return EXIT_FAIL;
+	}
+	r->fin_ok = 1;
+	if (run_fd_budget(r) == -1)
+		return EXIT_FAIL;
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (run_worker_init(r, w, (unsigned)(w - r->w)) == -1) {
+			cmd_warn(r->ce, "--max-line %zu", r->maxline);
+			return EXIT_FAIL;
+		}
+	}
+	if (buf_init(&r->oq, RUN_QSIZE) == -1 || buf_init(&r->rq, 4096) == -1) {
+		cmd_warn(r->ce, "malloc");
+		return EXIT_FAIL;
+	}
+	r->incmd = r->node && r->validate ? jscan_want(&r->fin.js, "cmd", 3) :
+	    -1;
+	r->in_fast = r->nw == 1 && r->route == ROUTE_RR && !r->envelope &&
+	    r->incmd < 0 && !r->trace && !r->verbose;
+	/* Handlers before the fork: a signal in between is not lost. */
+	if ((sfd = ev_signals(&r->ev, sigs)) == -1 ||
+	    ev_add(&r->ev, sfd, POLLIN, run_on_signal, r) == -1) {
+		cmd_warn(r->ce, "signals");
+		return EXIT_FAIL;
+	}
+	/* No process of the children's groups may outlive ipcrun (kill -9). */
+	if ((r->watch_fd = spawn_watch_start(&r->watch_pid)) == -1) {
+		cmd_warn(r->ce, "watchdog");
+		return EXIT_FAIL;
+	}
+	run_setup_stderr(r);
+	/*
+	 * All forked before any exec is waited for: 257 children start in
+	 * the time of a few, not one exec after another. Every child begun
+	 * is waited for, so that none is left half started.
+	 */
+	rc = 0;
+	for (w = r->w; w < r->w + r->nw && rc == 0; w++)
+		rc = run_spawn_begin(r, w);
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->pending != -1 && (status = run_spawn_end(r, w)) != 0 &&
+		    rc == 0)
+			rc = status;
+	}
+	if (rc != 0) {
+		run_abort_spawned(r);
+		return rc;
+	}
+	run_setup_stdout(r);
+	meter_start(&r->meter, r->progress == 1, "stdin", r->in_size);
+	if (ev_add(&r->ev, STDIN_FILENO, 0, run_on_stdin, r) == -1 ||
+	    ev_add(&r->ev, r->out_fd, 0, run_on_stdout, r) == -1) {
+		cmd_warn(r->ce, "poll set");
+		r->fail = 1;
+		run_stop(r);
+	}
+	for (w = r->w; w < r->w + r->nw && !r->fail; w++) {
+		if (ev_add(&r->ev, w->ch.fd, 0, run_on_chan, w) == -1) {
+			cmd_warn(r->ce, "poll set");
+			r->fail = 1;
+			run_stop(r);
+		}
+	}
+	/* A child may have exited already: catch its CHLD in the loop. */
+	while (!run_done(r)) {
+		run_timers(r);
+		if (run_done(r))
+			break;
+		run_update(r);
+		if (ev_run_once(&r->ev, ev_timeout_ms(run_next_deadline(r)))
+		    == -1) {
+			cmd_warn(r->ce, "poll");
+			r->fail = 1;
+			run_stop(r);
+			/* Reap without the loop: the children were signalled. */
+			for (w = r->w; w < r->w + r->nw; w++) {
+				while (run_alive(w)) {
+					if (waitpid(w->pid, &status, 0) ==
+					    w->pid)
+						run_child_exited(r, w, status);
+					else if (errno != EINTR)
+						break;
+				}
+			}
+			break;
+		}
+	}
+	run_end_groups(r);
+	/* Done signalling the groups: their leaders may go, and the watchdog. */
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->pid > 0)
+			(void)spawn_reap(w->pid, &status);
+	}
+	spawn_watch_end(r->watch_fd, r->watch_pid);
+	r->watch_fd = -1;
+	run_log_finish(r);
+	/* Anything still queued for stdout goes out before the exit. */
+	run_flush_oq_all(r);
+	run_restore_stdout(r);
+	if (r->err_fd != STDERR_FILENO)
+		close(r->err_fd);
+	r->err_fd = STDERR_FILENO;
+	rc = run_status(r);
+	meter_erase(&r->meter);
+	if (r->stats)
+		run_stats(r);
+	return rc;
+}

@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ipcrun run: output. The children's frames, validated, their Node
+ * messages answered, wrapped when asked, onto stdout from a rotating
+ * start; stdout itself, and stopping when it is gone.
+ */
+#include "compat.h"
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "ipcrun.h"
+#include "run.h"
+
+static void	run_gather(struct run *r);
+
+void
+run_stop(struct run *r)
+{
+	struct worker	*w;
+
+	r->out_dead = 1;
+	r->oq.len = 0;
+	r->oq.off = 0;
+	run_cancel_restarts(r);
+	if (!r->in_done) {
+		r->in_done = 1;
+		if (r->in_end == 0)
+			r->in_end = ev_now();
+	}
+	for (w = r->w; w < r->w + r->nw; w++) {
+		run_close_chan(r, w, CLOSE_STOP);
+		run_escalate(r, w, 1);
+	}
+}
+
+static void
+run_flush_oq(struct run *r)
+{
+	int	w;
+
+	if (r->out_dead)
+		return;
+	/* Replies on the meter's terminal: out of its way. */
+	if (r->out_tty && r->oq.len > 0)
+		meter_erase(&r->meter);
+	while (r->oq.len > 0) {
+		/* >&-: what would have been written is an error, as for check. */
+		if (r->stdout_closed) {
+			errno = EBADF;
+			w = -1;
+		} else
+			w = buf_write(&r->oq, r->out_fd, r->out_sock);
+		if (w == -1) {
+			if (errno == EPIPE)
+				r->epipe = 1;
+			else {
+				cmd_warn(r->ce, "write error on stdout");
+				r->fail = 1;
+			}
+			run_stop(r);
+			return;
+		}
+		if (w == 0)
+			break;
+	}
+}
+
+static void
+run_internal_from_child(struct run *r, struct worker *w,
+    const struct frame_line *l, const char *span, size_t n)
+{
+	char	txt[200];
+
+	jscan_printable(span, n, txt, sizeof txt);
+	run_trace(r, "<- child %zu bytes internal cmd \"%s\"", l->len, txt);
+	run_show(r, w, "<", 1, l->p, l->len);
+	if (r->node && nodechan_cmd_is(span, n, "NODE_HANDLE")) {
+		/*
+		 * run passes no descriptors (a plain read closes any that
+		 * came). Without an answer the child would hold every later
+		 * message back for ever; a NACK makes it drop this one.
+		 */
+		if (!w->handle_warned)
+			cmd_warnx(r->ce, "'%s' sent a handle: not supported, "
+			    "refused", w->name);
+		w->handle_warned = 1;
+		r->refused++;
+		if (w->ch.fd != -1 && !w->ch.wdead && run_alive(w)) {
+			if (buf_append(&w->ch.cq, NODECHAN_NACK_LINE,
+			    sizeof NODECHAN_NACK_LINE - 1) == -1) {
+				cmd_warn(r->ce, "queue");
+				r->fail = 1;
+				return;
+			}
+			run_trace(r, "-> child %zu bytes internal cmd "
+			    "\"NODE_HANDLE_NACK\"", sizeof NODECHAN_NACK_LINE - 1);
+			run_show(r, w, ">", 1, NODECHAN_NACK_LINE,
+			    sizeof NODECHAN_NACK_LINE - 1);
+			run_flush_tq(r, w);
+		}
+		return;
+	}
+	if (!r->node || !nodechan_cmd_is(span, n, NODECHAN_READY))
+		return;
+	if (w->dr.announced) {
+		/*
+		 * Another Node process on the same channel (sh -c 'node a;
+		 * node b'): it needs the notice too, once the first has had
+		 * it, or it would wait for input for ever.
+		 */
+		/*
+		 * At most one notice queued at a time: a child that repeats
+		 * its announcement cannot grow the queue.
+		 */
+		if (w->dr.notice && w->ch.tq.len == 0) {
+			w->dr.notice = 0;
+			run_send_notice(r, w);
+			run_flush_tq(r, w);
+		}
+		return;
+	}
+	drain_announced(&w->dr);
+	run_event(r, w, "ready", NULL);
+	/* It came after the end of input: answer now (DESIGN.md). */
+	if (w->preloaded && r->eof == DRAIN_EOF_AUTO && r->in_done &&
+	    (!r->hold_eof || w->dr.delivered)) {
+		run_send_notice(r, w);
+		run_flush_tq(r, w);
+	}
+}
+
+/*
+ * The hot path of output, when no frame needs a look of its own (no
+ * wrapping, no Node messages, no trace): a run of good frames goes to
+ * stdout straight from the frame's buffer while nothing is queued before
+ * it, and the rest is queued in one piece. Returns as run_input_run.
+ */
+static int
+run_output_run(struct run *r, struct worker *w)
+{
+	const char	*p;
+	size_t		 n, sent = 0;
+	uint64_t	 lines;
+	ssize_t		 k;
+
+	if ((n = frame_run(&w->ch.rd, RUN_QSIZE - r->oq.len, &p, &lines)) == 0)
+		return 0;
+	w->out_frames += lines;
+	r->replies += lines;
+	r->reply_bytes += n;
+	if (r->oq.len == 0 && !r->stdout_closed && !r->out_tty) {
+		/* An error is left to run_flush_oq, which reports it. */
+		do {
+			if (r->out_sock)
+				k = send(r->out_fd, p, n,
+				    MSG_NOSIGNAL | MSG_DONTWAIT);
+			else
+				k = write(r->out_fd, p, n);
+		} while (k == -1 && errno == EINTR);
+		if (k > 0)
+			sent = (size_t)k;
+	}
+	if (buf_append(&r->oq, p + sent, n - sent) == -1) {
+		cmd_warn(r->ce, "queue");
+		r->fail = 1;
+		run_stop(r);
+		return -1;
+	}
+	return 1;
+}
+
+static void
+run_pump_output(struct run *r, struct worker *w)
+{
+	struct frame_line	 l;
+	char			 why[256];
+	int			 k, full, fast;
+
+	fast = !r->wrap && w->outcmd < 0 && !r->trace && !r->verbose;
+again:
+	while (!r->out_dead && r->oq.len < RUN_QSIZE) {
+		if (fast && (k = run_output_run(r, w)) != 0) {
+			if (k == -1)
+				break;
+			continue;
+		}
+		k = frame_next(&w->ch.rd, &l);
+		if (k == FRAME_NONE) {
+			if (w->ch.eof)
+				run_close_chan(r, w, CLOSE_EOF);
+			break;
+		}
+		if (k == FRAME_BLANK)
+			continue;
+		w->out_frames++;
+		if (k == FRAME_BAD) {
+			frame_reason(&w->ch.rd, &l, why, sizeof why);
+			cmd_warnx(r->ce, "'%s' frame %" PRIu64 ":%zu: %s "
+			    "(not forwarded)", w->name, w->out_frames,
+			    l.err_off + 1, why);
+			r->refused++;
+			continue;
+		}
+		if (!l.nl && r->node) {
+			/* Node itself drops an unterminated last frame. */
+			cmd_warnx(r->ce, "'%s' frame %" PRIu64 ": no newline "
+			    "before the end of the channel (not forwarded)",
+			    w->name, w->out_frames);
+			r->refused++;
+			continue;
+		}
+		if (w->outcmd >= 0 && w->ch.rd.js.span[w->outcmd].len != 0 &&
+		    jscan_node_internal(l.p + w->ch.rd.js.span[w->outcmd].off,
+		    w->ch.rd.js.span[w->outcmd].len)) {
+			w->out_frames--;
+			run_internal_from_child(r, w, &l,
+			    l.p + w->ch.rd.js.span[w->outcmd].off,
+			    w->ch.rd.js.span[w->outcmd].len);
+			continue;
+		}
+		if (r->wrap ? (buf_append(&r->oq, w->prefix,
+		    w->prefixlen) == -1 || buf_append(&r->oq, l.p,
+		    l.len - l.nl) == -1 || buf_append(&r->oq, "}\n", 2) == -1) :
+		    (buf_append(&r->oq, l.p, l.len) == -1 ||
+		    (!l.nl && buf_append(&r->oq, "\n", 1) == -1))) {
+			cmd_warn(r->ce, "queue");
+			r->fail = 1;
+			run_stop(r);
+			break;
+		}
+		run_trace(r, "<- child %zu bytes", l.len + !l.nl);
+		run_show(r, w, "<", 0, l.p, l.len);
+		r->replies++;
+		r->reply_bytes += l.len + !l.nl;
+	}
+	full = !r->out_dead && r->oq.len >= RUN_QSIZE;
+	run_flush_oq(r);
+	/* As for input: frames already read must not wait for new bytes. */
+	if (full && r->oq.len < RUN_QSIZE)
+		goto again;
+}
+
+void
+run_on_chan(struct ev *ev, int fd, short revents, void *arg)
+{
+	struct worker	*w = arg;
+	struct run	*r = w->r;
+	ssize_t		 got;
+
+	(void)ev;
+	/* Room again, or an error that the next write should report. */
+	if (revents & (POLLOUT | POLLERR | POLLHUP))
+		w->ch.full = 0;
+	if (revents & POLLOUT) {
+		run_flush_tq(r, w);
+		if (w->ch.fd == -1)
+			return;
+		run_pump_input(r);
+		if (w->ch.fd == -1)
+			return;
+	}
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || w->ch.eof)
+		return;
+	/* A child that sends and never reads must not grow the answers. */
+	if (r->oq.len >= RUN_QSIZE || w->ch.cq.len >= CQ_HIGH)
+		return;
+	if ((got = chan_read(&w->ch, RUN_READ)) == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return;
+		if (errno == ENOMEM) {
+			cmd_warn(r->ce, "channel buffer");
+			r->fail = 1;
+			run_stop(r);
+			return;
+		}
+		cmd_warn(r->ce, "read from '%s'", w->name);
+		r->fail = 1;
+		w->ch.eof = 1;
+		frame_set_eof(&w->ch.rd);
+		got = 0;
+	}
+	if (got == 0)
+		run_trace(r, "<- child end of file");
+	else {
+		/* After the exit, what still flows is not a stuck channel. */
+		drain_rx(&w->dr, &r->dp, ev_now());
+	}
+	run_pump_output(r, w);
+}
+
+void
+run_on_stdout(struct ev *ev, int fd, short revents, void *arg)
+{
+	struct run	*r = arg;
+
+	(void)ev;
+	(void)fd;
+	(void)revents;
+	run_flush_oq(r);
+	run_gather(r);
+}
+
+/*
+ * Frames already read wait in the children's frames while stdout is full:
+ * take them as it drains, from a rotating start so that no child's output
+ * always goes first.
+ */
+static void
+run_gather(struct run *r)
+{
+	unsigned	i, start = r->gather;
+
+	for (i = 0; i < r->nw && r->oq.len < RUN_QSIZE; i++)
+		run_pump_output(r, &r->w[(start + i) % r->nw]);
+	r->gather = (start + 1) % r->nw;
+}
+
+/*
+ * stdout as a pipe is made non-blocking (restored at exit), so a slow
+ * reader never stalls the loop; a socket is written with MSG_DONTWAIT.
+ */
+void
+run_setup_stdout(struct run *r)
+{
+	struct stat	st;
+	int		fd;
+
+	r->out_fd = STDOUT_FILENO;
+	if (fstat(STDOUT_FILENO, &st) == -1)
+		return;
+	if (S_ISSOCK(st.st_mode))
+		r->out_sock = 1;	/* send(MSG_DONTWAIT): no flag to set */
+	else if (S_ISFIFO(st.st_mode)) {
+		/*
+		 * O_NONBLOCK on fd 1 itself would change a description that
+		 * others share (with 2>&1, the child's stderr): a child
+		 * that writes to it would get EAGAIN. Reopening the pipe
+		 * gives ipcrun a description of its own. Without /proc the
+		 * writes simply block.
+		 */
+		fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK |
+		    O_CLOEXEC);
+		if (fd != -1)
+			r->out_fd = fd;
+	}
+}
+
+/* stderr for the children's logs: a pipe gets a description of its own. */
+void
+run_setup_stderr(struct run *r)
+{
+	struct stat	st;
+	int		fd;
+
+	r->err_fd = STDERR_FILENO;
+	if (!r->log_prefix || fstat(STDERR_FILENO, &st) == -1 ||
+	    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return;
+	if ((fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK |
+	    O_CLOEXEC)) != -1)
+		r->err_fd = fd;
+}
+
+void
+run_restore_stdout(struct run *r)
+{
+	if (r->out_fd != STDOUT_FILENO)
+		close(r->out_fd);
+	r->out_fd = STDOUT_FILENO;
+}
+
+/* At the end: what is still queued goes out, waiting for the reader. */
+void
+run_flush_oq_all(struct run *r)
+{
+	struct pollfd	pfd;
+
+	while (!r->out_dead && r->oq.len > 0) {
+		run_flush_oq(r);
+		if (r->out_dead || r->oq.len == 0)
+			break;
+		pfd.fd = r->out_fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+			break;
+	}
+}

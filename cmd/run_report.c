@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ipcrun run: the one place that speaks. --trace and -v lines, notices,
+ * --events, the exit and give-up reports, --stats, and the children's
+ * stderr behind "NAME| " (--log prefix).
+ */
+#include "compat.h"
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "ipcrun.h"
+#include "run.h"
+
+void
+run_trace_(struct run *r, const char *fmt, ...)
+{
+	va_list	ap;
+	char	msg[512];
+	int64_t	t;
+
+	t = ev_now() - r->t0;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	meter_erase(&r->meter);
+	fprintf(stderr, "ipcrun: run: trace %" PRId64 ".%06" PRId64 " %s\n",
+	    t / SEC, (t % SEC) / 1000, msg);
+}
+
+/*
+ * One frame to (">") or from ("<") child w, as strace -s shows a string:
+ * its first SHOW_MAX bytes, then "..." if there is more. Controls,
+ * backslashes, invalid UTF-8 and the code points that reorder or break a
+ * line are escaped, so that a frame cannot upset the terminal.
+ */
+void
+run_show_(struct run *r, const struct worker *w, const char *dir,
+    int internal, const char *p, size_t n)
+{
+	char		 raw[SHOW_MAX + 5], out[SHOW_MAX * 4 + 8];
+	const unsigned char *u = (const unsigned char *)raw;
+	size_t		 i = 0, k = 0, m;
+	uint32_t	 c;
+	int		 len;
+	int64_t		 t = ev_now() - r->t0;
+
+	if (n > 0 && p[n - 1] == '\n')
+		n--;
+	/* A NUL after the copy: jscan_utf8_len reads no further. */
+	m = n < sizeof raw - 1 ? n : sizeof raw - 1;
+	memcpy(raw, p, m);
+	raw[m] = '\0';
+	while (i < n && i < SHOW_MAX) {
+		len = jscan_utf8_len(raw + i);
+		if (len > 1 && i + (size_t)len > SHOW_MAX)
+			break;	/* a character that does not fit whole */
+		c = len == 2 ? (u[i] & 0x1fu) << 6 | (u[i + 1] & 0x3fu) :
+		    len == 3 ? (u[i] & 0x0fu) << 12 | (u[i + 1] & 0x3fu) << 6 |
+		    (u[i + 2] & 0x3fu) : len == 4 ? (u[i] & 0x07u) << 18 |
+		    (u[i + 1] & 0x3fu) << 12 | (u[i + 2] & 0x3fu) << 6 |
+		    (u[i + 3] & 0x3fu) : u[i];
+		if (len == 1 && (c == '\\' || c == '\n' || c == '\r' ||
+		    c == '\t')) {
+			out[k++] = '\\';
+			out[k++] = c == '\n' ? 'n' : c == '\r' ? 'r' :
+			    c == '\t' ? 't' : '\\';
+		} else if (len == 0 || (len == 1 && (c < 0x20 || c == 0x7f))) {
+			k += (size_t)snprintf(out + k, sizeof out - k, "\\x%02x",
+			    u[i]);
+			len = 1;
+		} else if (len > 1 && jscan_hostile(c))
+			k += (size_t)snprintf(out + k, sizeof out - k,
+			    c > 0xffff ? "\\U%08X" : "\\u%04X", (unsigned)c);
+		else {
+			memcpy(out + k, raw + i, (size_t)len);
+			k += (size_t)len;
+		}
+		i += (size_t)len;
+	}
+	out[k] = '\0';
+	meter_erase(&r->meter);
+	fprintf(stderr, "ipcrun: run: %" PRId64 ".%06" PRId64 " %s %s %s%s%s\n",
+	    t / SEC, (t % SEC) / 1000, w->name, dir, internal ? "internal " :
+	    "", out, i < n ? "..." : "");
+}
+
+void
+run_notice(struct run *r, const char *fmt, ...)
+{
+	va_list	ap;
+	char	msg[1024];
+
+	if (!r->verbose)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cmd_warnx(r->ce, "%s", msg);
+}
+
+static struct run *run_active;	/* for run_report */
+
+/*
+ * Before each of run's reports: the meter goes, and with -q so does every
+ * report but an error of ipcrun's own (cmd_warn's, with an errno), which
+ * is what decides exit status 125 and up.
+ */
+static int
+run_report(int errnum)
+{
+	struct run	*r = run_active;
+
+	if (r->quiet && errnum == 0)
+		return 0;
+	meter_erase(&r->meter);
+	return 1;
+}
+
+void
+run_event(struct run *r, struct worker *w, const char *event,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 line[1024];
+	int64_t	 t;
+	int	 n, m;
+	ssize_t	 got;
+
+	if (!r->events)
+		return;
+	t = ev_now() - r->t0;
+	n = snprintf(line, sizeof line, "{\"event\":\"%s\",\"t\":%" PRId64
+	    ".%03" PRId64 ",\"name\":%s,\"pid\":%ld", event, t / SEC,
+	    (t % SEC) / MSEC, w->qname, (long)w->pid);
+	if (n < 0 || (size_t)n >= sizeof line - 3)
+		return;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		m = vsnprintf(line + n, sizeof line - 3 - (size_t)n, fmt, ap);
+		va_end(ap);
+		if (m < 0 || (size_t)m >= sizeof line - 3 - (size_t)n)
+			return;
+		n += m;
+	}
+	line[n++] = '}';
+	line[n++] = '\n';
+	if (r->events_fd == STDERR_FILENO)
+		meter_erase(&r->meter);
+	if (r->events_fd == -1) {
+		if (!r->out_dead && buf_append(&r->oq, line, (size_t)n) == -1) {
+			cmd_warn(r->ce, "queue");
+			r->fail = 1;
+		}
+		return;
+	}
+	for (m = 0; m < n; m += (int)got) {
+		if ((got = write(r->events_fd, line + m, (size_t)(n - m))) ==
+		    -1) {
+			if (errno == EINTR)
+				got = 0;
+			else if (errno == EAGAIN) {
+				struct pollfd pfd = { r->events_fd, POLLOUT, 0 };
+
+				(void)poll(&pfd, 1, -1);
+				got = 0;
+			} else {
+				cmd_warn(r->ce, "--events-fd %d", r->events_fd);
+				r->events = 0;
+				return;
+			}
+		}
+	}
+}
+
+const char *
+run_signame(int sig)
+{
+	static char	buf[16];
+	const char	*s = sigabbrev_np(sig);
+
+	if (s == NULL) {
+		snprintf(buf, sizeof buf, "%d", sig);
+		return buf;
+	}
+	snprintf(buf, sizeof buf, "SIG%s", s);
+	return buf;
+}
+
+/*
+ * The exit event, and with several children a word on stderr when lines
+ * went elsewhere or may be lost: the lines it had read and not answered
+ * (at most; a child may answer a line with no reply, or with several).
+ */
+void
+run_exit_report(struct run *r, struct worker *w, int status)
+{
+	char		 how[48], said[32];
+	uint64_t	 read_, unanswered;
+
+	read_ = w->in_lines - w->rerouted - w->undelivered;
+	if (read_ > w->in_lines)
+		read_ = 0;
+	unanswered = read_ > w->out_frames ? read_ - w->out_frames : 0;
+	if (WIFSIGNALED(status)) {
+		snprintf(how, sizeof how, "\"signal\":\"%s\"",
+		    run_signame(WTERMSIG(status)));
+		snprintf(said, sizeof said, "%s", run_signame(WTERMSIG(status)));
+	} else {
+		snprintf(how, sizeof how, "\"code\":%d", WEXITSTATUS(status));
+		snprintf(said, sizeof said, "status %d", WEXITSTATUS(status));
+	}
+	run_event(r, w, "exit", ",%s,\"rerouted\":%" PRIu64 ",\"undelivered\":"
+	    "%" PRIu64 ",\"unanswered\":%" PRIu64, how, w->rerouted,
+	    w->undelivered, unanswered);
+	if (r->nw == 1 || r->out_dead || r->interrupted)
+		return;
+	if (w->rerouted > 0)
+		run_notice(r, "'%s' (pid %ld) exited with %" PRIu64 " input "
+		    "line%s unread: sent to the other children", w->name,
+		    (long)w->pid, w->rerouted, w->rerouted == 1 ? "" : "s");
+	if (unanswered > 0 && (status != 0 || !r->in_done))
+		cmd_warnx(r->ce, "'%s' (pid %ld) exited (%s) with %" PRIu64
+		    " line%s read and not answered: possibly lost", w->name,
+		    (long)w->pid, said, unanswered,
+		    unanswered == 1 ? "" : "s");
+}
+
+/* Too many deaths: it stays down (after its exit event). */
+void
+run_giveup(struct run *r, struct worker *w)
+{
+	cmd_warnx(r->ce, "'%s' (pid %ld) exited %u time%s within %s: giving "
+	    "up (--max-restarts)", w->name, (long)w->pid, w->sv.restarts + 1,
+	    w->sv.restarts == 0 ? "" : "s", r->restart_window == 0 ?
+	    "the run" : "the window");
+	run_event(r, w, "giveup", ",\"restarts\":%u", w->sv.restarts);
+}
+
+/* The table set the backoff: the timer pass starts it again. */
+void
+run_schedule_restart(struct run *r, struct worker *w)
+{
+	run_trace(r, "'%s' restarts in %" PRId64 " ms (attempt %u)", w->name,
+	    w->sv.delay_ms, w->sv.backoff.attempt);
+	run_event(r, w, "restart", ",\"attempt\":%u,\"delay_ms\":%" PRId64,
+	    w->sv.backoff.attempt, w->sv.delay_ms);
+}
+
+/*
+ * --log prefix: a child's stderr (and, on the node channel, its stdout)
+ * comes through a pipe, and goes to ipcrun's stderr line by line behind
+ * "NAME| ", so that the children's lines never mix within a line. A
+ * stderr that cannot take a line at once drops it, and the drops are
+ * counted at the end: logs never hold up the data.
+ */
+static void
+run_log_line(struct run *r, struct worker *w, const char *p, size_t n,
+    int cut)
+{
+	struct iovec	 iov[4];
+	struct pollfd	 pfd;
+	size_t		 len, done = 0, k;
+	ssize_t		 got;
+	int		 i;
+
+	meter_erase(&r->meter);
+	iov[0].iov_base = (void *)(uintptr_t)w->name;
+	iov[0].iov_len = strlen(w->name);
+	iov[1].iov_base = (void *)(uintptr_t)"| ";
+	iov[1].iov_len = 2;
+	iov[2].iov_base = (void *)(uintptr_t)p;
+	iov[2].iov_len = n;
+	iov[3].iov_base = (void *)(uintptr_t)(cut ? "...\n" : "\n");
+	iov[3].iov_len = cut ? 4 : 1;
+	len = iov[0].iov_len + 2 + n + iov[3].iov_len;
+	for (i = 0; done < len;) {
+		got = writev(r->err_fd, iov + i, 4 - i);
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got == -1 && errno == EAGAIN && done == 0) {
+			r->log_dropped++;
+			return;
+		}
+		if (got == -1 && errno != EAGAIN)
+			return;
+		if (got == -1) {
+			/* Half a line is out: the rest follows, waiting. */
+			pfd.fd = r->err_fd;
+			pfd.events = POLLOUT;
+			(void)poll(&pfd, 1, 100);
+			continue;
+		}
+		done += (size_t)got;
+		for (k = (size_t)got; i < 4 && k >= iov[i].iov_len; i++)
+			k -= iov[i].iov_len;
+		if (i < 4) {
+			iov[i].iov_base = (char *)iov[i].iov_base + k;
+			iov[i].iov_len -= k;
+		}
+	}
+}
+
+/* Read a child's log pipe; at its end, what is left is a last line. */
+void
+run_log_read(struct run *r, struct worker *w)
+{
+	char	*nl, *p;
+	ssize_t	 got;
+	size_t	 n;
+
+	for (;;) {
+		got = read(w->logfd, w->logbuf + w->loglen,
+		    LOG_LINE - w->loglen);
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			if (got == -1 && errno == EAGAIN)
+				return;
+			if (w->loglen > 0)
+				run_log_line(r, w, w->logbuf, w->loglen, 0);
+			w->loglen = 0;
+			ev_del(&r->ev, w->logfd);
+			close(w->logfd);
+			w->logfd = -1;
+			return;
+		}
+		w->loglen += (size_t)got;
+		p = w->logbuf;
+		while ((nl = memchr(p, '\n', w->loglen - (size_t)(p -
+		    w->logbuf))) != NULL) {
+			run_log_line(r, w, p, (size_t)(nl - p), 0);
+			p = nl + 1;
+		}
+		n = w->loglen - (size_t)(p - w->logbuf);
+		if (n == LOG_LINE) {
+			run_log_line(r, w, w->logbuf, n, 1);
+			n = 0;
+		} else
+			memmove(w->logbuf, p, n);
+		w->loglen = n;
+	}
+}
+
+void
+run_on_log(struct ev *ev, int fd, short revents, void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)ev;
+	(void)fd;
+	(void)revents;
+	run_log_read(w->r, w);
+}
+
+/* At the end: what the log pipes hold now, without waiting for more. */
+void
+run_log_finish(struct run *r)
+{
+	struct worker	*w;
+
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->logfd == -1)
+			continue;
+		run_log_read(r, w);
+		if (w->logfd != -1) {
+			if (w->loglen > 0)
+				run_log_line(r, w, w->logbuf, w->loglen, 0);
+			w->loglen = 0;
+			ev_del(&r->ev, w->logfd);
+			close(w->logfd);
+			w->logfd = -1;
+		}
+	}
+	if (r->log_dropped > 0)
+		cmd_warnx(r->ce, "%" PRIu64 " log line%s of the children "
+		    "dropped: stderr was full", r->log_dropped,
+		    r->log_dropped == 1 ? "" : "s");
+}
+
+/*
+ * --stats: one line at the end, in a fixed form for grep and awk. Lines
+ * in are those taken from stdin (blank and refused ones too), delivered
+ * those the children read, at most (as in the exit reports: a line left
+ * unread in a channel or queue is not), one per child with broadcast;
+ * replies are the frames forwarded, their bytes as the children sent them.
+ */
+void
+run_stats(struct run *r)
+{
+	struct worker	*w;
+	uint64_t	 delivered = 0, d;
+	double		 secs = (double)(ev_now() - r->t0) / SEC;
+
+	for (w = r->w; w < r->w + r->nw; w++) {
+		d = w->in_lines - w->rerouted - w->undelivered;
+		if (d <= w->in_lines)
+			delivered += d;
+	}
+	cmd_warnx(r->ce, "stats: in %" PRIu64 " lines %" PRIu64 " B, refused %"
+	    PRIu64 ", delivered %" PRIu64 ", replies %" PRIu64 " lines %"
+	    PRIu64 " B, %.3f s, %.0f lines/s in", r->fin.lineno, r->in_bytes,
+	    r->refused, delivered, r->replies, r->reply_bytes, secs,
+	    secs > 0 ? (double)r->fin.lineno / secs : 0);
+}
+
+/*
+ * A child's own status, or 0 when ipcrun stopped it (in a shutdown) and
+ * it died of that signal, or said so with 128 + the signal.
+ */
+int
+run_worker_code(struct run *r, struct worker *w)
+{
+	int	st = w->sv.status, code;
+
+	code = spawn_exit_code(st);
+	if (w->sv.stopped != 0 && ((WIFSIGNALED(st) &&
+	    (WTERMSIG(st) == SIGTERM || WTERMSIG(st) == SIGKILL)) ||
+	    code == 128 + w->sv.stopped)) {
+		run_notice(r, "'%s' (pid %ld) was stopped by ipcrun with %s",
+		    w->name, (long)w->pid, run_signame(w->sv.stopped));
+		code = 0;
+	}
+	return code;
+}
+
+/* From here on, every report of ipcrun's goes through run_report. */
+void
+run_report_start(struct run *r)
+{
+	run_active = r;
+	cmd_report_hook = run_report;
+}

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ipcrun's end of a child's channel: a non-blocking stream socket, the
+ * framing of what the child writes, and the queues of what goes to it.
+ * No reports and no policy: the relay decides what a failure means.
+ */
+
+#include "compat.h"
+
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <linux/sockios.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipcrun.h"
+
+int
+chan_init(struct chan *ch, size_t maxline, int validate, size_t qsize)
+{
+	ch->fd = ch->peer = -1;
+	if (frame_init(&ch->rd, maxline, validate) == -1)
+		return -1;
+	ch->rd_ok = 1;
+	/* A queue handed over from an earlier incarnation is kept. */
+	if ((ch->tq.p == NULL && buf_init(&ch->tq, qsize) == -1) ||
+	    buf_init(&ch->cq, 4096) == -1)
+		return -1;
+	return 0;
+}
+
+void
+chan_release(struct chan *ch)
+{
+	chan_close(ch);
+	if (ch->peer != -1)
+		close(ch->peer);
+	ch->peer = -1;
+	buf_release(&ch->cq);
+	buf_release(&ch->tq);
+	if (ch->rd_ok)
+		frame_release(&ch->rd);
+	ch->rd_ok = 0;
+}
+
+/* A new connection: fd is ipcrun's end, peer a copy of the other one. */
+void
+chan_open(struct chan *ch, int fd, int peer)
+{
+	ch->fd = fd;
+	ch->peer = peer;
+	ch->full = 0;
+}
+
+void
+chan_close(struct chan *ch)
+{
+	if (ch->fd != -1)
+		close(ch->fd);
+	ch->fd = -1;
+}
+
+/*
+ * One write, from the queue whose line is under way: a frame of cq goes
+ * only between two lines of tq, never into the middle of one, and a line
+ * waits for a frame of cq that was cut short. Returns what buf_write
+ * returns.
+ */
+static int
+chan_write(struct chan *ch)
+{
+	struct buf	*b = &ch->cq;
+	const char	*nl;
+	size_t		 before, n;
+	int		 rc, *mid = &ch->cq_mid;
+
+	if (ch->tq_mid || (!ch->cq_mid && ch->cq.len == 0)) {
+		b = &ch->tq;
+		mid = &ch->tq_mid;
+	}
+	n = b->len;
+	if (b == &ch->tq && ch->cq.len > 0 &&
+	    (nl = memchr(b->p + b->off, '\n', b->len)) != NULL)
+		n = (size_t)(nl - (b->p + b->off)) + 1;
+	before = b->len;
+	if ((rc = buf_write_upto(b, ch->fd, 1, n)) == 1) {
+		ch->sent += before - b->len;
+		*mid = b->len > 0 && b->p[b->off - 1] != '\n';
+	}
+	/*
+	 * A stream socket takes less than offered only when its buffer is
+	 * full: another send now would just fail with EAGAIN (most of them
+	 * did), so the next one waits for POLLOUT.
+	 */
+	if (n > 0 && (rc == 0 || (rc == 1 && before - b->len < n)))
+		ch->full = 1;
+	return rc;
+}
+
+/*
+ * Write the queues until they are empty or the socket is full. Returns 0;
+ * 1 when the child has closed its end (EPIPE, ECONNRESET: nothing more
+ * can go, and cq is dropped, as nothing can be answered any more); -1 on
+ * another error, with errno set.
+ */
+int
+chan_flush(struct chan *ch)
+{
+	int	rc;
+
+	if (ch->fd == -1 || ch->wdead)
+		return 0;
+	while (!ch->full && (ch->tq.len > 0 || ch->cq.len > 0)) {
+		if ((rc = chan_write(ch)) == -1) {
+			if (errno != EPIPE && errno != ECONNRESET)
+				return -1;
+			ch->wdead = 1;
+			buf_consume(&ch->cq, ch->cq.len);
+			return 1;
+		}
+		if (rc == 0)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * n bytes of whole lines for the child: straight to the socket while
+ * nothing is queued before them, the rest queued in one piece. A write
+ * error is left to the next chan_flush, which reports it. Returns -1
+ * only when the queue cannot grow.
+ */
+int
+chan_send(struct chan *ch, const char *p, size_t n)
+{
+	size_t	sent = 0;
+	ssize_t	k;
+
+	if (ch->tq.len == 0 && ch->cq.len == 0 && !ch->full && !ch->wdead &&
+	    ch->fd != -1) {
+		do
+			k = send(ch->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (k == -1 && errno == EINTR);
+		if (k > 0) {
+			sent = (size_t)k;
+			ch->sent += sent;
+			ch->tq_mid = p[sent - 1] != '\n';
+		}
+		if (sent < n && (k >= 0 || errno == EAGAIN ||
+		    errno == EWOULDBLOCK))
+			ch->full = 1;
+	}
+	return buf_append(&ch->tq, p + sent, n - sent);
+}
+
+/* frame_read on the channel; an end of file is remembered. */
+ssize_t
+chan_read(struct chan *ch, size_t max)
+{
+	ssize_t	got;
+
+	got = frame_read(&ch->rd, ch->fd, max);
+	if (got == -1 && errno == ECONNRESET) {
+		frame_set_eof(&ch->rd);
+		got = 0;
+	}
+	if (got == 0)
+		ch->eof = 1;
+	return got;
+}
+
+/* The end of input for the child: it reads EOF, and can still write. */
+int
+chan_half_close(struct chan *ch)
+{
+	int	rc = 0;
+
+	if (ch->shut || ch->fd == -1)
+		return 0;
+	if (shutdown(ch->fd, SHUT_WR) == -1 && errno != ENOTCONN)
+		rc = -1;
+	ch->shut = 1;
+	ch->wdead = 1;
+	return rc;
+}
+
+/*
+ * Both ways: the child reads EOF and can write no more, while ipcrun
+ * still reads what it had written.
+ */
+void
+chan_shut(struct chan *ch)
+{
+	ch->closing = 1;
+	ch->wdead = 1;
+	ch->shut = 1;
+	buf_consume(&ch->cq, ch->cq.len);
+	(void)shutdown(ch->fd, SHUT_RDWR);
+}
+
+/* Bytes written and not yet read by the child, or -1. */
+int
+chan_outq(const struct chan *ch)
+{
+	int	outq = 0;
+
+	if (ch->fd == -1 || ioctl(ch->fd, SIOCOUTQ, &outq) == -1)
+		return -1;
+	return outq;
+}
+
+/*
+ * Nothing on the way either way: the child has read everything sent and
+ * ipcrun everything the child wrote (nothing queued or half framed).
+ */
+int
+chan_quiet(const struct chan *ch)
+{
+	int	inq = 0;
+
+	if (ch->tq.len > 0 || ch->cq.len > 0 || frame_pending(&ch->rd) > 0)
+		return 0;
+	if (chan_outq(ch) != 0)
+		return 0;
+	return ioctl(ch->fd, FIONREAD, &inq) == 0 && inq == 0;
+}
+
+/*
+ * What the child left unread in its end, peeked through ipcrun's copy,
+ * which nobody else reads once the child is gone: a copy in a new
+ * buffer (*n bytes), or NULL when there is none (*n says how many bytes
+ * there were, even if they could not be copied).
+ */
+char *
+chan_unread(const struct chan *ch, size_t *n)
+{
+	char	*p;
+	int	 inq = 0;
+	ssize_t	 got;
+
+	*n = 0;
+	if (ch->peer == -1 || ioctl(ch->peer, FIONREAD, &inq) == -1 ||
+	    inq <= 0)
+		return NULL;
+	*n = (size_t)inq;
+	if ((p = malloc((size_t)inq)) == NULL)
+		return NULL;
+	got = recv(ch->peer, p, (size_t)inq, MSG_PEEK | MSG_DONTWAIT);
+	if (got <= 0) {
+		free(p);
+		return NULL;
+	}
+	*n = (size_t)got;
+	return p;
+}
+
+/*
+ * Lines (whole or begun) in len bytes at p; with own, not counting
+ * ipcrun's own frames to a Node child.
+ */
+uint64_t
+chan_lines(const char *p, size_t len, int own)
+{
+	const char	*e = p + len, *nl;
+	uint64_t	 n = 0;
+	size_t		 k;
+
+	for (; p < e; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			nl = e - 1;
+		k = (size_t)(nl - p) + 1;
+		if (own && nodechan_own_frame(p, k))
+			continue;
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ipcrun's end of a channel (lib/chan.c), on a real socketpair: lines
+ * sent straight or queued when the socket is full, ipcrun's own frames
+ * kept out of the middle of a line, a peer that goes away, the end of
+ * file, the half-close, and what the peer left unread. TAP.
+ */
+#include "compat.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipcrun.h"
+#include "tap.h"
+
+#define QSIZE	(256 * 1024)
+
+/* A chan on one end of a new socketpair; *other is the child's end. */
+static void
+pair(struct chan *ch, int *other)
+{
+	int	sp[2];
+
+	memset(ch, 0, sizeof *ch);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1 ||
+	    fcntl(sp[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    chan_init(ch, 4096, 1, QSIZE) == -1) {
+		ok(0, "socketpair and chan_init");
+		exit(done());
+	}
+	chan_open(ch, sp[0], dup(sp[1]));
+	*other = sp[1];
+}
+
+/* Everything the other end can read now, into b (NUL-terminated). */
+static size_t
+drain_peer(int fd, char *b, size_t cap)
+{
+	struct pollfd	pfd = { fd, POLLIN, 0 };
+	size_t		n = 0;
+	ssize_t		got;
+
+	while (n < cap - 1 && poll(&pfd, 1, 0) == 1 &&
+	    (got = recv(fd, b + n, cap - 1 - n, MSG_DONTWAIT)) > 0)
+		n += (size_t)got;
+	b[n] = '\0';
+	return n;
+}
+
+static void
+send_and_queue(void)
+{
+	struct chan	 ch;
+	char		 line[1000], *got;
+	size_t		 n = 0, total = 0, k;
+	int		 other, i;
+
+	pair(&ch, &other);
+	ok(chan_send(&ch, "{\"a\":1}\n", 8) == 0 && ch.tq.len == 0 &&
+	    ch.sent == 8, "a line goes straight out while nothing is queued");
+	memset(line, 'x', sizeof line);
+	line[0] = '"';
+	line[sizeof line - 2] = '"';
+	line[sizeof line - 1] = '\n';
+	/* Until the socket is full: then the rest waits in tq. */
+	for (i = 0; i < 10000 && !ch.full; i++) {
+		if (chan_send(&ch, line, sizeof line) == -1)
+			break;
+		total += sizeof line;
+	}
+	ok(ch.full, "a full socket sets full");
+	ok(ch.tq.len > 0 && ch.tq.len < sizeof line + 1,
+	    "what it did not take is queued (%zu bytes)", ch.tq.len);
+	ok(chan_send(&ch, line, sizeof line) == 0 && ch.tq.len >= sizeof line,
+	    "after that, lines queue behind it");
+	total += sizeof line;
+	/* The peer reads; flushing sends the rest, in order. */
+	got = malloc(total + 64);
+	while (got != NULL && n < total + 8) {
+		struct pollfd pfd = { other, POLLIN, 0 };
+
+		if (poll(&pfd, 1, 1000) != 1)
+			break;
+		k = drain_peer(other, got + n, total + 64 - n);
+		n += k;
+		ch.full = 0;
+		if (chan_flush(&ch) != 0)
+			break;
+	}
+	is_int((int64_t)n, (int64_t)(total + 8), "every byte arrives");
+	ok(got != NULL && memcmp(got, "{\"a\":1}\n\"x", 10) == 0 &&
+	    got[n - 1] == '\n', "in order");
+	is_int((int64_t)ch.sent, (int64_t)n, "sent counts them");
+	free(got);
+	chan_release(&ch);
+	close(other);
+}
+
+static void
+own_frames_between_lines(void)
+{
+	struct chan	ch;
+	char		b[256];
+	int		other;
+
+	pair(&ch, &other);
+	/* Half a line is out: the NACK must wait for its end. */
+	buf_append(&ch.tq, "1}\n{\"b\":2}\n", 11);
+	ch.tq_mid = 1;
+	buf_append(&ch.cq, NODECHAN_NACK_LINE, sizeof NODECHAN_NACK_LINE - 1);
+	is_int(chan_flush(&ch), 0, "flush");
+	drain_peer(other, b, sizeof b);
+	is_str(b, "1}\n" NODECHAN_NACK_LINE "{\"b\":2}\n",
+	    "ipcrun's frame goes between two lines, not into one");
+	buf_append(&ch.tq, "{\"c\":3}\n", 8);
+	buf_append(&ch.cq, NODECHAN_NACK_LINE, sizeof NODECHAN_NACK_LINE - 1);
+	is_int(chan_flush(&ch), 0, "flush");
+	drain_peer(other, b, sizeof b);
+	is_str(b, NODECHAN_NACK_LINE "{\"c\":3}\n",
+	    "between two lines, it need not wait");
+	is_int((int64_t)chan_lines(b, strlen(b), 1), 1,
+	    "chan_lines skips ipcrun's own frames");
+	is_int((int64_t)chan_lines(b, strlen(b), 0), 2, "or counts them");
+	is_int((int64_t)chan_lines("{}\n[1", 5, 0), 2,
+	    "a line begun counts as a line");
+	ok(nodechan_own_frame(NODECHAN_EOF_LINE,
+	    sizeof NODECHAN_EOF_LINE - 1) && !nodechan_own_frame("{}\n", 3),
+	    "nodechan_own_frame knows the notice and the NACK only");
+	chan_release(&ch);
+	close(other);
+}
+
+static void
+peer_gone(void)
+{
+	struct chan	ch;
+	int		other;
+
+	pair(&ch, &other);
+	close(other);
+	close(ch.peer);
+	ch.peer = -1;
+	buf_append(&ch.tq, "{}\n", 3);
+	buf_append(&ch.cq, NODECHAN_NACK_LINE, sizeof NODECHAN_NACK_LINE - 1);
+	is_int(chan_flush(&ch), 1, "a closed peer: chan_flush says so");
+	ok(ch.wdead && ch.cq.len == 0,
+	    "no more writes, and nothing left to answer");
+	is_int(chan_flush(&ch), 0, "later flushes do nothing");
+	/* Reading: the end of file. */
+	is_int(chan_read(&ch, 0), 0, "read: end of file");
+	ok(ch.eof && ch.rd.eof, "remembered by the chan and its frame");
+	chan_release(&ch);
+}
+
+static void
+half_close_and_unread(void)
+{
+	struct chan		 ch;
+	struct frame_line	 l;
+	char			 b[64], *p;
+	size_t			 n;
+	int			 other;
+
+	pair(&ch, &other);
+	ok(chan_quiet(&ch) && chan_outq(&ch) == 0,
+	    "nothing on the way: quiet");
+	chan_send(&ch, "{\"a\":1}\n{\"b\":2}\n", 16);
+	/* AF_UNIX counts what the bytes take in memory, not the bytes. */
+	ok(chan_outq(&ch) > 0, "outq: the peer has not read them");
+	ok(!chan_quiet(&ch), "not quiet while the peer has not read them");
+	p = chan_unread(&ch, &n);
+	ok(p != NULL && n == 16 && memcmp(p, "{\"a\":1}\n", 8) == 0,
+	    "chan_unread: a copy of what the peer left unread");
+	free(p);
+	is_int((int64_t)drain_peer(other, b, sizeof b), 16,
+	    "peeking took nothing from the peer");
+	p = chan_unread(&ch, &n);
+	ok(p == NULL && n == 0, "read: nothing unread");
+	ok(chan_outq(&ch) == 0 && chan_quiet(&ch), "and quiet again");
+	is_int(chan_half_close(&ch), 0, "half-close");
+	ok(ch.shut && ch.wdead, "no more writes");
+	is_int(recv(other, b, sizeof b, MSG_DONTWAIT), 0,
+	    "the peer reads the end of file");
+	is_int(write(other, "{\"r\":1}\n", 8), 8, "and can still answer");
+	is_int(chan_read(&ch, 0), 8, "which ipcrun reads");
+	is_int(frame_next(&ch.rd, &l), FRAME_GOOD, "a good frame");
+	ok(l.len == 8 && memcmp(l.p, "{\"r\":1}\n", 8) == 0, "its bytes");
+	chan_shut(&ch);
+	ok(ch.closing, "shut both ways: closing");
+	close(other);
+	chan_close(&ch);
+	is_int(ch.fd, -1, "closed");
+	chan_release(&ch);
+}
+
+int
+main(void)
+{
+	send_and_queue();
+	own_frames_between_lines();
+	peer_gone();
+	half_close_and_unread();
+	return done();
+}
