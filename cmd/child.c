@@ -58,15 +58,13 @@ struct child {
 	struct frame	 fpar;		/* json: frames from the parent */
 	int		 fpar_ok;
 	int		 par_k[3];	/* jscan keys: cmd, key, msg */
-	struct buf	 rin;		/* advanced: raw bytes from the parent */
-	size_t		 skip;		/* advanced: bytes of a refused frame */
+	struct v8frame	 vin;		/* advanced: frames from the parent */
 	struct jscan	 js;		/* advanced: decoded frames, for cmd */
 	int		 js_k[3];
 	uint64_t	 par_frames;
 	int		 fds[CH_MAXFDS];	/* received, not yet claimed */
 	int		 nfds;
 	struct buf	 pq;		/* to the parent, whole frames */
-	struct buf	 enc;		/* advanced: a frame being encoded */
 
 	/* CMD (or, without CMD, ipcrun's own stdout and stdin). */
 	pid_t		 pid;
@@ -287,27 +285,10 @@ static int
 child_to_parent(struct child *c, const char *json, size_t n, int nl,
     struct v8ser_err *e)
 {
-	uint8_t	pre[4];
-	size_t	len;
-
-	if (!c->advanced) {
-		if (buf_append(&c->pq, json, n) == -1 ||
-		    (!nl && buf_append(&c->pq, "\n", 1) == -1)) {
-			e->what = "out of memory";
-			return -1;
-		}
-		return 0;
-	}
-	buf_consume(&c->enc, c->enc.len);
-	if (v8ser_encode(json, n, &c->enc, e) == -1)
-		return -1;
-	len = c->enc.len;
-	pre[0] = (uint8_t)(len >> 24);
-	pre[1] = (uint8_t)(len >> 16);
-	pre[2] = (uint8_t)(len >> 8);
-	pre[3] = (uint8_t)len;
-	if (buf_append(&c->pq, pre, 4) == -1 ||
-	    buf_append(&c->pq, c->enc.p + c->enc.off, len) == -1) {
+	if (c->advanced)
+		return v8frame_encode(&c->pq, json, n, e);
+	if (buf_append(&c->pq, json, n) == -1 ||
+	    (!nl && buf_append(&c->pq, "\n", 1) == -1)) {
 		e->what = "out of memory";
 		return -1;
 	}
@@ -482,67 +463,34 @@ child_v8_refused(struct child *c, const struct v8ser_err *e)
 		    "(not delivered)", c->par_frames, e->off, e->what);
 }
 
-/* advanced: a whole frame (or a refused one's bytes) waits in rin. */
-static int
-child_adv_ready(const struct child *c)
-{
-	const uint8_t	*p = (const uint8_t *)c->rin.p + c->rin.off;
-	uint32_t	 len;
-
-	if (c->skip > 0)
-		return c->rin.len > 0;
-	if (c->rin.len < 4)
-		return 0;
-	len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-	return len > CH_MAXMSG || c->rin.len - 4 >= len;
-}
-
 /* advanced: 4-byte big-endian length, then a V8 payload. */
 static void
 child_pump_advanced(struct child *c)
 {
 	struct v8ser_err	 e;
-	const uint8_t		*p;
-	size_t			 n, mark, avail;
+	const char		*p;
+	size_t			 mark;
 	uint32_t		 len;
 	int			 r;
 
 	while (c->cq.len < CH_QSIZE && !c->fail) {
-		p = (const uint8_t *)c->rin.p + c->rin.off;
-		avail = c->rin.len;
-		if (c->skip > 0) {
-			n = avail < c->skip ? avail : c->skip;
-			buf_consume(&c->rin, n);
-			c->skip -= n;
-			if (c->skip > 0)
-				break;
-			continue;
-		}
-		if (avail < 4)
+		if ((r = v8frame_next(&c->vin, &p, &len)) == V8FRAME_NONE)
 			break;
-		len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		    (uint32_t)p[2] << 8 | p[3];
-		if (len > CH_MAXMSG) {
-			c->par_frames++;
+		c->par_frames++;
+		if (r == V8FRAME_LONG) {
 			cmd_warnx(c->ce, "parent message %" PRIu64 ": %" PRIu32
 			    " bytes, longer than %zu (not delivered)",
 			    c->par_frames, len, CH_MAXMSG);
-			buf_consume(&c->rin, 4);
-			c->skip = len;
 			continue;
 		}
-		if (avail - 4 < len)
-			break;
-		c->par_frames++;
 		/* Decoded straight onto CMD's queue, then checked there. */
 		mark = c->cq.len;
-		if (v8ser_decode(p + 4, len, &c->cq, CH_MAXMSG, &e) == -1) {
+		r = v8ser_decode(p, len, &c->cq, CH_MAXMSG, &e);
+		v8frame_drop(&c->vin);
+		if (r == -1) {
 			child_v8_refused(c, &e);
-			buf_consume(&c->rin, 4 + (size_t)len);
 			continue;
 		}
-		buf_consume(&c->rin, 4 + (size_t)len);
 		r = jscan_line(&c->js, c->cq.p + c->cq.off + mark,
 		    c->cq.len - mark);
 		if (r != JSCAN_GOOD) {
@@ -578,9 +526,6 @@ child_pump_advanced(struct child *c)
 			c->fail = 1;
 		}
 	}
-	/* A long frame grew the buffer; give the memory back once drained. */
-	if (c->rin.len == 0)
-		buf_consume(&c->rin, 0);
 }
 
 /* Received descriptors: kept in order until a NODE_HANDLE claims one. */
@@ -624,41 +569,9 @@ child_on_chan(struct ev *ev, int fd, short revents, void *arg)
 	(void)ev;
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || c->chan_eof)
 		return;
-	if (c->advanced) {
-		/* Room for a read: slide down, grow only as one frame needs. */
-		if (c->rin.cap - c->rin.off - c->rin.len < CH_READ / 4) {
-			if (c->rin.off > 0) {
-				memmove(c->rin.p, c->rin.p + c->rin.off,
-				    c->rin.len);
-				c->rin.off = 0;
-			}
-			if (c->rin.cap - c->rin.len < CH_READ / 4) {
-				char	*np;
-				size_t	 want = c->rin.len + CH_READ;
-				const uint8_t *h = (const uint8_t *)c->rin.p;
-				uint32_t len;
-
-				/* A long frame: room for all of it at once. */
-				if (c->skip == 0 && c->rin.len >= 4) {
-					len = (uint32_t)h[0] << 24 |
-					    (uint32_t)h[1] << 16 |
-					    (uint32_t)h[2] << 8 | h[3];
-					if (len <= CH_MAXMSG && 4 + (size_t)len >
-					    want)
-						want = 4 + (size_t)len;
-				}
-				if ((np = realloc(c->rin.p, want)) == NULL) {
-					cmd_warn(c->ce, "channel buffer");
-					c->fail = 1;
-					return;
-				}
-				c->rin.p = np;
-				c->rin.cap = want;
-			}
-		}
-		p = c->rin.p + c->rin.off + c->rin.len;
-		n = c->rin.cap - c->rin.off - c->rin.len;
-	} else if ((p = frame_space(&c->fpar, &n)) == NULL) {
+	p = c->advanced ? v8frame_space(&c->vin, &n) :
+	    frame_space(&c->fpar, &n);
+	if (p == NULL) {
 		cmd_warn(c->ce, "channel buffer");
 		c->fail = 1;
 		return;
@@ -694,7 +607,7 @@ child_on_chan(struct ev *ev, int fd, short revents, void *arg)
 		return;
 	}
 	if (c->advanced)
-		c->rin.len += (size_t)got;
+		v8frame_filled(&c->vin, (size_t)got);
 	else
 		frame_filled(&c->fpar, (size_t)got);
 }
@@ -908,7 +821,8 @@ child_step(struct child *c)
 	for (i = 0; i < 32; i++) {
 		sig[0] = c->cq.len;
 		sig[1] = c->pq.len;
-		sig[2] = c->advanced ? c->rin.len : frame_pending(&c->fpar);
+		sig[2] = c->advanced ? v8frame_pending(&c->vin) :
+		    frame_pending(&c->fpar);
 		sig[3] = frame_pending(&c->fcmd);
 		sig[4] = (size_t)c->cout;
 		if (!c->disconnected) {
@@ -921,7 +835,7 @@ child_step(struct child *c)
 			child_pump_cmd(c);
 		child_flush(c);
 		if (sig[0] == c->cq.len && sig[1] == c->pq.len &&
-		    sig[2] == (c->advanced ? c->rin.len :
+		    sig[2] == (c->advanced ? v8frame_pending(&c->vin) :
 		    frame_pending(&c->fpar)) &&
 		    sig[3] == frame_pending(&c->fcmd) &&
 		    sig[4] == (size_t)c->cout)
@@ -935,7 +849,7 @@ child_step(struct child *c)
 	 * disconnected. CMD's stdin closes once its queue is written.
 	 */
 	if (c->chan_eof && !c->disconnected && (c->advanced ?
-	    !child_adv_ready(c) : frame_pending(&c->fpar) == 0))
+	    !v8frame_ready(&c->vin) : frame_pending(&c->fpar) == 0))
 		child_disconnect(c);
 	if (c->disconnected && c->cin != -1 && (c->cq.len == 0 ||
 	    c->cin_dead || !c->alive))
@@ -968,7 +882,7 @@ child_update(struct child *c)
 	if (c->chan != -1) {
 		ev = 0;
 		if (!c->chan_eof && c->cq.len < CH_QSIZE && c->alive &&
-		    (!c->advanced || !child_adv_ready(c)))
+		    (!c->advanced || !v8frame_ready(&c->vin)))
 			ev |= POLLIN;
 		if (c->pq.len > 0)
 			ev |= POLLOUT;
@@ -1112,8 +1026,7 @@ child_main(struct child *c)
 	    (c->fcmd_ok = 1, frame_init(&c->fpar, CH_MAXMSG, 1) == -1) ||
 	    (c->fpar_ok = 1, buf_init(&c->pq, CH_QSIZE) == -1) ||
 	    buf_init(&c->cq, CH_QSIZE) == -1 ||
-	    buf_init(&c->rin, CH_READ) == -1 ||
-	    buf_init(&c->enc, 4096) == -1) {
+	    v8frame_init(&c->vin, CH_MAXMSG, CH_READ) == -1) {
 		cmd_warn(c->ce, "malloc");
 		return EXIT_FAIL;
 	}
@@ -1213,8 +1126,7 @@ child_release(struct child *c)
 		frame_release(&c->fpar);
 	buf_release(&c->pq);
 	buf_release(&c->cq);
-	buf_release(&c->rin);
-	buf_release(&c->enc);
+	v8frame_release(&c->vin);
 	ev_release(&c->ev);
 }
 

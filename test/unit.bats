@@ -53,3 +53,7 @@ unit() {
 @test "fdmap: a descriptor map that swaps, rotates and shares sources places each" {
 	unit fdmap_test
 }
+
+@test "v8frame: advanced frames cut at every byte, a long one dropped, the buffer given back" {
+	unit v8frame_test
+}
