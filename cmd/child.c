@@ -34,9 +34,6 @@
 #define SEC		INT64_C(1000000000)
 #define KILL_DEFAULT	(5 * SEC)
 
-#define ACK_JSON	"{\"cmd\":\"NODE_HANDLE_ACK\"}"
-#define NACK_JSON	"{\"cmd\":\"NODE_HANDLE_NACK\"}"
-
 struct child {
 	const struct cmd_entry	*ce;
 
@@ -92,56 +89,27 @@ struct child {
 };
 
 /*
- * NODE_CHANNEL_FD and NODE_CHANNEL_SERIALIZATION_MODE, read and removed
- * from the environment before anything else is started (a stale channel
- * variable in a grandchild is a trap: Deno panicked on one).
+ * The parent's channel, read (and removed) from the environment before
+ * anything else is started.
  */
 static int
 child_channel_env(struct child *c)
 {
-	const char	*fdstr, *mode, *errstr;
-	char		 fdbuf[32], modebuf[64];
-	struct stat	 st;
-	long long	 n;
-	int		 fd, nfd;
+	struct nodechan_chan	ch;
+	char			err[256];
+	int			fd, nfd;
 
-	fdstr = getenv("NODE_CHANNEL_FD");
-	mode = getenv("NODE_CHANNEL_SERIALIZATION_MODE");
-	snprintf(fdbuf, sizeof fdbuf, "%s", fdstr ? fdstr : "");
-	snprintf(modebuf, sizeof modebuf, "%s", mode ? mode : "");
-	unsetenv("NODE_CHANNEL_FD");
-	unsetenv("NODE_CHANNEL_SERIALIZATION_MODE");
-
-	if (fdstr == NULL || *fdstr == '\0') {
+	switch (nodechan_channel(&ch, err, sizeof err)) {
+	case 1:
 		cmd_warnx(c->ce, "NODE_CHANNEL_FD is not set: start ipcrun "
 		    "child from a Node parent with an 'ipc' stdio entry");
 		return -1;
-	}
-	n = strtonum(fdbuf, 0, INT_MAX, &errstr);
-	if (errstr != NULL) {
-		cmd_warnx(c->ce, "NODE_CHANNEL_FD '%s': not a file descriptor "
-		    "number", fdbuf);
+	case -1:
+		cmd_warnx(c->ce, "%s", err);
 		return -1;
 	}
-	fd = (int)n;
-	if (strcmp(modebuf, "") == 0 || strcmp(modebuf, "json") == 0)
-		c->advanced = 0;
-	else if (strcmp(modebuf, "advanced") == 0)
-		c->advanced = 1;
-	else {
-		cmd_warnx(c->ce, "NODE_CHANNEL_SERIALIZATION_MODE '%s': must be "
-		    "json or advanced", modebuf);
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		cmd_warnx(c->ce, "NODE_CHANNEL_FD '%s': not an open descriptor",
-		    fdbuf);
-		return -1;
-	}
-	if (!S_ISSOCK(st.st_mode)) {
-		cmd_warnx(c->ce, "NODE_CHANNEL_FD '%s': not a socket", fdbuf);
-		return -1;
-	}
+	fd = ch.fd;
+	c->advanced = ch.advanced;
 	/* The channel is ipcrun's alone: CMD gets none of it. */
 	if (fd <= 2) {
 		if ((nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1) {
@@ -150,7 +118,7 @@ child_channel_env(struct child *c)
 		}
 		if (c->argv == NULL) {
 			cmd_warnx(c->ce, "NODE_CHANNEL_FD '%s': ipcrun child "
-			    "without CMD needs fds 0-2 for itself", fdbuf);
+			    "without CMD needs fds 0-2 for itself", ch.text);
 			close(nfd);
 			return -1;
 		}
@@ -358,7 +326,7 @@ child_internal(struct child *c, const char *line, const struct jscan *js,
 		 * missing answer would crash or stall the parent.
 		 */
 		if (c->nfds == 0) {
-			child_answer(c, NACK_JSON, sizeof NACK_JSON - 1);
+			child_answer(c, NODECHAN_NACK, sizeof NODECHAN_NACK - 1);
 			cmd_warnx(c->ce, "the parent sent a handle without a "
 			    "descriptor: refused");
 			return;
@@ -366,7 +334,7 @@ child_internal(struct child *c, const char *line, const struct jscan *js,
 		fd = c->fds[0];
 		memmove(c->fds, c->fds + 1, (size_t)--c->nfds * sizeof *c->fds);
 		close(fd);
-		child_answer(c, ACK_JSON, sizeof ACK_JSON - 1);
+		child_answer(c, NODECHAN_ACK, sizeof NODECHAN_ACK - 1);
 		cmd_warnx(c->ce, "the parent sent a handle: acknowledged and "
 		    "closed, not passed on to '%s' (not supported yet)",
 		    c->name);
@@ -375,22 +343,10 @@ child_internal(struct child *c, const char *line, const struct jscan *js,
 			    js->span[kmsg].len);
 		return;
 	}
-	if (kkey < 0 || js->span[kkey].len == 0 ||
-	    js->span[kkey].len > sizeof reply - 80)
-		return;
-	if (nodechan_cmd_is(span, n, "NODE_SOCKET_GET_COUNT")) {
-		/* ipcrun keeps no sockets of the parent's: none are open. */
-		n = (size_t)snprintf(reply, sizeof reply,
-		    "{\"cmd\":\"NODE_SOCKET_COUNT\",\"key\":%.*s,\"count\":0}",
-		    (int)js->span[kkey].len, line + js->span[kkey].off);
+	/* ipcrun keeps no sockets of the parent's: none are open. */
+	if (kkey >= 0 && (n = nodechan_answer(span, n, line +
+	    js->span[kkey].off, js->span[kkey].len, reply, sizeof reply)) > 0)
 		child_answer(c, reply, n);
-	} else if (nodechan_cmd_is(span, n, "NODE_SOCKET_NOTIFY_CLOSE")) {
-		n = (size_t)snprintf(reply, sizeof reply,
-		    "{\"cmd\":\"NODE_SOCKET_ALL_CLOSED\",\"key\":%.*s}",
-		    (int)js->span[kkey].len, line + js->span[kkey].off);
-		child_answer(c, reply, n);
-	}
-	/* Others (NODE_CLUSTER, ...) are ignored, as Node ignores them. */
 }
 
 /* A good line from the parent: internal, or queued for CMD. */

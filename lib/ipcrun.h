@@ -259,11 +259,23 @@ int		 proc_holds_socket(pid_t, unsigned long long, int);
 #define NODECHAN_ENV_CHANNEL	"IPCRUN_CHANNEL"	/* inode of the channel */
 #define NODECHAN_READY		"NODE_IPCRUN_READY"	/* preload -> ipcrun */
 #define NODECHAN_EOF_LINE	"{\"cmd\":\"NODE_IPCRUN_EOF\"}\n"	/* ipcrun -> preload */
+#define NODECHAN_ACK		"{\"cmd\":\"NODE_HANDLE_ACK\"}"	/* a handle taken */
+#define NODECHAN_NACK		"{\"cmd\":\"NODE_HANDLE_NACK\"}"	/* or refused */
+
+/* The channel a Node parent passed to ipcrun, as nodechan_channel read it. */
+struct nodechan_chan {
+	int		 fd;
+	int		 advanced;	/* NODE_CHANNEL_SERIALIZATION_MODE */
+	char		 text[32];	/* NODE_CHANNEL_FD as it was, for reports */
+};
 
 char		**nodechan_env(int, const char *, unsigned long long);
 void		 nodechan_env_free(char **);
 int		 nodechan_preload(char *, size_t, const char **);
 int		 nodechan_cmd_is(const char *, size_t, const char *);
+int		 nodechan_channel(struct nodechan_chan *, char *, size_t);
+size_t		 nodechan_answer(const char *, size_t, const char *, size_t,
+		    char *, size_t);
 
 /* v8ser.c: the JSON subset of V8's serializer (Node's 'advanced' mode). */
 

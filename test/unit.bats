@@ -57,3 +57,7 @@ unit() {
 @test "v8frame: advanced frames cut at every byte, a long one dropped, the buffer given back" {
 	unit v8frame_test
 }
+
+@test "nodechan: the channel variables read and removed, their refusals, the socket answers" {
+	unit nodechan_test
+}
