@@ -60,7 +60,7 @@ struct child {
 	int		 js_k[3];
 	uint64_t	 par_frames;
 	int		 fds[CH_MAXFDS];	/* received, not yet claimed */
-	int		 nfds;
+	size_t		 nfds;
 	struct buf	 pq;		/* to the parent, whole frames */
 
 	/* CMD (or, without CMD, ipcrun's own stdout and stdin). */
@@ -332,7 +332,7 @@ child_internal(struct child *c, const char *line, const struct jscan *js,
 			return;
 		}
 		fd = c->fds[0];
-		memmove(c->fds, c->fds + 1, (size_t)--c->nfds * sizeof *c->fds);
+		memmove(c->fds, c->fds + 1, --c->nfds * sizeof *c->fds);
 		close(fd);
 		child_answer(c, NODECHAN_ACK, sizeof NODECHAN_ACK - 1);
 		cmd_warnx(c->ce, "the parent sent a handle: acknowledged and "
@@ -488,22 +488,7 @@ child_pump_advanced(struct child *c)
 static void
 child_take_fds(struct child *c, struct msghdr *mh)
 {
-	struct cmsghdr	*cm;
-	int		*fds, i, n;
-
-	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		fds = (int *)CMSG_DATA(cm);
-		n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (i = 0; i < n; i++) {
-			if (c->nfds < CH_MAXFDS)
-				c->fds[c->nfds++] = fds[i];
-			else
-				close(fds[i]);
-		}
-	}
-	if (mh->msg_flags & MSG_CTRUNC)
+	if (fdpass_take(mh, c->fds, &c->nfds, CH_MAXFDS) & FDPASS_CTRUNC)
 		cmd_warnx(c->ce, "descriptors from the parent were cut short "
 		    "(MSG_CTRUNC)");
 }
@@ -688,7 +673,7 @@ child_on_write(struct ev *ev, int fd, short revents, void *arg)
 static void
 child_disconnect(struct child *c)
 {
-	int	i;
+	size_t	i;
 
 	if (c->disconnected)
 		return;
@@ -1064,7 +1049,7 @@ child_main(struct child *c)
 static void
 child_release(struct child *c)
 {
-	int	i;
+	size_t	i;
 
 	if (c->chan != -1)
 		close(c->chan);

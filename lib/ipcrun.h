@@ -381,6 +381,8 @@ struct fdpass_header {
 
 ssize_t		 fdpass_send(int, const void *, size_t, int);
 ssize_t		 fdpass_recv(int, void *, size_t, int *, unsigned *);
+struct msghdr;
+unsigned	 fdpass_take(struct msghdr *, int *, size_t *, size_t);
 int		 fdpass_kind(int);
 const char	*fdpass_kind_name(int);
 int		 fdpass_node_accepts(int);

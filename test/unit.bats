@@ -61,3 +61,7 @@ unit() {
 @test "nodechan: the channel variables read and removed, their refusals, the socket answers" {
 	unit nodechan_test
 }
+
+@test "fdpass: received fds kept in order up to the room given, the rest closed" {
+	unit fdpass_test
+}
