@@ -259,14 +259,15 @@ int		 proc_holds_socket(pid_t, unsigned long long, int);
 #define NODECHAN_ENV_CHANNEL	"IPCRUN_CHANNEL"	/* inode of the channel */
 #define NODECHAN_READY		"NODE_IPCRUN_READY"	/* preload -> ipcrun */
 #define NODECHAN_EOF_LINE	"{\"cmd\":\"NODE_IPCRUN_EOF\"}\n"	/* ipcrun -> preload */
-#define NODECHAN_ACK		"{\"cmd\":\"NODE_HANDLE_ACK\"}"	/* a handle taken */
-#define NODECHAN_NACK		"{\"cmd\":\"NODE_HANDLE_NACK\"}"	/* or refused */
+/* A child's answers to NODE_HANDLE: the handle taken, or refused. */
+#define NODECHAN_ACK		"{\"cmd\":\"NODE_HANDLE_ACK\"}"
+#define NODECHAN_NACK		"{\"cmd\":\"NODE_HANDLE_NACK\"}"
 
 /* The channel a Node parent passed to ipcrun, as nodechan_channel read it. */
 struct nodechan_chan {
 	int		 fd;
 	int		 advanced;	/* NODE_CHANNEL_SERIALIZATION_MODE */
-	char		 text[32];	/* NODE_CHANNEL_FD as it was, for reports */
+	char		 text[32];	/* NODE_CHANNEL_FD as given */
 };
 
 char		**nodechan_env(int, const char *, unsigned long long);
