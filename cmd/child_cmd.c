@@ -13,7 +13,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -128,9 +127,8 @@ child_pump_cmd(struct child *c)
 {
 	struct frame_line	 l;
 	struct v8ser_err	 e;
-	char			 why[256], txt[200];
-	const char		*span;
-	size_t			 n;
+	char			 why[256];
+	ssize_t			 off;
 	int			 k;
 
 	while ((c->disconnected || c->pq.len < CH_QSIZE) && !c->fail) {
@@ -166,17 +164,10 @@ child_pump_cmd(struct child *c)
 			child_bad_line(c, l.lineno, l.err_off, why);
 			continue;
 		}
-		if (c->cmd_cmd >= 0 && c->fcmd.js.span[c->cmd_cmd].len != 0) {
-			span = l.p + c->fcmd.js.span[c->cmd_cmd].off;
-			n = c->fcmd.js.span[c->cmd_cmd].len;
-			if (jscan_node_internal(span, n)) {
-				jscan_printable(span, n, txt, sizeof txt);
-				snprintf(why, sizeof why,
-				    "internal Node message (cmd \"%s\")", txt);
-				child_bad_line(c, l.lineno,
-				    c->fcmd.js.span[c->cmd_cmd].off, why);
-				continue;
-			}
+		if ((off = frame_node_internal(&c->fcmd, c->cmd_cmd, &l, why,
+		    sizeof why)) != -1) {
+			child_bad_line(c, l.lineno, (size_t)off, why);
+			continue;
 		}
 		if (child_to_parent(c, l.p, l.len, l.nl, &e) == -1) {
 			if (strcmp(e.what, "out of memory") == 0) {

@@ -167,6 +167,8 @@ size_t		 frame_run(struct frame *, size_t, const char **, uint64_t *);
 size_t		 frame_pending(const struct frame *);
 void		 frame_reason(const struct frame *, const struct frame_line *,
 		    char *, size_t);
+ssize_t		 frame_node_internal(const struct frame *, int,
+		    const struct frame_line *, char *, size_t);
 
 /* buf.c: byte queues with a head, a tail and watermarks. */
 

@@ -65,3 +65,7 @@ unit() {
 @test "fdpass: received fds kept in order up to the room given, the rest closed" {
 	unit fdpass_test
 }
+
+@test "frame: internal Node messages found where check, attach and child refuse them" {
+	unit frame_test
+}
