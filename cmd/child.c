@@ -95,6 +95,8 @@ child_std_fds(void)
 	return 0;
 }
 
+/* The loop: both sides pumped and flushed until nothing moves */
+
 static void
 child_flush(struct child *c)
 {
@@ -250,6 +252,8 @@ child_deadline(struct child *c)
 		d = c->exit_deadline;
 	return d;
 }
+
+/* The run, and the end */
 
 static int
 child_main(struct child *c)
