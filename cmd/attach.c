@@ -59,17 +59,13 @@ static int
 refuse_internal(struct attach *at, const char *src, const struct frame *f,
     int key, const struct frame_line *l)
 {
-	const struct jscan_span	*sp;
-	char			 txt[200], why[256];
+	char	why[256];
+	ssize_t	off;
 
-	if (!at->node || key < 0)
+	if (!at->node ||
+	    (off = frame_node_internal(f, key, l, why, sizeof why)) == -1)
 		return 0;
-	sp = &f->js.span[key];
-	if (sp->len == 0 || !jscan_node_internal(l->p + sp->off, sp->len))
-		return 0;
-	jscan_printable(l->p + sp->off, sp->len, txt, sizeof txt);
-	snprintf(why, sizeof why, "internal Node message (cmd \"%s\")", txt);
-	report(at, src, l->lineno, sp->off, why);
+	report(at, src, l->lineno, (size_t)off, why);
 	return 1;
 }
 

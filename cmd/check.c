@@ -255,27 +255,6 @@ bad_line(struct check *c, struct counts *n, const char *name,
 }
 
 /*
- * With --node, the offset of the "cmd" of an internal Node message in a
- * good line, with the reason in WHY; -1 for any other line.
- */
-static ssize_t
-node_internal(const struct frame *f, int cmdkey, const struct frame_line *l,
-    char *why, size_t len)
-{
-	const struct jscan_span	*sp;
-	char			 txt[200];
-
-	if (cmdkey < 0 || f->js.span[cmdkey].len == 0)
-		return -1;
-	sp = &f->js.span[cmdkey];
-	if (!jscan_node_internal(l->p + sp->off, sp->len))
-		return -1;
-	jscan_printable(l->p + sp->off, sp->len, txt, sizeof txt);
-	snprintf(why, len, "internal Node message (cmd \"%s\")", txt);
-	return (ssize_t)sp->off;
-}
-
-/*
  * Sort the lines of one buffer: good ones out (or only counted), bad
  * ones reported. Returns -1 to stop reading.
  */
@@ -305,7 +284,7 @@ check_lines(struct check *c, struct frame *f, int cmdkey, const char *name,
 			off = (ssize_t)l.err_off;
 			break;
 		default:
-			if ((off = node_internal(f, cmdkey, &l, why,
+			if ((off = frame_node_internal(f, cmdkey, &l, why,
 			    sizeof why)) == -1) {
 				n->good++;
 				if (c->lines_out &&

@@ -3,20 +3,18 @@
  * ipcrun child: be a Node IPC child. The channel a Node parent passed in
  * NODE_CHANNEL_FD is bridged to CMD's stdin and stdout as NDJSON (to
  * ipcrun's own without CMD), in json or advanced serialization. What CMD
- * prints is validated before it can reach, and crash, the parent.
+ * prints is validated before it can reach, and crash, the parent. Here:
+ * the options, the set-up and the loop; the parent's side is in
+ * child_parent.c, CMD's in child_cmd.c.
  */
 #include "compat.h"
 
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,124 +24,33 @@
 
 #include "cmd.h"
 #include "ipcrun.h"
+#include "child.h"
 
-#define CH_QSIZE	(256 * 1024)	/* queue size and high-water mark */
-#define CH_READ		(256 * 1024)	/* largest read */
-#define CH_MAXMSG	((size_t)64 * 1024 * 1024)	/* longest message */
-#define CH_MAXFDS	16		/* received fds not yet claimed */
 #define SEC		INT64_C(1000000000)
 #define KILL_DEFAULT	(5 * SEC)
 
-#define ACK_JSON	"{\"cmd\":\"NODE_HANDLE_ACK\"}"
-#define NACK_JSON	"{\"cmd\":\"NODE_HANDLE_NACK\"}"
-
-struct child {
-	const struct cmd_entry	*ce;
-
-	/* Options. */
-	int64_t		 disc_timeout;	/* -1: wait for CMD for ever */
-	int64_t		 kill_timeout;
-	char		**argv;		/* NULL: no CMD */
-	const char	*name;		/* CMD, or "-" (stdin) in reports */
-	int		 advanced;
-
-	struct ev	 ev;
-	int		 watch_fd;	/* the watchdog's pipe, or -1 */
-	pid_t		 watch_pid;
-
-	/* The parent's channel. */
-	int		 chan;		/* -1 once closed */
-	int		 chan_eof;	/* read 0 (or an error) */
-	int		 disconnected;	/* EOF handled: nothing more goes out */
-	struct frame	 fpar;		/* json: frames from the parent */
-	int		 fpar_ok;
-	int		 par_k[3];	/* jscan keys: cmd, key, msg */
-	struct buf	 rin;		/* advanced: raw bytes from the parent */
-	size_t		 skip;		/* advanced: bytes of a refused frame */
-	struct jscan	 js;		/* advanced: decoded frames, for cmd */
-	int		 js_k[3];
-	uint64_t	 par_frames;
-	int		 fds[CH_MAXFDS];	/* received, not yet claimed */
-	int		 nfds;
-	struct buf	 pq;		/* to the parent, whole frames */
-	struct buf	 enc;		/* advanced: a frame being encoded */
-
-	/* CMD (or, without CMD, ipcrun's own stdout and stdin). */
-	pid_t		 pid;
-	int		 alive;
-	int		 status;
-	int		 cin;		/* CMD's stdin (our write end), -1 closed */
-	int		 cin_sock;
-	int		 cin_dead;	/* writes failed: CMD closed its stdin */
-	int		 cout;		/* CMD's stdout (our read end), -1 closed */
-	int		 cout_eof;
-	struct frame	 fcmd;
-	int		 fcmd_ok;
-	int		 cmd_cmd;
-	struct buf	 cq;		/* to CMD, NDJSON lines */
-	uint64_t	 lost_lines;	/* printed after the disconnect */
-	uint64_t	 undelivered;	/* messages CMD will never read */
-	int64_t		 exit_deadline;	/* reading CMD's stdout after its exit */
-	int		 kill_stage;	/* 0, 1 (TERM next), 2 (KILL next), 3 */
-	int64_t		 kill_at;
-
-	int		 again;		/* more to pump: poll without waiting */
-	int		 fail;
-	int		 epipe;
-	int		 exec_err;	/* EXIT_NOTFOUND, EXIT_NOEXEC */
-};
-
 /*
- * NODE_CHANNEL_FD and NODE_CHANNEL_SERIALIZATION_MODE, read and removed
- * from the environment before anything else is started (a stale channel
- * variable in a grandchild is a trap: Deno panicked on one).
+ * The parent's channel, read (and removed) from the environment before
+ * anything else is started.
  */
 static int
 child_channel_env(struct child *c)
 {
-	const char	*fdstr, *mode, *errstr;
-	char		 fdbuf[32], modebuf[64];
-	struct stat	 st;
-	long long	 n;
-	int		 fd, nfd;
+	struct nodechan_chan	ch;
+	char			err[256];
+	int			fd, nfd;
 
-	fdstr = getenv("NODE_CHANNEL_FD");
-	mode = getenv("NODE_CHANNEL_SERIALIZATION_MODE");
-	snprintf(fdbuf, sizeof fdbuf, "%s", fdstr ? fdstr : "");
-	snprintf(modebuf, sizeof modebuf, "%s", mode ? mode : "");
-	unsetenv("NODE_CHANNEL_FD");
-	unsetenv("NODE_CHANNEL_SERIALIZATION_MODE");
-
-	if (fdstr == NULL || *fdstr == '\0') {
+	switch (nodechan_channel(&ch, err, sizeof err)) {
+	case 1:
 		cmd_warnx(c->ce, "NODE_CHANNEL_FD is not set: start ipcrun "
 		    "child from a Node parent with an 'ipc' stdio entry");
 		return -1;
-	}
-	n = strtonum(fdbuf, 0, INT_MAX, &errstr);
-	if (errstr != NULL) {
-		cmd_warnx(c->ce, "NODE_CHANNEL_FD '%s': not a file descriptor "
-		    "number", fdbuf);
+	case -1:
+		cmd_warnx(c->ce, "%s", err);
 		return -1;
 	}
-	fd = (int)n;
-	if (strcmp(modebuf, "") == 0 || strcmp(modebuf, "json") == 0)
-		c->advanced = 0;
-	else if (strcmp(modebuf, "advanced") == 0)
-		c->advanced = 1;
-	else {
-		cmd_warnx(c->ce, "NODE_CHANNEL_SERIALIZATION_MODE '%s': must be "
-		    "json or advanced", modebuf);
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		cmd_warnx(c->ce, "NODE_CHANNEL_FD '%s': not an open descriptor",
-		    fdbuf);
-		return -1;
-	}
-	if (!S_ISSOCK(st.st_mode)) {
-		cmd_warnx(c->ce, "NODE_CHANNEL_FD '%s': not a socket", fdbuf);
-		return -1;
-	}
+	fd = ch.fd;
+	c->advanced = ch.advanced;
 	/* The channel is ipcrun's alone: CMD gets none of it. */
 	if (fd <= 2) {
 		if ((nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1) {
@@ -152,7 +59,7 @@ child_channel_env(struct child *c)
 		}
 		if (c->argv == NULL) {
 			cmd_warnx(c->ce, "NODE_CHANNEL_FD '%s': ipcrun child "
-			    "without CMD needs fds 0-2 for itself", fdbuf);
+			    "without CMD needs fds 0-2 for itself", ch.text);
 			close(nfd);
 			return -1;
 		}
@@ -188,656 +95,7 @@ child_std_fds(void)
 	return 0;
 }
 
-/* Kill escalation and signals */
-
-static void
-child_kill(struct child *c, int sig)
-{
-	if (c->pid <= 0)
-		return;
-	if (kill(-c->pid, sig) == -1 && errno == ESRCH && c->alive)
-		(void)kill(c->pid, sig);
-	/* A stopped process acts on nothing but SIGCONT. */
-	if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
-		(void)kill(-c->pid, SIGCONT);
-}
-
-static void
-child_kill_step(struct child *c)
-{
-	if (!c->alive)
-		return;
-	if (c->kill_stage == 1) {
-		cmd_warnx(c->ce, "'%s' (pid %ld) is still running after the "
-		    "parent disconnected; sending SIGTERM", c->name,
-		    (long)c->pid);
-		child_kill(c, SIGTERM);
-		c->kill_stage = 2;
-		c->kill_at = ev_now() + c->kill_timeout;
-	} else if (c->kill_stage == 2) {
-		cmd_warnx(c->ce, "'%s' (pid %ld) ignored SIGTERM; sending "
-		    "SIGKILL", c->name, (long)c->pid);
-		child_kill(c, SIGKILL);
-		c->kill_stage = 3;
-	}
-}
-
-/* Lines still queued for CMD: never to be delivered now. */
-static uint64_t
-child_cq_lines(const struct child *c)
-{
-	const char	*p = c->cq.p + c->cq.off, *e = p + c->cq.len, *nl;
-	uint64_t	 n = 0;
-
-	for (; p < e && (nl = memchr(p, '\n', (size_t)(e - p))) != NULL;
-	    p = nl + 1)
-		n++;
-	return n;
-}
-
-static void
-child_close_cin(struct child *c)
-{
-	if (c->cin == -1)
-		return;
-	ev_del(&c->ev, c->cin);
-	if (c->cin != STDOUT_FILENO)
-		close(c->cin);
-	c->cin = -1;
-}
-
-static void
-child_exited(struct child *c, int status)
-{
-	c->alive = 0;
-	c->status = status;
-	c->kill_stage = 0;
-	c->undelivered += child_cq_lines(c);
-	buf_consume(&c->cq, c->cq.len);
-	child_close_cin(c);
-	/* Read what it printed before it went, but not for ever. */
-	if (c->cout != -1)
-		c->exit_deadline = ev_now() + c->kill_timeout;
-}
-
-static void
-child_on_signal(struct ev *ev, int fd, short revents, void *arg)
-{
-	struct child	*c = arg;
-	int		 sig, status;
-
-	(void)fd;
-	(void)revents;
-	while ((sig = ev_signal_next(ev)) != 0) {
-		if (sig == SIGCHLD) {
-			if (c->alive && spawn_reap(c->pid, &status) == 1)
-				child_exited(c, status);
-			continue;
-		}
-		/* Once, to CMD's process group (child.kill() reaches CMD). */
-		if (c->alive)
-			child_kill(c, sig);
-	}
-}
-
-/* The parent's side */
-
-/* One frame to the parent: the JSON text as it is, or V8-encoded. */
-static int
-child_to_parent(struct child *c, const char *json, size_t n, int nl,
-    struct v8ser_err *e)
-{
-	uint8_t	pre[4];
-	size_t	len;
-
-	if (!c->advanced) {
-		if (buf_append(&c->pq, json, n) == -1 ||
-		    (!nl && buf_append(&c->pq, "\n", 1) == -1)) {
-			e->what = "out of memory";
-			return -1;
-		}
-		return 0;
-	}
-	buf_consume(&c->enc, c->enc.len);
-	if (v8ser_encode(json, n, &c->enc, e) == -1)
-		return -1;
-	len = c->enc.len;
-	pre[0] = (uint8_t)(len >> 24);
-	pre[1] = (uint8_t)(len >> 16);
-	pre[2] = (uint8_t)(len >> 8);
-	pre[3] = (uint8_t)len;
-	if (buf_append(&c->pq, pre, 4) == -1 ||
-	    buf_append(&c->pq, c->enc.p + c->enc.off, len) == -1) {
-		e->what = "out of memory";
-		return -1;
-	}
-	return 0;
-}
-
-/* ipcrun's own answers to the parent's internal messages. */
-static void
-child_answer(struct child *c, const char *json, size_t n)
-{
-	struct v8ser_err	e;
-
-	if (c->disconnected)
-		return;
-	if (child_to_parent(c, json, n, 0, &e) == -1) {
-		cmd_warnx(c->ce, "answer to the parent: %s", e.what);
-		c->fail = 1;
-	}
-}
-
-/*
- * An internal message from the parent (cmd "NODE_..."): Node's rules for
- * handles (NODE-IPC.md §5), and the socket bookkeeping a server's owner
- * waits on. CMD never sees these.
- */
-static void	child_from_parent(struct child *, const char *, size_t, int,
-		    const struct jscan *, const int *);
-
-/*
- * The message that came with a handle still goes to CMD, as a Node
- * child's 'message' listener would get it (unless it is internal too).
- */
-static void
-child_handle_msg(struct child *c, const char *p, size_t n)
-{
-	struct jscan	js;
-	char		*line;
-	int		 k;
-
-	if (n == 0 || (line = malloc(n + 1)) == NULL)
-		return;
-	memcpy(line, p, n);
-	line[n] = '\n';
-	jscan_init(&js);
-	k = jscan_want(&js, "cmd", 3);
-	if (jscan_line(&js, line, n) == JSCAN_GOOD &&
-	    (js.span[k].len == 0 || !jscan_node_internal(line +
-	    js.span[k].off, js.span[k].len)))
-		child_from_parent(c, line, n + 1, 1, &js, NULL);
-	free(line);
-}
-
-static void
-child_internal(struct child *c, const char *line, const struct jscan *js,
-    const int *k)
-{
-	const char	*span = line + js->span[k[0]].off;
-	size_t		 n = js->span[k[0]].len;
-	int		 kkey = k[1], kmsg = k[2];
-	char		 reply[512];
-	int		 fd;
-
-	if (nodechan_cmd_is(span, n, "NODE_HANDLE")) {
-		/*
-		 * The fd that came with the frame's first bytes, if any.
-		 * One ACK per fd, a NACK without one: an unsolicited or a
-		 * missing answer would crash or stall the parent.
-		 */
-		if (c->nfds == 0) {
-			child_answer(c, NACK_JSON, sizeof NACK_JSON - 1);
-			cmd_warnx(c->ce, "the parent sent a handle without a "
-			    "descriptor: refused");
-			return;
-		}
-		fd = c->fds[0];
-		memmove(c->fds, c->fds + 1, (size_t)--c->nfds * sizeof *c->fds);
-		close(fd);
-		child_answer(c, ACK_JSON, sizeof ACK_JSON - 1);
-		cmd_warnx(c->ce, "the parent sent a handle: acknowledged and "
-		    "closed, not passed on to '%s' (not supported yet)",
-		    c->name);
-		if (kmsg >= 0)
-			child_handle_msg(c, line + js->span[kmsg].off,
-			    js->span[kmsg].len);
-		return;
-	}
-	if (kkey < 0 || js->span[kkey].len == 0 ||
-	    js->span[kkey].len > sizeof reply - 80)
-		return;
-	if (nodechan_cmd_is(span, n, "NODE_SOCKET_GET_COUNT")) {
-		/* ipcrun keeps no sockets of the parent's: none are open. */
-		n = (size_t)snprintf(reply, sizeof reply,
-		    "{\"cmd\":\"NODE_SOCKET_COUNT\",\"key\":%.*s,\"count\":0}",
-		    (int)js->span[kkey].len, line + js->span[kkey].off);
-		child_answer(c, reply, n);
-	} else if (nodechan_cmd_is(span, n, "NODE_SOCKET_NOTIFY_CLOSE")) {
-		n = (size_t)snprintf(reply, sizeof reply,
-		    "{\"cmd\":\"NODE_SOCKET_ALL_CLOSED\",\"key\":%.*s}",
-		    (int)js->span[kkey].len, line + js->span[kkey].off);
-		child_answer(c, reply, n);
-	}
-	/* Others (NODE_CLUSTER, ...) are ignored, as Node ignores them. */
-}
-
-/* A good line from the parent: internal, or queued for CMD. */
-/* k: the jscan indexes of cmd, key and msg; NULL when not wanted. */
-static void
-child_from_parent(struct child *c, const char *line, size_t n, int nl,
-    const struct jscan *js, const int *k)
-{
-	if (k != NULL && js->span[k[0]].len != 0 &&
-	    jscan_node_internal(line + js->span[k[0]].off,
-	    js->span[k[0]].len)) {
-		child_internal(c, line, js, k);
-		return;
-	}
-	if (c->cin == -1 || c->cin_dead || !c->alive) {
-		c->undelivered++;
-		return;
-	}
-	if (buf_append(&c->cq, line, n) == -1 ||
-	    (!nl && buf_append(&c->cq, "\n", 1) == -1)) {
-		cmd_warn(c->ce, "queue");
-		c->fail = 1;
-	}
-}
-
-static void
-child_pump_json(struct child *c)
-{
-	struct frame_line	l;
-	char			why[256];
-	int			k;
-
-	while (c->cq.len < CH_QSIZE && !c->fail) {
-		k = frame_next(&c->fpar, &l);
-		if (k == FRAME_NONE)
-			break;
-		if (k == FRAME_BLANK)
-			continue;
-		c->par_frames++;
-		if (k == FRAME_BAD) {
-			frame_reason(&c->fpar, &l, why, sizeof why);
-			cmd_warnx(c->ce, "parent message %" PRIu64 ":%zu: %s "
-			    "(not delivered)", c->par_frames, l.err_off + 1,
-			    why);
-			continue;
-		}
-		if (!l.nl) {
-			/* Node never sends one: the channel ended mid-frame. */
-			cmd_warnx(c->ce, "parent message %" PRIu64 ": cut short "
-			    "by the end of the channel (not delivered)",
-			    c->par_frames);
-			continue;
-		}
-		child_from_parent(c, l.p, l.len, l.nl, &c->fpar.js, c->par_k);
-	}
-}
-
-static void
-child_v8_refused(struct child *c, const struct v8ser_err *e)
-{
-	if (e->what != NULL && strcmp(e->what, "unknown tag") == 0)
-		cmd_warnx(c->ce, "parent message %" PRIu64 ": byte %zu: unknown "
-		    "tag 0x%02x (not delivered)", c->par_frames, e->off,
-		    e->tag & 0xff);
-	else if (e->type)
-		cmd_warnx(c->ce, "parent message %" PRIu64 ": %s is outside "
-		    "the JSON subset (not delivered)", c->par_frames, e->what);
-	else
-		cmd_warnx(c->ce, "parent message %" PRIu64 ": byte %zu: %s "
-		    "(not delivered)", c->par_frames, e->off, e->what);
-}
-
-/* advanced: a whole frame (or a refused one's bytes) waits in rin. */
-static int
-child_adv_ready(const struct child *c)
-{
-	const uint8_t	*p = (const uint8_t *)c->rin.p + c->rin.off;
-	uint32_t	 len;
-
-	if (c->skip > 0)
-		return c->rin.len > 0;
-	if (c->rin.len < 4)
-		return 0;
-	len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-	return len > CH_MAXMSG || c->rin.len - 4 >= len;
-}
-
-/* advanced: 4-byte big-endian length, then a V8 payload. */
-static void
-child_pump_advanced(struct child *c)
-{
-	struct v8ser_err	 e;
-	const uint8_t		*p;
-	size_t			 n, mark, avail;
-	uint32_t		 len;
-	int			 r;
-
-	while (c->cq.len < CH_QSIZE && !c->fail) {
-		p = (const uint8_t *)c->rin.p + c->rin.off;
-		avail = c->rin.len;
-		if (c->skip > 0) {
-			n = avail < c->skip ? avail : c->skip;
-			buf_consume(&c->rin, n);
-			c->skip -= n;
-			if (c->skip > 0)
-				break;
-			continue;
-		}
-		if (avail < 4)
-			break;
-		len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		    (uint32_t)p[2] << 8 | p[3];
-		if (len > CH_MAXMSG) {
-			c->par_frames++;
-			cmd_warnx(c->ce, "parent message %" PRIu64 ": %" PRIu32
-			    " bytes, longer than %zu (not delivered)",
-			    c->par_frames, len, CH_MAXMSG);
-			buf_consume(&c->rin, 4);
-			c->skip = len;
-			continue;
-		}
-		if (avail - 4 < len)
-			break;
-		c->par_frames++;
-		/* Decoded straight onto CMD's queue, then checked there. */
-		mark = c->cq.len;
-		if (v8ser_decode(p + 4, len, &c->cq, CH_MAXMSG, &e) == -1) {
-			child_v8_refused(c, &e);
-			buf_consume(&c->rin, 4 + (size_t)len);
-			continue;
-		}
-		buf_consume(&c->rin, 4 + (size_t)len);
-		r = jscan_line(&c->js, c->cq.p + c->cq.off + mark,
-		    c->cq.len - mark);
-		if (r != JSCAN_GOOD) {
-			/* Cannot happen: the decoder writes only JSON. */
-			c->cq.len = mark;
-			cmd_warnx(c->ce, "parent message %" PRIu64 ": decoded to "
-			    "invalid JSON (not delivered)", c->par_frames);
-			continue;
-		}
-		if ((c->js.span[c->js_k[0]].len != 0 &&
-		    jscan_node_internal(c->cq.p + c->cq.off + mark +
-		    c->js.span[c->js_k[0]].off, c->js.span[c->js_k[0]].len)) ||
-		    c->cin == -1 || c->cin_dead || !c->alive) {
-			/* Take it off the queue; an internal one is answered. */
-			struct buf	line;
-
-			if (buf_init(&line, c->cq.len - mark + 1) == -1 ||
-			    buf_append(&line, c->cq.p + c->cq.off + mark,
-			    c->cq.len - mark) == -1) {
-				buf_release(&line);
-				cmd_warn(c->ce, "queue");
-				c->fail = 1;
-				return;
-			}
-			c->cq.len = mark;
-			child_from_parent(c, line.p, line.len, 1, &c->js,
-			    c->js_k);
-			buf_release(&line);
-			continue;
-		}
-		if (buf_append(&c->cq, "\n", 1) == -1) {
-			cmd_warn(c->ce, "queue");
-			c->fail = 1;
-		}
-	}
-	/* A long frame grew the buffer; give the memory back once drained. */
-	if (c->rin.len == 0)
-		buf_consume(&c->rin, 0);
-}
-
-/* Received descriptors: kept in order until a NODE_HANDLE claims one. */
-static void
-child_take_fds(struct child *c, struct msghdr *mh)
-{
-	struct cmsghdr	*cm;
-	int		*fds, i, n;
-
-	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		fds = (int *)CMSG_DATA(cm);
-		n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (i = 0; i < n; i++) {
-			if (c->nfds < CH_MAXFDS)
-				c->fds[c->nfds++] = fds[i];
-			else
-				close(fds[i]);
-		}
-	}
-	if (mh->msg_flags & MSG_CTRUNC)
-		cmd_warnx(c->ce, "descriptors from the parent were cut short "
-		    "(MSG_CTRUNC)");
-}
-
-static void
-child_on_chan(struct ev *ev, int fd, short revents, void *arg)
-{
-	struct child	*c = arg;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int) * 4)];
-	}		 cmsg;
-	struct msghdr	 mh;
-	struct iovec	 iov;
-	char		*p;
-	size_t		 n;
-	ssize_t		 got;
-
-	(void)ev;
-	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || c->chan_eof)
-		return;
-	if (c->advanced) {
-		/* Room for a read: slide down, grow only as one frame needs. */
-		if (c->rin.cap - c->rin.off - c->rin.len < CH_READ / 4) {
-			if (c->rin.off > 0) {
-				memmove(c->rin.p, c->rin.p + c->rin.off,
-				    c->rin.len);
-				c->rin.off = 0;
-			}
-			if (c->rin.cap - c->rin.len < CH_READ / 4) {
-				char	*np;
-				size_t	 want = c->rin.len + CH_READ;
-				const uint8_t *h = (const uint8_t *)c->rin.p;
-				uint32_t len;
-
-				/* A long frame: room for all of it at once. */
-				if (c->skip == 0 && c->rin.len >= 4) {
-					len = (uint32_t)h[0] << 24 |
-					    (uint32_t)h[1] << 16 |
-					    (uint32_t)h[2] << 8 | h[3];
-					if (len <= CH_MAXMSG && 4 + (size_t)len >
-					    want)
-						want = 4 + (size_t)len;
-				}
-				if ((np = realloc(c->rin.p, want)) == NULL) {
-					cmd_warn(c->ce, "channel buffer");
-					c->fail = 1;
-					return;
-				}
-				c->rin.p = np;
-				c->rin.cap = want;
-			}
-		}
-		p = c->rin.p + c->rin.off + c->rin.len;
-		n = c->rin.cap - c->rin.off - c->rin.len;
-	} else if ((p = frame_space(&c->fpar, &n)) == NULL) {
-		cmd_warn(c->ce, "channel buffer");
-		c->fail = 1;
-		return;
-	}
-	if (n > CH_READ)
-		n = CH_READ;
-	iov.iov_base = p;
-	iov.iov_len = n;
-	memset(&mh, 0, sizeof mh);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cmsg.buf;
-	mh.msg_controllen = sizeof cmsg.buf;
-	/* recvmsg with room for fds: a plain read would drop passed fds. */
-	do
-		got = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	while (got == -1 && errno == EINTR);
-	if (got == -1) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return;
-		if (errno != ECONNRESET) {
-			cmd_warn(c->ce, "read from the parent");
-			c->fail = 1;
-		}
-		got = 0;
-	}
-	if (mh.msg_controllen > 0)
-		child_take_fds(c, &mh);
-	if (got == 0) {
-		c->chan_eof = 1;
-		if (!c->advanced)
-			frame_set_eof(&c->fpar);
-		return;
-	}
-	if (c->advanced)
-		c->rin.len += (size_t)got;
-	else
-		frame_filled(&c->fpar, (size_t)got);
-}
-
-/* CMD's side */
-
-static void
-child_bad_line(struct child *c, uint64_t lineno, size_t off, const char *why)
-{
-	cmd_warnx(c->ce, "%s:%" PRIu64 ":%zu: %s (not sent)", c->name, lineno,
-	    off + 1, why);
-}
-
-static void
-child_pump_cmd(struct child *c)
-{
-	struct frame_line	 l;
-	struct v8ser_err	 e;
-	char			 why[256], txt[200];
-	const char		*span;
-	size_t			 n;
-	int			 k;
-
-	while ((c->disconnected || c->pq.len < CH_QSIZE) && !c->fail) {
-		k = frame_next(&c->fcmd, &l);
-		if (k == FRAME_NONE) {
-			if (c->cout_eof && c->cout != -1) {
-				ev_del(&c->ev, c->cout);
-				if (c->cout != STDIN_FILENO)
-					close(c->cout);
-				c->cout = -1;
-				c->exit_deadline = 0;
-				/* Without CMD, the end of stdin is its exit. */
-				if (c->argv == NULL)
-					c->alive = 0;
-			}
-			break;
-		}
-		if (c->disconnected) {
-			/* Nothing reaches the parent now: count, never block. */
-			if (k != FRAME_BLANK)
-				c->lost_lines++;
-			continue;
-		}
-		/* A Node parent crashes on a blank line, so say so too. */
-		if (k == FRAME_BLANK) {
-			child_bad_line(c, l.lineno, 0, l.len == 0 ||
-			    (l.len == 1 && l.nl) ? "empty line" :
-			    "blank line");
-			continue;
-		}
-		if (k == FRAME_BAD) {
-			frame_reason(&c->fcmd, &l, why, sizeof why);
-			child_bad_line(c, l.lineno, l.err_off, why);
-			continue;
-		}
-		if (c->cmd_cmd >= 0 && c->fcmd.js.span[c->cmd_cmd].len != 0) {
-			span = l.p + c->fcmd.js.span[c->cmd_cmd].off;
-			n = c->fcmd.js.span[c->cmd_cmd].len;
-			if (jscan_node_internal(span, n)) {
-				jscan_printable(span, n, txt, sizeof txt);
-				snprintf(why, sizeof why,
-				    "internal Node message (cmd \"%s\")", txt);
-				child_bad_line(c, l.lineno,
-				    c->fcmd.js.span[c->cmd_cmd].off, why);
-				continue;
-			}
-		}
-		if (child_to_parent(c, l.p, l.len, l.nl, &e) == -1) {
-			if (strcmp(e.what, "out of memory") == 0) {
-				cmd_warnx(c->ce, "queue: %s", e.what);
-				c->fail = 1;
-				break;
-			}
-			child_bad_line(c, l.lineno, e.off, e.what);
-		}
-	}
-}
-
-static void
-child_on_cout(struct ev *ev, int fd, short revents, void *arg)
-{
-	struct child	*c = arg;
-	char		*p;
-	size_t		 n;
-	ssize_t		 got;
-
-	(void)ev;
-	if (c->cout_eof)
-		return;
-	if ((p = frame_space(&c->fcmd, &n)) == NULL) {
-		cmd_warn(c->ce, "input buffer");
-		c->fail = 1;
-		return;
-	}
-	if (n > CH_READ)
-		n = CH_READ;
-	if ((got = read(fd, p, n)) == -1) {
-		if (errno == EINTR || errno == EAGAIN)
-			return;
-		cmd_warn(c->ce, "read from '%s'", c->name);
-		got = 0;
-	}
-	if (got == 0) {
-		c->cout_eof = 1;
-		frame_set_eof(&c->fcmd);
-	} else
-		frame_filled(&c->fcmd, (size_t)got);
-}
-
-static void
-child_on_write(struct ev *ev, int fd, short revents, void *arg)
-{
-	/* The flush pass after poll does the writing. */
-	(void)ev;
-	(void)fd;
-	(void)revents;
-	(void)arg;
-}
-
-/* The parent went away: what CMD says from now on cannot reach it. */
-static void
-child_disconnect(struct child *c)
-{
-	int	i;
-
-	if (c->disconnected)
-		return;
-	c->disconnected = 1;
-	buf_consume(&c->pq, c->pq.len);
-	if (c->chan != -1) {
-		ev_del(&c->ev, c->chan);
-		close(c->chan);
-		c->chan = -1;
-	}
-	for (i = 0; i < c->nfds; i++)
-		close(c->fds[i]);
-	c->nfds = 0;
-	if (c->alive && c->disc_timeout >= 0 && c->kill_stage == 0) {
-		c->kill_stage = 1;
-		c->kill_at = ev_now() + c->disc_timeout;
-	}
-}
+/* The loop: both sides pumped and flushed until nothing moves */
 
 static void
 child_flush(struct child *c)
@@ -908,7 +166,8 @@ child_step(struct child *c)
 	for (i = 0; i < 32; i++) {
 		sig[0] = c->cq.len;
 		sig[1] = c->pq.len;
-		sig[2] = c->advanced ? c->rin.len : frame_pending(&c->fpar);
+		sig[2] = c->advanced ? v8frame_pending(&c->vin) :
+		    frame_pending(&c->fpar);
 		sig[3] = frame_pending(&c->fcmd);
 		sig[4] = (size_t)c->cout;
 		if (!c->disconnected) {
@@ -921,7 +180,7 @@ child_step(struct child *c)
 			child_pump_cmd(c);
 		child_flush(c);
 		if (sig[0] == c->cq.len && sig[1] == c->pq.len &&
-		    sig[2] == (c->advanced ? c->rin.len :
+		    sig[2] == (c->advanced ? v8frame_pending(&c->vin) :
 		    frame_pending(&c->fpar)) &&
 		    sig[3] == frame_pending(&c->fcmd) &&
 		    sig[4] == (size_t)c->cout)
@@ -935,7 +194,7 @@ child_step(struct child *c)
 	 * disconnected. CMD's stdin closes once its queue is written.
 	 */
 	if (c->chan_eof && !c->disconnected && (c->advanced ?
-	    !child_adv_ready(c) : frame_pending(&c->fpar) == 0))
+	    !v8frame_ready(&c->vin) : frame_pending(&c->fpar) == 0))
 		child_disconnect(c);
 	if (c->disconnected && c->cin != -1 && (c->cq.len == 0 ||
 	    c->cin_dead || !c->alive))
@@ -968,7 +227,7 @@ child_update(struct child *c)
 	if (c->chan != -1) {
 		ev = 0;
 		if (!c->chan_eof && c->cq.len < CH_QSIZE && c->alive &&
-		    (!c->advanced || !child_adv_ready(c)))
+		    (!c->advanced || !v8frame_ready(&c->vin)))
 			ev |= POLLIN;
 		if (c->pq.len > 0)
 			ev |= POLLOUT;
@@ -994,112 +253,7 @@ child_deadline(struct child *c)
 	return d;
 }
 
-/* Setup */
-
-static int
-child_spawn(struct child *c)
-{
-	struct spawn_opts	 so;
-	char			**env;
-	int			 in[2], out[2], err, saved;
-	pid_t			 pid;
-
-	if (pipe2(in, O_CLOEXEC) == -1)
-		goto fail0;
-	if (pipe2(out, O_CLOEXEC) == -1) {
-		close(in[0]);
-		close(in[1]);
-		goto fail0;
-	}
-	/* Larger pipes: fewer wake-ups per message (a hint only). */
-	(void)fcntl(in[1], F_SETPIPE_SZ, 1024 * 1024);
-	(void)fcntl(out[0], F_SETPIPE_SZ, 1024 * 1024);
-	if (fcntl(in[1], F_SETFL, O_NONBLOCK) == -1 ||
-	    fcntl(out[0], F_SETFL, O_NONBLOCK) == -1)
-		goto fail;
-	if ((env = nodechan_env(-1, NULL, 0)) == NULL)
-		goto fail;
-	memset(&so, 0, sizeof so);
-	so.argv = c->argv;
-	so.envp = env;
-	so.fd[0] = in[0];
-	so.fd[1] = out[1];
-	so.fd[2] = STDERR_FILENO;
-	so.chan_fd = -1;
-	so.pgroup = 1;
-	so.pdeathsig = SIGKILL;
-	pid = spawn_start(&so, &err);
-	saved = errno;
-	nodechan_env_free(env);
-	close(in[0]);
-	close(out[1]);
-	if (pid == -1) {
-		errno = saved;
-		cmd_warn(c->ce, "fork");
-		close(in[1]);
-		close(out[0]);
-		return EXIT_FAIL;
-	}
-	if (err != 0) {
-		errno = err;
-		cmd_warn(c->ce, "'%s'", c->argv[0]);
-		close(in[1]);
-		close(out[0]);
-		return err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
-	}
-	/* No process of CMD's group may outlive ipcrun, even by kill -9. */
-	if (spawn_watch(c->watch_fd, pid) == -1)
-		cmd_warn(c->ce, "watchdog");
-	c->pid = pid;
-	c->alive = 1;
-	c->cin = in[1];
-	c->cout = out[0];
-	return 0;
-fail:
-	close(in[0]);
-	close(in[1]);
-	close(out[0]);
-	close(out[1]);
-fail0:
-	cmd_warn(c->ce, "pipe");
-	return EXIT_FAIL;
-}
-
-/*
- * Without CMD: ipcrun's stdin and stdout are the two ends. A pipe on
- * stdout gets a description of its own, made non-blocking (as in run); a
- * socket is written with MSG_DONTWAIT.
- */
-static void
-child_own_stdio(struct child *c)
-{
-	struct stat	st;
-	int		fd;
-
-	c->cin = STDOUT_FILENO;
-	c->cout = STDIN_FILENO;
-	c->alive = 1;	/* "CMD" lives as long as the bridge */
-	if (fstat(STDOUT_FILENO, &st) == -1)
-		return;
-	if (S_ISSOCK(st.st_mode))
-		c->cin_sock = 1;
-	else if (S_ISFIFO(st.st_mode) &&
-	    (fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_CLOEXEC))
-	    != -1)
-		c->cin = fd;
-}
-
-/* At the end, what is left of CMD's process group would outlive ipcrun. */
-static void
-child_end_group(struct child *c)
-{
-	if (c->pid <= 0 || kill(-c->pid, 0) == -1)
-		return;
-	cmd_warnx(c->ce, "sending SIGTERM to what is left of the process "
-	    "group of '%s' (%ld)", c->name, (long)c->pid);
-	(void)kill(-c->pid, SIGTERM);
-	(void)kill(-c->pid, SIGCONT);
-}
+/* The run, and the end */
 
 static int
 child_main(struct child *c)
@@ -1112,8 +266,7 @@ child_main(struct child *c)
 	    (c->fcmd_ok = 1, frame_init(&c->fpar, CH_MAXMSG, 1) == -1) ||
 	    (c->fpar_ok = 1, buf_init(&c->pq, CH_QSIZE) == -1) ||
 	    buf_init(&c->cq, CH_QSIZE) == -1 ||
-	    buf_init(&c->rin, CH_READ) == -1 ||
-	    buf_init(&c->enc, 4096) == -1) {
+	    v8frame_init(&c->vin, CH_MAXMSG, CH_READ) == -1) {
 		cmd_warn(c->ce, "malloc");
 		return EXIT_FAIL;
 	}
@@ -1195,7 +348,7 @@ child_main(struct child *c)
 static void
 child_release(struct child *c)
 {
-	int	i;
+	size_t	i;
 
 	if (c->chan != -1)
 		close(c->chan);
@@ -1213,8 +366,7 @@ child_release(struct child *c)
 		frame_release(&c->fpar);
 	buf_release(&c->pq);
 	buf_release(&c->cq);
-	buf_release(&c->rin);
-	buf_release(&c->enc);
+	v8frame_release(&c->vin);
 	ev_release(&c->ev);
 }
 

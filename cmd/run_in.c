@@ -316,6 +316,7 @@ run_pump_input(struct run *r)
 	struct worker		*w;
 	struct frame_line	 l;
 	char			 why[256];
+	ssize_t			 off;
 	int			 k, full;
 
 again:
@@ -344,17 +345,9 @@ again:
 			run_bad_input(r, l.lineno, l.err_off, why);
 			continue;
 		}
-		if (r->incmd >= 0 && r->fin.js.span[r->incmd].len != 0 &&
-		    jscan_node_internal(l.p + r->fin.js.span[r->incmd].off,
-		    r->fin.js.span[r->incmd].len)) {
-			char	txt[200];
-
-			jscan_printable(l.p + r->fin.js.span[r->incmd].off,
-			    r->fin.js.span[r->incmd].len, txt, sizeof txt);
-			snprintf(why, sizeof why,
-			    "internal Node message (cmd \"%s\")", txt);
-			run_bad_input(r, l.lineno, r->fin.js.span[r->incmd].off,
-			    why);
+		if ((off = frame_node_internal(&r->fin, r->incmd, &l, why,
+		    sizeof why)) != -1) {
+			run_bad_input(r, l.lineno, (size_t)off, why);
 			continue;
 		}
 		if (run_route(r, w, &l) == -1)

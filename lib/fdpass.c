@@ -84,9 +84,8 @@ fdpass_recv(int sock, void *p, size_t len, int *fdp, unsigned *flags)
 	} cm;
 	struct msghdr	 msg;
 	struct iovec	 iov;
-	struct cmsghdr	*c;
 	ssize_t		 r;
-	size_t		 n, i, datalen;
+	size_t		 n = 0;
 	int		 fd;
 
 	*fdp = -1;
@@ -103,26 +102,48 @@ fdpass_recv(int sock, void *p, size_t len, int *fdp, unsigned *flags)
 	while (r == -1 && errno == EINTR);
 	if (r == -1)
 		return -1;
-	if (msg.msg_flags & MSG_CTRUNC)
-		*flags |= FDPASS_CTRUNC;
-	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+	*flags = fdpass_take(&msg, &fd, &n, 1);
+	if (n == 1)
+		*fdp = fd;
+	return r;
+}
+
+/*
+ * The fds a message received with recvmsg carried, appended to fds (*n
+ * held, room for max): once it is full the others are closed, never
+ * leaked. Returns the FDPASS_* flags for what went wrong: SURPLUS for
+ * fds closed so, CTRUNC when the kernel dropped some, BADCMSG for a
+ * control message whose length is not a whole number of fds.
+ */
+unsigned
+fdpass_take(struct msghdr *msg, int *fds, size_t *n, size_t max)
+{
+	struct cmsghdr	*c;
+	size_t		 k, i, datalen;
+	unsigned	 flags = 0;
+	int		 fd;
+
+	if (msg->msg_flags & MSG_CTRUNC)
+		flags |= FDPASS_CTRUNC;
+	for (c = CMSG_FIRSTHDR(msg); c != NULL;
+	    c = CMSG_NXTHDR(msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		datalen = c->cmsg_len - CMSG_LEN(0);
 		if (datalen % sizeof(int) != 0)
-			*flags |= FDPASS_BADCMSG;
-		n = datalen / sizeof(int);
-		for (i = 0; i < n; i++) {
+			flags |= FDPASS_BADCMSG;
+		k = datalen / sizeof(int);
+		for (i = 0; i < k; i++) {
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-			if (*fdp == -1)
-				*fdp = fd;
+			if (*n < max)
+				fds[(*n)++] = fd;
 			else {
 				close(fd);
-				*flags |= FDPASS_SURPLUS;
+				flags |= FDPASS_SURPLUS;
 			}
 		}
 	}
-	return r;
+	return flags;
 }
 
 /* What kind of file fd is, in the terms Node's handle passing uses. */

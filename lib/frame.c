@@ -439,3 +439,27 @@ frame_reason(const struct frame *f, const struct frame_line *l, char *buf,
 	else
 		snprintf(buf, len, "%s", l->err);
 }
+
+/*
+ * Whether a good line is one Node would take for an internal message of
+ * its own (a top-level "cmd" of NODE_...), which would reach no 'message'
+ * listener or crash the peer. key is the frame's jscan_want index for
+ * "cmd", or -1. Returns the offset of that "cmd" in the line, with the
+ * reason in why; -1 for any other line.
+ */
+ssize_t
+frame_node_internal(const struct frame *f, int key,
+    const struct frame_line *l, char *why, size_t len)
+{
+	const struct jscan_span	*sp;
+	char			 txt[200];
+
+	if (key < 0 || f->js.span[key].len == 0)
+		return -1;
+	sp = &f->js.span[key];
+	if (!jscan_node_internal(l->p + sp->off, sp->len))
+		return -1;
+	jscan_printable(l->p + sp->off, sp->len, txt, sizeof txt);
+	snprintf(why, len, "internal Node message (cmd \"%s\")", txt);
+	return (ssize_t)sp->off;
+}

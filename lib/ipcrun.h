@@ -168,6 +168,8 @@ size_t		 frame_run(struct frame *, size_t, const char **, uint64_t *);
 size_t		 frame_pending(const struct frame *);
 void		 frame_reason(const struct frame *, const struct frame_line *,
 		    char *, size_t);
+ssize_t		 frame_node_internal(const struct frame *, int,
+		    const struct frame_line *, char *, size_t);
 
 /* buf.c: byte queues with a head, a tail and watermarks. */
 
@@ -260,14 +262,27 @@ int		 proc_holds_socket(pid_t, unsigned long long, int);
 #define NODECHAN_ENV_CHANNEL	"IPCRUN_CHANNEL"	/* inode of the channel */
 #define NODECHAN_READY		"NODE_IPCRUN_READY"	/* preload -> ipcrun */
 #define NODECHAN_EOF_LINE	"{\"cmd\":\"NODE_IPCRUN_EOF\"}\n"	/* ipcrun -> preload */
+/* A child's answers to NODE_HANDLE: the handle taken, or refused. */
+#define NODECHAN_ACK		"{\"cmd\":\"NODE_HANDLE_ACK\"}"
+#define NODECHAN_NACK		"{\"cmd\":\"NODE_HANDLE_NACK\"}"
+
+/* The channel a Node parent passed to ipcrun, as nodechan_channel read it. */
+struct nodechan_chan {
+	int		 fd;
+	int		 advanced;	/* NODE_CHANNEL_SERIALIZATION_MODE */
+	char		 text[32];	/* NODE_CHANNEL_FD as given */
+};
 
 char		**nodechan_env(int, const char *, unsigned long long);
 void		 nodechan_env_free(char **);
 int		 nodechan_preload(char *, size_t, const char **);
 int		 nodechan_cmd_is(const char *, size_t, const char *);
+int		 nodechan_channel(struct nodechan_chan *, char *, size_t);
+size_t		 nodechan_answer(const char *, size_t, const char *, size_t,
+		    char *, size_t);
 int		 nodechan_own_frame(const char *, size_t);
 
-#define NODECHAN_NACK_LINE	"{\"cmd\":\"NODE_HANDLE_NACK\"}\n"	/* ipcrun -> Node */
+#define NODECHAN_NACK_LINE	NODECHAN_NACK "\n"	/* ipcrun -> Node, framed */
 
 /*
  * chan.c: ipcrun's end of a child's channel, a stream socket: the frames
@@ -323,6 +338,33 @@ int		 v8ser_decode(const void *, size_t, struct buf *, size_t,
 int		 v8ser_encode(const char *, size_t, struct buf *,
 		    struct v8ser_err *);
 size_t		 v8ser_number(double, char *, size_t);
+
+/* v8frame.c: advanced mode's frames, a 4-byte big-endian length first. */
+
+enum {
+	V8FRAME_NONE,		/* no whole frame yet: read more */
+	V8FRAME_GOOD,		/* a frame's payload */
+	V8FRAME_LONG		/* a frame over max: its bytes are dropped */
+};
+
+struct v8frame {
+	struct buf	 in;	/* bytes read, frames not yet handed out */
+	size_t		 max;	/* longest payload taken */
+	size_t		 readsz;	/* the reader's read size */
+	size_t		 skip;	/* bytes of a long frame still to drop */
+	size_t		 cur;	/* bytes of the frame handed out */
+};
+
+int		 v8frame_init(struct v8frame *, size_t, size_t);
+void		 v8frame_release(struct v8frame *);
+char		*v8frame_space(struct v8frame *, size_t *);
+void		 v8frame_filled(struct v8frame *, size_t);
+int		 v8frame_ready(const struct v8frame *);
+size_t		 v8frame_pending(const struct v8frame *);
+int		 v8frame_next(struct v8frame *, const char **, uint32_t *);
+void		 v8frame_drop(struct v8frame *);
+int		 v8frame_encode(struct buf *, const char *, size_t,
+		    struct v8ser_err *);
 
 /* addr.c: unix:PATH, unix:@NAME, tcp:HOST:PORT, fd:N; listen and connect. */
 
@@ -384,6 +426,8 @@ struct fdpass_header {
 
 ssize_t		 fdpass_send(int, const void *, size_t, int);
 ssize_t		 fdpass_recv(int, void *, size_t, int *, unsigned *);
+struct msghdr;
+unsigned	 fdpass_take(struct msghdr *, int *, size_t *, size_t);
 int		 fdpass_kind(int);
 const char	*fdpass_kind_name(int);
 int		 fdpass_node_accepts(int);

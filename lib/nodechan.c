@@ -258,3 +258,87 @@ nodechan_own_frame(const char *p, size_t n)
 	    (n == sizeof NODECHAN_NACK_LINE - 1 &&
 	    memcmp(p, NODECHAN_NACK_LINE, n) == 0);
 }
+
+/*
+ * As a Node child: the channel a Node parent passed in NODE_CHANNEL_FD,
+ * and whether NODE_CHANNEL_SERIALIZATION_MODE asks for advanced mode.
+ * Both variables are removed from the environment first, whatever they
+ * hold (a stale channel variable in a grandchild is a trap: Deno panicked
+ * on one). Returns 0 with ch->fd an open socket; 1 when there is no
+ * channel (the variable unset or empty); -1 with err saying what is wrong.
+ */
+int
+nodechan_channel(struct nodechan_chan *ch, char *err, size_t len)
+{
+	const char	*fdstr, *mode, *errstr;
+	char		*fdbuf = ch->text, modebuf[64];
+	struct stat	 st;
+	long long	 n;
+
+	/* Copies: unsetenv may free what getenv returned. */
+	fdstr = getenv("NODE_CHANNEL_FD");
+	mode = getenv("NODE_CHANNEL_SERIALIZATION_MODE");
+	snprintf(fdbuf, sizeof ch->text, "%s", fdstr ? fdstr : "");
+	snprintf(modebuf, sizeof modebuf, "%s", mode ? mode : "");
+	unsetenv("NODE_CHANNEL_FD");
+	unsetenv("NODE_CHANNEL_SERIALIZATION_MODE");
+
+	if (fdbuf[0] == '\0')
+		return 1;
+	n = strtonum(fdbuf, 0, INT_MAX, &errstr);
+	if (errstr != NULL) {
+		snprintf(err, len, "NODE_CHANNEL_FD '%s': not a file "
+		    "descriptor number", fdbuf);
+		return -1;
+	}
+	if (strcmp(modebuf, "") == 0 || strcmp(modebuf, "json") == 0)
+		ch->advanced = 0;
+	else if (strcmp(modebuf, "advanced") == 0)
+		ch->advanced = 1;
+	else {
+		snprintf(err, len, "NODE_CHANNEL_SERIALIZATION_MODE '%s': "
+		    "must be json or advanced", modebuf);
+		return -1;
+	}
+	if (fstat((int)n, &st) == -1) {
+		snprintf(err, len, "NODE_CHANNEL_FD '%s': not an open "
+		    "descriptor", fdbuf);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, len, "NODE_CHANNEL_FD '%s': not a socket",
+		    fdbuf);
+		return -1;
+	}
+	ch->fd = (int)n;
+	return 0;
+}
+
+/*
+ * The answer of a child that holds none of the parent's sockets to the
+ * parent's internal message cmd (its JSON string) with key (a JSON value,
+ * or key_len 0 when absent): none are open, and all are closed. Into
+ * buf, at most len bytes. Returns the answer's length, or 0 for no answer
+ * (others, NODE_CLUSTER say, are ignored as Node ignores them).
+ */
+size_t
+nodechan_answer(const char *cmd, size_t cmd_len, const char *key,
+    size_t key_len, char *buf, size_t len)
+{
+	int	n;
+
+	/* Room for the longest answer around the key, or no answer. */
+	if (key_len == 0 || len < 80 || key_len > len - 80)
+		return 0;
+	if (nodechan_cmd_is(cmd, cmd_len, "NODE_SOCKET_GET_COUNT"))
+		n = snprintf(buf, len,
+		    "{\"cmd\":\"NODE_SOCKET_COUNT\",\"key\":%.*s,\"count\":0}",
+		    (int)key_len, key);
+	else if (nodechan_cmd_is(cmd, cmd_len, "NODE_SOCKET_NOTIFY_CLOSE"))
+		n = snprintf(buf, len,
+		    "{\"cmd\":\"NODE_SOCKET_ALL_CLOSED\",\"key\":%.*s}",
+		    (int)key_len, key);
+	else
+		return 0;
+	return n < 0 ? 0 : (size_t)n;
+}

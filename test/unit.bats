@@ -57,3 +57,19 @@ unit() {
 @test "chan: send or queue, own frames between lines, a gone peer, half-close, unread" {
 	unit chan_test
 }
+
+@test "v8frame: advanced frames cut at every byte, a long one dropped, the buffer given back" {
+	unit v8frame_test
+}
+
+@test "nodechan: the channel variables read and removed, their refusals, the socket answers" {
+	unit nodechan_test
+}
+
+@test "fdpass: received fds kept in order up to the room given, the rest closed" {
+	unit fdpass_test
+}
+
+@test "frame: internal Node messages found where check, attach and child refuse them" {
+	unit frame_test
+}

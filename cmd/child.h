@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ipcrun child's private header: the bridge's state and what its files
+ * give each other. child.c has the options, the set-up and the loop;
+ * child_parent.c the parent's channel and Node's internal messages;
+ * child_cmd.c CMD's process, signals and stdio. Include after cmd.h and
+ * ipcrun.h.
+ */
+#ifndef CHILD_H
+#define CHILD_H
+
+#define CH_QSIZE	(256 * 1024)	/* queue size and high-water mark */
+#define CH_READ		(256 * 1024)	/* largest read */
+#define CH_MAXMSG	((size_t)64 * 1024 * 1024)	/* longest message */
+#define CH_MAXFDS	16		/* received fds not yet claimed */
+
+struct child {
+	const struct cmd_entry	*ce;
+
+	/* Options. */
+	int64_t		 disc_timeout;	/* -1: wait for CMD for ever */
+	int64_t		 kill_timeout;
+	char		**argv;		/* NULL: no CMD */
+	const char	*name;		/* CMD, or "-" (stdin) in reports */
+	int		 advanced;
+
+	struct ev	 ev;
+	int		 watch_fd;	/* the watchdog's pipe, or -1 */
+	pid_t		 watch_pid;
+
+	/* The parent's channel: child_parent.c reads it and answers. */
+	int		 chan;		/* -1 once closed */
+	int		 chan_eof;	/* read 0 (or an error) */
+	int		 disconnected;	/* EOF handled: nothing more goes out */
+	struct frame	 fpar;		/* json: frames from the parent */
+	int		 fpar_ok;
+	int		 par_k[3];	/* jscan keys: cmd, key, msg */
+	struct v8frame	 vin;		/* advanced: frames from the parent */
+	struct jscan	 js;		/* advanced: decoded frames, for cmd */
+	int		 js_k[3];
+	uint64_t	 par_frames;
+	int		 fds[CH_MAXFDS];	/* received, not yet claimed */
+	size_t		 nfds;
+	struct buf	 pq;		/* to the parent, whole frames */
+
+	/*
+	 * CMD, or without CMD ipcrun's own stdout and stdin: child_cmd.c
+	 * starts it, signals it and reads its stdout.
+	 */
+	pid_t		 pid;
+	int		 alive;
+	int		 status;
+	int		 cin;		/* CMD's stdin (our write end), -1 closed */
+	int		 cin_sock;
+	int		 cin_dead;	/* writes failed: CMD closed its stdin */
+	int		 cout;		/* CMD's stdout (our read end), -1 closed */
+	int		 cout_eof;
+	struct frame	 fcmd;
+	int		 fcmd_ok;
+	int		 cmd_cmd;
+	struct buf	 cq;		/* to CMD, NDJSON lines */
+	uint64_t	 lost_lines;	/* printed after the disconnect */
+	uint64_t	 undelivered;	/* messages CMD will never read */
+	int64_t		 exit_deadline;	/* reading CMD's stdout after its exit */
+	int		 kill_stage;	/* 0, 1 (TERM next), 2 (KILL next), 3 */
+	int64_t		 kill_at;
+
+	int		 again;		/* more to pump: poll without waiting */
+	int		 fail;
+	int		 epipe;
+	int		 exec_err;	/* EXIT_NOTFOUND, EXIT_NOEXEC */
+};
+
+/* child_parent.c */
+int		 child_to_parent(struct child *, const char *, size_t, int,
+		    struct v8ser_err *);
+void		 child_pump_json(struct child *);
+void		 child_pump_advanced(struct child *);
+void		 child_on_chan(struct ev *, int, short, void *);
+void		 child_disconnect(struct child *);
+
+/* child_cmd.c */
+void		 child_kill(struct child *, int);
+void		 child_kill_step(struct child *);
+uint64_t	 child_cq_lines(const struct child *);
+void		 child_close_cin(struct child *);
+void		 child_exited(struct child *, int);
+void		 child_on_signal(struct ev *, int, short, void *);
+void		 child_pump_cmd(struct child *);
+void		 child_on_cout(struct ev *, int, short, void *);
+void		 child_on_write(struct ev *, int, short, void *);
+int		 child_spawn(struct child *);
+void		 child_own_stdio(struct child *);
+void		 child_end_group(struct child *);
+
+#endif

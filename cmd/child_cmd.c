@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ipcrun child, CMD's side: its process (spawned in a group of its own,
+ * or ipcrun's own stdin and stdout without CMD), the signals passed on
+ * to it and the kill escalation after a disconnect, its stdout validated
+ * line by line on the way to the parent.
+ */
+#include "compat.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "ipcrun.h"
+#include "child.h"
+
+/* Kill escalation and signals */
+
+void
+child_kill(struct child *c, int sig)
+{
+	if (c->pid <= 0)
+		return;
+	if (kill(-c->pid, sig) == -1 && errno == ESRCH && c->alive)
+		(void)kill(c->pid, sig);
+	/* A stopped process acts on nothing but SIGCONT. */
+	if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
+		(void)kill(-c->pid, SIGCONT);
+}
+
+void
+child_kill_step(struct child *c)
+{
+	if (!c->alive)
+		return;
+	if (c->kill_stage == 1) {
+		cmd_warnx(c->ce, "'%s' (pid %ld) is still running after the "
+		    "parent disconnected; sending SIGTERM", c->name,
+		    (long)c->pid);
+		child_kill(c, SIGTERM);
+		c->kill_stage = 2;
+		c->kill_at = ev_now() + c->kill_timeout;
+	} else if (c->kill_stage == 2) {
+		cmd_warnx(c->ce, "'%s' (pid %ld) ignored SIGTERM; sending "
+		    "SIGKILL", c->name, (long)c->pid);
+		child_kill(c, SIGKILL);
+		c->kill_stage = 3;
+	}
+}
+
+/* Lines still queued for CMD: never to be delivered now. */
+uint64_t
+child_cq_lines(const struct child *c)
+{
+	const char	*p = c->cq.p + c->cq.off, *e = p + c->cq.len, *nl;
+	uint64_t	 n = 0;
+
+	for (; p < e && (nl = memchr(p, '\n', (size_t)(e - p))) != NULL;
+	    p = nl + 1)
+		n++;
+	return n;
+}
+
+void
+child_close_cin(struct child *c)
+{
+	if (c->cin == -1)
+		return;
+	ev_del(&c->ev, c->cin);
+	if (c->cin != STDOUT_FILENO)
+		close(c->cin);
+	c->cin = -1;
+}
+
+void
+child_exited(struct child *c, int status)
+{
+	c->alive = 0;
+	c->status = status;
+	c->kill_stage = 0;
+	c->undelivered += child_cq_lines(c);
+	buf_consume(&c->cq, c->cq.len);
+	child_close_cin(c);
+	/* Read what it printed before it went, but not for ever. */
+	if (c->cout != -1)
+		c->exit_deadline = ev_now() + c->kill_timeout;
+}
+
+void
+child_on_signal(struct ev *ev, int fd, short revents, void *arg)
+{
+	struct child	*c = arg;
+	int		 sig, status;
+
+	(void)fd;
+	(void)revents;
+	while ((sig = ev_signal_next(ev)) != 0) {
+		if (sig == SIGCHLD) {
+			if (c->alive && spawn_reap(c->pid, &status) == 1)
+				child_exited(c, status);
+			continue;
+		}
+		/* Once, to CMD's process group (child.kill() reaches CMD). */
+		if (c->alive)
+			child_kill(c, sig);
+	}
+}
+
+/* CMD's stdout, to the parent */
+
+static void
+child_bad_line(struct child *c, uint64_t lineno, size_t off, const char *why)
+{
+	cmd_warnx(c->ce, "%s:%" PRIu64 ":%zu: %s (not sent)", c->name, lineno,
+	    off + 1, why);
+}
+
+void
+child_pump_cmd(struct child *c)
+{
+	struct frame_line	 l;
+	struct v8ser_err	 e;
+	char			 why[256];
+	ssize_t			 off;
+	int			 k;
+
+	while ((c->disconnected || c->pq.len < CH_QSIZE) && !c->fail) {
+		k = frame_next(&c->fcmd, &l);
+		if (k == FRAME_NONE) {
+			if (c->cout_eof && c->cout != -1) {
+				ev_del(&c->ev, c->cout);
+				if (c->cout != STDIN_FILENO)
+					close(c->cout);
+				c->cout = -1;
+				c->exit_deadline = 0;
+				/* Without CMD, the end of stdin is its exit. */
+				if (c->argv == NULL)
+					c->alive = 0;
+			}
+			break;
+		}
+		if (c->disconnected) {
+			/* Nothing reaches the parent now: count, never block. */
+			if (k != FRAME_BLANK)
+				c->lost_lines++;
+			continue;
+		}
+		/* A Node parent crashes on a blank line, so say so too. */
+		if (k == FRAME_BLANK) {
+			child_bad_line(c, l.lineno, 0, l.len == 0 ||
+			    (l.len == 1 && l.nl) ? "empty line" :
+			    "blank line");
+			continue;
+		}
+		if (k == FRAME_BAD) {
+			frame_reason(&c->fcmd, &l, why, sizeof why);
+			child_bad_line(c, l.lineno, l.err_off, why);
+			continue;
+		}
+		if ((off = frame_node_internal(&c->fcmd, c->cmd_cmd, &l, why,
+		    sizeof why)) != -1) {
+			child_bad_line(c, l.lineno, (size_t)off, why);
+			continue;
+		}
+		if (child_to_parent(c, l.p, l.len, l.nl, &e) == -1) {
+			if (strcmp(e.what, "out of memory") == 0) {
+				cmd_warnx(c->ce, "queue: %s", e.what);
+				c->fail = 1;
+				break;
+			}
+			child_bad_line(c, l.lineno, e.off, e.what);
+		}
+	}
+}
+
+void
+child_on_cout(struct ev *ev, int fd, short revents, void *arg)
+{
+	struct child	*c = arg;
+	char		*p;
+	size_t		 n;
+	ssize_t		 got;
+
+	(void)ev;
+	if (c->cout_eof)
+		return;
+	if ((p = frame_space(&c->fcmd, &n)) == NULL) {
+		cmd_warn(c->ce, "input buffer");
+		c->fail = 1;
+		return;
+	}
+	if (n > CH_READ)
+		n = CH_READ;
+	if ((got = read(fd, p, n)) == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return;
+		cmd_warn(c->ce, "read from '%s'", c->name);
+		got = 0;
+	}
+	if (got == 0) {
+		c->cout_eof = 1;
+		frame_set_eof(&c->fcmd);
+	} else
+		frame_filled(&c->fcmd, (size_t)got);
+}
+
+void
+child_on_write(struct ev *ev, int fd, short revents, void *arg)
+{
+	/* The flush pass after poll does the writing. */
+	(void)ev;
+	(void)fd;
+	(void)revents;
+	(void)arg;
+}
+
+/* Start, and the end of its group */
+
+int
+child_spawn(struct child *c)
+{
+	struct spawn_opts	 so;
+	char			**env;
+	int			 in[2], out[2], err, saved;
+	pid_t			 pid;
+
+	if (pipe2(in, O_CLOEXEC) == -1)
+		goto fail0;
+	if (pipe2(out, O_CLOEXEC) == -1) {
+		close(in[0]);
+		close(in[1]);
+		goto fail0;
+	}
+	/* Larger pipes: fewer wake-ups per message (a hint only). */
+	(void)fcntl(in[1], F_SETPIPE_SZ, 1024 * 1024);
+	(void)fcntl(out[0], F_SETPIPE_SZ, 1024 * 1024);
+	if (fcntl(in[1], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(out[0], F_SETFL, O_NONBLOCK) == -1)
+		goto fail;
+	if ((env = nodechan_env(-1, NULL, 0)) == NULL)
+		goto fail;
+	memset(&so, 0, sizeof so);
+	so.argv = c->argv;
+	so.envp = env;
+	so.fd[0] = in[0];
+	so.fd[1] = out[1];
+	so.fd[2] = STDERR_FILENO;
+	so.chan_fd = -1;
+	so.pgroup = 1;
+	so.pdeathsig = SIGKILL;
+	pid = spawn_start(&so, &err);
+	saved = errno;
+	nodechan_env_free(env);
+	close(in[0]);
+	close(out[1]);
+	if (pid == -1) {
+		errno = saved;
+		cmd_warn(c->ce, "fork");
+		close(in[1]);
+		close(out[0]);
+		return EXIT_FAIL;
+	}
+	if (err != 0) {
+		errno = err;
+		cmd_warn(c->ce, "'%s'", c->argv[0]);
+		close(in[1]);
+		close(out[0]);
+		return err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+	}
+	/* No process of CMD's group may outlive ipcrun, even by kill -9. */
+	if (spawn_watch(c->watch_fd, pid) == -1)
+		cmd_warn(c->ce, "watchdog");
+	c->pid = pid;
+	c->alive = 1;
+	c->cin = in[1];
+	c->cout = out[0];
+	return 0;
+fail:
+	close(in[0]);
+	close(in[1]);
+	close(out[0]);
+	close(out[1]);
+fail0:
+	cmd_warn(c->ce, "pipe");
+	return EXIT_FAIL;
+}
+
+/*
+ * Without CMD: ipcrun's stdin and stdout are the two ends. A pipe on
+ * stdout gets a description of its own, made non-blocking (as in run); a
+ * socket is written with MSG_DONTWAIT.
+ */
+void
+child_own_stdio(struct child *c)
+{
+	struct stat	st;
+	int		fd;
+
+	c->cin = STDOUT_FILENO;
+	c->cout = STDIN_FILENO;
+	c->alive = 1;	/* "CMD" lives as long as the bridge */
+	if (fstat(STDOUT_FILENO, &st) == -1)
+		return;
+	if (S_ISSOCK(st.st_mode))
+		c->cin_sock = 1;
+	else if (S_ISFIFO(st.st_mode) &&
+	    (fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_CLOEXEC))
+	    != -1)
+		c->cin = fd;
+}
+
+/* At the end, what is left of CMD's process group would outlive ipcrun. */
+void
+child_end_group(struct child *c)
+{
+	if (c->pid <= 0 || kill(-c->pid, 0) == -1)
+		return;
+	cmd_warnx(c->ce, "sending SIGTERM to what is left of the process "
+	    "group of '%s' (%ld)", c->name, (long)c->pid);
+	(void)kill(-c->pid, SIGTERM);
+	(void)kill(-c->pid, SIGCONT);
+}

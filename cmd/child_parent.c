@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ipcrun child, the parent's side: the channel read with its fds, json
+ * frames or advanced ones decoded to NDJSON for CMD, Node's internal
+ * messages answered here and never passed on, and frames to the parent.
+ */
+#include "compat.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "ipcrun.h"
+#include "child.h"
+
+/* One frame to the parent: the JSON text as it is, or V8-encoded. */
+int
+child_to_parent(struct child *c, const char *json, size_t n, int nl,
+    struct v8ser_err *e)
+{
+	if (c->advanced)
+		return v8frame_encode(&c->pq, json, n, e);
+	if (buf_append(&c->pq, json, n) == -1 ||
+	    (!nl && buf_append(&c->pq, "\n", 1) == -1)) {
+		e->what = "out of memory";
+		return -1;
+	}
+	return 0;
+}
+
+/* ipcrun's own answers to the parent's internal messages. */
+static void
+child_answer(struct child *c, const char *json, size_t n)
+{
+	struct v8ser_err	e;
+
+	if (c->disconnected)
+		return;
+	if (child_to_parent(c, json, n, 0, &e) == -1) {
+		cmd_warnx(c->ce, "answer to the parent: %s", e.what);
+		c->fail = 1;
+	}
+}
+
+/*
+ * An internal message from the parent (cmd "NODE_..."): Node's rules for
+ * handles (NODE-IPC.md §5), and the socket bookkeeping a server's owner
+ * waits on. CMD never sees these.
+ */
+static void	child_from_parent(struct child *, const char *, size_t, int,
+		    const struct jscan *, const int *);
+
+/*
+ * The message that came with a handle still goes to CMD, as a Node
+ * child's 'message' listener would get it (unless it is internal too).
+ */
+static void
+child_handle_msg(struct child *c, const char *p, size_t n)
+{
+	struct jscan	js;
+	char		*line;
+	int		 k;
+
+	if (n == 0 || (line = malloc(n + 1)) == NULL)
+		return;
+	memcpy(line, p, n);
+	line[n] = '\n';
+	jscan_init(&js);
+	k = jscan_want(&js, "cmd", 3);
+	if (jscan_line(&js, line, n) == JSCAN_GOOD &&
+	    (js.span[k].len == 0 || !jscan_node_internal(line +
+	    js.span[k].off, js.span[k].len)))
+		child_from_parent(c, line, n + 1, 1, &js, NULL);
+	free(line);
+}
+
+static void
+child_internal(struct child *c, const char *line, const struct jscan *js,
+    const int *k)
+{
+	const char	*span = line + js->span[k[0]].off;
+	size_t		 n = js->span[k[0]].len;
+	int		 kkey = k[1], kmsg = k[2];
+	char		 reply[512];
+	int		 fd;
+
+	if (nodechan_cmd_is(span, n, "NODE_HANDLE")) {
+		/*
+		 * The fd that came with the frame's first bytes, if any.
+		 * One ACK per fd, a NACK without one: an unsolicited or a
+		 * missing answer would crash or stall the parent.
+		 */
+		if (c->nfds == 0) {
+			child_answer(c, NODECHAN_NACK, sizeof NODECHAN_NACK - 1);
+			cmd_warnx(c->ce, "the parent sent a handle without a "
+			    "descriptor: refused");
+			return;
+		}
+		fd = c->fds[0];
+		memmove(c->fds, c->fds + 1, --c->nfds * sizeof *c->fds);
+		close(fd);
+		child_answer(c, NODECHAN_ACK, sizeof NODECHAN_ACK - 1);
+		cmd_warnx(c->ce, "the parent sent a handle: acknowledged and "
+		    "closed, not passed on to '%s' (not supported yet)",
+		    c->name);
+		if (kmsg >= 0)
+			child_handle_msg(c, line + js->span[kmsg].off,
+			    js->span[kmsg].len);
+		return;
+	}
+	/* ipcrun keeps no sockets of the parent's: none are open. */
+	if (kkey >= 0 && (n = nodechan_answer(span, n, line +
+	    js->span[kkey].off, js->span[kkey].len, reply, sizeof reply)) > 0)
+		child_answer(c, reply, n);
+}
+
+/* A good line from the parent: internal, or queued for CMD. */
+/* k: the jscan indexes of cmd, key and msg; NULL when not wanted. */
+static void
+child_from_parent(struct child *c, const char *line, size_t n, int nl,
+    const struct jscan *js, const int *k)
+{
+	if (k != NULL && js->span[k[0]].len != 0 &&
+	    jscan_node_internal(line + js->span[k[0]].off,
+	    js->span[k[0]].len)) {
+		child_internal(c, line, js, k);
+		return;
+	}
+	if (c->cin == -1 || c->cin_dead || !c->alive) {
+		c->undelivered++;
+		return;
+	}
+	if (buf_append(&c->cq, line, n) == -1 ||
+	    (!nl && buf_append(&c->cq, "\n", 1) == -1)) {
+		cmd_warn(c->ce, "queue");
+		c->fail = 1;
+	}
+}
+
+void
+child_pump_json(struct child *c)
+{
+	struct frame_line	l;
+	char			why[256];
+	int			k;
+
+	while (c->cq.len < CH_QSIZE && !c->fail) {
+		k = frame_next(&c->fpar, &l);
+		if (k == FRAME_NONE)
+			break;
+		if (k == FRAME_BLANK)
+			continue;
+		c->par_frames++;
+		if (k == FRAME_BAD) {
+			frame_reason(&c->fpar, &l, why, sizeof why);
+			cmd_warnx(c->ce, "parent message %" PRIu64 ":%zu: %s "
+			    "(not delivered)", c->par_frames, l.err_off + 1,
+			    why);
+			continue;
+		}
+		if (!l.nl) {
+			/* Node never sends one: the channel ended mid-frame. */
+			cmd_warnx(c->ce, "parent message %" PRIu64 ": cut short "
+			    "by the end of the channel (not delivered)",
+			    c->par_frames);
+			continue;
+		}
+		child_from_parent(c, l.p, l.len, l.nl, &c->fpar.js, c->par_k);
+	}
+}
+
+static void
+child_v8_refused(struct child *c, const struct v8ser_err *e)
+{
+	if (e->what != NULL && strcmp(e->what, "unknown tag") == 0)
+		cmd_warnx(c->ce, "parent message %" PRIu64 ": byte %zu: unknown "
+		    "tag 0x%02x (not delivered)", c->par_frames, e->off,
+		    e->tag & 0xff);
+	else if (e->type)
+		cmd_warnx(c->ce, "parent message %" PRIu64 ": %s is outside "
+		    "the JSON subset (not delivered)", c->par_frames, e->what);
+	else
+		cmd_warnx(c->ce, "parent message %" PRIu64 ": byte %zu: %s "
+		    "(not delivered)", c->par_frames, e->off, e->what);
+}
+
+/* advanced: 4-byte big-endian length, then a V8 payload. */
+void
+child_pump_advanced(struct child *c)
+{
+	struct v8ser_err	 e;
+	const char		*p;
+	size_t			 mark;
+	uint32_t		 len;
+	int			 r;
+
+	while (c->cq.len < CH_QSIZE && !c->fail) {
+		if ((r = v8frame_next(&c->vin, &p, &len)) == V8FRAME_NONE)
+			break;
+		c->par_frames++;
+		if (r == V8FRAME_LONG) {
+			cmd_warnx(c->ce, "parent message %" PRIu64 ": %" PRIu32
+			    " bytes, longer than %zu (not delivered)",
+			    c->par_frames, len, CH_MAXMSG);
+			continue;
+		}
+		/* Decoded straight onto CMD's queue, then checked there. */
+		mark = c->cq.len;
+		r = v8ser_decode(p, len, &c->cq, CH_MAXMSG, &e);
+		v8frame_drop(&c->vin);
+		if (r == -1) {
+			child_v8_refused(c, &e);
+			continue;
+		}
+		r = jscan_line(&c->js, c->cq.p + c->cq.off + mark,
+		    c->cq.len - mark);
+		if (r != JSCAN_GOOD) {
+			/* Cannot happen: the decoder writes only JSON. */
+			c->cq.len = mark;
+			cmd_warnx(c->ce, "parent message %" PRIu64 ": decoded to "
+			    "invalid JSON (not delivered)", c->par_frames);
+			continue;
+		}
+		if ((c->js.span[c->js_k[0]].len != 0 &&
+		    jscan_node_internal(c->cq.p + c->cq.off + mark +
+		    c->js.span[c->js_k[0]].off, c->js.span[c->js_k[0]].len)) ||
+		    c->cin == -1 || c->cin_dead || !c->alive) {
+			/* Take it off the queue; an internal one is answered. */
+			struct buf	line;
+
+			if (buf_init(&line, c->cq.len - mark + 1) == -1 ||
+			    buf_append(&line, c->cq.p + c->cq.off + mark,
+			    c->cq.len - mark) == -1) {
+				buf_release(&line);
+				cmd_warn(c->ce, "queue");
+				c->fail = 1;
+				return;
+			}
+			c->cq.len = mark;
+			child_from_parent(c, line.p, line.len, 1, &c->js,
+			    c->js_k);
+			buf_release(&line);
+			continue;
+		}
+		if (buf_append(&c->cq, "\n", 1) == -1) {
+			cmd_warn(c->ce, "queue");
+			c->fail = 1;
+		}
+	}
+}
+
+/* Received descriptors: kept in order until a NODE_HANDLE claims one. */
+static void
+child_take_fds(struct child *c, struct msghdr *mh)
+{
+	if (fdpass_take(mh, c->fds, &c->nfds, CH_MAXFDS) & FDPASS_CTRUNC)
+		cmd_warnx(c->ce, "descriptors from the parent were cut short "
+		    "(MSG_CTRUNC)");
+}
+
+void
+child_on_chan(struct ev *ev, int fd, short revents, void *arg)
+{
+	struct child	*c = arg;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int) * 4)];
+	}		 cmsg;
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	char		*p;
+	size_t		 n;
+	ssize_t		 got;
+
+	(void)ev;
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || c->chan_eof)
+		return;
+	p = c->advanced ? v8frame_space(&c->vin, &n) :
+	    frame_space(&c->fpar, &n);
+	if (p == NULL) {
+		cmd_warn(c->ce, "channel buffer");
+		c->fail = 1;
+		return;
+	}
+	if (n > CH_READ)
+		n = CH_READ;
+	iov.iov_base = p;
+	iov.iov_len = n;
+	memset(&mh, 0, sizeof mh);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cmsg.buf;
+	mh.msg_controllen = sizeof cmsg.buf;
+	/* recvmsg with room for fds: a plain read would drop passed fds. */
+	do
+		got = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (got == -1 && errno == EINTR);
+	if (got == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		if (errno != ECONNRESET) {
+			cmd_warn(c->ce, "read from the parent");
+			c->fail = 1;
+		}
+		got = 0;
+	}
+	if (mh.msg_controllen > 0)
+		child_take_fds(c, &mh);
+	if (got == 0) {
+		c->chan_eof = 1;
+		if (!c->advanced)
+			frame_set_eof(&c->fpar);
+		return;
+	}
+	if (c->advanced)
+		v8frame_filled(&c->vin, (size_t)got);
+	else
+		frame_filled(&c->fpar, (size_t)got);
+}
+
+/* The parent went away: what CMD says from now on cannot reach it. */
+void
+child_disconnect(struct child *c)
+{
+	size_t	i;
+
+	if (c->disconnected)
+		return;
+	c->disconnected = 1;
+	buf_consume(&c->pq, c->pq.len);
+	if (c->chan != -1) {
+		ev_del(&c->ev, c->chan);
+		close(c->chan);
+		c->chan = -1;
+	}
+	for (i = 0; i < c->nfds; i++)
+		close(c->fds[i]);
+	c->nfds = 0;
+	if (c->alive && c->disc_timeout >= 0 && c->kill_stage == 0) {
+		c->kill_stage = 1;
+		c->kill_at = ev_now() + c->disc_timeout;
+	}
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * nodechan_channel: the channel variables read and always removed, each
+ * refusal with its words, fd and mode as given; nodechan_answer: the
+ * answers of a child that holds no sockets, and what it leaves unanswered.
+ * TAP.
+ */
+#include "compat.h"
+
+#include <sys/socket.h>
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "ipcrun.h"
+#include "tap.h"
+
+/* Set (or, for NULL, unset) both variables. */
+static void
+env(const char *fd, const char *mode)
+{
+	if (fd != NULL)
+		setenv("NODE_CHANNEL_FD", fd, 1);
+	else
+		unsetenv("NODE_CHANNEL_FD");
+	if (mode != NULL)
+		setenv("NODE_CHANNEL_SERIALIZATION_MODE", mode, 1);
+	else
+		unsetenv("NODE_CHANNEL_SERIALIZATION_MODE");
+}
+
+static int
+gone(void)
+{
+	return getenv("NODE_CHANNEL_FD") == NULL &&
+	    getenv("NODE_CHANNEL_SERIALIZATION_MODE") == NULL;
+}
+
+static void
+refused(const char *fd, const char *mode, const char *want)
+{
+	struct nodechan_chan	ch;
+	char			err[256], what[128];
+	int			r;
+
+	env(fd, mode);
+	strlcpy(err, "(accepted)", sizeof err);
+	r = nodechan_channel(&ch, err, sizeof err);
+	snprintf(what, sizeof what, "NODE_CHANNEL_FD '%s', mode '%s' refused",
+	    fd, mode ? mode : "(unset)");
+	is_str(r == -1 ? err : "(not refused)", want, what);
+	ok(gone(), "and both variables removed");
+}
+
+static void
+channel(void)
+{
+	struct nodechan_chan	ch;
+	char			err[256], num[16];
+	int			sv[2], fd;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
+	    (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		abort();
+
+	env(NULL, "advanced");
+	ok(nodechan_channel(&ch, err, sizeof err) == 1 && gone(),
+	    "unset: no channel, and the mode removed too");
+	env("", NULL);
+	ok(nodechan_channel(&ch, err, sizeof err) == 1 && gone(),
+	    "empty: no channel");
+
+	snprintf(num, sizeof num, "%d", sv[0]);
+	env(num, NULL);
+	ok(nodechan_channel(&ch, err, sizeof err) == 0 && ch.fd == sv[0] &&
+	    ch.advanced == 0 && strcmp(ch.text, num) == 0 && gone(),
+	    "a socket, no mode: json");
+	env(num, "json");
+	ok(nodechan_channel(&ch, err, sizeof err) == 0 && ch.advanced == 0,
+	    "json");
+	env(num, "advanced");
+	ok(nodechan_channel(&ch, err, sizeof err) == 0 && ch.fd == sv[0] &&
+	    ch.advanced == 1 && gone(), "advanced");
+
+	refused("3x", NULL,
+	    "NODE_CHANNEL_FD '3x': not a file descriptor number");
+	refused("-1", NULL,
+	    "NODE_CHANNEL_FD '-1': not a file descriptor number");
+	refused("99999999999", NULL,
+	    "NODE_CHANNEL_FD '99999999999': not a file descriptor number");
+	refused(num, "Advanced", "NODE_CHANNEL_SERIALIZATION_MODE "
+	    "'Advanced': must be json or advanced");
+	refused("1000000", NULL,
+	    "NODE_CHANNEL_FD '1000000': not an open descriptor");
+	snprintf(num, sizeof num, "%d", fd);
+	snprintf(err, sizeof err, "NODE_CHANNEL_FD '%d': not a socket", fd);
+	refused(num, "json", err);
+	close(sv[0]);
+	close(sv[1]);
+	close(fd);
+}
+
+static void
+answer(void)
+{
+	static const char	 key[] = "\"k1\"";
+	char			 buf[512], big[600];
+	size_t			 n;
+
+#define CMD(s)	"\"" s "\"", sizeof "\"" s "\"" - 1
+	n = nodechan_answer(CMD("NODE_SOCKET_GET_COUNT"), key, sizeof key - 1,
+	    buf, sizeof buf);
+	is_str(n > 0 ? buf : "(none)",
+	    "{\"cmd\":\"NODE_SOCKET_COUNT\",\"key\":\"k1\",\"count\":0}",
+	    "GET_COUNT: none open");
+	is_int((int64_t)n, (int64_t)strlen(buf), "with its length");
+	n = nodechan_answer(CMD("NODE_SOCKET_NOTIFY_CLOSE"), "7", 1, buf,
+	    sizeof buf);
+	is_str(n > 0 ? buf : "(none)",
+	    "{\"cmd\":\"NODE_SOCKET_ALL_CLOSED\",\"key\":7}",
+	    "NOTIFY_CLOSE: all closed, the key as it came");
+	n = nodechan_answer("\"NODE_SOCKET_\\u0047ET_COUNT\"", 28, key,
+	    sizeof key - 1, buf, sizeof buf);
+	ok(n > 0, "the cmd compared decoded (an escaped letter)");
+	ok(nodechan_answer(CMD("NODE_CLUSTER"), key, sizeof key - 1, buf,
+	    sizeof buf) == 0, "NODE_CLUSTER: no answer");
+	ok(nodechan_answer(CMD("NODE_SOCKET_GET_COUNT"), key, 0, buf,
+	    sizeof buf) == 0, "no key: no answer");
+	memset(big, '1', sizeof big);
+	ok(nodechan_answer(CMD("NODE_SOCKET_GET_COUNT"), big, sizeof buf - 80,
+	    buf, sizeof buf) == sizeof buf - 80 +
+	    strlen("{\"cmd\":\"NODE_SOCKET_COUNT\",\"key\":,\"count\":0}"),
+	    "the longest key the buffer holds is answered");
+	ok(nodechan_answer(CMD("NODE_SOCKET_GET_COUNT"), big,
+	    sizeof buf - 79, buf, sizeof buf) == 0,
+	    "a key too long for the buffer: no answer");
+#undef CMD
+}
+
+int
+main(void)
+{
+	channel();
+	answer();
+	return done();
+}
