@@ -376,3 +376,115 @@ JS
 	assert_failure 125
 	[[ "$stderr" == "ipcrun: run: --log 'sideways': must be prefix or inherit"* ]]
 }
+
+# --- a worker killed mid-stream (issue 19's tests, audited) -------------------
+
+@test "kill -9 mid-stream: unread lines go to the other, read ones are counted" {
+	# a reads exactly 10 lines, one byte at a time so that it takes no
+	# more, answers the first 4 and stops reading; its other 990 lines
+	# are unread. b (cat) answers everything it gets.
+	cat > "$BATS_TEST_TMPDIR/a.py" <<'PY'
+import os, sys, time
+got, line = [], b""
+while len(got) < 10:
+    c = os.read(0, 1)
+    if not c:
+        break
+    line += c
+    if c == b"\n":
+        got.append(line)
+        line = b""
+for l in got[:4]:
+    os.write(1, l)
+with open(sys.argv[1] + ".tmp", "wb") as f:
+    f.write(b"".join(got[4:]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    time.sleep(60)
+PY
+	d=$BATS_TEST_TMPDIR
+	lines 2000 > "$d/in"
+	mkfifo "$d/fifo"
+	"$IPCRUN" run --channel stdio --events \
+	    -c "a=python3 $d/a.py $d/held" -c 'b=cat' \
+	    < "$d/fifo" > "$d/out" 2> "$d/err" &
+	ipid=$!
+	exec 7> "$d/fifo"
+	cat "$d/in" >&7
+	wait_for 30 test -e "$d/held"
+	wait_for 30 bash -c '[ "$(grep -c "\"from\":\"a\"" '"$d/out"')" -eq 4 ]'
+	wait_for 30 bash -c '[ "$(grep -c "\"from\":\"b\"" '"$d/out"')" -ge 1000 ]'
+	apid=$(grep '"event":"spawn","t":[0-9.]*,"name":"a"' "$d/out" | jq .pid)
+	kill -KILL "$apid"
+	wait_for 30 bash -c '[ "$(grep -c "\"from\":\"b\"" '"$d/out"')" -ge 1990 ]'
+	exec 7>&-
+	st=0
+	wait "$ipid" || st=$?
+	cat "$d/err"
+	grep '"event"' "$d/out"
+	assert_equal "$st" 137
+	grep '"event":"exit"' "$d/out" | grep '"name":"a"' |
+	    jq -e '.signal == "SIGKILL" and .rerouted == 990 and
+		.undelivered == 0 and .unanswered == 6'
+	# Every line came back once, but the 6 that a read and never
+	# answered: nothing twice, nothing else missing.
+	assert_equal "$(wc -l < "$d/held")" 6
+	assert_equal "$(grep '"from"' "$d/out" | jq -c .msg | sort)" \
+	    "$(sort "$d/in" | comm -23 - <(sort "$d/held"))"
+	grep -q "'a' (pid $apid) exited (SIGKILL) with 6 lines read and not answered: possibly lost" \
+	    "$d/err"
+}
+
+@test "kill -9 mid-stream of a Node worker: unread lines go to the other, the lost counted" {
+	# a answers 5 messages and blocks for good on the 6th: it reads its
+	# channel no more (lines 6 to 10 of its share are read, not
+	# answered). The input goes on only then: a's share of the rest
+	# stays unread, in its channel and in ipcrun's queue, and after
+	# kill -9 goes to b (a Node echo). Only the 5 lines a read and never
+	# answered are missing.
+	cat > "$BATS_TEST_TMPDIR/stop.js" <<'JS'
+let n = 0;
+process.on("message", (m) => {
+	if (++n <= 5)
+		return process.send(m);
+	require("fs").writeFileSync(process.argv[2], "");
+	Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+});
+JS
+	d=$BATS_TEST_TMPDIR
+	pad=$(head -c 80 /dev/zero | tr '\0' p)
+	seq 1 5020 | sed 's/.*/{"i":&,"p":"'"$pad"'"}/' > "$d/in"
+	mkfifo "$d/fifo"
+	"$IPCRUN" run --events -c "a=node $d/stop.js $d/stopped" \
+	    -c "b=node $F/echo.js" < "$d/fifo" > "$d/out" 2> "$d/err" &
+	ipid=$!
+	exec 7> "$d/fifo"
+	# 20 lines, 10 for a: it has read them all when it blocks.
+	head -n 20 "$d/in" >&7
+	wait_for 30 test -e "$d/stopped"
+	wait_for 30 bash -c '[ "$(grep -c "\"from\":\"b\"" '"$d/out"')" -eq 10 ]'
+	tail -n +21 "$d/in" >&7
+	# b answering 2,000 more means round robin gave a its turns too.
+	wait_for 60 bash -c '[ "$(grep -c "\"from\":\"b\"" '"$d/out"')" -ge 2010 ]'
+	apid=$(grep '"event":"spawn","t":[0-9.]*,"name":"a"' "$d/out" | jq .pid)
+	kill -KILL "$apid"
+	exec 7>&-
+	st=0
+	wait "$ipid" || st=$?
+	cat "$d/err"
+	grep '"event"' "$d/out"
+	assert_equal "$st" 137
+	ev=$(grep '"event":"exit"' "$d/out" | grep '"name":"a"')
+	# 5 unless Node had not yet read all of its 10 when it blocked.
+	jq -e '.signal == "SIGKILL" and .rerouted > 0 and
+	    .undelivered == 0 and .unanswered >= 1 and .unanswered <= 5' <<<"$ev"
+	[ "$(grep -c '"from":"a"' "$d/out")" -eq 5 ]
+	# Nothing twice, nothing that was not sent, and missing only those
+	# a read and never answered, among the first 20, as many as counted.
+	grep '"from"' "$d/out" | jq -c .msg | sort > "$d/got"
+	assert_equal "$(uniq -d "$d/got")" ""
+	sort "$d/in" | comm -23 - "$d/got" > "$d/missing"
+	assert_equal "$(wc -l < "$d/missing")" "$(jq .unanswered <<<"$ev")"
+	assert_equal "$(jq '.i <= 20' "$d/missing" | sort -u)" true
+	assert_equal "$(sort "$d/in" | comm -13 - "$d/got")" ""
+}
