@@ -488,3 +488,47 @@ JS
 	assert_equal "$(jq '.i <= 20' "$d/missing" | sort -u)" true
 	assert_equal "$(sort "$d/in" | comm -13 - "$d/got")" ""
 }
+
+# --- exit status rules with several children (issue 19's tests, audited) -----
+
+# exit_order FIRST SECOND: b ends first with FIRST (an sh exit word:
+# "exit 5", 'kill -TERM $$'), a only after b's exit event, with SECOND;
+# prints the status of the run.
+exit_order() {
+	local d=$BATS_TEST_TMPDIR
+	rm -f "$d/go" "$d/ev"
+	mkfifo "$d/go"
+	printf 'read x < "$1"; %s\n' "$2" > "$d/a.sh"
+	printf '%s\n' "$1" > "$d/b.sh"
+	"$IPCRUN" run --channel stdio --events-fd 3 \
+	    -c "a=sh $d/a.sh $d/go" -c "b=sh $d/b.sh" \
+	    < /dev/null 3> "$d/ev" 2> "$d/err" &
+	local ipid=$! st=0
+	wait_for 30 grep -q '"event":"exit".*"name":"b"' "$d/ev"
+	echo go > "$d/go"
+	wait "$ipid" || st=$?
+	echo "$st"
+}
+
+@test "exit status: the first child in exit order decides, not the name order or the worst" {
+	assert_equal "$(exit_order 'exit 5' 'exit 3')" 5
+	assert_equal "$(exit_order 'exit 3' 'exit 5')" 3
+	# A signal is a failure too: 128 + N, first.
+	assert_equal "$(exit_order 'kill -TERM $$' 'exit 3')" 143
+	assert_equal "$(exit_order 'exit 4' 'kill -KILL $$')" 4
+	# A child that succeeds decides nothing: the later failure does.
+	assert_equal "$(exit_order 'exit 0' 'exit 6')" 6
+	assert_equal "$(exit_order 'exit 6' 'exit 0')" 6
+	assert_equal "$(exit_order 'exit 0' 'exit 0')" 0
+}
+
+@test "exit status: a child's failure wins over refused lines; 125 for a write error" {
+	run --separate-stderr "$IPCRUN" run --channel stdio -c 'a=cat' \
+	    -c 'b=sh -c "cat; exit 4"' < <(printf '{"a":1}\nbad\n{"b":2}\n')
+	assert_failure 4
+	[[ "$stderr" == *"-:2:1: "* ]]
+	run --separate-stderr bash -c '"$IPCRUN" run --channel stdio -n 2 \
+	    -- cat > /dev/full' < <(printf '{"a":1}\n')
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: run: write error on stdout: No space left on device"
+}
