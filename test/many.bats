@@ -532,3 +532,68 @@ exit_order() {
 	assert_failure 125
 	assert_equal "$stderr" "ipcrun: run: write error on stdout: No space left on device"
 }
+
+# --- restarts: backoff and the window (issue 19's tests, audited) -------------
+
+@test "--backoff: each delay doubles from MIN within 25%, and is waited for" {
+	# The input stays open (a restart comes only before the end of input).
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	exec 7<> "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" run --channel stdio --restart always \
+	    --backoff 40ms:1s --max-restarts 4/1m --events-fd 3 \
+	    -c 'w=sh -c "exit 4"' 3> "$BATS_TEST_TMPDIR/ev" < "$BATS_TEST_TMPDIR/in"
+	assert_failure 4
+	ev="$BATS_TEST_TMPDIR/ev"
+	assert_equal "$(jq -r .event "$ev" | paste -sd' ')" \
+	    "$(printf 'spawn ready exit restart %.0s' 1 2 3 4)spawn ready exit giveup"
+	# Restart k: 40 ms x 2^(k-1), from 25% below (never under MIN) to
+	# 25% above.
+	jq -e -s '[.[] | select(.event == "restart")] |
+	    [.[] | .attempt] == [1, 2, 3, 4] and
+	    (.[0].delay_ms >= 40 and .[0].delay_ms <= 50) and
+	    (.[1].delay_ms >= 60 and .[1].delay_ms <= 100) and
+	    (.[2].delay_ms >= 120 and .[2].delay_ms <= 200) and
+	    (.[3].delay_ms >= 240 and .[3].delay_ms <= 400)' "$ev"
+	# Each new child is spawned no sooner than its delay after the exit
+	# (t has millisecond steps, hence the 1.5 ms).
+	jq -e -s '. as $e | [range(0; length) | select($e[.].event == "restart") |
+	    ($e[. + 1].event == "spawn" and
+	    $e[. + 1].t + 0.0015 >= $e[. - 1].t + $e[.].delay_ms / 1000)] |
+	    length == 4 and all' "$ev"
+	exec 7>&-
+}
+
+# flaky_sh MARK N CODE: a script that exits CODE on its first N runs
+# (counted in MARK), then 0.
+flaky_sh() {
+	printf 'n=$(cat "%s" 2>/dev/null || echo 0)\necho $((n + 1)) > "%s"\n[ "$n" -ge %d ] || exit %d\n' \
+	    "$1" "$1" "$2" "$3" > "$BATS_TEST_TMPDIR/flaky.sh"
+	echo "$BATS_TEST_TMPDIR/flaky.sh"
+}
+
+@test "--max-restarts N/WINDOW counts only the deaths within WINDOW" {
+	# The input stays open (a restart comes only before the end of input).
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	exec 7<> "$BATS_TEST_TMPDIR/in"
+	# 4 failures, then success. Within 1m: given up at the third death.
+	s=$(flaky_sh "$BATS_TEST_TMPDIR/n1" 4 3)
+	run --separate-stderr "$IPCRUN" run --channel stdio --restart on-failure \
+	    --backoff 50ms:60ms --max-restarts 2/1m --events-fd 3 \
+	    -c "w=sh $s" 3> "$BATS_TEST_TMPDIR/ev1" < "$BATS_TEST_TMPDIR/in"
+	assert_failure 3
+	assert_equal "$(jq -r .event "$BATS_TEST_TMPDIR/ev1" | grep -c spawn)" 3
+	jq -e -s 'last | .event == "giveup"' "$BATS_TEST_TMPDIR/ev1"
+	# Within 20 ms: two deaths are always further apart (the delay is at
+	# least 50 ms), so none is given up; the fifth run succeeds.
+	s=$(flaky_sh "$BATS_TEST_TMPDIR/n2" 4 3)
+	run --separate-stderr "$IPCRUN" run --channel stdio --restart on-failure \
+	    --backoff 50ms:60ms --max-restarts 2/20ms --events-fd 3 \
+	    -c "w=sh $s" 3> "$BATS_TEST_TMPDIR/ev2" < "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$(jq -r .event "$BATS_TEST_TMPDIR/ev2" | paste -sd' ')" \
+	    "$(printf 'spawn ready exit restart %.0s' 1 2 3 4)spawn ready exit"
+	jq -e -s '[.[] | select(.event == "exit") | .code] == [3, 3, 3, 3, 0]' \
+	    "$BATS_TEST_TMPDIR/ev2"
+	[[ "$stderr" != *"giving up"* ]]
+	exec 7>&-
+}
