@@ -597,3 +597,37 @@ flaky_sh() {
 	[[ "$stderr" != *"giving up"* ]]
 	exec 7>&-
 }
+
+# --- routing to Node workers on the node channel (issue 19's tests) -----------
+
+@test "--route broadcast and key=PATH with Node workers on the node channel" {
+	w=$(node_worker 'process.on("message", (m) => process.send({pid: process.pid, m}));')
+	run --separate-stderr "$IPCRUN" run -n 3 --name w --route broadcast \
+	    -- node "$w" < <(lines 5)
+	assert_success
+	assert_equal "$stderr" ""
+	for c in w.1 w.2 w.3; do
+		assert_equal "$(printf '%s\n' "$output" |
+		    jq -c "select(.from == \"$c\") | .msg.m" | paste -sd' ')" \
+		    "$(lines 5 | paste -sd' ')"
+	done
+	# Key routing: "é" and "\u00e9" reach one worker, the same one in
+	# a second run.
+	printf '%s\n' '{"u":"\u00e9","n":1}' '{"u":"é","n":2}' '{"u":"x","n":3}' \
+	    '{"u":"y","n":4}' '{"u":"x","n":5}' > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" run -n 3 --name w --route key=.u \
+	    -- node "$w" < "$BATS_TEST_TMPDIR/in"
+	assert_success
+	first=$(printf '%s\n' "$output" | jq -c '[.msg.m.n, .from]' | sort)
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.msg.m.u == "é") | .from' |
+	    sort -u | wc -l)" -eq 1 ]
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.msg.m.u == "x") | .from' |
+	    sort -u | wc -l)" -eq 1 ]
+	# Each reply names the worker that sent it.
+	printf '%s\n' "$output" | jq -e -s 'length == 5 and
+	    all(.pid == .msg.pid)'
+	run --separate-stderr "$IPCRUN" run -n 3 --name w --route key=.u \
+	    -- node "$w" < "$BATS_TEST_TMPDIR/in"
+	assert_equal "$(printf '%s\n' "$output" | jq -c '[.msg.m.n, .from]' |
+	    sort)" "$first"
+}
