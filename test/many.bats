@@ -631,3 +631,57 @@ flaky_sh() {
 	assert_equal "$(printf '%s\n' "$output" | jq -c '[.msg.m.n, .from]' |
 	    sort)" "$first"
 }
+
+# --- signals and gone children (issue 19's scope, items 3 and 5) ---------------
+
+@test "forwarded signals reach each child's group exactly once" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	setsid "$IPCRUN" run -n 3 --name s --route broadcast \
+	    -- node "$F/signals.js" < "$BATS_TEST_TMPDIR/in" \
+	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	ipid=$!
+	exec 7> "$BATS_TEST_TMPDIR/in"
+	count() {
+		[ "$(grep -c "$1" "$BATS_TEST_TMPDIR/out")" -eq "$2" ]
+	}
+	wait_for 30 count '"msg":{"pid"' 3
+	# Ctrl-C reaches the whole foreground group: here, ipcrun's alone,
+	# since each child has a group of its own.
+	kill -INT -- -"$ipid"
+	wait_for 20 count '"sig":"SIGINT"' 3
+	for s in TERM HUP USR1 USR2; do
+		kill -"$s" "$ipid"
+		wait_for 20 count "\"sig\":\"SIG$s\"" 3
+	done
+	echo '{"q":1}' >&7
+	wait_for 20 count '"seen"' 3
+	exec 7>&-
+	wait "$ipid"
+	for c in s.1 s.2 s.3; do
+		assert_equal "$(jq -c "select(.from == \"$c\" and .msg.seen) |
+		    .msg.seen" "$BATS_TEST_TMPDIR/out")" \
+		    '{"SIGINT":1,"SIGTERM":1,"SIGHUP":1,"SIGUSR1":1,"SIGUSR2":1}'
+	done
+	assert_equal "$(grep -c '"sig"' "$BATS_TEST_TMPDIR/out")" 15
+}
+
+@test "--envelope: a line for a child that has exited is reported with its line number" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	"$IPCRUN" run --channel stdio --envelope --events -c 'a=cat' -c 'b=true' \
+	    < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" \
+	    2> "$BATS_TEST_TMPDIR/err" &
+	ipid=$!
+	exec 7> "$BATS_TEST_TMPDIR/in"
+	echo '{"to":"a","msg":1}' >&7
+	wait_for 20 grep -q '"event":"exit".*"name":"b"' "$BATS_TEST_TMPDIR/out"
+	printf '%s\n' '{"to":"b","msg":2}' '{"to":["a","b"],"msg":3}' >&7
+	exec 7>&-
+	st=0
+	wait "$ipid" || st=$?
+	assert_equal "$st" 1
+	assert_equal "$(jq -c 'select(.from) | .msg' "$BATS_TEST_TMPDIR/out" |
+	    paste -sd' ')" '1 3'
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" \
+"ipcrun: run: -:2:7: child 'b' has exited (line not delivered)
+ipcrun: run: -:3:12: child 'b' has exited (line not delivered)"
+}
