@@ -685,3 +685,81 @@ flaky_sh() {
 "ipcrun: run: -:2:7: child 'b' has exited (line not delivered)
 ipcrun: run: -:3:12: child 'b' has exited (line not delivered)"
 }
+
+# restart_midstream: a run with one child w on the stdio channel and
+# --restart on-failure. The first w reads exactly 10 of 1,000 lines
+# (one byte at a time, so that it takes no more), answers 4 and stops
+# reading; it is killed, and its next incarnation (an echo, since the
+# mark exists) gets the 990 lines the first never read. Leaves in
+# $BATS_TEST_TMPDIR: in, out, err, ev (the events), held (the 6 lines
+# read and never answered) and st (the status).
+restart_midstream() {
+	local d=$BATS_TEST_TMPDIR ipid pid st=0
+	cat > "$d/w.py" <<'PY'
+import os, sys, time
+if os.path.exists(sys.argv[1]):
+    while True:
+        b = os.read(0, 65536)
+        if not b:
+            break
+        os.write(1, b)
+    sys.exit(0)
+got, line = [], b""
+while len(got) < 10:
+    c = os.read(0, 1)
+    if not c:
+        break
+    line += c
+    if c == b"\n":
+        got.append(line)
+        line = b""
+for l in got[:4]:
+    os.write(1, l)
+with open(sys.argv[1] + ".tmp", "wb") as f:
+    f.write(b"".join(got[4:]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    time.sleep(60)
+PY
+	lines 1000 > "$d/in"
+	mkfifo "$d/fifo"
+	"$IPCRUN" run --channel stdio --restart on-failure --backoff 10ms \
+	    --events-fd 3 -c "w=python3 $d/w.py $d/held" \
+	    < "$d/fifo" > "$d/out" 2> "$d/err" 3> "$d/ev" &
+	ipid=$!
+	exec 7> "$d/fifo"
+	cat "$d/in" >&7
+	wait_for 30 test -e "$d/held"
+	wait_for 30 bash -c '[ "$(wc -l < '"$d/out"')" -eq 4 ]'
+	pid=$(jq 'select(.event == "spawn") | .pid' "$d/ev")
+	kill -KILL "$pid"
+	wait_for 30 bash -c '[ "$(wc -l < '"$d/out"')" -eq 994 ]'
+	exec 7>&-
+	wait "$ipid" || st=$?
+	echo "$st" > "$d/st"
+	cat "$d/err" "$d/ev"
+}
+
+@test "--restart: a worker killed mid-stream gives its unread lines to its next incarnation" {
+	restart_midstream
+	d=$BATS_TEST_TMPDIR
+	# The replaced child does not decide the status.
+	assert_equal "$(cat "$d/st")" 0
+	assert_equal "$(jq -r .event "$d/ev" | paste -sd' ')" \
+	    'spawn ready exit restart spawn ready exit'
+	jq -e -s '[.[] | select(.event == "exit")] |
+	    .[0].signal == "SIGKILL" and .[1].code == 0 and
+	    .[1].unanswered == 0' "$d/ev"
+	# Every line came back once, but the 6 the first w read and never
+	# answered.
+	assert_equal "$(wc -l < "$d/held")" 6
+	assert_equal "$(sort "$d/out")" \
+	    "$(sort "$d/in" | comm -23 - <(sort "$d/held"))"
+}
+
+@test "--restart: the exit event of a worker killed mid-stream counts only the lines it read" {
+	skip "BUG: the 990 lines kept for the restart are counted as read and not answered (unanswered 996, not 6)"
+	restart_midstream
+	jq -e -s '[.[] | select(.event == "exit")][0] |
+	    .signal == "SIGKILL" and .unanswered == 6' "$BATS_TEST_TMPDIR/ev"
+}
