@@ -533,6 +533,19 @@ exit_order() {
 	assert_equal "$stderr" "ipcrun: run: write error on stdout: No space left on device"
 }
 
+@test "exit status 127 and 126 with several children: CMD not found, not executable" {
+	run -127 --separate-stderr "$IPCRUN" run --channel stdio \
+	    -c 'a=ipcrun-no-such-command' -c 'b=cat' < /dev/null
+	assert_failure 127
+	assert_equal "$stderr" "ipcrun: run: 'ipcrun-no-such-command': No such file or directory"
+	printf '#!/bin/sh\n' > "$BATS_TEST_TMPDIR/noexec"
+	chmod 644 "$BATS_TEST_TMPDIR/noexec"
+	run --separate-stderr "$IPCRUN" run --channel stdio -c 'a=cat' \
+	    -c "b=$BATS_TEST_TMPDIR/noexec" < /dev/null
+	assert_failure 126
+	assert_equal "$stderr" "ipcrun: run: '$BATS_TEST_TMPDIR/noexec': Permission denied"
+}
+
 # --- restarts: backoff and the window (issue 19's tests, audited) -------------
 
 @test "--backoff: each delay doubles from MIN within 25%, and is waited for" {
