@@ -52,14 +52,27 @@ F=$BATS_TEST_DIRNAME/fixtures
 }
 
 @test "a worker that keeps itself alive: replies arrive, --eof-timeout ends it" {
-	run --separate-stderr "$IPCRUN" run --eof-timeout 1 --kill-timeout 0.5 \
-	    -- node "$F/keepalive.js" < <(printf '{"a":1}\n{"b":2}\n')
-	assert_success
+	# The input ends only once both replies are back: the timeout, which
+	# starts at the end of input, never races the child's start (under
+	# load, Node took more than the 1 s and its replies were lost).
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	"$IPCRUN" run --eof-timeout 1 --kill-timeout 0.5 \
+	    -- node "$F/keepalive.js" < "$BATS_TEST_TMPDIR/in" \
+	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	ipid=$!
+	exec 7> "$BATS_TEST_TMPDIR/in"
+	printf '{"a":1}\n{"b":2}\n' >&7
+	wait_for 30 grep -q '"b"' "$BATS_TEST_TMPDIR/out"
+	exec 7>&-
+	st=0
+	wait "$ipid" || st=$?
+	assert_equal "$st" 0
+	run cat "$BATS_TEST_TMPDIR/out"
 	assert_line --index 1 '{"a":1}'
 	assert_line --index 2 '{"b":2}'
 	pid=$(sed -n '1s/{"pid":\([0-9]*\)}/\1/p' <<<"$output")
 	[ -n "$pid" ]
-	assert_equal "$stderr" \
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" \
 "ipcrun: run: closing the channel of 'node' (pid $pid) after --eof-timeout
 ipcrun: run: 'node' (pid $pid) is still running; sending SIGTERM"
 }
