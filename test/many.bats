@@ -377,7 +377,7 @@ JS
 	[[ "$stderr" == "ipcrun: run: --log 'sideways': must be prefix or inherit"* ]]
 }
 
-# --- a worker killed mid-stream (issue 19's tests, audited) -------------------
+# --- a worker killed mid-stream (issue 19's tests, audited) ------------------
 
 @test "kill -9 mid-stream: unread lines go to the other, read ones are counted" {
 	# a reads exactly 10 lines, one byte at a time so that it takes no
@@ -546,7 +546,7 @@ exit_order() {
 	assert_equal "$stderr" "ipcrun: run: '$BATS_TEST_TMPDIR/noexec': Permission denied"
 }
 
-# --- restarts: backoff and the window (issue 19's tests, audited) -------------
+# --- restarts: backoff and the window (issue 19's tests, audited) ------------
 
 @test "--backoff: each delay doubles from MIN within 25%, and is waited for" {
 	# The input stays open (a restart comes only before the end of input).
@@ -611,7 +611,7 @@ flaky_sh() {
 	exec 7>&-
 }
 
-# --- routing to Node workers on the node channel (issue 19's tests) -----------
+# --- routing to Node workers on the node channel (issue 19's tests) ----------
 
 @test "--route broadcast and key=PATH with Node workers on the node channel" {
 	w=$(node_worker 'process.on("message", (m) => process.send({pid: process.pid, m}));')
@@ -645,7 +645,7 @@ flaky_sh() {
 	    sort)" "$first"
 }
 
-# --- signals and gone children (issue 19's scope, items 3 and 5) ---------------
+# --- signals and gone children (issue 19's scope, items 3 and 5) -------------
 
 @test "forwarded signals reach each child's group exactly once" {
 	mkfifo "$BATS_TEST_TMPDIR/in"
