@@ -28,6 +28,13 @@ wait_for() {
 	done
 }
 
+# node_worker SOURCE: write a Node one-liner worker, for cases too small
+# for a fixture file, and print its path.
+node_worker() {
+	printf '%s\n' "$1" > "$BATS_TEST_TMPDIR/w.js"
+	echo "$BATS_TEST_TMPDIR/w.js"
+}
+
 # peak_rss_kb COMMAND...: run COMMAND, print its peak RSS in KiB on fd 3.
 peak_rss_kb() {
 	/usr/bin/time -f '%M' -o "$BATS_TEST_TMPDIR/rss" "$@"

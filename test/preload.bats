@@ -11,12 +11,6 @@ load helper
 
 F=$BATS_TEST_DIRNAME/fixtures
 
-# A Node one-liner worker, for cases too small for a fixture file.
-node_worker() {
-	printf '%s\n' "$1" > "$BATS_TEST_TMPDIR/w.js"
-	echo "$BATS_TEST_TMPDIR/w.js"
-}
-
 # Replies to each message 1 s later, with what the child sees of its
 # environment: the drain must keep that late reply (the idle rule would
 # have closed the channel after 0.5 s of quiet, with a warning).
