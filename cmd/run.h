@@ -85,6 +85,7 @@ struct worker {
 	size_t		 loglen;
 	uint64_t	 mark;		/* --envelope: the last line sent it */
 	uint64_t	 rerouted;	/* unread lines sent to other children */
+	uint64_t	 kept;		/* unread lines kept for its restart */
 	uint64_t	 cut;		/* lines it had begun to read */
 	uint64_t	 undelivered;	/* its lines that reached no child */
 };

@@ -521,6 +521,8 @@ run_respawn(struct run *r, struct worker *w)
 	w->alloc_name = keep.alloc_name;
 	w->ch.tq = keep.ch.tq;
 	w->sv = keep.sv;
+	/* What the last one left unread is queued for this one. */
+	w->in_lines = keep.kept;
 	if (run_worker_init(r, w, keep.idx) == -1) {
 		cmd_warn(r->ce, "restart of '%s'", w->name);
 		r->fail = 1;

@@ -549,6 +549,7 @@ run_keep(struct run *r, struct worker *w)
 		return;
 	}
 	n = run_unread_lines(r, w, &keep);
+	w->kept = n;
 	t = w->ch.tq;
 	w->ch.tq = keep;
 	r->room = 0;	/* its queue grew: run_route_room looks again */

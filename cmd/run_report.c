@@ -213,7 +213,7 @@ run_exit_report(struct run *r, struct worker *w, int status)
 	char		 how[48], said[32];
 	uint64_t	 read_, unanswered;
 
-	read_ = w->in_lines - w->rerouted - w->undelivered;
+	read_ = w->in_lines - w->rerouted - w->kept - w->undelivered;
 	if (read_ > w->in_lines)
 		read_ = 0;
 	unanswered = read_ > w->out_frames ? read_ - w->out_frames : 0;
@@ -226,7 +226,7 @@ run_exit_report(struct run *r, struct worker *w, int status)
 		snprintf(said, sizeof said, "status %d", WEXITSTATUS(status));
 	}
 	run_event(r, w, "exit", ",%s,\"rerouted\":%" PRIu64 ",\"undelivered\":"
-	    "%" PRIu64 ",\"unanswered\":%" PRIu64, how, w->rerouted,
+	    "%" PRIu64 ",\"unanswered\":%" PRIu64, how, w->rerouted + w->kept,
 	    w->undelivered, unanswered);
 	if (r->nw == 1 || r->out_dead || r->interrupted)
 		return;
@@ -234,6 +234,10 @@ run_exit_report(struct run *r, struct worker *w, int status)
 		run_notice(r, "'%s' (pid %ld) exited with %" PRIu64 " input "
 		    "line%s unread: sent to the other children", w->name,
 		    (long)w->pid, w->rerouted, w->rerouted == 1 ? "" : "s");
+	if (w->kept > 0)
+		run_notice(r, "'%s' (pid %ld) exited with %" PRIu64 " input "
+		    "line%s unread: kept for its restart", w->name,
+		    (long)w->pid, w->kept, w->kept == 1 ? "" : "s");
 	if (unanswered > 0 && (status != 0 || !r->in_done))
 		cmd_warnx(r->ce, "'%s' (pid %ld) exited (%s) with %" PRIu64
 		    " line%s read and not answered: possibly lost", w->name,
