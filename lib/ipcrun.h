@@ -272,7 +272,10 @@ void		 nodechan_env_free(char **);
 int		 nodechan_preload(char *, size_t, const char **);
 int		 nodechan_cmd_is(const char *, size_t, const char *);
 
-/* v8ser.c: the JSON subset of V8's serializer (Node's 'advanced' mode). */
+/*
+ * v8ser_decode.c, v8ser_encode.c: the JSON subset of V8's serializer
+ * (Node's 'advanced' mode).
+ */
 
 #define V8SER_MAXDEPTH	1000	/* objects and arrays nested, either way */
 
