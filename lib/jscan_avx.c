@@ -13,9 +13,12 @@
 #include <string.h>
 
 #include "ipcrun.h"
+#include "jscan_priv.h"
+
+/* x86 only: elsewhere jscan_kern.h, unused, would warn of its helpers. */
+#ifdef JSCAN_X86
 #include "jscan_kern.h"
 
-#ifdef JSCAN_X86
 __attribute__((target("avx2"))) static inline const unsigned char *
 skip_avx2(const unsigned char *p, const unsigned char *e,
     const unsigned char *start)

@@ -12,9 +12,12 @@
 #include <string.h>
 
 #include "ipcrun.h"
+#include "jscan_priv.h"
+
+/* x86 only: elsewhere jscan_kern.h, unused, would warn of its helpers. */
+#ifdef JSCAN_X86
 #include "jscan_kern.h"
 
-#ifdef JSCAN_X86
 #define JSCAN_FEED	feed_sse2
 #define JSCAN_ATTR
 #define JSCAN_SKIP	skip_sse2
