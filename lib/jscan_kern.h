@@ -367,7 +367,6 @@ pxor_portable(uint64_t x)
 	return x;
 }
 
-
 /*
  * The last n - off < 64 bytes of a line: classified as a block padded
  * with spaces, read from the line's last 64 bytes when it has them.
@@ -396,6 +395,10 @@ pxor_portable(uint64_t x)
 } while (0)
 
 #ifdef JSCAN_X86
+/*
+ * x86: the sse2 string skip (the avx2 one falls back to it), and what the
+ * kernels with nibble lookups (sse42, avx2, avx512) share.
+ */
 static inline const unsigned char *
 skip_sse2(const unsigned char *p, const unsigned char *e,
     const unsigned char *start)
