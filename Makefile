@@ -229,14 +229,16 @@ check:
 	@DEBUG=$(DEBUG) test/run
 
 FUZZ_TARGETS = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*_fuzz.c))
-# The lib sources each target links (jscan_fuzz's by default).
-FUZZ_SRC_jscan_fuzz = lib/jscan.c lib/frame.c
-FUZZ_SRC_v8ser_fuzz = lib/v8ser.c lib/buf.c lib/jscan.c
+# The lib sources each target links. The scanner is jscan.c and the files
+# beside it (its kernels and string decoding).
+JSCAN_SRC = $(wildcard lib/jscan*.c)
+FUZZ_SRC_jscan_fuzz = $(JSCAN_SRC) lib/frame.c
+FUZZ_SRC_v8ser_fuzz = $(wildcard lib/v8ser*.c) lib/buf.c $(JSCAN_SRC)
 FUZZ_SRC_addr_fuzz = lib/addr.c
 FUZZ_SRC_fdpass_fuzz = lib/fdpass.c
-FUZZ_SRC_route_fuzz = lib/route.c lib/envelope.c lib/words.c lib/jscan.c
+FUZZ_SRC_route_fuzz = lib/route.c lib/envelope.c lib/words.c $(JSCAN_SRC)
 .SECONDEXPANSION:
-build/fuzz/%: fuzz/%.c $$(FUZZ_SRC_$$*) lib/jscan_core.h lib/jscan_fast.h lib/ipcrun.h
+build/fuzz/%: fuzz/%.c $$(FUZZ_SRC_$$*) $(wildcard lib/*.h)
 	@mkdir -p $(@D)
 	clang $(BASE_CPPFLAGS) $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	    $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) $(PKG_LIBS) -lm

@@ -14,7 +14,7 @@
  * --node` asks for "cmd"). Exit 3 if the SIMD path is not available on
  * this CPU. Prints one JSON line.
  *
- * Built by bench/run with: cc -O2 -Ilib bench/jscan_bench.c lib/jscan.c
+ * Built by bench/run with: cc -O2 -Ilib bench/jscan_bench.c lib/jscan*.c
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * libFuzzer target for the scanner (lib/jscan.c).
+ * libFuzzer target for the scanner (lib/jscan*.c).
  *
  * The input is split on '\n' into lines. Each line is checked by a small
  * reference validator written here for clarity, not speed (recursive

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * libFuzzer target for the V8 serializer codec (lib/v8ser.c).
+ * libFuzzer target for the V8 serializer codec (lib/v8ser_*.c).
  *
  * The input is a payload as Node's advanced channel would carry it. When
  * it decodes, the JSON text must be valid for the scanner, and decode ->

@@ -12,7 +12,11 @@
 
 #define IPCRUN_VERSION "0.1.0"
 
-/* jscan.c: validate-only JSON scanner, one line at a time, resumable. */
+/*
+ * jscan.c: validate-only JSON scanner, one line at a time, resumable (its
+ * kernels, one per instruction set: jscan_scalar.c, jscan_sse.c,
+ * jscan_avx.c).
+ */
 
 #define JSCAN_MAXKEYS	8	/* top-level members a caller may ask for */
 #define JSCAN_INLINE	64	/* 64-bit words of inline depth stack */
@@ -65,7 +69,7 @@ struct jscan {
 /*
  * The block scanner's stage 1 between calls of jscan_lines: where it is in
  * a buffer of whole lines, and what it carries from block to block.
- * Private to jscan.c; a caller only keeps it, zeroed to begin with.
+ * Private to the scanner (jscan*.c); a caller only keeps it, zeroed to begin with.
  */
 struct jscan_run {
 	const unsigned char *buf;	/* the buffer, or NULL: start afresh */
@@ -96,13 +100,16 @@ int		 jscan_lines_run(struct jscan *, struct jscan_run *,
 		    size_t *, size_t *);
 void		 jscan_set_fast_min(size_t);
 size_t		 jscan_strerror(const struct jscan *, char *, size_t);
+int		 jscan_set_impl(const char *);
+const char	*jscan_impl(void);
+
+/* jscan_str.c: the JSON strings of a valid line, decoded. */
+
 size_t		 jscan_printable(const char *, size_t, char *, size_t);
 ssize_t		 jscan_unescape(const char *, size_t, char *, size_t);
 int		 jscan_node_internal(const char *, size_t);
 int		 jscan_utf8_len(const char *);
 int		 jscan_hostile(uint32_t);
-int		 jscan_set_impl(const char *);
-const char	*jscan_impl(void);
 
 /* excerpt.c: a refused line made safe to show. */
 
@@ -322,7 +329,10 @@ int		 chan_quiet(const struct chan *);
 char		*chan_unread(const struct chan *, size_t *);
 uint64_t	 chan_lines(const char *, size_t, int);
 
-/* v8ser.c: the JSON subset of V8's serializer (Node's 'advanced' mode). */
+/*
+ * v8ser_decode.c, v8ser_encode.c: the JSON subset of V8's serializer
+ * (Node's 'advanced' mode).
+ */
 
 #define V8SER_MAXDEPTH	1000	/* objects and arrays nested, either way */
 

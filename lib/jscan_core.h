@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The scanner's state machine, included once per instruction set by
- * jscan.c with JSCAN_FEED (function name), JSCAN_ATTR (target attribute)
- * and JSCAN_SKIP (string fast path) defined. Every copy must give the same
- * verdicts; only the speed of JSCAN_SKIP differs.
+ * The scanner's state machine, included once per instruction set by the
+ * kernel files (jscan_scalar.c, jscan_sse.c, jscan_avx.c, after
+ * jscan_kern.h) with JSCAN_FEED (function name), JSCAN_ATTR (target
+ * attribute) and JSCAN_SKIP (string fast path) defined. Every copy must
+ * give the same verdicts; only the speed of JSCAN_SKIP differs.
  *
  * Each state label consumes bytes until it needs more input; then the
  * state is saved and the call returns JSCAN_MORE, so a line can arrive in
@@ -63,7 +64,7 @@ st_topstart:
 		SUSPEND(ST_TOPSTART);
 	s->top = *p;
 	if (*p == 0xef && e - p >= 3 && p[1] == 0xbb && p[2] == 0xbf)
-		FAIL(E_BOM);
+		FAIL(jscan_err_bom);
 	goto value;
 
 st_value:
@@ -82,7 +83,7 @@ value:
 	case '{':
 	case '[':
 		if (depth >= s->maxdepth)
-			FAIL(E_DEEP);
+			FAIL(jscan_err_deep);
 		obj = *p++ == '{';
 		if (obj)
 			s->stack[depth >> 6] |= (uint64_t)1 << (depth & 63);
@@ -112,14 +113,14 @@ value:
 		s->aux = LIT_NULL;
 		break;
 	default:
-		FAIL(E_VALUE);
+		FAIL(jscan_err_value);
 	}
 	/* A literal: compare in one go when it is all here. */
 	if (e - p >= 5) {
 		uint32_t w;
 
 		memcpy(&w, p + (s->aux == LIT_FALSE), 4);
-		if (w == lit_word[s->aux >> 3]) {
+		if (w == jscan_lit_word[s->aux >> 3]) {
 			p += lit_len[s->aux >> 3];
 			goto after_value;
 		}
@@ -135,7 +136,7 @@ st_lit:
 		if (p == e)
 			SUSPEND(ST_LIT);
 		if (*p != (unsigned char)lit_str[id][pos])
-			FAIL(E_LIT);
+			FAIL(jscan_err_lit);
 		p++;
 		s->aux++;
 	}
@@ -149,7 +150,7 @@ st_obj_first:
 		goto close;
 	}
 	if (*p != '"')
-		FAIL(E_KEY);
+		FAIL(jscan_err_key);
 	p++;
 	goto key;
 
@@ -158,7 +159,7 @@ st_obj_key:
 	if (p == e)
 		SUSPEND(ST_OBJ_KEY);
 	if (*p != '"')
-		FAIL(E_KEY);
+		FAIL(jscan_err_key);
 	p++;
 key:
 	if (depth == 1 && s->nkeys != 0) {
@@ -202,7 +203,7 @@ st_colon:
 	if (p == e)
 		SUSPEND(ST_COLON);
 	if (*p != ':')
-		FAIL(E_COLON);
+		FAIL(jscan_err_colon);
 	p++;
 	goto st_value;
 
@@ -251,7 +252,7 @@ st_obj_after:
 		p++;
 		goto close;
 	}
-	FAIL(E_OBJ_AFTER);
+	FAIL(jscan_err_obj_after);
 
 st_arr_after:
 	SKIPWS();
@@ -266,13 +267,13 @@ st_arr_after:
 		p++;
 		goto close;
 	}
-	FAIL(E_ARR_AFTER);
+	FAIL(jscan_err_arr_after);
 
 st_trail:
 	SKIPWS();
 	if (p == e)
 		SUSPEND(ST_TRAIL);
-	FAIL(E_TRAIL);
+	FAIL(jscan_err_trail);
 
 	/* Strings: values and keys that no one asked for. */
 st_str:
@@ -292,7 +293,7 @@ st_str:
 			goto st_esc;
 		}
 		if (c < 0x20)
-			FAIL(E_CTRL);
+			FAIL(jscan_err_ctrl);
 		/*
 		 * UTF-8 sequences that are all here are checked in place;
 		 * runs of them (non-Latin text) stay in this loop.
@@ -302,7 +303,7 @@ st_str:
 
 			if (k <= 0) {
 				p += -k;
-				FAIL(E_UTF8);
+				FAIL(jscan_err_utf8);
 			}
 			p += k;
 		}
@@ -327,7 +328,7 @@ st_mkey:
 			goto st_esc;
 		}
 		if (c < 0x20)
-			FAIL(E_CTRL);
+			FAIL(jscan_err_ctrl);
 		if (c >= 0x80)
 			goto utf8_lead;
 		key_flush_hi(s);
@@ -350,7 +351,7 @@ utf8_lead:
 		s->u8lo = c == 0xf0 ? 0x90 : 0x80;
 		s->u8hi = c == 0xf4 ? 0x8f : 0xbf;
 	} else
-		FAIL(E_UTF8);
+		FAIL(jscan_err_utf8);
 	if (s->strkind == 2) {
 		key_flush_hi(s);
 		key_byte(s, c);
@@ -362,7 +363,7 @@ st_utf8:
 			SUSPEND(ST_UTF8);
 		c = *p;
 		if (c < s->u8lo || c > s->u8hi)
-			FAIL(E_UTF8);
+			FAIL(jscan_err_utf8);
 		if (s->strkind == 2)
 			key_byte(s, c);
 		p++;
@@ -401,7 +402,7 @@ st_esc:
 		s->ucp = 0;
 		goto st_hex;
 	default:
-		FAIL(E_ESC);
+		FAIL(jscan_err_esc);
 	}
 	p++;
 	if (s->strkind == 2) {
@@ -418,7 +419,7 @@ st_hex:
 		if (p == e)
 			SUSPEND(ST_HEX);
 		if ((v = hexval(*p)) < 0)
-			FAIL(E_HEX);
+			FAIL(jscan_err_hex);
 		s->ucp = s->ucp << 4 | (uint32_t)v;
 		s->aux++;
 		p++;
@@ -437,7 +438,7 @@ st_num_minus:
 		goto st_num_zero;
 	}
 	if (!DIGIT(*p))
-		FAIL(E_NUM);
+		FAIL(jscan_err_num);
 	p++;
 st_num_int:
 	while (p < e && DIGIT(*p))
@@ -450,7 +451,7 @@ st_num_zero:
 	if (p == e)
 		SUSPEND(ST_NUM_ZERO);
 	if (DIGIT(*p))
-		FAIL(E_ZERO);
+		FAIL(jscan_err_zero);
 num_tail:
 	if (*p == '.') {
 		p++;
@@ -466,7 +467,7 @@ st_num_dot:
 	if (p == e)
 		SUSPEND(ST_NUM_DOT);
 	if (!DIGIT(*p))
-		FAIL(E_NUM);
+		FAIL(jscan_err_num);
 	p++;
 st_num_frac:
 	while (p < e && DIGIT(*p))
@@ -487,7 +488,7 @@ st_num_e:
 		goto st_num_esign;
 	}
 	if (!DIGIT(*p))
-		FAIL(E_NUM);
+		FAIL(jscan_err_num);
 	p++;
 	goto st_num_exp;
 
@@ -495,7 +496,7 @@ st_num_esign:
 	if (p == e)
 		SUSPEND(ST_NUM_ESIGN);
 	if (!DIGIT(*p))
-		FAIL(E_NUM);
+		FAIL(jscan_err_num);
 	p++;
 st_num_exp:
 	while (p < e && DIGIT(*p))

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The whole-line scanner, included once per instruction set by jscan.c
+ * The whole-line scanner, included once per instruction set by the kernel
+ * files (jscan_scalar.c, jscan_sse.c, jscan_avx.c, after jscan_kern.h)
  * with JSCAN_FAST, JSCAN_LINES, JSCAN_WALK and JSCAN_STAGE1 (function
  * names), JSCAN_ATTR (target attribute), JSCAN_CLASSIFY (fills a struct
  * blk from 64 bytes), JSCAN_PARTIAL (the same for the n < 64 bytes at the

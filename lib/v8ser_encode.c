@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * JSON text to V8's ValueSerializer format (version 15), the other way
+ * from v8ser_decode.c: one valid JSON text (as jscan checks it) becomes a
+ * payload that V8 reads back as the same value, with strings one byte per
+ * unit when all fit in Latin-1 and integers as int32 where V8 would use
+ * them.
+ */
+#include "compat.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipcrun.h"
+#include "v8ser.h"
+
+static const char E_DEEP[] = "nested deeper than 1000 levels";
+static const char E_BIG[] = "too large";
+static const char E_NOMEM[] = "out of memory";
+static const char E_JSON[] = "invalid JSON";
+
+struct v8ser_wr {
+	const unsigned char	*p, *e;
+	const unsigned char	*start;
+	struct buf		*out;
+	struct v8ser_err	*err;
+};
+
+static int
+wr_fail(struct v8ser_wr *w, const char *what)
+{
+	if (w->err->what == NULL) {
+		w->err->what = what;
+		w->err->off = (size_t)(w->p - w->start);
+	}
+	return -1;
+}
+
+static int
+wr_put(struct v8ser_wr *w, const void *s, size_t n)
+{
+	if (buf_append(w->out, s, n) == -1)
+		return wr_fail(w, E_NOMEM);
+	return 0;
+}
+
+static int
+wr_varint(struct v8ser_wr *w, uint64_t v)
+{
+	uint8_t	b[10];
+	size_t	k = 0;
+
+	do {
+		b[k] = (uint8_t)(v & 0x7f);
+		v >>= 7;
+		if (v != 0)
+			b[k] |= 0x80;
+		k++;
+	} while (v != 0);
+	return wr_put(w, b, k);
+}
+
+static void
+wr_ws(struct v8ser_wr *w)
+{
+	while (w->p < w->e && (*w->p == ' ' || *w->p == '\t' ||
+	    *w->p == '\n' || *w->p == '\r'))
+		w->p++;
+}
+
+static int
+wr_hex(const unsigned char *p)
+{
+	int	i, v = 0, c;
+
+	for (i = 0; i < 4; i++) {
+		c = p[i];
+		if (c >= '0' && c <= '9')
+			c -= '0';
+		else if (c >= 'a' && c <= 'f')
+			c -= 'a' - 10;
+		else if (c >= 'A' && c <= 'F')
+			c -= 'A' - 10;
+		else
+			return -1;
+		v = v << 4 | c;
+	}
+	return v;
+}
+
+/*
+ * The next UTF-16 unit(s) of a JSON string body at *pp: 1 or 2 units in
+ * u, 0 at the closing quote, -1 when invalid.
+ */
+static int
+wr_unit(const unsigned char **pp, const unsigned char *e, uint16_t u[2])
+{
+	const unsigned char	*p = *pp;
+	long			 cp;
+	int			 h;
+
+	if (p >= e)
+		return -1;
+	if (*p == '"')
+		return 0;
+	if (*p == '\\') {
+		if (p + 1 >= e)
+			return -1;
+		switch (p[1]) {
+		case '"': case '\\': case '/':
+			u[0] = p[1];
+			break;
+		case 'b':
+			u[0] = '\b';
+			break;
+		case 'f':
+			u[0] = '\f';
+			break;
+		case 'n':
+			u[0] = '\n';
+			break;
+		case 'r':
+			u[0] = '\r';
+			break;
+		case 't':
+			u[0] = '\t';
+			break;
+		case 'u':
+			if (e - p < 6 || (h = wr_hex(p + 2)) < 0)
+				return -1;
+			u[0] = (uint16_t)h;
+			*pp = p + 6;
+			return 1;
+		default:
+			return -1;
+		}
+		*pp = p + 2;
+		return 1;
+	}
+	if (*p < 0x20)
+		return -1;
+	if ((cp = v8ser_utf8(&p, e)) < 0)
+		return -1;
+	*pp = p;
+	if (cp >= 0x10000) {
+		cp -= 0x10000;
+		u[0] = (uint16_t)(0xd800 + (cp >> 10));
+		u[1] = (uint16_t)(0xdc00 + (cp & 0x3ff));
+		return 2;
+	}
+	u[0] = (uint16_t)cp;
+	return 1;
+}
+
+/* A JSON string: one byte per unit when all fit in Latin-1, else UTF-16. */
+static int
+wr_string(struct v8ser_wr *w)
+{
+	const unsigned char	*q;
+	uint16_t		 u[2];
+	uint8_t			 b[4];
+	size_t			 units = 0;
+	int			 k, wide = 0, i;
+
+	w->p++;		/* the opening quote */
+	for (q = w->p; (k = wr_unit(&q, w->e, u)) > 0;) {
+		units += (size_t)k;
+		if (u[0] > 0xff || k == 2)
+			wide = 1;
+	}
+	if (k < 0) {
+		w->p = q;
+		return wr_fail(w, E_JSON);
+	}
+	b[0] = wide ? T_TWOBYTE : T_ONEBYTE;
+	if (wr_put(w, b, 1) == -1 || wr_varint(w, wide ? units * 2 : units)
+	    == -1)
+		return -1;
+	while ((k = wr_unit(&w->p, w->e, u)) > 0) {
+		for (i = 0; i < k; i++) {
+			b[0] = (uint8_t)(u[i] & 0xff);
+			b[1] = (uint8_t)(u[i] >> 8);
+			if (wr_put(w, b, wide ? 2 : 1) == -1)
+				return -1;
+		}
+	}
+	w->p++;		/* the closing quote */
+	return 0;
+}
+
+static int
+wr_number(struct v8ser_wr *w)
+{
+	const unsigned char	*s = w->p;
+	char			 small[64], *t = small;
+	uint8_t			 b[9];
+	uint64_t		 u;
+	size_t			 n;
+	long long		 v;
+	double			 d;
+	int			 integer = 1, i;
+
+	while (w->p < w->e && ((*w->p >= '0' && *w->p <= '9') ||
+	    *w->p == '-' || *w->p == '+' || *w->p == '.' || *w->p == 'e' ||
+	    *w->p == 'E')) {
+		if (*w->p == '.' || *w->p == 'e' || *w->p == 'E')
+			integer = 0;
+		w->p++;
+	}
+	n = (size_t)(w->p - s);
+	if (n == 0 || (n == 1 && *s == '-'))
+		return wr_fail(w, E_JSON);
+	if (n >= sizeof small && (t = malloc(n + 1)) == NULL)
+		return wr_fail(w, E_NOMEM);
+	memcpy(t, s, n);
+	t[n] = '\0';
+	/* An integer that fits is what V8 writes as a Smi; -0 is a double. */
+	if (integer && n <= 11 && !(*s == '-' && s[1] == '0')) {
+		v = strtoll(t, NULL, 10);
+		if (v >= INT32_MIN && v <= INT32_MAX) {
+			if (t != small)
+				free(t);
+			b[0] = T_INT32;
+			if (wr_put(w, b, 1) == -1)
+				return -1;
+			return wr_varint(w, (uint32_t)(((uint32_t)v << 1) ^
+			    (uint32_t)((int32_t)v >> 31)));
+		}
+	}
+	d = strtod(t, NULL);
+	if (t != small)
+		free(t);
+	memcpy(&u, &d, sizeof u);
+	b[0] = T_DOUBLE;
+	for (i = 0; i < 8; i++)
+		b[1 + i] = (uint8_t)(u >> (8 * i));
+	return wr_put(w, b, 9);
+}
+
+static int
+wr_value(struct v8ser_wr *w, size_t depth)
+{
+	uint8_t		 b[8];
+	uint64_t	 count;
+	size_t		 lenat;
+	int		 i;
+
+	wr_ws(w);
+	if (w->p >= w->e)
+		return wr_fail(w, E_JSON);
+	switch (*w->p) {
+	case '{':
+		if (depth >= V8SER_MAXDEPTH)
+			return wr_fail(w, E_DEEP);
+		w->p++;
+		b[0] = T_OBJECT;
+		if (wr_put(w, b, 1) == -1)
+			return -1;
+		count = 0;
+		wr_ws(w);
+		if (w->p < w->e && *w->p == '}')
+			w->p++;
+		else for (;;) {
+			wr_ws(w);
+			if (w->p >= w->e || *w->p != '"')
+				return wr_fail(w, E_JSON);
+			if (wr_string(w) == -1)
+				return -1;
+			wr_ws(w);
+			if (w->p >= w->e || *w->p++ != ':')
+				return wr_fail(w, E_JSON);
+			if (wr_value(w, depth + 1) == -1)
+				return -1;
+			count++;
+			wr_ws(w);
+			if (w->p < w->e && *w->p == ',') {
+				w->p++;
+				continue;
+			}
+			if (w->p < w->e && *w->p == '}') {
+				w->p++;
+				break;
+			}
+			return wr_fail(w, E_JSON);
+		}
+		b[0] = T_END_OBJECT;
+		if (wr_put(w, b, 1) == -1)
+			return -1;
+		return wr_varint(w, count);
+	case '[':
+		if (depth >= V8SER_MAXDEPTH)
+			return wr_fail(w, E_DEEP);
+		w->p++;
+		/*
+		 * The length comes first and is known only at the end: a
+		 * 5-byte varint is kept for it (V8 reads one that is not
+		 * minimal) and filled in afterwards.
+		 */
+		b[0] = T_DENSE;
+		memset(b + 1, 0x80, 4);
+		b[5] = 0;
+		if (wr_put(w, b, 6) == -1)
+			return -1;
+		lenat = w->out->len - 5;
+		count = 0;
+		wr_ws(w);
+		if (w->p < w->e && *w->p == ']')
+			w->p++;
+		else for (;;) {
+			if (wr_value(w, depth + 1) == -1)
+				return -1;
+			count++;
+			wr_ws(w);
+			if (w->p < w->e && *w->p == ',') {
+				w->p++;
+				continue;
+			}
+			if (w->p < w->e && *w->p == ']') {
+				w->p++;
+				break;
+			}
+			return wr_fail(w, E_JSON);
+		}
+		if (count > UINT32_MAX)
+			return wr_fail(w, E_BIG);
+		for (i = 0; i < 5; i++)
+			w->out->p[w->out->off + lenat + (size_t)i] =
+			    (char)(((count >> (7 * i)) & 0x7f) | (i < 4 ? 0x80 : 0));
+		b[0] = T_END_DENSE;
+		b[1] = 0;
+		if (wr_put(w, b, 2) == -1)
+			return -1;
+		return wr_varint(w, count);
+	case '"':
+		return wr_string(w);
+	case 't':
+		if (w->e - w->p < 4 || memcmp(w->p, "true", 4) != 0)
+			return wr_fail(w, E_JSON);
+		w->p += 4;
+		b[0] = T_TRUE;
+		return wr_put(w, b, 1);
+	case 'f':
+		if (w->e - w->p < 5 || memcmp(w->p, "false", 5) != 0)
+			return wr_fail(w, E_JSON);
+		w->p += 5;
+		b[0] = T_FALSE;
+		return wr_put(w, b, 1);
+	case 'n':
+		if (w->e - w->p < 4 || memcmp(w->p, "null", 4) != 0)
+			return wr_fail(w, E_JSON);
+		w->p += 4;
+		b[0] = T_NULL;
+		return wr_put(w, b, 1);
+	default:
+		return wr_number(w);
+	}
+}
+
+/*
+ * Encode one JSON text (valid, as jscan checks it; surrounding whitespace
+ * allowed) and append the payload, version header included, to out.
+ * Returns 0, or -1 with *e (out is then as it was).
+ */
+int
+v8ser_encode(const char *json, size_t n, struct buf *out,
+    struct v8ser_err *e)
+{
+	struct v8ser_wr	w;
+	static const uint8_t hdr[2] = { T_VERSION, V8_VERSION };
+	size_t		base = out->len;
+
+	memset(e, 0, sizeof *e);
+	w.p = w.start = (const unsigned char *)json;
+	w.e = w.p + n;
+	w.out = out;
+	w.err = e;
+	if (wr_put(&w, hdr, sizeof hdr) == -1 || wr_value(&w, 0) == -1)
+		goto fail;
+	wr_ws(&w);
+	if (w.p != w.e) {
+		wr_fail(&w, E_JSON);
+		goto fail;
+	}
+	return 0;
+fail:
+	out->len = base;
+	e->tag = -1;
+	return -1;
+}
