@@ -451,6 +451,31 @@ EOF
 	assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 200
 }
 
+@test "blank lines between runs of good ones are counted, bad ones at their line" {
+	# Many reads of runs cut by blank, whitespace-only and bad lines:
+	# the counts and line numbers agree with --node, which takes each
+	# line alone.
+	awk 'BEGIN { n = 0; for (i = 1; i <= 50000; i++) {
+		printf "{\"i\":%d}\n", i; n++
+		k = i % 5
+		if (k == 0) { printf "\n"; n++ }
+		else if (k == 1) { printf "  \t\n"; n++ }
+		else if (k == 3) { printf "{x}\n"; n++; last = n }
+		else if (k == 4) { printf "\r\n"; n++ }
+	} print last > "/dev/stderr" }' > "$BATS_TEST_TMPDIR/in" \
+	    2> "$BATS_TEST_TMPDIR/last"
+	run --separate-stderr "$IPCRUN" check -c "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$output" "good 50000 bad 10000 blank 30000"
+	run --separate-stderr "$IPCRUN" check --node -c "$BATS_TEST_TMPDIR/in"
+	assert_equal "$output" "good 50000 bad 10000 blank 30000"
+	run --separate-stderr "$IPCRUN" check --format gnu "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$(printf '%s\n' "$output" | wc -l)" 50000
+	assert_equal "${stderr##*$'\n'}" \
+	    "$BATS_TEST_TMPDIR/in:$(cat "$BATS_TEST_TMPDIR/last"):2: expected a string key, found 'x'"
+}
+
 # --- reports, counts, rejects, excerpts and the meter (issue 18) ---
 
 # on_tty [STTY-ARGS] -- COMMAND: run COMMAND (a string for sh) with its
