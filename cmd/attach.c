@@ -151,26 +151,18 @@ static int
 read_stdin(struct attach *at)
 {
 	struct frame_line	 l;
-	char			 why[256], *p;
-	size_t			 n;
+	char			 why[256];
 	ssize_t			 r;
 	int			 k;
 
-	if ((p = frame_space(&at->in, &n)) == NULL) {
-		cmd_warn(at->ce, "standard input");
-		return -1;
-	}
-	do
-		r = read(STDIN_FILENO, p, n);
-	while (r == -1 && errno == EINTR);
+	while ((r = frame_read(&at->in, STDIN_FILENO, 0)) == -1 &&
+	    errno == EINTR)
+		;
 	if (r == -1) {
-		cmd_warn(at->ce, "-: read error");
+		cmd_warn(at->ce, errno == ENOMEM ? "standard input" :
+		    "-: read error");
 		return -1;
 	}
-	if (r == 0)
-		frame_set_eof(&at->in);
-	else
-		frame_filled(&at->in, (size_t)r);
 	while ((k = frame_next(&at->in, &l)) != FRAME_NONE) {
 		if (k == FRAME_BAD) {
 			frame_reason(&at->in, &l, why, sizeof why);

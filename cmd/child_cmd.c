@@ -184,31 +184,25 @@ void
 child_on_cout(struct ev *ev, int fd, short revents, void *arg)
 {
 	struct child	*c = arg;
-	char		*p;
-	size_t		 n;
 	ssize_t		 got;
 
 	(void)ev;
 	if (c->cout_eof)
 		return;
-	if ((p = frame_space(&c->fcmd, &n)) == NULL) {
-		cmd_warn(c->ce, "input buffer");
-		c->fail = 1;
-		return;
-	}
-	if (n > CH_READ)
-		n = CH_READ;
-	if ((got = read(fd, p, n)) == -1) {
+	if ((got = frame_read(&c->fcmd, fd, CH_READ)) == -1) {
 		if (errno == EINTR || errno == EAGAIN)
 			return;
+		if (errno == ENOMEM) {
+			cmd_warn(c->ce, "input buffer");
+			c->fail = 1;
+			return;
+		}
 		cmd_warn(c->ce, "read from '%s'", c->name);
+		frame_set_eof(&c->fcmd);
 		got = 0;
 	}
-	if (got == 0) {
+	if (got == 0)
 		c->cout_eof = 1;
-		frame_set_eof(&c->fcmd);
-	} else
-		frame_filled(&c->fcmd, (size_t)got);
 }
 
 void
