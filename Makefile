@@ -88,7 +88,7 @@ ipcrun: $(B)/ipcrun FORCE
 	@cmp -s $(B)/ipcrun ipcrun || { cp $(B)/ipcrun ipcrun.tmp && mv -f ipcrun.tmp ipcrun; }
 
 $(B)/ipcrun: $(OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJ) $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJ) $(PKG_LIBS) -lm $(LDLIBS)
 
 # A missing library is named here, not found as an undefined symbol at
 # link time.
@@ -219,7 +219,7 @@ UNIT	= $(patsubst test/unit/%.c,$(B)/test/unit/%,$(wildcard test/unit/*.c))
 $(B)/test/unit/%: test/unit/%.c test/unit/tap.h $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
-	    $(LIB_OBJ) $(PKG_LIBS) $(LDLIBS)
+	    $(LIB_OBJ) $(PKG_LIBS) -lm $(LDLIBS)
 
 unit: $(UNIT)
 

@@ -337,7 +337,7 @@ cmd_help(const struct cmd_entry *ce)
  */
 int	(*cmd_report_hook)(int);
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 vreport(const struct cmd_entry *ce, int errnum, const char *fmt, va_list ap)
 {
 	char	msg[1024];

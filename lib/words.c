@@ -17,7 +17,7 @@
 #define SHELL_ONLY	"|&;<>()$`*?[\n"
 #define SHELL_HINT	"needs a shell: quote it, or run sh -c explicitly"
 
-static int
+static int __attribute__((format(printf, 3, 4)))
 fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list	ap;
