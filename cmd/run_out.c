@@ -146,8 +146,42 @@ run_internal_from_child(struct run *r, struct worker *w,
 }
 
 /*
+ * A run of good frames (n bytes, each with its newline), each wrapped as
+ * {"from":NAME,"pid":P,"msg":FRAME}, into the output queue in one go:
+ * the frames' bytes are copied once, with no frame_next per frame.
+ */
+static int
+run_output_wrap(struct run *r, struct worker *w, const char *p, size_t n,
+    uint64_t lines)
+{
+	const char	*e = p + n, *nl;
+	char		*q;
+	size_t		 k;
+
+	if (buf_reserve(&r->oq, n + lines * (w->prefixlen + 1)) == -1) {
+		cmd_warn(r->ce, "queue");
+		r->fail = 1;
+		run_stop(r);
+		return -1;
+	}
+	q = r->oq.p + r->oq.off + r->oq.len;
+	for (; p < e; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(e - p));
+		k = (size_t)(nl - p);
+		memcpy(q, w->prefix, w->prefixlen);
+		q += w->prefixlen;
+		memcpy(q, p, k);
+		q += k;
+		*q++ = '}';
+		*q++ = '\n';
+	}
+	r->oq.len = (size_t)(q - (r->oq.p + r->oq.off));
+	return 1;
+}
+
+/*
  * The hot path of output, when no frame needs a look of its own (no
- * wrapping, no Node messages, no trace): a run of good frames goes to
+ * Node messages, no trace): a run of good frames goes to
  * stdout straight from the frame's buffer while nothing is queued before
  * it, and the rest is queued in one piece. Returns as run_input_run.
  */
@@ -164,6 +198,8 @@ run_output_run(struct run *r, struct worker *w)
 	w->out_frames += lines;
 	r->replies += lines;
 	r->reply_bytes += n;
+	if (r->wrap)
+		return run_output_wrap(r, w, p, n, lines);
 	if (r->oq.len == 0 && !r->stdout_closed && !r->out_tty) {
 		/* An error is left to run_flush_oq, which reports it. */
 		do {
@@ -192,7 +228,7 @@ run_pump_output(struct run *r, struct worker *w)
 	char			 why[256];
 	int			 k, full, fast;
 
-	fast = !r->wrap && w->outcmd < 0 && !r->trace && !r->verbose;
+	fast = w->outcmd < 0 && !r->trace && !r->verbose;
 again:
 	while (!r->out_dead && r->oq.len < RUN_QSIZE) {
 		if (fast && (k = run_output_run(r, w)) != 0) {

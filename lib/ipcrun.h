@@ -190,6 +190,7 @@ struct buf {
 
 int		 buf_init(struct buf *, size_t);
 void		 buf_release(struct buf *);
+int		 buf_reserve(struct buf *, size_t);
 int		 buf_append(struct buf *, const void *, size_t);
 void		 buf_consume(struct buf *, size_t);
 int		 buf_write(struct buf *, int, int);
