@@ -83,14 +83,15 @@ run_flush_oq(struct run *r)
 
 static void
 run_internal_from_child(struct run *r, struct worker *w,
-    const struct frame_line *l, const char *span, size_t n)
+    const struct frame_line *l, enum nodechan_msg msg)
 {
-	char	txt[200];
+	const struct jscan_span	*sp = &w->ch.rd.js.span[w->outcmd];
+	char			 txt[200];
 
-	jscan_printable(span, n, txt, sizeof txt);
+	jscan_printable(l->p + sp->off, sp->len, txt, sizeof txt);
 	run_trace(r, "<- child %zu bytes internal cmd \"%s\"", l->len, txt);
 	run_show(r, w, "<", 1, l->p, l->len);
-	if (r->node && nodechan_cmd_is(span, n, "NODE_HANDLE")) {
+	if (msg == NODECHAN_MSG_HANDLE) {
 		/*
 		 * run passes no descriptors (a plain read closes any that
 		 * came). Without an answer the child would hold every later
@@ -116,7 +117,7 @@ run_internal_from_child(struct run *r, struct worker *w,
 		}
 		return;
 	}
-	if (!r->node || !nodechan_cmd_is(span, n, NODECHAN_READY))
+	if (msg != NODECHAN_MSG_READY)
 		return;
 	if (w->dr.announced) {
 		/*
@@ -226,6 +227,7 @@ run_pump_output(struct run *r, struct worker *w)
 {
 	struct frame_line	 l;
 	char			 why[256];
+	enum nodechan_msg	 msg;
 	int			 k, full, fast;
 
 	fast = w->outcmd < 0 && !r->trace && !r->verbose;
@@ -261,13 +263,10 @@ again:
 			r->refused++;
 			continue;
 		}
-		if (w->outcmd >= 0 && w->ch.rd.js.span[w->outcmd].len != 0 &&
-		    jscan_node_internal(l.p + w->ch.rd.js.span[w->outcmd].off,
-		    w->ch.rd.js.span[w->outcmd].len)) {
+		if ((msg = nodechan_classify(&w->ch.rd, w->outcmd, &l)) !=
+		    NODECHAN_MSG_DATA) {
 			w->out_frames--;
-			run_internal_from_child(r, w, &l,
-			    l.p + w->ch.rd.js.span[w->outcmd].off,
-			    w->ch.rd.js.span[w->outcmd].len);
+			run_internal_from_child(r, w, &l, msg);
 			continue;
 		}
 		if (r->wrap ? (buf_append(&r->oq, w->prefix,

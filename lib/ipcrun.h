@@ -290,6 +290,17 @@ size_t		 nodechan_answer(const char *, size_t, const char *, size_t,
 		    char *, size_t);
 int		 nodechan_own_frame(const char *, size_t);
 
+/* What a frame from a Node child is, by its top-level "cmd" member. */
+enum nodechan_msg {
+	NODECHAN_MSG_DATA,	/* the user's: not an internal message */
+	NODECHAN_MSG_HANDLE,	/* carries a handle: answer with a NACK */
+	NODECHAN_MSG_READY,	/* the drain preload announces itself */
+	NODECHAN_MSG_OTHER	/* another of Node's own: consumed */
+};
+
+enum nodechan_msg nodechan_classify(const struct frame *, int,
+		    const struct frame_line *);
+
 #define NODECHAN_NACK_LINE	NODECHAN_NACK "\n"	/* ipcrun -> Node, framed */
 
 /*
