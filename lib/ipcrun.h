@@ -248,6 +248,7 @@ pid_t		 spawn_begin(const struct spawn_opts *, int *);
 int		 spawn_finish(pid_t, int);
 int		 spawn_reap(pid_t, int *);
 int		 spawn_peek(pid_t, int *);
+int		 spawn_std_fds(int *);
 int		 spawn_exit_code(int);
 int		 spawn_watch_start(pid_t *);
 int		 spawn_watch(int, pid_t);
