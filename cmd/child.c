@@ -80,21 +80,6 @@ child_channel_env(struct child *c)
 	return 0;
 }
 
-/* fds 0-2 must be open, so that nothing of ipcrun's lands on them. */
-static int
-child_std_fds(void)
-{
-	int	fd;
-
-	for (fd = 0; fd < 3; fd++) {
-		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
-			continue;
-		if (open("/dev/null", O_RDWR) != fd)
-			return -1;
-	}
-	return 0;
-}
-
 /* The loop: both sides pumped and flushed until nothing moves */
 
 static void
@@ -441,7 +426,7 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 		c.name = "-";
 	if (c.argv == NULL && c.disc_timeout >= 0)
 		return cmd_usage_error(ce, "--disconnect-timeout needs a CMD");
-	if (child_std_fds() == -1) {
+	if (spawn_std_fds(NULL) == -1) {
 		cmd_warn(ce, "/dev/null");
 		return EXIT_FAIL;
 	}

@@ -205,6 +205,7 @@ const char	*run_signame(int sig);
 void		 run_exit_report(struct run *r, struct worker *w, int status);
 void		 run_giveup(struct run *r, struct worker *w);
 void		 run_schedule_restart(struct run *r, struct worker *w);
+void		 run_log_close(struct run *r, struct worker *w);
 void		 run_log_read(struct run *r, struct worker *w);
 void		 run_on_log(struct ev *ev, int fd, short revents, void *arg);
 void		 run_log_finish(struct run *r);

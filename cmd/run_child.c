@@ -502,10 +502,8 @@ run_respawn(struct run *r, struct worker *w)
 	if (w->logfd != -1) {
 		/* What the last one logged is out before the new one starts. */
 		run_log_read(r, w);
-		if (w->logfd != -1) {
-			ev_del(&r->ev, w->logfd);
-			close(w->logfd);
-		}
+		if (w->logfd != -1)
+			run_log_close(r, w);
 	}
 	free(w->logbuf);
 	keep = *w;

@@ -165,26 +165,6 @@ run_done(struct run *r)
 }
 
 /*
- * fds 0-2 must be open, so that nothing of ipcrun's lands on them. A
- * closed stdout is remembered: writing to it is an error, not a discard.
- */
-static int
-run_std_fds(struct run *r)
-{
-	int	fd;
-
-	for (fd = 0; fd < 3; fd++) {
-		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
-			continue;
-		if (fd == STDOUT_FILENO)
-			r->stdout_closed = 1;
-		if (open("/dev/null", O_RDWR) != fd)
-			return -1;
-	}
-	return 0;
-}
-
-/*
  * The exit status: ipcrun's own failure first, then the first non-zero
  * status in the order the children exited, then 1 for refused lines.
  */
@@ -215,7 +195,7 @@ run_main(struct run *r)
 	static const int	 sigs[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP,
 	    SIGUSR1, SIGUSR2, 0 };
 	struct worker		*w;
-	int			 rc, sfd, status;
+	int			 rc, sfd, status, closed;
 
 	r->t0 = ev_now();
 	r->sp.restart = r->restart;
@@ -231,10 +211,12 @@ run_main(struct run *r)
 	r->err_fd = STDERR_FILENO;
 	run_report_start(r);
 	ev_init(&r->ev);
-	if (run_std_fds(r) == -1) {
+	/* A closed stdout is remembered: writing to it is an error. */
+	if (spawn_std_fds(&closed) == -1) {
 		cmd_warn(r->ce, "/dev/null");
 		return EXIT_FAIL;
 	}
+	r->stdout_closed = (closed & 1 << STDOUT_FILENO) != 0;
 	if (frame_init(&r->fin, r->maxline, r->validate) == -1) {
 		/* The nesting stack is sized from it: name the option. */
 		cmd_warn(r->ce, "--max-line %zu", r->maxline);

@@ -320,6 +320,18 @@ run_log_line(struct run *r, struct worker *w, const char *p, size_t n,
 	}
 }
 
+/* The end of a child's log pipe: what is left is a last line. */
+void
+run_log_close(struct run *r, struct worker *w)
+{
+	if (w->loglen > 0)
+		run_log_line(r, w, w->logbuf, w->loglen, 0);
+	w->loglen = 0;
+	ev_del(&r->ev, w->logfd);
+	close(w->logfd);
+	w->logfd = -1;
+}
+
 /* Read a child's log pipe; at its end, what is left is a last line. */
 void
 run_log_read(struct run *r, struct worker *w)
@@ -336,12 +348,7 @@ run_log_read(struct run *r, struct worker *w)
 		if (got <= 0) {
 			if (got == -1 && errno == EAGAIN)
 				return;
-			if (w->loglen > 0)
-				run_log_line(r, w, w->logbuf, w->loglen, 0);
-			w->loglen = 0;
-			ev_del(&r->ev, w->logfd);
-			close(w->logfd);
-			w->logfd = -1;
+			run_log_close(r, w);
 			return;
 		}
 		w->loglen += (size_t)got;
@@ -382,14 +389,8 @@ run_log_finish(struct run *r)
 		if (w->logfd == -1)
 			continue;
 		run_log_read(r, w);
-		if (w->logfd != -1) {
-			if (w->loglen > 0)
-				run_log_line(r, w, w->logbuf, w->loglen, 0);
-			w->loglen = 0;
-			ev_del(&r->ev, w->logfd);
-			close(w->logfd);
-			w->logfd = -1;
-		}
+		if (w->logfd != -1)
+			run_log_close(r, w);
 	}
 	if (r->log_dropped > 0)
 		cmd_warnx(r->ce, "%" PRIu64 " log line%s of the children "

@@ -34,7 +34,7 @@ buf_release(struct buf *b)
 }
 
 /* Make room for n more bytes at the tail: slide down first, then grow. */
-static int
+int
 buf_reserve(struct buf *b, size_t n)
 {
 	size_t	 cap;

@@ -190,6 +190,7 @@ struct buf {
 
 int		 buf_init(struct buf *, size_t);
 void		 buf_release(struct buf *);
+int		 buf_reserve(struct buf *, size_t);
 int		 buf_append(struct buf *, const void *, size_t);
 void		 buf_consume(struct buf *, size_t);
 int		 buf_write(struct buf *, int, int);
@@ -247,6 +248,7 @@ pid_t		 spawn_begin(const struct spawn_opts *, int *);
 int		 spawn_finish(pid_t, int);
 int		 spawn_reap(pid_t, int *);
 int		 spawn_peek(pid_t, int *);
+int		 spawn_std_fds(int *);
 int		 spawn_exit_code(int);
 int		 spawn_watch_start(pid_t *);
 int		 spawn_watch(int, pid_t);
@@ -288,6 +290,17 @@ int		 nodechan_channel(struct nodechan_chan *, char *, size_t);
 size_t		 nodechan_answer(const char *, size_t, const char *, size_t,
 		    char *, size_t);
 int		 nodechan_own_frame(const char *, size_t);
+
+/* What a frame from a Node child is, by its top-level "cmd" member. */
+enum nodechan_msg {
+	NODECHAN_MSG_DATA,	/* the user's: not an internal message */
+	NODECHAN_MSG_HANDLE,	/* carries a handle: answer with a NACK */
+	NODECHAN_MSG_READY,	/* the drain preload announces itself */
+	NODECHAN_MSG_OTHER	/* another of Node's own: consumed */
+};
+
+enum nodechan_msg nodechan_classify(const struct frame *, int,
+		    const struct frame_line *);
 
 #define NODECHAN_NACK_LINE	NODECHAN_NACK "\n"	/* ipcrun -> Node, framed */
 

@@ -342,3 +342,28 @@ nodechan_answer(const char *cmd, size_t cmd_len, const char *key,
 		return 0;
 	return n < 0 ? 0 : (size_t)n;
 }
+
+/*
+ * A good frame from a Node child, by its "cmd" member (key, the scanner's
+ * key for it, or -1): the user's data, or one of Node's own messages and
+ * which. Only the name decides: Node's own rule (a string starting with
+ * NODE_), the handle, and the preload's announcement.
+ */
+enum nodechan_msg
+nodechan_classify(const struct frame *f, int key, const struct frame_line *l)
+{
+	const char	*span;
+	size_t		 n;
+
+	if (key < 0 || f->js.span[key].len == 0)
+		return NODECHAN_MSG_DATA;
+	span = l->p + f->js.span[key].off;
+	n = f->js.span[key].len;
+	if (!jscan_node_internal(span, n))
+		return NODECHAN_MSG_DATA;
+	if (nodechan_cmd_is(span, n, "NODE_HANDLE"))
+		return NODECHAN_MSG_HANDLE;
+	if (nodechan_cmd_is(span, n, NODECHAN_READY))
+		return NODECHAN_MSG_READY;
+	return NODECHAN_MSG_OTHER;
+}

@@ -403,3 +403,27 @@ spawn_watch_end(int fd, pid_t wpid)
 	while (waitpid(wpid, NULL, 0) == -1 && errno == EINTR)
 		;
 }
+
+/*
+ * fds 0-2 must be open, so that nothing a process opens lands on them
+ * (its first socket as "stdout", say): each closed one becomes /dev/null.
+ * Returns -1 if one could not be opened; *closed, if not NULL, gets a
+ * bit for each that was closed (1 << fd).
+ */
+int
+spawn_std_fds(int *closed)
+{
+	int	fd;
+
+	if (closed != NULL)
+		*closed = 0;
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (closed != NULL)
+			*closed |= 1 << fd;
+		if (open("/dev/null", O_RDWR) != fd)
+			return -1;
+	}
+	return 0;
+}

@@ -62,7 +62,7 @@ unit() {
 	unit v8frame_test
 }
 
-@test "nodechan: the channel variables read and removed, their refusals, the socket answers" {
+@test "nodechan: the channel variables read and removed, their refusals, the socket answers, frames classified" {
 	unit nodechan_test
 }
 

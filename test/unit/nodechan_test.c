@@ -138,10 +138,58 @@ answer(void)
 #undef CMD
 }
 
+/* Frames from a Node child, told apart by their top-level cmd. */
+static void
+classify(void)
+{
+	static const struct {
+		const char		*line;
+		enum nodechan_msg	 want;
+		const char		*what;
+	} t[] = {
+		{ "{\"a\":1}\n", NODECHAN_MSG_DATA, "no cmd: data" },
+		{ "{\"cmd\":\"go\"}\n", NODECHAN_MSG_DATA,
+		    "a cmd of the user's: data" },
+		{ "{\"x\":{\"cmd\":\"NODE_HANDLE\"}}\n", NODECHAN_MSG_DATA,
+		    "a nested cmd is not Node's" },
+		{ "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\"}\n",
+		    NODECHAN_MSG_HANDLE, "a handle" },
+		{ "{\"cmd\":\"NODE_\\u0048ANDLE\"}\n", NODECHAN_MSG_HANDLE,
+		    "a handle, its name escaped" },
+		{ "{\"cmd\":\"" NODECHAN_READY "\"}\n", NODECHAN_MSG_READY,
+		    "the preload's announcement" },
+		{ "{\"cmd\":\"NODE_HANDLE_ACK\"}\n", NODECHAN_MSG_OTHER,
+		    "another of Node's own: consumed" },
+		{ "[\"NODE_HANDLE\"]\n", NODECHAN_MSG_DATA, "not an object" },
+	};
+	struct frame		f;
+	struct frame_line	l;
+	size_t			i, n;
+	int			key;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		if (frame_init(&f, 4096, 1) == -1) {
+			ok(0, "frame_init");
+			return;
+		}
+		key = jscan_want(&f.js, "cmd", 3);
+		n = strlen(t[i].line);
+		memcpy(frame_space(&f, &(size_t){ 0 }), t[i].line, n);
+		frame_filled(&f, n);
+		if (frame_next(&f, &l) != FRAME_GOOD)
+			ok(0, "%s: a good frame", t[i].what);
+		else
+			is_int(nodechan_classify(&f, key, &l), t[i].want,
+			    t[i].what);
+		frame_release(&f);
+	}
+}
+
 int
 main(void)
 {
 	channel();
 	answer();
+	classify();
 	return done();
 }
