@@ -345,14 +345,16 @@ again:
 			run_bad_input(r, l.lineno, l.err_off, why);
 			continue;
 		}
-		if ((off = frame_node_internal(&r->fin, r->incmd, &l, why,
-		    sizeof why)) != -1) {
+		/* Per line: no call at all without the node channel's check. */
+		if (r->incmd >= 0 && (off = frame_node_internal(&r->fin,
+		    r->incmd, &l, why, sizeof why)) != -1) {
 			run_bad_input(r, l.lineno, (size_t)off, why);
 			continue;
 		}
 		if (run_route(r, w, &l) == -1)
 			return;
-		run_route_spend(r, l.len);
+		if (r->room > 0)
+			run_route_spend(r, l.len);
 	}
 	full = !r->in_done && run_route_room(r) == NULL;
 	for (w = r->w; w < r->w + r->nw; w++)
