@@ -4,13 +4,15 @@
  * options into a struct run; run_loop.c runs it. The pieces that own their
  * state are in lib/ (chan, drain, super, route, envelope, restart); what is
  * here is the relay that connects them, in one file per direction or
- * concern, and run_report.c, the one place that speaks.
+ * concern. run_report.c formats what run says (--trace, -v, notices,
+ * --events, the exit reports, --stats, the children's logs); warnings are
+ * written where they arise, through cmd's one reporter and run's hook on
+ * it (-q, the meter).
  */
 #ifndef RUN_H
 #define RUN_H
 
 #include <sys/resource.h>
-
 
 #define RUN_QSIZE	(256 * 1024)	/* queue size and high-water mark */
 #define RUN_READ	(256 * 1024)	/* largest read from the channel */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * ipcrun run: the one place that speaks. --trace and -v lines, notices,
+ * ipcrun run: what it says. --trace and -v lines, notices,
  * --events, the exit and give-up reports, --stats, and the children's
  * stderr behind "NAME| " (--log prefix).
  */
