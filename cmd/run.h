@@ -172,6 +172,8 @@ struct run {
 	pid_t		 watch_pid;
 
 	int		 fail;		/* exit EXIT_FAIL */
+	int		 spawn_err;	/* the last exec error said, and */
+	const char	*spawn_cmd;	/* for which command */
 	int		 epipe;		/* exit EXIT_PIPE */
 	int		 stdout_closed;	/* fd 1 was closed at the start */
 	int		 strict_hit;

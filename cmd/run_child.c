@@ -395,8 +395,14 @@ run_spawn_end(struct run *r, struct worker *w)
 	err = spawn_finish(w->pid, w->pending);
 	w->pending = -1;
 	if (err != 0) {
-		errno = err;
-		cmd_warn(r->ce, "'%s'", w->argv[0]);
+		/* -n 100 of a missing command: one line, not a hundred. */
+		if (err != r->spawn_err || r->spawn_cmd == NULL ||
+		    strcmp(r->spawn_cmd, w->argv[0]) != 0) {
+			errno = err;
+			cmd_warn(r->ce, "'%s'", w->argv[0]);
+		}
+		r->spawn_err = err;
+		r->spawn_cmd = w->argv[0];
 		chan_close(&w->ch);
 		close(w->ch.peer);
 		w->ch.peer = -1;

@@ -248,6 +248,11 @@ exit_order() {
 	    -c 'a=ipcrun-no-such-command' -c 'b=cat' < /dev/null
 	assert_failure 127
 	assert_equal "$stderr" "ipcrun: run: 'ipcrun-no-such-command': No such file or directory"
+	# The same error for the same command is said once, however many copies.
+	run -127 --separate-stderr "$IPCRUN" run --channel stdio -n 3 -- \
+	    ipcrun-no-such-command < /dev/null
+	assert_failure 127
+	assert_equal "$stderr" "ipcrun: run: 'ipcrun-no-such-command': No such file or directory"
 	printf '#!/bin/sh\n' > "$BATS_TEST_TMPDIR/noexec"
 	chmod 644 "$BATS_TEST_TMPDIR/noexec"
 	run --separate-stderr "$IPCRUN" run --channel stdio -c 'a=cat' \
