@@ -31,6 +31,9 @@
 void
 run_flush_tq(struct run *r, struct worker *w)
 {
+	/* Nothing goes to a closed channel, and it ends no one's input. */
+	if (w->ch.fd == -1 || w->ch.wdead)
+		return;
 	switch (chan_flush(&w->ch)) {
 	case 1:
 		/* The child closed its end: its exit or our EOF says the rest. */
