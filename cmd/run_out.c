@@ -190,11 +190,19 @@ static int
 run_output_run(struct run *r, struct worker *w)
 {
 	const char	*p;
-	size_t		 n, sent = 0;
+	size_t		 n, max, sent = 0;
 	uint64_t	 lines;
 	ssize_t		 k;
 
-	if ((n = frame_run(&w->ch.rd, RUN_QSIZE - r->oq.len, &p, &lines)) == 0)
+	/*
+	 * Wrapped, a frame grows by its prefix and "}": at most that many
+	 * times a 2-byte frame ("1\n"), so a run of max raw bytes keeps the
+	 * queue within RUN_QSIZE (past it by one frame at most, as before).
+	 */
+	max = RUN_QSIZE - r->oq.len;
+	if (r->wrap)
+		max = max * 2 / (w->prefixlen + 3);
+	if ((n = frame_run(&w->ch.rd, max, &p, &lines)) == 0)
 		return 0;
 	w->out_frames += lines;
 	r->replies += lines;
