@@ -96,33 +96,14 @@ JS
 # --- a worker killed mid-stream (issue 19's tests, audited) ------------------
 
 @test "kill -9 mid-stream: unread lines go to the other, read ones are counted" {
-	# a reads exactly 10 lines, one byte at a time so that it takes no
-	# more, answers the first 4 and stops reading; its other 990 lines
-	# are unread. b (cat) answers everything it gets.
-	cat > "$BATS_TEST_TMPDIR/a.py" <<'PY'
-import os, sys, time
-got, line = [], b""
-while len(got) < 10:
-    c = os.read(0, 1)
-    if not c:
-        break
-    line += c
-    if c == b"\n":
-        got.append(line)
-        line = b""
-for l in got[:4]:
-    os.write(1, l)
-with open(sys.argv[1] + ".tmp", "wb") as f:
-    f.write(b"".join(got[4:]))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-while True:
-    time.sleep(60)
-PY
+	# a (fixtures/read10.py) reads exactly 10 lines, one byte at a time so
+	# that it takes no more, answers the first 4 and stops reading; its
+	# other 990 lines are unread. b (cat) answers everything it gets.
 	d=$BATS_TEST_TMPDIR
 	lines 2000 > "$d/in"
 	mkfifo "$d/fifo"
 	"$IPCRUN" run --channel stdio --events \
-	    -c "a=python3 $d/a.py $d/held" -c 'b=cat' \
+	    -c "a=python3 $F/read10.py $d/held" -c 'b=cat' \
 	    < "$d/fifo" > "$d/out" 2> "$d/err" &
 	ipid=$!
 	exec 7> "$d/fifo"
@@ -341,36 +322,10 @@ flaky_sh() {
 # read and never answered) and st (the status).
 restart_midstream() {
 	local d=$BATS_TEST_TMPDIR ipid pid st=0
-	cat > "$d/w.py" <<'PY'
-import os, sys, time
-if os.path.exists(sys.argv[1]):
-    while True:
-        b = os.read(0, 65536)
-        if not b:
-            break
-        os.write(1, b)
-    sys.exit(0)
-got, line = [], b""
-while len(got) < 10:
-    c = os.read(0, 1)
-    if not c:
-        break
-    line += c
-    if c == b"\n":
-        got.append(line)
-        line = b""
-for l in got[:4]:
-    os.write(1, l)
-with open(sys.argv[1] + ".tmp", "wb") as f:
-    f.write(b"".join(got[4:]))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-while True:
-    time.sleep(60)
-PY
 	lines 1000 > "$d/in"
 	mkfifo "$d/fifo"
 	"$IPCRUN" run --channel stdio --restart on-failure --backoff 10ms \
-	    --events-fd 3 -c "w=python3 $d/w.py $d/held" \
+	    --events-fd 3 -c "w=python3 $F/read10.py $d/held" \
 	    < "$d/fifo" > "$d/out" 2> "$d/err" 3> "$d/ev" &
 	ipid=$!
 	exec 7> "$d/fifo"
