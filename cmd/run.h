@@ -27,6 +27,7 @@
 #define EOF_TICK	(20 * MSEC)	/* have all children read their input? */
 #define LOG_LINE	4096	/* --log prefix: a longer line is cut */
 #define SHOW_MAX	64	/* -v: the first bytes of a frame shown */
+#define EVQ_MAX		(64 * 1024)	/* events waiting for --events-fd */
 #define PROGRESS_MIN	((uint64_t)64 * 1024 * 1024)	/* as check's */
 /*
  * V8 strings stop at 536,870,888 UTF-16 units, and Node's reader holds a
@@ -130,6 +131,11 @@ struct run {
 	int		 wrap;		/* {"from":...} around child lines */
 	int		 events;	/* --events */
 	int		 events_fd;	/* where they go, or -1: into oq */
+	int		 ev_fd;		/* events_fd, or a description of
+					   its own that never blocks */
+	int		 ev_sock;	/* ev_fd is a socket: send(2) */
+	struct buf	 evq;		/* events not written yet, bounded */
+	uint64_t	 ev_lost;	/* events that did not fit in evq */
 	int		 log_prefix;	/* --log prefix */
 	int		 err_fd;	/* stderr, non-blocking if a pipe */
 	uint64_t	 log_dropped;	/* log lines stderr could not take */
@@ -206,6 +212,10 @@ void		 run_event(struct run *r, struct worker *w, const char *event,
     const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 const char	*run_signame(int sig);
+void		 run_flush_events(struct run *r);
+void		 run_on_events(struct ev *ev, int fd, short revents, void *arg);
+int		 run_events_start(struct run *r);
+void		 run_events_finish(struct run *r, int sigfd);
 void		 run_exit_report(struct run *r, struct worker *w, int status);
 void		 run_giveup(struct run *r, struct worker *w);
 void		 run_schedule_restart(struct run *r, struct worker *w);
@@ -229,6 +239,8 @@ void		 run_end_groups(struct run *r);
 void		 run_escalate(struct run *r, struct worker *w, int now_term);
 void		 run_super_timeout(struct run *r, struct worker *w, int64_t now);
 void		 run_child_exited(struct run *r, struct worker *w, int status);
+void		 run_finish(struct run *r, struct worker *w,
+    enum super_action act);
 int		 run_spawn_begin(struct run *r, struct worker *w);
 int		 run_spawn_end(struct run *r, struct worker *w);
 int		 run_worker_init(struct run *r, struct worker *w, unsigned idx);

@@ -196,15 +196,32 @@ run_may_restart(const struct run *r, const struct worker *w)
 	    !w->dr.delivered;
 }
 
+/*
+ * The exit and the end of the channel have both come (lib/super.c): the
+ * exit is reported now, after the child's last data, then its restart or
+ * its give-up.
+ */
+void
+run_finish(struct run *r, struct worker *w, enum super_action act)
+{
+	run_exit_report(r, w, w->sv.status);
+	if (act == SUPER_RESTART)
+		run_schedule_restart(r, w);
+	else if (act == SUPER_GIVEUP)
+		run_giveup(r, w);
+}
+
 void
 run_child_exited(struct run *r, struct worker *w, int status)
 {
-	enum super_action	act;
+	enum super_action	act, decided;
 	int			restart;
 
 	act = super_exited(&w->sv, &r->sp, status, run_may_restart(r, w),
 	    ev_now(), arc4random());
-	restart = act == SUPER_RESTART;
+	/* Its channel still holds frames: the decision waits for them. */
+	decided = w->sv.state == SUPER_EXITED ? w->sv.pending : act;
+	restart = decided == SUPER_RESTART;
 	/* A child replaced by a restart does not decide the exit status. */
 	if (!restart)
 		r->exit_order[r->nexited++] = w->idx;
@@ -215,11 +232,6 @@ run_child_exited(struct run *r, struct worker *w, int status)
 		run_trace(r, "pid %ld exited with %d", (long)w->pid,
 		    WEXITSTATUS(status));
 	run_undelivered(r, w, restart);
-	run_exit_report(r, w, status);
-	if (restart)
-		run_schedule_restart(r, w);
-	else if (act == SUPER_GIVEUP)
-		run_giveup(r, w);
 	/* Its unread input is counted: now its end may close for good. */
 	if (w->ch.peer != -1) {
 		close(w->ch.peer);
@@ -228,6 +240,8 @@ run_child_exited(struct run *r, struct worker *w, int status)
 	w->peer_at = 0;
 	/* Read what it wrote before it went (Bun #37849), but not forever. */
 	drain_exited(&w->dr, &r->dp, ev_now(), w->ch.fd != -1);
+	if (act != SUPER_NONE)
+		run_finish(r, w, act);
 }
 
 /*
@@ -484,8 +498,9 @@ run_worker_release(struct worker *w)
 
 /*
  * The backoff is over: a new incarnation, with the queue of lines the
- * last one left unread. Its channel must be closed first (what it wrote
- * is read to the end), and what is left of its group goes.
+ * last one left unread. Its channel is closed already (the backoff starts
+ * only once what it wrote was read to the end), and what is left of its
+ * group goes.
  */
 static void
 run_respawn(struct run *r, struct worker *w)
@@ -494,10 +509,6 @@ run_respawn(struct run *r, struct worker *w)
 	pid_t		 pid;
 	int		 status, rc;
 
-	if (w->ch.fd != -1) {
-		super_postpone(&w->sv, ev_now() + EOF_TICK);
-		return;
-	}
 	if (proc_group(w->pid, &pid, 1) > 0) {
 		cmd_warnx(r->ce, "killing what is left of the process group of "
 		    "'%s' (%ld) before its restart", w->name, (long)w->pid);

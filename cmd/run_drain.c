@@ -355,6 +355,8 @@ run_why(enum close_why why)
 void
 run_close_chan(struct run *r, struct worker *w, enum close_why why)
 {
+	enum super_action	act;
+
 	if (w->ch.fd == -1)
 		return;
 	drain_closed(&w->dr);
@@ -370,6 +372,10 @@ run_close_chan(struct run *r, struct worker *w, enum close_why why)
 		chan_close(&w->ch);
 		run_trace(r, "channel closed (%s)", run_why(w->ch.closing ?
 		    w->closing_why : why));
+		/* Every frame is read: an exit that came first is reported. */
+		if ((act = super_step(&w->sv, &r->sp, SUPER_EV_DRAINED,
+		    ev_now())) != SUPER_NONE)
+			run_finish(r, w, act);
 	}
 	/*
 	 * Whatever is still queued will never reach the child. When it

@@ -263,6 +263,7 @@ int		 proc_env_has(pid_t, const char *, int);
 long long	 proc_cpu(pid_t);
 int		 proc_forking(const pid_t *, size_t);
 int		 proc_holds_socket(pid_t, unsigned long long, int);
+int		 proc_reopen_nonblock(int, int *);
 
 /* nodechan.c: the Node channel's environment and ipcrun's messages. */
 
@@ -662,6 +663,7 @@ enum super_state {
 	SUPER_GRACE,		/* to be stopped: SIGTERM at the deadline */
 	SUPER_TERM,		/* SIGTERM sent: SIGKILL at the deadline */
 	SUPER_KILL,		/* SIGKILL sent: its exit will come */
+	SUPER_EXITED,		/* exited: its channel is read to the end */
 	SUPER_BACKOFF,		/* ended by itself: start again at the deadline */
 	SUPER_DONE		/* ended for good */
 };
@@ -670,7 +672,9 @@ enum super_event {
 	SUPER_EV_CLOSED,	/* its channel is gone: a grace, then stop it */
 	SUPER_EV_STOP,		/* stop it now */
 	SUPER_EV_TIMEOUT,	/* the deadline has come */
-	SUPER_EV_CANCEL		/* no more restarts: ipcrun is stopping */
+	SUPER_EV_CANCEL,	/* no more restarts: ipcrun is stopping */
+	SUPER_EV_DRAINED,	/* its channel is at its end, all of it read */
+	SUPER_EV_RESTART	/* the command: stop it, start it again */
 };
 
 enum super_action {
@@ -678,7 +682,7 @@ enum super_action {
 	SUPER_SEND_TERM,	/* SIGTERM to its group, as ipcrun's own */
 	SUPER_SEND_KILL,	/* SIGKILL to its group */
 	SUPER_SPAWN,		/* the backoff is over: start it again */
-	SUPER_RESTART,		/* it exited: started again after delay_ms */
+	SUPER_RESTART,		/* it finished: started again after delay_ms */
 	SUPER_GIVEUP,		/* it exited too often: it stays down */
 	SUPER_ENDED,		/* it exited: it stays down */
 	SUPER_CANCELLED		/* its pending restart will not happen */
@@ -696,6 +700,9 @@ struct super {
 	int64_t		 spawned;	/* ns, when this incarnation started */
 	int		 stopped;	/* the signal ipcrun ended it with */
 	int		 status;	/* its last wait status */
+	int		 open;		/* its channel has not drained yet */
+	int		 again;		/* told to RESTART while running */
+	enum super_action pending;	/* what the exit decided (EXITED) */
 	unsigned	 restarts;	/* incarnations after the first */
 	int64_t		 delay_ms;	/* the last backoff delay */
 	struct restart_backoff backoff;
@@ -710,7 +717,6 @@ enum super_action super_step(struct super *, const struct super_policy *,
 		    enum super_event, int64_t);
 enum super_action super_exited(struct super *, const struct super_policy *,
 		    int, int, int64_t, uint32_t);
-void		 super_postpone(struct super *, int64_t);
 int		 super_alive(const struct super *);
 int64_t		 super_deadline(const struct super *);
 const char	*super_state_name(enum super_state);

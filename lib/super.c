@@ -9,16 +9,30 @@
  *
  *	state	 CLOSED		STOP		TIMEOUT		exit
  *	DOWN	 -		-		-		-
- *	UP	 GRACE +kt	GRACE now	-		BACKOFF|DONE
- *	GRACE	 -		-		TERM +kt, TERM	BACKOFF|DONE
- *	TERM	 -		-		KILL, KILL	DONE (stopped)
- *	KILL	 -		-		-		DONE (stopped)
- *	BACKOFF	 -		-		SPAWN		-
+ *	UP	 GRACE +kt	GRACE now	-		finish
+ *	GRACE	 -		-		TERM +kt, TERM	finish
+ *	TERM	 -		-		KILL, KILL	finish (stopped)
+ *	KILL	 -		-		-		finish (stopped)
+ *	EXITED	 -		-		-		-
+ *	BACKOFF	 -		DONE		SPAWN		-
  *	DONE	 -		-		-		-
  *
- * CANCEL takes BACKOFF to DONE. A child in GRACE that exits was not
- * stopped by ipcrun (no signal was sent yet) and may be restarted; one
- * that ipcrun signalled never is, and its status is not its own.
+ * Death and the end of the channel (DRAINED: every frame the child wrote
+ * has been read) come in either order, and the child is finished only
+ * when both have come, as tmux's job.c waits for DEAD and CLOSED: an exit
+ * while the channel still holds frames goes to EXITED, and DRAINED
+ * finishes it there. "finish" hands over what the exit decided: BACKOFF
+ * (RESTART, the delay counted from the finish, so that a restart never
+ * waits for the old channel), or DONE (ENDED, GIVEUP). The relay reports
+ * the exit then, after the child's last data.
+ *
+ * CANCEL takes BACKOFF to DONE, and a pending restart in EXITED to an
+ * end. RESTART is a command: a running child is stopped as by STOP and
+ * started again once finished, whatever the policy and without counting
+ * against --max-restarts; one waiting (BACKOFF) or done starts now.
+ * A child in GRACE that exits was not stopped by ipcrun (no signal was
+ * sent yet) and may be restarted; one that ipcrun signalled never is
+ * (unless told to RESTART), and its status is not its own.
  */
 #include "compat.h"
 
@@ -51,7 +65,7 @@ super_release(struct super *s)
 	restart_tally_release(&s->tally);
 }
 
-/* An incarnation has started, at now. */
+/* An incarnation has started, at now, with its channel open. */
 void
 super_spawned(struct super *s, int64_t now)
 {
@@ -59,6 +73,9 @@ super_spawned(struct super *s, int64_t now)
 	s->deadline = 0;
 	s->spawned = now;
 	s->stopped = 0;
+	s->open = 1;
+	s->again = 0;
+	s->pending = SUPER_NONE;
 }
 
 int
@@ -82,12 +99,24 @@ super_deadline(const struct super *s)
 	}
 }
 
-/* The backoff is over but the start must wait (the old channel is open). */
-void
-super_postpone(struct super *s, int64_t until)
+/*
+ * Both the exit and the end of the channel have come: what the exit
+ * decided takes effect now.
+ */
+static enum super_action
+super_finish(struct super *s, int64_t now)
 {
-	if (s->state == SUPER_BACKOFF)
-		s->deadline = until;
+	enum super_action	act = s->pending;
+
+	s->pending = SUPER_NONE;
+	if (act == SUPER_RESTART) {
+		s->state = SUPER_BACKOFF;
+		s->deadline = now + s->delay_ms * SUPER_MS;
+	} else {
+		s->state = SUPER_DONE;
+		s->deadline = 0;
+	}
+	return act;
 }
 
 enum super_action
@@ -95,8 +124,43 @@ super_step(struct super *s, const struct super_policy *pol,
     enum super_event ev, int64_t now)
 {
 	switch (ev) {
+	case SUPER_EV_DRAINED:
+		if (!s->open)
+			return SUPER_NONE;
+		s->open = 0;
+		return s->state == SUPER_EXITED ? super_finish(s, now) :
+		    SUPER_NONE;
+	case SUPER_EV_RESTART:
+		switch (s->state) {
+		case SUPER_BACKOFF:
+		case SUPER_DONE:
+			/* Started at the next timer pass. */
+			s->state = SUPER_BACKOFF;
+			s->deadline = now;
+			return SUPER_NONE;
+		case SUPER_EXITED:
+			if (s->pending != SUPER_RESTART) {
+				s->pending = SUPER_RESTART;
+				s->delay_ms = 0;
+				s->restarts++;
+			}
+			return SUPER_NONE;
+		case SUPER_DOWN:
+			return SUPER_NONE;
+		default:
+			/* Stopped, then started again once finished. */
+			s->again = 1;
+			ev = SUPER_EV_STOP;
+			break;
+		}
+		/* FALLTHROUGH */
 	case SUPER_EV_CLOSED:
 	case SUPER_EV_STOP:
+		if (ev == SUPER_EV_STOP && s->state == SUPER_BACKOFF) {
+			s->state = SUPER_DONE;
+			s->deadline = 0;
+			return SUPER_CANCELLED;
+		}
 		/* A stop already under way keeps its own pace. */
 		if (s->state != SUPER_UP)
 			return SUPER_NONE;
@@ -125,6 +189,10 @@ super_step(struct super *s, const struct super_policy *pol,
 			return SUPER_NONE;
 		}
 	case SUPER_EV_CANCEL:
+		if (s->state == SUPER_EXITED && s->pending == SUPER_RESTART) {
+			s->pending = SUPER_ENDED;
+			return SUPER_CANCELLED;
+		}
 		if (s->state != SUPER_BACKOFF)
 			return SUPER_NONE;
 		s->state = SUPER_DONE;
@@ -138,7 +206,9 @@ super_step(struct super *s, const struct super_policy *pol,
  * The child was reaped with wait status status at now. may is the
  * relay's word on a restart (not while it is stopping, nor after the
  * child got its end of input); rnd is the backoff's jitter. A child
- * ipcrun signalled is never restarted.
+ * ipcrun signalled is never restarted, unless it was told to RESTART.
+ * The decision takes effect when the channel has drained too: until
+ * then the child is EXITED and this returns SUPER_NONE.
  */
 enum super_action
 super_exited(struct super *s, const struct super_policy *pol, int status,
@@ -148,25 +218,30 @@ super_exited(struct super *s, const struct super_policy *pol, int status,
 		return SUPER_NONE;
 	s->status = status;
 	s->deadline = 0;
-	s->state = SUPER_DONE;
-	if (!may || s->stopped != 0 || pol->restart == RESTART_NO ||
+	s->state = SUPER_EXITED;
+	if (s->again && may) {
+		s->delay_ms = 0;
+		s->restarts++;
+		s->pending = SUPER_RESTART;
+	} else if (!may || s->stopped != 0 || pol->restart == RESTART_NO ||
 	    !restart_wanted(pol->restart, status != 0))
-		return SUPER_ENDED;
-	if (restart_tally_add(&s->tally, (now - pol->t0) / SUPER_MS) != 0)
-		return SUPER_GIVEUP;
-	s->delay_ms = restart_backoff_next(&s->backoff,
-	    (now - s->spawned) / SUPER_MS, rnd);
-	s->restarts++;
-	s->state = SUPER_BACKOFF;
-	s->deadline = now + s->delay_ms * SUPER_MS;
-	return SUPER_RESTART;
+		s->pending = SUPER_ENDED;
+	else if (restart_tally_add(&s->tally, (now - pol->t0) / SUPER_MS) != 0)
+		s->pending = SUPER_GIVEUP;
+	else {
+		s->delay_ms = restart_backoff_next(&s->backoff,
+		    (now - s->spawned) / SUPER_MS, rnd);
+		s->restarts++;
+		s->pending = SUPER_RESTART;
+	}
+	return s->open ? SUPER_NONE : super_finish(s, now);
 }
 
 const char *
 super_state_name(enum super_state st)
 {
 	static const char *const names[] = { "down", "up", "grace", "term",
-	    "kill", "backoff", "done" };
+	    "kill", "exited", "backoff", "done" };
 
 	if ((unsigned)st >= sizeof names / sizeof names[0])
 		return "?";
