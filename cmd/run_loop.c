@@ -150,6 +150,9 @@ run_update(struct run *r)
 	}
 	ev_set(&r->ev, r->out_fd, r->oq.len > 0 && !r->out_dead ?
 	    POLLOUT : 0);
+	if (r->ev_fd != -1)
+		ev_set(&r->ev, r->ev_fd, r->evq.len > 0 && r->events ?
+		    POLLOUT : 0);
 }
 
 static int
@@ -207,6 +210,7 @@ run_main(struct run *r)
 	r->dp.eof_timeout = r->eof_timeout;
 	r->dp.kill_timeout = r->kill_timeout;
 	r->watch_fd = -1;
+	r->ev_fd = -1;
 	r->out_fd = STDOUT_FILENO;
 	r->err_fd = STDERR_FILENO;
 	run_report_start(r);
@@ -243,6 +247,10 @@ run_main(struct run *r)
 	if ((sfd = ev_signals(&r->ev, sigs)) == -1 ||
 	    ev_add(&r->ev, sfd, POLLIN, run_on_signal, r) == -1) {
 		cmd_warn(r->ce, "signals");
+		return EXIT_FAIL;
+	}
+	if (run_events_start(r) == -1) {
+		cmd_warn(r->ce, "--events-fd %d", r->events_fd);
 		return EXIT_FAIL;
 	}
 	/* No process of the children's groups may outlive ipcrun (kill -9). */
@@ -316,6 +324,7 @@ run_main(struct run *r)
 	spawn_watch_end(r->watch_fd, r->watch_pid);
 	r->watch_fd = -1;
 	run_log_finish(r);
+	run_events_finish(r, sfd);
 	/* Anything still queued for stdout goes out before the exit. */
 	run_flush_oq_all(r);
 	run_restore_stdout(r);

@@ -140,7 +140,6 @@ run_event(struct run *r, struct worker *w, const char *event,
 	char	 line[1024];
 	int64_t	 t;
 	int	 n, m;
-	ssize_t	 got;
 
 	if (!r->events)
 		return;
@@ -160,8 +159,6 @@ run_event(struct run *r, struct worker *w, const char *event,
 	}
 	line[n++] = '}';
 	line[n++] = '\n';
-	if (r->events_fd == STDERR_FILENO)
-		meter_erase(&r->meter);
 	if (r->events_fd == -1) {
 		if (!r->out_dead && buf_append(&r->oq, line, (size_t)n) == -1) {
 			cmd_warn(r->ce, "queue");
@@ -169,23 +166,108 @@ run_event(struct run *r, struct worker *w, const char *event,
 		}
 		return;
 	}
-	for (m = 0; m < n; m += (int)got) {
-		if ((got = write(r->events_fd, line + m, (size_t)(n - m))) ==
-		    -1) {
-			if (errno == EINTR)
-				got = 0;
-			else if (errno == EAGAIN) {
-				struct pollfd pfd = { r->events_fd, POLLOUT, 0 };
+	/*
+	 * A reader of --events-fd that is slow or never reads must not hold
+	 * up the relay: the events wait in a bounded queue, and what does
+	 * not fit is lost, counted, and said at the end.
+	 */
+	if (r->evq.len + (size_t)n > EVQ_MAX ||
+	    buf_append(&r->evq, line, (size_t)n) == -1) {
+		r->ev_lost++;
+		return;
+	}
+	run_flush_events(r);
+}
 
-				(void)poll(&pfd, 1, -1);
-				got = 0;
-			} else {
-				cmd_warn(r->ce, "--events-fd %d", r->events_fd);
-				r->events = 0;
-				return;
-			}
+/* What the events' reader takes now, without waiting. */
+void
+run_flush_events(struct run *r)
+{
+	if (r->evq.len == 0 || !r->events)
+		return;
+	if (r->events_fd == STDERR_FILENO)
+		meter_erase(&r->meter);
+	while (r->evq.len > 0) {
+		switch (buf_write(&r->evq, r->ev_fd, r->ev_sock)) {
+		case -1:
+			cmd_warn(r->ce, "--events-fd %d", r->events_fd);
+			r->events = 0;
+			buf_consume(&r->evq, r->evq.len);
+			return;
+		case 0:
+			return;
 		}
 	}
+}
+
+void
+run_on_events(struct ev *ev, int fd, short revents, void *arg)
+{
+	(void)ev;
+	(void)fd;
+	(void)revents;
+	run_flush_events(arg);
+}
+
+/*
+ * The first event to --events-fd: a description of its own that never
+ * blocks, and the bounded queue.
+ */
+int
+run_events_start(struct run *r)
+{
+	r->ev_fd = -1;
+	if (!r->events || r->events_fd == -1)
+		return 0;
+	if (buf_init(&r->evq, 4096) == -1)
+		return -1;
+	r->ev_fd = proc_reopen_nonblock(r->events_fd, &r->ev_sock);
+	return ev_add(&r->ev, r->ev_fd, 0, run_on_events, r);
+}
+
+/*
+ * At the end: the events still queued go out as the reader takes them,
+ * until a stop signal (INT, TERM, HUP) says not to wait; what is left,
+ * and what never fit, is said in one line.
+ */
+void
+run_events_finish(struct run *r, int sigfd)
+{
+	struct pollfd	 pfd[2];
+	int		 sig;
+
+	if (r->ev_fd == -1)
+		return;
+	while (r->events && r->evq.len > 0 && !r->interrupted) {
+		pfd[0].fd = r->ev_fd;
+		pfd[0].events = POLLOUT;
+		pfd[1].fd = sigfd;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
+			break;
+		if (pfd[1].revents & POLLIN) {
+			while ((sig = ev_signal_next(&r->ev)) != 0) {
+				if (sig == SIGINT || sig == SIGTERM ||
+				    sig == SIGHUP)
+					r->interrupted = sig;
+			}
+		}
+		if (pfd[0].revents)
+			run_flush_events(r);
+	}
+	if (r->events && r->evq.len > 0)
+		r->ev_lost += run_count_lines(r, r->evq.p + r->evq.off,
+		    r->evq.len);
+	if (r->ev_lost > 0)
+		cmd_warnx(r->ce, "%" PRIu64 " event%s lost: --events-fd %d "
+		    "was not read%s", r->ev_lost, r->ev_lost == 1 ? "" : "s",
+		    r->events_fd, r->interrupted ? " (interrupted)" : " fast "
+		    "enough");
+	ev_del(&r->ev, r->ev_fd);
+	if (r->ev_fd != r->events_fd)
+		close(r->ev_fd);
+	r->ev_fd = -1;
+	buf_release(&r->evq);
 }
 
 const char *

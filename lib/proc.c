@@ -7,6 +7,8 @@
  */
 #include "compat.h"
 
+#include <sys/stat.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -316,4 +318,35 @@ proc_forking(const pid_t *pids, size_t n)
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * A description of fd's own that never blocks, for what ipcrun writes to
+ * a descriptor it was given (stdout, stderr, --events-fd): O_NONBLOCK on
+ * fd itself would change a description others share (with 2>&1, a
+ * child's stderr), so a pipe or a terminal is opened again through /proc.
+ * A socket needs no flag (send with MSG_DONTWAIT: *sock is set), nor a
+ * regular file. Returns the descriptor to write to: a new one (to close
+ * after), or fd itself when nothing better can be had.
+ */
+int
+proc_reopen_nonblock(int fd, int *sock)
+{
+	struct stat	st;
+	char		path[64];
+	int		nfd;
+
+	*sock = 0;
+	if (fstat(fd, &st) == -1)
+		return fd;
+	if (S_ISSOCK(st.st_mode)) {
+		*sock = 1;
+		return fd;
+	}
+	if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
+		return fd;
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	if ((nfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
+		return fd;
+	return nfd;
 }
