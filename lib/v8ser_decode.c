@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "ipcrun.h"
-#include "v8ser.h"
+#include "v8ser_priv.h"
 
 static const char E_TRUNC[] = "truncated";
 static const char E_VARINT[] = "bad varint";

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "ipcrun.h"
-#include "v8ser.h"
+#include "v8ser_priv.h"
 
 static const char E_DEEP[] = "nested deeper than 1000 levels";
 static const char E_BIG[] = "too large";

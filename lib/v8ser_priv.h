@@ -4,8 +4,8 @@
  * the format's version and tags, and the UTF-8 reader both directions
  * use.
  */
-#ifndef V8SER_H
-#define V8SER_H
+#ifndef V8SER_PRIV_H
+#define V8SER_PRIV_H
 
 #include <stdint.h>
 
