@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "buf.h"
+#include "v8ser.h"
 #include "v8ser_priv.h"
 
 static const char E_TRUNC[] = "truncated";
