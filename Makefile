@@ -65,7 +65,7 @@ endif
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
-VERSION	:= $(shell sed -n 's/^\#define IPCRUN_VERSION "\(.*\)"/\1/p' lib/ipcrun.h)
+VERSION	:= $(shell sed -n 's/^\#define IPCRUN_VERSION "\(.*\)"/\1/p' lib/version.h)
 
 BASE_CPPFLAGS = -D_GNU_SOURCE -Ilib -Icmd -Ibuild/gen
 ALL_CPPFLAGS = $(BASE_CPPFLAGS) $(FORTIFY) $(CPPFLAGS)

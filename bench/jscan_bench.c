@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ipcrun.h"
+#include "jscan.h"
 #include "bench.h"
 
 /*

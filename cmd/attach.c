@@ -20,7 +20,12 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "ipcrun.h"
+#include "addr.h"
+#include "buf.h"
+#include "ev.h"
+#include "fdpass.h"
+#include "frame.h"
+#include "jscan.h"
 
 #define MAXLINE		((size_t)64 * 1024 * 1024)
 #define WQ_SIZE		(64 * 1024)

@@ -23,7 +23,9 @@
 #include <sys/uio.h>
 
 #include "cmd.h"
-#include "ipcrun.h"
+#include "excerpt.h"
+#include "frame.h"
+#include "jscan.h"
 
 #define OUT_IOV		64	/* runs of good lines per writev(2) */
 #define MAXLINE_DEFAULT	((size_t)64 * 1024 * 1024)

@@ -23,7 +23,13 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "ipcrun.h"
+#include "buf.h"
+#include "ev.h"
+#include "frame.h"
+#include "jscan.h"
+#include "nodechan.h"
+#include "spawn.h"
+#include "v8frame.h"
 #include "child.h"
 
 #define SEC		INT64_C(1000000000)

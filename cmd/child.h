@@ -3,11 +3,18 @@
  * ipcrun child's private header: the bridge's state and what its files
  * give each other. child.c has the options, the set-up and the loop;
  * child_parent.c the parent's channel and Node's internal messages;
- * child_cmd.c CMD's process, signals and stdio. Include after cmd.h and
- * ipcrun.h.
+ * child_cmd.c CMD's process, signals and stdio. Include after cmd.h.
  */
 #ifndef CHILD_H
 #define CHILD_H
+
+#include "buf.h"
+#include "ev.h"
+#include "frame.h"
+#include "jscan.h"
+#include "v8frame.h"
+
+struct v8ser_err;
 
 #define CH_QSIZE	(256 * 1024)	/* queue size and high-water mark */
 #define CH_READ		(256 * 1024)	/* largest read */

@@ -18,7 +18,12 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "ipcrun.h"
+#include "buf.h"
+#include "ev.h"
+#include "frame.h"
+#include "nodechan.h"
+#include "spawn.h"
+#include "v8ser.h"
 #include "child.h"
 
 /* Kill escalation and signals */

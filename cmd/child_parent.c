@@ -16,7 +16,14 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "ipcrun.h"
+#include "buf.h"
+#include "ev.h"
+#include "fdpass.h"
+#include "frame.h"
+#include "jscan.h"
+#include "nodechan.h"
+#include "v8frame.h"
+#include "v8ser.h"
 #include "child.h"
 
 /* One frame to the parent: the JSON text as it is, or V8-encoded. */

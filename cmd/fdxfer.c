@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "ipcrun.h"
+#include "addr.h"
+#include "fdmap.h"
+#include "fdpass.h"
 
 #define HEADER_MAX	(64 * 1024)	/* longest header line accepted */
 

@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "ipcrun.h"
+#include "units.h"
+#include "version.h"
 
 const struct cmd_entry *cmd_table[] = {
 	&cmd_attach_entry,

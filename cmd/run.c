@@ -26,7 +26,16 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "ipcrun.h"
+#include "buf.h"
+#include "drain.h"
+#include "envelope.h"
+#include "ev.h"
+#include "frame.h"
+#include "jscan.h"
+#include "restart.h"
+#include "route.h"
+#include "spawn.h"
+#include "words.h"
 #include "run.h"
 
 enum {

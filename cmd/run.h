@@ -14,6 +14,16 @@
 
 #include <sys/resource.h>
 
+#include "buf.h"
+#include "chan.h"
+#include "drain.h"
+#include "envelope.h"
+#include "ev.h"
+#include "frame.h"
+#include "restart.h"
+#include "route.h"
+#include "super.h"
+
 #define RUN_QSIZE	(256 * 1024)	/* queue size and high-water mark */
 #define RUN_READ	(256 * 1024)	/* largest read from the channel */
 #define MAXLINE_DEFAULT	((size_t)64 * 1024 * 1024)

@@ -24,7 +24,16 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "ipcrun.h"
+#include "buf.h"
+#include "chan.h"
+#include "drain.h"
+#include "envelope.h"
+#include "ev.h"
+#include "jscan.h"
+#include "nodechan.h"
+#include "proc.h"
+#include "spawn.h"
+#include "super.h"
 #include "run.h"
 
 static void	run_respawn(struct run *r, struct worker *w);

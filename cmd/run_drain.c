@@ -25,7 +25,14 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "ipcrun.h"
+#include "buf.h"
+#include "chan.h"
+#include "drain.h"
+#include "ev.h"
+#include "nodechan.h"
+#include "proc.h"
+#include "spawn.h"
+#include "super.h"
 #include "run.h"
 
 static void	run_start_idle(struct run *r, struct worker *w);

@@ -25,7 +25,14 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "ipcrun.h"
+#include "buf.h"
+#include "chan.h"
+#include "envelope.h"
+#include "ev.h"
+#include "frame.h"
+#include "jscan.h"
+#include "nodechan.h"
+#include "route.h"
 #include "run.h"
 
 void

@@ -24,7 +24,13 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "ipcrun.h"
+#include "buf.h"
+#include "drain.h"
+#include "ev.h"
+#include "frame.h"
+#include "jscan.h"
+#include "spawn.h"
+#include "super.h"
 #include "run.h"
 
 static int64_t	run_worker_deadline(struct run *r, struct worker *w);

@@ -24,7 +24,13 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "ipcrun.h"
+#include "buf.h"
+#include "chan.h"
+#include "drain.h"
+#include "ev.h"
+#include "frame.h"
+#include "jscan.h"
+#include "nodechan.h"
 #include "run.h"
 
 static void	run_gather(struct run *r);

@@ -24,7 +24,11 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "ipcrun.h"
+#include "buf.h"
+#include "ev.h"
+#include "jscan.h"
+#include "proc.h"
+#include "spawn.h"
 #include "run.h"
 
 void

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "ipcrun.h"
+#include "addr.h"
 
 static struct addr *volatile sock_cleanup_addr;
 

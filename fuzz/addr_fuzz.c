@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "ipcrun.h"
+#include "addr.h"
 
 static void
 fail(const char *what, const char *in)

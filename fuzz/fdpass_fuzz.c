@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "fdpass.h"
 
 static void
 fail(const char *what)

@@ -32,7 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "frame.h"
+#include "jscan.h"
 
 /* ------------------------------------------------------------------ */
 /* Reference validator                                                 */

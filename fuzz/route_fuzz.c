@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "envelope.h"
+#include "jscan.h"
+#include "route.h"
+#include "words.h"
 
 static void
 fail(const char *what, const char *in, size_t len)

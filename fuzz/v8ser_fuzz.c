@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "buf.h"
+#include "jscan.h"
+#include "v8ser.h"
 
 #define MAXOUT	(1 << 20)
 

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ipcrun.h"
+#include "addr.h"
 
 #define ADDR_PATHMAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 #define ADDR_TMPROOM	12	/* ".PID.tmp" beside a listening path */

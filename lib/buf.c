@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ipcrun.h"
+#include "buf.h"
 
 int
 buf_init(struct buf *b, size_t size)

@@ -17,7 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ipcrun.h"
+#include "buf.h"
+#include "chan.h"
+#include "frame.h"
+#include "nodechan.h"
 
 int
 chan_init(struct chan *ch, size_t maxline, int validate, size_t qsize)

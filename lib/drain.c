@@ -17,7 +17,8 @@
 #include "compat.h"
 
 
-#include "ipcrun.h"
+#include "drain.h"
+#include "ev.h"
 
 /* The earliest deadline, or 0; held: stdout is full, the judges wait. */
 int64_t

@@ -11,7 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "envelope.h"
+#include "jscan.h"
 
 enum { KEY_TO, KEY_MSG };
 

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ipcrun.h"
+#include "ev.h"
 
 static int	ev_selfpipe[2] = { -1, -1 };
 

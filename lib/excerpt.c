@@ -11,7 +11,7 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "ipcrun.h"
+#include "excerpt.h"
 
 #define EXCERPT_UNITS	4096	/* most characters looked at for a line */
 #define EXCERPT_CUT	"..."

@@ -10,7 +10,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "ipcrun.h"
+#include "fdmap.h"
 
 /*
  * Make dst[i] a copy of src[i], for i < n, with CLOEXEC cleared on each

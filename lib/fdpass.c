@@ -18,7 +18,7 @@
 
 #include <jansson.h>
 
-#include "ipcrun.h"
+#include "fdpass.h"
 
 /* Room for this many fds in one message: more are closed, not lost. */
 #define FDPASS_CMSG_FDS	8

@@ -22,7 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ipcrun.h"
+#include "frame.h"
+#include "jscan.h"
 
 #define FRAME_MIN	(256 * 1024)	/* buffer size for ordinary lines */
 #define FRAME_READ	(64 * 1024)	/* least room offered to a read */

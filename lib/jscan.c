@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "jscan.h"
 #include "jscan_priv.h"
 
 uint32_t jscan_lit_word[3];

@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "jscan.h"
 #include "jscan_priv.h"
 
 /* JSON whitespace: space, tab, CR and (for callers that keep it) LF. */

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "jscan.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define JSCAN_X86 1

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "jscan.h"
 #include "jscan_kern.h"
 
 #define JSCAN_FEED	feed_scalar

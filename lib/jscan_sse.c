@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "jscan.h"
 #include "jscan_priv.h"
 
 /* x86 only: elsewhere jscan_kern.h, unused, would warn of its helpers. */

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "jscan.h"
 #include "jscan_priv.h"
 
 /*

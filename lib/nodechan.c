@@ -17,7 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ipcrun.h"
+#include "frame.h"
+#include "jscan.h"
+#include "nodechan.h"
 
 /*
  * The preload as the option that loads it, built by make from

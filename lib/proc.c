@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ipcrun.h"
+#include "proc.h"
 
 /* Read a small /proc file whole; -1 if it cannot be read. */
 static ssize_t

@@ -11,7 +11,8 @@
 #include <limits.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "restart.h"
+#include "units.h"
 
 static const char E_BACKOFF[] = "not MIN:MAX or a single delay "
     "(durations: 500ms, 2s, 1m)";

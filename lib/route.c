@@ -9,7 +9,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "jscan.h"
+#include "route.h"
 
 #define FNV_BASIS	0xcbf29ce484222325ULL
 #define FNV_PRIME	0x100000001b3ULL

@@ -17,7 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ipcrun.h"
+#include "fdmap.h"
+#include "spawn.h"
 
 /* Close lo..hi (inclusive); close_range where the kernel has it. */
 static void

@@ -39,7 +39,8 @@
 #include <signal.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "restart.h"
+#include "super.h"
 
 #define SUPER_MS	INT64_C(1000000)
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "units.h"
 
 /*
  * Parse a duration: a decimal number of seconds ("3", "0.25"), or one

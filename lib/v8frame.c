@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "buf.h"
+#include "v8frame.h"
+#include "v8ser.h"
 
 #define V8FRAME_HDR	4
 

@@ -17,8 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "buf.h"
 #include "v8ser.h"
+#include "v8ser_priv.h"
 
 static const char E_TRUNC[] = "truncated";
 static const char E_VARINT[] = "bad varint";

@@ -12,8 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "buf.h"
 #include "v8ser.h"
+#include "v8ser_priv.h"
 
 static const char E_DEEP[] = "nested deeper than 1000 levels";
 static const char E_BIG[] = "too large";

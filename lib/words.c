@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "words.h"
 
 #define SHELL_ONLY	"|&;<>()$`*?[\n"
 #define SHELL_HINT	"needs a shell: quote it, or run sh -c explicitly"

@@ -16,7 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ipcrun.h"
+#include "buf.h"
+#include "chan.h"
+#include "frame.h"
+#include "nodechan.h"
 #include "tap.h"
 
 #define QSIZE	(256 * 1024)

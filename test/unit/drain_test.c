@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "ipcrun.h"
+#include "drain.h"
 #include "tap.h"
 
 #define MS	INT64_C(1000000)

@@ -10,7 +10,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "ipcrun.h"
+#include "envelope.h"
+#include "jscan.h"
 #include "tap.h"
 
 static struct envelope	env;

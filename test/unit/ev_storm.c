@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ipcrun.h"
+#include "ev.h"
 
 int
 main(void)

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipcrun.h"
+#include "excerpt.h"
 
 static const char *const pieces[] = {
 	"a", "{", "\"", "\\", " ", "\t", "\r", "\033", "\177", "\x01",

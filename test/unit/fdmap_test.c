@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "ipcrun.h"
+#include "fdmap.h"
 #include "tap.h"
 
 #define NPIPE	3

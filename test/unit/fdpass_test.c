@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "ipcrun.h"
+#include "fdpass.h"
 #include "tap.h"
 
 /* One byte with n fds, all in one SCM_RIGHTS. */

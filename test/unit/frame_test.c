@@ -8,7 +8,8 @@
 
 #include <stdlib.h>
 
-#include "ipcrun.h"
+#include "frame.h"
+#include "jscan.h"
 #include "tap.h"
 
 /* Frame one line and ask; -2 when the line was not a good one. */

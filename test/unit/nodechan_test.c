@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "ipcrun.h"
+#include "frame.h"
+#include "jscan.h"
+#include "nodechan.h"
 #include "tap.h"
 
 /* Set (or, for NULL, unset) both variables. */

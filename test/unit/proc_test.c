@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ipcrun.h"
+#include "proc.h"
 #include "tap.h"
 
 #define NGROUP	5

@@ -9,7 +9,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#include "ipcrun.h"
+#include "restart.h"
 #include "tap.h"
 
 #define MID	0x80000000U	/* a random value that adds no jitter */

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "ipcrun.h"
+#include "route.h"
 #include "tap.h"
 
 /* Parse PATH and compare its members with WANT, separated by '|'. */

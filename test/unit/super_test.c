@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
-#include "ipcrun.h"
+#include "restart.h"
+#include "super.h"
 #include "tap.h"
 
 #define MS	INT64_C(1000000)

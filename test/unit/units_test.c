@@ -7,7 +7,7 @@
 
 #include <stdlib.h>
 
-#include "ipcrun.h"
+#include "units.h"
 #include "tap.h"
 
 static const char E_DUR[] = "not a duration (seconds, or with a unit: "

@@ -9,7 +9,9 @@
 
 #include <stdlib.h>
 
-#include "ipcrun.h"
+#include "buf.h"
+#include "v8frame.h"
+#include "v8ser.h"
 #include "tap.h"
 
 #define MAX	64

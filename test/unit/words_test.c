@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "ipcrun.h"
+#include "words.h"
 #include "tap.h"
 
 /* Split S and compare with the words in WANT, separated by '|'. */

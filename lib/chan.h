@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * chan.c: ipcrun's end of a child's channel, a stream socket: the frames
+ * read from it, and two bounded write queues, the lines for the child
+ * (tq) and ipcrun's own frames (cq), which go only between two lines of
+ * tq. A copy of the child's end (peer) says what the child left unread.
+ */
+#ifndef CHAN_H
+#define CHAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "frame.h"
+
+struct chan {
+	int		 fd;		/* ipcrun's end, -1 once closed */
+	int		 peer;		/* the child's end, or -1 */
+	struct buf	 tq;		/* lines for the child */
+	struct buf	 cq;		/* ipcrun's own frames: NACKs */
+	int		 tq_mid;	/* a line of tq is half written */
+	int		 cq_mid;	/* a frame of cq is half written */
+	uint64_t	 sent;		/* bytes written */
+	int		 wdead;		/* writes failed or were shut down */
+	int		 full;		/* no room: wait for POLLOUT */
+	int		 eof;		/* read returned 0 */
+	int		 shut;		/* SHUT_WR done: the child reads EOF */
+	int		 closing;	/* shut both ways: reading the rest */
+	struct frame	 rd;		/* the child's frames */
+	int		 rd_ok;
+};
+
+int		 chan_init(struct chan *, size_t, int, size_t);
+void		 chan_release(struct chan *);
+void		 chan_open(struct chan *, int, int);
+void		 chan_close(struct chan *);
+int		 chan_flush(struct chan *);
+int		 chan_send(struct chan *, const char *, size_t);
+ssize_t		 chan_read(struct chan *, size_t);
+int		 chan_half_close(struct chan *);
+void		 chan_shut(struct chan *);
+int		 chan_outq(const struct chan *);
+int		 chan_quiet(const struct chan *);
+char		*chan_unread(const struct chan *, size_t *);
+uint64_t	 chan_lines(const char *, size_t, int);
+
+#endif

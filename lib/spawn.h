@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * spawn.c: fork/exec with fd hygiene and an exec-error pipe.
+ */
+#ifndef SPAWN_H
+#define SPAWN_H
+
+#include <sys/types.h>
+
+struct spawn_opts {
+	char *const	*argv;
+	char *const	*envp;
+	int		 fd[3];		/* what becomes the child's 0, 1, 2 */
+	int		 chan_fd;	/* -1, or the fd to pass on as chan_to */
+	int		 chan_to;	/* > 2 */
+	int		 pgroup;	/* own process group */
+	int		 pdeathsig;	/* 0: none */
+	const struct rlimit *nofile;	/* RLIMIT_NOFILE to give it, or NULL */
+};
+
+pid_t		 spawn_start(const struct spawn_opts *, int *);
+pid_t		 spawn_begin(const struct spawn_opts *, int *);
+int		 spawn_finish(pid_t, int);
+int		 spawn_reap(pid_t, int *);
+int		 spawn_peek(pid_t, int *);
+int		 spawn_std_fds(int *);
+int		 spawn_exit_code(int);
+int		 spawn_watch_start(pid_t *);
+int		 spawn_watch(int, pid_t);
+void		 spawn_watch_end(int, pid_t);
+
+#endif
