@@ -45,5 +45,11 @@ int		 chan_outq(const struct chan *);
 int		 chan_quiet(const struct chan *);
 char		*chan_unread(const struct chan *, size_t *);
 uint64_t	 chan_lines(const char *, size_t, int);
+void		 chan_drop_peer(struct chan *);
+void		 chan_set_eof(struct chan *);
+void		 chan_writable(struct chan *);
+void		 chan_drop_queued(struct chan *);
+void		 chan_take_queue(struct chan *, struct buf *);
+void		 chan_put_queue(struct chan *, struct buf *);
 
 #endif
