@@ -93,6 +93,7 @@ struct worker {
 	struct drain	 dr;		/* its end of input: lib/drain.c */
 	int		 handle_warned;
 	int		 gone;		/* exited: takes no more input */
+	int		 polled;	/* its channel is in the poll set */
 	int		 logfd;		/* --log prefix: its stderr, or -1 */
 	char		*logbuf;	/* a log line being read */
 	size_t		 loglen;
@@ -183,6 +184,7 @@ struct run {
 
 	int		 interrupted;	/* INT, TERM or HUP was forwarded */
 	int		 reap;		/* SIGCHLD came: reap in the pass */
+	int		 stop;		/* run_fail: stop in the pass */
 	uint64_t	 sigs;		/* other signals to forward, by bit */
 	int		 watch_fd;	/* the watchdog's pipe, or -1 */
 	struct rlimit	 nofile;	/* RLIMIT_NOFILE as ipcrun was given it */
@@ -212,6 +214,23 @@ struct run {
 		run_show_((r), (w), (dir), (internal), (p), (n));	\
 } while (0)
 
+/*
+ * The files call downwards only, in this order from the bottom:
+ * run_state.c, run_report.c, run_child.c, run_drain.c, run_in.c,
+ * run_out.c, run_loop.c; run.c parses the options and calls run_main.
+ */
+
+/* run_state.c */
+int		 run_backpressured(const struct run *r);
+int		 run_alive(const struct worker *w);
+int		 run_pending(const struct worker *w);
+int		 run_accepting(const struct worker *w);
+int		 run_takes(const struct worker *w);
+int		 run_others_accept(struct run *r, const struct worker *w);
+uint64_t	 run_count_lines(const struct run *r, const char *p, size_t len);
+uint64_t	 run_peer_unread(struct run *r, struct worker *w, size_t *bytes);
+void		 run_fail(struct run *r);
+
 /* run_report.c */
 void		 run_trace_(struct run *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -223,11 +242,11 @@ void		 run_report_start(struct run *r);
 void		 run_event(struct run *r, struct worker *w, const char *event,
     const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-const char	*run_signame(int sig);
 void		 run_flush_events(struct run *r);
 void		 run_on_events(struct ev *ev, int fd, short revents, void *arg);
 int		 run_events_start(struct run *r);
 void		 run_events_finish(struct run *r, int sigfd);
+const char	*run_signame(int sig);
 void		 run_exit_report(struct run *r, struct worker *w, int status);
 void		 run_giveup(struct run *r, struct worker *w);
 void		 run_schedule_restart(struct run *r, struct worker *w);
@@ -238,19 +257,11 @@ void		 run_log_finish(struct run *r);
 void		 run_stats(struct run *r);
 int		 run_worker_code(struct run *r, struct worker *w);
 
-/* run_loop.c */
-int		 run_backpressured(const struct run *r);
-void		 run_update(struct run *r);
-int		 run_main(struct run *r);
-
 /* run_child.c */
-int		 run_alive(const struct worker *w);
-int		 run_pending(const struct worker *w);
 void		 run_kill(struct run *r, struct worker *w, int sig);
 void		 run_end_groups(struct run *r);
 void		 run_escalate(struct run *r, struct worker *w, int now_term);
 void		 run_super_timeout(struct run *r, struct worker *w, int64_t now);
-void		 run_child_exited(struct run *r, struct worker *w, int status);
 void		 run_finish(struct run *r, struct worker *w,
     enum super_action act);
 int		 run_spawn_begin(struct run *r, struct worker *w);
@@ -262,6 +273,8 @@ void		 run_abort_spawned(struct run *r);
 int		 run_fd_budget(struct run *r);
 
 /* run_drain.c */
+void		 run_stop(struct run *r);
+void		 run_flush_tq(struct run *r, struct worker *w);
 void		 run_timers(struct run *r);
 void		 run_close_chan(struct run *r, struct worker *w, enum close_why why);
 void		 run_send_notice(struct run *r, struct worker *w);
@@ -269,21 +282,14 @@ void		 run_input_ended(struct run *r);
 void		 run_all_delivered(struct run *r);
 
 /* run_in.c */
-void		 run_flush_tq(struct run *r, struct worker *w);
-int		 run_accepting(const struct worker *w);
-int		 run_takes(const struct worker *w);
 struct worker	*run_route_room(struct run *r);
 struct worker	*run_find(struct run *r, const char *name, size_t len);
 int		 run_input_run(struct run *r, struct worker *w);
 void		 run_pump_input(struct run *r);
 void		 run_on_stdin(struct ev *ev, int fd, short revents, void *arg);
-uint64_t	 run_count_lines(const struct run *r, const char *p, size_t len);
-uint64_t	 run_peer_unread(struct run *r, struct worker *w, size_t *bytes);
-int		 run_others_accept(struct run *r, const struct worker *w);
 void		 run_undelivered(struct run *r, struct worker *w, int restart);
 
 /* run_out.c */
-void		 run_stop(struct run *r);
 void		 run_on_chan(struct ev *ev, int fd, short revents, void *arg);
 void		 run_on_stdout(struct ev *ev, int fd, short revents, void *arg);
 void		 run_setup_stdout(struct run *r);
@@ -292,5 +298,9 @@ void		 run_restore_stdout(struct run *r);
 void		 run_flush_oq(struct run *r);
 void		 run_flush_oq_all(struct run *r);
 void		 run_gather(struct run *r);
+
+/* run_loop.c */
+void		 run_update(struct run *r);
+int		 run_main(struct run *r);
 
 #endif /* RUN_H */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * ipcrun run: the children's processes. Spawn (all forked before any
- * exec is waited for), exit, restart after the backoff, signals to their
- * groups and what is left of them, as lib/super.c's table says.
+ * exec is waited for), the finish of one that exited, restart after the
+ * backoff, signals to their groups and what is left of them, as
+ * lib/super.c's table says. (The reaping is the loop's pass.)
  */
 #include "compat.h"
 
@@ -37,19 +38,6 @@
 #include "run.h"
 
 static void	run_respawn(struct run *r, struct worker *w);
-
-int
-run_alive(const struct worker *w)
-{
-	return super_alive(&w->sv);
-}
-
-/* Waiting for its restart. */
-int
-run_pending(const struct worker *w)
-{
-	return w->sv.state == SUPER_BACKOFF;
-}
 
 /* Signal the child's process group. */
 void
@@ -193,19 +181,6 @@ run_super_timeout(struct run *r, struct worker *w, int64_t now)
 }
 
 /*
- * --restart: the relay's part of the decision. A child is started again
- * only before its end of input, and while ipcrun is not stopping; the
- * table adds the policy, the give-up tally, and that ipcrun did not stop
- * it itself.
- */
-static int
-run_may_restart(const struct run *r, const struct worker *w)
-{
-	return !r->out_dead && !r->interrupted && !r->fail && !w->dr.notice &&
-	    !w->dr.delivered;
-}
-
-/*
  * The exit and the end of the channel have both come (lib/super.c): the
  * exit is reported now, after the child's last data, then its restart or
  * its give-up.
@@ -218,36 +193,6 @@ run_finish(struct run *r, struct worker *w, enum super_action act)
 		run_schedule_restart(r, w);
 	else if (act == SUPER_GIVEUP)
 		run_giveup(r, w);
-}
-
-void
-run_child_exited(struct run *r, struct worker *w, int status)
-{
-	enum super_action	act, decided;
-	int			restart;
-
-	act = super_exited(&w->sv, &r->sp, status, run_may_restart(r, w),
-	    ev_now(), arc4random());
-	/* Its channel still holds frames: the decision waits for them. */
-	decided = w->sv.state == SUPER_EXITED ? w->sv.pending : act;
-	restart = decided == SUPER_RESTART;
-	/* A child replaced by a restart does not decide the exit status. */
-	if (!restart)
-		r->exit_order[r->nexited++] = w->idx;
-	if (WIFSIGNALED(status))
-		run_trace(r, "pid %ld killed by %s", (long)w->pid,
-		    run_signame(WTERMSIG(status)));
-	else
-		run_trace(r, "pid %ld exited with %d", (long)w->pid,
-		    WEXITSTATUS(status));
-	run_undelivered(r, w, restart);
-	/* Its unread input is counted: now its end may close for good. */
-	chan_drop_peer(&w->ch);
-	w->peer_at = 0;
-	/* Read what it wrote before it went (Bun #37849), but not forever. */
-	drain_exited(&w->dr, &r->dp, ev_now(), w->ch.fd != -1);
-	if (act != SUPER_NONE)
-		run_finish(r, w, act);
 }
 
 /*
@@ -546,8 +491,7 @@ run_respawn(struct run *r, struct worker *w)
 	if (run_worker_init(r, w, keep.idx) == -1) {
 		buf_release(&q);
 		cmd_warn(r->ce, "restart of '%s'", w->name);
-		r->fail = 1;
-		run_stop(r);
+		run_fail(r);
 		return;
 	}
 	chan_put_queue(&w->ch, &q);
@@ -566,11 +510,7 @@ run_respawn(struct run *r, struct worker *w)
 		buf_consume(&w->ch.tq, w->ch.tq.len);
 		return;
 	}
-	if (ev_add(&r->ev, w->ch.fd, 0, run_on_chan, w) == -1) {
-		cmd_warn(r->ce, "poll set");
-		r->fail = 1;
-		run_stop(r);
-	}
+	/* The loop puts its channel in the poll set (run_poll_chans). */
 }
 
 /*

@@ -2,8 +2,8 @@
 /*
  * ipcrun run: each child's end of input, as lib/drain.c decides it:
  * the notice to Node with the preload, the half-close, the idle rule, the
- * looks at what runs, the hint and the deadlines, closing the channel,
- * and the timer pass that drives them.
+ * looks at what runs, the hint and the deadlines, writing out and closing
+ * the channel, the timer pass that drives them, and the stop of the run.
  */
 #include "compat.h"
 
@@ -396,6 +396,52 @@ run_close_chan(struct run *r, struct worker *w, enum close_why why)
 	}
 	if (run_alive(w))
 		run_escalate(r, w, why == CLOSE_STOP);
+}
+
+/*
+ * ipcrun stops: no more output, no restarts, no more input; every
+ * channel closes and every child is stopped now.
+ */
+void
+run_stop(struct run *r)
+{
+	struct worker	*w;
+
+	r->out_dead = 1;
+	r->oq.len = 0;
+	r->oq.off = 0;
+	run_cancel_restarts(r);
+	if (!r->in_done) {
+		r->in_done = 1;
+		if (r->in_end == 0)
+			r->in_end = ev_now();
+	}
+	for (w = r->w; w < r->w + r->nw; w++) {
+		run_close_chan(r, w, CLOSE_STOP);
+		run_escalate(r, w, 1);
+	}
+}
+
+/* Write out what is queued for the child, and see if its input is all in. */
+void
+run_flush_tq(struct run *r, struct worker *w)
+{
+	/* Nothing goes to a closed channel, and it ends no one's input. */
+	if (w->ch.fd == -1 || w->ch.wdead)
+		return;
+	switch (chan_flush(&w->ch)) {
+	case 1:
+		/* The child closed its end: its exit or our EOF says the rest. */
+		run_trace(r, "channel write: %s", strerror(errno));
+		return;
+	case -1:
+		cmd_warn(r->ce, "write to '%s'", w->name);
+		r->fail = 1;
+		run_close_chan(r, w, CLOSE_STOP);
+		return;
+	}
+	if (w->ch.tq.len == 0 && r->in_done && !w->dr.delivered)
+		run_all_delivered(r);
 }
 
 /* Queue the notice that ends a Node child's input (its preload unrefs). */

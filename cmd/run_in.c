@@ -35,27 +35,6 @@
 #include "route.h"
 #include "run.h"
 
-void
-run_flush_tq(struct run *r, struct worker *w)
-{
-	/* Nothing goes to a closed channel, and it ends no one's input. */
-	if (w->ch.fd == -1 || w->ch.wdead)
-		return;
-	switch (chan_flush(&w->ch)) {
-	case 1:
-		/* The child closed its end: its exit or our EOF says the rest. */
-		run_trace(r, "channel write: %s", strerror(errno));
-		return;
-	case -1:
-		cmd_warn(r->ce, "write to '%s'", w->name);
-		r->fail = 1;
-		run_close_chan(r, w, CLOSE_STOP);
-		return;
-	}
-	if (w->ch.tq.len == 0 && r->in_done && !w->dr.delivered)
-		run_all_delivered(r);
-}
-
 static void
 run_bad_input(struct run *r, uint64_t lineno, size_t off, const char *why)
 {
@@ -65,21 +44,6 @@ run_bad_input(struct run *r, uint64_t lineno, size_t off, const char *why)
 		r->strict_hit = 1;
 		run_input_ended(r);
 	}
-}
-
-/* Can the child take input lines (it may still be running without)? */
-int
-run_accepting(const struct worker *w)
-{
-	return w->ch.fd != -1 && !w->ch.wdead && !w->ch.closing &&
-	    !w->ch.shut && !w->dr.notice && !w->dr.delivered && !w->gone;
-}
-
-/* Input for it can be queued: it takes input, or will once restarted. */
-int
-run_takes(const struct worker *w)
-{
-	return run_accepting(w) || run_pending(w);
 }
 
 /*
@@ -393,8 +357,7 @@ run_on_stdin(struct ev *ev, int fd, short revents, void *arg)
 			/* Out of memory for a long line: ipcrun cannot go on. */
 			cmd_warn(r->ce, "input line %" PRIu64 ": buffer",
 			    r->fin.lineno + (r->fin.inline_ ? 0 : 1));
-			r->fail = 1;
-			run_stop(r);
+			run_fail(r);
 			return;
 		}
 		cmd_warn(r->ce, "read error on stdin");
@@ -433,43 +396,6 @@ run_drain_stdin(struct run *r)
 		while ((k = frame_next(&r->fin, &l)) != FRAME_NONE)
 			r->tail_lines += k == FRAME_GOOD;
 	}
-}
-
-/* Lines (whole or begun) in bytes, not counting ipcrun's own frames. */
-uint64_t
-run_count_lines(const struct run *r, const char *p, size_t len)
-{
-	return chan_lines(p, len, r->node);
-}
-
-/*
- * What the child left unread in its end of the channel: *bytes, and the
- * input lines among them. Peeked through ipcrun's copy of that end, which
- * nobody else reads once the child is gone.
- */
-uint64_t
-run_peer_unread(struct run *r, struct worker *w, size_t *bytes)
-{
-	uint64_t	 n = 0;
-	char		*p;
-
-	if ((p = chan_unread(&w->ch, bytes)) != NULL)
-		n = run_count_lines(r, p, *bytes);
-	free(p);
-	return n;
-}
-
-/* Does a child other than w still take input? */
-int
-run_others_accept(struct run *r, const struct worker *w)
-{
-	const struct worker	*o;
-
-	for (o = r->w; o < r->w + r->nw; o++) {
-		if (o != w && run_takes(o))
-			return 1;
-	}
-	return 0;
 }
 
 /*

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * ipcrun run: the loop. Set-up, one poll per round over stdin, stdout,
- * the channels, the log pipes and the signals, the next deadline, the end
- * and the exit status.
+ * ipcrun run: the loop. Set-up; each round the timer pass, one poll
+ * over stdin, stdout, the channels, the log pipes, --events-fd and the
+ * signals (whose callbacks only read or write), then one fixed pass:
+ * signals, input, output, reaping and joining, events. The end and the
+ * exit status.
  */
 #include "compat.h"
 
@@ -34,13 +36,6 @@
 #include "run.h"
 
 static int64_t	run_worker_deadline(struct run *r, struct worker *w);
-
-/* ipcrun's stdout is full: the channel is not being read. */
-int
-run_backpressured(const struct run *r)
-{
-	return r->oq.len >= RUN_QSIZE && !r->out_dead;
-}
 
 static int64_t
 run_next_deadline(struct run *r)
@@ -109,6 +104,85 @@ run_forward(struct run *r, int sig)
 }
 
 /*
+ * --restart: the relay's part of the decision. A child is started again
+ * only before its end of input, and while ipcrun is not stopping; the
+ * table adds the policy, the give-up tally, and that ipcrun did not stop
+ * it itself.
+ */
+static int
+run_may_restart(const struct run *r, const struct worker *w)
+{
+	return !r->out_dead && !r->interrupted && !r->fail && !w->dr.notice &&
+	    !w->dr.delivered;
+}
+
+/*
+ * A child was reaped: the table decides (lib/super.c), what it left unread
+ * goes to the others or waits for its next start, and once its channel
+ * has drained too, it is finished and reported.
+ */
+static void
+run_child_exited(struct run *r, struct worker *w, int status)
+{
+	enum super_action	act, decided;
+	int			restart;
+
+	act = super_exited(&w->sv, &r->sp, status, run_may_restart(r, w),
+	    ev_now(), arc4random());
+	/* Its channel still holds frames: the decision waits for them. */
+	decided = w->sv.state == SUPER_EXITED ? w->sv.pending : act;
+	restart = decided == SUPER_RESTART;
+	/* A child replaced by a restart does not decide the exit status. */
+	if (!restart)
+		r->exit_order[r->nexited++] = w->idx;
+	if (WIFSIGNALED(status))
+		run_trace(r, "pid %ld killed by %s", (long)w->pid,
+		    run_signame(WTERMSIG(status)));
+	else
+		run_trace(r, "pid %ld exited with %d", (long)w->pid,
+		    WEXITSTATUS(status));
+	run_undelivered(r, w, restart);
+	/* Its unread input is counted: now its end may close for good. */
+	chan_drop_peer(&w->ch);
+	w->peer_at = 0;
+	/* Read what it wrote before it went (Bun #37849), but not forever. */
+	drain_exited(&w->dr, &r->dp, ev_now(), w->ch.fd != -1);
+	if (act != SUPER_NONE)
+		run_finish(r, w, act);
+}
+
+/* A step asked for the run to stop (run_fail): it stops here. */
+static void
+run_stop_requested(struct run *r)
+{
+	if (!r->stop)
+		return;
+	r->stop = 0;
+	run_stop(r);
+}
+
+/*
+ * Every open channel in the poll set: the first ones, and those of the
+ * children started again by the timer pass.
+ */
+static void
+run_poll_chans(struct run *r)
+{
+	struct worker	*w;
+
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->ch.fd == -1 || w->polled)
+			continue;
+		if (ev_add(&r->ev, w->ch.fd, 0, run_on_chan, w) == -1) {
+			cmd_warn(r->ce, "poll set");
+			run_fail(r);
+			return;
+		}
+		w->polled = 1;
+	}
+}
+
+/*
  * Signals only say what came: the pass after poll forwards them and
  * reaps, so that no callback signals or reaps (an fd number reused within
  * a round cannot get stale events).
@@ -166,11 +240,13 @@ run_pass(struct run *r)
 	}
 	run_pump_input(r);
 	run_gather(r);
+	run_stop_requested(r);
 	if (r->reap) {
 		run_reap(r);
 		if (r->rq.len > 0)
 			run_pump_input(r);
 	}
+	run_stop_requested(r);
 	run_flush_events(r);
 }
 
@@ -331,16 +407,13 @@ run_main(struct run *r)
 		r->fail = 1;
 		run_stop(r);
 	}
-	for (w = r->w; w < r->w + r->nw && !r->fail; w++) {
-		if (ev_add(&r->ev, w->ch.fd, 0, run_on_chan, w) == -1) {
-			cmd_warn(r->ce, "poll set");
-			r->fail = 1;
-			run_stop(r);
-		}
-	}
+	if (!r->fail)
+		run_poll_chans(r);
 	/* A child may have exited already: catch its CHLD in the loop. */
 	while (!run_done(r)) {
 		run_timers(r);
+		run_poll_chans(r);
+		run_stop_requested(r);
 		if (run_done(r))
 			break;
 		run_update(r);

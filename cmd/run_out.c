@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * ipcrun run: output. The children's frames, validated, their Node
- * messages answered, wrapped when asked, onto stdout from a rotating
- * start; stdout itself, and stopping when it is gone.
+ * ipcrun run: output. The channels' poll callback (it only writes out
+ * a child's queue and reads its frames in), and the pass's gathering of
+ * the children's frames, validated, their Node messages answered,
+ * wrapped when asked, onto stdout from a rotating start; stdout itself.
  */
 #include "compat.h"
 
@@ -32,26 +33,6 @@
 #include "jscan.h"
 #include "nodechan.h"
 #include "run.h"
-
-void
-run_stop(struct run *r)
-{
-	struct worker	*w;
-
-	r->out_dead = 1;
-	r->oq.len = 0;
-	r->oq.off = 0;
-	run_cancel_restarts(r);
-	if (!r->in_done) {
-		r->in_done = 1;
-		if (r->in_end == 0)
-			r->in_end = ev_now();
-	}
-	for (w = r->w; w < r->w + r->nw; w++) {
-		run_close_chan(r, w, CLOSE_STOP);
-		run_escalate(r, w, 1);
-	}
-}
 
 void
 run_flush_oq(struct run *r)
@@ -324,8 +305,7 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 			return;
 		if (errno == ENOMEM) {
 			cmd_warn(r->ce, "channel buffer");
-			r->fail = 1;
-			run_stop(r);
+			run_fail(r);
 			return;
 		}
 		cmd_warn(r->ce, "read from '%s'", w->name);

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ipcrun run: what the relay asks of its own state, at the bottom of
+ * cmd/run*.c: whether a child lives, takes input, waits for its restart,
+ * whether stdout holds the channels back, line counts; and the request
+ * to stop, which the loop carries out in its pass. Nothing here calls
+ * into another cmd/run*.c file, so that every one of them may call here.
+ */
+#include "compat.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "buf.h"
+#include "chan.h"
+#include "super.h"
+#include "run.h"
+
+/* ipcrun's stdout is full: the channel is not being read. */
+int
+run_backpressured(const struct run *r)
+{
+	return r->oq.len >= RUN_QSIZE && !r->out_dead;
+}
+
+int
+run_alive(const struct worker *w)
+{
+	return super_alive(&w->sv);
+}
+
+/* Waiting for its restart. */
+int
+run_pending(const struct worker *w)
+{
+	return w->sv.state == SUPER_BACKOFF;
+}
+
+/* Can the child take input lines (it may still be running without)? */
+int
+run_accepting(const struct worker *w)
+{
+	return w->ch.fd != -1 && !w->ch.wdead && !w->ch.closing &&
+	    !w->ch.shut && !w->dr.notice && !w->dr.delivered && !w->gone;
+}
+
+/* Input for it can be queued: it takes input, or will once restarted. */
+int
+run_takes(const struct worker *w)
+{
+	return run_accepting(w) || run_pending(w);
+}
+
+/* Does a child other than w still take input? */
+int
+run_others_accept(struct run *r, const struct worker *w)
+{
+	const struct worker	*o;
+
+	for (o = r->w; o < r->w + r->nw; o++) {
+		if (o != w && run_takes(o))
+			return 1;
+	}
+	return 0;
+}
+
+/* Lines (whole or begun) in bytes, not counting ipcrun's own frames. */
+uint64_t
+run_count_lines(const struct run *r, const char *p, size_t len)
+{
+	return chan_lines(p, len, r->node);
+}
+
+/*
+ * What the child left unread in its end of the channel: *bytes, and the
+ * input lines among them. Peeked through ipcrun's copy of that end, which
+ * nobody else reads once the child is gone.
+ */
+uint64_t
+run_peer_unread(struct run *r, struct worker *w, size_t *bytes)
+{
+	uint64_t	 n = 0;
+	char		*p;
+
+	if ((p = chan_unread(&w->ch, bytes)) != NULL)
+		n = run_count_lines(r, p, *bytes);
+	free(p);
+	return n;
+}
+
+/*
+ * ipcrun cannot go on (out of memory, a failed write of its own): the
+ * run stops at the end of this step, in the loop's pass, which is where
+ * channels are closed and groups signalled.
+ */
+void
+run_fail(struct run *r)
+{
+	r->fail = 1;
+	r->stop = 1;
+}
