@@ -197,6 +197,7 @@ struct run {
 	int		 epipe;		/* exit EXIT_PIPE */
 	int		 stdout_closed;	/* fd 1 was closed at the start */
 	int		 strict_hit;
+	int		 never_read;	/* a child read none of its lines */
 	uint64_t	 refused;	/* lines refused, either direction */
 	uint64_t	 in_bytes;	/* read from stdin */
 	uint64_t	 replies;	/* the children's frames, forwarded */

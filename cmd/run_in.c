@@ -547,12 +547,23 @@ run_undelivered(struct run *r, struct worker *w, int restart)
 		    "%" PRIu64 " input line%s not delivered%s", w->name,
 		    left, left == 1 ? "" : "s", !last || r->in_eof ? "" :
 		    " (the rest of the input was not read)");
-	if (r->node && !r->out_dead && !r->interrupted && left > 0 &&
-	    unread >= w->ch.sent)
-		cmd_warnx(r->ce, "'%s' never read its channel: a program that "
-		    "reads NDJSON on its stdin needs --channel stdio, and a "
-		    "wrapper (npx, a shell script) may have kept the channel "
-		    "from Node", w->name);
+	/*
+	 * Nothing of what it was sent was read: it did not end early on
+	 * purpose (as head(1) does), it never took its input. The run
+	 * fails (exit status 1), as for a refused line.
+	 */
+	if (!r->out_dead && !r->interrupted && left > 0 &&
+	    unread >= w->ch.sent) {
+		r->never_read = 1;
+		if (r->node)
+			cmd_warnx(r->ce, "'%s' never read its channel: a "
+			    "program that reads NDJSON on its stdin needs "
+			    "--channel stdio, and a wrapper (npx, a shell "
+			    "script) may have kept the channel from Node",
+			    w->name);
+		else
+			cmd_warnx(r->ce, "'%s' never read its input", w->name);
+	}
 	buf_consume(&w->ch.tq, w->ch.tq.len);
 	buf_consume(&w->ch.cq, w->ch.cq.len);
 	if (!r->in_done && last) {

@@ -292,7 +292,8 @@ run_done(struct run *r)
 
 /*
  * The exit status: ipcrun's own failure first, then the first non-zero
- * status in the order the children exited, then 1 for refused lines.
+ * status in the order the children exited, then 1 for refused lines or
+ * a child that read none of its input.
  */
 static int
 run_status(struct run *r)
@@ -310,7 +311,7 @@ run_status(struct run *r)
 			code = c;
 	}
 	/* As check does: a refused line fails an otherwise good run. */
-	if (code == 0 && (r->refused > 0 || r->strict_hit))
+	if (code == 0 && (r->refused > 0 || r->strict_hit || r->never_read))
 		return EXIT_BADLINE;
 	return code;
 }

@@ -120,15 +120,15 @@ JS
 
 @test "lines a child never read are counted, and a hint names --channel stdio" {
 	run --separate-stderr bash -c 'printf "1\n2\n3\n" | "$IPCRUN" run -- sleep 1'
-	# Never read because the child ended: reported, not a failure.
-	assert_success
+	# The child read none of it: reported, and the run fails (issue 30).
+	assert_failure 1
 	assert_equal "$stderr" "ipcrun: run: 'sleep' exited before reading all its input: 3 input lines not delivered
 ipcrun: run: 'sleep' never read its channel: a program that reads NDJSON on its stdin needs --channel stdio, and a wrapper (npx, a shell script) may have kept the channel from Node"
 }
 
 @test "cat on the node channel: the forgotten --channel stdio is named" {
 	run --separate-stderr bash -c 'printf "{\"a\":1}\n" | "$IPCRUN" run -- cat'
-	assert_success
+	assert_failure 1
 	assert_output ''
 	[[ "$stderr" == *"'cat' never read its channel: a program that reads NDJSON on its stdin needs --channel stdio"* ]]
 	[[ "$stderr" == *"1 input line not delivered"* ]]

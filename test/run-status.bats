@@ -27,6 +27,36 @@ F=$BATS_TEST_DIRNAME/fixtures
 	assert_failure 143
 }
 
+@test "exit status 1: a child that read none of its input did not succeed" {
+	# The most common first mistake: a stdin filter on the node channel.
+	run --separate-stderr "$IPCRUN" run -- jq -c . < <(printf '{"a":1}\n')
+	assert_failure 1
+	assert_output ''
+	[[ "$stderr" == *"'jq' never read its channel"* ]]
+	run --separate-stderr "$IPCRUN" run --channel stdio -- \
+	    sh -c 'exec 0<&-; exit 0' < <(printf '{"a":1}\n{"a":2}\n')
+	assert_failure 1
+	[[ "$stderr" == *"'sh' never read its input"* ]]
+	# Its own failure still comes first.
+	run --separate-stderr "$IPCRUN" run --channel stdio -- \
+	    sh -c 'exec 0<&-; exit 4' < <(printf '{"a":1}\n')
+	assert_failure 4
+}
+
+@test "exit status 0: a child that read some of its input and left, as head does" {
+	run --separate-stderr "$IPCRUN" run --channel stdio -- \
+	    python3 -c 'import sys; print(sys.stdin.readline(), end="")' \
+	    < <(seq 1 5000 | sed 's/.*/{"i":&}/')
+	assert_success
+	assert_output '{"i":1}'
+	[[ "$stderr" == *"'python3' exited before reading all its input"* ]]
+	[[ "$stderr" != *"never read"* ]]
+	# Nothing to read is not a failure either.
+	run --separate-stderr "$IPCRUN" run --channel stdio -- true < /dev/null
+	assert_success
+	assert_equal "$stderr" ""
+}
+
 @test "exit status 127: command not found" {
 	run -127 --separate-stderr "$IPCRUN" run -- ipcrun-no-such-command < /dev/null
 	assert_failure 127

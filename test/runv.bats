@@ -129,10 +129,11 @@ PY
 	    < <(printf '{"a":1}\nbad\n{"b":2}\n')
 	assert_failure 1
 	assert_equal "$stderr" "ipcrun: run: -:2:1: expected a value, found 'b'"
-	# A child that leaves input unread: a warning, silenced.
+	# A child that reads none of its input: the warnings go quiet, the
+	# status (1) stays.
 	run --separate-stderr "$IPCRUN" run -q --channel stdio true \
 	    < <(printf '{"a":1}\n')
-	assert_success
+	assert_failure 1
 	assert_equal "$stderr" ""
 	# ipcrun's own failure is an error: it prints, and decides the status.
 	run -127 --separate-stderr "$IPCRUN" run -q --channel stdio \
@@ -179,11 +180,12 @@ PY
 	    < <(printf '{"a":1}\n{"b":2}\n')
 	assert_success
 	assert_regex "$stderr" '^ipcrun: run: stats: in 2 lines 16 B, refused 0, delivered 2, replies 2 lines 28 B, '
-	# A child that reads nothing: all three lines undelivered.
+	# A child that reads nothing: all three lines undelivered, and the
+	# run fails.
 	run --separate-stderr "$IPCRUN" run --stats --channel stdio true \
 	    < <(printf '1\n2\n3\n')
-	assert_success
-	assert_regex "$stderr" $'^ipcrun: run: \'true\' exited before reading all its input: 3 input lines not delivered\nipcrun: run: stats: in 3 lines 6 B, refused 0, delivered 0, replies 0 lines 0 B, '
+	assert_failure 1
+	assert_regex "$stderr" $'^ipcrun: run: \'true\' exited before reading all its input: 3 input lines not delivered\nipcrun: run: \'true\' never read its input\nipcrun: run: stats: in 3 lines 6 B, refused 0, delivered 0, replies 0 lines 0 B, '
 }
 
 # --- the progress meter -----------------------------------------------------
