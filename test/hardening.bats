@@ -127,7 +127,8 @@ ipcrun: run: 'sleep' never read its channel: a program that reads NDJSON on its 
 }
 
 @test "cat on the node channel: the forgotten --channel stdio is named" {
-	run --separate-stderr bash -c 'printf "{\"a\":1}\n" | "$IPCRUN" run -- cat'
+	printf '{"a":1}\n' > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" run -- cat < "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
 	assert_output ''
 	[[ "$stderr" == *"'cat' never read its channel: a program that reads NDJSON on its stdin needs --channel stdio"* ]]

@@ -29,17 +29,19 @@ F=$BATS_TEST_DIRNAME/fixtures
 
 @test "exit status 1: a child that read none of its input did not succeed" {
 	# The most common first mistake: a stdin filter on the node channel.
-	run --separate-stderr "$IPCRUN" run -- jq -c . < <(printf '{"a":1}\n')
+	# Input from a file: it is there to count however fast the child ends.
+	printf '{"a":1}\n{"a":2}\n' > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" run -- jq -c . < "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
 	assert_output ''
 	[[ "$stderr" == *"'jq' never read its channel"* ]]
 	run --separate-stderr "$IPCRUN" run --channel stdio -- \
-	    sh -c 'exec 0<&-; exit 0' < <(printf '{"a":1}\n{"a":2}\n')
+	    sh -c 'exec 0<&-; exit 0' < "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
 	[[ "$stderr" == *"'sh' never read its input"* ]]
 	# Its own failure still comes first.
 	run --separate-stderr "$IPCRUN" run --channel stdio -- \
-	    sh -c 'exec 0<&-; exit 4' < <(printf '{"a":1}\n')
+	    sh -c 'exec 0<&-; exit 4' < "$BATS_TEST_TMPDIR/in"
 	assert_failure 4
 }
 

@@ -131,8 +131,9 @@ PY
 	assert_equal "$stderr" "ipcrun: run: -:2:1: expected a value, found 'b'"
 	# A child that reads none of its input: the warnings go quiet, the
 	# status (1) stays.
+	printf '{"a":1}\n' > "$BATS_TEST_TMPDIR/one"
 	run --separate-stderr "$IPCRUN" run -q --channel stdio true \
-	    < <(printf '{"a":1}\n')
+	    < "$BATS_TEST_TMPDIR/one"
 	assert_failure 1
 	assert_equal "$stderr" ""
 	# ipcrun's own failure is an error: it prints, and decides the status.
@@ -182,8 +183,10 @@ PY
 	assert_regex "$stderr" '^ipcrun: run: stats: in 2 lines 16 B, refused 0, delivered 2, replies 2 lines 28 B, '
 	# A child that reads nothing: all three lines undelivered, and the
 	# run fails.
+	# (From a file: the lines are there to count however fast it ends.)
+	printf '1\n2\n3\n' > "$BATS_TEST_TMPDIR/three"
 	run --separate-stderr "$IPCRUN" run --stats --channel stdio true \
-	    < <(printf '1\n2\n3\n')
+	    < "$BATS_TEST_TMPDIR/three"
 	assert_failure 1
 	assert_regex "$stderr" $'^ipcrun: run: \'true\' exited before reading all its input: 3 input lines not delivered\nipcrun: run: \'true\' never read its input\nipcrun: run: stats: in 3 lines 6 B, refused 0, delivered 0, replies 0 lines 0 B, '
 }
