@@ -271,7 +271,7 @@ child_spawn(struct child *c)
 		cmd_warn(c->ce, "'%s'", c->argv[0]);
 		close(in[1]);
 		close(out[0]);
-		return err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+		return spawn_exec_status(err);
 	}
 	/* No process of CMD's group may outlive ipcrun, even by kill -9. */
 	if (spawn_watch(c->watch_fd, pid) == -1)
