@@ -289,8 +289,11 @@ child_on_chan(struct ev *ev, int fd, short revents, void *arg)
 	if ((got = chan_recv(&c->par, p, n, &flags)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return;
-		cmd_warn(c->ce, "read from the parent");
-		c->fail = 1;
+		/* A reset is the parent's end, like an end of file. */
+		if (errno != ECONNRESET) {
+			cmd_warn(c->ce, "read from the parent");
+			c->fail = 1;
+		}
 		c->par.eof = 1;
 		got = 0;
 	}

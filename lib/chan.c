@@ -290,8 +290,9 @@ chan_lines(const char *p, size_t len, int own)
  * read(2): a plain read silently closes passed fds. The fds that came
  * are appended to the FIFO (the surplus beyond CHAN_MAXFDS closed), and
  * *flags gets fdpass_take's FDPASS_* for what went wrong with them.
- * Returns the bytes read; 0 at the end of file (a reset connection is
- * one too), remembered in ch->eof; -1 with errno (EAGAIN: nothing yet).
+ * Returns the bytes read; 0 at the end of file, remembered in ch->eof;
+ * -1 with errno (EAGAIN: nothing yet; ECONNRESET, which one caller takes
+ * for an end and another for a lost connection).
  */
 ssize_t
 chan_recv(struct chan *ch, char *p, size_t n, unsigned *flags)
@@ -315,11 +316,9 @@ chan_recv(struct chan *ch, char *p, size_t n, unsigned *flags)
 	do
 		got = recvmsg(ch->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	while (got == -1 && errno == EINTR);
-	if (got == -1) {
-		if (errno != ECONNRESET)
-			return -1;
-		got = 0;
-	} else if (mh.msg_controllen > 0)
+	if (got == -1)
+		return -1;
+	if (mh.msg_controllen > 0)
 		*flags = fdpass_take(&mh, ch->fds, &ch->nfds, CHAN_MAXFDS);
 	if (got == 0)
 		ch->eof = 1;
