@@ -310,19 +310,13 @@ child_spawn(struct child *c)
 	nodechan_env_free(env);
 	close(in[0]);
 	close(out[1]);
-	if (pid == -1) {
-		errno = saved;
-		cmd_warn(c->ce, "fork");
+	if (pid == -1 || err != 0) {
+		/* ipcrun could not fork (125), or CMD not run (126, 127). */
+		errno = pid == -1 ? saved : err;
+		cmd_warn(c->ce, pid == -1 ? "fork" : "'%s'", c->argv[0]);
 		close(in[1]);
 		close(out[0]);
-		return EXIT_FAIL;
-	}
-	if (err != 0) {
-		errno = err;
-		cmd_warn(c->ce, "'%s'", c->argv[0]);
-		close(in[1]);
-		close(out[0]);
-		return spawn_exec_status(err);
+		return pid == -1 ? EXIT_FAIL : spawn_exec_status(err);
 	}
 	/* No process of CMD's group may outlive ipcrun, even by kill -9. */
 	if (spawn_watch(c->watch_fd, pid) == -1)
