@@ -182,6 +182,8 @@ struct run {
 	int64_t		 bp_since;	/* stdout full since, or 0 */
 
 	int		 interrupted;	/* INT, TERM or HUP was forwarded */
+	int		 reap;		/* SIGCHLD came: reap in the pass */
+	uint64_t	 sigs;		/* other signals to forward, by bit */
 	int		 watch_fd;	/* the watchdog's pipe, or -1 */
 	struct rlimit	 nofile;	/* RLIMIT_NOFILE as ipcrun was given it */
 	int		 nofile_raised;	/* the children get it back */
@@ -287,6 +289,8 @@ void		 run_on_stdout(struct ev *ev, int fd, short revents, void *arg);
 void		 run_setup_stdout(struct run *r);
 void		 run_setup_stderr(struct run *r);
 void		 run_restore_stdout(struct run *r);
+void		 run_flush_oq(struct run *r);
 void		 run_flush_oq_all(struct run *r);
+void		 run_gather(struct run *r);
 
 #endif /* RUN_H */

@@ -242,10 +242,7 @@ run_child_exited(struct run *r, struct worker *w, int status)
 		    WEXITSTATUS(status));
 	run_undelivered(r, w, restart);
 	/* Its unread input is counted: now its end may close for good. */
-	if (w->ch.peer != -1) {
-		close(w->ch.peer);
-		w->ch.peer = -1;
-	}
+	chan_drop_peer(&w->ch);
 	w->peer_at = 0;
 	/* Read what it wrote before it went (Bun #37849), but not forever. */
 	drain_exited(&w->dr, &r->dp, ev_now(), w->ch.fd != -1);
@@ -427,8 +424,7 @@ run_spawn_end(struct run *r, struct worker *w)
 		r->spawn_err = err;
 		r->spawn_cmd = w->argv[0];
 		chan_close(&w->ch);
-		close(w->ch.peer);
-		w->ch.peer = -1;
+		chan_drop_peer(&w->ch);
 		if (w->logfd != -1)
 			close(w->logfd);
 		w->logfd = -1;
@@ -515,6 +511,7 @@ static void
 run_respawn(struct run *r, struct worker *w)
 {
 	struct worker	 keep;
+	struct buf	 q;
 	pid_t		 pid;
 	int		 status, rc;
 
@@ -532,9 +529,9 @@ run_respawn(struct run *r, struct worker *w)
 			run_log_close(r, w);
 	}
 	free(w->logbuf);
-	keep = *w;
 	/* The queue goes to the next incarnation; the rest of the channel not. */
-	memset(&w->ch.tq, 0, sizeof w->ch.tq);
+	chan_take_queue(&w->ch, &q);
+	keep = *w;
 	chan_release(&w->ch);
 	free(w->pre_entry);
 	free(w->prefix);
@@ -543,21 +540,21 @@ run_respawn(struct run *r, struct worker *w)
 	w->argv = keep.argv;
 	w->name = keep.name;
 	w->alloc_name = keep.alloc_name;
-	w->ch.tq = keep.ch.tq;
 	w->sv = keep.sv;
 	/* What the last one left unread is queued for this one. */
 	w->in_lines = keep.kept;
 	if (run_worker_init(r, w, keep.idx) == -1) {
+		buf_release(&q);
 		cmd_warn(r->ce, "restart of '%s'", w->name);
 		r->fail = 1;
 		run_stop(r);
 		return;
 	}
+	chan_put_queue(&w->ch, &q);
 	if ((rc = run_spawn(r, w)) != 0) {
 		/* It cannot be started any more: given up. */
 		w->gone = 1;
-		(void)super_step(&w->sv, &r->sp, SUPER_EV_CANCEL, ev_now());
-		w->sv.status = rc << 8;
+		super_start_failed(&w->sv, rc << 8);
 		r->exit_order[r->nexited++] = w->idx;
 		run_event(r, w, "giveup", ",\"restarts\":%u", w->sv.restarts);
 		if (w->ch.tq.len > 0)

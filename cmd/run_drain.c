@@ -299,8 +299,7 @@ run_peer_check(struct run *r, struct worker *w, int64_t now)
 	/* What it left unread goes with its end: count it now. */
 	w->peer_lost = run_peer_unread(r, w, &unread);
 	run_trace(r, "'%s' closed its end of the channel", w->name);
-	close(w->ch.peer);
-	w->ch.peer = -1;
+	chan_drop_peer(&w->ch);
 	w->peer_at = 0;
 	return;
 held:

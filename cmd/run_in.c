@@ -405,7 +405,6 @@ run_on_stdin(struct ev *ev, int fd, short revents, void *arg)
 	if (got == 0)
 		r->in_eof = 1;
 	r->in_bytes += (uint64_t)got;
-	run_pump_input(r);
 	meter_update(&r->meter, r->in_bytes, r->fin.lineno, r->refused);
 }
 
@@ -534,9 +533,7 @@ run_unread_lines(struct run *r, struct worker *w, struct buf *dst)
 	free(p);
 	n += run_requeue(r, dst, w->ch.tq.p + w->ch.tq.off, w->ch.tq.len, w->ch.tq_mid,
 	    &w->cut);
-	buf_consume(&w->ch.tq, w->ch.tq.len);
-	buf_consume(&w->ch.cq, w->ch.cq.len);
-	w->ch.tq_mid = 0;
+	chan_drop_queued(&w->ch);
 	return n;
 }
 
@@ -552,7 +549,7 @@ run_reroute(struct run *r, struct worker *w)
 static void
 run_keep(struct run *r, struct worker *w)
 {
-	struct buf	keep, t;
+	struct buf	keep;
 	uint64_t	n;
 
 	if (buf_init(&keep, RUN_QSIZE) == -1) {
@@ -562,10 +559,8 @@ run_keep(struct run *r, struct worker *w)
 	}
 	n = run_unread_lines(r, w, &keep);
 	w->kept = n;
-	t = w->ch.tq;
-	w->ch.tq = keep;
+	chan_put_queue(&w->ch, &keep);
 	r->room = 0;	/* its queue grew: run_route_room looks again */
-	buf_release(&t);
 	run_trace(r, "'%s' left %" PRIu64 " unread lines: kept for its "
 	    "restart", w->name, n);
 }

@@ -108,29 +108,70 @@ run_forward(struct run *r, int sig)
 	r->out_dead = 1;
 }
 
+/*
+ * Signals only say what came: the pass after poll forwards them and
+ * reaps, so that no callback signals or reaps (an fd number reused within
+ * a round cannot get stale events).
+ */
 static void
 run_on_signal(struct ev *ev, int fd, short revents, void *arg)
 {
 	struct run	*r = arg;
-	struct worker	*w;
-	int		 sig, status;
+	int		 sig;
 
 	(void)fd;
 	(void)revents;
 	while ((sig = ev_signal_next(ev)) != 0) {
-		if (sig != SIGCHLD) {
+		if (sig == SIGCHLD)
+			r->reap = 1;
+		else if (sig > 0 && sig < 64)
+			r->sigs |= UINT64_C(1) << sig;
+	}
+}
+
+/* Unreaped: the group id stays ours until the end. */
+static void
+run_reap(struct run *r)
+{
+	struct worker	*w;
+	int		 status;
+
+	r->reap = 0;
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (run_alive(w) && spawn_peek(w->pid, &status) == 1)
+			run_child_exited(r, w, status);
+	}
+}
+
+/*
+ * The one pass after poll, in a fixed order, each step one direction:
+ * the signals that came, stdin's lines routed into the children's
+ * queues, the children's frames gathered onto stdout (from a rotating
+ * start), the children that exited reaped and joined with their
+ * channels (what a gone child left unread goes to the others), then the
+ * events. The poll callbacks only read into a frame or write out a queue.
+ */
+static void
+run_pass(struct run *r)
+{
+	uint64_t	sigs = r->sigs;
+	int		sig;
+
+	r->sigs = 0;
+	for (sig = 1; sig < 64 && sigs != 0; sig++) {
+		if (sigs & UINT64_C(1) << sig) {
+			sigs &= ~(UINT64_C(1) << sig);
 			run_forward(r, sig);
-			continue;
 		}
-		/* Unreaped: the group id stays ours until the end. */
-		for (w = r->w; w < r->w + r->nw; w++) {
-			if (run_alive(w) && spawn_peek(w->pid, &status) == 1)
-				run_child_exited(r, w, status);
-		}
-		/* What a gone child left unread goes to the others now. */
+	}
+	run_pump_input(r);
+	run_gather(r);
+	if (r->reap) {
+		run_reap(r);
 		if (r->rq.len > 0)
 			run_pump_input(r);
 	}
+	run_flush_events(r);
 }
 
 void
@@ -303,8 +344,8 @@ run_main(struct run *r)
 		if (run_done(r))
 			break;
 		run_update(r);
-		if (ev_run_once(&r->ev, ev_timeout_ms(run_next_deadline(r)))
-		    == -1) {
+		if (ev_run_once(&r->ev, r->reap || r->sigs ? 0 :
+		    ev_timeout_ms(run_next_deadline(r))) == -1) {
 			cmd_warn(r->ce, "poll");
 			r->fail = 1;
 			run_stop(r);
@@ -320,6 +361,7 @@ run_main(struct run *r)
 			}
 			break;
 		}
+		run_pass(r);
 	}
 	run_end_groups(r);
 	/* Done signalling the groups: their leaders may go, and the watchdog. */

@@ -33,8 +33,6 @@
 #include "nodechan.h"
 #include "run.h"
 
-static void	run_gather(struct run *r);
-
 void
 run_stop(struct run *r)
 {
@@ -55,7 +53,7 @@ run_stop(struct run *r)
 	}
 }
 
-static void
+void
 run_flush_oq(struct run *r)
 {
 	int	w;
@@ -136,7 +134,7 @@ run_internal_from_child(struct run *r, struct worker *w,
 		 * its announcement cannot grow the queue.
 		 */
 		if (w->dr.notice && w->ch.tq.len == 0) {
-			w->dr.notice = 0;
+			drain_renotice(&w->dr);
 			run_send_notice(r, w);
 			run_flush_tq(r, w);
 		}
@@ -242,10 +240,9 @@ run_pump_output(struct run *r, struct worker *w)
 	struct frame_line	 l;
 	char			 why[256];
 	enum nodechan_msg	 msg;
-	int			 k, full, fast;
+	int			 k, fast;
 
 	fast = w->outcmd < 0 && !r->trace && !r->verbose;
-again:
 	while (!r->out_dead && r->oq.len < RUN_QSIZE) {
 		if (fast && (k = run_output_run(r, w)) != 0) {
 			if (k == -1)
@@ -298,13 +295,9 @@ again:
 		r->replies++;
 		r->reply_bytes += l.len + !l.nl;
 	}
-	full = !r->out_dead && r->oq.len >= RUN_QSIZE;
-	run_flush_oq(r);
-	/* As for input: frames already read must not wait for new bytes. */
-	if (full && r->oq.len < RUN_QSIZE)
-		goto again;
 }
 
+/* A child's channel: its queues written out, its frames read in. */
 void
 run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 {
@@ -315,12 +308,9 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 	(void)ev;
 	/* Room again, or an error that the next write should report. */
 	if (revents & (POLLOUT | POLLERR | POLLHUP))
-		w->ch.full = 0;
+		chan_writable(&w->ch);
 	if (revents & POLLOUT) {
 		run_flush_tq(r, w);
-		if (w->ch.fd == -1)
-			return;
-		run_pump_input(r);
 		if (w->ch.fd == -1)
 			return;
 	}
@@ -340,8 +330,7 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 		}
 		cmd_warn(r->ce, "read from '%s'", w->name);
 		r->fail = 1;
-		w->ch.eof = 1;
-		frame_set_eof(&w->ch.rd);
+		chan_set_eof(&w->ch);
 		got = 0;
 	}
 	if (got == 0)
@@ -350,33 +339,36 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 		/* After the exit, what still flows is not a stuck channel. */
 		drain_rx(&w->dr, &r->dp, ev_now());
 	}
-	run_pump_output(r, w);
 }
 
 void
 run_on_stdout(struct ev *ev, int fd, short revents, void *arg)
 {
-	struct run	*r = arg;
-
 	(void)ev;
 	(void)fd;
 	(void)revents;
-	run_flush_oq(r);
-	run_gather(r);
+	run_flush_oq(arg);
 }
 
 /*
- * Frames already read wait in the children's frames while stdout is full:
- * take them as it drains, from a rotating start so that no child's output
- * always goes first.
+ * The children's frames onto stdout, from a rotating start so that no
+ * child's output always goes first; frames already read wait in the
+ * children's frames while stdout is full, and go as it drains: one write
+ * per round, and another round of frames if it made room.
  */
-static void
+void
 run_gather(struct run *r)
 {
 	unsigned	i, start = r->gather;
+	int		full;
 
-	for (i = 0; i < r->nw && r->oq.len < RUN_QSIZE; i++)
-		run_pump_output(r, &r->w[(start + i) % r->nw]);
+	do {
+		for (i = 0; i < r->nw && r->oq.len < RUN_QSIZE &&
+		    !r->out_dead; i++)
+			run_pump_output(r, &r->w[(start + i) % r->nw]);
+		full = !r->out_dead && r->oq.len >= RUN_QSIZE;
+		run_flush_oq(r);
+	} while (full && !r->out_dead && r->oq.len < RUN_QSIZE);
 	r->gather = (start + 1) % r->nw;
 }
 

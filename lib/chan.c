@@ -351,3 +351,62 @@ chan_fds_close(struct chan *ch)
 		close(ch->fds[i]);
 	ch->nfds = 0;
 }
+
+/*
+ * The child's exit counted what it left unread: ipcrun's copy of its end
+ * goes, so that the end can close for good.
+ */
+void
+chan_drop_peer(struct chan *c)
+{
+	if (c->peer != -1)
+		close(c->peer);
+	c->peer = -1;
+}
+
+/* Reading failed for good: what was read is all there will be. */
+void
+chan_set_eof(struct chan *c)
+{
+	c->eof = 1;
+	frame_set_eof(&c->rd);
+}
+
+/* poll says there is room again (or an error the next write reports). */
+void
+chan_writable(struct chan *c)
+{
+	c->full = 0;
+}
+
+/* Nothing queued will be written: both queues are emptied. */
+void
+chan_drop_queued(struct chan *c)
+{
+	buf_consume(&c->tq, c->tq.len);
+	buf_consume(&c->cq, c->cq.len);
+	c->tq_mid = 0;
+}
+
+/*
+ * The lines for the child change hands: the queue is taken out whole (the
+ * chan keeps an empty one), or one is put in its place (the old one is
+ * released; it starts on a line boundary). A restart hands the lines the
+ * last incarnation left unread to the next one so.
+ */
+void
+chan_take_queue(struct chan *c, struct buf *q)
+{
+	*q = c->tq;
+	memset(&c->tq, 0, sizeof c->tq);
+	c->tq_mid = 0;
+}
+
+void
+chan_put_queue(struct chan *c, struct buf *q)
+{
+	buf_release(&c->tq);
+	c->tq = *q;
+	memset(q, 0, sizeof *q);
+	c->tq_mid = 0;
+}

@@ -54,5 +54,11 @@ uint64_t	 chan_lines(const char *, size_t, int);
 ssize_t		 chan_recv(struct chan *, char *, size_t, unsigned *);
 int		 chan_fd_take(struct chan *);
 void		 chan_fds_close(struct chan *);
+void		 chan_drop_peer(struct chan *);
+void		 chan_set_eof(struct chan *);
+void		 chan_writable(struct chan *);
+void		 chan_drop_queued(struct chan *);
+void		 chan_take_queue(struct chan *, struct buf *);
+void		 chan_put_queue(struct chan *, struct buf *);
 
 #endif

@@ -189,6 +189,16 @@ drain_noticed(struct drain *d, const struct drain_policy *pol, int64_t now,
 }
 
 /*
+ * Another Node process announced itself on the same channel (sh -c
+ * 'node a; node b'): it needs the notice too, so one may be sent again.
+ */
+void
+drain_renotice(struct drain *d)
+{
+	d->notice = 0;
+}
+
+/*
  * The hint's time has come (drain_due on hint_at): not while it still
  * reads its input or computes (busy, or more CPU time than when armed),
  * which is work, not a child keeping itself alive.

@@ -79,6 +79,7 @@ enum drain_action drain_idle_step(struct drain *, const struct drain_policy *,
 		    int64_t, int);
 void		 drain_noticed(struct drain *, const struct drain_policy *,
 		    int64_t, long long);
+void		 drain_renotice(struct drain *);
 enum drain_action drain_hint_step(struct drain *, int64_t, int, long long);
 void		 drain_input_ended(struct drain *, const struct drain_policy *,
 		    int64_t);

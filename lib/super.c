@@ -238,6 +238,20 @@ super_exited(struct super *s, const struct super_policy *pol, int status,
 	return s->open ? SUPER_NONE : super_finish(s, now);
 }
 
+/*
+ * The start of a new incarnation failed (exec error: status as a wait
+ * status): the child stays down, with that status as its last.
+ */
+void
+super_start_failed(struct super *s, int status)
+{
+	s->state = SUPER_DONE;
+	s->deadline = 0;
+	s->pending = SUPER_NONE;
+	s->open = 0;
+	s->status = status;
+}
+
 const char *
 super_state_name(enum super_state st)
 {

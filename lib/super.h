@@ -72,6 +72,7 @@ enum super_action super_step(struct super *, const struct super_policy *,
 		    enum super_event, int64_t);
 enum super_action super_exited(struct super *, const struct super_policy *,
 		    int, int, int64_t, uint32_t);
+void		 super_start_failed(struct super *, int);
 int		 super_alive(const struct super *);
 int64_t		 super_deadline(const struct super *);
 const char	*super_state_name(enum super_state);

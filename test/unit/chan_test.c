@@ -149,8 +149,9 @@ peer_gone(void)
 
 	pair(&ch, &other);
 	close(other);
-	close(ch.peer);
-	ch.peer = -1;
+	chan_drop_peer(&ch);
+	is_int(ch.peer, -1, "chan_drop_peer: ipcrun's copy of the end is gone");
+	chan_drop_peer(&ch);
 	buf_append(&ch.tq, "{}\n", 3);
 	buf_append(&ch.cq, NODECHAN_NACK_LINE, sizeof NODECHAN_NACK_LINE - 1);
 	is_int(chan_flush(&ch), 1, "a closed peer: chan_flush says so");
@@ -263,6 +264,46 @@ recv_fds(void)
 	close(p2[1]);
 }
 
+/* The queue handed to a next incarnation, emptied, and a failed read. */
+static void
+queue_hands(void)
+{
+	struct chan	 ch, next;
+	struct buf	 q;
+	char		 b[64];
+	int		 other, other2;
+
+	pair(&ch, &other);
+	buf_append(&ch.tq, "{\"a\":1}\n{\"b\":2}\n", 16);
+	ch.tq_mid = 1;
+	chan_take_queue(&ch, &q);
+	ok(q.len == 16 && ch.tq.len == 0 && ch.tq.p == NULL && !ch.tq_mid,
+	    "take: the lines leave, the chan keeps an empty queue");
+	chan_release(&ch);
+	close(other);
+	pair(&next, &other2);
+	buf_append(&next.tq, "{}\n", 3);
+	chan_put_queue(&next, &q);
+	ok(next.tq.len == 16 && q.p == NULL, "put: the next one has them");
+	is_int(chan_flush(&next), 0, "and writes them");
+	is_int((int64_t)drain_peer(other2, b, sizeof b), 16,
+	    "the lines, not the old queue's");
+	ok(memcmp(b, "{\"a\":1}\n", 8) == 0, "in order");
+	buf_append(&next.tq, "{}\n", 3);
+	buf_append(&next.cq, NODECHAN_NACK_LINE, sizeof NODECHAN_NACK_LINE - 1);
+	next.tq_mid = 1;
+	chan_drop_queued(&next);
+	ok(next.tq.len == 0 && next.cq.len == 0 && !next.tq_mid,
+	    "drop_queued: nothing left to write");
+	next.full = 1;
+	chan_writable(&next);
+	ok(!next.full, "writable: room again");
+	chan_set_eof(&next);
+	ok(next.eof && next.rd.eof, "set_eof: the chan and its frame");
+	close(other2);
+	chan_release(&next);
+}
+
 int
 main(void)
 {
@@ -271,5 +312,6 @@ main(void)
 	peer_gone();
 	half_close_and_unread();
 	recv_fds();
+	queue_hands();
 	return done();
 }

@@ -181,6 +181,10 @@ hint(void)
 	is_int(drain_hint_step(&d, t + 10 * SEC, 0, 41), DRAIN_HINT,
 	    "silent, idle, nothing to read: the hint");
 	is_int(d.hint_at, 0, "once");
+	drain_renotice(&d);
+	ok(!d.notice, "a second Node on the channel: a notice may go again");
+	drain_noticed(&d, &pol, t + 11 * SEC, 0);
+	ok(d.notice, "and is sent");
 
 	pol = policy(DRAIN_EOF_AUTO, 1, 2 * SEC);
 	memset(&d, 0, sizeof d);

@@ -371,6 +371,20 @@ commands(void)
 	    "drained: restarted");
 	is_int(super_deadline(&s), 9 * SEC, "at once");
 
+	/* A restart whose exec fails: down for good, with that status. */
+	super_release(&s);
+	start(&s, &pol, 0, 0);
+	super_spawned(&s, 0);
+	(void)super_step(&s, &pol, SUPER_EV_RESTART, 1 * SEC);
+	(void)super_step(&s, &pol, SUPER_EV_TIMEOUT, 1 * SEC);
+	(void)drained_exit(&s, &pol, KILLED(SIGTERM), 1, 2 * SEC, MID);
+	is_int(super_step(&s, &pol, SUPER_EV_TIMEOUT, 2 * SEC), SUPER_SPAWN,
+	    "restart: spawn");
+	super_start_failed(&s, EXITED(127));
+	is_state(&s, SUPER_DONE, "exec failed: done");
+	is_int(s.status, EXITED(127), "with its status");
+	is_int(super_deadline(&s), 0, "and no deadline");
+
 	/* RESTART before the first start does nothing. */
 	super_release(&s);
 	start(&s, &pol, 0, 0);
