@@ -294,7 +294,7 @@ on_peer(struct ev *ev, int fd, short revents, void *arg)
 	int		 r;
 
 	if (revents & POLLOUT)
-		ss->pc.full = 0;
+		chan_writable(&ss->pc);
 	if (ss->peer_eof || !(revents & (POLLIN | POLLHUP | POLLERR)))
 		return;
 	if ((r = read_peer(ss->at, &ss->pc)) == -1) {
@@ -385,14 +385,14 @@ session(struct attach *at, int sock)
 
 	memset(&ss, 0, sizeof ss);
 	ss.at = at;
-	/* The queue of stdin lines outlives a peer: the chan borrows it. */
-	ss.pc.tq = at->wq;
 	if (chan_init(&ss.pc, MAXLINE, 1, WQ_SIZE) == -1 ||
 	    ev_init(&ss.ev) == -1) {
 		cmd_warn(at->ce, "%s", at->name);
 		at->stop = EXIT_FAIL;
 		goto out;
 	}
+	/* The queue of stdin lines outlives a peer: the chan borrows it. */
+	chan_put_queue(&ss.pc, &at->wq);
 	at->q = &ss.pc.tq;
 	chan_open(&ss.pc, sock, -1);
 	ss.pc.rd.sep = at->sep;
@@ -440,8 +440,8 @@ session(struct attach *at, int sock)
 	}
 out:
 	/* The socket is the caller's; the queue goes back to attach. */
-	at->wq = ss.pc.tq;
-	memset(&ss.pc.tq, 0, sizeof ss.pc.tq);
+	if (at->q == &ss.pc.tq)
+		chan_take_queue(&ss.pc, &at->wq);
 	at->q = &at->wq;
 	ss.pc.fd = -1;
 	chan_release(&ss.pc);

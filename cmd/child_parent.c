@@ -273,7 +273,7 @@ child_on_chan(struct ev *ev, int fd, short revents, void *arg)
 	(void)ev;
 	/* The flush pass after poll writes; a full socket has room again. */
 	if (revents & POLLOUT)
-		c->par.full = 0;
+		chan_writable(&c->par);
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || c->par.eof)
 		return;
 	p = c->advanced ? v8frame_space(&c->vin, &n) :
@@ -318,7 +318,7 @@ child_disconnect(struct child *c)
 	if (c->disconnected)
 		return;
 	c->disconnected = 1;
-	buf_consume(&c->par.tq, c->par.tq.len);
+	chan_drop_queued(&c->par);
 	if (c->par.fd != -1) {
 		ev_del(&c->ev, c->par.fd);
 		chan_close(&c->par);
