@@ -4,7 +4,8 @@
  * validated as run validates them and sent to a socket; records from the
  * socket are validated and printed one per line. At the end of input the
  * socket is half-closed and what the peer still sends is printed until it
- * closes. One short poll loop over stdin and one socket.
+ * closes. One short loop on lib/ev over stdin and one socket, a struct
+ * chan: callbacks only read, and one pass after poll flushes and decides.
  */
 #include "compat.h"
 
@@ -22,6 +23,7 @@
 #include "cmd.h"
 #include "addr.h"
 #include "buf.h"
+#include "chan.h"
 #include "ev.h"
 #include "fdpass.h"
 #include "frame.h"
@@ -44,7 +46,20 @@ struct attach {
 	int			 stop;		/* EXIT_PIPE or EXIT_FAIL: give up */
 	struct frame		 in;		/* standard input, by '\n' */
 	int			 in_eof;	/* all of stdin framed */
-	struct buf		 wq;		/* bound for the socket */
+	struct buf		*q;		/* where stdin lines go */
+	struct buf		 wq;		/* bound for the socket, kept
+						   between peers */
+};
+
+/* One connected peer: its channel and where the session stands. */
+struct session {
+	struct attach		*at;
+	struct chan		 pc;		/* pc.tq: at->wq, lent */
+	struct ev		 ev;
+	int			 peer_eof;
+	int			 gone;		/* the peer has gone both ways */
+	int			 failed;	/* the connection failed: end */
+	int			 read_data;	/* data came in this round */
 };
 
 static void
@@ -142,11 +157,11 @@ queue_line(struct attach *at, const struct frame_line *l)
 
 	if (at->sep == RS_JSONSEQ) {
 		sep = '\n';
-		if (buf_append(&at->wq, &rs, 1) == -1)
+		if (buf_append(at->q, &rs, 1) == -1)
 			return -1;
 	}
-	if (buf_append(&at->wq, l->p, len) == -1 ||
-	    buf_append(&at->wq, &sep, 1) == -1)
+	if (buf_append(at->q, l->p, len) == -1 ||
+	    buf_append(at->q, &sep, 1) == -1)
 		return -1;
 	return 0;
 }
@@ -190,14 +205,15 @@ read_stdin(struct attach *at)
  * Returns 1 on data, 0 at EOF, -1 when the connection failed.
  */
 static int
-read_peer(struct attach *at, int sock, struct frame *pf)
+read_peer(struct attach *at, struct chan *pc)
 {
+	struct frame		*pf = &pc->rd;
 	struct frame_line	 l;
 	char			 why[256], *p;
 	size_t			 n;
 	ssize_t			 r;
 	unsigned		 flags;
-	int			 k, fd;
+	int			 k;
 
 	if ((p = frame_space(pf, &n)) == NULL) {
 		cmd_warn(at->ce, "%s", at->name);
@@ -206,15 +222,15 @@ read_peer(struct attach *at, int sock, struct frame *pf)
 	}
 	if (n > RECV_SIZE)
 		n = RECV_SIZE;
-	if ((r = fdpass_recv(sock, p, n, &fd, &flags)) == -1) {
+	if ((r = chan_recv(pc, p, n, &flags)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 1;
 		cmd_warn(at->ce, "%s: connection lost", at->name);
 		return -1;
 	}
-	if (fd != -1 || (flags & (FDPASS_SURPLUS | FDPASS_CTRUNC))) {
-		if (fd != -1)
-			close(fd);
+	if (pc->nfds > 0 || (flags & (FDPASS_SURPLUS | FDPASS_CTRUNC))) {
+		/* attach passes no descriptors on: none is kept. */
+		chan_fds_close(pc);
 		cmd_warnx(at->ce, "%s: the peer sent a descriptor; it was "
 		    "closed", at->name);
 	}
@@ -240,16 +256,16 @@ read_peer(struct attach *at, int sock, struct frame *pf)
  * size queued now), so a peer that keeps sending cannot hold attach.
  */
 static void
-drain_peer(struct attach *at, int sock, struct frame *pf)
+drain_peer(struct attach *at, struct chan *pc)
 {
 	int	avail = 0;
 	long	rounds;
 
-	if (ioctl(sock, FIONREAD, &avail) == -1 || avail <= 0)
+	if (ioctl(pc->fd, FIONREAD, &avail) == -1 || avail <= 0)
 		return;
 	for (rounds = avail / RECV_SIZE + 1; rounds > 0; rounds--) {
-		if (sock_wait(sock, POLLIN, 0) <= 0 ||
-		    read_peer(at, sock, pf) != 1)
+		if (sock_wait(pc->fd, POLLIN, 0) <= 0 ||
+		    read_peer(at, pc) != 1)
 			break;
 	}
 }
@@ -260,6 +276,101 @@ idle_deadline(const struct attach *at)
 	return ev_now() + at->idle_ns;
 }
 
+/* Poll callbacks: they only read (or note room to write). */
+
+static void
+on_stdin(struct ev *ev, int fd, short revents, void *arg)
+{
+	struct session	*ss = arg;
+
+	if (read_stdin(ss->at) == -1)
+		ss->at->stop = EXIT_FAIL;
+}
+
+static void
+on_peer(struct ev *ev, int fd, short revents, void *arg)
+{
+	struct session	*ss = arg;
+	int		 r;
+
+	if (revents & POLLOUT)
+		chan_writable(&ss->pc);
+	if (ss->peer_eof || !(revents & (POLLIN | POLLHUP | POLLERR)))
+		return;
+	if ((r = read_peer(ss->at, &ss->pc)) == -1) {
+		ss->failed = 1;
+		return;
+	}
+	if (r == 1)
+		ss->read_data = 1;
+	/*
+	 * The peer's EOF may be a half-close of its own: the rest of the
+	 * input still goes to it. A hang-up with it: gone both ways.
+	 */
+	if (r == 0) {
+		ss->peer_eof = 1;
+		if (revents & (POLLHUP | POLLERR))
+			ss->gone = 1;
+	}
+}
+
+/*
+ * The peer has gone both ways. Input that is there now may still turn
+ * out to be only its end; any more lines, or input not there yet, cannot
+ * be sent. Returns 1 when the session is over.
+ */
+static int
+peer_gone(struct attach *at, const struct buf *q)
+{
+	if (q->len > 0 || sock_wait(STDIN_FILENO, POLLIN, 0) <= 0) {
+		cmd_warnx(at->ce, "%s: the peer closed the connection before "
+		    "the end of input", at->name);
+		return 1;
+	}
+	if (read_stdin(at) == -1) {
+		at->stop = EXIT_FAIL;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * After poll, one pass: write what is queued, and say whether the
+ * session is over. Returns -1 to go on, else the session's status.
+ */
+static int
+session_pass(struct session *ss, int *wr_shut, int64_t *deadline)
+{
+	struct attach	*at = ss->at;
+	int		 ms;
+
+	if (ss->read_data && *deadline != 0)
+		*deadline = idle_deadline(at);
+	ss->read_data = 0;
+	if (ss->failed || at->stop)
+		return 1;
+	if (ss->peer_eof && *wr_shut)
+		return 0;
+	if (*deadline != 0 && ev_now() >= *deadline) {
+		ms = (int)((at->idle_ns + 999999) / 1000000);
+		cmd_warnx(at->ce, "%s: the peer sent nothing for %d.%03d s "
+		    "after the end of input (--idle-timeout); closing",
+		    at->name, ms / 1000, ms % 1000);
+		return 1;
+	}
+	switch (chan_flush(&ss->pc)) {
+	case 1:
+		drain_peer(at, &ss->pc);
+		cmd_warnx(at->ce, "%s: the peer closed the connection before "
+		    "the end of input", at->name);
+		return 1;
+	case -1:
+		cmd_warn(at->ce, "%s: connection lost", at->name);
+		return 1;
+	}
+	return -1;
+}
+
 /*
  * Serve one connected peer. Returns 0 when the peer closed cleanly after
  * the end of input, 1 when the connection failed; at->stop is set when
@@ -268,115 +379,73 @@ idle_deadline(const struct attach *at)
 static int
 session(struct attach *at, int sock)
 {
-	struct frame	 pf;
-	struct pollfd	 pfd[2];
+	struct session	 ss;
 	int64_t		 deadline = 0;
-	int		 wr_shut = 0, peer_eof = 0, gone = 0, r, status = 1;
-	int		 ms;
+	int		 wr_shut = 0, status = 1;
 
-	if (frame_init(&pf, MAXLINE, 1) == -1) {
+	memset(&ss, 0, sizeof ss);
+	ss.at = at;
+	if (chan_init(&ss.pc, MAXLINE, 1, WQ_SIZE) == -1 ||
+	    ev_init(&ss.ev) == -1) {
 		cmd_warn(at->ce, "%s", at->name);
 		at->stop = EXIT_FAIL;
-		return 1;
+		goto out;
 	}
-	pf.sep = at->sep;
-	at->peerkey = at->node ? jscan_want(&pf.js, "cmd", 3) : -1;
+	/* The queue of stdin lines outlives a peer: the chan borrows it. */
+	chan_put_queue(&ss.pc, &at->wq);
+	at->q = &ss.pc.tq;
+	chan_open(&ss.pc, sock, -1);
+	ss.pc.rd.sep = at->sep;
+	at->peerkey = at->node ? jscan_want(&ss.pc.rd.js, "cmd", 3) : -1;
+	if (ev_add(&ss.ev, STDIN_FILENO, 0, on_stdin, &ss) == -1 ||
+	    ev_add(&ss.ev, sock, 0, on_peer, &ss) == -1) {
+		cmd_warn(at->ce, "poll set");
+		at->stop = EXIT_FAIL;
+		goto out;
+	}
 	for (;;) {
-		if (at->in_eof && at->wq.len == 0 && !wr_shut) {
+		if (at->in_eof && ss.pc.tq.len == 0 && !wr_shut) {
 			/* What nc -N does: the peer sees our EOF. */
-			if (shutdown(sock, SHUT_WR) == -1) {
+			if (chan_half_close(&ss.pc) == -1) {
 				cmd_warn(at->ce, "%s: connection lost",
 				    at->name);
 				break;
 			}
 			wr_shut = 1;
-			if (peer_eof) {
+			if (ss.peer_eof) {
 				status = 0;
 				break;
 			}
 			if (at->idle_ns >= 0)
 				deadline = idle_deadline(at);
 		}
-		if (gone) {
-			/*
-			 * The peer has gone both ways. Input that is there
-			 * now may still turn out to be only its end; any more
-			 * lines, or input not there yet, cannot be sent.
-			 */
-			if (at->wq.len > 0 ||
-			    sock_wait(STDIN_FILENO, POLLIN, 0) <= 0) {
-				cmd_warnx(at->ce, "%s: the peer closed the "
-				    "connection before the end of input",
-				    at->name);
+		if (ss.gone) {
+			if (peer_gone(at, &ss.pc.tq))
 				break;
-			}
-			if (read_stdin(at) == -1) {
-				at->stop = EXIT_FAIL;
-				break;
-			}
 			continue;
 		}
-		pfd[0].fd = !at->in_eof && at->wq.len < WQ_HIGH ?
-		    STDIN_FILENO : -1;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = sock;
-		pfd[1].events = (peer_eof ? 0 : POLLIN) |
-		    (at->wq.len > 0 ? POLLOUT : 0);
-		pfd[0].revents = pfd[1].revents = 0;
-		ms = deadline != 0 ? ev_timeout_ms(deadline) : -1;
-		if ((r = poll(pfd, 2, ms)) == -1) {
-			if (errno == EINTR)
-				continue;
+		ev_set(&ss.ev, STDIN_FILENO, !at->in_eof &&
+		    ss.pc.tq.len < WQ_HIGH ? POLLIN : 0);
+		ev_set(&ss.ev, sock, (ss.peer_eof ? 0 : POLLIN) |
+		    (ss.pc.tq.len > 0 && !ss.pc.wdead ? POLLOUT : 0));
+		if (ev_run_once(&ss.ev, deadline != 0 ?
+		    ev_timeout_ms(deadline) : -1) == -1) {
 			cmd_warn(at->ce, "poll");
 			at->stop = EXIT_FAIL;
 			break;
 		}
-		if (r == 0 && deadline != 0 && ev_now() >= deadline) {
-			ms = (int)((at->idle_ns + 999999) / 1000000);
-			cmd_warnx(at->ce, "%s: the peer sent nothing for "
-			    "%d.%03d s after the end of input (--idle-timeout); "
-			    "closing", at->name, ms / 1000, ms % 1000);
+		if ((status = session_pass(&ss, &wr_shut, &deadline)) != -1)
 			break;
-		}
-		if (pfd[0].revents != 0 && read_stdin(at) == -1) {
-			at->stop = EXIT_FAIL;
-			break;
-		}
-		if ((pfd[1].revents & POLLOUT) &&
-		    buf_write(&at->wq, sock, 1) == -1) {
-			if (errno == EPIPE || errno == ECONNRESET) {
-				drain_peer(at, sock, &pf);
-				cmd_warnx(at->ce, "%s: the peer closed the "
-				    "connection before the end of input",
-				    at->name);
-			} else
-				cmd_warn(at->ce, "%s: connection lost",
-				    at->name);
-			break;
-		}
-		if (!peer_eof && (pfd[1].revents & (POLLIN | POLLHUP |
-		    POLLERR))) {
-			if ((r = read_peer(at, sock, &pf)) == -1)
-				break;
-			if (r == 1 && deadline != 0)
-				deadline = idle_deadline(at);
-			/*
-			 * The peer's EOF may be a half-close of its own:
-			 * the rest of the input still goes to it.
-			 */
-			if (r == 0)
-				peer_eof = 1;
-		}
-		if (peer_eof && wr_shut) {
-			status = 0;
-			break;
-		}
-		if (peer_eof && (pfd[1].revents & (POLLHUP | POLLERR)))
-			gone = 1;
-		if (at->stop)
-			break;
+		status = 1;
 	}
-	frame_release(&pf);
+out:
+	/* The socket is the caller's; the queue goes back to attach. */
+	if (at->q == &ss.pc.tq)
+		chan_take_queue(&ss.pc, &at->wq);
+	at->q = &at->wq;
+	ss.pc.fd = -1;
+	chan_release(&ss.pc);
+	ev_release(&ss.ev);
 	return status;
 }
 
@@ -505,6 +574,7 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 		frame_release(&at.in);
 		return EXIT_FAIL;
 	}
+	at.q = &at.wq;
 	at.inkey = at.node ? jscan_want(&at.in.js, "cmd", 3) : -1;
 	if (!listen) {
 		if ((sock = addr_connect(&a, err, sizeof err)) == -1) {

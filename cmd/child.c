@@ -24,11 +24,13 @@
 
 #include "cmd.h"
 #include "buf.h"
+#include "chan.h"
 #include "ev.h"
 #include "frame.h"
 #include "jscan.h"
 #include "nodechan.h"
 #include "spawn.h"
+#include "super.h"
 #include "v8frame.h"
 #include "child.h"
 
@@ -82,7 +84,7 @@ child_channel_env(struct child *c)
 		cmd_warn(c->ce, "channel");
 		return -1;
 	}
-	c->chan = fd;
+	chan_open(&c->par, fd, -1);
 	return 0;
 }
 
@@ -93,17 +95,13 @@ child_flush(struct child *c)
 {
 	int	w;
 
-	while (c->chan != -1 && c->pq.len > 0) {
-		if ((w = buf_write(&c->pq, c->chan, 1)) == -1) {
-			if (errno != EPIPE && errno != ECONNRESET) {
-				cmd_warn(c->ce, "write to the parent");
-				c->fail = 1;
-			}
-			child_disconnect(c);
-			break;
+	if ((w = chan_flush(&c->par)) != 0) {
+		/* 1: the parent has gone; -1: another error, said so. */
+		if (w == -1) {
+			cmd_warn(c->ce, "write to the parent");
+			c->fail = 1;
 		}
-		if (w == 0)
-			break;
+		child_disconnect(c);
 	}
 	while (c->cin != -1 && !c->cin_dead && c->cq.len > 0) {
 		if ((w = buf_write(&c->cq, c->cin, c->cin_sock)) == -1) {
@@ -135,17 +133,14 @@ child_step(struct child *c)
 	size_t	sig[5];
 	int	i;
 
-	if (c->kill_stage > 0 && c->kill_stage < 3 && now >= c->kill_at)
-		child_kill_step(c);
+	if (super_deadline(&c->sv) != 0 && now >= super_deadline(&c->sv))
+		child_stop_step(c, SUPER_EV_TIMEOUT);
 	if (c->exit_deadline != 0 && now >= c->exit_deadline &&
 	    c->cout != -1) {
 		cmd_warnx(c->ce, "the stdout of '%s' stayed open after it "
 		    "exited (a descendant may hold it); not read further",
 		    c->name);
-		ev_del(&c->ev, c->cout);
-		close(c->cout);
-		c->cout = -1;
-		c->exit_deadline = 0;
+		child_close_cout(c);
 	}
 	/*
 	 * Pump and flush until nothing moves: a queue that drained may
@@ -156,9 +151,9 @@ child_step(struct child *c)
 	c->again = 0;
 	for (i = 0; i < 32; i++) {
 		sig[0] = c->cq.len;
-		sig[1] = c->pq.len;
+		sig[1] = c->par.tq.len;
 		sig[2] = c->advanced ? v8frame_pending(&c->vin) :
-		    frame_pending(&c->fpar);
+		    frame_pending(&c->par.rd);
 		sig[3] = frame_pending(&c->fcmd);
 		sig[4] = (size_t)c->cout;
 		if (!c->disconnected) {
@@ -170,9 +165,9 @@ child_step(struct child *c)
 		if (c->cout != -1)
 			child_pump_cmd(c);
 		child_flush(c);
-		if (sig[0] == c->cq.len && sig[1] == c->pq.len &&
+		if (sig[0] == c->cq.len && sig[1] == c->par.tq.len &&
 		    sig[2] == (c->advanced ? v8frame_pending(&c->vin) :
-		    frame_pending(&c->fpar)) &&
+		    frame_pending(&c->par.rd)) &&
 		    sig[3] == frame_pending(&c->fcmd) &&
 		    sig[4] == (size_t)c->cout)
 			break;
@@ -184,11 +179,11 @@ child_step(struct child *c)
 	 * (an unfinished one is dropped, as Node drops it): the parent
 	 * disconnected. CMD's stdin closes once its queue is written.
 	 */
-	if (c->chan_eof && !c->disconnected && (c->advanced ?
-	    !v8frame_ready(&c->vin) : frame_pending(&c->fpar) == 0))
+	if (c->par.eof && !c->disconnected && (c->advanced ?
+	    !v8frame_ready(&c->vin) : frame_pending(&c->par.rd) == 0))
 		child_disconnect(c);
 	if (c->disconnected && c->cin != -1 && (c->cq.len == 0 ||
-	    c->cin_dead || !c->alive))
+	    c->cin_dead || !child_alive(c)))
 		child_close_cin(c);
 	child_flush(c);
 }
@@ -203,11 +198,11 @@ child_done(struct child *c)
 			return 1;
 		if (c->disconnected)
 			return c->cin == -1;
-		return c->cout == -1 && c->pq.len == 0 &&
+		return c->cout == -1 && c->par.tq.len == 0 &&
 		    (c->cq.len == 0 || c->cin_dead);
 	}
-	return !c->alive && c->cout == -1 &&
-	    (c->chan == -1 || c->pq.len == 0);
+	return c->sv.state == SUPER_DONE &&
+	    (c->par.fd == -1 || c->par.tq.len == 0);
 }
 
 static void
@@ -215,30 +210,28 @@ child_update(struct child *c)
 {
 	short	ev;
 
-	if (c->chan != -1) {
+	if (c->par.fd != -1) {
 		ev = 0;
-		if (!c->chan_eof && c->cq.len < CH_QSIZE && c->alive &&
+		if (!c->par.eof && c->cq.len < CH_QSIZE && child_alive(c) &&
 		    (!c->advanced || !v8frame_ready(&c->vin)))
 			ev |= POLLIN;
-		if (c->pq.len > 0)
+		if (c->par.tq.len > 0)
 			ev |= POLLOUT;
-		ev_set(&c->ev, c->chan, ev);
+		ev_set(&c->ev, c->par.fd, ev);
 	}
 	if (c->cin != -1)
 		ev_set(&c->ev, c->cin, c->cq.len > 0 && !c->cin_dead ?
 		    POLLOUT : 0);
 	if (c->cout != -1)
 		ev_set(&c->ev, c->cout, !c->cout_eof && (c->disconnected ||
-		    c->pq.len < CH_QSIZE) ? POLLIN : 0);
+		    c->par.tq.len < CH_QSIZE) ? POLLIN : 0);
 }
 
 static int64_t
 child_deadline(struct child *c)
 {
-	int64_t	d = 0;
+	int64_t	d = super_deadline(&c->sv);
 
-	if (c->kill_stage > 0 && c->kill_stage < 3)
-		d = c->kill_at;
 	if (c->exit_deadline != 0 && (d == 0 || c->exit_deadline < d))
 		d = c->exit_deadline;
 	return d;
@@ -254,17 +247,15 @@ child_main(struct child *c)
 	int			 rc, sfd;
 
 	if (frame_init(&c->fcmd, CH_MAXMSG, 1) == -1 ||
-	    (c->fcmd_ok = 1, frame_init(&c->fpar, CH_MAXMSG, 1) == -1) ||
-	    (c->fpar_ok = 1, buf_init(&c->pq, CH_QSIZE) == -1) ||
-	    buf_init(&c->cq, CH_QSIZE) == -1 ||
+	    (c->fcmd_ok = 1, buf_init(&c->cq, CH_QSIZE) == -1) ||
 	    v8frame_init(&c->vin, CH_MAXMSG, CH_READ) == -1) {
 		cmd_warn(c->ce, "malloc");
 		return EXIT_FAIL;
 	}
 	c->cmd_cmd = jscan_want(&c->fcmd.js, "cmd", 3);
-	c->par_k[0] = jscan_want(&c->fpar.js, "cmd", 3);
-	c->par_k[1] = jscan_want(&c->fpar.js, "key", 3);
-	c->par_k[2] = jscan_want(&c->fpar.js, "msg", 3);
+	c->par_k[0] = jscan_want(&c->par.rd.js, "cmd", 3);
+	c->par_k[1] = jscan_want(&c->par.rd.js, "key", 3);
+	c->par_k[2] = jscan_want(&c->par.rd.js, "msg", 3);
 	jscan_init(&c->js);
 	c->js_k[0] = jscan_want(&c->js, "cmd", 3);
 	c->js_k[1] = jscan_want(&c->js, "key", 3);
@@ -287,7 +278,7 @@ child_main(struct child *c)
 		}
 	} else
 		child_own_stdio(c);
-	if (ev_add(&c->ev, c->chan, 0, child_on_chan, c) == -1 ||
+	if (ev_add(&c->ev, c->par.fd, 0, child_on_chan, c) == -1 ||
 	    ev_add(&c->ev, c->cin, 0, child_on_write, c) == -1 ||
 	    ev_add(&c->ev, c->cout, 0, child_on_cout, c) == -1) {
 		cmd_warn(c->ce, "poll set");
@@ -315,9 +306,9 @@ child_main(struct child *c)
 		    "the parent disconnected %s not sent", c->lost_lines,
 		    c->lost_lines == 1 ? "" : "s", c->name,
 		    c->lost_lines == 1 ? "was" : "were");
-	if (c->fail && c->alive && c->argv != NULL) {
+	if (c->fail && child_alive(c) && c->argv != NULL) {
 		child_kill(c, SIGKILL);
-		while (c->alive) {
+		while (child_alive(c)) {
 			int status;
 
 			if (waitpid(c->pid, &status, 0) == c->pid)
@@ -333,29 +324,23 @@ child_main(struct child *c)
 		return EXIT_FAIL;
 	if (c->argv == NULL)
 		return c->epipe ? EXIT_PIPE : 0;
-	return spawn_exit_code(c->status);
+	return spawn_exit_code(c->sv.status);
 }
 
 static void
 child_release(struct child *c)
 {
-	size_t	i;
-
-	if (c->chan != -1)
-		close(c->chan);
+	if (c->par_ok)
+		chan_release(&c->par);
+	super_release(&c->sv);
 	if (c->watch_fd != -1)
 		spawn_watch_end(c->watch_fd, c->watch_pid);
 	if (c->cin != -1 && c->cin > 2)
 		close(c->cin);
 	if (c->cout != -1 && c->cout > 2)
 		close(c->cout);
-	for (i = 0; i < c->nfds; i++)
-		close(c->fds[i]);
 	if (c->fcmd_ok)
 		frame_release(&c->fcmd);
-	if (c->fpar_ok)
-		frame_release(&c->fpar);
-	buf_release(&c->pq);
 	buf_release(&c->cq);
 	v8frame_release(&c->vin);
 	ev_release(&c->ev);
@@ -399,7 +384,7 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 
 	memset(&c, 0, sizeof c);
 	c.ce = ce;
-	c.chan = c.cin = c.cout = c.watch_fd = -1;
+	c.cin = c.cout = c.watch_fd = -1;
 	c.disc_timeout = -1;
 	c.kill_timeout = KILL_DEFAULT;
 	optind = 1;
@@ -437,16 +422,23 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	ev_init(&c.ev);
+	c.par_ok = 1;
+	if (chan_init(&c.par, CH_MAXMSG, 1, CH_QSIZE) == -1 ||
+	    child_super_init(&c) == -1) {
+		cmd_warn(ce, "malloc");
+		child_release(&c);
+		return EXIT_FAIL;
+	}
 	if (child_channel_env(&c) == -1) {
-		ev_release(&c.ev);
+		child_release(&c);
 		return EXIT_FAIL;
 	}
 	rc = child_main(&c);
 	child_release(&c);
 	if (rc != EXIT_FAIL && c.exec_err == 0 && c.argv != NULL &&
-	    WIFSIGNALED(c.status) && !c.alive) {
+	    WIFSIGNALED(c.sv.status) && !child_alive(&c)) {
 		fflush(stderr);
-		child_reraise(WTERMSIG(c.status));
+		child_reraise(WTERMSIG(c.sv.status));
 	}
 	return rc;
 }

@@ -9,9 +9,11 @@
 #define CHILD_H
 
 #include "buf.h"
+#include "chan.h"
 #include "ev.h"
 #include "frame.h"
 #include "jscan.h"
+#include "super.h"
 #include "v8frame.h"
 
 struct v8ser_err;
@@ -19,7 +21,6 @@ struct v8ser_err;
 #define CH_QSIZE	(256 * 1024)	/* queue size and high-water mark */
 #define CH_READ		(256 * 1024)	/* largest read */
 #define CH_MAXMSG	((size_t)64 * 1024 * 1024)	/* longest message */
-#define CH_MAXFDS	16		/* received fds not yet claimed */
 
 struct child {
 	const struct cmd_entry	*ce;
@@ -35,28 +36,29 @@ struct child {
 	int		 watch_fd;	/* the watchdog's pipe, or -1 */
 	pid_t		 watch_pid;
 
-	/* The parent's channel: child_parent.c reads it and answers. */
-	int		 chan;		/* -1 once closed */
-	int		 chan_eof;	/* read 0 (or an error) */
+	/*
+	 * The parent's channel: child_parent.c reads it and answers. Its
+	 * frame (par.rd) holds json frames from the parent, its write
+	 * queue (par.tq) whole frames to it, its FIFO the fds that came.
+	 */
+	struct chan	 par;		/* par.fd -1 once closed */
+	int		 par_ok;
 	int		 disconnected;	/* EOF handled: nothing more goes out */
-	struct frame	 fpar;		/* json: frames from the parent */
-	int		 fpar_ok;
 	int		 par_k[3];	/* jscan keys: cmd, key, msg */
 	struct v8frame	 vin;		/* advanced: frames from the parent */
 	struct jscan	 js;		/* advanced: decoded frames, for cmd */
 	int		 js_k[3];
 	uint64_t	 par_frames;
-	int		 fds[CH_MAXFDS];	/* received, not yet claimed */
-	size_t		 nfds;
-	struct buf	 pq;		/* to the parent, whole frames */
 
 	/*
 	 * CMD, or without CMD ipcrun's own stdout and stdin: child_cmd.c
-	 * starts it, signals it and reads its stdout.
+	 * starts it, signals it and reads its stdout. Its life is lib/super's
+	 * table (no restarts): it is finished once it has exited and its
+	 * stdout has been read to the end. Without CMD, the end of stdin
+	 * is its exit.
 	 */
 	pid_t		 pid;
-	int		 alive;
-	int		 status;
+	struct super	 sv;
 	int		 cin;		/* CMD's stdin (our write end), -1 closed */
 	int		 cin_sock;
 	int		 cin_dead;	/* writes failed: CMD closed its stdin */
@@ -69,8 +71,6 @@ struct child {
 	uint64_t	 lost_lines;	/* printed after the disconnect */
 	uint64_t	 undelivered;	/* messages CMD will never read */
 	int64_t		 exit_deadline;	/* reading CMD's stdout after its exit */
-	int		 kill_stage;	/* 0, 1 (TERM next), 2 (KILL next), 3 */
-	int64_t		 kill_at;
 
 	int		 again;		/* more to pump: poll without waiting */
 	int		 fail;
@@ -87,10 +87,13 @@ void		 child_on_chan(struct ev *, int, short, void *);
 void		 child_disconnect(struct child *);
 
 /* child_cmd.c */
+int		 child_super_init(struct child *);
 void		 child_kill(struct child *, int);
-void		 child_kill_step(struct child *);
+int		 child_alive(const struct child *);
+void		 child_stop_step(struct child *, enum super_event);
 uint64_t	 child_cq_lines(const struct child *);
 void		 child_close_cin(struct child *);
+void		 child_close_cout(struct child *);
 void		 child_exited(struct child *, int);
 void		 child_on_signal(struct ev *, int, short, void *);
 void		 child_pump_cmd(struct child *);

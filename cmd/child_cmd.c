@@ -2,8 +2,9 @@
 /*
  * ipcrun child, CMD's side: its process (spawned in a group of its own,
  * or ipcrun's own stdin and stdout without CMD), the signals passed on
- * to it and the kill escalation after a disconnect, its stdout validated
- * line by line on the way to the parent.
+ * to it, its life and the kill escalation after a disconnect (lib/super's
+ * table, without restarts), its stdout validated line by line on the way
+ * to the parent.
  */
 #include "compat.h"
 
@@ -22,41 +23,79 @@
 #include "ev.h"
 #include "frame.h"
 #include "nodechan.h"
+#include "restart.h"
 #include "spawn.h"
+#include "super.h"
 #include "v8ser.h"
 #include "child.h"
 
-/* Kill escalation and signals */
+/* Life, kill escalation and signals */
+
+/*
+ * The table has one timeout for the grace after CLOSED and for SIGTERM's
+ * wait; child's grace is --disconnect-timeout and the wait
+ * --kill-timeout, so each step is given the policy whose timeout it
+ * starts.
+ */
+static struct super_policy
+child_policy(int64_t timeout)
+{
+	struct super_policy	pol;
+
+	memset(&pol, 0, sizeof pol);
+	pol.restart = RESTART_NO;
+	pol.kill_timeout = timeout;
+	return pol;
+}
+
+int
+child_super_init(struct child *c)
+{
+	struct super_policy	pol = child_policy(c->kill_timeout);
+
+	return super_init(&c->sv, &pol, NULL, 0, 0);
+}
+
+/* CMD runs (without CMD: the bridge's stdin has not ended). */
+int
+child_alive(const struct child *c)
+{
+	return super_alive(&c->sv);
+}
 
 void
 child_kill(struct child *c, int sig)
 {
 	if (c->pid <= 0)
 		return;
-	if (kill(-c->pid, sig) == -1 && errno == ESRCH && c->alive)
+	if (kill(-c->pid, sig) == -1 && errno == ESRCH && child_alive(c))
 		(void)kill(c->pid, sig);
 	/* A stopped process acts on nothing but SIGCONT. */
 	if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
 		(void)kill(-c->pid, SIGCONT);
 }
 
+/* CLOSED (the parent disconnected), TIMEOUT or DRAINED, and its action. */
 void
-child_kill_step(struct child *c)
+child_stop_step(struct child *c, enum super_event ev)
 {
-	if (!c->alive)
-		return;
-	if (c->kill_stage == 1) {
+	struct super_policy	pol = child_policy(ev == SUPER_EV_CLOSED ?
+				    c->disc_timeout : c->kill_timeout);
+
+	switch (super_step(&c->sv, &pol, ev, ev_now())) {
+	case SUPER_SEND_TERM:
 		cmd_warnx(c->ce, "'%s' (pid %ld) is still running after the "
 		    "parent disconnected; sending SIGTERM", c->name,
 		    (long)c->pid);
 		child_kill(c, SIGTERM);
-		c->kill_stage = 2;
-		c->kill_at = ev_now() + c->kill_timeout;
-	} else if (c->kill_stage == 2) {
+		break;
+	case SUPER_SEND_KILL:
 		cmd_warnx(c->ce, "'%s' (pid %ld) ignored SIGTERM; sending "
 		    "SIGKILL", c->name, (long)c->pid);
 		child_kill(c, SIGKILL);
-		c->kill_stage = 3;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -84,12 +123,32 @@ child_close_cin(struct child *c)
 	c->cin = -1;
 }
 
+/*
+ * The end of CMD's stdout (EOF, or not read further): with its exit, CMD
+ * is finished. Without CMD, the end of stdin is its exit too.
+ */
+void
+child_close_cout(struct child *c)
+{
+	struct super_policy	pol = child_policy(c->kill_timeout);
+
+	ev_del(&c->ev, c->cout);
+	if (c->cout != STDIN_FILENO)
+		close(c->cout);
+	c->cout = -1;
+	c->exit_deadline = 0;
+	(void)super_step(&c->sv, &pol, SUPER_EV_DRAINED, ev_now());
+	if (c->argv == NULL)
+		(void)super_exited(&c->sv, &pol, 0, 0, ev_now(), 0);
+}
+
 void
 child_exited(struct child *c, int status)
 {
-	c->alive = 0;
-	c->status = status;
-	c->kill_stage = 0;
+	struct super_policy	pol = child_policy(c->kill_timeout);
+
+	/* Finished now if its stdout has ended, else once it does. */
+	(void)super_exited(&c->sv, &pol, status, 0, ev_now(), 0);
 	c->undelivered += child_cq_lines(c);
 	buf_consume(&c->cq, c->cq.len);
 	child_close_cin(c);
@@ -108,12 +167,12 @@ child_on_signal(struct ev *ev, int fd, short revents, void *arg)
 	(void)revents;
 	while ((sig = ev_signal_next(ev)) != 0) {
 		if (sig == SIGCHLD) {
-			if (c->alive && spawn_reap(c->pid, &status) == 1)
+			if (child_alive(c) && spawn_reap(c->pid, &status) == 1)
 				child_exited(c, status);
 			continue;
 		}
 		/* Once, to CMD's process group (child.kill() reaches CMD). */
-		if (c->alive)
+		if (child_alive(c))
 			child_kill(c, sig);
 	}
 }
@@ -136,19 +195,11 @@ child_pump_cmd(struct child *c)
 	ssize_t			 off;
 	int			 k;
 
-	while ((c->disconnected || c->pq.len < CH_QSIZE) && !c->fail) {
+	while ((c->disconnected || c->par.tq.len < CH_QSIZE) && !c->fail) {
 		k = frame_next(&c->fcmd, &l);
 		if (k == FRAME_NONE) {
-			if (c->cout_eof && c->cout != -1) {
-				ev_del(&c->ev, c->cout);
-				if (c->cout != STDIN_FILENO)
-					close(c->cout);
-				c->cout = -1;
-				c->exit_deadline = 0;
-				/* Without CMD, the end of stdin is its exit. */
-				if (c->argv == NULL)
-					c->alive = 0;
-			}
+			if (c->cout_eof && c->cout != -1)
+				child_close_cout(c);
 			break;
 		}
 		if (c->disconnected) {
@@ -259,25 +310,19 @@ child_spawn(struct child *c)
 	nodechan_env_free(env);
 	close(in[0]);
 	close(out[1]);
-	if (pid == -1) {
-		errno = saved;
-		cmd_warn(c->ce, "fork");
+	if (pid == -1 || err != 0) {
+		/* ipcrun could not fork (125), or CMD not run (126, 127). */
+		errno = pid == -1 ? saved : err;
+		cmd_warn(c->ce, pid == -1 ? "fork" : "'%s'", c->argv[0]);
 		close(in[1]);
 		close(out[0]);
-		return EXIT_FAIL;
-	}
-	if (err != 0) {
-		errno = err;
-		cmd_warn(c->ce, "'%s'", c->argv[0]);
-		close(in[1]);
-		close(out[0]);
-		return err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+		return pid == -1 ? EXIT_FAIL : spawn_exec_status(err);
 	}
 	/* No process of CMD's group may outlive ipcrun, even by kill -9. */
 	if (spawn_watch(c->watch_fd, pid) == -1)
 		cmd_warn(c->ce, "watchdog");
 	c->pid = pid;
-	c->alive = 1;
+	super_spawned(&c->sv, ev_now());
 	c->cin = in[1];
 	c->cout = out[0];
 	return 0;
@@ -304,7 +349,8 @@ child_own_stdio(struct child *c)
 
 	c->cin = STDOUT_FILENO;
 	c->cout = STDIN_FILENO;
-	c->alive = 1;	/* "CMD" lives as long as the bridge */
+	/* "CMD" lives as long as the bridge's stdin. */
+	super_spawned(&c->sv, ev_now());
 	if (fstat(STDOUT_FILENO, &st) == -1)
 		return;
 	if (S_ISSOCK(st.st_mode))

@@ -17,6 +17,7 @@
 
 #include "cmd.h"
 #include "buf.h"
+#include "chan.h"
 #include "ev.h"
 #include "fdpass.h"
 #include "frame.h"
@@ -32,9 +33,9 @@ child_to_parent(struct child *c, const char *json, size_t n, int nl,
     struct v8ser_err *e)
 {
 	if (c->advanced)
-		return v8frame_encode(&c->pq, json, n, e);
-	if (buf_append(&c->pq, json, n) == -1 ||
-	    (!nl && buf_append(&c->pq, "\n", 1) == -1)) {
+		return v8frame_encode(&c->par.tq, json, n, e);
+	if (buf_append(&c->par.tq, json, n) == -1 ||
+	    (!nl && buf_append(&c->par.tq, "\n", 1) == -1)) {
 		e->what = "out of memory";
 		return -1;
 	}
@@ -95,36 +96,34 @@ child_internal(struct child *c, const char *line, const struct jscan *js,
 	size_t		 n = js->span[k[0]].len;
 	int		 kkey = k[1], kmsg = k[2];
 	char		 reply[512];
-	int		 fd;
+	size_t		 rn;
 
-	if (nodechan_cmd_is(span, n, "NODE_HANDLE")) {
-		/*
-		 * The fd that came with the frame's first bytes, if any.
-		 * One ACK per fd, a NACK without one: an unsolicited or a
-		 * missing answer would crash or stall the parent.
-		 */
-		if (c->nfds == 0) {
-			child_answer(c, NODECHAN_NACK, sizeof NODECHAN_NACK - 1);
-			cmd_warnx(c->ce, "the parent sent a handle without a "
-			    "descriptor: refused");
-			return;
-		}
-		fd = c->fds[0];
-		memmove(c->fds, c->fds + 1, --c->nfds * sizeof *c->fds);
-		close(fd);
-		child_answer(c, NODECHAN_ACK, sizeof NODECHAN_ACK - 1);
+	/* The fd that came with a handle frame's first bytes, if any. */
+	switch (nodechan_duty(span, n, kkey >= 0 ? line + js->span[kkey].off :
+	    NULL, kkey >= 0 ? js->span[kkey].len : 0, c->par.nfds > 0, reply,
+	    sizeof reply, &rn)) {
+	case NODECHAN_DUTY_NACK:
+		child_answer(c, reply, rn);
+		cmd_warnx(c->ce, "the parent sent a handle without a "
+		    "descriptor: refused");
+		break;
+	case NODECHAN_DUTY_ACK:
+		close(chan_fd_take(&c->par));
+		child_answer(c, reply, rn);
 		cmd_warnx(c->ce, "the parent sent a handle: acknowledged and "
 		    "closed, not passed on to '%s' (not supported yet)",
 		    c->name);
 		if (kmsg >= 0)
 			child_handle_msg(c, line + js->span[kmsg].off,
 			    js->span[kmsg].len);
-		return;
+		break;
+	case NODECHAN_DUTY_ANSWER:
+		/* ipcrun keeps no sockets of the parent's: none are open. */
+		child_answer(c, reply, rn);
+		break;
+	case NODECHAN_DUTY_NONE:
+		break;
 	}
-	/* ipcrun keeps no sockets of the parent's: none are open. */
-	if (kkey >= 0 && (n = nodechan_answer(span, n, line +
-	    js->span[kkey].off, js->span[kkey].len, reply, sizeof reply)) > 0)
-		child_answer(c, reply, n);
 }
 
 /* A good line from the parent: internal, or queued for CMD. */
@@ -139,7 +138,7 @@ child_from_parent(struct child *c, const char *line, size_t n, int nl,
 		child_internal(c, line, js, k);
 		return;
 	}
-	if (c->cin == -1 || c->cin_dead || !c->alive) {
+	if (c->cin == -1 || c->cin_dead || !child_alive(c)) {
 		c->undelivered++;
 		return;
 	}
@@ -158,14 +157,14 @@ child_pump_json(struct child *c)
 	int			k;
 
 	while (c->cq.len < CH_QSIZE && !c->fail) {
-		k = frame_next(&c->fpar, &l);
+		k = frame_next(&c->par.rd, &l);
 		if (k == FRAME_NONE)
 			break;
 		if (k == FRAME_BLANK)
 			continue;
 		c->par_frames++;
 		if (k == FRAME_BAD) {
-			frame_reason(&c->fpar, &l, why, sizeof why);
+			frame_reason(&c->par.rd, &l, why, sizeof why);
 			cmd_warnx(c->ce, "parent message %" PRIu64 ":%zu: %s "
 			    "(not delivered)", c->par_frames, l.err_off + 1,
 			    why);
@@ -178,7 +177,7 @@ child_pump_json(struct child *c)
 			    c->par_frames);
 			continue;
 		}
-		child_from_parent(c, l.p, l.len, l.nl, &c->fpar.js, c->par_k);
+		child_from_parent(c, l.p, l.len, l.nl, &c->par.rd.js, c->par_k);
 	}
 }
 
@@ -237,7 +236,7 @@ child_pump_advanced(struct child *c)
 		if ((c->js.span[c->js_k[0]].len != 0 &&
 		    jscan_node_internal(c->cq.p + c->cq.off + mark +
 		    c->js.span[c->js_k[0]].off, c->js.span[c->js_k[0]].len)) ||
-		    c->cin == -1 || c->cin_dead || !c->alive) {
+		    c->cin == -1 || c->cin_dead || !child_alive(c)) {
 			/* Take it off the queue; an internal one is answered. */
 			struct buf	line;
 
@@ -262,34 +261,23 @@ child_pump_advanced(struct child *c)
 	}
 }
 
-/* Received descriptors: kept in order until a NODE_HANDLE claims one. */
-static void
-child_take_fds(struct child *c, struct msghdr *mh)
-{
-	if (fdpass_take(mh, c->fds, &c->nfds, CH_MAXFDS) & FDPASS_CTRUNC)
-		cmd_warnx(c->ce, "descriptors from the parent were cut short "
-		    "(MSG_CTRUNC)");
-}
-
 void
 child_on_chan(struct ev *ev, int fd, short revents, void *arg)
 {
 	struct child	*c = arg;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int) * 4)];
-	}		 cmsg;
-	struct msghdr	 mh;
-	struct iovec	 iov;
 	char		*p;
 	size_t		 n;
 	ssize_t		 got;
+	unsigned	 flags;
 
 	(void)ev;
-	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || c->chan_eof)
+	/* The flush pass after poll writes; a full socket has room again. */
+	if (revents & POLLOUT)
+		chan_writable(&c->par);
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || c->par.eof)
 		return;
 	p = c->advanced ? v8frame_space(&c->vin, &n) :
-	    frame_space(&c->fpar, &n);
+	    frame_space(&c->par.rd, &n);
 	if (p == NULL) {
 		cmd_warn(c->ce, "channel buffer");
 		c->fail = 1;
@@ -297,60 +285,46 @@ child_on_chan(struct ev *ev, int fd, short revents, void *arg)
 	}
 	if (n > CH_READ)
 		n = CH_READ;
-	iov.iov_base = p;
-	iov.iov_len = n;
-	memset(&mh, 0, sizeof mh);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cmsg.buf;
-	mh.msg_controllen = sizeof cmsg.buf;
-	/* recvmsg with room for fds: a plain read would drop passed fds. */
-	do
-		got = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	while (got == -1 && errno == EINTR);
-	if (got == -1) {
+	/* The fds that come wait in the chan until a NODE_HANDLE claims one. */
+	if ((got = chan_recv(&c->par, p, n, &flags)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return;
+		/* A reset is the parent's end, like an end of file. */
 		if (errno != ECONNRESET) {
 			cmd_warn(c->ce, "read from the parent");
 			c->fail = 1;
 		}
+		c->par.eof = 1;
 		got = 0;
 	}
-	if (mh.msg_controllen > 0)
-		child_take_fds(c, &mh);
+	if (flags & FDPASS_CTRUNC)
+		cmd_warnx(c->ce, "descriptors from the parent were cut short "
+		    "(MSG_CTRUNC)");
 	if (got == 0) {
-		c->chan_eof = 1;
 		if (!c->advanced)
-			frame_set_eof(&c->fpar);
+			frame_set_eof(&c->par.rd);
 		return;
 	}
 	if (c->advanced)
 		v8frame_filled(&c->vin, (size_t)got);
 	else
-		frame_filled(&c->fpar, (size_t)got);
+		frame_filled(&c->par.rd, (size_t)got);
 }
 
 /* The parent went away: what CMD says from now on cannot reach it. */
 void
 child_disconnect(struct child *c)
 {
-	size_t	i;
-
 	if (c->disconnected)
 		return;
 	c->disconnected = 1;
-	buf_consume(&c->pq, c->pq.len);
-	if (c->chan != -1) {
-		ev_del(&c->ev, c->chan);
-		close(c->chan);
-		c->chan = -1;
+	chan_drop_queued(&c->par);
+	if (c->par.fd != -1) {
+		ev_del(&c->ev, c->par.fd);
+		chan_close(&c->par);
 	}
-	for (i = 0; i < c->nfds; i++)
-		close(c->fds[i]);
-	c->nfds = 0;
-	if (c->alive && c->disc_timeout >= 0 && c->kill_stage == 0) {
-		c->kill_stage = 1;
-		c->kill_at = ev_now() + c->disc_timeout;
-	}
+	chan_fds_close(&c->par);
+	/* With --disconnect-timeout: SIGTERM after it, SIGKILL later. */
+	if (c->disc_timeout >= 0)
+		child_stop_step(c, SUPER_EV_CLOSED);
 }

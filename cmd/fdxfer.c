@@ -23,6 +23,7 @@
 #include "addr.h"
 #include "fdmap.h"
 #include "fdpass.h"
+#include "spawn.h"
 
 #define HEADER_MAX	(64 * 1024)	/* longest header line accepted */
 
@@ -542,7 +543,7 @@ cmd_recv_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 	(void)dup2(err2, STDERR_FILENO);
 	errno = e;
 	cmd_warn(ce, "'%s'", cmdv[0]);
-	status = e == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+	status = spawn_exec_status(e);
 out:
 	if (sock != -1)
 		close(sock);

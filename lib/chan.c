@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "chan.h"
+#include "fdpass.h"
 #include "frame.h"
 #include "nodechan.h"
 
@@ -40,6 +41,7 @@ void
 chan_release(struct chan *ch)
 {
 	chan_close(ch);
+	chan_fds_close(ch);
 	if (ch->peer != -1)
 		close(ch->peer);
 	ch->peer = -1;
@@ -281,6 +283,73 @@ chan_lines(const char *p, size_t len, int own)
 		n++;
 	}
 	return n;
+}
+
+/*
+ * Read once from the channel into p (at most n bytes) with recvmsg, never
+ * read(2): a plain read silently closes passed fds. The fds that came
+ * are appended to the FIFO (the surplus beyond CHAN_MAXFDS closed), and
+ * *flags gets fdpass_take's FDPASS_* for what went wrong with them.
+ * Returns the bytes read; 0 at the end of file, remembered in ch->eof;
+ * -1 with errno (EAGAIN: nothing yet; ECONNRESET, which one caller takes
+ * for an end and another for a lost connection).
+ */
+ssize_t
+chan_recv(struct chan *ch, char *p, size_t n, unsigned *flags)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int) * 4)];
+	}		 cmsg;
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	ssize_t		 got;
+
+	*flags = 0;
+	iov.iov_base = p;
+	iov.iov_len = n;
+	memset(&mh, 0, sizeof mh);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cmsg.buf;
+	mh.msg_controllen = sizeof cmsg.buf;
+	do
+		got = recvmsg(ch->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (got == -1 && errno == EINTR);
+	if (got == -1)
+		return -1;
+	if (mh.msg_controllen > 0)
+		*flags = fdpass_take(&mh, ch->fds, &ch->nfds, CHAN_MAXFDS);
+	if (got == 0)
+		ch->eof = 1;
+	return got;
+}
+
+/*
+ * The oldest received fd, now the caller's (Node matches an fd to the
+ * first frame that claims one, NODE-IPC.md section 5), or -1 if none.
+ */
+int
+chan_fd_take(struct chan *ch)
+{
+	int	fd;
+
+	if (ch->nfds == 0)
+		return -1;
+	fd = ch->fds[0];
+	memmove(ch->fds, ch->fds + 1, --ch->nfds * sizeof *ch->fds);
+	return fd;
+}
+
+/* Close every received fd not claimed: nobody will claim them now. */
+void
+chan_fds_close(struct chan *ch)
+{
+	size_t	i;
+
+	for (i = 0; i < ch->nfds; i++)
+		close(ch->fds[i]);
+	ch->nfds = 0;
 }
 
 /*

@@ -4,6 +4,8 @@
  * read from it, and two bounded write queues, the lines for the child
  * (tq) and ipcrun's own frames (cq), which go only between two lines of
  * tq. A copy of the child's end (peer) says what the child left unread.
+ * Read with chan_read, or with chan_recv, which keeps the fds that come
+ * with the bytes in a FIFO until a frame claims one.
  */
 #ifndef CHAN_H
 #define CHAN_H
@@ -14,6 +16,8 @@
 
 #include "buf.h"
 #include "frame.h"
+
+#define CHAN_MAXFDS	16	/* received fds held, not yet claimed */
 
 struct chan {
 	int		 fd;		/* ipcrun's end, -1 once closed */
@@ -30,6 +34,8 @@ struct chan {
 	int		 closing;	/* shut both ways: reading the rest */
 	struct frame	 rd;		/* the child's frames */
 	int		 rd_ok;
+	int		 fds[CHAN_MAXFDS];	/* received, oldest first */
+	size_t		 nfds;
 };
 
 int		 chan_init(struct chan *, size_t, int, size_t);
@@ -45,6 +51,9 @@ int		 chan_outq(const struct chan *);
 int		 chan_quiet(const struct chan *);
 char		*chan_unread(const struct chan *, size_t *);
 uint64_t	 chan_lines(const char *, size_t, int);
+ssize_t		 chan_recv(struct chan *, char *, size_t, unsigned *);
+int		 chan_fd_take(struct chan *);
+void		 chan_fds_close(struct chan *);
 void		 chan_drop_peer(struct chan *);
 void		 chan_set_eof(struct chan *);
 void		 chan_writable(struct chan *);

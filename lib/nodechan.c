@@ -369,3 +369,32 @@ nodechan_classify(const struct frame *f, int key, const struct frame_line *l)
 		return NODECHAN_MSG_READY;
 	return NODECHAN_MSG_OTHER;
 }
+
+/*
+ * As a Node child: the duty for the parent's internal message cmd (its
+ * JSON string) with key (a JSON value, key_len 0 when absent), when
+ * have_fd says whether a received fd waits to be claimed. NODE_HANDLE
+ * gets exactly one ACK when an fd came for it and a NACK when none did:
+ * an unsolicited or a missing answer crashes or stalls a Node parent
+ * (NODE-IPC.md section 5). The bookkeeping of a child that holds none of
+ * the parent's sockets is nodechan_answer's. What to send goes into buf
+ * (len bytes, 80 or more), its length in *n; nothing is sent here.
+ */
+enum nodechan_duty
+nodechan_duty(const char *cmd, size_t cmd_len, const char *key,
+    size_t key_len, int have_fd, char *buf, size_t len, size_t *n)
+{
+	const char	*ans = have_fd ? NODECHAN_ACK : NODECHAN_NACK;
+
+	*n = 0;
+	if (nodechan_cmd_is(cmd, cmd_len, "NODE_HANDLE")) {
+		if (len <= strlen(ans))
+			return NODECHAN_DUTY_NONE;
+		*n = strlen(ans);
+		memcpy(buf, ans, *n + 1);
+		return have_fd ? NODECHAN_DUTY_ACK : NODECHAN_DUTY_NACK;
+	}
+	if ((*n = nodechan_answer(cmd, cmd_len, key, key_len, buf, len)) > 0)
+		return NODECHAN_DUTY_ANSWER;
+	return NODECHAN_DUTY_NONE;
+}

@@ -46,6 +46,17 @@ enum nodechan_msg {
 enum nodechan_msg nodechan_classify(const struct frame *, int,
 		    const struct frame_line *);
 
+/* What a Node child owes its parent for one of the parent's own messages. */
+enum nodechan_duty {
+	NODECHAN_DUTY_NONE,	/* consumed: nothing to send */
+	NODECHAN_DUTY_ACK,	/* a handle with its fd: claim the fd, ACK */
+	NODECHAN_DUTY_NACK,	/* a handle without one: NACK, drop the message */
+	NODECHAN_DUTY_ANSWER	/* socket bookkeeping: send the answer */
+};
+
+enum nodechan_duty nodechan_duty(const char *, size_t, const char *, size_t,
+		    int, char *, size_t, size_t *);
+
 #define NODECHAN_NACK_LINE	NODECHAN_NACK "\n"	/* ipcrun -> Node, framed */
 
 #endif

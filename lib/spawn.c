@@ -246,6 +246,17 @@ spawn_exit_code(int status)
 }
 
 /*
+ * The exit status for a command whose exec failed with errno err, as a
+ * shell gives it: 127 when it was not found, 126 when it was found but
+ * could not be run. One rule for run, child and recv-fd.
+ */
+int
+spawn_exec_status(int err)
+{
+	return err == ENOENT ? SPAWN_EXIT_NOTFOUND : SPAWN_EXIT_NOEXEC;
+}
+
+/*
  * Has pid ended? Like spawn_reap, but the zombie is left unreaped: while it
  * stays, its pid and so its process group id cannot be reused, and the
  * group can still be signalled safely. spawn_reap collects it later.

@@ -7,6 +7,10 @@
 
 #include <sys/types.h>
 
+/* A command that could not be started, as a shell says it (POSIX). */
+#define SPAWN_EXIT_NOEXEC	126	/* found, but could not be run */
+#define SPAWN_EXIT_NOTFOUND	127	/* not found */
+
 struct spawn_opts {
 	char *const	*argv;
 	char *const	*envp;
@@ -25,6 +29,7 @@ int		 spawn_reap(pid_t, int *);
 int		 spawn_peek(pid_t, int *);
 int		 spawn_std_fds(int *);
 int		 spawn_exit_code(int);
+int		 spawn_exec_status(int);
 int		 spawn_watch_start(pid_t *);
 int		 spawn_watch(int, pid_t);
 void		 spawn_watch_end(int, pid_t);

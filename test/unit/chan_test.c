@@ -8,6 +8,7 @@
 #include "compat.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 
 #include "buf.h"
 #include "chan.h"
+#include "fdpass.h"
 #include "frame.h"
 #include "nodechan.h"
 #include "tap.h"
@@ -203,6 +205,65 @@ half_close_and_unread(void)
 	chan_release(&ch);
 }
 
+/*
+ * chan_recv on a real socketpair: the fds that came with bytes wait in
+ * order until claimed, and every fd the sender passed is the one taken.
+ */
+static void
+recv_fds(void)
+{
+	struct chan	ch;
+	struct stat	a, b, c;
+	char		buf[64];
+	unsigned	flags;
+	int		other, p1[2], p2[2], fd;
+	ssize_t		got;
+
+	pair(&ch, &other);
+	if (pipe2(p1, O_CLOEXEC) == -1 || pipe2(p2, O_CLOEXEC) == -1) {
+		ok(0, "pipes");
+		return;
+	}
+	got = chan_recv(&ch, buf, sizeof buf, &flags);
+	ok(got == -1 && errno == EAGAIN, "nothing yet: EAGAIN");
+	/* Two frames, each with an fd, before the reader looks. */
+	fdpass_send(other, "{\"a\":1}\n", 8, p1[0]);
+	fdpass_send(other, "{\"b\":2}\n", 8, p2[1]);
+	got = chan_recv(&ch, buf, 8, &flags);
+	is_int(got, 8, "the first frame's bytes");
+	is_int((int64_t)flags, 0, "no trouble with its fd");
+	got = chan_recv(&ch, buf, sizeof buf, &flags);
+	is_int(got, 8, "the second frame's bytes");
+	is_int((int64_t)ch.nfds, 2, "both fds held");
+	fd = chan_fd_take(&ch);
+	ok(fd != -1 && fstat(fd, &a) == 0 && fstat(p1[0], &b) == 0 &&
+	    a.st_ino == b.st_ino, "the oldest first: the first pipe");
+	ok((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0, "received CLOEXEC");
+	close(fd);
+	fd = chan_fd_take(&ch);
+	ok(fd != -1 && fstat(fd, &a) == 0 && fstat(p2[1], &c) == 0 &&
+	    a.st_ino == c.st_ino, "then the second");
+	close(fd);
+	is_int(chan_fd_take(&ch), -1, "then none");
+	/* Fds never claimed are closed with the channel, not leaked. */
+	fdpass_send(other, "x", 1, p1[1]);
+	chan_recv(&ch, buf, sizeof buf, &flags);
+	fd = ch.fds[0];
+	chan_fds_close(&ch);
+	ok(ch.nfds == 0 && fcntl(fd, F_GETFD) == -1 && errno == EBADF,
+	    "chan_fds_close closes what was not claimed");
+	close(other);
+	close(ch.peer);
+	ch.peer = -1;
+	is_int(chan_recv(&ch, buf, sizeof buf, &flags), 0, "end of file");
+	ok(ch.eof, "remembered");
+	chan_release(&ch);
+	close(p1[0]);
+	close(p1[1]);
+	close(p2[0]);
+	close(p2[1]);
+}
+
 /* The queue handed to a next incarnation, emptied, and a failed read. */
 static void
 queue_hands(void)
@@ -250,6 +311,7 @@ main(void)
 	own_frames_between_lines();
 	peer_gone();
 	half_close_and_unread();
+	recv_fds();
 	queue_hands();
 	return done();
 }

@@ -140,6 +140,35 @@ answer(void)
 #undef CMD
 }
 
+/* A Node child's duties: one ACK per handle with an fd, else a NACK. */
+static void
+duty(void)
+{
+	char	buf[512];
+	size_t	n;
+
+#define CMD(s)	"\"" s "\"", sizeof "\"" s "\"" - 1
+	is_int(nodechan_duty(CMD("NODE_HANDLE"), NULL, 0, 1, buf, sizeof buf,
+	    &n), NODECHAN_DUTY_ACK, "a handle with an fd: ACK");
+	is_str(buf, NODECHAN_ACK, "the ACK's text");
+	is_int((int64_t)n, (int64_t)strlen(NODECHAN_ACK), "and its length");
+	is_int(nodechan_duty(CMD("NODE_HANDLE"), "\"k\"", 3, 0, buf,
+	    sizeof buf, &n), NODECHAN_DUTY_NACK, "a handle without one: NACK");
+	is_str(buf, NODECHAN_NACK, "the NACK's text");
+	is_int(nodechan_duty(CMD("NODE_SOCKET_GET_COUNT"), "\"k\"", 3, 1, buf,
+	    sizeof buf, &n), NODECHAN_DUTY_ANSWER,
+	    "GET_COUNT is answered, an fd waiting or not");
+	is_str(buf, "{\"cmd\":\"NODE_SOCKET_COUNT\",\"key\":\"k\",\"count\":0}",
+	    "none open");
+	is_int(nodechan_duty(CMD("NODE_HANDLE_ACK"), NULL, 0, 1, buf,
+	    sizeof buf, &n), NODECHAN_DUTY_NONE,
+	    "an ACK from the parent: nothing to send, no fd claimed");
+	is_int((int64_t)n, 0, "and nothing to send");
+	is_int(nodechan_duty(CMD("NODE_CLUSTER"), "1", 1, 0, buf, sizeof buf,
+	    &n), NODECHAN_DUTY_NONE, "NODE_CLUSTER: ignored, as Node does");
+#undef CMD
+}
+
 /* Frames from a Node child, told apart by their top-level cmd. */
 static void
 classify(void)
@@ -192,6 +221,7 @@ main(void)
 {
 	channel();
 	answer();
+	duty();
 	classify();
 	return done();
 }
