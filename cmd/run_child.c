@@ -374,7 +374,7 @@ run_spawn_end(struct run *r, struct worker *w)
 			close(w->logfd);
 		w->logfd = -1;
 		w->pid = 0;
-		return err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+		return spawn_exec_status(err);
 	}
 	/* Before anything can go wrong: the watchdog guards the group. */
 	if (spawn_watch(r->watch_fd, w->pid) == -1)
