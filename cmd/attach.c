@@ -225,7 +225,15 @@ read_peer(struct attach *at, struct chan *pc)
 	if ((r = chan_recv(pc, p, n, &flags)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 1;
-		cmd_warn(at->ce, "%s: connection lost", at->name);
+		/*
+		 * A reset: the peer closed with lines of ours unread, as a
+		 * write would have found (EPIPE) had it come first.
+		 */
+		if (errno == ECONNRESET)
+			cmd_warnx(at->ce, "%s: the peer closed the connection "
+			    "before the end of input", at->name);
+		else
+			cmd_warn(at->ce, "%s: connection lost", at->name);
 		return -1;
 	}
 	if (pc->nfds > 0 || (flags & (FDPASS_SURPLUS | FDPASS_CTRUNC))) {
