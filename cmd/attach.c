@@ -490,13 +490,15 @@ parse_rs(const char *s)
 	return (int)v;
 }
 
-enum { O_IDLE_TIMEOUT = 256, O_MODE, O_NODE, O_RS };
+enum { O_ALLOW_UID = 256, O_IDLE_TIMEOUT, O_MODE, O_NODE, O_RS };
 
 static const struct cmd_opt attach_opts[] = {
 	{ NULL, 'k', 'k', NULL, NULL,
 	    "with -l, serve peer after peer (default: one)" },
 	{ NULL, 'l', 'l', NULL, NULL,
 	    "listen on ADDR instead of connecting" },
+	{ "allow-uid", 0, O_ALLOW_UID, "UID", NULL,
+	    "with -l, serve UID's peers too (default: own, root)" },
 	{ "idle-timeout", 0, O_IDLE_TIMEOUT, "DUR", NULL,
 	    "after EOF, close after DUR of silence (default: no)" },
 	{ "mode", 0, O_MODE, "MODE", NULL,
@@ -513,6 +515,7 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 {
 	struct attach	 at;
 	struct addr	 a;
+	struct sock_allow allow;
 	mode_t		 mode = 0600;
 	char		 bound[300], err[256];
 	const char	*cause;
@@ -520,6 +523,7 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	int		 sock, status = EXIT_FAIL, r;
 
 	memset(&at, 0, sizeof at);
+	memset(&allow, 0, sizeof allow);
 	at.ce = ce;
 	at.sep = '\n';
 	at.idle_ns = -1;
@@ -528,6 +532,10 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 		switch (ch) {
 		case 'h':
 			return cmd_help(ce);
+		case O_ALLOW_UID:
+			if ((r = sock_allow_add(ce, &allow, optarg)) != 0)
+				return r;
+			break;
 		case O_IDLE_TIMEOUT:
 			if (cmd_parse_duration(optarg, &at.idle_ns,
 			    &cause) == -1)
@@ -572,9 +580,14 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 		return cmd_usage_error(ce, "-k needs -l");
 	if (modeset && !listen)
 		return cmd_usage_error(ce, "--mode needs -l");
+	if (allow.n > 0 && !listen)
+		return cmd_usage_error(ce, "--allow-uid needs -l");
 	at.name = argv[0];
 	if (sock_parse_addr(ce, &a, at.name) == -1)
 		return EXIT_FAIL;
+	if (allow.n > 0 && a.kind == ADDR_TCP)
+		return cmd_usage_error(ce, "--allow-uid is for unix sockets: "
+		    "a TCP peer has no uid");
 
 	if (frame_init(&at.in, MAXLINE, 1) == -1 ||
 	    buf_init(&at.wq, WQ_SIZE) == -1) {
@@ -599,7 +612,8 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (addr_name(&a, lfd, bound, sizeof bound) == 0)
 		cmd_warnx(ce, "listening on %s", bound);
 	do {
-		if ((sock = sock_accept(ce, lfd, at.name)) == -1) {
+		if ((sock = sock_accept_allowed(ce, lfd, at.name,
+		    &allow)) == -1) {
 			status = EXIT_FAIL;
 			break;
 		}

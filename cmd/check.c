@@ -472,6 +472,86 @@ check_all(struct check *c, int argc, char **argv)
 		print_counts(&c->total, "total");
 }
 
+/*
+ * The input among the operands (standard input without one) that is the
+ * same file as st, or NULL. A name that cannot be looked up is not it:
+ * check_all reports it when it comes to it.
+ */
+static const char *
+same_input(const struct stat *st, int argc, char **argv)
+{
+	struct stat	 in;
+	const char	*name;
+	int		 i, r;
+
+	for (i = 0; i < argc || (argc == 0 && i == 0); i++) {
+		name = argc == 0 ? "-" : argv[i];
+		if (strcmp(name, "-") == 0)
+			r = fstat(STDIN_FILENO, &in);
+		else
+			r = stat(name, &in);
+		if (r == 0 && in.st_dev == st->st_dev &&
+		    in.st_ino == st->st_ino)
+			return name;
+	}
+	return NULL;
+}
+
+/*
+ * Open --rejects. It is emptied only once it is known not to be one of
+ * the inputs, as sort -o does: truncating an input before reading it
+ * would lose it (and check would then pass an empty file). A file made
+ * here for nothing is removed again. Returns 0, or the exit status after
+ * reporting.
+ */
+static int
+rejects_open(struct check *c, int argc, char **argv)
+{
+	struct stat	 st;
+	const char	*in;
+	int		 fd, made = 0;
+
+	if ((fd = open(c->rejects_name, O_WRONLY | O_CLOEXEC)) == -1 &&
+	    errno == ENOENT) {
+		made = 1;
+		fd = open(c->rejects_name, O_WRONLY | O_CREAT | O_EXCL |
+		    O_CLOEXEC, 0666);
+	}
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		cmd_warn(c->ce, "--rejects '%s'", c->rejects_name);
+		goto fail;
+	}
+	/* A device or a pipe is not emptied: only a file can be lost. */
+	if (S_ISREG(st.st_mode)) {
+		if ((in = same_input(&st, argc, argv)) != NULL) {
+			if (strcmp(in, "-") == 0)
+				cmd_warnx(c->ce, "--rejects '%s': is also "
+				    "standard input; write the bad lines "
+				    "elsewhere", c->rejects_name);
+			else
+				cmd_warnx(c->ce, "--rejects '%s': is also "
+				    "the input '%s'; write the bad lines "
+				    "elsewhere", c->rejects_name, in);
+			goto fail;
+		}
+		if (ftruncate(fd, 0) == -1) {
+			cmd_warn(c->ce, "--rejects '%s'", c->rejects_name);
+			goto fail;
+		}
+	}
+	if ((c->rejects = fdopen(fd, "w")) == NULL) {
+		cmd_warn(c->ce, "--rejects '%s'", c->rejects_name);
+		goto fail;
+	}
+	return 0;
+fail:
+	if (fd != -1)
+		close(fd);
+	if (made && fd != -1)
+		(void)unlink(c->rejects_name);
+	return EXIT_FAIL;
+}
+
 enum {
 	O_EXCERPT = 256, O_FORMAT, O_MAX_LINE, O_NODE, O_NO_EXCERPT,
 	O_NO_PROGRESS, O_PROGRESS, O_REJECTS, O_STRICT
@@ -613,7 +693,7 @@ cmd_check_exec(const struct cmd_entry *ce, int argc, char **argv)
 	struct check	 c;
 	struct timespec	 t0;
 	const char	*env;
-	int		 fd, st;
+	int		 st;
 
 	memset(&c, 0, sizeof c);
 	c.ce = ce;
@@ -631,14 +711,8 @@ cmd_check_exec(const struct cmd_entry *ce, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	check_policy(&c);
-	if (c.rejects_name != NULL) {
-		if ((fd = open(c.rejects_name, O_WRONLY | O_CREAT | O_TRUNC |
-		    O_CLOEXEC, 0666)) == -1 ||
-		    (c.rejects = fdopen(fd, "w")) == NULL) {
-			cmd_warn(ce, "--rejects '%s'", c.rejects_name);
-			return EXIT_FAIL;
-		}
-	}
+	if (c.rejects_name != NULL && (st = rejects_open(&c, argc, argv)) != 0)
+		return st;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	check_all(&c, argc, argv);
 	if (c.rejects != NULL && fclose(c.rejects) == EOF &&

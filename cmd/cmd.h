@@ -103,15 +103,27 @@ void		 meter_erase(struct meter *);
 
 /* sock.c */
 struct addr;
+#define SOCK_ALLOW_MAX	32
+struct sock_allow {
+	uid_t		 uids[SOCK_ALLOW_MAX];	/* --allow-uid, beside ours
+						   and root */
+	size_t		 n;
+};
 void		 sock_unlink_on_signal(struct addr *);
 int		 sock_parse_mode(const char *, mode_t *);
+int		 sock_allow_add(const struct cmd_entry *, struct sock_allow *,
+		    const char *);
+int		 sock_peer_allowed(const struct cmd_entry *, int, const char *,
+		    const struct sock_allow *);
 int		 sock_parse_addr(const struct cmd_entry *, struct addr *,
 		    const char *);
 int		 sock_wait(int, short, int);
 int		 sock_listen(const struct cmd_entry *, struct addr *,
 		    const char *, mode_t);
 int		 sock_accept(const struct cmd_entry *, int, const char *);
+int		 sock_accept_allowed(const struct cmd_entry *, int,
+		    const char *, const struct sock_allow *);
 int		 sock_one_peer(const struct cmd_entry *, struct addr *,
-		    const char *, int, mode_t, int *);
+		    const char *, int, mode_t, const struct sock_allow *, int *);
 
 #endif

@@ -108,7 +108,7 @@ recv_byte(int sock, char *c, int *fd, unsigned *flags)
 	}
 }
 
-enum { O_AS = 256, O_MODE, O_NAMES, O_NODE };
+enum { O_ALLOW_UID = 256, O_AS, O_MODE, O_NAMES, O_NODE };
 
 static const struct cmd_opt send_fd_opts[] = {
 	{ NULL, 'l', 'l', NULL, NULL,
@@ -226,7 +226,8 @@ cmd_send_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 		goto out;
 	}
 
-	if ((sock = sock_one_peer(ce, &a, name, listen, mode, &status)) == -1)
+	if ((sock = sock_one_peer(ce, &a, name, listen, mode, NULL,
+	    &status)) == -1)
 		goto out;
 	status = 1;
 	if (send_all(sock, header, strlen(header), -1) == -1) {
@@ -394,6 +395,8 @@ recv_fds(const struct cmd_entry *ce, int sock, const char *name,
 static const struct cmd_opt recv_fd_opts[] = {
 	{ NULL, 'c', 'c', NULL, NULL,
 	    "connect to ADDR instead of listening on it" },
+	{ "allow-uid", 0, O_ALLOW_UID, "UID", NULL,
+	    "serve a peer of UID too (default: own uid, root)" },
 	{ "as", 0, O_AS, "N[,N...]", NULL,
 	    "where CMD gets them (default: 3, 4, ...)" },
 	{ "mode", 0, O_MODE, "MODE", NULL,
@@ -406,6 +409,7 @@ cmd_recv_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 {
 	struct fdpass_header	 h;
 	struct addr		 a;
+	struct sock_allow	 allow;
 	mode_t			 mode = 0600;
 	char			*line = NULL, *out, **cmdv = NULL;
 	const char		*name, *as_arg = NULL, *cause;
@@ -415,6 +419,7 @@ cmd_recv_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 	size_t			 nas = 0, i, got = 0;
 
 	memset(&h, 0, sizeof h);
+	memset(&allow, 0, sizeof allow);
 	dd = split_ddash(argc, argv);
 	if (dd < argc) {
 		if (dd + 1 == argc)
@@ -424,6 +429,10 @@ cmd_recv_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 	optind = 1;
 	while ((ch = cmd_getopts(ce, dd, argv)) != -1) {
 		switch (ch) {
+		case O_ALLOW_UID:
+			if ((e = sock_allow_add(ce, &allow, optarg)) != 0)
+				return e;
+			break;
 		case O_AS:
 			as_arg = optarg;
 			break;
@@ -461,8 +470,8 @@ cmd_recv_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (as_arg != NULL && parse_as(ce, as_arg, &as, &nas) == -1)
 		return EXIT_FAIL;
 
-	if ((sock = sock_one_peer(ce, &a, name, !connect, mode, &status)) ==
-	    -1)
+	if ((sock = sock_one_peer(ce, &a, name, !connect, mode, &allow,
+	    &status)) == -1)
 		goto out;
 	status = 1;
 	if ((line = recv_header(ce, sock, name)) == NULL)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * What send-fd, recv-fd and attach share on the command side: reading an
- * address operand and --mode, waiting on a socket, getting one peer by
- * connecting or by listening, and removing a listening path on exit, even
- * when a signal ends ipcrun.
+ * address operand, --mode and --allow-uid, waiting on a socket, getting one
+ * peer by connecting or by listening (and refusing a unix peer of a uid
+ * not allowed), and removing a listening path on exit, even when a signal
+ * ends ipcrun.
  */
 #include "compat.h"
 
@@ -12,6 +13,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +75,63 @@ sock_parse_mode(const char *s, mode_t *mode)
 	if (*end != '\0' || v > 0777)
 		return -1;
 	*mode = (mode_t)v;
+	return 0;
+}
+
+/*
+ * --allow-uid: a uid number or a user name, added to a. Returns 0, or the
+ * exit status after reporting (a usage error).
+ */
+int
+sock_allow_add(const struct cmd_entry *ce, struct sock_allow *a,
+    const char *s)
+{
+	struct passwd	*pw;
+	const char	*p, *errstr = NULL;
+	uid_t		 uid = 0;
+
+	for (p = s; *p >= '0' && *p <= '9'; p++)
+		;
+	if (*s != '\0' && *p == '\0') {
+		/* (uid_t)-1 is "no uid" to the kernel: never a peer's. */
+		uid = (uid_t)strtonum(s, 0, (long long)(uid_t)-2, &errstr);
+	} else if (*s != '\0' && (pw = getpwnam(s)) != NULL)
+		uid = pw->pw_uid;
+	else
+		errstr = "unknown";
+	if (errstr != NULL)
+		return cmd_usage_error(ce, "--allow-uid '%s': not a uid or a "
+		    "user name", s);
+	if (a->n == SOCK_ALLOW_MAX)
+		return cmd_usage_error(ce, "--allow-uid given more than %d "
+		    "times", SOCK_ALLOW_MAX);
+	a->uids[a->n++] = uid;
+	return 0;
+}
+
+/*
+ * May the peer on fd be served? Our own uid, root and a's uids may; a
+ * peer refused, or whose credentials cannot be had, is reported in one
+ * line (its uid and pid say who it was). TCP peers have no uid and pass:
+ * the rule is for unix sockets, where --mode is no guard on an abstract
+ * name. Returns 1 or 0.
+ */
+int
+sock_peer_allowed(const struct cmd_entry *ce, int fd, const char *name,
+    const struct sock_allow *a)
+{
+	struct addr_peer	p;
+
+	if (addr_peer(fd, &p) == -1) {
+		cmd_warn(ce, "%s: refused a peer whose uid cannot be known",
+		    name);
+		return 0;
+	}
+	if (addr_peer_allowed(&p, a->uids, a->n))
+		return 1;
+	cmd_warnx(ce, "%s: refused a peer of uid %lu (pid %ld); --allow-uid "
+	    "%lu would admit it", name, (unsigned long)p.uid, (long)p.pid,
+	    (unsigned long)p.uid);
 	return 0;
 }
 
@@ -150,14 +209,36 @@ sock_accept(const struct cmd_entry *ce, int lfd, const char *name)
 }
 
 /*
+ * Accept peers on lfd until one that a allows: the others are reported
+ * and closed, so a stranger can neither be served nor end the wait.
+ * Returns the socket, or -1 after reporting.
+ */
+int
+sock_accept_allowed(const struct cmd_entry *ce, int lfd, const char *name,
+    const struct sock_allow *a)
+{
+	int	fd;
+
+	for (;;) {
+		if ((fd = sock_accept(ce, lfd, name)) == -1)
+			return -1;
+		if (sock_peer_allowed(ce, fd, name, a))
+			return fd;
+		close(fd);
+	}
+}
+
+/*
  * One peer for a one-shot command: connect to a, or with listen, listen
  * on it, accept one peer and stop listening (the path is removed). Returns
  * the socket, or -1 after reporting with *status set: 1 when there was no
- * peer to connect to, 125 when the set-up failed.
+ * peer to connect to, 125 when the set-up failed. With allow, only a peer
+ * it allows is taken: a listener waits for one, a connection to a peer of
+ * another uid fails (1).
  */
 int
 sock_one_peer(const struct cmd_entry *ce, struct addr *a, const char *name,
-    int listen, mode_t mode, int *status)
+    int listen, mode_t mode, const struct sock_allow *allow, int *status)
 {
 	char		err[256];
 	socklen_t	len = sizeof(int);
@@ -171,13 +252,19 @@ sock_one_peer(const struct cmd_entry *ce, struct addr *a, const char *name,
 		if ((fd = addr_connect(a, err, sizeof err)) == -1) {
 			cmd_warnx(ce, "%s: %s", name, err);
 			*status = a->kind == ADDR_FD ? EXIT_FAIL : 1;
+		} else if (allow != NULL &&
+		    !sock_peer_allowed(ce, fd, name, allow)) {
+			close(fd);
+			fd = -1;
+			*status = 1;
 		}
 		return fd;
 	}
 	*status = EXIT_FAIL;
 	if ((lfd = sock_listen(ce, a, name, mode)) == -1)
 		return -1;
-	fd = sock_accept(ce, lfd, name);
+	fd = allow != NULL ? sock_accept_allowed(ce, lfd, name, allow) :
+	    sock_accept(ce, lfd, name);
 	close(lfd);
 	addr_unlink(a);
 	return fd;

@@ -556,3 +556,53 @@ addr_name(const struct addr *a, int fd, char *buf, size_t len)
 		return -1;
 	}
 }
+
+/*
+ * Fill p with the credentials of the peer of the connected socket fd.
+ * Returns 0 (p->known is 0 for a socket that is not AF_UNIX, which has
+ * none), or -1 with errno (ENOTSOCK for a file that is not a socket).
+ */
+int
+addr_peer(int fd, struct addr_peer *p)
+{
+	struct ucred	cred;
+	socklen_t	len = sizeof(int);
+	int		domain;
+
+	memset(p, 0, sizeof *p);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == -1)
+		return -1;
+	/*
+	 * On other sockets Linux answers SO_PEERCRED too, with uid -1 and
+	 * pid 0: that is no answer, not a peer of uid -1.
+	 */
+	if (domain != AF_UNIX)
+		return 0;
+	len = sizeof cred;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		return -1;
+	p->known = 1;
+	p->uid = cred.uid;
+	p->gid = cred.gid;
+	p->pid = cred.pid;
+	return 0;
+}
+
+/*
+ * May this peer be served? Our own (effective) uid and root always, and
+ * the uids of allow[]; a peer whose credentials are unknown (TCP) is
+ * outside the rule and allowed. 1 or 0.
+ */
+int
+addr_peer_allowed(const struct addr_peer *p, const uid_t *allow, size_t n)
+{
+	size_t	i;
+
+	if (!p->known || p->uid == geteuid() || p->uid == 0)
+		return 1;
+	for (i = 0; i < n; i++) {
+		if (allow[i] == p->uid)
+			return 1;
+	}
+	return 0;
+}

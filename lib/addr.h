@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * addr.c: unix:PATH, unix:@NAME, tcp:HOST:PORT, fd:N; listen and connect.
+ * addr.c: unix:PATH, unix:@NAME, tcp:HOST:PORT, fd:N; listen and connect;
+ * who the peer is.
  */
 #ifndef ADDR_H
 #define ADDR_H
@@ -26,11 +27,26 @@ struct addr {
 	ino_t		 ino;
 };
 
+/*
+ * Who is at the other end of a connected socket. A unix socket says
+ * (SO_PEERCRED: the peer's credentials when it connected or listened); a
+ * TCP socket cannot, and known is 0.
+ */
+struct addr_peer {
+	int		 known;
+	uid_t		 uid;
+	gid_t		 gid;
+	pid_t		 pid;
+};
+
 int		 addr_parse(struct addr *, const char *, char *, size_t);
 int		 addr_connect(const struct addr *, char *, size_t);
 int		 addr_listen(struct addr *, mode_t, char *, size_t);
 int		 addr_accept(int);
 void		 addr_unlink(struct addr *);
 int		 addr_name(const struct addr *, int, char *, size_t);
+int		 addr_peer(int, struct addr_peer *);
+int		 addr_peer_allowed(const struct addr_peer *, const uid_t *,
+		    size_t);
 
 #endif

@@ -205,6 +205,65 @@ node_server() {
 	[ ! -e "$S" ]
 }
 
+# as_nobody CMD...: run CMD as uid and gid 65534, no other groups.
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+# need_other_uid: the tests of a peer of another uid run it as nobody,
+# which only root can do.
+need_other_uid() {
+	[ "$(id -u)" = 0 ] || skip "needs root to run a peer as uid 65534 (setpriv)"
+	command -v setpriv >/dev/null || skip "needs setpriv(1) to run a peer as uid 65534"
+}
+
+@test "-l on an abstract address refuses a peer of another uid and serves its own" {
+	need_other_uid
+	local name="ipcrun-test-$$-$RANDOM"
+	printf '"for us"\n' >"$T/in"
+	"$IPCRUN" attach -l "unix:@$name" <"$T/in" >"$T/out" 2>"$T/err" &
+	BG_PIDS=$!
+	wait_for 20 grep -q 'listening on' "$T/err"
+	# socat may or may not see the close as a broken pipe: only that it
+	# got nothing matters.
+	run --separate-stderr as_nobody socat - ABSTRACT-CONNECT:"$name" <<<'{"from":"nobody"}'
+	assert_output ''
+	wait_for 20 grep -q refused "$T/err"
+	run cat "$T/err"
+	assert_line --index 0 "ipcrun: attach: listening on unix:@$name"
+	assert_line --index 1 --regexp "^ipcrun: attach: unix:@$name: refused a peer of uid 65534 \(pid [0-9]+\); --allow-uid 65534 would admit it\$"
+	kill -0 "$BG_PIDS"
+	run socat - ABSTRACT-CONNECT:"$name" <<<'{"from":"us"}'
+	assert_success
+	assert_output '"for us"'
+	wait "$BG_PIDS"
+	assert_equal "$(cat "$T/out")" '{"from":"us"}'
+}
+
+@test "-l --allow-uid admits a peer of that uid" {
+	need_other_uid
+	local name="ipcrun-test-$$-$RANDOM"
+	printf '"for nobody"\n' >"$T/in"
+	"$IPCRUN" attach -l --allow-uid 65534 "unix:@$name" <"$T/in" >"$T/out" 2>"$T/err" &
+	BG_PIDS=$!
+	wait_for 20 grep -q 'listening on' "$T/err"
+	run as_nobody socat - ABSTRACT-CONNECT:"$name" <<<'{"from":"nobody"}'
+	assert_success
+	assert_output '"for nobody"'
+	wait "$BG_PIDS"
+	assert_equal "$(cat "$T/out")" '{"from":"nobody"}'
+	assert_equal "$(cat "$T/err")" "ipcrun: attach: listening on unix:@$name"
+}
+
+@test "--allow-uid: needs -l, not on TCP, a uid or a user name" {
+	run -125 --separate-stderr "$IPCRUN" attach --allow-uid 65534 "unix:$S"
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: attach: --allow-uid needs -l"
+	run -125 --separate-stderr "$IPCRUN" attach -l --allow-uid 65534 tcp:127.0.0.1:0
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: attach: --allow-uid is for unix sockets: a TCP peer has no uid"
+	run -125 --separate-stderr "$IPCRUN" attach -l --allow-uid no-such-user-ipcrun "unix:$S"
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: attach: --allow-uid 'no-such-user-ipcrun': not a uid or a user name"
+}
+
 @test "--idle-timeout ends the wait for a peer that never closes" {
 	node_server silent
 	run --separate-stderr "$IPCRUN" attach --idle-timeout 0.2 "unix:$S" \

@@ -688,6 +688,55 @@ Try 'ipcrun check --help'."
 	assert_equal "$stderr" "ipcrun: check: --rejects '/dev/full': write error: No space left on device"
 }
 
+@test "--rejects: FILE that is also an input is refused, untouched, 125" {
+	printf '1\nx\n' > "$BATS_TEST_TMPDIR/in"
+	cp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/want"
+	run --separate-stderr "$IPCRUN" check --rejects "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/in"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: check: --rejects '$BATS_TEST_TMPDIR/in': is also the input '$BATS_TEST_TMPDIR/in'; write the bad lines elsewhere"
+	assert_equal "$output" ""
+	cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/in"
+	# The same file by another name: a hard link, a symbolic link, among
+	# other inputs.
+	ln "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/hard"
+	ln -s in "$BATS_TEST_TMPDIR/soft"
+	printf '2\n' > "$BATS_TEST_TMPDIR/other"
+	run --separate-stderr "$IPCRUN" check --rejects "$BATS_TEST_TMPDIR/hard" "$BATS_TEST_TMPDIR/other" "$BATS_TEST_TMPDIR/soft"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: check: --rejects '$BATS_TEST_TMPDIR/hard': is also the input '$BATS_TEST_TMPDIR/soft'; write the bad lines elsewhere"
+	cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/in"
+}
+
+@test "--rejects: FILE that is also standard input is refused, untouched, 125" {
+	printf '1\nx\n' > "$BATS_TEST_TMPDIR/in"
+	cp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/want"
+	run --separate-stderr "$IPCRUN" check --rejects "$BATS_TEST_TMPDIR/in" < "$BATS_TEST_TMPDIR/in"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: check: --rejects '$BATS_TEST_TMPDIR/in': is also standard input; write the bad lines elsewhere"
+	cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" check --rejects "$BATS_TEST_TMPDIR/in" - < "$BATS_TEST_TMPDIR/in"
+	assert_failure 125
+	cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/in"
+	# Named operands only: standard input is not read, so it may be FILE.
+	printf '2\n' > "$BATS_TEST_TMPDIR/other"
+	run --separate-stderr "$IPCRUN" check --rejects "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/other" < "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$output" 2
+}
+
+@test "--rejects: FILE that did not exist and is named as an input is refused and not left behind" {
+	run --separate-stderr "$IPCRUN" check --rejects "$BATS_TEST_TMPDIR/new" "$BATS_TEST_TMPDIR/new"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: check: --rejects '$BATS_TEST_TMPDIR/new': is also the input '$BATS_TEST_TMPDIR/new'; write the bad lines elsewhere"
+	[ ! -e "$BATS_TEST_TMPDIR/new" ]
+}
+
+@test "--rejects: a device that is also an input, such as /dev/null, is allowed" {
+	run --separate-stderr "$IPCRUN" check --rejects /dev/null /dev/null
+	assert_success
+	assert_equal "$output" ""
+}
+
 @test "on a terminal: an excerpt with a caret, and lines in input order" {
 	cd "$ROOT"
 	on_tty -- "'$IPCRUN' check examples/numbers.ndjson"

@@ -198,6 +198,109 @@ recv_status() {
 	assert_equal "$(cat "$T/out")" abstract
 }
 
+# abstract_listening NAME: something listens on unix:@NAME.
+abstract_listening() {
+	grep -q " @$1\$" /proc/net/unix
+}
+
+# as_nobody CMD...: run CMD as uid and gid 65534, no other groups.
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+# need_other_uid: the tests of a peer of another uid run it as nobody,
+# which only root can do.
+need_other_uid() {
+	[ "$(id -u)" = 0 ] || skip "needs root to run a peer as uid 65534 (setpriv)"
+	command -v setpriv >/dev/null || skip "needs setpriv(1) to run a peer as uid 65534"
+}
+
+@test "recv-fd on an abstract address refuses a peer of another uid and waits for its own" {
+	need_other_uid
+	local name="ipcrun-test-$$-$RANDOM"
+	printf 'from nobody\n' >"$T/evil"
+	printf 'from us\n' >"$T/good"
+	"$IPCRUN" recv-fd "unix:@$name" --as 0 -- cat >"$T/out" 2>"$T/err" &
+	RECV_PID=$!
+	BG_PIDS="$RECV_PID"
+	wait_for 20 abstract_listening "$name"
+	# The sender may or may not see the close; what matters is recv-fd.
+	as_nobody "$IPCRUN" send-fd "unix:@$name" 0 <"$T/evil" 2>/dev/null || true
+	wait_for 20 grep -q refused "$T/err"
+	assert_regex "$(cat "$T/err")" "^ipcrun: recv-fd: unix:@$name: refused a peer of uid 65534 \(pid [0-9]+\); --allow-uid 65534 would admit it\$"
+	# Still waiting: our own uid is served.
+	kill -0 "$RECV_PID"
+	run --separate-stderr "$IPCRUN" send-fd "unix:@$name" 0 <"$T/good"
+	assert_success
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/out")" "from us"
+}
+
+@test "recv-fd --allow-uid admits a peer of that uid, by number or by name" {
+	need_other_uid
+	local name u
+	printf 'from nobody\n' >"$T/a"
+	for u in 65534 nobody; do
+		name="ipcrun-test-$$-$RANDOM"
+		"$IPCRUN" recv-fd --allow-uid 4242 --allow-uid "$u" "unix:@$name" \
+		    --as 0 -- cat >"$T/out" 2>"$T/err" &
+		RECV_PID=$!
+		BG_PIDS="$RECV_PID"
+		wait_for 20 abstract_listening "$name"
+		run --separate-stderr as_nobody "$IPCRUN" send-fd "unix:@$name" 0 <"$T/a"
+		assert_success
+		recv_status
+		assert_equal "$status" 0
+		assert_equal "$(cat "$T/out")" "from nobody"
+		assert_equal "$(cat "$T/err")" ""
+	done
+}
+
+@test "recv-fd -c refuses a listener of another uid unless --allow-uid names it" {
+	need_other_uid
+	local name="ipcrun-test-$$-$RANDOM"
+	printf 'from nobody\n' >"$T/a"
+	as_nobody "$IPCRUN" send-fd -l "unix:@$name" 0 <"$T/a" 2>/dev/null &
+	BG_PIDS="$!"
+	wait_for 20 abstract_listening "$name"
+	run --separate-stderr "$IPCRUN" recv-fd -c "unix:@$name" --as 0 -- cat
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_regex "$stderr" "^ipcrun: recv-fd: unix:@$name: refused a peer of uid 65534 \(pid [0-9]+\); --allow-uid 65534 would admit it\$"
+	wait "$BG_PIDS" || true
+
+	name="ipcrun-test-$$-$RANDOM"
+	as_nobody "$IPCRUN" send-fd -l "unix:@$name" 0 <"$T/a" 2>/dev/null &
+	BG_PIDS="$!"
+	wait_for 20 abstract_listening "$name"
+	run --separate-stderr "$IPCRUN" recv-fd -c --allow-uid 65534 "unix:@$name" --as 0 -- cat
+	assert_success
+	assert_output "from nobody"
+	wait "$BG_PIDS"
+}
+
+@test "recv-fd: our own uid needs no --allow-uid, and a bad --allow-uid is a usage error" {
+	local name="ipcrun-test-$$-$RANDOM"
+	printf 'ours\n' >"$T/a"
+	"$IPCRUN" recv-fd "unix:@$name" --as 0 -- cat >"$T/out" 2>"$T/err" &
+	RECV_PID=$!
+	BG_PIDS="$RECV_PID"
+	wait_for 20 abstract_listening "$name"
+	run --separate-stderr "$IPCRUN" send-fd "unix:@$name" 0 <"$T/a"
+	assert_success
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/out")" ours
+	assert_equal "$(cat "$T/err")" ""
+	for u in -1 4294967295 x1 '' 1x no-such-user-ipcrun; do
+		run -125 --separate-stderr "$IPCRUN" recv-fd --allow-uid "$u" "unix:$S"
+		assert_equal "${stderr%%$'\n'*}" "ipcrun: recv-fd: --allow-uid '$u': not a uid or a user name"
+	done
+	run -125 --separate-stderr "$IPCRUN" recv-fd $(printf -- '--allow-uid %d ' $(seq 1000 1032)) "unix:$S"
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: recv-fd: --allow-uid given more than 32 times"
+}
+
 @test "recv-fd fd:N uses an inherited connected socket" {
 	run --separate-stderr python3 "$F/fdtool.py" pairsend -- \
 	    "$IPCRUN" recv-fd fd:3 --as 0 -- cat

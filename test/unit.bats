@@ -70,6 +70,10 @@ unit() {
 	unit fdpass_test
 }
 
+@test "addr: a unix peer's uid and pid; own uid and root allowed, others only when listed, TCP outside the rule" {
+	unit addr_test
+}
+
 @test "frame: internal Node messages found where check, attach and child refuse them" {
 	unit frame_test
 }
