@@ -94,6 +94,7 @@ struct worker {
 	int		 handle_warned;
 	int		 gone;		/* exited: takes no more input */
 	int		 polled;	/* its channel is in the poll set */
+	int		 has_frames;	/* frames read, not all taken yet */
 	int		 logfd;		/* --log prefix: its stderr, or -1 */
 	char		*logbuf;	/* a log line being read */
 	size_t		 loglen;

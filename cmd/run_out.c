@@ -232,6 +232,8 @@ run_pump_output(struct run *r, struct worker *w)
 		}
 		k = frame_next(&w->ch.rd, &l);
 		if (k == FRAME_NONE) {
+			/* All taken: the next read says when there is more. */
+			w->has_frames = 0;
 			if (w->ch.eof)
 				run_close_chan(r, w, CLOSE_EOF);
 			break;
@@ -313,6 +315,7 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 		chan_set_eof(&w->ch);
 		got = 0;
 	}
+	w->has_frames = 1;		/* frames (or the end) for the pass */
 	if (got == 0)
 		run_trace(r, "<- child end of file");
 	else {
@@ -344,8 +347,11 @@ run_gather(struct run *r)
 
 	do {
 		for (i = 0; i < r->nw && r->oq.len < RUN_QSIZE &&
-		    !r->out_dead; i++)
-			run_pump_output(r, &r->w[(start + i) % r->nw]);
+		    !r->out_dead; i++) {
+			/* Only a child with something read: O(busy), not O(n). */
+			if (r->w[(start + i) % r->nw].has_frames)
+				run_pump_output(r, &r->w[(start + i) % r->nw]);
+		}
 		full = !r->out_dead && r->oq.len >= RUN_QSIZE;
 		run_flush_oq(r);
 	} while (full && !r->out_dead && r->oq.len < RUN_QSIZE);

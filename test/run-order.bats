@@ -98,7 +98,7 @@ SH
 	    -c 'e=cat' -c "f=sh -c 'exit 1'" \
 	    < "$d/fifo" > "$d/out" 2> "$d/err" &
 	bg=$!
-	wait_for 10 test -s "$d/pid"
+	wait_for 60 test -s "$d/pid" || { kill "$bg"; exec 5>&-; false; }
 	# The events' pipe is full before any input is sent.
 	wait_for 60 test -e "$d/pid.full" || {
 		kill -KILL "$(cat "$d/pid")"
