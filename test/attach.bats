@@ -7,7 +7,6 @@
 load helper
 
 setup() {
-	F=$ROOT/test/fixtures
 	T=$BATS_TEST_TMPDIR
 	S=$T/app.sock
 }
@@ -24,13 +23,6 @@ teardown() {
 bg() {
 	"$@" &
 	BG_PIDS="${BG_PIDS:-} $!"
-}
-
-# listening PATH: something accepts connections on unix PATH (socat binds
-# before it listens, so the file alone does not say so). Only for
-# servers that fork, which a probe does not use up.
-listening() {
-	socat -u /dev/null UNIX-CONNECT:"$1" 2>/dev/null
 }
 
 # echo_server: socat echoing every connection to $S.

@@ -478,19 +478,6 @@ EOF
 
 # --- reports, counts, rejects, excerpts and the meter (issue 18) ---
 
-# on_tty [STTY-ARGS] -- COMMAND: run COMMAND (a string for sh) with its
-# stdin, stdout and stderr on a pseudo-terminal, as a person at a terminal
-# would; its output, carriage returns kept, is in $output.
-on_tty() {
-	local stty="sane"
-	if [ "$1" != -- ]; then
-		stty=$1
-		shift
-	fi
-	shift
-	run script -qec "stty $stty; $1" /dev/null < /dev/null
-}
-
 # The three kinds of bad line that need escaping, between good ones.
 weird_input() {
 	printf '{"a":1}\n' > "$1"

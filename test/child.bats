@@ -6,8 +6,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # parent OPTS_JSON [IPCRUN_CHILD_ARG...]: the Node parent fixture, with
 # stdout (the messages it got) and stderr kept apart.
 parent() {

@@ -7,7 +7,6 @@
 load helper
 
 setup() {
-	F=$ROOT/test/fixtures
 	T=$BATS_TEST_TMPDIR
 	S=$T/h.sock
 }
@@ -30,13 +29,6 @@ closed() {
 		[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
 	done
 	exec "$@"
-}
-
-# listening PATH: something accepts connections on unix PATH (socat binds
-# before it listens, so the file alone does not say so). Only for
-# servers that fork, which a probe does not use up.
-listening() {
-	socat -u /dev/null UNIX-CONNECT:"$1" 2>/dev/null
 }
 
 # fdlist: read `ls -l /proc/self/fd` on stdin and print the numbers, but

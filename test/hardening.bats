@@ -8,8 +8,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # --- losses ------------------------------------------------------------------
 
 @test "the idle rule does not count while ipcrun's own stdout is full" {

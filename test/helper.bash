@@ -42,3 +42,31 @@ peak_rss_kb() {
 	RSS_KB=$(tail -n 1 "$BATS_TEST_TMPDIR/rss")
 	return $rc
 }
+
+# The fixtures: the Node, Python and shell programs the tests run.
+F=$ROOT/test/fixtures
+
+# lines N: N small JSON lines {"i":1} to {"i":N}.
+lines() {
+	seq 1 "$1" | sed 's/.*/{"i":&}/'
+}
+
+# listening PATH: something accepts connections on unix PATH (socat binds
+# before it listens, so the file alone does not say so). Only for
+# servers that fork, which a probe does not use up.
+listening() {
+	socat -u /dev/null UNIX-CONNECT:"$1" 2>/dev/null
+}
+
+# on_tty [[STTY-ARGS] --] COMMAND: run COMMAND (a string for sh) with its
+# stdin, stdout and stderr on a pseudo-terminal set by `stty STTY-ARGS`
+# (sane by default), as a person at a terminal would; what it wrote,
+# carriage returns kept, is in $output.
+on_tty() {
+	local stty=sane
+	if [ $# -gt 1 ]; then
+		[ "$1" = -- ] || { stty=$1; shift; }
+		shift
+	fi
+	run script -qec "stty $stty; $1" /dev/null < /dev/null
+}

@@ -9,13 +9,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
-# lines N: N small JSON lines {"i":1} to {"i":N}.
-lines() {
-	seq 1 "$1" | sed 's/.*/{"i":&}/'
-}
-
 # A Node worker that exits with 3 on its first {"crash":...} message of
 # the run (a marker file remembers), and echoes with its pid otherwise.
 crash_worker() {

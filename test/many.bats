@@ -7,13 +7,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
-# lines N: N small JSON lines {"i":1} to {"i":N}.
-lines() {
-	seq 1 "$1" | sed 's/.*/{"i":&}/'
-}
-
 @test "-n 4: round robin spreads 10,000 lines evenly, each exactly once" {
 	lines 10000 > "$BATS_TEST_TMPDIR/in"
 	run --separate-stderr "$IPCRUN" run --channel stdio -n 4 -- cat \

@@ -9,8 +9,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # Replies to each message 1 s later, with what the child sees of its
 # environment: the drain must keep that late reply (the idle rule would
 # have closed the channel after 0.5 s of quiet, with a warning).

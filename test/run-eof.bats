@@ -7,8 +7,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # --- end of input ------------------------------------------------------------
 
 @test "async worker: a reply 1.5 s after the end of input arrives, exit 0" {

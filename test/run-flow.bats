@@ -6,8 +6,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # --- backpressure and memory -------------------------------------------------
 
 @test "200 MB of input to a slower child with bounded RSS" {

@@ -7,8 +7,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # --- process hygiene ---------------------------------------------------------
 
 @test "the child sees only fds 0-2 and its channel" {

@@ -6,8 +6,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # --- exit status -------------------------------------------------------------
 
 @test "exit status: the child's code" {
