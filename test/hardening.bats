@@ -102,9 +102,9 @@ require("fs").writeFileSync(process.argv[2], "");
 JS
 	d=$BATS_TEST_TMPDIR
 	mkfifo "$d/in"
-	bash -c '"$IPCRUN" run --trace --eof wait --eof-timeout 0.5 \
+	bg bash -c '"$IPCRUN" run --trace --eof wait --eof-timeout 0.5 \
 	    -- node "$0" "$1" < "$2" 2>"$3" | { sleep 2; wc -l; } > "$4"' \
-	    "$w" "$d/sent" "$d/in" "$d/err" "$d/out" &
+	    "$w" "$d/sent" "$d/in" "$d/err" "$d/out"
 	pid=$!
 	exec 7>"$d/in"
 	wait_for 30 test -e "$d/sent"
@@ -273,9 +273,9 @@ PY
 }
 
 @test "the exited leader stays unreaped while ipcrun may still signal its group" {
-	"$IPCRUN" run --channel stdio --kill-timeout 60 -- sh -c \
+	bg "$IPCRUN" run --channel stdio --kill-timeout 60 -- sh -c \
 	    'sleep 60 & echo "{\"sh\":$$,\"bg\":$!}"' < /dev/null \
-	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err"
 	ipid=$!
 	wait_for 20 grep -q '"bg"' "$BATS_TEST_TMPDIR/out"
 	sh=$(jq .sh "$BATS_TEST_TMPDIR/out")
@@ -357,10 +357,12 @@ JS
 	# never reads. Before, SIGTERM was forwarded to nobody and ipcrun
 	# waited for the reader for ever.
 	mkfifo "$BATS_TEST_TMPDIR/out"
-	sleep 1000 < "$BATS_TEST_TMPDIR/out" &
+	# The reader opens the fifo itself (no writer yet: the test's shell
+	# would wait in the open); ipcrun's open on bg's call finds it there.
+	bg sh -c 'exec sleep 1000 < "$1"' sh "$BATS_TEST_TMPDIR/out"
 	reader=$!
-	"$IPCRUN" run --channel stdio -- sh -c 'yes "{}" | head -n 70000; echo "{\"sh\":$$}" >&2' \
-	    < /dev/null > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	bg "$IPCRUN" run --channel stdio -- sh -c 'yes "{}" | head -n 70000; echo "{\"sh\":$$}" >&2' \
+	    < /dev/null > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err"
 	ipid=$!
 	wait_for 20 grep -q '"sh"' "$BATS_TEST_TMPDIR/err"
 	sh=$(grep -o '"sh":[0-9]*' "$BATS_TEST_TMPDIR/err" | cut -d: -f2)

@@ -10,6 +10,10 @@ IPCRUN=${IPCRUN:-$ROOT/ipcrun}
 PATH=$ROOT:$PATH
 export IPCRUN ROOT PATH
 
+# A test reads no one's terminal: its stdin is /dev/null (as under CI)
+# unless it says otherwise.
+exec </dev/null
+
 # Under DEBUG=1 (ASan), keep the quarantine small so that RSS checks mean
 # something, and fail on any leak.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=1:detect_leaks=1:abort_on_error=0}
@@ -69,4 +73,33 @@ on_tty() {
 		shift
 	fi
 	run script -qec "stty $stty; $1" /dev/null < /dev/null
+}
+
+# bg CMD...: start CMD in the background ($! is its pid) and remember it:
+# teardown ends it if the test has not. Redirections on the call are
+# CMD's, stdin too (a plain & would give it /dev/null); they are made by
+# the test's shell before CMD starts: not for a fifo, whose open would
+# wait for its other end.
+bg() {
+	"$@" <&0 &
+	BG_PIDS="${BG_PIDS:-} $!"
+}
+
+# end_bg: end, with SIGTERM, what bg started and is still
+# running: only this shell's own jobs, never a pid that one of them had
+# once it is gone (pids are reused). Every file's teardown; a file with a
+# teardown of its own calls it.
+end_bg() {
+	local p running
+	running=" $(jobs -rp | tr '\n' ' ') "
+	for p in ${BG_PIDS:-}; do
+		if [[ $running == *" $p "* ]]; then
+			kill "$p" 2>/dev/null || true
+		fi
+	done
+	BG_PIDS=
+}
+
+teardown() {
+	end_bg
 }

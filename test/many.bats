@@ -71,9 +71,9 @@ load helper
 	T=$BATS_TEST_TMPDIR
 	lines 3000000 > "$T/in"
 	size=$(stat -c %s "$T/in")
-	"$IPCRUN" run --channel stdio --route broadcast -c fast=cat \
+	bg "$IPCRUN" run --channel stdio --route broadcast -c fast=cat \
 	    -c "slow=sh -c 'while [ ! -e $T/go ]; do sleep 0.05; done; exec cat'" \
-	    < "$T/in" > "$T/out" 2> "$T/err" 3>&- &
+	    < "$T/in" > "$T/out" 2> "$T/err" 3>&-
 	ipid=$!
 	# Every child must have room for a line: with slow's queue full,
 	# ipcrun stops reading stdin (its offset stays put for a second).

@@ -113,9 +113,9 @@ const until = Date.now() + 20000;
 let seen = false;
 while (!(seen = fs.existsSync(process.argv[2])) && Date.now() < until);
 process.on("message", () => process.send({ seen }));')
-	"$IPCRUN" run --trace -- node "$w" "$BATS_TEST_TMPDIR/flag" \
+	bg "$IPCRUN" run --trace -- node "$w" "$BATS_TEST_TMPDIR/flag" \
 	    < <(printf '{}\n') > "$BATS_TEST_TMPDIR/out" \
-	    2> "$BATS_TEST_TMPDIR/err" &
+	    2> "$BATS_TEST_TMPDIR/err"
 	pid=$!
 	wait_for 30 grep -q 'internal cmd "NODE_IPCRUN_READY"' \
 	    "$BATS_TEST_TMPDIR/err"

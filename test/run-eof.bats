@@ -18,7 +18,7 @@ load helper
 }
 
 @test "the fetch example: every reply arrives, in completion order" {
-	node "$F/httpd.js" > "$BATS_TEST_TMPDIR/port" &
+	bg node "$F/httpd.js" > "$BATS_TEST_TMPDIR/port"
 	hpid=$!
 	wait_for 20 grep -q . "$BATS_TEST_TMPDIR/port"
 	port=$(cat "$BATS_TEST_TMPDIR/port")
@@ -76,8 +76,8 @@ ipcrun: run: 'node' (pid $pid) is still running; sending SIGTERM"
 }
 
 @test "a child still alive after the notice gets a one-time hint naming both ways out" {
-	"$IPCRUN" run --kill-timeout 0.2 -- node "$F/keepalive.js" < /dev/null \
-	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	bg "$IPCRUN" run --kill-timeout 0.2 -- node "$F/keepalive.js" < /dev/null \
+	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err"
 	pid=$!
 	wait_for 30 grep -q 'ends it$' "$BATS_TEST_TMPDIR/err"
 	kill -TERM "$pid"

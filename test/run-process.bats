@@ -110,9 +110,9 @@ for i in range(20000): print(\"log\", \"z\" * 100)" < /dev/null 2>&1 | { sleep 1
 }
 
 @test "an interrupt ends the wait for the channel after the child's exit" {
-	"$IPCRUN" run --channel stdio --kill-timeout 60 \
+	bg "$IPCRUN" run --channel stdio --kill-timeout 60 \
 	    -- sh -c 'sleep 60 & echo "{\"bg\":$!}"' < /dev/null \
-	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err"
 	pid=$!
 	wait_for 10 grep -q bg "$BATS_TEST_TMPDIR/out"
 	# The child (sh) has exited; its background job holds the channel.

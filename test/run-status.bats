@@ -151,8 +151,8 @@ Try 'ipcrun run --help'."
 }
 
 @test "a stopped child still ends on a forwarded SIGTERM" {
-	"$IPCRUN" run --channel stdio -- sh -c 'echo "{\"pid\":$$}"; kill -STOP $$; echo "{\"resumed\":1}"; sleep 60' \
-	    < /dev/null > "$BATS_TEST_TMPDIR/out" 2>&1 &
+	bg "$IPCRUN" run --channel stdio -- sh -c 'echo "{\"pid\":$$}"; kill -STOP $$; echo "{\"resumed\":1}"; sleep 60' \
+	    < /dev/null > "$BATS_TEST_TMPDIR/out" 2>&1
 	pid=$!
 	wait_for 10 grep -q pid "$BATS_TEST_TMPDIR/out"
 	child=$(jq -r .pid "$BATS_TEST_TMPDIR/out" | head -n 1)
