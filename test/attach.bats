@@ -201,11 +201,10 @@ node_server() {
 
 @test "a peer that goes away before the end of input is an error" {
 	node_server drop
-	mkfifo "$T/fifo"
-	# The writer holds the fifo open: the input never ends.
-	exec 7<>"$T/fifo"
+	# The test holds the fifo open: the input never ends.
+	endless_fifo
 	run --separate-stderr "$IPCRUN" attach "unix:$S" <"$T/fifo"
-	exec 7>&-
+	exec 7<&-
 	assert_failure 1
 	assert_equal "$stderr" "ipcrun: attach: unix:$S: the peer closed the connection before the end of input"
 }

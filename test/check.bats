@@ -354,15 +354,12 @@ ipcrun: check: $BATS_TEST_TMPDIR/b:3:1: expected a value, found 'y'"
 
 @test "output is written as soon as each line is complete" {
 	# A fifo keeps the input open: the first line must come out alone.
-	mkfifo "$BATS_TEST_TMPDIR/fifo"
-	"$IPCRUN" check < "$BATS_TEST_TMPDIR/fifo" > "$BATS_TEST_TMPDIR/out" &
-	pid=$!
-	exec 5> "$BATS_TEST_TMPDIR/fifo"
-	printf '{"first":1}\n{"partial":' >&5
+	held_fifo "$IPCRUN" check
+	printf '{"first":1}\n{"partial":' >&7
 	wait_for 10 grep -q first "$BATS_TEST_TMPDIR/out"
-	printf '2}\n' >&5
-	exec 5>&-
-	wait "$pid"
+	printf '2}\n' >&7
+	exec 7>&-
+	wait "$ipid"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" $'{"first":1}\n{"partial":2}'
 }
 

@@ -256,12 +256,8 @@ PY
 }
 
 @test "kill -9 of ipcrun leaves nothing of the child's process group" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run --channel stdio -- sh -c \
-	    'sleep 30 & a=$!; sleep 31 & echo "{\"a\":$a,\"b\":$!}"; wait' \
-	    < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo "$IPCRUN" run --channel stdio -- sh -c \
+	    'sleep 30 & a=$!; sleep 31 & echo "{\"a\":$a,\"b\":$!}"; wait'
 	wait_for 20 grep -q '"b"' "$BATS_TEST_TMPDIR/out"
 	a=$(jq .a "$BATS_TEST_TMPDIR/out")
 	b=$(jq .b "$BATS_TEST_TMPDIR/out")
@@ -316,11 +312,7 @@ PY
 }
 
 @test "an interrupt is not reported as an early exit" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run -- node "$F/keepalive.js" < "$BATS_TEST_TMPDIR/in" \
-	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo "$IPCRUN" run -- node "$F/keepalive.js"
 	echo '{"a":1}' >&7
 	wait_for 20 grep -q '"a"' "$BATS_TEST_TMPDIR/out"
 	kill -INT "$ipid"

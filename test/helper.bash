@@ -85,7 +85,7 @@ bg() {
 	BG_PIDS="${BG_PIDS:-} $!"
 }
 
-# end_bg: end, with SIGTERM, what bg started and is still
+# end_bg: end, with SIGTERM, what bg (or held_fifo) started and is still
 # running: only this shell's own jobs, never a pid that one of them had
 # once it is gone (pids are reused). Every file's teardown; a file with a
 # teardown of its own calls it.
@@ -102,4 +102,27 @@ end_bg() {
 
 teardown() {
 	end_bg
+}
+
+# held_fifo CMD...: start CMD in the background (its pid in $ipid) with
+# its stdin the fifo $BATS_TEST_TMPDIR/fifo, which the test holds open for
+# writing on fd 7: CMD's input stays open, and the test writes it with >&7,
+# until `exec 7>&-`. CMD's stdout goes to $BATS_TEST_TMPDIR/out and its
+# stderr to $BATS_TEST_TMPDIR/err; redirections on the call (3>FILE) are
+# CMD's too. teardown ends CMD if the test has not.
+held_fifo() {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	"$@" < "$BATS_TEST_TMPDIR/fifo" > "$BATS_TEST_TMPDIR/out" \
+	    2> "$BATS_TEST_TMPDIR/err" &
+	ipid=$!
+	BG_PIDS="${BG_PIDS:-} $ipid"
+	exec 7> "$BATS_TEST_TMPDIR/fifo"
+}
+
+# endless_fifo: make the fifo $BATS_TEST_TMPDIR/fifo and hold it open on
+# fd 7, for reading and writing (so that the open waits for no reader):
+# an input that ends only when the test closes fd 7 (`exec 7<&-`).
+endless_fifo() {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	exec 7<> "$BATS_TEST_TMPDIR/fifo"
 }

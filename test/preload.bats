@@ -129,14 +129,10 @@ process.on("message", () => process.send({ seen }));')
 	# would remove the listener (it can come before the main module runs).
 	w=$(node_worker 'process.send({ listening: process.listeners("internalMessage")
     .some((f) => f.name === "onInternal") });')
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run -- node "$w" < "$BATS_TEST_TMPDIR/in" \
-	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
-	pid=$!
-	exec {keep}> "$BATS_TEST_TMPDIR/in"	# not 3: bats reports there
+	held_fifo "$IPCRUN" run -- node "$w"
 	wait_for 30 test -s "$BATS_TEST_TMPDIR/out"
-	exec {keep}>&-
-	wait "$pid"
+	exec 7>&-
+	wait "$ipid"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" '{"listening":true}'
 }
 

@@ -53,12 +53,8 @@ load helper
 	# The input ends only once both replies are back: the timeout, which
 	# starts at the end of input, never races the child's start (under
 	# load, Node took more than the 1 s and its replies were lost).
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run --eof-timeout 1 --kill-timeout 0.5 \
-	    -- node "$F/keepalive.js" < "$BATS_TEST_TMPDIR/in" \
-	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo "$IPCRUN" run --eof-timeout 1 --kill-timeout 0.5 \
+	    -- node "$F/keepalive.js"
 	printf '{"a":1}\n{"b":2}\n' >&7
 	wait_for 30 grep -q '"b"' "$BATS_TEST_TMPDIR/out"
 	exec 7>&-
@@ -150,12 +146,8 @@ PY
 @test "--eof wait with a listening child ends at --eof-timeout" {
 	# The input ends only once the echo is back: the timeout, which
 	# starts at the end of input, never races the child's start.
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run --eof wait --eof-timeout 0.3 --kill-timeout 5 -- \
-	    node "$F/echo.js" < "$BATS_TEST_TMPDIR/in" \
-	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo "$IPCRUN" run --eof wait --eof-timeout 0.3 --kill-timeout 5 -- \
+	    node "$F/echo.js"
 	printf '{"a":1}\n' >&7
 	wait_for 20 grep -q a "$BATS_TEST_TMPDIR/out"
 	exec 7>&-

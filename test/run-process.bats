@@ -78,11 +78,7 @@ process.send({ pgid: Number(st[2]), pid: process.pid, ppid: process.ppid,
 }
 
 @test "no orphan after kill -9 of ipcrun" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run -- node "$F/keepalive.js" < "$BATS_TEST_TMPDIR/in" \
-	    > "$BATS_TEST_TMPDIR/out" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo "$IPCRUN" run -- node "$F/keepalive.js"
 	wait_for 20 grep -q '"pid"' "$BATS_TEST_TMPDIR/out"
 	cpid=$(sed -n 's/{"pid":\([0-9]*\)}/\1/p' "$BATS_TEST_TMPDIR/out")
 	kill -0 "$cpid"

@@ -113,11 +113,7 @@ Try 'ipcrun run --help'."
 # --- signals -----------------------------------------------------------------
 
 @test "signals are forwarded to the child's group exactly once" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	setsid "$IPCRUN" run -- node "$F/signals.js" < "$BATS_TEST_TMPDIR/in" \
-	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo setsid "$IPCRUN" run -- node "$F/signals.js"
 	wait_for 20 grep -q '"pid"' "$BATS_TEST_TMPDIR/out"
 	# Ctrl-C reaches the whole foreground group: here, ipcrun's.
 	kill -INT -- -"$ipid"
@@ -137,11 +133,7 @@ Try 'ipcrun run --help'."
 }
 
 @test "a forwarded SIGTERM that kills the child gives 143" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run -- node "$F/keepalive.js" < "$BATS_TEST_TMPDIR/in" \
-	    > "$BATS_TEST_TMPDIR/out" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo "$IPCRUN" run -- node "$F/keepalive.js"
 	wait_for 20 grep -q '"pid"' "$BATS_TEST_TMPDIR/out"
 	kill -TERM "$ipid"
 	rc=0
