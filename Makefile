@@ -3,7 +3,7 @@
 #   make            build ./ipcrun
 #   make demo       install what the demo needs if missing, build, run it
 #   make check      the same plus the test tools; lint the man pages, run
-#                   the whole test suite
+#                   the whole test suite (TEST_JOBS=3 bats files at a time)
 #   make DEBUG=1    the same with ASan and UBSan (objects kept apart)
 #   make fuzz       build and run the libFuzzer targets (clang)
 #   make bench      the benchmarks (simdjson, jansson, jq, socat, parallel)
@@ -151,8 +151,8 @@ $(B)/lib/nodechan.o: build/gen/ipcrun-preload.h
 # apt-get as root or through sudo. Node is not among them: Debian 12's
 # nodejs is v18, and ipcrun's tests and demo need v20.
 DEPS_DEMO  = gcc make pkgconf libjansson-dev libbsd-dev
-DEPS_CHECK = $(DEPS_DEMO) bats bats-support bats-assert jq socat mandoc \
-	     python3 time bsdutils bash-completion zsh fish
+DEPS_CHECK = $(DEPS_DEMO) bats bats-support bats-assert parallel jq socat \
+	     mandoc python3 time bsdutils bash-completion zsh fish
 DEPS_FUZZ  = $(DEPS_DEMO) clang libclang-rt-14-dev
 DEPS_BENCH = $(DEPS_DEMO) g++ libsimdjson-dev jq socat time parallel
 NODE_HINT  = node v20 or later is needed: Debian 12's nodejs package is \
@@ -223,6 +223,8 @@ $(B)/test/unit/%: test/unit/%.c test/unit/tap.h $(LIB_OBJ)
 
 unit: $(UNIT)
 
+# TEST_JOBS: how many bats files run side by side (test/run; 1: one after
+# the other).
 check:
 	@$(MAKE) --no-print-directory deps-check
 	@$(MAKE) --no-print-directory all lint unit

@@ -7,30 +7,8 @@
 load helper
 
 setup() {
-	F=$ROOT/test/fixtures
 	T=$BATS_TEST_TMPDIR
 	S=$T/app.sock
-}
-
-teardown() {
-	# End only what this test started, by pid.
-	local p
-	for p in ${BG_PIDS:-}; do
-		kill "$p" 2>/dev/null || true
-	done
-}
-
-# bg CMD...: start CMD in the background and remember its pid.
-bg() {
-	"$@" &
-	BG_PIDS="${BG_PIDS:-} $!"
-}
-
-# listening PATH: something accepts connections on unix PATH (socat binds
-# before it listens, so the file alone does not say so). Only for
-# servers that fork, which a probe does not use up.
-listening() {
-	socat -u /dev/null UNIX-CONNECT:"$1" 2>/dev/null
 }
 
 # echo_server: socat echoing every connection to $S.
@@ -139,8 +117,8 @@ node_server() {
 
 @test "-l on port 0 reports the real port and serves one peer" {
 	printf '{"from":"attach"}\n' >"$T/in"
-	"$IPCRUN" attach -l tcp:127.0.0.1:0 <"$T/in" >"$T/out" 2>"$T/err" &
-	BG_PIDS=$!
+	bg "$IPCRUN" attach -l tcp:127.0.0.1:0 <"$T/in" >"$T/out" 2>"$T/err"
+	pid=$!
 	wait_for 20 grep -q 'listening on' "$T/err"
 	run cat "$T/err"
 	assert_output --regexp '^ipcrun: attach: listening on tcp:127\.0\.0\.1:[1-9][0-9]*$'
@@ -148,20 +126,20 @@ node_server() {
 	run socat - TCP:127.0.0.1:"$port" <<<'{"from":"peer"}'
 	assert_success
 	assert_output '{"from":"attach"}'
-	wait "$BG_PIDS"
+	wait "$pid"
 	assert_equal "$(cat "$T/out")" '{"from":"peer"}'
 }
 
 @test "-l on a unix path: a stale socket is replaced, a live one refused" {
 	python3 "$F/fdtool.py" stale "$S"
-	"$IPCRUN" attach -l "unix:$S" </dev/null >"$T/out" 2>"$T/err" &
-	BG_PIDS=$!
+	bg "$IPCRUN" attach -l "unix:$S" </dev/null >"$T/out" 2>"$T/err"
+	pid=$!
 	wait_for 20 grep -q 'listening on' "$T/err"
 	assert_equal "$(cat "$T/err")" "ipcrun: attach: listening on unix:$S"
 	assert_equal "$(stat -c %a "$S")" 600
 	run socat - UNIX-CONNECT:"$S" <<<'[1]'
 	assert_success
-	wait "$BG_PIDS"
+	wait "$pid"
 	assert_equal "$(cat "$T/out")" '[1]'
 	# Removed once used.
 	[ ! -e "$S" ]
@@ -175,22 +153,22 @@ node_server() {
 }
 
 @test "-l fd:N accepts on an inherited listening socket" {
-	python3 "$F/fdtool.py" withlisten "$S" 3 -- "$IPCRUN" attach -l fd:3 \
-	    <<<'"hi"' >"$T/out" 2>"$T/err" &
-	BG_PIDS=$!
+	bg python3 "$F/fdtool.py" withlisten "$S" 3 -- "$IPCRUN" attach -l fd:3 \
+	    <<<'"hi"' >"$T/out" 2>"$T/err"
+	pid=$!
 	wait_for 20 grep -q 'listening on' "$T/err"
 	assert_equal "$(cat "$T/err")" "ipcrun: attach: listening on unix:$S"
 	run socat - UNIX-CONNECT:"$S" <<<'[7]'
 	assert_output '"hi"'
-	wait "$BG_PIDS"
+	wait "$pid"
 	assert_equal "$(cat "$T/out")" '[7]'
 }
 
 @test "-l -k serves peers one at a time" {
 	printf '"hello"\n' >"$T/in"
-	"$IPCRUN" attach -lk --mode 0660 "unix:$S" <"$T/in" >"$T/out" \
-	    2>"$T/err" &
-	BG_PIDS=$!
+	bg "$IPCRUN" attach -lk --mode 0660 "unix:$S" <"$T/in" >"$T/out" \
+	    2>"$T/err"
+	pid=$!
 	wait_for 20 test -S "$S"
 	assert_equal "$(stat -c %a "$S")" 660
 	run socat - UNIX-CONNECT:"$S" <<<'{"peer":1}'
@@ -199,8 +177,8 @@ node_server() {
 	assert_output ''
 	wait_for 20 grep -q 'peer":2' "$T/out"
 	assert_equal "$(cat "$T/out")" $'{"peer":1}\n{"peer":2}'
-	kill "$BG_PIDS"
-	wait "$BG_PIDS" || true
+	kill "$pid"
+	wait "$pid" || true
 	# Removed on SIGTERM.
 	[ ! -e "$S" ]
 }
@@ -282,11 +260,10 @@ need_other_uid() {
 
 @test "a peer that goes away before the end of input is an error" {
 	node_server drop
-	mkfifo "$T/fifo"
-	# The writer holds the fifo open: the input never ends.
-	exec 7<>"$T/fifo"
+	# The test holds the fifo open: the input never ends.
+	endless_fifo
 	run --separate-stderr "$IPCRUN" attach "unix:$S" <"$T/fifo"
-	exec 7>&-
+	exec 7<&-
 	assert_failure 1
 	assert_equal "$stderr" "ipcrun: attach: unix:$S: the peer closed the connection before the end of input"
 }
@@ -321,11 +298,11 @@ need_other_uid() {
 }
 
 @test "a descriptor sent by the peer is closed, with a warning" {
-	"$IPCRUN" send-fd -l "unix:$S" 0 </dev/null &
-	BG_PIDS=$!
+	bg "$IPCRUN" send-fd -l "unix:$S" 0 </dev/null
+	pid=$!
 	wait_for 20 test -S "$S"
 	run --separate-stderr "$IPCRUN" attach "unix:$S" </dev/null
-	wait "$BG_PIDS"
+	wait "$pid"
 	assert_failure 1
 	assert_output '{"fds":1}'
 	assert_line --index 0 '{"fds":1}'

@@ -6,8 +6,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # parent OPTS_JSON [IPCRUN_CHILD_ARG...]: the Node parent fixture, with
 # stdout (the messages it got) and stderr kept apart.
 parent() {
@@ -328,7 +326,7 @@ parent: exit 5 null"
 		    execArgv: ['child', '--', 'sh', '-c', 'echo \$\$; exec cat'] });
 		c.on('message', (m) => { console.log(c.pid, m); });
 	EOF
-	node "$BATS_TEST_TMPDIR/p.js" > "$BATS_TEST_TMPDIR/pids" &
+	bg node "$BATS_TEST_TMPDIR/p.js" > "$BATS_TEST_TMPDIR/pids"
 	local np=$!
 	got_pids() { [ -s "$BATS_TEST_TMPDIR/pids" ]; }
 	wait_for 20 got_pids
@@ -348,7 +346,7 @@ parent: exit 5 null"
 		c.on('message', (m) => { console.log(c.pid, m); });
 		c.on('exit', (code, sig) => console.log('exit', code, sig));
 	EOF
-	node "$BATS_TEST_TMPDIR/p.js" > "$BATS_TEST_TMPDIR/pids" &
+	bg node "$BATS_TEST_TMPDIR/p.js" > "$BATS_TEST_TMPDIR/pids"
 	got_pids() { [ -s "$BATS_TEST_TMPDIR/pids" ]; }
 	wait_for 20 got_pids
 	read -r ipid cpid < "$BATS_TEST_TMPDIR/pids"
@@ -367,7 +365,7 @@ parent: exit 5 null"
 		c.on('message', (m) => { console.log(c.pid, m); });
 		c.on('exit', (code, sig) => console.log('exit', code, sig));
 	EOF
-	node "$BATS_TEST_TMPDIR/p.js" > "$BATS_TEST_TMPDIR/pids" &
+	bg node "$BATS_TEST_TMPDIR/p.js" > "$BATS_TEST_TMPDIR/pids"
 	got_pids() { [ -s "$BATS_TEST_TMPDIR/pids" ]; }
 	wait_for 20 got_pids
 	read -r ipid bg < "$BATS_TEST_TMPDIR/pids"

@@ -7,22 +7,13 @@
 load helper
 
 setup() {
-	F=$ROOT/test/fixtures
 	T=$BATS_TEST_TMPDIR
 	S=$T/h.sock
 }
 
-teardown() {
-	# End only what this test started, by pid.
-	local p
-	for p in ${BG_PIDS:-}; do
-		kill "$p" 2>/dev/null || true
-	done
-}
-
 # closed CMD...: exec CMD with every descriptor above 2 closed, so that
 # what bats itself keeps open does not show in CMD's table. Only in a
-# subshell already (with & or in $(...)): the pid stays CMD's.
+# subshell already (with bg, & or in $(...)): the pid stays CMD's.
 closed() {
 	local fd
 	for fd in /proc/$BASHPID/fd/*; do
@@ -30,13 +21,6 @@ closed() {
 		[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
 	done
 	exec "$@"
-}
-
-# listening PATH: something accepts connections on unix PATH (socat binds
-# before it listens, so the file alone does not say so). Only for
-# servers that fork, which a probe does not use up.
-listening() {
-	socat -u /dev/null UNIX-CONNECT:"$1" 2>/dev/null
 }
 
 # fdlist: read `ls -l /proc/self/fd` on stdin and print the numbers, but
@@ -54,9 +38,8 @@ mode_is() {
 # recv_bg ARGS...: start `ipcrun recv-fd ARGS` in the background, with its
 # stdout in $T/out and stderr in $T/err; wait until it listens on $S.
 recv_bg() {
-	closed "$IPCRUN" recv-fd "$@" >"$T/out" 2>"$T/err" &
+	bg closed "$IPCRUN" recv-fd "$@" >"$T/out" 2>"$T/err"
 	RECV_PID=$!
-	BG_PIDS="${BG_PIDS:-} $RECV_PID"
 	wait_for 20 test -S "$S"
 }
 
@@ -89,8 +72,7 @@ recv_status() {
 }
 
 @test "send-fd of a TCP socket: a python program uses it after recv-fd" {
-	python3 "$F/fdtool.py" tcpserver "$T/port" &
-	BG_PIDS="$!"
+	bg python3 "$F/fdtool.py" tcpserver "$T/port"
 	wait_for 20 test -s "$T/port"
 	recv_bg "unix:$S" --as 3 -- python3 "$F/fdtool.py" usefd 3
 	run bash -c 'exec 3<>/dev/tcp/127.0.0.1/$1; exec "$2" send-fd "$3" 3' \
@@ -102,8 +84,7 @@ recv_status() {
 }
 
 @test "send-fd of a unix socket: a python program talks through it" {
-	socat UNIX-LISTEN:"$T/echo.sock",fork EXEC:cat &
-	BG_PIDS="$!"
+	bg socat UNIX-LISTEN:"$T/echo.sock",fork EXEC:cat
 	wait_for 20 listening "$T/echo.sock"
 	recv_bg "unix:$S" --as 5 -- python3 "$F/fdtool.py" usefd 5
 	run python3 "$F/fdtool.py" withconn "$T/echo.sock" 3 -- \
@@ -119,10 +100,9 @@ recv_status() {
 	mkfifo "$T/fifo"
 	recv_bg "unix:$S" --as 5,7,9 -- sh -c \
 	    'cat <&5; cat <&7; echo sock >&9; readlink /proc/$$/fd/9 | cut -d: -f1'
-	socat UNIX-LISTEN:"$T/u.sock",fork - >"$T/u.out" &
-	BG_PIDS="$!"
+	bg socat UNIX-LISTEN:"$T/u.sock",fork - >"$T/u.out"
 	wait_for 20 listening "$T/u.sock"
-	( printf 'fifo\n' >"$T/fifo" ) &
+	bg sh -c 'printf "fifo\n" >"$1"' sh "$T/fifo"
 	run python3 "$F/fdtool.py" withconn "$T/u.sock" 6 -- bash -c \
 	    'exec "$0" send-fd "$1" 3 4 6 3<"$2" 4<"$3"' \
 	    "$IPCRUN" "unix:$S" "$T/a" "$T/fifo"
@@ -174,9 +154,8 @@ recv_status() {
 
 @test "send-fd -l listens and recv-fd -c connects" {
 	printf 'reversed\n' >"$T/a"
-	"$IPCRUN" send-fd -l "unix:$S" 0 <"$T/a" 2>"$T/serr" &
+	bg "$IPCRUN" send-fd -l "unix:$S" 0 <"$T/a" 2>"$T/serr"
 	SEND_PID=$!
-	BG_PIDS="$SEND_PID"
 	wait_for 20 test -S "$S"
 	run --separate-stderr "$IPCRUN" recv-fd -c "unix:$S" --as 0 -- cat
 	assert_success
@@ -187,9 +166,8 @@ recv_status() {
 
 @test "an abstract address works both ways" {
 	local name="ipcrun-test-$$-$RANDOM"
-	"$IPCRUN" recv-fd "unix:@$name" --as 0 -- cat >"$T/out" 2>"$T/err" &
+	bg "$IPCRUN" recv-fd "unix:@$name" --as 0 -- cat >"$T/out" 2>"$T/err"
 	RECV_PID=$!
-	BG_PIDS="$RECV_PID"
 	# No file to wait for: retry the sender until it finds the listener.
 	printf 'abstract\n' >"$T/a"
 	wait_for 20 "$IPCRUN" send-fd "unix:@$name" 0 <"$T/a" 2>/dev/null
@@ -447,8 +425,7 @@ fds_of_cmd() {
 	    "ipcrun: recv-fd: unix:$S: exists and is not a socket"
 	assert_equal "$(cat "$S")" "keep me"
 	rm "$S"
-	socat UNIX-LISTEN:"$S",fork EXEC:cat &
-	BG_PIDS="$!"
+	bg socat UNIX-LISTEN:"$S",fork EXEC:cat
 	wait_for 20 listening "$S"
 	run -125 --separate-stderr "$IPCRUN" recv-fd "unix:$S"
 	assert_equal "$stderr" \
@@ -459,9 +436,8 @@ fds_of_cmd() {
 @test "a stale socket is replaced; --mode sets the permissions" {
 	python3 "$F/fdtool.py" stale "$S"
 	chmod 755 "$S"
-	closed "$IPCRUN" recv-fd "unix:$S" >"$T/out" 2>"$T/err" &
+	bg closed "$IPCRUN" recv-fd "unix:$S" >"$T/out" 2>"$T/err"
 	RECV_PID=$!
-	BG_PIDS="$RECV_PID"
 	# The stale file is there already: wait for the new one.
 	wait_for 20 mode_is 600
 	python3 "$F/fdtool.py" sendraw good "unix:$S"

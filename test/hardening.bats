@@ -8,8 +8,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # --- losses ------------------------------------------------------------------
 
 @test "the idle rule does not count while ipcrun's own stdout is full" {
@@ -104,9 +102,9 @@ require("fs").writeFileSync(process.argv[2], "");
 JS
 	d=$BATS_TEST_TMPDIR
 	mkfifo "$d/in"
-	bash -c '"$IPCRUN" run --trace --eof wait --eof-timeout 0.5 \
+	bg bash -c '"$IPCRUN" run --trace --eof wait --eof-timeout 0.5 \
 	    -- node "$0" "$1" < "$2" 2>"$3" | { sleep 2; wc -l; } > "$4"' \
-	    "$w" "$d/sent" "$d/in" "$d/err" "$d/out" &
+	    "$w" "$d/sent" "$d/in" "$d/err" "$d/out"
 	pid=$!
 	exec 7>"$d/in"
 	wait_for 30 test -e "$d/sent"
@@ -259,12 +257,8 @@ PY
 }
 
 @test "kill -9 of ipcrun leaves nothing of the child's process group" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run --channel stdio -- sh -c \
-	    'sleep 30 & a=$!; sleep 31 & echo "{\"a\":$a,\"b\":$!}"; wait' \
-	    < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo "$IPCRUN" run --channel stdio -- sh -c \
+	    'sleep 30 & a=$!; sleep 31 & echo "{\"a\":$a,\"b\":$!}"; wait'
 	wait_for 20 grep -q '"b"' "$BATS_TEST_TMPDIR/out"
 	a=$(jq .a "$BATS_TEST_TMPDIR/out")
 	b=$(jq .b "$BATS_TEST_TMPDIR/out")
@@ -276,9 +270,9 @@ PY
 }
 
 @test "the exited leader stays unreaped while ipcrun may still signal its group" {
-	"$IPCRUN" run --channel stdio --kill-timeout 60 -- sh -c \
+	bg "$IPCRUN" run --channel stdio --kill-timeout 60 -- sh -c \
 	    'sleep 60 & echo "{\"sh\":$$,\"bg\":$!}"' < /dev/null \
-	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err"
 	ipid=$!
 	wait_for 20 grep -q '"bg"' "$BATS_TEST_TMPDIR/out"
 	sh=$(jq .sh "$BATS_TEST_TMPDIR/out")
@@ -319,11 +313,7 @@ PY
 }
 
 @test "an interrupt is not reported as an early exit" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run -- node "$F/keepalive.js" < "$BATS_TEST_TMPDIR/in" \
-	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo "$IPCRUN" run -- node "$F/keepalive.js"
 	echo '{"a":1}' >&7
 	wait_for 20 grep -q '"a"' "$BATS_TEST_TMPDIR/out"
 	kill -INT "$ipid"
@@ -360,10 +350,12 @@ JS
 	# never reads. Before, SIGTERM was forwarded to nobody and ipcrun
 	# waited for the reader for ever.
 	mkfifo "$BATS_TEST_TMPDIR/out"
-	sleep 1000 < "$BATS_TEST_TMPDIR/out" &
+	# The reader opens the fifo itself (no writer yet: the test's shell
+	# would wait in the open); ipcrun's open on bg's call finds it there.
+	bg sh -c 'exec sleep 1000 < "$1"' sh "$BATS_TEST_TMPDIR/out"
 	reader=$!
-	"$IPCRUN" run --channel stdio -- sh -c 'yes "{}" | head -n 70000; echo "{\"sh\":$$}" >&2' \
-	    < /dev/null > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	bg "$IPCRUN" run --channel stdio -- sh -c 'yes "{}" | head -n 70000; echo "{\"sh\":$$}" >&2' \
+	    < /dev/null > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err"
 	ipid=$!
 	wait_for 20 grep -q '"sh"' "$BATS_TEST_TMPDIR/err"
 	sh=$(grep -o '"sh":[0-9]*' "$BATS_TEST_TMPDIR/err" | cut -d: -f2)

@@ -9,13 +9,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
-# lines N: N small JSON lines {"i":1} to {"i":N}.
-lines() {
-	seq 1 "$1" | sed 's/.*/{"i":&}/'
-}
-
 # A Node worker that exits with 3 on its first {"crash":...} message of
 # the run (a marker file remembers), and echoes with its pid otherwise.
 crash_worker() {
@@ -34,13 +27,9 @@ JS
 
 @test "--restart on-failure: the child comes back, with from and pid of the new one" {
 	crash_worker
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run --restart on-failure --backoff 20ms:1s --events \
+	held_fifo "$IPCRUN" run --restart on-failure --backoff 20ms:1s --events \
 	    -c "w=node $BATS_TEST_TMPDIR/crash.js $BATS_TEST_TMPDIR/mark" \
-	    --envelope < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" \
-	    2> "$BATS_TEST_TMPDIR/err" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	    --envelope
 	printf '%s\n' '{"to":"w","msg":{"a":1}}' '{"to":"w","msg":{"crash":1}}' >&7
 	wait_for 30 bash -c '[ "$(grep -c "\"event\":\"spawn\"" '"$BATS_TEST_TMPDIR/out"')" -eq 2 ]'
 	printf '%s\n' '{"to":"w","msg":{"b":2}}' >&7
@@ -63,12 +52,11 @@ JS
 @test "--restart always: given up after --max-restarts, events in order, its status decides" {
 	# Input that never ends (the test holds the fifo's write side), and
 	# no process left behind to hold it.
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	exec 7<> "$BATS_TEST_TMPDIR/in"
+	endless_fifo
 	run --separate-stderr "$IPCRUN" run --channel stdio --restart always \
 	    --backoff 1ms:2ms --max-restarts 2/1m --events-fd 3 \
 	    -c 'w=sh -c "exit 4"' 3> "$BATS_TEST_TMPDIR/ev" \
-	    < "$BATS_TEST_TMPDIR/in" 7<&-
+	    < "$BATS_TEST_TMPDIR/fifo" 7<&-
 	exec 7<&-
 	assert_failure 4
 	assert_equal "$(jq -r .event "$BATS_TEST_TMPDIR/ev" | paste -sd' ')" \
@@ -101,12 +89,8 @@ JS
 	# other 990 lines are unread. b (cat) answers everything it gets.
 	d=$BATS_TEST_TMPDIR
 	lines 2000 > "$d/in"
-	mkfifo "$d/fifo"
-	"$IPCRUN" run --channel stdio --events \
-	    -c "a=python3 $F/read10.py $d/held" -c 'b=cat' \
-	    < "$d/fifo" > "$d/out" 2> "$d/err" &
-	ipid=$!
-	exec 7> "$d/fifo"
+	held_fifo "$IPCRUN" run --channel stdio --events \
+	    -c "a=python3 $F/read10.py $d/held" -c 'b=cat'
 	cat "$d/in" >&7
 	wait_for 30 test -e "$d/held"
 	wait_for 30 bash -c '[ "$(grep -c "\"from\":\"a\"" '"$d/out"')" -eq 4 ]'
@@ -151,11 +135,8 @@ JS
 	d=$BATS_TEST_TMPDIR
 	pad=$(head -c 80 /dev/zero | tr '\0' p)
 	seq 1 5020 | sed 's/.*/{"i":&,"p":"'"$pad"'"}/' > "$d/in"
-	mkfifo "$d/fifo"
-	"$IPCRUN" run --events -c "a=node $d/stop.js $d/stopped" \
-	    -c "b=node $F/echo.js" < "$d/fifo" > "$d/out" 2> "$d/err" &
-	ipid=$!
-	exec 7> "$d/fifo"
+	held_fifo "$IPCRUN" run --events -c "a=node $d/stop.js $d/stopped" \
+	    -c "b=node $F/echo.js"
 	# 20 lines, 10 for a: it has read them all when it blocks.
 	head -n 20 "$d/in" >&7
 	wait_for 30 test -e "$d/stopped"
@@ -252,11 +233,10 @@ exit_order() {
 
 @test "--backoff: each delay doubles from MIN within 25%, and is waited for" {
 	# The input stays open (a restart comes only before the end of input).
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	exec 7<> "$BATS_TEST_TMPDIR/in"
+	endless_fifo
 	run --separate-stderr "$IPCRUN" run --channel stdio --restart always \
 	    --backoff 40ms:1s --max-restarts 4/1m --events-fd 3 \
-	    -c 'w=sh -c "exit 4"' 3> "$BATS_TEST_TMPDIR/ev" < "$BATS_TEST_TMPDIR/in"
+	    -c 'w=sh -c "exit 4"' 3> "$BATS_TEST_TMPDIR/ev" < "$BATS_TEST_TMPDIR/fifo"
 	assert_failure 4
 	ev="$BATS_TEST_TMPDIR/ev"
 	assert_equal "$(jq -r .event "$ev" | paste -sd' ')" \
@@ -288,13 +268,12 @@ flaky_sh() {
 
 @test "--max-restarts N/WINDOW counts only the deaths within WINDOW" {
 	# The input stays open (a restart comes only before the end of input).
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	exec 7<> "$BATS_TEST_TMPDIR/in"
+	endless_fifo
 	# 4 failures, then success. Within 1m: given up at the third death.
 	s=$(flaky_sh "$BATS_TEST_TMPDIR/n1" 4 3)
 	run --separate-stderr "$IPCRUN" run --channel stdio --restart on-failure \
 	    --backoff 50ms:60ms --max-restarts 2/1m --events-fd 3 \
-	    -c "w=sh $s" 3> "$BATS_TEST_TMPDIR/ev1" < "$BATS_TEST_TMPDIR/in"
+	    -c "w=sh $s" 3> "$BATS_TEST_TMPDIR/ev1" < "$BATS_TEST_TMPDIR/fifo"
 	assert_failure 3
 	assert_equal "$(jq -r .event "$BATS_TEST_TMPDIR/ev1" | grep -c spawn)" 3
 	jq -e -s 'last | .event == "giveup"' "$BATS_TEST_TMPDIR/ev1"
@@ -303,7 +282,7 @@ flaky_sh() {
 	s=$(flaky_sh "$BATS_TEST_TMPDIR/n2" 4 3)
 	run --separate-stderr "$IPCRUN" run --channel stdio --restart on-failure \
 	    --backoff 50ms:60ms --max-restarts 2/20ms --events-fd 3 \
-	    -c "w=sh $s" 3> "$BATS_TEST_TMPDIR/ev2" < "$BATS_TEST_TMPDIR/in"
+	    -c "w=sh $s" 3> "$BATS_TEST_TMPDIR/ev2" < "$BATS_TEST_TMPDIR/fifo"
 	assert_success
 	assert_equal "$(jq -r .event "$BATS_TEST_TMPDIR/ev2" | paste -sd' ')" \
 	    "$(printf 'spawn ready exit restart %.0s' 1 2 3 4)spawn ready exit"
@@ -323,12 +302,8 @@ flaky_sh() {
 restart_midstream() {
 	local d=$BATS_TEST_TMPDIR ipid pid st=0
 	lines 1000 > "$d/in"
-	mkfifo "$d/fifo"
-	"$IPCRUN" run --channel stdio --restart on-failure --backoff 10ms \
-	    --events-fd 3 -c "w=python3 $F/read10.py $d/held" \
-	    < "$d/fifo" > "$d/out" 2> "$d/err" 3> "$d/ev" &
-	ipid=$!
-	exec 7> "$d/fifo"
+	held_fifo "$IPCRUN" run --channel stdio --restart on-failure --backoff 10ms \
+	    --events-fd 3 -c "w=python3 $F/read10.py $d/held" 3> "$d/ev"
 	cat "$d/in" >&7
 	wait_for 30 test -e "$d/held"
 	wait_for 30 bash -c '[ "$(wc -l < '"$d/out"')" -eq 4 ]'

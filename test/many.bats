@@ -7,13 +7,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
-# lines N: N small JSON lines {"i":1} to {"i":N}.
-lines() {
-	seq 1 "$1" | sed 's/.*/{"i":&}/'
-}
-
 @test "-n 4: round robin spreads 10,000 lines evenly, each exactly once" {
 	lines 10000 > "$BATS_TEST_TMPDIR/in"
 	run --separate-stderr "$IPCRUN" run --channel stdio -n 4 -- cat \
@@ -35,12 +28,8 @@ lines() {
 
 @test "a child that stops reading holds up no other; killed, its unread lines go to another" {
 	lines 2000 > "$BATS_TEST_TMPDIR/in"
-	mkfifo "$BATS_TEST_TMPDIR/fifo"
-	"$IPCRUN" run --channel stdio --events -v -c 'a=sleep 1000' -c 'b=cat' \
-	    < "$BATS_TEST_TMPDIR/fifo" > "$BATS_TEST_TMPDIR/out" \
-	    2> "$BATS_TEST_TMPDIR/err" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/fifo"
+	held_fifo "$IPCRUN" run --channel stdio --events -v -c 'a=sleep 1000' \
+	    -c 'b=cat'
 	cat "$BATS_TEST_TMPDIR/in" >&7
 	# b answers its half while a reads nothing and input is still open.
 	wait_for 20 bash -c '[ "$(grep -c "\"from\":\"b\"" '"$BATS_TEST_TMPDIR/out"')" -ge 1000 ]'
@@ -78,9 +67,9 @@ lines() {
 	T=$BATS_TEST_TMPDIR
 	lines 3000000 > "$T/in"
 	size=$(stat -c %s "$T/in")
-	"$IPCRUN" run --channel stdio --route broadcast -c fast=cat \
+	bg "$IPCRUN" run --channel stdio --route broadcast -c fast=cat \
 	    -c "slow=sh -c 'while [ ! -e $T/go ]; do sleep 0.05; done; exec cat'" \
-	    < "$T/in" > "$T/out" 2> "$T/err" 3>&- &
+	    < "$T/in" > "$T/out" 2> "$T/err" 3>&-
 	ipid=$!
 	# Every child must have room for a line: with slow's queue full,
 	# ipcrun stops reading stdin (its offset stays put for a second).
@@ -263,12 +252,8 @@ Try 'ipcrun run --help'."
 }
 
 @test "kill -9 of ipcrun with 8 children leaves none of them or their grandchildren" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run --channel stdio -n 8 -- sh -c \
-	    'sleep 300 & echo "{\"sh\":$$,\"bg\":$!}"; wait' \
-	    < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo "$IPCRUN" run --channel stdio -n 8 -- sh -c \
+	    'sleep 300 & echo "{\"sh\":$$,\"bg\":$!}"; wait'
 	wait_for 30 bash -c '[ "$(grep -c "\"bg\"" '"$BATS_TEST_TMPDIR/out"')" -eq 8 ]'
 	pids=$(jq -r '.msg.sh, .msg.bg' "$BATS_TEST_TMPDIR/out")
 	for p in $pids; do kill -0 "$p"; done
@@ -379,12 +364,8 @@ Try 'ipcrun run --help'."
 # --- signals and gone children (issue 19's scope, items 3 and 5) -------------
 
 @test "forwarded signals reach each child's group exactly once" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	setsid "$IPCRUN" run -n 3 --name s --route broadcast \
-	    -- node "$F/signals.js" < "$BATS_TEST_TMPDIR/in" \
-	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo setsid "$IPCRUN" run -n 3 --name s --route broadcast \
+	    -- node "$F/signals.js"
 	count() {
 		[ "$(grep -c "$1" "$BATS_TEST_TMPDIR/out")" -eq "$2" ]
 	}
@@ -410,12 +391,8 @@ Try 'ipcrun run --help'."
 }
 
 @test "--envelope: a line for a child that has exited is reported with its line number" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run --channel stdio --envelope --events -c 'a=cat' -c 'b=true' \
-	    < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" \
-	    2> "$BATS_TEST_TMPDIR/err" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo "$IPCRUN" run --channel stdio --envelope --events -c 'a=cat' \
+	    -c 'b=true'
 	echo '{"to":"a","msg":1}' >&7
 	wait_for 20 grep -q '"event":"exit".*"name":"b"' "$BATS_TEST_TMPDIR/out"
 	printf '%s\n' '{"to":"b","msg":2}' '{"to":["a","b"],"msg":3}' >&7

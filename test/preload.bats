@@ -9,8 +9,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # Replies to each message 1 s later, with what the child sees of its
 # environment: the drain must keep that late reply (the idle rule would
 # have closed the channel after 0.5 s of quiet, with a warning).
@@ -115,9 +113,9 @@ const until = Date.now() + 20000;
 let seen = false;
 while (!(seen = fs.existsSync(process.argv[2])) && Date.now() < until);
 process.on("message", () => process.send({ seen }));')
-	"$IPCRUN" run --trace -- node "$w" "$BATS_TEST_TMPDIR/flag" \
+	bg "$IPCRUN" run --trace -- node "$w" "$BATS_TEST_TMPDIR/flag" \
 	    < <(printf '{}\n') > "$BATS_TEST_TMPDIR/out" \
-	    2> "$BATS_TEST_TMPDIR/err" &
+	    2> "$BATS_TEST_TMPDIR/err"
 	pid=$!
 	wait_for 30 grep -q 'internal cmd "NODE_IPCRUN_READY"' \
 	    "$BATS_TEST_TMPDIR/err"
@@ -131,14 +129,10 @@ process.on("message", () => process.send({ seen }));')
 	# would remove the listener (it can come before the main module runs).
 	w=$(node_worker 'process.send({ listening: process.listeners("internalMessage")
     .some((f) => f.name === "onInternal") });')
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run -- node "$w" < "$BATS_TEST_TMPDIR/in" \
-	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
-	pid=$!
-	exec {keep}> "$BATS_TEST_TMPDIR/in"	# not 3: bats reports there
+	held_fifo "$IPCRUN" run -- node "$w"
 	wait_for 30 test -s "$BATS_TEST_TMPDIR/out"
-	exec {keep}>&-
-	wait "$pid"
+	exec 7>&-
+	wait "$ipid"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" '{"listening":true}'
 }
 

@@ -7,8 +7,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # --- end of input ------------------------------------------------------------
 
 @test "async worker: a reply 1.5 s after the end of input arrives, exit 0" {
@@ -20,7 +18,7 @@ F=$BATS_TEST_DIRNAME/fixtures
 }
 
 @test "the fetch example: every reply arrives, in completion order" {
-	node "$F/httpd.js" > "$BATS_TEST_TMPDIR/port" &
+	bg node "$F/httpd.js" > "$BATS_TEST_TMPDIR/port"
 	hpid=$!
 	wait_for 20 grep -q . "$BATS_TEST_TMPDIR/port"
 	port=$(cat "$BATS_TEST_TMPDIR/port")
@@ -55,12 +53,8 @@ F=$BATS_TEST_DIRNAME/fixtures
 	# The input ends only once both replies are back: the timeout, which
 	# starts at the end of input, never races the child's start (under
 	# load, Node took more than the 1 s and its replies were lost).
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run --eof-timeout 1 --kill-timeout 0.5 \
-	    -- node "$F/keepalive.js" < "$BATS_TEST_TMPDIR/in" \
-	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo "$IPCRUN" run --eof-timeout 1 --kill-timeout 0.5 \
+	    -- node "$F/keepalive.js"
 	printf '{"a":1}\n{"b":2}\n' >&7
 	wait_for 30 grep -q '"b"' "$BATS_TEST_TMPDIR/out"
 	exec 7>&-
@@ -78,8 +72,8 @@ ipcrun: run: 'node' (pid $pid) is still running; sending SIGTERM"
 }
 
 @test "a child still alive after the notice gets a one-time hint naming both ways out" {
-	"$IPCRUN" run --kill-timeout 0.2 -- node "$F/keepalive.js" < /dev/null \
-	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	bg "$IPCRUN" run --kill-timeout 0.2 -- node "$F/keepalive.js" < /dev/null \
+	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err"
 	pid=$!
 	wait_for 30 grep -q 'ends it$' "$BATS_TEST_TMPDIR/err"
 	kill -TERM "$pid"
@@ -152,12 +146,8 @@ PY
 @test "--eof wait with a listening child ends at --eof-timeout" {
 	# The input ends only once the echo is back: the timeout, which
 	# starts at the end of input, never races the child's start.
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run --eof wait --eof-timeout 0.3 --kill-timeout 5 -- \
-	    node "$F/echo.js" < "$BATS_TEST_TMPDIR/in" \
-	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo "$IPCRUN" run --eof wait --eof-timeout 0.3 --kill-timeout 5 -- \
+	    node "$F/echo.js"
 	printf '{"a":1}\n' >&7
 	wait_for 20 grep -q a "$BATS_TEST_TMPDIR/out"
 	exec 7>&-

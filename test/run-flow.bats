@@ -6,8 +6,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # --- backpressure and memory -------------------------------------------------
 
 @test "200 MB of input to a slower child with bounded RSS" {
@@ -32,11 +30,7 @@ F=$BATS_TEST_DIRNAME/fixtures
 }
 
 @test "lines read in one large burst all go through while input stays open" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run -- node "$F/echo.js" < "$BATS_TEST_TMPDIR/in" \
-	    > "$BATS_TEST_TMPDIR/out" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo "$IPCRUN" run -- node "$F/echo.js"
 	# Far more than one queue's worth, in one write, then nothing more.
 	line="{\"p\":\"$(head -c 90 /dev/zero | tr '\0' c)\"}"
 	yes "$line" | head -n 20000 > "$BATS_TEST_TMPDIR/burst"
@@ -49,11 +43,7 @@ F=$BATS_TEST_DIRNAME/fixtures
 }
 
 @test "a slow trickle is written as soon as each reply is complete" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run -- node "$F/echo.js" < "$BATS_TEST_TMPDIR/in" \
-	    > "$BATS_TEST_TMPDIR/out" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo "$IPCRUN" run -- node "$F/echo.js"
 	echo '{"n":1}' >&7
 	wait_for 20 grep -q '{"n":1}' "$BATS_TEST_TMPDIR/out"
 	echo '{"n":2}' >&7

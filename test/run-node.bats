@@ -7,8 +7,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # --- NODE_OPTIONS and the preload --------------------------------------------
 
 @test "NODE_OPTIONS is kept for the child and restored for a grandchild" {

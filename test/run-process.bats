@@ -7,8 +7,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # --- process hygiene ---------------------------------------------------------
 
 @test "the child sees only fds 0-2 and its channel" {
@@ -80,11 +78,7 @@ process.send({ pgid: Number(st[2]), pid: process.pid, ppid: process.ppid,
 }
 
 @test "no orphan after kill -9 of ipcrun" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run -- node "$F/keepalive.js" < "$BATS_TEST_TMPDIR/in" \
-	    > "$BATS_TEST_TMPDIR/out" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo "$IPCRUN" run -- node "$F/keepalive.js"
 	wait_for 20 grep -q '"pid"' "$BATS_TEST_TMPDIR/out"
 	cpid=$(sed -n 's/{"pid":\([0-9]*\)}/\1/p' "$BATS_TEST_TMPDIR/out")
 	kill -0 "$cpid"
@@ -112,9 +106,9 @@ for i in range(20000): print(\"log\", \"z\" * 100)" < /dev/null 2>&1 | { sleep 1
 }
 
 @test "an interrupt ends the wait for the channel after the child's exit" {
-	"$IPCRUN" run --channel stdio --kill-timeout 60 \
+	bg "$IPCRUN" run --channel stdio --kill-timeout 60 \
 	    -- sh -c 'sleep 60 & echo "{\"bg\":$!}"' < /dev/null \
-	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err"
 	pid=$!
 	wait_for 10 grep -q bg "$BATS_TEST_TMPDIR/out"
 	# The child (sh) has exited; its background job holds the channel.

@@ -8,8 +8,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # relay_bad FORMAT COLUMN REASON: the line FORMAT (printf) between two
 # good lines is reported as input line 2 with COLUMN and REASON, never
 # reaches the Node child (which would crash on it), and the good lines

@@ -6,8 +6,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # --- exit status -------------------------------------------------------------
 
 @test "exit status: the child's code" {
@@ -147,11 +145,7 @@ Try 'ipcrun run --help'."
 # --- signals -----------------------------------------------------------------
 
 @test "signals are forwarded to the child's group exactly once" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	setsid "$IPCRUN" run -- node "$F/signals.js" < "$BATS_TEST_TMPDIR/in" \
-	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo setsid "$IPCRUN" run -- node "$F/signals.js"
 	wait_for 20 grep -q '"pid"' "$BATS_TEST_TMPDIR/out"
 	# Ctrl-C reaches the whole foreground group: here, ipcrun's.
 	kill -INT -- -"$ipid"
@@ -171,11 +165,7 @@ Try 'ipcrun run --help'."
 }
 
 @test "a forwarded SIGTERM that kills the child gives 143" {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	"$IPCRUN" run -- node "$F/keepalive.js" < "$BATS_TEST_TMPDIR/in" \
-	    > "$BATS_TEST_TMPDIR/out" &
-	ipid=$!
-	exec 7> "$BATS_TEST_TMPDIR/in"
+	held_fifo "$IPCRUN" run -- node "$F/keepalive.js"
 	wait_for 20 grep -q '"pid"' "$BATS_TEST_TMPDIR/out"
 	kill -TERM "$ipid"
 	rc=0
@@ -185,8 +175,8 @@ Try 'ipcrun run --help'."
 }
 
 @test "a stopped child still ends on a forwarded SIGTERM" {
-	"$IPCRUN" run --channel stdio -- sh -c 'echo "{\"pid\":$$}"; kill -STOP $$; echo "{\"resumed\":1}"; sleep 60' \
-	    < /dev/null > "$BATS_TEST_TMPDIR/out" 2>&1 &
+	bg "$IPCRUN" run --channel stdio -- sh -c 'echo "{\"pid\":$$}"; kill -STOP $$; echo "{\"resumed\":1}"; sleep 60' \
+	    < /dev/null > "$BATS_TEST_TMPDIR/out" 2>&1
 	pid=$!
 	wait_for 10 grep -q pid "$BATS_TEST_TMPDIR/out"
 	child=$(jq -r .pid "$BATS_TEST_TMPDIR/out" | head -n 1)

@@ -10,8 +10,6 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # --- round trips -------------------------------------------------------------
 
 @test "README demo: a Node worker becomes an NDJSON filter" {

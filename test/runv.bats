@@ -6,16 +6,8 @@
 
 load helper
 
-F=$BATS_TEST_DIRNAME/fixtures
-
 # A timestamp, as -v and --trace print it.
 T='[0-9]+\.[0-9]{6}'
-
-# on_tty COMMAND: COMMAND (a string for sh) with stdin, stdout and stderr
-# on a pseudo-terminal; what it wrote, carriage returns kept, in $output.
-on_tty() {
-	run script -qec "stty sane; $1" /dev/null < /dev/null
-}
 
 # A file just over 64 MiB: blank lines (quick to frame, never sent), one
 # good line, one bad line (line 16386) and one more good line.
