@@ -181,18 +181,6 @@ abstract_listening() {
 	grep -q " @$1\$" /proc/net/unix
 }
 
-# as_nobody CMD...: run CMD as uid and gid 65534, no other groups.
-as_nobody() {
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
-}
-
-# need_other_uid: the tests of a peer of another uid run it as nobody,
-# which only root can do.
-need_other_uid() {
-	[ "$(id -u)" = 0 ] || skip "needs root to run a peer as uid 65534 (setpriv)"
-	command -v setpriv >/dev/null || skip "needs setpriv(1) to run a peer as uid 65534"
-}
-
 @test "recv-fd on an abstract address refuses a peer of another uid and waits for its own" {
 	need_other_uid
 	local name="ipcrun-test-$$-$RANDOM"
