@@ -2,7 +2,7 @@
 /*
  * ipcrun run: children and a lossless NDJSON relay between the shell and
  * them, over Node's IPC channel or the children's stdin/stdout. This file
- * is the options: it turns them into a struct run (run.h), and
+ * is the options: it turns them into a struct run (relay.h), and
  * run_loop.c's run_main does the rest.
  */
 #include "compat.h"
@@ -36,7 +36,7 @@
 #include "route.h"
 #include "spawn.h"
 #include "words.h"
-#include "run.h"
+#include "relay.h"
 
 enum {
 	O_CHANNEL = 256, O_CHANNEL_FD, O_EOF, O_EOF_TIMEOUT, O_KILL_TIMEOUT,

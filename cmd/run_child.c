@@ -35,7 +35,7 @@
 #include "proc.h"
 #include "spawn.h"
 #include "super.h"
-#include "run.h"
+#include "relay.h"
 
 static void	run_respawn(struct run *r, struct worker *w);
 

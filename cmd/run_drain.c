@@ -33,7 +33,7 @@
 #include "proc.h"
 #include "spawn.h"
 #include "super.h"
-#include "run.h"
+#include "relay.h"
 
 static void	run_start_idle(struct run *r, struct worker *w);
 

@@ -33,7 +33,7 @@
 #include "jscan.h"
 #include "nodechan.h"
 #include "route.h"
-#include "run.h"
+#include "relay.h"
 
 static void
 run_bad_input(struct run *r, uint64_t lineno, size_t off, const char *why)

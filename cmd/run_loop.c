@@ -33,7 +33,7 @@
 #include "jscan.h"
 #include "spawn.h"
 #include "super.h"
-#include "run.h"
+#include "relay.h"
 
 static int64_t	run_worker_deadline(struct run *r, struct worker *w);
 

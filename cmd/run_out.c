@@ -32,7 +32,7 @@
 #include "frame.h"
 #include "jscan.h"
 #include "nodechan.h"
-#include "run.h"
+#include "relay.h"
 
 void
 run_flush_oq(struct run *r)

@@ -29,7 +29,7 @@
 #include "jscan.h"
 #include "proc.h"
 #include "spawn.h"
-#include "run.h"
+#include "relay.h"
 
 void
 run_trace_(struct run *r, const char *fmt, ...)

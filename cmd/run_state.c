@@ -15,7 +15,7 @@
 #include "buf.h"
 #include "chan.h"
 #include "super.h"
-#include "run.h"
+#include "relay.h"
 
 /* ipcrun's stdout is full: the channel is not being read. */
 int

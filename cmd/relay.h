@@ -9,8 +9,8 @@
  * written where they arise, through cmd's one reporter and run's hook on
  * it (-q, the meter).
  */
-#ifndef RUN_H
-#define RUN_H
+#ifndef RELAY_H
+#define RELAY_H
 
 #include <sys/resource.h>
 
@@ -305,4 +305,4 @@ void		 run_gather(struct run *r);
 void		 run_update(struct run *r);
 int		 run_main(struct run *r);
 
-#endif /* RUN_H */
+#endif /* RELAY_H */
