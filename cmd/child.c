@@ -34,6 +34,8 @@
 #include "v8frame.h"
 #include "child.h"
 
+static void	child_parent_gone(struct child *);
+
 #define SEC		INT64_C(1000000000)
 #define KILL_DEFAULT	(5 * SEC)
 
@@ -101,7 +103,7 @@ child_flush(struct child *c)
 			cmd_warn(c->ce, "write to the parent");
 			c->fail = 1;
 		}
-		child_disconnect(c);
+		child_parent_gone(c);
 	}
 	while (c->cin != -1 && !c->cin_dead && c->cq.len > 0) {
 		if ((w = buf_write(&c->cq, c->cin, c->cin_sock)) == -1) {
@@ -123,6 +125,20 @@ child_flush(struct child *c)
 		if (w == 0)
 			break;
 	}
+}
+
+/*
+ * The parent is gone: the channel goes (child_parent.c), and with
+ * --disconnect-timeout CMD gets SIGTERM after it, SIGKILL later.
+ */
+static void
+child_parent_gone(struct child *c)
+{
+	if (c->disconnected)
+		return;
+	child_disconnect(c);
+	if (c->disc_timeout >= 0)
+		child_stop_step(c, SUPER_EV_CLOSED);
 }
 
 /* One pass after poll: input, output, end-of-life steps, flush. */
@@ -181,7 +197,7 @@ child_step(struct child *c)
 	 */
 	if (c->par.eof && !c->disconnected && (c->advanced ?
 	    !v8frame_ready(&c->vin) : frame_pending(&c->par.rd) == 0))
-		child_disconnect(c);
+		child_parent_gone(c);
 	if (c->disconnected && c->cin != -1 && (c->cq.len == 0 ||
 	    c->cin_dead || !child_alive(c)))
 		child_close_cin(c);

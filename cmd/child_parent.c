@@ -25,6 +25,7 @@
 #include "nodechan.h"
 #include "v8frame.h"
 #include "v8ser.h"
+#include "super.h"
 #include "child.h"
 
 /* One frame to the parent: the JSON text as it is, or V8-encoded. */
@@ -138,7 +139,7 @@ child_from_parent(struct child *c, const char *line, size_t n, int nl,
 		child_internal(c, line, js, k);
 		return;
 	}
-	if (c->cin == -1 || c->cin_dead || !child_alive(c)) {
+	if (c->cin == -1 || c->cin_dead || !super_alive(&c->sv)) {
 		c->undelivered++;
 		return;
 	}
@@ -236,7 +237,7 @@ child_pump_advanced(struct child *c)
 		if ((c->js.span[c->js_k[0]].len != 0 &&
 		    jscan_node_internal(c->cq.p + c->cq.off + mark +
 		    c->js.span[c->js_k[0]].off, c->js.span[c->js_k[0]].len)) ||
-		    c->cin == -1 || c->cin_dead || !child_alive(c)) {
+		    c->cin == -1 || c->cin_dead || !super_alive(&c->sv)) {
 			/* Take it off the queue; an internal one is answered. */
 			struct buf	line;
 
@@ -324,7 +325,4 @@ child_disconnect(struct child *c)
 		chan_close(&c->par);
 	}
 	chan_fds_close(&c->par);
-	/* With --disconnect-timeout: SIGTERM after it, SIGKILL later. */
-	if (c->disc_timeout >= 0)
-		child_stop_step(c, SUPER_EV_CLOSED);
 }
