@@ -82,7 +82,7 @@ int		 cmd_help(const struct cmd_entry *);
 int		 cmd_parse_size(const char *, size_t *, const char **);
 int		 cmd_parse_duration(const char *, int64_t *, const char **);
 int		 cmd_flush_stdout(const struct cmd_entry *);
-extern int	(*cmd_report_hook)(int);
+extern int	(*cmd_report_hook)(int, const char *, size_t);
 
 /* meter.c */
 struct meter {

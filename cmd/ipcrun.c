@@ -332,26 +332,36 @@ cmd_help(const struct cmd_entry *ce)
 }
 
 /*
- * Set by a command while it runs, and called before each report with its
- * errno (0 from cmd_warnx): it takes a live display off the terminal, and
- * returns 0 to drop the report (run -q drops warnings, never errors).
+ * Set by a command while it runs, and given each report, whole, with its
+ * errno (0 from cmd_warnx): it returns 1 when it has taken the line (run
+ * queues it for a stderr that must never hold up the relay, and with -q
+ * drops warnings, never errors), 0 for it to go to stderr here.
  */
-int	(*cmd_report_hook)(int);
+int	(*cmd_report_hook)(int, const char *, size_t);
 
 static void __attribute__((format(printf, 3, 0)))
 vreport(const struct cmd_entry *ce, int errnum, const char *fmt, va_list ap)
 {
-	char	msg[1024];
+	char	msg[1024], line[1200];
+	int	n;
 
-	if (cmd_report_hook != NULL && cmd_report_hook(errnum) == 0)
-		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (errnum != 0)
-		fprintf(stderr, "ipcrun: %s%s%s: %s\n", ce ? ce->name : "",
-		    ce ? ": " : "", msg, strerror(errnum));
+		n = snprintf(line, sizeof line, "ipcrun: %s%s%s: %s\n",
+		    ce ? ce->name : "", ce ? ": " : "", msg, strerror(errnum));
 	else
-		fprintf(stderr, "ipcrun: %s%s%s\n", ce ? ce->name : "",
-		    ce ? ": " : "", msg);
+		n = snprintf(line, sizeof line, "ipcrun: %s%s%s\n",
+		    ce ? ce->name : "", ce ? ": " : "", msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line) {
+		n = sizeof line - 1;
+		line[n - 1] = '\n';
+	}
+	if (cmd_report_hook != NULL &&
+	    cmd_report_hook(errnum, line, (size_t)n) == 1)
+		return;
+	fputs(line, stderr);
 }
 
 void

@@ -5,9 +5,9 @@
  * state are in lib/ (chan, drain, super, route, envelope, restart); what is
  * here is the relay that connects them, in one file per direction or
  * concern. run_report.c formats what run says (--trace, -v, notices,
- * --events, the exit reports, --stats, the children's logs); warnings are
- * written where they arise, through cmd's one reporter and run's hook on
- * it (-q, the meter).
+ * --events, the exit reports, --stats, the children's logs) and takes
+ * cmd's warnings through its hook (-q, the meter); all of it goes to
+ * stderr and --events-fd through queues that never block (lib/outq.c).
  */
 #ifndef RELAY_H
 #define RELAY_H
@@ -20,6 +20,7 @@
 #include "envelope.h"
 #include "ev.h"
 #include "frame.h"
+#include "outq.h"
 #include "restart.h"
 #include "route.h"
 #include "super.h"
@@ -38,6 +39,8 @@
 #define LOG_LINE	4096	/* --log prefix: a longer line is cut */
 #define SHOW_MAX	64	/* -v: the first bytes of a frame shown */
 #define EVQ_MAX		(64 * 1024)	/* events waiting for --events-fd */
+#define ERRQ_MAX	(256 * 1024)	/* lines waiting for stderr */
+#define SINK_GRACE	(2 * SEC)	/* for them, after a stop signal */
 #define PROGRESS_MIN	((uint64_t)64 * 1024 * 1024)	/* as check's */
 /*
  * V8 strings stop at 536,870,888 UTF-16 units, and Node's reader holds a
@@ -143,14 +146,16 @@ struct run {
 	int		 wrap;		/* {"from":...} around child lines */
 	int		 events;	/* --events */
 	int		 events_fd;	/* where they go, or -1: into oq */
-	int		 ev_fd;		/* events_fd, or a description of
-					   its own that never blocks */
-	int		 ev_sock;	/* ev_fd is a socket: send(2) */
-	struct buf	 evq;		/* events not written yet, bounded */
-	uint64_t	 ev_lost;	/* events that did not fit in evq */
+	/*
+	 * What ipcrun says never holds up the relay: stderr (reports,
+	 * --trace, -v, the children's logs) and --events-fd are bounded
+	 * queues that lose whole lines, counted, when their reader lags.
+	 */
+	struct outq	 errq;		/* stderr */
+	struct outq	 evq;		/* --events-fd 3 and up */
+	struct outq	*evout;		/* the events': &evq, or &errq */
+	int		 sigfd;		/* the signals' pipe, for the end */
 	int		 log_prefix;	/* --log prefix */
-	int		 err_fd;	/* stderr, non-blocking if a pipe */
-	uint64_t	 log_dropped;	/* log lines stderr could not take */
 	struct envelope	 env;
 
 	struct ev	 ev;
@@ -244,10 +249,11 @@ void		 run_report_start(struct run *r);
 void		 run_event(struct run *r, struct worker *w, const char *event,
     const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void		 run_flush_events(struct run *r);
-void		 run_on_events(struct ev *ev, int fd, short revents, void *arg);
-int		 run_events_start(struct run *r);
-void		 run_events_finish(struct run *r, int sigfd);
+void		 run_flush_sinks(struct run *r);
+void		 run_on_sink(struct ev *ev, int fd, short revents, void *arg);
+void		 run_sinks_interest(struct run *r);
+int		 run_sinks_start(struct run *r);
+void		 run_sinks_finish(struct run *r);
 const char	*run_signame(int sig);
 void		 run_exit_report(struct run *r, struct worker *w, int status);
 void		 run_giveup(struct run *r, struct worker *w);
@@ -295,7 +301,6 @@ void		 run_undelivered(struct run *r, struct worker *w, int restart);
 void		 run_on_chan(struct ev *ev, int fd, short revents, void *arg);
 void		 run_on_stdout(struct ev *ev, int fd, short revents, void *arg);
 void		 run_setup_stdout(struct run *r);
-void		 run_setup_stderr(struct run *r);
 void		 run_restore_stdout(struct run *r);
 void		 run_flush_oq(struct run *r);
 void		 run_flush_oq_all(struct run *r);

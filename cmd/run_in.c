@@ -368,7 +368,10 @@ run_on_stdin(struct ev *ev, int fd, short revents, void *arg)
 	if (got == 0)
 		r->in_eof = 1;
 	r->in_bytes += (uint64_t)got;
-	meter_update(&r->meter, r->in_bytes, r->fin.lineno, r->refused);
+	/* Not over reports still queued for the terminal: they go first. */
+	if (!outq_pending(&r->errq))
+		meter_update(&r->meter, r->in_bytes, r->fin.lineno,
+		    r->refused);
 }
 
 /*

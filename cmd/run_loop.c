@@ -247,7 +247,7 @@ run_pass(struct run *r)
 			run_pump_input(r);
 	}
 	run_stop_requested(r);
-	run_flush_events(r);
+	run_flush_sinks(r);
 }
 
 void
@@ -273,9 +273,7 @@ run_update(struct run *r)
 	}
 	ev_set(&r->ev, r->out_fd, r->oq.len > 0 && !r->out_dead ?
 	    POLLOUT : 0);
-	if (r->ev_fd != -1)
-		ev_set(&r->ev, r->ev_fd, r->evq.len > 0 && r->events ?
-		    POLLOUT : 0);
+	run_sinks_interest(r);
 }
 
 static int
@@ -316,8 +314,8 @@ run_status(struct run *r)
 	return code;
 }
 
-int
-run_main(struct run *r)
+static int
+run_relay(struct run *r)
 {
 	static const int	 sigs[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP,
 	    SIGUSR1, SIGUSR2, 0 };
@@ -334,9 +332,7 @@ run_main(struct run *r)
 	r->dp.eof_timeout = r->eof_timeout;
 	r->dp.kill_timeout = r->kill_timeout;
 	r->watch_fd = -1;
-	r->ev_fd = -1;
 	r->out_fd = STDOUT_FILENO;
-	r->err_fd = STDERR_FILENO;
 	run_report_start(r);
 	ev_init(&r->ev);
 	/* A closed stdout is remembered: writing to it is an error. */
@@ -344,6 +340,8 @@ run_main(struct run *r)
 		cmd_warn(r->ce, "/dev/null");
 		return EXIT_FAIL;
 	}
+	if (run_sinks_start(r) == -1)
+		return EXIT_FAIL;
 	r->stdout_closed = (closed & 1 << STDOUT_FILENO) != 0;
 	if (frame_init(&r->fin, r->maxline, r->validate) == -1) {
 		/* The nesting stack is sized from it: name the option. */
@@ -373,16 +371,12 @@ run_main(struct run *r)
 		cmd_warn(r->ce, "signals");
 		return EXIT_FAIL;
 	}
-	if (run_events_start(r) == -1) {
-		cmd_warn(r->ce, "--events-fd %d", r->events_fd);
-		return EXIT_FAIL;
-	}
+	r->sigfd = sfd;
 	/* No process of the children's groups may outlive ipcrun (kill -9). */
 	if ((r->watch_fd = spawn_watch_start(&r->watch_pid)) == -1) {
 		cmd_warn(r->ce, "watchdog");
 		return EXIT_FAIL;
 	}
-	run_setup_stderr(r);
 	/*
 	 * All forked before any exec is waited for: 257 children start in
 	 * the time of a few, not one exec after another. Every child begun
@@ -446,16 +440,28 @@ run_main(struct run *r)
 	spawn_watch_end(r->watch_fd, r->watch_pid);
 	r->watch_fd = -1;
 	run_log_finish(r);
-	run_events_finish(r, sfd);
 	/* Anything still queued for stdout goes out before the exit. */
 	run_flush_oq_all(r);
 	run_restore_stdout(r);
-	if (r->err_fd != STDERR_FILENO)
-		close(r->err_fd);
-	r->err_fd = STDERR_FILENO;
 	rc = run_status(r);
 	meter_erase(&r->meter);
 	if (r->stats)
 		run_stats(r);
+	return rc;
+}
+
+/*
+ * The relay, then what it said: stderr's and the events' queues go out
+ * last, whatever ended the run, as their readers take them.
+ */
+int
+run_main(struct run *r)
+{
+	int	rc;
+
+	r->errq.fd = r->evq.fd = -1;
+	r->sigfd = -1;
+	rc = run_relay(r);
+	run_sinks_finish(r);
 	return rc;
 }

@@ -388,22 +388,6 @@ run_setup_stdout(struct run *r)
 	}
 }
 
-/* stderr for the children's logs: a pipe gets a description of its own. */
-void
-run_setup_stderr(struct run *r)
-{
-	struct stat	st;
-	int		fd;
-
-	r->err_fd = STDERR_FILENO;
-	if (!r->log_prefix || fstat(STDERR_FILENO, &st) == -1 ||
-	    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
-		return;
-	if ((fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK |
-	    O_CLOEXEC)) != -1)
-		r->err_fd = fd;
-}
-
 void
 run_restore_stdout(struct run *r)
 {

@@ -31,6 +31,41 @@
 #include "spawn.h"
 #include "relay.h"
 
+/*
+ * A line for stderr: into its queue once the run has one (written as the
+ * reader takes it, lost and counted if it lags too far), the meter
+ * erased first. Before the queue and after it, straight to stderr.
+ */
+static void
+run_put_err(struct run *r, const char *line, size_t n)
+{
+	meter_erase(&r->meter);
+	if (r->errq.fd == -1) {
+		(void)fwrite(line, 1, n, stderr);
+		return;
+	}
+	(void)outq_put(&r->errq, line, n);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+run_say(struct run *r, const char *fmt, ...)
+{
+	va_list	ap;
+	char	line[1024];
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line) {
+		n = sizeof line - 1;
+		line[n - 1] = '\n';
+	}
+	run_put_err(r, line, (size_t)n);
+}
+
 void
 run_trace_(struct run *r, const char *fmt, ...)
 {
@@ -42,8 +77,7 @@ run_trace_(struct run *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	meter_erase(&r->meter);
-	fprintf(stderr, "ipcrun: run: trace %" PRId64 ".%06" PRId64 " %s\n",
+	run_say(r, "ipcrun: run: trace %" PRId64 ".%06" PRId64 " %s\n",
 	    t / SEC, (t % SEC) / 1000, msg);
 }
 
@@ -98,8 +132,7 @@ run_show_(struct run *r, const struct worker *w, const char *dir,
 		i += (size_t)len;
 	}
 	out[k] = '\0';
-	meter_erase(&r->meter);
-	fprintf(stderr, "ipcrun: run: %" PRId64 ".%06" PRId64 " %s %s %s%s%s\n",
+	run_say(r, "ipcrun: run: %" PRId64 ".%06" PRId64 " %s %s %s%s%s\n",
 	    t / SEC, (t % SEC) / 1000, w->name, dir, internal ? "internal " :
 	    "", out, i < n ? "..." : "");
 }
@@ -121,19 +154,30 @@ run_notice(struct run *r, const char *fmt, ...)
 static struct run *run_active;	/* for run_report */
 
 /*
- * Before each of run's reports: the meter goes, and with -q so does every
- * report but an error of ipcrun's own (cmd_warn's, with an errno), which
- * is what decides exit status 125 and up.
+ * Each of run's reports, whole: with -q every report but an error of
+ * ipcrun's own (cmd_warn's, with an errno), which is what decides exit
+ * status 125 and up, is dropped; the rest goes into stderr's queue.
  */
 static int
-run_report(int errnum)
+run_report(int errnum, const char *line, size_t n)
 {
 	struct run	*r = run_active;
 
 	if (r->quiet && errnum == 0)
-		return 0;
-	meter_erase(&r->meter);
+		return 1;
+	run_put_err(r, line, n);
 	return 1;
+}
+
+/* A write to --events-fd failed: the events stop, the run goes on. */
+static void
+run_events_failed(struct run *r)
+{
+	if (r->evout != &r->evq || !r->events)
+		return;
+	errno = r->evq.err;
+	cmd_warn(r->ce, "--events-fd %d", r->events_fd);
+	r->events = 0;
 }
 
 void
@@ -175,103 +219,156 @@ run_event(struct run *r, struct worker *w, const char *event,
 	 * up the relay: the events wait in a bounded queue, and what does
 	 * not fit is lost, counted, and said at the end.
 	 */
-	if (r->evq.len + (size_t)n > EVQ_MAX ||
-	    buf_append(&r->evq, line, (size_t)n) == -1) {
-		r->ev_lost++;
-		return;
-	}
-	run_flush_events(r);
-}
-
-/* What the events' reader takes now, without waiting. */
-void
-run_flush_events(struct run *r)
-{
-	if (r->evq.len == 0 || !r->events)
-		return;
-	if (r->events_fd == STDERR_FILENO)
+	if (r->evout == &r->errq)
 		meter_erase(&r->meter);
-	while (r->evq.len > 0) {
-		switch (buf_write(&r->evq, r->ev_fd, r->ev_sock)) {
-		case -1:
-			cmd_warn(r->ce, "--events-fd %d", r->events_fd);
-			r->events = 0;
-			buf_consume(&r->evq, r->evq.len);
-			return;
-		case 0:
-			return;
-		}
-	}
+	if (outq_put(r->evout, line, (size_t)n) == 0 && r->evout->dead)
+		run_events_failed(r);
+}
+
+/* What the readers of stderr and --events-fd take now, without waiting. */
+void
+run_flush_sinks(struct run *r)
+{
+	if (outq_pending(&r->errq))
+		(void)outq_flush(&r->errq);
+	if (outq_pending(&r->evq) && outq_flush(&r->evq) == -1)
+		run_events_failed(r);
 }
 
 void
-run_on_events(struct ev *ev, int fd, short revents, void *arg)
+run_on_sink(struct ev *ev, int fd, short revents, void *arg)
 {
 	(void)ev;
 	(void)fd;
 	(void)revents;
-	run_flush_events(arg);
+	run_flush_sinks(arg);
+}
+
+/* Ask for POLLOUT on a queue's descriptor while it holds lines. */
+void
+run_sinks_interest(struct run *r)
+{
+	if (r->errq.fd != -1)
+		ev_set(&r->ev, r->errq.wfd, outq_pending(&r->errq) ? POLLOUT :
+		    0);
+	if (r->evq.fd != -1)
+		ev_set(&r->ev, r->evq.wfd, outq_pending(&r->evq) ? POLLOUT : 0);
 }
 
 /*
- * The first event to --events-fd: a description of its own that never
- * blocks, and the bounded queue.
+ * stderr's queue, and --events-fd's when it is another descriptor: each
+ * written through a description of its own that never blocks. A
+ * descriptor not polled yet is added to the poll set; a regular file,
+ * which never stalls, is written as it is.
  */
 int
-run_events_start(struct run *r)
+run_sinks_start(struct run *r)
 {
-	r->ev_fd = -1;
-	if (!r->events || r->events_fd == -1)
-		return 0;
-	if (buf_init(&r->evq, 4096) == -1)
+	r->evout = &r->errq;
+	if (outq_open(&r->errq, STDERR_FILENO, ERRQ_MAX) == -1 ||
+	    (ev_add(&r->ev, r->errq.wfd, 0, run_on_sink, r) == -1 &&
+	    errno != EEXIST)) {
+		outq_close(&r->errq);
+		cmd_warn(r->ce, "stderr");
 		return -1;
-	r->ev_fd = proc_reopen_nonblock(r->events_fd, &r->ev_sock);
-	return ev_add(&r->ev, r->ev_fd, 0, run_on_events, r);
+	}
+	if (!r->events || r->events_fd == -1 ||
+	    r->events_fd == STDERR_FILENO)
+		return 0;
+	r->evout = &r->evq;
+	if (outq_open(&r->evq, r->events_fd, EVQ_MAX) == -1 ||
+	    (ev_add(&r->ev, r->evq.wfd, 0, run_on_sink, r) == -1 &&
+	    errno != EEXIST)) {
+		cmd_warn(r->ce, "--events-fd %d", r->events_fd);
+		return -1;
+	}
+	return 0;
 }
 
 /*
- * At the end: the events still queued go out as the reader takes them,
- * until a stop signal (INT, TERM, HUP) says not to wait; what is left,
- * and what never fit, is said in one line.
+ * Wait while the queues hold lines, as their readers take them, until a
+ * stop signal (INT, TERM, HUP) comes. A run that a stop signal ended
+ * gives them SINK_GRACE more, no longer: its reports still reach a
+ * reader that reads, and a reader that does not cannot keep it.
  */
-void
-run_events_finish(struct run *r, int sigfd)
+static void
+run_sinks_wait(struct run *r)
 {
-	struct pollfd	 pfd[2];
-	int		 sig;
+	struct pollfd	 pfd[3];
+	nfds_t		 n;
+	int		 sig, stop = 0;
+	int64_t		 end = 0, now;
 
-	if (r->ev_fd == -1)
-		return;
-	while (r->events && r->evq.len > 0 && !r->interrupted) {
-		pfd[0].fd = r->ev_fd;
-		pfd[0].events = POLLOUT;
-		pfd[1].fd = sigfd;
-		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
+	if (r->interrupted)
+		end = ev_now() + SINK_GRACE;
+	while (!stop) {
+		n = 0;
+		if (outq_pending(&r->errq)) {
+			pfd[n].fd = r->errq.wfd;
+			pfd[n++].events = POLLOUT;
+		}
+		if (outq_pending(&r->evq)) {
+			pfd[n].fd = r->evq.wfd;
+			pfd[n++].events = POLLOUT;
+		}
+		if (n == 0 || r->sigfd == -1)
 			break;
-		if (pfd[1].revents & POLLIN) {
+		pfd[n].fd = r->sigfd;
+		pfd[n].events = POLLIN;
+		now = ev_now();
+		if (end != 0 && now >= end)
+			break;
+		if (poll(pfd, n + 1, ev_timeout_ms(end)) == -1 &&
+		    errno != EINTR)
+			break;
+		if (pfd[n].revents & POLLIN) {
 			while ((sig = ev_signal_next(&r->ev)) != 0) {
 				if (sig == SIGINT || sig == SIGTERM ||
-				    sig == SIGHUP)
+				    sig == SIGHUP) {
 					r->interrupted = sig;
+					stop = 1;
+				}
 			}
 		}
-		if (pfd[0].revents)
-			run_flush_events(r);
+		run_flush_sinks(r);
 	}
-	if (r->events && r->evq.len > 0)
-		r->ev_lost += run_count_lines(r, r->evq.p + r->evq.off,
-		    r->evq.len);
-	if (r->ev_lost > 0)
-		cmd_warnx(r->ce, "%" PRIu64 " event%s lost: --events-fd %d "
-		    "was not read%s", r->ev_lost, r->ev_lost == 1 ? "" : "s",
-		    r->events_fd, r->interrupted ? " (interrupted)" : " fast "
-		    "enough");
-	ev_del(&r->ev, r->ev_fd);
-	if (r->ev_fd != r->events_fd)
-		close(r->ev_fd);
-	r->ev_fd = -1;
-	buf_release(&r->evq);
+}
+
+/*
+ * At the end: the lines still queued go out as their readers take them;
+ * what is left, and what never fit, is said in one line each, last.
+ */
+void
+run_sinks_finish(struct run *r)
+{
+	uint64_t	lost;
+
+	if (r->errq.fd == -1)
+		return;
+	run_sinks_wait(r);
+	if (r->evq.fd != -1) {
+		lost = r->evq.lost + outq_drop(&r->evq);
+		if (lost > 0 && r->events)
+			cmd_warnx(r->ce, "%" PRIu64 " event%s lost: --events-fd "
+			    "%d was not read%s", lost, lost == 1 ? "" : "s",
+			    r->events_fd, r->interrupted ? " (interrupted)" :
+			    " fast enough");
+		ev_del(&r->ev, r->evq.wfd);
+		outq_close(&r->evq);
+	}
+	/*
+	 * stderr's own loss is said on stderr, so the line waits for the
+	 * reader too; at a stop signal it goes if there is room, or not.
+	 */
+	lost = r->errq.lost;
+	if (lost > 0)
+		cmd_warnx(r->ce, "%" PRIu64 " line%s of reports and logs lost: "
+		    "stderr was not read%s", lost, lost == 1 ? "" : "s",
+		    r->interrupted ? " (interrupted)" : " fast enough");
+	run_sinks_wait(r);
+	(void)outq_drop(&r->errq);
+	ev_del(&r->ev, r->errq.wfd);
+	outq_close(&r->errq);
 }
 
 const char *
@@ -355,19 +452,15 @@ run_schedule_restart(struct run *r, struct worker *w)
 /*
  * --log prefix: a child's stderr (and, on the node channel, its stdout)
  * comes through a pipe, and goes to ipcrun's stderr line by line behind
- * "NAME| ", so that the children's lines never mix within a line. A
- * stderr that cannot take a line at once drops it, and the drops are
- * counted at the end: logs never hold up the data.
+ * "NAME| ", so that the children's lines never mix within a line. They
+ * share stderr's bounded queue with the reports: a stderr too slow for
+ * them loses lines, counted at the end, and never holds up the data.
  */
 static void
 run_log_line(struct run *r, struct worker *w, const char *p, size_t n,
     int cut)
 {
 	struct iovec	 iov[4];
-	struct pollfd	 pfd;
-	size_t		 len, done = 0, k;
-	ssize_t		 got;
-	int		 i;
 
 	meter_erase(&r->meter);
 	iov[0].iov_base = (void *)(uintptr_t)w->name;
@@ -378,32 +471,7 @@ run_log_line(struct run *r, struct worker *w, const char *p, size_t n,
 	iov[2].iov_len = n;
 	iov[3].iov_base = (void *)(uintptr_t)(cut ? "...\n" : "\n");
 	iov[3].iov_len = cut ? 4 : 1;
-	len = iov[0].iov_len + 2 + n + iov[3].iov_len;
-	for (i = 0; done < len;) {
-		got = writev(r->err_fd, iov + i, 4 - i);
-		if (got == -1 && errno == EINTR)
-			continue;
-		if (got == -1 && errno == EAGAIN && done == 0) {
-			r->log_dropped++;
-			return;
-		}
-		if (got == -1 && errno != EAGAIN)
-			return;
-		if (got == -1) {
-			/* Half a line is out: the rest follows, waiting. */
-			pfd.fd = r->err_fd;
-			pfd.events = POLLOUT;
-			(void)poll(&pfd, 1, 100);
-			continue;
-		}
-		done += (size_t)got;
-		for (k = (size_t)got; i < 4 && k >= iov[i].iov_len; i++)
-			k -= iov[i].iov_len;
-		if (i < 4) {
-			iov[i].iov_base = (char *)iov[i].iov_base + k;
-			iov[i].iov_len -= k;
-		}
-	}
+	(void)outq_putv(&r->errq, iov, 4);
 }
 
 /* The end of a child's log pipe: what is left is a last line. */
@@ -478,10 +546,6 @@ run_log_finish(struct run *r)
 		if (w->logfd != -1)
 			run_log_close(r, w);
 	}
-	if (r->log_dropped > 0)
-		cmd_warnx(r->ce, "%" PRIu64 " log line%s of the children "
-		    "dropped: stderr was full", r->log_dropped,
-		    r->log_dropped == 1 ? "" : "s");
 }
 
 /*

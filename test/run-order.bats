@@ -132,3 +132,57 @@ SH
 	grep -E '[0-9]+ events lost: --events-fd 3 was not read' "$d/err" ||
 	    { cat "$d/err" >&2; false; }
 }
+
+@test "stderr that nobody reads: reports are lost, not the data; SIGTERM ends the wait for it" {
+	d=$BATS_TEST_TMPDIR
+	# 10,000 good lines, each after a bad one: 10,000 reports, far more
+	# than a 4 KiB pipe and ipcrun's queue hold.
+	seq 1 10000 | sed 's/.*/bad &\n{"i":&}/' > "$d/in"
+	STALLED_PID=$d/pid "$BATS_TEST_DIRNAME/fixtures/stalled_fd.py" 4096 2 \
+	    "$IPCRUN" run --channel stdio -- cat < "$d/in" > "$d/out" &
+	bg=$!
+	wait_for 60 test -s "$d/pid" || { kill "$bg"; false; }
+	# Every good line comes through, whatever stderr does.
+	if ! wait_for 60 sh -c "[ \$(grep -c '\"i\"' '$d/out') -ge 10000 ]"; then
+		kill -KILL "$(cat "$d/pid")" 2>/dev/null
+		echo "lines out: $(grep -c '"i"' "$d/out")" >&2
+		false
+	fi
+	# Its end waits for stderr's reader; a stop signal ends that wait.
+	kill -TERM "$(cat "$d/pid")"
+	wait_for 30 sh -c "! kill -0 $bg 2>/dev/null" || {
+		kill -KILL "$(cat "$d/pid")" 2>/dev/null
+		echo "SIGTERM did not end the run" >&2
+		false
+	}
+	wait "$bg" || true
+	[ "$(grep -c '"i"' "$d/out")" -eq 10000 ]
+}
+
+# late_err DIR: read stderr into DIR/err only once the last good line
+# is out, so that the reports pile up meanwhile.
+late_err() {
+	wait_for 60 grep -q '"end"' "$1/out" || return 1
+	cat > "$1/err"
+}
+
+@test "stderr read late: every report arrives or is counted as lost, exactly" {
+	d=$BATS_TEST_TMPDIR
+	seq 1 20000 | sed 's/.*/bad &/' > "$d/in"
+	echo '{"end":1}' >> "$d/in"
+	mkfifo "$d/errpipe"
+	late_err "$d" < "$d/errpipe" &
+	reader=$!
+	status=0
+	"$IPCRUN" run --channel stdio -- cat < "$d/in" > "$d/out" \
+	    2> "$d/errpipe" || status=$?
+	wait "$reader"
+	[ "$status" -eq 1 ]
+	grep -q '"end"' "$d/out"
+	got=$(grep -c "^ipcrun: run: -:[0-9]*:1: " "$d/err")
+	lost=$(sed -n 's/^ipcrun: run: \([0-9]*\) lines of reports and logs lost: stderr was not read fast enough$/\1/p' "$d/err")
+	echo "reports got $got, lost $lost" >&2
+	[ -n "$lost" ] || { tail -n 5 "$d/err" >&2; false; }
+	[ "$lost" -gt 0 ]
+	[ $((got + lost)) -eq 20000 ]
+}

@@ -77,3 +77,7 @@ unit() {
 @test "frame: internal Node messages found where check, attach and child refuse them" {
 	unit frame_test
 }
+
+@test "outq: whole lines or lost and counted, never blocking on a stalled pipe, the given fd left blocking" {
+	unit outq_test
+}
