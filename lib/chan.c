@@ -23,6 +23,26 @@
 #include "frame.h"
 #include "nodechan.h"
 
+/*
+ * The frames with an fd still queued go with the queue: their fds are
+ * closed, and the stream starts again from what tq holds. (A queue handed
+ * to a restarted child keeps its lines, not their fds; nothing queues a
+ * frame with an fd for a child that may be restarted yet.)
+ */
+static void
+chan_marks_reset(struct chan *ch)
+{
+	size_t	i;
+
+	for (i = 0; i < ch->nmarks; i++)
+		close(ch->marks[i].fd);
+	ch->nmarks = 0;
+	ch->hold = 0;
+	ch->hold_end = 0;
+	ch->tq_out = 0;
+	ch->tq_in = ch->tq.len;
+}
+
 int
 chan_init(struct chan *ch, size_t maxline, int validate, size_t qsize)
 {
@@ -34,6 +54,7 @@ chan_init(struct chan *ch, size_t maxline, int validate, size_t qsize)
 	if ((ch->tq.p == NULL && buf_init(&ch->tq, qsize) == -1) ||
 	    buf_init(&ch->cq, 4096) == -1)
 		return -1;
+	chan_marks_reset(ch);
 	return 0;
 }
 
@@ -42,6 +63,7 @@ chan_release(struct chan *ch)
 {
 	chan_close(ch);
 	chan_fds_close(ch);
+	chan_marks_reset(ch);
 	if (ch->peer != -1)
 		close(ch->peer);
 	ch->peer = -1;
@@ -69,11 +91,21 @@ chan_close(struct chan *ch)
 	ch->fd = -1;
 }
 
+/* tq may be written now: no frame with an fd waits for its answer. */
+static int
+chan_tq_open(const struct chan *ch)
+{
+	return ch->tq.len > 0 && (!ch->hold || ch->tq_out < ch->hold_end);
+}
+
 /*
  * One write, from the queue whose line is under way: a frame of cq goes
  * only between two lines of tq, never into the middle of one, and a line
- * waits for a frame of cq that was cut short. Returns what buf_write
- * returns.
+ * waits for a frame of cq that was cut short. A write of tq stops before
+ * a frame that carries an fd, so that the fd goes with that frame's first
+ * byte alone (Node hands a received fd to the first frame that claims
+ * one), and not past the end of a frame with an fd whose answer has not
+ * come. Returns what buf_write returns.
  */
 static int
 chan_write(struct chan *ch)
@@ -81,7 +113,8 @@ chan_write(struct chan *ch)
 	struct buf	*b = &ch->cq;
 	const char	*nl;
 	size_t		 before, n;
-	int		 rc, *mid = &ch->cq_mid;
+	ssize_t		 k;
+	int		 rc, *mid = &ch->cq_mid, fd = -1;
 
 	if (ch->tq_mid || (!ch->cq_mid && ch->cq.len == 0)) {
 		b = &ch->tq;
@@ -91,9 +124,36 @@ chan_write(struct chan *ch)
 	if (b == &ch->tq && ch->cq.len > 0 &&
 	    (nl = memchr(b->p + b->off, '\n', b->len)) != NULL)
 		n = (size_t)(nl - (b->p + b->off)) + 1;
+	if (b == &ch->tq) {
+		if (ch->hold && ch->hold_end - ch->tq_out < n)
+			n = (size_t)(ch->hold_end - ch->tq_out);
+		if (ch->nmarks > 0 && ch->marks[0].at == ch->tq_out)
+			fd = ch->marks[0].fd;
+		else if (ch->nmarks > 0 && ch->marks[0].at - ch->tq_out < n)
+			n = (size_t)(ch->marks[0].at - ch->tq_out);
+	}
 	before = b->len;
-	if ((rc = buf_write_upto(b, ch->fd, 1, n)) == 1) {
+	if (fd != -1) {
+		/* Its frame, or its first part: the rest goes as bytes. */
+		nl = memchr(b->p + b->off, '\n', n);
+		if (nl != NULL)
+			n = (size_t)(nl - (b->p + b->off)) + 1;
+		k = fdpass_send(ch->fd, b->p + b->off, n, fd);
+		if (k == -1)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		close(fd);
+		ch->hold = 1;
+		ch->hold_end = ch->marks[0].at + n;
+		memmove(ch->marks, ch->marks + 1, --ch->nmarks *
+		    sizeof *ch->marks);
+		buf_consume(b, (size_t)k);
+		rc = k > 0;
+	} else
+		rc = buf_write_upto(b, ch->fd, 1, n);
+	if (rc == 1) {
 		ch->sent += before - b->len;
+		if (b == &ch->tq)
+			ch->tq_out += before - b->len;
 		*mid = b->len > 0 && b->p[b->off - 1] != '\n';
 	}
 	/*
@@ -119,7 +179,7 @@ chan_flush(struct chan *ch)
 
 	if (ch->fd == -1 || ch->wdead)
 		return 0;
-	while (!ch->full && (ch->tq.len > 0 || ch->cq.len > 0)) {
+	while (!ch->full && (chan_tq_open(ch) || ch->cq.len > 0)) {
 		if ((rc = chan_write(ch)) == -1) {
 			if (errno != EPIPE && errno != ECONNRESET)
 				return -1;
@@ -146,20 +206,69 @@ chan_send(struct chan *ch, const char *p, size_t n)
 	ssize_t	k;
 
 	if (ch->tq.len == 0 && ch->cq.len == 0 && !ch->full && !ch->wdead &&
-	    ch->fd != -1) {
+	    !ch->hold && ch->fd != -1) {
 		do
 			k = send(ch->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		while (k == -1 && errno == EINTR);
 		if (k > 0) {
 			sent = (size_t)k;
 			ch->sent += sent;
+			ch->tq_out += sent;
 			ch->tq_mid = p[sent - 1] != '\n';
 		}
 		if (sent < n && (k >= 0 || errno == EAGAIN ||
 		    errno == EWOULDBLOCK))
 			ch->full = 1;
 	}
-	return buf_append(&ch->tq, p + sent, n - sent);
+	if (buf_append(&ch->tq, p + sent, n - sent) == -1) {
+		ch->tq_in += sent;
+		return -1;
+	}
+	ch->tq_in += n;
+	return 0;
+}
+
+/*
+ * A frame (n bytes, ending in a newline) that carries fd, queued after
+ * the lines before it: the chan owns fd from here, and closes it once it
+ * is sent or dropped. The lines after it wait for the child's answer.
+ * Returns -1 (fd still the caller's) when CHAN_MAXMARKS such frames wait
+ * already or the queue cannot grow.
+ */
+int
+chan_send_fd(struct chan *ch, const char *p, size_t n, int fd)
+{
+	if (ch->nmarks == CHAN_MAXMARKS || n == 0 || p[n - 1] != '\n') {
+		errno = ch->nmarks == CHAN_MAXMARKS ? ENOBUFS : EINVAL;
+		return -1;
+	}
+	if (buf_append(&ch->tq, p, n) == -1)
+		return -1;
+	ch->marks[ch->nmarks].at = ch->tq_in;
+	ch->marks[ch->nmarks++].fd = fd;
+	ch->tq_in += n;
+	return 0;
+}
+
+/*
+ * The child answered the frame with an fd (NODE_HANDLE_ACK or NACK): the
+ * lines after it may go. Returns 0, or -1 when no such frame was out (an
+ * answer to nothing, which the caller reports).
+ */
+int
+chan_answered(struct chan *ch)
+{
+	if (!ch->hold || ch->tq_out < ch->hold_end)
+		return -1;
+	ch->hold = 0;
+	return 0;
+}
+
+/* A frame with an fd waits for its answer, or to go out. */
+int
+chan_holding(const struct chan *ch)
+{
+	return ch->hold || ch->nmarks > 0;
 }
 
 /* frame_read on the channel; an end of file is remembered. */
@@ -386,6 +495,7 @@ chan_drop_queued(struct chan *c)
 	buf_consume(&c->tq, c->tq.len);
 	buf_consume(&c->cq, c->cq.len);
 	c->tq_mid = 0;
+	chan_marks_reset(c);
 }
 
 /*
@@ -400,6 +510,7 @@ chan_take_queue(struct chan *c, struct buf *q)
 	*q = c->tq;
 	memset(&c->tq, 0, sizeof c->tq);
 	c->tq_mid = 0;
+	chan_marks_reset(c);
 }
 
 void
@@ -409,4 +520,5 @@ chan_put_queue(struct chan *c, struct buf *q)
 	c->tq = *q;
 	memset(q, 0, sizeof *q);
 	c->tq_mid = 0;
+	chan_marks_reset(c);
 }

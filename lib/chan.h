@@ -18,6 +18,17 @@
 #include "frame.h"
 
 #define CHAN_MAXFDS	16	/* received fds held, not yet claimed */
+#define CHAN_MAXMARKS	64	/* frames with an fd queued, at the most */
+
+/*
+ * A frame of tq that carries an fd: it starts at byte at of the stream of
+ * lines for the child (tq_in counts them), and the fd goes with its first
+ * byte.
+ */
+struct chan_mark {
+	uint64_t	 at;
+	int		 fd;
+};
 
 struct chan {
 	int		 fd;		/* ipcrun's end, -1 once closed */
@@ -36,6 +47,19 @@ struct chan {
 	int		 rd_ok;
 	int		 fds[CHAN_MAXFDS];	/* received, oldest first */
 	size_t		 nfds;
+
+	/*
+	 * Sending fds (Node's rule, NODE-IPC.md section 5): once a frame
+	 * with an fd is out, the lines after it wait until the child
+	 * answers with an ACK or a NACK (chan_answered); cq, the control
+	 * lane, still goes between them.
+	 */
+	struct chan_mark marks[CHAN_MAXMARKS];	/* oldest first */
+	size_t		 nmarks;
+	uint64_t	 tq_in;		/* bytes ever queued into tq */
+	uint64_t	 tq_out;	/* bytes of tq written */
+	int		 hold;		/* a frame with an fd is out */
+	uint64_t	 hold_end;	/* where that frame ends in the stream */
 };
 
 int		 chan_init(struct chan *, size_t, int, size_t);
@@ -60,5 +84,8 @@ void		 chan_writable(struct chan *);
 void		 chan_drop_queued(struct chan *);
 void		 chan_take_queue(struct chan *, struct buf *);
 void		 chan_put_queue(struct chan *, struct buf *);
+int		 chan_send_fd(struct chan *, const char *, size_t, int);
+int		 chan_answered(struct chan *);
+int		 chan_holding(const struct chan *);
 
 #endif

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "frame.h"
 #include "jscan.h"
 #include "nodechan.h"
@@ -365,6 +366,9 @@ nodechan_classify(const struct frame *f, int key, const struct frame_line *l)
 		return NODECHAN_MSG_DATA;
 	if (nodechan_cmd_is(span, n, "NODE_HANDLE"))
 		return NODECHAN_MSG_HANDLE;
+	if (nodechan_cmd_is(span, n, "NODE_HANDLE_ACK") ||
+	    nodechan_cmd_is(span, n, "NODE_HANDLE_NACK"))
+		return NODECHAN_MSG_ANSWER;
 	if (nodechan_cmd_is(span, n, NODECHAN_READY))
 		return NODECHAN_MSG_READY;
 	return NODECHAN_MSG_OTHER;
@@ -397,4 +401,68 @@ nodechan_duty(const char *cmd, size_t cmd_len, const char *key,
 	if ((*n = nodechan_answer(cmd, cmd_len, key, key_len, buf, len)) > 0)
 		return NODECHAN_DUTY_ANSWER;
 	return NODECHAN_DUTY_NONE;
+}
+
+/*
+ * May fd go to a Node child as a handle? Node classifies a received fd
+ * itself: a TCP, UDP or unix stream socket, or a FIFO, it takes; a
+ * regular file, a terminal or a character device aborts it (a C++ CHECK,
+ * SIGABRT), and any other socket it refuses with a NACK that stays at
+ * the head of its queue, so that every later handle is refused too
+ * (NODE-IPC.md section 5). What it takes is made O_NONBLOCK, on the open
+ * file description that the child will share: libuv does not set the
+ * flag on a received fd, and a blocking one stalls the child's whole loop
+ * (a lost accept race, a slow client). Returns 0, or -1 with *cause.
+ */
+int
+nodechan_fd_check(int fd, const char **cause)
+{
+	int	kind, fl;
+
+	if ((kind = fdpass_kind(fd)) == -1) {
+		*cause = strerror(errno);
+		return -1;
+	}
+	if (!fdpass_node_accepts(kind)) {
+		switch (kind) {
+		case FDPASS_FILE:
+		case FDPASS_TTY:
+		case FDPASS_CHR:
+		case FDPASS_BLK:
+		case FDPASS_DIR:
+			*cause = "Node aborts on this kind of descriptor; it "
+			    "takes TCP, UDP and unix stream sockets and pipes";
+			break;
+		default:
+			*cause = "Node refuses this kind of descriptor, and "
+			    "every handle after it; it takes TCP, UDP and "
+			    "unix stream sockets and pipes";
+			break;
+		}
+		return -1;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)) {
+		*cause = strerror(errno);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The frame that carries a handle: {"cmd":"NODE_HANDLE","type":TYPE,
+ * "msg":MSG} and its newline, MSG being msg_len bytes of JSON. Returns
+ * its length, or -1 when buf (len bytes) is too small.
+ */
+int
+nodechan_handle_frame(char *buf, size_t len, const char *type,
+    const char *msg, size_t msg_len)
+{
+	int	n;
+
+	n = snprintf(buf, len, "{\"cmd\":\"NODE_HANDLE\",\"type\":\"%s\","
+	    "\"msg\":%.*s}\n", type, (int)msg_len, msg);
+	if (n < 0 || (size_t)n >= len || msg_len > INT_MAX)
+		return -1;
+	return n;
 }

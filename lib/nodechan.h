@@ -39,6 +39,7 @@ int		 nodechan_own_frame(const char *, size_t);
 enum nodechan_msg {
 	NODECHAN_MSG_DATA,	/* the user's: not an internal message */
 	NODECHAN_MSG_HANDLE,	/* carries a handle: answer with a NACK */
+	NODECHAN_MSG_ANSWER,	/* ACK or NACK of a handle ipcrun sent */
 	NODECHAN_MSG_READY,	/* the drain preload announces itself */
 	NODECHAN_MSG_OTHER	/* another of Node's own: consumed */
 };
@@ -58,5 +59,9 @@ enum nodechan_duty nodechan_duty(const char *, size_t, const char *, size_t,
 		    int, char *, size_t, size_t *);
 
 #define NODECHAN_NACK_LINE	NODECHAN_NACK "\n"	/* ipcrun -> Node, framed */
+
+int		 nodechan_fd_check(int, const char **);
+int		 nodechan_handle_frame(char *, size_t, const char *, const char *,
+		    size_t);
 
 #endif

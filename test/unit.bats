@@ -10,7 +10,7 @@ load helper
 unit() {
 	local b=build/release
 	[ "${DEBUG:-0}" != 1 ] || b=build/debug
-	run "$ROOT/$b/test/unit/$1"
+	run "$ROOT/$b/test/unit/$@"
 	# The whole TAP, so that a failure shows which test and why.
 	echo "$output"
 	assert_success
@@ -80,4 +80,8 @@ unit() {
 
 @test "outq: whole lines or lost and counted, never blocking on a stalled pipe, the given fd left blocking" {
 	unit outq_test
+}
+
+@test "handle: a listening socket to a real Node child: ACKed once, the line after it held until then, the child serves on it" {
+	unit handle_test "$BATS_TEST_DIRNAME/fixtures/handle_child.js"
 }

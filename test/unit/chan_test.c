@@ -304,6 +304,129 @@ queue_hands(void)
 	chan_release(&next);
 }
 
+/*
+ * Everything fd holds now, into b (NUL-terminated), with recvmsg: the
+ * last fd that came (the others closed), their count in *nfd.
+ */
+static int
+recv_all(int fd, char *b, size_t cap, int *nfd)
+{
+	struct pollfd	 pfd = { fd, POLLIN, 0 };
+	unsigned	 flags;
+	size_t		 n = 0;
+	ssize_t		 got;
+	int		 one, last = -1;
+
+	*nfd = 0;
+	while (n < cap - 1 && poll(&pfd, 1, 0) == 1 &&
+	    (got = fdpass_recv(fd, b + n, cap - 1 - n, &one, &flags)) > 0) {
+		n += (size_t)got;
+		if (one != -1) {
+			if (last != -1)
+				close(last);
+			last = one;
+			++*nfd;
+		}
+	}
+	b[n] = '\0';
+	return last;
+}
+
+/*
+ * A frame with an fd: the fd rides on its first byte and nothing else;
+ * the lines after it wait for the answer while the control lane goes;
+ * the chan owns the fd and closes it once sent; marked fds are closed
+ * when the queue is dropped.
+ */
+static void
+send_fds(void)
+{
+	struct chan	 ch;
+	char		 b[256], frame[128];
+	int		 other, p[2], fd, n, i, nfd;
+	const char	*cause;
+
+	pair(&ch, &other);
+	if (pipe(p) == -1)
+		return;
+	n = nodechan_handle_frame(frame, sizeof frame, "net.Socket", "\"h\"",
+	    3);
+	is_str(n > 0 ? frame : "", "{\"cmd\":\"NODE_HANDLE\",\"type\":"
+	    "\"net.Socket\",\"msg\":\"h\"}\n", "the handle frame");
+	ok(nodechan_handle_frame(b, 20, "net.Socket", "1", 1) == -1,
+	    "a buffer too small for it");
+	chan_send(&ch, "\"a\"\n", 4);
+	ok(chan_send_fd(&ch, frame, (size_t)n, p[1]) == 0, "queued with an fd");
+	chan_send(&ch, "\"b\"\n", 4);
+	ok(chan_holding(&ch), "holding: a frame with an fd is queued");
+	is_int(chan_flush(&ch), 0, "flush");
+	/* Linux may give "a" and the frame to one recvmsg, with the fd. */
+	fd = recv_all(other, b, sizeof b, &nfd);
+	ok(strncmp(b, "\"a\"\n{\"cmd\":\"NODE_HANDLE\"", 24) == 0 &&
+	    strlen(b) == 4 + (size_t)n, "the line before it, then the frame: "
+	    "%s (%zu bytes of %d)", b, strlen(b), 4 + n);
+	ok(nfd == 1 && fd != -1, "one fd came with them (%d)", nfd);
+	ok(write(fd, "x", 1) == 1 && read(p[0], b, 1) == 1,
+	    "the fd received is the pipe's");
+	close(fd);
+	ok(read(p[0], b, 1) == 0, "and the chan closed its copy: the pipe "
+	    "ends with the one received");
+	close(p[0]);
+	ok(ch.hold && ch.tq.len == 4, "the line after it waits for the answer");
+	ok(recv(other, b, sizeof b, MSG_DONTWAIT) == -1 && errno == EAGAIN,
+	    "nothing more was sent");
+	/* The control lane still goes. */
+	buf_append(&ch.cq, "{\"ctl\":1}\n", 10);
+	is_int(chan_flush(&ch), 0, "flush");
+	drain_peer(other, b, sizeof b);
+	is_str(b, "{\"ctl\":1}\n", "the control lane does not wait");
+	ok(chan_send(&ch, "\"c\"\n", 4) == 0 && ch.tq.len == 8,
+	    "a new line queues behind the held one, not straight out");
+	is_int(chan_answered(&ch), 0, "the answer comes");
+	ok(!chan_holding(&ch), "no longer holding");
+	is_int(chan_flush(&ch), 0, "flush");
+	drain_peer(other, b, sizeof b);
+	is_str(b, "\"b\"\n\"c\"\n", "the lines after it follow, in order");
+	is_int(chan_answered(&ch), -1, "an answer to nothing is told apart");
+	/* Marks beyond the bound; fds closed with a dropped queue. */
+	for (i = 0; i < CHAN_MAXMARKS + 1; i++) {
+		if (pipe(p) == -1)
+			break;
+		close(p[1]);
+		if (chan_send_fd(&ch, frame, (size_t)n, p[0]) == -1)
+			break;
+	}
+	is_int(i, CHAN_MAXMARKS, "CHAN_MAXMARKS frames with fds, no more");
+	ok(errno == ENOBUFS && fcntl(p[0], F_GETFD) != -1,
+	    "the one refused stays the caller's");
+	close(p[0]);
+	fd = ch.marks[0].fd;
+	chan_drop_queued(&ch);
+	ok(ch.nmarks == 0 && fcntl(fd, F_GETFD) == -1,
+	    "a dropped queue closes the fds it held");
+	/* What Node takes. */
+	ok(nodechan_fd_check(STDIN_FILENO, &cause) == -1 ||
+	    fdpass_kind(STDIN_FILENO) == FDPASS_FIFO ||
+	    fdpass_node_accepts(fdpass_kind(STDIN_FILENO)),
+	    "stdin as Node would take it");
+	fd = open("/dev/null", O_RDONLY);
+	ok(nodechan_fd_check(fd, &cause) == -1 && strstr(cause, "aborts"),
+	    "a character device is refused: Node aborts on it");
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	ok(nodechan_fd_check(fd, &cause) == -1 && strstr(cause, "every handle"),
+	    "a unix datagram socket is refused: Node NACKs it and all after");
+	close(fd);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ok(nodechan_fd_check(fd, &cause) == 0 &&
+	    (fcntl(fd, F_GETFL) & O_NONBLOCK), "a TCP socket goes, made "
+	    "O_NONBLOCK");
+	close(fd);
+	ok(nodechan_fd_check(-1, &cause) == -1, "no descriptor: refused");
+	chan_release(&ch);
+	close(other);
+}
+
 int
 main(void)
 {
@@ -313,5 +436,6 @@ main(void)
 	half_close_and_unread();
 	recv_fds();
 	queue_hands();
+	send_fds();
 	return done();
 }

@@ -189,7 +189,11 @@ classify(void)
 		    "a handle, its name escaped" },
 		{ "{\"cmd\":\"" NODECHAN_READY "\"}\n", NODECHAN_MSG_READY,
 		    "the preload's announcement" },
-		{ "{\"cmd\":\"NODE_HANDLE_ACK\"}\n", NODECHAN_MSG_OTHER,
+		{ "{\"cmd\":\"NODE_HANDLE_ACK\"}\n", NODECHAN_MSG_ANSWER,
+		    "the answer to a handle ipcrun sent: taken" },
+		{ "{\"cmd\":\"NODE_HANDLE_NACK\"}\n", NODECHAN_MSG_ANSWER,
+		    "the answer to a handle ipcrun sent: refused" },
+		{ "{\"cmd\":\"NODE_SOCKET_COUNT\"}\n", NODECHAN_MSG_OTHER,
 		    "another of Node's own: consumed" },
 		{ "[\"NODE_HANDLE\"]\n", NODECHAN_MSG_DATA, "not an object" },
 	};
