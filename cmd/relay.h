@@ -285,7 +285,7 @@ void		 run_stop(struct run *r);
 void		 run_flush_tq(struct run *r, struct worker *w);
 void		 run_timers(struct run *r);
 void		 run_close_chan(struct run *r, struct worker *w, enum close_why why);
-void		 run_send_notice(struct run *r, struct worker *w);
+void		 run_send_notice(struct run *r, struct worker *w, int again);
 void		 run_input_ended(struct run *r);
 void		 run_all_delivered(struct run *r);
 

@@ -35,7 +35,7 @@
 #include "super.h"
 #include "relay.h"
 
-static void	run_start_idle(struct run *r, struct worker *w);
+static void	run_start_idle(struct run *r);
 
 /*
  * What runs in the child's process group, as far as the end of input is
@@ -99,8 +99,8 @@ run_unannounced(struct run *r, struct worker *w, int64_t now)
 	pid_t		node = 0;
 	int		forking = 0, busy;
 
-	if (w->dr.announced || w->dr.notice || w->dr.idle || w->ch.fd == -1 ||
-	    w->ch.shut || w->ch.closing || !run_alive(w))
+	if (!drain_looking(&w->dr) || w->ch.fd == -1 || w->ch.shut ||
+	    w->ch.closing || !run_alive(w))
 		return;
 	seen = run_look(r, w, &node, &forking);
 	/* Input still to read, or a shell in the group between fork and exec. */
@@ -113,7 +113,7 @@ run_unannounced(struct run *r, struct worker *w, int64_t now)
 			    "the idle rule, which can lose a late reply",
 			    (long)node);
 		w->plain_warned = 1;
-		run_start_idle(r, w);
+		run_start_idle(r);
 		break;
 	case DRAIN_HALF_CLOSE:
 		run_half_close(r, w);
@@ -140,11 +140,10 @@ static void
 run_idle_check(struct run *r, struct worker *w, int64_t now)
 {
 	if (w->ch.fd == -1 || w->ch.closing) {
-		drain_closed(&w->dr);
+		drain_step(&w->dr, &r->dp, DRAIN_EV_CLOSED, now);
 		return;
 	}
-	if (drain_idle_step(&w->dr, &r->dp, now, run_quiet(r, w)) !=
-	    DRAIN_CLOSE)
+	if (drain_ticked(&w->dr, &r->dp, now, run_quiet(r, w)) != DRAIN_CLOSE)
 		return;
 	run_trace(r, "idle for %" PRId64 " ms: closing the channel",
 	    r->idle_ns / MSEC);
@@ -156,14 +155,12 @@ run_idle_check(struct run *r, struct worker *w, int64_t now)
 	run_close_chan(r, w, CLOSE_IDLE);
 }
 
+/* The drain started the idle rule (DRAIN_IDLE, DRAIN_IDLE_PLAIN). */
 static void
-run_start_idle(struct run *r, struct worker *w)
+run_start_idle(struct run *r)
 {
-	if (w->dr.idle || w->ch.fd == -1)
-		return;
 	run_trace(r, "idle rule: closing after %" PRId64 " ms of quiet",
 	    r->idle_ns / MSEC);
-	drain_idle_start(&w->dr, ev_now());
 }
 
 /*
@@ -218,10 +215,8 @@ run_hint(struct run *r, struct worker *w, int64_t now)
 {
 	long long	cpu;
 
-	if (!drain_due(&w->dr.hint_at, now))
-		return;
 	cpu = run_group_cpu(r, w);
-	if (drain_hint_step(&w->dr, now, chan_outq(&w->ch) > 0, cpu) !=
+	if (drain_weighed(&w->dr, now, chan_outq(&w->ch) > 0, cpu) !=
 	    DRAIN_HINT)
 		return;
 	if (run_alive(w) && w->ch.fd != -1 && !w->ch.closing)
@@ -232,26 +227,62 @@ run_hint(struct run *r, struct worker *w, int64_t now)
 		    (long)w->pid);
 }
 
-/* --eof-timeout, and the read of the channel after the child's exit. */
+/* --eof-timeout is over: the channel closes, or the child is stopped. */
 static void
-run_deadlines(struct run *r, struct worker *w, int64_t now)
+run_eof_timeout(struct run *r, struct worker *w)
 {
-	if (drain_due(&w->dr.eof_deadline, now)) {
-		if (w->ch.fd != -1 && run_alive(w)) {
-			cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) "
-			    "after --eof-timeout", w->name, (long)w->pid);
-			run_close_chan(r, w, CLOSE_TIMEOUT);
-		} else if (w->ch.fd != -1)
-			run_close_chan(r, w, CLOSE_TIMEOUT);
-		else
-			run_escalate(r, w, 0);
-	}
-	if (drain_due(&w->dr.exit_deadline, now)) {
-		if (w->ch.fd != -1) {
-			cmd_warnx(r->ce, "the channel stayed open after '%s' "
-			    "exited (a descendant may hold it); closing it",
-			    w->name);
-			run_close_chan(r, w, CLOSE_AFTER_EXIT);
+	if (w->ch.fd != -1 && run_alive(w)) {
+		cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) "
+		    "after --eof-timeout", w->name, (long)w->pid);
+		run_close_chan(r, w, CLOSE_TIMEOUT);
+	} else if (w->ch.fd != -1)
+		run_close_chan(r, w, CLOSE_TIMEOUT);
+	else
+		run_escalate(r, w, 0);
+}
+
+/* The read of the channel after the child's exit is over. */
+static void
+run_exit_timeout(struct run *r, struct worker *w)
+{
+	if (w->ch.fd == -1)
+		return;
+	cmd_warnx(r->ce, "the channel stayed open after '%s' exited (a "
+	    "descendant may hold it); closing it", w->name);
+	run_close_chan(r, w, CLOSE_AFTER_EXIT);
+}
+
+/*
+ * The drain's deadline has come: what is due, one thing at a time, in
+ * the order the drain gives (a look or a tick, the hint, --eof-timeout,
+ * the read after the exit). Each is spent as it is returned, so this
+ * ends.
+ */
+static void
+run_drain_timeout(struct run *r, struct worker *w, int64_t now, int held)
+{
+	enum drain_action	act;
+
+	while ((act = drain_step(&w->dr, &r->dp, held ?
+	    DRAIN_EV_TIMEOUT_HELD : DRAIN_EV_TIMEOUT, now)) != DRAIN_NONE) {
+		switch (act) {
+		case DRAIN_LOOK:
+			run_unannounced(r, w, now);
+			break;
+		case DRAIN_TICK:
+			run_idle_check(r, w, now);
+			break;
+		case DRAIN_WEIGH:
+			run_hint(r, w, now);
+			break;
+		case DRAIN_EOF_TIMEOUT:
+			run_eof_timeout(r, w);
+			break;
+		case DRAIN_EXIT_TIMEOUT:
+			run_exit_timeout(r, w);
+			break;
+		default:
+			break;
 		}
 	}
 }
@@ -319,14 +350,7 @@ run_timers(struct run *r)
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (w->peer_at != 0 && now >= w->peer_at)
 			run_peer_check(r, w, now);
-		if (w->dr.idle && drain_due(&w->dr.idle_tick, now))
-			run_idle_check(r, w, now);
-		if (drain_due(&w->dr.look_at, now))
-			run_unannounced(r, w, now);
-		if (!held) {
-			run_hint(r, w, now);
-			run_deadlines(r, w, now);
-		}
+		run_drain_timeout(r, w, now, held);
 		if (super_deadline(&w->sv) != 0 &&
 		    now >= super_deadline(&w->sv))
 			run_super_timeout(r, w, now);
@@ -365,7 +389,7 @@ run_close_chan(struct run *r, struct worker *w, enum close_why why)
 
 	if (w->ch.fd == -1)
 		return;
-	drain_closed(&w->dr);
+	drain_step(&w->dr, &r->dp, DRAIN_EV_CLOSED, ev_now());
 	if (why != CLOSE_EOF && why != CLOSE_STOP && !w->ch.eof) {
 		if (w->ch.closing)
 			return;
@@ -440,15 +464,20 @@ run_flush_tq(struct run *r, struct worker *w)
 		run_close_chan(r, w, CLOSE_STOP);
 		return;
 	}
-	if (w->ch.tq.len == 0 && r->in_done && !w->dr.delivered)
+	if (w->ch.tq.len == 0 && r->in_done && drain_undelivered(&w->dr))
 		run_all_delivered(r);
 }
 
-/* Queue the notice that ends a Node child's input (its preload unrefs). */
+/*
+ * Queue the notice that ends a Node child's input (its preload unrefs).
+ * At most one is queued at a time; again: one was, and another Node
+ * process on the channel needs its own.
+ */
 void
-run_send_notice(struct run *r, struct worker *w)
+run_send_notice(struct run *r, struct worker *w, int again)
 {
-	if (w->dr.notice || w->ch.fd == -1 || w->ch.wdead)
+	if (drain_notice_queued(&w->dr) != again || w->ch.fd == -1 ||
+	    w->ch.wdead)
 		return;
 	/* --eof-timeout already bounds the wait: no hint needed then. */
 	drain_noticed(&w->dr, &r->dp, ev_now(), r->eof_timeout == 0 ?
@@ -477,9 +506,9 @@ run_delivered(struct run *r, struct worker *w)
 {
 	enum drain_action	act;
 
-	if (w->dr.delivered || w->ch.fd == -1)
+	if (!drain_undelivered(&w->dr) || w->ch.fd == -1)
 		return;
-	act = drain_delivered(&w->dr, &r->dp);
+	act = drain_step(&w->dr, &r->dp, DRAIN_EV_DELIVERED, ev_now());
 	run_trace(r, "input delivered: %" PRIu64 " lines", w->in_lines);
 	switch (act) {
 	case DRAIN_HALF_CLOSE:
@@ -493,10 +522,10 @@ run_delivered(struct run *r, struct worker *w)
 		run_close_chan(r, w, CLOSE_POLICY);
 		break;
 	case DRAIN_IDLE:
-		run_start_idle(r, w);
+		run_start_idle(r);
 		break;
 	case DRAIN_NOTICE:
-		run_send_notice(r, w);
+		run_send_notice(r, w, 0);
 		break;
 	case DRAIN_LOOK:
 		run_unannounced(r, w, ev_now());
@@ -517,10 +546,11 @@ run_input_ended(struct run *r)
 	r->in_done = 1;
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (w->ch.fd != -1)
-			drain_input_ended(&w->dr, &r->dp, r->in_end);
-		if (r->node && r->eof == DRAIN_EOF_AUTO && w->dr.announced &&
-		    !r->hold_eof)
-			run_send_notice(r, w);
+			drain_step(&w->dr, &r->dp, DRAIN_EV_INPUT_ENDED,
+			    r->in_end);
+		if (r->node && r->eof == DRAIN_EOF_AUTO &&
+		    drain_ready(&w->dr) && !r->hold_eof)
+			run_send_notice(r, w, 0);
 	}
 }
 
@@ -561,7 +591,7 @@ run_all_delivered(struct run *r)
 		return;
 	}
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if (w->ch.tq.len == 0 && !w->dr.delivered)
+		if (w->ch.tq.len == 0 && drain_undelivered(&w->dr))
 			run_delivered(r, w);
 	}
 }

@@ -112,8 +112,8 @@ run_forward(struct run *r, int sig)
 static int
 run_may_restart(const struct run *r, const struct worker *w)
 {
-	return !r->out_dead && !r->interrupted && !r->fail && !w->dr.notice &&
-	    !w->dr.delivered;
+	return !r->out_dead && !r->interrupted && !r->fail &&
+	    drain_takes_input(&w->dr);
 }
 
 /*

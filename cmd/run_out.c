@@ -104,7 +104,7 @@ run_internal_from_child(struct run *r, struct worker *w,
 	}
 	if (msg != NODECHAN_MSG_READY)
 		return;
-	if (w->dr.announced) {
+	if (drain_ready(&w->dr)) {
 		/*
 		 * Another Node process on the same channel (sh -c 'node a;
 		 * node b'): it needs the notice too, once the first has had
@@ -114,19 +114,18 @@ run_internal_from_child(struct run *r, struct worker *w,
 		 * At most one notice queued at a time: a child that repeats
 		 * its announcement cannot grow the queue.
 		 */
-		if (w->dr.notice && w->ch.tq.len == 0) {
-			drain_renotice(&w->dr);
-			run_send_notice(r, w);
+		if (drain_notice_queued(&w->dr) && w->ch.tq.len == 0) {
+			run_send_notice(r, w, 1);
 			run_flush_tq(r, w);
 		}
 		return;
 	}
-	drain_announced(&w->dr);
+	drain_step(&w->dr, &r->dp, DRAIN_EV_ANNOUNCED, ev_now());
 	run_event(r, w, "ready", NULL);
 	/* It came after the end of input: answer now (DESIGN.md). */
 	if (w->preloaded && r->eof == DRAIN_EOF_AUTO && r->in_done &&
-	    (!r->hold_eof || w->dr.delivered)) {
-		run_send_notice(r, w);
+	    (!r->hold_eof || !drain_undelivered(&w->dr))) {
+		run_send_notice(r, w, 0);
 		run_flush_tq(r, w);
 	}
 }
@@ -320,7 +319,7 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 		run_trace(r, "<- child end of file");
 	else {
 		/* After the exit, what still flows is not a stuck channel. */
-		drain_rx(&w->dr, &r->dp, ev_now());
+		drain_step(&w->dr, &r->dp, DRAIN_EV_RX, ev_now());
 	}
 }
 

@@ -42,7 +42,7 @@ int
 run_accepting(const struct worker *w)
 {
 	return w->ch.fd != -1 && !w->ch.wdead && !w->ch.closing &&
-	    !w->ch.shut && !w->dr.notice && !w->dr.delivered && !w->gone;
+	    !w->ch.shut && drain_takes_input(&w->dr) && !w->gone;
 }
 
 /* Input for it can be queued: it takes input, or will once restarted. */

@@ -38,6 +38,10 @@ unit() {
 	unit drain_test
 }
 
+@test "drain: the table, every state against every event, held and not" {
+	unit drain_table_test
+}
+
 @test "super: the supervision table, escalation, restarts and give-up" {
 	unit super_test
 }
