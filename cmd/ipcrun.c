@@ -26,6 +26,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_recv_fd_entry,
 	&cmd_run_entry,
 	&cmd_send_fd_entry,
+	&cmd_serve_entry,
 	NULL
 };
 

@@ -49,11 +49,25 @@
  */
 #define NODE_MAXLINE	((size_t)512 * 1024 * 1024 - 1024 * 1024)
 
+/* The options of run and serve, for cmd_getopts. */
+enum {
+	O_CHANNEL = 256, O_CHANNEL_FD, O_EOF, O_EOF_TIMEOUT, O_KILL_TIMEOUT,
+	O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE, O_STRICT, O_TRACE,
+	O_NAME, O_ROUTE, O_ROUTE_DEFAULT, O_ENVELOPE, O_RAW, O_EVENTS,
+	O_EVENTS_FD, O_RESTART, O_BACKOFF, O_MAX_RESTARTS, O_LOG, O_STATS,
+	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE
+};
+
 enum route_mode { ROUTE_RR, ROUTE_BROADCAST, ROUTE_KEY };
+
+/* ipcrun serve: how the children get the listening sockets. */
+enum handoff { HANDOFF_NONE, HANDOFF_SERVER, HANDOFF_SYSTEMD };
+#define SERVE_MAXLISTEN	16	/* --listen given so many times */
+#define SERVE_MSG_MAX	4096	/* --message, with the handle frame */
 
 /* Why the channel is being closed by ipcrun, for the reports. */
 enum close_why { CLOSE_NONE, CLOSE_EOF, CLOSE_IDLE, CLOSE_POLICY,
-    CLOSE_TIMEOUT, CLOSE_STOP, CLOSE_AFTER_EXIT };
+    CLOSE_TIMEOUT, CLOSE_STOP, CLOSE_AFTER_EXIT, CLOSE_GRACEFUL };
 
 /*
  * One child and its channel: the queue of input lines for it, the frames
@@ -197,6 +211,16 @@ struct run {
 	int		 nofile_raised;	/* the children get it back */
 	pid_t		 watch_pid;
 
+	/* ipcrun serve: the sockets, bound before any child starts. */
+	int		 serve;
+	enum handoff	 handoff;
+	int		 lfd[SERVE_MAXLISTEN];
+	char		 lname[SERVE_MAXLISTEN][300];	/* as bound */
+	unsigned	 nlisten;
+	char		*fdnames;	/* "LISTEN_FDNAMES=a:b" */
+	const char	*handoff_msg;	/* --message: JSON */
+	int		 stopping;	/* a stop signal: the graceful stop */
+
 	int		 fail;		/* exit EXIT_FAIL */
 	int		 spawn_err;	/* the last exec error said, and */
 	const char	*spawn_cmd;	/* for which command */
@@ -227,6 +251,16 @@ struct run {
  * run_out.c, run_loop.c; run.c parses the options and calls run_main.
  */
 
+/* serve.c: serve's own options; run.c parses the rest */
+extern const struct cmd_opt serve_opts[];
+struct addr;
+int		 serve_option(struct run *r, int ch, const char *arg,
+    const char **listen_arg, unsigned *nlisten);
+int		 serve_check(struct run *r, char **argv, unsigned nlisten,
+    int set_fd);
+int		 serve_bind(struct run *r, const char **listen_arg,
+    unsigned nlisten, struct addr *la);
+
 /* run_state.c */
 int		 run_backpressured(const struct run *r);
 int		 run_alive(const struct worker *w);
@@ -249,6 +283,7 @@ void		 run_report_start(struct run *r);
 void		 run_event(struct run *r, struct worker *w, const char *event,
     const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+void		 run_listening(struct run *r);
 void		 run_flush_sinks(struct run *r);
 void		 run_on_sink(struct ev *ev, int fd, short revents, void *arg);
 void		 run_sinks_interest(struct run *r);

@@ -36,15 +36,9 @@
 #include "route.h"
 #include "spawn.h"
 #include "words.h"
+#include "addr.h"
 #include "relay.h"
 
-enum {
-	O_CHANNEL = 256, O_CHANNEL_FD, O_EOF, O_EOF_TIMEOUT, O_KILL_TIMEOUT,
-	O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE, O_STRICT, O_TRACE,
-	O_NAME, O_ROUTE, O_ROUTE_DEFAULT, O_ENVELOPE, O_RAW, O_EVENTS,
-	O_EVENTS_FD, O_RESTART, O_BACKOFF, O_MAX_RESTARTS, O_LOG, O_STATS,
-	O_PROGRESS, O_NO_PROGRESS
-};
 
 #define RUN_MAXCHILD	1000	/* -n, and -c given so many times */
 #define RUN_MAX_RESTARTS 5	/* --max-restarts 5/1m */
@@ -193,11 +187,14 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	const char	*cname = NULL, *dflt = NULL, *spec[RUN_MAXCHILD];
 	int		 ch, rc, set_eof = 0, set_fd = 0, set_preload = 0;
 	int		 raw = 0, set_restart = 0, log = -1;
+	const char	*listen_arg[SERVE_MAXLISTEN];
+	struct addr	 la[SERVE_MAXLISTEN];
 	long long	 n;
-	unsigned	 i, copies = 0, nspec = 0;
+	unsigned	 i, copies = 0, nspec = 0, nlisten = 0;
 
 	memset(&r, 0, sizeof r);
 	r.ce = ce;
+	r.watch_fd = -1;
 	r.node = 1;
 	r.chan_to = 3;
 	r.eof = DRAIN_EOF_AUTO;
@@ -211,6 +208,13 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	r.max_restarts = RUN_MAX_RESTARTS;
 	r.restart_window = RUN_RESTART_WINDOW;
 	r.progress = -1;
+	if (ce == &cmd_serve_entry) {
+		/* A server: no input, no end of it, and always up. */
+		r.serve = 1;
+		r.eof = DRAIN_EOF_WAIT;
+		r.restart = RESTART_ALWAYS;
+		r.progress = 0;
+	}
 	optind = 1;
 	while ((ch = cmd_getopts(ce, argc, argv)) != -1) {
 		switch (ch) {
@@ -385,7 +389,12 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 			r.events_fd = (int)n;
 			break;
 		default:
-			return EXIT_FAIL;
+			if (!r.serve)
+				return EXIT_FAIL;
+			if ((rc = serve_option(&r, ch, optarg, listen_arg,
+			    &nlisten)) != 0)
+				return rc;
+			break;
 		}
 	}
 	argc -= optind;
@@ -423,6 +432,8 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		return cmd_usage_error(ce, "%s applies to --channel node only",
 		    set_eof ? "--eof" : set_fd ? "--channel-fd" :
 		    "--no-preload");
+	if (r.serve && (rc = serve_check(&r, argv, nlisten, set_fd)) != 0)
+		return rc;
 	if ((env = getenv("IPCRUN_JSCAN")) != NULL && *env != '\0' &&
 	    jscan_set_impl(env) == -1) {
 		cmd_warnx(ce, "IPCRUN_JSCAN '%s': not available on this CPU "
@@ -444,6 +455,9 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		free(r.w);
 		return EXIT_FAIL;
 	}
+	/* serve: the sockets, before any child. */
+	if (r.serve && (rc = serve_bind(&r, listen_arg, nlisten, la)) != 0)
+		goto out;
 	/* Nothing open yet: a release before the start closes nothing. */
 	for (i = 0; i < r.nw; i++)
 		r.w[i].ch.fd = r.w[i].ch.peer = r.w[i].logfd = -1;
@@ -463,6 +477,12 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	}
 	envelope_release(&r.env);
 	buf_release(&r.rq);
+out:
+	for (i = 0; i < r.nlisten; i++) {
+		close(r.lfd[i]);
+		addr_unlink(&la[i]);
+	}
+	free(r.fdnames);
 	free(r.w);
 	free(r.exit_order);
 	if (r.watch_fd != -1)
@@ -480,4 +500,12 @@ const struct cmd_entry cmd_run_entry = {
 	.summary = "relay NDJSON between stdin/stdout and child processes",
 	.exec = cmd_run_exec,
 	.opts = run_opts
+};
+
+const struct cmd_entry cmd_serve_entry = {
+	.name = "serve",
+	.usage = "[--] CMD [ARG ...]",
+	.summary = "listen, and share the sockets with N children",
+	.exec = cmd_run_exec,
+	.opts = serve_opts
 };

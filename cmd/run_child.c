@@ -160,7 +160,11 @@ run_super_timeout(struct run *r, struct worker *w, int64_t now)
 {
 	switch (super_step(&w->sv, &r->sp, SUPER_EV_TIMEOUT, now)) {
 	case SUPER_SEND_TERM:
-		if (!r->epipe && !r->fail)
+		/* In serve's graceful stop, this is the way a server ends. */
+		if (r->stopping)
+			run_notice(r, "'%s' (pid %ld) is still running; "
+			    "sending SIGTERM", w->name, (long)w->pid);
+		else if (!r->epipe && !r->fail)
 			cmd_warnx(r->ce, "'%s' (pid %ld) is still running; "
 			    "sending SIGTERM", w->name, (long)w->pid);
 		run_trace(r, "kill pid %ld SIGTERM", (long)w->pid);
@@ -246,6 +250,97 @@ run_worker_names(struct run *r, struct worker *w)
 }
 
 /*
+ * --handoff systemd: the environment with LISTEN_FDS, LISTEN_FDNAMES and
+ * a LISTEN_PID the child fills in with its own pid (sd_listen_fds(3)
+ * checks it), and any the caller inherited left out; the sockets go at
+ * 3 and up (so->extra). A new array of env's own entries and three of
+ * its own, or NULL.
+ */
+static char **
+run_listen_env(struct run *r, char **env, struct spawn_opts *so)
+{
+	static const char *const drop[] = { "LISTEN_FDS=", "LISTEN_PID=",
+	    "LISTEN_FDNAMES=", NULL };
+	char		**e;
+	size_t		 n, k = 0, i, d;
+
+	for (n = 0; env[n] != NULL; n++)
+		;
+	if ((e = calloc(n + 4, sizeof *e)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		for (d = 0; drop[d] != NULL; d++)
+			if (strncmp(env[i], drop[d], strlen(drop[d])) == 0)
+				break;
+		if (drop[d] == NULL)
+			e[k++] = env[i];
+	}
+	if (asprintf(&e[k], "LISTEN_FDS=%u", r->nlisten) == -1) {
+		free(e);
+		return NULL;
+	}
+	if ((e[++k] = calloc(1, sizeof "LISTEN_PID=" + SPAWN_PID_ROOM)) ==
+	    NULL) {
+		free(e[k - 1]);
+		free(e);
+		return NULL;
+	}
+	memcpy(e[k], "LISTEN_PID=", sizeof "LISTEN_PID=" - 1);
+	so->pid_slot = e[k++];
+	if (r->fdnames != NULL)
+		e[k++] = r->fdnames;
+	e[k] = NULL;
+	so->extra = r->lfd;
+	so->nextra = (int)r->nlisten;
+	return e;
+}
+
+/* Free what run_listen_env made: not env's entries, nor keep. */
+static void
+run_listen_env_free(char **e, char **env, const char *keep)
+{
+	size_t	i, j;
+
+	for (i = 0; e[i] != NULL; i++) {
+		for (j = 0; env[j] != NULL && env[j] != e[i]; j++)
+			;
+		if (env[j] == NULL && e[i] != keep)
+			free(e[i]);
+	}
+	free(e);
+}
+
+/*
+ * --handoff server: each listening socket goes to the child as Node's
+ * net.Server handle, with --message (or "server") as the message, the
+ * source's child.send('server', server). A copy of ipcrun's socket goes,
+ * so that a child started again gets it too; the chan holds the lines
+ * after it until the child's ACK.
+ */
+static int
+run_hand_servers(struct run *r, struct worker *w)
+{
+	char		 frame[SERVE_MSG_MAX + 128];
+	const char	*msg = r->handoff_msg != NULL ? r->handoff_msg :
+			    "\"server\"";
+	unsigned	 i;
+	int		 n, fd;
+
+	for (i = 0; i < r->nlisten; i++) {
+		n = nodechan_handle_frame(frame, sizeof frame, "net.Server",
+		    msg, strlen(msg));
+		if (n == -1 || (fd = fcntl(r->lfd[i], F_DUPFD_CLOEXEC, 3)) ==
+		    -1 || chan_send_fd(&w->ch, frame, (size_t)n, fd) == -1) {
+			cmd_warn(r->ce, "handing the server to '%s'", w->name);
+			return -1;
+		}
+		run_trace(r, "-> child %d bytes internal cmd \"NODE_HANDLE\" "
+		    "with a listening socket", n);
+	}
+	return 0;
+}
+
+/*
  * Start a child without waiting for its exec (run_spawn_end does), so
  * that hundreds start at once: its channel, its log pipe, its
  * environment with the preload, and the fork.
@@ -256,6 +351,7 @@ run_spawn_begin(struct run *r, struct worker *w)
 	struct spawn_opts	 so;
 	struct stat		 st;
 	char			 preload[NODECHAN_PRELOAD_MAX], **env = NULL;
+	char			**lenv = NULL;
 	const char		*cause;
 	int			 sp[2], devnull = -1, saved, lp[2] = { -1, -1 };
 	pid_t			 pid;
@@ -320,8 +416,20 @@ run_spawn_begin(struct run *r, struct worker *w)
 		goto fail;
 	}
 	so.envp = env;
+	if (r->handoff == HANDOFF_SYSTEMD &&
+	    (so.envp = lenv = run_listen_env(r, env, &so)) == NULL) {
+		cmd_warn(r->ce, "environment");
+		nodechan_env_free(env);
+		if (lp[0] != -1) {
+			close(lp[0]);
+			close(lp[1]);
+		}
+		goto fail;
+	}
 	pid = spawn_begin(&so, &w->pending);
 	saved = errno;
+	if (lenv != NULL)
+		run_listen_env_free(lenv, env, r->fdnames);
 	if (lp[1] != -1)
 		close(lp[1]);
 	if (pid == -1 && lp[0] != -1) {
@@ -342,6 +450,8 @@ run_spawn_begin(struct run *r, struct worker *w)
 	}
 	w->pid = pid;
 	chan_open(&w->ch, sp[0], sp[1]);
+	if (r->handoff == HANDOFF_SERVER && run_hand_servers(r, w) == -1)
+		return EXIT_FAIL;
 	return 0;
 fail:
 	if (devnull != -1)

@@ -371,6 +371,8 @@ run_why(enum close_why why)
 		return "--eof-timeout";
 	case CLOSE_STOP:
 		return "stopping";
+	case CLOSE_GRACEFUL:
+		return "a graceful stop";
 	default:
 		return "after exit";
 	}

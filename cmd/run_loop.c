@@ -68,6 +68,23 @@ run_forward(struct run *r, int sig)
 
 	for (w = r->w; w < r->w + r->nw; w++)
 		alive |= run_alive(w);
+	if (stop && r->serve && !r->stopping) {
+		/*
+		 * serve's graceful stop: no restarts, every channel closed
+		 * (a Node child sees 'disconnect'), SIGTERM after
+		 * --kill-timeout, then SIGKILL. A second signal is passed on.
+		 */
+		r->stopping = sig;
+		run_trace(r, "%s: stopping", run_signame(sig));
+		run_cancel_restarts(r);
+		for (w = r->w; w < r->w + r->nw; w++) {
+			if (w->ch.fd != -1)
+				run_close_chan(r, w, CLOSE_GRACEFUL);
+			else if (run_alive(w))
+				run_escalate(r, w, 0);
+		}
+		return;
+	}
 	if (stop) {
 		if (r->interrupted == 0 && alive)
 			r->interrupted = sig;
@@ -112,6 +129,9 @@ run_forward(struct run *r, int sig)
 static int
 run_may_restart(const struct run *r, const struct worker *w)
 {
+	/* serve's children have no input to end: only a stop ends them. */
+	if (r->serve)
+		return !r->stopping && !r->fail;
 	return !r->out_dead && !r->interrupted && !r->fail &&
 	    drain_takes_input(&w->dr);
 }
@@ -259,7 +279,8 @@ run_update(struct run *r)
 	/* The hot path keeps lines in the frame while the channel is full. */
 	ev = !r->in_done && !r->in_eof && run_route_room(r) != NULL &&
 	    !(r->in_fast && r->w[0].ch.full) ? POLLIN : 0;
-	ev_set(&r->ev, STDIN_FILENO, ev);
+	if (!r->serve)
+		ev_set(&r->ev, STDIN_FILENO, ev);
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (w->ch.fd == -1)
 			continue;
@@ -382,6 +403,8 @@ run_relay(struct run *r)
 	 * the time of a few, not one exec after another. Every child begun
 	 * is waited for, so that none is left half started.
 	 */
+	if (r->serve)
+		run_listening(r);
 	rc = 0;
 	for (w = r->w; w < r->w + r->nw && rc == 0; w++)
 		rc = run_spawn_begin(r, w);
@@ -396,7 +419,11 @@ run_relay(struct run *r)
 	}
 	run_setup_stdout(r);
 	meter_start(&r->meter, r->progress == 1, "stdin", r->in_size);
-	if (ev_add(&r->ev, STDIN_FILENO, 0, run_on_stdin, r) == -1 ||
+	/* serve reads no input: its children have no end of input. */
+	if (r->serve)
+		r->in_eof = 1;
+	if ((!r->serve &&
+	    ev_add(&r->ev, STDIN_FILENO, 0, run_on_stdin, r) == -1) ||
 	    ev_add(&r->ev, r->out_fd, 0, run_on_stdout, r) == -1) {
 		cmd_warn(r->ce, "poll set");
 		r->fail = 1;

@@ -102,6 +102,20 @@ run_internal_from_child(struct run *r, struct worker *w,
 		}
 		return;
 	}
+	if (msg == NODECHAN_MSG_ANSWER) {
+		/* serve's handle was taken or refused: the lines may go. */
+		if (chan_answered(&w->ch) == -1)
+			run_trace(r, "'%s' answered a handle it was not sent",
+			    w->name);
+		else if (nodechan_cmd_is(l->p + sp->off, sp->len,
+		    "NODE_HANDLE_NACK"))
+			cmd_warnx(r->ce, "'%s' refused the listening socket "
+			    "(NODE_HANDLE_NACK)", w->name);
+		else
+			run_event(r, w, "handle", NULL);
+		run_flush_tq(r, w);
+		return;
+	}
 	if (msg != NODECHAN_MSG_READY)
 		return;
 	if (drain_ready(&w->dr)) {

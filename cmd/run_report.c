@@ -26,6 +26,7 @@
 #include "cmd.h"
 #include "buf.h"
 #include "ev.h"
+#include "envelope.h"
 #include "jscan.h"
 #include "proc.h"
 #include "spawn.h"
@@ -77,8 +78,8 @@ run_trace_(struct run *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	run_say(r, "ipcrun: run: trace %" PRId64 ".%06" PRId64 " %s\n",
-	    t / SEC, (t % SEC) / 1000, msg);
+	run_say(r, "ipcrun: %s: trace %" PRId64 ".%06" PRId64 " %s\n",
+	    r->ce->name, t / SEC, (t % SEC) / 1000, msg);
 }
 
 /*
@@ -132,9 +133,9 @@ run_show_(struct run *r, const struct worker *w, const char *dir,
 		i += (size_t)len;
 	}
 	out[k] = '\0';
-	run_say(r, "ipcrun: run: %" PRId64 ".%06" PRId64 " %s %s %s%s%s\n",
-	    t / SEC, (t % SEC) / 1000, w->name, dir, internal ? "internal " :
-	    "", out, i < n ? "..." : "");
+	run_say(r, "ipcrun: %s: %" PRId64 ".%06" PRId64 " %s %s %s%s%s\n",
+	    r->ce->name, t / SEC, (t % SEC) / 1000, w->name, dir, internal ?
+	    "internal " : "", out, i < n ? "..." : "");
 }
 
 void
@@ -153,6 +154,8 @@ run_notice(struct run *r, const char *fmt, ...)
 
 static struct run *run_active;	/* for run_report */
 
+static void	 run_event_line(struct run *, const char *, size_t);
+
 /*
  * Each of run's reports, whole: with -q every report but an error of
  * ipcrun's own (cmd_warn's, with an errno), which is what decides exit
@@ -167,6 +170,31 @@ run_report(int errnum, const char *line, size_t n)
 		return 1;
 	run_put_err(r, line, n);
 	return 1;
+}
+
+/*
+ * serve: the sockets are bound (a port 0 has its real port): -v says so,
+ * and --events has a "listening" event for each, before any spawn.
+ */
+void
+run_listening(struct run *r)
+{
+	char		 q[sizeof r->lname[0] * 2 + 2], line[1024];
+	unsigned	 i;
+	size_t		 k;
+	int		 n;
+
+	for (i = 0; i < r->nlisten; i++) {
+		run_notice(r, "listening on %s", r->lname[i]);
+		if (!r->events)
+			continue;
+		if ((k = envelope_quote(q, sizeof q, r->lname[i])) >= sizeof q)
+			continue;
+		n = snprintf(line, sizeof line, "{\"event\":\"listening\","
+		    "\"t\":0.000,\"address\":%.*s}\n", (int)k, q);
+		if (n > 0 && (size_t)n < sizeof line)
+			run_event_line(r, line, (size_t)n);
+	}
 }
 
 /* A write to --events-fd failed: the events stop, the run goes on. */
@@ -207,8 +235,15 @@ run_event(struct run *r, struct worker *w, const char *event,
 	}
 	line[n++] = '}';
 	line[n++] = '\n';
+	run_event_line(r, line, (size_t)n);
+}
+
+/* One event, formatted: to stdout with the data, or to its queue. */
+static void
+run_event_line(struct run *r, const char *line, size_t n)
+{
 	if (r->events_fd == -1) {
-		if (!r->out_dead && buf_append(&r->oq, line, (size_t)n) == -1) {
+		if (!r->out_dead && buf_append(&r->oq, line, n) == -1) {
 			cmd_warn(r->ce, "queue");
 			r->fail = 1;
 		}
@@ -221,7 +256,7 @@ run_event(struct run *r, struct worker *w, const char *event,
 	 */
 	if (r->evout == &r->errq)
 		meter_erase(&r->meter);
-	if (outq_put(r->evout, line, (size_t)n) == 0 && r->evout->dead)
+	if (outq_put(r->evout, line, n) == 0 && r->evout->dead)
 		run_events_failed(r);
 }
 

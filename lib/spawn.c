@@ -42,7 +42,10 @@ spawn_child(const struct spawn_opts *so, int errfd, pid_t parent)
 {
 	struct sigaction	sa;
 	sigset_t		all;
-	int			i, err, top, src[4], dst[4];
+	int			i, n, err, top, src[4 + SPAWN_MAXEXTRA];
+	int			dst[4 + SPAWN_MAXEXTRA];
+	char			digits[SPAWN_PID_ROOM], *p;
+	pid_t			self;
 
 	/*
 	 * Dispositions first, mask last: nothing can be caught by one of
@@ -73,11 +76,25 @@ spawn_child(const struct spawn_opts *so, int errfd, pid_t parent)
 		src[i] = so->fd[i];
 		dst[i] = i;
 	}
-	top = 2;
+	n = 3;
+	for (i = 0; i < so->nextra; i++) {
+		src[n] = so->extra[i];
+		dst[n++] = 3 + i;
+	}
+	top = 2 + so->nextra;
 	if (so->chan_fd != -1) {
-		src[3] = so->chan_fd;
-		dst[3] = so->chan_to;
+		src[n] = so->chan_fd;
+		dst[n++] = so->chan_to;
 		top = so->chan_to;
+	}
+	if (so->pid_slot != NULL) {
+		/* LISTEN_PID: this process's own pid, in decimal. */
+		p = digits + sizeof digits;
+		*--p = '\0';
+		for (self = getpid(); self > 0 || *p == '\0'; self /= 10)
+			*--p = (char)('0' + self % 10);
+		memcpy(strchr(so->pid_slot, '=') + 1, p,
+		    (size_t)(digits + sizeof digits - p));
 	}
 	/* errfd goes at exec (CLOEXEC): above the targets, out of the way. */
 	if (errfd <= top) {
@@ -85,11 +102,11 @@ spawn_child(const struct spawn_opts *so, int errfd, pid_t parent)
 			goto fail;
 		errfd = i;
 	}
-	if (fdmap_place(src, dst, so->chan_fd != -1 ? 4 : 3) == -1)
+	if (fdmap_place(src, dst, (size_t)n) == -1)
 		goto fail;
-	/* Only 0-2 and the channel go on. */
-	if (top > 3)
-		spawn_close_range(3, (unsigned)top - 1);
+	/* Only 0-2, the extra fds and the channel go on. */
+	if (top > 3 + so->nextra)
+		spawn_close_range(3 + (unsigned)so->nextra, (unsigned)top - 1);
 	if (errfd > top) {
 		spawn_close_range((unsigned)top + 1, (unsigned)errfd - 1);
 		spawn_close_range((unsigned)errfd + 1, ~0U);

@@ -20,7 +20,19 @@ struct spawn_opts {
 	int		 pgroup;	/* own process group */
 	int		 pdeathsig;	/* 0: none */
 	const struct rlimit *nofile;	/* RLIMIT_NOFILE to give it, or NULL */
+	/*
+	 * More fds, at 3 and up in this order (systemd's LISTEN_FDS): the
+	 * channel, if any, goes above them. pid_slot, if set, is an entry
+	 * of envp that ends in SPAWN_PID_ROOM NULs after its "NAME=": the
+	 * child writes its own pid there (LISTEN_PID) before its exec.
+	 */
+	const int	*extra;
+	int		 nextra;	/* at most SPAWN_MAXEXTRA */
+	char		*pid_slot;
 };
+
+#define SPAWN_MAXEXTRA	64
+#define SPAWN_PID_ROOM	24
 
 pid_t		 spawn_start(const struct spawn_opts *, int *);
 pid_t		 spawn_begin(const struct spawn_opts *, int *);

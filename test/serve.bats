@@ -1,0 +1,212 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# ipcrun serve: sockets bound before any child starts, and shared with
+# every child: a net.Server handle to unmodified Node workers (the
+# source's worker.js), or systemd's LISTEN_FDS to any program. Restarts
+# get the sockets again; a stop signal is a graceful stop. Real Node and
+# Python workers, real TCP and unix sockets on loopback, port 0.
+
+load helper
+
+# events_port FILE: the port of the first "listening" event in FILE.
+events_port() {
+	sed -n 's/.*"event":"listening".*"address":"tcp:127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$1" | head -n 1
+}
+
+# ask PORT: one connection, its answer on stdout.
+ask() {
+	python3 - "$1" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+out = b""
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode())
+PY
+}
+
+# handles N FILE: N children took their handle (the "handle" events).
+handles() {
+	[ "$(grep -c '"event":"handle"' "$2")" -ge "$1" ]
+}
+
+@test "serve --handoff server: the source's worker.js, unchanged, serves on the port ipcrun bound" {
+	d=$BATS_TEST_TMPDIR
+	bg "$IPCRUN" serve --events -l tcp:127.0.0.1:0 --handoff server -n 2 \
+	    -- node "$BATS_TEST_DIRNAME/fixtures/seed_worker.js" > "$d/out" 2> "$d/err"
+	srv=$!
+	wait_for 30 handles 2 "$d/out" || { cat "$d/out" "$d/err"; false; }
+	port=$(events_port "$d/out")
+	[ -n "$port" ]
+	# The listening event comes first, before any child.
+	head -n 1 "$d/out" | grep -q '"event":"listening"'
+	for i in $(seq 1 10); do
+		ask "$port" >> "$d/answers"
+	done
+	[ "$(grep -c '^handled by child [0-9]*$' "$d/answers")" -eq 10 ]
+	# Every answer comes from one of the two children.
+	pids=$(sed -n 's/.*"event":"spawn".*"pid":\([0-9]*\).*/\1/p' "$d/out" | sort)
+	for p in $(awk '{print $4}' "$d/answers" | sort -u); do
+		grep -qx "$p" <<< "$pids"
+	done
+	kill -TERM "$srv"
+	wait "$srv"
+}
+
+@test "serve: a worker killed with -9 is started again and gets the socket again" {
+	d=$BATS_TEST_TMPDIR
+	bg "$IPCRUN" serve --events -l tcp:127.0.0.1:0 --handoff server -n 2 \
+	    --backoff 10ms:20ms -- node "$BATS_TEST_DIRNAME/fixtures/seed_worker.js" \
+	    > "$d/out" 2> "$d/err"
+	srv=$!
+	wait_for 30 handles 2 "$d/out" || { cat "$d/out" "$d/err"; false; }
+	port=$(events_port "$d/out")
+	victim=$(sed -n 's/.*"event":"spawn","t":[0-9.]*,"name":"node.1","pid":\([0-9]*\).*/\1/p' "$d/out")
+	kill -KILL "$victim"
+	wait_for 30 handles 3 "$d/out" || { cat "$d/out" "$d/err"; false; }
+	grep -q '"event":"restart".*"name":"node.1"' "$d/out"
+	new=$(sed -n 's/.*"event":"spawn","t":[0-9.]*,"name":"node.1","pid":\([0-9]*\).*/\1/p' "$d/out" | tail -n 1)
+	[ "$new" != "$victim" ]
+	# The port never closed: every connection is answered.
+	for i in $(seq 1 10); do
+		ask "$port" >> "$d/answers"
+	done
+	[ "$(grep -c '^handled by child' "$d/answers")" -eq 10 ]
+	! grep -q "child $victim\$" "$d/answers"
+	kill -TERM "$srv"
+	wait "$srv"
+}
+
+@test "serve: SIGTERM is a graceful stop: no restart, SIGTERM after --kill-timeout, exit 0, the port closed" {
+	d=$BATS_TEST_TMPDIR
+	bg "$IPCRUN" serve -v --events -l tcp:127.0.0.1:0 --handoff server -n 2 \
+	    --kill-timeout 200ms -- node "$BATS_TEST_DIRNAME/fixtures/seed_worker.js" \
+	    > "$d/out" 2> "$d/err"
+	srv=$!
+	wait_for 30 handles 2 "$d/out" || { cat "$d/out" "$d/err"; false; }
+	port=$(events_port "$d/out")
+	kill -TERM "$srv"
+	status=0
+	wait "$srv" || status=$?
+	cat "$d/err"
+	[ "$status" -eq 0 ]
+	grep -q "was stopped by ipcrun with SIGTERM" "$d/err"
+	! grep -q '"event":"restart"' "$d/out"
+	[ "$(grep -c '"event":"exit"' "$d/out")" -eq 2 ]
+	# Nothing listens any more.
+	! ask "$port" 2> /dev/null
+}
+
+@test "serve --handoff systemd: LISTEN_FDS, LISTEN_PID (each child's own) and LISTEN_FDNAMES, tcp and unix" {
+	d=$BATS_TEST_TMPDIR
+	bg "$IPCRUN" serve -v --events -l web=tcp:127.0.0.1:0 -l "admin=unix:$d/a.sock" \
+	    -n 2 -- python3 "$BATS_TEST_DIRNAME/fixtures/listen_fds.py" \
+	    > "$d/out" 2> "$d/err"
+	srv=$!
+	wait_for 30 test -S "$d/a.sock"
+	wait_for 30 grep -q '"event":"spawn".*"name":"python3.2"' "$d/out"
+	grep -q "listening on tcp:127.0.0.1:" "$d/err"
+	port=$(events_port "$d/out")
+	answer=$(ask "$port")
+	# pid, the socket's name, the count of sockets
+	[[ $answer =~ ^[0-9]+\ web\ 2$ ]] || { echo "$answer"; cat "$d/err"; false; }
+	answer=$(python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(20)
+s.connect(sys.argv[1])
+print(s.recv(100).decode().strip())' "$d/a.sock")
+	[[ $answer =~ ^[0-9]+\ admin\ 2$ ]]
+	# A LISTEN_PID not its own would have made the children exit 3.
+	! grep -q '"event":"exit"' "$d/out"
+	kill -TERM "$srv"
+	wait "$srv"
+	# The unix socket's file goes with the server.
+	[ ! -e "$d/a.sock" ]
+}
+
+@test "serve --handoff systemd: the child holds 0-2, the sockets at 3 and up, its channel above them, nothing else" {
+	d=$BATS_TEST_TMPDIR
+	bg "$IPCRUN" serve --events-fd 3 -l tcp:127.0.0.1:0 -l tcp:127.0.0.1:0 \
+	    --handoff systemd -- sleep 1000 > "$d/out" 2> "$d/err" 3> "$d/ev"
+	srv=$!
+	wait_for 30 grep -q '"event":"spawn"' "$d/ev"
+	pid=$(sed -n 's/.*"event":"spawn".*"pid":\([0-9]*\).*/\1/p' "$d/ev")
+	wait_for 30 sh -c "readlink /proc/$pid/exe | grep -q sleep"
+	fds=$(ls /proc/"$pid"/fd | sort -n | tr '\n' ' ')
+	[ "$fds" = "0 1 2 3 4 5 " ] || { echo "fds: $fds"; false; }
+	[[ $(readlink /proc/"$pid"/fd/3) == socket:* ]]
+	[[ $(readlink /proc/"$pid"/fd/4) == socket:* ]]
+	tr '\0' '\n' < /proc/"$pid"/environ | grep -qx 'NODE_CHANNEL_FD=5'
+	tr '\0' '\n' < /proc/"$pid"/environ | grep -qx 'LISTEN_FDS=2'
+	tr '\0' '\n' < /proc/"$pid"/environ | grep -qx "LISTEN_PID=$pid"
+	tr '\0' '\n' < /proc/"$pid"/environ | grep -qx 'LISTEN_FDNAMES=unknown:unknown'
+	kill -TERM "$srv"
+	wait "$srv"
+}
+
+@test "serve: bad addresses, a port in use, missing or unknown handoffs: one line each, 125, nothing started" {
+	run "$IPCRUN" serve -- node x.js
+	[ "$status" -eq 125 ]
+	[[ ${lines[0]} == *"--listen: at least one address"* ]]
+	run "$IPCRUN" serve -l tcp:127.0.0.1:0 -- node app.js
+	[ "$status" -eq 125 ]
+	[[ ${lines[0]} == *"the cluster handoff, the default for a Node command, is not built yet"* ]]
+	run "$IPCRUN" serve -l tcp:127.0.0.1:0 --handoff cluster -- node app.js
+	[ "$status" -eq 125 ]
+	[[ ${lines[0]} == *"--handoff cluster: not built yet"* ]]
+	run "$IPCRUN" serve -l tcp:127.0.0.1:0 --handoff bogus -- node app.js
+	[ "$status" -eq 125 ]
+	[[ ${lines[0]} == *"--handoff 'bogus': must be server or systemd"* ]]
+	run "$IPCRUN" serve -l tcp:127.0.0.1 -- sleep 1
+	[ "$status" -eq 125 ]
+	[[ ${lines[0]} == *"--listen 'tcp:127.0.0.1': '127.0.0.1' lacks ':PORT'"* ]]
+	run "$IPCRUN" serve -l fd:3 -- sleep 1
+	[ "$status" -eq 125 ]
+	[[ ${lines[0]} == *"fd: is not an address to listen on"* ]]
+	run "$IPCRUN" serve -l 'b@d=tcp:127.0.0.1:0' -- sleep 1
+	[ "$status" -eq 125 ]
+	[[ ${lines[0]} == *"the name before '=' must be"* ]]
+	run "$IPCRUN" serve -l tcp:127.0.0.1:0 --handoff server --message '{bad' -- node w.js
+	[ "$status" -eq 125 ]
+	[[ ${lines[0]} == *"--message '{bad': not one JSON value"* ]]
+	run "$IPCRUN" serve -l tcp:127.0.0.1:0 --handoff server --channel stdio -- node w.js
+	[ "$status" -eq 125 ]
+	[[ ${lines[0]} == *"--handoff server: the handles go on the node channel"* ]]
+	run "$IPCRUN" serve -l tcp:127.0.0.1:0 --message 1 -- sleep 1
+	[ "$status" -eq 125 ]
+	[[ ${lines[0]} == *"--message applies to --handoff server only"* ]]
+	# A port in use: said at once, before any child.
+	python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+time.sleep(60)' > "$BATS_TEST_TMPDIR/port" &
+	holder=$!
+	wait_for 20 test -s "$BATS_TEST_TMPDIR/port"
+	run "$IPCRUN" serve --events -l "tcp:127.0.0.1:$(cat "$BATS_TEST_TMPDIR/port")" -- sleep 1
+	kill "$holder"
+	[ "$status" -eq 125 ]
+	[[ ${lines[0]} == *"Address already in use"* ]]
+	[[ $output != *'"event":"spawn"'* ]]
+}
+
+@test "serve --message: the message that comes with the server, as given" {
+	d=$BATS_TEST_TMPDIR
+	cat > "$d/w.js" <<'JS'
+process.on('message', (m, server) => {
+	server.on('connection', (s) => s.end(JSON.stringify(m) + '\n'));
+});
+JS
+	# One child: the events go to stderr.
+	bg "$IPCRUN" serve --events -l tcp:127.0.0.1:0 --handoff server \
+	    --message '{"role":"web","n":[1,2]}' -- node "$d/w.js" > "$d/out" 2> "$d/err"
+	srv=$!
+	wait_for 30 handles 1 "$d/err" || { cat "$d/out" "$d/err"; false; }
+	[ "$(ask "$(events_port "$d/err")")" = '{"role":"web","n":[1,2]}' ]
+	kill -TERM "$srv"
+	wait "$srv"
+}
