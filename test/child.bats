@@ -148,6 +148,60 @@ parent: exit 0 null"
 	assert_equal "$stderr" ""
 }
 
+@test "advanced: duplicate keys: the last value at the first key's place, as JSON.parse; the parent lives" {
+	# Nested, escaped, integer-like and __proto__ keys, and a 100,000-key
+	# object whose every key comes twice (a quadratic check would not end
+	# within the timeout).
+	printf '%s\n' '{"a":1,"a":2}' '{"b":1,"a":2,"b":3,"c":4,"a":5}' \
+	    '{"x":{"k":1,"k":[2]},"y":[{"z":1,"z":{"z":2,"z":3}}],"x":{"q":1,"q":2}}' \
+	    '{"a":1,"\u0061":2,"\u00e9":3,"é":4,"\ud800":5,"\uD800":6}' \
+	    '{"1":1,"b":2,"1":3,"__proto__":4,"__proto__":5}' \
+	    '{"after":1}' > "$BATS_TEST_TMPDIR/lines"
+	node -e '
+		const o = [];
+		for (let i = 0; i < 100000; i++) o.push(`"k${i}":${i}`);
+		for (let i = 99999; i >= 0; i -= 2) o.push(`"k${i}":-${i}`);
+		for (let i = 0; i < 100000; i += 2) o.push(`"k${i}":"${i}"`);
+		console.log("{" + o.join(",") + "}");
+		console.log("{\"after\":2}");
+		// And 300 random ones, nested, keys spelled more than one way.
+		const keys = ["\"a\"", "\"\\u0061\"", "\"b\"", "\"1\"", "\"\u00e9\"",
+		    "\"\\u00e9\"", "\"__proto__\"", "\"\"", "\"\\ud83d\\ude00\"",
+		    "\"\u{1F600}\""];
+		const r = (n) => Math.floor(Math.random() * n);
+		const val = (d) => d > 3 || r(3) > 0 ? String(r(100) - 50) : r(2) ?
+		    obj(d + 1) : "[" + obj(d + 1) + "," + obj(d + 1) + "]";
+		const obj = (d) => "{" + Array.from({ length: r(8) },
+		    () => keys[r(keys.length)] + ":" + val(d)).join(",") + "}";
+		for (let i = 0; i < 300; i++)
+			console.log(obj(0));' >> "$BATS_TEST_TMPDIR/lines"
+	cat > "$BATS_TEST_TMPDIR/check.js" <<-EOF
+		const lines = require('fs').readFileSync('$BATS_TEST_TMPDIR/lines', 'utf8')
+		    .trim().split('\n');
+		const { fork } = require('child_process');
+		const c = fork('$BATS_TEST_TMPDIR/lines', [], { execPath: process.env.IPCRUN,
+		    execArgv: ['child', '--', 'cat'], serialization: 'advanced' });
+		const got = [];
+		c.on('message', (m) => got.push(m));
+		c.on('exit', (code) => {
+			let same = got.length === lines.length;
+			for (let i = 0; same && i < lines.length; i++) {
+				const want = JSON.parse(lines[i]);
+				// The same value, and the same key order.
+				same = require('util').isDeepStrictEqual(got[i], want) &&
+				    JSON.stringify(got[i]) === JSON.stringify(want);
+				if (!same)
+					console.log('message', i, JSON.stringify(got[i]).slice(0, 200));
+			}
+			console.log(same ? 'same' : 'different', got.length, code);
+		});
+	EOF
+	run --separate-stderr timeout 60 node "$BATS_TEST_TMPDIR/check.js"
+	assert_success
+	assert_output "same 308 0"
+	assert_equal "$stderr" ""
+}
+
 @test "advanced: a Buffer, a Map and other types are reported; the next messages flow" {
 	parent '{"ser":"advanced","js":"[Buffer.from(\"hi\"),{m:new Map([[1,2]])},{next:1},new Date(0),{b:10n},[1,undefined],new Set([1]),/x/,{next:2}]","expect":2}' -- cat
 	assert_success
