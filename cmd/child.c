@@ -112,7 +112,8 @@ child_flush(struct child *c)
 				if (c->argv == NULL)
 					c->epipe = 1;
 				else
-					c->undelivered += child_cq_lines(c);
+					c->undelivered += child_cq_lines(c) +
+					    child_cin_unread(c);
 				c->cin_dead = 1;
 				buf_consume(&c->cq, c->cq.len);
 				child_close_cin(c);
@@ -355,6 +356,8 @@ child_release(struct child *c)
 		close(c->cin);
 	if (c->cout != -1 && c->cout > 2)
 		close(c->cout);
+	if (c->cin_peek != -1)
+		close(c->cin_peek);
 	if (c->fcmd_ok)
 		frame_release(&c->fcmd);
 	buf_release(&c->cq);
@@ -400,7 +403,7 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 
 	memset(&c, 0, sizeof c);
 	c.ce = ce;
-	c.cin = c.cout = c.watch_fd = -1;
+	c.cin = c.cout = c.cin_peek = c.watch_fd = -1;
 	c.disc_timeout = -1;
 	c.kill_timeout = KILL_DEFAULT;
 	optind = 1;

@@ -591,6 +591,50 @@ sys.exit(3)'
 	[[ "$stderr" =~ ^"ipcrun: child: "[0-9]+" messages from the parent were not delivered: 'python3' stopped reading its stdin"$'\n'"parent: exit 3 null"$ ]]
 }
 
+@test "CMD exits with messages unread in its stdin pipe: counted in one report" {
+	# All ten lines ({"i":1} to {"i":10}, 81 bytes) are in the pipe
+	# before CMD reads three, byte by byte, and exits: in both modes, and
+	# after the parent disconnected (ipcrun's end of the pipe closed).
+	# The pipe is looked at, never read: nothing is taken from a
+	# descendant that might share it.
+	cat > "$BATS_TEST_TMPDIR/read3.py" <<-'EOF'
+		import array, fcntl, os, sys, termios, time
+		end = time.monotonic() + 30
+		while time.monotonic() < end:
+		    n = array.array("i", [0])
+		    fcntl.ioctl(0, termios.FIONREAD, n)
+		    if n[0] >= int(sys.argv[1]):
+		        break
+		    time.sleep(0.01)
+		for _ in range(int(sys.argv[2])):
+		    line = b""
+		    while not line.endswith(b"\n"):
+		        line += os.read(0, 1)
+		    os.write(1, line)
+	EOF
+	local ten='"js":"Array.from({length:10},(_, i)=>({i:i+1}))"'
+	for opts in "{\"ser\":\"json\",$ten,\"expect\":-1}" \
+	    "{\"ser\":\"advanced\",$ten,\"expect\":-1}" "{$ten,\"expect\":0}"; do
+		parent "$opts" -- python3 "$BATS_TEST_TMPDIR/read3.py" 81 3
+		assert_success
+		if [[ $opts == *'"expect":0'* ]]; then
+			assert_output ""
+			assert_equal "$stderr" "ipcrun: child: 7 messages from the parent were not delivered: 'python3' stopped reading its stdin
+ipcrun: child: 3 lines that 'python3' printed after the parent disconnected were not sent
+parent: exit 0 null"
+		else
+			assert_output $'{"i":1}\n{"i":2}\n{"i":3}'
+			assert_equal "$stderr" "ipcrun: child: 7 messages from the parent were not delivered: 'python3' stopped reading its stdin
+parent: exit 0 null"
+		fi
+	done
+	parent '{"js":"[1]","expect":-1}' -- python3 "$BATS_TEST_TMPDIR/read3.py" 2 0
+	assert_success
+	assert_output ""
+	assert_equal "$stderr" "ipcrun: child: 1 message from the parent was not delivered: 'python3' stopped reading its stdin
+parent: exit 0 null"
+}
+
 @test "a descendant keeps CMD's stdout open: read for --kill-timeout, then its group ends" {
 	parent '{"expect":1}' --kill-timeout 0.2 -- sh -c 'echo "\"bye\""; sleep 1000 & exit 4'
 	assert_success
