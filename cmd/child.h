@@ -44,6 +44,9 @@ struct child {
 	struct chan	 par;		/* par.fd -1 once closed */
 	int		 par_ok;
 	int		 disconnected;	/* EOF handled: nothing more goes out */
+	int		 cmd_ended;	/* CMD closed its stdout while running:
+					   the channel half-closed, as
+					   process.disconnect() ends it */
 	int		 par_k[3];	/* jscan keys: cmd, key, msg */
 	struct v8frame	 vin;		/* advanced: frames from the parent */
 	struct jscan	 js;		/* advanced: decoded frames, for cmd */

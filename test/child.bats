@@ -363,6 +363,38 @@ while True:
 parent: exit 5 null"
 }
 
+@test "CMD closes its stdout: the parent sees 'disconnect' as from process.disconnect(), CMD runs on" {
+	# CMD answers the first message, closes its stdout, then keeps the
+	# rest of its stdin (what the parent sent before it saw the end),
+	# which closes once the parent has closed the channel. Even with
+	# --disconnect-timeout, CMD is left to exit by itself.
+	cat > "$BATS_TEST_TMPDIR/p.js" <<-'EOF'
+		const { fork } = require('child_process');
+		const c = fork('-', [], { execPath: process.env.IPCRUN,
+		    execArgv: ['child', ...process.argv.slice(3), '--', 'sh', '-c',
+		    'read -r l; echo "$l"; exec >&-; cat > "$0"; exit 7', process.argv[2]],
+		    serialization: process.env.SER });
+		c.on('message', (m) => console.log('message', JSON.stringify(m)));
+		c.on('disconnect', () => console.log('disconnect', c.connected,
+		    c.exitCode, c.signalCode));
+		c.on('exit', (code, sig) => console.log('exit', code, sig));
+		c.on('error', (e) => console.log('error', e.code));
+		c.send({ a: 1 });
+		c.send({ b: 2 });
+		c.send([3]);
+	EOF
+	for ser in json advanced; do
+		for opt in "" --disconnect-timeout=0; do
+			SER=$ser run --separate-stderr timeout 60 node "$BATS_TEST_TMPDIR/p.js" \
+			    "$BATS_TEST_TMPDIR/rest" $opt
+			assert_success
+			assert_output $'message {"a":1}\ndisconnect false null null\nexit 7 null'
+			assert_equal "$stderr" ""
+			assert_equal "$(cat "$BATS_TEST_TMPDIR/rest")" $'{"b":2}\n[3]'
+		done
+	done
+}
+
 @test "--disconnect-timeout: SIGTERM, then SIGKILL after --kill-timeout" {
 	parent '{"js":"[1]"}' --disconnect-timeout 0.1 -- sh -c 'head -n 1; exec sleep 1000'
 	assert_success
