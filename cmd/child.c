@@ -112,7 +112,8 @@ child_flush(struct child *c)
 				if (c->argv == NULL)
 					c->epipe = 1;
 				else
-					c->undelivered += child_cq_lines(c);
+					c->undelivered += child_cq_lines(c) +
+					    child_cin_unread(c);
 				c->cin_dead = 1;
 				buf_consume(&c->cq, c->cq.len);
 				child_close_cin(c);
@@ -129,7 +130,8 @@ child_flush(struct child *c)
 
 /*
  * The parent is gone: the channel goes (child_parent.c), and with
- * --disconnect-timeout CMD gets SIGTERM after it, SIGKILL later.
+ * --disconnect-timeout CMD gets SIGTERM after it, SIGKILL later, unless
+ * CMD ended the channel itself: it means to run on.
  */
 static void
 child_parent_gone(struct child *c)
@@ -137,8 +139,28 @@ child_parent_gone(struct child *c)
 	if (c->disconnected)
 		return;
 	child_disconnect(c);
-	if (c->disc_timeout >= 0)
+	if (c->disc_timeout >= 0 && !c->cmd_ended)
 		child_stop_step(c, SUPER_EV_CLOSED);
+}
+
+/*
+ * CMD closed its stdout and runs on: once all it printed has gone, the
+ * channel is shut for writing. A Node parent takes that end of file as a
+ * Node child's process.disconnect(): 'disconnect', then it closes, and
+ * that end of file is the parent's disconnect here. Until then what the
+ * parent sent still reaches CMD, which nothing is lost to that way.
+ */
+static void
+child_cmd_ended(struct child *c)
+{
+	if (c->argv == NULL || c->cout != -1 || c->cmd_ended ||
+	    c->disconnected || c->par.tq.len > 0 || !child_alive(c))
+		return;
+	c->cmd_ended = 1;
+	if (chan_half_close(&c->par) == -1) {
+		cmd_warn(c->ce, "end of the channel");
+		c->fail = 1;
+	}
 }
 
 /* One pass after poll: input, output, end-of-life steps, flush. */
@@ -190,6 +212,7 @@ child_step(struct child *c)
 	}
 	if (i == 32)
 		c->again = 1;
+	child_cmd_ended(c);
 	/*
 	 * EOF from the parent, and every whole frame before it handled
 	 * (an unfinished one is dropped, as Node drops it): the parent
@@ -355,6 +378,8 @@ child_release(struct child *c)
 		close(c->cin);
 	if (c->cout != -1 && c->cout > 2)
 		close(c->cout);
+	if (c->cin_peek != -1)
+		close(c->cin_peek);
 	if (c->fcmd_ok)
 		frame_release(&c->fcmd);
 	buf_release(&c->cq);
@@ -400,7 +425,7 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 
 	memset(&c, 0, sizeof c);
 	c.ce = ce;
-	c.cin = c.cout = c.watch_fd = -1;
+	c.cin = c.cout = c.cin_peek = c.watch_fd = -1;
 	c.disc_timeout = -1;
 	c.kill_timeout = KILL_DEFAULT;
 	optind = 1;

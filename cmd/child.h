@@ -44,6 +44,9 @@ struct child {
 	struct chan	 par;		/* par.fd -1 once closed */
 	int		 par_ok;
 	int		 disconnected;	/* EOF handled: nothing more goes out */
+	int		 cmd_ended;	/* CMD closed its stdout while running:
+					   the channel half-closed, as
+					   process.disconnect() ends it */
 	int		 par_k[3];	/* jscan keys: cmd, key, msg */
 	struct v8frame	 vin;		/* advanced: frames from the parent */
 	struct jscan	 js;		/* advanced: decoded frames, for cmd */
@@ -60,6 +63,8 @@ struct child {
 	pid_t		 pid;
 	struct super	 sv;
 	int		 cin;		/* CMD's stdin (our write end), -1 closed */
+	int		 cin_peek;	/* once cin is closed, a read end kept to
+					   count what CMD leaves unread, or -1 */
 	int		 cin_sock;
 	int		 cin_dead;	/* writes failed: CMD closed its stdin */
 	int		 cout;		/* CMD's stdout (our read end), -1 closed */
@@ -92,6 +97,7 @@ void		 child_kill(struct child *, int);
 int		 child_alive(const struct child *);
 void		 child_stop_step(struct child *, enum super_event);
 uint64_t	 child_cq_lines(const struct child *);
+uint64_t	 child_cin_unread(struct child *);
 void		 child_close_cin(struct child *);
 void		 child_close_cout(struct child *);
 void		 child_exited(struct child *, int);

@@ -112,11 +112,51 @@ child_cq_lines(const struct child *c)
 	return n;
 }
 
+/*
+ * Messages written into CMD's stdin pipe that it has not read (whole or
+ * begun), counted once: CMD exited, or closed its stdin. The pipe is
+ * looked at, not read, as a descendant may still share it.
+ */
+uint64_t
+child_cin_unread(struct child *c)
+{
+	char		*p, *q;
+	size_t		 n, all;
+	uint64_t	 lines = 0;
+	int		 fd = c->cin != -1 ? c->cin : c->cin_peek;
+
+	if (c->argv == NULL || fd == -1)
+		return 0;
+	/*
+	 * Its newlines: a line begun in the pipe and ended in cq is counted
+	 * there. Where only the first bytes could be copied, the count is of
+	 * those; where none could, of one message at least.
+	 */
+	if ((p = spawn_pipe_unread(fd, &n, &all)) != NULL) {
+		for (q = p; (q = memchr(q, '\n', n - (size_t)(q - p))) != NULL;
+		    q++)
+			lines++;
+		free(p);
+	} else if (all > 0)
+		lines = 1;
+	if (c->cin_peek != -1)
+		close(c->cin_peek);
+	c->cin_peek = -1;
+	return lines;
+}
+
 void
 child_close_cin(struct child *c)
 {
 	if (c->cin == -1)
 		return;
+	/*
+	 * CMD runs on (the parent disconnected): what it leaves unread in
+	 * the pipe is counted when it exits, through a read end of ours.
+	 */
+	if (c->argv != NULL && !c->cin_dead && child_alive(c) &&
+	    c->cin_peek == -1)
+		c->cin_peek = spawn_pipe_reader(c->cin);
 	ev_del(&c->ev, c->cin);
 	if (c->cin != STDOUT_FILENO)
 		close(c->cin);
@@ -149,7 +189,7 @@ child_exited(struct child *c, int status)
 
 	/* Finished now if its stdout has ended, else once it does. */
 	(void)super_exited(&c->sv, &pol, status, 0, ev_now(), 0);
-	c->undelivered += child_cq_lines(c);
+	c->undelivered += child_cq_lines(c) + child_cin_unread(c);
 	buf_consume(&c->cq, c->cq.len);
 	child_close_cin(c);
 	/* Read what it printed before it went, but not for ever. */

@@ -49,7 +49,7 @@ child_answer(struct child *c, const char *json, size_t n)
 {
 	struct v8ser_err	e;
 
-	if (c->disconnected)
+	if (c->disconnected || c->cmd_ended)
 		return;
 	if (child_to_parent(c, json, n, 0, &e) == -1) {
 		cmd_warnx(c->ce, "answer to the parent: %s", e.what);

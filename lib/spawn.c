@@ -7,6 +7,7 @@
  */
 #include "compat.h"
 
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -14,6 +15,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -455,4 +458,62 @@ spawn_std_fds(int *closed)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * A new read end, non-blocking and CLOEXEC, of the pipe fd is an end of
+ * (opened through /proc, as a FIFO is), or -1. Holding one keeps what is
+ * in the pipe there to be counted, without changing what the child reads.
+ */
+int
+spawn_pipe_reader(int fd)
+{
+	char	path[64];
+
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	return open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+}
+
+/*
+ * What is still unread in the pipe fd is an end of (a child's stdin): a
+ * copy in a new buffer, *n bytes, or NULL when there is none or it could
+ * not be had. Looked at, never read: the pipe is opened again for reading
+ * through /proc and tee(2)'d into a pipe of its own, so that nothing is
+ * taken from a process that still shares it. If that pipe cannot be made
+ * as large as the child's, the copy is its first *n bytes only; *all
+ * says how many there were.
+ */
+char *
+spawn_pipe_unread(int fd, size_t *n, size_t *all)
+{
+	char	*p = NULL;
+	int	 inq = 0, rd, s[2], saved;
+	ssize_t	 got;
+
+	*n = *all = 0;
+	if (ioctl(fd, FIONREAD, &inq) == -1 || inq <= 0)
+		return NULL;
+	*all = (size_t)inq;
+	if ((rd = spawn_pipe_reader(fd)) == -1)
+		return NULL;
+	if (pipe2(s, O_NONBLOCK | O_CLOEXEC) == -1) {
+		close(rd);
+		return NULL;
+	}
+	(void)fcntl(s[1], F_SETPIPE_SZ, inq);
+	if ((got = tee(rd, s[1], (size_t)inq, SPLICE_F_NONBLOCK)) > 0 &&
+	    (p = malloc((size_t)got)) != NULL) {
+		if ((got = read(s[0], p, (size_t)got)) > 0)
+			*n = (size_t)got;
+		else {
+			free(p);
+			p = NULL;
+		}
+	}
+	saved = errno;
+	close(rd);
+	close(s[0]);
+	close(s[1]);
+	errno = saved;
+	return p;
 }

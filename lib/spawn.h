@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * spawn.c: fork/exec with fd hygiene and an exec-error pipe.
+ * spawn.c: fork/exec with fd hygiene and an exec-error pipe, and what a
+ * child left unread in its stdin pipe.
  */
 #ifndef SPAWN_H
 #define SPAWN_H
@@ -45,5 +46,7 @@ int		 spawn_exec_status(int);
 int		 spawn_watch_start(pid_t *);
 int		 spawn_watch(int, pid_t);
 void		 spawn_watch_end(int, pid_t);
+int		 spawn_pipe_reader(int);
+char		*spawn_pipe_unread(int, size_t *, size_t *);
 
 #endif

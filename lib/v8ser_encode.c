@@ -4,7 +4,8 @@
  * from v8ser_decode.c: one valid JSON text (as jscan checks it) becomes a
  * payload that V8 reads back as the same value, with strings one byte per
  * unit when all fit in Latin-1 and integers as int32 where V8 would use
- * them.
+ * them. A key that comes twice in an object is written once, as
+ * JSON.parse keeps it: V8 refuses a payload with the key twice.
  */
 #include "compat.h"
 
@@ -21,11 +22,55 @@ static const char E_BIG[] = "too large";
 static const char E_NOMEM[] = "out of memory";
 static const char E_JSON[] = "invalid JSON";
 
+/*
+ * Offsets in the text and in the payload are 32-bit, to keep a key's
+ * record small in an object of millions of keys: a text is at most
+ * V8SER_MAXTEXT bytes (V8's strings end at 512 Mi units anyway), and its
+ * payload at most four times that.
+ */
+#define V8SER_MAXTEXT	(UINT32_MAX / 8)
+
+/* A key of an object being written: its bytes in the payload, its text. */
+struct wr_key {
+	uint32_t	 out;		/* key bytes, from the payload's start */
+	uint32_t	 len;
+	uint32_t	 hash;
+	uint32_t	 ktext;		/* the key's opening quote */
+	uint32_t	 vtext;		/* its value; UINT32_MAX: dropped */
+};
+
+/* An object with a duplicate key: its members as JSON.parse keeps them. */
+struct wr_obj {
+	uint32_t	 at;		/* the text's '{' */
+	uint32_t	 end;		/* after its '}' */
+	size_t		 first;		/* in mems */
+	size_t		 n;
+};
+
+struct wr_mem {
+	uint32_t	 ktext, vtext;
+};
+
 struct v8ser_wr {
 	const unsigned char	*p, *e;
 	const unsigned char	*start;
 	struct buf		*out;
+	size_t			 base;	/* the payload's start in out */
 	struct v8ser_err	*err;
+
+	/*
+	 * First pass: the keys of the objects being written (a stack, each
+	 * object's on top of its parent's) and the objects found to have a
+	 * duplicate key. Second pass (dedup), only then: those objects are
+	 * written from their table, every other one as it is.
+	 */
+	int			 dedup;
+	struct wr_key		*keys;
+	size_t			 nkeys, capkeys;
+	struct wr_obj		*objs;
+	size_t			 nobjs, capobjs;
+	struct wr_mem		*mems;
+	size_t			 nmems, capmems;
 };
 
 static int
@@ -44,6 +89,193 @@ wr_put(struct v8ser_wr *w, const void *s, size_t n)
 	if (buf_append(w->out, s, n) == -1)
 		return wr_fail(w, E_NOMEM);
 	return 0;
+}
+
+/* Room for one more of n elements of size sz at *pp (capacity *cap). */
+static int
+wr_grow(struct v8ser_wr *w, void **pp, size_t *cap, size_t n, size_t sz)
+{
+	void	*np;
+	size_t	 nc;
+
+	if (n < *cap)
+		return 0;
+	nc = *cap < 16 ? 16 : *cap * 2;
+	if ((np = reallocarray(*pp, nc, sz)) == NULL)
+		return wr_fail(w, E_NOMEM);
+	*pp = np;
+	*cap = nc;
+	return 0;
+}
+
+static const unsigned char *
+wr_keybytes(const struct v8ser_wr *w, const struct wr_key *k)
+{
+	return (const unsigned char *)w->out->p + w->out->off + w->base +
+	    k->out;
+}
+
+/* Keys compare by their encoded bytes: equal strings, equal bytes. */
+static int
+wr_keyeq(const struct v8ser_wr *w, const struct wr_key *x,
+    const struct wr_key *y)
+{
+	return x->hash == y->hash && x->len == y->len &&
+	    memcmp(wr_keybytes(w, x), wr_keybytes(w, y), x->len) == 0;
+}
+
+static int
+wr_keycmp(const void *a, const void *b, void *arg)
+{
+	const struct v8ser_wr	*w = arg;
+	const struct wr_key	*x = a, *y = b;
+	int			 c;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	if ((c = memcmp(wr_keybytes(w, x), wr_keybytes(w, y), x->len)) != 0)
+		return c;
+	/* Then in the order they came (out grows with it). */
+	return x->out < y->out ? -1 : x->out > y->out;
+}
+
+static int
+wr_ordercmp(const void *a, const void *b)
+{
+	const struct wr_key	*x = a, *y = b;
+
+	return x->out < y->out ? -1 : x->out > y->out;
+}
+
+static int
+wr_objcmp(const void *a, const void *b)
+{
+	const struct wr_obj	*x = a, *y = b;
+
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* The key just written, from byte at of the payload, onto the stack. */
+static int
+wr_key_push(struct v8ser_wr *w, size_t at, size_t ktext)
+{
+	struct wr_key	*k;
+	const uint8_t	*b;
+	uint32_t	 h = 2166136261u;
+	size_t		 i;
+
+	if (wr_grow(w, (void **)&w->keys, &w->capkeys, w->nkeys,
+	    sizeof *w->keys) == -1)
+		return -1;
+	k = &w->keys[w->nkeys++];
+	k->out = (uint32_t)(at - w->base);
+	k->len = (uint32_t)(w->out->len - at);
+	k->ktext = (uint32_t)ktext;
+	b = wr_keybytes(w, k);
+	for (i = 0; i < k->len; i++)	/* FNV-1a */
+		h = (h ^ b[i]) * 16777619u;
+	k->hash = h;
+	return 0;
+}
+
+/*
+ * The value that follows the key on top of the stack starts at vtext.
+ */
+static void
+wr_key_value(struct v8ser_wr *w, size_t vtext)
+{
+	w->keys[w->nkeys - 1].vtext = (uint32_t)vtext;
+}
+
+/*
+ * The object from text at to end has written its keys from mark on: if
+ * one came twice, its members as JSON.parse keeps them (each key where
+ * it came first, with the value it had last) go into the table for the
+ * second pass. Sorted, not compared pairwise, beyond a few keys: an
+ * object of 100,000 keys costs no more than sorting them.
+ */
+static int
+wr_obj_end(struct v8ser_wr *w, size_t mark, size_t at, size_t end)
+{
+	struct wr_key	*k = w->keys + mark, *g;
+	struct wr_obj	*o;
+	size_t		 n = w->nkeys - mark, i, j;
+	int		 dup = 0;
+
+	if (n > 8)
+		dup = 1;	/* not known yet: the sort says */
+	for (i = 0; i < n && !dup; i++)
+		for (j = i + 1; j < n && !dup; j++)
+			dup = wr_keyeq(w, &k[i], &k[j]);
+	if (!dup)
+		goto out;
+	qsort_r(k, n, sizeof *k, wr_keycmp, w);
+	dup = 0;
+	for (i = 0; i < n; i = j) {
+		/* A run of one key: the first keeps its place, the last value. */
+		for (j = i + 1; j < n && wr_keyeq(w, &k[i], &k[j]); j++) {
+			k[i].vtext = k[j].vtext;
+			k[j].vtext = UINT32_MAX;
+			dup = 1;
+		}
+	}
+	if (!dup)
+		goto out;
+	qsort(k, n, sizeof *k, wr_ordercmp);
+	if (wr_grow(w, (void **)&w->objs, &w->capobjs, w->nobjs,
+	    sizeof *w->objs) == -1)
+		return -1;
+	o = &w->objs[w->nobjs++];
+	o->at = (uint32_t)at;
+	o->end = (uint32_t)end;
+	o->first = w->nmems;
+	o->n = 0;
+	for (g = k; g < k + n; g++) {
+		if (g->vtext == UINT32_MAX)
+			continue;
+		if (wr_grow(w, (void **)&w->mems, &w->capmems, w->nmems,
+		    sizeof *w->mems) == -1)
+			return -1;
+		w->mems[w->nmems].ktext = g->ktext;
+		w->mems[w->nmems++].vtext = g->vtext;
+		o->n++;
+	}
+out:
+	w->nkeys = mark;
+	return 0;
+}
+
+static int	wr_value(struct v8ser_wr *, size_t);
+static int	wr_string(struct v8ser_wr *);
+static int	wr_varint(struct v8ser_wr *, uint64_t);
+
+/*
+ * Second pass, an object of the table: its members in JSON.parse's order
+ * and values, the text resumed after its '}'.
+ */
+static int
+wr_obj_dedup(struct v8ser_wr *w, const struct wr_obj *o, size_t depth)
+{
+	const struct wr_mem	*m;
+	uint8_t			 b = T_OBJECT;
+
+	if (wr_put(w, &b, 1) == -1)
+		return -1;
+	for (m = w->mems + o->first; m < w->mems + o->first + o->n; m++) {
+		w->p = w->start + m->ktext;
+		if (wr_string(w) == -1)
+			return -1;
+		w->p = w->start + m->vtext;
+		if (wr_value(w, depth + 1) == -1)
+			return -1;
+	}
+	w->p = w->start + o->end;
+	b = T_END_OBJECT;
+	if (wr_put(w, &b, 1) == -1)
+		return -1;
+	return wr_varint(w, o->n);
 }
 
 static int
@@ -244,7 +476,7 @@ wr_value(struct v8ser_wr *w, size_t depth)
 {
 	uint8_t		 b[8];
 	uint64_t	 count;
-	size_t		 lenat;
+	size_t		 lenat, at, mark, kout, ktext;
 	int		 i;
 
 	wr_ws(w);
@@ -254,6 +486,16 @@ wr_value(struct v8ser_wr *w, size_t depth)
 	case '{':
 		if (depth >= V8SER_MAXDEPTH)
 			return wr_fail(w, E_DEEP);
+		at = (size_t)(w->p - w->start);
+		if (w->dedup) {
+			struct wr_obj	 key, *o;
+
+			key.at = (uint32_t)at;
+			if ((o = bsearch(&key, w->objs, w->nobjs, sizeof key,
+			    wr_objcmp)) != NULL)
+				return wr_obj_dedup(w, o, depth);
+		}
+		mark = w->nkeys;
 		w->p++;
 		b[0] = T_OBJECT;
 		if (wr_put(w, b, 1) == -1)
@@ -266,11 +508,16 @@ wr_value(struct v8ser_wr *w, size_t depth)
 			wr_ws(w);
 			if (w->p >= w->e || *w->p != '"')
 				return wr_fail(w, E_JSON);
-			if (wr_string(w) == -1)
+			kout = w->out->len;
+			ktext = (size_t)(w->p - w->start);
+			if (wr_string(w) == -1 || (!w->dedup &&
+			    wr_key_push(w, kout, ktext) == -1))
 				return -1;
 			wr_ws(w);
 			if (w->p >= w->e || *w->p++ != ':')
 				return wr_fail(w, E_JSON);
+			if (!w->dedup)
+				wr_key_value(w, (size_t)(w->p - w->start));
 			if (wr_value(w, depth + 1) == -1)
 				return -1;
 			count++;
@@ -285,6 +532,9 @@ wr_value(struct v8ser_wr *w, size_t depth)
 			}
 			return wr_fail(w, E_JSON);
 		}
+		if (!w->dedup && wr_obj_end(w, mark, at,
+		    (size_t)(w->p - w->start)) == -1)
+			return -1;
 		b[0] = T_END_OBJECT;
 		if (wr_put(w, b, 1) == -1)
 			return -1;
@@ -361,7 +611,9 @@ wr_value(struct v8ser_wr *w, size_t depth)
 /*
  * Encode one JSON text (valid, as jscan checks it; surrounding whitespace
  * allowed) and append the payload, version header included, to out.
- * Returns 0, or -1 with *e (out is then as it was).
+ * Returns 0, or -1 with *e (out is then as it was). An object with a
+ * duplicate key is found only once written: then the text is written
+ * again, each such object from the table the first pass made.
  */
 int
 v8ser_encode(const char *json, size_t n, struct buf *out,
@@ -370,22 +622,43 @@ v8ser_encode(const char *json, size_t n, struct buf *out,
 	struct v8ser_wr	w;
 	static const uint8_t hdr[2] = { T_VERSION, V8_VERSION };
 	size_t		base = out->len;
+	int		rc = -1;
 
 	memset(e, 0, sizeof *e);
-	w.p = w.start = (const unsigned char *)json;
-	w.e = w.p + n;
+	memset(&w, 0, sizeof w);
+	w.start = (const unsigned char *)json;
+	w.e = w.start + n;
 	w.out = out;
+	w.base = base;
 	w.err = e;
-	if (wr_put(&w, hdr, sizeof hdr) == -1 || wr_value(&w, 0) == -1)
-		goto fail;
-	wr_ws(&w);
-	if (w.p != w.e) {
-		wr_fail(&w, E_JSON);
+	if (n > V8SER_MAXTEXT) {
+		w.p = w.start;
+		wr_fail(&w, E_BIG);
 		goto fail;
 	}
-	return 0;
+	for (;;) {
+		w.p = w.start;
+		if (wr_put(&w, hdr, sizeof hdr) == -1 || wr_value(&w, 0) == -1)
+			goto fail;
+		wr_ws(&w);
+		if (w.p != w.e) {
+			wr_fail(&w, E_JSON);
+			goto fail;
+		}
+		if (w.dedup || w.nobjs == 0)
+			break;
+		qsort(w.objs, w.nobjs, sizeof *w.objs, wr_objcmp);
+		w.dedup = 1;
+		out->len = base;
+	}
+	rc = 0;
+	goto out;
 fail:
 	out->len = base;
 	e->tag = -1;
-	return -1;
+out:
+	free(w.keys);
+	free(w.objs);
+	free(w.mems);
+	return rc;
 }

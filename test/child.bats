@@ -148,6 +148,60 @@ parent: exit 0 null"
 	assert_equal "$stderr" ""
 }
 
+@test "advanced: duplicate keys: the last value at the first key's place, as JSON.parse; the parent lives" {
+	# Nested, escaped, integer-like and __proto__ keys, and a 100,000-key
+	# object whose every key comes twice (a quadratic check would not end
+	# within the timeout).
+	printf '%s\n' '{"a":1,"a":2}' '{"b":1,"a":2,"b":3,"c":4,"a":5}' \
+	    '{"x":{"k":1,"k":[2]},"y":[{"z":1,"z":{"z":2,"z":3}}],"x":{"q":1,"q":2}}' \
+	    '{"a":1,"\u0061":2,"\u00e9":3,"é":4,"\ud800":5,"\uD800":6}' \
+	    '{"1":1,"b":2,"1":3,"__proto__":4,"__proto__":5}' \
+	    '{"after":1}' > "$BATS_TEST_TMPDIR/lines"
+	node -e '
+		const o = [];
+		for (let i = 0; i < 100000; i++) o.push(`"k${i}":${i}`);
+		for (let i = 99999; i >= 0; i -= 2) o.push(`"k${i}":-${i}`);
+		for (let i = 0; i < 100000; i += 2) o.push(`"k${i}":"${i}"`);
+		console.log("{" + o.join(",") + "}");
+		console.log("{\"after\":2}");
+		// And 300 random ones, nested, keys spelled more than one way.
+		const keys = ["\"a\"", "\"\\u0061\"", "\"b\"", "\"1\"", "\"\u00e9\"",
+		    "\"\\u00e9\"", "\"__proto__\"", "\"\"", "\"\\ud83d\\ude00\"",
+		    "\"\u{1F600}\""];
+		const r = (n) => Math.floor(Math.random() * n);
+		const val = (d) => d > 3 || r(3) > 0 ? String(r(100) - 50) : r(2) ?
+		    obj(d + 1) : "[" + obj(d + 1) + "," + obj(d + 1) + "]";
+		const obj = (d) => "{" + Array.from({ length: r(8) },
+		    () => keys[r(keys.length)] + ":" + val(d)).join(",") + "}";
+		for (let i = 0; i < 300; i++)
+			console.log(obj(0));' >> "$BATS_TEST_TMPDIR/lines"
+	cat > "$BATS_TEST_TMPDIR/check.js" <<-EOF
+		const lines = require('fs').readFileSync('$BATS_TEST_TMPDIR/lines', 'utf8')
+		    .trim().split('\n');
+		const { fork } = require('child_process');
+		const c = fork('$BATS_TEST_TMPDIR/lines', [], { execPath: process.env.IPCRUN,
+		    execArgv: ['child', '--', 'cat'], serialization: 'advanced' });
+		const got = [];
+		c.on('message', (m) => got.push(m));
+		c.on('exit', (code) => {
+			let same = got.length === lines.length;
+			for (let i = 0; same && i < lines.length; i++) {
+				const want = JSON.parse(lines[i]);
+				// The same value, and the same key order.
+				same = require('util').isDeepStrictEqual(got[i], want) &&
+				    JSON.stringify(got[i]) === JSON.stringify(want);
+				if (!same)
+					console.log('message', i, JSON.stringify(got[i]).slice(0, 200));
+			}
+			console.log(same ? 'same' : 'different', got.length, code);
+		});
+	EOF
+	run --separate-stderr timeout 60 node "$BATS_TEST_TMPDIR/check.js"
+	assert_success
+	assert_output "same 308 0"
+	assert_equal "$stderr" ""
+}
+
 @test "advanced: a Buffer, a Map and other types are reported; the next messages flow" {
 	parent '{"ser":"advanced","js":"[Buffer.from(\"hi\"),{m:new Map([[1,2]])},{next:1},new Date(0),{b:10n},[1,undefined],new Set([1]),/x/,{next:2}]","expect":2}' -- cat
 	assert_success
@@ -307,6 +361,38 @@ while True:
 	assert_equal "$output" $'1\n2'
 	assert_equal "$stderr" "ipcrun: child: 2 lines that 'sh' printed after the parent disconnected were not sent
 parent: exit 5 null"
+}
+
+@test "CMD closes its stdout: the parent sees 'disconnect' as from process.disconnect(), CMD runs on" {
+	# CMD answers the first message, closes its stdout, then keeps the
+	# rest of its stdin (what the parent sent before it saw the end),
+	# which closes once the parent has closed the channel. Even with
+	# --disconnect-timeout, CMD is left to exit by itself.
+	cat > "$BATS_TEST_TMPDIR/p.js" <<-'EOF'
+		const { fork } = require('child_process');
+		const c = fork('-', [], { execPath: process.env.IPCRUN,
+		    execArgv: ['child', ...process.argv.slice(3), '--', 'sh', '-c',
+		    'read -r l; echo "$l"; exec >&-; cat > "$0"; exit 7', process.argv[2]],
+		    serialization: process.env.SER });
+		c.on('message', (m) => console.log('message', JSON.stringify(m)));
+		c.on('disconnect', () => console.log('disconnect', c.connected,
+		    c.exitCode, c.signalCode));
+		c.on('exit', (code, sig) => console.log('exit', code, sig));
+		c.on('error', (e) => console.log('error', e.code));
+		c.send({ a: 1 });
+		c.send({ b: 2 });
+		c.send([3]);
+	EOF
+	for ser in json advanced; do
+		for opt in "" --disconnect-timeout=0; do
+			SER=$ser run --separate-stderr timeout 60 node "$BATS_TEST_TMPDIR/p.js" \
+			    "$BATS_TEST_TMPDIR/rest" $opt
+			assert_success
+			assert_output $'message {"a":1}\ndisconnect false null null\nexit 7 null'
+			assert_equal "$stderr" ""
+			assert_equal "$(cat "$BATS_TEST_TMPDIR/rest")" $'{"b":2}\n[3]'
+		done
+	done
 }
 
 @test "--disconnect-timeout: SIGTERM, then SIGKILL after --kill-timeout" {
@@ -535,6 +621,50 @@ while True:
 sys.exit(3)'
 	assert_success
 	[[ "$stderr" =~ ^"ipcrun: child: "[0-9]+" messages from the parent were not delivered: 'python3' stopped reading its stdin"$'\n'"parent: exit 3 null"$ ]]
+}
+
+@test "CMD exits with messages unread in its stdin pipe: counted in one report" {
+	# All ten lines ({"i":1} to {"i":10}, 81 bytes) are in the pipe
+	# before CMD reads three, byte by byte, and exits: in both modes, and
+	# after the parent disconnected (ipcrun's end of the pipe closed).
+	# The pipe is looked at, never read: nothing is taken from a
+	# descendant that might share it.
+	cat > "$BATS_TEST_TMPDIR/read3.py" <<-'EOF'
+		import array, fcntl, os, sys, termios, time
+		end = time.monotonic() + 30
+		while time.monotonic() < end:
+		    n = array.array("i", [0])
+		    fcntl.ioctl(0, termios.FIONREAD, n)
+		    if n[0] >= int(sys.argv[1]):
+		        break
+		    time.sleep(0.01)
+		for _ in range(int(sys.argv[2])):
+		    line = b""
+		    while not line.endswith(b"\n"):
+		        line += os.read(0, 1)
+		    os.write(1, line)
+	EOF
+	local ten='"js":"Array.from({length:10},(_, i)=>({i:i+1}))"'
+	for opts in "{\"ser\":\"json\",$ten,\"expect\":-1}" \
+	    "{\"ser\":\"advanced\",$ten,\"expect\":-1}" "{$ten,\"expect\":0}"; do
+		parent "$opts" -- python3 "$BATS_TEST_TMPDIR/read3.py" 81 3
+		assert_success
+		if [[ $opts == *'"expect":0'* ]]; then
+			assert_output ""
+			assert_equal "$stderr" "ipcrun: child: 7 messages from the parent were not delivered: 'python3' stopped reading its stdin
+ipcrun: child: 3 lines that 'python3' printed after the parent disconnected were not sent
+parent: exit 0 null"
+		else
+			assert_output $'{"i":1}\n{"i":2}\n{"i":3}'
+			assert_equal "$stderr" "ipcrun: child: 7 messages from the parent were not delivered: 'python3' stopped reading its stdin
+parent: exit 0 null"
+		fi
+	done
+	parent '{"js":"[1]","expect":-1}' -- python3 "$BATS_TEST_TMPDIR/read3.py" 2 0
+	assert_success
+	assert_output ""
+	assert_equal "$stderr" "ipcrun: child: 1 message from the parent was not delivered: 'python3' stopped reading its stdin
+parent: exit 0 null"
 }
 
 @test "a descendant keeps CMD's stdout open: read for --kill-timeout, then its group ends" {

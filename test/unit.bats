@@ -62,6 +62,14 @@ unit() {
 	unit chan_test
 }
 
+@test "spawn: what a child left unread in its stdin pipe, copied, never read" {
+	unit spawn_pipe_test
+}
+
+@test "v8ser: a key twice in an object encodes as JSON.parse keeps it: fixed, random, 100,000 keys" {
+	unit v8ser_test
+}
+
 @test "v8frame: advanced frames cut at every byte, a long one dropped, the buffer given back" {
 	unit v8frame_test
 }
