@@ -350,7 +350,8 @@ check_fd(struct check *c, int fd, const char *name, struct counts *n)
 
 	memset(n, 0, sizeof *n);
 	if (frame_init(&f, c->maxline, 1) == -1) {
-		cmd_warn(c->ce, "%s", name);
+		/* Its nesting stack is sized from the limit: name it. */
+		cmd_warn(c->ce, "--max-line %zu", c->maxline);
 		c->status = EXIT_FAIL;
 		return -1;
 	}

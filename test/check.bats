@@ -964,3 +964,11 @@ PY
 	"$IPCRUN" check --max-line 300K "$BATS_TEST_TMPDIR/in" 2>/dev/null | cmp - "$BATS_TEST_TMPDIR/want-good"
 	cmp "$BATS_TEST_TMPDIR/want-bad" "$BATS_TEST_TMPDIR/bad"
 }
+
+@test "--max-line beyond what memory can back: the error names the option, 125" {
+	run --separate-stderr "$IPCRUN" check --max-line 4000000G <<<'{"a":1}'
+	[ "$status" -eq 125 ]
+	[ "$stderr" = "ipcrun: check: --max-line 4294967296000000: Cannot allocate memory" ] ||
+	    { echo "$stderr"; false; }
+	[ -z "$output" ]
+}
