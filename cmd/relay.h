@@ -67,7 +67,8 @@ enum handoff { HANDOFF_NONE, HANDOFF_SERVER, HANDOFF_SYSTEMD };
 
 /* Why the channel is being closed by ipcrun, for the reports. */
 enum close_why { CLOSE_NONE, CLOSE_EOF, CLOSE_IDLE, CLOSE_POLICY,
-    CLOSE_TIMEOUT, CLOSE_STOP, CLOSE_AFTER_EXIT, CLOSE_GRACEFUL };
+    CLOSE_TIMEOUT, CLOSE_STOP, CLOSE_AFTER_EXIT, CLOSE_GRACEFUL,
+    CLOSE_BROKEN };
 
 /*
  * One child and its channel: the queue of input lines for it, the frames

@@ -373,6 +373,8 @@ run_why(enum close_why why)
 		return "stopping";
 	case CLOSE_GRACEFUL:
 		return "a graceful stop";
+	case CLOSE_BROKEN:
+		return "a broken peer";
 	default:
 		return "after exit";
 	}

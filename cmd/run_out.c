@@ -87,6 +87,20 @@ run_internal_from_child(struct run *r, struct worker *w,
 			    "refused", w->name);
 		w->handle_warned = 1;
 		r->refused++;
+		/*
+		 * A child that sends handles and never reads the answers
+		 * would fill the bounded NACK queue, and then hold the relay
+		 * for ever (its frames are read only while the queue has
+		 * room): a broken peer, as for a bad frame.
+		 */
+		if (w->ch.fd != -1 && !w->ch.wdead &&
+		    w->ch.cq.len + sizeof NODECHAN_NACK_LINE > CQ_HIGH) {
+			cmd_warnx(r->ce, "'%s' sent handles faster than it read "
+			    "their answers (%d KiB of NACKs waiting): closing "
+			    "its channel", w->name, CQ_HIGH / 1024);
+			run_close_chan(r, w, CLOSE_BROKEN);
+			return;
+		}
 		if (w->ch.fd != -1 && !w->ch.wdead && run_alive(w)) {
 			if (buf_append(&w->ch.cq, NODECHAN_NACK_LINE,
 			    sizeof NODECHAN_NACK_LINE - 1) == -1) {

@@ -368,3 +368,25 @@ JS
 	    "$BATS_TEST_TMPDIR/err"
 	assert_success
 }
+
+@test "a child that floods handle frames and never reads their NACKs is a broken peer: reported, its channel closed, no hang" {
+	cat > "$BATS_TEST_TMPDIR/flood.py" <<'PY'
+import os, sys
+# NODE_HANDLE frames without fds, never reading the NACKs that answer them.
+frame = b'{"cmd":"NODE_HANDLE","type":"net.Socket","msg":1}\n' * 100
+fd = int(os.environ["NODE_CHANNEL_FD"])
+try:
+    for i in range(4000):
+        os.write(fd, frame)
+except OSError:
+    sys.exit(7)
+sys.exit(0)
+PY
+	run --separate-stderr timeout 60 "$IPCRUN" run --eof wait \
+	    -- python3 "$BATS_TEST_TMPDIR/flood.py" </dev/null
+	echo "status $status: $stderr"
+	[ "$status" -ne 124 ]
+	[[ $stderr == *"'python3' sent handles faster than it read their answers"* ]]
+	# The handles were refused, and the run says so in its status.
+	[ "$status" -ne 0 ]
+}
