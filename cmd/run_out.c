@@ -66,25 +66,142 @@ run_flush_oq(struct run *r)
 	}
 }
 
+/* Queue one of ipcrun's own frames for the child: an ACK, an answer. */
+static void
+run_answer(struct run *r, struct worker *w, const char *p, size_t n)
+{
+	if (w->ch.fd == -1 || w->ch.wdead || !run_alive(w))
+		return;
+	if (buf_append(&w->ch.cq, p, n) == -1 ||
+	    buf_append(&w->ch.cq, "\n", 1) == -1) {
+		cmd_warn(r->ce, "queue");
+		r->fail = 1;
+		return;
+	}
+	run_trace(r, "-> child %zu bytes internal cmd answer", n + 1);
+	run_show(r, w, ">", 1, p, n);
+	run_flush_tq(r, w);
+}
+
+/*
+ * A handle with its descriptor, from a Node child's process.send(m,
+ * handle): ACKed exactly once, as a Node parent does (without it the
+ * child would hold its later messages back), the descriptor closed, as
+ * run passes handles nowhere yet, and the message goes on as data,
+ * marked with the handle's type: {"from":...,"handle":TYPE,"msg":M}.
+ */
+static void
+run_handle_from_child(struct run *r, struct worker *w,
+    const struct frame_line *l, int fd)
+{
+	struct jscan	 js;
+	char		*line;
+	int		 kmsg, ktype, ok;
+
+	close(fd);
+	run_answer(r, w, NODECHAN_ACK, sizeof NODECHAN_ACK - 1);
+	if (!w->handle_warned)
+		cmd_warnx(r->ce, "'%s' sent a handle: acknowledged and closed "
+		    "(run passes handles nowhere yet); its message goes on",
+		    w->name);
+	w->handle_warned = 1;
+	if ((line = malloc(l->len + 1)) == NULL) {
+		cmd_warn(r->ce, "malloc");
+		r->fail = 1;
+		return;
+	}
+	memcpy(line, l->p, l->len);
+	line[l->len] = '\n';
+	jscan_init(&js);
+	kmsg = jscan_want(&js, "msg", 3);
+	ktype = jscan_want(&js, "type", 4);
+	if (jscan_line(&js, line, l->len) != JSCAN_GOOD ||
+	    js.span[kmsg].len == 0) {
+		free(line);
+		return;
+	}
+	if (r->wrap)
+		ok = buf_append(&r->oq, w->prefix, w->prefixlen - 7) == 0 &&
+		    buf_append(&r->oq, ",\"handle\":", 10) == 0 &&
+		    (js.span[ktype].len == 0 ? buf_append(&r->oq, "null", 4) :
+		    buf_append(&r->oq, line + js.span[ktype].off,
+		    js.span[ktype].len)) == 0 &&
+		    buf_append(&r->oq, ",\"msg\":", 7) == 0 &&
+		    buf_append(&r->oq, line + js.span[kmsg].off,
+		    js.span[kmsg].len) == 0 && buf_append(&r->oq, "}\n", 2) == 0;
+	else
+		ok = buf_append(&r->oq, line + js.span[kmsg].off,
+		    js.span[kmsg].len) == 0 && buf_append(&r->oq, "\n", 1) == 0;
+	if (!ok) {
+		cmd_warn(r->ce, "queue");
+		r->fail = 1;
+	} else {
+		w->out_frames++;
+		r->replies++;
+		r->reply_bytes += js.span[kmsg].len + 1;
+	}
+	free(line);
+}
+
+/*
+ * Node's socket bookkeeping (getConnections(), close() of a server whose
+ * sockets went to the parent): ipcrun holds none of them, so the count
+ * is 0 and all are closed; without an answer the child's callbacks would
+ * wait for ever. Other internal messages are consumed.
+ */
+static void
+run_socket_bookkeeping(struct run *r, struct worker *w,
+    const struct frame_line *l)
+{
+	struct jscan	 js;
+	char		*line, reply[512];
+	size_t		 n;
+	int		 kcmd, kkey;
+
+	if ((line = malloc(l->len + 1)) == NULL)
+		return;
+	memcpy(line, l->p, l->len);
+	line[l->len] = '\n';
+	jscan_init(&js);
+	kcmd = jscan_want(&js, "cmd", 3);
+	kkey = jscan_want(&js, "key", 3);
+	if (jscan_line(&js, line, l->len) == JSCAN_GOOD &&
+	    (n = nodechan_answer(line + js.span[kcmd].off, js.span[kcmd].len,
+	    line + js.span[kkey].off, js.span[kkey].len, reply,
+	    sizeof reply)) > 0)
+		run_answer(r, w, reply, n);
+	free(line);
+}
+
+
 static void
 run_internal_from_child(struct run *r, struct worker *w,
     const struct frame_line *l, enum nodechan_msg msg)
 {
 	const struct jscan_span	*sp = &w->ch.rd.js.span[w->outcmd];
 	char			 txt[200];
+	int			 fd;
 
 	jscan_printable(l->p + sp->off, sp->len, txt, sizeof txt);
 	run_trace(r, "<- child %zu bytes internal cmd \"%s\"", l->len, txt);
 	run_show(r, w, "<", 1, l->p, l->len);
+	if (msg == NODECHAN_MSG_HANDLE && (fd = chan_fd_take(&w->ch)) != -1) {
+		run_handle_from_child(r, w, l, fd);
+		return;
+	}
+	if (msg == NODECHAN_MSG_OTHER) {
+		run_socket_bookkeeping(r, w, l);
+		return;
+	}
 	if (msg == NODECHAN_MSG_HANDLE) {
 		/*
-		 * run passes no descriptors (a plain read closes any that
-		 * came). Without an answer the child would hold every later
-		 * message back for ever; a NACK makes it drop this one.
+		 * A handle frame without a descriptor: Node's own answer is
+		 * a NACK, which makes the child drop the message. Without an
+		 * answer it would hold every later message back for ever.
 		 */
 		if (!w->handle_warned)
-			cmd_warnx(r->ce, "'%s' sent a handle: not supported, "
-			    "refused", w->name);
+			cmd_warnx(r->ce, "'%s' sent a handle without a "
+			    "descriptor: refused", w->name);
 		w->handle_warned = 1;
 		r->refused++;
 		/*
@@ -314,6 +431,7 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 	struct worker	*w = arg;
 	struct run	*r = w->r;
 	ssize_t		 got;
+	unsigned	 fdflags = 0;
 
 	(void)ev;
 	/* Room again, or an error that the next write should report. */
@@ -329,7 +447,9 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 	/* A child that sends and never reads must not grow the answers. */
 	if (r->oq.len >= RUN_QSIZE || w->ch.cq.len >= CQ_HIGH)
 		return;
-	if ((got = chan_read(&w->ch, RUN_READ)) == -1) {
+	/* recvmsg on the node channel: a handle's fd must not be lost. */
+	if ((got = r->node ? chan_read_fds(&w->ch, RUN_READ, &fdflags) :
+	    chan_read(&w->ch, RUN_READ)) == -1) {
 		if (errno == EINTR || errno == EAGAIN)
 			return;
 		if (errno == ENOMEM) {

@@ -287,6 +287,35 @@ chan_read(struct chan *ch, size_t max)
 	return got;
 }
 
+/*
+ * chan_read with recvmsg: the fds that come with the bytes go into the
+ * FIFO (chan_recv), for the frames that claim them; *flags as
+ * chan_recv's.
+ */
+ssize_t
+chan_read_fds(struct chan *ch, size_t max, unsigned *flags)
+{
+	char	*p;
+	size_t	 n;
+	ssize_t	 got;
+
+	*flags = 0;
+	if ((p = frame_space(&ch->rd, &n)) == NULL)
+		return -1;
+	if (max > 0 && n > max)
+		n = max;
+	got = chan_recv(ch, p, n, flags);
+	if (got == -1 && errno == ECONNRESET)
+		got = 0;
+	if (got > 0)
+		frame_filled(&ch->rd, (size_t)got);
+	else if (got == 0) {
+		frame_set_eof(&ch->rd);
+		ch->eof = 1;
+	}
+	return got;
+}
+
 /* The end of input for the child: it reads EOF, and can still write. */
 int
 chan_half_close(struct chan *ch)

@@ -69,6 +69,7 @@ void		 chan_close(struct chan *);
 int		 chan_flush(struct chan *);
 int		 chan_send(struct chan *, const char *, size_t);
 ssize_t		 chan_read(struct chan *, size_t);
+ssize_t		 chan_read_fds(struct chan *, size_t, unsigned *);
 int		 chan_half_close(struct chan *);
 void		 chan_shut(struct chan *);
 int		 chan_outq(const struct chan *);

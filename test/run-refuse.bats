@@ -91,10 +91,28 @@ relay_skip() {
 	assert_equal "$stderr" "ipcrun: run: 'node' frame 2:6: unterminated string (not forwarded)"
 }
 
-@test "a handle from the child is refused with a NACK, later messages flow" {
+@test "a handle from the child is ACKed and closed, its message and the later ones flow" {
 	run --separate-stderr "$IPCRUN" run --eof-timeout 5 -- \
 	    node "$F/sendhandle.js" < /dev/null
-	assert_failure 1
-	assert_output '{"after":1,"err":null}'
-	assert_equal "$stderr" "ipcrun: run: 'node' sent a handle: not supported, refused"
+	assert_success
+	assert_output $'{"h":1}\n{"after":1,"err":null}'
+	assert_equal "$stderr" "ipcrun: run: 'node' sent a handle: acknowledged and closed (run passes handles nowhere yet); its message goes on"
+}
+
+@test "handles in a row from a Node child: each ACKed once, the messages in order, the server's getConnections and close answered" {
+	run --separate-stderr timeout 60 "$IPCRUN" run -n 2 --name h -- \
+	    node "$F/send_handles.js" < /dev/null
+	assert_success
+	output=$(grep '"from":"h.1"' <<<"$output")
+	# Wrapped: each message that came with a handle says its type.
+	echo "$output" | grep -qx '{"from":"h.1","pid":[0-9]*,"handle":"net.Server","msg":{"n":1}}'
+	echo "$output" | grep -qx '{"from":"h.1","pid":[0-9]*,"handle":"net.Socket","msg":{"n":2}}'
+	echo "$output" | grep -qx '{"from":"h.1","pid":[0-9]*,"handle":"dgram.Socket","msg":{"n":3}}'
+	echo "$output" | grep -qx '{"from":"h.1","pid":[0-9]*,"msg":{"n":4}}'
+	echo "$output" | grep -qx '{"from":"h.1","pid":[0-9]*,"handle":"net.Socket","msg":{"n":5,"accepted":true}}'
+	# 1, 2, 3 and 4 in the order sent; every send's callback ran once.
+	[ "$(echo "$output" | grep -o '"n":[1-4]' | tr -d '\n')" = '"n":1"n":2"n":3"n":4' ]
+	last=$(echo "$output" | tail -n 1)
+	[[ $last == *'"count":0,"err":null}}' ]] || { echo "$output"; false; }
+	[ "$(echo "$last" | grep -o '"sent":\[[0-9,]*\]' | tr -d '"sent:[]' | tr ',' '\n' | sort | tr -d '\n')" = 12345 ]
 }
