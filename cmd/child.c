@@ -10,6 +10,7 @@
 #include "compat.h"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -38,6 +39,37 @@ static void	child_parent_gone(struct child *);
 
 #define SEC		INT64_C(1000000000)
 #define KILL_DEFAULT	(5 * SEC)
+
+/*
+ * Under ipcrun run, whose variables name this very channel (the inode of
+ * the socket at fd), ipcrun child speaks the drain protocol as run's
+ * preload does for Node: it announces itself, and run then ends its
+ * input with a notice rather than a half-close after its settling time.
+ * NODE_OPTIONS goes back as the user had it, as the preload puts it
+ * back, so that a Node CMD does not load the preload for nothing.
+ */
+static void
+child_ipcrun_parent(struct child *c, int fd)
+{
+	const char		*want = getenv(NODECHAN_ENV_CHANNEL);
+	const char		*user = getenv(NODECHAN_ENV_OPTIONS);
+	struct stat		 st;
+	char			*end;
+	unsigned long long	 ino;
+
+	if (want == NULL)
+		return;
+	if (user != NULL)
+		(void)setenv("NODE_OPTIONS", user, 1);
+	else
+		(void)unsetenv("NODE_OPTIONS");
+	errno = 0;
+	ino = strtoull(want, &end, 10);
+	c->announce = errno == 0 && *end == '\0' && !c->advanced &&
+	    fstat(fd, &st) == 0 && (unsigned long long)st.st_ino == ino;
+	(void)unsetenv(NODECHAN_ENV_OPTIONS);
+	(void)unsetenv(NODECHAN_ENV_CHANNEL);
+}
 
 /*
  * The parent's channel, read (and removed) from the environment before
@@ -87,6 +119,7 @@ child_channel_env(struct child *c)
 		return -1;
 	}
 	chan_open(&c->par, fd, -1);
+	child_ipcrun_parent(c, fd);
 	return 0;
 }
 
@@ -163,6 +196,23 @@ child_cmd_ended(struct child *c)
 	}
 }
 
+/*
+ * The parent shut only its writing side: poll says POLLHUP once both
+ * sides are shut (a close), not for a shutdown(SHUT_WR).
+ */
+static int
+child_half_closed(struct child *c)
+{
+	struct pollfd	pfd;
+
+	if (c->par.fd == -1)
+		return 0;
+	pfd.fd = c->par.fd;
+	pfd.events = POLLOUT;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) >= 0 && !(pfd.revents & (POLLHUP | POLLERR));
+}
+
 /* One pass after poll: input, output, end-of-life steps, flush. */
 static void
 child_step(struct child *c)
@@ -218,11 +268,22 @@ child_step(struct child *c)
 	 * (an unfinished one is dropped, as Node drops it): the parent
 	 * disconnected. CMD's stdin closes once its queue is written.
 	 */
-	if (c->par.eof && !c->disconnected && (c->advanced ?
-	    !v8frame_ready(&c->vin) : frame_pending(&c->par.rd) == 0))
-		child_parent_gone(c);
-	if (c->disconnected && c->cin != -1 && (c->cq.len == 0 ||
-	    c->cin_dead || !child_alive(c)))
+	if (c->par.eof && !c->disconnected && !c->input_ended &&
+	    (c->advanced ? !v8frame_ready(&c->vin) :
+	    frame_pending(&c->par.rd) == 0)) {
+		/*
+		 * A half-close (ipcrun run ending the input of a program
+		 * that did not announce itself) means no more input, never
+		 * "stop talking": CMD's replies still go. A Node parent
+		 * never half-closes: its close is the end both ways.
+		 */
+		if (child_half_closed(c))
+			c->input_ended = 1;
+		else
+			child_parent_gone(c);
+	}
+	if ((c->disconnected || c->input_ended) && c->cin != -1 &&
+	    (c->cq.len == 0 || c->cin_dead || !child_alive(c)))
 		child_close_cin(c);
 	child_flush(c);
 }
@@ -471,6 +532,12 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (child_channel_env(&c) == -1) {
+		child_release(&c);
+		return EXIT_FAIL;
+	}
+	if (c.announce && chan_send(&c.par, NODECHAN_READY_LINE,
+	    sizeof NODECHAN_READY_LINE - 1) == -1) {
+		cmd_warn(ce, "malloc");
 		child_release(&c);
 		return EXIT_FAIL;
 	}

@@ -44,6 +44,10 @@ struct child {
 	struct chan	 par;		/* par.fd -1 once closed */
 	int		 par_ok;
 	int		 disconnected;	/* EOF handled: nothing more goes out */
+	int		 input_ended;	/* ipcrun run's notice, or a half-close:
+					   no more input, CMD's stdin closes
+					   once written; replies still go */
+	int		 announce;	/* the parent is ipcrun run: say READY */
 	int		 cmd_ended;	/* CMD closed its stdout while running:
 					   the channel half-closed, as
 					   process.disconnect() ends it */

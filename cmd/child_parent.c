@@ -123,6 +123,9 @@ child_internal(struct child *c, const char *line, const struct jscan *js,
 		child_answer(c, reply, rn);
 		break;
 	case NODECHAN_DUTY_NONE:
+		/* ipcrun run's notice: the input has ended, replies go on. */
+		if (nodechan_cmd_is(span, n, "NODE_IPCRUN_EOF"))
+			c->input_ended = 1;
 		break;
 	}
 }

@@ -15,6 +15,7 @@ struct frame_line;
 #define NODECHAN_ENV_CHANNEL	"IPCRUN_CHANNEL"	/* inode of the channel */
 #define NODECHAN_READY		"NODE_IPCRUN_READY"	/* preload -> ipcrun */
 #define NODECHAN_EOF_LINE	"{\"cmd\":\"NODE_IPCRUN_EOF\"}\n"	/* ipcrun -> preload */
+#define NODECHAN_READY_LINE	"{\"cmd\":\"" NODECHAN_READY "\",\"version\":1}\n"	/* preload, child -> ipcrun */
 /* A child's answers to NODE_HANDLE: the handle taken, or refused. */
 #define NODECHAN_ACK		"{\"cmd\":\"NODE_HANDLE_ACK\"}"
 #define NODECHAN_NACK		"{\"cmd\":\"NODE_HANDLE_NACK\"}"

@@ -692,3 +692,22 @@ ipcrun: child: sending SIGTERM to what is left of the process group of 'sh' (${s
 	assert_output "exit 141 null"
 	assert_equal "$stderr" ""
 }
+
+@test "run -- ipcrun child -- CMD: a CMD that answers after 1.5 s loses nothing; child announces itself and ends CMD's input on run's notice" {
+	run --separate-stderr timeout 60 "$IPCRUN" run -- "$IPCRUN" child -- \
+	    sh -c 'sleep 1.5; cat' <<<$'{"a":1}\n{"b":2}'
+	echo "$stderr"
+	assert_success
+	assert_output $'{"a":1}\n{"b":2}'
+}
+
+@test "run --no-preload -- ipcrun child -- CMD: the half-close ends CMD's input, not the replies" {
+	# Without the preload's variables child does not announce itself, and
+	# run ends its input with a half-close after its settling time.
+	run --separate-stderr timeout 60 "$IPCRUN" run --no-preload -- "$IPCRUN" \
+	    child -- sh -c 'cat > "$0"; sleep 1; cat "$0"; echo "{\"late\":true}"' \
+	    "$BATS_TEST_TMPDIR/held" <<<$'{"a":1}'
+	echo "$stderr"
+	assert_success
+	assert_output $'{"a":1}\n{"late":true}'
+}
