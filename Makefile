@@ -17,9 +17,29 @@
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
-BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
-ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
-FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+# The completions go where each shell looks by itself for this PREFIX
+# (make install says how to enable the others):
+#   bash   bash-completion's own directory when it has this PREFIX, else
+#          PREFIX/share/bash-completion/completions, which bash-completion
+#          searches for each directory of XDG_DATA_DIRS (by default
+#          /usr/local/share:/usr/share).
+#   zsh    the directory that zsh's built-in $fpath has for PREFIX:
+#          site-functions (zsh's own, and /usr/local's on every system),
+#          or Debian's vendor-completions for /usr.
+#   fish   fish's own vendor directory when it has this PREFIX, else
+#          PREFIX/share/fish/vendor_completions.d, which fish searches
+#          only when XDG_DATA_DIRS names PREFIX/share.
+# Each is asked for only when install or uninstall uses it.
+pc_var	= $(shell $(PKG_CONFIG) --variable=$(2) $(1) 2>/dev/null)
+# $(call pc_dir,PACKAGE,DEFAULT): PACKAGE's completionsdir if its prefix
+# is PREFIX, else DEFAULT.
+pc_dir	= $(if $(filter $(PREFIX),$(call pc_var,$(1),prefix)),$(or \
+	  $(call pc_var,$(1),completionsdir),$(2)),$(2))
+ZSH_FPATH = $(shell zsh -f -c 'print -rl -- $$fpath' 2>/dev/null)
+BASHCOMPDIR ?= $(call pc_dir,bash-completion,$(PREFIX)/share/bash-completion/completions)
+ZSHCOMPDIR ?= $(or $(firstword $(filter $(PREFIX)/share/zsh/site-functions \
+	      $(PREFIX)/share/zsh/vendor-completions,$(ZSH_FPATH))),$(PREFIX)/share/zsh/site-functions)
+FISHCOMPDIR ?= $(call pc_dir,fish,$(PREFIX)/share/fish/vendor_completions.d)
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
@@ -266,6 +286,16 @@ bench:
 	@$(MAKE) --no-print-directory all
 	bench/run
 
+# A directory of ours that a shell does not search by itself gets one line
+# on how to enable it, for each shell installed. bash: bash-completion's
+# directories (XDG_DATA_DIRS unset, and its own); zsh: its built-in $fpath;
+# fish: its own vendor directory (XDG_DATA_DIRS unset).
+BASH_SEARCHED = /usr/local/share/bash-completion/completions \
+	/usr/share/bash-completion/completions \
+	$(call pc_var,bash-completion,completionsdir)
+FISH_SEARCHED = $(call pc_var,fish,completionsdir)
+INSTALL_HINT = make install: $(1) does not look in $(2) by itself: add '$(3)' to $(4)
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man7 \
@@ -276,12 +306,27 @@ install: all
 	install -m 644 completions/ipcrun.bash $(DESTDIR)$(BASHCOMPDIR)/ipcrun
 	install -m 644 completions/_ipcrun $(DESTDIR)$(ZSHCOMPDIR)/_ipcrun
 	install -m 644 completions/ipcrun.fish $(DESTDIR)$(FISHCOMPDIR)/ipcrun.fish
+	@$(if $(filter $(BASHCOMPDIR),$(BASH_SEARCHED)),:,echo "$(call INSTALL_HINT,bash,$(BASHCOMPDIR),source $(BASHCOMPDIR)/ipcrun,~/.bashrc)")
+	@$(if $(or $(filter $(ZSHCOMPDIR),$(ZSH_FPATH)),$(if $(ZSH_FPATH),,none)),:,echo "$(call INSTALL_HINT,zsh,$(ZSHCOMPDIR),fpath=($(ZSHCOMPDIR) \$$fpath),~/.zshenv)")
+	@$(if $(or $(filter $(FISHCOMPDIR),$(FISH_SEARCHED)),$(if $(shell command -v fish 2>/dev/null),,none)),:,echo "$(call INSTALL_HINT,fish,$(FISHCOMPDIR),set -p fish_complete_path $(FISHCOMPDIR),~/.config/fish/config.fish)")
 
+# The files, then each directory that install made and left empty, from
+# the deepest up to PREFIX itself: never a directory above PREFIX, nor one
+# that holds anything else.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ipcrun $(DESTDIR)$(BASHCOMPDIR)/ipcrun \
 	    $(DESTDIR)$(ZSHCOMPDIR)/_ipcrun $(DESTDIR)$(FISHCOMPDIR)/ipcrun.fish
 	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man1/%,$(wildcard man/*.1))
 	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man7/%,$(wildcard man/*.7))
+	@top='$(DESTDIR)$(PREFIX)'; \
+	for d in '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MANDIR)/man1' \
+	    '$(DESTDIR)$(MANDIR)/man7' '$(DESTDIR)$(BASHCOMPDIR)' \
+	    '$(DESTDIR)$(ZSHCOMPDIR)' '$(DESTDIR)$(FISHCOMPDIR)'; do \
+	    while case $$d in "$$top"|"$$top"/*) [ "$$d" != / ];; *) false;; esac; do \
+		[ ! -d "$$d" ] || rmdir --ignore-fail-on-non-empty -- "$$d"; \
+		d=$${d%/*}; \
+	    done; \
+	done
 
 # The tarball: the files git tracks, as they are in the work tree, under
 # ipcrun-VERSION/, written to DIST_DIR. Nothing generated goes in: the
