@@ -73,7 +73,7 @@ relay_skip() {
 	    < <(printf '{"a":1}\n{"long":"0123456789abcdef"}\n{"b":2}\n')
 	assert_failure 1
 	assert_equal "$output" $'{"a":1}\n{"b":2}'
-	assert_equal "$stderr" "ipcrun: run: -:2:17: line too long"
+	assert_equal "$stderr" "ipcrun: run: -:2:17: line too long: 27 bytes, more than the limit of 16"
 }
 
 @test "--strict: the first bad line is fatal after draining, exit 1" {
