@@ -121,6 +121,7 @@ struct run {
 	int		 preload;	/* 0: --no-preload */
 	int		 validate;
 	int		 strict;
+	const char	*label;		/* the input in reports, "-" */
 	size_t		 maxline;
 	int		 trace;
 	int		 verbose;	/* -v: frames' content, notices */

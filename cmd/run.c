@@ -41,7 +41,7 @@
 enum {
 	O_CHANNEL = 256, O_CHANNEL_FD, O_EOF, O_EOF_TIMEOUT, O_KILL_TIMEOUT,
 	O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE, O_STRICT, O_TRACE,
-	O_NAME, O_ROUTE, O_ROUTE_DEFAULT, O_ENVELOPE, O_RAW, O_EVENTS,
+	O_NAME, O_LABEL, O_ROUTE, O_ROUTE_DEFAULT, O_ENVELOPE, O_RAW, O_EVENTS,
 	O_EVENTS_FD, O_RESTART, O_BACKOFF, O_MAX_RESTARTS, O_LOG, O_STATS,
 	O_PROGRESS, O_NO_PROGRESS
 };
@@ -63,6 +63,8 @@ static const struct cmd_opt run_opts[] = {
 	    "wait before SIGTERM, then SIGKILL (default: 5s)" },
 	{ "max-line", 0, O_MAX_LINE, "BYTES", NULL,
 	    "longest line, with K, M or G (default: 64M)" },
+	{ "label", 0, O_LABEL, "NAME", NULL,
+	    "the input's name in reports (default: -)" },
 	{ "no-preload", 0, O_NO_PRELOAD, NULL, NULL,
 	    "do not give Node the drain preload" },
 	{ "no-validate", 0, O_NO_VALIDATE, NULL, NULL,
@@ -203,6 +205,7 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 
 	memset(&r, 0, sizeof r);
 	r.ce = ce;
+	r.label = "-";
 	r.node = 1;
 	r.chan_to = 3;
 	r.eof = DRAIN_EOF_AUTO;
@@ -316,6 +319,9 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 				return cmd_usage_error(ce, "-c: more than %d "
 				    "children", RUN_MAXCHILD);
 			spec[nspec++] = optarg;
+			break;
+		case O_LABEL:
+			r.label = optarg;
 			break;
 		case O_NAME:
 			cname = optarg;

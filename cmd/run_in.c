@@ -38,7 +38,8 @@
 static void
 run_bad_input(struct run *r, uint64_t lineno, size_t off, const char *why)
 {
-	cmd_warnx(r->ce, "-:%" PRIu64 ":%zu: %s", lineno, off + 1, why);
+	cmd_warnx(r->ce, "%s:%" PRIu64 ":%zu: %s", r->label, lineno, off + 1,
+	    why);
 	r->refused++;
 	if (r->strict) {
 		r->strict_hit = 1;

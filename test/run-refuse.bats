@@ -98,3 +98,11 @@ relay_skip() {
 	assert_output '{"after":1,"err":null}'
 	assert_equal "$stderr" "ipcrun: run: 'node' sent a handle: not supported, refused"
 }
+
+@test "--label NAME: reports name the input, as check's name the file" {
+	run --separate-stderr "$IPCRUN" run --label jobs.ndjson -- node "$F/echo.js" \
+	    < <(printf '{"a":1}\n{"a":\n')
+	assert_failure 1
+	assert_output '{"a":1}'
+	assert_equal "$stderr" "ipcrun: run: jobs.ndjson:2:6: unexpected end of line"
+}
