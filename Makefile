@@ -252,7 +252,7 @@ lint:
 UNIT	= $(patsubst test/unit/%.c,$(B)/test/unit/%,$(wildcard test/unit/*.c))
 $(B)/test/unit/%: test/unit/%.c test/unit/tap.h $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(call quiet,CC,$@)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	$(call quiet,CC,$(@:$(B)/%=%))$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 	    $(LIB_OBJ) $(PKG_LIBS) -lm $(LDLIBS)
 
 unit: $(UNIT)
@@ -324,9 +324,10 @@ install: all
 	@$(if $(or $(filter $(ZSHCOMPDIR),$(ZSH_FPATH)),$(if $(ZSH_FPATH),,none)),:,echo "$(call INSTALL_HINT,zsh,$(ZSHCOMPDIR),fpath=($(ZSHCOMPDIR) \$$fpath),~/.zshenv)")
 	@$(if $(or $(filter $(FISHCOMPDIR),$(FISH_SEARCHED)),$(if $(shell command -v fish 2>/dev/null),,none)),:,echo "$(call INSTALL_HINT,fish,$(FISHCOMPDIR),set -p fish_complete_path $(FISHCOMPDIR),~/.config/fish/config.fish)")
 
-# The files, then each directory that install made and left empty, from
-# the deepest up to PREFIX itself: never a directory above PREFIX, nor one
-# that holds anything else.
+# The files, then each directory on install's paths that is left empty,
+# from the deepest up to PREFIX itself: never one above PREFIX, nor one
+# that holds anything else. make keeps no record of what install made, so
+# an empty directory that was there before goes too (as rmdir -p would).
 uninstall:
 	$(call quiet,RM,$(DESTDIR)$(PREFIX))rm -f $(DESTDIR)$(BINDIR)/ipcrun $(DESTDIR)$(BASHCOMPDIR)/ipcrun \
 	    $(DESTDIR)$(ZSHCOMPDIR)/_ipcrun $(DESTDIR)$(FISHCOMPDIR)/ipcrun.fish
