@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <locale.h>
 #include <poll.h>
 #include <stdio.h>
@@ -61,6 +62,9 @@ struct check {
 	int			 lines_out;	/* good lines go to stdout */
 	size_t			 cols;		/* stderr's width */
 	int			 bad;		/* a bad line was seen */
+	uint64_t		 max_errors;	/* reports to print, 0: all */
+	uint64_t		 shown;		/* reports printed */
+	uint64_t		 hidden;	/* bad lines not reported */
 	int			 status;	/* EXIT_FAIL or EXIT_PIPE once set */
 	unsigned		 files;		/* inputs opened */
 	struct counts		 total;
@@ -222,6 +226,16 @@ report_excerpt(struct check *c, const struct frame_line *l, size_t off)
 }
 
 /*
+ * No more reports: -q, or --max-errors reached. Bad lines are still
+ * counted and kept, at the cost of finding them only.
+ */
+static int
+muted(const struct check *c)
+{
+	return c->quiet || (c->max_errors > 0 && c->shown >= c->max_errors);
+}
+
+/*
  * A bad line: count it, keep it, report it. OFF is the 0-based byte of
  * the fault. Returns -1 when checking must stop.
  */
@@ -234,8 +248,11 @@ bad_line(struct check *c, struct counts *n, const char *name,
 	if (c->rejects != NULL &&
 	    rejects_write(c, l->p, l->len, !l->nl && !l->more) == -1)
 		return -1;
-	if (c->quiet)
+	if (muted(c)) {
+		c->hidden += !c->quiet;
 		return 0;
+	}
+	c->shown++;
 	if (c->ordered && c->niov > 0 && out_flush(c) == -1)
 		return -1;
 	meter_erase(&c->meter);
@@ -307,7 +324,9 @@ check_lines(struct check *c, struct frame *f, int cmdkey, const char *name,
 				return -1;
 			continue;
 		case FRAME_BAD:
-			frame_reason(f, &l, why, sizeof why);
+			why[0] = '\0';
+			if (!muted(c))
+				frame_reason(f, &l, why, sizeof why);
 			off = (ssize_t)l.err_off;
 			break;
 		default:
@@ -554,7 +573,7 @@ fail:
 }
 
 enum {
-	O_EXCERPT = 256, O_FORMAT, O_MAX_LINE, O_NODE, O_NO_EXCERPT,
+	O_EXCERPT = 256, O_FORMAT, O_MAX_ERRORS, O_MAX_LINE, O_NODE, O_NO_EXCERPT,
 	O_NO_PROGRESS, O_PROGRESS, O_REJECTS, O_STRICT
 };
 
@@ -565,6 +584,8 @@ static const struct cmd_opt check_opts[] = {
 	    "stop at the first bad line" },
 	{ "max-line", 0, O_MAX_LINE, "BYTES", NULL,
 	    "longest line, with K, M or G (default: 64M)" },
+	{ "max-errors", 0, O_MAX_ERRORS, "N", NULL,
+	    "report only the first N bad lines (default: 0, all)" },
 	{ "count", 'c', 'c', NULL, NULL,
 	    "print counts of good, bad, blank lines instead" },
 	{ "quiet", 'q', 'q', NULL, NULL,
@@ -593,7 +614,8 @@ static const struct cmd_opt check_opts[] = {
 static int
 check_options(struct check *c, int argc, char **argv)
 {
-	const char	*cause;
+	const char	*cause, *errstr;
+	long long	 n;
 	int		 ch, excerpt = -1;
 
 	optind = 1;
@@ -624,6 +646,14 @@ check_options(struct check *c, int argc, char **argv)
 			else
 				return cmd_usage_error(c->ce, "--format '%s': "
 				    "not one of human, gnu or json", optarg);
+			break;
+		case O_MAX_ERRORS:
+			n = strtonum(optarg, 0, LLONG_MAX, &errstr);
+			if (errstr != NULL)
+				return cmd_usage_error(c->ce, "--max-errors "
+				    "'%s': %s (0 or more; 0: no limit)",
+				    optarg, errstr);
+			c->max_errors = (uint64_t)n;
 			break;
 		case O_MAX_LINE:
 			if (cmd_parse_size(optarg, &c->maxline, &cause) == -1)
@@ -721,6 +751,10 @@ cmd_check_exec(const struct cmd_entry *ce, int argc, char **argv)
 		cmd_warn(ce, "--rejects '%s': write error", c.rejects_name);
 		c.status = EXIT_FAIL;
 	}
+	if (c.hidden > 0 && c.status != EXIT_PIPE)
+		cmd_warnx(ce, "%" PRIu64 " more bad line%s not shown "
+		    "(--max-errors %" PRIu64 ")", c.hidden,
+		    c.hidden == 1 ? "" : "s", c.max_errors);
 	if (c.verbose)
 		print_summary(&c, &t0);
 	if (c.count && (st = cmd_flush_stdout(ce)) != 0 && c.status == 0)

@@ -53,7 +53,7 @@
 enum {
 	O_CHANNEL = 256, O_CHANNEL_FD, O_EOF, O_EOF_TIMEOUT, O_KILL_TIMEOUT,
 	O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE, O_STRICT, O_TRACE,
-	O_NAME, O_ROUTE, O_ROUTE_DEFAULT, O_ENVELOPE, O_RAW, O_EVENTS,
+	O_NAME, O_LABEL, O_ROUTE, O_ROUTE_DEFAULT, O_ENVELOPE, O_RAW, O_EVENTS,
 	O_EVENTS_FD, O_RESTART, O_BACKOFF, O_MAX_RESTARTS, O_LOG, O_STATS,
 	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE
 };
@@ -136,6 +136,7 @@ struct run {
 	int		 preload;	/* 0: --no-preload */
 	int		 validate;
 	int		 strict;
+	const char	*label;		/* the input in reports, "-" */
 	size_t		 maxline;
 	int		 trace;
 	int		 verbose;	/* -v: frames' content, notices */

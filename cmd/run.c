@@ -57,6 +57,8 @@ static const struct cmd_opt run_opts[] = {
 	    "wait before SIGTERM, then SIGKILL (default: 5s)" },
 	{ "max-line", 0, O_MAX_LINE, "BYTES", NULL,
 	    "longest line, with K, M or G (default: 64M)" },
+	{ "label", 0, O_LABEL, "NAME", NULL,
+	    "the input's name in reports (default: -)" },
 	{ "no-preload", 0, O_NO_PRELOAD, NULL, NULL,
 	    "do not give Node the drain preload" },
 	{ "no-validate", 0, O_NO_VALIDATE, NULL, NULL,
@@ -80,7 +82,7 @@ static const struct cmd_opt run_opts[] = {
 	{ "child", 'c', 'c', "NAME=CMD", NULL,
 	    "a child NAME running CMD ARGS (sh quoting)" },
 	{ "name", 0, O_NAME, "NAME", NULL,
-	    "name of CMD's copies (default: CMD's basename)" },
+	    "name of the copies (default: CMD's or its script's)" },
 	{ "route", 0, O_ROUTE, "rr|broadcast|key=PATH", "rr|broadcast|key=",
 	    "which child gets a line (default: rr)" },
 	{ "route-default", 0, O_ROUTE_DEFAULT, "NAME", NULL,
@@ -129,7 +131,8 @@ run_policy(struct run *r)
 /*
  * The children's names and commands: -c NAME=CMD ARGS (split as sh(1)
  * would, no expansions, exec'd without a shell), or CMD as it is, once or
- * -n times as NAME.1 to NAME.N. A name given twice is an error.
+ * -n times as NAME.1 to NAME.N (NAME: --name, or CMD's, or its script's).
+ * A name given twice is an error.
  */
 static int
 run_name_children(struct run *r, char **argv, unsigned copies,
@@ -138,6 +141,7 @@ run_name_children(struct run *r, char **argv, unsigned copies,
 	struct worker	*w;
 	const char	*base;
 	char		 err[256];
+	size_t		 len;
 	unsigned	 i;
 
 	for (i = 0; i < r->nw; i++) {
@@ -158,12 +162,15 @@ run_name_children(struct run *r, char **argv, unsigned copies,
 		w->name = cname != NULL ? cname : argv[0];
 		if (copies == 0)
 			continue;
-		if ((base = strrchr(w->name, '/')) != NULL && cname == NULL &&
-		    base[1] != '\0')
-			base++;
-		else
-			base = w->name;
-		if (asprintf(&w->alloc_name, "%s.%u", base, i + 1) == -1) {
+		/* node srv/worker.js: worker.1 (see words_cmd_name). */
+		if (cname == NULL)
+			base = words_cmd_name(argv, &len);
+		else {
+			base = cname;
+			len = strlen(cname);
+		}
+		if (asprintf(&w->alloc_name, "%.*s.%u", (int)len, base,
+		    i + 1) == -1) {
 			w->alloc_name = NULL;
 			cmd_warn(r->ce, "malloc");
 			return EXIT_FAIL;
@@ -195,6 +202,7 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	memset(&r, 0, sizeof r);
 	r.ce = ce;
 	r.watch_fd = -1;
+	r.label = "-";
 	r.node = 1;
 	r.chan_to = 3;
 	r.eof = DRAIN_EOF_AUTO;
@@ -315,6 +323,9 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 				return cmd_usage_error(ce, "-c: more than %d "
 				    "children", RUN_MAXCHILD);
 			spec[nspec++] = optarg;
+			break;
+		case O_LABEL:
+			r.label = optarg;
 			break;
 		case O_NAME:
 			cname = optarg;

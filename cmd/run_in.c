@@ -38,7 +38,8 @@
 static void
 run_bad_input(struct run *r, uint64_t lineno, size_t off, const char *why)
 {
-	cmd_warnx(r->ce, "-:%" PRIu64 ":%zu: %s", lineno, off + 1, why);
+	cmd_warnx(r->ce, "%s:%" PRIu64 ":%zu: %s", r->label, lineno, off + 1,
+	    why);
 	r->refused++;
 	if (r->strict) {
 		r->strict_hit = 1;
@@ -545,7 +546,11 @@ run_undelivered(struct run *r, struct worker *w, int restart)
 			    " input line%s not delivered", w->name,
 			    run_signame(r->interrupted), left,
 			    left == 1 ? "" : "s");
-	} else if (left > 0 || (last && !r->in_done && !r->in_eof))
+	} else if (left > 0)
+		/*
+		 * Not when nothing was lost: a child that read all it was
+		 * sent and left while the input was open is head(1).
+		 */
 		cmd_warnx(r->ce, "'%s' exited before reading all its input: "
 		    "%" PRIu64 " input line%s not delivered%s", w->name,
 		    left, left == 1 ? "" : "s", !last || r->in_eof ? "" :

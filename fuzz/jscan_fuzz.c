@@ -21,7 +21,9 @@
  *       streamed, or cut as too long).
  * Verdict (GOOD/BLANK/BAD) and, for BAD, err_off must equal the reference:
  * err_off is the length of the longest prefix of the line that is a
- * prefix of some valid line (the line length when it is truncated).
+ * prefix of some valid line (the line length when it is truncated),
+ * except for invalid UTF-8 inside the line: the first byte of the
+ * sequence that is not whole.
  * Any disagreement prints the line in hex with both answers and traps.
  *
  * Build and run: make fuzz [FUZZ_SECONDS=N]. See fuzz/README.md.
@@ -63,6 +65,7 @@ struct ref {
 	size_t		 n;
 	size_t		 i;		/* next byte */
 	size_t		 err_off;	/* where it failed */
+	size_t		 seen_off;	/* the byte that showed it */
 	int		 toodeep;	/* the reference gave up: no verdict */
 	size_t		 maxdepth;	/* the scanner's limit, as a rule */
 	unsigned char	 key[64];	/* a decoded top-level key */
@@ -75,6 +78,7 @@ static int
 ref_fail(struct ref *r)
 {
 	r->err_off = r->i;
+	r->seen_off = r->i;
 	return -1;
 }
 
@@ -159,6 +163,7 @@ ref_utf8(struct ref *r)
 {
 	int c = r->p[r->i], need, k;
 	int lo = 0x80, hi = 0xbf;	/* range of the second byte */
+	size_t start = r->i;
 
 	if (c >= 0xc2 && c <= 0xdf)
 		need = 1;
@@ -179,8 +184,14 @@ ref_utf8(struct ref *r)
 	r->i++;
 	for (k = 0; k < need; k++) {
 		c = ref_peek(r);
-		if (c < lo || c > hi)
-			return ref_fail(r);
+		if (c == -1)
+			return ref_fail(r);	/* the line ends in it */
+		if (c < lo || c > hi) {
+			/* Seen here, reported at the sequence's first byte. */
+			ref_fail(r);
+			r->err_off = start;
+			return -1;
+		}
 		r->i++;
 		lo = 0x80;
 		hi = 0xbf;
@@ -495,12 +506,13 @@ static const struct {
 	C("\"\\u12g4\"", JSCAN_BAD, 5, -1),
 	C("\"\\\0\"", JSCAN_BAD, 2, -1),
 	C("\"\xc0\x80\"", JSCAN_BAD, 1, -1),
-	C("\"\xe0\x80\x80\"", JSCAN_BAD, 2, -1),
-	C("\"\xed\xa0\x80\"", JSCAN_BAD, 2, -1),
-	C("\"\xf4\x90\x80\x80\"", JSCAN_BAD, 2, -1),
+	C("\"\xe0\x80\x80\"", JSCAN_BAD, 1, -1),
+	C("\"\xed\xa0\x80\"", JSCAN_BAD, 1, -1),
+	C("\"\xf4\x90\x80\x80\"", JSCAN_BAD, 1, -1),
 	C("\"\xf5\x80\x80\x80\"", JSCAN_BAD, 1, -1),
 	C("\"\x80\"", JSCAN_BAD, 1, -1),
-	C("\"\xe2\x82\"", JSCAN_BAD, 3, -1),
+	C("\"\xe2\x82\"", JSCAN_BAD, 1, -1),
+	C("\"\xc3(\"", JSCAN_BAD, 1, -1),
 	C("\"\xe2\x82", JSCAN_BAD, 3, -1),
 	C("[[[", JSCAN_BAD, 3, -1),
 	C("{\"cmd\":\"NODE_\"}", JSCAN_GOOD, 0, 0),
@@ -951,8 +963,9 @@ fuzz_frame(const char *impl, const uint8_t *data, size_t size, int keys,
 			g.err_off = l.err_off;
 			g.err = l.err;
 			if (!r.toodeep && len > maxline) {
+				/* The scanner sees maxline bytes, no more. */
 				want_off = want == JSCAN_BAD &&
-				    r.err_off < maxline ? r.err_off : maxline;
+				    r.seen_off < maxline ? r.err_off : maxline;
 				if (kind != FRAME_BAD || l.err_off != want_off)
 					fuzz_disagree(impl, "frame, too long",
 					    data + ls, len, &r, JSCAN_BAD, &g,

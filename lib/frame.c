@@ -430,12 +430,22 @@ done:
 	}
 }
 
-/* The reason a FRAME_BAD line was refused, with the byte found there. */
+/*
+ * The reason a FRAME_BAD line was refused, with the byte found there; a
+ * line too long with its length and the limit, or only the limit when
+ * its end is still to come (it is never buffered whole).
+ */
 void
 frame_reason(const struct frame *f, const struct frame_line *l, char *buf,
     size_t len)
 {
-	if (l->err == f->js.err)
+	if (l->err == E_LONG && l->more)
+		snprintf(buf, len, "%s: more than the limit of %zu bytes",
+		    E_LONG, f->maxline);
+	else if (l->err == E_LONG)
+		snprintf(buf, len, "%s: %zu bytes, more than the limit of %zu",
+		    E_LONG, l->len - (size_t)l->nl, f->maxline);
+	else if (l->err == f->js.err)
 		jscan_strerror(&f->js, buf, len);
 	else
 		snprintf(buf, len, "%s", l->err);

@@ -38,8 +38,14 @@ struct jscan {
 
 	/* Per line: results. */
 	const char	*err;		/* reason, when JSCAN_BAD */
-	size_t		 err_off;	/* 0-based byte where the line became invalid */
-	int		 err_byte;	/* the byte at err_off, or -1 at the end */
+	/*
+	 * The 0-based byte where the line became invalid, and that byte (-1
+	 * at the end). For invalid UTF-8, the first byte of the sequence
+	 * that is not whole: "\xc3(" is bad at 0xc3, the byte to fix,
+	 * not at the good '(' after it.
+	 */
+	size_t		 err_off;
+	int		 err_byte;
 	int		 top;		/* first byte of the top-level value, or 0 */
 	struct jscan_span span[JSCAN_MAXKEYS];	/* last duplicate wins */
 
@@ -51,6 +57,8 @@ struct jscan {
 	int		 strkind;	/* 0 value, 1 key, 2 key being matched */
 	uint32_t	 u8lo, u8hi;	/* allowed range of the next UTF-8 byte */
 	int		 u8need;	/* continuation bytes still expected */
+	size_t		 u8off;		/* where that sequence started */
+	int		 u8lead;	/* and its first byte */
 	int		 curkey;	/* matched key of the member being read */
 	uint32_t	 kmask;		/* keys still matching the current key */
 	size_t		 kpos;		/* decoded bytes of the current key */

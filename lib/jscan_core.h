@@ -301,10 +301,9 @@ st_str:
 		while (e - p >= 4 && *p >= 0x80) {
 			int k = utf8_check(p);
 
-			if (k <= 0) {
-				p += -k;
+			/* Reported at the sequence's first byte. */
+			if (k <= 0)
 				FAIL(jscan_err_utf8);
-			}
 			p += k;
 		}
 		if (p < e && *p >= 0x80)
@@ -338,6 +337,9 @@ st_mkey:
 
 utf8_lead:
 	c = *p;
+	/* The sequence may end in a later piece: where it started. */
+	s->u8off = OFF();
+	s->u8lead = c;
 	if (c >= 0xc2 && c <= 0xdf) {
 		s->u8need = 1;
 		s->u8lo = 0x80;
@@ -363,7 +365,7 @@ st_utf8:
 			SUSPEND(ST_UTF8);
 		c = *p;
 		if (c < s->u8lo || c > s->u8hi)
-			FAIL(jscan_err_utf8);
+			goto fail_utf8;
 		if (s->strkind == 2)
 			key_byte(s, c);
 		p++;
@@ -514,6 +516,14 @@ fail:
 	s->depth = depth;
 	s->err_off = OFF();
 	s->err_byte = p < e ? *p : -1;
+	s->state = ST_FAILED;
+	return JSCAN_BAD;
+fail_utf8:
+	/* A sequence cut short: at its first byte, maybe in an earlier piece. */
+	s->err = jscan_err_utf8;
+	s->depth = depth;
+	s->err_off = s->u8off;
+	s->err_byte = s->u8lead;
 	s->state = ST_FAILED;
 	return JSCAN_BAD;
 }

@@ -252,3 +252,130 @@ words_name_cmd(const char *arg, char **name, char ***argv, char *err,
 	}
 	return 0;
 }
+
+/*
+ * Interpreters whose first operand is a script, and the options that
+ * matter for finding it: CODE takes the program itself (no script
+ * then), ARG takes the next word (or the rest of its own).
+ */
+static const struct interp {
+	const char	*cmd;	/* "python" also names python3, python3.11 */
+	const char	*code;
+	const char	*arg;
+} interps[] = {
+	{ "node", " -e -p --eval --print ", " -r -C --require --import "
+	    "--loader --experimental-loader --conditions --env-file --title "
+	    "--input-type " },
+	{ "nodejs", " -e -p --eval --print ", " -r -C --require --import "
+	    "--loader --experimental-loader --conditions --env-file --title "
+	    "--input-type " },
+	{ "python", " -c -m ", " -W -X " },
+	{ "ruby", " -e ", " -I -r -C " },
+	{ "perl", " -e -E ", " " },
+};
+
+/* Is OPT (LEN bytes) one of the space-separated words of LIST? */
+static int
+in_list(const char *list, const char *opt, size_t len)
+{
+	const char	*p;
+
+	for (p = list; (p = strstr(p, opt)) != NULL; p++)
+		if (p[-1] == ' ' && strncmp(p, opt, len) == 0 &&
+		    p[len] == ' ')
+			return 1;
+	return 0;
+}
+
+static const struct interp *
+interp_of(const char *cmd, size_t len)
+{
+	size_t	i, k;
+
+	for (i = 0; i < sizeof interps / sizeof interps[0]; i++) {
+		k = strlen(interps[i].cmd);
+		if (len < k || strncmp(cmd, interps[i].cmd, k) != 0)
+			continue;
+		if (k == len)
+			return &interps[i];
+		/* python3, python3.11: a version after the name. */
+		if (strcmp(interps[i].cmd, "python") == 0 &&
+		    strspn(cmd + k, "0123456789.") == len - k)
+			return &interps[i];
+	}
+	return NULL;
+}
+
+/*
+ * The script an interpreter's words ARGV run, or NULL: the first operand
+ * after the options, none with code given inline (node -e) or a module
+ * (python -m) or standard input ("-").
+ */
+static const char *
+script_of(const struct interp *in, char *const *argv)
+{
+	char	opt[3];
+	size_t	len, i;
+
+	for (argv++; *argv != NULL; argv++) {
+		if (strcmp(*argv, "--") == 0)
+			return argv[1];
+		if ((*argv)[0] != '-')
+			return *argv;
+		if ((*argv)[1] == '\0')
+			return NULL;
+		if ((*argv)[1] == '-') {
+			len = strcspn(*argv, "=");
+			if (in_list(in->code, *argv, len))
+				return NULL;
+			if ((*argv)[len] == '\0' && in_list(in->arg, *argv, len) &&
+			    *++argv == NULL)
+				return NULL;
+			continue;
+		}
+		/* A cluster of letters, -uW ARG or -Wignore. */
+		for (i = 1; (*argv)[i] != '\0'; i++) {
+			opt[0] = '-';
+			opt[1] = (*argv)[i];
+			opt[2] = '\0';
+			if (in_list(in->code, opt, 2))
+				return NULL;
+			if (in_list(in->arg, opt, 2)) {
+				if ((*argv)[i + 1] == '\0' && *++argv == NULL)
+					return NULL;
+				break;
+			}
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The name a command's copies go by (NAME.1, NAME.2 ...): the last part
+ * of ARGV[0]'s path, or, for an interpreter (node, python, ruby, perl)
+ * running a script, the script's, without directory or extension, as
+ * pm2 names them: "node srv/worker.js" is worker, "node -e CODE" node.
+ * Returns the start of the name within ARGV's strings, its length in
+ * *len.
+ */
+const char *
+words_cmd_name(char *const *argv, size_t *len)
+{
+	const struct interp	*in;
+	const char		*cmd, *s, *dot;
+
+	cmd = strrchr(argv[0], '/') != NULL && strrchr(argv[0], '/')[1] != '\0' ?
+	    strrchr(argv[0], '/') + 1 : argv[0];
+	*len = strlen(cmd);
+	if ((in = interp_of(cmd, *len)) == NULL ||
+	    (s = script_of(in, argv)) == NULL)
+		return cmd;
+	if (strrchr(s, '/') != NULL)
+		s = strrchr(s, '/') + 1;
+	if ((dot = strrchr(s, '.')) == NULL)
+		dot = s + strlen(s);
+	if (dot == s)
+		return cmd;
+	*len = (size_t)(dot - s);
+	return s;
+}

@@ -151,20 +151,35 @@ bad() {
 	bad '{"k\001":1}' 4 "control character in string, found byte 0x01"
 }
 
-@test "rejects invalid UTF-8 of every kind" {
+@test "rejects invalid UTF-8 of every kind, at the first byte of the bad sequence" {
 	bad '"\300\200"' 2 "invalid UTF-8, found byte 0xc0"
 	bad '"\301\277"' 2 "invalid UTF-8, found byte 0xc1"
-	bad '"\340\200\200"' 3 "invalid UTF-8, found byte 0x80"
-	bad '"\355\240\200"' 3 "invalid UTF-8, found byte 0xa0"
-	bad '"\355\277\277"' 3 "invalid UTF-8, found byte 0xbf"
-	bad '"\364\220\200\200"' 3 "invalid UTF-8, found byte 0x90"
+	bad '"\340\200\200"' 2 "invalid UTF-8, found byte 0xe0"
+	bad '"\355\240\200"' 2 "invalid UTF-8, found byte 0xed"
+	bad '"\355\277\277"' 2 "invalid UTF-8, found byte 0xed"
+	bad '"\364\220\200\200"' 2 "invalid UTF-8, found byte 0xf4"
 	bad '"\365\200\200\200"' 2 "invalid UTF-8, found byte 0xf5"
 	bad '"\377"' 2 "invalid UTF-8, found byte 0xff"
 	bad '"\200"' 2 "invalid UTF-8, found byte 0x80"
-	bad '"\342\202"' 4 "invalid UTF-8, found '\"'"
+	bad '"\342\202"' 2 "invalid UTF-8, found byte 0xe2"
 	bad '"\342\202' 4 "unterminated string"
-	bad '"\360\237\230"' 5 "invalid UTF-8, found '\"'"
-	bad '{"\303":1}' 4 "invalid UTF-8, found '\"'"
+	bad '"\360\237\230"' 2 "invalid UTF-8, found byte 0xf0"
+	bad '{"\303":1}' 3 "invalid UTF-8, found byte 0xc3"
+	# Latin-1 text: the byte to fix, not the good one after it.
+	bad '{"s":"caf\351!"}' 10 "invalid UTF-8, found byte 0xe9"
+	bad '"ok \303\251 \303("' 8 "invalid UTF-8, found byte 0xc3"
+	# The same column when the line comes in pieces (a byte at a time
+	# from a pipe) and the sequence is cut between two reads, and over
+	# the block scanner's lengths.
+	run --separate-stderr bash -c '{ printf "\"ab\303"; sleep 0.2; printf "(\"\n"; } | "$IPCRUN" check'
+	assert_failure 1
+	assert_equal "$stderr" "ipcrun: check: -:1:4: invalid UTF-8, found byte 0xc3"
+	for impl in avx512 avx2 sse42 sse2 scalar; do
+		printf '"%s\303("\n' "$(printf 'x%.0s' {1..200})" |
+		    IPCRUN_JSCAN=$impl "$IPCRUN" check 2>"$BATS_TEST_TMPDIR/err" && fail "$impl passed it"
+		grep -q '^ipcrun: check: IPCRUN_JSCAN' "$BATS_TEST_TMPDIR/err" && continue
+		assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" "ipcrun: check: -:1:202: invalid UTF-8, found byte 0xc3"
+	done
 }
 
 @test "rejects non-ASCII and non-JSON whitespace outside strings" {
@@ -255,7 +270,7 @@ ipcrun: check: $f:7:13: internal Node message (cmd \"NODE_CLUSTER\")"
 	assert_success
 	run --separate-stderr "$IPCRUN" check --max-line 9 "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	assert_equal "$stderr" "ipcrun: check: $BATS_TEST_TMPDIR/in:1:10: line too long"
+	assert_equal "$stderr" "ipcrun: check: $BATS_TEST_TMPDIR/in:1:10: line too long: 10 bytes, more than the limit of 9"
 	printf '"%s"\r\n' "$(printf 'x%.0s' {1..8})" > "$BATS_TEST_TMPDIR/in"  # 11 with CR
 	run "$IPCRUN" check --max-line 10 "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
@@ -291,7 +306,7 @@ ipcrun: check: $f:7:13: internal Node message (cmd \"NODE_CLUSTER\")"
 	    /usr/bin/time -f "%M" -o "$0" "$IPCRUN" check --max-line 1M' "$BATS_TEST_TMPDIR/rss"
 	assert_failure 1
 	assert_equal "$output" $'{"a":1}\n[2]'
-	assert_equal "$stderr" "ipcrun: check: -:2:1048577: line too long"
+	assert_equal "$stderr" "ipcrun: check: -:2:1048577: line too long: more than the limit of 1048576 bytes"
 	rss=$(tail -n 1 "$BATS_TEST_TMPDIR/rss")
 	echo "peak RSS ${rss} KiB"
 	[ "$rss" -lt 40000 ]
@@ -492,7 +507,7 @@ weird_input() {
 	assert_equal "$stderr" "examples/events.ndjson:5:2: expected a string key, found \"'\"
 examples/events.ndjson:7:47: expected a value, found '}'
 examples/events.ndjson:9:44: invalid escape '\\x'
-examples/events.ndjson:11:27: invalid UTF-8, found '('"
+examples/events.ndjson:11:26: invalid UTF-8, found byte 0xc3"
 	while IFS= read -r line; do
 		[[ $line =~ ^[^:]+:[1-9][0-9]*:[1-9][0-9]*:\ [^\ ].*$ ]] ||
 		    fail "not FILE:LINE:COL: message: $line"
@@ -507,7 +522,7 @@ examples/events.ndjson:11:27: invalid UTF-8, found '('"
 		assert_equal "$(cat "$BATS_TEST_TMPDIR/qf")" "examples/events.ndjson:5:2:1
 examples/events.ndjson:7:47:1
 examples/events.ndjson:9:44:1
-examples/events.ndjson:11:27:1"
+examples/events.ndjson:11:26:1"
 	fi
 }
 
@@ -658,7 +673,7 @@ Try 'ipcrun check --help'."
 	run --separate-stderr "$IPCRUN" check --strict --max-line 1M --rejects "$BATS_TEST_TMPDIR/bad" "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
 	assert_equal "$output" 1
-	assert_equal "$stderr" "ipcrun: check: $BATS_TEST_TMPDIR/in:2:1048577: line too long"
+	assert_equal "$stderr" "ipcrun: check: $BATS_TEST_TMPDIR/in:2:1048577: line too long: more than the limit of 1048576 bytes"
 	sed -n 2p "$BATS_TEST_TMPDIR/in" | cmp - "$BATS_TEST_TMPDIR/bad"
 }
 
@@ -971,4 +986,68 @@ PY
 	[ "$stderr" = "ipcrun: check: --max-line 4294967296000000: Cannot allocate memory" ] ||
 	    { echo "$stderr"; false; }
 	[ -z "$output" ]
+}
+
+@test "line too long gives the length and the limit, or only the limit when the rest is still to come" {
+	printf '"%s"\n' "$(printf 'x%.0s' {1..8})" > "$BATS_TEST_TMPDIR/in"    # 10 bytes
+	run --separate-stderr "$IPCRUN" check --max-line 9 "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$stderr" "ipcrun: check: $BATS_TEST_TMPDIR/in:1:10: line too long: 10 bytes, more than the limit of 9"
+	# A line the limit stopped before its end: its length is not known.
+	run --separate-stderr bash -c '{ printf "\"%0100000d\"\n" 0; echo 1; } | "$IPCRUN" check --max-line 1K'
+	assert_failure 1
+	assert_output 1
+	assert_equal "$stderr" "ipcrun: check: -:1:1025: line too long: more than the limit of 1024 bytes"
+}
+
+@test "--max-errors N: N reports, then how many more; the counts, the status and --rejects see every bad line" {
+	{ for i in 1 2 3 4 5; do echo '{"a":1}'; echo "{bad$i"; done; } > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" check --max-errors 2 "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$(printf '%s\n' "$output" | wc -l)" 5
+	assert_equal "$stderr" "ipcrun: check: $BATS_TEST_TMPDIR/in:2:2: expected a string key, found 'b'
+ipcrun: check: $BATS_TEST_TMPDIR/in:4:2: expected a string key, found 'b'
+ipcrun: check: 3 more bad lines not shown (--max-errors 2)"
+	run --separate-stderr "$IPCRUN" check -c --max-errors 1 "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_output "good 5 bad 5 blank 0"
+	assert_equal "${stderr##*$'\n'}" "ipcrun: check: 4 more bad lines not shown (--max-errors 1)"
+	run --separate-stderr "$IPCRUN" check --max-errors 1 --rejects "$BATS_TEST_TMPDIR/bad" "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/bad")" "$(grep bad "$BATS_TEST_TMPDIR/in")"
+	# Over several files the limit is the run's; 0 is no limit; exactly
+	# N bad lines need no note.
+	run --separate-stderr "$IPCRUN" check --format gnu --max-errors 6 "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$(grep -c ':2: expected' <<<"$stderr")" 6
+	assert_equal "${stderr##*$'\n'}" "ipcrun: check: 4 more bad lines not shown (--max-errors 6)"
+	run --separate-stderr "$IPCRUN" check --max-errors 0 "$BATS_TEST_TMPDIR/in"
+	assert_equal "$(grep -c 'expected' <<<"$stderr")" 5
+	run --separate-stderr "$IPCRUN" check --max-errors 5 "$BATS_TEST_TMPDIR/in"
+	refute [ "$(grep -c 'not shown' <<<"$stderr")" -gt 0 ]
+	run --separate-stderr "$IPCRUN" check --max-errors -1 "$BATS_TEST_TMPDIR/in"
+	assert_failure 125
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: check: --max-errors '-1': too small (0 or more; 0: no limit)"
+}
+
+@test "reports for editors: README and man page send editors to --format gnu, which the default is not" {
+	# The default form starts with "ipcrun: check: ", for a person or a
+	# log shared by a pipeline; an editor wants the file name first.
+	run grep -A4 -i 'editor' "$ROOT/README.md"
+	assert_output --partial -- '--format gnu'
+	run grep -c -- 'ipcrun check --format gnu .* vim -q' "$ROOT/README.md"
+	refute_output 0
+	run bash -c "mandoc -Tascii '$ROOT/man/ipcrun-check.1' | col -b | grep -A12 -- '--format FORMAT' | tr -s ' \n' '  '"
+	assert_output --partial 'Editors read the gnu form'
+	command -v vim >/dev/null || skip "vim is not installed"
+	cd "$ROOT"
+	"$IPCRUN" check examples/events.ndjson 2>"$BATS_TEST_TMPDIR/errs" >/dev/null || :
+	timeout 30 vim -N -u NONE -i NONE -es -q "$BATS_TEST_TMPDIR/errs" \
+	    +"call writefile(map(getqflist(), {_, e -> bufname(e.bufnr)}), '$BATS_TEST_TMPDIR/qf')" \
+	    +'qa!' || true
+	# vim takes "ipcrun: check: FILE" for the file name: a new, empty
+	# buffer, not the file.
+	run cat "$BATS_TEST_TMPDIR/qf"
+	assert_line 'ipcrun: check: examples/events.ndjson'
+	refute_line 'examples/events.ndjson'
 }

@@ -27,14 +27,16 @@ load helper
 	run --separate-stderr "$IPCRUN" help check
 	assert_success
 	assert_equal "$stderr" ""
-	assert_output "usage: ipcrun check [--node] [--strict] [--max-line BYTES] [--count] [--quiet]
-                    [--verbose] [--format FORMAT] [--excerpt] [--no-excerpt]
-                    [--rejects FILE] [--progress] [--no-progress] [FILE ...]
+	assert_output "usage: ipcrun check [--node] [--strict] [--max-line BYTES] [--max-errors N]
+                    [--count] [--quiet] [--verbose] [--format FORMAT]
+                    [--excerpt] [--no-excerpt] [--rejects FILE] [--progress]
+                    [--no-progress] [FILE ...]
 
   -h, --help                print this help and exit
       --node                also refuse Node's internal messages
       --strict              stop at the first bad line
       --max-line BYTES      longest line, with K, M or G (default: 64M)
+      --max-errors N        report only the first N bad lines (default: 0, all)
   -c, --count               print counts of good, bad, blank lines instead
   -q, --quiet               print nothing, only set the exit status
   -v, --verbose             print a summary on stderr at the end
@@ -184,7 +186,7 @@ Try 'ipcrun help --help'."
 	assert_success
 	assert_line --index 0 'usage: ipcrun run [--channel node|stdio] [--channel-fd N]'
 	assert_line --index 1 '                  [--eof auto|idle[:DUR]|wait|close] [--eof-timeout DUR]'
-	assert_line --index 3 '                  [--no-validate] [--strict] [--trace] [--quiet] [--verbose]'
+	assert_line --index 3 '                  [--no-preload] [--no-validate] [--strict] [--trace] [--quiet]'
 	assert_line --index 10 '                  [CMD [ARG ...]]'
 	assert_equal "${lines[11]}" "  -h, --help                print this help and exit"
 	assert_line '  -n, --copies N            run N copies of CMD, NAME.1 to NAME.N'

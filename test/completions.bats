@@ -159,6 +159,9 @@ options_of() {
 	run bash_complete che --s
 	assert_success
 	assert_output -- --strict
+	run bash_complete check --max-e
+	assert_success
+	assert_output -- --max-errors
 }
 
 @test "bash: offers every option that 'ipcrun commands' lists for check" {
@@ -299,6 +302,9 @@ blue"
 	run fish_complete 'ipcrun che --s'
 	assert_success
 	assert_output -- --strict
+	run fish_complete 'ipcrun check --max-e'
+	assert_success
+	assert_output -- --max-errors
 }
 
 @test "fish: offers global options and file operands" {

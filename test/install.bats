@@ -5,7 +5,7 @@
 
 load helper
 
-@test "make install puts every file under DESTDIR/PREFIX; uninstall removes them" {
+@test "make install puts every file under DESTDIR/PREFIX; uninstall removes them and the directories it made" {
 	d=$BATS_TEST_TMPDIR/root
 	run make -s -C "$ROOT" install DESTDIR="$d" PREFIX=/opt/ipc DEBUG="${DEBUG:-0}"
 	assert_success
@@ -14,17 +14,114 @@ load helper
 	[ -f "$d/opt/ipc/share/man/man1/ipcrun-check.1" ]
 	[ -f "$d/opt/ipc/share/man/man7/ipcrun.7" ]
 	[ -f "$d/opt/ipc/share/bash-completion/completions/ipcrun" ]
-	[ -f "$d/opt/ipc/share/zsh/vendor-completions/_ipcrun" ]
+	[ -f "$d/opt/ipc/share/zsh/site-functions/_ipcrun" ]
 	[ -f "$d/opt/ipc/share/fish/vendor_completions.d/ipcrun.fish" ]
 	run "$d/opt/ipc/bin/ipcrun" --version
 	assert_success
 	run make -s -C "$ROOT" uninstall DESTDIR="$d" PREFIX=/opt/ipc
 	assert_success
 	assert_equal "$(find "$d" -type f | wc -l)" 0
+	# Every directory under PREFIX was made by install, and is empty now.
+	[ ! -e "$d/opt/ipc" ]
+	[ -d "$d/opt" ]
+	# A directory that holds something else stays, with what it holds.
+	run make -s -C "$ROOT" install DESTDIR="$d" PREFIX=/opt/ipc DEBUG="${DEBUG:-0}"
+	assert_success
+	touch "$d/opt/ipc/share/man/man1/other.1"
+	run make -s -C "$ROOT" uninstall DESTDIR="$d" PREFIX=/opt/ipc
+	assert_success
+	assert_equal "$(cd "$d" && find . | LC_ALL=C sort | tr '\n' ' ')" \
+	    ". ./opt ./opt/ipc ./opt/ipc/share ./opt/ipc/share/man ./opt/ipc/share/man/man1 ./opt/ipc/share/man/man1/other.1 "
+}
+
+# The line make install printed for shell $1: the code it says to add.
+enable_line() {
+	sed -n "s/^make install: $1 does not look in .*: add '\(.*\)' to .*/\1/p" \
+	    <<<"$output"
+}
+
+@test "make install PREFIX=/usr/local: bash and zsh find the completions with no set-up; fish is told how" {
+	local d=$BATS_TEST_TMPDIR/root found out
+	run make -s -C "$ROOT" install DESTDIR="$d" PREFIX=/usr/local DEBUG="${DEBUG:-0}"
+	assert_success
+	out=$output
+	# bash-completion looks in DIR/bash-completion/completions for each
+	# DIR of XDG_DATA_DIRS, /usr/local/share:/usr/share when unset: the
+	# same, under DESTDIR, in a clean shell.
+	if [ -r /usr/share/bash-completion/bash_completion ]; then
+		run env XDG_DATA_DIRS="$d/usr/local/share:$d/usr/share" \
+		    bash --norc --noprofile -c '
+			. /usr/share/bash-completion/bash_completion
+			__load_completion ipcrun && complete -p ipcrun'
+		assert_success
+		assert_output --partial '-F _ipcrun'
+	fi
+	# zsh: a directory of its own $fpath, with no rc file read.
+	if command -v zsh >/dev/null; then
+		found=$(zsh -f -c 'for p in $fpath; do
+			[[ -f $1$p/_ipcrun ]] && print -r -- $p; done; :' _ "$d")
+		assert_equal "$found" /usr/local/share/zsh/site-functions
+	fi
+	# fish searches PREFIX/share/fish/vendor_completions.d only when
+	# XDG_DATA_DIRS names PREFIX/share, unless PREFIX is fish's own.
+	if command -v fish >/dev/null &&
+	    [ "$(pkg-config --variable=prefix fish 2>/dev/null)" != /usr/local ]; then
+		[ -f "$d/usr/local/share/fish/vendor_completions.d/ipcrun.fish" ]
+		output=$out
+		run enable_line fish
+		assert_output "set -p fish_complete_path /usr/local/share/fish/vendor_completions.d"
+	fi
+	output=$out
+	run enable_line zsh
+	assert_output ""
+	output=$out
+	run enable_line bash
+	assert_output ""
+}
+
+@test "make install PREFIX=DIR: a clean shell finds each completion once the line make install printed is added" {
+	local p=$BATS_TEST_TMPDIR/p h=$BATS_TEST_TMPDIR/home out code
+	mkdir -p "$h/.config/fish"
+	run make -s -C "$ROOT" install PREFIX="$p" DEBUG="${DEBUG:-0}"
+	assert_success
+	out=$output
+	# bash, with no bash-completion: the rc file sources the script.
+	output=$out
+	code=$(enable_line bash)
+	assert_equal "$code" "source $p/share/bash-completion/completions/ipcrun"
+	printf '%s\n' "$code" >"$h/.bashrc"
+	run --separate-stderr env -i HOME="$h" PATH="$PATH" TERM=dumb \
+	    bash -i -c 'complete -p ipcrun'
+	assert_success
+	assert_output --partial '-F _ipcrun'
+	if command -v zsh >/dev/null; then
+		output=$out
+		code=$(enable_line zsh)
+		assert_equal "$code" "fpath=($p/share/zsh/site-functions \$fpath)"
+		# Debian's /etc/zsh/zshrc runs compinit before ~/.zshrc; a
+		# user's own compinit comes in ~/.zshrc.
+		printf '%s\n' "$code" >"$h/.zshenv"
+		printf 'autoload -Uz compinit && compinit -u\n' >"$h/.zshrc"
+		run --separate-stderr env -i HOME="$h" PATH="$PATH" TERM=dumb \
+		    zsh -i -c 'print -r -- $_comps[ipcrun]'
+		assert_success
+		assert_output _ipcrun
+	fi
+	if command -v fish >/dev/null; then
+		run env -i HOME="$h" PATH="$PATH" fish -c 'complete -C "ipcrun che"'
+		refute_output --partial check
+		output=$out
+		code=$(enable_line fish)
+		assert_equal "$code" "set -p fish_complete_path $p/share/fish/vendor_completions.d"
+		printf '%s\n' "$code" >"$h/.config/fish/config.fish"
+		run env -i HOME="$h" PATH="$PATH" fish -c 'complete -C "ipcrun che"'
+		assert_success
+		assert_output --partial check
+	fi
 }
 
 @test "make install PREFIX=/usr DESTDIR=... gives a package's tree: exactly these files, these modes" {
-	local d=$BATS_TEST_TMPDIR/pkg name summary opts operands
+	local d=$BATS_TEST_TMPDIR/pkg name summary opts operands zdir
 	run make -s -C "$ROOT" install DESTDIR="$d" PREFIX=/usr DEBUG="${DEBUG:-0}"
 	assert_success
 	# One page per command the binary lists (help's is ipcrun.1).
@@ -37,7 +134,13 @@ load helper
 		done < <("$IPCRUN" commands)
 		echo "644 usr/share/man/man7/ipcrun.7"
 		echo "644 usr/share/bash-completion/completions/ipcrun"
-		echo "644 usr/share/zsh/vendor-completions/_ipcrun"
+		# zsh's own directory for /usr: Debian's vendor-completions,
+		# or zsh's site-functions elsewhere (and without zsh).
+		zdir=$(zsh -f -c 'print -rl -- $fpath' 2>/dev/null |
+		    grep -xE '/usr/share/zsh/(site-functions|vendor-completions)' |
+		    head -n 1)
+		echo "644 ${zdir:-/usr/share/zsh/site-functions}/_ipcrun" |
+		    sed 's| /| |'
 		echo "644 usr/share/fish/vendor_completions.d/ipcrun.fish"
 	} | LC_ALL=C sort >"$BATS_TEST_TMPDIR/want"
 	(cd "$d" && find . -type f -printf '%m %P\n' -o ! -type d -printf '? %P\n') |
@@ -122,4 +225,21 @@ load helper
 	assert_output --partial libbsd
 	assert_output --partial jansson
 	refute_output --partial libedit
+}
+
+@test "make prints one short line per step (CC lib/units.o); V=1 prints the commands" {
+	local d=$BATS_TEST_TMPDIR/src
+	mkdir -p "$d"
+	(cd "$ROOT" && git ls-files -z 2>/dev/null || find . -path ./build -prune -o -type f -print0) |
+	    (cd "$ROOT" && xargs -0 cp -P --parents -t "$d")
+	run make -C "$d" --no-print-directory build/release/lib/units.o \
+	    build/gen/ipcrun-preload.h
+	assert_success
+	assert_line '  CC      lib/units.o'
+	assert_line '  GEN     build/gen/ipcrun-preload.h'
+	refute_output --partial -Wall
+	run make -C "$d" --no-print-directory V=1 build/release/lib/buf.o
+	assert_success
+	assert_output --regexp '-Wall.* -c -o build/release/lib/buf.o lib/buf.c'
+	refute_line --partial '  CC '
 }

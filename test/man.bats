@@ -239,3 +239,13 @@ $help"
 	assert_output --partial -- '--channel stdio'
 	assert_output --partial npx
 }
+
+@test "man: no word of prose rendered as a flag (Fl running on: '-on -exit', '-and')" {
+	local f out bad=
+	for f in "$MAN"/*.[17]; do
+		out=$(mandoc -Tutf8 "$f" | col -b |
+		    grep -nE -- '(^|[[:space:](])-(and|on|or|to|with|see|in|of|the|for|then|is|exit|at|after|before|when|if)([^[:alnum:]-]|$)') &&
+		    bad+=$'\n'"$(basename "$f"): $out"
+	done
+	[ -z "$bad" ] || fail "prose as flags:$bad"
+}

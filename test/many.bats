@@ -406,3 +406,29 @@ Try 'ipcrun run --help'."
 "ipcrun: run: -:2:7: child 'b' has exited (line not delivered)
 ipcrun: run: -:3:12: child 'b' has exited (line not delivered)"
 }
+
+@test "-n copies of an interpreter's script are named after the script (worker.1, as pm2), not node.1" {
+	mkdir -p "$BATS_TEST_TMPDIR/srv"
+	echo 'process.on("message", (m) => process.send(m));' \
+	    > "$BATS_TEST_TMPDIR/srv/worker.js"
+	run --separate-stderr "$IPCRUN" run -n 2 --events -- \
+	    node --no-warnings "$BATS_TEST_TMPDIR/srv/worker.js" < <(lines 2)
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r 'select(.event == "spawn") | .name' | sort | paste -sd' ')" \
+	    'worker.1 worker.2'
+	assert_equal "$(printf '%s\n' "$output" | jq -r '.from // empty' | sort -u | paste -sd' ')" \
+	    'worker.1 worker.2'
+	# Python's too; inline code has no script: the command's name.
+	printf 'import sys\nfor l in sys.stdin: print(l, end="", flush=True)\n' \
+	    > "$BATS_TEST_TMPDIR/img.py"
+	run --separate-stderr "$IPCRUN" run -n 2 --channel stdio --events -- \
+	    python3 -u "$BATS_TEST_TMPDIR/img.py" < <(lines 2)
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r 'select(.event == "spawn") | .name' | sort | paste -sd' ')" \
+	    'img.1 img.2'
+	run --separate-stderr "$IPCRUN" run -n 2 --events -- \
+	    node -e 'process.on("message", (m) => process.send(m))' < <(lines 2)
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | jq -r 'select(.event == "spawn") | .name' | sort | paste -sd' ')" \
+	    'node.1 node.2'
+}

@@ -73,7 +73,7 @@ relay_skip() {
 	    < <(printf '{"a":1}\n{"long":"0123456789abcdef"}\n{"b":2}\n')
 	assert_failure 1
 	assert_equal "$output" $'{"a":1}\n{"b":2}'
-	assert_equal "$stderr" "ipcrun: run: -:2:17: line too long"
+	assert_equal "$stderr" "ipcrun: run: -:2:17: line too long: 27 bytes, more than the limit of 16"
 }
 
 @test "--strict: the first bad line is fatal after draining, exit 1" {
@@ -115,4 +115,12 @@ relay_skip() {
 	last=$(echo "$output" | tail -n 1)
 	[[ $last == *'"count":0,"err":null}}' ]] || { echo "$output"; false; }
 	[ "$(echo "$last" | grep -o '"sent":\[[0-9,]*\]' | tr -d '"sent:[]' | tr ',' '\n' | sort | tr -d '\n')" = 12345 ]
+}
+
+@test "--label NAME: reports name the input, as check's name the file" {
+	run --separate-stderr "$IPCRUN" run --label jobs.ndjson -- node "$F/echo.js" \
+	    < <(printf '{"a":1}\n{"a":\n')
+	assert_failure 1
+	assert_output '{"a":1}'
+	assert_equal "$stderr" "ipcrun: run: jobs.ndjson:2:6: unexpected end of line"
 }

@@ -186,3 +186,22 @@ Try 'ipcrun run --help'."
 	run wait "$pid"
 	assert_equal "$status" 143
 }
+
+@test "a child that read all it was sent and left while the input was open: no 'not delivered' line" {
+	# As head(1): nothing was lost, so there is nothing to report, and
+	# the status is the child's.
+	held_fifo "$IPCRUN" run --channel stdio -- head -n 1
+	printf '{"a":1}\n' >&7
+	wait "$ipid" || fail "ipcrun exited with $?"
+	exec 7>&-
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" '{"a":1}'
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" ""
+	w=$(node_worker 'process.once("message", (m) => process.send(m, () => process.exit(0)));')
+	rm -f "$BATS_TEST_TMPDIR/fifo"
+	held_fifo "$IPCRUN" run -- node "$w"
+	printf '{"a":1}\n' >&7
+	wait "$ipid" || fail "ipcrun exited with $?"
+	exec 7>&-
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" '{"a":1}'
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" ""
+}

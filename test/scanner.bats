@@ -90,9 +90,10 @@ pad() {
 	for k in 13 14 15 29 30 31 61 62 63; do
 		expect '"'"$(pad $k)"'\342\202\254"' good
 		expect '"'"$(pad $k)"'\360\237\230\200"' good
-		expect '"'"$(pad $k)"'\355\240\200"' $((k + 3))
-		expect '"'"$(pad $k)"'\360\217\277\277"' $((k + 3))
-		expect '"'"$(pad $k)"'\342\202"' $((k + 4))
+		# Bad at the sequence's first byte, the byte after the pad.
+		expect '"'"$(pad $k)"'\355\240\200"' $((k + 2))
+		expect '"'"$(pad $k)"'\360\217\277\277"' $((k + 2))
+		expect '"'"$(pad $k)"'\342\202"' $((k + 2))
 	done
 	check_all
 }
@@ -144,11 +145,13 @@ pad() {
 	for k in 59 60 61 62 63 64 123 124 125 126 127; do
 		expect '"'"$(pad $k)"'\342\202\254"' good
 		expect '"'"$(pad $k)"'\360\237\230\200"' good
-		expect '"'"$(pad $k)"'\355\240\200"' $((k + 3))
-		expect '"'"$(pad $k)"'\340\200\200"' $((k + 3))
-		expect '"'"$(pad $k)"'\364\220\200\200"' $((k + 3))
-		expect '"'"$(pad $k)"'\342\202"' $((k + 4))
-		expect '"'"$(pad $k)"'\360\237\230'"$(pad 70)"'"' $((k + 5))
+		# Bad at the sequence's first byte, the byte after the pad,
+		# also when the block that shows it is a later one.
+		expect '"'"$(pad $k)"'\355\240\200"' $((k + 2))
+		expect '"'"$(pad $k)"'\340\200\200"' $((k + 2))
+		expect '"'"$(pad $k)"'\364\220\200\200"' $((k + 2))
+		expect '"'"$(pad $k)"'\342\202"' $((k + 2))
+		expect '"'"$(pad $k)"'\360\237\230'"$(pad 70)"'"' $((k + 2))
 		expect '"'"$(pad $k)"'\200'"$(pad 70)"'"' $((k + 2))
 	done
 	check_all

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * words_split and words_name_cmd: sh(1)'s quoting without expansions,
- * and every refusal with its message and column. TAP on stdout.
+ * and every refusal with its message and column; words_cmd_name: the
+ * name of a command's copies. TAP on stdout.
  */
 #include "compat.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "words.h"
 #include "tap.h"
@@ -51,6 +54,26 @@ split_bad(const char *s, const char *want)
 	}
 	is_str(err, want, what);
 	ok(errno == EINVAL, "errno EINVAL for [%s]", s);
+}
+
+/* The name words_cmd_name gives the words of S (split at blanks). */
+static void
+cmd_name_is(const char *s, const char *want)
+{
+	char		*argv[16], buf[256], *p;
+	const char	*name;
+	size_t		 len;
+	int		 n = 0;
+
+	snprintf(buf, sizeof buf, "%s", s);
+	for (p = strtok(buf, " "); p != NULL && n < 15; p = strtok(NULL, " "))
+		argv[n++] = p;
+	argv[n] = NULL;
+	name = words_cmd_name(argv, &len);
+	if (ok(len == strlen(want) && strncmp(name, want, len) == 0,
+	    "name of [%s]", s) == 0)
+		printf("#   got:  [%.*s]\n#   want: [%s]\n", (int)len, name,
+		    want);
 }
 
 static void
@@ -188,5 +211,33 @@ main(void)
 	    "NAME=VALUE CMD instead");
 	name_bad("db=FOO=1 x", "an assignment at column 4 needs a shell: "
 	    "run env NAME=VALUE CMD instead");
+	cmd_name_is("cat", "cat");
+	cmd_name_is("/usr/bin/cat -u", "cat");
+	cmd_name_is("node worker.js", "worker");
+	cmd_name_is("/usr/local/bin/node srv/worker.js 8080", "worker");
+	cmd_name_is("node --no-warnings -r dotenv/config app.mjs", "app");
+	cmd_name_is("node --require=x w.cjs", "w");
+	cmd_name_is("node -e x", "node");
+	cmd_name_is("node --eval=x", "node");
+	cmd_name_is("node -p 1", "node");
+	cmd_name_is("node", "node");
+	cmd_name_is("node -- server", "server");
+	cmd_name_is("nodejs a.b.js", "a.b");
+	cmd_name_is("python3 -u img.py", "img");
+	cmd_name_is("python3.11 -W ignore -X dev img.py", "img");
+	cmd_name_is("python -m http.server", "python");
+	cmd_name_is("python3 -c x", "python3");
+	cmd_name_is("ruby job.rb", "job");
+	cmd_name_is("perl -w x.pl", "x");
+	cmd_name_is("deno run w.ts", "deno");
+	cmd_name_is("python3 -uW ignore img.py", "img");
+	cmd_name_is("python3 -Wignore -u img.py", "img");
+	cmd_name_is("node -r", "node");
+	cmd_name_is("python3 - x.py", "python3");
+	cmd_name_is("node .js", "node");
+	cmd_name_is("node dir/", "node");
+	cmd_name_is("sh -c x", "sh");
+	cmd_name_is("nodemon w.js", "nodemon");
+	cmd_name_is("./node w.js", "w");
 	return done();
 }
