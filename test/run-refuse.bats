@@ -104,6 +104,7 @@ relay_skip() {
 	    node "$F/send_handles.js" < /dev/null
 	assert_success
 	output=$(grep '"from":"h.1"' <<<"$output")
+	echo "$output"
 	# Wrapped: each message that came with a handle says its type.
 	echo "$output" | grep -qx '{"from":"h.1","pid":[0-9]*,"handle":"net.Server","msg":{"n":1}}'
 	echo "$output" | grep -qx '{"from":"h.1","pid":[0-9]*,"handle":"net.Socket","msg":{"n":2}}'
@@ -114,7 +115,7 @@ relay_skip() {
 	[ "$(echo "$output" | grep -o '"n":[1-4]' | tr -d '\n')" = '"n":1"n":2"n":3"n":4' ]
 	last=$(echo "$output" | tail -n 1)
 	[[ $last == *'"count":0,"err":null}}' ]] || { echo "$output"; false; }
-	[ "$(echo "$last" | grep -o '"sent":\[[0-9,]*\]' | tr -d '"sent:[]' | tr ',' '\n' | sort | tr -d '\n')" = 12345 ]
+	[[ $last == *'"sent":[1,2,3,4,5]'* ]]
 }
 
 @test "--label NAME: reports name the input, as check's name the file" {

@@ -64,11 +64,11 @@ handles() {
 	srv=$!
 	wait_for 30 handles 2 "$d/out" || { cat "$d/out" "$d/err"; false; }
 	port=$(events_port "$d/out")
-	victim=$(sed -n 's/.*"event":"spawn","t":[0-9.]*,"name":"node.1","pid":\([0-9]*\).*/\1/p' "$d/out")
+	victim=$(sed -n 's/.*"event":"spawn","t":[0-9.]*,"name":"seed_worker.1","pid":\([0-9]*\).*/\1/p' "$d/out")
 	kill -KILL "$victim"
 	wait_for 30 handles 3 "$d/out" || { cat "$d/out" "$d/err"; false; }
-	grep -q '"event":"restart".*"name":"node.1"' "$d/out"
-	new=$(sed -n 's/.*"event":"spawn","t":[0-9.]*,"name":"node.1","pid":\([0-9]*\).*/\1/p' "$d/out" | tail -n 1)
+	grep -q '"event":"restart".*"name":"seed_worker.1"' "$d/out"
+	new=$(sed -n 's/.*"event":"spawn","t":[0-9.]*,"name":"seed_worker.1","pid":\([0-9]*\).*/\1/p' "$d/out" | tail -n 1)
 	[ "$new" != "$victim" ]
 	# The port never closed: every connection is answered.
 	for i in $(seq 1 10); do
@@ -107,7 +107,7 @@ handles() {
 	    > "$d/out" 2> "$d/err"
 	srv=$!
 	wait_for 30 test -S "$d/a.sock"
-	wait_for 30 grep -q '"event":"spawn".*"name":"python3.2"' "$d/out"
+	wait_for 30 grep -q '"event":"spawn".*"name":"listen_fds.2"' "$d/out"
 	grep -q "listening on tcp:127.0.0.1:" "$d/err"
 	port=$(events_port "$d/out")
 	answer=$(ask "$port")
