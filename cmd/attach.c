@@ -28,6 +28,7 @@
 #include "fdpass.h"
 #include "frame.h"
 #include "jscan.h"
+#include "spawn.h"
 
 #define MAXLINE		((size_t)64 * 1024 * 1024)
 #define WQ_SIZE		(64 * 1024)
@@ -44,6 +45,7 @@ struct attach {
 	int			 node;		/* --node: refuse internal messages */
 	int			 inkey, peerkey;	/* jscan_want "cmd", or -1 */
 	int			 stop;		/* EXIT_PIPE or EXIT_FAIL: give up */
+	int			 out_closed;	/* fd 1 was closed at the start */
 	struct frame		 in;		/* standard input, by '\n' */
 	int			 in_eof;	/* all of stdin framed */
 	struct buf		*q;		/* where stdin lines go */
@@ -96,7 +98,13 @@ out_write(struct attach *at, const char *p, size_t n)
 	ssize_t	w;
 
 	while (n > 0) {
-		if ((w = write(STDOUT_FILENO, p, n)) == -1) {
+		/* >&-: what would have been printed is an error, as for run. */
+		if (at->out_closed) {
+			errno = EBADF;
+			w = -1;
+		} else
+			w = write(STDOUT_FILENO, p, n);
+		if (w == -1) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EPIPE)
@@ -520,7 +528,7 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	char		 bound[300], err[256];
 	const char	*cause;
 	int		 ch, listen = 0, keep = 0, modeset = 0, lfd = -1;
-	int		 sock, status = EXIT_FAIL, r;
+	int		 sock, status = EXIT_FAIL, r, closed;
 
 	memset(&at, 0, sizeof at);
 	memset(&allow, 0, sizeof allow);
@@ -585,6 +593,16 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	at.name = argv[0];
 	if (sock_parse_addr(ce, &a, at.name) == -1)
 		return EXIT_FAIL;
+	/*
+	 * fds 0-2 open before any socket is: a socket on a closed fd 0 or 1
+	 * would be read as the input or written as the output, and the
+	 * peer's lines would go back to it.
+	 */
+	if (spawn_std_fds(&closed) == -1) {
+		cmd_warn(ce, "/dev/null");
+		return EXIT_FAIL;
+	}
+	at.out_closed = (closed & 1 << STDOUT_FILENO) != 0;
 	if (allow.n > 0 && a.kind == ADDR_TCP)
 		return cmd_usage_error(ce, "--allow-uid is for unix sockets: "
 		    "a TCP peer has no uid");

@@ -375,3 +375,38 @@ ipcrun: attach: unix:$S:2:1: expected a value, found byte 0x00"
 	echo "attach peak RSS: $RSS_KB KiB"
 	[ "$RSS_KB" -lt 32768 ]
 }
+
+# hello_server: socat on $S that greets each peer with {"hello":1} and
+# keeps what the peer sends in $T/wire until the peer's end of input.
+hello_server() {
+	cat >"$T/hello" <<'SH'
+#!/bin/sh
+echo '{"hello":1}'
+exec cat >>"$1"
+SH
+	chmod +x "$T/hello"
+	bg socat UNIX-LISTEN:"$S",fork EXEC:"$T/hello $T/wire"
+	wait_for 20 listening "$S"
+	: >"$T/wire"
+}
+
+@test "a closed stdin is an empty input: nothing goes back to the peer" {
+	hello_server
+	# Closed in a shell of its own: bats' run would put the pipe it
+	# reads the output from on a closed fd 0. A deadline: the peer's
+	# lines used to go back to it for ever.
+	run --separate-stderr timeout 60 bash -c 'exec <&-; exec "$0" attach "unix:$1"' \
+	    "$IPCRUN" "$S"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output '{"hello":1}'
+	assert_equal "$(cat "$T/wire")" ""
+}
+
+@test "a closed stdout is a write error, 125, and nothing goes back to the peer" {
+	hello_server
+	run -125 --separate-stderr bash -c 'exec >&-; exec "$0" attach "unix:$1"' \
+	    "$IPCRUN" "$S"
+	assert_equal "$stderr" "ipcrun: attach: write error on stdout: Bad file descriptor"
+	assert_equal "$(cat "$T/wire")" ""
+}
