@@ -107,6 +107,13 @@ out_write(struct attach *at, const char *p, size_t n)
 		if (w == -1) {
 			if (errno == EINTR)
 				continue;
+			/*
+			 * Another process sharing the pipe may have set
+			 * O_NONBLOCK on it: wait for room, as check does.
+			 */
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+			    sock_wait(STDOUT_FILENO, POLLOUT, -1) != -1)
+				continue;
 			if (errno == EPIPE)
 				at->stop = EXIT_PIPE;
 			else {

@@ -410,3 +410,38 @@ SH
 	assert_equal "$stderr" "ipcrun: attach: write error on stdout: Bad file descriptor"
 	assert_equal "$(cat "$T/wire")" ""
 }
+
+@test "a non-blocking stdout whose reader is slow is waited on" {
+	echo_server
+	line="{\"p\":\"$(head -c 1000 /dev/zero | tr '\0' a)\"}"
+	yes "$line" | head -n 1000 >"$T/in"
+	# The pipe is O_NONBLOCK and nobody reads it until it is full: a
+	# write must then wait for room, not fail with EAGAIN.
+	run --separate-stderr python3 - "$IPCRUN" "unix:$S" "$T/in" "$T/out" <<'PY'
+import fcntl, os, select, subprocess, sys, termios, array, time
+ipcrun, addr, inp, out = sys.argv[1:5]
+r, w = os.pipe()
+os.set_blocking(w, False)
+size = fcntl.fcntl(r, 1032)	# F_GETPIPE_SZ
+with open(inp, 'rb') as f:
+    p = subprocess.Popen([ipcrun, 'attach', addr], stdin=f, stdout=w)
+os.close(w)
+deadline = time.monotonic() + 60
+n = array.array('i', [0])
+while p.poll() is None and time.monotonic() < deadline:
+    fcntl.ioctl(r, termios.FIONREAD, n)
+    if n[0] >= size:
+        break
+    time.sleep(0.02)
+with open(out, 'wb') as f:
+    while True:
+        b = os.read(r, 65536)
+        if not b:
+            break
+        f.write(b)
+sys.exit(p.wait())
+PY
+	assert_success
+	assert_equal "$stderr" ""
+	cmp "$T/in" "$T/out"
+}
