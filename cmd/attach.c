@@ -51,6 +51,10 @@ struct attach {
 	struct buf		*q;		/* where stdin lines go */
 	struct buf		 wq;		/* bound for the socket, kept
 						   between peers */
+	struct buf		 linenos;	/* uint64_t: the input line
+						   number of each line in wq */
+	int			 wq_mid;	/* wq's first line is half sent */
+	uint64_t		 nsent;		/* lines sent whole, all peers */
 };
 
 /* One connected peer: its channel and where the session stands. */
@@ -176,9 +180,68 @@ queue_line(struct attach *at, const struct frame_line *l)
 			return -1;
 	}
 	if (buf_append(at->q, l->p, len) == -1 ||
-	    buf_append(at->q, &sep, 1) == -1)
+	    buf_append(at->q, &sep, 1) == -1 ||
+	    buf_append(&at->linenos, &l->lineno, sizeof l->lineno) == -1)
 		return -1;
 	return 0;
+}
+
+/* The byte that ends each line in the queue: with json-seq, the newline. */
+static char
+queue_sep(const struct attach *at)
+{
+	return at->sep == RS_JSONSEQ ? '\n' : (char)at->sep;
+}
+
+/*
+ * n bytes from p, the head of the queue, have been written (all of the
+ * queue when all is set: it may have moved). Lines are JSON, which holds
+ * no raw separator: each one in them ends a line sent whole.
+ */
+static void
+queue_sent(struct attach *at, const char *p, size_t n, int all)
+{
+	const char	*e = p + n, *nl;
+	char		 sep = queue_sep(at);
+	size_t		 k = 0;
+
+	if (n == 0)
+		return;
+	if (all)
+		k = at->linenos.len / sizeof(uint64_t);
+	else {
+		for (; (nl = memchr(p, sep, (size_t)(e - p))) != NULL;
+		    p = nl + 1)
+			k++;
+	}
+	buf_consume(&at->linenos, k * sizeof(uint64_t));
+	at->nsent += k;
+	at->wq_mid = !all && e[-1] != sep;
+}
+
+/*
+ * The peer went in the middle of a line: its rest is dropped, so that
+ * the next peer starts on a line boundary, and the line is named.
+ */
+static void
+queue_drop_cut(struct attach *at)
+{
+	struct buf	*q = &at->wq;
+	const char	*nl;
+	uint64_t	 lineno = 0;
+
+	if (!at->wq_mid || q->len == 0)
+		return;
+	if ((nl = memchr(q->p + q->off, queue_sep(at), q->len)) == NULL)
+		return;		/* cannot be: a line is queued whole */
+	buf_consume(q, (size_t)(nl - (q->p + q->off)) + 1);
+	if (at->linenos.len >= sizeof lineno)
+		memcpy(&lineno, at->linenos.p + at->linenos.off, sizeof lineno);
+	buf_consume(&at->linenos, sizeof lineno);
+	at->wq_mid = 0;
+	cmd_warnx(at->ce, "%s: input line %" PRIu64 " was cut short by the "
+	    "peer's close: the rest of it was not sent (lost)", at->name,
+	    lineno);
 }
 
 /* Read standard input once and queue its good lines. */
@@ -365,7 +428,9 @@ static int
 session_pass(struct session *ss, int *wr_shut, int64_t *deadline)
 {
 	struct attach	*at = ss->at;
-	int		 ms;
+	const char	*head;
+	size_t		 len;
+	int		 ms, rc;
 
 	if (ss->read_data && *deadline != 0)
 		*deadline = idle_deadline(at);
@@ -381,7 +446,11 @@ session_pass(struct session *ss, int *wr_shut, int64_t *deadline)
 		    at->name, ms / 1000, ms % 1000);
 		return 1;
 	}
-	switch (chan_flush(&ss->pc)) {
+	head = ss->pc.tq.p + ss->pc.tq.off;
+	len = ss->pc.tq.len;
+	rc = chan_flush(&ss->pc);
+	queue_sent(at, head, len - ss->pc.tq.len, ss->pc.tq.len == 0);
+	switch (rc) {
 	case 1:
 		drain_peer(at, &ss->pc);
 		cmd_warnx(at->ce, "%s: the peer closed the connection before "
@@ -615,9 +684,12 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 		    "a TCP peer has no uid");
 
 	if (frame_init(&at.in, MAXLINE, 1) == -1 ||
-	    buf_init(&at.wq, WQ_SIZE) == -1) {
+	    buf_init(&at.wq, WQ_SIZE) == -1 ||
+	    buf_init(&at.linenos, 4096) == -1) {
 		cmd_warn(ce, "malloc");
 		frame_release(&at.in);
+		buf_release(&at.wq);
+		buf_release(&at.linenos);
 		return EXIT_FAIL;
 	}
 	at.q = &at.wq;
@@ -651,6 +723,8 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 		r = session(&at, sock);
 		close(sock);
 		status = r;
+		if (keep && !at.stop)
+			queue_drop_cut(&at);
 	} while (keep && !at.stop);
 out:
 	if (lfd != -1)
@@ -658,6 +732,7 @@ out:
 	addr_unlink(&a);
 	frame_release(&at.in);
 	buf_release(&at.wq);
+	buf_release(&at.linenos);
 	if (at.stop)
 		return at.stop;
 	if (status == 0 && at.bad)

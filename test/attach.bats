@@ -445,3 +445,41 @@ PY
 	assert_equal "$stderr" ""
 	cmp "$T/in" "$T/out"
 }
+
+@test "-l -k: a line cut short by one peer is reported, and the next peer starts on a line boundary" {
+	# The first line is far larger than the socket holds, and the first
+	# peer reads a few bytes of it and closes: it is cut short for sure.
+	{ printf '{"big":"%s"}\n' "$(head -c 4000000 /dev/zero | tr '\0' a)"
+	  printf '{"n":2}\n{"n":3}\n'; } >"$T/in"
+	bg "$IPCRUN" attach -lk "unix:$S" <"$T/in" >"$T/out" 2>"$T/err"
+	pid=$!
+	wait_for 20 grep -q 'listening on' "$T/err"
+	python3 - "$S" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.recv(10)
+s.close()
+PY
+	# The second peer reads everything until attach's end of input.
+	run python3 - "$S" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+b = b''
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    b += d
+sys.stdout.write(b.decode()[:200])
+PY
+	assert_success
+	assert_output $'{"n":2}\n{"n":3}'
+	kill "$pid"
+	wait "$pid" || true
+	run cat "$T/err"
+	assert_line --index 1 "ipcrun: attach: unix:$S: the peer closed the connection before the end of input"
+	assert_line --index 2 "ipcrun: attach: unix:$S: input line 1 was cut short by the peer's close: the rest of it was not sent (lost)"
+	assert_equal "${#lines[@]}" 3
+}
