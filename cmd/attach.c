@@ -41,6 +41,9 @@ struct attach {
 	const char		*name;		/* the ADDR operand */
 	int			 sep;		/* record separator on the socket */
 	int64_t			 idle_ns;	/* -1: wait for the peer to close */
+	int64_t			 quit_ns;	/* -q: wait for replies before
+						   the half-close; 0: none */
+	uint64_t		 nrecs;		/* records from this peer */
 	int			 bad;		/* a line was refused */
 	int			 node;		/* --node: refuse internal messages */
 	int			 inkey, peerkey;	/* jscan_want "cmd", or -1 */
@@ -66,6 +69,8 @@ struct session {
 	int			 gone;		/* the peer has gone both ways */
 	int			 failed;	/* the connection failed: end */
 	int			 read_data;	/* data came in this round */
+	uint64_t		 sent0;		/* at->nsent when it began */
+	int64_t			 quit_at;	/* -q's deadline, once lingering */
 };
 
 static void
@@ -325,6 +330,8 @@ read_peer(struct attach *at, struct chan *pc)
 	else
 		frame_filled(pf, (size_t)r);
 	while ((k = frame_next(pf, &l)) != FRAME_NONE) {
+		if (k == FRAME_GOOD || k == FRAME_BAD)
+			at->nrecs++;
 		if (k == FRAME_BAD) {
 			frame_reason(pf, &l, why, sizeof why);
 			report(at, at->name, l.lineno, l.err_off, why);
@@ -421,6 +428,36 @@ peer_gone(struct attach *at, const struct buf *q)
 }
 
 /*
+ * All the input is sent: hold the half-close back (-q) while the peer is
+ * there and has sent fewer records than it was sent lines, for DUR at
+ * most. Peers such as node-ipc's close as soon as they see the end of
+ * input, and a reply still to come would be lost. Returns 1 to wait on.
+ */
+static int
+session_linger(struct session *ss)
+{
+	struct attach	*at = ss->at;
+	uint64_t	 sent = at->nsent - ss->sent0;
+	int		 ms;
+
+	if (at->quit_ns == 0 || ss->peer_eof || ss->gone ||
+	    at->nrecs >= sent)
+		return 0;
+	if (ss->quit_at == 0) {
+		ss->quit_at = ev_now() + at->quit_ns;
+		return 1;
+	}
+	if (ev_now() < ss->quit_at)
+		return 1;
+	ms = (int)((at->quit_ns + 999999) / 1000000);
+	cmd_warnx(at->ce, "%s: %" PRIu64 " line%s sent, %" PRIu64 " record%s "
+	    "back when -q's %d.%03d s ran out; half-closing", at->name, sent,
+	    sent == 1 ? "" : "s", at->nrecs, at->nrecs == 1 ? "" : "s",
+	    ms / 1000, ms % 1000);
+	return 0;
+}
+
+/*
  * After poll, one pass: write what is queued, and say whether the
  * session is over. Returns -1 to go on, else the session's status.
  */
@@ -477,6 +514,8 @@ session(struct attach *at, int sock)
 
 	memset(&ss, 0, sizeof ss);
 	ss.at = at;
+	ss.sent0 = at->nsent;
+	at->nrecs = 0;
 	if (chan_init(&ss.pc, MAXLINE, 1, WQ_SIZE) == -1 ||
 	    ev_init(&ss.ev) == -1) {
 		cmd_warn(at->ce, "%s", at->name);
@@ -496,7 +535,8 @@ session(struct attach *at, int sock)
 		goto out;
 	}
 	for (;;) {
-		if (at->in_eof && ss.pc.tq.len == 0 && !wr_shut) {
+		if (at->in_eof && ss.pc.tq.len == 0 && !wr_shut &&
+		    !session_linger(&ss)) {
 			/* What nc -N does: the peer sees our EOF. */
 			if (chan_half_close(&ss.pc) == -1) {
 				cmd_warn(at->ce, "%s: connection lost",
@@ -520,8 +560,8 @@ session(struct attach *at, int sock)
 		    ss.pc.tq.len < WQ_HIGH ? POLLIN : 0);
 		ev_set(&ss.ev, sock, (ss.peer_eof ? 0 : POLLIN) |
 		    (ss.pc.tq.len > 0 && !ss.pc.wdead ? POLLOUT : 0));
-		if (ev_run_once(&ss.ev, deadline != 0 ?
-		    ev_timeout_ms(deadline) : -1) == -1) {
+		if (ev_run_once(&ss.ev, ev_timeout_ms(ev_deadline_min(deadline,
+		    wr_shut ? 0 : ss.quit_at))) == -1) {
 			cmd_warn(at->ce, "poll");
 			at->stop = EXIT_FAIL;
 			break;
@@ -576,6 +616,8 @@ parse_rs(const char *s)
 
 enum { O_ALLOW_UID = 256, O_IDLE_TIMEOUT, O_MODE, O_NODE, O_RS };
 
+#define QUIT_FF_NS	((int64_t)2 * 1000000000)	/* -q with --rs '\f' */
+
 static const struct cmd_opt attach_opts[] = {
 	{ NULL, 'k', 'k', NULL, NULL,
 	    "with -l, serve peer after peer (default: one)" },
@@ -589,6 +631,8 @@ static const struct cmd_opt attach_opts[] = {
 	    "with -l, a unix socket's mode (default: 0600)" },
 	{ "node", 0, O_NODE, NULL, NULL,
 	    "also refuse Node's internal messages, both ways" },
+	{ "quit-after", 'q', 'q', "DUR", NULL,
+	    "hold EOF up to DUR for replies (default: 0; \\f: 2s)" },
 	{ "rs", 0, O_RS, "SEP", NULL,
 	    "the peer's record separator (default: '\\n')" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
@@ -611,6 +655,7 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	at.ce = ce;
 	at.sep = '\n';
 	at.idle_ns = -1;
+	at.quit_ns = -1;
 	optind = 1;
 	while ((ch = cmd_getopts(ce, argc, argv)) != -1) {
 		switch (ch) {
@@ -644,6 +689,12 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 		case O_NODE:
 			at.node = 1;
 			break;
+		case 'q':
+			if (cmd_parse_duration(optarg, &at.quit_ns,
+			    &cause) == -1)
+				return cmd_usage_error(ce, "-q '%s': %s",
+				    optarg, cause);
+			break;
 		case O_RS:
 			if ((at.sep = parse_rs(optarg)) == -1)
 				return cmd_usage_error(ce, "--rs '%s': not one "
@@ -662,6 +713,9 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 		return cmd_usage_error(ce, "unexpected operand '%s'", argv[1]);
 	if (keep && !listen)
 		return cmd_usage_error(ce, "-k needs -l");
+	/* node-ipc's peers close on the half-close: wait for replies. */
+	if (at.quit_ns == -1)
+		at.quit_ns = at.sep == '\f' ? QUIT_FF_NS : 0;
 	if (modeset && !listen)
 		return cmd_usage_error(ce, "--mode needs -l");
 	if (allow.n > 0 && !listen)

@@ -483,3 +483,56 @@ PY
 	assert_line --index 2 "ipcrun: attach: unix:$S: input line 1 was cut short by the peer's close: the rest of it was not sent (lost)"
 	assert_equal "${#lines[@]}" 3
 }
+
+@test "--rs '\\f' waits for a node-ipc server's replies, which come after the end of input" {
+	node_server nodeipc
+	printf '{"type":"ping","data":1}\n{"type":"ping","data":2}\n' >"$T/in"
+	run --separate-stderr "$IPCRUN" attach --rs '\f' "unix:$S" <"$T/in"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output "$(printf '%s\n' \
+	    '{"type":"reply","data":{"type":"ping","data":1}}' \
+	    '{"type":"reply","data":{"type":"ping","data":2}}')"
+	# -q 0: the half-close at once, and the replies are lost (as without
+	# --rs '\f', where attach is nc -N).
+	run --separate-stderr "$IPCRUN" attach --rs '\f' -q 0 "unix:$S" <"$T/in"
+	assert_success
+	assert_output ""
+}
+
+@test "-q DUR keeps the connection open after the end of input until the replies came" {
+	node_server late
+	printf '{"n":1}\n{"n":2}\n' >"$T/in"
+	# The wait ends when every line has had a record back, not after DUR.
+	run --separate-stderr timeout 60 "$IPCRUN" attach -q 100 "unix:$S" <"$T/in"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output $'{"echo":{"n":1}}\n{"echo":{"n":2}}'
+	run --separate-stderr timeout 60 "$IPCRUN" attach "unix:$S" --quit-after 1m <"$T/in"
+	assert_success
+	assert_output $'{"echo":{"n":1}}\n{"echo":{"n":2}}'
+	# Without -q the peer closes on the half-close, before it replies.
+	run --separate-stderr "$IPCRUN" attach "unix:$S" <"$T/in"
+	assert_success
+	assert_output ""
+}
+
+@test "lines still unanswered when -q runs out are counted in a warning" {
+	node_server mute
+	printf '{"n":1}\n{"n":2}\n' >"$T/in"
+	run --separate-stderr "$IPCRUN" attach --rs '\f' -q 0.2 "unix:$S" <"$T/in"
+	assert_success
+	assert_output ""
+	assert_equal "$stderr" "ipcrun: attach: unix:$S: 2 lines sent, 0 records back when -q's 0.200 s ran out; half-closing"
+}
+
+@test "-q: a duration, 0 or more" {
+	for t in -1 x 1e999 '' 2h; do
+		run -125 --separate-stderr "$IPCRUN" attach -q "$t" "$S"
+		assert_equal "${stderr%%$'\n'*}" \
+		    "ipcrun: attach: -q '$t': not a duration (seconds, or with a unit: 500ms, 2s, 1m)"
+	done
+	run -125 --separate-stderr "$IPCRUN" attach --quit-after 2000000 "$S"
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: attach: -q '2000000': too large (at most 1000000 seconds)"
+}
