@@ -458,6 +458,40 @@ session_linger(struct session *ss)
 }
 
 /*
+ * The peer ended its side before the end of input. Over a unix socket a
+ * peer that closed outright is seen then (POLLHUP); over TCP its close
+ * looks like a half-close (FIN) until what is sent after it is refused
+ * (RST). So before calling the session a success, wait until what was
+ * sent is acknowledged (SIOCOUTQ 0) or refused: the status of a peer
+ * that left first is then the same over both (1). Returns 1 when taken.
+ */
+static int
+peer_took_all(struct session *ss, int64_t deadline)
+{
+	struct sockaddr_storage	sa;
+	socklen_t		len = sizeof sa;
+	int			err, outq;
+
+	if (getsockname(ss->pc.fd, (struct sockaddr *)&sa, &len) == -1 ||
+	    (sa.ss_family != AF_INET && sa.ss_family != AF_INET6))
+		return 1;
+	for (;;) {
+		/* The queue first: a reset sets the error, then empties it. */
+		outq = chan_outq(&ss->pc);
+		len = sizeof err;
+		if (getsockopt(ss->pc.fd, SOL_SOCKET, SO_ERROR, &err,
+		    &len) == 0 && err != 0)
+			return 0;
+		if (outq <= 0)
+			return 1;
+		if (deadline != 0 && ev_now() >= deadline)
+			return 1;
+		/* An ACK wakes no poll; a reset does (POLLERR). */
+		(void)sock_wait(ss->pc.fd, 0, 10);
+	}
+}
+
+/*
  * After poll, one pass: write what is queued, and say whether the
  * session is over. Returns -1 to go on, else the session's status.
  */
@@ -545,7 +579,15 @@ session(struct attach *at, int sock)
 			}
 			wr_shut = 1;
 			if (ss.peer_eof) {
+				if (at->idle_ns >= 0)
+					deadline = idle_deadline(at);
 				status = 0;
+				if (!peer_took_all(&ss, deadline)) {
+					cmd_warnx(at->ce, "%s: the peer closed "
+					    "the connection before the end of "
+					    "input", at->name);
+					status = 1;
+				}
 				break;
 			}
 			if (at->idle_ns >= 0)

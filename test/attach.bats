@@ -536,3 +536,46 @@ PY
 	assert_equal "${stderr%%$'\n'*}" \
 	    "ipcrun: attach: -q '2000000': too large (at most 1000000 seconds)"
 }
+
+# leaves_first ADDR: attach -l on ADDR with an input that is not over
+# when its client sends a line and closes; then one more line and the
+# end of input. Prints attach's status.
+leaves_first() {
+	endless_fifo
+	"$IPCRUN" attach -l "$1" <"$T/fifo" >"$T/out" 2>"$T/err" 7<&- &
+	local pid=$!
+	BG_PIDS="$BG_PIDS $pid"
+	wait_for 20 grep -q 'listening on' "$T/err"
+	local a
+	a=$(sed -n 's/^ipcrun: attach: listening on //p' "$T/err")
+	python3 - "$a" <<'PY'
+import socket, sys
+a = sys.argv[1]
+if a.startswith('tcp:'):
+    host, port = a[4:].rsplit(':', 1)
+    s = socket.create_connection((host, int(port)))
+else:
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(a[5:])
+s.sendall(b'{"from":"client"}\n')
+s.close()
+PY
+	wait_for 20 grep -q client "$T/out"
+	printf '{"late":1}\n' >&7
+	exec 7<&-
+	local rc=0
+	wait "$pid" || rc=$?
+	echo "$rc"
+}
+
+@test "a listening attach whose client leaves first: exit 1, over unix and tcp alike" {
+	run leaves_first "unix:$S"
+	assert_output 1
+	assert_equal "$(cat "$T/out")" '{"from":"client"}'
+	assert_equal "$(sed -n 2p "$T/err")" "ipcrun: attach: unix:$S: the peer closed the connection before the end of input"
+	rm -f "$T/fifo"
+	run leaves_first tcp:127.0.0.1:0
+	assert_output 1
+	assert_equal "$(cat "$T/out")" '{"from":"client"}'
+	assert_equal "$(sed -n 2p "$T/err")" "ipcrun: attach: tcp:127.0.0.1:0: the peer closed the connection before the end of input"
+}
