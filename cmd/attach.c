@@ -2,10 +2,11 @@
 /*
  * ipcrun attach: an NDJSON-aware nc. Lines from standard input are
  * validated as run validates them and sent to a socket; records from the
- * socket are validated and printed one per line. At the end of input the
- * socket is half-closed and what the peer still sends is printed until it
- * closes. One short loop on lib/ev over stdin and one socket, a struct
- * chan: callbacks only read, and one pass after poll flushes and decides.
+ * socket are validated and printed one per line. At the end of input
+ * (after -q's wait for replies) the socket is half-closed and what the
+ * peer still sends is printed until it closes. One short loop on lib/ev
+ * over stdin and one socket, a struct chan: callbacks only read, and one
+ * pass after poll flushes and decides.
  */
 #include "compat.h"
 
