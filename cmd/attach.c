@@ -2,10 +2,11 @@
 /*
  * ipcrun attach: an NDJSON-aware nc. Lines from standard input are
  * validated as run validates them and sent to a socket; records from the
- * socket are validated and printed one per line. At the end of input the
- * socket is half-closed and what the peer still sends is printed until it
- * closes. One short loop on lib/ev over stdin and one socket, a struct
- * chan: callbacks only read, and one pass after poll flushes and decides.
+ * socket are validated and printed one per line. At the end of input
+ * (after -q's wait for replies) the socket is half-closed and what the
+ * peer still sends is printed until it closes. One short loop on lib/ev
+ * over stdin and one socket, a struct chan: callbacks only read, and one
+ * pass after poll flushes and decides.
  */
 #include "compat.h"
 
@@ -28,6 +29,7 @@
 #include "fdpass.h"
 #include "frame.h"
 #include "jscan.h"
+#include "spawn.h"
 
 #define MAXLINE		((size_t)64 * 1024 * 1024)
 #define WQ_SIZE		(64 * 1024)
@@ -40,15 +42,23 @@ struct attach {
 	const char		*name;		/* the ADDR operand */
 	int			 sep;		/* record separator on the socket */
 	int64_t			 idle_ns;	/* -1: wait for the peer to close */
+	int64_t			 quit_ns;	/* -q: wait for replies before
+						   the half-close; 0: none */
+	uint64_t		 nrecs;		/* records from this peer */
 	int			 bad;		/* a line was refused */
 	int			 node;		/* --node: refuse internal messages */
 	int			 inkey, peerkey;	/* jscan_want "cmd", or -1 */
 	int			 stop;		/* EXIT_PIPE or EXIT_FAIL: give up */
+	int			 out_closed;	/* fd 1 was closed at the start */
 	struct frame		 in;		/* standard input, by '\n' */
 	int			 in_eof;	/* all of stdin framed */
 	struct buf		*q;		/* where stdin lines go */
 	struct buf		 wq;		/* bound for the socket, kept
 						   between peers */
+	struct buf		 linenos;	/* uint64_t: the input line
+						   number of each line in wq */
+	int			 wq_mid;	/* wq's first line is half sent */
+	uint64_t		 nsent;		/* lines sent whole, all peers */
 };
 
 /* One connected peer: its channel and where the session stands. */
@@ -60,6 +70,8 @@ struct session {
 	int			 gone;		/* the peer has gone both ways */
 	int			 failed;	/* the connection failed: end */
 	int			 read_data;	/* data came in this round */
+	uint64_t		 sent0;		/* at->nsent when it began */
+	int64_t			 quit_at;	/* -q's deadline, once lingering */
 };
 
 static void
@@ -96,8 +108,21 @@ out_write(struct attach *at, const char *p, size_t n)
 	ssize_t	w;
 
 	while (n > 0) {
-		if ((w = write(STDOUT_FILENO, p, n)) == -1) {
+		/* >&-: what would have been printed is an error, as for run. */
+		if (at->out_closed) {
+			errno = EBADF;
+			w = -1;
+		} else
+			w = write(STDOUT_FILENO, p, n);
+		if (w == -1) {
 			if (errno == EINTR)
+				continue;
+			/*
+			 * Another process sharing the pipe may have set
+			 * O_NONBLOCK on it: wait for room, as check does.
+			 */
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+			    sock_wait(STDOUT_FILENO, POLLOUT, -1) != -1)
 				continue;
 			if (errno == EPIPE)
 				at->stop = EXIT_PIPE;
@@ -161,9 +186,68 @@ queue_line(struct attach *at, const struct frame_line *l)
 			return -1;
 	}
 	if (buf_append(at->q, l->p, len) == -1 ||
-	    buf_append(at->q, &sep, 1) == -1)
+	    buf_append(at->q, &sep, 1) == -1 ||
+	    buf_append(&at->linenos, &l->lineno, sizeof l->lineno) == -1)
 		return -1;
 	return 0;
+}
+
+/* The byte that ends each line in the queue: with json-seq, the newline. */
+static char
+queue_sep(const struct attach *at)
+{
+	return at->sep == RS_JSONSEQ ? '\n' : (char)at->sep;
+}
+
+/*
+ * n bytes from p, the head of the queue, have been written (all of the
+ * queue when all is set: it may have moved). Lines are JSON, which holds
+ * no raw separator: each one in them ends a line sent whole.
+ */
+static void
+queue_sent(struct attach *at, const char *p, size_t n, int all)
+{
+	const char	*e = p + n, *nl;
+	char		 sep = queue_sep(at);
+	size_t		 k = 0;
+
+	if (n == 0)
+		return;
+	if (all)
+		k = at->linenos.len / sizeof(uint64_t);
+	else {
+		for (; (nl = memchr(p, sep, (size_t)(e - p))) != NULL;
+		    p = nl + 1)
+			k++;
+	}
+	buf_consume(&at->linenos, k * sizeof(uint64_t));
+	at->nsent += k;
+	at->wq_mid = !all && e[-1] != sep;
+}
+
+/*
+ * The peer went in the middle of a line: its rest is dropped, so that
+ * the next peer starts on a line boundary, and the line is named.
+ */
+static void
+queue_drop_cut(struct attach *at)
+{
+	struct buf	*q = &at->wq;
+	const char	*nl;
+	uint64_t	 lineno = 0;
+
+	if (!at->wq_mid || q->len == 0)
+		return;
+	if ((nl = memchr(q->p + q->off, queue_sep(at), q->len)) == NULL)
+		return;		/* cannot be: a line is queued whole */
+	buf_consume(q, (size_t)(nl - (q->p + q->off)) + 1);
+	if (at->linenos.len >= sizeof lineno)
+		memcpy(&lineno, at->linenos.p + at->linenos.off, sizeof lineno);
+	buf_consume(&at->linenos, sizeof lineno);
+	at->wq_mid = 0;
+	cmd_warnx(at->ce, "%s: input line %" PRIu64 " was cut short by the "
+	    "peer's close: the rest of it was not sent (lost)", at->name,
+	    lineno);
 }
 
 /* Read standard input once and queue its good lines. */
@@ -247,6 +331,8 @@ read_peer(struct attach *at, struct chan *pc)
 	else
 		frame_filled(pf, (size_t)r);
 	while ((k = frame_next(pf, &l)) != FRAME_NONE) {
+		if (k == FRAME_GOOD || k == FRAME_BAD)
+			at->nrecs++;
 		if (k == FRAME_BAD) {
 			frame_reason(pf, &l, why, sizeof why);
 			report(at, at->name, l.lineno, l.err_off, why);
@@ -343,6 +429,73 @@ peer_gone(struct attach *at, const struct buf *q)
 }
 
 /*
+ * All the input is sent: hold the half-close back (-q) while the peer is
+ * there and has sent fewer records than it was sent lines, for DUR at
+ * most. Peers such as node-ipc's close as soon as they see the end of
+ * input, and a reply still to come would be lost. Returns 1 to wait on.
+ */
+static int
+session_linger(struct session *ss)
+{
+	struct attach	*at = ss->at;
+	uint64_t	 sent = at->nsent - ss->sent0;
+	int		 ms;
+
+	if (at->quit_ns == 0 || ss->peer_eof || ss->gone ||
+	    at->nrecs >= sent)
+		return 0;
+	if (ss->quit_at == 0) {
+		ss->quit_at = ev_now() + at->quit_ns;
+		return 1;
+	}
+	if (ev_now() < ss->quit_at)
+		return 1;
+	ms = (int)((at->quit_ns + 999999) / 1000000);
+	cmd_warnx(at->ce, "%s: %" PRIu64 " line%s sent, %" PRIu64 " record%s "
+	    "back when -q's %d.%03d s ran out; half-closing", at->name, sent,
+	    sent == 1 ? "" : "s", at->nrecs, at->nrecs == 1 ? "" : "s",
+	    ms / 1000, ms % 1000);
+	return 0;
+}
+
+/*
+ * The peer ended its side before the end of input. Over a unix socket a
+ * peer that closed outright is seen then (POLLHUP); over TCP its close
+ * looks like a half-close (FIN) until what is sent after it is refused
+ * (RST). So before calling the session a success, wait until what was
+ * sent is acknowledged (SIOCOUTQ 0) or refused: the status of a peer
+ * that left first is then the same over both (1). Returns 1 when taken.
+ */
+static int
+peer_took_all(struct session *ss, int64_t deadline)
+{
+	struct sockaddr_storage	sa;
+	socklen_t		len = sizeof sa;
+	int			err, outq;
+
+	if (getsockname(ss->pc.fd, (struct sockaddr *)&sa, &len) == -1 ||
+	    (sa.ss_family != AF_INET && sa.ss_family != AF_INET6))
+		return 1;
+	for (;;) {
+		/* The queue first: a reset sets the error, then empties it. */
+		outq = chan_outq(&ss->pc);
+		len = sizeof err;
+		if (getsockopt(ss->pc.fd, SOL_SOCKET, SO_ERROR, &err,
+		    &len) == 0 && err != 0)
+			return 0;
+		if (outq <= 0)
+			return 1;
+		if (deadline != 0 && ev_now() >= deadline)
+			return 1;
+		/*
+		 * An ACK wakes no poll, and with both sides shut down poll
+		 * says POLLHUP at once: look again in 10 ms, not in a spin.
+		 */
+		(void)poll(NULL, 0, 10);
+	}
+}
+
+/*
  * After poll, one pass: write what is queued, and say whether the
  * session is over. Returns -1 to go on, else the session's status.
  */
@@ -350,7 +503,9 @@ static int
 session_pass(struct session *ss, int *wr_shut, int64_t *deadline)
 {
 	struct attach	*at = ss->at;
-	int		 ms;
+	const char	*head;
+	size_t		 len;
+	int		 ms, rc;
 
 	if (ss->read_data && *deadline != 0)
 		*deadline = idle_deadline(at);
@@ -366,7 +521,11 @@ session_pass(struct session *ss, int *wr_shut, int64_t *deadline)
 		    at->name, ms / 1000, ms % 1000);
 		return 1;
 	}
-	switch (chan_flush(&ss->pc)) {
+	head = ss->pc.tq.p + ss->pc.tq.off;
+	len = ss->pc.tq.len;
+	rc = chan_flush(&ss->pc);
+	queue_sent(at, head, len - ss->pc.tq.len, ss->pc.tq.len == 0);
+	switch (rc) {
 	case 1:
 		drain_peer(at, &ss->pc);
 		cmd_warnx(at->ce, "%s: the peer closed the connection before "
@@ -393,6 +552,8 @@ session(struct attach *at, int sock)
 
 	memset(&ss, 0, sizeof ss);
 	ss.at = at;
+	ss.sent0 = at->nsent;
+	at->nrecs = 0;
 	if (chan_init(&ss.pc, MAXLINE, 1, WQ_SIZE) == -1 ||
 	    ev_init(&ss.ev) == -1) {
 		cmd_warn(at->ce, "%s", at->name);
@@ -412,7 +573,8 @@ session(struct attach *at, int sock)
 		goto out;
 	}
 	for (;;) {
-		if (at->in_eof && ss.pc.tq.len == 0 && !wr_shut) {
+		if (at->in_eof && ss.pc.tq.len == 0 && !wr_shut &&
+		    !session_linger(&ss)) {
 			/* What nc -N does: the peer sees our EOF. */
 			if (chan_half_close(&ss.pc) == -1) {
 				cmd_warn(at->ce, "%s: connection lost",
@@ -421,7 +583,15 @@ session(struct attach *at, int sock)
 			}
 			wr_shut = 1;
 			if (ss.peer_eof) {
+				if (at->idle_ns >= 0)
+					deadline = idle_deadline(at);
 				status = 0;
+				if (!peer_took_all(&ss, deadline)) {
+					cmd_warnx(at->ce, "%s: the peer closed "
+					    "the connection before the end of "
+					    "input", at->name);
+					status = 1;
+				}
 				break;
 			}
 			if (at->idle_ns >= 0)
@@ -436,8 +606,8 @@ session(struct attach *at, int sock)
 		    ss.pc.tq.len < WQ_HIGH ? POLLIN : 0);
 		ev_set(&ss.ev, sock, (ss.peer_eof ? 0 : POLLIN) |
 		    (ss.pc.tq.len > 0 && !ss.pc.wdead ? POLLOUT : 0));
-		if (ev_run_once(&ss.ev, deadline != 0 ?
-		    ev_timeout_ms(deadline) : -1) == -1) {
+		if (ev_run_once(&ss.ev, ev_timeout_ms(ev_deadline_min(deadline,
+		    wr_shut ? 0 : ss.quit_at))) == -1) {
 			cmd_warn(at->ce, "poll");
 			at->stop = EXIT_FAIL;
 			break;
@@ -492,6 +662,8 @@ parse_rs(const char *s)
 
 enum { O_ALLOW_UID = 256, O_IDLE_TIMEOUT, O_MODE, O_NODE, O_RS };
 
+#define QUIT_FF_NS	((int64_t)2 * 1000000000)	/* -q with --rs '\f' */
+
 static const struct cmd_opt attach_opts[] = {
 	{ NULL, 'k', 'k', NULL, NULL,
 	    "with -l, serve peer after peer (default: one)" },
@@ -505,6 +677,8 @@ static const struct cmd_opt attach_opts[] = {
 	    "with -l, a unix socket's mode (default: 0600)" },
 	{ "node", 0, O_NODE, NULL, NULL,
 	    "also refuse Node's internal messages, both ways" },
+	{ "quit-after", 'q', 'q', "DUR", NULL,
+	    "hold EOF up to DUR for replies (default: 0; \\f: 2s)" },
 	{ "rs", 0, O_RS, "SEP", NULL,
 	    "the peer's record separator (default: '\\n')" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
@@ -520,13 +694,14 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	char		 bound[300], err[256];
 	const char	*cause;
 	int		 ch, listen = 0, keep = 0, modeset = 0, lfd = -1;
-	int		 sock, status = EXIT_FAIL, r;
+	int		 sock, status = EXIT_FAIL, r, closed;
 
 	memset(&at, 0, sizeof at);
 	memset(&allow, 0, sizeof allow);
 	at.ce = ce;
 	at.sep = '\n';
 	at.idle_ns = -1;
+	at.quit_ns = -1;
 	optind = 1;
 	while ((ch = cmd_getopts(ce, argc, argv)) != -1) {
 		switch (ch) {
@@ -560,6 +735,12 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 		case O_NODE:
 			at.node = 1;
 			break;
+		case 'q':
+			if (cmd_parse_duration(optarg, &at.quit_ns,
+			    &cause) == -1)
+				return cmd_usage_error(ce, "-q '%s': %s",
+				    optarg, cause);
+			break;
 		case O_RS:
 			if ((at.sep = parse_rs(optarg)) == -1)
 				return cmd_usage_error(ce, "--rs '%s': not one "
@@ -578,6 +759,9 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 		return cmd_usage_error(ce, "unexpected operand '%s'", argv[1]);
 	if (keep && !listen)
 		return cmd_usage_error(ce, "-k needs -l");
+	/* node-ipc's peers close on the half-close: wait for replies. */
+	if (at.quit_ns == -1)
+		at.quit_ns = at.sep == '\f' ? QUIT_FF_NS : 0;
 	if (modeset && !listen)
 		return cmd_usage_error(ce, "--mode needs -l");
 	if (allow.n > 0 && !listen)
@@ -585,14 +769,27 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	at.name = argv[0];
 	if (sock_parse_addr(ce, &a, at.name) == -1)
 		return EXIT_FAIL;
+	/*
+	 * fds 0-2 open before any socket is: a socket on a closed fd 0 or 1
+	 * would be read as the input or written as the output, and the
+	 * peer's lines would go back to it.
+	 */
+	if (spawn_std_fds(&closed) == -1) {
+		cmd_warn(ce, "/dev/null");
+		return EXIT_FAIL;
+	}
+	at.out_closed = (closed & 1 << STDOUT_FILENO) != 0;
 	if (allow.n > 0 && a.kind == ADDR_TCP)
 		return cmd_usage_error(ce, "--allow-uid is for unix sockets: "
 		    "a TCP peer has no uid");
 
 	if (frame_init(&at.in, MAXLINE, 1) == -1 ||
-	    buf_init(&at.wq, WQ_SIZE) == -1) {
+	    buf_init(&at.wq, WQ_SIZE) == -1 ||
+	    buf_init(&at.linenos, 4096) == -1) {
 		cmd_warn(ce, "malloc");
 		frame_release(&at.in);
+		buf_release(&at.wq);
+		buf_release(&at.linenos);
 		return EXIT_FAIL;
 	}
 	at.q = &at.wq;
@@ -626,6 +823,8 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 		r = session(&at, sock);
 		close(sock);
 		status = r;
+		if (keep && !at.stop)
+			queue_drop_cut(&at);
 	} while (keep && !at.stop);
 out:
 	if (lfd != -1)
@@ -633,6 +832,7 @@ out:
 	addr_unlink(&a);
 	frame_release(&at.in);
 	buf_release(&at.wq);
+	buf_release(&at.linenos);
 	if (at.stop)
 		return at.stop;
 	if (status == 0 && at.bad)

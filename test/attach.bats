@@ -375,3 +375,207 @@ ipcrun: attach: unix:$S:2:1: expected a value, found byte 0x00"
 	echo "attach peak RSS: $RSS_KB KiB"
 	[ "$RSS_KB" -lt 32768 ]
 }
+
+# hello_server: socat on $S that greets each peer with {"hello":1} and
+# keeps what the peer sends in $T/wire until the peer's end of input.
+hello_server() {
+	cat >"$T/hello" <<'SH'
+#!/bin/sh
+echo '{"hello":1}'
+exec cat >>"$1"
+SH
+	chmod +x "$T/hello"
+	bg socat UNIX-LISTEN:"$S",fork EXEC:"$T/hello $T/wire"
+	wait_for 20 listening "$S"
+	: >"$T/wire"
+}
+
+@test "a closed stdin is an empty input: nothing goes back to the peer" {
+	hello_server
+	# Closed in a shell of its own: bats' run would put the pipe it
+	# reads the output from on a closed fd 0. A deadline: the peer's
+	# lines used to go back to it for ever.
+	run --separate-stderr timeout 60 bash -c 'exec <&-; exec "$0" attach "unix:$1"' \
+	    "$IPCRUN" "$S"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output '{"hello":1}'
+	assert_equal "$(cat "$T/wire")" ""
+}
+
+@test "a closed stdout is a write error, 125, and nothing goes back to the peer" {
+	hello_server
+	run -125 --separate-stderr bash -c 'exec >&-; exec "$0" attach "unix:$1"' \
+	    "$IPCRUN" "$S"
+	assert_equal "$stderr" "ipcrun: attach: write error on stdout: Bad file descriptor"
+	assert_equal "$(cat "$T/wire")" ""
+}
+
+@test "a non-blocking stdout whose reader is slow is waited on" {
+	echo_server
+	line="{\"p\":\"$(head -c 1000 /dev/zero | tr '\0' a)\"}"
+	yes "$line" | head -n 1000 >"$T/in"
+	# The pipe is O_NONBLOCK and nobody reads it until it is full: a
+	# write must then wait for room, not fail with EAGAIN.
+	run --separate-stderr python3 - "$IPCRUN" "unix:$S" "$T/in" "$T/out" <<'PY'
+import fcntl, os, select, subprocess, sys, termios, array, time
+ipcrun, addr, inp, out = sys.argv[1:5]
+r, w = os.pipe()
+os.set_blocking(w, False)
+size = fcntl.fcntl(r, 1032)	# F_GETPIPE_SZ
+with open(inp, 'rb') as f:
+    p = subprocess.Popen([ipcrun, 'attach', addr], stdin=f, stdout=w)
+os.close(w)
+deadline = time.monotonic() + 60
+n = array.array('i', [0])
+while p.poll() is None and time.monotonic() < deadline:
+    fcntl.ioctl(r, termios.FIONREAD, n)
+    if n[0] >= size:
+        break
+    time.sleep(0.02)
+with open(out, 'wb') as f:
+    while True:
+        b = os.read(r, 65536)
+        if not b:
+            break
+        f.write(b)
+sys.exit(p.wait())
+PY
+	assert_success
+	assert_equal "$stderr" ""
+	cmp "$T/in" "$T/out"
+}
+
+@test "-l -k: a line cut short by one peer is reported, and the next peer starts on a line boundary" {
+	# The first line is far larger than the socket holds, and the first
+	# peer reads a few bytes of it and closes: it is cut short for sure.
+	{ printf '{"big":"%s"}\n' "$(head -c 4000000 /dev/zero | tr '\0' a)"
+	  printf '{"n":2}\n{"n":3}\n'; } >"$T/in"
+	bg "$IPCRUN" attach -lk "unix:$S" <"$T/in" >"$T/out" 2>"$T/err"
+	pid=$!
+	wait_for 20 grep -q 'listening on' "$T/err"
+	python3 - "$S" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.recv(10)
+s.close()
+PY
+	# The second peer reads everything until attach's end of input.
+	run python3 - "$S" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+b = b''
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    b += d
+sys.stdout.write(b.decode()[:200])
+PY
+	assert_success
+	assert_output $'{"n":2}\n{"n":3}'
+	kill "$pid"
+	wait "$pid" || true
+	run cat "$T/err"
+	assert_line --index 1 "ipcrun: attach: unix:$S: the peer closed the connection before the end of input"
+	assert_line --index 2 "ipcrun: attach: unix:$S: input line 1 was cut short by the peer's close: the rest of it was not sent (lost)"
+	assert_equal "${#lines[@]}" 3
+}
+
+@test "--rs '\\f' waits for a node-ipc server's replies, which come after the end of input" {
+	node_server nodeipc
+	printf '{"type":"ping","data":1}\n{"type":"ping","data":2}\n' >"$T/in"
+	run --separate-stderr "$IPCRUN" attach --rs '\f' "unix:$S" <"$T/in"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output "$(printf '%s\n' \
+	    '{"type":"reply","data":{"type":"ping","data":1}}' \
+	    '{"type":"reply","data":{"type":"ping","data":2}}')"
+	# -q 0: the half-close at once, and the replies are lost (as without
+	# --rs '\f', where attach is nc -N).
+	run --separate-stderr "$IPCRUN" attach --rs '\f' -q 0 "unix:$S" <"$T/in"
+	assert_success
+	assert_output ""
+}
+
+@test "-q DUR keeps the connection open after the end of input until the replies came" {
+	node_server late
+	printf '{"n":1}\n{"n":2}\n' >"$T/in"
+	# The wait ends when every line has had a record back, not after DUR.
+	run --separate-stderr timeout 60 "$IPCRUN" attach -q 100 "unix:$S" <"$T/in"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output $'{"echo":{"n":1}}\n{"echo":{"n":2}}'
+	run --separate-stderr timeout 60 "$IPCRUN" attach "unix:$S" --quit-after 1m <"$T/in"
+	assert_success
+	assert_output $'{"echo":{"n":1}}\n{"echo":{"n":2}}'
+	# Without -q the peer closes on the half-close, before it replies.
+	run --separate-stderr "$IPCRUN" attach "unix:$S" <"$T/in"
+	assert_success
+	assert_output ""
+}
+
+@test "lines still unanswered when -q runs out are counted in a warning" {
+	node_server mute
+	printf '{"n":1}\n{"n":2}\n' >"$T/in"
+	run --separate-stderr "$IPCRUN" attach --rs '\f' -q 0.2 "unix:$S" <"$T/in"
+	assert_success
+	assert_output ""
+	assert_equal "$stderr" "ipcrun: attach: unix:$S: 2 lines sent, 0 records back when -q's 0.200 s ran out; half-closing"
+}
+
+@test "-q: a duration, 0 or more" {
+	for t in -1 x 1e999 '' 2h; do
+		run -125 --separate-stderr "$IPCRUN" attach -q "$t" "$S"
+		assert_equal "${stderr%%$'\n'*}" \
+		    "ipcrun: attach: -q '$t': not a duration (seconds, or with a unit: 500ms, 2s, 1m)"
+	done
+	run -125 --separate-stderr "$IPCRUN" attach --quit-after 2000000 "$S"
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: attach: -q '2000000': too large (at most 1000000 seconds)"
+}
+
+# leaves_first ADDR: attach -l on ADDR with an input that is not over
+# when its client sends a line and closes; then one more line and the
+# end of input. Prints attach's status.
+leaves_first() {
+	endless_fifo
+	"$IPCRUN" attach -l "$1" <"$T/fifo" >"$T/out" 2>"$T/err" 7<&- &
+	local pid=$!
+	BG_PIDS="$BG_PIDS $pid"
+	wait_for 20 grep -q 'listening on' "$T/err"
+	local a
+	a=$(sed -n 's/^ipcrun: attach: listening on //p' "$T/err")
+	python3 - "$a" <<'PY'
+import socket, sys
+a = sys.argv[1]
+if a.startswith('tcp:'):
+    host, port = a[4:].rsplit(':', 1)
+    s = socket.create_connection((host, int(port)))
+else:
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(a[5:])
+s.sendall(b'{"from":"client"}\n')
+s.close()
+PY
+	wait_for 20 grep -q client "$T/out"
+	printf '{"late":1}\n' >&7
+	exec 7<&-
+	local rc=0
+	wait "$pid" || rc=$?
+	echo "$rc"
+}
+
+@test "a listening attach whose client leaves first: exit 1, over unix and tcp alike" {
+	run leaves_first "unix:$S"
+	assert_output 1
+	assert_equal "$(cat "$T/out")" '{"from":"client"}'
+	assert_equal "$(sed -n 2p "$T/err")" "ipcrun: attach: unix:$S: the peer closed the connection before the end of input"
+	rm -f "$T/fifo"
+	run leaves_first tcp:127.0.0.1:0
+	assert_output 1
+	assert_equal "$(cat "$T/out")" '{"from":"client"}'
+	assert_equal "$(sed -n 2p "$T/err")" "ipcrun: attach: tcp:127.0.0.1:0: the peer closed the connection before the end of input"
+}
