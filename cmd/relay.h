@@ -58,6 +58,35 @@ enum {
 	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE
 };
 
+/* The option entries run and serve share, word for word. */
+#define OPT_CHANNEL							\
+	{ "channel", 0, O_CHANNEL, "node|stdio", "node|stdio",		\
+	    "Node's IPC channel or stdio (default: node)" }
+#define OPT_TRACE							\
+	{ "trace", 0, O_TRACE, NULL, NULL,				\
+	    "log each frame's direction and size on stderr" }
+#define OPT_QUIET							\
+	{ "quiet", 'q', 'q', NULL, NULL,				\
+	    "no warnings or notices on stderr, only errors" }
+#define OPT_VERBOSE							\
+	{ "verbose", 'v', 'v', NULL, NULL,				\
+	    "show frames (first 64 bytes) and notices on stderr" }
+#define OPT_RAW							\
+	{ "raw", 0, O_RAW, NULL, NULL,					\
+	    "child lines without the {\"from\":...} wrapping" }
+#define OPT_EVENTS_FD							\
+	{ "events-fd", 0, O_EVENTS_FD, "N", NULL,			\
+	    "write the events to descriptor N" }
+#define OPT_LOG							\
+	{ "log", 0, O_LOG, "prefix|inherit", "prefix|inherit",		\
+	    "children's stderr behind NAME| , or as is" }
+#define OPT_BACKOFF							\
+	{ "backoff", 0, O_BACKOFF, "MIN:MAX", NULL,			\
+	    "restart delay, doubling (default: 100ms:10s)" }
+#define OPT_MAX_RESTARTS							\
+	{ "max-restarts", 0, O_MAX_RESTARTS, "N/WINDOW", NULL,		\
+	    "then give a child up (default: 5/1m)" }
+
 enum route_mode { ROUTE_RR, ROUTE_BROADCAST, ROUTE_KEY };
 
 /* ipcrun serve: how the children get the listening sockets. */
