@@ -232,13 +232,14 @@ enable_line() {
 	mkdir -p "$d"
 	(cd "$ROOT" && git ls-files -z 2>/dev/null || find . -path ./build -prune -o -type f -print0) |
 	    (cd "$ROOT" && xargs -0 cp -P --parents -t "$d")
-	run make -C "$d" --no-print-directory build/release/lib/units.o \
+	# The release mode's paths, whatever mode the suite runs in.
+	run make -C "$d" --no-print-directory DEBUG=0 build/release/lib/units.o \
 	    build/gen/ipcrun-preload.h
 	assert_success
 	assert_line '  CC      lib/units.o'
 	assert_line '  GEN     build/gen/ipcrun-preload.h'
 	refute_output --partial -Wall
-	run make -C "$d" --no-print-directory V=1 build/release/lib/buf.o
+	run make -C "$d" --no-print-directory DEBUG=0 V=1 build/release/lib/buf.o
 	assert_success
 	assert_output --regexp '-Wall.* -c -o build/release/lib/buf.o lib/buf.c'
 	refute_line --partial '  CC '
