@@ -210,3 +210,19 @@ JS
 	kill -TERM "$srv"
 	wait "$srv"
 }
+
+@test "serve: kill -9 of ipcrun leaves no worker behind, and the port closes" {
+	d=$BATS_TEST_TMPDIR
+	bg "$IPCRUN" serve --events -l tcp:127.0.0.1:0 --handoff server -n 3 \
+	    -- node "$BATS_TEST_DIRNAME/fixtures/seed_worker.js" > "$d/out" 2> "$d/err"
+	srv=$!
+	wait_for 30 handles 3 "$d/out" || { cat "$d/out" "$d/err"; false; }
+	port=$(events_port "$d/out")
+	pids=$(sed -n 's/.*"event":"spawn".*"pid":\([0-9]*\).*/\1/p' "$d/out")
+	[ "$(wc -w <<< "$pids")" -eq 3 ]
+	kill -KILL "$srv"
+	for p in $pids; do
+		wait_for 20 bash -c "! kill -0 $p 2>/dev/null"
+	done
+	! ask "$port" 2> /dev/null
+}
