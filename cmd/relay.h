@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "chan.h"
+#include "cluster.h"
 #include "drain.h"
 #include "envelope.h"
 #include "ev.h"
@@ -55,7 +56,7 @@ enum {
 	O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE, O_STRICT, O_TRACE,
 	O_NAME, O_LABEL, O_ROUTE, O_ROUTE_DEFAULT, O_ENVELOPE, O_RAW, O_EVENTS,
 	O_EVENTS_FD, O_RESTART, O_BACKOFF, O_MAX_RESTARTS, O_LOG, O_STATS,
-	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE
+	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE, O_SCHED
 };
 
 /* The option entries run and serve share, word for word. */
@@ -90,7 +91,8 @@ enum {
 enum route_mode { ROUTE_RR, ROUTE_BROADCAST, ROUTE_KEY };
 
 /* ipcrun serve: how the children get the listening sockets. */
-enum handoff { HANDOFF_NONE, HANDOFF_SERVER, HANDOFF_SYSTEMD };
+enum handoff { HANDOFF_NONE, HANDOFF_SERVER, HANDOFF_SYSTEMD,
+    HANDOFF_CLUSTER };
 #define SERVE_MAXLISTEN	16	/* --listen given so many times */
 #define SERVE_MSG_MAX	4096	/* --message, with the handle frame */
 
@@ -251,6 +253,8 @@ struct run {
 	char		*fdnames;	/* "LISTEN_FDNAMES=a:b" */
 	const char	*handoff_msg;	/* --message: JSON */
 	int		 stopping;	/* a stop signal: the graceful stop */
+	int		 sched_rr;	/* --sched rr: ipcrun accepts */
+	struct cluster	 cl;		/* --handoff cluster: the primary */
 
 	int		 fail;		/* exit EXIT_FAIL */
 	int		 spawn_err;	/* the last exec error said, and */
@@ -279,7 +283,7 @@ struct run {
 /*
  * The files call downwards only, in this order from the bottom:
  * run_state.c, run_report.c, run_child.c, run_drain.c, run_in.c,
- * run_out.c, run_loop.c; run.c parses the options and calls run_main.
+ * run_cluster.c, run_out.c, run_loop.c; run.c parses the options and calls run_main.
  */
 
 /* serve.c: serve's own options; run.c parses the rest */
@@ -362,6 +366,15 @@ int		 run_input_run(struct run *r, struct worker *w);
 void		 run_pump_input(struct run *r);
 void		 run_on_stdin(struct ev *ev, int fd, short revents, void *arg);
 void		 run_undelivered(struct run *r, struct worker *w, int restart);
+
+/* run_cluster.c */
+void		 run_cluster_frame(struct run *r, struct worker *w, const char *p,
+    size_t n);
+void		 run_cluster_answered(struct run *r, struct worker *w, int nack);
+void		 run_cluster_pass(struct run *r);
+void		 run_cluster_interest(struct run *r);
+void		 run_cluster_gone(struct run *r, struct worker *w);
+void		 run_cluster_stop(struct run *r);
 
 /* run_out.c */
 void		 run_on_chan(struct ev *ev, int fd, short revents, void *arg);

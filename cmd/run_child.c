@@ -295,6 +295,34 @@ run_listen_env(struct run *r, char **env, struct spawn_opts *so)
 	return e;
 }
 
+/*
+ * --handoff cluster: a cluster worker has NODE_UNIQUE_ID, a new one at
+ * each start as Node's primary gives them (never empty: T10), and any
+ * the caller inherited left out. A new array of env's entries and one of
+ * its own, or NULL.
+ */
+static char **
+run_cluster_env(struct run *r, struct worker *w, char **env)
+{
+	char	**e;
+	size_t	 n, k = 0, i;
+
+	for (n = 0; env[n] != NULL; n++)
+		;
+	if ((e = calloc(n + 2, sizeof *e)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (strncmp(env[i], "NODE_UNIQUE_ID=", 15) != 0)
+			e[k++] = env[i];
+	if (asprintf(&e[k], "NODE_UNIQUE_ID=%u",
+	    cluster_spawned(&r->cl, w->idx)) == -1) {
+		free(e);
+		return NULL;
+	}
+	e[k + 1] = NULL;
+	return e;
+}
+
 /* Free what run_listen_env made: not env's entries, nor keep. */
 static void
 run_listen_env_free(char **e, char **env, const char *keep)
@@ -416,8 +444,10 @@ run_spawn_begin(struct run *r, struct worker *w)
 		goto fail;
 	}
 	so.envp = env;
-	if (r->handoff == HANDOFF_SYSTEMD &&
-	    (so.envp = lenv = run_listen_env(r, env, &so)) == NULL) {
+	if ((r->handoff == HANDOFF_SYSTEMD &&
+	    (so.envp = lenv = run_listen_env(r, env, &so)) == NULL) ||
+	    (r->handoff == HANDOFF_CLUSTER &&
+	    (so.envp = lenv = run_cluster_env(r, w, env)) == NULL)) {
 		cmd_warn(r->ce, "environment");
 		nodechan_env_free(env);
 		if (lp[0] != -1) {

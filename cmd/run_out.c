@@ -190,7 +190,11 @@ run_internal_from_child(struct run *r, struct worker *w,
 		return;
 	}
 	if (msg == NODECHAN_MSG_OTHER) {
-		run_socket_bookkeeping(r, w, l);
+		if (r->handoff == HANDOFF_CLUSTER && nodechan_cmd_is(l->p +
+		    sp->off, sp->len, "NODE_CLUSTER"))
+			run_cluster_frame(r, w, l->p, l->len);
+		else
+			run_socket_bookkeeping(r, w, l);
 		return;
 	}
 	if (msg == NODECHAN_MSG_HANDLE) {
@@ -231,6 +235,11 @@ run_internal_from_child(struct run *r, struct worker *w,
 			    sizeof NODECHAN_NACK_LINE - 1);
 			run_flush_tq(r, w);
 		}
+		return;
+	}
+	if (msg == NODECHAN_MSG_ANSWER && r->handoff == HANDOFF_CLUSTER) {
+		run_cluster_answered(r, w, nodechan_cmd_is(l->p + sp->off,
+		    sp->len, "NODE_HANDLE_NACK"));
 		return;
 	}
 	if (msg == NODECHAN_MSG_ANSWER) {

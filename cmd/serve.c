@@ -26,8 +26,11 @@
 const struct cmd_opt serve_opts[] = {
 	{ "listen", 'l', 'l', "[NAME=]ADDR", NULL,
 	    "bind and listen on ADDR (tcp:HOST:PORT, unix:PATH)" },
-	{ "handoff", 0, O_HANDOFF, "server|systemd", "server|systemd",
-	    "how the children get the sockets" },
+	{ "handoff", 0, O_HANDOFF, "cluster|server|systemd",
+	    "cluster|server|systemd",
+	    "how the children get the sockets (default: cluster for Node)" },
+	{ "sched", 0, O_SCHED, "rr|shared", "rr|shared",
+	    "cluster: ipcrun accepts (rr, default) or the workers do" },
 	{ "message", 0, O_MESSAGE, "JSON", NULL,
 	    "what comes with the server (default: \"server\")" },
 	{ "copies", 'n', 'n', "N", NULL,
@@ -124,25 +127,63 @@ serve_is_node(char **argv)
 }
 
 /*
- * serve's options together: at least one address, a handoff (the cluster
- * protocol, a Node command's default, is not built yet: said, not
- * guessed around), and the node channel above the sockets.
+ * A Node command without a script (node -e, node -p, node alone): its
+ * listen() would never reach the primary and it would exit 0 at once
+ * (NODE-CLUSTER.md T10). Other commands (sh -c, npm) may start Node.
+ */
+static const char *
+serve_no_script(char **argv)
+{
+	const char	*b = strrchr(argv[0], '/');
+	int		 i;
+
+	b = b != NULL ? b + 1 : argv[0];
+	if (strcmp(b, "node") != 0 && strcmp(b, "nodejs") != 0)
+		return NULL;
+	for (i = 1; argv[i] != NULL; i++) {
+		if (strcmp(argv[i], "-e") == 0 || strcmp(argv[i], "-p") == 0 ||
+		    strncmp(argv[i], "--eval", 6) == 0 ||
+		    strncmp(argv[i], "--print", 7) == 0 ||
+		    strcmp(argv[i], "-") == 0)
+			return argv[i];
+		if (argv[i][0] != '-')
+			return NULL;
+	}
+	return "no script";
+}
+
+/*
+ * serve's options together: a handoff (cluster for a Node command,
+ * systemd for others), addresses where the handoff needs them (cluster
+ * binds what the workers ask for), and the node channel above the
+ * sockets.
  */
 int
 serve_check(struct run *r, char **argv, unsigned nlisten, int set_fd)
 {
-	if (nlisten == 0)
+	const char	*why;
+
+	if (r->handoff == HANDOFF_NONE)
+		r->handoff = serve_is_node(argv) ? HANDOFF_CLUSTER :
+		    HANDOFF_SYSTEMD;
+	if (nlisten == 0 && r->handoff != HANDOFF_CLUSTER)
 		return cmd_usage_error(r->ce, "--listen: at least one address "
 		    "to serve (tcp:HOST:PORT or unix:PATH)");
-	if (r->handoff == HANDOFF_NONE) {
-		if (serve_is_node(argv))
-			return cmd_usage_error(r->ce, "--handoff: the cluster "
-			    "handoff, the default for a Node command, is not "
-			    "built yet; give --handoff server (a net.Server "
-			    "handle to each child) or --handoff systemd "
-			    "(LISTEN_FDS)");
-		r->handoff = HANDOFF_SYSTEMD;
-	}
+	if (r->handoff == HANDOFF_CLUSTER) {
+		if (!r->node)
+			return cmd_usage_error(r->ce, "--handoff cluster: the "
+			    "workers ask for sockets on the node channel, not "
+			    "with --channel stdio");
+		if ((why = serve_no_script(argv)) != NULL)
+			return cmd_usage_error(r->ce, "--handoff cluster: "
+			    "'%s': a cluster worker is a script (node FILE); "
+			    "with %s its listen() never reaches ipcrun",
+			    argv[0], why);
+	} else if (r->sched_rr != -1)
+		return cmd_usage_error(r->ce, "--sched applies to --handoff "
+		    "cluster only");
+	if (r->sched_rr == -1)
+		r->sched_rr = 1;
 	if (r->handoff == HANDOFF_SERVER && !r->node)
 		return cmd_usage_error(r->ce, "--handoff server: the handles "
 		    "go on the node channel, not with --channel stdio");
@@ -179,11 +220,19 @@ serve_option(struct run *r, int ch, const char *arg, const char **listen_arg,
 		else if (strcmp(arg, "systemd") == 0)
 			r->handoff = HANDOFF_SYSTEMD;
 		else if (strcmp(arg, "cluster") == 0)
-			return cmd_usage_error(r->ce, "--handoff cluster: not "
-			    "built yet (use server or systemd)");
+			r->handoff = HANDOFF_CLUSTER;
 		else
 			return cmd_usage_error(r->ce, "--handoff '%s': must be "
-			    "server or systemd", arg);
+			    "cluster, server or systemd", arg);
+		return 0;
+	case O_SCHED:
+		if (strcmp(arg, "rr") == 0)
+			r->sched_rr = 1;
+		else if (strcmp(arg, "shared") == 0)
+			r->sched_rr = 0;
+		else
+			return cmd_usage_error(r->ce, "--sched '%s': must be rr "
+			    "or shared", arg);
 		return 0;
 	case O_MESSAGE:
 		if (strlen(arg) > SERVE_MSG_MAX || (js = json_loads(arg,
