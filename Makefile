@@ -186,7 +186,8 @@ $(B)/lib/nodechan.o: build/gen/ipcrun-preload.h
 # nodejs is v18, and ipcrun's tests and demo need v20.
 DEPS_DEMO  = gcc make pkgconf libjansson-dev libbsd-dev
 DEPS_CHECK = $(DEPS_DEMO) bats bats-support bats-assert parallel jq socat \
-	     mandoc python3 time bsdutils bash-completion zsh fish
+	     mandoc python3 time bsdutils bash-completion zsh fish openssl \
+	     iproute2
 DEPS_FUZZ  = $(DEPS_DEMO) clang libclang-rt-14-dev
 DEPS_BENCH = $(DEPS_DEMO) g++ libsimdjson-dev jq socat time parallel
 NODE_HINT  = node v20 or later is needed: Debian 12's nodejs package is \

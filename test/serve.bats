@@ -149,18 +149,12 @@ print(s.recv(100).decode().strip())' "$d/a.sock")
 }
 
 @test "serve: bad addresses, a port in use, missing or unknown handoffs: one line each, 125, nothing started" {
-	run "$IPCRUN" serve -- node x.js
+	run "$IPCRUN" serve -- ./server
 	[ "$status" -eq 125 ]
 	[[ ${lines[0]} == *"--listen: at least one address"* ]]
-	run "$IPCRUN" serve -l tcp:127.0.0.1:0 -- node app.js
-	[ "$status" -eq 125 ]
-	[[ ${lines[0]} == *"the cluster handoff, the default for a Node command, is not built yet"* ]]
-	run "$IPCRUN" serve -l tcp:127.0.0.1:0 --handoff cluster -- node app.js
-	[ "$status" -eq 125 ]
-	[[ ${lines[0]} == *"--handoff cluster: not built yet"* ]]
 	run "$IPCRUN" serve -l tcp:127.0.0.1:0 --handoff bogus -- node app.js
 	[ "$status" -eq 125 ]
-	[[ ${lines[0]} == *"--handoff 'bogus': must be server or systemd"* ]]
+	[[ ${lines[0]} == *"--handoff 'bogus': must be cluster, server or systemd"* ]]
 	run "$IPCRUN" serve -l tcp:127.0.0.1 -- sleep 1
 	[ "$status" -eq 125 ]
 	[[ ${lines[0]} == *"--listen 'tcp:127.0.0.1': '127.0.0.1' lacks ':PORT'"* ]]
