@@ -104,6 +104,7 @@ int		 cluster_init(struct cluster *, unsigned, int, const int *,
 void		 cluster_release(struct cluster *);
 unsigned	 cluster_spawned(struct cluster *, unsigned);
 int		 cluster_parse(struct cluster_msg *, const char *, size_t);
+int		 cluster_bind(const struct cluster_msg *, enum cluster_kind *);
 int		 cluster_query(struct cluster *, unsigned,
 		    const struct cluster_msg *, char *, size_t);
 int		 cluster_reply(struct cluster *, unsigned, int,
