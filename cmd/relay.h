@@ -141,6 +141,8 @@ struct worker {
 	int		 plain_warned;	/* Node without the preload: said so */
 	struct drain	 dr;		/* its end of input: lib/drain.c */
 	int		 handle_warned;
+	int		 serving;	/* serve: it took its sockets */
+	unsigned	 roll_gen;	/* sv.restarts when the roll stopped it */
 	int		 gone;		/* exited: takes no more input */
 	int		 polled;	/* its channel is in the poll set */
 	int		 has_frames;	/* frames read, not all taken yet */
@@ -253,6 +255,10 @@ struct run {
 	char		*fdnames;	/* "LISTEN_FDNAMES=a:b" */
 	const char	*handoff_msg;	/* --message: JSON */
 	int		 stopping;	/* a stop signal: the graceful stop */
+	/* SIGHUP: a rolling restart, one child after the other. */
+	int		 roll;		/* the child being replaced, or -1 */
+	int		 roll_wait;	/* stopped: waiting for it to serve */
+	int		 roll_again;	/* another SIGHUP came meanwhile */
 	int		 sched_rr;	/* --sched rr: ipcrun accepts */
 	struct cluster	 cl;		/* --handoff cluster: the primary */
 
@@ -375,6 +381,7 @@ void		 run_cluster_pass(struct run *r);
 void		 run_cluster_interest(struct run *r);
 void		 run_cluster_gone(struct run *r, struct worker *w);
 void		 run_cluster_stop(struct run *r);
+void		 run_cluster_disconnect(struct run *r, struct worker *w);
 
 /* run_out.c */
 void		 run_on_chan(struct ev *ev, int fd, short revents, void *arg);

@@ -211,6 +211,7 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		/* A server: no input, no end of it, and always up. */
 		r.serve = 1;
 		r.sched_rr = -1;
+		r.roll = -1;
 		r.eof = DRAIN_EOF_WAIT;
 		r.restart = RESTART_ALWAYS;
 		r.progress = 0;

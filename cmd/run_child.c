@@ -479,6 +479,8 @@ run_spawn_begin(struct run *r, struct worker *w)
 		return EXIT_FAIL;
 	}
 	w->pid = pid;
+	/* systemd's sockets are its from the start; the others say so. */
+	w->serving = r->handoff == HANDOFF_SYSTEMD;
 	chan_open(&w->ch, sp[0], sp[1]);
 	if (r->handoff == HANDOFF_SERVER && run_hand_servers(r, w) == -1)
 		return EXIT_FAIL;

@@ -147,6 +147,7 @@ run_cluster_listening(struct run *r, struct worker *w,
 			s = r->cl.sv[i];
 	}
 	r->cl.w[w->idx].listening = 1;
+	w->serving = 1;
 	if (s == NULL)
 		return;
 	run_notice(r, "'%s' listening on %s", w->name, s->name);
@@ -276,9 +277,7 @@ run_cluster_stop(struct run *r)
 {
 	struct cluster_server	*s;
 	struct worker		*w;
-	char			 frame[128];
 	unsigned		 i, n;
-	int			 k;
 
 	for (i = 0; i < r->cl.nsv; i++) {
 		s = r->cl.sv[i];
@@ -296,11 +295,23 @@ run_cluster_stop(struct run *r)
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (!run_alive(w))
 			continue;
-		if (w->ch.fd != -1 && !r->cl.w[w->idx].disconnect &&
-		    (k = cluster_disconnect_frame(&r->cl, frame,
-		    sizeof frame)) != -1)
-			(void)run_cluster_send(r, w, frame, (size_t)k, -1, -1);
-		cluster_leave(&r->cl, w->idx, 0);
+		run_cluster_disconnect(r, w);
 		run_escalate(r, w, 0);
 	}
+}
+
+/*
+ * One worker is to end (a stop, or its turn in a rolling restart):
+ * Node's "disconnect", once (T8), and no connection for it from now on.
+ */
+void
+run_cluster_disconnect(struct run *r, struct worker *w)
+{
+	char	frame[128];
+	int	k;
+
+	if (w->ch.fd != -1 && !r->cl.w[w->idx].disconnect &&
+	    (k = cluster_disconnect_frame(&r->cl, frame, sizeof frame)) != -1)
+		(void)run_cluster_send(r, w, frame, (size_t)k, -1, -1);
+	cluster_leave(&r->cl, w->idx, 0);
 }

@@ -251,8 +251,10 @@ run_internal_from_child(struct run *r, struct worker *w,
 		    "NODE_HANDLE_NACK"))
 			cmd_warnx(r->ce, "'%s' refused the listening socket "
 			    "(NODE_HANDLE_NACK)", w->name);
-		else
+		else {
+			w->serving = 1;
 			run_event(r, w, "handle", NULL);
+		}
 		run_flush_tq(r, w);
 		return;
 	}

@@ -132,6 +132,7 @@ super_step(struct super *s, const struct super_policy *pol,
 		return s->state == SUPER_EXITED ? super_finish(s, now) :
 		    SUPER_NONE;
 	case SUPER_EV_RESTART:
+	case SUPER_EV_RELOAD:
 		switch (s->state) {
 		case SUPER_BACKOFF:
 		case SUPER_DONE:
@@ -151,7 +152,8 @@ super_step(struct super *s, const struct super_policy *pol,
 		default:
 			/* Stopped, then started again once finished. */
 			s->again = 1;
-			ev = SUPER_EV_STOP;
+			ev = ev == SUPER_EV_RELOAD ? SUPER_EV_CLOSED :
+			    SUPER_EV_STOP;
 			break;
 		}
 		/* FALLTHROUGH */

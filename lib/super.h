@@ -29,7 +29,8 @@ enum super_event {
 	SUPER_EV_TIMEOUT,	/* the deadline has come */
 	SUPER_EV_CANCEL,	/* no more restarts: ipcrun is stopping */
 	SUPER_EV_DRAINED,	/* its channel is at its end, all of it read */
-	SUPER_EV_RESTART	/* the command: stop it, start it again */
+	SUPER_EV_RESTART,	/* the command: stop it, start it again */
+	SUPER_EV_RELOAD		/* the same, its grace first (a rolling restart) */
 };
 
 enum super_action {

@@ -258,3 +258,36 @@ time.sleep(60)' "$port")
 	[ "$status" -eq 125 ]
 	[[ ${lines[0]} == *"--listen: at least one address"* ]]
 }
+
+# roll N: a rolling restart under a steady client refuses nothing.
+roll() {
+	d=$BATS_TEST_TMPDIR
+	bg "$IPCRUN" serve -n "$1" -v --events-fd 3 -- node "$APP" http \
+	    3> "$d/out" 2> "$d/err"
+	srv=$!
+	wait_for 60 listeners "$1" "$d/out" || { cat "$d/out" "$d/err"; false; }
+	python3 "$F/http_load.py" "$(worker_port "$d/out")" "$d/stop" > "$d/load" &
+	client=$!
+	wait_for 30 sh -c "ss -Htn state time-wait | grep -q ."
+	kill -HUP "$srv"
+	wait_for 120 grep -q "rolling restart done" "$d/err" || { cat "$d/err"; false; }
+	touch "$d/stop"
+	wait "$client"
+	cat "$d/load"
+	# Every worker was replaced: new ids, one restart each, none refused.
+	[ "$(grep -c '"event":"restart"' "$d/out")" -eq "$1" ]
+	[ "$(grep -c '"event":"listening","t":[0-9.]*,"name"' "$d/out")" -eq $(( $1 * 2 )) ]
+	read -r requests failed < "$d/load"
+	[ "$requests" -gt 0 ]
+	[ "$failed" -eq 0 ]
+	kill -TERM "$srv"
+	wait "$srv"
+}
+
+@test "serve cluster: SIGHUP restarts the workers one after the other; a steady client sees no failure (2 workers)" {
+	roll 2
+}
+
+@test "serve cluster: SIGHUP with one worker: connections wait for the new one, none is refused" {
+	roll 1
+}

@@ -220,3 +220,17 @@ JS
 	done
 	! ask "$port" 2> /dev/null
 }
+
+@test "serve --handoff server: SIGHUP restarts the children one after the other, each getting the server again" {
+	d=$BATS_TEST_TMPDIR
+	bg "$IPCRUN" serve -v --events -l tcp:127.0.0.1:0 --handoff server -n 2 \
+	    --kill-timeout 200ms -- node "$BATS_TEST_DIRNAME/fixtures/seed_worker.js" \
+	    > "$d/out" 2> "$d/err"
+	srv=$!
+	wait_for 30 handles 2 "$d/out" || { cat "$d/out" "$d/err"; false; }
+	kill -HUP "$srv"
+	wait_for 60 grep -q "rolling restart done" "$d/err" || { cat "$d/err"; false; }
+	[ "$(grep -c '"event":"restart"' "$d/out")" -eq 2 ]
+	handles 4 "$d/out"
+	ask "$(events_port "$d/out")" | grep -q .
+}
