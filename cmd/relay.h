@@ -92,7 +92,10 @@ enum route_mode { ROUTE_RR, ROUTE_BROADCAST, ROUTE_KEY };
 
 /* ipcrun serve: how the children get the listening sockets. */
 enum handoff { HANDOFF_NONE, HANDOFF_SERVER, HANDOFF_SYSTEMD,
-    HANDOFF_CLUSTER };
+    HANDOFF_CLUSTER, HANDOFF_SOCKET };
+/* ipcrun holds the sockets and hands out what it accepts (lib/cluster). */
+#define RUN_PRIMARY(r)	((r)->handoff == HANDOFF_CLUSTER ||		\
+			    (r)->handoff == HANDOFF_SOCKET)
 #define SERVE_MAXLISTEN	16	/* --listen given so many times */
 #define SERVE_MSG_MAX	4096	/* --message, with the handle frame */
 

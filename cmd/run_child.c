@@ -480,8 +480,14 @@ run_spawn_begin(struct run *r, struct worker *w)
 	}
 	w->pid = pid;
 	/* systemd's sockets are its from the start; the others say so. */
-	w->serving = r->handoff == HANDOFF_SYSTEMD;
+	w->serving = r->handoff == HANDOFF_SYSTEMD ||
+	    r->handoff == HANDOFF_SOCKET;
 	chan_open(&w->ch, sp[0], sp[1]);
+	/* --handoff socket: it takes connections from now on. */
+	if (r->handoff == HANDOFF_SOCKET) {
+		(void)cluster_spawned(&r->cl, w->idx);
+		cluster_join(&r->cl, w->idx);
+	}
 	if (r->handoff == HANDOFF_SERVER && run_hand_servers(r, w) == -1)
 		return EXIT_FAIL;
 	return 0;

@@ -119,14 +119,6 @@ run_cluster_query(struct run *r, struct worker *w, const struct cluster_msg *m)
 	}
 	(void)run_cluster_send(r, w, frame, (size_t)n, s->shared ? s->fd : -1,
 	    -1);
-	if (!s->shared && !s->polled) {
-		if (ev_add(&r->ev, s->fd, 0, run_cluster_on_accept, r) == -1) {
-			cmd_warn(r->ce, "poll set");
-			run_fail(r);
-			return;
-		}
-		s->polled = 1;
-	}
 }
 
 /* A worker listens: the event, with the real port (listen(0) works). */
@@ -211,9 +203,20 @@ run_cluster_answered(struct run *r, struct worker *w, int nack)
 		run_trace(r, "'%s' answered a handle it was not sent", w->name);
 		return;
 	}
-	if (cluster_handle_answer(&r->cl, w->idx, nack) == -1 && nack)
-		cmd_warnx(r->ce, "'%s' refused the listening socket "
-		    "(NODE_HANDLE_NACK)", w->name);
+	switch (cluster_handle_answer(&r->cl, w->idx, nack)) {
+	case -1:
+		if (nack)
+			cmd_warnx(r->ce, "'%s' refused the listening socket "
+			    "(NODE_HANDLE_NACK)", w->name);
+		break;
+	case -3:
+		/* Node's own parent would retry; a refusal is said once. */
+		if (!w->handle_warned)
+			cmd_warnx(r->ce, "'%s' refused a connection "
+			    "(NODE_HANDLE_NACK): closed", w->name);
+		w->handle_warned = 1;
+		break;
+	}
 	run_flush_tq(r, w);
 }
 
@@ -227,6 +230,17 @@ run_cluster_pass(struct run *r)
 	int		 conn, rc;
 
 	for (si = 0; si < r->cl.nsv; si++) {
+		/* A round-robin socket is polled from its first listener. */
+		if (cluster_wants_accept(r->cl.sv[si]) && !r->cl.sv[si]->polled &&
+		    !r->stopping) {
+			if (ev_add(&r->ev, r->cl.sv[si]->fd, 0,
+			    run_cluster_on_accept, r) == -1) {
+				cmd_warn(r->ce, "poll set");
+				run_fail(r);
+				return;
+			}
+			r->cl.sv[si]->polled = 1;
+		}
 		while ((rc = cluster_next(&r->cl, si, &widx, &conn, frame,
 		    sizeof frame)) == 1) {
 			w = &r->w[widx];
@@ -292,6 +306,8 @@ run_cluster_stop(struct run *r)
 	if ((n = cluster_drop_pending(&r->cl)) > 0)
 		cmd_warnx(r->ce, "stopping: %u connection%s no worker had "
 		    "taken yet closed", n, n == 1 ? "" : "s");
+	if (r->handoff != HANDOFF_CLUSTER)
+		return;
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (!run_alive(w))
 			continue;

@@ -89,10 +89,10 @@ run_forward(struct run *r, int sig)
 		r->stopping = sig;
 		run_trace(r, "%s: stopping", run_signame(sig));
 		run_cancel_restarts(r);
-		if (r->handoff == HANDOFF_CLUSTER) {
+		if (RUN_PRIMARY(r))
 			run_cluster_stop(r);
+		if (r->handoff == HANDOFF_CLUSTER)
 			return;
-		}
 		for (w = r->w; w < r->w + r->nw; w++) {
 			if (w->ch.fd != -1)
 				run_close_chan(r, w, CLOSE_GRACEFUL);
@@ -178,7 +178,7 @@ run_child_exited(struct run *r, struct worker *w, int status)
 		run_trace(r, "pid %ld exited with %d", (long)w->pid,
 		    WEXITSTATUS(status));
 	run_undelivered(r, w, restart);
-	if (r->handoff == HANDOFF_CLUSTER)
+	if (RUN_PRIMARY(r))
 		run_cluster_gone(r, w);
 	/* Its unread input is counted: now its end may close for good. */
 	chan_drop_peer(&w->ch);
@@ -336,7 +336,7 @@ run_pass(struct run *r)
 			run_pump_input(r);
 	}
 	run_stop_requested(r);
-	if (r->handoff == HANDOFF_CLUSTER)
+	if (RUN_PRIMARY(r))
 		run_cluster_pass(r);
 	if (r->roll != -1)
 		run_roll(r);
@@ -367,7 +367,7 @@ run_update(struct run *r)
 	}
 	ev_set(&r->ev, r->out_fd, r->oq.len > 0 && !r->out_dead ?
 	    POLLOUT : 0);
-	if (r->handoff == HANDOFF_CLUSTER)
+	if (RUN_PRIMARY(r))
 		run_cluster_interest(r);
 	run_sinks_interest(r);
 }
@@ -447,8 +447,10 @@ run_relay(struct run *r)
 	r->fin_ok = 1;
 	if (run_fd_budget(r) == -1)
 		return EXIT_FAIL;
-	if (r->handoff == HANDOFF_CLUSTER && cluster_init(&r->cl, r->nw,
-	    r->sched_rr, r->lfd, r->nlisten) == -1) {
+	if (RUN_PRIMARY(r) && (cluster_init(&r->cl, r->nw, r->sched_rr, r->lfd,
+	    r->nlisten) == -1 || (r->handoff == HANDOFF_SOCKET &&
+	    cluster_adopt(&r->cl, r->handoff_msg != NULL ? r->handoff_msg :
+	    "\"socket\"") == -1))) {
 		cmd_warn(r->ce, "malloc");
 		return EXIT_FAIL;
 	}
@@ -570,7 +572,7 @@ run_main(struct run *r)
 	r->sigfd = -1;
 	rc = run_relay(r);
 	/* Its sockets close (and unix paths go) once the workers are gone. */
-	if (r->handoff == HANDOFF_CLUSTER)
+	if (RUN_PRIMARY(r))
 		cluster_release(&r->cl);
 	run_sinks_finish(r);
 	return rc;

@@ -237,7 +237,7 @@ run_internal_from_child(struct run *r, struct worker *w,
 		}
 		return;
 	}
-	if (msg == NODECHAN_MSG_ANSWER && r->handoff == HANDOFF_CLUSTER) {
+	if (msg == NODECHAN_MSG_ANSWER && RUN_PRIMARY(r)) {
 		run_cluster_answered(r, w, nodechan_cmd_is(l->p + sp->off,
 		    sp->len, "NODE_HANDLE_NACK"));
 		return;

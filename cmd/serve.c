@@ -26,13 +26,13 @@
 const struct cmd_opt serve_opts[] = {
 	{ "listen", 'l', 'l', "[NAME=]ADDR", NULL,
 	    "bind and listen on ADDR (tcp:HOST:PORT, unix:PATH)" },
-	{ "handoff", 0, O_HANDOFF, "cluster|server|systemd",
-	    "cluster|server|systemd",
+	{ "handoff", 0, O_HANDOFF, "cluster|server|socket|systemd",
+	    "cluster|server|socket|systemd",
 	    "how the children get the sockets (default: cluster for Node)" },
 	{ "sched", 0, O_SCHED, "rr|shared", "rr|shared",
 	    "cluster: ipcrun accepts (rr, default) or the workers do" },
 	{ "message", 0, O_MESSAGE, "JSON", NULL,
-	    "what comes with the server (default: \"server\")" },
+	    "what comes with the handle (default: \"server\", \"socket\")" },
 	{ "copies", 'n', 'n', "N", NULL,
 	    "run N copies of CMD, NAME.1 to NAME.N" },
 	{ "name", 0, O_NAME, "NAME", NULL,
@@ -184,12 +184,15 @@ serve_check(struct run *r, char **argv, unsigned nlisten, int set_fd)
 		    "cluster only");
 	if (r->sched_rr == -1)
 		r->sched_rr = 1;
-	if (r->handoff == HANDOFF_SERVER && !r->node)
-		return cmd_usage_error(r->ce, "--handoff server: the handles "
-		    "go on the node channel, not with --channel stdio");
-	if (r->handoff_msg != NULL && r->handoff != HANDOFF_SERVER)
+	if ((r->handoff == HANDOFF_SERVER || r->handoff == HANDOFF_SOCKET) &&
+	    !r->node)
+		return cmd_usage_error(r->ce, "--handoff %s: the handles "
+		    "go on the node channel, not with --channel stdio",
+		    r->handoff == HANDOFF_SERVER ? "server" : "socket");
+	if (r->handoff_msg != NULL && r->handoff != HANDOFF_SERVER &&
+	    r->handoff != HANDOFF_SOCKET)
 		return cmd_usage_error(r->ce, "--message applies to --handoff "
-		    "server only");
+		    "server or socket only");
 	if (r->handoff == HANDOFF_SYSTEMD && r->node) {
 		if (set_fd && r->chan_to < 3 + (int)nlisten)
 			return cmd_usage_error(r->ce, "--channel-fd %d: the "
@@ -221,9 +224,11 @@ serve_option(struct run *r, int ch, const char *arg, const char **listen_arg,
 			r->handoff = HANDOFF_SYSTEMD;
 		else if (strcmp(arg, "cluster") == 0)
 			r->handoff = HANDOFF_CLUSTER;
+		else if (strcmp(arg, "socket") == 0)
+			r->handoff = HANDOFF_SOCKET;
 		else
 			return cmd_usage_error(r->ce, "--handoff '%s': must be "
-			    "cluster, server or systemd", arg);
+			    "cluster, server, socket or systemd", arg);
 		return 0;
 	case O_SCHED:
 		if (strcmp(arg, "rr") == 0)

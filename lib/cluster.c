@@ -454,13 +454,20 @@ cluster_next(struct cluster *cl, unsigned si, unsigned *widx, int *conn,
 		if (s->wkey[w] == 0 || s->wconn[w] != -1 ||
 		    cl->w[w].disconnect)
 			continue;
-		if ((q = cluster_quote(s->keys[s->wkey[w] - 1])) == NULL)
-			return -1;
-		n = snprintf(p, len, "{\"cmd\":\"NODE_HANDLE\",\"type\":"
-		    "\"net.Native\",\"msg\":{\"cmd\":\"NODE_CLUSTER\",\"act\":"
-		    "\"newconn\",\"key\":%s,\"seq\":%" PRId64 "}}\n", q,
-		    ++cl->seq);
-		free(q);
+		if (s->plain)
+			n = snprintf(p, len, "{\"cmd\":\"NODE_HANDLE\",\"type\":"
+			    "\"net.Socket\",\"msg\":%s}\n", cl->msg);
+		else {
+			if ((q = cluster_quote(s->keys[s->wkey[w] - 1])) ==
+			    NULL)
+				return -1;
+			n = snprintf(p, len, "{\"cmd\":\"NODE_HANDLE\",\"type\":"
+			    "\"net.Native\",\"msg\":{\"cmd\":\"NODE_CLUSTER\","
+			    "\"act\":\"newconn\",\"key\":%s,\"seq\":%" PRId64
+			    "}}\n", q, cl->seq + 1);
+			free(q);
+		}
+		++cl->seq;
 		if (n < 0 || (size_t)n >= len)
 			return -1;
 		*conn = s->pend[s->phead];
@@ -514,23 +521,34 @@ cluster_held(struct cluster *cl, unsigned widx, int64_t seq)
 
 /*
  * The worker's ACK or NACK of its oldest frame with an fd. A NACKed
- * newconn never reached it: the connection goes to another. The seq
- * answered, -1 for a socket, or -2 when nothing was held.
+ * newconn never reached it: the connection goes to another. With
+ * --handoff socket the ACK is the end of it (ipcrun's copy closes), and
+ * a NACK closes the connection too (-3). 0 for a connection, -1 for a
+ * listening socket, or -2 when nothing was held.
  */
 int
 cluster_handle_answer(struct cluster *cl, unsigned widx, int nack)
 {
 	struct cluster_worker	*w = &cl->w[widx];
 	int64_t			 seq;
+	unsigned		 i;
 
 	if (w->nheld == 0)
 		return -2;
 	seq = w->held[w->hhead];
 	w->hhead = (w->hhead + 1) % (sizeof w->held / sizeof w->held[0]);
 	w->nheld--;
-	if (nack && seq >= 0)
+	if (seq < 0)
+		return -1;
+	for (i = 0; i < cl->nsv; i++)
+		if (cl->sv[i]->wconn[widx] != -1 &&
+		    cl->sv[i]->wseq[widx] == seq && cl->sv[i]->plain) {
+			(void)cluster_answered(cl, widx, seq, 1);
+			return nack ? -3 : 0;
+		}
+	if (nack)
 		(void)cluster_answered(cl, widx, seq, 0);
-	return seq >= 0 ? 0 : -1;
+	return 0;
 }
 
 /* The worker closed its server of that key (a close act). */
@@ -577,6 +595,50 @@ cluster_leave(struct cluster *cl, unsigned widx, int dead)
 	}
 	if (dead)
 		w->nheld = 0;
+}
+
+/*
+ * --handoff socket: serve --listen's sockets, each handed out a
+ * connection at a time as a net.Socket with msg (JSON text). 0, or -1.
+ */
+int
+cluster_adopt(struct cluster *cl, const char *msg)
+{
+	struct sockaddr_storage	 ss;
+	struct cluster_server	*s;
+	socklen_t		 sl;
+	unsigned		 i;
+
+	cl->msg = msg;
+	for (i = 0; i < cl->npre; i++) {
+		sl = sizeof ss;
+		if (getsockname(cl->pre[i], (struct sockaddr *)&ss, &sl) == -1 ||
+		    (s = cluster_new_server(cl, cl->pre[i], ss.ss_family ==
+		    AF_UNIX ? CLUSTER_UNIX : CLUSTER_TCP)) == NULL ||
+		    (s->keys[0] = strdup("socket")) == NULL)
+			return -1;
+		if (s->kind == CLUSTER_UNIX)
+			snprintf(s->name, sizeof s->name, "%.*s",
+			    (int)sizeof ((struct sockaddr_un *)&ss)->sun_path,
+			    ((struct sockaddr_un *)&ss)->sun_path);
+		s->nkeys = 1;
+		s->prebound = s->plain = 1;
+		s->shared = 0;
+		cluster_sockname(s);
+	}
+	return 0;
+}
+
+/* --handoff socket: a worker (started again) takes connections. */
+void
+cluster_join(struct cluster *cl, unsigned widx)
+{
+	unsigned	i;
+
+	for (i = 0; i < cl->nsv; i++) {
+		cl->sv[i]->wkey[widx] = 1;
+		cluster_free_push(cl, cl->sv[i], widx);
+	}
 }
 
 /* The stop: connections accepted and given to no one are closed. */

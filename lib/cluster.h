@@ -74,6 +74,7 @@ struct cluster_server {
 	int		 pend[CLUSTER_PENDING];	/* rr: accepted, FIFO */
 	unsigned	 phead, npend;
 	int		 polled;	/* in the caller's poll set */
+	int		 plain;		/* --handoff socket: net.Socket frames */
 	int		 full_said;
 	uint64_t	 conns;		/* accepted */
 };
@@ -97,6 +98,7 @@ struct cluster {
 	int			 rr;	/* --sched rr, else shared */
 	const int		*pre;	/* serve --listen's sockets */
 	unsigned		 npre;
+	const char		*msg;	/* --handoff socket: the message */
 };
 
 int		 cluster_init(struct cluster *, unsigned, int, const int *,
@@ -123,5 +125,7 @@ void		 cluster_close_key(struct cluster *, unsigned, const char *);
 void		 cluster_leave(struct cluster *, unsigned, int);
 unsigned	 cluster_drop_pending(struct cluster *);
 int		 cluster_wants_accept(const struct cluster_server *);
+int		 cluster_adopt(struct cluster *, const char *);
+void		 cluster_join(struct cluster *, unsigned);
 
 #endif

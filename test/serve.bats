@@ -154,7 +154,7 @@ print(s.recv(100).decode().strip())' "$d/a.sock")
 	[[ ${lines[0]} == *"--listen: at least one address"* ]]
 	run "$IPCRUN" serve -l tcp:127.0.0.1:0 --handoff bogus -- node app.js
 	[ "$status" -eq 125 ]
-	[[ ${lines[0]} == *"--handoff 'bogus': must be cluster, server or systemd"* ]]
+	[[ ${lines[0]} == *"--handoff 'bogus': must be cluster, server, socket or systemd"* ]]
 	run "$IPCRUN" serve -l tcp:127.0.0.1 -- sleep 1
 	[ "$status" -eq 125 ]
 	[[ ${lines[0]} == *"--listen 'tcp:127.0.0.1': '127.0.0.1' lacks ':PORT'"* ]]
@@ -172,7 +172,7 @@ print(s.recv(100).decode().strip())' "$d/a.sock")
 	[[ ${lines[0]} == *"--handoff server: the handles go on the node channel"* ]]
 	run "$IPCRUN" serve -l tcp:127.0.0.1:0 --message 1 -- sleep 1
 	[ "$status" -eq 125 ]
-	[[ ${lines[0]} == *"--message applies to --handoff server only"* ]]
+	[[ ${lines[0]} == *"--message applies to --handoff server or socket only"* ]]
 	# A port in use: said at once, before any child.
 	python3 -c '
 import socket, time
@@ -233,4 +233,28 @@ JS
 	[ "$(grep -c '"event":"restart"' "$d/out")" -eq 2 ]
 	handles 4 "$d/out"
 	ask "$(events_port "$d/out")" | grep -q .
+}
+
+@test "serve --handoff socket: ipcrun accepts and hands each connection to the next child as a net.Socket" {
+	d=$BATS_TEST_TMPDIR
+	bg "$IPCRUN" serve --events -l tcp:127.0.0.1:0 --handoff socket -n 2 \
+	    --message '{"kind":"conn"}' -- node "$BATS_TEST_DIRNAME/fixtures/conn_worker.js" \
+	    > "$d/out" 2> "$d/err"
+	srv=$!
+	wait_for 30 sh -c "grep -c '\"event\":\"spawn\"' '$d/out' | grep -qx 2" ||
+	    { cat "$d/out" "$d/err"; false; }
+	port=$(events_port "$d/out")
+	for i in $(seq 20); do
+		ask "$port"
+	done > "$d/answers"
+	cat "$d/err"
+	[ "$(grep -c '"m":{"kind":"conn"}' "$d/answers")" -eq 20 ]
+	# Both children took connections.
+	[ "$(jq -r .pid "$d/answers" | sort -u | wc -l)" -eq 2 ]
+	# No descriptor is kept for a connection handed out.
+	before=$(ls /proc/$srv/fd | wc -l)
+	for i in $(seq 50); do ask "$port"; done > /dev/null
+	[ "$(ls /proc/$srv/fd | wc -l)" -eq "$before" ]
+	kill -TERM "$srv"
+	wait "$srv"
 }
