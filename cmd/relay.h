@@ -56,7 +56,7 @@ enum {
 	O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE, O_STRICT, O_TRACE,
 	O_NAME, O_LABEL, O_ROUTE, O_ROUTE_DEFAULT, O_ENVELOPE, O_RAW, O_EVENTS,
 	O_EVENTS_FD, O_RESTART, O_BACKOFF, O_MAX_RESTARTS, O_LOG, O_STATS,
-	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE, O_SCHED
+	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE, O_SCHED, O_HANDLES
 };
 
 /* The option entries run and serve share, word for word. */
@@ -195,6 +195,7 @@ struct run {
 	struct drain_policy dp;		/* the drain's */
 	int64_t		 eof_tick;	/* the next look, while it waits */
 	int		 envelope;	/* --envelope */
+	int		 handles;	/* --handles */
 	int		 wrap;		/* {"from":...} around child lines */
 	int		 events;	/* --events */
 	int		 events_fd;	/* where they go, or -1: into oq */
@@ -291,8 +292,8 @@ struct run {
 
 /*
  * The files call downwards only, in this order from the bottom:
- * run_state.c, run_report.c, run_child.c, run_drain.c, run_in.c,
- * run_cluster.c, run_out.c, run_loop.c; run.c parses the options and calls run_main.
+ * run_state.c, run_report.c, run_child.c, run_drain.c, run_handles.c,
+ * run_in.c, run_cluster.c, run_out.c, run_loop.c; run.c parses the options and calls run_main.
  */
 
 /* serve.c: serve's own options; run.c parses the rest */
@@ -367,6 +368,12 @@ void		 run_close_chan(struct run *r, struct worker *w, enum close_why why);
 void		 run_send_notice(struct run *r, struct worker *w, int again);
 void		 run_input_ended(struct run *r);
 void		 run_all_delivered(struct run *r);
+
+/* run_handles.c */
+int		 run_handle_send(struct run *r, struct worker *w, int fd,
+    const char *msg, size_t msglen, char *why, size_t whylen);
+int		 run_handle_line(struct run *r, struct worker *w, const char *p,
+    size_t n, size_t *off, char *why, size_t whylen);
 
 /* run_in.c */
 struct worker	*run_route_room(struct run *r);

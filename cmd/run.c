@@ -85,6 +85,8 @@ static const struct cmd_opt run_opts[] = {
 	    "the child for lines without the key" },
 	{ "envelope", 0, O_ENVELOPE, NULL, NULL,
 	    "input is {\"to\":NAME|[NAMES]|\"*\",\"msg\":M}" },
+	{ "handles", 0, O_HANDLES, NULL, NULL,
+	    "{\"handle\":ADDR,\"msg\":M} lines pass descriptors" },
 	OPT_RAW,
 	{ "events", 0, O_EVENTS, NULL, NULL,
 	    "spawn, ready, exit... events as JSON lines" },
@@ -207,11 +209,11 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	r.max_restarts = RUN_MAX_RESTARTS;
 	r.restart_window = RUN_RESTART_WINDOW;
 	r.progress = -1;
+	r.roll = -1;
 	if (ce == &cmd_serve_entry) {
 		/* A server: no input, no end of it, and always up. */
 		r.serve = 1;
 		r.sched_rr = -1;
-		r.roll = -1;
 		r.eof = DRAIN_EOF_WAIT;
 		r.restart = RESTART_ALWAYS;
 		r.progress = 0;
@@ -370,6 +372,9 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		case O_ROUTE_DEFAULT:
 			dflt = optarg;
 			break;
+		case O_HANDLES:
+			r.handles = 1;
+			break;
 		case O_ENVELOPE:
 			r.envelope = 1;
 			break;
@@ -417,6 +422,10 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (dflt != NULL && r.route != ROUTE_KEY)
 		return cmd_usage_error(ce, "--route-default applies to --route "
 		    "key=PATH only");
+	if (r.handles && (!r.node || r.route == ROUTE_BROADCAST))
+		return cmd_usage_error(ce, "--handles: %s", !r.node ?
+		    "handles go on the node channel, not with --channel stdio" :
+		    "a descriptor goes to one child, not --route broadcast");
 	if (r.envelope && r.route != ROUTE_RR)
 		return cmd_usage_error(ce, "--envelope and --route: the "
 		    "envelope names the children");

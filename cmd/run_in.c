@@ -134,15 +134,43 @@ run_find(struct run *r, const char *name, size_t len)
 	return NULL;
 }
 
+/*
+ * A line for one child, which may ask for a handle (--handles): its
+ * descriptor goes instead, or the line is refused with the reason.
+ */
+static int
+run_deliver(struct run *r, struct worker *w, uint64_t lineno, size_t col,
+    const char *p, size_t n)
+{
+	char	why[600];
+	size_t	off = 0;
+
+	if (r->handles) {
+		switch (run_handle_line(r, w, p, n, &off, why, sizeof why)) {
+		case -1:
+			cmd_warn(r->ce, "malloc");
+			r->fail = 1;
+			run_stop(r);
+			return -1;
+		case 1:
+			return 0;
+		case 2:
+			run_bad_input(r, lineno, col + off, why);
+			return 0;
+		}
+	}
+	return run_queue(r, w, p, n);
+}
+
 /* A line for one child: refused, with its line number, if it is gone. */
 static int
 run_route_to(struct run *r, struct worker *w, uint64_t lineno, size_t col,
-    const char *p, size_t n)
+    size_t mcol, const char *p, size_t n)
 {
 	char	why[256];
 
 	if (run_takes(w))
-		return run_queue(r, w, p, n);
+		return run_deliver(r, w, lineno, mcol, p, n);
 	snprintf(why, sizeof why, "child '%s' %s (line not delivered)",
 	    w->name, w->gone ? "has exited" : "takes no more input");
 	run_bad_input(r, lineno, col, why);
@@ -195,7 +223,8 @@ run_route_envelope(struct run *r, const struct frame_line *l)
 		if (w->mark == l->lineno)
 			continue;
 		w->mark = l->lineno;
-		if (run_route_to(r, w, l->lineno, t->span.off, m, n) == -1)
+		if (run_route_to(r, w, l->lineno, t->span.off, r->env.msg.off,
+		    m, n) == -1)
 			return -1;
 	}
 	return 0;
@@ -213,16 +242,16 @@ run_route(struct run *r, struct worker *w, const struct frame_line *l)
 	switch (r->route) {
 	case ROUTE_RR:
 		r->rr = (w->idx + 1) % r->nw;
-		return run_queue(r, w, l->p, l->len);
+		return run_deliver(r, w, l->lineno, 0, l->p, l->len);
 	case ROUTE_BROADCAST:
 		return run_route_all(r, l->p, l->len);
 	case ROUTE_KEY:
 		if (route_key(&r->key, l->p, l->len - l->nl, &h) == 1)
 			return run_route_to(r, &r->w[route_pick(h, r->nw)],
-			    l->lineno, 0, l->p, l->len);
+			    l->lineno, 0, 0, l->p, l->len);
 		if (r->route_default >= 0)
 			return run_route_to(r, &r->w[r->route_default],
-			    l->lineno, 0, l->p, l->len);
+			    l->lineno, 0, 0, l->p, l->len);
 		snprintf(why, sizeof why, "no member %s to route by (line "
 		    "not delivered)", r->key_path);
 		run_bad_input(r, l->lineno, 0, why);

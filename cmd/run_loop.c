@@ -338,7 +338,7 @@ run_pass(struct run *r)
 	run_stop_requested(r);
 	if (RUN_PRIMARY(r))
 		run_cluster_pass(r);
-	if (r->roll != -1)
+	if (r->serve && r->roll != -1)
 		run_roll(r);
 	run_flush_sinks(r);
 }

@@ -84,6 +84,54 @@ run_answer(struct run *r, struct worker *w, const char *p, size_t n)
 }
 
 /*
+ * --handles: a child's handle whose message m (n bytes) is an envelope
+ * {"to":NAME,"msg":M} goes to child NAME with M. 1 when it went or was
+ * refused (said, counted, fd closed), 0 when m names no child.
+ */
+static int
+run_handle_to(struct run *r, struct worker *from, const char *m, size_t n,
+    int fd)
+{
+	struct jscan	 js;
+	struct worker	*w;
+	char		*env, why[300], txt[80];
+	int		 kto, kmsg, rc = 0;
+
+	if (n == 0 || m[0] != '{' || (env = malloc(n + 1)) == NULL)
+		return 0;
+	memcpy(env, m, n);
+	env[n] = '\n';
+	jscan_init(&js);
+	kto = jscan_want(&js, "to", 2);
+	kmsg = jscan_want(&js, "msg", 3);
+	if (jscan_line(&js, env, n) != JSCAN_GOOD || js.span[kto].len < 2 ||
+	    env[js.span[kto].off] != '"' || js.span[kmsg].len == 0)
+		goto out;
+	rc = 1;
+	jscan_printable(env + js.span[kto].off + 1, js.span[kto].len - 2, txt,
+	    sizeof txt);
+	if ((w = run_find(r, env + js.span[kto].off + 1,
+	    js.span[kto].len - 2)) == NULL) {
+		close(fd);
+		cmd_warnx(r->ce, "'%s' sent a handle for '%s': no child of "
+		    "that name (closed)", from->name, txt);
+		r->refused++;
+		goto out;
+	}
+	if (run_handle_send(r, w, fd, env + js.span[kmsg].off,
+	    js.span[kmsg].len, why, sizeof why) == -1) {
+		cmd_warnx(r->ce, "'%s' sent a handle for '%s': %s (closed)",
+		    from->name, w->name, why);
+		r->refused++;
+		goto out;
+	}
+	run_flush_tq(r, w);
+out:
+	free(env);
+	return rc;
+}
+
+/*
  * A handle with its descriptor, from a Node child's process.send(m,
  * handle): ACKed exactly once, as a Node parent does (without it the
  * child would hold its later messages back), the descriptor closed, as
@@ -96,16 +144,11 @@ run_handle_from_child(struct run *r, struct worker *w,
 {
 	struct jscan	 js;
 	char		*line;
-	int		 kmsg, ktype, ok;
+	int		 kmsg, ktype, ok, k;
 
-	close(fd);
 	run_answer(r, w, NODECHAN_ACK, sizeof NODECHAN_ACK - 1);
-	if (!w->handle_warned)
-		cmd_warnx(r->ce, "'%s' sent a handle: acknowledged and closed "
-		    "(run passes handles nowhere yet); its message goes on",
-		    w->name);
-	w->handle_warned = 1;
 	if ((line = malloc(l->len + 1)) == NULL) {
+		close(fd);
 		cmd_warn(r->ce, "malloc");
 		r->fail = 1;
 		return;
@@ -117,9 +160,23 @@ run_handle_from_child(struct run *r, struct worker *w,
 	ktype = jscan_want(&js, "type", 4);
 	if (jscan_line(&js, line, l->len) != JSCAN_GOOD ||
 	    js.span[kmsg].len == 0) {
+		close(fd);
 		free(line);
 		return;
 	}
+	/* --handles: {"to":NAME,"msg":M} goes on to that child, fd and all. */
+	if (r->handles && (k = run_handle_to(r, w, line + js.span[kmsg].off,
+	    js.span[kmsg].len, fd)) != 0) {
+		free(line);
+		return;
+	}
+	close(fd);
+	if (!w->handle_warned)
+		cmd_warnx(r->ce, "'%s' sent a handle: acknowledged and closed "
+		    "(%s); its message goes on", w->name, r->handles ?
+		    "its message names no child: {\"to\":NAME,\"msg\":M}" :
+		    "give --handles to pass it to another child");
+	w->handle_warned = 1;
 	if (r->wrap)
 		ok = buf_append(&r->oq, w->prefix, w->prefixlen - 7) == 0 &&
 		    buf_append(&r->oq, ",\"handle\":", 10) == 0 &&
@@ -249,8 +306,9 @@ run_internal_from_child(struct run *r, struct worker *w,
 			    w->name);
 		else if (nodechan_cmd_is(l->p + sp->off, sp->len,
 		    "NODE_HANDLE_NACK"))
-			cmd_warnx(r->ce, "'%s' refused the listening socket "
-			    "(NODE_HANDLE_NACK)", w->name);
+			cmd_warnx(r->ce, "'%s' refused %s (NODE_HANDLE_NACK)",
+			    w->name, r->serve ? "the listening socket" :
+			    "a handle");
 		else {
 			w->serving = 1;
 			run_event(r, w, "handle", NULL);

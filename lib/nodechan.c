@@ -6,6 +6,7 @@
  */
 #include "compat.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -465,4 +466,37 @@ nodechan_handle_frame(char *buf, size_t len, const char *type,
 	if (n < 0 || (size_t)n >= len || msg_len > INT_MAX)
 		return -1;
 	return n;
+}
+
+/*
+ * The handle type a Node child is to take fd as: a listening socket is a
+ * net.Server, a UDP socket a dgram.Socket, a connected stream socket or a
+ * pipe a net.Socket. NULL, with *cause, for what nodechan_fd_check
+ * refuses.
+ */
+const char *
+nodechan_handle_type(int fd, const char **cause)
+{
+	socklen_t	len = sizeof(int);
+	int		kind, on = 0;
+
+	if ((kind = fdpass_kind(fd)) == -1) {
+		*cause = strerror(errno);
+		return NULL;
+	}
+	switch (kind) {
+	case FDPASS_UDP:
+		return "dgram.Socket";
+	case FDPASS_FIFO:
+		return "net.Socket";
+	case FDPASS_TCP:
+	case FDPASS_UNIX_STREAM:
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1) {
+			*cause = strerror(errno);
+			return NULL;
+		}
+		return on ? "net.Server" : "net.Socket";
+	}
+	*cause = "not a descriptor Node takes as a handle";
+	return NULL;
 }

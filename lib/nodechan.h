@@ -62,6 +62,7 @@ enum nodechan_duty nodechan_duty(const char *, size_t, const char *, size_t,
 #define NODECHAN_NACK_LINE	NODECHAN_NACK "\n"	/* ipcrun -> Node, framed */
 
 int		 nodechan_fd_check(int, const char **);
+const char	*nodechan_handle_type(int, const char **);
 int		 nodechan_handle_frame(char *, size_t, const char *, const char *,
 		    size_t);
 

@@ -96,7 +96,7 @@ relay_skip() {
 	    node "$F/sendhandle.js" < /dev/null
 	assert_success
 	assert_output $'{"h":1}\n{"after":1,"err":null}'
-	assert_equal "$stderr" "ipcrun: run: 'node' sent a handle: acknowledged and closed (run passes handles nowhere yet); its message goes on"
+	assert_equal "$stderr" "ipcrun: run: 'node' sent a handle: acknowledged and closed (give --handles to pass it to another child); its message goes on"
 }
 
 @test "handles in a row from a Node child: each ACKed once, the messages in order, the server's getConnections and close answered" {
