@@ -371,6 +371,20 @@ commands(void)
 	    "drained: restarted");
 	is_int(super_deadline(&s), 9 * SEC, "at once");
 
+	/* RELOAD (serve's rolling restart): the grace first, then as RESTART. */
+	super_release(&s);
+	start(&s, &pol, 0, 0);
+	super_spawned(&s, 0);
+	pol.kill_timeout = 3 * SEC;
+	is_int(super_step(&s, &pol, SUPER_EV_RELOAD, 1 * SEC), SUPER_NONE,
+	    "reload: a graceful stop first");
+	is_state(&s, SUPER_GRACE, "grace");
+	is_int(super_deadline(&s), 4 * SEC, "of --kill-timeout");
+	is_int(drained_exit(&s, &pol, EXITED(0), 1, 2 * SEC, MID),
+	    SUPER_RESTART, "ended by itself in the grace: restarted");
+	is_int(s.delay_ms, 0, "with no delay");
+	pol.kill_timeout = 0;
+
 	/* A restart whose exec fails: down for good, with that status. */
 	super_release(&s);
 	start(&s, &pol, 0, 0);
