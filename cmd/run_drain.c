@@ -490,7 +490,7 @@ run_send_notice(struct run *r, struct worker *w, int again)
 	 * After the last input line, never before it (cq may overtake tq):
 	 * a child told early would stop reading with lines still to come.
 	 */
-	if (buf_append(&w->ch.tq, NODECHAN_EOF_LINE,
+	if (chan_queue(&w->ch, NODECHAN_EOF_LINE,
 	    sizeof NODECHAN_EOF_LINE - 1) == -1) {
 		cmd_warn(r->ce, "queue");
 		r->fail = 1;

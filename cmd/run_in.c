@@ -107,8 +107,8 @@ run_route_spend(struct run *r, size_t n)
 static int
 run_queue(struct run *r, struct worker *w, const char *p, size_t n)
 {
-	if (buf_append(&w->ch.tq, p, n) == -1 ||
-	    (p[n - 1] != '\n' && buf_append(&w->ch.tq, "\n", 1) == -1)) {
+	if (chan_queue(&w->ch, p, n) == -1 ||
+	    (p[n - 1] != '\n' && chan_queue(&w->ch, "\n", 1) == -1)) {
 		cmd_warn(r->ce, "queue");
 		r->fail = 1;
 		run_stop(r);

@@ -251,6 +251,20 @@ chan_send_fd(struct chan *ch, const char *p, size_t n, int fd)
 }
 
 /*
+ * Queue n bytes for the child after what is queued, without writing:
+ * the stream's count goes on, so that a frame with an fd queued after
+ * them is sent at its own first byte. 0, or -1 (no memory).
+ */
+int
+chan_queue(struct chan *ch, const char *p, size_t n)
+{
+	if (buf_append(&ch->tq, p, n) == -1)
+		return -1;
+	ch->tq_in += n;
+	return 0;
+}
+
+/*
  * The child answered the frame with an fd (NODE_HANDLE_ACK or NACK): the
  * lines after it may go. Returns 0, or -1 when no such frame was out (an
  * answer to nothing, which the caller reports).

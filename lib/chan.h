@@ -85,6 +85,7 @@ void		 chan_writable(struct chan *);
 void		 chan_drop_queued(struct chan *);
 void		 chan_take_queue(struct chan *, struct buf *);
 void		 chan_put_queue(struct chan *, struct buf *);
+int		 chan_queue(struct chan *, const char *, size_t);
 int		 chan_send_fd(struct chan *, const char *, size_t, int);
 int		 chan_answered(struct chan *);
 int		 chan_holding(const struct chan *);
