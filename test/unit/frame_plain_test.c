@@ -133,7 +133,6 @@ drain_runs(struct frame *f, struct out *o, size_t max)
 			 */
 			no = f->lineno - lines -
 			    (f->buf + f->start != p + n ? 1 : 0);
-			(void)before;
 			for (s = p; s < p + n; s = nl + 1) {
 				nl = memchr(s, '\n', (size_t)(p + n - s));
 				if (nl == NULL)
@@ -158,7 +157,8 @@ drain_runs(struct frame *f, struct out *o, size_t max)
 static void
 strip_blanks(struct out *o)
 {
-	size_t	i = 0, j = 0, e;
+	const char	*nl;
+	size_t		 i = 0, j = 0, e, end;
 
 	while (i < o->n) {
 		e = i + 1;
@@ -170,9 +170,8 @@ strip_blanks(struct out *o)
 		}
 		/* G and X records: up to the next record's start. */
 		if (o->p[i] == 'G') {
-			const char *nl = memchr(o->p + e + 1, '\n', o->n - e - 1);
-			size_t end = nl != NULL ? (size_t)(nl - o->p) + 1 : o->n;
-
+			nl = memchr(o->p + e + 1, '\n', o->n - e - 1);
+			end = nl != NULL ? (size_t)(nl - o->p) + 1 : o->n;
 			memmove(o->p + j, o->p + i, end - i);
 			j += end - i;
 			i = end;
@@ -238,6 +237,30 @@ one(const char *in, size_t len, size_t max)
 	return same;
 }
 
+/* A run ends at a blank line, which it passes over. */
+static void
+blank_ends_run(void)
+{
+	static const char	 t[] = "\n a\nb\n \t\nc\n";
+	struct frame		 f;
+	const char		*p;
+	uint64_t		 lines;
+	size_t			 room, n;
+	char			*s;
+
+	if (frame_init(&f, MAXLINE, 0) == -1 ||
+	    (s = frame_space(&f, &room)) == NULL)
+		abort();
+	memcpy(s, t, sizeof t - 1);
+	frame_filled(&f, sizeof t - 1);
+	n = frame_run(&f, SIZE_MAX, &p, &lines);
+	ok(n == 5 && lines == 2 && memcmp(p, " a\nb\n", 5) == 0 &&
+	    f.lineno == 4, "a run: blanks before passed over, one after ends it");
+	n = frame_run(&f, SIZE_MAX, &p, &lines);
+	ok(n == 2 && lines == 1 && f.lineno == 5, "then the next run");
+	frame_release(&f);
+}
+
 int
 main(void)
 {
@@ -254,26 +277,6 @@ main(void)
 	is_int((ssize_t)bad, 0,
 	    "frame_run unvalidated: the lines of frame_next, in order, numbered "
 	    "alike, in 1,000 random inputs and piece sizes");
-	/* A run ends at a blank line, which it passes over. */
-	{
-		struct frame	f;
-		const char	*p;
-		uint64_t	lines;
-		size_t		room, n;
-		char		*s;
-		static const char t[] = "\n a\nb\n \t\nc\n";
-
-		if (frame_init(&f, MAXLINE, 0) == -1 ||
-		    (s = frame_space(&f, &room)) == NULL)
-			abort();
-		memcpy(s, t, sizeof t - 1);
-		frame_filled(&f, sizeof t - 1);
-		n = frame_run(&f, SIZE_MAX, &p, &lines);
-		ok(n == 5 && lines == 2 && memcmp(p, " a\nb\n", 5) == 0 &&
-		    f.lineno == 4, "a run: blanks before passed over, one after ends it");
-		n = frame_run(&f, SIZE_MAX, &p, &lines);
-		ok(n == 2 && lines == 1 && f.lineno == 5, "then the next run");
-		frame_release(&f);
-	}
+	blank_ends_run();
 	return done();
 }
