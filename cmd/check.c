@@ -23,256 +23,12 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
-#include "cmd.h"
-#include "excerpt.h"
-#include "frame.h"
+#include "check.h"
 #include "jscan.h"
 
-#define OUT_IOV		64	/* runs of good lines per writev(2) */
 #define MAXLINE_DEFAULT	((size_t)64 * 1024 * 1024)
 #define PROGRESS_MIN	((uint64_t)64 * 1024 * 1024)	/* auto meter */
-#define JSON_EXCERPT	80	/* first bytes of a bad line in JSON */
 #define RUN_MAX		(SIZE_MAX / 2)	/* no bound on a run's bytes */
-
-enum { FMT_HUMAN, FMT_GNU, FMT_JSON };
-
-struct counts {
-	uint64_t	good;
-	uint64_t	bad;
-	uint64_t	blank;
-	uint64_t	bytes;
-};
-
-struct check {
-	const struct cmd_entry	*ce;
-	size_t			 maxline;
-	int			 strict;
-	int			 node;
-	int			 format;	/* FMT_* */
-	int			 count;		/* -c: counts, not lines */
-	int			 quiet;		/* -q: only the status */
-	int			 verbose;	/* -v: a summary at the end */
-	int			 excerpt;	/* the line under each report */
-	int			 progress;	/* -1: tty and large */
-	/*
-	 * stdout is a terminal: the good lines before a report are written
-	 * before it, so a person sees them in input order.
-	 */
-	int			 ordered;
-	int			 lines_out;	/* good lines go to stdout */
-	size_t			 cols;		/* stderr's width */
-	int			 bad;		/* a bad line was seen */
-	uint64_t		 max_errors;	/* reports to print, 0: all */
-	uint64_t		 shown;		/* reports printed */
-	uint64_t		 hidden;	/* bad lines not reported */
-	int			 status;	/* EXIT_FAIL or EXIT_PIPE once set */
-	unsigned		 files;		/* inputs opened */
-	struct counts		 total;
-	FILE			*rejects;	/* --rejects, or NULL */
-	const char		*rejects_name;
-	int			 rejects_failed;	/* reported */
-	struct meter		 meter;
-	/* Runs of good lines, pointing into the read buffer. */
-	struct iovec		 iov[OUT_IOV];
-	int			 niov;
-};
-
-static char newline[] = "\n";
-
-/*
- * Another process sharing the open file description (Node does this) may
- * have made it non-blocking: wait until fd is ready instead of failing.
- */
-static int
-wait_fd(int fd, short events)
-{
-	struct pollfd	pfd;
-
-	pfd.fd = fd;
-	pfd.events = events;
-	pfd.revents = 0;
-	while (poll(&pfd, 1, -1) == -1) {
-		if (errno != EINTR)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * Write the runs of good lines, straight from the read buffer, or fail;
- * EPIPE is the reader going away.
- */
-static int
-out_flush(struct check *c)
-{
-	struct iovec	*v = c->iov;
-	int		 cnt = c->niov;
-	ssize_t		 w;
-
-	c->niov = 0;
-	/* The meter shares the terminal with stdout: out of the way. */
-	if (c->ordered)
-		meter_erase(&c->meter);
-	while (cnt > 0) {
-		if ((w = writev(STDOUT_FILENO, v, cnt)) == -1) {
-			if (errno == EINTR)
-				continue;
-			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-			    wait_fd(STDOUT_FILENO, POLLOUT) == 0)
-				continue;
-			if (errno == EPIPE)
-				c->status = EXIT_PIPE;
-			else {
-				meter_erase(&c->meter);
-				cmd_warn(c->ce, "write error on stdout");
-				c->status = EXIT_FAIL;
-			}
-			return -1;
-		}
-		while (cnt > 0 && (size_t)w >= v->iov_len) {
-			w -= (ssize_t)v->iov_len;
-			v++;
-			cnt--;
-		}
-		if (cnt > 0) {
-			v->iov_base = (char *)v->iov_base + w;
-			v->iov_len -= (size_t)w;
-		}
-	}
-	return 0;
-}
-
-/*
- * Queue a good line: it joins the run before it when it follows it in the
- * buffer, so a blank or bad line is all that cuts a run. A last line
- * without its newline is given one.
- */
-static int
-out_line(struct check *c, const char *p, size_t n, int nl)
-{
-	struct iovec	*v = c->niov > 0 ? &c->iov[c->niov - 1] : NULL;
-
-	if (v != NULL && v->iov_base != newline &&
-	    (const char *)v->iov_base + v->iov_len == p) {
-		v->iov_len += n;
-	} else {
-		if (c->niov >= OUT_IOV - 1 && out_flush(c) == -1)
-			return -1;
-		v = &c->iov[c->niov++];
-		v->iov_base = (void *)(uintptr_t)p;
-		v->iov_len = n;
-	}
-	if (!nl) {
-		v = &c->iov[c->niov++];
-		v->iov_base = newline;
-		v->iov_len = 1;
-	}
-	return 0;
-}
-
-/* Keep a bad line's bytes (or the next piece of them) in --rejects. */
-static int
-rejects_write(struct check *c, const char *p, size_t n, int add_nl)
-{
-	if (fwrite(p, 1, n, c->rejects) == n &&
-	    (!add_nl || putc('\n', c->rejects) != EOF))
-		return 0;
-	cmd_warn(c->ce, "--rejects '%s': write error", c->rejects_name);
-	c->rejects_failed = 1;
-	c->status = EXIT_FAIL;
-	return -1;
-}
-
-/*
- * A report as one JSON object; every string in it is valid JSON whatever
- * the bytes of the line or of the file name.
- */
-static void
-report_json(const char *name, const struct frame_line *l, size_t off,
-    const char *why)
-{
-	char	file[6 * 4096 + 3], reason[6 * 256 + 3];
-	char	text[6 * JSON_EXCERPT + 3];
-
-	excerpt_json(name, strlen(name), SIZE_MAX, file, sizeof file);
-	excerpt_json(why, strlen(why), SIZE_MAX, reason, sizeof reason);
-	excerpt_json(l->p, l->len - (size_t)l->nl, JSON_EXCERPT, text,
-	    sizeof text);
-	fprintf(stderr, "{\"file\":%s,\"line\":%" PRIu64 ",\"column\":%zu,"
-	    "\"reason\":%s,\"excerpt\":%s}\n", file, l->lineno, off + 1,
-	    reason, text);
-}
-
-/*
- * The line under its report, with a caret under the column (as compilers
- * do), cut around the column to fit the terminal:
- *
- *     5 | {'event':'typo','user':'eve'}
- *       |  ^
- */
-static void
-report_excerpt(struct check *c, const struct frame_line *l, size_t off)
-{
-	char	num[24], text[4096];
-	size_t	col, gw, width;
-
-	snprintf(num, sizeof num, "%" PRIu64, l->lineno);
-	gw = strlen(num) + 1 < 5 ? 5 : strlen(num) + 1;
-	width = c->cols > gw + 4 ? c->cols - gw - 4 : 0;
-	col = excerpt_line(l->p, l->len - (size_t)l->nl, l->more, off, width,
-	    text, sizeof text);
-	fprintf(stderr, "%*s | %s\n%*s | %*s^\n", (int)gw, num, text, (int)gw,
-	    "", (int)col, "");
-}
-
-/*
- * No more reports: -q, or --max-errors reached. Bad lines are still
- * counted and kept, at the cost of finding them only.
- */
-static int
-muted(const struct check *c)
-{
-	return c->quiet || (c->max_errors > 0 && c->shown >= c->max_errors);
-}
-
-/*
- * A bad line: count it, keep it, report it. OFF is the 0-based byte of
- * the fault. Returns -1 when checking must stop.
- */
-static int
-bad_line(struct check *c, struct counts *n, const char *name,
-    const struct frame_line *l, size_t off, const char *why)
-{
-	c->bad = 1;
-	n->bad++;
-	if (c->rejects != NULL &&
-	    rejects_write(c, l->p, l->len, !l->nl && !l->more) == -1)
-		return -1;
-	if (muted(c)) {
-		c->hidden += !c->quiet;
-		return 0;
-	}
-	c->shown++;
-	if (c->ordered && c->niov > 0 && out_flush(c) == -1)
-		return -1;
-	meter_erase(&c->meter);
-	switch (c->format) {
-	case FMT_GNU:
-		fprintf(stderr, "%s:%" PRIu64 ":%zu: %s\n", name, l->lineno,
-		    off + 1, why);
-		break;
-	case FMT_JSON:
-		report_json(name, l, off, why);
-		break;
-	default:
-		cmd_warnx(c->ce, "%s:%" PRIu64 ":%zu: %s", name, l->lineno,
-		    off + 1, why);
-		break;
-	}
-	if (c->excerpt)
-		report_excerpt(c, l, off);
-	return 0;
-}
 
 /*
  * Sort the lines of one buffer: good ones out (or only counted), bad
@@ -305,7 +61,7 @@ check_lines(struct check *c, struct frame *f, int cmdkey, const char *name,
 			n->good += lines;
 			if (len > 0) {
 				if (c->lines_out &&
-				    out_line(c, p, len, 1) == -1)
+				    check_out(c, p, len, 1) == -1)
 					return -1;
 				continue;
 			}
@@ -317,7 +73,7 @@ check_lines(struct check *c, struct frame *f, int cmdkey, const char *name,
 			n->blank++;
 			continue;
 		case FRAME_REST:
-			if (rejects_write(c, l.p, l.len,
+			if (check_reject(c, l.p, l.len,
 			    !l.nl && !l.more) == -1)
 				return -1;
 			if (*ending && !l.more)
@@ -325,7 +81,7 @@ check_lines(struct check *c, struct frame *f, int cmdkey, const char *name,
 			continue;
 		case FRAME_BAD:
 			why[0] = '\0';
-			if (!muted(c))
+			if (!check_muted(c))
 				frame_reason(f, &l, why, sizeof why);
 			off = (ssize_t)l.err_off;
 			break;
@@ -334,13 +90,13 @@ check_lines(struct check *c, struct frame *f, int cmdkey, const char *name,
 			    sizeof why)) == -1) {
 				n->good++;
 				if (c->lines_out &&
-				    out_line(c, l.p, l.len, l.nl) == -1)
+				    check_out(c, l.p, l.len, l.nl) == -1)
 					return -1;
 				continue;
 			}
 			break;
 		}
-		if (bad_line(c, n, name, &l, (size_t)off, why) == -1)
+		if (check_bad(c, n, name, &l, (size_t)off, why) == -1)
 			return -1;
 		if (c->strict) {
 			/* --rejects keeps the whole line before stopping. */
@@ -392,7 +148,7 @@ check_fd(struct check *c, int fd, const char *name, struct counts *n)
 			if (errno == EINTR)
 				continue;
 			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-			    wait_fd(fd, POLLIN) == 0)
+			    check_wait(fd, POLLIN) == 0)
 				continue;
 			meter_erase(&c->meter);
 			cmd_warn(c->ce, "%s: read error", name);
@@ -410,7 +166,7 @@ check_fd(struct check *c, int fd, const char *name, struct counts *n)
 		 * Lines go out as soon as they are complete (tail -f), and
 		 * before the next read may move them in the buffer.
 		 */
-		if (c->niov > 0 && out_flush(c) == -1)
+		if (c->niov > 0 && check_flush(c) == -1)
 			stop = 1;
 		meter_update(&c->meter, n->bytes, f.lineno, n->bad);
 		if (r == 0)

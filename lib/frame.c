@@ -246,6 +246,45 @@ frame_fast(struct frame *f, struct frame_line *l)
 }
 
 /*
+ * frame_run without validation (--no-validate): the same runs, found with
+ * memchr alone, so that the relay hands on a buffer of lines per call
+ * rather than one line per frame_next. A line is what frame_next would
+ * call it: blank when it holds only spaces, tabs and CRs, too long over
+ * maxline (left to frame_next, which reports it).
+ */
+static size_t
+frame_run_plain(struct frame *f, size_t max, const char **p,
+    uint64_t *lines)
+{
+	const char	*s, *nl;
+	size_t		 first = f->start, last = f->start, linelen;
+
+	while (f->start < f->end) {
+		s = f->buf + f->start;
+		if ((nl = memchr(s, '\n', f->end - f->start)) == NULL)
+			break;
+		linelen = (size_t)(nl - s);
+		if (linelen > f->maxline)
+			break;
+		if (*lines > 0 && last - first + linelen + 1 > max)
+			break;
+		f->lineno++;
+		f->start += linelen + 1;
+		if (blank(s, linelen)) {
+			/* Passed over before a run; one after ends it. */
+			if (*lines > 0)
+				break;
+			first = last = f->start;
+			continue;
+		}
+		(*lines)++;
+		last = f->start;
+	}
+	*p = f->buf + first;
+	return last - first;
+}
+
+/*
  * A run of whole good lines at the front, for a caller that passes lines
  * on as they are (no member spans, no look at each line): the block
  * scanner goes from line to line without a frame_next per line, and the
@@ -268,8 +307,10 @@ frame_run(struct frame *f, size_t max, const char **p, uint64_t *lines)
 	int		 r;
 
 	*lines = 0;
-	if (!f->validate || f->sep != '\n' || f->inline_ || f->skip)
+	if (f->sep != '\n' || f->inline_ || f->skip)
 		return 0;
+	if (!f->validate)
+		return frame_run_plain(f, max, p, lines);
 	first = last = f->start;
 	while (f->start < f->end) {
 		if (f->held > 0) {

@@ -112,6 +112,40 @@ for l in sys.stdin:
 	assert_equal "$output" $'{bad\n\xff'
 }
 
+@test "--no-validate: 200,000 lines in runs keep their order, blanks dropped, every line counted, the last one without its newline kept" {
+	# Blank and whitespace-only lines every 1,000, bytes no JSON
+	# allows, and no newline at the end.
+	LC_ALL=C awk 'BEGIN { for (i = 1; i <= 200000; i++) {
+		if (i % 1000 == 0) print (i % 2000 ? "" : " \t")
+		else print "{x" i " \377" } printf "end" }' \
+	    > "$BATS_TEST_TMPDIR/in"
+	LC_ALL=C awk '!/^[ \t]*$/' "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/want"
+	run --separate-stderr "$IPCRUN" run --stats --channel stdio \
+	    --no-validate -- cat < "$BATS_TEST_TMPDIR/in"
+	assert_success
+	printf '%s\n' "$output" | cmp - "$BATS_TEST_TMPDIR/want"
+	assert_equal "$(wc -l < "$BATS_TEST_TMPDIR/want")" 199801
+	[[ "$stderr" == *"in 200001 lines "*", refused 0, delivered 199801, replies 199801 lines "* ]]
+}
+
+@test "--no-validate: a line over --max-line among runs is refused by its number, the lines around it delivered" {
+	{ seq 1 5000; printf '%0100d\n' 0; seq 5002 10000; } \
+	    > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" run --max-line 50 --channel stdio \
+	    --no-validate -- cat < "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$stderr" "ipcrun: run: -:5001:51: line too long: 100 bytes, more than the limit of 50"
+	printf '%s\n' "$output" | cmp - <(seq 1 5000; seq 5002 10000)
+}
+
+@test "--no-validate -n 3 --raw: round robin in runs, every line out once" {
+	seq 1 100000 > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" run -n 3 --raw --channel stdio \
+	    --no-validate -- cat < "$BATS_TEST_TMPDIR/in"
+	assert_success
+	printf '%s\n' "$output" | sort -n | cmp - "$BATS_TEST_TMPDIR/in"
+}
+
 # --- trace -------------------------------------------------------------------
 
 @test "--trace shows every frame with time, direction, size and cmd" {

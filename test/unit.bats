@@ -90,6 +90,10 @@ unit() {
 	unit frame_test
 }
 
+@test "frame: runs of unvalidated lines (--no-validate) are frame_next's lines, in order and numbered alike" {
+	unit frame_plain_test
+}
+
 @test "outq: whole lines or lost and counted, never blocking on a stalled pipe, the given fd left blocking" {
 	unit outq_test
 }
