@@ -6,8 +6,10 @@
 #                   the whole test suite (TEST_JOBS=3 bats files at a time)
 #   make DEBUG=1    the same with ASan and UBSan (objects kept apart)
 #   make fuzz       build and run the libFuzzer targets (clang)
-#   make bench      the benchmarks (simdjson, jansson, jq, socat, parallel)
-#   make deps       install every tool of all of the above
+#   make bench      the benchmarks (simdjson, jansson, jq, socat, parallel;
+#                   pm2 from npm, pinned, into build/bench/pm2)
+#   make deps       install every tool of all of the above (not pm2: only
+#                   make bench and make deps-bench install it)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make V=1        print the commands, not one short line per step
 #   make dist       ipcrun-VERSION.tar.gz, from the files git tracks
@@ -231,9 +233,12 @@ deps-check:
 deps-fuzz:
 	$(call install_deps,fuzz,$(DEPS_FUZZ))
 
+# pm2 (issue 25's reference) is an npm package, pinned in bench/run-serve,
+# installed under build/bench/ for the benchmark only
 deps-bench:
 	$(call install_deps,bench,$(DEPS_BENCH))
 	$(call need_node,bench)
+	@bench/run-serve deps
 
 deps:
 	$(call install_deps,deps,$(DEPS_CHECK) $(DEPS_FUZZ) $(DEPS_BENCH))
