@@ -267,6 +267,7 @@ run_pass(struct run *r)
 			run_pump_input(r);
 	}
 	run_stop_requested(r);
+	run_ctl_pass(r);
 	run_flush_sinks(r);
 }
 
@@ -295,6 +296,7 @@ run_update(struct run *r)
 	ev_set(&r->ev, r->out_fd, r->oq.len > 0 && !r->out_dead ?
 	    POLLOUT : 0);
 	run_sinks_interest(r);
+	run_ctl_interest(r);
 }
 
 static int
@@ -403,6 +405,8 @@ run_relay(struct run *r)
 	 * the time of a few, not one exec after another. Every child begun
 	 * is waited for, so that none is left half started.
 	 */
+	if (run_ctl_start(r) == -1)
+		return EXIT_FAIL;
 	if (r->serve)
 		run_listening(r);
 	rc = 0;
@@ -488,7 +492,10 @@ run_main(struct run *r)
 
 	r->errq.fd = r->evq.fd = -1;
 	r->sigfd = -1;
+	r->ctl.lfd = -1;
 	rc = run_relay(r);
+	/* Whatever ended the run, the control socket goes with it. */
+	run_ctl_end(r);
 	run_sinks_finish(r);
 	return rc;
 }
