@@ -34,7 +34,7 @@ enum { O_TIMEOUT = 256, O_NAMES };
 
 static const struct cmd_opt ctl_opts[] = {
 	{ "names", 0, O_NAMES, NULL, NULL,
-	    "the runs' names, or with TARGET its children's (completions)" },
+	    "print the runs' names; with TARGET, its children's" },
 	{ "timeout", 0, O_TIMEOUT, "DUR", NULL,
 	    "wait so long for an answer (default: 10s)" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
