@@ -273,6 +273,7 @@ FUZZ_SRC_v8ser_fuzz = $(wildcard lib/v8ser*.c) lib/buf.c $(JSCAN_SRC)
 FUZZ_SRC_addr_fuzz = lib/addr.c
 FUZZ_SRC_fdpass_fuzz = lib/fdpass.c
 FUZZ_SRC_route_fuzz = lib/route.c lib/envelope.c lib/words.c $(JSCAN_SRC)
+FUZZ_SRC_ctlproto_fuzz = lib/ctlproto.c
 .SECONDEXPANSION:
 build/fuzz/%: fuzz/%.c $$(FUZZ_SRC_$$*) $(wildcard lib/*.h)
 	@mkdir -p $(@D)
