@@ -275,3 +275,53 @@ s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$SOCK"
 	[ "$status" = 125 ]
 	assert_output --partial "no run named 'nosuchrun'"
 }
+
+# repl KEYS...: ipcrun ctl pool on a pseudo-terminal, each KEYS typed in
+# turn; the screen in $output.
+repl() {
+	local k
+	for k in "$@"; do printf '%s\n' "$k"; done > "$BATS_TEST_TMPDIR/keys"
+	run python3 "$F/repl_drive.py" "$IPCRUN" ctl pool < "$BATS_TEST_TMPDIR/keys"
+}
+
+@test "ctl REPL: a prompt; a pasted multi-line object is one message; the reply is coloured; history is written; Ctrl-D leaves" {
+	export XDG_STATE_HOME=$BATS_TEST_TMPDIR/state
+	pool 2
+	repl '".to pool.2\r"' '"{\"a\": {\r"' '"  \"b\": [1, 2]\r"' '"}}\r"' '"{\"c\":\r"' '"\x04"'
+	assert_success
+	assert_output --partial 'ctl>'
+	assert_output --partial 'pool.2>'
+	assert_output --partial '...>'
+	# The reply, pretty and coloured: a key in cyan, a number in yellow.
+	assert_output --partial $'\e[36m"b"\e[0m: ['
+	assert_output --partial $'\e[33m1\e[0m'
+	wait_for 20 grep -q '"from":"pool.2".*"msg":{"a":{"b":\[1,2\]}}' "$BATS_TEST_TMPDIR/out"
+	[ "$(grep -c '"a":' "$BATS_TEST_TMPDIR/out")" = 1 ]
+	grep -q '^{"a":' "$XDG_STATE_HOME/ipcrun/history" ||
+	    grep -q '{\\"a\\":\|{"a":' "$XDG_STATE_HOME/ipcrun/history"
+	grep -q '^\.to\\040pool\.2$' "$XDG_STATE_HOME/ipcrun/history"
+	# The incomplete value at Ctrl-D was not sent; the run goes on.
+	run "$IPCRUN" ctl pool ps
+	assert_success
+	exec 7>&-
+	wait "$ipid"
+	[ "$(grep -c '"c"' "$BATS_TEST_TMPDIR/out")" = 0 ]
+}
+
+@test "ctl REPL: plain under NO_COLOR; .restart gives a new pid; a bad value gets a caret under its column" {
+	export XDG_STATE_HOME=$BATS_TEST_TMPDIR/state NO_COLOR=1
+	pool 1
+	old=$(pids)
+	repl '"{\"x\": tru}\r"' '".restart all\r"' '".ps\r"' '".quit\r"'
+	assert_success
+	refute_output --partial $'\e['
+	assert_output --partial 'error: invalid JSON at line 1, column'
+	assert_output --partial '  {"x": tru}'
+	assert_output --regexp $'\n +\\^'
+	assert_output --partial '"restarting": ['
+	wait_for 20 sh -c "\"$IPCRUN\" ctl pool ps | grep -q '\"restarts\":1,'"
+	wait_for 20 up 1
+	[ "$(pids)" != "$old" ]
+	exec 7>&-
+	wait "$ipid"
+}
