@@ -24,6 +24,7 @@
 #include <sys/uio.h>
 
 #include "cmd.h"
+#include "color.h"
 #include "excerpt.h"
 #include "frame.h"
 #include "jscan.h"
@@ -53,6 +54,8 @@ struct check {
 	int			 quiet;		/* -q: only the status */
 	int			 verbose;	/* -v: a summary at the end */
 	int			 excerpt;	/* the line under each report */
+	enum color_mode		 colormode;	/* --color */
+	int			 color;		/* colour the excerpts */
 	int			 progress;	/* -1: tty and large */
 	/*
 	 * stdout is a terminal: the good lines before a report are written
@@ -221,8 +224,15 @@ report_excerpt(struct check *c, const struct frame_line *l, size_t off)
 	width = c->cols > gw + 4 ? c->cols - gw - 4 : 0;
 	col = excerpt_line(l->p, l->len - (size_t)l->nl, l->more, off, width,
 	    text, sizeof text);
-	fprintf(stderr, "%*s | %s\n%*s | %*s^\n", (int)gw, num, text, (int)gw,
-	    "", (int)col, "");
+	/* Coloured as gcc and rustc colour theirs: the gutter, the caret. */
+	if (c->color)
+		fprintf(stderr, COLOR_GUTTER "%*s |" COLOR_OFF " %s\n"
+		    COLOR_GUTTER "%*s |" COLOR_OFF " %*s" COLOR_ERR "^"
+		    COLOR_OFF "\n", (int)gw, num, text, (int)gw, "", (int)col,
+		    "");
+	else
+		fprintf(stderr, "%*s | %s\n%*s | %*s^\n", (int)gw, num, text,
+		    (int)gw, "", (int)col, "");
 }
 
 /*
@@ -574,7 +584,7 @@ fail:
 
 enum {
 	O_EXCERPT = 256, O_FORMAT, O_MAX_ERRORS, O_MAX_LINE, O_NODE, O_NO_EXCERPT,
-	O_NO_PROGRESS, O_PROGRESS, O_REJECTS, O_STRICT
+	O_NO_PROGRESS, O_PROGRESS, O_REJECTS, O_STRICT, O_COLOR
 };
 
 static const struct cmd_opt check_opts[] = {
@@ -594,6 +604,8 @@ static const struct cmd_opt check_opts[] = {
 	    "print a summary on stderr at the end" },
 	{ "format", 0, O_FORMAT, "FORMAT", "human|gnu|json",
 	    "reports as human, gnu or json (default: human)" },
+	{ "color", 0, O_COLOR, "auto|always|never", "auto|always|never",
+	    "colour the excerpts' gutter and caret (default: auto)" },
 	{ "excerpt", 0, O_EXCERPT, NULL, NULL,
 	    "show each bad line under its report (default: tty)" },
 	{ "no-excerpt", 0, O_NO_EXCERPT, NULL, NULL,
@@ -631,6 +643,11 @@ check_options(struct check *c, int argc, char **argv)
 			break;
 		case 'v':
 			c->verbose = 1;
+			break;
+		case O_COLOR:
+			if (color_parse(optarg, &c->colormode) == -1)
+				return cmd_usage_error(c->ce, "--color '%s': "
+				    "must be auto, always or never", optarg);
 			break;
 		case O_EXCERPT:
 		case O_NO_EXCERPT:
@@ -710,6 +727,7 @@ check_policy(struct check *c)
 	    (nocolor != NULL && *nocolor != '\0') ||
 	    (term != NULL && strcmp(term, "dumb") == 0)))
 		c->progress = 0;
+	c->color = c->excerpt && color_on(c->colormode, STDERR_FILENO);
 	c->cols = 80;
 	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		c->cols = ws.ws_col;

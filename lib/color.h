@@ -14,6 +14,7 @@ enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 #define COLOR_NUM	"\033[33m"	/* numbers: yellow */
 #define COLOR_LIT	"\033[35m"	/* true, false, null: magenta */
 #define COLOR_ERR	"\033[1;31m"	/* errors and carets: bold red */
+#define COLOR_GUTTER	"\033[1;34m"	/* an excerpt's line numbers: bold blue */
 #define COLOR_DIM	"\033[2m"	/* the prompt, frame headers */
 #define COLOR_OFF	"\033[0m"
 

@@ -1051,3 +1051,23 @@ ipcrun: check: 3 more bad lines not shown (--max-errors 2)"
 	assert_line 'ipcrun: check: examples/events.ndjson'
 	refute_line 'examples/events.ndjson'
 }
+
+@test "color: excerpts coloured at a terminal, plain under NO_COLOR, TERM=dumb or --color never; --color always anywhere" {
+	printf '{bad}\n' > "$BATS_TEST_TMPDIR/in"
+	on_tty "TERM=xterm '$IPCRUN' check '$BATS_TEST_TMPDIR/in'"
+	assert_output --partial $'\e[1;34m    1 |\e[0m {bad}'
+	assert_output --partial $'\e[1;31m^\e[0m'
+	on_tty "TERM=xterm NO_COLOR=1 '$IPCRUN' check '$BATS_TEST_TMPDIR/in'"
+	assert_output --partial '    1 | {bad}'
+	refute_output --partial $'\e['
+	on_tty "TERM=dumb '$IPCRUN' check '$BATS_TEST_TMPDIR/in'"
+	refute_output --partial $'\e['
+	on_tty "TERM=xterm '$IPCRUN' check --color never '$BATS_TEST_TMPDIR/in'"
+	refute_output --partial $'\e['
+	run --separate-stderr "$IPCRUN" check --excerpt --color always "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	[[ $stderr == *$'\e[1;31m^\e[0m'* ]]
+	run --separate-stderr "$IPCRUN" check --color sometimes "$BATS_TEST_TMPDIR/in"
+	assert_failure 125
+	[[ $stderr == *"--color 'sometimes': must be auto, always or never"* ]]
+}
