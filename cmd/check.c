@@ -605,7 +605,7 @@ static const struct cmd_opt check_opts[] = {
 	{ "format", 0, O_FORMAT, "FORMAT", "human|gnu|json",
 	    "reports as human, gnu or json (default: human)" },
 	{ "color", 0, O_COLOR, "auto|always|never", "auto|always|never",
-	    "colour the excerpts' gutter and caret (default: auto)" },
+	    "colour the excerpts (default: auto)" },
 	{ "excerpt", 0, O_EXCERPT, NULL, NULL,
 	    "show each bad line under its report (default: tty)" },
 	{ "no-excerpt", 0, O_NO_EXCERPT, NULL, NULL,

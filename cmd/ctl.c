@@ -39,7 +39,7 @@ static const struct cmd_opt ctl_opts[] = {
 	{ "names", 0, O_NAMES, NULL, NULL,
 	    "print the runs' names; with TARGET, its children's" },
 	{ "no-repl", 0, O_NO_REPL, NULL, NULL,
-	    "with TARGET alone, requests from stdin even at a terminal" },
+	    "requests from stdin, even at a terminal" },
 	{ "timeout", 0, O_TIMEOUT, "DUR", NULL,
 	    "wait so long for an answer (default: 10s)" },
 	{ NULL, 0, 0, NULL, NULL, NULL }

@@ -29,8 +29,8 @@ load helper
 	assert_equal "$stderr" ""
 	assert_output "usage: ipcrun check [--node] [--strict] [--max-line BYTES] [--max-errors N]
                     [--count] [--quiet] [--verbose] [--format FORMAT]
-                    [--excerpt] [--no-excerpt] [--rejects FILE] [--progress]
-                    [--no-progress] [FILE ...]
+                    [--color auto|always|never] [--excerpt] [--no-excerpt]
+                    [--rejects FILE] [--progress] [--no-progress] [FILE ...]
 
   -h, --help                print this help and exit
       --node                also refuse Node's internal messages
@@ -41,6 +41,8 @@ load helper
   -q, --quiet               print nothing, only set the exit status
   -v, --verbose             print a summary on stderr at the end
       --format FORMAT       reports as human, gnu or json (default: human)
+      --color auto|always|never
+                            colour the excerpts (default: auto)
       --excerpt             show each bad line under its report (default: tty)
       --no-excerpt          never show the bad line
       --rejects FILE        write the bad lines to FILE, byte for byte
