@@ -47,9 +47,9 @@ FISHCOMPDIR ?= $(call pc_dir,fish,$(PREFIX)/share/fish/vendor_completions.d)
 CC	?= cc
 PKG_CONFIG ?= pkg-config
 # libbsd (strtonum, reallocarray, closefrom) and jansson (the fd-passing
-# header, ipcrun's own protocol; never user messages). libedit will come
-# with the REPL.
-PKGS	= jansson libbsd-overlay
+# header, ipcrun's own protocol and the control socket's; never user
+# messages) and libedit (the REPL's line editing and history).
+PKGS	= jansson libbsd-overlay libedit
 DEBUG	?= 0
 FUZZ_SECONDS ?= 30
 
@@ -131,7 +131,7 @@ $(B)/ipcrun: $(OBJ)
 pkgcheck:
 	@$(PKG_CONFIG) --exists $(PKGS) || { \
 	    echo "pkg-config: $(PKGS) not found: run 'make deps'" \
-	    "(Debian: libjansson-dev libbsd-dev)" >&2; exit 1; }
+	    "(Debian: libjansson-dev libbsd-dev libedit-dev)" >&2; exit 1; }
 
 $(OBJ): | pkgcheck
 
@@ -186,7 +186,7 @@ $(B)/lib/nodechan.o: build/gen/ipcrun-preload.h
 # Each target installs only what is missing, says what first, and runs
 # apt-get as root or through sudo. Node is not among them: Debian 12's
 # nodejs is v18, and ipcrun's tests and demo need v20.
-DEPS_DEMO  = gcc make pkgconf libjansson-dev libbsd-dev
+DEPS_DEMO  = gcc make pkgconf libjansson-dev libbsd-dev libedit-dev
 DEPS_CHECK = $(DEPS_DEMO) bats bats-support bats-assert parallel jq socat \
 	     mandoc python3 time bsdutils bash-completion zsh fish openssl \
 	     iproute2
@@ -279,6 +279,7 @@ FUZZ_SRC_v8ser_fuzz = $(wildcard lib/v8ser*.c) lib/buf.c $(JSCAN_SRC)
 FUZZ_SRC_addr_fuzz = lib/addr.c
 FUZZ_SRC_fdpass_fuzz = lib/fdpass.c
 FUZZ_SRC_route_fuzz = lib/route.c lib/envelope.c lib/words.c $(JSCAN_SRC)
+FUZZ_SRC_ctlproto_fuzz = lib/ctlproto.c
 .SECONDEXPANSION:
 build/fuzz/%: fuzz/%.c $$(FUZZ_SRC_$$*) $(wildcard lib/*.h)
 	@mkdir -p $(@D)

@@ -330,7 +330,7 @@ fail:
 
 enum {
 	O_EXCERPT = 256, O_FORMAT, O_MAX_ERRORS, O_MAX_LINE, O_NODE, O_NO_EXCERPT,
-	O_NO_PROGRESS, O_PROGRESS, O_REJECTS, O_STRICT
+	O_NO_PROGRESS, O_PROGRESS, O_REJECTS, O_STRICT, O_COLOR
 };
 
 static const struct cmd_opt check_opts[] = {
@@ -350,6 +350,8 @@ static const struct cmd_opt check_opts[] = {
 	    "print a summary on stderr at the end" },
 	{ "format", 0, O_FORMAT, "FORMAT", "human|gnu|json",
 	    "reports as human, gnu or json (default: human)" },
+	{ "color", 0, O_COLOR, "auto|always|never", "auto|always|never",
+	    "colour the excerpts (default: auto)" },
 	{ "excerpt", 0, O_EXCERPT, NULL, NULL,
 	    "show each bad line under its report (default: tty)" },
 	{ "no-excerpt", 0, O_NO_EXCERPT, NULL, NULL,
@@ -387,6 +389,11 @@ check_options(struct check *c, int argc, char **argv)
 			break;
 		case 'v':
 			c->verbose = 1;
+			break;
+		case O_COLOR:
+			if (color_parse(optarg, &c->colormode) == -1)
+				return cmd_usage_error(c->ce, "--color '%s': "
+				    "must be auto, always or never", optarg);
 			break;
 		case O_EXCERPT:
 		case O_NO_EXCERPT:
@@ -466,6 +473,7 @@ check_policy(struct check *c)
 	    (nocolor != NULL && *nocolor != '\0') ||
 	    (term != NULL && strcmp(term, "dumb") == 0)))
 		c->progress = 0;
+	c->color = c->excerpt && color_on(c->colormode, STDERR_FILENO);
 	c->cols = 80;
 	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		c->cols = ws.ws_col;

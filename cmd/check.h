@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 
 #include "cmd.h"
+#include "color.h"
 #include "frame.h"
 
 #define OUT_IOV		64	/* runs of good lines per writev(2) */
@@ -34,6 +35,8 @@ struct check {
 	int			 quiet;		/* -q: only the status */
 	int			 verbose;	/* -v: a summary at the end */
 	int			 excerpt;	/* the line under each report */
+	enum color_mode		 colormode;	/* --color */
+	int			 color;		/* colour the excerpts */
 	int			 progress;	/* -1: tty and large */
 	/*
 	 * stdout is a terminal: the good lines before a report are written

@@ -164,8 +164,15 @@ report_excerpt(struct check *c, const struct frame_line *l, size_t off)
 	width = c->cols > gw + 4 ? c->cols - gw - 4 : 0;
 	col = excerpt_line(l->p, l->len - (size_t)l->nl, l->more, off, width,
 	    text, sizeof text);
-	fprintf(stderr, "%*s | %s\n%*s | %*s^\n", (int)gw, num, text, (int)gw,
-	    "", (int)col, "");
+	/* Coloured as gcc and rustc colour theirs: the gutter, the caret. */
+	if (c->color)
+		fprintf(stderr, COLOR_GUTTER "%*s |" COLOR_OFF " %s\n"
+		    COLOR_GUTTER "%*s |" COLOR_OFF " %*s" COLOR_ERR "^"
+		    COLOR_OFF "\n", (int)gw, num, text, (int)gw, "", (int)col,
+		    "");
+	else
+		fprintf(stderr, "%*s | %s\n%*s | %*s^\n", (int)gw, num, text,
+		    (int)gw, "", (int)col, "");
 }
 
 /*

@@ -61,6 +61,7 @@ extern const struct cmd_entry cmd_attach_entry;
 extern const struct cmd_entry cmd_check_entry;
 extern const struct cmd_entry cmd_child_entry;
 extern const struct cmd_entry cmd_commands_entry;
+extern const struct cmd_entry cmd_ctl_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_recv_fd_entry;
 extern const struct cmd_entry cmd_run_entry;

@@ -22,6 +22,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_check_entry,
 	&cmd_child_entry,
 	&cmd_commands_entry,
+	&cmd_ctl_entry,
 	&cmd_help_entry,
 	&cmd_recv_fd_entry,
 	&cmd_run_entry,

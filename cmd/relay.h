@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "chan.h"
 #include "cluster.h"
+#include "ctl.h"
 #include "drain.h"
 #include "envelope.h"
 #include "ev.h"
@@ -56,7 +57,8 @@ enum {
 	O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE, O_STRICT, O_TRACE,
 	O_NAME, O_LABEL, O_ROUTE, O_ROUTE_DEFAULT, O_ENVELOPE, O_RAW, O_EVENTS,
 	O_EVENTS_FD, O_RESTART, O_BACKOFF, O_MAX_RESTARTS, O_LOG, O_STATS,
-	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE, O_SCHED, O_HANDLES
+	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE, O_SCHED, O_HANDLES,
+	O_CONTROL, O_NO_CONTROL
 };
 
 /* The option entries run and serve share, word for word. */
@@ -81,6 +83,12 @@ enum {
 #define OPT_LOG							\
 	{ "log", 0, O_LOG, "prefix|inherit", "prefix|inherit",		\
 	    "children's stderr behind NAME| , or as is" }
+#define OPT_CONTROL							\
+	{ "control", 0, O_CONTROL, "ADDR", NULL,			\
+	    "the control socket (default: a NAME.sock of mine)" }
+#define OPT_NO_CONTROL							\
+	{ "no-control", 0, O_NO_CONTROL, NULL, NULL,			\
+	    "no control socket: ipcrun ctl cannot reach this run" }
 #define OPT_BACKOFF							\
 	{ "backoff", 0, O_BACKOFF, "MIN:MAX", NULL,			\
 	    "restart delay, doubling (default: 100ms:10s)" }
@@ -250,6 +258,20 @@ struct run {
 	int		 nofile_raised;	/* the children get it back */
 	pid_t		 watch_pid;
 
+	/*
+	 * The control socket (ipcrun ctl): its clients are bounded, their
+	 * replies and taps queued apart, and a tap that lags loses events,
+	 * counted (lib/ctl.c). With nobody tapping, the hot paths see one
+	 * counter at 0.
+	 */
+	struct ctl	 ctl;
+	const char	*ctl_addr;	/* --control, or NULL: the default */
+	int		 ctl_off;	/* --no-control */
+	const char	*ctl_name;	/* --name, for the default path */
+	int		 ctl_roll;		/* restart all --rolling: next, + 1 */
+	unsigned	 ctl_roll_restarts;	/* the restarts of the one waited for */
+	char		**argv0;	/* the command, for info */
+
 	/* ipcrun serve: the sockets, bound before any child starts. */
 	int		 serve;
 	enum handoff	 handoff;
@@ -290,10 +312,17 @@ struct run {
 		run_show_((r), (w), (dir), (internal), (p), (n));	\
 } while (0)
 
+/* A tap on the control socket: nothing is done unless one is on. */
+#define run_tap(r, w, out, internal, p, n) do {				\
+	if ((r)->ctl.ntap > 0)						\
+		run_tap_((r), (w), (out), (internal), (p), (n));	\
+} while (0)
+
 /*
  * The files call downwards only, in this order from the bottom:
- * run_state.c, run_report.c, run_child.c, run_drain.c, run_handles.c,
- * run_in.c, run_cluster.c, run_out.c, run_loop.c; run.c parses the options and calls run_main.
+ * run_state.c, run_tap.c, run_report.c, run_child.c, run_drain.c,
+ * run_handles.c, run_in.c, run_cluster.c, run_out.c, run_ctl.c,
+ * run_loop.c; run.c parses the options and calls run_main.
  */
 
 /* serve.c: serve's own options; run.c parses the rest */
@@ -316,6 +345,11 @@ int		 run_others_accept(struct run *r, const struct worker *w);
 uint64_t	 run_count_lines(const struct run *r, const char *p, size_t len);
 uint64_t	 run_peer_unread(struct run *r, struct worker *w, size_t *bytes);
 void		 run_fail(struct run *r);
+
+/* run_tap.c */
+void		 run_tap_(struct run *r, const struct worker *w, int out,
+    int internal, const char *p, size_t n);
+void		 run_tap_event(struct run *r, const char *line, size_t n);
 
 /* run_report.c */
 void		 run_trace_(struct run *r, const char *fmt, ...)
@@ -382,6 +416,8 @@ int		 run_input_run(struct run *r, struct worker *w);
 void		 run_pump_input(struct run *r);
 void		 run_on_stdin(struct ev *ev, int fd, short revents, void *arg);
 void		 run_undelivered(struct run *r, struct worker *w, int restart);
+int		 run_send_line(struct run *r, struct worker *w, const char *p,
+    size_t n);
 
 /* run_cluster.c */
 void		 run_cluster_frame(struct run *r, struct worker *w, const char *p,
@@ -401,6 +437,12 @@ void		 run_restore_stdout(struct run *r);
 void		 run_flush_oq(struct run *r);
 void		 run_flush_oq_all(struct run *r);
 void		 run_gather(struct run *r);
+
+/* run_ctl.c */
+int		 run_ctl_start(struct run *r);
+void		 run_ctl_interest(struct run *r);
+void		 run_ctl_pass(struct run *r);
+void		 run_ctl_end(struct run *r);
 
 /* run_loop.c */
 void		 run_update(struct run *r);

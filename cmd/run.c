@@ -97,6 +97,8 @@ static const struct cmd_opt run_opts[] = {
 	    "start an ended child again (default: no)" },
 	OPT_BACKOFF,
 	OPT_MAX_RESTARTS,
+	OPT_CONTROL,
+	OPT_NO_CONTROL,
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -325,6 +327,12 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		case O_NAME:
 			cname = optarg;
 			break;
+		case O_CONTROL:
+			r.ctl_addr = optarg;
+			break;
+		case O_NO_CONTROL:
+			r.ctl_off = 1;
+			break;
 		case O_ROUTE:
 			if (strcmp(optarg, "rr") == 0)
 				r.route = ROUTE_RR;
@@ -429,6 +437,10 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (r.envelope && r.route != ROUTE_RR)
 		return cmd_usage_error(ce, "--envelope and --route: the "
 		    "envelope names the children");
+	if (r.ctl_addr != NULL && r.ctl_off)
+		return cmd_usage_error(ce, "--control and --no-control cannot "
+		    "be used together");
+	r.ctl_name = cname;
 	if (r.quiet && r.verbose)
 		return cmd_usage_error(ce, "-q and -v cannot be used together");
 	if (r.quiet && r.stats)

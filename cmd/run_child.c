@@ -161,7 +161,7 @@ run_super_timeout(struct run *r, struct worker *w, int64_t now)
 	switch (super_step(&w->sv, &r->sp, SUPER_EV_TIMEOUT, now)) {
 	case SUPER_SEND_TERM:
 		/* In serve's graceful stop, this is the way a server ends. */
-		if (r->stopping)
+		if (r->stopping || w->sv.again)
 			run_notice(r, "'%s' (pid %ld) is still running; "
 			    "sending SIGTERM", w->name, (long)w->pid);
 		else if (!r->epipe && !r->fail)

@@ -118,6 +118,21 @@ run_queue(struct run *r, struct worker *w, const char *p, size_t n)
 	run_trace(r, "-> %s %zu bytes", r->nw > 1 ? w->name : "child",
 	    n + (p[n - 1] != '\n'));
 	run_show(r, w, ">", 0, p, n);
+	run_tap(r, w, 0, 0, p, n);
+	return 0;
+}
+
+/*
+ * A line for the child w from elsewhere than stdin (the control socket's
+ * send), queued and written as stdin's are. Returns 0, or -1 (the run
+ * stops: no memory).
+ */
+int
+run_send_line(struct run *r, struct worker *w, const char *p, size_t n)
+{
+	if (run_queue(r, w, p, n) == -1)
+		return -1;
+	run_flush_tq(r, w);
 	return 0;
 }
 
@@ -327,7 +342,8 @@ again:
 	run_route_requeued(r);
 	while (!r->in_done && r->rq.len == 0 &&
 	    (w = run_route_room(r)) != NULL) {
-		if (r->in_fast && (k = run_input_run(r, w)) != 0) {
+		if (r->in_fast && r->ctl.ntap == 0 &&
+		    (k = run_input_run(r, w)) != 0) {
 			if (k == -1)
 				return;
 			if (k == 2)

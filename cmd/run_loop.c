@@ -340,6 +340,7 @@ run_pass(struct run *r)
 		run_cluster_pass(r);
 	if (r->serve && r->roll != -1)
 		run_roll(r);
+	run_ctl_pass(r);
 	run_flush_sinks(r);
 }
 
@@ -370,6 +371,7 @@ run_update(struct run *r)
 	if (RUN_PRIMARY(r))
 		run_cluster_interest(r);
 	run_sinks_interest(r);
+	run_ctl_interest(r);
 }
 
 static int
@@ -485,6 +487,8 @@ run_relay(struct run *r)
 	 * the time of a few, not one exec after another. Every child begun
 	 * is waited for, so that none is left half started.
 	 */
+	if (run_ctl_start(r) == -1)
+		return EXIT_FAIL;
 	if (r->serve)
 		run_listening(r);
 	rc = 0;
@@ -570,10 +574,13 @@ run_main(struct run *r)
 
 	r->errq.fd = r->evq.fd = -1;
 	r->sigfd = -1;
+	r->ctl.lfd = -1;
 	rc = run_relay(r);
 	/* Its sockets close (and unix paths go) once the workers are gone. */
 	if (RUN_PRIMARY(r))
 		cluster_release(&r->cl);
+	/* Whatever ended the run, the control socket goes with it. */
+	run_ctl_end(r);
 	run_sinks_finish(r);
 	return rc;
 }

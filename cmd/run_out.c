@@ -436,7 +436,7 @@ run_pump_output(struct run *r, struct worker *w)
 	enum nodechan_msg	 msg;
 	int			 k, fast;
 
-	fast = w->outcmd < 0 && !r->trace && !r->verbose;
+	fast = w->outcmd < 0 && !r->trace && !r->verbose && r->ctl.ntap == 0;
 	while (!r->out_dead && r->oq.len < RUN_QSIZE) {
 		if (fast && (k = run_output_run(r, w)) != 0) {
 			if (k == -1)
@@ -473,6 +473,7 @@ run_pump_output(struct run *r, struct worker *w)
 		if ((msg = nodechan_classify(&w->ch.rd, w->outcmd, &l)) !=
 		    NODECHAN_MSG_DATA) {
 			w->out_frames--;
+			run_tap(r, w, 1, 1, l.p, l.len);
 			run_internal_from_child(r, w, &l, msg);
 			continue;
 		}
@@ -488,6 +489,7 @@ run_pump_output(struct run *r, struct worker *w)
 		}
 		run_trace(r, "<- child %zu bytes", l.len + !l.nl);
 		run_show(r, w, "<", 0, l.p, l.len);
+		run_tap(r, w, 1, 0, l.p, l.len);
 		r->replies++;
 		r->reply_bytes += l.len + !l.nl;
 	}

@@ -217,7 +217,7 @@ run_event(struct run *r, struct worker *w, const char *event,
 	int64_t	 t;
 	int	 n, m;
 
-	if (!r->events)
+	if (!r->events && r->ctl.nevents == 0)
 		return;
 	t = ev_now() - r->t0;
 	n = snprintf(line, sizeof line, "{\"event\":\"%s\",\"t\":%" PRId64
@@ -235,7 +235,9 @@ run_event(struct run *r, struct worker *w, const char *event,
 	}
 	line[n++] = '}';
 	line[n++] = '\n';
-	run_event_line(r, line, (size_t)n);
+	run_tap_event(r, line, (size_t)n);
+	if (r->events)
+		run_event_line(r, line, (size_t)n);
 }
 
 /* One event, formatted: to stdout with the data, or to its queue. */

@@ -55,6 +55,8 @@ const struct cmd_opt serve_opts[] = {
 	OPT_TRACE,
 	OPT_QUIET,
 	OPT_VERBOSE,
+	OPT_CONTROL,
+	OPT_NO_CONTROL,
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 

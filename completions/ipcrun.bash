@@ -258,6 +258,20 @@ _ipcrun()
 		_ipcrun_offer "$cur" "$names"
 		return 0
 	fi
+	# ctl's TARGET: the names of the running runs; then the protocol's
+	# commands (ipcrun(7)); then the children of that run.
+	if [[ $operands == *TARGET* ]]; then
+		compopt +o default +o bashdefault 2>/dev/null
+		case $npos in
+		1) _ipcrun_offer "$cur" \
+		    "$(command "$bin" "$cmd" --names 2>/dev/null)" ;;
+		2) _ipcrun_offer "$cur" "$(printf '%s\n' ps send signal \
+		    restart stop tap events stats info)" ;;
+		*) _ipcrun_offer "$cur" "$(command "$bin" "$cmd" --names \
+		    "${words[cword - npos + 1]}" 2>/dev/null; echo all)" ;;
+		esac
+		return 0
+	fi
 	# Operands (FILE ..., ADDR): file names, through complete -o default.
 	return 0
 }

@@ -226,6 +226,24 @@ function __ipcrun_complete
         end
         return
     end
+    # ctl's TARGET: the names of the running runs; then the protocol's
+    # commands (ipcrun(7)); then the children of that run.
+    if string match -q -- '*TARGET*' $operands
+        set -l ops
+        for j in (seq (math $cmdpos + 1) (count $tokens))
+            string match -q -- '-*' $tokens[$j]; or set -a ops $tokens[$j]
+        end
+        switch (count $ops)
+            case 0
+                command $bin $cmd --names 2>/dev/null
+            case 1
+                printf '%s\n' ps send signal restart stop tap events stats info
+            case '*'
+                command $bin $cmd --names $ops[1] 2>/dev/null
+                echo all
+        end
+        return
+    end
     # Operands (FILE ..., ADDR): file names.
     __fish_complete_path "$cur"
 end

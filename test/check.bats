@@ -738,7 +738,8 @@ Try 'ipcrun check --help'."
 
 @test "on a terminal: an excerpt with a caret, and lines in input order" {
 	cd "$ROOT"
-	on_tty -- "'$IPCRUN' check examples/numbers.ndjson"
+	# The layout; the colours have a test of their own.
+	on_tty -- "'$IPCRUN' check --color never examples/numbers.ndjson"
 	assert_failure 1
 	assert_equal "${output//$'\r'/}" '{"n":1}
 {"n":2,"tag":"two"}
@@ -750,7 +751,7 @@ ipcrun: check: examples/numbers.ndjson:4:7: unexpected end of line
 {"n":1e3}'
 	on_tty -- "'$IPCRUN' check --no-excerpt examples/numbers.ndjson > /dev/null"
 	assert_equal "${output//$'\r'/}" 'ipcrun: check: examples/numbers.ndjson:4:7: unexpected end of line'
-	on_tty -- "'$IPCRUN' check --format gnu examples/numbers.ndjson > /dev/null"
+	on_tty -- "'$IPCRUN' check --color never --format gnu examples/numbers.ndjson > /dev/null"
 	assert_equal "${output//$'\r'/}" 'examples/numbers.ndjson:4:7: unexpected end of line
     4 | {"n":3
       |       ^'
@@ -813,7 +814,7 @@ ipcrun: check: $f:5:7: control character in string, found byte 0x1b
 
 @test "excerpt: a long line is cut around the column to the terminal's width" {
 	{ printf '{"k":"%s' "$(printf 'a%.0s' {1..300})"; printf '\001%s"}\n' "$(printf 'b%.0s' {1..300})"; } > "$BATS_TEST_TMPDIR/in"
-	on_tty "cols 60" -- "'$IPCRUN' check '$BATS_TEST_TMPDIR/in'"
+	on_tty "cols 60" -- "'$IPCRUN' check --color never '$BATS_TEST_TMPDIR/in'"
 	assert_failure 1
 	out=${output//$'\r'/}
 	caret_at "$out"
@@ -826,7 +827,7 @@ ipcrun: check: $f:5:7: control character in string, found byte 0x1b
 	done < <(sed 1d <<<"$out")
 	# The end of a line: the caret one past its last character.
 	printf '{"k":"%s"' "$(printf 'c%.0s' {1..300})" > "$BATS_TEST_TMPDIR/in"
-	on_tty "cols 60" -- "'$IPCRUN' check '$BATS_TEST_TMPDIR/in'"
+	on_tty "cols 60" -- "'$IPCRUN' check --color never '$BATS_TEST_TMPDIR/in'"
 	caret_at "${output//$'\r'/}"
 	[[ $shown == ...c*'"' ]]
 	assert_equal "$col" "${#shown}"
@@ -1050,4 +1051,24 @@ ipcrun: check: 3 more bad lines not shown (--max-errors 2)"
 	run cat "$BATS_TEST_TMPDIR/qf"
 	assert_line 'ipcrun: check: examples/events.ndjson'
 	refute_line 'examples/events.ndjson'
+}
+
+@test "color: excerpts coloured at a terminal, plain under NO_COLOR, TERM=dumb or --color never; --color always anywhere" {
+	printf '{bad}\n' > "$BATS_TEST_TMPDIR/in"
+	on_tty "TERM=xterm '$IPCRUN' check '$BATS_TEST_TMPDIR/in'"
+	assert_output --partial $'\e[1;34m    1 |\e[0m {bad}'
+	assert_output --partial $'\e[1;31m^\e[0m'
+	on_tty "TERM=xterm NO_COLOR=1 '$IPCRUN' check '$BATS_TEST_TMPDIR/in'"
+	assert_output --partial '    1 | {bad}'
+	refute_output --partial $'\e['
+	on_tty "TERM=dumb '$IPCRUN' check '$BATS_TEST_TMPDIR/in'"
+	refute_output --partial $'\e['
+	on_tty "TERM=xterm '$IPCRUN' check --color never '$BATS_TEST_TMPDIR/in'"
+	refute_output --partial $'\e['
+	run --separate-stderr "$IPCRUN" check --excerpt --color always "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	[[ $stderr == *$'\e[1;31m^\e[0m'* ]]
+	run --separate-stderr "$IPCRUN" check --color sometimes "$BATS_TEST_TMPDIR/in"
+	assert_failure 125
+	[[ $stderr == *"--color 'sometimes': must be auto, always or never"* ]]
 }

@@ -29,8 +29,8 @@ load helper
 	assert_equal "$stderr" ""
 	assert_output "usage: ipcrun check [--node] [--strict] [--max-line BYTES] [--max-errors N]
                     [--count] [--quiet] [--verbose] [--format FORMAT]
-                    [--excerpt] [--no-excerpt] [--rejects FILE] [--progress]
-                    [--no-progress] [FILE ...]
+                    [--color auto|always|never] [--excerpt] [--no-excerpt]
+                    [--rejects FILE] [--progress] [--no-progress] [FILE ...]
 
   -h, --help                print this help and exit
       --node                also refuse Node's internal messages
@@ -41,6 +41,8 @@ load helper
   -q, --quiet               print nothing, only set the exit status
   -v, --verbose             print a summary on stderr at the end
       --format FORMAT       reports as human, gnu or json (default: human)
+      --color auto|always|never
+                            colour the excerpts (default: auto)
       --excerpt             show each bad line under its report (default: tty)
       --no-excerpt          never show the bad line
       --rejects FILE        write the bad lines to FILE, byte for byte
@@ -187,7 +189,7 @@ Try 'ipcrun help --help'."
 	assert_line --index 0 'usage: ipcrun run [--channel node|stdio] [--channel-fd N]'
 	assert_line --index 1 '                  [--eof auto|idle[:DUR]|wait|close] [--eof-timeout DUR]'
 	assert_line --index 3 '                  [--no-preload] [--no-validate] [--strict] [--trace] [--quiet]'
-	assert_line --index 10 '                  [CMD [ARG ...]]'
+	assert_line --index 10 '                  [--no-control] [--] [CMD [ARG ...]]'
 	assert_equal "${lines[11]}" "  -h, --help                print this help and exit"
 	assert_line '  -n, --copies N            run N copies of CMD, NAME.1 to NAME.N'
 	assert_line '  -c, --child NAME=CMD      a child NAME running CMD ARGS (sh quoting)'
@@ -250,7 +252,7 @@ Try 'ipcrun help --help'."
 	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: option '--no-validate' doesn't allow an argument"
 	run --separate-stderr "$IPCRUN" run --no -- cat
 	assert_failure 125
-	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: option '--no' is ambiguous, could be '--no-preload', '--no-validate' or '--no-progress'"
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: option '--no' is ambiguous, could be '--no-preload', '--no-validate', '--no-progress' or '--no-control'"
 	# An exact name wins over the longer names it is a prefix of.
 	run --separate-stderr "$IPCRUN" run --channel stdio -- true < /dev/null
 	assert_success
