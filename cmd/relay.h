@@ -27,6 +27,7 @@
 
 #define RUN_QSIZE	(256 * 1024)	/* queue size and high-water mark */
 #define RUN_READ	(256 * 1024)	/* largest read from the channel */
+#define RUN_PEER_SNDBUF	(4 * 1024 * 1024) /* the child's send buffer (lib/chan.c) */
 #define MAXLINE_DEFAULT	((size_t)64 * 1024 * 1024)
 #define OUT_MAXLINE_MIN	((size_t)4096)	/* room for Node's internal messages */
 #define SEC		INT64_C(1000000000)

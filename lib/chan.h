@@ -88,5 +88,6 @@ void		 chan_put_queue(struct chan *, struct buf *);
 int		 chan_send_fd(struct chan *, const char *, size_t, int);
 int		 chan_answered(struct chan *);
 int		 chan_holding(const struct chan *);
+int		 chan_widen_peer(int, int);
 
 #endif

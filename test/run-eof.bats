@@ -248,3 +248,26 @@ process.on("message", () => {});')
 	assert_output $'{"a":1}\n{"a":2}'
 	assert_equal "$stderr" ""
 }
+
+# --- a child that exits right after its last sends (issue 29) --------------
+
+@test "a worker that exits after its last sends loses no more replies than under a Node parent" {
+	# 20000 requests, then a terminate message: the child process.exit()s
+	# as soon as it reads it. What reaches the parent is what fitted in
+	# the channel; the rest died in libuv's queue. The socket's send
+	# buffer on the child's end is what ipcrun can make bigger.
+	for i in $(seq 0 19999); do printf '{"id":%d}\n' "$i"; done \
+	    > "$BATS_TEST_TMPDIR/in"
+	echo '{"terminate":true}' >> "$BATS_TEST_TMPDIR/in"
+	node "$F/count_parent.js" "$F/exit_after_send.js" \
+	    < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/node"
+	node_got=$(cat "$BATS_TEST_TMPDIR/node")
+	"$IPCRUN" run -- node "$F/exit_after_send.js" \
+	    < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out"
+	got=$(wc -l < "$BATS_TEST_TMPDIR/out")
+	[ "$node_got" -gt 0 ] || fail "the Node parent got nothing"
+	[ "$got" -ge "$node_got" ] ||
+	    fail "ipcrun got $got replies, a Node parent $node_got"
+	# What did arrive arrived whole, each once.
+	assert_equal "$(sort -u "$BATS_TEST_TMPDIR/out" | wc -l)" "$got"
+}
