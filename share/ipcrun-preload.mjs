@@ -44,6 +44,15 @@ function drain(want) {
 		// running; the channel alone no longer does.
 		if (process.channel)
 			process.channel.unref();
+		// Once it has nothing left to do, every reply written, the
+		// child is disconnected as a Node parent's disconnect() would
+		// do it: a 'disconnect' handler runs (cleanup, a last log),
+		// with nothing lost to it. Once: the handler may start work,
+		// and the loop empties again after it.
+		process.once('beforeExit', () => {
+			if (process.connected)
+				process.disconnect();
+		});
 	}
 	process.on('internalMessage', onInternal);
 	// With a callback, a channel that ipcrun has already closed (EPIPE,

@@ -271,3 +271,27 @@ process.on("message", () => {});')
 	# What did arrive arrived whole, each once.
 	assert_equal "$(sort -u "$BATS_TEST_TMPDIR/out" | wc -l)" "$got"
 }
+
+# --- 'disconnect' at the end of input (issue 29) ----------------------------
+
+@test "a child's 'disconnect' handler runs once its work is done, after its last reply" {
+	# As under a Node parent's disconnect(), but only once the child has
+	# nothing left to do: its late replies are not cut off. The handler's
+	# own work (here 300 ms) still runs.
+	w=$(node_worker 'let sent = 0;
+process.on("message", (m) => setTimeout(() => { process.send(m); sent++; }, 200));
+process.on("disconnect", () => setTimeout(() =>
+    console.error("disconnect after", sent, "replies, connected:", process.connected), 300));')
+	run --separate-stderr "$IPCRUN" run -- node "$w" < <(printf '1\n2\n')
+	assert_success
+	assert_output $'1\n2'
+	assert_equal "$stderr" "disconnect after 2 replies, connected: false"
+}
+
+@test "a child with no 'disconnect' handler still exits by itself after the notice" {
+	w=$(node_worker 'process.on("message", (m) => process.send(m));')
+	run --separate-stderr "$IPCRUN" run -- node "$w" < <(printf '1\n')
+	assert_success
+	assert_output 1
+	assert_equal "$stderr" ""
+}
