@@ -295,3 +295,22 @@ process.on("disconnect", () => setTimeout(() =>
 	assert_output 1
 	assert_equal "$stderr" ""
 }
+
+@test "the child's end of the channel gets a 4 MiB send buffer, shared out among many children" {
+	# SO_SNDBUFFORCE passes net.core.wmem_max for root only; the kernel
+	# reports twice what was set.
+	[ "$(id -u)" -eq 0 ] || skip "needs root to pass net.core.wmem_max"
+	py='import json, os, socket
+fd = int(os.environ["NODE_CHANNEL_FD"])
+s = socket.socket(fileno=fd)
+os.write(fd, (json.dumps(s.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)) + "\n").encode())
+s.detach()'
+	run --separate-stderr "$IPCRUN" run --eof wait -- python3 -c "$py" < /dev/null
+	assert_success
+	assert_output $((2 * 4 * 1024 * 1024))
+	# 32 children: 64 MiB between them.
+	run --separate-stderr "$IPCRUN" run --raw --eof wait -n 32 -- python3 -c "$py" < /dev/null
+	assert_success
+	assert_equal "$(sort -u <<<"$output")" $((2 * 2 * 1024 * 1024))
+	assert_equal "$(wc -l <<<"$output")" 32
+}
