@@ -22,6 +22,36 @@ import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 
+// Once the child has nothing left to do, every reply written, disconnect
+// it as a Node parent's disconnect() would: a 'disconnect' handler runs
+// (cleanup, a last log), with nothing lost to it. 'beforeExit' says the
+// loop is empty, but a listener of the user's may send in the same emit,
+// before or after this one: look a turn later, and not while a write is
+// queued (disconnect() closes the pipe and would cancel it; the write
+// keeps the loop alive, so 'beforeExit' comes again after it).
+function disconnectWhenIdle() {
+	const key = Object.getOwnPropertySymbols(process).find((s) =>
+	    s.description === 'kChannelHandle');
+
+	function look() {
+		const h = key === undefined ? undefined : process[key];
+
+		if (!process.connected) {
+			process.removeListener('beforeExit', onBeforeExit);
+			return;
+		}
+		if (h && typeof h.writeQueueSize === 'number' &&
+		    h.writeQueueSize > 0)
+			return;
+		process.removeListener('beforeExit', onBeforeExit);
+		process.disconnect();
+	}
+	function onBeforeExit() {
+		setImmediate(look);
+	}
+	process.on('beforeExit', onBeforeExit);
+}
+
 // Announce to ipcrun and wait for its notice, in the process that holds
 // ipcrun's channel.
 function drain(want) {
@@ -44,15 +74,7 @@ function drain(want) {
 		// running; the channel alone no longer does.
 		if (process.channel)
 			process.channel.unref();
-		// Once it has nothing left to do, every reply written, the
-		// child is disconnected as a Node parent's disconnect() would
-		// do it: a 'disconnect' handler runs (cleanup, a last log),
-		// with nothing lost to it. Once: the handler may start work,
-		// and the loop empties again after it.
-		process.once('beforeExit', () => {
-			if (process.connected)
-				process.disconnect();
-		});
+		disconnectWhenIdle();
 	}
 	process.on('internalMessage', onInternal);
 	// With a callback, a channel that ipcrun has already closed (EPIPE,

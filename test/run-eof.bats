@@ -314,3 +314,20 @@ s.detach()'
 	assert_equal "$(sort -u <<<"$output")" $((2 * 2 * 1024 * 1024))
 	assert_equal "$(wc -l <<<"$output")" 32
 }
+
+@test "a last message sent from 'beforeExit' arrives, whenever the listener was added" {
+	# The disconnect at the end waits a turn after 'beforeExit': a
+	# listener of the child's, added before or after ipcrun's notice,
+	# still sends its summary.
+	w=$(node_worker 'let n = 0;
+process.once("beforeExit", () => process.send({ early: n }));
+process.on("message", () => {
+	n++;
+	setTimeout(() => process.once("beforeExit", () => process.send({ late: n })), 300);
+});
+process.on("disconnect", () => console.error("disconnected"));')
+	run --separate-stderr "$IPCRUN" run -- node "$w" < <(printf '1\n2\n')
+	assert_success
+	assert_equal "$(sort <<<"$output")" $'{"early":2}\n{"late":2}\n{"late":2}'
+	assert_equal "$stderr" disconnected
+}
