@@ -29,6 +29,9 @@
 
 #define RUN_QSIZE	(256 * 1024)	/* queue size and high-water mark */
 #define RUN_READ	(256 * 1024)	/* largest read from the channel */
+#define RUN_PEER_SNDBUF	(4 * 1024 * 1024) /* a child's send buffer (lib/chan.c), */
+#define RUN_PEER_SNDALL	(64 * 1024 * 1024) /* shared by many children, */
+#define RUN_PEER_SNDMIN	(256 * 1024)	/* but never less than this */
 #define MAXLINE_DEFAULT	((size_t)64 * 1024 * 1024)
 #define OUT_MAXLINE_MIN	((size_t)4096)	/* room for Node's internal messages */
 #define SEC		INT64_C(1000000000)
@@ -337,6 +340,7 @@ int		 serve_bind(struct run *r, const char **listen_arg,
 
 /* run_state.c */
 int		 run_backpressured(const struct run *r);
+int		 run_peer_sndbuf(const struct run *r);
 int		 run_alive(const struct worker *w);
 int		 run_pending(const struct worker *w);
 int		 run_accepting(const struct worker *w);

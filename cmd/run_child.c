@@ -394,6 +394,8 @@ run_spawn_begin(struct run *r, struct worker *w)
 		goto fail;
 	}
 	w->chan_ino = (unsigned long long)st.st_ino;
+	/* What a child writes just before process.exit() (best effort). */
+	(void)chan_widen_peer(sp[1], run_peer_sndbuf(r));
 	memset(&so, 0, sizeof so);
 	so.argv = w->argv;
 	so.pgroup = 1;

@@ -17,6 +17,21 @@
 #include "super.h"
 #include "relay.h"
 
+/*
+ * The send buffer of a child's end of the channel: room for what it
+ * writes just before it exits (lib/chan.c), with a bound on the kernel
+ * memory that many children share.
+ */
+int
+run_peer_sndbuf(const struct run *r)
+{
+	if (r->nw <= RUN_PEER_SNDALL / RUN_PEER_SNDBUF)
+		return RUN_PEER_SNDBUF;
+	if (r->nw >= RUN_PEER_SNDALL / RUN_PEER_SNDMIN)
+		return RUN_PEER_SNDMIN;
+	return (int)(RUN_PEER_SNDALL / r->nw);
+}
+
 /* ipcrun's stdout is full: the channel is not being read. */
 int
 run_backpressured(const struct run *r)

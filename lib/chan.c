@@ -565,3 +565,29 @@ chan_put_queue(struct chan *c, struct buf *q)
 	c->tq_mid = 0;
 	chan_marks_reset(c);
 }
+
+/*
+ * Room for what the child writes before it exits (issue 29): a Node child
+ * that calls process.exit() right after its last send()s loses whatever
+ * libuv still queues, and libuv queues once the socket is full. For
+ * AF_UNIX stream the writer's send buffer bounds what is in flight, and
+ * each small frame costs a buffer's overhead, not its length: the default
+ * holds a few hundred replies. Set on the child's end before it is
+ * handed over. SO_SNDBUFFORCE passes net.core.wmem_max where permitted
+ * (root); otherwise the kernel caps SO_SNDBUF there. Returns the size now
+ * in force, or -1.
+ */
+int
+chan_widen_peer(int fd, int bytes)
+{
+	int		got;
+	socklen_t	len = sizeof got;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes,
+	    sizeof bytes) == -1 &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) == -1)
+		return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) == -1)
+		return -1;
+	return got;
+}

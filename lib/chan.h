@@ -89,5 +89,6 @@ int		 chan_queue(struct chan *, const char *, size_t);
 int		 chan_send_fd(struct chan *, const char *, size_t, int);
 int		 chan_answered(struct chan *);
 int		 chan_holding(const struct chan *);
+int		 chan_widen_peer(int, int);
 
 #endif

@@ -9,7 +9,9 @@
 // It puts NODE_OPTIONS back as the user had it, announces itself to
 // ipcrun with an internal message and, on ipcrun's "input ended" notice,
 // unrefs the channel: the child then exits by itself once its pending work
-// and writes are done, and no reply is lost.
+// and writes are done, and no reply is lost. It also replays the messages
+// Node held before the main module listened, one per tick (Node's own
+// replay breaks on a listener that throws; see replayOneByOne).
 //
 // An ES module: --import runs after every --require module (Node's
 // order), but before the main module, which Node then loads through its
@@ -20,17 +22,47 @@ import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 
+// Once the child has nothing left to do, every reply written, disconnect
+// it as a Node parent's disconnect() would: a 'disconnect' handler runs
+// (cleanup, a last log), with nothing lost to it. 'beforeExit' says the
+// loop is empty, but a listener of the user's may send in the same emit,
+// before or after this one: look a turn later, and not while a write is
+// queued (disconnect() closes the pipe and would cancel it; the write
+// keeps the loop alive, so 'beforeExit' comes again after it).
+function disconnectWhenIdle() {
+	const key = Object.getOwnPropertySymbols(process).find((s) =>
+	    s.description === 'kChannelHandle');
+
+	function look() {
+		const h = key === undefined ? undefined : process[key];
+
+		if (!process.connected) {
+			process.removeListener('beforeExit', onBeforeExit);
+			return;
+		}
+		if (h && typeof h.writeQueueSize === 'number' &&
+		    h.writeQueueSize > 0)
+			return;
+		process.removeListener('beforeExit', onBeforeExit);
+		process.disconnect();
+	}
+	function onBeforeExit() {
+		setImmediate(look);
+	}
+	process.on('beforeExit', onBeforeExit);
+}
+
 // Announce to ipcrun and wait for its notice, in the process that holds
 // ipcrun's channel.
 function drain(want) {
 	if (typeof process.send !== 'function' || !process.channel)
-		return;
+		return false;
 	try {
 		const st = fstatSync(process.channel.fd, { bigint: true });
 		if (st.ino.toString() !== want)
-			return;
+			return false;
 	} catch (e) {
-		return;
+		return false;
 	}
 
 	function onInternal(msg) {
@@ -42,6 +74,7 @@ function drain(want) {
 		// running; the channel alone no longer does.
 		if (process.channel)
 			process.channel.unref();
+		disconnectWhenIdle();
 	}
 	process.on('internalMessage', onInternal);
 	// With a callback, a channel that ipcrun has already closed (EPIPE,
@@ -59,6 +92,57 @@ function drain(want) {
 	} catch (e) {
 		sent(e);
 	}
+	return true;
+}
+
+// Node holds a message that comes before any 'message' listener exists
+// and, once one is added, replays all it holds in one loop: a listener
+// that throws ends the loop, the messages stay held, and the next
+// listener added replays the first one again (the child gets it twice and
+// never the rest). Under --import the main module runs a turn after the
+// channel starts reading, so a child that listens in its main module
+// meets that path whenever input is sent at once. Take the held messages
+// before Node's replay runs and emit each on a tick of its own, as Node
+// emits a message that finds a listener: a throw is one uncaught
+// exception, and the next message still comes. A message whose turn comes
+// when no listener is left (process.once) is held again, as Node would.
+function replayOneByOne() {
+	const ch = process.channel;
+	const key = Object.getOwnPropertySymbols(ch).find((s) =>
+	    s.description === 'kPendingMessages');
+
+	// Another Node keeps them elsewhere: its own replay stays.
+	if (key === undefined || !Array.isArray(ch[key]))
+		return;
+	function emitOne(args) {
+		const c = process.channel;
+
+		if (!c)
+			return;
+		if (process.listenerCount('message') === 0) {
+			if (Array.isArray(c[key]))
+				c[key].push(args);
+			return;
+		}
+		Reflect.apply(process.emit, process, args);
+	}
+	// Node queues its replay on any listener added ('uncaughtException'
+	// just before 'message' too) and looks for a 'message' listener only
+	// when the tick runs. Prepended, this tick is queued before each of
+	// Node's, which then finds nothing held.
+	process.prependListener('newListener', () => {
+		process.nextTick(() => {
+			const c = process.channel;
+
+			if (!c || process.listenerCount('message') === 0 ||
+			    !Array.isArray(c[key]) || c[key].length === 0)
+				return;
+			const held = c[key];
+			c[key] = [];
+			for (const args of held)
+				process.nextTick(emitOne, args);
+		});
+	});
 }
 
 // Any --import makes Node load the main module through its ES module
@@ -122,6 +206,7 @@ function keepMainCommonJS() {
 	// Only in the main thread; the announcement goes first.
 	if (!isMainThread)
 		return;
-	drain(want);
+	if (drain(want))
+		replayOneByOne();
 	keepMainCommonJS();
 })();

@@ -252,3 +252,56 @@ process.on("message", () => setTimeout(() => process.send("late"), 1000));')
 	assert_output '{"delay":1000}'
 	assert_equal "$stderr" ""
 }
+
+# --- messages held before the main module listens (issue 29) ----------------
+
+# held_then N CODE: a child that waits (with a deadline) until Node holds
+# N messages for want of a 'message' listener, then runs CODE: the replay
+# path is met every time, not only when the main module happens to load
+# late.
+held_then() {
+	node_worker "const key = Object.getOwnPropertySymbols(process.channel)
+    .find((s) => s.description === 'kPendingMessages');
+const until = Date.now() + 20000;
+(function wait() {
+	if (process.channel[key].length < $1 && Date.now() < until)
+		return setTimeout(wait, 10);
+	$2
+})();"
+}
+
+@test "a listener that throws gets every held message once" {
+	# Node's own test-child-process-ipc-next-tick.js, listening late:
+	# Node's replay stopped at the first throw and replayed it again on
+	# the next listener; the rest never came.
+	w=$(held_then 10 'process.on("uncaughtException", (e) => process.send({ got: e }));
+	process.on("message", (m) => { throw m; });')
+	run --separate-stderr "$IPCRUN" run -- node "$w" < <(seq 1 10)
+	assert_success
+	assert_output "$(seq 1 10 | sed 's/.*/{"got":&}/')"
+	assert_equal "$stderr" ""
+}
+
+@test "a listener that throws at once after loading gets every message once" {
+	# The same child as Node's test, listening in its main module: under
+	# --import that is a turn after the channel starts reading.
+	w=$(node_worker 'process.on("uncaughtException", (e) => process.send({ got: e }));
+process.on("message", (m) => { throw m; });')
+	run --separate-stderr "$IPCRUN" run -- node "$w" < <(seq 1 10)
+	assert_success
+	assert_output "$(seq 1 10 | sed 's/.*/{"got":&}/')"
+}
+
+@test "process.once takes the held messages one at a time, none lost" {
+	# Node's replay emits every held message in one loop: after the
+	# first, no listener is left and the others were dropped.
+	w=$(held_then 3 'function on(m) {
+		process.send({ got: m });
+		setTimeout(() => process.once("message", on), 10);
+	}
+	process.once("message", on);')
+	run --separate-stderr "$IPCRUN" run -- node "$w" < <(seq 1 3)
+	assert_success
+	assert_output "$(seq 1 3 | sed 's/.*/{"got":&}/')"
+	assert_equal "$stderr" ""
+}

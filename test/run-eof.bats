@@ -248,3 +248,86 @@ process.on("message", () => {});')
 	assert_output $'{"a":1}\n{"a":2}'
 	assert_equal "$stderr" ""
 }
+
+# --- a child that exits right after its last sends (issue 29) --------------
+
+@test "a worker that exits after its last sends loses no more replies than under a Node parent" {
+	# 20000 requests, then a terminate message: the child process.exit()s
+	# as soon as it reads it. What reaches the parent is what fitted in
+	# the channel; the rest died in libuv's queue. The socket's send
+	# buffer on the child's end is what ipcrun can make bigger.
+	for i in $(seq 0 19999); do printf '{"id":%d}\n' "$i"; done \
+	    > "$BATS_TEST_TMPDIR/in"
+	echo '{"terminate":true}' >> "$BATS_TEST_TMPDIR/in"
+	node "$F/count_parent.js" "$F/exit_after_send.js" \
+	    < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/node"
+	node_got=$(cat "$BATS_TEST_TMPDIR/node")
+	"$IPCRUN" run -- node "$F/exit_after_send.js" \
+	    < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out"
+	got=$(wc -l < "$BATS_TEST_TMPDIR/out")
+	[ "$node_got" -gt 0 ] || fail "the Node parent got nothing"
+	[ "$got" -ge "$node_got" ] ||
+	    fail "ipcrun got $got replies, a Node parent $node_got"
+	# What did arrive arrived whole, each once.
+	assert_equal "$(sort -u "$BATS_TEST_TMPDIR/out" | wc -l)" "$got"
+}
+
+# --- 'disconnect' at the end of input (issue 29) ----------------------------
+
+@test "a child's 'disconnect' handler runs once its work is done, after its last reply" {
+	# As under a Node parent's disconnect(), but only once the child has
+	# nothing left to do: its late replies are not cut off. The handler's
+	# own work (here 300 ms) still runs.
+	w=$(node_worker 'let sent = 0;
+process.on("message", (m) => setTimeout(() => { process.send(m); sent++; }, 200));
+process.on("disconnect", () => setTimeout(() =>
+    console.error("disconnect after", sent, "replies, connected:", process.connected), 300));')
+	run --separate-stderr "$IPCRUN" run -- node "$w" < <(printf '1\n2\n')
+	assert_success
+	assert_output $'1\n2'
+	assert_equal "$stderr" "disconnect after 2 replies, connected: false"
+}
+
+@test "a child with no 'disconnect' handler still exits by itself after the notice" {
+	w=$(node_worker 'process.on("message", (m) => process.send(m));')
+	run --separate-stderr "$IPCRUN" run -- node "$w" < <(printf '1\n')
+	assert_success
+	assert_output 1
+	assert_equal "$stderr" ""
+}
+
+@test "the child's end of the channel gets a 4 MiB send buffer, shared out among many children" {
+	# SO_SNDBUFFORCE passes net.core.wmem_max for root only; the kernel
+	# reports twice what was set.
+	[ "$(id -u)" -eq 0 ] || skip "needs root to pass net.core.wmem_max"
+	py='import json, os, socket
+fd = int(os.environ["NODE_CHANNEL_FD"])
+s = socket.socket(fileno=fd)
+os.write(fd, (json.dumps(s.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)) + "\n").encode())
+s.detach()'
+	run --separate-stderr "$IPCRUN" run --eof wait -- python3 -c "$py" < /dev/null
+	assert_success
+	assert_output $((2 * 4 * 1024 * 1024))
+	# 32 children: 64 MiB between them.
+	run --separate-stderr "$IPCRUN" run --raw --eof wait -n 32 -- python3 -c "$py" < /dev/null
+	assert_success
+	assert_equal "$(sort -u <<<"$output")" $((2 * 2 * 1024 * 1024))
+	assert_equal "$(wc -l <<<"$output")" 32
+}
+
+@test "a last message sent from 'beforeExit' arrives, whenever the listener was added" {
+	# The disconnect at the end waits a turn after 'beforeExit': a
+	# listener of the child's, added before or after ipcrun's notice,
+	# still sends its summary.
+	w=$(node_worker 'let n = 0;
+process.once("beforeExit", () => process.send({ early: n }));
+process.on("message", () => {
+	n++;
+	setTimeout(() => process.once("beforeExit", () => process.send({ late: n })), 300);
+});
+process.on("disconnect", () => console.error("disconnected"));')
+	run --separate-stderr "$IPCRUN" run -- node "$w" < <(printf '1\n2\n')
+	assert_success
+	assert_equal "$(sort <<<"$output")" $'{"early":2}\n{"late":2}\n{"late":2}'
+	assert_equal "$stderr" disconnected
+}
