@@ -250,6 +250,7 @@ const struct cmd_entry cmd_attach_entry = {
 	.summary = "an NDJSON-aware nc: send validated lines to a socket, "
 	    "print its replies",
 	.permute = 1,
+	.notes = sock_addr_notes,
 	.exec = cmd_attach_exec,
 	.opts = attach_opts
 };

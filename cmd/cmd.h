@@ -46,6 +46,9 @@ struct cmd_entry {
 	const char	*usage;		/* the operands; the options' part of
 					   the synopsis comes from opts */
 	const char	*summary;	/* one line for --help */
+	const char	*notes;		/* lines after the options in --help
+					   (such as the forms of ADDR), or
+					   NULL */
 	int		 hidden;
 	/*
 	 * Options may follow operands, as getopt_long permutes them: only
@@ -118,6 +121,7 @@ int		 sock_peer_allowed(const struct cmd_entry *, int, const char *,
 		    const struct sock_allow *);
 int		 sock_parse_addr(const struct cmd_entry *, struct addr *,
 		    const char *);
+extern const char sock_addr_notes[];
 int		 sock_wait(int, short, int);
 int		 sock_listen(const struct cmd_entry *, struct addr *,
 		    const char *, mode_t);

@@ -573,6 +573,7 @@ const struct cmd_entry cmd_send_fd_entry = {
 	.usage = "ADDR FD ...",
 	.summary = "send descriptors over a unix socket",
 	.permute = 1,
+	.notes = sock_addr_notes,
 	.exec = cmd_send_fd_exec,
 	.opts = send_fd_opts
 };
@@ -584,6 +585,7 @@ const struct cmd_entry cmd_recv_fd_entry = {
 	    "them",
 	/* Split at "--" first: CMD's options are never taken for ours. */
 	.permute = 1,
+	.notes = sock_addr_notes,
 	.exec = cmd_recv_fd_exec,
 	.opts = recv_fd_opts
 };

@@ -135,6 +135,14 @@ sock_peer_allowed(const struct cmd_entry *ce, int fd, const char *name,
 	return 0;
 }
 
+/* The forms of ADDR, after the options in --help. */
+const char sock_addr_notes[] =
+    "ADDR is one of:\n"
+    "  unix:PATH, PATH           a unix socket\n"
+    "  unix:@NAME                an abstract unix socket\n"
+    "  tcp:HOST:PORT             TCP; an IPv6 HOST in brackets: tcp:[::1]:80\n"
+    "  fd:N                      a socket ipcrun inherited as descriptor N\n";
+
 /* Parse an ADDR operand; a usage error (125) is reported when it is bad. */
 int
 sock_parse_addr(const struct cmd_entry *ce, struct addr *a, const char *s)

@@ -181,6 +181,22 @@ Try 'ipcrun help --help'."
 	done < <("$IPCRUN" commands)
 }
 
+@test "the help of a command with an ADDR operand shows ADDR's forms" {
+	local cmd
+	for cmd in attach send-fd recv-fd; do
+		run --separate-stderr "$IPCRUN" "$cmd" --help
+		assert_success
+		assert_line 'ADDR is one of:'
+		assert_line --regexp '^  unix:PATH, PATH +a unix socket$'
+		assert_line --regexp '^  unix:@NAME +an abstract unix socket$'
+		assert_line --regexp '^  tcp:HOST:PORT +TCP; .*tcp:\[::1\]:80$'
+		assert_line --regexp '^  fd:N +a socket ipcrun inherited as descriptor N$'
+	done
+	# A command without an address has no such part.
+	run --separate-stderr "$IPCRUN" check --help
+	refute_line 'ADDR is one of:'
+}
+
 @test "run's help: wrapped synopsis lined up after the name, one line per option with its default" {
 	run --separate-stderr "$IPCRUN" run --help
 	assert_success
