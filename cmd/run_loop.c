@@ -237,7 +237,7 @@ run_child_exited(struct run *r, struct worker *w, int status)
 	chan_drop_peer(&w->ch);
 	w->peer_at = 0;
 	/* Read what it wrote before it went (Bun #37849), but not forever. */
-	drain_exited(&w->dr, &r->dp, ev_now(), w->ch.fd != -1);
+	drain_exited(&w->dr, run_dp(r, w), ev_now(), w->ch.fd != -1);
 	if (act != SUPER_NONE)
 		run_finish(r, w, act);
 }
@@ -423,6 +423,8 @@ run_relay(struct run *r)
 	r->dp.idle_ns = r->idle_ns;
 	r->dp.eof_timeout = r->eof_timeout;
 	r->dp.kill_timeout = r->kill_timeout;
+	r->dp_stdio = r->dp;
+	r->dp_stdio.node = 0;
 	r->watch_fd = -1;
 	r->out_fd = STDOUT_FILENO;
 	run_report_start(r);
