@@ -76,7 +76,7 @@ static const struct cmd_opt run_opts[] = {
 	{ "copies", 'n', 'n', "N", NULL,
 	    "run N copies of CMD, NAME.1 to NAME.N" },
 	{ "child", 'c', 'c', "NAME=CMD", NULL,
-	    "a child NAME running CMD ARGS; NAME:stdio=CMD: on stdio" },
+	    "child NAME runs CMD ARGS (NAME:stdio=: on stdio)" },
 	{ "name", 0, O_NAME, "NAME", NULL,
 	    "name of the copies (default: CMD's or its script's)" },
 	{ "route", 0, O_ROUTE, "rr|broadcast|key=PATH", "rr|broadcast|key=",

@@ -206,7 +206,7 @@ Try 'ipcrun help --help'."
 	assert_line --index 10 '                  [CMD [ARG ...]]'
 	assert_equal "${lines[11]}" "  -h, --help                print this help and exit"
 	assert_line '  -n, --copies N            run N copies of CMD, NAME.1 to NAME.N'
-	assert_line '  -c, --child NAME=CMD      a child NAME running CMD ARGS (sh quoting)'
+	assert_line '  -c, --child NAME=CMD      child NAME runs CMD ARGS (NAME:stdio=: on stdio)'
 	assert_line '  -q, --quiet               no warnings or notices on stderr, only errors'
 	assert_line '  -v, --verbose             show frames (first 64 bytes) and notices on stderr'
 	assert_line '      --kill-timeout DUR    wait before SIGTERM, then SIGKILL (default: 5s)'
