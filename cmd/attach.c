@@ -64,7 +64,7 @@ parse_rs(const char *s)
 	return (int)v;
 }
 
-enum { O_ALLOW_UID = 256, O_IDLE_TIMEOUT, O_MODE, O_NODE, O_RS };
+enum { O_ALLOW_UID = 256, O_IDLE_TIMEOUT, O_MODE, O_NODE, O_READY_FD, O_RS };
 
 #define QUIT_FF_NS	((int64_t)2 * 1000000000)	/* -q with --rs '\f' */
 
@@ -83,6 +83,10 @@ static const struct cmd_opt attach_opts[] = {
 	    "also refuse Node's internal messages, both ways" },
 	{ "quit-after", 'q', 'q', "DUR", NULL,
 	    "hold EOF up to DUR for replies (default: 0; \\f: 2s)" },
+	{ "ready-fd", 0, O_READY_FD, "N", NULL,
+	    "with -l, write ADDR to N once listening" },
+	{ "retry", 'w', 'w', "DUR", NULL,
+	    "keep trying to connect for DUR (default: 0, once)" },
 	{ "rs", 0, O_RS, "SEP", NULL,
 	    "the peer's record separator (default: '\\n')" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
@@ -95,10 +99,11 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	struct addr	 a;
 	struct sock_allow allow;
 	mode_t		 mode = 0600;
-	char		 bound[300], err[256];
+	char		 bound[300];
 	const char	*cause;
 	int		 ch, listen = 0, keep = 0, modeset = 0, lfd = -1;
-	int		 sock, status = EXIT_FAIL, r, closed;
+	int		 sock, status = EXIT_FAIL, r, closed, readyfd = -1;
+	int64_t		 retry_ns = 0;
 
 	memset(&at, 0, sizeof at);
 	memset(&allow, 0, sizeof allow);
@@ -145,6 +150,17 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 				return cmd_usage_error(ce, "-q '%s': %s",
 				    optarg, cause);
 			break;
+		case O_READY_FD:
+			if ((r = sock_parse_ready_fd(ce, optarg,
+			    &readyfd)) != 0)
+				return r;
+			break;
+		case 'w':
+			if (cmd_parse_duration(optarg, &retry_ns,
+			    &cause) == -1)
+				return cmd_usage_error(ce, "-w '%s': %s",
+				    optarg, cause);
+			break;
 		case O_RS:
 			if ((at.sep = parse_rs(optarg)) == -1)
 				return cmd_usage_error(ce, "--rs '%s': not one "
@@ -170,6 +186,11 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 		return cmd_usage_error(ce, "--mode needs -l");
 	if (allow.n > 0 && !listen)
 		return cmd_usage_error(ce, "--allow-uid needs -l");
+	if (readyfd != -1 && !listen)
+		return cmd_usage_error(ce, "--ready-fd is for listening: it "
+		    "needs -l");
+	if (retry_ns > 0 && listen)
+		return cmd_usage_error(ce, "-w is for connecting: not with -l");
 	at.name = argv[0];
 	if (sock_parse_addr(ce, &a, at.name) == -1)
 		return EXIT_FAIL;
@@ -199,19 +220,21 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	at.q = &at.wq;
 	at.inkey = at.node ? jscan_want(&at.in.js, "cmd", 3) : -1;
 	if (!listen) {
-		if ((sock = addr_connect(&a, err, sizeof err)) == -1) {
-			cmd_warnx(ce, "%s: %s", at.name, err);
-			status = a.kind == ADDR_FD ? EXIT_FAIL : 1;
+		if ((sock = sock_connect(ce, &a, at.name, retry_ns,
+		    &status)) == -1)
 			goto out;
-		}
 		status = attach_session(&at, sock);
 		close(sock);
 		goto out;
 	}
 	if ((lfd = sock_listen(ce, &a, at.name, mode)) == -1)
 		goto out;
-	if (addr_name(&a, lfd, bound, sizeof bound) == 0)
-		cmd_warnx(ce, "listening on %s", bound);
+	/* Always said: attach -l is for a person at a terminal too. */
+	if (addr_name(&a, lfd, bound, sizeof bound) == -1)
+		strlcpy(bound, at.name, sizeof bound);
+	cmd_warnx(ce, "listening on %s", bound);
+	if (sock_ready_write(&readyfd, bound) == -1)
+		cmd_warn(ce, "--ready-fd: write");
 	do {
 		if ((sock = sock_accept_allowed(ce, lfd, at.name,
 		    &allow)) == -1) {
@@ -250,6 +273,7 @@ const struct cmd_entry cmd_attach_entry = {
 	.summary = "an NDJSON-aware nc: send validated lines to a socket, "
 	    "print its replies",
 	.permute = 1,
+	.notes = sock_addr_notes,
 	.exec = cmd_attach_exec,
 	.opts = attach_opts
 };

@@ -46,6 +46,9 @@ struct cmd_entry {
 	const char	*usage;		/* the operands; the options' part of
 					   the synopsis comes from opts */
 	const char	*summary;	/* one line for --help */
+	const char	*notes;		/* lines after the options in --help
+					   (such as the forms of ADDR), or
+					   NULL */
 	int		 hidden;
 	/*
 	 * Options may follow operands, as getopt_long permutes them: only
@@ -111,7 +114,20 @@ struct sock_allow {
 						   and root */
 	size_t		 n;
 };
+/* How a one-peer command connects or says that it listens. */
+struct sock_conf {
+	int		 verbose;	/* -v: "listening on ADDR" */
+	int		 ready_fd;	/* --ready-fd, or -1 */
+	int64_t		 retry_ns;	/* -w: try to connect this long */
+};
 void		 sock_unlink_on_signal(struct addr *);
+int		 sock_parse_ready_fd(const struct cmd_entry *, const char *,
+		    int *);
+int		 sock_ready_write(int *, const char *);
+void		 sock_ready(const struct cmd_entry *, const struct addr *, int,
+		    const char *, int, int *);
+int		 sock_connect(const struct cmd_entry *, const struct addr *,
+		    const char *, int64_t, int *);
 int		 sock_parse_mode(const char *, mode_t *);
 int		 sock_allow_add(const struct cmd_entry *, struct sock_allow *,
 		    const char *);
@@ -119,6 +135,7 @@ int		 sock_peer_allowed(const struct cmd_entry *, int, const char *,
 		    const struct sock_allow *);
 int		 sock_parse_addr(const struct cmd_entry *, struct addr *,
 		    const char *);
+extern const char sock_addr_notes[];
 int		 sock_wait(int, short, int);
 int		 sock_listen(const struct cmd_entry *, struct addr *,
 		    const char *, mode_t);
@@ -126,6 +143,7 @@ int		 sock_accept(const struct cmd_entry *, int, const char *);
 int		 sock_accept_allowed(const struct cmd_entry *, int,
 		    const char *, const struct sock_allow *);
 int		 sock_one_peer(const struct cmd_entry *, struct addr *,
-		    const char *, int, mode_t, const struct sock_allow *, int *);
+		    const char *, int, mode_t, const struct sock_allow *,
+		    struct sock_conf *, int *);
 
 #endif

@@ -71,6 +71,38 @@ fd_limit(void)
 	return INT_MAX;
 }
 
+/* -w DUR: how long to keep trying to connect. */
+static int
+parse_retry(const struct cmd_entry *ce, const char *s, int64_t *ns)
+{
+	const char	*cause;
+
+	if (cmd_parse_duration(s, ns, &cause) == -1)
+		return cmd_usage_error(ce, "-w '%s': %s", s, cause);
+	return 0;
+}
+
+/*
+ * -w is for a command that connects; -v and --ready-fd for one that
+ * listens. lflag names the flag that makes it listen, or NULL when it
+ * listens unless -c.
+ */
+static int
+listen_or_connect(const struct cmd_entry *ce, int listen,
+    const struct sock_conf *sc, const char *lflag)
+{
+	if (listen && sc->retry_ns > 0)
+		return cmd_usage_error(ce, "-w is for connecting: %s",
+		    lflag != NULL ? "not with -l" : "it needs -c");
+	if (!listen && sc->ready_fd != -1)
+		return cmd_usage_error(ce, "--ready-fd is for listening%s",
+		    lflag != NULL ? ": it needs -l" : ", not with -c");
+	if (!listen && sc->verbose)
+		return cmd_usage_error(ce, "-v is for listening%s",
+		    lflag != NULL ? ": it needs -l" : ", not with -c");
+	return 0;
+}
+
 /* Send all of p (and fd with its first byte); -1 with errno on failure. */
 static int
 send_all(int sock, const char *p, size_t len, int fd)
@@ -108,7 +140,7 @@ recv_byte(int sock, char *c, int *fd, unsigned *flags)
 	}
 }
 
-enum { O_ALLOW_UID = 256, O_AS, O_MODE, O_NAMES, O_NODE };
+enum { O_ALLOW_UID = 256, O_AS, O_MODE, O_NAMES, O_NODE, O_READY_FD };
 
 static const struct cmd_opt send_fd_opts[] = {
 	{ NULL, 'l', 'l', NULL, NULL,
@@ -119,6 +151,12 @@ static const struct cmd_opt send_fd_opts[] = {
 	    "a name for each descriptor, in the header" },
 	{ "node", 0, O_NODE, NULL, NULL,
 	    "refuse a descriptor a Node peer would not take" },
+	{ "ready-fd", 0, O_READY_FD, "N", NULL,
+	    "with -l, write ADDR to N once listening" },
+	{ "retry", 'w', 'w', "DUR", NULL,
+	    "keep trying to connect for DUR (default: 0, once)" },
+	{ "verbose", 'v', 'v', NULL, NULL,
+	    "with -l, say 'listening on ADDR' on stderr" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -126,11 +164,12 @@ static int
 cmd_send_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 {
 	struct addr	 a;
+	struct sock_conf sc = { 0, -1, 0 };
 	mode_t		 mode = 0600;
 	char		*names_arg = NULL, **names = NULL, *header = NULL, *p;
 	const char	*name;
 	int		*fds = NULL, ch, listen = 0, modeset = 0, node = 0;
-	int		 dd, sock = -1, status = EXIT_FAIL, kind;
+	int		 dd, sock = -1, status = EXIT_FAIL, kind, r;
 	size_t		 nfds, nnames, i;
 
 	if ((dd = split_ddash(argc, argv)) != argc)
@@ -155,6 +194,18 @@ cmd_send_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 		case O_NODE:
 			node = 1;
 			break;
+		case O_READY_FD:
+			if ((r = sock_parse_ready_fd(ce, optarg,
+			    &sc.ready_fd)) != 0)
+				return r;
+			break;
+		case 'v':
+			sc.verbose = 1;
+			break;
+		case 'w':
+			if ((r = parse_retry(ce, optarg, &sc.retry_ns)) != 0)
+				return r;
+			break;
 		default:
 			return EXIT_FAIL;
 		}
@@ -173,6 +224,8 @@ cmd_send_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 		    "only over unix sockets", name);
 	if (modeset && !listen)
 		return cmd_usage_error(ce, "--mode needs -l");
+	if ((r = listen_or_connect(ce, listen, &sc, "-l")) != 0)
+		return r;
 	nfds = (size_t)argc - 1;
 	if (nfds > FDPASS_MAX)
 		return cmd_usage_error(ce, "too many descriptors (%zu, at most "
@@ -226,7 +279,7 @@ cmd_send_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 		goto out;
 	}
 
-	if ((sock = sock_one_peer(ce, &a, name, listen, mode, NULL,
+	if ((sock = sock_one_peer(ce, &a, name, listen, mode, NULL, &sc,
 	    &status)) == -1)
 		goto out;
 	status = 1;
@@ -401,6 +454,12 @@ static const struct cmd_opt recv_fd_opts[] = {
 	    "where CMD gets them (default: 3, 4, ...)" },
 	{ "mode", 0, O_MODE, "MODE", NULL,
 	    "a unix socket's mode (default: 0600)" },
+	{ "ready-fd", 0, O_READY_FD, "N", NULL,
+	    "write ADDR to N once listening" },
+	{ "retry", 'w', 'w', "DUR", NULL,
+	    "with -c, keep trying to connect for DUR (default: 0)" },
+	{ "verbose", 'v', 'v', NULL, NULL,
+	    "say 'listening on ADDR' on stderr" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -410,6 +469,7 @@ cmd_recv_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 	struct fdpass_header	 h;
 	struct addr		 a;
 	struct sock_allow	 allow;
+	struct sock_conf	 sc = { 0, -1, 0 };
 	mode_t			 mode = 0600;
 	char			*line = NULL, *out, **cmdv = NULL;
 	const char		*name, *as_arg = NULL, *cause;
@@ -447,6 +507,18 @@ cmd_recv_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 				    "an octal mode from 0 to 777", optarg);
 			modeset = 1;
 			break;
+		case O_READY_FD:
+			if ((e = sock_parse_ready_fd(ce, optarg,
+			    &sc.ready_fd)) != 0)
+				return e;
+			break;
+		case 'v':
+			sc.verbose = 1;
+			break;
+		case 'w':
+			if ((e = parse_retry(ce, optarg, &sc.retry_ns)) != 0)
+				return e;
+			break;
 		default:
 			return EXIT_FAIL;
 		}
@@ -465,12 +537,14 @@ cmd_recv_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (modeset && connect)
 		return cmd_usage_error(ce, "--mode is for listening, not with "
 		    "-c");
+	if ((e = listen_or_connect(ce, !connect, &sc, NULL)) != 0)
+		return e;
 	if (as_arg != NULL && cmdv == NULL)
 		return cmd_usage_error(ce, "--as needs a CMD to run");
 	if (as_arg != NULL && parse_as(ce, as_arg, &as, &nas) == -1)
 		return EXIT_FAIL;
 
-	if ((sock = sock_one_peer(ce, &a, name, !connect, mode, &allow,
+	if ((sock = sock_one_peer(ce, &a, name, !connect, mode, &allow, &sc,
 	    &status)) == -1)
 		goto out;
 	status = 1;
@@ -573,6 +647,7 @@ const struct cmd_entry cmd_send_fd_entry = {
 	.usage = "ADDR FD ...",
 	.summary = "send descriptors over a unix socket",
 	.permute = 1,
+	.notes = sock_addr_notes,
 	.exec = cmd_send_fd_exec,
 	.opts = send_fd_opts
 };
@@ -584,6 +659,7 @@ const struct cmd_entry cmd_recv_fd_entry = {
 	    "them",
 	/* Split at "--" first: CMD's options are never taken for ours. */
 	.permute = 1,
+	.notes = sock_addr_notes,
 	.exec = cmd_recv_fd_exec,
 	.opts = recv_fd_opts
 };

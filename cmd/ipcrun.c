@@ -323,6 +323,8 @@ cmd_print_usage(const struct cmd_entry *ce, int to_stdout)
 	print_option(fp, &help_opt);
 	for (o = ce->opts; !CMD_OPT_END(o); o++)
 		print_option(fp, o);
+	if (ce->notes != NULL)
+		fprintf(fp, "\n%s", ce->notes);
 }
 
 /* CMD --help, CMD -h, help CMD: the help on stdout, then exit. */

@@ -146,6 +146,7 @@ struct worker {
 	enum close_why	 closing_why;
 	int		 outcmd;
 	uint64_t	 out_frames;
+	int		 node;		/* on Node's channel, else stdio */
 
 	/* The child: its lifecycle is the table of lib/super.c. */
 	pid_t		 pid;
@@ -204,6 +205,7 @@ struct run {
 	int64_t		 restart_window;	/* ms, 0: the whole run */
 	struct super_policy sp;		/* the table's view of the above */
 	struct drain_policy dp;		/* the drain's */
+	struct drain_policy dp_stdio;	/* for a stdio child among node ones */
 	int64_t		 eof_tick;	/* the next look, while it waits */
 	int		 envelope;	/* --envelope */
 	int		 handles;	/* --handles */
@@ -346,6 +348,8 @@ int		 run_pending(const struct worker *w);
 int		 run_accepting(const struct worker *w);
 int		 run_takes(const struct worker *w);
 int		 run_others_accept(struct run *r, const struct worker *w);
+const struct drain_policy *run_dp(const struct run *,
+		    const struct worker *);
 uint64_t	 run_count_lines(const struct run *r, const char *p, size_t len);
 uint64_t	 run_peer_unread(struct run *r, struct worker *w, size_t *bytes);
 void		 run_fail(struct run *r);

@@ -76,7 +76,7 @@ static const struct cmd_opt run_opts[] = {
 	{ "copies", 'n', 'n', "N", NULL,
 	    "run N copies of CMD, NAME.1 to NAME.N" },
 	{ "child", 'c', 'c', "NAME=CMD", NULL,
-	    "a child NAME running CMD ARGS (sh quoting)" },
+	    "child NAME runs CMD ARGS (NAME:stdio=: on stdio)" },
 	{ "name", 0, O_NAME, "NAME", NULL,
 	    "name of the copies (default: CMD's or its script's)" },
 	{ "route", 0, O_ROUTE, "rr|broadcast|key=PATH", "rr|broadcast|key=",
@@ -124,6 +124,73 @@ run_policy(struct run *r)
 }
 
 /*
+ * What needs Node's channel, checked once each child's channel is known
+ * (-c NAME:stdio=...): r->node becomes "some child is on it".
+ */
+static int
+run_check_channels(struct run *r, int set_eof, int set_fd, int set_preload,
+    const char *maxline_arg)
+{
+	const struct cmd_entry	*ce = r->ce;
+	unsigned		 i;
+
+	r->node = 0;
+	for (i = 0; i < r->nw; i++)
+		r->node |= r->w[i].node;
+	if (r->node && !r->validate)
+		return cmd_usage_error(ce, "--no-validate is for --channel "
+		    "stdio only: a Node child crashes on an invalid line");
+	if (r->node && r->maxline > NODE_MAXLINE)
+		return cmd_usage_error(ce, "--max-line '%s': more than a Node "
+		    "child can hold in one string (at most %zuM on the node "
+		    "channel)", maxline_arg, NODE_MAXLINE >> 20);
+	if (!r->node && (set_eof || set_fd || set_preload))
+		return cmd_usage_error(ce, "%s applies to --channel node only",
+		    set_eof ? "--eof" : set_fd ? "--channel-fd" :
+		    "--no-preload");
+	return 0;
+}
+
+/*
+ * -c NAME:node=CMD or NAME:stdio=CMD: this child's channel, whatever
+ * --channel says for the others. *one is the spec without it, to free,
+ * or NULL when it had none. A ':' was never part of a NAME, so every -c
+ * that was good before means what it meant.
+ */
+static int
+run_spec_channel(struct run *r, struct worker *w, const char *spec,
+    char **one)
+{
+	const char	*p, *rest;
+
+	*one = NULL;
+	for (p = spec; (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	    (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-';
+	    p++)
+		;
+	if (*p != ':' || p == spec)
+		return 0;
+	if (strncmp(p + 1, "node=", 5) == 0) {
+		w->node = 1;
+		rest = p + 5;
+	} else if (strncmp(p + 1, "stdio=", 6) == 0) {
+		w->node = 0;
+		rest = p + 6;
+	} else {
+		cmd_usage_error(r->ce, "-c '%s': after '%.*s:' comes the "
+		    "child's channel, node or stdio, then '=' (column %zu)",
+		    spec, (int)(p - spec), spec, (size_t)(p - spec) + 2);
+		return -1;
+	}
+	if (asprintf(one, "%.*s%s", (int)(p - spec), spec, rest) == -1) {
+		*one = NULL;
+		cmd_warn(r->ce, "malloc");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The children's names and commands: -c NAME=CMD ARGS (split as sh(1)
  * would, no expansions, exec'd without a shell), or CMD as it is, once or
  * -n times as NAME.1 to NAME.N (NAME: --name, or CMD's, or its script's).
@@ -135,16 +202,22 @@ run_name_children(struct run *r, char **argv, unsigned copies,
 {
 	struct worker	*w;
 	const char	*base;
-	char		 err[256];
+	char		 err[256], *one = NULL;
 	size_t		 len;
 	unsigned	 i;
+	int		 rc;
 
 	for (i = 0; i < r->nw; i++) {
 		w = &r->w[i];
 		w->idx = i;
+		w->node = r->node;
 		if (nspec > 0) {
-			if (words_name_cmd(spec[i], &w->alloc_name, &w->argv,
-			    err, sizeof err) == -1)
+			if (run_spec_channel(r, w, spec[i], &one) == -1)
+				return EXIT_FAIL;
+			rc = words_name_cmd(one != NULL ? one : spec[i],
+			    &w->alloc_name, &w->argv, err, sizeof err);
+			free(one);
+			if (rc == -1)
 				return cmd_usage_error(r->ce, "-c '%s': %s",
 				    spec[i], err);
 			w->name = w->alloc_name;
@@ -446,17 +519,6 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (r.quiet && r.stats)
 		return cmd_usage_error(ce, "-q and --stats cannot be used "
 		    "together");
-	if (r.node && !r.validate)
-		return cmd_usage_error(ce, "--no-validate is for --channel "
-		    "stdio only: a Node child crashes on an invalid line");
-	if (r.node && r.maxline > NODE_MAXLINE)
-		return cmd_usage_error(ce, "--max-line '%s': more than a Node "
-		    "child can hold in one string (at most %zuM on the node "
-		    "channel)", maxline_arg, NODE_MAXLINE >> 20);
-	if (!r.node && (set_eof || set_fd || set_preload))
-		return cmd_usage_error(ce, "%s applies to --channel node only",
-		    set_eof ? "--eof" : set_fd ? "--channel-fd" :
-		    "--no-preload");
 	if (r.serve && (rc = serve_check(&r, argv, nlisten, set_fd)) != 0)
 		return rc;
 	if ((env = getenv("IPCRUN_JSCAN")) != NULL && *env != '\0' &&
@@ -488,7 +550,8 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		r.w[i].ch.fd = r.w[i].ch.peer = r.w[i].logfd = -1;
 	envelope_init(&r.env);
 	if ((rc = run_name_children(&r, argv, copies, cname, spec, nspec,
-	    dflt)) == 0)
+	    dflt)) == 0 && (rc = run_check_channels(&r, set_eof, set_fd,
+	    set_preload, maxline_arg)) == 0)
 		rc = run_main(&r);
 	cmd_report_hook = NULL;
 

@@ -416,7 +416,7 @@ run_spawn_begin(struct run *r, struct worker *w)
 		}
 		so.fd[2] = lp[1];
 	}
-	if (r->node) {
+	if (w->node) {
 		if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
 			cmd_warn(r->ce, "/dev/null");
 			goto fail;
@@ -532,7 +532,7 @@ run_spawn_end(struct run *r, struct worker *w)
 	super_spawned(&w->sv, ev_now());
 	w->peer_at = ev_now() + PEER_EVERY;
 	run_trace(r, "spawned pid %ld '%s' on the %s channel%s", (long)w->pid,
-	    w->name, r->node ? "node" : "stdio", w->preloaded ?
+	    w->name, w->node ? "node" : "stdio", w->preloaded ?
 	    " with the drain preload" : "");
 	if (run_worker_names(r, w) == -1) {
 		cmd_warn(r->ce, "malloc");
@@ -574,7 +574,7 @@ run_worker_init(struct run *r, struct worker *w, unsigned idx)
 	if (w->sv.state == SUPER_DOWN && super_init(&w->sv, &r->sp,
 	    &r->backoff, r->max_restarts, r->restart_window) == -1)
 		return -1;
-	w->outcmd = r->node && r->validate ?
+	w->outcmd = w->node && r->validate ?
 	    jscan_want(&w->ch.rd.js, "cmd", 3) : -1;
 	return 0;
 }

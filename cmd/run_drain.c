@@ -140,10 +140,10 @@ static void
 run_idle_check(struct run *r, struct worker *w, int64_t now)
 {
 	if (w->ch.fd == -1 || w->ch.closing) {
-		drain_step(&w->dr, &r->dp, DRAIN_EV_CLOSED, now);
+		drain_step(&w->dr, run_dp(r, w), DRAIN_EV_CLOSED, now);
 		return;
 	}
-	if (drain_ticked(&w->dr, &r->dp, now, run_quiet(r, w)) != DRAIN_CLOSE)
+	if (drain_ticked(&w->dr, run_dp(r, w), now, run_quiet(r, w)) != DRAIN_CLOSE)
 		return;
 	run_trace(r, "idle for %" PRId64 " ms: closing the channel",
 	    r->idle_ns / MSEC);
@@ -263,7 +263,7 @@ run_drain_timeout(struct run *r, struct worker *w, int64_t now, int held)
 {
 	enum drain_action	act;
 
-	while ((act = drain_step(&w->dr, &r->dp, held ?
+	while ((act = drain_step(&w->dr, run_dp(r, w), held ?
 	    DRAIN_EV_TIMEOUT_HELD : DRAIN_EV_TIMEOUT, now)) != DRAIN_NONE) {
 		switch (act) {
 		case DRAIN_LOOK:
@@ -298,7 +298,7 @@ run_peer_check(struct run *r, struct worker *w, int64_t now)
 	pid_t	pids[64];
 	ssize_t	n, i;
 	size_t	unread;
-	int	hint = r->node ? r->chan_to : 0, status;
+	int	hint = w->node ? r->chan_to : 0, status;
 
 	w->peer_at = 0;
 	if (w->ch.peer == -1 || !run_alive(w))
@@ -393,7 +393,7 @@ run_close_chan(struct run *r, struct worker *w, enum close_why why)
 
 	if (w->ch.fd == -1)
 		return;
-	drain_step(&w->dr, &r->dp, DRAIN_EV_CLOSED, ev_now());
+	drain_step(&w->dr, run_dp(r, w), DRAIN_EV_CLOSED, ev_now());
 	if (why != CLOSE_EOF && why != CLOSE_STOP && !w->ch.eof) {
 		if (w->ch.closing)
 			return;
@@ -484,7 +484,7 @@ run_send_notice(struct run *r, struct worker *w, int again)
 	    w->ch.wdead)
 		return;
 	/* --eof-timeout already bounds the wait: no hint needed then. */
-	drain_noticed(&w->dr, &r->dp, ev_now(), r->eof_timeout == 0 ?
+	drain_noticed(&w->dr, run_dp(r, w), ev_now(), r->eof_timeout == 0 ?
 	    run_group_cpu(r, w) : 0);
 	/*
 	 * After the last input line, never before it (cq may overtake tq):
@@ -512,7 +512,7 @@ run_delivered(struct run *r, struct worker *w)
 
 	if (!drain_undelivered(&w->dr) || w->ch.fd == -1)
 		return;
-	act = drain_step(&w->dr, &r->dp, DRAIN_EV_DELIVERED, ev_now());
+	act = drain_step(&w->dr, run_dp(r, w), DRAIN_EV_DELIVERED, ev_now());
 	run_trace(r, "input delivered: %" PRIu64 " lines", w->in_lines);
 	switch (act) {
 	case DRAIN_HALF_CLOSE:
@@ -550,9 +550,9 @@ run_input_ended(struct run *r)
 	r->in_done = 1;
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (w->ch.fd != -1)
-			drain_step(&w->dr, &r->dp, DRAIN_EV_INPUT_ENDED,
+			drain_step(&w->dr, run_dp(r, w), DRAIN_EV_INPUT_ENDED,
 			    r->in_end);
-		if (r->node && r->eof == DRAIN_EOF_AUTO &&
+		if (w->node && r->eof == DRAIN_EOF_AUTO &&
 		    drain_ready(&w->dr) && !r->hold_eof)
 			run_send_notice(r, w, 0);
 	}

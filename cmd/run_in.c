@@ -454,7 +454,7 @@ run_drain_stdin(struct run *r)
  */
 static uint64_t
 run_requeue(struct run *r, struct buf *dst, const char *p, size_t n, int cut,
-    uint64_t *cutp)
+    uint64_t *cutp, int node)
 {
 	const char	*e = p + n, *nl;
 	uint64_t	 moved = 0;
@@ -464,7 +464,7 @@ run_requeue(struct run *r, struct buf *dst, const char *p, size_t n, int cut,
 		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
 			break;	/* a line cut short: it was never sent */
 		k = (size_t)(nl - p) + 1;
-		if (r->node && nodechan_own_frame(p, k))
+		if (node && nodechan_own_frame(p, k))
 			continue;
 		if (cut) {
 			(*cutp)++;
@@ -503,11 +503,11 @@ run_unread_lines(struct run *r, struct worker *w, struct buf *dst)
 	    (nl = memchr(p, '\n', got)) != NULL) {
 		jscan_init(&js);
 		cut = jscan_line(&js, p, (size_t)(nl - p)) != JSCAN_GOOD;
-		n = run_requeue(r, dst, p, got, cut, &w->cut);
+		n = run_requeue(r, dst, p, got, cut, &w->cut, w->node);
 	}
 	free(p);
 	n += run_requeue(r, dst, w->ch.tq.p + w->ch.tq.off, w->ch.tq.len, w->ch.tq_mid,
-	    &w->cut);
+	    &w->cut, w->node);
 	chan_drop_queued(&w->ch);
 	return n;
 }
@@ -608,7 +608,14 @@ run_undelivered(struct run *r, struct worker *w, int restart)
 	if (!r->out_dead && !r->interrupted && left > 0 &&
 	    unread >= w->ch.sent) {
 		r->never_read = 1;
-		if (r->node)
+		if (w->node && r->nw > 1)
+			cmd_warnx(r->ce, "'%s' never read its channel: a "
+			    "program that reads NDJSON on its stdin needs "
+			    "--channel stdio, or -c '%s:stdio=CMD' for it "
+			    "alone, and a wrapper (npx, a shell script) may "
+			    "have kept the channel from Node", w->name,
+			    w->name);
+		else if (w->node)
 			cmd_warnx(r->ce, "'%s' never read its channel: a "
 			    "program that reads NDJSON on its stdin needs "
 			    "--channel stdio, and a wrapper (npx, a shell "

@@ -57,6 +57,77 @@ run_worker_deadline(struct run *r, struct worker *w)
 	return ev_deadline_min(d, super_deadline(&w->sv));
 }
 
+/*
+ * Job control. The children run in groups of their own, which the
+ * terminal's ^Z (SIGTSTP), and SIGTTIN and SIGTTOU for a background job
+ * that uses it, never reach: a stopped ipcrun would leave them running.
+ * So these three stop every child's group (SIGSTOP, which no child can
+ * catch) and then ipcrun itself, with the signal's default action, from
+ * the handler: a read of the terminal in the background would be
+ * restarted, and raise the signal again, before the loop could act.
+ * The shell's SIGCONT (fg, bg) resumes ipcrun here, and it resumes them.
+ * Only async-signal-safe calls; the workers' pids are plain reads.
+ */
+static struct run *volatile run_job;
+
+static void
+run_on_job_signal(int sig)
+{
+	struct run		*r = run_job;
+	struct sigaction	 dfl, old;
+	sigset_t		 set, prev;
+	unsigned		 i;
+	int			 saved = errno;
+
+	if (r != NULL) {
+		for (i = 0; i < r->nw; i++)
+			if (r->w[i].pid > 0)
+				(void)kill(-r->w[i].pid, SIGSTOP);
+	}
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	(void)sigaction(sig, &dfl, &old);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	(void)sigprocmask(SIG_UNBLOCK, &set, &prev);
+	(void)kill(getpid(), sig);
+	/* Continued (or never stopped: an orphaned group ignores it). */
+	(void)sigprocmask(SIG_SETMASK, &prev, NULL);
+	(void)sigaction(sig, &old, NULL);
+	if (r != NULL) {
+		for (i = 0; i < r->nw; i++)
+			if (r->w[i].pid > 0)
+				(void)kill(-r->w[i].pid, SIGCONT);
+	}
+	errno = saved;
+}
+
+/* Catch ^Z and its kin for the children's sake, unless ignored. */
+static int
+run_job_control(struct run *r)
+{
+	static const int	 sigs[] = { SIGTSTP, SIGTTIN, SIGTTOU };
+	struct sigaction	 sa, old;
+	size_t			 i;
+
+	run_job = r;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = run_on_job_signal;
+	sigfillset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		/* A shell without job control ignores them for us. */
+		if (sigaction(sigs[i], NULL, &old) == -1)
+			return -1;
+		if (old.sa_handler == SIG_IGN)
+			continue;
+		if (sigaction(sigs[i], &sa, NULL) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* Forward a signal to every child's group, once each. */
 static void
 run_forward(struct run *r, int sig)
@@ -184,7 +255,7 @@ run_child_exited(struct run *r, struct worker *w, int status)
 	chan_drop_peer(&w->ch);
 	w->peer_at = 0;
 	/* Read what it wrote before it went (Bun #37849), but not forever. */
-	drain_exited(&w->dr, &r->dp, ev_now(), w->ch.fd != -1);
+	drain_exited(&w->dr, run_dp(r, w), ev_now(), w->ch.fd != -1);
 	if (act != SUPER_NONE)
 		run_finish(r, w, act);
 }
@@ -416,7 +487,7 @@ static int
 run_relay(struct run *r)
 {
 	static const int	 sigs[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP,
-	    SIGUSR1, SIGUSR2, 0 };
+	    SIGUSR1, SIGUSR2, SIGCONT, 0 };
 	struct worker		*w;
 	int			 rc, sfd, status, closed;
 
@@ -429,6 +500,8 @@ run_relay(struct run *r)
 	r->dp.idle_ns = r->idle_ns;
 	r->dp.eof_timeout = r->eof_timeout;
 	r->dp.kill_timeout = r->kill_timeout;
+	r->dp_stdio = r->dp;
+	r->dp_stdio.node = 0;
 	r->watch_fd = -1;
 	r->out_fd = STDOUT_FILENO;
 	run_report_start(r);
@@ -472,7 +545,8 @@ run_relay(struct run *r)
 	    r->incmd < 0 && !r->trace && !r->verbose;
 	/* Handlers before the fork: a signal in between is not lost. */
 	if ((sfd = ev_signals(&r->ev, sigs)) == -1 ||
-	    ev_add(&r->ev, sfd, POLLIN, run_on_signal, r) == -1) {
+	    ev_add(&r->ev, sfd, POLLIN, run_on_signal, r) == -1 ||
+	    run_job_control(r) == -1) {
 		cmd_warn(r->ce, "signals");
 		return EXIT_FAIL;
 	}

@@ -334,7 +334,7 @@ run_internal_from_child(struct run *r, struct worker *w,
 		}
 		return;
 	}
-	drain_step(&w->dr, &r->dp, DRAIN_EV_ANNOUNCED, ev_now());
+	drain_step(&w->dr, run_dp(r, w), DRAIN_EV_ANNOUNCED, ev_now());
 	run_event(r, w, "ready", NULL);
 	/* It came after the end of input: answer now (DESIGN.md). */
 	if (w->preloaded && r->eof == DRAIN_EOF_AUTO && r->in_done &&
@@ -462,7 +462,7 @@ run_pump_output(struct run *r, struct worker *w)
 			r->refused++;
 			continue;
 		}
-		if (!l.nl && r->node) {
+		if (!l.nl && w->node) {
 			/* Node itself drops an unterminated last frame. */
 			cmd_warnx(r->ce, "'%s' frame %" PRIu64 ": no newline "
 			    "before the end of the channel (not forwarded)",
@@ -519,7 +519,7 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 	if (r->oq.len >= RUN_QSIZE || w->ch.cq.len >= CQ_HIGH)
 		return;
 	/* recvmsg on the node channel: a handle's fd must not be lost. */
-	if ((got = r->node ? chan_read_fds(&w->ch, RUN_READ, &fdflags) :
+	if ((got = w->node ? chan_read_fds(&w->ch, RUN_READ, &fdflags) :
 	    chan_read(&w->ch, RUN_READ)) == -1) {
 		if (errno == EINTR || errno == EAGAIN)
 			return;
@@ -538,7 +538,7 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 		run_trace(r, "<- child end of file");
 	else {
 		/* After the exit, what still flows is not a stuck channel. */
-		drain_step(&w->dr, &r->dp, DRAIN_EV_RX, ev_now());
+		drain_step(&w->dr, run_dp(r, w), DRAIN_EV_RX, ev_now());
 	}
 }
 

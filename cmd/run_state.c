@@ -80,6 +80,13 @@ run_others_accept(struct run *r, const struct worker *w)
 	return 0;
 }
 
+/* The drain's policy for w: Node's channel, or stdio in a mixed pool. */
+const struct drain_policy *
+run_dp(const struct run *r, const struct worker *w)
+{
+	return w->node ? &r->dp : &r->dp_stdio;
+}
+
 /* Lines (whole or begun) in bytes, not counting ipcrun's own frames. */
 uint64_t
 run_count_lines(const struct run *r, const char *p, size_t len)

@@ -12,9 +12,13 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +139,14 @@ sock_peer_allowed(const struct cmd_entry *ce, int fd, const char *name,
 	return 0;
 }
 
+/* The forms of ADDR, after the options in --help. */
+const char sock_addr_notes[] =
+    "ADDR is one of:\n"
+    "  unix:PATH, PATH           a unix socket\n"
+    "  unix:@NAME                an abstract unix socket\n"
+    "  tcp:HOST:PORT             TCP; an IPv6 HOST in brackets: tcp:[::1]:80\n"
+    "  fd:N                      a socket ipcrun inherited as descriptor N\n";
+
 /* Parse an ADDR operand; a usage error (125) is reported when it is bad. */
 int
 sock_parse_addr(const struct cmd_entry *ce, struct addr *a, const char *s)
@@ -229,18 +241,155 @@ sock_accept_allowed(const struct cmd_entry *ce, int lfd, const char *name,
 }
 
 /*
- * One peer for a one-shot command: connect to a, or with listen, listen
- * on it, accept one peer and stop listening (the path is removed). Returns
- * the socket, or -1 after reporting with *status set: 1 when there was no
- * peer to connect to, 125 when the set-up failed. With allow, only a peer
- * it allows is taken: a listener waits for one, a connection to a peer of
- * another uid fails (1).
+ * --ready-fd N: a descriptor open for writing, above 2 (0 to 2 are the
+ * data's and the terminal's). It is made CLOEXEC, so that no CMD started
+ * later holds it open and keeps the reader waiting. Returns 0, or the exit
+ * status after reporting (a usage error).
+ */
+int
+sock_parse_ready_fd(const struct cmd_entry *ce, const char *s, int *fd)
+{
+	const char	*errstr = NULL;
+	int		 v, fl;
+
+	v = (int)strtonum(s, 3, INT_MAX, &errstr);
+	if (errstr != NULL)
+		return cmd_usage_error(ce, "--ready-fd '%s': not a descriptor "
+		    "number from 3 up", s);
+	if ((fl = fcntl(v, F_GETFL)) == -1 || (fl & O_ACCMODE) == O_RDONLY)
+		return cmd_usage_error(ce, "--ready-fd %d: not a descriptor "
+		    "open for writing", v);
+	(void)fcntl(v, F_SETFD, FD_CLOEXEC);
+	*fd = v;
+	return 0;
+}
+
+/*
+ * Say that ADDR is listened on, as line (the address, with the real port
+ * of a port 0): one line on *fd, which is closed then and set to -1 (s6's
+ * notification-fd), for a script to wait on instead of guessing. Returns
+ * 0, or -1 with errno when the line could not be written; the descriptor
+ * is closed all the same. serve calls this too.
+ */
+int
+sock_ready_write(int *fd, const char *line)
+{
+	char		 buf[512];
+	const char	*p = buf;
+	ssize_t		 r;
+	size_t		 len;
+	int		 saved = 0;
+
+	if (*fd == -1)
+		return 0;
+	len = (size_t)snprintf(buf, sizeof buf, "%s\n", line);
+	if (len >= sizeof buf)
+		len = sizeof buf - 1;
+	while (len > 0) {
+		if ((r = write(*fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			break;
+		}
+		p += r;
+		len -= (size_t)r;
+	}
+	close(*fd);
+	*fd = -1;
+	errno = saved;
+	return saved != 0 ? -1 : 0;
+}
+
+/*
+ * lfd listens on a: under -v, "listening on ADDR" on stderr, and with
+ * --ready-fd, ADDR on that descriptor. A reader of --ready-fd that went
+ * away is reported, and the listener goes on.
+ */
+void
+sock_ready(const struct cmd_entry *ce, const struct addr *a, int lfd,
+    const char *name, int verbose, int *readyfd)
+{
+	char	bound[300];
+
+	if (!verbose && *readyfd == -1)
+		return;
+	if (addr_name(a, lfd, bound, sizeof bound) == -1)
+		strlcpy(bound, name, sizeof bound);
+	if (verbose)
+		cmd_warnx(ce, "listening on %s", bound);
+	if (sock_ready_write(readyfd, bound) == -1)
+		cmd_warn(ce, "--ready-fd: write");
+}
+
+static int64_t
+sock_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Connect to a; with retry_ns above 0 (-w DUR), go on trying for that
+ * long while there is nobody there yet (no file, refused, a full
+ * backlog), waiting 10 ms and then twice as long each time, up to 250 ms,
+ * as a peer that is starting comes up. Returns the socket, or -1 after
+ * reporting with *status set: 1 when there was no peer, 125 for an fd:
+ * that is no socket.
+ */
+int
+sock_connect(const struct cmd_entry *ce, const struct addr *a,
+    const char *name, int64_t retry_ns, int *status)
+{
+	struct timespec	 ts;
+	char		 err[256];
+	int64_t		 end = sock_now() + retry_ns, left, pause = 10000000;
+	int		 fd, tried = 0;
+
+	for (;;) {
+		if ((fd = addr_connect(a, err, sizeof err)) != -1)
+			return fd;
+		if (a->kind == ADDR_FD || retry_ns <= 0 ||
+		    (errno != ENOENT && errno != ECONNREFUSED &&
+		    errno != EAGAIN && errno != ETIMEDOUT))
+			break;
+		if ((left = end - sock_now()) <= 0)
+			break;
+		if (pause > left)
+			pause = left;
+		ts.tv_sec = (time_t)(pause / 1000000000);
+		ts.tv_nsec = (long)(pause % 1000000000);
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+		tried = 1;
+		if ((pause *= 2) > 250000000)
+			pause = 250000000;
+	}
+	if (tried)
+		cmd_warnx(ce, "%s: %s (still, after -w %" PRId64 ".%03d s)",
+		    name, err, retry_ns / 1000000000,
+		    (int)(retry_ns / 1000000 % 1000));
+	else
+		cmd_warnx(ce, "%s: %s", name, err);
+	*status = a->kind == ADDR_FD ? EXIT_FAIL : 1;
+	return -1;
+}
+
+/*
+ * One peer for a one-shot command: connect to a (trying for sc's retry),
+ * or with listen, listen on it, say so as sc asks, accept one peer and
+ * stop listening (the path is removed). Returns the socket, or -1 after
+ * reporting with *status set: 1 when there was no peer to connect to, 125
+ * when the set-up failed. With allow, only a peer it allows is taken: a
+ * listener waits for one, a connection to a peer of another uid fails (1).
  */
 int
 sock_one_peer(const struct cmd_entry *ce, struct addr *a, const char *name,
-    int listen, mode_t mode, const struct sock_allow *allow, int *status)
+    int listen, mode_t mode, const struct sock_allow *allow,
+    struct sock_conf *sc, int *status)
 {
-	char		err[256];
 	socklen_t	len = sizeof(int);
 	int		lfd, fd, acc;
 
@@ -249,11 +398,10 @@ sock_one_peer(const struct cmd_entry *ce, struct addr *a, const char *name,
 	    &acc, &len) == 0)
 		listen = acc;
 	if (!listen) {
-		if ((fd = addr_connect(a, err, sizeof err)) == -1) {
-			cmd_warnx(ce, "%s: %s", name, err);
-			*status = a->kind == ADDR_FD ? EXIT_FAIL : 1;
-		} else if (allow != NULL &&
-		    !sock_peer_allowed(ce, fd, name, allow)) {
+		if ((fd = sock_connect(ce, a, name, sc->retry_ns,
+		    status)) == -1)
+			return -1;
+		if (allow != NULL && !sock_peer_allowed(ce, fd, name, allow)) {
 			close(fd);
 			fd = -1;
 			*status = 1;
@@ -263,6 +411,7 @@ sock_one_peer(const struct cmd_entry *ce, struct addr *a, const char *name,
 	*status = EXIT_FAIL;
 	if ((lfd = sock_listen(ce, a, name, mode)) == -1)
 		return -1;
+	sock_ready(ce, a, lfd, name, sc->verbose, &sc->ready_fd);
 	fd = allow != NULL ? sock_accept_allowed(ce, lfd, name, allow) :
 	    sock_accept(ce, lfd, name);
 	close(lfd);

@@ -71,6 +71,50 @@ _ipcrun_value()
 	compopt +o default +o bashdefault 2>/dev/null
 }
 
+# Complete an ADDR operand: the schemes, then after "unix:" (or bare)
+# directories and socket files. $1 is the word as typed, colons and all:
+# bash splits it at ':' (COMP_WORDBREAKS), so what is offered is what
+# follows the word's last ':', as bash-completion's __ltrim_colon does.
+_ipcrun_addr()
+{
+	local cur=$1 path pre= f
+
+	case $cur in
+	unix:*)
+		pre=unix:
+		path=${cur#unix:}
+		;;
+	tcp:* | fd:*)
+		compopt +o default +o bashdefault 2>/dev/null
+		return 0
+		;;
+	*)
+		_ipcrun_offer "$cur" $'unix:\ntcp:\nfd:'
+		path=$cur
+		;;
+	esac
+	# An abstract name has no file to complete.
+	if [[ $path != @* ]]; then
+		while IFS= read -r f; do
+			if [[ -d $f ]]; then
+				COMPREPLY+=("$pre$f/")
+			elif [[ -S $f ]]; then
+				COMPREPLY+=("$pre$f")
+			fi
+		done < <(compgen -f -- "$path")
+	fi
+	if [[ $COMP_WORDBREAKS == *:* && $cur == *:* ]]; then
+		COMPREPLY=("${COMPREPLY[@]#"${cur%"${cur##*:}"}"}")
+	fi
+	compopt -o nospace +o default +o bashdefault 2>/dev/null
+	for f in "${COMPREPLY[@]}"; do
+		# A finished name gets its space.
+		[[ $f == */ || $f == *: ]] || ((${#COMPREPLY[@]} > 1)) ||
+		    compopt +o nospace 2>/dev/null
+	done
+	return 0
+}
+
 _ipcrun()
 {
 	local bin table detail line name summary opts operands
@@ -80,6 +124,8 @@ _ipcrun()
 	local -A arg=() values=()
 	local cword=0 i w n count joined=0 cmd= cmdidx=0 valuefor=
 	local ddash=0 hascmd=0 needdd=0 npre=0 npos=0 cmdat=0 atcmd=0
+	local colon=0 curop=-1
+	local -a opwords=()
 
 	COMPREPLY=()
 	bin=$(_ipcrun_bin "${COMP_WORDS[0]}")
@@ -107,10 +153,21 @@ _ipcrun()
 		    ((i > 0)) && [[ ${COMP_WORDS[i - 1]} == "=" ]]; then
 			words[-1]+=$w
 			joined=0
+		# And an address "unix" ":" "/x", "tcp" ":" "h" ":" "1",
+		# split at ':' too.
+		elif [[ $w == ":" && ${#words[@]} -gt 0 &&
+		    ${words[-1]} =~ ^(unix|tcp|fd)(:.*)?$ ]]; then
+			words[-1]+=:
+			colon=1
+			joined=0
+		elif ((colon)) && [[ ${words[-1]} == *: ]]; then
+			words[-1]+=$w
+			colon=0
 		else
 			words+=("$w")
 			raw+=("$i")
 			joined=0
+			colon=0
 		fi
 		if ((i == COMP_CWORD)); then
 			cword=$((${#words[@]} - 1))
@@ -213,6 +270,7 @@ _ipcrun()
 			fi
 			break
 		fi
+		((i == cword)) && curop=$npos
 		npos=$((npos + 1))
 	done
 
@@ -272,7 +330,16 @@ _ipcrun()
 		esac
 		return 0
 	fi
-	# Operands (FILE ..., ADDR): file names, through complete -o default.
+	# An ADDR operand: its schemes and socket files.
+	for w in ${operands//[][]/ }; do
+		[[ $w == -- ]] || opwords+=("$w")
+	done
+	if ((curop >= 0 && curop < ${#opwords[@]})) &&
+	    [[ ${opwords[curop]} == ADDR ]]; then
+		_ipcrun_addr "$cur"
+		return 0
+	fi
+	# Other operands (FILE ...): file names, through complete -o default.
 	return 0
 }
 

@@ -48,6 +48,30 @@ function __ipcrun_value
     # nothing to offer, and no file names.
 end
 
+# Complete an ADDR operand that starts with $argv[1].
+function __ipcrun_addr
+    set -l cur $argv[1]
+    set -l pre
+    if string match -q -- 'unix:*' $cur
+        set pre unix:
+        set cur (string sub -s 6 -- $cur)
+    else if string match -qr -- '^(tcp|fd):' $cur
+        return
+    else
+        for s in unix: tcp: fd:
+            string match -q -- "$cur*" $s; and printf '%s\n' $s
+        end
+    end
+    string match -q -- '@*' $cur; and return
+    for p in (__fish_complete_path "$cur" | string split -f1 \t)
+        if test -d "$p"
+            printf '%s%s\n' $pre (string replace -r -- '/*$' / $p)
+        else if test -S "$p"
+            printf '%s%s\n' $pre $p
+        end
+    end
+end
+
 function __ipcrun_complete
     set -l tokens (commandline -opc)
     set -l cur (commandline -ct)
@@ -244,7 +268,17 @@ function __ipcrun_complete
         end
         return
     end
-    # Operands (FILE ..., ADDR): file names.
+    # An ADDR operand: its schemes, and directories and socket files,
+    # bare or after "unix:"; nothing after "tcp:" or "fd:".
+    set -l opnames
+    for w in $opwords
+        contains -- "$w" '' --; or set -a opnames $w
+    end
+    if test $npos -ge 1; and test "$opnames[$npos]" = ADDR
+        __ipcrun_addr "$cur"
+        return
+    end
+    # Other operands (FILE ...): file names.
     __fish_complete_path "$cur"
 end
 

@@ -9,7 +9,13 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -300,13 +306,98 @@ addr_connect(const struct addr *a, char *err, size_t errlen)
 	return fd;
 }
 
-/* Is a socket at path being listened on? 1 yes, 0 no (stale), -1 error. */
+/*
+ * Does a listening unix socket have the file st names? Asked of the
+ * kernel (sock_diag, as ss -xl does) so that nobody connects: a probe by
+ * connect would be taken by a one-peer listener for its peer and end its
+ * session. 1 yes, 0 no, -1 when the kernel cannot say.
+ */
 static int
-addr_live(const struct addr *a)
+addr_listening_diag(const struct stat *st)
+{
+	struct {
+		struct nlmsghdr		nlh;
+		struct unix_diag_req	req;
+	} q;
+	struct sockaddr_nl	 nl;
+	struct nlmsghdr		*h;
+	struct unix_diag_msg	*m;
+	struct rtattr		*rta;
+	struct unix_diag_vfs	 vfs;
+	char			 buf[16384];
+	ssize_t			 n;
+	int			 fd, found = 0, done = 0, len;
+
+	if ((fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+	    NETLINK_SOCK_DIAG)) == -1)
+		return -1;
+	memset(&q, 0, sizeof q);
+	q.nlh.nlmsg_len = sizeof q;
+	q.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	q.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	q.req.sdiag_family = AF_UNIX;
+	q.req.udiag_states = 1 << 10;	/* TCP_LISTEN */
+	q.req.udiag_show = UDIAG_SHOW_VFS;
+	memset(&nl, 0, sizeof nl);
+	nl.nl_family = AF_NETLINK;
+	if (sendto(fd, &q, sizeof q, 0, (struct sockaddr *)&nl,
+	    sizeof nl) == -1) {
+		close(fd);
+		return -1;
+	}
+	while (!done) {
+		if ((n = recv(fd, buf, sizeof buf, 0)) <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			close(fd);
+			return -1;
+		}
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		    h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE) {
+				done = 1;
+				break;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				close(fd);
+				return -1;
+			}
+			m = NLMSG_DATA(h);
+			len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
+			for (rta = (struct rtattr *)(m + 1); RTA_OK(rta, len);
+			    rta = RTA_NEXT(rta, len)) {
+				if (rta->rta_type != UNIX_DIAG_VFS ||
+				    RTA_PAYLOAD(rta) < sizeof vfs)
+					continue;
+				memcpy(&vfs, RTA_DATA(rta), sizeof vfs);
+				/* The kernel's dev_t: major << 20 | minor. */
+				if (vfs.udiag_vfs_ino == st->st_ino &&
+				    vfs.udiag_vfs_dev >> 20 ==
+				    major(st->st_dev) &&
+				    (vfs.udiag_vfs_dev & 0xfffff) ==
+				    minor(st->st_dev))
+					found = 1;
+			}
+		}
+	}
+	close(fd);
+	return found;
+}
+
+/*
+ * Is a socket at path being listened on? 1 yes, 0 no (stale), -1 error.
+ * The kernel is asked first; only a socket it does not know of listening
+ * (or a kernel that cannot say) is probed by connecting, since a file
+ * system such as overlayfs may show an inode other than the kernel's.
+ */
+static int
+addr_live(const struct addr *a, const struct stat *st)
 {
 	struct sockaddr_un	sun;
 	int			fd;
 
+	if (addr_listening_diag(st) == 1)
+		return 1;
 	fd = addr_connect_sa(AF_UNIX, (struct sockaddr *)&sun,
 	    addr_sun(a, a->path, &sun));
 	if (fd != -1) {
@@ -387,7 +478,7 @@ addr_listen_unix(struct addr *a, mode_t mode, char *err, size_t errlen)
 			snprintf(err, errlen, "exists and is not a socket");
 			goto refuse;
 		}
-		if ((live = addr_live(a)) != 0) {
+		if ((live = addr_live(a, &st)) != 0) {
 			if (live == 1)
 				snprintf(err, errlen, "a live socket is "
 				    "listening there");

@@ -579,3 +579,56 @@ PY
 	assert_equal "$(cat "$T/out")" '{"from":"client"}'
 	assert_equal "$(sed -n 2p "$T/err")" "ipcrun: attach: tcp:127.0.0.1:0: the peer closed the connection before the end of input"
 }
+
+@test "-w connects to a listener that starts after it" {
+	bg "$IPCRUN" attach -w 30s "unix:$S" <<<'{"q":1}' >"$T/out" 2>"$T/err"
+	pid=$!
+	# It has tried and waits to try again (clock_nanosleep, 230 on
+	# x86-64) before anybody listens.
+	wait_for 20 grep -q '^230 ' "/proc/$pid/syscall"
+	run --separate-stderr "$IPCRUN" attach -l "unix:$S" <<<'{"r":2}'
+	assert_success
+	assert_output '{"q":1}'
+	wait "$pid"
+	assert_equal "$(cat "$T/out")" '{"r":2}'
+	assert_equal "$(cat "$T/err")" ""
+	run -1 --separate-stderr "$IPCRUN" attach -w 0.2s "unix:$T/none.sock"
+	assert_equal "$stderr" "ipcrun: attach: unix:$T/none.sock: connect: \
+No such file or directory (still, after -w 0.200 s)"
+}
+
+@test "-l --ready-fd writes the real address once listening" {
+	bg sh -c 'exec "$@" 9>"$0"' "$T/ready" "$IPCRUN" attach -l --ready-fd 9 \
+	    tcp:127.0.0.1:0 <<<'{"from":"attach"}' >"$T/out" 2>"$T/err"
+	pid=$!
+	wait_for 20 grep -q . "$T/ready"
+	run cat "$T/ready"
+	assert_output --regexp '^tcp:127\.0\.0\.1:[1-9][0-9]*$'
+	run "$IPCRUN" attach "$output" <<<'{"from":"peer"}'
+	assert_success
+	assert_output '{"from":"attach"}'
+	wait "$pid"
+	assert_equal "$(cat "$T/out")" '{"from":"peer"}'
+	run -125 --separate-stderr "$IPCRUN" attach --ready-fd 9 "unix:$S" \
+	    9>/dev/null
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: attach: --ready-fd is for listening: it needs -l"
+	run -125 --separate-stderr "$IPCRUN" attach -l -w 1s "unix:$S"
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: attach: -w is for connecting: not with -l"
+}
+
+@test "a second attach -l's liveness probe does not end the first one's wait" {
+	bg "$IPCRUN" attach -l "unix:$S" <<<'"one"' >"$T/out" 2>"$T/err"
+	pid=$!
+	wait_for 20 grep -q 'listening on' "$T/err"
+	run -125 --separate-stderr timeout 20 "$IPCRUN" attach -l "unix:$S" \
+	    </dev/null
+	assert_equal "$stderr" \
+	    "ipcrun: attach: unix:$S: a live socket is listening there"
+	run "$IPCRUN" attach "unix:$S" <<<'"two"'
+	assert_success
+	assert_output '"one"'
+	wait "$pid"
+	assert_equal "$(cat "$T/out")" '"two"'
+}

@@ -112,8 +112,8 @@ Try 'ipcrun help --help'."
 	assert_success
 	assert_line --index 0 $'ipcrun\tglobal options\t--version -V --help -h\tCOMMAND [ARGS]'
 	assert_line --regexp $'^check\tvalidate NDJSON as a Node IPC peer would\t.*--help -h\t\\[FILE \\.\\.\\.\\]$'
-	assert_line $'attach\tan NDJSON-aware nc: send validated lines to a socket, print its replies\t-k -l --allow-uid= --idle-timeout= --mode= --node --quit-after= -q --rs= --help -h\tADDR'
-	assert_line $'recv-fd\treceive descriptors over a unix socket, and run CMD with them\t-c --allow-uid= --as= --mode= --help -h\tADDR [-- CMD [ARG ...]]'
+	assert_line $'attach\tan NDJSON-aware nc: send validated lines to a socket, print its replies\t-k -l --allow-uid= --idle-timeout= --mode= --node --quit-after= -q --ready-fd= --retry= -w --rs= --help -h\tADDR'
+	assert_line $'recv-fd\treceive descriptors over a unix socket, and run CMD with them\t-c --allow-uid= --as= --mode= --ready-fd= --retry= -w --verbose -v --help -h\tADDR [-- CMD [ARG ...]]'
 	assert_line --regexp $'^run\t.*\t\\[--\\] \\[CMD \\[ARG \\.\\.\\.\\]\\]$'
 	refute_line --regexp $'^commands\t'
 	# Every line has exactly four fields.
@@ -183,6 +183,22 @@ Try 'ipcrun help --help'."
 	done < <("$IPCRUN" commands)
 }
 
+@test "the help of a command with an ADDR operand shows ADDR's forms" {
+	local cmd
+	for cmd in attach send-fd recv-fd; do
+		run --separate-stderr "$IPCRUN" "$cmd" --help
+		assert_success
+		assert_line 'ADDR is one of:'
+		assert_line --regexp '^  unix:PATH, PATH +a unix socket$'
+		assert_line --regexp '^  unix:@NAME +an abstract unix socket$'
+		assert_line --regexp '^  tcp:HOST:PORT +TCP; .*tcp:\[::1\]:80$'
+		assert_line --regexp '^  fd:N +a socket ipcrun inherited as descriptor N$'
+	done
+	# A command without an address has no such part.
+	run --separate-stderr "$IPCRUN" check --help
+	refute_line 'ADDR is one of:'
+}
+
 @test "run's help: wrapped synopsis lined up after the name, one line per option with its default" {
 	run --separate-stderr "$IPCRUN" run --help
 	assert_success
@@ -192,7 +208,7 @@ Try 'ipcrun help --help'."
 	assert_line --index 10 '                  [--no-control] [--] [CMD [ARG ...]]'
 	assert_equal "${lines[11]}" "  -h, --help                print this help and exit"
 	assert_line '  -n, --copies N            run N copies of CMD, NAME.1 to NAME.N'
-	assert_line '  -c, --child NAME=CMD      a child NAME running CMD ARGS (sh quoting)'
+	assert_line '  -c, --child NAME=CMD      child NAME runs CMD ARGS (NAME:stdio=: on stdio)'
 	assert_line '  -q, --quiet               no warnings or notices on stderr, only errors'
 	assert_line '  -v, --verbose             show frames (first 64 bytes) and notices on stderr'
 	assert_line '      --kill-timeout DUR    wait before SIGTERM, then SIGKILL (default: 5s)'

@@ -553,3 +553,70 @@ fake_pty() {
 @test "fish pty: a new command's CMD, FILE, N need no edit (fake)" {
 	fake_pty fish
 }
+
+# --- ADDR operands (attach, send-fd, recv-fd) ---
+
+# A directory with a socket, a subdirectory and a plain file, as cwd.
+addr_dir() {
+	mkdir -p "$BATS_TEST_TMPDIR/a/sub"
+	touch "$BATS_TEST_TMPDIR/a/plain"
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' \
+	    "$BATS_TEST_TMPDIR/a/app.sock"
+	cd "$BATS_TEST_TMPDIR/a"
+}
+
+@test "bash: ADDR offers unix:, tcp:, fd:, then socket files, not others" {
+	addr_dir
+	run bash_complete attach ""
+	assert_success
+	assert_line unix:
+	assert_line tcp:
+	assert_line fd:
+	assert_line app.sock
+	assert_line sub/
+	refute_line plain
+	# bash splits "unix:app" at ':' and replaces only what follows it.
+	run bash_complete attach unix : a
+	assert_success
+	assert_output app.sock
+	run bash_complete recv-fd un
+	assert_output unix:
+	run bash_complete attach tcp : ""
+	assert_output ""
+	# send-fd's FD after its ADDR is no address.
+	run bash_complete send-fd unix : app.sock ""
+	assert_success
+	refute_output --partial unix:
+}
+
+@test "zsh: ADDR offers unix:, tcp:, fd:, then socket files, not others" {
+	addr_dir
+	run zsh_complete 'ipcrun attach '
+	assert_success
+	assert_line unix:
+	assert_line tcp:
+	assert_line fd:
+	assert_line app.sock
+	refute_line plain
+	run zsh_complete 'ipcrun recv-fd unix:'
+	assert_success
+	assert_line app.sock
+	refute_line plain
+}
+
+@test "fish: ADDR offers unix:, tcp:, fd:, then socket files, not others" {
+	addr_dir
+	run fish_complete 'ipcrun attach '
+	assert_success
+	assert_line unix:
+	assert_line tcp:
+	assert_line fd:
+	assert_line app.sock
+	assert_line sub/
+	refute_line plain
+	run fish_complete 'ipcrun send-fd unix:a'
+	assert_output unix:app.sock
+	run fish_complete 'ipcrun attach tcp:'
+	assert_output ""
+}

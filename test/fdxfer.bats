@@ -544,3 +544,126 @@ fds_of_cmd() {
 	    "descriptor '99999999999' is not a number from 0 to 2147483647"
 	bad_addr udp:1.2.3.4:5 "unknown address type 'udp:' (use unix:, tcp: or fd:, or ./ before a path with ':')"
 }
+
+# --- readiness and retry (issue 30, item 5) ---
+
+@test "send-fd -w waits for a recv-fd that starts after it" {
+	printf 'hello world\n' >"$T/file"
+	bg "$IPCRUN" send-fd -w 30s "unix:$S" 0 <"$T/file" 2>"$T/serr"
+	spid=$!
+	# The sender has tried and is waiting to try again (in
+	# clock_nanosleep, 230 on x86-64) before the receiver exists.
+	wait_for 20 grep -q '^230 ' "/proc/$spid/syscall"
+	bg closed "$IPCRUN" recv-fd "unix:$S" --as 0 -- wc -c >"$T/out" \
+	    2>"$T/err"
+	RECV_PID=$!
+	wait "$spid"
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/out")" 12
+	assert_equal "$(cat "$T/serr")" ""
+}
+
+@test "-w gives up after DUR with the last error; recv-fd -c -w too" {
+	run -1 --separate-stderr "$IPCRUN" send-fd -w 0.3s "unix:$T/none.sock" 0
+	assert_equal "$stderr" "ipcrun: send-fd: unix:$T/none.sock: connect: \
+No such file or directory (still, after -w 0.300 s)"
+	python3 "$F/fdtool.py" stale "$T/stale.sock"
+	run -1 --separate-stderr "$IPCRUN" recv-fd -c --retry 0.2s \
+	    "$T/stale.sock"
+	assert_equal "$stderr" "ipcrun: recv-fd: $T/stale.sock: connect: \
+Connection refused (still, after -w 0.200 s)"
+}
+
+@test "recv-fd --ready-fd writes ADDR when listening, and CMD does not get it" {
+	printf 'abc\n' >"$T/file"
+	# closed, then the ready file at 9 for recv-fd alone.
+	bg closed sh -c 'exec "$@" 9>"$0"' "$T/ready" "$IPCRUN" recv-fd \
+	    --ready-fd 9 -v "unix:$S" --as 0 -- \
+	    sh -c 'if [ -e /proc/self/fd/9 ]; then echo leak; fi; wc -c' \
+	    >"$T/out" 2>"$T/err"
+	RECV_PID=$!
+	wait_for 20 grep -q . "$T/ready"
+	assert_equal "$(cat "$T/ready")" "unix:$S"
+	# Written once listening: the socket is there and takes a peer.
+	[ -S "$S" ]
+	assert_equal "$(cat "$T/err")" "ipcrun: recv-fd: listening on unix:$S"
+	run "$IPCRUN" send-fd "$(cat "$T/ready")" 0 <"$T/file"
+	assert_success
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/out")" 4
+}
+
+@test "send-fd -l --ready-fd and -v; recv-fd -c takes the address written" {
+	printf 'xyz\n' >"$T/file"
+	bg closed sh -c 'exec "$@" 9>"$0"' "$T/ready" "$IPCRUN" send-fd -l -v \
+	    --ready-fd 9 "unix:$S" 0 <"$T/file" 2>"$T/serr"
+	spid=$!
+	wait_for 20 grep -q . "$T/ready"
+	assert_equal "$(cat "$T/serr")" "ipcrun: send-fd: listening on unix:$S"
+	run "$IPCRUN" recv-fd -c "$(cat "$T/ready")" --as 0 -- wc -c
+	assert_success
+	assert_output 4
+	wait "$spid"
+}
+
+@test "a second recv-fd's liveness probe does not end the first one's wait" {
+	printf 'hello world\n' >"$T/file"
+	recv_bg "unix:$S" --as 0 -- wc -c
+	# The second listener finds the first alive, and leaves it be.
+	run -125 --separate-stderr "$IPCRUN" recv-fd "unix:$S"
+	assert_equal "$stderr" \
+	    "ipcrun: recv-fd: unix:$S: a live socket is listening there"
+	# (Were the first gone, this one would listen: not for ever.)
+	run -125 --separate-stderr timeout 20 "$IPCRUN" send-fd -l "unix:$S" 0
+	assert_equal "$stderr" \
+	    "ipcrun: send-fd: unix:$S: a live socket is listening there"
+	run "$IPCRUN" send-fd "unix:$S" 0 <"$T/file"
+	assert_success
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/out")" 12
+	assert_equal "$(cat "$T/err")" ""
+}
+
+@test "the man page's example cannot race: recv-fd & then send-fd -w" {
+	# As ipcrun-recv-fd(1) and ipcrun-send-fd(1) show it, five times.
+	head -c 100000 /dev/zero >"$T/big.file"
+	for i in 1 2 3 4 5; do
+		( cd "$T" && closed "$IPCRUN" recv-fd "unix:$S" --as 0 -- wc -c \
+		    >"$T/out.$i" ) &
+		RECV_PID=$!
+		run "$IPCRUN" send-fd -w 30s "unix:$S" 0 <"$T/big.file"
+		assert_success
+		recv_status
+		assert_equal "$status" 0
+		assert_equal "$(cat "$T/out.$i")" 100000
+	done
+}
+
+@test "-w, -v and --ready-fd: usage errors name the flag" {
+	run -125 --separate-stderr "$IPCRUN" send-fd -l -w 1s "unix:$S" 0
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: send-fd: -w is for connecting: not with -l"
+	run -125 --separate-stderr "$IPCRUN" recv-fd -w 1s "unix:$S"
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: recv-fd: -w is for connecting: it needs -c"
+	run -125 --separate-stderr "$IPCRUN" recv-fd -c --ready-fd 9 \
+	    "unix:$S" 9>/dev/null
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: recv-fd: --ready-fd is for listening, not with -c"
+	run -125 --separate-stderr "$IPCRUN" send-fd -v "unix:$S" 0
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: send-fd: -v is for listening: it needs -l"
+	run -125 --separate-stderr "$IPCRUN" recv-fd --ready-fd 1 "unix:$S"
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: recv-fd: --ready-fd '1': not a descriptor number from 3 up"
+	run -125 --separate-stderr "$IPCRUN" recv-fd --ready-fd 57 "unix:$S"
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: recv-fd: --ready-fd 57: not a descriptor open for writing"
+	run -125 --separate-stderr "$IPCRUN" send-fd -w soon "unix:$S" 0
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: send-fd: -w 'soon': not a \
+duration (seconds, or with a unit: 500ms, 2s, 1m)"
+	[ ! -e "$S" ]
+}

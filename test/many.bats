@@ -432,3 +432,52 @@ ipcrun: run: -:3:12: child 'b' has exited (line not delivered)"
 	assert_equal "$(printf '%s\n' "$output" | jq -r 'select(.event == "spawn") | .name' | sort | paste -sd' ')" \
 	    'node.1 node.2'
 }
+
+@test "a mixed pool: -c NAME:stdio= puts one child on stdio beside Node children (the man page's example)" {
+	cd "$BATS_TEST_TMPDIR"
+	cat >db.js <<-'JS'
+	process.on('message', (m) => process.send({ rows: [], q: m.q }));
+	JS
+	cat >img.py <<-'PY'
+	import json, sys
+	for line in sys.stdin:
+	    print(json.dumps({"img": json.loads(line)["q"] * 2}), flush=True)
+	PY
+	printf '%s\n' '{"to":"db","msg":{"q":1}}' '{"to":"img","msg":{"q":21}}' \
+	    '{"to":"db","msg":{"q":3}}' >in
+	run --separate-stderr "$IPCRUN" run -c 'db=node db.js' \
+	    -c 'img:stdio=python3 -u img.py' --envelope <in
+	assert_success
+	assert_equal "$stderr" ""
+	assert_line --regexp '^\{"from":"db","pid":[0-9]+,"msg":\{"rows":\[\],"q":1\}\}$'
+	assert_line --regexp '^\{"from":"db","pid":[0-9]+,"msg":\{"rows":\[\],"q":3\}\}$'
+	assert_line --regexp '^\{"from":"img","pid":[0-9]+,"msg":\{"img": 42\}\}$'
+	assert [ "${#lines[@]}" -eq 3 ]
+	# And the other way round: :node= beside --channel stdio.
+	run --separate-stderr "$IPCRUN" run --channel stdio \
+	    -c 'db:node=node db.js' -c 'img=python3 -u img.py' --envelope <in
+	assert_success
+	assert [ "${#lines[@]}" -eq 3 ]
+	# Without it, the Python child on the node channel is named, with
+	# the way out for it alone.
+	run --separate-stderr "$IPCRUN" run -c 'db=node db.js' \
+	    -c 'img=python3 -u img.py' --envelope <in
+	assert_failure 1
+	[[ $stderr == *"'img' never read its channel: a program that reads NDJSON on its stdin needs --channel stdio, or -c 'img:stdio=CMD' for it alone"* ]]
+}
+
+@test "-c NAME:CHANNEL=: a bad channel and what needs Node's channel are usage errors" {
+	run -125 --separate-stderr "$IPCRUN" run -c 'a:sdtio=cat'
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: -c 'a:sdtio=cat': after \
+'a:' comes the child's channel, node or stdio, then '=' (column 3)"
+	run -125 --separate-stderr "$IPCRUN" run -c 'a:stdio=cat' --eof idle
+	assert_equal "${stderr%%$'\n'*}" \
+	    "ipcrun: run: --eof applies to --channel node only"
+	run -125 --separate-stderr "$IPCRUN" run --channel stdio --no-validate \
+	    -c 'a=cat' -c 'b:node=node -e 0'
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: --no-validate is for \
+--channel stdio only: a Node child crashes on an invalid line"
+	# A name with a ':' and no channel was never a name: still refused.
+	run -125 --separate-stderr "$IPCRUN" run -c ':stdio=cat'
+	[[ $stderr == *"expected NAME=CMD ARGS"* ]]
+}

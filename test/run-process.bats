@@ -119,3 +119,52 @@ for i in range(20000): print(\"log\", \"z\" * 100)" < /dev/null 2>&1 | { sleep 1
 	bg=$(jq -r .bg "$BATS_TEST_TMPDIR/out")
 	wait_for 10 bash -c '! kill -0 '"$bg"' 2>/dev/null'
 }
+
+@test "job control in a real shell on a pty: ^Z stops ipcrun and the child's group, bg and fg resume both" {
+	# The child runs in a group of its own, which the terminal's ^Z
+	# does not reach: ipcrun passes it on as SIGSTOP, and SIGCONT.
+	node_worker 'require("fs").writeFileSync(process.argv[2],
+	    String(process.pid)); setInterval(() => {}, 1000);' >/dev/null
+	run python3 "$F/jobctl.py" "$IPCRUN" "$BATS_TEST_TMPDIR/w.js" \
+	    "$BATS_TEST_TMPDIR/pid"
+	assert_success
+	assert_line 'ok: ^Z stopped ipcrun and the child'
+	assert_line 'ok: bg continued both'
+	assert_line 'ok: ^Z again stopped both'
+	assert_line 'ok: fg continued both'
+	assert_line 'ok: ^C ended both'
+}
+
+@test "^Z's signals stay ignored when the shell ignores them, caught otherwise" {
+	# A shell without job control ignores SIGTSTP for its jobs: ipcrun
+	# keeps that, so no signal stops a job nobody could resume.
+	node_worker 'require("fs").writeFileSync(process.argv[2],
+	    String(process.pid)); setInterval(() => {}, 1000);' >/dev/null
+	# mask PID FIELD: SigIgn or SigCgt of PID, as a number.
+	mask() { echo $((16#$(awk -v f="$2:" '$1 == f { print $2 }' \
+	    "/proc/$1/status"))); }
+	tstp=$((1 << 19)) ttin=$((1 << 20)) ttou=$((1 << 21))
+	for ign in yes no; do
+		rm -f "$BATS_TEST_TMPDIR/pid"
+		if [ $ign = yes ]; then
+			bg bash -c 'trap "" TSTP TTIN TTOU; exec "$@"' _ "$IPCRUN" \
+			    run -- node "$BATS_TEST_TMPDIR/w.js" \
+			    "$BATS_TEST_TMPDIR/pid"
+		else
+			bg "$IPCRUN" run -- node "$BATS_TEST_TMPDIR/w.js" \
+			    "$BATS_TEST_TMPDIR/pid"
+		fi
+		pid=$!
+		# The child runs: ipcrun's handlers are in place by then.
+		wait_for 20 test -s "$BATS_TEST_TMPDIR/pid"
+		if [ $ign = yes ]; then
+			m=$(mask "$pid" SigIgn)
+		else
+			m=$(mask "$pid" SigCgt)
+		fi
+		(( (m & tstp) && (m & ttin) && (m & ttou) )) ||
+		    fail "ignore=$ign: mask $m lacks TSTP, TTIN or TTOU"
+		kill -TERM "$pid"
+		wait "$pid" || true
+	done
+}
