@@ -152,7 +152,6 @@ struct worker {
 	uint64_t	 kept;		/* unread lines kept for its restart */
 	uint64_t	 cut;		/* lines it had begun to read */
 	uint64_t	 undelivered;	/* its lines that reached no child */
-	uint64_t	 task_sent;	/* --tasks: tasks sent to it */
 	int		 task_killed;	/* --task-timeout stopped it */
 };
 
@@ -289,7 +288,9 @@ struct run {
 	struct taskq	*held;
 	uint64_t	 t_read, t_done, t_given_up, t_retried, t_timedout;
 	uint64_t	 t_stray;	/* replies that matched no task */
+	uint64_t	 t_sends;	/* tasks sent, again ones too */
 	int		 tasks_cut;	/* no child left: input not all read */
+	int		 tasks_over;	/* no child left: said once */
 	/*
 	 * The hook for a sink that must know when a task is answered (a
 	 * Redis stream end acks its entry then): called once per task, after

@@ -282,20 +282,25 @@ run_tasks_maybe_end(struct run *r)
 {
 	uint64_t	n;
 
-	if (!r->tasks || r->in_done)
+	if (!r->tasks || r->tasks_over)
 		return;
 	if (!run_tasks_served(r)) {
+		r->tasks_over = 1;
 		n = run_task_orphaned(r);
 		if (!r->in_eof || frame_pending(&r->fin)) {
-			cmd_warnx(r->ce, "no child left to take tasks: the rest "
-			    "of the input was not read");
+			cmd_warnx(r->ce, "no child left to take tasks: %" PRIu64
+			    " given up, and the rest of the input was not read",
+			    n);
 			r->tasks_cut = 1;
 		} else if (n > 0)
 			cmd_warnx(r->ce, "no child left to take tasks: %" PRIu64
 			    " given up", n);
-		run_input_ended(r);
+		if (!r->in_done)
+			run_input_ended(r);
 		return;
 	}
+	if (r->in_done)
+		return;
 	if (r->in_eof && !frame_pending(&r->fin) &&
 	    run_task_outstanding(r) == 0) {
 		run_trace(r, "end of input: every task answered or given up");

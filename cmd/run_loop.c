@@ -275,6 +275,14 @@ run_pass(struct run *r)
 		if (r->rq.len > 0)
 			run_pump_input(r);
 	}
+	/*
+	 * --tasks: a child finished above (its exit, or its channel's end
+	 * in the gathering) handed its tasks back: they go out now, as
+	 * nothing else may wake the loop; and with no child left, the rest
+	 * is given up.
+	 */
+	if (r->tasks)
+		run_pump_input(r);
 	run_stop_requested(r);
 	run_flush_sinks(r);
 }

@@ -609,6 +609,9 @@ run_stats(struct run *r)
 		if (d <= w->in_lines)
 			delivered += d;
 	}
+	/* --tasks: a task sent again is still one line. */
+	if (r->tasks)
+		delivered = r->t_done + r->t_given_up;
 	cmd_warnx(r->ce, "stats: in %" PRIu64 " lines %" PRIu64 " B, refused %"
 	    PRIu64 ", delivered %" PRIu64 ", replies %" PRIu64 " lines %"
 	    PRIu64 " B, %.3f s, %.0f lines/s in", r->fin.lineno, r->in_bytes,
@@ -617,9 +620,9 @@ run_stats(struct run *r)
 	if (r->tasks)
 		cmd_warnx(r->ce, "stats: tasks %" PRIu64 ", done %" PRIu64
 		    ", failed %" PRIu64 ", retried %" PRIu64 ", timed out %"
-		    PRIu64 ", unmatched replies %" PRIu64, r->t_read,
-		    r->t_done, r->t_given_up, r->t_retried, r->t_timedout,
-		    r->t_stray);
+		    PRIu64 ", sends %" PRIu64 ", unmatched replies %" PRIu64,
+		    r->t_read, r->t_done, r->t_given_up, r->t_retried,
+		    r->t_timedout, r->t_sends, r->t_stray);
 }
 
 /*

@@ -122,7 +122,7 @@ run_task_send(struct run *r, struct worker *w, struct task *t)
 		return -1;
 	}
 	w->in_lines++;
-	w->task_sent++;
+	r->t_sends++;
 	run_trace(r, "-> %s task %" PRIu64 " %zu bytes", w->name, t->seq,
 	    t->len);
 	run_show(r, w, ">", 0, t->line, t->len - 1);
@@ -193,8 +193,11 @@ run_task_giveup(struct run *r, struct worker *w, struct task *t,
     const char *why)
 {
 	r->t_given_up++;
-	cmd_warnx(r->ce, "%s:%" PRIu64 ": task given up after %u tr%s (%s)",
-	    r->label, t->seq, t->tries, t->tries == 1 ? "y" : "ies", why);
+	/* With no child left, one word for them all (run_tasks_maybe_end). */
+	if (w != NULL)
+		cmd_warnx(r->ce, "%s:%" PRIu64 ": task given up after %u tr%s "
+		    "(%s)", r->label, t->seq, t->tries, t->tries == 1 ? "y" :
+		    "ies", why);
 	if (w != NULL)
 		run_event(r, w, "task-given-up", ",\"seq\":%" PRIu64 ",\"tries\""
 		    ":%u,\"reason\":\"%s\"", t->seq, t->tries, why);
