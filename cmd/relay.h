@@ -314,8 +314,9 @@ struct run {
 
 /*
  * The files call downwards only, in this order from the bottom:
- * run_state.c, run_report.c, run_task.c, run_child.c, run_drain.c, run_in.c,
- * run_out.c, run_loop.c; run.c parses the options and calls run_main.
+ * run_state.c, run_report.c, run_task.c, run_child.c, run_drain.c,
+ * run_in.c, run_out.c, run_loop.c; run.c parses the options and calls
+ * run_main.
  */
 
 /* serve.c: serve's own options; run.c parses the rest */
