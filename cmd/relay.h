@@ -57,7 +57,8 @@ enum {
 	O_NAME, O_LABEL, O_ROUTE, O_ROUTE_DEFAULT, O_ENVELOPE, O_RAW, O_EVENTS,
 	O_EVENTS_FD, O_RESTART, O_BACKOFF, O_MAX_RESTARTS, O_LOG, O_STATS,
 	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE, O_TASKS, O_RETRIES,
-	O_TASK_TIMEOUT, O_MAX_INFLIGHT, O_REJECTS, O_ID, O_SEQ, O_WRAP
+	O_TASK_TIMEOUT, O_MAX_INFLIGHT, O_REJECTS, O_ID, O_SEQ, O_WRAP,
+	O_KEEP_ORDER
 };
 
 /* The option entries run and serve share, word for word. */
@@ -100,6 +101,13 @@ enum handoff { HANDOFF_NONE, HANDOFF_SERVER, HANDOFF_SYSTEMD };
 enum close_why { CLOSE_NONE, CLOSE_EOF, CLOSE_IDLE, CLOSE_POLICY,
     CLOSE_TIMEOUT, CLOSE_STOP, CLOSE_AFTER_EXIT, CLOSE_GRACEFUL,
     CLOSE_BROKEN };
+
+/* --keep-order: a reply that came before its turn. */
+struct run_slot {
+	char		*p;		/* its bytes as they go out, or NULL */
+	size_t		 n;
+	int		 done;		/* answered or given up */
+};
 
 /*
  * One child and its channel: the queue of input lines for it, the frames
@@ -286,6 +294,15 @@ struct run {
 	int		 seq;		/* --seq: {"seq":N,...} */
 	struct taskq	 retry;
 	struct taskq	*held;
+	/*
+	 * --keep-order: replies wait in a window of ko_n slots, the task of
+	 * place ord in slot ord % ko_n, until every task before them is
+	 * out; no task is sent beyond the window (run_task_room).
+	 */
+	int		 keep_order;
+	struct run_slot	*ko;
+	uint64_t	 ko_n;
+	uint64_t	 ko_next;	/* the place of the next reply out */
 	uint64_t	 t_read, t_done, t_given_up, t_retried, t_timedout;
 	uint64_t	 t_stray;	/* replies that matched no task */
 	uint64_t	 t_sends;	/* tasks sent, again ones too */
@@ -387,6 +404,7 @@ uint64_t	 run_task_orphaned(struct run *r);
 void		 run_task_timers(struct run *r, int64_t now);
 int64_t		 run_task_deadline(const struct run *r);
 void		 run_task_ready(struct run *r, struct worker *w);
+int		 run_task_ordered(struct run *r, struct task *t, size_t from);
 
 /* run_child.c */
 void		 run_kill(struct run *r, struct worker *w, int sig);

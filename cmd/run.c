@@ -110,6 +110,8 @@ static const struct cmd_opt run_opts[] = {
 	    "--tasks: the reply's member that names its task" },
 	{ "seq", 0, O_SEQ, NULL, NULL,
 	    "--tasks: {\"seq\":LINE,\"from\":...} around each reply" },
+	{ "keep-order", 0, O_KEEP_ORDER, NULL, NULL,
+	    "--tasks: replies in input order (a bounded window)" },
 	{ "wrap", 0, O_WRAP, NULL, NULL,
 	    "{\"from\":...} around child lines, even with one child" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
@@ -139,8 +141,8 @@ run_tasks_check(struct run *r, int set_task, int raw, int wrap)
 
 	if (!r->tasks && set_task)
 		return cmd_usage_error(r->ce, "--retries, --task-timeout, "
-		    "--max-inflight, --rejects, --id and --seq apply with "
-		    "--tasks");
+		    "--max-inflight, --rejects, --id, --seq and --keep-order "
+		    "apply with --tasks");
 	if (raw && (wrap || r->seq))
 		return cmd_usage_error(r->ce, "--raw and --%s cannot be used "
 		    "together", wrap ? "wrap" : "seq");
@@ -426,6 +428,10 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 			break;
 		case O_SEQ:
 			r.seq = 1;
+			set_task = 1;
+			break;
+		case O_KEEP_ORDER:
+			r.keep_order = 1;
 			set_task = 1;
 			break;
 		case O_WRAP:

@@ -387,6 +387,7 @@ run_pump_output(struct run *r, struct worker *w)
 {
 	struct frame_line	 l;
 	struct task		*t;
+	size_t			 from;
 	char			 why[256];
 	enum nodechan_msg	 msg;
 	int			 k, fast;
@@ -432,11 +433,13 @@ run_pump_output(struct run *r, struct worker *w)
 			continue;
 		}
 		t = r->tasks ? run_task_answer(r, w, l.p, l.len - l.nl) : NULL;
-		if (r->wrap ? (run_seq(r, w, t) == -1 ||
+		from = r->oq.len;
+		if ((r->wrap ? (run_seq(r, w, t) == -1 ||
 		    buf_append(&r->oq, l.p,
 		    l.len - l.nl) == -1 || buf_append(&r->oq, "}\n", 2) == -1) :
 		    (buf_append(&r->oq, l.p, l.len) == -1 ||
-		    (!l.nl && buf_append(&r->oq, "\n", 1) == -1))) {
+		    (!l.nl && buf_append(&r->oq, "\n", 1) == -1))) ||
+		    run_task_ordered(r, t, from) == -1) {
 			cmd_warn(r->ce, "queue");
 			r->fail = 1;
 			run_stop(r);

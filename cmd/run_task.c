@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "buf.h"
 #include "chan.h"
 #include "drain.h"
 #include "ev.h"
@@ -37,6 +38,18 @@ run_task_init(struct run *r)
 	taskq_init(&r->retry);
 	if ((r->held = calloc(r->nw, sizeof *r->held)) == NULL)
 		return -1;
+	if (r->keep_order) {
+		/*
+		 * Room for every task the children can hold, four times over:
+		 * a slow task holds the window's start while the others go on.
+		 */
+		r->ko_n = (uint64_t)r->nw * r->max_inflight * 4;
+		if (r->ko_n < 1024)
+			r->ko_n = 1024;
+		r->ko_next = 1;
+		if ((r->ko = calloc(r->ko_n, sizeof *r->ko)) == NULL)
+			return -1;
+	}
 	for (i = 0; i < r->nw; i++)
 		taskq_init(&r->held[i]);
 	return 0;
@@ -54,6 +67,12 @@ run_task_release(struct run *r)
 	}
 	free(r->held);
 	r->held = NULL;
+	if (r->ko != NULL) {
+		for (i = 0; i < r->ko_n; i++)
+			free(r->ko[i].p);
+	}
+	free(r->ko);
+	r->ko = NULL;
 	if (r->rejects != NULL && fclose(r->rejects) == EOF) {
 		cmd_warn(r->ce, "--rejects '%s'", r->rejects_path);
 		r->fail = 1;
@@ -78,7 +97,9 @@ int
 run_task_room(const struct run *r, const struct worker *w)
 {
 	return r->held[w->idx].n < r->max_inflight &&
-	    w->sv.state == SUPER_UP && !w->task_killed;
+	    w->sv.state == SUPER_UP && !w->task_killed &&
+	    (!r->keep_order || r->retry.n > 0 ||
+	    r->t_read + 1 < r->ko_next + r->ko_n);
 }
 
 /* A new task for input line seq, or NULL (out of memory: said). */
@@ -99,6 +120,7 @@ run_task_new(struct run *r, uint64_t seq, const char *p, size_t n)
 		t->id = h;
 	}
 	r->t_read++;
+	t->ord = r->t_read;
 	return t;
 }
 
@@ -172,6 +194,67 @@ run_task_answer(struct run *r, struct worker *w, const char *p, size_t n)
 	return t;
 }
 
+/*
+ * --keep-order: the slots from the window's start that are settled go
+ * out, in order.
+ */
+static int
+run_task_advance(struct run *r)
+{
+	struct run_slot	*sl;
+
+	for (;;) {
+		sl = &r->ko[r->ko_next % r->ko_n];
+		if (!sl->done)
+			return 0;
+		if (sl->p != NULL && buf_append(&r->oq, sl->p, sl->n) == -1)
+			return -1;
+		free(sl->p);
+		memset(sl, 0, sizeof *sl);
+		r->ko_next++;
+	}
+}
+
+/*
+ * --keep-order: t's reply was just written to the output queue, from
+ * byte from on. In its turn, it stays, with the replies held after it;
+ * early, it moves into its slot until then. Returns -1 out of memory.
+ */
+int
+run_task_ordered(struct run *r, struct task *t, size_t from)
+{
+	struct run_slot	*sl;
+	size_t		 n = r->oq.len - from;
+
+	if (!r->keep_order || t == NULL)
+		return 0;
+	sl = &r->ko[t->ord % r->ko_n];
+	if (t->ord != r->ko_next) {
+		if ((sl->p = malloc(n)) == NULL)
+			return -1;
+		memcpy(sl->p, r->oq.p + r->oq.off + from, n);
+		sl->n = n;
+		sl->done = 1;
+		r->oq.len = from;
+		return 0;
+	}
+	sl->done = 1;
+	return run_task_advance(r);
+}
+
+/* --keep-order: t is settled with no reply; the next may go. */
+static void
+run_task_settled(struct run *r, const struct task *t)
+{
+	if (!r->keep_order)
+		return;
+	r->ko[t->ord % r->ko_n].done = 1;
+	if (run_task_advance(r) == -1) {
+		cmd_warn(r->ce, "queue");
+		run_fail(r);
+	}
+}
+
 /* t was answered: counted, the hook told, freed. */
 void
 run_task_done(struct run *r, struct worker *w, struct task *t)
@@ -206,6 +289,7 @@ run_task_giveup(struct run *r, struct worker *w, struct task *t,
 		cmd_warn(r->ce, "--rejects '%s'", r->rejects_path);
 		r->fail = 1;
 	}
+	run_task_settled(r, t);
 	task_free(t);
 }
 

@@ -16,6 +16,7 @@
 
 struct task {
 	uint64_t	 seq;		/* its input line */
+	uint64_t	 ord;		/* its place among the tasks, from 1 */
 	unsigned	 tries;		/* failed tries so far */
 	int		 has_id;	/* --id: the member was there */
 	uint64_t	 id;		/* --id: its value's hash */

@@ -188,7 +188,7 @@ PY
 
 @test "tasks: options that need --tasks, bad values, routes, -j" {
 	run -125 "$IPCRUN" run --retries 2 -- true
-	assert_line "ipcrun: run: --retries, --task-timeout, --max-inflight, --rejects, --id and --seq apply with --tasks"
+	assert_line "ipcrun: run: --retries, --task-timeout, --max-inflight, --rejects, --id, --seq and --keep-order apply with --tasks"
 	run -125 "$IPCRUN" run --tasks --retries x -- true
 	assert_line "ipcrun: run: --retries 'x': invalid (0 to 1000)"
 	run -125 "$IPCRUN" run --tasks --max-inflight 0 -- true
@@ -214,4 +214,41 @@ PY
 	run -0 grep '"event":"exit".*"code":3' "$BATS_TEST_TMPDIR/ev"
 	assert_output -e '"unanswered":[1-4]}'
 	[[ $stderr =~ sends\ 40[1-4], ]]
+}
+
+@test "tasks: --keep-order with 4 async workers of random latency: input order, with --id" {
+	lines 2000 > "$BATS_TEST_TMPDIR/in"
+	DELAY_MS=5 run -0 --separate-stderr "$IPCRUN" run -n 4 --tasks \
+	    --keep-order --id .i --raw -- node "$TW" < "$BATS_TEST_TMPDIR/in"
+	[ "${#lines[@]}" -eq 2000 ]
+	printf '%s\n' "$output" | jq .i > "$BATS_TEST_TMPDIR/got"
+	seq 1 2000 | diff - "$BATS_TEST_TMPDIR/got"
+}
+
+@test "tasks: --keep-order after crashes and a task given up: order kept, the gap skipped" {
+	lines 1000 > "$BATS_TEST_TMPDIR/in"
+	CRASH_EVERY=300 POISON=77 run -1 --separate-stderr "$IPCRUN" run \
+	    -n 4 --tasks --keep-order --restart on-failure --seq \
+	    --max-restarts 30/1m -- node "$TW" < "$BATS_TEST_TMPDIR/in"
+	[ "${#lines[@]}" -eq 999 ]
+	printf '%s\n' "$output" | jq .seq > "$BATS_TEST_TMPDIR/got"
+	seq 1 1000 | grep -vx 77 | diff - "$BATS_TEST_TMPDIR/got"
+}
+
+@test "tasks: --keep-order holds a bounded window behind a slow task: RSS does not grow with the input" {
+	lines 100000 > "$BATS_TEST_TMPDIR/big"
+	head -n 10000 "$BATS_TEST_TMPDIR/big" > "$BATS_TEST_TMPDIR/small"
+	# Task 3 blocks its worker 3 s: the others fill the window, then wait.
+	SLOW=3 SLOW_MS=3000 peak_rss_kb "$IPCRUN" run -n 4 --tasks \
+	    --keep-order --raw -- node "$TW" < "$BATS_TEST_TMPDIR/small" \
+	    > "$BATS_TEST_TMPDIR/out1"
+	small=$RSS_KB
+	SLOW=3 SLOW_MS=3000 peak_rss_kb "$IPCRUN" run -n 4 --tasks \
+	    --keep-order --raw -- node "$TW" < "$BATS_TEST_TMPDIR/big" \
+	    > "$BATS_TEST_TMPDIR/out2"
+	big=$RSS_KB
+	jq .i "$BATS_TEST_TMPDIR/out2" | awk '$1 != NR { bad++ } END { exit bad > 0 }'
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/out2")" -eq 100000 ]
+	echo "peak RSS: $small KiB for 10k tasks, $big KiB for 100k"
+	(( big <= small * 12 / 10 + 1024 ))
 }
