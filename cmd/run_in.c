@@ -460,7 +460,8 @@ run_on_stdin(struct ev *ev, int fd, short revents, void *arg)
 		r->in_eof = 1;
 	r->in_bytes += (uint64_t)got;
 	/* Not over reports still queued for the terminal: they go first. */
-	if (!outq_pending(&r->errq))
+	/* --tasks: the meter counts tasks, from the pass (run_gather). */
+	if (!outq_pending(&r->errq) && !r->tasks)
 		meter_update(&r->meter, r->in_bytes, r->fin.lineno,
 		    r->refused);
 }

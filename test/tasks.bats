@@ -252,3 +252,14 @@ PY
 	echo "peak RSS: $small KiB for 10k tasks, $big KiB for 100k"
 	(( big <= small * 12 / 10 + 1024 ))
 }
+
+@test "tasks: the progress meter on a pty counts tasks done, not bytes" {
+	lines 300 > "$BATS_TEST_TMPDIR/in"
+	on_tty -- "'$IPCRUN' run -n 2 --tasks --progress -- node '$TW' < '$BATS_TEST_TMPDIR/in' > '$BATS_TEST_TMPDIR/out'"
+	assert_success
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -eq 300 ]
+	# Tasks settled against those read (about, until the input ends).
+	assert_output --regexp 'stdin +[0-9]+%  [0-9]+ tasks done of ~?[0-9]+  0 failed  0 retried  [0-9]+/s'
+	refute_output --partial 'B/s'
+	refute_output --partial ' lines '
+}
