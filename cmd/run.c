@@ -109,11 +109,11 @@ static const struct cmd_opt run_opts[] = {
 	{ "id", 0, O_ID, "PATH", NULL,
 	    "--tasks: the reply's member that names its task" },
 	{ "seq", 0, O_SEQ, NULL, NULL,
-	    "--tasks: {\"seq\":LINE,\"from\":...} around each reply" },
+	    "--tasks: the wrapper names each reply's input line" },
 	{ "keep-order", 0, O_KEEP_ORDER, NULL, NULL,
 	    "--tasks: replies in input order (a bounded window)" },
 	{ "wrap", 0, O_WRAP, NULL, NULL,
-	    "{\"from\":...} around child lines, even with one child" },
+	    "wrap child lines as with several, even with one" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
