@@ -101,10 +101,16 @@ struct meter {
 	size_t		 drawn;		/* columns on screen, 0: erased */
 	int64_t		 start;		/* CLOCK_MONOTONIC, ns */
 	int64_t		 last;		/* last drawn */
+	/* run --tasks: work done, not bytes read. */
+	int		 tasks;
+	uint64_t	 t_done, t_failed, t_retried, t_read;
+	int		 t_all;		/* t_read is every task */
 };
 void		 meter_start(struct meter *, int, const char *, uint64_t);
 void		 meter_update(struct meter *, uint64_t, uint64_t, uint64_t);
 void		 meter_erase(struct meter *);
+void		 meter_tasks(struct meter *, uint64_t, uint64_t, uint64_t,
+    uint64_t, uint64_t, int);
 
 /* sock.c */
 struct addr;

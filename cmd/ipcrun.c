@@ -496,6 +496,10 @@ getopt_words(const struct cmd_entry *ce, int argc, char **argv,
 		else if (c == ':')
 			cmd_usage_error(ce, "option '-%c' needs a value",
 			    optopt);
+		else if (optopt == 'j' && strchr(shortopts, 'n') != NULL)
+			/* GNU parallel's -j N is a number of workers here. */
+			cmd_usage_error(ce, "unknown option '-j'; did you mean "
+			    "-n (the number of copies)?");
 		else if (optopt != 0)
 			cmd_usage_error(ce, "unknown option '-%c'", optopt);
 		else

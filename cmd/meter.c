@@ -75,6 +75,40 @@ meter_start(struct meter *m, int on, const char *name, uint64_t size)
 	m->last = m->start - METER_NS;
 }
 
+/*
+ * run --tasks: tasks settled (done and failed) against those read, with
+ * their rate, and the ETA from the tasks left: all of them once the input
+ * has ended, else as many as the bytes left of the input would hold at
+ * the size of the tasks so far.
+ */
+static void
+meter_draw_tasks(struct meter *m, int64_t now, double secs, char *line,
+    size_t len)
+{
+	char		eta[32] = "";
+	double		rate, total = (double)m->t_read;
+	uint64_t	settled = m->t_done + m->t_failed;
+
+	rate = secs > 0 ? (double)settled / secs : 0;
+	if (!m->t_all && m->size > 0 && m->bytes > 0 && m->bytes <= m->size)
+		total = (double)m->t_read * (double)m->size /
+		    (double)m->bytes;
+	if (rate > 0 && (m->t_all || m->size > 0) && total >= settled)
+		meter_eta(eta, sizeof eta, (int64_t)((total -
+		    (double)settled) / rate));
+	if (m->t_all || m->size > 0)
+		snprintf(line, len, "%3d%%  %" PRIu64 " tasks done of %s%"
+		    PRIu64 "  %" PRIu64 " failed  %" PRIu64 " retried  %.0f/s%s",
+		    total > 0 ? (int)((double)settled * 100 / total) : 0,
+		    m->t_done, m->t_all ? "" : "~", m->t_all ? m->t_read :
+		    (uint64_t)total, m->t_failed, m->t_retried, rate, eta);
+	else
+		snprintf(line, len, "%" PRIu64 " tasks done of %" PRIu64
+		    " read  %" PRIu64 " failed  %" PRIu64 " retried  %.0f/s",
+		    m->t_done, m->t_read, m->t_failed, m->t_retried, rate);
+	(void)now;
+}
+
 static void
 meter_draw(struct meter *m, int64_t now)
 {
@@ -84,6 +118,10 @@ meter_draw(struct meter *m, int64_t now)
 	size_t	n, room, nlen;
 	int64_t	left;
 
+	if (m->tasks) {
+		meter_draw_tasks(m, now, secs, line, sizeof line);
+		goto name;
+	}
 	bps = secs > 0 ? (double)m->bytes / secs : 0;
 	meter_bytes(done, sizeof done, (double)m->bytes);
 	meter_bytes(rate, sizeof rate, bps);
@@ -102,6 +140,7 @@ meter_draw(struct meter *m, int64_t now)
 		    " bad  %s/s", done, m->lines, m->bad, rate);
 
 	/* The input's name in front, cut from the left to fit. */
+name:
 	n = strlen(line);
 	room = m->cols - 1 > n + 2 ? m->cols - 1 - n - 2 : 0;
 	nlen = strlen(m->name);
@@ -138,6 +177,30 @@ meter_update(struct meter *m, uint64_t bytes, uint64_t lines, uint64_t bad)
 	m->bytes = bytes;
 	m->lines = lines;
 	m->bad = bad;
+	now = meter_now();
+	if (now - m->last >= METER_NS)
+		meter_draw(m, now);
+}
+
+/*
+ * run --tasks: new counts of tasks, and of the input's bytes read; all:
+ * the input has ended.
+ */
+void
+meter_tasks(struct meter *m, uint64_t bytes, uint64_t done, uint64_t failed,
+    uint64_t retried, uint64_t read_, int all)
+{
+	int64_t	now;
+
+	if (!m->on)
+		return;
+	m->tasks = 1;
+	m->bytes = bytes;
+	m->t_done = done;
+	m->t_failed = failed;
+	m->t_retried = retried;
+	m->t_read = read_;
+	m->t_all = all;
 	now = meter_now();
 	if (now - m->last >= METER_NS)
 		meter_draw(m, now);

@@ -26,6 +26,7 @@
 #include "restart.h"
 #include "route.h"
 #include "super.h"
+#include "task.h"
 
 #define RUN_QSIZE	(256 * 1024)	/* queue size and high-water mark */
 #define RUN_READ	(256 * 1024)	/* largest read from the channel */
@@ -61,7 +62,8 @@ enum {
 	O_NAME, O_LABEL, O_ROUTE, O_ROUTE_DEFAULT, O_ENVELOPE, O_RAW, O_EVENTS,
 	O_EVENTS_FD, O_RESTART, O_BACKOFF, O_MAX_RESTARTS, O_LOG, O_STATS,
 	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE, O_SCHED, O_HANDLES,
-	O_CONTROL, O_NO_CONTROL
+	O_CONTROL, O_NO_CONTROL, O_TASKS, O_RETRIES, O_TASK_TIMEOUT,
+	O_MAX_INFLIGHT, O_REJECTS, O_ID, O_SEQ, O_WRAP, O_KEEP_ORDER
 };
 
 /* The option entries run and serve share, word for word. */
@@ -114,6 +116,13 @@ enum handoff { HANDOFF_NONE, HANDOFF_SERVER, HANDOFF_SYSTEMD,
 enum close_why { CLOSE_NONE, CLOSE_EOF, CLOSE_IDLE, CLOSE_POLICY,
     CLOSE_TIMEOUT, CLOSE_STOP, CLOSE_AFTER_EXIT, CLOSE_GRACEFUL,
     CLOSE_BROKEN };
+
+/* --keep-order: a reply that came before its turn. */
+struct run_slot {
+	char		*p;		/* its bytes as they go out, or NULL */
+	size_t		 n;
+	int		 done;		/* answered or given up */
+};
 
 /*
  * One child and its channel: the queue of input lines for it, the frames
@@ -169,6 +178,7 @@ struct worker {
 	uint64_t	 kept;		/* unread lines kept for its restart */
 	uint64_t	 cut;		/* lines it had begun to read */
 	uint64_t	 undelivered;	/* its lines that reached no child */
+	int		 task_killed;	/* --task-timeout stopped it */
 };
 
 struct run {
@@ -305,6 +315,48 @@ struct run {
 	uint64_t	 replies;	/* the children's frames, forwarded */
 	uint64_t	 reply_bytes;
 	uint64_t	 tail_lines;	/* stdin lines counted after the exit */
+	uint64_t	 delivered_gone;	/* by incarnations restarted since */
+
+	/*
+	 * --tasks (run_task.c): each line gets one reply. The tasks each
+	 * child holds (held[idx], at most max_inflight), those handed back
+	 * to send again first (retry), and the counts.
+	 */
+	int		 tasks;
+	unsigned	 retries;	/* --retries */
+	unsigned	 max_inflight;	/* --max-inflight */
+	int64_t		 task_timeout;	/* --task-timeout, or 0 */
+	const char	*task_timeout_arg;
+	const char	*id_path;	/* --id PATH, or NULL: in order */
+	struct route_key idkey;
+	const char	*rejects_path;	/* --rejects */
+	FILE		*rejects;
+	int		 seq;		/* --seq: {"seq":N,...} */
+	struct taskq	 retry;
+	struct taskq	*held;
+	/*
+	 * --keep-order: replies wait in a window of ko_n slots, the task of
+	 * place ord in slot ord % ko_n, until every task before them is
+	 * out; no task is sent beyond the window (run_task_room).
+	 */
+	int		 keep_order;
+	struct run_slot	*ko;
+	uint64_t	 ko_n;
+	uint64_t	 ko_next;	/* the place of the next reply out */
+	uint64_t	 t_read, t_done, t_given_up, t_retried, t_timedout;
+	uint64_t	 t_stray;	/* replies that matched no task */
+	uint64_t	 t_sends;	/* tasks sent, again ones too */
+	int		 tasks_cut;	/* no child left: input not all read */
+	int		 tasks_over;	/* no child left: said once */
+	/*
+	 * The hook for a sink that must know when a task is answered (a
+	 * Redis stream end acks its entry then): called once per task, after
+	 * its reply is queued for stdout, with the task's input line number
+	 * and the child's index. At-least-once: a task sent again after a
+	 * crash may have run twice, but is answered here once.
+	 */
+	void		(*on_task_done)(void *arg, uint64_t seq, unsigned child);
+	void		*on_task_arg;
 };
 
 /* --trace and -v: nothing is evaluated unless they are on. */
@@ -325,9 +377,9 @@ struct run {
 
 /*
  * The files call downwards only, in this order from the bottom:
- * run_state.c, run_tap.c, run_report.c, run_child.c, run_drain.c,
- * run_handles.c, run_in.c, run_cluster.c, run_out.c, run_ctl.c,
- * run_loop.c; run.c parses the options and calls run_main.
+ * run_state.c, run_tap.c, run_report.c, run_task.c, run_child.c,
+ * run_drain.c, run_handles.c, run_in.c, run_cluster.c, run_out.c,
+ * run_ctl.c, run_loop.c; run.c parses the options and calls run_main.
  */
 
 /* serve.c: serve's own options; run.c parses the rest */
@@ -387,6 +439,27 @@ void		 run_log_finish(struct run *r);
 void		 run_stats(struct run *r);
 int		 run_worker_code(struct run *r, struct worker *w);
 
+/* run_task.c */
+int		 run_task_init(struct run *r);
+void		 run_task_release(struct run *r);
+uint64_t	 run_task_outstanding(const struct run *r);
+int		 run_task_room(const struct run *r, const struct worker *w);
+struct task	*run_task_new(struct run *r, uint64_t seq, const char *p,
+    size_t n);
+int		 run_task_send(struct run *r, struct worker *w, struct task *t);
+struct task	*run_task_next_retry(struct run *r);
+struct task	*run_task_answer(struct run *r, struct worker *w,
+    const char *p, size_t n);
+void		 run_task_done(struct run *r, struct worker *w, struct task *t);
+void		 run_task_giveup(struct run *r, struct worker *w,
+    struct task *t, const char *why);
+void		 run_task_lost(struct run *r, struct worker *w, const char *why);
+uint64_t	 run_task_orphaned(struct run *r);
+void		 run_task_timers(struct run *r, int64_t now);
+int64_t		 run_task_deadline(const struct run *r);
+void		 run_task_ready(struct run *r, struct worker *w);
+int		 run_task_ordered(struct run *r, struct task *t, size_t from);
+
 /* run_child.c */
 void		 run_kill(struct run *r, struct worker *w, int sig);
 void		 run_end_groups(struct run *r);
@@ -436,6 +509,7 @@ void		 run_cluster_interest(struct run *r);
 void		 run_cluster_gone(struct run *r, struct worker *w);
 void		 run_cluster_stop(struct run *r);
 void		 run_cluster_disconnect(struct run *r, struct worker *w);
+void		 run_tasks_maybe_end(struct run *r);
 
 /* run_out.c */
 void		 run_on_chan(struct ev *ev, int fd, short revents, void *arg);

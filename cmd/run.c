@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sched.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -74,7 +75,7 @@ static const struct cmd_opt run_opts[] = {
 	{ "no-progress", 0, O_NO_PROGRESS, NULL, NULL,
 	    "never show the progress meter" },
 	{ "copies", 'n', 'n', "N", NULL,
-	    "run N copies of CMD, NAME.1 to NAME.N" },
+	    "run N copies of CMD, NAME.1 to NAME.N (or auto)" },
 	{ "child", 'c', 'c', "NAME=CMD", NULL,
 	    "child NAME runs CMD ARGS (NAME:stdio=: on stdio)" },
 	{ "name", 0, O_NAME, "NAME", NULL,
@@ -99,8 +100,73 @@ static const struct cmd_opt run_opts[] = {
 	OPT_MAX_RESTARTS,
 	OPT_CONTROL,
 	OPT_NO_CONTROL,
+	{ "tasks", 0, O_TASKS, NULL, NULL,
+	    "a task per line, one reply each, retried on failure" },
+	{ "retries", 0, O_RETRIES, "N", NULL,
+	    "--tasks: tries after the first (default: 2)" },
+	{ "task-timeout", 0, O_TASK_TIMEOUT, "DUR", NULL,
+	    "--tasks: restart a child whose task runs longer" },
+	{ "max-inflight", 0, O_MAX_INFLIGHT, "K", NULL,
+	    "--tasks: tasks a child holds at most (default: 32)" },
+	{ "rejects", 0, O_REJECTS, "FILE", NULL,
+	    "--tasks: write the tasks given up to FILE" },
+	{ "id", 0, O_ID, "PATH", NULL,
+	    "--tasks: the reply's member that names its task" },
+	{ "seq", 0, O_SEQ, NULL, NULL,
+	    "--tasks: the wrapper names each reply's input line" },
+	{ "keep-order", 0, O_KEEP_ORDER, NULL, NULL,
+	    "--tasks: replies in input order (a bounded window)" },
+	{ "wrap", 0, O_WRAP, NULL, NULL,
+	    "wrap child lines as with several, even with one" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
+
+#define RUN_RETRIES	2	/* --retries */
+#define RUN_INFLIGHT	32	/* --max-inflight: see bench/RESULTS.md */
+
+/* -n auto: the CPUs ipcrun may run on, as nproc(1) counts them. */
+static unsigned
+run_ncpu(void)
+{
+	cpu_set_t	set;
+	int		n;
+
+	if (sched_getaffinity(0, sizeof set, &set) == 0 &&
+	    (n = CPU_COUNT(&set)) > 0)
+		return (unsigned)n;
+	return 1;
+}
+
+/* The --tasks options, checked once all are parsed. */
+static int
+run_tasks_check(struct run *r, int set_task, int raw, int wrap)
+{
+	int	fd;
+
+	if (!r->tasks && set_task)
+		return cmd_usage_error(r->ce, "--retries, --task-timeout, "
+		    "--max-inflight, --rejects, --id, --seq and --keep-order "
+		    "apply with --tasks");
+	if (raw && (wrap || r->seq))
+		return cmd_usage_error(r->ce, "--raw and --%s cannot be used "
+		    "together", wrap ? "wrap" : "seq");
+	if (!r->tasks)
+		return 0;
+	if (r->route != ROUTE_RR || r->envelope)
+		return cmd_usage_error(r->ce, "--tasks sends each task to one "
+		    "child with room: not with --route or --envelope");
+	if (r->rejects_path != NULL) {
+		if ((fd = open(r->rejects_path, O_WRONLY | O_CREAT | O_TRUNC |
+		    O_CLOEXEC, 0666)) == -1 ||
+		    (r->rejects = fdopen(fd, "w")) == NULL) {
+			cmd_warn(r->ce, "--rejects '%s'", r->rejects_path);
+			if (fd != -1)
+				close(fd);
+			return EXIT_FAIL;
+		}
+	}
+	return 0;
+}
 
 /*
  * The meter, as check decides it: for a person at a terminal, reading a
@@ -261,7 +327,8 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	const char	*cause, *env, *errstr, *maxline_arg = NULL;
 	const char	*cname = NULL, *dflt = NULL, *spec[RUN_MAXCHILD];
 	int		 ch, rc, set_eof = 0, set_fd = 0, set_preload = 0;
-	int		 raw = 0, set_restart = 0, log = -1;
+	int		 raw = 0, set_restart = 0, log = -1, wrap = 0;
+	int		 set_task = 0;
 	const char	*listen_arg[SERVE_MAXLISTEN];
 	struct addr	 la[SERVE_MAXLISTEN];
 	long long	 n;
@@ -282,6 +349,8 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	r.backoff.min = RESTART_BACKOFF_MIN;
 	r.backoff.max = RESTART_BACKOFF_MAX;
 	r.max_restarts = RUN_MAX_RESTARTS;
+	r.retries = RUN_RETRIES;
+	r.max_inflight = RUN_INFLIGHT;
 	r.restart_window = RUN_RESTART_WINDOW;
 	r.progress = -1;
 	r.roll = -1;
@@ -382,11 +451,70 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 			r.progress = ch == O_PROGRESS;
 			break;
 		case 'n':
+			if (strcmp(optarg, "auto") == 0) {
+				copies = run_ncpu();
+				if (copies > RUN_MAXCHILD)
+					copies = RUN_MAXCHILD;
+				break;
+			}
 			n = strtonum(optarg, 1, RUN_MAXCHILD, &errstr);
 			if (errstr != NULL)
 				return cmd_usage_error(ce, "-n '%s': %s (1 to "
-				    "%d)", optarg, errstr, RUN_MAXCHILD);
+				    "%d, or auto)", optarg, errstr,
+				    RUN_MAXCHILD);
 			copies = (unsigned)n;
+			break;
+		case O_TASKS:
+			r.tasks = 1;
+			break;
+		case O_RETRIES:
+			n = strtonum(optarg, 0, 1000, &errstr);
+			if (errstr != NULL)
+				return cmd_usage_error(ce, "--retries '%s': %s "
+				    "(0 to 1000)", optarg, errstr);
+			r.retries = (unsigned)n;
+			set_task = 1;
+			break;
+		case O_MAX_INFLIGHT:
+			n = strtonum(optarg, 1, 65536, &errstr);
+			if (errstr != NULL)
+				return cmd_usage_error(ce, "--max-inflight '%s': "
+				    "%s (1 to 65536)", optarg, errstr);
+			r.max_inflight = (unsigned)n;
+			set_task = 1;
+			break;
+		case O_TASK_TIMEOUT:
+			if (cmd_parse_duration(optarg, &r.task_timeout,
+			    &cause) == -1)
+				return cmd_usage_error(ce, "--task-timeout "
+				    "'%s': %s", optarg, cause);
+			if (r.task_timeout == 0)
+				return cmd_usage_error(ce, "--task-timeout "
+				    "'%s': must be more than 0", optarg);
+			r.task_timeout_arg = optarg;
+			set_task = 1;
+			break;
+		case O_REJECTS:
+			r.rejects_path = optarg;
+			set_task = 1;
+			break;
+		case O_ID:
+			if (route_key_parse(&r.idkey, optarg, &cause) == -1)
+				return cmd_usage_error(ce, "--id '%s': %s",
+				    optarg, cause);
+			r.id_path = optarg;
+			set_task = 1;
+			break;
+		case O_SEQ:
+			r.seq = 1;
+			set_task = 1;
+			break;
+		case O_KEEP_ORDER:
+			r.keep_order = 1;
+			set_task = 1;
+			break;
+		case O_WRAP:
+			wrap = 1;
 			break;
 		case 'c':
 			if (nspec == RUN_MAXCHILD)
@@ -521,6 +649,8 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		    "together");
 	if (r.serve && (rc = serve_check(&r, argv, nlisten, set_fd)) != 0)
 		return rc;
+	if ((rc = run_tasks_check(&r, set_task, raw, wrap)) != 0)
+		return rc;
 	if ((env = getenv("IPCRUN_JSCAN")) != NULL && *env != '\0' &&
 	    jscan_set_impl(env) == -1) {
 		cmd_warnx(ce, "IPCRUN_JSCAN '%s': not available on this CPU "
@@ -529,7 +659,7 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	}
 	r.nw = nspec > 0 ? nspec : copies > 0 ? copies : 1;
 	r.route_default = -1;
-	r.wrap = !raw && (r.nw > 1 || r.envelope);
+	r.wrap = !raw && (r.nw > 1 || r.envelope || wrap || r.seq);
 	run_policy(&r);
 	/* A child writing to the meter's terminal itself would garble it. */
 	r.log_prefix = log == -1 ? r.nw > 1 || r.progress == 1 : log;
@@ -537,9 +667,12 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (r.events && r.events_fd == 0)
 		r.events_fd = r.wrap ? -1 : STDERR_FILENO;
 	if ((r.w = calloc(r.nw, sizeof *r.w)) == NULL ||
-	    (r.exit_order = calloc(r.nw, sizeof *r.exit_order)) == NULL) {
+	    (r.exit_order = calloc(r.nw, sizeof *r.exit_order)) == NULL ||
+	    run_task_init(&r) == -1) {
 		cmd_warn(ce, "malloc");
 		free(r.w);
+		free(r.exit_order);
+		run_task_release(&r);
 		return EXIT_FAIL;
 	}
 	/* serve: the sockets, before any child. */
@@ -571,6 +704,9 @@ out:
 		addr_unlink(&la[i]);
 	}
 	free(r.fdnames);
+	run_task_release(&r);
+	if (r.fail && rc == 0)
+		rc = EXIT_FAIL;
 	free(r.w);
 	free(r.exit_order);
 	if (r.watch_fd != -1)

@@ -193,6 +193,9 @@ void
 run_finish(struct run *r, struct worker *w, enum super_action act)
 {
 	run_exit_report(r, w, w->sv.status);
+	if (r->tasks)
+		run_task_lost(r, w, w->task_killed ? "timed out" :
+		    WIFSIGNALED(w->sv.status) ? "killed" : "exited");
 	if (act == SUPER_RESTART)
 		run_schedule_restart(r, w);
 	else if (act == SUPER_GIVEUP)
@@ -627,6 +630,10 @@ run_respawn(struct run *r, struct worker *w)
 	/* The queue goes to the next incarnation; the rest of the channel not. */
 	chan_take_queue(&w->ch, &q);
 	keep = *w;
+	/* What it read counts for --stats; the next counts its own. */
+	if (w->in_lines >= w->rerouted + w->kept + w->undelivered)
+		r->delivered_gone += w->in_lines - w->rerouted - w->kept -
+		    w->undelivered;
 	chan_release(&w->ch);
 	free(w->pre_entry);
 	free(w->prefix);

@@ -345,6 +345,7 @@ run_timers(struct run *r)
 	int		 held;
 
 	held = run_hold_deadlines(r, now);
+	run_task_timers(r, now);
 	if (r->eof_tick != 0 && now >= r->eof_tick)
 		run_all_delivered(r);
 	for (w = r->w; w < r->w + r->nw; w++) {

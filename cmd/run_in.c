@@ -71,7 +71,8 @@ run_route_room(struct run *r)
 	if (r->route == ROUTE_RR && !r->envelope) {
 		for (i = 0; i < r->nw; i++) {
 			w = &r->w[(r->rr + i) % r->nw];
-			if (run_accepting(w) && w->ch.tq.len < RUN_QSIZE)
+			if (run_accepting(w) && w->ch.tq.len < RUN_QSIZE &&
+			    (!r->tasks || run_task_room(r, w)))
 				return w;
 		}
 		return NULL;
@@ -298,6 +299,87 @@ run_route_requeued(struct run *r)
 }
 
 /*
+ * --tasks: is any child still of use, running, reading its last frames,
+ * or waiting for its restart?
+ */
+static int
+run_tasks_served(struct run *r)
+{
+	struct worker	*w;
+
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (run_alive(w) || w->ch.fd != -1 || run_pending(w) ||
+		    w->sv.state == SUPER_EXITED)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * --tasks: the end of input reaches the children only once every task is
+ * answered or given up, so that until then a child that dies can hand
+ * its tasks to another, or to its next incarnation. With no child left
+ * at all, what waits is given up and the rest of the input is not read.
+ */
+void
+run_tasks_maybe_end(struct run *r)
+{
+	uint64_t	n;
+
+	if (!r->tasks || r->tasks_over)
+		return;
+	if (!run_tasks_served(r)) {
+		r->tasks_over = 1;
+		n = run_task_orphaned(r);
+		if (!r->in_eof || frame_pending(&r->fin)) {
+			cmd_warnx(r->ce, "no child left to take tasks: %" PRIu64
+			    " given up, and the rest of the input was not read",
+			    n);
+			r->tasks_cut = 1;
+		} else if (n > 0)
+			cmd_warnx(r->ce, "no child left to take tasks: %" PRIu64
+			    " given up", n);
+		if (!r->in_done)
+			run_input_ended(r);
+		return;
+	}
+	if (r->in_done)
+		return;
+	if (r->in_eof && !frame_pending(&r->fin) &&
+	    run_task_outstanding(r) == 0) {
+		run_trace(r, "end of input: every task answered or given up");
+		run_input_ended(r);
+	}
+}
+
+/* --tasks: one line, a new task, to w. */
+static int
+run_task_line(struct run *r, struct worker *w, const struct frame_line *l)
+{
+	struct task	*t;
+
+	if ((t = run_task_new(r, l->lineno, l->p, l->len)) == NULL)
+		return -1;
+	r->rr = (w->idx + 1) % r->nw;
+	return run_task_send(r, w, t);
+}
+
+/* --tasks: the tasks handed back go out again before any new line. */
+static void
+run_task_resend(struct run *r)
+{
+	struct worker	*w;
+	struct task	*t;
+
+	while (r->retry.n > 0 && (w = run_route_room(r)) != NULL) {
+		t = run_task_next_retry(r);
+		r->rr = (w->idx + 1) % r->nw;
+		if (run_task_send(r, w, t) == -1)
+			return;
+	}
+}
+
+/*
  * The hot path, for one child on round robin when no line needs a look of
  * its own (no member to check, no trace): a run of good lines goes to the
  * channel straight from the frame's buffer while nothing is queued before
@@ -340,7 +422,9 @@ run_pump_input(struct run *r)
 
 again:
 	run_route_requeued(r);
-	while (!r->in_done && r->rq.len == 0 &&
+	if (r->tasks)
+		run_task_resend(r);
+	while (!r->in_done && r->rq.len == 0 && r->retry.n == 0 &&
 	    (w = run_route_room(r)) != NULL) {
 		if (r->in_fast && r->ctl.ntap == 0 &&
 		    (k = run_input_run(r, w)) != 0) {
@@ -352,7 +436,7 @@ again:
 		}
 		k = frame_next(&r->fin, &l);
 		if (k == FRAME_NONE) {
-			if (r->in_eof) {
+			if (r->in_eof && !r->tasks) {
 				run_trace(r, "end of input");
 				run_input_ended(r);
 			}
@@ -371,11 +455,17 @@ again:
 			run_bad_input(r, l.lineno, (size_t)off, why);
 			continue;
 		}
+		if (r->tasks) {
+			if (run_task_line(r, w, &l) == -1)
+				return;
+			continue;
+		}
 		if (run_route(r, w, &l) == -1)
 			return;
 		if (r->room > 0)
 			run_route_spend(r, l.len);
 	}
+	run_tasks_maybe_end(r);
 	full = !r->in_done && run_route_room(r) == NULL;
 	for (w = r->w; w < r->w + r->nw; w++)
 		run_flush_tq(r, w);
@@ -415,7 +505,8 @@ run_on_stdin(struct ev *ev, int fd, short revents, void *arg)
 		r->in_eof = 1;
 	r->in_bytes += (uint64_t)got;
 	/* Not over reports still queued for the terminal: they go first. */
-	if (!outq_pending(&r->errq))
+	/* --tasks: the meter counts tasks, from the pass (run_gather). */
+	if (!outq_pending(&r->errq) && !r->tasks)
 		meter_update(&r->meter, r->in_bytes, r->fin.lineno,
 		    r->refused);
 }

@@ -45,6 +45,7 @@ run_next_deadline(struct run *r)
 
 	for (w = r->w; w < r->w + r->nw; w++)
 		d = ev_deadline_min(d, run_worker_deadline(r, w));
+	d = ev_deadline_min(d, run_task_deadline(r));
 	return ev_deadline_min(d, r->eof_tick);
 }
 
@@ -248,7 +249,15 @@ run_child_exited(struct run *r, struct worker *w, int status)
 	else
 		run_trace(r, "pid %ld exited with %d", (long)w->pid,
 		    WEXITSTATUS(status));
-	run_undelivered(r, w, restart);
+	if (r->tasks) {
+		/*
+		 * Its tasks go back when it is finished (run_task_lost):
+		 * replies still in its channel answer some of them first.
+		 */
+		w->gone = !restart;
+		chan_drop_queued(&w->ch);
+	} else
+		run_undelivered(r, w, restart);
 	if (RUN_PRIMARY(r))
 		run_cluster_gone(r, w);
 	/* Its unread input is counted: now its end may close for good. */
@@ -406,6 +415,14 @@ run_pass(struct run *r)
 		if (r->rq.len > 0)
 			run_pump_input(r);
 	}
+	/*
+	 * --tasks: a child finished above (its exit, or its channel's end
+	 * in the gathering) handed its tasks back: they go out now, as
+	 * nothing else may wake the loop; and with no child left, the rest
+	 * is given up.
+	 */
+	if (r->tasks)
+		run_pump_input(r);
 	run_stop_requested(r);
 	if (RUN_PRIMARY(r))
 		run_cluster_pass(r);
@@ -472,6 +489,15 @@ run_status(struct run *r)
 		return EXIT_FAIL;
 	if (r->epipe)
 		return EXIT_PIPE;
+	/*
+	 * --tasks: every task answered is success, whatever the children
+	 * that crashed on the way said; one given up, or input left unread,
+	 * is a failure.
+	 */
+	if (r->tasks && !r->interrupted)
+		return r->t_given_up > 0 || r->tasks_cut || r->refused > 0 ||
+		    r->strict_hit || r->t_done + r->t_given_up < r->t_read ?
+		    EXIT_BADLINE : 0;
 	for (i = 0; i < r->nexited; i++) {
 		c = run_worker_code(r, &r->w[r->exit_order[i]]);
 		if (code == 0)
@@ -542,7 +568,7 @@ run_relay(struct run *r)
 	r->incmd = r->node && r->validate ? jscan_want(&r->fin.js, "cmd", 3) :
 	    -1;
 	r->in_fast = r->nw == 1 && r->route == ROUTE_RR && !r->envelope &&
-	    r->incmd < 0 && !r->trace && !r->verbose;
+	    r->incmd < 0 && !r->trace && !r->verbose && !r->tasks;
 	/* Handlers before the fork: a signal in between is not lost. */
 	if ((sfd = ev_signals(&r->ev, sigs)) == -1 ||
 	    ev_add(&r->ev, sfd, POLLIN, run_on_signal, r) == -1 ||

@@ -336,12 +336,35 @@ run_internal_from_child(struct run *r, struct worker *w,
 	}
 	drain_step(&w->dr, run_dp(r, w), DRAIN_EV_ANNOUNCED, ev_now());
 	run_event(r, w, "ready", NULL);
+	run_task_ready(r, w);
 	/* It came after the end of input: answer now (DESIGN.md). */
 	if (w->preloaded && r->eof == DRAIN_EOF_AUTO && r->in_done &&
 	    (!r->hold_eof || !drain_undelivered(&w->dr))) {
 		run_send_notice(r, w, 0);
 		run_flush_tq(r, w);
 	}
+}
+
+/*
+ * The wrapper's start, {"from":NAME,"pid":P,"msg": and with --seq
+ * {"seq":LINE,"from":... (null for a reply that matched no task).
+ */
+static int
+run_seq(struct run *r, struct worker *w, const struct task *t)
+{
+	char	num[32];
+	int	n;
+
+	if (!r->seq)
+		return buf_append(&r->oq, w->prefix, w->prefixlen);
+	if (t != NULL)
+		n = snprintf(num, sizeof num, "{\"seq\":%" PRIu64 ",", t->seq);
+	else
+		n = snprintf(num, sizeof num, "{\"seq\":null,");
+	if (buf_append(&r->oq, num, (size_t)n) == -1)
+		return -1;
+	/* The prefix without its opening brace. */
+	return buf_append(&r->oq, w->prefix + 1, w->prefixlen - 1);
 }
 
 /*
@@ -432,11 +455,14 @@ static void
 run_pump_output(struct run *r, struct worker *w)
 {
 	struct frame_line	 l;
+	struct task		*t;
+	size_t			 from;
 	char			 why[256];
 	enum nodechan_msg	 msg;
 	int			 k, fast;
 
-	fast = w->outcmd < 0 && !r->trace && !r->verbose && r->ctl.ntap == 0;
+	fast = w->outcmd < 0 && !r->trace && !r->verbose && r->ctl.ntap == 0 &&
+	    !r->tasks;
 	while (!r->out_dead && r->oq.len < RUN_QSIZE) {
 		if (fast && (k = run_output_run(r, w)) != 0) {
 			if (k == -1)
@@ -477,22 +503,30 @@ run_pump_output(struct run *r, struct worker *w)
 			run_internal_from_child(r, w, &l, msg);
 			continue;
 		}
-		if (r->wrap ? (buf_append(&r->oq, w->prefix,
-		    w->prefixlen) == -1 || buf_append(&r->oq, l.p,
+		t = r->tasks ? run_task_answer(r, w, l.p, l.len - l.nl) : NULL;
+		from = r->oq.len;
+		if ((r->wrap ? (run_seq(r, w, t) == -1 ||
+		    buf_append(&r->oq, l.p,
 		    l.len - l.nl) == -1 || buf_append(&r->oq, "}\n", 2) == -1) :
 		    (buf_append(&r->oq, l.p, l.len) == -1 ||
-		    (!l.nl && buf_append(&r->oq, "\n", 1) == -1))) {
+		    (!l.nl && buf_append(&r->oq, "\n", 1) == -1))) ||
+		    run_task_ordered(r, t, from) == -1) {
 			cmd_warn(r->ce, "queue");
 			r->fail = 1;
 			run_stop(r);
+			task_free(t);
 			break;
 		}
+		if (t != NULL)
+			run_task_done(r, w, t);
 		run_trace(r, "<- child %zu bytes", l.len + !l.nl);
 		run_show(r, w, "<", 0, l.p, l.len);
 		run_tap(r, w, 1, 0, l.p, l.len);
 		r->replies++;
 		r->reply_bytes += l.len + !l.nl;
 	}
+	if (r->tasks)
+		run_tasks_maybe_end(r);
 }
 
 /* A child's channel: its queues written out, its frames read in. */
@@ -574,6 +608,11 @@ run_gather(struct run *r)
 		run_flush_oq(r);
 	} while (full && !r->out_dead && r->oq.len < RUN_QSIZE);
 	r->gather = (start + 1) % r->nw;
+	if (r->tasks && !outq_pending(&r->errq))
+		/* The bytes taken as tasks so far, not those still framed. */
+		meter_tasks(&r->meter, r->in_bytes - frame_pending(&r->fin),
+		    r->t_done, r->t_given_up, r->t_retried, r->t_read,
+		    r->in_eof && frame_pending(&r->fin) == 0);
 }
 
 /*

@@ -437,6 +437,9 @@ run_exit_report(struct run *r, struct worker *w, int status)
 	if (read_ > w->in_lines)
 		read_ = 0;
 	unanswered = read_ > w->out_frames ? read_ - w->out_frames : 0;
+	/* --tasks knows: the tasks it held, which go back (run_task_lost). */
+	if (r->tasks)
+		unanswered = r->held[w->idx].n;
 	if (WIFSIGNALED(status)) {
 		snprintf(how, sizeof how, "\"signal\":\"%s\"",
 		    run_signame(WTERMSIG(status)));
@@ -458,7 +461,11 @@ run_exit_report(struct run *r, struct worker *w, int status)
 		run_notice(r, "'%s' (pid %ld) exited with %" PRIu64 " input "
 		    "line%s unread: kept for its restart", w->name,
 		    (long)w->pid, w->kept, w->kept == 1 ? "" : "s");
-	if (unanswered > 0 && (status != 0 || !r->in_done))
+	if (r->tasks && unanswered > 0)
+		run_notice(r, "'%s' (pid %ld) ended holding %" PRIu64 " task%s "
+		    "not answered: handed back", w->name, (long)w->pid,
+		    unanswered, unanswered == 1 ? "" : "s");
+	else if (unanswered > 0 && (status != 0 || !r->in_done))
 		cmd_warnx(r->ce, "'%s' (pid %ld) exited (%s) with %" PRIu64
 		    " line%s read and not answered: possibly lost", w->name,
 		    (long)w->pid, said, unanswered,
@@ -596,7 +603,7 @@ void
 run_stats(struct run *r)
 {
 	struct worker	*w;
-	uint64_t	 delivered = 0, d;
+	uint64_t	 delivered = r->delivered_gone, d;
 	double		 secs = (double)(ev_now() - r->t0) / SEC;
 
 	for (w = r->w; w < r->w + r->nw; w++) {
@@ -604,11 +611,20 @@ run_stats(struct run *r)
 		if (d <= w->in_lines)
 			delivered += d;
 	}
+	/* --tasks: a task sent again is still one line. */
+	if (r->tasks)
+		delivered = r->t_done + r->t_given_up;
 	cmd_warnx(r->ce, "stats: in %" PRIu64 " lines %" PRIu64 " B, refused %"
 	    PRIu64 ", delivered %" PRIu64 ", replies %" PRIu64 " lines %"
 	    PRIu64 " B, %.3f s, %.0f lines/s in", r->fin.lineno, r->in_bytes,
 	    r->refused, delivered, r->replies, r->reply_bytes, secs,
 	    secs > 0 ? (double)r->fin.lineno / secs : 0);
+	if (r->tasks)
+		cmd_warnx(r->ce, "stats: tasks %" PRIu64 ", done %" PRIu64
+		    ", failed %" PRIu64 ", retried %" PRIu64 ", timed out %"
+		    PRIu64 ", sends %" PRIu64 ", unmatched replies %" PRIu64,
+		    r->t_read, r->t_done, r->t_given_up, r->t_retried,
+		    r->t_timedout, r->t_sends, r->t_stray);
 }
 
 /*

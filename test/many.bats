@@ -230,7 +230,7 @@ Try 'ipcrun run --help'."
 	[[ "$stderr" == "ipcrun: run: -c 'a=cat | wc': "*"needs a shell"* ]]
 	run --separate-stderr "$IPCRUN" run -n 0 -- cat
 	assert_failure 125
-	[[ "$stderr" == "ipcrun: run: -n '0': too small (1 to 1000)"* ]]
+	[[ "$stderr" == "ipcrun: run: -n '0': too small (1 to 1000, or auto)"* ]]
 	run --separate-stderr "$IPCRUN" run --route sideways -- cat
 	assert_failure 125
 	[[ "$stderr" == "ipcrun: run: --route 'sideways': must be rr, broadcast or key=PATH"* ]]

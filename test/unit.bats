@@ -105,3 +105,7 @@ unit() {
 @test "cluster: Node's keys, a query bound and answered, round robin with refusals, NACKs and a dead worker, EADDRINUSE" {
 	unit cluster_test
 }
+
+@test "task: lines kept whole, a FIFO across growth and wrap, take by id" {
+	unit task_test
+}
