@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -326,7 +327,8 @@ cmd_spy_exec(const struct cmd_entry *ce, int argc, char **argv)
 		case 'h':
 			return cmd_help(ce);
 		case 's':
-			if (cmd_parse_size(optarg, &s.show, &cause) == -1)
+			s.show = (size_t)strtonum(optarg, 0, INT_MAX, &cause);
+			if (cause != NULL)
 				return cmd_usage_error(ce, "-s '%s': %s", optarg,
 				    cause);
 			s.show_set = 1;
