@@ -382,8 +382,8 @@ cmd_spy_exec(const struct cmd_entry *ce, int argc, char **argv)
 const struct cmd_entry cmd_spy_entry = {
 	.name = "spy",
 	.usage = "-- CMD [ARG ...]",
-	.summary = "stand between a Node parent and its child as the "
-	    "execPath of fork(), and trace every frame",
+	.summary = "stand between a Node parent and its child (fork()'s "
+	    "execPath) and trace every frame",
 	.exec = cmd_spy_exec,
 	.opts = spy_opts
 };
