@@ -52,6 +52,7 @@ const struct cmd_opt serve_opts[] = {
 	OPT_TRACE,
 	OPT_QUIET,
 	OPT_VERBOSE,
+	OPT_SHOW,
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
