@@ -233,10 +233,6 @@ spy_trace_lost(struct spy *s, struct spy_dir *d, size_t bytes, size_t fds)
 		    "\"fds\":%zu}\n", d->from, bytes, fds);
 		line_to_file(s);
 	}
-	if (s->verbose || s->trace)
-		cmd_warnx(s->ce, "%zu bytes from the %s not delivered: the "
-		    "%s had closed the channel", bytes, d->from,
-		    d == &s->ddown ? "child" : "parent");
 }
 
 /*
@@ -460,8 +456,15 @@ spy_trace_flush(struct spy *s)
 void
 spy_trace_end(struct spy *s)
 {
-	double	secs = (double)(ev_now() - s->t0) / SEC;
+	double		 secs = (double)(ev_now() - s->t0) / SEC;
+	struct spy_dir	*d;
 
+	/* Once, at the end: a side that closes early loses many reads. */
+	for (d = &s->ddown; d != NULL; d = d == &s->ddown ? &s->dup : NULL)
+		if (d->lost > 0 && (s->verbose || s->trace))
+			cmd_warnx(s->ce, "%" PRIu64 " bytes from the %s not "
+			    "delivered: the %s had closed the channel", d->lost,
+			    d->from, d == &s->ddown ? "child" : "parent");
 	if (s->stats)
 		cmd_warnx(s->ce, "stats: %s: to the child %" PRIu64 " frames %"
 		    PRIu64 " B (%" PRIu64 " internal, %" PRIu64 " handles), "

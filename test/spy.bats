@@ -37,6 +37,12 @@ forked() {
 	assert_success
 }
 
+# no_spy_left: no process runs with this test's trace file in its
+# arguments.
+no_spy_left() {
+	! pgrep -f -- "--trace-file $BATS_TEST_TMPDIR/trace" >/dev/null
+}
+
 # frames FROM: the frames of the trace from "parent" or "child".
 frames() {
 	grep -c "\"from\":\"$1\",\"size\"" "$BATS_TEST_TMPDIR/trace"
@@ -49,6 +55,8 @@ frames() {
 	assert_line "parent: 10000 in order, 0 out of place"
 	assert_line --regexp '^child: \{"got":10000,"bad":0,"fds":[0-9]+\}$'
 	assert_line "exit 0 null"
+	# The relay ends with the channels: nothing of spy is left.
+	wait_for 20 no_spy_left
 	# 10,000 and "done" down; 10,000 echoes and the child's results up.
 	[ "$(frames parent)" = 10001 ]
 	[ "$(frames child)" = 10001 ]
