@@ -69,6 +69,7 @@ extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_recv_fd_entry;
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_serve_entry;
+extern const struct cmd_entry cmd_spy_entry;
 extern const struct cmd_entry cmd_send_fd_entry;
 
 extern const struct cmd_entry *cmd_table[];

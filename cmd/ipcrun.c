@@ -28,6 +28,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_run_entry,
 	&cmd_send_fd_entry,
 	&cmd_serve_entry,
+	&cmd_spy_entry,
 	NULL
 };
 

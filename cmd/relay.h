@@ -79,6 +79,9 @@ enum {
 #define OPT_VERBOSE							\
 	{ "verbose", 'v', 'v', NULL, NULL,				\
 	    "show frames (first 64 bytes) and notices on stderr" }
+#define OPT_SHOW							\
+	{ NULL, 's', 's', "N", NULL,					\
+	    "-v: bytes of a frame shown (default: 64, 0: all)" }
 #define OPT_RAW							\
 	{ "raw", 0, O_RAW, NULL, NULL,					\
 	    "child lines without the {\"from\":...} wrapping" }
@@ -198,6 +201,7 @@ struct run {
 	size_t		 maxline;
 	int		 trace;
 	int		 verbose;	/* -v: frames' content, notices */
+	size_t		 show;		/* -s: bytes of a frame -v shows, 0 all */
 	int		 quiet;		/* -q: errors only */
 	int		 stats;		/* --stats */
 	int		 progress;	/* -1: tty and a large file */

@@ -68,6 +68,7 @@ static const struct cmd_opt run_opts[] = {
 	OPT_TRACE,
 	OPT_QUIET,
 	OPT_VERBOSE,
+	OPT_SHOW,
 	{ "stats", 0, O_STATS, NULL, NULL,
 	    "print counts and the rate on stderr at the end" },
 	{ "progress", 0, O_PROGRESS, NULL, NULL,
@@ -346,6 +347,7 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	r.preload = 1;
 	r.validate = 1;
 	r.maxline = MAXLINE_DEFAULT;
+	r.show = SHOW_MAX;
 	r.backoff.min = RESTART_BACKOFF_MIN;
 	r.backoff.max = RESTART_BACKOFF_MAX;
 	r.max_restarts = RUN_MAX_RESTARTS;
@@ -442,6 +444,12 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 			break;
 		case 'v':
 			r.verbose = 1;
+			break;
+		case 's':
+			r.show = (size_t)strtonum(optarg, 0, INT_MAX, &cause);
+			if (cause != NULL)
+				return cmd_usage_error(ce, "-s '%s': %s", optarg,
+				    cause);
 			break;
 		case O_STATS:
 			r.stats = 1;

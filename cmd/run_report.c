@@ -84,30 +84,45 @@ run_trace_(struct run *r, const char *fmt, ...)
 
 /*
  * One frame to (">") or from ("<") child w, as strace -s shows a string:
- * its first SHOW_MAX bytes, then "..." if there is more. Controls,
- * backslashes, invalid UTF-8 and the code points that reorder or break a
- * line are escaped, so that a frame cannot upset the terminal.
+ * its first -s bytes (SHOW_MAX by default, all with 0), then "..." if
+ * there is more. Controls, backslashes, invalid UTF-8 and the code points
+ * that reorder or break a line are escaped, so that a frame cannot upset
+ * the terminal.
  */
 void
 run_show_(struct run *r, const struct worker *w, const char *dir,
     int internal, const char *p, size_t n)
 {
-	char		 raw[SHOW_MAX + 5], out[SHOW_MAX * 4 + 8];
-	const unsigned char *u = (const unsigned char *)raw;
-	size_t		 i = 0, k = 0, m;
+	char		 small[SHOW_MAX * 5 + 320], *out = small, *raw;
+	const unsigned char *u;
+	size_t		 i = 0, k, m, show, cap = sizeof small;
 	uint32_t	 c;
 	int		 len;
 	int64_t		 t = ev_now() - r->t0;
 
 	if (n > 0 && p[n - 1] == '\n')
 		n--;
+	show = r->show == 0 || r->show > n ? n : r->show;
+	/* Room for the escaped bytes, the prefix and a NUL-ended copy. */
+	if (show * 5 + 320 > cap) {
+		cap = show * 5 + 320;
+		if ((out = malloc(cap)) == NULL)
+			return;
+	}
 	/* A NUL after the copy: jscan_utf8_len reads no further. */
-	m = n < sizeof raw - 1 ? n : sizeof raw - 1;
+	raw = out + cap - (show + 5);
+	m = n < show + 4 ? n : show + 4;
 	memcpy(raw, p, m);
 	raw[m] = '\0';
-	while (i < n && i < SHOW_MAX) {
+	u = (const unsigned char *)raw;
+	k = (size_t)snprintf(out, 256, "ipcrun: %s: %" PRId64 ".%06" PRId64
+	    " %s %s %s", r->ce->name, t / SEC, (t % SEC) / 1000, w->name, dir,
+	    internal ? "internal " : "");
+	if (k >= 256)
+		k = 255;
+	while (i < n && i < show) {
 		len = jscan_utf8_len(raw + i);
-		if (len > 1 && i + (size_t)len > SHOW_MAX)
+		if (len > 1 && i + (size_t)len > show)
 			break;	/* a character that does not fit whole */
 		c = len == 2 ? (u[i] & 0x1fu) << 6 | (u[i + 1] & 0x3fu) :
 		    len == 3 ? (u[i] & 0x0fu) << 12 | (u[i + 1] & 0x3fu) << 6 |
@@ -120,11 +135,10 @@ run_show_(struct run *r, const struct worker *w, const char *dir,
 			out[k++] = c == '\n' ? 'n' : c == '\r' ? 'r' :
 			    c == '\t' ? 't' : '\\';
 		} else if (len == 0 || (len == 1 && (c < 0x20 || c == 0x7f))) {
-			k += (size_t)snprintf(out + k, sizeof out - k, "\\x%02x",
-			    u[i]);
+			k += (size_t)snprintf(out + k, 5, "\\x%02x", u[i]);
 			len = 1;
 		} else if (len > 1 && jscan_hostile(c))
-			k += (size_t)snprintf(out + k, sizeof out - k,
+			k += (size_t)snprintf(out + k, 11,
 			    c > 0xffff ? "\\U%08X" : "\\u%04X", (unsigned)c);
 		else {
 			memcpy(out + k, raw + i, (size_t)len);
@@ -132,10 +146,14 @@ run_show_(struct run *r, const struct worker *w, const char *dir,
 		}
 		i += (size_t)len;
 	}
-	out[k] = '\0';
-	run_say(r, "ipcrun: %s: %" PRId64 ".%06" PRId64 " %s %s %s%s%s\n",
-	    r->ce->name, t / SEC, (t % SEC) / 1000, w->name, dir, internal ?
-	    "internal " : "", out, i < n ? "..." : "");
+	if (i < n) {
+		memcpy(out + k, "...", 3);
+		k += 3;
+	}
+	out[k++] = '\n';
+	run_put_err(r, out, k);
+	if (out != small)
+		free(out);
 }
 
 void

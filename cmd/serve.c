@@ -57,6 +57,7 @@ const struct cmd_opt serve_opts[] = {
 	OPT_VERBOSE,
 	OPT_CONTROL,
 	OPT_NO_CONTROL,
+	OPT_SHOW,
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 

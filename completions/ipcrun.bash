@@ -13,7 +13,7 @@
 # What an option's value gets is decided from ARG and VALUES: the VALUES
 # when there are some, file names when ARG names a FILE (directories for a
 # DIR), and nothing at all otherwise (numbers, sizes, durations, names,
-# free strings). A command whose OPERANDS name a CMD (run, serve, child, recv-fd)
+# free strings). A command whose OPERANDS name a CMD (run, serve, child, recv-fd, spy)
 # completes a command name there, then hands the rest of the line to that
 # command's own completion, as sudo's does: through bash-completion's
 # _command_offset when it is loaded, else command names and then file

@@ -15,7 +15,7 @@
 # An option's value gets its VALUES when there are some, file names when
 # ARG names a FILE (directories for a DIR), and nothing otherwise
 # (numbers, sizes, durations, names, free strings). A command whose
-# OPERANDS name a CMD (run, serve, child, recv-fd) completes a command name
+# OPERANDS name a CMD (run, serve, child, recv-fd, spy) completes a command name
 # there, then hands the rest of the line to that command's completion
 # (__fish_complete_subcommand), as sudo's does.
 

@@ -418,6 +418,9 @@ handover() {
 	run tab "$sh" 'ipcrun recv-fd -c sock -- zork xy' --tabs 1
 	assert_success
 	assert_line 'LINE: ipcrun recv-fd -c sock -- zork xyzzy '
+	run tab "$sh" 'ipcrun spy --trace-file t.log -s 0 -- zork xy' --tabs 1
+	assert_success
+	assert_line 'LINE: ipcrun spy --trace-file t.log -s 0 -- zork xyzzy '
 	# recv-fd's CMD comes only after "--": before, ADDR's file names.
 	run tab "$sh" 'ipcrun recv-fd -c sock zork af' --tabs 1
 	assert_success
@@ -439,7 +442,7 @@ values() {
 	make_zork
 	for line in 'ipcrun run --max-line ' 'ipcrun run --kill-timeout=' \
 	    'ipcrun run -n ' 'ipcrun run -c ' \
-	    'ipcrun child --disconnect-timeout '; do
+	    'ipcrun child --disconnect-timeout ' 'ipcrun spy -s '; do
 		run tab "$sh" "$line"
 		assert_success
 		refute_output --partial afile.txt
@@ -449,6 +452,9 @@ values() {
 	run tab "$sh" 'ipcrun check --rejects ' --tabs 1
 	assert_success
 	assert_line 'LINE: ipcrun check --rejects afile.txt '
+	run tab "$sh" 'ipcrun spy --trace-file ' --tabs 1
+	assert_success
+	assert_line 'LINE: ipcrun spy --trace-file afile.txt '
 	run tab "$sh" 'ipcrun run --channel '
 	assert_success
 	assert_output --partial node

@@ -72,6 +72,22 @@ PY
 	[[ $stderr != *$'\303'* ]]
 }
 
+@test "-v -s N: N bytes shown, 0 the whole frame, however long; a bad -s is refused" {
+	long=$(printf '"%s"' "$(printf 'x%.0s' $(seq 5000))")
+	run --separate-stderr "$IPCRUN" run -v -s 0 --channel stdio cat \
+	    < <(printf '%s\n' "$long")
+	assert_success
+	[[ $stderr$'\n' == *"cat > $long"$'\n'* ]]
+	[[ $stderr$'\n' == *"cat < $long"$'\n'* ]]
+	run --separate-stderr "$IPCRUN" run -v -s 3 --channel stdio cat \
+	    < <(printf '%s\n' "$long")
+	assert_regex "$stderr" 'cat > "xx\.\.\.'$'(\n|$)'
+	assert_regex "$stderr" 'cat < "xx\.\.\.'$'(\n|$)'
+	run --separate-stderr "$IPCRUN" serve -v -s -1 -l unix:@x -- cat
+	assert_failure 125
+	assert_equal "${stderr_lines[0]}" "ipcrun: serve: -s '-1': too small"
+}
+
 @test "-v: control bytes, invalid UTF-8 and bidi controls are escaped" {
 	printf 'a\tb\001c\033[31m\377 \\ \303\251 \342\200\256x\302\205\r\n' \
 	    > "$BATS_TEST_TMPDIR/in"

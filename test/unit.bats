@@ -62,6 +62,10 @@ unit() {
 	unit chan_test
 }
 
+@test "fwd: bytes unchanged, an fd with the bytes it came with, a full socket, a gone peer" {
+	unit fwd_test
+}
+
 @test "spawn: what a child left unread in its stdin pipe, copied, never read" {
 	unit spawn_pipe_test
 }
