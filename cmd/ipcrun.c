@@ -23,10 +23,12 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_child_entry,
 	&cmd_commands_entry,
 	&cmd_help_entry,
+	&cmd_pub_entry,
 	&cmd_recv_fd_entry,
 	&cmd_run_entry,
 	&cmd_send_fd_entry,
 	&cmd_serve_entry,
+	&cmd_sub_entry,
 	NULL
 };
 

@@ -97,3 +97,7 @@ unit() {
 @test "handle: a listening socket to a real Node child: ACKed once, the line after it held until then, the child serves on it" {
 	unit handle_test "$BATS_TEST_DIRNAME/fixtures/handle_child.js"
 }
+
+@test "redisurl: redis:// and redis+unix:// forms, the socket path rule, options, refusals" {
+	unit redisurl_test
+}
