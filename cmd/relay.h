@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 
 #include "buf.h"
+#include "bus.h"
 #include "chan.h"
 #include "drain.h"
 #include "envelope.h"
@@ -55,7 +56,7 @@ enum {
 	O_MAX_LINE, O_NO_PRELOAD, O_NO_VALIDATE, O_STRICT, O_TRACE,
 	O_NAME, O_LABEL, O_ROUTE, O_ROUTE_DEFAULT, O_ENVELOPE, O_RAW, O_EVENTS,
 	O_EVENTS_FD, O_RESTART, O_BACKOFF, O_MAX_RESTARTS, O_LOG, O_STATS,
-	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE
+	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE, O_FROM, O_TO
 };
 
 /* The option entries run and serve share, word for word. */
@@ -98,6 +99,26 @@ enum handoff { HANDOFF_NONE, HANDOFF_SERVER, HANDOFF_SYSTEMD };
 enum close_why { CLOSE_NONE, CLOSE_EOF, CLOSE_IDLE, CLOSE_POLICY,
     CLOSE_TIMEOUT, CLOSE_STOP, CLOSE_AFTER_EXIT, CLOSE_GRACEFUL,
     CLOSE_BROKEN };
+
+/*
+ * An end of run's relay (run_end.c): stdin and stdout, or Redis
+ * (--from, --to). The relay asks it through run_end.c, which switches on
+ * the kind.
+ */
+enum end_kind { END_STDIO, END_REDIS };
+
+struct run_end {
+	enum end_kind	 kind;
+	char		 name[1024];	/* the address, without a password */
+	struct redisurl	 u;
+	struct rbus_source src;		/* --from */
+	struct buf	 pend;		/* --from: read, not yet framed */
+	struct rbus_sink sink;		/* --to */
+	uint64_t	 lines;		/* --to: lines given to the sink */
+	unsigned	 drops;		/* reconnections said */
+	int		 open;
+	int		 failed;	/* its failure was said */
+};
 
 /*
  * One child and its channel: the queue of input lines for it, the frames
@@ -215,6 +236,9 @@ struct run {
 	unsigned	*exit_order;	/* children, in the order they exited */
 	unsigned	 nexited;
 
+	struct run_end	 from;		/* --from, or stdin */
+	struct run_end	 to;		/* --to, or stdout */
+
 	/* stdin -> frame -> a worker's tq */
 	struct frame	 fin;
 	int		 fin_ok;
@@ -302,6 +326,20 @@ int		 run_others_accept(struct run *r, const struct worker *w);
 uint64_t	 run_count_lines(const struct run *r, const char *p, size_t len);
 uint64_t	 run_peer_unread(struct run *r, struct worker *w, size_t *bytes);
 void		 run_fail(struct run *r);
+
+/* run_end.c */
+int		 run_ends_parse(struct run *, char *, char *);
+int		 run_ends_open(struct run *);
+int		 run_from_stdin(const struct run *);
+void		 run_from_fill(struct run *);
+void		 run_from_interest(struct run *, int);
+int		 run_from_waiting(const struct run *);
+void		 run_to_flush(struct run *);
+int		 run_to_idle(const struct run *);
+int64_t		 run_ends_deadline(struct run *);
+void		 run_ends_pass(struct run *);
+void		 run_to_drain(struct run *);
+void		 run_ends_close(struct run *);
 
 /* run_report.c */
 void		 run_trace_(struct run *r, const char *fmt, ...)

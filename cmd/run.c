@@ -56,6 +56,10 @@ static const struct cmd_opt run_opts[] = {
 	    "wait before SIGTERM, then SIGKILL (default: 5s)" },
 	{ "max-line", 0, O_MAX_LINE, "BYTES", NULL,
 	    "longest line, with K, M or G (default: 64M)" },
+	{ "from", 0, O_FROM, "ADDR", NULL,
+	    "input from Redis (redis://HOST/NAME), not stdin" },
+	{ "to", 0, O_TO, "ADDR", NULL,
+	    "output to Redis (redis://HOST/NAME), not stdout" },
 	{ "label", 0, O_LABEL, "NAME", NULL,
 	    "the input's name in reports (default: -)" },
 	{ "no-preload", 0, O_NO_PRELOAD, NULL, NULL,
@@ -186,6 +190,7 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	int		 ch, rc, set_eof = 0, set_fd = 0, set_preload = 0;
 	int		 raw = 0, set_restart = 0, log = -1;
 	const char	*listen_arg[SERVE_MAXLISTEN];
+	char		*from = NULL, *to = NULL;
 	struct addr	 la[SERVE_MAXLISTEN];
 	long long	 n;
 	unsigned	 i, copies = 0, nspec = 0, nlisten = 0;
@@ -315,6 +320,12 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 				    "children", RUN_MAXCHILD);
 			spec[nspec++] = optarg;
 			break;
+		case O_FROM:
+			from = optarg;
+			break;
+		case O_TO:
+			to = optarg;
+			break;
 		case O_LABEL:
 			r.label = optarg;
 			break;
@@ -435,6 +446,9 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		    set_eof ? "--eof" : set_fd ? "--channel-fd" :
 		    "--no-preload");
 	if (r.serve && (rc = serve_check(&r, argv, nlisten, set_fd)) != 0)
+		return rc;
+	if ((from != NULL || to != NULL) &&
+	    (rc = run_ends_parse(&r, from, to)) != 0)
 		return rc;
 	if ((env = getenv("IPCRUN_JSCAN")) != NULL && *env != '\0' &&
 	    jscan_set_impl(env) == -1) {
