@@ -123,6 +123,47 @@ run_to_refused(void *arg, uint64_t lineno, const char *e)
 	r->refused++;
 }
 
+static int
+run_end_connecting(struct run *r)
+{
+	return (r->from.kind == END_REDIS && (r->from.src.c.state ==
+	    RCONN_CONNECTING || (r->from.u.group[0] != '\0' &&
+	    r->from.src.ack.state == RCONN_CONNECTING))) ||
+	    (r->to.kind == END_REDIS && r->to.sink.c.state ==
+	    RCONN_CONNECTING);
+}
+
+/*
+ * A TCP connect fails, and a password is refused, only in the loop: wait
+ * for the answers (at most the connect deadline) before any child
+ * starts, so that a Redis end that cannot work is an error of its own.
+ */
+static int
+run_ends_wait(struct run *r)
+{
+	int64_t	d;
+
+	while (run_end_connecting(r)) {
+		d = run_ends_deadline(r);
+		if (ev_run_once(&r->ev, d == 0 ? -1 : ev_timeout_ms(d)) == -1)
+			break;
+		rbus_tick(r->to.kind == END_REDIS ? &r->to.sink : NULL,
+		    r->from.kind == END_REDIS ? &r->from.src : NULL);
+	}
+	if (r->from.kind == END_REDIS && rbus_source_failed(&r->from.src)) {
+		cmd_warnx(r->ce, "%s: %s", r->from.name, bus_err(&r->from.src.c,
+		    r->from.src.err[0] != '\0' ? r->from.src.err :
+		    r->from.src.ack.err));
+		return -1;
+	}
+	if (r->to.kind == END_REDIS && rbus_sink_failed(&r->to.sink)) {
+		cmd_warnx(r->ce, "%s: %s", r->to.name, bus_err(&r->to.sink.c,
+		    NULL));
+		return -1;
+	}
+	return 0;
+}
+
 /* Connect the Redis ends, before any child starts: -1 after a report. */
 int
 run_ends_open(struct run *r)
@@ -162,7 +203,7 @@ run_ends_open(struct run *r)
 		e->sink.arg = r;
 		break;
 	}
-	return 0;
+	return run_ends_wait(r);
 }
 
 /* Is the input read from stdin (and stdin to be polled)? */

@@ -30,6 +30,7 @@ struct sub {
 	const char	*name;
 	struct rbus_source src;
 	struct buf	 oq;
+	struct buf	 ids;		/* group: entries to ack once out */
 	struct jscan	 js;
 	uint64_t	 stack[64];
 	uint64_t	 max;		/* -n: stop after so many, 0: no */
@@ -51,6 +52,17 @@ sub_bad(struct sub *s, const char *id, const char *why)
 	s->bad++;
 }
 
+/* In a group, an entry is acked once its line is out, or refused. */
+static void
+sub_done(struct sub *s, const char *id)
+{
+	if (id != NULL && s->src.u->group[0] != '\0' &&
+	    buf_append(&s->ids, id, strlen(id) + 1) == -1) {
+		cmd_warn(s->ce, "malloc");
+		s->failed = EXIT_FAIL;
+	}
+}
+
 static void
 sub_on_bad(void *arg, const char *id, const char *why)
 {
@@ -59,6 +71,17 @@ sub_on_bad(void *arg, const char *id, const char *why)
 
 	snprintf(m, sizeof m, "%s '%s'", why, s->src.u->field);
 	sub_bad(s, id, m);
+	sub_done(s, id);
+}
+
+static void
+sub_ack(struct sub *s)
+{
+	const char	*p = s->ids.p + s->ids.off, *end = p + s->ids.len;
+
+	for (; p < end; p += strlen(p) + 1)
+		(void)rbus_source_ack(&s->src, p);
+	buf_consume(&s->ids, s->ids.len);
 }
 
 static void
@@ -69,6 +92,7 @@ sub_on_line(void *arg, const char *p, size_t n, const char *id)
 
 	if (s->failed || (s->max > 0 && s->out >= s->max))
 		return;
+	sub_done(s, id);
 	if (memchr(p, '\n', n) != NULL) {
 		sub_bad(s, id, "holds a newline: not one NDJSON line");
 		return;
@@ -84,7 +108,9 @@ sub_on_line(void *arg, const char *p, size_t n, const char *id)
 		s->failed = EXIT_FAIL;
 		return;
 	}
-	s->out++;
+	/* Read no more than needed: what a group hands out stays ours. */
+	if (++s->out == s->max)
+		rbus_source_pause(&s->src, 1);
 }
 
 /* All of oq to stdout: blocking here is the backpressure on Redis. */
@@ -147,9 +173,9 @@ cmd_sub_exec(const struct cmd_entry *ce, int argc, char **argv)
 		return cmd_usage_error(ce, "unexpected operand '%s'", argv[1]);
 	if (bus_addr(ce, &u, argv[0], name, sizeof name) == -1)
 		return EXIT_FAIL;
-	if (u.group[0] != '\0') {
-		cmd_warnx(ce, "'%s': group= with sub is not built yet (it "
-		    "reads with XREAD; run --from takes a group)", name);
+	if (u.group[0] != '\0' && u.until_now) {
+		cmd_warnx(ce, "'%s': until=now with group= is not built yet",
+		    name);
 		return EXIT_FAIL;
 	}
 	if (u.ack == REDISURL_ACK_REPLY) {
@@ -161,7 +187,7 @@ cmd_sub_exec(const struct cmd_entry *ce, int argc, char **argv)
 	s.name = name;
 	jscan_init(&s.js);
 	jscan_set_stack(&s.js, s.stack, sizeof s.stack);
-	if (buf_init(&s.oq, SUB_OUTQ) == -1) {
+	if (buf_init(&s.oq, SUB_OUTQ) == -1 || buf_init(&s.ids, 4096) == -1) {
 		cmd_warn(ce, "malloc");
 		return EXIT_FAIL;
 	}
@@ -182,6 +208,7 @@ cmd_sub_exec(const struct cmd_entry *ce, int argc, char **argv)
 			status = r;
 			goto out;
 		}
+		sub_ack(&s);
 		if (s.max > 0 && s.out >= s.max)
 			break;
 		if (rbus_source_failed(&s.src)) {
@@ -206,10 +233,20 @@ cmd_sub_exec(const struct cmd_entry *ce, int argc, char **argv)
 		rbus_tick(NULL, &s.src);
 	}
 	status = s.bad > 0 ? EXIT_BADLINE : 0;
+	/* The acks go out before the connection is closed. */
+	d = ev_now() + INT64_C(5000000000);
+	while (s.src.ackwait > 0 && s.src.ack.state == RCONN_UP &&
+	    ev_now() < d)
+		(void)ev_run_once(&ev, ev_timeout_ms(d));
+	if (s.src.ackwait > 0 && !s.quiet)
+		cmd_warnx(ce, "%s: %u entr%s not acknowledged: they stay "
+		    "pending", name, s.src.ackwait, s.src.ackwait == 1 ? "y" :
+		    "ies");
 out:
 	rbus_source_close(&s.src);
 	ev_release(&ev);
 	buf_release(&s.oq);
+	buf_release(&s.ids);
 	return status;
 }
 

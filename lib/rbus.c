@@ -56,6 +56,7 @@ rbus_source_open(struct rbus_source *s, struct ev *ev,
 }
 
 void rbus_source_pause(struct rbus_source *s, int on) { }
+int rbus_source_ack(struct rbus_source *s, const char *id) { return -1; }
 int rbus_source_failed(const struct rbus_source *s) { return 1; }
 void rbus_source_close(struct rbus_source *s) { }
 int64_t rbus_deadline(struct rbus_sink *s, struct rbus_source *src)
@@ -65,6 +66,8 @@ void rbus_tick(struct rbus_sink *s, struct rbus_source *src) { }
 #else
 
 #include <hiredis/hiredis.h>
+
+#include <unistd.h>
 
 struct rbus_item {
 	struct rbus_item *next;
@@ -278,6 +281,7 @@ rbus_sink_close(struct rbus_sink *s)
 /* --- the source --- */
 
 static void	source_read(struct rbus_source *);
+int		rbus_source_ack(struct rbus_source *, const char *);
 
 static void
 source_fail(struct rbus_source *s, const char *what, const char *e)
@@ -329,6 +333,11 @@ source_entry(struct rbus_source *s, redisReply *e)
 		}
 	}
 	s->missing++;
+	if (fv->type != REDIS_REPLY_ARRAY) {
+		/* Deleted or trimmed while pending: nothing to hand out. */
+		(void)rbus_source_ack(s, id->str);
+		return 0;
+	}
 	if (s->on_bad != NULL)
 		s->on_bad(s->arg, id->str, "no such field");
 	return 0;
@@ -359,6 +368,8 @@ source_on_read(struct rconn *rc, void *reply, void *priv)
 		    r->element[0]->elements != 2)
 			break;
 		entries = r->element[0]->element[1];
+		if (s->pel && entries->elements == 0)
+			s->pel = 0;	/* our pending entries are all read */
 		for (i = 0; i < entries->elements; i++) {
 			if (source_entry(s, entries->element[i])) {
 				s->ended = 1;
@@ -425,7 +436,7 @@ static void
 source_read(struct rbus_source *s)
 {
 	const struct redisurl	*u = s->u;
-	const char		*argv[8];
+	const char		*argv[14];
 	char			 count[16], block[32];
 	int			 argc = 0;
 
@@ -433,7 +444,26 @@ source_read(struct rbus_source *s)
 	    s->c.state != RCONN_UP || u->mode == REDISURL_PUBSUB)
 		return;
 	snprintf(count, sizeof count, "%u", u->count);
-	if (u->mode == REDISURL_STREAM) {
+	if (u->mode == REDISURL_STREAM && u->group[0] != '\0') {
+		/*
+		 * Our own pending entries first (after a restart: `>` never
+		 * gives them again), from the last one read, then new ones.
+		 */
+		snprintf(block, sizeof block, "%" PRId64, u->block_ms);
+		argv[argc++] = "XREADGROUP";
+		argv[argc++] = "GROUP";
+		argv[argc++] = u->group;
+		argv[argc++] = s->consumer;
+		argv[argc++] = "COUNT";
+		argv[argc++] = count;
+		if (!s->pel) {
+			argv[argc++] = "BLOCK";
+			argv[argc++] = block;
+		}
+		argv[argc++] = "STREAMS";
+		argv[argc++] = u->name;
+		argv[argc++] = s->pel ? s->last : ">";
+	} else if (u->mode == REDISURL_STREAM) {
 		snprintf(block, sizeof block, "%" PRId64, u->block_ms);
 		argv[argc++] = "XREAD";
 		argv[argc++] = "COUNT";
@@ -494,6 +524,62 @@ source_on_top(struct rconn *rc, void *reply, void *priv)
 }
 
 static void
+source_on_group(struct rconn *rc, void *reply, void *priv)
+{
+	struct rbus_source	*s = priv;
+	char			 e[220];
+
+	if (reply == NULL)
+		return;
+	if (rconn_reply_error(reply, e, sizeof e) &&
+	    strncmp(e, "BUSYGROUP", 9) != 0) {
+		source_fail(s, "XGROUP CREATE", e);
+		return;
+	}
+	/* Each connection starts with our own pending entries. */
+	s->pel = 1;
+	snprintf(s->last, sizeof s->last, "0");
+	s->started = 1;
+	source_read(s);
+}
+
+static void
+source_on_ack(struct rconn *rc, void *reply, void *priv)
+{
+	struct rbus_source	*s = priv;
+
+	s->ackwait--;
+	/* Lost with the connection: the entry stays pending, and comes
+	   again (at least once). */
+	if (reply != NULL && !rconn_reply_error(reply, s->err, 0))
+		s->acked++;
+}
+
+/*
+ * The entry id is done with (its line is out): XACK it on the other
+ * connection, which no blocked read holds up. -1 when that connection
+ * is down; the entry then stays pending.
+ */
+int
+rbus_source_ack(struct rbus_source *s, const char *id)
+{
+	const char	*argv[4];
+
+	if (s->u->group[0] == '\0')
+		return 0;
+	argv[0] = "XACK";
+	argv[1] = s->u->name;
+	argv[2] = s->u->group;
+	argv[3] = id;
+	if (s->ack.state != RCONN_UP)
+		return -1;
+	if (rconn_command(&s->ack, source_on_ack, s, 4, argv, NULL) == -1)
+		return -1;
+	s->ackwait++;
+	return 0;
+}
+
+static void
 source_up(struct rconn *rc, void *arg)
 {
 	struct rbus_source	*s = arg;
@@ -508,6 +594,20 @@ source_up(struct rconn *rc, void *arg)
 			source_fail(s, "SUBSCRIBE", strerror(errno));
 		break;
 	case REDISURL_STREAM:
+		if (s->u->group[0] != '\0') {
+			/* Again on every connection: a restart without
+			   persistence loses it. BUSYGROUP is success. */
+			argv[0] = "XGROUP";
+			argv[1] = "CREATE";
+			argv[2] = s->u->name;
+			argv[3] = s->u->group;
+			argv[4] = s->u->from[0] != '\0' ? s->u->from : "0";
+			argv[5] = "MKSTREAM";
+			if (rconn_command(rc, source_on_group, s, 6, argv,
+			    NULL) == -1)
+				source_fail(s, "XGROUP", strerror(errno));
+			break;
+		}
 		if (s->started) {
 			source_read(s);
 			break;
@@ -538,8 +638,28 @@ rbus_source_open(struct rbus_source *s, struct ev *ev,
 		return -1;
 	s->c.on_up = source_up;
 	s->c.arg = s;
+	if (u->group[0] != '\0') {
+		if (u->consumer[0] != '\0')
+			snprintf(s->consumer, sizeof s->consumer, "%s",
+			    u->consumer);
+		else {
+			char host[128];
+			if (gethostname(host, sizeof host) == -1)
+				snprintf(host, sizeof host, "localhost");
+			host[sizeof host - 1] = '\0';
+			snprintf(s->consumer, sizeof s->consumer, "%s:%ld",
+			    host, (long)getpid());
+		}
+		if (rconn_init(&s->ack, ev, u, "ack", err, len) == -1)
+			return -1;
+		if (rconn_connect(&s->ack) == -1) {
+			snprintf(err, len, "%s", s->ack.err);
+			return -1;
+		}
+	}
 	if (rconn_connect(&s->c) == -1) {
 		snprintf(err, len, "%s", s->c.err);
+		rconn_close(&s->ack);
 		return -1;
 	}
 	return 0;
@@ -565,13 +685,16 @@ rbus_source_pause(struct rbus_source *s, int on)
 int
 rbus_source_failed(const struct rbus_source *s)
 {
-	return s->c.state == RCONN_FAILED;
+	return s->c.state == RCONN_FAILED || (s->u->group[0] != '\0' &&
+	    s->ack.state == RCONN_FAILED);
 }
 
 void
 rbus_source_close(struct rbus_source *s)
 {
 	rconn_close(&s->c);
+	if (s->u != NULL && s->u->group[0] != '\0')
+		rconn_close(&s->ack);
 }
 
 int64_t
@@ -582,6 +705,9 @@ rbus_deadline(struct rbus_sink *s, struct rbus_source *src)
 	if (s != NULL && (e = rconn_deadline(&s->c)) < d)
 		d = e;
 	if (src != NULL && (e = rconn_deadline(&src->c)) < d)
+		d = e;
+	if (src != NULL && src->u->group[0] != '\0' &&
+	    (e = rconn_deadline(&src->ack)) < d)
 		d = e;
 	return d;
 }
@@ -595,6 +721,8 @@ rbus_tick(struct rbus_sink *s, struct rbus_source *src)
 		rconn_tick(&s->c, now);
 	if (src != NULL)
 		rconn_tick(&src->c, now);
+	if (src != NULL && src->u->group[0] != '\0')
+		rconn_tick(&src->ack, now);
 }
 
 #endif /* HAVE_HIREDIS */

@@ -47,6 +47,11 @@ struct rbus_source {
 	int		 paused;
 	int		 ended;		/* until=now reached */
 	int		 started;	/* the start id is known */
+	int		 pel;		/* group: reading our own pending */
+	char		 consumer[160];	/* group: ours (default host:pid) */
+	struct rconn	 ack;		/* group: XACK, not behind a read */
+	uint64_t	 acked;
+	unsigned	 ackwait;	/* XACKs sent, not answered */
 	char		 last[64];	/* the last id read (stream) */
 	uint64_t	 until_ms, until_seq;
 	int		 until_empty;	/* until=now on an empty stream */
@@ -75,6 +80,7 @@ void		 rbus_sink_close(struct rbus_sink *);
 int		 rbus_source_open(struct rbus_source *, struct ev *,
 		    const struct redisurl *, char *, size_t);
 void		 rbus_source_pause(struct rbus_source *, int);
+int		 rbus_source_ack(struct rbus_source *, const char *);
 int		 rbus_source_failed(const struct rbus_source *);
 void		 rbus_source_close(struct rbus_source *);
 

@@ -217,6 +217,11 @@ rconn_on_setup(redisAsyncContext *ac, void *reply, void *priv)
 		}
 		return;
 	}
+	/* A server still loading its data after a restart: try again. */
+	if (rc->was_up && strncmp(e, "LOADING", 7) == 0) {
+		rconn_drop(rc, e);
+		return;
+	}
 	/* A refused AUTH keeps the old identity: nothing after it may run. */
 	if (strcmp(what, "AUTH") == 0)
 		snprintf(rc->err, sizeof rc->err, "authentication failed: %s",

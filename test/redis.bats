@@ -224,3 +224,32 @@ load redis_helper
 	assert_output --partial "connection lost"
 	assert_output --partial "reconnecting"
 }
+
+@test "sub in a consumer group acks what it printed; what it read past -n stays pending and comes again" {
+	redis_start
+	lines 1000 | "$IPCRUN" pub "$(U g)"
+	"$IPCRUN" sub -n 300 "$(U 'g?group=w&consumer=a&count=70')" > "$T/o1"
+	assert_equal "$(wc -l < "$T/o1")" 300
+	# 5 reads of 70: 50 read past -n, never printed, still a's.
+	run rcli XPENDING g w
+	assert_line --index 0 50
+	"$IPCRUN" sub -n 700 "$(U 'g?group=w&consumer=a&count=70&block=100ms')" > "$T/o2"
+	run rcli XPENDING g w
+	assert_line --index 0 0
+	cat "$T/o1" "$T/o2" | sort > "$T/got"
+	lines 1000 | sort > "$T/want"
+	cmp "$T/want" "$T/got"
+}
+
+@test "two consumers of one group share a stream: every line once, none pending" {
+	redis_start
+	lines 2000 | "$IPCRUN" pub "$(U g)"
+	bg "$IPCRUN" sub "$(U 'g?group=w&consumer=a&count=50&block=100ms')" > "$T/a"
+	bg "$IPCRUN" sub "$(U 'g?group=w&consumer=b&count=50&block=100ms')" > "$T/b"
+	wait_for 60 sh -c "[ \$(cat '$T/a' '$T/b' | wc -l) -ge 2000 ]"
+	wait_for 20 sh -c "redis-cli -s '$S' XPENDING g w | head -1 | grep -qx 0"
+	end_bg
+	cat "$T/a" "$T/b" | sort > "$T/got"
+	lines 2000 | sort > "$T/want"
+	cmp "$T/want" "$T/got"
+}
