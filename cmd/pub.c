@@ -188,7 +188,7 @@ out:
 
 static const struct cmd_opt pub_opts[] = {
 	{ "quiet", 'q', 'q', NULL, NULL,
-	    "no notices (reconnects, unheard messages), only errors" },
+	    "no notices (reconnects, unheard), only errors" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 

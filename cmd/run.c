@@ -56,10 +56,6 @@ static const struct cmd_opt run_opts[] = {
 	    "wait before SIGTERM, then SIGKILL (default: 5s)" },
 	{ "max-line", 0, O_MAX_LINE, "BYTES", NULL,
 	    "longest line, with K, M or G (default: 64M)" },
-	{ "from", 0, O_FROM, "ADDR", NULL,
-	    "read input from a Redis stream, list or channel" },
-	{ "to", 0, O_TO, "ADDR", NULL,
-	    "write output to a Redis stream, list or channel" },
 	{ "label", 0, O_LABEL, "NAME", NULL,
 	    "the input's name in reports (default: -)" },
 	{ "no-preload", 0, O_NO_PRELOAD, NULL, NULL,
@@ -99,6 +95,10 @@ static const struct cmd_opt run_opts[] = {
 	    "start an ended child again (default: no)" },
 	OPT_BACKOFF,
 	OPT_MAX_RESTARTS,
+	{ "from", 0, O_FROM, "ADDR", NULL,
+	    "read input from a Redis stream, list or channel" },
+	{ "to", 0, O_TO, "ADDR", NULL,
+	    "write output to a Redis stream, list or channel" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 

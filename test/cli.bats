@@ -187,7 +187,7 @@ Try 'ipcrun help --help'."
 	assert_line --index 0 'usage: ipcrun run [--channel node|stdio] [--channel-fd N]'
 	assert_line --index 1 '                  [--eof auto|idle[:DUR]|wait|close] [--eof-timeout DUR]'
 	assert_line --index 3 '                  [--no-preload] [--no-validate] [--strict] [--trace] [--quiet]'
-	assert_line --index 10 '                  [CMD [ARG ...]]'
+	assert_line --index 10 '                  [--to ADDR] [--] [CMD [ARG ...]]'
 	assert_equal "${lines[11]}" "  -h, --help                print this help and exit"
 	assert_line '  -n, --copies N            run N copies of CMD, NAME.1 to NAME.N'
 	assert_line '  -c, --child NAME=CMD      a child NAME running CMD ARGS (sh quoting)'
