@@ -100,6 +100,18 @@ endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# hiredis (the Redis bus) is optional: without it ipcrun builds, and a
+# redis:// address says that this ipcrun was built without Redis. Only
+# its --libs: its --cflags put hiredis/ on the include path, where its
+# sds.h, read.h and alloc.h would shadow headers of ours
+# (<hiredis/async.h> is included by its full name). REDIS=0 leaves it out.
+REDIS	?= 1
+ifeq ($(REDIS),1)
+ifneq ($(shell $(PKG_CONFIG) --exists hiredis 2>/dev/null && echo y),)
+PKG_CFLAGS += -DHAVE_HIREDIS
+PKG_LIBS   += $(shell $(PKG_CONFIG) --libs hiredis 2>/dev/null)
+endif
+endif
 
 VERSION	:= $(shell sed -n 's/^\#define IPCRUN_VERSION "\(.*\)"/\1/p' lib/version.h)
 
@@ -186,10 +198,10 @@ $(B)/lib/nodechan.o: build/gen/ipcrun-preload.h
 # Each target installs only what is missing, says what first, and runs
 # apt-get as root or through sudo. Node is not among them: Debian 12's
 # nodejs is v18, and ipcrun's tests and demo need v20.
-DEPS_DEMO  = gcc make pkgconf libjansson-dev libbsd-dev libedit-dev
+DEPS_DEMO  = gcc make pkgconf libjansson-dev libbsd-dev libedit-dev libhiredis-dev
 DEPS_CHECK = $(DEPS_DEMO) bats bats-support bats-assert parallel jq socat \
 	     mandoc python3 time bsdutils bash-completion zsh fish openssl \
-	     iproute2
+	     iproute2 redis-server redis-tools
 DEPS_FUZZ  = $(DEPS_DEMO) clang libclang-rt-14-dev
 DEPS_BENCH = $(DEPS_DEMO) g++ libsimdjson-dev jq socat time parallel
 NODE_HINT  = node v20 or later is needed: Debian 12's nodejs package is \

@@ -66,10 +66,12 @@ extern const struct cmd_entry cmd_child_entry;
 extern const struct cmd_entry cmd_commands_entry;
 extern const struct cmd_entry cmd_ctl_entry;
 extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_pub_entry;
 extern const struct cmd_entry cmd_recv_fd_entry;
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_serve_entry;
 extern const struct cmd_entry cmd_spy_entry;
+extern const struct cmd_entry cmd_sub_entry;
 extern const struct cmd_entry cmd_send_fd_entry;
 
 extern const struct cmd_entry *cmd_table[];

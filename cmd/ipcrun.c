@@ -24,11 +24,13 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_commands_entry,
 	&cmd_ctl_entry,
 	&cmd_help_entry,
+	&cmd_pub_entry,
 	&cmd_recv_fd_entry,
 	&cmd_run_entry,
 	&cmd_send_fd_entry,
 	&cmd_serve_entry,
 	&cmd_spy_entry,
+	&cmd_sub_entry,
 	NULL
 };
 

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 
 #include "buf.h"
+#include "bus.h"
 #include "chan.h"
 #include "cluster.h"
 #include "ctl.h"
@@ -63,7 +64,8 @@ enum {
 	O_EVENTS_FD, O_RESTART, O_BACKOFF, O_MAX_RESTARTS, O_LOG, O_STATS,
 	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE, O_SCHED, O_HANDLES,
 	O_CONTROL, O_NO_CONTROL, O_TASKS, O_RETRIES, O_TASK_TIMEOUT,
-	O_MAX_INFLIGHT, O_REJECTS, O_ID, O_SEQ, O_WRAP, O_KEEP_ORDER
+	O_MAX_INFLIGHT, O_REJECTS, O_ID, O_SEQ, O_WRAP, O_KEEP_ORDER, O_FROM,
+	O_TO
 };
 
 /* The option entries run and serve share, word for word. */
@@ -125,6 +127,26 @@ struct run_slot {
 	char		*p;		/* its bytes as they go out, or NULL */
 	size_t		 n;
 	int		 done;		/* answered or given up */
+};
+
+/*
+ * An end of run's relay (run_end.c): stdin and stdout, or Redis
+ * (--from, --to). The relay asks it through run_end.c, which switches on
+ * the kind.
+ */
+enum end_kind { END_STDIO, END_REDIS };
+
+struct run_end {
+	enum end_kind	 kind;
+	char		 name[1024];	/* the address, without a password */
+	struct redisurl	 u;
+	struct rbus_source src;		/* --from */
+	struct buf	 pend;		/* --from: read, not yet framed */
+	struct rbus_sink sink;		/* --to */
+	uint64_t	 lines;		/* --to: lines given to the sink */
+	unsigned	 drops;		/* reconnections said */
+	int		 open;
+	int		 failed;	/* its failure was said */
 };
 
 /*
@@ -249,6 +271,9 @@ struct run {
 	struct worker	*room_first;	/* the first child taking input */
 	unsigned	*exit_order;	/* children, in the order they exited */
 	unsigned	 nexited;
+
+	struct run_end	 from;		/* --from, or stdin */
+	struct run_end	 to;		/* --to, or stdout */
 
 	/* stdin -> frame -> a worker's tq */
 	struct frame	 fin;
@@ -414,6 +439,20 @@ void		 run_fail(struct run *r);
 void		 run_tap_(struct run *r, const struct worker *w, int out,
     int internal, const char *p, size_t n);
 void		 run_tap_event(struct run *r, const char *line, size_t n);
+
+/* run_end.c */
+int		 run_ends_parse(struct run *, char *, char *);
+int		 run_ends_open(struct run *);
+int		 run_from_stdin(const struct run *);
+void		 run_from_fill(struct run *);
+void		 run_from_interest(struct run *, int);
+int		 run_from_waiting(const struct run *);
+void		 run_to_flush(struct run *);
+int		 run_to_idle(const struct run *);
+int64_t		 run_ends_deadline(struct run *);
+void		 run_ends_pass(struct run *);
+void		 run_to_drain(struct run *);
+void		 run_ends_close(struct run *);
 
 /* run_report.c */
 void		 run_trace_(struct run *r, const char *fmt, ...)

@@ -119,6 +119,10 @@ static const struct cmd_opt run_opts[] = {
 	    "--tasks: replies in input order (a bounded window)" },
 	{ "wrap", 0, O_WRAP, NULL, NULL,
 	    "wrap child lines as with several, even with one" },
+	{ "from", 0, O_FROM, "ADDR", NULL,
+	    "read input from a Redis stream, list or channel" },
+	{ "to", 0, O_TO, "ADDR", NULL,
+	    "write output to a Redis stream, list or channel" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -331,6 +335,7 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	int		 raw = 0, set_restart = 0, log = -1, wrap = 0;
 	int		 set_task = 0;
 	const char	*listen_arg[SERVE_MAXLISTEN];
+	char		*from = NULL, *to = NULL;
 	struct addr	 la[SERVE_MAXLISTEN];
 	long long	 n;
 	unsigned	 i, copies = 0, nspec = 0, nlisten = 0;
@@ -530,6 +535,12 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 				    "children", RUN_MAXCHILD);
 			spec[nspec++] = optarg;
 			break;
+		case O_FROM:
+			from = optarg;
+			break;
+		case O_TO:
+			to = optarg;
+			break;
 		case O_LABEL:
 			r.label = optarg;
 			break;
@@ -658,6 +669,9 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (r.serve && (rc = serve_check(&r, argv, nlisten, set_fd)) != 0)
 		return rc;
 	if ((rc = run_tasks_check(&r, set_task, raw, wrap)) != 0)
+		return rc;
+	if ((from != NULL || to != NULL) &&
+	    (rc = run_ends_parse(&r, from, to)) != 0)
 		return rc;
 	if ((env = getenv("IPCRUN_JSCAN")) != NULL && *env != '\0' &&
 	    jscan_set_impl(env) == -1) {

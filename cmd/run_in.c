@@ -523,6 +523,8 @@ run_drain_stdin(struct run *r)
 	ssize_t			 got;
 	int			 i, k;
 
+	if (!run_from_stdin(r))
+		return;
 	for (i = 0; i < 16 && !r->in_eof; i++) {
 		pfd.fd = STDIN_FILENO;
 		pfd.events = POLLIN;

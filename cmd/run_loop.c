@@ -46,6 +46,11 @@ run_next_deadline(struct run *r)
 	for (w = r->w; w < r->w + r->nw; w++)
 		d = ev_deadline_min(d, run_worker_deadline(r, w));
 	d = ev_deadline_min(d, run_task_deadline(r));
+	d = ev_deadline_min(d, run_ends_deadline(r));
+	/* Lines a Redis source read wait for room in the frame: no fd says
+	   when it comes. */
+	if (run_from_waiting(r) && run_route_room(r) != NULL)
+		d = ev_deadline_min(d, ev_now());
 	return ev_deadline_min(d, r->eof_tick);
 }
 
@@ -407,6 +412,7 @@ run_pass(struct run *r)
 			run_forward(r, sig);
 		}
 	}
+	run_from_fill(r);
 	run_pump_input(r);
 	run_gather(r);
 	run_stop_requested(r);
@@ -429,6 +435,7 @@ run_pass(struct run *r)
 	if (r->serve && r->roll != -1)
 		run_roll(r);
 	run_ctl_pass(r);
+	run_ends_pass(r);
 	run_flush_sinks(r);
 }
 
@@ -442,7 +449,7 @@ run_update(struct run *r)
 	ev = !r->in_done && !r->in_eof && run_route_room(r) != NULL &&
 	    !(r->in_fast && r->w[0].ch.full) ? POLLIN : 0;
 	if (!r->serve)
-		ev_set(&r->ev, STDIN_FILENO, ev);
+		run_from_interest(r, ev != 0);
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (w->ch.fd == -1)
 			continue;
@@ -454,8 +461,8 @@ run_update(struct run *r)
 			ev |= POLLOUT;
 		ev_set(&r->ev, w->ch.fd, ev);
 	}
-	ev_set(&r->ev, r->out_fd, r->oq.len > 0 && !r->out_dead ?
-	    POLLOUT : 0);
+	ev_set(&r->ev, r->out_fd, r->oq.len > 0 && !r->out_dead &&
+	    r->to.kind == END_STDIO ? POLLOUT : 0);
 	if (RUN_PRIMARY(r))
 		run_cluster_interest(r);
 	run_sinks_interest(r);
@@ -471,7 +478,7 @@ run_done(struct run *r)
 		if (run_alive(w) || w->ch.fd != -1 || run_pending(w))
 			return 0;
 	}
-	return r->oq.len == 0 || r->out_dead;
+	return (r->oq.len == 0 && run_to_idle(r)) || r->out_dead;
 }
 
 /*
@@ -538,6 +545,9 @@ run_relay(struct run *r)
 		return EXIT_FAIL;
 	}
 	if (run_sinks_start(r) == -1)
+		return EXIT_FAIL;
+	/* The Redis ends connect (or fail) before any child starts. */
+	if (run_ends_open(r) == -1)
 		return EXIT_FAIL;
 	r->stdout_closed = (closed & 1 << STDOUT_FILENO) != 0;
 	if (frame_init(&r->fin, r->maxline, r->validate) == -1) {
@@ -608,7 +618,7 @@ run_relay(struct run *r)
 	/* serve reads no input: its children have no end of input. */
 	if (r->serve)
 		r->in_eof = 1;
-	if ((!r->serve &&
+	if ((!r->serve && run_from_stdin(r) &&
 	    ev_add(&r->ev, STDIN_FILENO, 0, run_on_stdin, r) == -1) ||
 	    ev_add(&r->ev, r->out_fd, 0, run_on_stdout, r) == -1) {
 		cmd_warn(r->ce, "poll set");
@@ -655,6 +665,7 @@ run_relay(struct run *r)
 	run_log_finish(r);
 	/* Anything still queued for stdout goes out before the exit. */
 	run_flush_oq_all(r);
+	run_to_drain(r);
 	run_restore_stdout(r);
 	rc = run_status(r);
 	meter_erase(&r->meter);
@@ -681,6 +692,7 @@ run_main(struct run *r)
 		cluster_release(&r->cl);
 	/* Whatever ended the run, the control socket goes with it. */
 	run_ctl_end(r);
+	run_ends_close(r);
 	run_sinks_finish(r);
 	return rc;
 }

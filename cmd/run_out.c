@@ -41,6 +41,10 @@ run_flush_oq(struct run *r)
 
 	if (r->out_dead)
 		return;
+	if (r->to.kind == END_REDIS) {
+		run_to_flush(r);
+		return;
+	}
 	/* Replies on the meter's terminal: out of its way. */
 	if (r->out_tty && r->oq.len > 0)
 		meter_erase(&r->meter);
@@ -430,7 +434,8 @@ run_output_run(struct run *r, struct worker *w)
 	r->reply_bytes += n;
 	if (r->wrap)
 		return run_output_wrap(r, w, p, n, lines);
-	if (r->oq.len == 0 && !r->stdout_closed && !r->out_tty) {
+	if (r->oq.len == 0 && !r->stdout_closed && !r->out_tty &&
+	    r->to.kind == END_STDIO) {
 		/* An error is left to run_flush_oq, which reports it. */
 		do {
 			if (r->out_sock)
@@ -659,7 +664,7 @@ run_flush_oq_all(struct run *r)
 {
 	struct pollfd	pfd;
 
-	while (!r->out_dead && r->oq.len > 0) {
+	while (!r->out_dead && r->oq.len > 0 && r->to.kind == END_STDIO) {
 		run_flush_oq(r);
 		if (r->out_dead || r->oq.len == 0)
 			break;

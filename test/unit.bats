@@ -113,3 +113,7 @@ unit() {
 @test "task: lines kept whole, a FIFO across growth and wrap, take by id" {
 	unit task_test
 }
+
+@test "redisurl: redis:// and redis+unix:// forms, the socket path rule, options, refusals" {
+	unit redisurl_test
+}

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ipcrun sub: the lines of a Redis stream (XREAD), list (BRPOP, which
+ * takes them off) or channel (SUBSCRIBE) to standard output, validated
+ * as everywhere: an entry that is not one line of JSON is refused with a
+ * report. The next read is sent only once stdout has taken the last one,
+ * so a slow reader holds Redis back, not ipcrun's memory.
+ */
+#include "compat.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "buf.h"
+#include "bus.h"
+#include "ev.h"
+#include "jscan.h"
+#include "units.h"
+
+#define SUB_OUTQ	(256 * 1024)
+
+struct sub {
+	const struct cmd_entry *ce;
+	const char	*name;
+	struct rbus_source src;
+	struct buf	 oq;
+	struct buf	 ids;		/* group: entries to ack once out */
+	struct jscan	 js;
+	uint64_t	 stack[64];
+	uint64_t	 max;		/* -n: stop after so many, 0: no */
+	uint64_t	 out;
+	uint64_t	 bad;
+	unsigned	 drops;
+	int		 quiet;
+	int		 failed;
+};
+
+static void
+sub_bad(struct sub *s, const char *id, const char *why)
+{
+	if (id != NULL)
+		cmd_warnx(s->ce, "%s: entry %s: %s", s->name, id, why);
+	else
+		cmd_warnx(s->ce, "%s: message %" PRIu64 ": %s", s->name,
+		    s->src.lines, why);
+	s->bad++;
+}
+
+/* In a group, an entry is acked once its line is out, or refused. */
+static void
+sub_done(struct sub *s, const char *id)
+{
+	if (id != NULL && s->src.u->group[0] != '\0' &&
+	    buf_append(&s->ids, id, strlen(id) + 1) == -1) {
+		cmd_warn(s->ce, "malloc");
+		s->failed = EXIT_FAIL;
+	}
+}
+
+static void
+sub_on_bad(void *arg, const char *id, const char *why)
+{
+	struct sub	*s = arg;
+	char		 m[128];
+
+	snprintf(m, sizeof m, "%s '%s'", why, s->src.u->field);
+	sub_bad(s, id, m);
+	sub_done(s, id);
+}
+
+static void
+sub_ack(struct sub *s)
+{
+	const char	*p = s->ids.p + s->ids.off, *end = p + s->ids.len;
+
+	for (; p < end; p += strlen(p) + 1)
+		(void)rbus_source_ack(&s->src, p);
+	buf_consume(&s->ids, s->ids.len);
+}
+
+static void
+sub_on_line(void *arg, const char *p, size_t n, const char *id)
+{
+	struct sub	*s = arg;
+	char		 why[200];
+
+	if (s->failed || (s->max > 0 && s->out >= s->max))
+		return;
+	sub_done(s, id);
+	if (memchr(p, '\n', n) != NULL) {
+		sub_bad(s, id, "holds a newline: not one NDJSON line");
+		return;
+	}
+	if (jscan_line(&s->js, p, n) != JSCAN_GOOD) {
+		jscan_strerror(&s->js, why, sizeof why);
+		sub_bad(s, id, why);
+		return;
+	}
+	if (buf_append(&s->oq, p, n) == -1 || buf_append(&s->oq, "\n", 1) ==
+	    -1) {
+		cmd_warn(s->ce, "malloc");
+		s->failed = EXIT_FAIL;
+		return;
+	}
+	/* Read no more than needed: what a group hands out stays ours. */
+	if (++s->out == s->max)
+		rbus_source_pause(&s->src, 1);
+}
+
+/* All of oq to stdout: blocking here is the backpressure on Redis. */
+static int
+sub_flush(struct sub *s)
+{
+	ssize_t	w;
+
+	while (s->oq.len > 0) {
+		w = write(STDOUT_FILENO, s->oq.p + s->oq.off, s->oq.len);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1 && errno == EPIPE)
+			return EXIT_PIPE;
+		if (w == -1) {
+			cmd_warn(s->ce, "stdout");
+			return EXIT_FAIL;
+		}
+		buf_consume(&s->oq, (size_t)w);
+	}
+	return 0;
+}
+
+static int
+cmd_sub_exec(const struct cmd_entry *ce, int argc, char **argv)
+{
+	struct sub	 s;
+	struct redisurl	 u;
+	struct ev	 ev;
+	char		 name[1024], err[300];
+	const char	*errstr;
+	int		 ch, status = EXIT_FAIL, r;
+	int64_t		 d;
+
+	memset(&s, 0, sizeof s);
+	s.ce = ce;
+	optind = 1;
+	while ((ch = cmd_getopts(ce, argc, argv)) != -1) {
+		switch (ch) {
+		case 'h':
+			return cmd_help(ce);
+		case 'n':
+			s.max = strtonum(optarg, 1, INT64_MAX, &errstr);
+			if (errstr != NULL)
+				return cmd_usage_error(ce, "-n '%s': %s",
+				    optarg, errstr);
+			break;
+		case 'q':
+			s.quiet = 1;
+			break;
+		default:
+			return EXIT_FAIL;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		return cmd_usage_error(ce, "no address given");
+	if (argc > 1)
+		return cmd_usage_error(ce, "unexpected operand '%s'", argv[1]);
+	if (bus_addr(ce, &u, argv[0], name, sizeof name) == -1)
+		return EXIT_FAIL;
+	if (u.group[0] != '\0' && u.until_now) {
+		cmd_warnx(ce, "'%s': until=now with group= is not built yet",
+		    name);
+		return EXIT_FAIL;
+	}
+	if (u.ack == REDISURL_ACK_REPLY) {
+		cmd_warnx(ce, "'%s': ack=reply with sub is not built yet: a "
+		    "list is read with BRPOP, which takes each item off",
+		    name);
+		return EXIT_FAIL;
+	}
+	s.name = name;
+	jscan_init(&s.js);
+	jscan_set_stack(&s.js, s.stack, sizeof s.stack);
+	if (buf_init(&s.oq, SUB_OUTQ) == -1 || buf_init(&s.ids, 4096) == -1) {
+		cmd_warn(ce, "malloc");
+		return EXIT_FAIL;
+	}
+	ev_init(&ev);
+	if (rbus_source_open(&s.src, &ev, &u, err, sizeof err) == -1) {
+		cmd_warnx(ce, "%s: %s", name, err);
+		goto out;
+	}
+	s.src.on_line = sub_on_line;
+	s.src.on_bad = sub_on_bad;
+	s.src.arg = &s;
+	for (;;) {
+		if (s.failed) {
+			status = s.failed;
+			goto out;
+		}
+		if ((r = sub_flush(&s)) != 0) {
+			status = r;
+			goto out;
+		}
+		sub_ack(&s);
+		if (s.max > 0 && s.out >= s.max)
+			break;
+		if (rbus_source_failed(&s.src)) {
+			cmd_warnx(ce, "%s: %s", name, bus_err(&s.src.c,
+			    s.src.err));
+			goto out;
+		}
+		if (s.src.c.drops != s.drops) {
+			s.drops = s.src.c.drops;
+			if (!s.quiet)
+				cmd_warnx(ce, "%s: connection lost (%s); "
+				    "reconnecting", name, s.src.c.err);
+		}
+		if (s.src.ended)
+			break;
+		d = rbus_deadline(NULL, &s.src);
+		if (ev_run_once(&ev, d == INT64_MAX ? -1 :
+		    ev_timeout_ms(d)) == -1) {
+			cmd_warn(ce, "poll");
+			goto out;
+		}
+		rbus_tick(NULL, &s.src);
+	}
+	status = s.bad > 0 ? EXIT_BADLINE : 0;
+	/* The acks go out before the connection is closed. */
+	d = ev_now() + INT64_C(5000000000);
+	while (s.src.ackwait > 0 && s.src.ack.state == RCONN_UP &&
+	    ev_now() < d)
+		(void)ev_run_once(&ev, ev_timeout_ms(d));
+	if (s.src.ackwait > 0 && !s.quiet)
+		cmd_warnx(ce, "%s: %u entr%s not acknowledged: they stay "
+		    "pending", name, s.src.ackwait, s.src.ackwait == 1 ? "y" :
+		    "ies");
+out:
+	rbus_source_close(&s.src);
+	ev_release(&ev);
+	buf_release(&s.oq);
+	buf_release(&s.ids);
+	return status;
+}
+
+static const struct cmd_opt sub_opts[] = {
+	{ NULL, 'n', 'n', "N", NULL,
+	    "stop after N lines (default: at the end, or never)" },
+	{ "quiet", 'q', 'q', NULL, NULL,
+	    "no notices (reconnects), only errors" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+const struct cmd_entry cmd_sub_entry = {
+	.name = "sub",
+	.usage = "ADDR",
+	.summary = "NDJSON out of a Redis stream, list or channel to stdout",
+	.permute = 1,
+	.exec = cmd_sub_exec,
+	.opts = sub_opts
+};

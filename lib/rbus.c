@@ -1,0 +1,728 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Redis ends: a sink of lines and a source of lines, each on its own
+ * connection (a blocked read would hold up every command behind it on
+ * the same one). The sink bounds what is in flight, so a stalled Redis
+ * stops the caller's sources instead of growing hiredis's buffer; what a
+ * dropped connection left unanswered is sent again (at least once).
+ */
+#include "compat.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rbus.h"
+
+#define NOT_BUILT	"this ipcrun was built without Redis (hiredis): " \
+			"install libhiredis-dev ('make deps') and rebuild"
+
+#ifndef HAVE_HIREDIS
+
+int
+rbus_available(char *err, size_t len)
+{
+	snprintf(err, len, "%s", NOT_BUILT);
+	return 0;
+}
+
+int
+rbus_sink_open(struct rbus_sink *s, struct ev *ev, const struct redisurl *u,
+    char *err, size_t len)
+{
+	memset(s, 0, sizeof *s);
+	return rbus_available(err, len) ? 0 : -1;
+}
+
+int
+rbus_sink_put(struct rbus_sink *s, const char *p, size_t n, uint64_t lineno)
+{
+	return 0;
+}
+
+int rbus_sink_full(const struct rbus_sink *s) { return 1; }
+int rbus_sink_idle(const struct rbus_sink *s) { return 1; }
+int rbus_sink_failed(const struct rbus_sink *s) { return 1; }
+void rbus_sink_close(struct rbus_sink *s) { }
+
+int
+rbus_source_open(struct rbus_source *s, struct ev *ev,
+    const struct redisurl *u, char *err, size_t len)
+{
+	memset(s, 0, sizeof *s);
+	return rbus_available(err, len) ? 0 : -1;
+}
+
+void rbus_source_pause(struct rbus_source *s, int on) { }
+int rbus_source_ack(struct rbus_source *s, const char *id) { return -1; }
+int rbus_source_failed(const struct rbus_source *s) { return 1; }
+void rbus_source_close(struct rbus_source *s) { }
+int64_t rbus_deadline(struct rbus_sink *s, struct rbus_source *src)
+{ return INT64_MAX; }
+void rbus_tick(struct rbus_sink *s, struct rbus_source *src) { }
+
+#else
+
+#include <hiredis/hiredis.h>
+
+#include <unistd.h>
+
+struct rbus_item {
+	struct rbus_item *next;
+	struct rbus_sink *s;
+	uint64_t	 lineno;
+	size_t		 len;
+	char		 data[];
+};
+
+int
+rbus_available(char *err, size_t len)
+{
+	return 1;
+}
+
+/* --- the sink --- */
+
+static void	sink_flush(struct rbus_sink *);
+
+static void
+sink_append(struct rbus_item **head, struct rbus_item **tail,
+    struct rbus_item *it)
+{
+	it->next = NULL;
+	if (*tail != NULL)
+		(*tail)->next = it;
+	else
+		*head = it;
+	*tail = it;
+}
+
+static void
+sink_on_reply(struct rconn *rc, void *reply, void *priv)
+{
+	struct rbus_item	*it = priv;
+	struct rbus_sink	*s = it->s;
+	redisReply		*r = reply;
+	char			 e[220];
+
+	s->inflight--;
+	if (r == NULL) {
+		/* Its fate is unknown: send it again once reconnected. */
+		sink_append(&s->rhead, &s->rtail, it);
+		s->queued++;
+		return;
+	}
+	if (rconn_reply_error(r, e, sizeof e)) {
+		s->refused++;
+		if (s->on_refused != NULL)
+			s->on_refused(s->arg, it->lineno, e);
+	} else {
+		s->stored++;
+		if (r->type == REDIS_REPLY_INTEGER && r->integer == 0 &&
+		    s->u->mode == REDISURL_PUBSUB)
+			s->unheard++;
+	}
+	free(it);
+}
+
+static int
+sink_send(struct rbus_sink *s, struct rbus_item *it)
+{
+	const struct redisurl	*u = s->u;
+	const char		*argv[8];
+	size_t			 argvlen[8];
+	char			 maxlen[32];
+	int			 argc = 0;
+
+#define ARG(p, n)	(argv[argc] = (p), argvlen[argc++] = (n))
+#define ARGS(p)		ARG(p, strlen(p))
+	switch (u->mode) {
+	case REDISURL_STREAM:
+		ARGS("XADD");
+		ARGS(u->name);
+		if (u->maxlen != 0) {
+			ARGS("MAXLEN");
+			if (u->maxlen_approx)
+				ARGS("~");
+			snprintf(maxlen, sizeof maxlen, "%" PRIu64, u->maxlen);
+			ARGS(maxlen);
+		}
+		ARGS("*");
+		ARGS(u->field);
+		break;
+	case REDISURL_LIST:
+		ARGS("LPUSH");
+		ARGS(u->name);
+		break;
+	case REDISURL_PUBSUB:
+		ARGS("PUBLISH");
+		ARGS(u->name);
+		break;
+	}
+	ARG(it->data, it->len);
+#undef ARG
+#undef ARGS
+	return rconn_command(&s->c, sink_on_reply, it, argc, argv, argvlen);
+}
+
+static void
+sink_flush(struct rbus_sink *s)
+{
+	struct rbus_item	**head, **tail, *it;
+
+	if (s->c.state != RCONN_UP)
+		return;
+	for (;;) {
+		if (s->rhead != NULL) {
+			head = &s->rhead;
+			tail = &s->rtail;
+		} else if (s->head != NULL) {
+			head = &s->head;
+			tail = &s->tail;
+		} else
+			return;
+		it = *head;
+		if (sink_send(s, it) == -1)
+			return;
+		if ((*head = it->next) == NULL)
+			*tail = NULL;
+		if (head == &s->rhead)
+			s->resent++;
+		s->queued--;
+		s->inflight++;
+		s->sent++;
+	}
+}
+
+static void
+sink_up(struct rconn *rc, void *arg)
+{
+	sink_flush(arg);
+}
+
+int
+rbus_sink_open(struct rbus_sink *s, struct ev *ev, const struct redisurl *u,
+    char *err, size_t len)
+{
+	memset(s, 0, sizeof *s);
+	s->u = u;
+	s->window = RBUS_WINDOW;
+	if (rconn_init(&s->c, ev, u, "write", err, len) == -1)
+		return -1;
+	s->c.on_up = sink_up;
+	s->c.arg = s;
+	if (rconn_connect(&s->c) == -1) {
+		snprintf(err, len, "%s", s->c.err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Take a line (without its '\n'): 1, or 0 when the window is full. */
+int
+rbus_sink_put(struct rbus_sink *s, const char *p, size_t n, uint64_t lineno)
+{
+	struct rbus_item	*it;
+
+	if (rbus_sink_full(s))
+		return 0;
+	if ((it = malloc(sizeof *it + n)) == NULL)
+		return -1;
+	it->s = s;
+	it->lineno = lineno;
+	it->len = n;
+	memcpy(it->data, p, n);
+	sink_append(&s->head, &s->tail, it);
+	s->queued++;
+	sink_flush(s);
+	return 1;
+}
+
+int
+rbus_sink_full(const struct rbus_sink *s)
+{
+	return s->inflight + s->queued >= s->window;
+}
+
+int
+rbus_sink_idle(const struct rbus_sink *s)
+{
+	return s->inflight == 0 && s->queued == 0;
+}
+
+int
+rbus_sink_failed(const struct rbus_sink *s)
+{
+	return s->c.state == RCONN_FAILED;
+}
+
+static void
+sink_free_list(struct rbus_item *it)
+{
+	struct rbus_item	*next;
+
+	for (; it != NULL; it = next) {
+		next = it->next;
+		free(it);
+	}
+}
+
+void
+rbus_sink_close(struct rbus_sink *s)
+{
+	rconn_close(&s->c);
+	sink_free_list(s->rhead);
+	sink_free_list(s->head);
+	s->rhead = s->rtail = s->head = s->tail = NULL;
+}
+
+/* --- the source --- */
+
+static void	source_read(struct rbus_source *);
+int		rbus_source_ack(struct rbus_source *, const char *);
+
+static void
+source_fail(struct rbus_source *s, const char *what, const char *e)
+{
+	snprintf(s->err, sizeof s->err, "%s: %s", what, e);
+	rconn_close(&s->c);
+}
+
+static int
+parse_id(const char *id, uint64_t *ms, uint64_t *seq)
+{
+	char	*end;
+
+	*ms = strtoull(id, &end, 10);
+	*seq = 0;
+	if (*end == '-')
+		*seq = strtoull(end + 1, &end, 10);
+	return *end == '\0' ? 0 : -1;
+}
+
+/* A stream entry [id, [f, v, ...]]: 1 when until=now ends before it. */
+static int
+source_entry(struct rbus_source *s, redisReply *e)
+{
+	redisReply	*id, *fv;
+	uint64_t	 ms, seq;
+	size_t		 i;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+	    e->element[0]->type != REDIS_REPLY_STRING)
+		return 0;
+	id = e->element[0];
+	if (s->u->until_now && parse_id(id->str, &ms, &seq) == 0 &&
+	    (ms > s->until_ms || (ms == s->until_ms && seq > s->until_seq)))
+		return 1;
+	snprintf(s->last, sizeof s->last, "%s", id->str);
+	fv = e->element[1];
+	/* A deleted or trimmed pending entry comes as [id, nil]. */
+	if (fv->type == REDIS_REPLY_ARRAY) {
+		for (i = 0; i + 1 < fv->elements; i += 2) {
+			if (fv->element[i]->type == REDIS_REPLY_STRING &&
+			    strcmp(fv->element[i]->str, s->u->field) == 0 &&
+			    fv->element[i + 1]->type == REDIS_REPLY_STRING) {
+				s->lines++;
+				s->on_line(s->arg, fv->element[i + 1]->str,
+				    fv->element[i + 1]->len, id->str);
+				return 0;
+			}
+		}
+	}
+	s->missing++;
+	if (fv->type != REDIS_REPLY_ARRAY) {
+		/* Deleted or trimmed while pending: nothing to hand out. */
+		(void)rbus_source_ack(s, id->str);
+		return 0;
+	}
+	if (s->on_bad != NULL)
+		s->on_bad(s->arg, id->str, "no such field");
+	return 0;
+}
+
+static void
+source_on_read(struct rconn *rc, void *reply, void *priv)
+{
+	struct rbus_source	*s = priv;
+	redisReply		*r = reply, *entries;
+	char			 e[220];
+	size_t			 i;
+
+	s->reading = 0;
+	if (r == NULL)
+		return;		/* reconnecting: the read is sent again */
+	if (rconn_reply_error(r, e, sizeof e)) {
+		source_fail(s, s->u->mode == REDISURL_STREAM ? "XREAD" :
+		    "RPOP", e);
+		return;
+	}
+	switch (s->u->mode) {
+	case REDISURL_STREAM:
+		if (r->type == REDIS_REPLY_NIL)
+			break;		/* BLOCK timed out */
+		if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+		    r->element[0]->type != REDIS_REPLY_ARRAY ||
+		    r->element[0]->elements != 2)
+			break;
+		entries = r->element[0]->element[1];
+		if (s->pel && entries->elements == 0)
+			s->pel = 0;	/* our pending entries are all read */
+		for (i = 0; i < entries->elements; i++) {
+			if (source_entry(s, entries->element[i])) {
+				s->ended = 1;
+				break;
+			}
+		}
+		if (s->u->until_now && strcmp(s->last, "") != 0) {
+			uint64_t ms, seq;
+			if (parse_id(s->last, &ms, &seq) == 0 &&
+			    ms == s->until_ms && seq == s->until_seq)
+				s->ended = 1;
+		}
+		break;
+	case REDISURL_LIST:
+		if (r->type == REDIS_REPLY_NIL) {
+			if (s->u->until_now)
+				s->ended = 1;	/* RPOP: the list is empty */
+			break;
+		}
+		if (r->type != REDIS_REPLY_ARRAY)
+			break;
+		/* BRPOP: [key, value]; RPOP key n: [value, ...]. */
+		for (i = s->u->until_now ? 0 : 1; i < r->elements; i++) {
+			if (r->element[i]->type != REDIS_REPLY_STRING)
+				continue;
+			s->lines++;
+			s->on_line(s->arg, r->element[i]->str,
+			    r->element[i]->len, NULL);
+		}
+		break;
+	case REDISURL_PUBSUB:
+		break;
+	}
+	source_read(s);
+}
+
+/*
+ * On a subscribed connection anything but a message is skipped: 0.14
+ * delivers a PING's answer here, and no other command may be sent.
+ */
+static void
+source_on_message(struct rconn *rc, void *reply, void *priv)
+{
+	struct rbus_source	*s = priv;
+	redisReply		*r = reply;
+	char			 e[220];
+
+	if (r == NULL)
+		return;
+	if (rconn_reply_error(r, e, sizeof e)) {
+		source_fail(s, "SUBSCRIBE", e);
+		return;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    strcmp(r->element[0]->str, "message") != 0 ||
+	    r->element[2]->type != REDIS_REPLY_STRING)
+		return;
+	s->lines++;
+	s->on_line(s->arg, r->element[2]->str, r->element[2]->len, NULL);
+}
+
+static void
+source_read(struct rbus_source *s)
+{
+	const struct redisurl	*u = s->u;
+	const char		*argv[14];
+	char			 count[16], block[32];
+	int			 argc = 0;
+
+	if (s->reading || s->paused || s->ended || !s->started ||
+	    s->c.state != RCONN_UP || u->mode == REDISURL_PUBSUB)
+		return;
+	snprintf(count, sizeof count, "%u", u->count);
+	if (u->mode == REDISURL_STREAM && u->group[0] != '\0') {
+		/*
+		 * Our own pending entries first (after a restart: `>` never
+		 * gives them again), from the last one read, then new ones.
+		 */
+		snprintf(block, sizeof block, "%" PRId64, u->block_ms);
+		argv[argc++] = "XREADGROUP";
+		argv[argc++] = "GROUP";
+		argv[argc++] = u->group;
+		argv[argc++] = s->consumer;
+		argv[argc++] = "COUNT";
+		argv[argc++] = count;
+		if (!s->pel) {
+			argv[argc++] = "BLOCK";
+			argv[argc++] = block;
+		}
+		argv[argc++] = "STREAMS";
+		argv[argc++] = u->name;
+		argv[argc++] = s->pel ? s->last : ">";
+	} else if (u->mode == REDISURL_STREAM) {
+		snprintf(block, sizeof block, "%" PRId64, u->block_ms);
+		argv[argc++] = "XREAD";
+		argv[argc++] = "COUNT";
+		argv[argc++] = count;
+		argv[argc++] = "BLOCK";
+		argv[argc++] = block;
+		argv[argc++] = "STREAMS";
+		argv[argc++] = u->name;
+		argv[argc++] = s->last;
+	} else if (u->until_now) {
+		argv[argc++] = "RPOP";
+		argv[argc++] = u->name;
+		argv[argc++] = count;
+	} else {
+		/* BRPOP's timeout is in seconds, as a float. */
+		snprintf(block, sizeof block, "%.3f",
+		    (double)u->block_ms / 1000);
+		argv[argc++] = "BRPOP";
+		argv[argc++] = u->name;
+		argv[argc++] = block;
+	}
+	if (rconn_command(&s->c, source_on_read, s, argc, argv, NULL) == 0)
+		s->reading = 1;
+}
+
+/* XREVRANGE NAME + - COUNT 1: the stream's last id, for $ and until=now. */
+static void
+source_on_top(struct rconn *rc, void *reply, void *priv)
+{
+	struct rbus_source	*s = priv;
+	redisReply		*r = reply;
+	const char		*top = "0-0";
+	char			 e[220];
+
+	if (r == NULL)
+		return;		/* asked again once reconnected */
+	if (rconn_reply_error(r, e, sizeof e)) {
+		source_fail(s, "XREVRANGE", e);
+		return;
+	}
+	if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+	    r->element[0]->type == REDIS_REPLY_ARRAY &&
+	    r->element[0]->elements > 0 &&
+	    r->element[0]->element[0]->type == REDIS_REPLY_STRING)
+		top = r->element[0]->element[0]->str;
+	if (s->u->from[0] == '\0' || strcmp(s->u->from, "$") == 0)
+		snprintf(s->last, sizeof s->last, "%s", top);
+	else
+		snprintf(s->last, sizeof s->last, "%s", s->u->from);
+	if (s->u->until_now) {
+		(void)parse_id(top, &s->until_ms, &s->until_seq);
+		/* Nothing past the start point: nothing to read. */
+		if (strcmp(s->last, top) == 0 || strcmp(top, "0-0") == 0)
+			s->ended = 1;
+	}
+	s->started = 1;
+	source_read(s);
+}
+
+static void
+source_on_group(struct rconn *rc, void *reply, void *priv)
+{
+	struct rbus_source	*s = priv;
+	char			 e[220];
+
+	if (reply == NULL)
+		return;
+	if (rconn_reply_error(reply, e, sizeof e) &&
+	    strncmp(e, "BUSYGROUP", 9) != 0) {
+		source_fail(s, "XGROUP CREATE", e);
+		return;
+	}
+	/* Each connection starts with our own pending entries. */
+	s->pel = 1;
+	snprintf(s->last, sizeof s->last, "0");
+	s->started = 1;
+	source_read(s);
+}
+
+static void
+source_on_ack(struct rconn *rc, void *reply, void *priv)
+{
+	struct rbus_source	*s = priv;
+
+	s->ackwait--;
+	/* Lost with the connection: the entry stays pending, and comes
+	   again (at least once). */
+	if (reply != NULL && !rconn_reply_error(reply, s->err, 0))
+		s->acked++;
+}
+
+/*
+ * The entry id is done with (its line is out): XACK it on the other
+ * connection, which no blocked read holds up. -1 when that connection
+ * is down; the entry then stays pending.
+ */
+int
+rbus_source_ack(struct rbus_source *s, const char *id)
+{
+	const char	*argv[4];
+
+	if (s->u->group[0] == '\0')
+		return 0;
+	argv[0] = "XACK";
+	argv[1] = s->u->name;
+	argv[2] = s->u->group;
+	argv[3] = id;
+	if (s->ack.state != RCONN_UP)
+		return -1;
+	if (rconn_command(&s->ack, source_on_ack, s, 4, argv, NULL) == -1)
+		return -1;
+	s->ackwait++;
+	return 0;
+}
+
+static void
+source_up(struct rconn *rc, void *arg)
+{
+	struct rbus_source	*s = arg;
+	const char		*argv[6];
+
+	s->reading = 0;
+	switch (s->u->mode) {
+	case REDISURL_PUBSUB:
+		argv[0] = "SUBSCRIBE";
+		argv[1] = s->u->name;
+		if (rconn_subscribe(rc, source_on_message, s, 2, argv) == -1)
+			source_fail(s, "SUBSCRIBE", strerror(errno));
+		break;
+	case REDISURL_STREAM:
+		if (s->u->group[0] != '\0') {
+			/* Again on every connection: a restart without
+			   persistence loses it. BUSYGROUP is success. */
+			argv[0] = "XGROUP";
+			argv[1] = "CREATE";
+			argv[2] = s->u->name;
+			argv[3] = s->u->group;
+			argv[4] = s->u->from[0] != '\0' ? s->u->from : "0";
+			argv[5] = "MKSTREAM";
+			if (rconn_command(rc, source_on_group, s, 6, argv,
+			    NULL) == -1)
+				source_fail(s, "XGROUP", strerror(errno));
+			break;
+		}
+		if (s->started) {
+			source_read(s);
+			break;
+		}
+		argv[0] = "XREVRANGE";
+		argv[1] = s->u->name;
+		argv[2] = "+";
+		argv[3] = "-";
+		argv[4] = "COUNT";
+		argv[5] = "1";
+		if (rconn_command(rc, source_on_top, s, 6, argv, NULL) == -1)
+			source_fail(s, "XREVRANGE", strerror(errno));
+		break;
+	case REDISURL_LIST:
+		s->started = 1;
+		source_read(s);
+		break;
+	}
+}
+
+int
+rbus_source_open(struct rbus_source *s, struct ev *ev,
+    const struct redisurl *u, char *err, size_t len)
+{
+	memset(s, 0, sizeof *s);
+	s->u = u;
+	if (rconn_init(&s->c, ev, u, "read", err, len) == -1)
+		return -1;
+	s->c.on_up = source_up;
+	s->c.arg = s;
+	if (u->group[0] != '\0') {
+		if (u->consumer[0] != '\0')
+			snprintf(s->consumer, sizeof s->consumer, "%s",
+			    u->consumer);
+		else {
+			char host[128];
+			if (gethostname(host, sizeof host) == -1)
+				snprintf(host, sizeof host, "localhost");
+			host[sizeof host - 1] = '\0';
+			snprintf(s->consumer, sizeof s->consumer, "%s:%ld",
+			    host, (long)getpid());
+		}
+		if (rconn_init(&s->ack, ev, u, "ack", err, len) == -1)
+			return -1;
+		if (rconn_connect(&s->ack) == -1) {
+			snprintf(err, len, "%s", s->ack.err);
+			return -1;
+		}
+	}
+	if (rconn_connect(&s->c) == -1) {
+		snprintf(err, len, "%s", s->c.err);
+		rconn_close(&s->ack);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Stop or resume. A read already sent still delivers (at most COUNT
+ * lines); a channel's socket is left unread, and the server holds its
+ * messages up to its pubsub output limit, then drops the subscriber.
+ */
+void
+rbus_source_pause(struct rbus_source *s, int on)
+{
+	if (s->paused == on)
+		return;
+	s->paused = on;
+	if (s->u->mode == REDISURL_PUBSUB)
+		rconn_pause(&s->c, on);
+	else if (!on)
+		source_read(s);
+}
+
+int
+rbus_source_failed(const struct rbus_source *s)
+{
+	return s->c.state == RCONN_FAILED || (s->u->group[0] != '\0' &&
+	    s->ack.state == RCONN_FAILED);
+}
+
+void
+rbus_source_close(struct rbus_source *s)
+{
+	rconn_close(&s->c);
+	if (s->u != NULL && s->u->group[0] != '\0')
+		rconn_close(&s->ack);
+}
+
+int64_t
+rbus_deadline(struct rbus_sink *s, struct rbus_source *src)
+{
+	int64_t	d = INT64_MAX, e;
+
+	if (s != NULL && (e = rconn_deadline(&s->c)) < d)
+		d = e;
+	if (src != NULL && (e = rconn_deadline(&src->c)) < d)
+		d = e;
+	if (src != NULL && src->u->group[0] != '\0' &&
+	    (e = rconn_deadline(&src->ack)) < d)
+		d = e;
+	return d;
+}
+
+void
+rbus_tick(struct rbus_sink *s, struct rbus_source *src)
+{
+	int64_t	now = ev_now();
+
+	if (s != NULL)
+		rconn_tick(&s->c, now);
+	if (src != NULL)
+		rconn_tick(&src->c, now);
+	if (src != NULL && src->u->group[0] != '\0')
+		rconn_tick(&src->ack, now);
+}
+
+#endif /* HAVE_HIREDIS */

@@ -1,0 +1,255 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# The Redis bus: pub and sub against a real redis-server that each test
+# starts on a unix socket in its own directory (no TCP unless the test is
+# about TCP) and stops by pid; peers are plain redis-cli. Streams, lists
+# and channels, the entry format, bad lines, every connection error with
+# 125, the password kept out of ps, backpressure and a restart.
+
+load helper
+load redis_helper
+
+@test "pub into a stream, sub from=0 until=now: the same lines, one entry each in field msg" {
+	redis_start
+	printf '{"a":1}\n[2,"x"]\n"s"\n' > "$T/in"
+	run --separate-stderr "$IPCRUN" pub "$(U jobs)" < "$T/in"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(rcli XLEN jobs)" 3
+	run rcli XRANGE jobs - + COUNT 1
+	assert_line --index 1 msg
+	assert_line --index 2 '{"a":1}'
+	run --separate-stderr "$IPCRUN" sub "$(U 'jobs?from=0&until=now')"
+	assert_success
+	assert_output "$(cat "$T/in")"
+}
+
+@test "field= names the entry's field both ways; an entry without it is refused with its id" {
+	redis_start
+	echo '{"a":1}' | "$IPCRUN" pub "$(U 's?field=m')"
+	run rcli XRANGE s - +
+	assert_line --index 1 m
+	id=$(rcli XADD s '*' other '{}')
+	run --separate-stderr "$IPCRUN" sub "$(U 's?field=m&from=0&until=now')"
+	assert_failure 1
+	assert_output '{"a":1}'
+	assert_equal "$stderr" "ipcrun: sub: $(U 's?field=m&from=0&until=now'): entry $id: no such field 'm'"
+}
+
+@test "pub refuses bad lines with their place, stores the rest, exits 1" {
+	redis_start
+	printf '{"a":1}\n{"b":\n\n[1]\n' > "$T/in"
+	run --separate-stderr "$IPCRUN" pub "$(U jobs)" < "$T/in"
+	assert_failure 1
+	assert_equal "$stderr" "ipcrun: pub: -:2:6: unexpected end of line"
+	assert_equal "$(rcli XLEN jobs)" 2
+}
+
+@test "sub refuses an entry that is not one JSON line, with its id; the rest flows" {
+	redis_start
+	rcli XADD s 1-1 msg '{"ok":1}' > /dev/null
+	rcli XADD s 2-1 msg 'not json' > /dev/null
+	rcli XADD s 3-1 msg $'{"a":\n1}' > /dev/null
+	rcli XADD s 4-1 msg '[4]' > /dev/null
+	run --separate-stderr "$IPCRUN" sub "$(U 's?from=0&until=now')"
+	assert_failure 1
+	assert_output $'{"ok":1}\n[4]'
+	[[ $stderr == *"entry 2-1: "* ]]
+	[[ $stderr == *"entry 3-1: holds a newline: not one NDJSON line"* ]]
+	assert_equal "$(echo "$stderr" | wc -l)" 2
+}
+
+@test "10000 lines through a stream: every one, in order, exactly once" {
+	redis_start
+	lines 10000 > "$T/in"
+	"$IPCRUN" pub "$(U big)" < "$T/in"
+	assert_equal "$(rcli XLEN big)" 10000
+	"$IPCRUN" sub "$(U 'big?from=0&until=now&count=333')" > "$T/out"
+	cmp "$T/in" "$T/out"
+}
+
+@test "sub without from= starts at the end: only what is added later, -n stops it" {
+	redis_start
+	echo '{"old":1}' | "$IPCRUN" pub "$(U s)"
+	bg "$IPCRUN" sub -n 2 "$(U 's?block=100ms')" > "$T/out"
+	spid=$!
+	# Ready once its first XREAD blocks.
+	wait_for 20 sh -c "redis-cli -s '$S' CLIENT LIST | grep -q 'cmd=xread'"
+	printf '{"new":1}\n{"new":2}\n' | "$IPCRUN" pub "$(U s)"
+	wait "$spid"
+	run cat "$T/out"
+	assert_output $'{"new":1}\n{"new":2}'
+}
+
+@test "list mode against redis-cli: pub LPUSHes for BRPOP, sub BRPOPs what LPUSH put" {
+	redis_start
+	printf '{"i":1}\n{"i":2}\n' | "$IPCRUN" pub "$(U 'q?mode=list')"
+	run rcli BRPOP q 1
+	assert_output $'q\n{"i":1}'
+	run rcli BRPOP q 1
+	assert_output $'q\n{"i":2}'
+	rcli LPUSH q2 '{"j":1}' '{"j":2}' '{"j":3}' > /dev/null
+	run --separate-stderr "$IPCRUN" sub -n 2 "$(U 'q2?mode=list')"
+	assert_success
+	assert_output $'{"j":1}\n{"j":2}'
+	assert_equal "$(rcli LLEN q2)" 1
+	run --separate-stderr "$IPCRUN" sub "$(U 'q2?mode=list&until=now')"
+	assert_success
+	assert_output '{"j":3}'
+	assert_equal "$(rcli EXISTS q2)" 0
+}
+
+@test "pub/sub mode against redis-cli: SUBSCRIBE gets pub's lines, sub gets PUBLISH's" {
+	redis_start
+	bg timeout 20 redis-cli -s "$S" SUBSCRIBE ch > "$T/cli"
+	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' PUBSUB NUMSUB ch | tail -1)\" = 1 ]"
+	printf '{"p":1}\n{"p":2}\n' | "$IPCRUN" pub "$(U 'ch?mode=pubsub')"
+	wait_for 20 grep -q '{"p":2}' "$T/cli"
+	run grep -c '^{"p":' "$T/cli"
+	assert_output 2
+	end_bg
+	bg "$IPCRUN" sub -n 2 "$(U 'ch2?mode=pubsub')" > "$T/out"
+	spid=$!
+	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' PUBSUB NUMSUB ch2 | tail -1)\" = 1 ]"
+	rcli PUBLISH ch2 '{"q":1}' > /dev/null
+	rcli PUBLISH ch2 '{"q":2}' > /dev/null
+	wait "$spid"
+	run cat "$T/out"
+	assert_output $'{"q":1}\n{"q":2}'
+}
+
+@test "pub to a channel nobody listens to says how many were unheard" {
+	redis_start
+	run --separate-stderr "$IPCRUN" pub "$(U 'nobody?mode=pubsub')" <<< '{"x":1}'
+	assert_success
+	assert_equal "$stderr" "ipcrun: pub: $(U 'nobody?mode=pubsub'): 1 message had no subscriber"
+}
+
+@test "a bad address is one line and 125, before any connection" {
+	run --separate-stderr "$IPCRUN" pub 'redis://h:99999/x'
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: pub: 'redis://h:99999/x': port '99999': not a number from 1 to 65535"
+	run --separate-stderr "$IPCRUN" sub 'redis://h/x?colour=red'
+	assert_failure 125
+	[[ $stderr == "ipcrun: sub: 'redis://h/x?colour=red': unknown option 'colour' "* ]]
+	run --separate-stderr "$IPCRUN" sub 'redis://h'
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: sub: 'redis://h': no NAME (the key or channel)"
+	run --separate-stderr "$IPCRUN" sub 'http://h/x'
+	assert_failure 125
+	assert_equal "$(echo "$stderr" | wc -l)" 1
+}
+
+@test "an unreachable port, a missing socket: one line naming the address, 125" {
+	run --separate-stderr "$IPCRUN" sub 'redis://127.0.0.1:1/x'
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: sub: redis://127.0.0.1:1/x: Connection refused"
+	run --separate-stderr "$IPCRUN" pub "redis+unix://$T/none.sock/x" <<< '{}'
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: pub: redis+unix://$T/none.sock/x: No such file or directory"
+}
+
+@test "a server that accepts but never answers: 125 after the connect deadline" {
+	redis_start
+	kill -STOP "$RPID"
+	run --separate-stderr "$IPCRUN" sub "$(U s)"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: sub: $(U s): no answer within 5 s"
+}
+
+@test "wrong password, no password: one line each, 125; REDISCLI_AUTH is taken" {
+	redis_start --requirepass sekret
+	run --separate-stderr "$IPCRUN" sub "redis+unix://bad@$S/s"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: sub: redis+unix://***@$S/s: authentication failed: WRONGPASS invalid username-password pair or user is disabled."
+	run --separate-stderr env -u REDISCLI_AUTH "$IPCRUN" pub "$(U s)" <<< '{}'
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: pub: $(U s): NOAUTH Authentication required. (give the password in REDISCLI_AUTH or the address)"
+	REDISCLI_AUTH=sekret run --separate-stderr "$IPCRUN" pub "$(U s)" <<< '{"ok":1}'
+	assert_success
+	assert_equal "$(REDISCLI_AUTH=sekret rcli XLEN s)" 1
+}
+
+@test "a password in the address is wiped from the command line ps shows" {
+	redis_start --requirepass sekret
+	bg "$IPCRUN" sub "redis+unix://sekret@$S/s"
+	spid=$!
+	wait_for 20 sh -c "REDISCLI_AUTH=sekret redis-cli -s '$S' CLIENT LIST | grep -q 'cmd=xread'"
+	run tr '\0' ' ' < "/proc/$spid/cmdline"
+	refute_output --partial sekret
+	assert_output --partial "redis+unix://******@"
+}
+
+@test "backpressure: with redis-server stopped, pub stops reading and its RSS stays flat" {
+	redis_start
+	# 100000 lines of about 1 KiB: 100 MB, were it all buffered.
+	pad=$(head -c 1000 /dev/zero | tr '\0' x)
+	seq 1 100000 | sed "s/.*/{\"i\":&,\"p\":\"$pad\"}/" > "$T/in"
+	kill -STOP "$RPID"
+	bg "$IPCRUN" pub "$(U bp)" < "$T/in"
+	ppid_=$!
+	# It stalls: its read position stops moving, far from the end.
+	pos() { awk '/^pos:/ { print $2 }' "/proc/$ppid_/fdinfo/0"; }
+	stalled() {
+		local a b
+		a=$(pos); sleep 0.3; b=$(pos)
+		[ -n "$a" ] && [ "$a" = "$b" ]
+	}
+	wait_for 20 stalled
+	(( $(pos) < 20000000 ))
+	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$ppid_/status")
+	echo "rss $rss KiB" >&3
+	(( rss < 40000 ))
+	kill -CONT "$RPID"
+	wait "$ppid_"
+	assert_equal "$(rcli XLEN bp)" 100000
+}
+
+@test "redis-server restarted with AOF under a running sub: it reconnects and resumes" {
+	redis_start --appendonly yes
+	printf '{"n":1}\n{"n":2}\n' | "$IPCRUN" pub "$(U s)"
+	bg "$IPCRUN" sub -n 4 "$(U 's?from=0&block=100ms')" > "$T/out" 2> "$T/err"
+	spid=$!
+	wait_for 20 sh -c "[ \$(wc -l < '$T/out') = 2 ]"
+	redis_stop
+	redis-server --port 0 --unixsocket "$S" --save '' --appendonly yes \
+	    --dir "$T" --daemonize no > "$T/redis.log" 2>&1 &
+	RPID=$!
+	wait_for 20 redis_up
+	printf '{"n":3}\n{"n":4}\n' | "$IPCRUN" pub "$(U s)"
+	wait "$spid"
+	run cat "$T/out"
+	assert_output $'{"n":1}\n{"n":2}\n{"n":3}\n{"n":4}'
+	run cat "$T/err"
+	assert_output --partial "connection lost"
+	assert_output --partial "reconnecting"
+}
+
+@test "sub in a consumer group acks what it printed; what it read past -n stays pending and comes again" {
+	redis_start
+	lines 1000 | "$IPCRUN" pub "$(U g)"
+	"$IPCRUN" sub -n 300 "$(U 'g?group=w&consumer=a&count=70')" > "$T/o1"
+	assert_equal "$(wc -l < "$T/o1")" 300
+	# 5 reads of 70: 50 read past -n, never printed, still a's.
+	run rcli XPENDING g w
+	assert_line --index 0 50
+	"$IPCRUN" sub -n 700 "$(U 'g?group=w&consumer=a&count=70&block=100ms')" > "$T/o2"
+	run rcli XPENDING g w
+	assert_line --index 0 0
+	cat "$T/o1" "$T/o2" | sort > "$T/got"
+	lines 1000 | sort > "$T/want"
+	cmp "$T/want" "$T/got"
+}
+
+@test "two consumers of one group share a stream: every line once, none pending" {
+	redis_start
+	lines 2000 | "$IPCRUN" pub "$(U g)"
+	bg "$IPCRUN" sub "$(U 'g?group=w&consumer=a&count=50&block=100ms')" > "$T/a"
+	bg "$IPCRUN" sub "$(U 'g?group=w&consumer=b&count=50&block=100ms')" > "$T/b"
+	wait_for 60 sh -c "[ \$(cat '$T/a' '$T/b' | wc -l) -ge 2000 ]"
+	wait_for 20 sh -c "redis-cli -s '$S' XPENDING g w | head -1 | grep -qx 0"
+	end_bg
+	cat "$T/a" "$T/b" | sort > "$T/got"
+	lines 2000 | sort > "$T/want"
+	cmp "$T/want" "$T/got"
+}

@@ -1,0 +1,157 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# run --from and --to: Redis as the ends of run's relay, with real Node
+# and cat workers and a real redis-server (see redis_helper.bash); peers
+# are redis-cli. Streams, lists and channels, bad entries, the refusals
+# of what needs --tasks, connection errors before any child starts,
+# backpressure from a stalled Redis, and a restart under a running sink.
+
+load helper
+load redis_helper
+
+@test "10000 lines: stream -> 3 Node workers -> stream, each exactly once" {
+	redis_start
+	lines 10000 | "$IPCRUN" pub "$(U jobs)"
+	w=$(node_worker 'process.on("message", m => process.send({done: m.i}))')
+	run --separate-stderr "$IPCRUN" run -n 3 --raw \
+	    --from "$(U 'jobs?from=0&until=now&count=500')" --to "$(U results)" \
+	    -- node "$w"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output ""
+	assert_equal "$(rcli XLEN results)" 10000
+	"$IPCRUN" sub "$(U 'results?from=0&until=now')" > "$T/out"
+	run sh -c "sed 's/[^0-9]//g' '$T/out' | sort -n | uniq | wc -l"
+	assert_output 10000
+	run sh -c "sed 's/[^0-9]//g' '$T/out' | sort -n | tail -1"
+	assert_output 10000
+}
+
+@test "--from a stream to stdout, and stdin to --to a stream, one child each" {
+	redis_start
+	printf '{"a":1}\n{"a":2}\n' | "$IPCRUN" pub "$(U in)"
+	run --separate-stderr "$IPCRUN" run --channel stdio \
+	    --from "$(U 'in?from=0&until=now')" -- cat
+	assert_success
+	assert_output $'{"a":1}\n{"a":2}'
+	printf '{"b":1}\n' | "$IPCRUN" run --channel stdio --to "$(U out)" -- cat
+	run "$IPCRUN" sub "$(U 'out?from=0&until=now')"
+	assert_output '{"b":1}'
+}
+
+@test "list mode as a service against redis-cli LPUSH and BRPOP, stopped by SIGTERM" {
+	redis_start
+	rcli LPUSH q '{"n":1}' '{"n":2}' > /dev/null
+	bg "$IPCRUN" run --channel stdio --from "$(U 'q?mode=list&block=100ms')" \
+	    --to "$(U 'r?mode=list')" -- cat
+	rpid=$!
+	run rcli BRPOP r 20
+	assert_output $'r\n{"n":1}'
+	run rcli BRPOP r 20
+	assert_output $'r\n{"n":2}'
+	# More while it runs: it waits for more until it is stopped.
+	rcli LPUSH q '{"n":3}' > /dev/null
+	run rcli BRPOP r 20
+	assert_output $'r\n{"n":3}'
+	kill -TERM "$rpid"
+	run wait "$rpid"
+	assert_equal "$(rcli EXISTS q)" 0
+}
+
+@test "--to a channel: redis-cli SUBSCRIBE gets the children's lines" {
+	redis_start
+	bg timeout 20 redis-cli -s "$S" SUBSCRIBE ch > "$T/cli"
+	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' PUBSUB NUMSUB ch | tail -1)\" = 1 ]"
+	printf '{"p":1}\n{"p":2}\n' |
+	    "$IPCRUN" run --channel stdio --to "$(U 'ch?mode=pubsub')" -- cat
+	wait_for 20 grep -q '{"p":2}' "$T/cli"
+	run grep -c '^{"p":' "$T/cli"
+	assert_output 2
+}
+
+@test "a bad entry is refused with the address and its place; the rest is processed, exit 1" {
+	redis_start
+	rcli XADD in '*' msg '{"ok":1}' > /dev/null
+	rcli XADD in '*' msg '{"bad":' > /dev/null
+	rcli XADD in '*' msg '{"ok":2}' > /dev/null
+	run --separate-stderr "$IPCRUN" run --channel stdio \
+	    --from "$(U 'in?from=0&until=now')" -- cat
+	assert_failure 1
+	assert_output $'{"ok":1}\n{"ok":2}'
+	assert_equal "$stderr" "ipcrun: run: $(U 'in?from=0&until=now'):2:8: unexpected end of line"
+}
+
+@test "group= and ack=reply need --tasks: one line each, 125, no child started" {
+	run --separate-stderr "$IPCRUN" run --from "$(U 'in?group=g')" -- touch "$T/ran"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: run: --from '$(U 'in?group=g')': group= needs --tasks (an entry is acked once its reply is out), which this ipcrun does not have yet; without group= a stream is read with XREAD"
+	run --separate-stderr "$IPCRUN" run --from "$(U 'q?mode=list&ack=reply')" -- touch "$T/ran"
+	assert_failure 125
+	assert_equal "$(echo "$stderr" | wc -l)" 1
+	[ ! -e "$T/ran" ]
+}
+
+@test "an unreachable --from or --to: one line, 125, before any child starts" {
+	run --separate-stderr "$IPCRUN" run --from 'redis://127.0.0.1:1/x' -- touch "$T/ran"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: run: redis://127.0.0.1:1/x: Connection refused"
+	run --separate-stderr "$IPCRUN" run --to "redis+unix://$T/none.sock/x" -- touch "$T/ran"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: run: redis+unix://$T/none.sock/x: No such file or directory"
+	run --separate-stderr "$IPCRUN" run --to 'redis://h:0/x' -- touch "$T/ran"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: run: 'redis://h:0/x': port '0': not a number from 1 to 65535"
+	[ ! -e "$T/ran" ]
+}
+
+@test "a wrong password for --to: one line, 125" {
+	redis_start --requirepass sekret
+	REDISCLI_AUTH=nope run --separate-stderr "$IPCRUN" run --to "$(U out)" -- cat
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: run: $(U out): authentication failed: WRONGPASS invalid username-password pair or user is disabled."
+}
+
+@test "backpressure: --to a stopped redis-server holds stdin back, RSS flat; all arrive after SIGCONT" {
+	redis_start
+	pad=$(head -c 1000 /dev/zero | tr '\0' x)
+	seq 1 100000 | sed "s/.*/{\"i\":&,\"p\":\"$pad\"}/" > "$T/in"
+	kill -STOP "$RPID"
+	bg "$IPCRUN" run --channel stdio --to "$(U bp)" -- cat < "$T/in"
+	rpid=$!
+	pos() { awk '/^pos:/ { print $2 }' "/proc/$rpid/fdinfo/0"; }
+	stalled() {
+		local a b
+		a=$(pos); sleep 0.3; b=$(pos)
+		[ -n "$a" ] && [ "$a" = "$b" ]
+	}
+	wait_for 20 stalled
+	(( $(pos) < 20000000 ))
+	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$rpid/status")
+	echo "rss $rss KiB" >&3
+	(( rss < 40000 ))
+	kill -CONT "$RPID"
+	wait "$rpid"
+	assert_equal "$(rcli XLEN bp)" 100000
+}
+
+@test "redis-server restarted with AOF under run --to: it reconnects, resends, nothing lost" {
+	redis_start --appendonly yes
+	held_fifo "$IPCRUN" run --channel stdio --to "$(U out)" -- cat
+	rpid=$ipid
+	printf '{"n":1}\n' >&7
+	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' XLEN out)\" = 1 ]"
+	redis_stop
+	printf '{"n":2}\n' >&7
+	# Not with the fifo's write end: it would hold run's input open.
+	redis-server --port 0 --unixsocket "$S" --save '' --appendonly yes \
+	    --dir "$T" --daemonize no > "$T/redis.log" 2>&1 7>&- &
+	RPID=$!
+	wait_for 20 redis_up
+	printf '{"n":3}\n' >&7
+	exec 7>&-
+	wait "$rpid"
+	run "$IPCRUN" sub "$(U 'out?from=0&until=now')"
+	assert_output $'{"n":1}\n{"n":2}\n{"n":3}'
+	run cat "$T/err"
+	assert_output --partial "connection lost"
+}
