@@ -643,6 +643,8 @@ run_respawn(struct run *r, struct worker *w)
 	w->name = keep.name;
 	w->alloc_name = keep.alloc_name;
 	w->sv = keep.sv;
+	w->node = keep.node;		/* its channel, -c NAME:CHANNEL= */
+	w->roll_gen = keep.roll_gen;
 	/* What the last one left unread is queued for this one. */
 	w->in_lines = keep.kept;
 	if (run_worker_init(r, w, keep.idx) == -1) {
