@@ -77,6 +77,9 @@ up() {
 	pool 2 --restart no
 	old=$(pids | head -n 1)
 	lines 2000 >&7
+	# Answered before the restart: a restart is SIGTERM at once, and what
+	# a child had read but not answered then is not resent (see CAVEATS).
+	wait_for 60 sh -c "[ \$(grep -c '\"i\":' '$BATS_TEST_TMPDIR/out') = 2000 ]"
 	run "$IPCRUN" ctl pool restart pool.1
 	assert_success
 	assert_output --partial '"restarting":["pool.1"]'
