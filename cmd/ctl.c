@@ -84,8 +84,10 @@ ctl_open(struct ctlc *c, const char *target)
 			if (strlen(de->d_name) < 6 || strcmp(de->d_name +
 			    strlen(de->d_name) - 5, ".sock") != 0)
 				continue;
-			snprintf(path, sizeof path, "unix:%s/%s", dir,
-			    de->d_name);
+			/* A name too long for a socket path is none of ours. */
+			if (snprintf(path, sizeof path, "unix:%s/%s", dir,
+			    de->d_name) >= (int)sizeof path)
+				continue;
 			if ((fd = ctlc_connect(path, err, sizeof err)) ==
 			    -1)
 				continue;
@@ -137,7 +139,9 @@ ctl_list(struct ctlc *c, int names)
 		if (strlen(de->d_name) < 6 || strcmp(de->d_name +
 		    strlen(de->d_name) - 5, ".sock") != 0)
 			continue;
-		snprintf(path, sizeof path, "unix:%s/%s", dir, de->d_name);
+		if (snprintf(path, sizeof path, "unix:%s/%s", dir,
+		    de->d_name) >= (int)sizeof path)
+			continue;
 		/* A stale socket (its run was killed) is no run. */
 		if ((c->fd = ctlc_connect(path, err, sizeof err)) == -1)
 			continue;

@@ -67,8 +67,10 @@ cluster_server_free(struct cluster *cl, struct cluster_server *s)
 		(void)unlink(s->path);
 	free(s->path);
 	free(s->data);
-	for (i = 0; i < s->nkeys; i++)
+	for (i = 0; i < s->nkeys; i++) {
 		free(s->keys[i]);
+		free(s->qkeys[i]);
+	}
 	free(s->wkey);
 	free(s->wconn);
 	free(s->wseq);
@@ -299,6 +301,12 @@ cluster_query(struct cluster *cl, unsigned widx, const struct cluster_msg *m,
 			snprintf(err, errlen, "too many keys for one socket");
 			return -ENOMEM;
 		}
+		/* Quoted once: each newconn carries it. */
+		if ((s->qkeys[s->nkeys] = cluster_quote(m->key)) == NULL) {
+			free(s->keys[s->nkeys]);
+			snprintf(err, errlen, "the key is not UTF-8");
+			return -EINVAL;
+		}
 		ki = s->nkeys++;
 	}
 	/* The first data (TLS ticket keys) goes to every worker. */
@@ -444,7 +452,6 @@ cluster_next(struct cluster *cl, unsigned si, unsigned *widx, int *conn,
 	struct cluster_server	*s = cl->sv[si];
 	unsigned		 w;
 	int			 n;
-	char			*q;
 
 	while (s->npend > 0 && s->nring > 0) {
 		w = s->ring[s->rhead];
@@ -457,16 +464,11 @@ cluster_next(struct cluster *cl, unsigned si, unsigned *widx, int *conn,
 		if (s->plain)
 			n = snprintf(p, len, "{\"cmd\":\"NODE_HANDLE\",\"type\":"
 			    "\"net.Socket\",\"msg\":%s}\n", cl->msg);
-		else {
-			if ((q = cluster_quote(s->keys[s->wkey[w] - 1])) ==
-			    NULL)
-				return -1;
+		else
 			n = snprintf(p, len, "{\"cmd\":\"NODE_HANDLE\",\"type\":"
 			    "\"net.Native\",\"msg\":{\"cmd\":\"NODE_CLUSTER\","
 			    "\"act\":\"newconn\",\"key\":%s,\"seq\":%" PRId64
-			    "}}\n", q, cl->seq + 1);
-			free(q);
-		}
+			    "}}\n", s->qkeys[s->wkey[w] - 1], cl->seq + 1);
 		++cl->seq;
 		if (n < 0 || (size_t)n >= len)
 			return -1;

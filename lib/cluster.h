@@ -64,6 +64,7 @@ struct cluster_server {
 	char		*path;		/* a unix path bound here: unlinked */
 	char		*data;		/* the first non-null data, or NULL */
 	char		*keys[CLUSTER_MAXKEYS];
+	char		*qkeys[CLUSTER_MAXKEYS];	/* as JSON strings */
 	unsigned	 nkeys;
 	unsigned char	*wkey;		/* per worker: 0, or 1 + its key's */
 	int		*wconn;		/* rr: the newconn not answered, -1 */
