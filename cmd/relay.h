@@ -443,7 +443,7 @@ int		 run_takes(const struct worker *w);
 int		 run_others_accept(struct run *r, const struct worker *w);
 const struct drain_policy *run_dp(const struct run *,
 		    const struct worker *);
-uint64_t	 run_count_lines(const struct run *r, const char *p, size_t len);
+uint64_t	 run_count_lines(int node, const char *p, size_t len);
 uint64_t	 run_peer_unread(struct run *r, struct worker *w, size_t *bytes);
 void		 run_fail(struct run *r);
 

@@ -76,8 +76,7 @@ run_answer(struct run *r, struct worker *w, const char *p, size_t n)
 {
 	if (!chan_can_write(&w->ch) || !run_alive(w))
 		return;
-	if (buf_append(&w->ch.cq, p, n) == -1 ||
-	    buf_append(&w->ch.cq, "\n", 1) == -1) {
+	if (chan_control(&w->ch, p, n) == -1) {
 		cmd_warn(r->ce, "queue");
 		r->fail = 1;
 		return;
@@ -284,8 +283,8 @@ run_internal_from_child(struct run *r, struct worker *w,
 			return;
 		}
 		if (chan_can_write(&w->ch) && run_alive(w)) {
-			if (buf_append(&w->ch.cq, NODECHAN_NACK_LINE,
-			    sizeof NODECHAN_NACK_LINE - 1) == -1) {
+			if (chan_control(&w->ch, NODECHAN_NACK,
+			    sizeof NODECHAN_NACK - 1) == -1) {
 				cmd_warn(r->ce, "queue");
 				r->fail = 1;
 				return;
