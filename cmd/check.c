@@ -26,8 +26,6 @@
 #include "check.h"
 #include "jscan.h"
 
-#define MAXLINE_DEFAULT	((size_t)64 * 1024 * 1024)
-#define PROGRESS_MIN	((uint64_t)64 * 1024 * 1024)	/* auto meter */
 #define RUN_MAX		(SIZE_MAX / 2)	/* no bound on a run's bytes */
 
 /*

@@ -34,12 +34,8 @@
 #define RUN_PEER_SNDBUF	(4 * 1024 * 1024) /* a child's send buffer (lib/chan.c), */
 #define RUN_PEER_SNDALL	(64 * 1024 * 1024) /* shared by many children, */
 #define RUN_PEER_SNDMIN	(256 * 1024)	/* but never less than this */
-#define MAXLINE_DEFAULT	((size_t)64 * 1024 * 1024)
 #define OUT_MAXLINE_MIN	((size_t)4096)	/* room for Node's internal messages */
-#define SEC		INT64_C(1000000000)
-#define MSEC		INT64_C(1000000)
 #define IDLE_DEFAULT	(500 * MSEC)	/* --eof idle and auto's idle rule */
-#define KILL_DEFAULT	(5 * SEC)	/* --kill-timeout */
 #define PEER_EVERY	(250 * MSEC)	/* does the child still hold its end? */
 #define CQ_HIGH		(64 * 1024)	/* ipcrun's own frames to the child */
 #define EOF_TICK	(20 * MSEC)	/* have all children read their input? */
@@ -48,7 +44,6 @@
 #define EVQ_MAX		(64 * 1024)	/* events waiting for --events-fd */
 #define ERRQ_MAX	(256 * 1024)	/* lines waiting for stderr */
 #define SINK_GRACE	(2 * SEC)	/* for them, after a stop signal */
-#define PROGRESS_MIN	((uint64_t)64 * 1024 * 1024)	/* as check's */
 /*
  * V8 strings stop at 536,870,888 UTF-16 units, and Node's reader holds a
  * line, its newline and up to one read (64 KiB) more in one string: a
