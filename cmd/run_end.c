@@ -39,9 +39,9 @@ run_end_refuse(struct run *r, const char *fmt, ...)
 }
 
 /*
- * The addresses, checked before anything starts. What needs run --tasks
- * (an entry acked once its reply is out) is refused: this run has no
- * per-line reply correlation to ack by.
+ * The addresses, checked before anything starts. A stream's group acks
+ * each entry once its reply is out with --tasks, once it is delivered
+ * without (run_ack.c).
  */
 int
 run_ends_parse(struct run *r, char *from, char *to)
@@ -54,12 +54,10 @@ run_ends_parse(struct run *r, char *from, char *to)
 		if (bus_addr(r->ce, &e->u, from, e->name, sizeof e->name) == -1)
 			return EXIT_FAIL;
 		e->kind = END_REDIS;
-		if (e->u.group[0] != '\0')
-			return run_end_refuse(r, "--from '%s': group= "
-			    "needs --tasks (an entry is acked once its reply "
-			    "is out), which this ipcrun does not have yet; "
-			    "without group= a stream is read with XREAD",
-			    e->name);
+		if (e->u.group[0] != '\0' && e->u.until_now)
+			return run_end_refuse(r, "--from '%s': until=now with "
+			    "group= is not built yet: a group is read as a "
+			    "service, until a signal", e->name);
 		if (e->u.ack == REDISURL_ACK_REPLY)
 			return run_end_refuse(r, "--from '%s': ack=reply "
 			    "needs --tasks, which this ipcrun does not have "
@@ -94,13 +92,17 @@ run_from_line(void *arg, const char *p, size_t n, const char *id)
 		    "line", e->name, id != NULL ? "entry " : "message",
 		    id != NULL ? id : "");
 		r->refused++;
+		run_ack_now(r, id);
 		return;
 	}
 	if (buf_append(&e->pend, p, n) == -1 ||
 	    buf_append(&e->pend, "\n", 1) == -1) {
 		cmd_warn(r->ce, "%s", e->name);
 		run_fail(r);
+		return;
 	}
+	if (id != NULL)
+		run_ack_line(r, id);
 }
 
 static void
@@ -111,6 +113,7 @@ run_from_bad(void *arg, const char *id, const char *why)
 	cmd_warnx(r->ce, "%s: entry %s: %s '%s'", r->from.name, id, why,
 	    r->from.u.field);
 	r->refused++;
+	run_ack_now(r, id);
 }
 
 static void
@@ -183,6 +186,10 @@ run_ends_open(struct run *r)
 			return -1;
 		}
 		e->open = 1;
+		if (e->u.group[0] != '\0' && run_ack_init(r) == -1) {
+			cmd_warn(r->ce, "%s", e->name);
+			return -1;
+		}
 		e->src.on_line = run_from_line;
 		e->src.on_bad = run_from_bad;
 		e->src.arg = r;
@@ -283,6 +290,8 @@ run_to_flush(struct run *r)
 			return;
 		}
 		buf_consume(&r->oq, n + 1);
+		r->out_taken += n + 1;
+		run_ack_put(r, e->lines);
 	}
 }
 
@@ -348,6 +357,8 @@ run_ends_pass(struct run *r)
 	if (r->from.kind == END_STDIO && r->to.kind == END_STDIO)
 		return;
 	rbus_tick(run_sink(r), run_source(r));
+	if (r->from.kind == END_REDIS && r->from.open)
+		run_ack_pass(r);
 	if (r->from.kind == END_REDIS && r->from.open && !r->in_done)
 		run_end_check(r, &r->from, &r->from.src.c, r->from.src.err);
 	if (r->to.kind == END_REDIS)
@@ -393,6 +404,8 @@ void
 run_ends_close(struct run *r)
 {
 	if (r->from.kind == END_REDIS && r->from.open) {
+		run_ack_finish(r);
+		run_ack_release(r);
 		rbus_source_close(&r->from.src);
 		buf_release(&r->from.pend);
 		r->from.open = 0;

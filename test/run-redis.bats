@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: ISC
 # run --from and --to: Redis as the ends of run's relay, with real Node
 # and cat workers and a real redis-server (see redis_helper.bash); peers
-# are redis-cli. Streams, lists and channels, bad entries, the refusals
-# of what needs --tasks, connection errors before any child starts,
-# backpressure from a stalled Redis, and a restart under a running sink.
+# are redis-cli. Streams, lists and channels, bad entries, a consumer
+# group's acks (after the reply with --tasks, a worker killed mid-task),
+# the refusals, connection errors before any child starts, backpressure
+# from a stalled Redis, and a restart under a running sink.
 
 load helper
 load redis_helper
@@ -81,14 +82,113 @@ load redis_helper
 	assert_equal "$stderr" "ipcrun: run: $(U 'in?from=0&until=now'):2:8: unexpected end of line"
 }
 
-@test "group= and ack=reply need --tasks: one line each, 125, no child started" {
-	run --separate-stderr "$IPCRUN" run --from "$(U 'in?group=g')" -- touch "$T/ran"
+@test "until=now with group=, and ack=reply: one line each, 125, no child started" {
+	run --separate-stderr "$IPCRUN" run --tasks --from "$(U 'in?group=g&until=now')" -- touch "$T/ran"
 	assert_failure 125
-	assert_equal "$stderr" "ipcrun: run: --from '$(U 'in?group=g')': group= needs --tasks (an entry is acked once its reply is out), which this ipcrun does not have yet; without group= a stream is read with XREAD"
+	assert_equal "$stderr" "ipcrun: run: --from '$(U 'in?group=g&until=now')': until=now with group= is not built yet: a group is read as a service, until a signal"
 	run --separate-stderr "$IPCRUN" run --from "$(U 'q?mode=list&ack=reply')" -- touch "$T/ran"
 	assert_failure 125
 	assert_equal "$(echo "$stderr" | wc -l)" 1
 	[ ! -e "$T/ran" ]
+}
+
+# pending: how many entries of stream $1 group $2 are not acknowledged.
+pending() {
+	rcli XPENDING "$1" "$2" | head -1
+}
+
+# xacks: how many XACK commands the server has run.
+xacks() {
+	rcli INFO commandstats | sed -n 's/^cmdstat_xack:calls=\([0-9]*\),.*/\1/p'
+}
+
+@test "--tasks from a group: 3000 entries, 3 Node workers, each once to --to, each acked once" {
+	redis_start
+	lines 3000 | "$IPCRUN" pub "$(U jobs)"
+	w=$(node_worker 'process.on("message", m => process.send({done: m.i}))')
+	bg "$IPCRUN" run -n 3 --tasks \
+	    --from "$(U 'jobs?group=g&block=100ms&count=200')" --to "$(U res)" \
+	    -- node "$w" 2> "$T/err"
+	rpid=$!
+	wait_for 60 sh -c "[ \"\$(redis-cli -s '$S' XLEN res)\" = 3000 ]"
+	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' XPENDING jobs g | head -1)\" = 0 ]"
+	kill -TERM "$rpid"
+	wait "$rpid" || true
+	assert_equal "$(xacks)" 3000
+	"$IPCRUN" sub "$(U 'res?from=0&until=now')" > "$T/out"
+	run sh -c "sed 's/[^0-9]//g' '$T/out' | sort -n | uniq | wc -l"
+	assert_output 3000
+	run grep -v -e 'no child left' "$T/err"
+	assert_output ""
+}
+
+@test "--tasks from a group: a worker killed mid-task leaves its entry pending; it is done again, acked once" {
+	redis_start
+	lines 20 | "$IPCRUN" pub "$(U jobs)"
+	# The first worker to get {"i":7} keeps it and answers nothing more.
+	w=$(node_worker "const fs = require('fs'); let hung = false;
+process.on('message', m => {
+	if (hung) return;
+	if (m.i === 7 && !fs.existsSync('$T/hung')) {
+		fs.writeFileSync('$T/hung', String(process.pid));
+		hung = true;
+		return;
+	}
+	process.send({done: m.i});
+});")
+	bg "$IPCRUN" run -n 2 --tasks --max-inflight 1 \
+	    --from "$(U 'jobs?group=g&block=100ms')" -- node "$w" > "$T/out"
+	rpid=$!
+	wait_for 30 sh -c "[ \$(wc -l < '$T/out') = 19 ]"
+	# Every answered entry is acked; 7's, held by the hung worker, is not.
+	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' XPENDING jobs g | head -1)\" = 1 ]"
+	id7=$(rcli XRANGE jobs - + | grep -B2 -x '{"i":7}' | head -1)
+	run rcli XPENDING jobs g - + 10
+	assert_line --index 0 "$id7"
+	kill -KILL "$(cat "$T/hung")"
+	wait_for 30 sh -c "[ \$(wc -l < '$T/out') = 20 ]"
+	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' XPENDING jobs g | head -1)\" = 0 ]"
+	kill -TERM "$rpid"
+	wait "$rpid" || true
+	run grep -c '"done":7}' "$T/out"
+	assert_output 1
+	assert_equal "$(xacks)" 20
+}
+
+@test "without --tasks, a group's entry is acked once it is handed to a child" {
+	redis_start
+	lines 100 | "$IPCRUN" pub "$(U jobs)"
+	bg "$IPCRUN" run --channel stdio \
+	    --from "$(U 'jobs?group=g&block=100ms')" -- cat > "$T/out"
+	rpid=$!
+	wait_for 30 sh -c "[ \$(wc -l < '$T/out') = 100 ]"
+	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' XPENDING jobs g | head -1)\" = 0 ]"
+	kill -TERM "$rpid"
+	wait "$rpid" || true
+	lines 100 | cmp - "$T/out"
+	assert_equal "$(xacks)" 100
+}
+
+@test "--tasks from a group: a refused entry is reported with its id and acked; the rest flows" {
+	redis_start
+	rcli XADD jobs '*' msg '{"ok":1}' > /dev/null
+	bad=$(rcli XADD jobs '*' msg '{"bad":')
+	nl=$(rcli XADD jobs '*' msg $'{"a":\n1}')
+	rcli XADD jobs '*' other 1 > /dev/null
+	rcli XADD jobs '*' msg '{"ok":2}' > /dev/null
+	bg "$IPCRUN" run --tasks --channel stdio \
+	    --from "$(U 'jobs?group=g&block=100ms')" -- cat > "$T/out" 2> "$T/err"
+	rpid=$!
+	wait_for 30 sh -c "[ \$(wc -l < '$T/out') = 2 ]"
+	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' XPENDING jobs g | head -1)\" = 0 ]"
+	kill -TERM "$rpid"
+	wait "$rpid" || true
+	assert_equal "$(cat "$T/out")" $'{"ok":1}\n{"ok":2}'
+	run cat "$T/err"
+	assert_line --partial "jobs?group=g&block=100ms:2:8: unexpected end of line"
+	assert_line --partial "entry $nl: holds a newline"
+	assert_line --partial "no such field 'msg'"
+	assert_equal "$(xacks)" 5
 }
 
 @test "an unreachable --from or --to: one line, 125, before any child starts" {
