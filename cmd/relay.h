@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 
 #include "buf.h"
+#include "rbus_claim.h"
 #include "bus.h"
 #include "chan.h"
 #include "cluster.h"
@@ -162,6 +163,7 @@ struct run_end {
 	char		 name[1024];	/* the address, without a password */
 	struct redisurl	 u;
 	struct rbus_source src;		/* --from */
+	struct rbus_claim claim;	/* --from: claim-idle= */
 	struct buf	 pend;		/* --from: read, not yet framed */
 	struct rbus_sink sink;		/* --to */
 	uint64_t	 lines;		/* --to: lines given to the sink */
@@ -472,6 +474,7 @@ void		 run_ack_line(struct run *, const char *);
 void		 run_ack_now(struct run *, const char *);
 void		 run_ack_task(void *, const struct task *, enum task_event);
 void		 run_ack_put(struct run *, uint64_t);
+int		 run_ack_holds(void *, const char *);
 void		 run_ack_pass(struct run *);
 void		 run_ack_finish(struct run *);
 void		 run_ack_release(struct run *);

@@ -129,7 +129,35 @@ run_ack_now(struct run *r, const char *id)
 		ack_ready(r, id, 0);
 }
 
-/* The where the output queued so far ends. */
+/*
+ * Is entry id read and not yet acked? A linear look, once per entry
+ * claimed (rbus_claim), which is rare next to the lines.
+ */
+int
+run_ack_holds(void *arg, const char *id)
+{
+	struct run		*r = arg;
+	struct run_acks		*a = &r->from.acks;
+	const struct ack_line	*l;
+	const struct ack_ready	*k;
+	size_t			 i;
+
+	if (!a->on)
+		return 0;
+	l = (const struct ack_line *)(a->lines.p + a->lines.off);
+	for (i = 0; i < a->lines.len / sizeof *l; i++) {
+		if (l[i].state != ACK_GONE && strcmp(l[i].id, id) == 0)
+			return 1;
+	}
+	k = (const struct ack_ready *)(a->ready.p + a->ready.off);
+	for (i = 0; i < a->ready.len / sizeof *k; i++) {
+		if (strcmp(k[i].id, id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Where the output queued so far ends. */
 static uint64_t
 ack_out_end(const struct run *r)
 {

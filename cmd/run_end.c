@@ -58,6 +58,15 @@ run_ends_parse(struct run *r, char *from, char *to)
 			return run_end_refuse(r, "--from '%s': until=now with "
 			    "group= is not built yet: a group is read as a "
 			    "service, until a signal", e->name);
+		if ((e->u.claim_idle_ms > 0 || e->u.max_deliveries > 0) &&
+		    e->u.group[0] == '\0')
+			return run_end_refuse(r, "--from '%s': claim-idle= "
+			    "and max-deliveries= are for a group (group=)",
+			    e->name);
+		if (e->u.max_deliveries > 0 && e->u.claim_idle_ms == 0)
+			return run_end_refuse(r, "--from '%s': max-deliveries= "
+			    "needs claim-idle=: entries are counted when they "
+			    "are claimed again", e->name);
 		if (e->u.ack == REDISURL_ACK_REPLY)
 			return run_end_refuse(r, "--from '%s': ack=reply "
 			    "needs --tasks, which this ipcrun does not have "
@@ -114,6 +123,23 @@ run_from_bad(void *arg, const char *id, const char *why)
 	    r->from.u.field);
 	r->refused++;
 	run_ack_now(r, id);
+}
+
+/* An entry moved to NAME:dead after its deliveries, or a failed round. */
+static void
+run_from_dead(void *arg, const char *id, uint64_t n, const char *err)
+{
+	struct run	*r = arg;
+
+	if (id == NULL) {
+		cmd_warnx(r->ce, "%s: claiming pending entries: %s",
+		    r->from.name, err);
+		return;
+	}
+	cmd_warnx(r->ce, "%s: entry %s delivered %" PRIu64 " time%s and not "
+	    "done: moved to '%s'", r->from.name, id, n, n == 1 ? "" : "s",
+	    r->from.claim.dead);
+	r->refused++;
 }
 
 static void
@@ -193,6 +219,10 @@ run_ends_open(struct run *r)
 		e->src.on_line = run_from_line;
 		e->src.on_bad = run_from_bad;
 		e->src.arg = r;
+		rbus_claim_init(&e->claim, &e->src);
+		e->claim.on_dead = run_from_dead;
+		e->claim.held = run_ack_holds;
+		e->claim.arg = r;
 		break;
 	}
 	switch (r->to.kind) {
@@ -327,6 +357,9 @@ run_ends_deadline(struct run *r)
 	if (r->from.kind == END_STDIO && r->to.kind == END_STDIO)
 		return 0;
 	d = rbus_deadline(run_sink(r), run_source(r));
+	if (run_source(r) != NULL && !r->in_done &&
+	    rbus_claim_deadline(&r->from.claim) < d)
+		d = rbus_claim_deadline(&r->from.claim);
 	return d == INT64_MAX ? 0 : d;
 }
 
@@ -357,8 +390,11 @@ run_ends_pass(struct run *r)
 	if (r->from.kind == END_STDIO && r->to.kind == END_STDIO)
 		return;
 	rbus_tick(run_sink(r), run_source(r));
-	if (r->from.kind == END_REDIS && r->from.open)
+	if (r->from.kind == END_REDIS && r->from.open) {
+		if (!r->in_done)
+			rbus_claim_tick(&r->from.claim);
 		run_ack_pass(r);
+	}
 	if (r->from.kind == END_REDIS && r->from.open && !r->in_done)
 		run_end_check(r, &r->from, &r->from.src.c, r->from.src.err);
 	if (r->to.kind == END_REDIS)

@@ -191,6 +191,70 @@ process.on('message', m => {
 	assert_equal "$(xacks)" 5
 }
 
+@test "a poison entry: given up each time, claimed again after claim-idle, moved to NAME:dead after max-deliveries" {
+	redis_start
+	printf '{"i":1}\n{"poison":true}\n{"i":3}\n' | "$IPCRUN" pub "$(U jobs)"
+	w=$(node_worker 'process.on("message", m => { if (m.poison) process.exit(3); process.send({done: m.i}) })')
+	bg "$IPCRUN" run --tasks --retries 0 --restart always \
+	    --from "$(U 'jobs?group=g&block=100ms&claim-idle=1s&max-deliveries=3')" \
+	    -- node "$w" > "$T/out" 2> "$T/err"
+	rpid=$!
+	wait_for 60 sh -c "[ \"\$(redis-cli -s '$S' XLEN jobs:dead)\" = 1 ]"
+	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' XPENDING jobs g | head -1)\" = 0 ]"
+	kill -TERM "$rpid"
+	wait "$rpid" || true
+	id=$(rcli XRANGE jobs - + | grep -B2 -x '{"poison":true}' | head -1)
+	run rcli XRANGE jobs:dead - +
+	assert_line --index 1 msg
+	assert_line --index 2 '{"poison":true}'
+	assert_line --index 3 id
+	assert_line --index 4 "$id"
+	assert_line --index 5 deliveries
+	assert_line --index 6 3
+	assert_equal "$(sort "$T/out")" $'{"done":1}\n{"done":3}'
+	# Each delivery failed; a claim while the child was still starting
+	# counts as one too, so not always three tries.
+	grep -q 'task given up' "$T/err"
+	run grep "moved to" "$T/err"
+	assert_output "ipcrun: run: $(U 'jobs?group=g&block=100ms&claim-idle=1s&max-deliveries=3'): entry $id delivered 3 times and not done: moved to 'jobs:dead'"
+}
+
+@test "kill -9 of one ipcrun in a group: another claims its pending entries after claim-idle; each done once" {
+	redis_start
+	lines 50 | "$IPCRUN" pub "$(U jobs)"
+	# Host A's worker takes its tasks and never answers.
+	stuck=$(node_worker 'process.on("message", m => {})')
+	bg "$IPCRUN" run --tasks --from "$(U 'jobs?group=g&consumer=a&block=100ms')" \
+	    -- node "$stuck"
+	apid=$!
+	wait_for 20 sh -c "redis-cli -s '$S' XPENDING jobs g | sed -n 4,5p | tr '\n' ' ' | grep -q '^a 50'"
+	kill -KILL "$apid"
+	wait "$apid" || true
+	w=$T/ok.js
+	echo 'process.on("message", m => process.send({done: m.i}))' > "$w"
+	bg "$IPCRUN" run -n 2 --tasks \
+	    --from "$(U 'jobs?group=g&consumer=b&block=100ms&claim-idle=500ms')" \
+	    -- node "$w" > "$T/out"
+	bpid=$!
+	wait_for 30 sh -c "[ \$(wc -l < '$T/out') -ge 50 ]"
+	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' XPENDING jobs g | head -1)\" = 0 ]"
+	kill -TERM "$bpid"
+	wait "$bpid" || true
+	run sh -c "sed 's/[^0-9]//g' '$T/out' | sort -n | uniq | wc -l"
+	assert_output 50
+	assert_equal "$(wc -l < "$T/out")" 50
+}
+
+@test "claim-idle= and max-deliveries= need a group, max-deliveries= needs claim-idle=: one line, 125" {
+	run --separate-stderr "$IPCRUN" run --tasks --from "$(U 'in?claim-idle=1s')" -- touch "$T/ran"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: run: --from '$(U 'in?claim-idle=1s')': claim-idle= and max-deliveries= are for a group (group=)"
+	run --separate-stderr "$IPCRUN" run --tasks --from "$(U 'in?group=g&max-deliveries=2')" -- touch "$T/ran"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: run: --from '$(U 'in?group=g&max-deliveries=2')': max-deliveries= needs claim-idle=: entries are counted when they are claimed again"
+	[ ! -e "$T/ran" ]
+}
+
 @test "an unreachable --from or --to: one line, 125, before any child starts" {
 	run --separate-stderr "$IPCRUN" run --from 'redis://127.0.0.1:1/x' -- touch "$T/ran"
 	assert_failure 125
