@@ -482,8 +482,9 @@ void		 run_tap_event(struct run *r, const char *line, size_t n);
 
 /* run_ack.c */
 int		 run_ack_init(struct run *);
-void		 run_ack_line(struct run *, const char *);
-void		 run_ack_now(struct run *, const char *);
+void		 run_ack_line(struct run *, const char *, const char *,
+		    size_t);
+void		 run_ack_now(struct run *, const char *, const char *, size_t);
 void		 run_ack_task(void *, const struct task *, enum task_event);
 void		 run_ack_put(struct run *, uint64_t);
 int		 run_ack_holds(void *, const char *);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * run --from a stream's consumer group: when each entry is acknowledged
- * (XACK). Every line read remembers its entry's id, by input line
+ * run --from a stream's consumer group, or a list with ack=reply: when
+ * each entry is acknowledged (XACK; for the list LREM of the item from
+ * our list, which BLMOVE moved it to). Every line read remembers its
+ * entry's id (the list: the item itself), by input line
  * number. With --tasks an entry is acked once its reply has left ipcrun
  * (written to stdout, or stored by the --to sink): at least once, end to
  * end, for a line whose child dies is sent again and one given up stays
@@ -31,12 +33,16 @@ struct ack_line {
 	uint32_t	 state;
 	uint32_t	 pad;
 	char		 id[ACK_IDMAX];
+	char		*item;		/* a list's item, or NULL */
+	size_t		 itemlen;
 };
 
 /* An entry settled: acked once the output is out past pos. */
 struct ack_ready {
 	uint64_t	 pos;
 	char		 id[ACK_IDMAX];
+	char		*item;		/* a list's item, or NULL */
+	size_t		 itemlen;
 };
 
 /* A line put into the --to sink: past pos once Redis answered it. */
@@ -67,7 +73,17 @@ run_ack_init(struct run *r)
 void
 run_ack_release(struct run *r)
 {
-	struct run_acks	*a = &r->from.acks;
+	struct run_acks		*a = &r->from.acks;
+	struct ack_line		*l;
+	struct ack_ready	*k;
+	size_t			 i;
+
+	l = (struct ack_line *)(a->lines.p + a->lines.off);
+	for (i = 0; a->on && i < a->lines.len / sizeof *l; i++)
+		free(l[i].item);
+	k = (struct ack_ready *)(a->ready.p + a->ready.off);
+	for (i = 0; a->on && i < a->ready.len / sizeof *k; i++)
+		free(k[i].item);
 
 	buf_release(&a->lines);
 	buf_release(&a->ready);
@@ -86,24 +102,48 @@ ack_at(struct run_acks *a, uint64_t line)
 	    (line - a->base);
 }
 
-/* id is settled: acked once the output is out past pos. */
+/*
+ * Entry id (or a list's item, whose copy it takes) is settled: acked
+ * once the output is out past pos.
+ */
 static void
-ack_ready(struct run *r, const char *id, uint64_t pos)
+ack_ready(struct run *r, const char *id, char *item, size_t itemlen,
+    uint64_t pos)
 {
 	struct ack_ready	 k;
 
 	memset(&k, 0, sizeof k);
 	k.pos = pos;
-	strlcpy(k.id, id, sizeof k.id);
+	strlcpy(k.id, id != NULL ? id : "", sizeof k.id);
+	k.item = item;
+	k.itemlen = itemlen;
 	if (buf_append(&r->from.acks.ready, &k, sizeof k) == -1) {
+		free(item);
 		cmd_warn(r->ce, "%s: acks", r->from.name);
 		run_fail(r);
 	}
 }
 
-/* The line read next came from entry id. */
+/* A copy of a list's item, for its LREM; NULL for a stream's entry. */
+static char *
+ack_item(struct run *r, const char *p, size_t n)
+{
+	char	*c;
+
+	if (!r->from.src.reliable)
+		return NULL;
+	if ((c = malloc(n > 0 ? n : 1)) == NULL) {
+		cmd_warn(r->ce, "%s: acks", r->from.name);
+		run_fail(r);
+		return NULL;
+	}
+	memcpy(c, p, n);
+	return c;
+}
+
+/* The line read next came from entry id, or is the list's item p. */
 void
-run_ack_line(struct run *r, const char *id)
+run_ack_line(struct run *r, const char *id, const char *p, size_t n)
 {
 	struct run_acks	*a = &r->from.acks;
 	struct ack_line	 l;
@@ -112,21 +152,33 @@ run_ack_line(struct run *r, const char *id)
 		return;
 	memset(&l, 0, sizeof l);
 	l.state = ACK_READ;
-	if (strlcpy(l.id, id, sizeof l.id) >= sizeof l.id)
+	if (strlcpy(l.id, id != NULL ? id : "", sizeof l.id) >= sizeof l.id)
 		l.state = ACK_GONE;	/* no stream id is that long */
+	l.item = ack_item(r, p, n);
+	l.itemlen = n;
 	if (buf_append(&a->lines, &l, sizeof l) == -1) {
+		free(l.item);
 		cmd_warn(r->ce, "%s: acks", r->from.name);
 		run_fail(r);
 	}
 	a->next++;
 }
 
-/* Entry id was refused as it was read, with a report: ack it. */
+/* Entry id (or item p) was refused as it was read, with a report. */
 void
-run_ack_now(struct run *r, const char *id)
+run_ack_now(struct run *r, const char *id, const char *p, size_t n)
 {
-	if (r->from.acks.on && id != NULL)
-		ack_ready(r, id, 0);
+	if (r->from.acks.on)
+		ack_ready(r, id, ack_item(r, p, n), n, 0);
+}
+
+/* l is settled: its ack waits for the output up to pos. */
+static void
+ack_line_ready(struct run *r, struct ack_line *l, uint64_t pos)
+{
+	ack_ready(r, l->id, l->item, l->itemlen, pos);
+	l->item = NULL;
+	l->state = ACK_GONE;
 }
 
 /*
@@ -186,11 +238,16 @@ run_ack_task(void *arg, const struct task *t, enum task_event ev)
 			a->held++;
 			break;
 		}
-		ack_ready(r, l->id, ack_out_end(r));
-		l->state = ACK_GONE;
+		ack_line_ready(r, l, ack_out_end(r));
 		break;
 	case TASK_GIVEN_UP:
-		/* Left pending: Redis hands it out again, or dead-letters. */
+		/*
+		 * Left pending: Redis hands it out again, or dead-letters (a
+		 * group); in our list until a run with our name starts (a
+		 * list).
+		 */
+		free(l->item);
+		l->item = NULL;
 		l->state = ACK_GONE;
 		break;
 	}
@@ -257,18 +314,15 @@ ack_settle(struct run *r)
 	for (; a->scan < out; a->scan++) {
 		if ((l = ack_at(a, a->scan + 1)) == NULL)
 			continue;
-		if (l->state == ACK_READ) {
-			ack_ready(r, l->id, 0);
-			l->state = ACK_GONE;
-		}
+		if (l->state == ACK_READ)
+			ack_line_ready(r, l, 0);
 	}
 	if (a->held == 0)
 		return;
 	for (line = a->base; (l = ack_at(a, line)) != NULL; line++) {
 		if (l->state != ACK_HELD || l->ord >= r->ko_next)
 			continue;
-		ack_ready(r, l->id, ack_out_end(r));
-		l->state = ACK_GONE;
+		ack_line_ready(r, l, ack_out_end(r));
 		a->held--;
 	}
 }
@@ -278,20 +332,24 @@ void
 run_ack_pass(struct run *r)
 {
 	struct run_acks		*a = &r->from.acks;
-	const struct ack_ready	*k;
+	struct ack_ready	*k;
 	const struct ack_line	*l;
+	int			 rc;
 
 	if (!a->on)
 		return;
 	ack_settle(r);
 	ack_done(r);
 	while (a->ready.len > 0) {
-		k = (const struct ack_ready *)(a->ready.p + a->ready.off);
+		k = (struct ack_ready *)(a->ready.p + a->ready.off);
 		if (k->pos > a->done)
 			break;
+		rc = k->item != NULL ? rbus_source_ack_item(&r->from.src,
+		    k->item, k->itemlen) : rbus_source_ack(&r->from.src, k->id);
 		/* The ack connection is down: again in a later pass. */
-		if (rbus_source_ack(&r->from.src, k->id) == -1)
+		if (rc == -1)
 			break;
+		free(k->item);
 		a->sent++;
 		buf_consume(&a->ready, sizeof *k);
 	}

@@ -67,11 +67,11 @@ run_ends_parse(struct run *r, char *from, char *to)
 			return run_end_refuse(r, "--from '%s': max-deliveries= "
 			    "needs claim-idle=: entries are counted when they "
 			    "are claimed again", e->name);
-		if (e->u.ack == REDISURL_ACK_REPLY)
-			return run_end_refuse(r, "--from '%s': ack=reply "
-			    "needs --tasks, which this ipcrun does not have "
-			    "yet; a list is read with BRPOP (ack=none)",
-			    e->name);
+		if (e->u.ack == REDISURL_ACK_REPLY &&
+		    e->u.mode != REDISURL_LIST)
+			return run_end_refuse(r, "--from '%s': ack=reply is "
+			    "for a list; a stream acks after the reply with "
+			    "group=", e->name);
 		if (strcmp(r->label, "-") == 0)
 			r->label = e->name;
 	}
@@ -101,7 +101,7 @@ run_from_line(void *arg, const char *p, size_t n, const char *id)
 		    "line", e->name, id != NULL ? "entry " : "message",
 		    id != NULL ? id : "");
 		r->refused++;
-		run_ack_now(r, id);
+		run_ack_now(r, id, p, n);
 		return;
 	}
 	if (buf_append(&e->pend, p, n) == -1 ||
@@ -110,8 +110,7 @@ run_from_line(void *arg, const char *p, size_t n, const char *id)
 		run_fail(r);
 		return;
 	}
-	if (id != NULL)
-		run_ack_line(r, id);
+	run_ack_line(r, id, p, n);
 }
 
 static void
@@ -122,7 +121,7 @@ run_from_bad(void *arg, const char *id, const char *why)
 	cmd_warnx(r->ce, "%s: entry %s: %s '%s'", r->from.name, id, why,
 	    r->from.u.field);
 	r->refused++;
-	run_ack_now(r, id);
+	run_ack_now(r, id, NULL, 0);
 }
 
 /* An entry moved to NAME:dead after its deliveries, or a failed round. */
@@ -212,7 +211,8 @@ run_ends_open(struct run *r)
 			return -1;
 		}
 		e->open = 1;
-		if (e->u.group[0] != '\0' && run_ack_init(r) == -1) {
+		if ((e->u.group[0] != '\0' || e->src.reliable) &&
+		    run_ack_init(r) == -1) {
 			cmd_warn(r->ce, "%s", e->name);
 			return -1;
 		}

@@ -36,6 +36,8 @@ rbus_source_open(struct rbus_source *s, struct ev *ev,
 
 void rbus_source_pause(struct rbus_source *s, int on) { }
 int rbus_source_ack(struct rbus_source *s, const char *id) { return -1; }
+int rbus_source_ack_item(struct rbus_source *s, const char *p, size_t n)
+{ return -1; }
 int rbus_source_failed(const struct rbus_source *s) { return 1; }
 void rbus_source_close(struct rbus_source *s) { }
 int64_t rbus_deadline(struct rbus_sink *s, struct rbus_source *src)
@@ -56,7 +58,15 @@ rbus_available(char *err, size_t len)
 
 /* --- the source --- */
 
+/* Has it a second connection, for acks? */
+static int
+source_acks(const struct rbus_source *s)
+{
+	return s->u->group[0] != '\0' || s->reliable;
+}
+
 static void	source_read(struct rbus_source *);
+static void	source_recover(struct rbus_source *);
 int		rbus_source_ack(struct rbus_source *, const char *);
 
 static void
@@ -165,6 +175,11 @@ source_on_read(struct rconn *rc, void *reply, void *priv)
 				s->ended = 1;	/* RPOP: the list is empty */
 			break;
 		}
+		if (r->type == REDIS_REPLY_STRING) {	/* (B)LMOVE */
+			s->lines++;
+			s->on_line(s->arg, r->str, r->len, NULL);
+			break;
+		}
 		if (r->type != REDIS_REPLY_ARRAY)
 			break;
 		/* BRPOP: [key, value]; RPOP key n: [value, ...]. */
@@ -249,6 +264,17 @@ source_read(struct rbus_source *s)
 		argv[argc++] = "STREAMS";
 		argv[argc++] = u->name;
 		argv[argc++] = s->last;
+	} else if (s->reliable) {
+		/* Into our list, where it stays until acked (LREM). */
+		snprintf(block, sizeof block, "%.3f",
+		    (double)u->block_ms / 1000);
+		argv[argc++] = u->until_now ? "LMOVE" : "BLMOVE";
+		argv[argc++] = u->name;
+		argv[argc++] = s->proc;
+		argv[argc++] = "RIGHT";
+		argv[argc++] = "LEFT";
+		if (!u->until_now)
+			argv[argc++] = block;
 	} else if (u->until_now) {
 		argv[argc++] = "RPOP";
 		argv[argc++] = u->name;
@@ -355,6 +381,56 @@ rbus_source_ack(struct rbus_source *s, const char *id)
 	return 0;
 }
 
+/*
+ * What a run before ours with this consumer name left in its list, back
+ * to the queue's end that is read first, the oldest last: LMOVE until
+ * none is left. Once, at the start: later, the list holds our own.
+ */
+static void
+source_on_recover(struct rconn *rc, void *reply, void *priv)
+{
+	struct rbus_source	*s = priv;
+	char			 e[220];
+
+	if (reply == NULL)
+		return;		/* again once reconnected */
+	if (rconn_reply_error(reply, e, sizeof e)) {
+		source_fail(s, "LMOVE", e);
+		return;
+	}
+	if (((redisReply *)reply)->type != REDIS_REPLY_NIL) {
+		source_recover(s);
+		return;
+	}
+	s->started = 1;
+	source_read(s);
+}
+
+static void
+source_recover(struct rbus_source *s)
+{
+	const char	*argv[5] = { "LMOVE", s->proc, s->u->name, "LEFT",
+			    "RIGHT" };
+
+	if (rconn_command(&s->c, source_on_recover, s, 5, argv, NULL) == -1)
+		source_fail(s, "LMOVE", strerror(errno));
+}
+
+/* An item of a reliable list is done with: out of our list (LREM). */
+int
+rbus_source_ack_item(struct rbus_source *s, const char *p, size_t n)
+{
+	const char	*argv[4] = { "LREM", s->proc, "1", p };
+	size_t		 len[4] = { 4, strlen(s->proc), 1, n };
+
+	if (s->ack.state != RCONN_UP)
+		return -1;
+	if (rconn_command(&s->ack, source_on_ack, s, 4, argv, len) == -1)
+		return -1;
+	s->ackwait++;
+	return 0;
+}
+
 static void
 source_up(struct rconn *rc, void *arg)
 {
@@ -398,6 +474,10 @@ source_up(struct rconn *rc, void *arg)
 			source_fail(s, "XREVRANGE", strerror(errno));
 		break;
 	case REDISURL_LIST:
+		if (s->reliable && !s->started) {
+			source_recover(s);
+			break;
+		}
 		s->started = 1;
 		source_read(s);
 		break;
@@ -414,7 +494,8 @@ rbus_source_open(struct rbus_source *s, struct ev *ev,
 		return -1;
 	s->c.on_up = source_up;
 	s->c.arg = s;
-	if (u->group[0] != '\0') {
+	s->reliable = u->mode == REDISURL_LIST && u->ack == REDISURL_ACK_REPLY;
+	if (u->group[0] != '\0' || s->reliable) {
 		if (u->consumer[0] != '\0')
 			snprintf(s->consumer, sizeof s->consumer, "%s",
 			    u->consumer);
@@ -426,6 +507,8 @@ rbus_source_open(struct rbus_source *s, struct ev *ev,
 			snprintf(s->consumer, sizeof s->consumer, "%s:%ld",
 			    host, (long)getpid());
 		}
+		snprintf(s->proc, sizeof s->proc, "%s:proc:%s", u->name,
+		    s->consumer);
 		if (rconn_init(&s->ack, ev, u, "ack", err, len) == -1)
 			return -1;
 		if (rconn_connect(&s->ack) == -1) {
@@ -461,7 +544,7 @@ rbus_source_pause(struct rbus_source *s, int on)
 int
 rbus_source_failed(const struct rbus_source *s)
 {
-	return s->c.state == RCONN_FAILED || (s->u->group[0] != '\0' &&
+	return s->c.state == RCONN_FAILED || (source_acks(s) &&
 	    s->ack.state == RCONN_FAILED);
 }
 
@@ -469,7 +552,7 @@ void
 rbus_source_close(struct rbus_source *s)
 {
 	rconn_close(&s->c);
-	if (s->u != NULL && s->u->group[0] != '\0')
+	if (s->u != NULL && source_acks(s))
 		rconn_close(&s->ack);
 }
 
@@ -482,7 +565,7 @@ rbus_deadline(struct rbus_sink *s, struct rbus_source *src)
 		d = e;
 	if (src != NULL && (e = rconn_deadline(&src->c)) < d)
 		d = e;
-	if (src != NULL && src->u->group[0] != '\0' &&
+	if (src != NULL && source_acks(src) &&
 	    (e = rconn_deadline(&src->ack)) < d)
 		d = e;
 	return d;
@@ -497,7 +580,7 @@ rbus_tick(struct rbus_sink *s, struct rbus_source *src)
 		rconn_tick(&s->c, now);
 	if (src != NULL)
 		rconn_tick(&src->c, now);
-	if (src != NULL && src->u->group[0] != '\0')
+	if (src != NULL && source_acks(src))
 		rconn_tick(&src->ack, now);
 }
 

@@ -82,14 +82,53 @@ load redis_helper
 	assert_equal "$stderr" "ipcrun: run: $(U 'in?from=0&until=now'):2:8: unexpected end of line"
 }
 
-@test "until=now with group=, and ack=reply: one line each, 125, no child started" {
+@test "until=now with group=, ack=reply on a stream: one line each, 125, no child started" {
 	run --separate-stderr "$IPCRUN" run --tasks --from "$(U 'in?group=g&until=now')" -- touch "$T/ran"
 	assert_failure 125
 	assert_equal "$stderr" "ipcrun: run: --from '$(U 'in?group=g&until=now')': until=now with group= is not built yet: a group is read as a service, until a signal"
-	run --separate-stderr "$IPCRUN" run --from "$(U 'q?mode=list&ack=reply')" -- touch "$T/ran"
+	run --separate-stderr "$IPCRUN" run --tasks --from "$(U 'q?ack=reply')" -- touch "$T/ran"
 	assert_failure 125
-	assert_equal "$(echo "$stderr" | wc -l)" 1
+	assert_equal "$stderr" "ipcrun: run: --from '$(U 'q?ack=reply')': ack=reply is for a list; a stream acks after the reply with group="
 	[ ! -e "$T/ran" ]
+}
+
+@test "a list with ack=reply: BLMOVE into NAME:proc:C, LREM after the reply; kill -9 leaves them there, the next run with C does them" {
+	redis_start
+	for i in 1 2 3 4 5; do rcli LPUSH q "{\"i\":$i}" > /dev/null; done
+	stuck=$(node_worker 'process.on("message", m => { if (m.i < 3) process.send({done: m.i}) })')
+	bg "$IPCRUN" run --tasks --from "$(U 'q?mode=list&ack=reply&consumer=c1&block=100ms')" \
+	    -- node "$stuck" > "$T/o1"
+	apid=$!
+	wait_for 20 sh -c "[ \$(wc -l < '$T/o1') = 2 ]"
+	# 1 and 2 answered and removed; 3 to 5 held, in c1's list.
+	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' LLEN q:proc:c1)\" = 3 ]"
+	assert_equal "$(rcli LLEN q)" 0
+	kill -KILL "$apid"
+	wait "$apid" || true
+	w=$T/ok.js
+	echo 'process.on("message", m => process.send({done: m.i}))' > "$w"
+	run --separate-stderr "$IPCRUN" run --tasks \
+	    --from "$(U 'q?mode=list&ack=reply&consumer=c1&until=now')" -- node "$w"
+	assert_success
+	# Put back in order, the oldest first.
+	assert_output $'{"done":3}\n{"done":4}\n{"done":5}'
+	assert_equal "$(rcli LLEN q:proc:c1)" 0
+	assert_equal "$(rcli LLEN q)" 0
+	assert_equal "$(cat "$T/o1")" $'{"done":1}\n{"done":2}'
+}
+
+@test "a list with ack=reply to --to a list: every item once, none left in the consumer's list" {
+	redis_start
+	lines 2000 | "$IPCRUN" pub "$(U 'q?mode=list')"
+	w=$(node_worker 'process.on("message", m => process.send({done: m.i}))')
+	run --separate-stderr "$IPCRUN" run -n 2 --tasks \
+	    --from "$(U 'q?mode=list&ack=reply&consumer=c&until=now')" \
+	    --to "$(U 'r?mode=list')" -- node "$w"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(rcli LLEN r)" 2000
+	assert_equal "$(rcli LLEN q:proc:c)" 0
+	assert_equal "$(rcli EXISTS q)" 0
 }
 
 # pending: how many entries of stream $1 group $2 are not acknowledged.
