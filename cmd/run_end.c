@@ -95,6 +95,12 @@ run_from_line(void *arg, const char *p, size_t n, const char *id)
 	struct run	*r = arg;
 	struct run_end	*e = &r->from;
 
+	/*
+	 * After a reconnection a group reads its own pending entries again:
+	 * those still held here (a task in flight) are not done twice.
+	 */
+	if (id != NULL && e->src.pel && run_ack_holds(r, id))
+		return;
 	/* One entry is one line: a newline inside would make it two. */
 	if (memchr(p, '\n', n) != NULL) {
 		cmd_warnx(r->ce, "%s: %s%s: holds a newline: not one NDJSON "

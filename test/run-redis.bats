@@ -161,6 +161,25 @@ xacks() {
 	assert_output ""
 }
 
+@test "--tasks from a group, two ipcrun processes (two hosts) of 2 workers: 10000 entries each done once, none pending" {
+	redis_start
+	lines 10000 | "$IPCRUN" pub "$(U jobs)"
+	w=$(node_worker 'process.on("message", m => process.send({done: m.i}))')
+	for h in a b; do
+		bg "$IPCRUN" run -n 2 --tasks \
+		    --from "$(U "jobs?group=g&consumer=$h&block=100ms&count=100")" \
+		    --to "$(U res)" -- node "$w"
+	done
+	wait_for 90 sh -c "[ \"\$(redis-cli -s '$S' XLEN res)\" -ge 10000 ]"
+	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' XPENDING jobs g | head -1)\" = 0 ]"
+	end_bg
+	assert_equal "$(rcli XLEN res)" 10000
+	assert_equal "$(xacks)" 10000
+	"$IPCRUN" sub "$(U 'res?from=0&until=now')" > "$T/out"
+	run sh -c "sed 's/[^0-9]//g' '$T/out' | sort -n | uniq | wc -l"
+	assert_output 10000
+}
+
 @test "--tasks from a group: a worker killed mid-task leaves its entry pending; it is done again, acked once" {
 	redis_start
 	lines 20 | "$IPCRUN" pub "$(U jobs)"
@@ -357,4 +376,50 @@ process.on('message', m => {
 	assert_output $'{"n":1}\n{"n":2}\n{"n":3}'
 	run cat "$T/err"
 	assert_output --partial "connection lost"
+}
+
+@test "redis-server restarted with AOF under run --tasks --from a group: it reconnects, each entry done once, none pending" {
+	redis_start --appendonly yes
+	lines 20 | "$IPCRUN" pub "$(U jobs)"
+	# The worker answers 1-10 at once, the rest only once told to go.
+	w=$(node_worker "const fs = require('fs'); const held = [];
+process.on('message', m => {
+	fs.appendFileSync('$T/got', m.i + '\\n');
+	if (m.i <= 10) return process.send({done: m.i});
+	held.push(m.i);
+	if (held.length === 10) {
+		const t = setInterval(() => {
+			if (!fs.existsSync('$T/go')) return;
+			clearInterval(t);
+			for (const i of held) process.send({done: i});
+		}, 20);
+	}
+});")
+	bg "$IPCRUN" run --tasks --from "$(U 'jobs?group=g&consumer=c&block=100ms')" \
+	    -- node "$w" > "$T/out" 2> "$T/err"
+	rpid=$!
+	wait_for 20 sh -c "[ \$(wc -l < '$T/out') = 10 ]"
+	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' XPENDING jobs g | head -1)\" = 10 ]"
+	redis_stop
+	redis-server --port 0 --unixsocket "$S" --save '' --appendonly yes \
+	    --dir "$T" --daemonize no > "$T/redis.log" 2>&1 &
+	RPID=$!
+	wait_for 20 redis_up
+	# The 10 held are still pending, ours, after the restart.
+	assert_equal "$(rcli XPENDING jobs g | head -1)" 10
+	wait_for 20 grep -q "connection lost" "$T/err"
+	# Reconnected, its own pending entries read again, and blocked on new
+	# ones: only then do the held ones get their answers.
+	wait_for 20 sh -c "redis-cli -s '$S' CLIENT LIST | grep -q 'cmd=xreadgroup'"
+	touch "$T/go"
+	wait_for 20 sh -c "[ \$(wc -l < '$T/out') = 20 ]"
+	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' XPENDING jobs g | head -1)\" = 0 ]"
+	kill -TERM "$rpid"
+	wait "$rpid" || true
+	run sh -c "sed 's/[^0-9]//g' '$T/out' | sort -n | uniq | wc -l"
+	assert_output 20
+	assert_equal "$(wc -l < "$T/out")" 20
+	# Its pending entries read again after the reconnection were held
+	# here: not sent to the worker a second time.
+	assert_equal "$(wc -l < "$T/got")" 20
 }
