@@ -334,6 +334,8 @@ run_ack_pass(struct run *r)
 	struct run_acks		*a = &r->from.acks;
 	struct ack_ready	*k;
 	const struct ack_line	*l;
+	const char		*ids[RBUS_ACKMAX];
+	size_t			 n;
 	int			 rc;
 
 	if (!a->on)
@@ -344,14 +346,22 @@ run_ack_pass(struct run *r)
 		k = (struct ack_ready *)(a->ready.p + a->ready.off);
 		if (k->pos > a->done)
 			break;
+		/* A stream's ids due go in one XACK; a list's items one each. */
+		for (n = 0; k->item == NULL && n < RBUS_ACKMAX &&
+		    n < a->ready.len / sizeof *k && k[n].pos <= a->done &&
+		    k[n].item == NULL; n++)
+			ids[n] = k[n].id;
 		rc = k->item != NULL ? rbus_source_ack_item(&r->from.src,
-		    k->item, k->itemlen) : rbus_source_ack(&r->from.src, k->id);
+		    k->item, k->itemlen) : rbus_source_ack_ids(&r->from.src,
+		    ids, n);
 		/* The ack connection is down: again in a later pass. */
 		if (rc == -1)
 			break;
+		if (n == 0)
+			n = 1;
 		free(k->item);
-		a->sent++;
-		buf_consume(&a->ready, sizeof *k);
+		a->sent += n;
+		buf_consume(&a->ready, n * sizeof *k);
 	}
 	while (a->lines.len > 0) {
 		l = (const struct ack_line *)(a->lines.p + a->lines.off);

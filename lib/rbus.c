@@ -38,6 +38,8 @@ void rbus_source_pause(struct rbus_source *s, int on) { }
 int rbus_source_ack(struct rbus_source *s, const char *id) { return -1; }
 int rbus_source_ack_item(struct rbus_source *s, const char *p, size_t n)
 { return -1; }
+int rbus_source_ack_ids(struct rbus_source *s, const char **ids, size_t n)
+{ return -1; }
 int rbus_source_failed(const struct rbus_source *s) { return 1; }
 void rbus_source_close(struct rbus_source *s) { }
 int64_t rbus_deadline(struct rbus_sink *s, struct rbus_source *src)
@@ -355,6 +357,57 @@ source_on_ack(struct rconn *rc, void *reply, void *priv)
 	   again (at least once). */
 	if (reply != NULL && !rconn_reply_error(reply, s->err, 0))
 		s->acked++;
+}
+
+/* A batch's XACK: n entries no longer wait for it, answered or lost. */
+struct ack_batch {
+	struct rbus_source *s;
+	size_t		 n;
+};
+
+static void
+source_on_acks(struct rconn *rc, void *reply, void *priv)
+{
+	struct ack_batch	*b = priv;
+	redisReply		*r = reply;
+
+	b->s->ackwait -= b->n;
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
+		b->s->acked += (uint64_t)r->integer;
+	free(b);
+}
+
+/*
+ * n entry ids (at most RBUS_ACKMAX) in one XACK: a command per entry
+ * costs Redis and the loop more than the rest of the consuming.
+ * ackwait counts entries, as rbus_source_ack's do.
+ */
+int
+rbus_source_ack_ids(struct rbus_source *s, const char **ids, size_t n)
+{
+	const char		*argv[3 + RBUS_ACKMAX];
+	struct ack_batch	*b;
+	size_t			 i;
+
+	if (s->u->group[0] == '\0' || n == 0)
+		return 0;
+	if (n > RBUS_ACKMAX || s->ack.state != RCONN_UP ||
+	    (b = malloc(sizeof *b)) == NULL)
+		return -1;
+	argv[0] = "XACK";
+	argv[1] = s->u->name;
+	argv[2] = s->u->group;
+	for (i = 0; i < n; i++)
+		argv[3 + i] = ids[i];
+	b->s = s;
+	b->n = n;
+	if (rconn_command(&s->ack, source_on_acks, b, (int)(3 + n), argv,
+	    NULL) == -1) {
+		free(b);
+		return -1;
+	}
+	s->ackwait += n;
+	return 0;
 }
 
 /*

@@ -18,6 +18,7 @@
 #include "redisurl.h"
 
 #define RBUS_WINDOW	256	/* commands in flight, at most */
+#define RBUS_ACKMAX	256	/* entry ids in one XACK, at most */
 
 struct rbus_item;
 
@@ -84,6 +85,8 @@ int		 rbus_source_open(struct rbus_source *, struct ev *,
 void		 rbus_source_pause(struct rbus_source *, int);
 int		 rbus_source_ack(struct rbus_source *, const char *);
 int		 rbus_source_ack_item(struct rbus_source *, const char *,
+		    size_t);
+int		 rbus_source_ack_ids(struct rbus_source *, const char **,
 		    size_t);
 int		 rbus_source_failed(const struct rbus_source *);
 void		 rbus_source_close(struct rbus_source *);

@@ -136,12 +136,13 @@ pending() {
 	rcli XPENDING "$1" "$2" | head -1
 }
 
-# xacks: how many XACK commands the server has run.
+# xacks: how many XACK commands the server has run (each may name many
+# entries).
 xacks() {
 	rcli INFO commandstats | sed -n 's/^cmdstat_xack:calls=\([0-9]*\),.*/\1/p'
 }
 
-@test "--tasks from a group: 3000 entries, 3 Node workers, each once to --to, each acked once" {
+@test "--tasks from a group: 3000 entries, 3 Node workers, each once to --to, acked in batches" {
 	redis_start
 	lines 3000 | "$IPCRUN" pub "$(U jobs)"
 	w=$(node_worker 'process.on("message", m => process.send({done: m.i}))')
@@ -153,7 +154,8 @@ xacks() {
 	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' XPENDING jobs g | head -1)\" = 0 ]"
 	kill -TERM "$rpid"
 	wait "$rpid" || true
-	assert_equal "$(xacks)" 3000
+	# Acked in batches, not one XACK per entry.
+	(( $(xacks) < 3000 ))
 	"$IPCRUN" sub "$(U 'res?from=0&until=now')" > "$T/out"
 	run sh -c "sed 's/[^0-9]//g' '$T/out' | sort -n | uniq | wc -l"
 	assert_output 3000
@@ -174,13 +176,12 @@ xacks() {
 	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' XPENDING jobs g | head -1)\" = 0 ]"
 	end_bg
 	assert_equal "$(rcli XLEN res)" 10000
-	assert_equal "$(xacks)" 10000
 	"$IPCRUN" sub "$(U 'res?from=0&until=now')" > "$T/out"
 	run sh -c "sed 's/[^0-9]//g' '$T/out' | sort -n | uniq | wc -l"
 	assert_output 10000
 }
 
-@test "--tasks from a group: a worker killed mid-task leaves its entry pending; it is done again, acked once" {
+@test "--tasks from a group: a worker killed mid-task leaves its entry pending; it is done again" {
 	redis_start
 	lines 20 | "$IPCRUN" pub "$(U jobs)"
 	# The first worker to get {"i":7} keeps it and answers nothing more.
@@ -210,7 +211,6 @@ process.on('message', m => {
 	wait "$rpid" || true
 	run grep -c '"done":7}' "$T/out"
 	assert_output 1
-	assert_equal "$(xacks)" 20
 }
 
 @test "without --tasks, a group's entry is acked once it is handed to a child" {
@@ -224,7 +224,6 @@ process.on('message', m => {
 	kill -TERM "$rpid"
 	wait "$rpid" || true
 	lines 100 | cmp - "$T/out"
-	assert_equal "$(xacks)" 100
 }
 
 @test "--tasks from a group: a refused entry is reported with its id and acked; the rest flows" {
@@ -246,7 +245,6 @@ process.on('message', m => {
 	assert_line --partial "jobs?group=g&block=100ms:2:8: unexpected end of line"
 	assert_line --partial "entry $nl: holds a newline"
 	assert_line --partial "no such field 'msg'"
-	assert_equal "$(xacks)" 5
 }
 
 @test "a poison entry: given up each time, claimed again after claim-idle, moved to NAME:dead after max-deliveries" {
