@@ -255,7 +255,8 @@ process.on('message', m => {
 	    --from "$(U 'jobs?group=g&block=100ms&claim-idle=1s&max-deliveries=3')" \
 	    -- node "$w" > "$T/out" 2> "$T/err"
 	rpid=$!
-	wait_for 60 sh -c "[ \"\$(redis-cli -s '$S' XLEN jobs:dead)\" = 1 ]"
+	wait_for 60 sh -c "[ \"\$(redis-cli -s '$S' XLEN jobs:dead)\" = 1 ]" ||
+	    { cat "$T/err"; rcli XPENDING jobs g - + 10; false; }
 	wait_for 20 sh -c "[ \"\$(redis-cli -s '$S' XPENDING jobs g | head -1)\" = 0 ]"
 	kill -TERM "$rpid"
 	wait "$rpid" || true
