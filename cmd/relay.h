@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 
 #include "buf.h"
+#include "rbus_claim.h"
 #include "bus.h"
 #include "chan.h"
 #include "cluster.h"
@@ -131,14 +132,37 @@ struct run_slot {
  */
 enum end_kind { END_STDIO, END_REDIS };
 
+/* What became of a task, for run's on_task hook. */
+enum task_event { TASK_MADE, TASK_ANSWERED, TASK_GIVEN_UP };
+
+/*
+ * --from a stream's consumer group (run_ack.c): the entry each input
+ * line came from, by line number, and the entries settled, acked once
+ * the output has gone past their reply (pos: bytes taken off oq).
+ */
+struct run_acks {
+	int		 on;
+	struct buf	 lines;		/* struct ack_line, from line base */
+	uint64_t	 base;		/* the input line of the first */
+	uint64_t	 next;		/* the next line read gets this */
+	uint64_t	 scan;		/* lines handed out, looked at */
+	unsigned	 held;		/* --keep-order: answered, not out */
+	struct buf	 ready;		/* struct ack_ready, pos ascending */
+	struct buf	 cp;		/* --to: struct ack_cp, lines put */
+	uint64_t	 done;		/* output out of ipcrun up to here */
+	uint64_t	 sent;		/* XACKs sent */
+};
+
 struct run_end {
 	enum end_kind	 kind;
 	char		 name[1024];	/* the address, without a password */
 	struct redisurl	 u;
 	struct rbus_source src;		/* --from */
+	struct rbus_claim claim;	/* --from: claim-idle= */
 	struct buf	 pend;		/* --from: read, not yet framed */
 	struct rbus_sink sink;		/* --to */
 	uint64_t	 lines;		/* --to: lines given to the sink */
+	struct run_acks	 acks;		/* --from a stream group */
 	unsigned	 drops;		/* reconnections said */
 	int		 open;
 	int		 failed;	/* its failure was said */
@@ -374,14 +398,17 @@ struct run {
 	int		 tasks_cut;	/* no child left: input not all read */
 	int		 tasks_over;	/* no child left: said once */
 	/*
-	 * The hook for a sink that must know when a task is answered (a
-	 * Redis stream end acks its entry then): called once per task, after
-	 * its reply is queued for stdout, with the task's input line number
-	 * and the child's index. At-least-once: a task sent again after a
+	 * The hook for an end that must know what became of each task (a
+	 * Redis group acks its entry once the reply is out): called when a
+	 * task is made from its input line, when it is answered (after its
+	 * reply is queued for the output, or held by --keep-order), and
+	 * when it is given up. At-least-once: a task sent again after a
 	 * crash may have run twice, but is answered here once.
 	 */
-	void		(*on_task_done)(void *arg, uint64_t seq, unsigned child);
+	void		(*on_task)(void *arg, const struct task *t,
+			    enum task_event ev);
 	void		*on_task_arg;
+	uint64_t	 out_taken;	/* bytes taken off oq (out, or --to) */
 };
 
 /* --trace and -v: nothing is evaluated unless they are on. */
@@ -402,10 +429,11 @@ struct run {
 
 /*
  * The files call downwards only, in this order from the bottom:
- * run_state.c, run_tap.c, run_report.c, run_task.c, run_env.c,
- * run_child.c, run_drain.c, run_handles.c, run_in.c, run_lost.c,
- * run_cluster.c, run_out.c, run_ctl.c, run_loop.c; run.c parses the options, run_setup.c draws
- * what follows from them, and run.c calls run_main.
+ * run_state.c, run_tap.c, run_ack.c, run_end.c, run_report.c,
+ * run_task.c, run_env.c, run_child.c, run_drain.c, run_handles.c,
+ * run_in.c, run_lost.c, run_cluster.c, run_out.c, run_ctl.c,
+ * run_loop.c; run.c parses the options, run_setup.c draws what follows
+ * from them, and run.c calls run_main.
  */
 
 /* run_setup.c */
@@ -446,6 +474,18 @@ void		 run_fail(struct run *r);
 void		 run_tap_(struct run *r, const struct worker *w, int out,
     int internal, const char *p, size_t n);
 void		 run_tap_event(struct run *r, const char *line, size_t n);
+
+/* run_ack.c */
+int		 run_ack_init(struct run *);
+void		 run_ack_line(struct run *, const char *, const char *,
+		    size_t);
+void		 run_ack_now(struct run *, const char *, const char *, size_t);
+void		 run_ack_task(void *, const struct task *, enum task_event);
+void		 run_ack_put(struct run *, uint64_t);
+int		 run_ack_holds(void *, const char *);
+void		 run_ack_pass(struct run *);
+void		 run_ack_finish(struct run *);
+void		 run_ack_release(struct run *);
 
 /* run_end.c */
 int		 run_ends_parse(struct run *, char *, char *);

@@ -37,6 +37,7 @@
 void
 run_flush_oq(struct run *r)
 {
+	size_t	before;
 	int	w;
 
 	if (r->out_dead)
@@ -53,8 +54,11 @@ run_flush_oq(struct run *r)
 		if (r->stdout_closed) {
 			errno = EBADF;
 			w = -1;
-		} else
+		} else {
+			before = r->oq.len;
 			w = buf_write(&r->oq, r->out_fd, r->out_sock);
+			r->out_taken += before - r->oq.len;
+		}
 		if (w == -1) {
 			if (errno == EPIPE)
 				r->epipe = 1;
