@@ -158,6 +158,16 @@ run_tasklog_skip(const struct run *r, uint64_t seq)
 	return r->resume_failed && seqset_has(&r->tl_done, seq);
 }
 
+/*
+ * Is the log being written? r is zeroed before the options, so a
+ * descriptor of 0 means nothing without a path.
+ */
+static int
+run_tasklog_on(const struct run *r)
+{
+	return r->tasklog_path != NULL && r->tasklog_fd != -1;
+}
+
 /* The log failed: said once, the run's status is 1, no more lines. */
 static void
 run_tasklog_failed(struct run *r)
@@ -205,7 +215,7 @@ run_tasklog_sync(struct run *r)
 		r->tl_wait.head = (r->tl_wait.head + 1) & (r->tl_wait.cap - 1);
 		r->tl_wait.n--;
 	}
-	if (n == 0 || r->tasklog_fd == -1)
+	if (n == 0 || !run_tasklog_on(r))
 		return;
 	if (run_tasklog_write(r, r->tl_q.p + r->tl_q.off, n) == -1) {
 		run_tasklog_failed(r);
@@ -253,7 +263,7 @@ run_tasklog_add(struct run *r, struct worker *w, const struct task *t,
 	int		 n;
 
 	/* A reply that will not go out is not logged ok: it runs again. */
-	if (r->tasklog_fd == -1 || (ok && r->out_dead))
+	if (!run_tasklog_on(r) || (ok && r->out_dead))
 		return;
 	if ((n = run_tasklog_line(r, w, t, ok, line, sizeof line)) == -1)
 		return;
@@ -282,7 +292,7 @@ run_tasklog_released(struct run *r, struct run_slot *sl)
 	if (sl->tl == NULL)
 		return;
 	n = strlen(sl->tl);
-	if (r->tasklog_fd != -1 && (buf_append(&r->tl_q, sl->tl, n) == -1 ||
+	if (run_tasklog_on(r) && (buf_append(&r->tl_q, sl->tl, n) == -1 ||
 	    run_tasklog_wait(r, r->out_pos + r->oq.len, n) == -1)) {
 		cmd_warn(r->ce, "--tasklog");
 		r->fail = 1;
@@ -299,6 +309,8 @@ run_tasklog_released(struct run *r, struct run_slot *sl)
 void
 run_tasklog_close(struct run *r)
 {
+	if (r->tasklog_path == NULL)
+		return;
 	if (r->tasklog_fd != -1) {
 		if (r->oq.len == 0 && !r->out_dead && !r->fail)
 			r->out_pos = UINT64_MAX;
