@@ -121,21 +121,22 @@ run_tasklog_open(struct run *r)
 	if (r->tasklog_path == NULL)
 		return 0;
 	if (r->resume_failed && (rc = run_tasklog_read(r)) != 0)
-		return rc;
+		goto fail;
+	rc = EXIT_FAIL;
 	if ((r->tasklog_fd = open(r->tasklog_path, O_RDWR | O_CREAT | O_APPEND |
 	    O_CLOEXEC, 0666)) == -1 || fstat(r->tasklog_fd, &st) == -1) {
 		cmd_warn(r->ce, "--tasklog '%s'", r->tasklog_path);
-		return EXIT_FAIL;
+		goto fail;
 	}
 	/* A pipe could block the relay: the log is a file. */
 	if (!S_ISREG(st.st_mode)) {
 		cmd_warnx(r->ce, "--tasklog '%s': not a regular file",
 		    r->tasklog_path);
-		return EXIT_FAIL;
+		goto fail;
 	}
 	if (buf_init(&r->tl_q, 4096) == -1) {
 		cmd_warn(r->ce, "malloc");
-		return EXIT_FAIL;
+		goto fail;
 	}
 	if (st.st_size == 0)
 		rc = run_tasklog_write(r, TASKLOG_HEADER,
@@ -144,11 +145,17 @@ run_tasklog_open(struct run *r)
 		rc = c == '\n' ? 0 : run_tasklog_write(r, "\n", 1);
 	else
 		rc = -1;
-	if (rc == -1) {
-		cmd_warn(r->ce, "--tasklog '%s'", r->tasklog_path);
-		return EXIT_FAIL;
-	}
-	return 0;
+	if (rc == 0)
+		return 0;
+	cmd_warn(r->ce, "--tasklog '%s'", r->tasklog_path);
+	rc = EXIT_FAIL;
+fail:
+	if (r->tasklog_fd != -1)
+		close(r->tasklog_fd);
+	r->tasklog_fd = -1;
+	buf_release(&r->tl_q);
+	seqset_release(&r->tl_done);
+	return rc;
 }
 
 /* --resume-failed: was line seq answered in the log's earlier runs? */
