@@ -31,6 +31,8 @@
 #include "tasklog.h"
 #include "relay.h"
 
+#define TASKLOG_TAIL	1024	/* a cut line is shorter (TASKLOG_LINE) */
+
 /*
  * --resume-failed: the tasks FILE says were answered, read before it is
  * opened to append. No file yet is a first run. A bad line is an error
@@ -106,15 +108,39 @@ run_tasklog_write(struct run *r, const char *p, size_t n)
 }
 
 /*
+ * A last line that a crash cut short was never a line: it is cut off, so
+ * that the file stays a log for the next --resume-failed. Returns 0, -1
+ * (errno), or -2 when no line ends near the end: not a log at all.
+ */
+static int
+run_tasklog_trim(struct run *r, off_t size)
+{
+	char	tail[TASKLOG_TAIL];
+	off_t	from = size > TASKLOG_TAIL ? size - TASKLOG_TAIL : 0;
+	ssize_t	n;
+
+	if (size == 0)
+		return 0;
+	if ((n = pread(r->tasklog_fd, tail, (size_t)(size - from), from)) !=
+	    size - from)
+		return -1;
+	if (tail[n - 1] == '\n')
+		return 0;
+	while (n > 0 && tail[n - 1] != '\n')
+		n--;
+	if (n == 0 && from > 0)
+		return -2;
+	return ftruncate(r->tasklog_fd, from + n);
+}
+
+/*
  * --tasklog's file, opened to append (with --resume-failed, read first).
- * A new file gets the header; one whose last line a crash cut short gets
- * a newline, so that the next line is whole. Returns 0 or an exit code.
+ * A new file gets the header. Returns 0 or an exit code.
  */
 int
 run_tasklog_open(struct run *r)
 {
 	struct stat	st;
-	char		c;
 	int		rc;
 
 	r->tasklog_fd = -1;
@@ -138,13 +164,15 @@ run_tasklog_open(struct run *r)
 		cmd_warn(r->ce, "malloc");
 		goto fail;
 	}
-	if (st.st_size == 0)
+	if ((rc = run_tasklog_trim(r, st.st_size)) == -2) {
+		cmd_warnx(r->ce, "--tasklog '%s': not a tasklog (no line end "
+		    "in its last %d bytes)", r->tasklog_path, TASKLOG_TAIL);
+		rc = EXIT_FAIL;
+		goto fail;
+	}
+	if (rc == 0 && fstat(r->tasklog_fd, &st) == 0 && st.st_size == 0)
 		rc = run_tasklog_write(r, TASKLOG_HEADER,
 		    sizeof TASKLOG_HEADER - 1);
-	else if ((rc = (int)pread(r->tasklog_fd, &c, 1, st.st_size - 1)) == 1)
-		rc = c == '\n' ? 0 : run_tasklog_write(r, "\n", 1);
-	else
-		rc = -1;
 	if (rc == 0)
 		return 0;
 	cmd_warn(r->ce, "--tasklog '%s'", r->tasklog_path);
