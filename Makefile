@@ -245,12 +245,14 @@ deps-check:
 deps-fuzz:
 	$(call install_deps,fuzz,$(DEPS_FUZZ))
 
-# pm2 (issue 25's reference) is an npm package, pinned in bench/run-serve,
-# installed under build/bench/ for the benchmark only
+# pm2 (issue 25's reference) and workerpool (issue 27's) are npm packages,
+# pinned in bench/run-serve and bench/run-tasks, installed under
+# build/bench/ for the benchmark only
 deps-bench:
 	$(call install_deps,bench,$(DEPS_BENCH))
 	$(call need_node,bench)
 	@bench/run-serve deps
+	@bench/run-tasks deps
 
 deps:
 	$(call install_deps,deps,$(DEPS_CHECK) $(DEPS_FUZZ) $(DEPS_BENCH))
