@@ -29,6 +29,7 @@
 #include "route.h"
 #include "super.h"
 #include "task.h"
+#include "tasklog.h"
 
 #define RUN_QSIZE	(256 * 1024)	/* queue size and high-water mark */
 #define RUN_READ	(256 * 1024)	/* largest read from the channel */
@@ -61,7 +62,7 @@ enum {
 	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE, O_SCHED, O_HANDLES,
 	O_CONTROL, O_NO_CONTROL, O_TASKS, O_RETRIES, O_TASK_TIMEOUT,
 	O_MAX_INFLIGHT, O_REJECTS, O_ID, O_SEQ, O_WRAP, O_KEEP_ORDER, O_FROM,
-	O_TO
+	O_TO, O_TASKLOG, O_RESUME_FAILED
 };
 
 /* The option entries run and serve share, word for word. */
@@ -123,6 +124,20 @@ struct run_slot {
 	char		*p;		/* its bytes as they go out, or NULL */
 	size_t		 n;
 	int		 done;		/* answered or given up */
+	char		*tl;		/* --tasklog: its line, once out */
+};
+
+/* --tasklog: a line waiting for the output to pass pos. */
+struct run_tlwait {
+	uint64_t	 pos;
+	size_t		 len;
+};
+
+struct run_tlq {
+	struct run_tlwait *v;
+	size_t		 head;
+	size_t		 n;
+	size_t		 cap;		/* a power of two, or 0 */
 };
 
 /*
@@ -395,6 +410,18 @@ struct run {
 	uint64_t	 t_read, t_done, t_given_up, t_retried, t_timedout;
 	uint64_t	 t_stray;	/* replies that matched no task */
 	uint64_t	 t_sends;	/* tasks sent, again ones too */
+	uint64_t	 t_skipped;	/* --resume-failed: answered before */
+	/*
+	 * --tasklog (run_tasklog.c): a task's line waits in tl_q until the
+	 * output has passed its reply (out_pos: bytes of oq written out).
+	 */
+	const char	*tasklog_path;
+	int		 tasklog_fd;
+	int		 resume_failed;
+	struct seqset	 tl_done;	/* --resume-failed: lines answered */
+	struct buf	 tl_q;
+	struct run_tlq	 tl_wait;
+	uint64_t	 out_pos;
 	int		 tasks_cut;	/* no child left: input not all read */
 	int		 tasks_over;	/* no child left: said once */
 	/*
@@ -430,10 +457,10 @@ struct run {
 /*
  * The files call downwards only, in this order from the bottom:
  * run_state.c, run_tap.c, run_ack.c, run_end.c, run_report.c,
- * run_task.c, run_env.c, run_child.c, run_drain.c, run_handles.c,
- * run_in.c, run_lost.c, run_cluster.c, run_out.c, run_ctl.c,
- * run_loop.c; run.c parses the options, run_setup.c draws what follows
- * from them, and run.c calls run_main.
+ * run_tasklog.c, run_task.c, run_env.c, run_child.c, run_drain.c,
+ * run_handles.c, run_in.c, run_lost.c, run_cluster.c, run_out.c,
+ * run_ctl.c, run_loop.c; run.c parses the options, run_setup.c draws
+ * what follows from them, and run.c calls run_main.
  */
 
 /* run_setup.c */
@@ -528,6 +555,15 @@ void		 run_on_log(struct ev *ev, int fd, short revents, void *arg);
 void		 run_log_finish(struct run *r);
 void		 run_stats(struct run *r);
 int		 run_worker_code(struct run *r, struct worker *w);
+
+/* run_tasklog.c */
+int		 run_tasklog_open(struct run *r);
+int		 run_tasklog_skip(const struct run *r, uint64_t seq);
+void		 run_tasklog_add(struct run *r, struct worker *w,
+    const struct task *t, int ok);
+void		 run_tasklog_released(struct run *r, struct run_slot *sl);
+void		 run_tasklog_sync(struct run *r);
+void		 run_tasklog_close(struct run *r);
 
 /* run_task.c */
 int		 run_task_init(struct run *r);

@@ -118,6 +118,10 @@ static const struct cmd_opt run_opts[] = {
 	    "--tasks: the wrapper names each reply's input line" },
 	{ "keep-order", 0, O_KEEP_ORDER, NULL, NULL,
 	    "--tasks: replies in input order (a bounded window)" },
+	{ "tasklog", 0, O_TASKLOG, "FILE", NULL,
+	    "--tasks: append a TSV line per task settled to FILE" },
+	{ "resume-failed", 0, O_RESUME_FAILED, NULL, NULL,
+	    "--tasklog: skip the tasks FILE says were answered" },
 	{ "wrap", 0, O_WRAP, NULL, NULL,
 	    "wrap child lines as with several, even with one" },
 	{ "from", 0, O_FROM, "ADDR", NULL,
@@ -325,6 +329,14 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 			break;
 		case O_SEQ:
 			r.seq = 1;
+			set_task = 1;
+			break;
+		case O_TASKLOG:
+			r.tasklog_path = optarg;
+			set_task = 1;
+			break;
+		case O_RESUME_FAILED:
+			r.resume_failed = 1;
 			set_task = 1;
 			break;
 		case O_KEEP_ORDER:

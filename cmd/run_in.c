@@ -358,6 +358,13 @@ run_task_line(struct run *r, struct worker *w, const struct frame_line *l)
 {
 	struct task	*t;
 
+	/* --resume-failed: answered in a run before, as its log says. */
+	if (run_tasklog_skip(r, l->lineno)) {
+		r->t_skipped++;
+		run_trace(r, "task %" PRIu64 " skipped: ok in --tasklog",
+		    l->lineno);
+		return 0;
+	}
 	if ((t = run_task_new(r, l->lineno, l->p, l->len)) == NULL)
 		return -1;
 	r->rr = (w->idx + 1) % r->nw;

@@ -34,22 +34,39 @@
 #include "nodechan.h"
 #include "relay.h"
 
+/*
+ * The output moved on from n bytes queued: --tasklog's lines for the
+ * replies now out can go.
+ */
+static void
+run_flushed(struct run *r, size_t n)
+{
+	if (r->out_dead || r->oq.len >= n)
+		return;
+	r->out_pos += n - r->oq.len;
+	if (r->tl_wait.n > 0)
+		run_tasklog_sync(r);
+}
+
 void
 run_flush_oq(struct run *r)
 {
-	size_t	before;
+	size_t	before, n;
 	int	w;
 
 	if (r->out_dead)
 		return;
 	if (r->to.kind == END_REDIS) {
+		n = r->oq.len;
 		run_to_flush(r);
+		run_flushed(r, n);
 		return;
 	}
 	/* Replies on the meter's terminal: out of its way. */
 	if (r->out_tty && r->oq.len > 0)
 		meter_erase(&r->meter);
 	while (r->oq.len > 0) {
+		n = r->oq.len;
 		/* >&-: what would have been written is an error, as for check. */
 		if (r->stdout_closed) {
 			errno = EBADF;
@@ -69,6 +86,7 @@ run_flush_oq(struct run *r)
 			run_stop(r);
 			return;
 		}
+		run_flushed(r, n);
 		if (w == 0)
 			break;
 	}

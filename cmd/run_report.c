@@ -644,6 +644,9 @@ run_stats(struct run *r)
 		    PRIu64 ", sends %" PRIu64 ", unmatched replies %" PRIu64,
 		    r->t_read, r->t_done, r->t_given_up, r->t_retried,
 		    r->t_timedout, r->t_sends, r->t_stray);
+	if (r->tasks && r->resume_failed)
+		cmd_warnx(r->ce, "stats: tasks skipped %" PRIu64 " (answered "
+		    "in '%s' before)", r->t_skipped, r->tasklog_path);
 }
 
 /*
