@@ -13,6 +13,7 @@
 #define RELAY_H
 
 #include <sys/resource.h>
+#include <sys/uio.h>
 
 #include "buf.h"
 #include "bus.h"
@@ -31,6 +32,7 @@
 
 #define RUN_QSIZE	(256 * 1024)	/* queue size and high-water mark */
 #define RUN_READ	(256 * 1024)	/* largest read from the channel */
+#define RUN_OUT_IOV	64		/* children's runs in one stdout write */
 #define RUN_PEER_SNDBUF	(4 * 1024 * 1024) /* a child's send buffer (lib/chan.c), */
 #define RUN_PEER_SNDALL	(64 * 1024 * 1024) /* shared by many children, */
 #define RUN_PEER_SNDMIN	(256 * 1024)	/* but never less than this */
@@ -287,6 +289,14 @@ struct run {
 
 	/* a worker's frames -> oq -> stdout */
 	struct buf	 oq;
+	/*
+	 * Runs of frames taken straight from the children's buffers while
+	 * oq is empty, for one writev per round (run_gather), not one
+	 * write per child; what stdout does not take goes into oq.
+	 */
+	struct iovec	 ov[RUN_OUT_IOV];
+	int		 nov;
+	size_t		 ovlen;		/* their bytes */
 	int		 out_sock;	/* stdout is a socket: send(2) */
 	int		 out_fd;	/* stdout, or a private non-blocking
 					   description of the same pipe */
