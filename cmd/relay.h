@@ -417,9 +417,10 @@ struct run {
 /*
  * The files call downwards only, in this order from the bottom:
  * run_state.c, run_tap.c, run_report.c, run_task.c, run_env.c,
- * run_child.c, run_drain.c, run_handles.c, run_in.c, run_lost.c,
- * run_cluster.c, run_out.c, run_ctl.c, run_loop.c; run.c parses the options, run_setup.c draws
- * what follows from them, and run.c calls run_main.
+ * run_child.c, run_drain.c, run_handles.c, run_deal.c, run_in.c,
+ * run_lost.c, run_cluster.c, run_out.c, run_ctl.c, run_loop.c; run.c
+ * parses the options, run_setup.c draws what follows from them, and
+ * run.c calls run_main.
  */
 
 /* run_setup.c */
@@ -564,6 +565,9 @@ int		 run_handle_send(struct run *r, struct worker *w, int fd,
     const char *msg, size_t msglen, char *why, size_t whylen);
 int		 run_handle_line(struct run *r, struct worker *w, const char *p,
     size_t n, size_t *off, char *why, size_t whylen);
+
+/* run_deal.c */
+int		 run_input_deal(struct run *r);
 
 /* run_in.c */
 struct worker	*run_route_room(struct run *r);
