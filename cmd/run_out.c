@@ -406,10 +406,9 @@ run_output_wrap(struct run *r, struct worker *w, const char *p, size_t n,
 }
 
 /*
- * The runs gathered (run_output_run) go to stdout in one writev, and
- * what it does not take into oq: before anything else is queued after
- * them, before a child's buffer they point into goes, and at the end of
- * each round. Returns 0, or -1 (no memory: the run stops).
+ * The runs gathered (run_output_run) to stdout in one writev, the rest
+ * into oq: before anything is queued after them, before a buffer they
+ * point into goes, and each round. 0, or -1 (no memory: run stops).
  */
 static int
 run_flush_ov(struct run *r)
@@ -419,8 +418,7 @@ run_flush_ov(struct run *r)
 	if (r->nov == 0)
 		return 0;
 	n = buf_writev(&r->oq, r->out_fd, r->out_sock, r->ov, r->nov);
-	r->nov = 0;
-	r->ovlen = 0;
+	r->nov = r->ovlen = 0;
 	if (n == -1) {
 		cmd_warn(r->ce, "queue");
 		r->fail = 1;
@@ -434,9 +432,8 @@ run_flush_ov(struct run *r)
  * The hot path of output, when no frame needs a look of its own (no
  * Node messages, no trace): a run of good frames goes to stdout straight
  * from the frame's buffer while nothing is queued before it, gathered
- * with the other children's runs of the round for one writev (with 4
- * children, a quarter of the writes), and the rest is queued in one
- * piece. Returns as run_input_run.
+ * with the other children's runs of the round for one writev; the rest
+ * is queued in one piece. Returns as run_input_run.
  */
 static int
 run_output_run(struct run *r, struct worker *w)
