@@ -54,8 +54,9 @@ run_input_deal(struct run *r)
 		w = &r->w[(r->rr + i) % r->nw];
 		if (!run_accepting(w))
 			continue;
-		if (RUN_QSIZE - w->ch.tq.len < DEAL_MIN + 1 ||
-		    w->ch.tq.len >= RUN_QSIZE)
+		/* A queue may pass RUN_QSIZE by a line: test that first. */
+		if (w->ch.tq.len >= RUN_QSIZE ||
+		    RUN_QSIZE - w->ch.tq.len < DEAL_MIN + 1)
 			return 2;
 		if (RUN_QSIZE - w->ch.tq.len < least)
 			least = RUN_QSIZE - w->ch.tq.len;
