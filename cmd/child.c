@@ -37,8 +37,6 @@
 
 static void	child_parent_gone(struct child *);
 
-#define SEC		INT64_C(1000000000)
-#define KILL_DEFAULT	(5 * SEC)
 
 /*
  * Under ipcrun run, whose variables name this very channel (the inode of

@@ -200,7 +200,7 @@ run_forward(struct run *r, int sig)
 	}
 	if (alive || !stop || r->oq.len == 0 || r->out_dead)
 		return;
-	n = run_count_lines(r, r->oq.p + r->oq.off, r->oq.len);
+	n = run_count_lines(r->node, r->oq.p + r->oq.off, r->oq.len);
 	if (r->nw == 1)
 		cmd_warnx(r->ce, "interrupted (%s) while stdout was full: "
 		    "%" PRIu64 " repl%s from '%s' not written",

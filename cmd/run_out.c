@@ -37,6 +37,7 @@
 void
 run_flush_oq(struct run *r)
 {
+	size_t	before;
 	int	w;
 
 	if (r->out_dead)
@@ -53,8 +54,11 @@ run_flush_oq(struct run *r)
 		if (r->stdout_closed) {
 			errno = EBADF;
 			w = -1;
-		} else
+		} else {
+			before = r->oq.len;
 			w = buf_write(&r->oq, r->out_fd, r->out_sock);
+			r->out_taken += before - r->oq.len;
+		}
 		if (w == -1) {
 			if (errno == EPIPE)
 				r->epipe = 1;
@@ -76,8 +80,7 @@ run_answer(struct run *r, struct worker *w, const char *p, size_t n)
 {
 	if (!chan_can_write(&w->ch) || !run_alive(w))
 		return;
-	if (buf_append(&w->ch.cq, p, n) == -1 ||
-	    buf_append(&w->ch.cq, "\n", 1) == -1) {
+	if (chan_control(&w->ch, p, n) == -1) {
 		cmd_warn(r->ce, "queue");
 		r->fail = 1;
 		return;
@@ -284,8 +287,8 @@ run_internal_from_child(struct run *r, struct worker *w,
 			return;
 		}
 		if (chan_can_write(&w->ch) && run_alive(w)) {
-			if (buf_append(&w->ch.cq, NODECHAN_NACK_LINE,
-			    sizeof NODECHAN_NACK_LINE - 1) == -1) {
+			if (chan_control(&w->ch, NODECHAN_NACK,
+			    sizeof NODECHAN_NACK - 1) == -1) {
 				cmd_warn(r->ce, "queue");
 				r->fail = 1;
 				return;

@@ -87,11 +87,14 @@ run_dp(const struct run *r, const struct worker *w)
 	return w->node ? &r->dp : &r->dp_stdio;
 }
 
-/* Lines (whole or begun) in bytes, not counting ipcrun's own frames. */
+/*
+ * Lines (whole or begun) in bytes, not counting ipcrun's own frames on a
+ * node channel (a pool may mix kinds: the worker's own, not the run's).
+ */
 uint64_t
-run_count_lines(const struct run *r, const char *p, size_t len)
+run_count_lines(int node, const char *p, size_t len)
 {
-	return chan_lines(p, len, r->node);
+	return chan_lines(p, len, node);
 }
 
 /*
@@ -106,7 +109,7 @@ run_peer_unread(struct run *r, struct worker *w, size_t *bytes)
 	char		*p;
 
 	if ((p = chan_unread(&w->ch, bytes)) != NULL)
-		n = run_count_lines(r, p, *bytes);
+		n = run_count_lines(w->node, p, *bytes);
 	free(p);
 	return n;
 }

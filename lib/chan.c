@@ -580,6 +580,31 @@ chan_writable(struct chan *c)
 }
 
 /* Nothing queued will be written: both queues are emptied. */
+/*
+ * One of ipcrun's own frames (n bytes, no newline) on the control lane:
+ * it goes between two lines, never behind held data. Returns -1 when the
+ * queue cannot grow.
+ */
+int
+chan_control(struct chan *c, const char *p, size_t n)
+{
+	size_t	len = c->cq.len;
+
+	if (buf_append(&c->cq, p, n) == -1 ||
+	    buf_append(&c->cq, "\n", 1) == -1) {
+		c->cq.len = len;
+		return -1;
+	}
+	return 0;
+}
+
+/* The lines queued for the child, as chan_lines counts them. */
+uint64_t
+chan_queued_lines(const struct chan *c, int own)
+{
+	return chan_lines(c->tq.p + c->tq.off, c->tq.len, own);
+}
+
 void
 chan_drop_queued(struct chan *c)
 {

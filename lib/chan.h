@@ -100,6 +100,8 @@ int		 chan_ended(const struct chan *);
 int		 chan_detach(struct chan *);
 void		 chan_writable(struct chan *);
 void		 chan_drop_queued(struct chan *);
+uint64_t	 chan_queued_lines(const struct chan *, int);
+int		 chan_control(struct chan *, const char *, size_t);
 void		 chan_take_queue(struct chan *, struct buf *);
 void		 chan_put_queue(struct chan *, struct buf *);
 int		 chan_queue(struct chan *, const char *, size_t);
