@@ -13,6 +13,7 @@
 #define RELAY_H
 
 #include <sys/resource.h>
+#include <sys/uio.h>
 
 #include "buf.h"
 #include "rbus_claim.h"
@@ -33,6 +34,7 @@
 
 #define RUN_QSIZE	(256 * 1024)	/* queue size and high-water mark */
 #define RUN_READ	(256 * 1024)	/* largest read from the channel */
+#define RUN_OUT_IOV	64		/* children's runs in one stdout write */
 #define RUN_PEER_SNDBUF	(4 * 1024 * 1024) /* a child's send buffer (lib/chan.c), */
 #define RUN_PEER_SNDALL	(64 * 1024 * 1024) /* shared by many children, */
 #define RUN_PEER_SNDMIN	(256 * 1024)	/* but never less than this */
@@ -321,6 +323,14 @@ struct run {
 
 	/* a worker's frames -> oq -> stdout */
 	struct buf	 oq;
+	/*
+	 * Runs of frames taken straight from the children's buffers while
+	 * oq is empty, for one writev per round (run_gather), not one
+	 * write per child; what stdout does not take goes into oq.
+	 */
+	struct iovec	 ov[RUN_OUT_IOV];
+	int		 nov;
+	size_t		 ovlen;		/* their bytes */
 	int		 out_sock;	/* stdout is a socket: send(2) */
 	int		 out_fd;	/* stdout, or a private non-blocking
 					   description of the same pipe */
@@ -458,9 +468,9 @@ struct run {
  * The files call downwards only, in this order from the bottom:
  * run_state.c, run_tap.c, run_ack.c, run_end.c, run_report.c,
  * run_tasklog.c, run_task.c, run_env.c, run_child.c, run_drain.c,
- * run_handles.c, run_in.c, run_lost.c, run_cluster.c, run_out.c,
- * run_ctl.c, run_loop.c; run.c parses the options, run_setup.c draws
- * what follows from them, and run.c calls run_main.
+ * run_handles.c, run_deal.c, run_in.c, run_lost.c, run_cluster.c,
+ * run_out.c, run_ctl.c, run_loop.c; run.c parses the options,
+ * run_setup.c draws what follows from them, and run.c calls run_main.
  */
 
 /* run_setup.c */
@@ -626,6 +636,9 @@ int		 run_handle_send(struct run *r, struct worker *w, int fd,
     const char *msg, size_t msglen, char *why, size_t whylen);
 int		 run_handle_line(struct run *r, struct worker *w, const char *p,
     size_t n, size_t *off, char *why, size_t whylen);
+
+/* run_deal.c */
+int		 run_input_deal(struct run *r);
 
 /* run_in.c */
 struct worker	*run_route_room(struct run *r);

@@ -425,9 +425,10 @@ run_pump_input(struct run *r)
 	struct frame_line	 l;
 	char			 why[256];
 	ssize_t			 off;
-	int			 k, full;
+	int			 k, full, deal;
 
 again:
+	deal = !r->in_fast;
 	run_route_requeued(r);
 	if (r->tasks)
 		run_task_resend(r);
@@ -440,6 +441,14 @@ again:
 			if (k == 2)
 				break;
 			continue;
+		}
+		/* Several children: runs dealt out, while all have room. */
+		if (deal && (k = run_input_deal(r)) != 0) {
+			if (k == -1)
+				return;
+			if (k == 1)
+				continue;
+			deal = 0;
 		}
 		k = frame_next(&r->fin, &l);
 		if (k == FRAME_NONE) {

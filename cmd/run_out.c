@@ -427,25 +427,48 @@ run_output_wrap(struct run *r, struct worker *w, const char *p, size_t n,
 }
 
 /*
+ * The runs gathered (run_output_run) to stdout in one writev, the rest
+ * into oq: before anything is queued after them, before a buffer they
+ * point into goes, and each round. 0, or -1 (no memory: run stops).
+ */
+static int
+run_flush_ov(struct run *r)
+{
+	ssize_t	n;
+
+	if (r->nov == 0)
+		return 0;
+	n = buf_writev(&r->oq, r->out_fd, r->out_sock, r->ov, r->nov);
+	r->nov = r->ovlen = 0;
+	if (n == -1) {
+		cmd_warn(r->ce, "queue");
+		r->fail = 1;
+		run_stop(r);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The hot path of output, when no frame needs a look of its own (no
- * Node messages, no trace): a run of good frames goes to
- * stdout straight from the frame's buffer while nothing is queued before
- * it, and the rest is queued in one piece. Returns as run_input_run.
+ * Node messages, no trace): a run of good frames goes to stdout straight
+ * from the frame's buffer while nothing is queued before it, gathered
+ * with the other children's runs of the round for one writev; the rest
+ * is queued in one piece. Returns as run_input_run.
  */
 static int
 run_output_run(struct run *r, struct worker *w)
 {
 	const char	*p;
-	size_t		 n, max, sent = 0;
+	size_t		 n, max;
 	uint64_t	 lines;
-	ssize_t		 k;
 
 	/*
 	 * Wrapped, a frame grows by its prefix and "}": at most that many
 	 * times a 2-byte frame ("1\n"), so a run of max raw bytes keeps the
 	 * queue within RUN_QSIZE (past it by one frame at most, as before).
 	 */
-	max = RUN_QSIZE - r->oq.len;
+	max = RUN_QSIZE - r->oq.len - r->ovlen;
 	if (r->wrap)
 		max = max * 2 / (w->prefixlen + 3);
 	if ((n = frame_run(&w->ch.rd, max, &p, &lines)) == 0)
@@ -455,20 +478,17 @@ run_output_run(struct run *r, struct worker *w)
 	r->reply_bytes += n;
 	if (r->wrap)
 		return run_output_wrap(r, w, p, n, lines);
+	if (r->nov == RUN_OUT_IOV && run_flush_ov(r) == -1)
+		return -1;
+	/* An error writing is left to run_flush_oq, which reports it. */
 	if (r->oq.len == 0 && !r->stdout_closed && !r->out_tty &&
 	    r->to.kind == END_STDIO) {
-		/* An error is left to run_flush_oq, which reports it. */
-		do {
-			if (r->out_sock)
-				k = send(r->out_fd, p, n,
-				    MSG_NOSIGNAL | MSG_DONTWAIT);
-			else
-				k = write(r->out_fd, p, n);
-		} while (k == -1 && errno == EINTR);
-		if (k > 0)
-			sent = (size_t)k;
+		r->ov[r->nov].iov_base = (void *)(uintptr_t)p;
+		r->ov[r->nov++].iov_len = n;
+		r->ovlen += n;
+		return 1;
 	}
-	if (buf_append(&r->oq, p + sent, n - sent) == -1) {
+	if (buf_append(&r->oq, p, n) == -1) {
 		cmd_warn(r->ce, "queue");
 		r->fail = 1;
 		run_stop(r);
@@ -489,13 +509,16 @@ run_pump_output(struct run *r, struct worker *w)
 
 	fast = w->outcmd < 0 && !r->trace && !r->verbose && r->ctl.ntap == 0 &&
 	    !r->tasks;
-	while (!r->out_dead && r->oq.len < RUN_QSIZE) {
+	while (!r->out_dead && r->oq.len + r->ovlen < RUN_QSIZE) {
 		if (fast && (k = run_output_run(r, w)) != 0) {
 			if (k == -1)
 				break;
 			continue;
 		}
 		k = frame_next(&w->ch.rd, &l);
+		/* What is gathered goes first, and while its buffers last. */
+		if ((k != FRAME_NONE || w->ch.eof) && run_flush_ov(r) == -1)
+			break;
 		if (k == FRAME_NONE) {
 			/* All taken: the next read says when there is more. */
 			w->has_frames = 0;
@@ -624,13 +647,15 @@ run_gather(struct run *r)
 	int		full;
 
 	do {
-		for (i = 0; i < r->nw && r->oq.len < RUN_QSIZE &&
+		for (i = 0; i < r->nw && r->oq.len + r->ovlen < RUN_QSIZE &&
 		    !r->out_dead; i++) {
 			/* Only a child with something read: O(busy), not O(n). */
 			if (r->w[(start + i) % r->nw].has_frames)
 				run_pump_output(r, &r->w[(start + i) % r->nw]);
 		}
-		full = !r->out_dead && r->oq.len >= RUN_QSIZE;
+		full = !r->out_dead && r->oq.len + r->ovlen >= RUN_QSIZE;
+		if (run_flush_ov(r) == -1)
+			break;
 		run_flush_oq(r);
 	} while (full && !r->out_dead && r->oq.len < RUN_QSIZE);
 	r->gather = (start + 1) % r->nw;
