@@ -65,7 +65,7 @@ enum {
 	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE, O_SCHED, O_HANDLES,
 	O_CONTROL, O_NO_CONTROL, O_TASKS, O_RETRIES, O_TASK_TIMEOUT,
 	O_MAX_INFLIGHT, O_REJECTS, O_ID, O_SEQ, O_WRAP, O_KEEP_ORDER, O_FROM,
-	O_TO
+	O_TO, O_HANDLE_TIMEOUT, O_HANDLE_SINK, O_READY_FD
 };
 
 /* The option entries run and serve share, word for word. */
@@ -324,6 +324,7 @@ struct run {
 	unsigned	 nlisten;
 	char		*fdnames;	/* "LISTEN_FDNAMES=a:b" */
 	const char	*handoff_msg;	/* --message: JSON */
+	int		 ready_fd;	/* --ready-fd, -1 once written */
 	int		 stopping;	/* a stop signal: the graceful stop */
 	/* SIGHUP: a rolling restart, one child after the other. */
 	int		 roll;		/* the child being replaced, or -1 */
