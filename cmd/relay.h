@@ -40,6 +40,7 @@
 #define MSEC		INT64_C(1000000)
 #define IDLE_DEFAULT	(500 * MSEC)	/* --eof idle and auto's idle rule */
 #define KILL_DEFAULT	(5 * SEC)	/* --kill-timeout */
+#define RUN_HANDLE_TIMEOUT (10 * SEC)	/* --handle-timeout */
 #define PEER_EVERY	(250 * MSEC)	/* does the child still hold its end? */
 #define CQ_HIGH		(64 * 1024)	/* ipcrun's own frames to the child */
 #define EOF_TICK	(20 * MSEC)	/* have all children read their input? */
@@ -204,6 +205,9 @@ struct worker {
 	uint64_t	 cut;		/* lines it had begun to read */
 	uint64_t	 undelivered;	/* its lines that reached no child */
 	int		 task_killed;	/* --task-timeout stopped it */
+	/* --handle-timeout: the handle awaited (chan_awaited), and until. */
+	uint64_t	 handle_id;
+	int64_t		 handle_at;
 };
 
 struct run {
@@ -245,6 +249,8 @@ struct run {
 	int64_t		 eof_tick;	/* the next look, while it waits */
 	int		 envelope;	/* --envelope */
 	int		 handles;	/* --handles */
+	int64_t		 handle_timeout;	/* --handle-timeout, 0: serve */
+	const char	*handle_timeout_arg;
 	int		 wrap;		/* {"from":...} around child lines */
 	int		 events;	/* --events */
 	int		 events_fd;	/* where they go, or -1: into oq */
@@ -555,6 +561,8 @@ int		 run_handle_send(struct run *r, struct worker *w, int fd,
     const char *msg, size_t msglen, char *why, size_t whylen);
 int		 run_handle_line(struct run *r, struct worker *w, const char *p,
     size_t n, size_t *off, char *why, size_t whylen);
+void		 run_handle_timers(struct run *r, int64_t now);
+int64_t		 run_handle_deadline(const struct worker *w);
 
 /* run_in.c */
 struct worker	*run_route_room(struct run *r);

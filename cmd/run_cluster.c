@@ -243,7 +243,7 @@ run_cluster_frame(struct run *r, struct worker *w, const char *p, size_t n)
 void
 run_cluster_answered(struct run *r, struct worker *w, int nack)
 {
-	if (chan_answered(&w->ch) == -1) {
+	if (chan_answered(&w->ch) != 0) {
 		run_trace(r, "'%s' answered a handle it was not sent", w->name);
 		return;
 	}

@@ -149,3 +149,48 @@ out:
 	free(line);
 	return rc;
 }
+
+/*
+ * --handle-timeout: a handle the child has not answered (no ACK, no NACK)
+ * within the time holds back every line after it, for ever if the child
+ * does not speak Node's protocol or is stuck. Given up on: said, and the
+ * lines go on; the descriptor is the child's now or lost, as ipcrun
+ * closed its own copy when it sent it. The clock starts when the whole
+ * frame is written, so a child slow to read its input is not blamed.
+ */
+void
+run_handle_timers(struct run *r, int64_t now)
+{
+	struct worker	*w;
+	uint64_t	 id;
+
+	if (r->handle_timeout == 0)
+		return;
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if ((id = chan_awaited(&w->ch)) == 0) {
+			w->handle_at = 0;
+			continue;
+		}
+		if (id != w->handle_id) {
+			w->handle_id = id;
+			w->handle_at = now + r->handle_timeout;
+			continue;
+		}
+		if (w->handle_at == 0 || now < w->handle_at)
+			continue;
+		w->handle_at = 0;
+		(void)chan_give_up(&w->ch);
+		cmd_warnx(r->ce, "'%s' did not answer a handle within %s (no "
+		    "NODE_HANDLE_ACK): given up on, the lines after it go on",
+		    w->name, r->handle_timeout_arg != NULL ?
+		    r->handle_timeout_arg : "10s");
+		run_flush_tq(r, w);
+	}
+}
+
+/* When the handle a child was sent is given up on, or 0. */
+int64_t
+run_handle_deadline(const struct worker *w)
+{
+	return w->handle_at;
+}

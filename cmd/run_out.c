@@ -241,7 +241,7 @@ run_internal_from_child(struct run *r, struct worker *w,
 {
 	const struct jscan_span	*sp = &w->ch.rd.js.span[w->outcmd];
 	char			 txt[200];
-	int			 fd;
+	int			 fd, k;
 
 	jscan_printable(l->p + sp->off, sp->len, txt, sizeof txt);
 	run_trace(r, "<- child %zu bytes internal cmd \"%s\"", l->len, txt);
@@ -305,9 +305,12 @@ run_internal_from_child(struct run *r, struct worker *w,
 	}
 	if (msg == NODECHAN_MSG_ANSWER) {
 		/* serve's handle was taken or refused: the lines may go. */
-		if (chan_answered(&w->ch) == -1)
+		if ((k = chan_answered(&w->ch)) == -1)
 			run_trace(r, "'%s' answered a handle it was not sent",
 			    w->name);
+		else if (k == 1)
+			cmd_warnx(r->ce, "'%s' answered a handle given up on "
+			    "(--handle-timeout) late", w->name);
 		else if (nodechan_cmd_is(l->p + sp->off, sp->len,
 		    "NODE_HANDLE_NACK"))
 			cmd_warnx(r->ce, "'%s' refused %s (NODE_HANDLE_NACK)",

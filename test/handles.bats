@@ -104,3 +104,36 @@ EOF2
 	[ "$status" -eq 125 ]
 	[[ ${lines[0]} == *"a descriptor goes to one child, not --route broadcast"* ]]
 }
+
+@test "--handle-timeout: a handle never answered is given up on, said, and the lines after it go on" {
+	d=$BATS_TEST_TMPDIR
+	printf '%s\n' '{"handle":"tcp:127.0.0.1:0","listen":true,"msg":1}' \
+	    '{"n":2}' '{"n":3}' > "$d/in"
+	run -0 --separate-stderr timeout 60 "$IPCRUN" run --handles \
+	    --handle-timeout 200ms -- python3 "$F/no_ack.py" < "$d/in"
+	assert_output $'{"n":2}\n{"n":3}'
+	assert_equal "$stderr" "ipcrun: run: 'python3' did not answer a handle within 200ms (no NODE_HANDLE_ACK): given up on, the lines after it go on"
+}
+
+@test "--handle-timeout: a late answer is taken for the handle given up on, not for the next one" {
+	d=$BATS_TEST_TMPDIR
+	# The child owes the first handle's answer until {"n":2} comes, and
+	# the second's until {"n":3}: each must be given up on by itself.
+	printf '%s\n' '{"handle":"tcp:127.0.0.1:0","listen":true,"msg":1}' \
+	    '{"n":2}' '{"handle":"tcp:127.0.0.1:0","listen":true,"msg":3}' \
+	    '{"n":3}' > "$d/in"
+	run -0 --separate-stderr timeout 60 "$IPCRUN" run --handles \
+	    --handle-timeout 200ms -- python3 "$F/no_ack.py" late < "$d/in"
+	assert_output $'{"n":2}\n{"n":3}'
+	[ "$(grep -c "did not answer a handle within 200ms" <<< "$stderr")" -eq 2 ]
+	[ "$(grep -c "answered a handle given up on (--handle-timeout) late" <<< "$stderr")" -eq 2 ]
+}
+
+@test "--handle-timeout: usage: a duration above 0, with --handles" {
+	run -125 --separate-stderr "$IPCRUN" run --handles --handle-timeout 0 -- node x.js
+	[[ ${stderr_lines[0]} == "ipcrun: run: --handle-timeout '0': must be more than 0" ]]
+	run -125 --separate-stderr "$IPCRUN" run --handles --handle-timeout soon -- node x.js
+	[[ ${stderr_lines[0]} == "ipcrun: run: --handle-timeout 'soon': "* ]]
+	run -125 --separate-stderr "$IPCRUN" run --handle-timeout 1s -- node x.js
+	[[ ${stderr_lines[0]} == "ipcrun: run: --handle-timeout applies with --handles" ]]
+}
