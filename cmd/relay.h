@@ -14,6 +14,7 @@
 
 #include <sys/resource.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "bus.h"
 #include "chan.h"
@@ -251,6 +252,15 @@ struct run {
 	int		 handles;	/* --handles */
 	int64_t		 handle_timeout;	/* --handle-timeout, 0: serve */
 	const char	*handle_timeout_arg;
+	/*
+	 * --handle-sink: where a child's handle goes when it names no
+	 * child, on send-fd's wire. unix: is a connection per handle; fd:
+	 * one connection for all, -1 once it failed (said once).
+	 */
+	const char	*sink_arg;
+	struct addr	 sink;
+	int		 sink_fd;
+	int		 sink_failed;
 	int		 wrap;		/* {"from":...} around child lines */
 	int		 events;	/* --events */
 	int		 events_fd;	/* where they go, or -1: into oq */
@@ -561,6 +571,9 @@ int		 run_handle_send(struct run *r, struct worker *w, int fd,
     const char *msg, size_t msglen, char *why, size_t whylen);
 int		 run_handle_line(struct run *r, struct worker *w, const char *p,
     size_t n, size_t *off, char *why, size_t whylen);
+int		 run_handle_sink(struct run *r, struct worker *w, int fd,
+    const char *type, size_t typelen, const char *msg, size_t msglen);
+int		 run_handle_sink_open(struct run *r);
 void		 run_handle_timers(struct run *r, int64_t now);
 int64_t		 run_handle_deadline(const struct worker *w);
 

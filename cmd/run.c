@@ -91,6 +91,8 @@ static const struct cmd_opt run_opts[] = {
 	    "{\"handle\":ADDR,\"msg\":M} lines pass descriptors" },
 	{ "handle-timeout", 0, O_HANDLE_TIMEOUT, "DUR", NULL,
 	    "--handles: wait for a child's answer (default: 10s)" },
+	{ "handle-sink", 0, O_HANDLE_SINK, "ADDR", NULL,
+	    "a child's handle for no child goes to unix ADDR" },
 	OPT_RAW,
 	{ "events", 0, O_EVENTS, NULL, NULL,
 	    "spawn, ready, exit... events as JSON lines" },
@@ -416,6 +418,9 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 				    "'%s': must be more than 0", optarg);
 			r.handle_timeout_arg = optarg;
 			break;
+		case O_HANDLE_SINK:
+			r.sink_arg = optarg;
+			break;
 		case O_HANDLES:
 			r.handles = 1;
 			break;
@@ -469,6 +474,8 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (r.handle_timeout_arg != NULL && !r.handles)
 		return cmd_usage_error(ce, "--handle-timeout applies with "
 		    "--handles");
+	if (r.sink_arg != NULL && (rc = run_handle_sink_open(&r)) != 0)
+		return rc;
 	if (r.handles && r.handle_timeout == 0)
 		r.handle_timeout = RUN_HANDLE_TIMEOUT;
 	if (r.handles && (!r.node || r.route == ROUTE_BROADCAST))

@@ -174,13 +174,21 @@ run_handle_from_child(struct run *r, struct worker *w,
 		free(line);
 		return;
 	}
-	close(fd);
-	if (!w->handle_warned)
-		cmd_warnx(r->ce, "'%s' sent a handle: acknowledged and closed "
-		    "(%s); its message goes on", w->name, r->handles ?
-		    "its message names no child: {\"to\":NAME,\"msg\":M}" :
-		    "give --handles to pass it to another child");
-	w->handle_warned = 1;
+	/* --handle-sink: on with send-fd's wire; its message goes on too. */
+	if (r->sink_arg != NULL)
+		(void)run_handle_sink(r, w, fd, line + js.span[ktype].off,
+		    js.span[ktype].len, line + js.span[kmsg].off,
+		    js.span[kmsg].len);
+	else {
+		close(fd);
+		if (!w->handle_warned)
+			cmd_warnx(r->ce, "'%s' sent a handle: acknowledged and "
+			    "closed (%s); its message goes on", w->name,
+			    r->handles ? "its message names no child: "
+			    "{\"to\":NAME,\"msg\":M}" : "give --handles to "
+			    "pass it to another child");
+		w->handle_warned = 1;
+	}
 	if (r->wrap)
 		ok = buf_append(&r->oq, w->prefix, w->prefixlen - 7) == 0 &&
 		    buf_append(&r->oq, ",\"handle\":", 10) == 0 &&
