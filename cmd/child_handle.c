@@ -76,7 +76,7 @@ child_hconn_done(struct child *c, struct child_hconn *h, size_t hlen)
 		msg = h->buf + js.span[kmsg].off;
 		mlen = js.span[kmsg].len;
 	}
-	if (c->disconnected || c->par.fd == -1 || c->par.wdead) {
+	if (c->disconnected || !chan_can_write(&c->par)) {
 		cmd_warnx(c->ce, "IPCRUN_HANDLE_SOCK: the parent is gone: the "
 		    "descriptor is closed");
 		return;
