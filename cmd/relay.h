@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/uio.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "rbus_claim.h"
 #include "bus.h"
@@ -40,6 +41,7 @@
 #define RUN_PEER_SNDMIN	(256 * 1024)	/* but never less than this */
 #define OUT_MAXLINE_MIN	((size_t)4096)	/* room for Node's internal messages */
 #define IDLE_DEFAULT	(500 * MSEC)	/* --eof idle and auto's idle rule */
+#define RUN_HANDLE_TIMEOUT (10 * SEC)	/* --handle-timeout */
 #define PEER_EVERY	(250 * MSEC)	/* does the child still hold its end? */
 #define CQ_HIGH		(64 * 1024)	/* ipcrun's own frames to the child */
 #define EOF_TICK	(20 * MSEC)	/* have all children read their input? */
@@ -64,7 +66,8 @@ enum {
 	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE, O_SCHED, O_HANDLES,
 	O_CONTROL, O_NO_CONTROL, O_TASKS, O_RETRIES, O_TASK_TIMEOUT,
 	O_MAX_INFLIGHT, O_REJECTS, O_ID, O_SEQ, O_WRAP, O_KEEP_ORDER, O_FROM,
-	O_TO, O_TASKLOG, O_RESUME_FAILED
+	O_TO, O_TASKLOG, O_RESUME_FAILED, O_HANDLE_TIMEOUT, O_HANDLE_SINK,
+	O_READY_FD
 };
 
 /* The option entries run and serve share, word for word. */
@@ -240,6 +243,9 @@ struct worker {
 	uint64_t	 cut;		/* lines it had begun to read */
 	uint64_t	 undelivered;	/* its lines that reached no child */
 	int		 task_killed;	/* --task-timeout stopped it */
+	/* --handle-timeout: the handle awaited (chan_awaited), and until. */
+	uint64_t	 handle_id;
+	int64_t		 handle_at;
 };
 
 struct run {
@@ -281,6 +287,17 @@ struct run {
 	int64_t		 eof_tick;	/* the next look, while it waits */
 	int		 envelope;	/* --envelope */
 	int		 handles;	/* --handles */
+	int64_t		 handle_timeout;	/* --handle-timeout, 0: serve */
+	const char	*handle_timeout_arg;
+	/*
+	 * --handle-sink: where a child's handle goes when it names no
+	 * child, on send-fd's wire. unix: is a connection per handle; fd:
+	 * one connection for all, -1 once it failed (said once).
+	 */
+	const char	*sink_arg;
+	struct addr	 sink;
+	int		 sink_fd;
+	int		 sink_failed;
 	int		 wrap;		/* {"from":...} around child lines */
 	int		 events;	/* --events */
 	int		 events_fd;	/* where they go, or -1: into oq */
@@ -368,6 +385,7 @@ struct run {
 	unsigned	 nlisten;
 	char		*fdnames;	/* "LISTEN_FDNAMES=a:b" */
 	const char	*handoff_msg;	/* --message: JSON */
+	int		 ready_fd;	/* --ready-fd, -1 once written */
 	int		 stopping;	/* a stop signal: the graceful stop */
 	/* SIGHUP: a rolling restart, one child after the other. */
 	int		 roll;		/* the child being replaced, or -1 */
@@ -636,6 +654,11 @@ int		 run_handle_send(struct run *r, struct worker *w, int fd,
     const char *msg, size_t msglen, char *why, size_t whylen);
 int		 run_handle_line(struct run *r, struct worker *w, const char *p,
     size_t n, size_t *off, char *why, size_t whylen);
+int		 run_handle_sink(struct run *r, struct worker *w, int fd,
+    const char *type, size_t typelen, const char *msg, size_t msglen);
+int		 run_handle_sink_open(struct run *r);
+void		 run_handle_timers(struct run *r, int64_t now);
+int64_t		 run_handle_deadline(const struct worker *w);
 
 /* run_deal.c */
 int		 run_input_deal(struct run *r);

@@ -195,13 +195,21 @@ run_handle_from_child(struct run *r, struct worker *w,
 		free(line);
 		return;
 	}
-	close(fd);
-	if (!w->handle_warned)
-		cmd_warnx(r->ce, "'%s' sent a handle: acknowledged and closed "
-		    "(%s); its message goes on", w->name, r->handles ?
-		    "its message names no child: {\"to\":NAME,\"msg\":M}" :
-		    "give --handles to pass it to another child");
-	w->handle_warned = 1;
+	/* --handle-sink: on with send-fd's wire; its message goes on too. */
+	if (r->sink_arg != NULL)
+		(void)run_handle_sink(r, w, fd, line + js.span[ktype].off,
+		    js.span[ktype].len, line + js.span[kmsg].off,
+		    js.span[kmsg].len);
+	else {
+		close(fd);
+		if (!w->handle_warned)
+			cmd_warnx(r->ce, "'%s' sent a handle: acknowledged and "
+			    "closed (%s); its message goes on", w->name,
+			    r->handles ? "its message names no child: "
+			    "{\"to\":NAME,\"msg\":M}" : "give --handles to "
+			    "pass it to another child");
+		w->handle_warned = 1;
+	}
 	if (r->wrap)
 		ok = buf_append(&r->oq, w->prefix, w->prefixlen - 7) == 0 &&
 		    buf_append(&r->oq, ",\"handle\":", 10) == 0 &&
@@ -262,7 +270,7 @@ run_internal_from_child(struct run *r, struct worker *w,
 {
 	const struct jscan_span	*sp = &w->ch.rd.js.span[w->outcmd];
 	char			 txt[200];
-	int			 fd;
+	int			 fd, k;
 
 	jscan_printable(l->p + sp->off, sp->len, txt, sizeof txt);
 	run_trace(r, "<- child %zu bytes internal cmd \"%s\"", l->len, txt);
@@ -326,9 +334,12 @@ run_internal_from_child(struct run *r, struct worker *w,
 	}
 	if (msg == NODECHAN_MSG_ANSWER) {
 		/* serve's handle was taken or refused: the lines may go. */
-		if (chan_answered(&w->ch) == -1)
+		if ((k = chan_answered(&w->ch)) == -1)
 			run_trace(r, "'%s' answered a handle it was not sent",
 			    w->name);
+		else if (k == 1)
+			cmd_warnx(r->ce, "'%s' answered a handle given up on "
+			    "(--handle-timeout) late", w->name);
 		else if (nodechan_cmd_is(l->p + sp->off, sp->len,
 		    "NODE_HANDLE_NACK"))
 			cmd_warnx(r->ce, "'%s' refused %s (NODE_HANDLE_NACK)",
