@@ -30,6 +30,7 @@
 #include "restart.h"
 #include "route.h"
 #include "super.h"
+#include "nodechan.h"
 #include "task.h"
 #include "tasklog.h"
 
@@ -487,8 +488,9 @@ struct run {
  * run_state.c, run_tap.c, run_ack.c, run_end.c, run_report.c,
  * run_tasklog.c, run_task.c, run_env.c, run_child.c, run_drain.c,
  * run_handles.c, run_deal.c, run_in.c, run_lost.c, run_cluster.c,
- * run_out.c, run_ctl.c, run_loop.c; run.c parses the options,
- * run_setup.c draws what follows from them, and run.c calls run_main.
+ * run_internal.c, run_out.c, run_ctl.c, run_loop.c; run.c parses the
+ * options, run_setup.c draws what follows from them, and run.c calls
+ * run_main.
  */
 
 /* run_setup.c */
@@ -686,6 +688,10 @@ void		 run_cluster_gone(struct run *r, struct worker *w);
 void		 run_cluster_stop(struct run *r);
 void		 run_cluster_disconnect(struct run *r, struct worker *w);
 void		 run_tasks_maybe_end(struct run *r);
+
+/* run_internal.c */
+void		 run_internal_from_child(struct run *r, struct worker *w,
+    const struct frame_line *l, enum nodechan_msg msg);
 
 /* run_out.c */
 void		 run_on_chan(struct ev *ev, int fd, short revents, void *arg);
