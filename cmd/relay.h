@@ -192,6 +192,7 @@ struct worker {
 	int		 handle_warned;
 	int		 serving;	/* serve: it took its sockets */
 	unsigned	 roll_gen;	/* sv.restarts when the roll stopped it */
+	int		 restarting;	/* restarted gracefully: no more input */
 	int		 gone;		/* exited: takes no more input */
 	int		 polled;	/* its channel is in the poll set */
 	int		 has_frames;	/* frames read, not all taken yet */
@@ -312,8 +313,6 @@ struct run {
 	const char	*ctl_addr;	/* --control, or NULL: the default */
 	int		 ctl_off;	/* --no-control */
 	const char	*ctl_name;	/* --name, for the default path */
-	int		 ctl_roll;		/* restart all --rolling: next, + 1 */
-	unsigned	 ctl_roll_restarts;	/* the restarts of the one waited for */
 	char		**argv0;	/* the command, for info */
 
 	/* ipcrun serve: the sockets, bound before any child starts. */
@@ -325,7 +324,10 @@ struct run {
 	char		*fdnames;	/* "LISTEN_FDNAMES=a:b" */
 	const char	*handoff_msg;	/* --message: JSON */
 	int		 stopping;	/* a stop signal: the graceful stop */
-	/* SIGHUP: a rolling restart, one child after the other. */
+	/*
+	 * A rolling restart (serve's SIGHUP, ctl's restart all --rolling),
+	 * one child after the other (run_roll.c).
+	 */
 	int		 roll;		/* the child being replaced, or -1 */
 	int		 roll_wait;	/* stopped: waiting for it to serve */
 	int		 roll_again;	/* another SIGHUP came meanwhile */
@@ -408,7 +410,8 @@ struct run {
  * The files call downwards only, in this order from the bottom:
  * run_state.c, run_tap.c, run_report.c, run_task.c, run_child.c,
  * run_drain.c, run_handles.c, run_in.c, run_cluster.c, run_out.c,
- * run_ctl.c, run_loop.c; run.c parses the options and calls run_main.
+ * run_roll.c, run_ctl.c, run_loop.c; run.c parses the options and calls
+ * run_main.
  */
 
 /* serve.c: serve's own options; run.c parses the rest */
@@ -562,6 +565,11 @@ void		 run_restore_stdout(struct run *r);
 void		 run_flush_oq(struct run *r);
 void		 run_flush_oq_all(struct run *r);
 void		 run_gather(struct run *r);
+
+/* run_roll.c */
+int		 run_restart(struct run *r, struct worker *w);
+void		 run_roll_start(struct run *r, const char *why);
+void		 run_roll(struct run *r);
 
 /* run_ctl.c */
 int		 run_ctl_start(struct run *r);

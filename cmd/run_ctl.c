@@ -319,6 +319,49 @@ run_ctl_send(struct run *r, struct ctlproto_req *q, size_t *len)
 	    (int)w->pid), len);
 }
 
+/*
+ * One child signalled, restarted (gracefully: run_roll.c) or stopped.
+ * Returns -1 when a restart cannot be: its input has ended.
+ */
+static int
+run_ctl_one(struct run *r, struct worker *w, enum ctlproto_cmd cmd, int sig)
+{
+	switch (cmd) {
+	case CTL_SIGNAL:
+		run_trace(r, "ctl: %s to group %ld", run_signame(sig),
+		    (long)w->pid);
+		run_kill(r, w, sig);
+		return 0;
+	case CTL_RESTART:
+		if (run_restart(r, w) == -1)
+			return -1;
+		run_notice(r, "'%s' (pid %ld): restart asked on the control "
+		    "socket", w->name, (long)w->pid);
+		return 0;
+	default:
+		run_notice(r, "'%s' (pid %ld): stop asked on the control "
+		    "socket", w->name, (long)w->pid);
+		(void)super_step(&w->sv, &r->sp, SUPER_EV_STOP, ev_now());
+		return 0;
+	}
+}
+
+/* restart all --rolling: serve's SIGHUP roll, one child at a time. */
+static char *
+run_ctl_roll(struct run *r, struct ctlproto_req *q, size_t *len)
+{
+	json_t	*names = json_array();
+	size_t	 i;
+
+	run_roll_start(r, "restart all --rolling on the control socket");
+	for (i = 0; i < r->nw; i++) {
+		if (run_alive(&r->w[i]))
+			json_array_append_new(names,
+			    json_string(r->w[i].name));
+	}
+	return ctlproto_ok(q, json_pack("{s:o}", "restarting", names), len);
+}
+
 /* restart NAME|all [--rolling]; stop NAME|all; signal NAME|all SIG. */
 static char *
 run_ctl_act(struct run *r, struct ctlproto_req *q, size_t *len)
@@ -337,9 +380,13 @@ run_ctl_act(struct run *r, struct ctlproto_req *q, size_t *len)
 			return ctlproto_err(q, len, "signal: NAME|all SIGNAL "
 			    "(a name such as USR2, or a number)");
 	} else if (q->cmd == CTL_RESTART && opt != NULL &&
-	    strcmp(opt, "--rolling") == 0 && q->nargs == 2)
+	    strcmp(opt, "--rolling") == 0 && q->nargs == 2) {
+		if (ctlproto_str(q, 0) == NULL ||
+		    strcmp(ctlproto_str(q, 0), "all") != 0)
+			return ctlproto_err(q, len, "restart --rolling: only "
+			    "with all (one child is restarted alone)");
 		rolling = 1;
-	else if (q->nargs != 1)
+	} else if (q->nargs != 1)
 		return ctlproto_err(q, len, "%s: NAME|all%s", q->name,
 		    q->cmd == CTL_RESTART ? " [--rolling]" : "");
 	if ((idx = calloc(r->nw, sizeof *idx)) == NULL)
@@ -355,36 +402,23 @@ run_ctl_act(struct run *r, struct ctlproto_req *q, size_t *len)
 		return ctlproto_err(q, len, "child \"%s\" is not running (%s)",
 		    w->name, super_state_name(w->sv.state));
 	}
+	if (rolling) {
+		free(idx);
+		return run_ctl_roll(r, q, len);
+	}
 	done = json_array();
 	for (i = 0; i < n; i++) {
 		w = &r->w[idx[i]];
 		if (!run_alive(w))
 			continue;
-		if (rolling) {
-			/* One at a time: the pass starts the next. */
-			if (r->ctl_roll == 0)
-				r->ctl_roll = 1;
-			json_array_append_new(done, json_string(w->name));
+		if (run_ctl_one(r, w, q->cmd, sig) == -1) {
+			if (n == 1) {
+				free(idx);
+				json_decref(done);
+				return ctlproto_err(q, len, "child \"%s\" has had "
+				    "its end of input: not restarted", w->name);
+			}
 			continue;
-		}
-		switch (q->cmd) {
-		case CTL_SIGNAL:
-			run_trace(r, "ctl: %s to group %ld", run_signame(sig),
-			    (long)w->pid);
-			run_kill(r, w, sig);
-			break;
-		case CTL_RESTART:
-			run_notice(r, "'%s' (pid %ld): restart asked on the "
-			    "control socket", w->name, (long)w->pid);
-			(void)super_step(&w->sv, &r->sp, SUPER_EV_RESTART,
-			    ev_now());
-			break;
-		default:
-			run_notice(r, "'%s' (pid %ld): stop asked on the "
-			    "control socket", w->name, (long)w->pid);
-			(void)super_step(&w->sv, &r->sp, SUPER_EV_STOP,
-			    ev_now());
-			break;
 		}
 		json_array_append_new(done, json_string(w->name));
 	}
@@ -393,37 +427,6 @@ run_ctl_act(struct run *r, struct ctlproto_req *q, size_t *len)
 	    "signalled" : q->cmd == CTL_RESTART ? "restarting" : "stopping",
 	    done), len);
 	return rep;
-}
-
-/*
- * restart all --rolling: one child at a time, the next once the last is
- * up again (restarted, or gone for good).
- */
-static void
-run_ctl_roll(struct run *r)
-{
-	struct worker	*w;
-
-	if (r->ctl_roll == 0)
-		return;
-	if (r->ctl_roll > 1) {
-		w = &r->w[r->ctl_roll - 2];
-		if (w->sv.state != SUPER_DONE && (w->sv.restarts ==
-		    r->ctl_roll_restarts || w->sv.state != SUPER_UP))
-			return;
-	}
-	while (r->ctl_roll <= (int)r->nw) {
-		w = &r->w[r->ctl_roll - 1];
-		r->ctl_roll++;
-		if (!run_alive(w))
-			continue;
-		r->ctl_roll_restarts = w->sv.restarts;
-		run_notice(r, "'%s' (pid %ld): rolling restart", w->name,
-		    (long)w->pid);
-		(void)super_step(&w->sv, &r->sp, SUPER_EV_RESTART, ev_now());
-		return;
-	}
-	r->ctl_roll = 0;
 }
 
 static char *
@@ -550,5 +553,4 @@ run_ctl_pass(struct run *r)
 		if (r->ctl.c[i].fd != -1)
 			run_ctl_serve(r, &r->ctl.c[i]);
 	}
-	run_ctl_roll(r);
 }

@@ -147,14 +147,7 @@ run_forward(struct run *r, int sig)
 		alive |= run_alive(w);
 	if (sig == SIGHUP && r->serve && !r->stopping) {
 		/* One at a time; a SIGHUP during a roll starts another after. */
-		if (r->roll != -1)
-			r->roll_again = 1;
-		else {
-			run_notice(r, "SIGHUP: restarting the children one "
-			    "after the other");
-			r->roll = 0;
-			r->roll_wait = 0;
-		}
+		run_roll_start(r, "SIGHUP");
 		return;
 	}
 	if (stop && r->serve && !r->stopping) {
@@ -274,57 +267,6 @@ run_child_exited(struct run *r, struct worker *w, int status)
 		run_finish(r, w, act);
 }
 
-/*
- * serve's rolling restart, one step a pass: the child whose turn it is
- * is stopped gracefully and started again, and the next one's turn comes
- * once the new one serves (Node's "listening", its ACK of the server, or
- * at once for systemd's). The sockets stay open in ipcrun all along:
- * connections wait, none is refused.
- */
-static void
-run_roll(struct run *r)
-{
-	struct worker	*w;
-
-	while (r->roll != -1 && !r->stopping) {
-		if (r->roll == (int)r->nw) {
-			run_notice(r, "rolling restart done");
-			r->roll = r->roll_again ? 0 : -1;
-			r->roll_again = 0;
-			continue;
-		}
-		w = &r->w[r->roll];
-		if (r->roll_wait) {
-			if (w->sv.state == SUPER_DONE) {
-				cmd_warnx(r->ce, "rolling restart: '%s' did not "
-				    "start again: stopped there", w->name);
-				r->roll = -1;
-				return;
-			}
-			if (!run_alive(w) || w->sv.restarts == w->roll_gen ||
-			    !w->serving)
-				return;
-			r->roll_wait = 0;
-			r->roll++;
-			continue;
-		}
-		/* Not running (a restart of its own is due): its turn passes. */
-		if (!run_alive(w) || w->sv.state != SUPER_UP) {
-			r->roll++;
-			continue;
-		}
-		run_trace(r, "rolling restart: '%s'", w->name);
-		w->roll_gen = w->sv.restarts;
-		(void)super_step(&w->sv, &r->sp, SUPER_EV_RELOAD, ev_now());
-		if (r->handoff == HANDOFF_CLUSTER)
-			run_cluster_disconnect(r, w);
-		else if (w->ch.fd != -1)
-			run_close_chan(r, w, CLOSE_GRACEFUL);
-		r->roll_wait = 1;
-		return;
-	}
-}
-
 /* A step asked for the run to stop (run_fail): it stops here. */
 static void
 run_stop_requested(struct run *r)
@@ -432,7 +374,7 @@ run_pass(struct run *r)
 	run_stop_requested(r);
 	if (RUN_PRIMARY(r))
 		run_cluster_pass(r);
-	if (r->serve && r->roll != -1)
+	if (r->roll != -1)
 		run_roll(r);
 	run_ctl_pass(r);
 	run_ends_pass(r);
@@ -457,7 +399,9 @@ run_update(struct run *r)
 		if (!w->ch.eof && r->oq.len < RUN_QSIZE &&
 		    w->ch.cq.len < CQ_HIGH)
 			ev |= POLLIN;
-		if ((w->ch.tq.len > 0 || w->ch.cq.len > 0) && !w->ch.wdead)
+		/* Not for lines a graceful restart holds back (chan_pause). */
+		if (((w->ch.tq.len > 0 && !chan_paused(&w->ch)) ||
+		    w->ch.cq.len > 0) && !w->ch.wdead)
 			ev |= POLLOUT;
 		ev_set(&r->ev, w->ch.fd, ev);
 	}

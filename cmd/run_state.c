@@ -57,14 +57,19 @@ int
 run_accepting(const struct worker *w)
 {
 	return w->ch.fd != -1 && !w->ch.wdead && !w->ch.closing &&
-	    !w->ch.shut && drain_takes_input(&w->dr) && !w->gone;
+	    !w->ch.shut && drain_takes_input(&w->dr) && !w->gone &&
+	    !w->restarting;
 }
 
-/* Input for it can be queued: it takes input, or will once restarted. */
+/*
+ * Input for it can be queued: it takes input, or will once restarted
+ * (after its backoff, or a graceful restart under way).
+ */
 int
 run_takes(const struct worker *w)
 {
-	return run_accepting(w) || run_pending(w);
+	return run_accepting(w) || run_pending(w) ||
+	    (w->restarting && !w->gone);
 }
 
 /* Does a child other than w still take input? */

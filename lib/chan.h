@@ -60,6 +60,13 @@ struct chan {
 	uint64_t	 tq_out;	/* bytes of tq written */
 	int		 hold;		/* a frame with an fd is out */
 	uint64_t	 hold_end;	/* where that frame ends in the stream */
+
+	/*
+	 * A graceful restart: the lines queued after the notice that ends
+	 * the child's input wait for its next incarnation (chan_pause).
+	 */
+	int		 paused;
+	uint64_t	 pause_at;	/* nothing in the stream from here goes */
 };
 
 int		 chan_init(struct chan *, size_t, int, size_t);
@@ -89,6 +96,8 @@ int		 chan_queue(struct chan *, const char *, size_t);
 int		 chan_send_fd(struct chan *, const char *, size_t, int);
 int		 chan_answered(struct chan *);
 int		 chan_holding(const struct chan *);
+void		 chan_pause(struct chan *);
+int		 chan_paused(const struct chan *);
 int		 chan_widen_peer(int, int);
 
 #endif

@@ -73,25 +73,96 @@ up() {
 	wait "$ipid"
 }
 
+# slow_worker: a Node worker that answers its messages one after the
+# other, 2 ms apart: at any time it holds lines read and not answered.
+slow_worker() {
+	node_worker 'let q = [], busy = false;
+function next() {
+	if (q.length === 0) { busy = false; return; }
+	busy = true;
+	const m = q.shift();
+	setTimeout(() => { process.send(m); next(); }, 2);
+}
+process.on("message", (m) => { q.push(m); if (!busy) next(); });'
+}
+
+# once KEY N: every "KEY":1..N is in out exactly once.
+once() {
+	[ "$(grep -c "\"$1\":" "$BATS_TEST_TMPDIR/out")" = "$2" ] &&
+	[ "$(grep -o "\"$1\":[0-9]*" "$BATS_TEST_TMPDIR/out" | sort -u | wc -l)" = "$2" ]
+}
+
 @test "ctl: restart gives a new pid, and no line is lost" {
-	pool 2 --restart no
+	w=$(slow_worker)
+	# A grace far longer than the wait below: only the child ending by
+	# itself after the notice lets the restart finish in time.
+	held_fifo "$IPCRUN" run -n 2 --name pool --restart no --kill-timeout 120s \
+	    -- node "$w"
+	wait_for 20 "$IPCRUN" ctl pool info
 	old=$(pids | head -n 1)
 	lines 2000 >&7
-	# Answered before the restart: a restart is SIGTERM at once, and what
-	# a child had read but not answered then is not resent (see CAVEATS).
-	wait_for 60 sh -c "[ \$(grep -c '\"i\":' '$BATS_TEST_TMPDIR/out') = 2000 ]"
+	# pool.1 answers, and holds hundreds of lines read and not answered.
+	wait_for 20 grep -q '"from":"pool.1"' "$BATS_TEST_TMPDIR/out"
 	run "$IPCRUN" ctl pool restart pool.1
 	assert_success
 	assert_output --partial '"restarting":["pool.1"]'
-	wait_for 20 sh -c "\"$IPCRUN\" ctl pool ps | grep '\"name\":\"pool.1\"' | grep -q '\"restarts\":1,'"
+	wait_for 30 sh -c "\"$IPCRUN\" ctl pool ps | grep '\"name\":\"pool.1\"' | grep -q '\"restarts\":1,'"
 	wait_for 20 up 2
 	new=$(pids | head -n 1)
 	[ "$new" != "$old" ]
 	lines 2000 | sed 's/i/j/' >&7
 	exec 7>&-
 	wait "$ipid"
-	[ "$(grep -c '"i":' "$BATS_TEST_TMPDIR/out")" = 2000 ]
-	[ "$(grep -c '"j":' "$BATS_TEST_TMPDIR/out")" = 2000 ]
+	once i 2000
+	once j 2000
+	refute grep -q 'SIGTERM' "$BATS_TEST_TMPDIR/err"
+}
+
+@test "ctl: restart of the only child: the lines meanwhile wait for the next one" {
+	w=$(slow_worker)
+	held_fifo "$IPCRUN" run --name pool --kill-timeout 120s -- node "$w"
+	wait_for 20 "$IPCRUN" ctl pool info
+	lines 500 >&7
+	wait_for 20 grep -q '"i":1}' "$BATS_TEST_TMPDIR/out"
+	run "$IPCRUN" ctl pool restart pool
+	assert_success
+	lines 500 | sed 's/i/j/' >&7
+	wait_for 30 sh -c "\"$IPCRUN\" ctl pool ps | grep -q '\"restarts\":1,'"
+	exec 7>&-
+	wait "$ipid"
+	once i 500
+	once j 500
+	# A stdio child: the end of file after what it was sent, then again.
+	rm -f "$BATS_TEST_TMPDIR/fifo"
+	held_fifo "$IPCRUN" run --name pool --channel stdio --kill-timeout 120s -- cat
+	wait_for 20 "$IPCRUN" ctl pool info
+	lines 300 >&7
+	wait_for 20 grep -q '"i":1}' "$BATS_TEST_TMPDIR/out"
+	run "$IPCRUN" ctl pool restart pool
+	assert_success
+	lines 300 | sed 's/i/j/' >&7
+	wait_for 30 sh -c "\"$IPCRUN\" ctl pool ps | grep -q '\"restarts\":1,'"
+	exec 7>&-
+	wait "$ipid"
+	once i 300
+	once j 300
+}
+
+@test "ctl: a restart after the child's end of input is refused; --rolling is for all" {
+	held_fifo "$IPCRUN" run --name pool --eof wait -- node "$F/echo.js"
+	wait_for 20 "$IPCRUN" ctl pool info
+	run "$IPCRUN" ctl pool restart pool --rolling
+	[ "$status" = 1 ]
+	assert_output --partial 'restart --rolling: only with all'
+	echo '{"a":1}' >&7
+	exec 7>&-
+	wait_for 20 grep -q '"a":1' "$BATS_TEST_TMPDIR/out"
+	run "$IPCRUN" ctl pool restart pool
+	[ "$status" = 1 ]
+	assert_output --partial 'child "pool" has had its end of input: not restarted'
+	run "$IPCRUN" ctl pool stop pool
+	assert_success
+	wait "$ipid" || true
 }
 
 @test "ctl: restart all --rolling restarts one child at a time" {
