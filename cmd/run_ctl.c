@@ -207,13 +207,15 @@ run_ctl_ps(struct run *r)
 	json_t		*a = json_array(), *o;
 
 	for (w = r->w; w < r->w + r->nw; w++) {
-		o = json_pack("{s:s,s:i,s:s,s:i,s:f,s:I,s:I,s:I}",
+		o = json_pack("{s:s,s:i,s:s,s:i,s:f,s:I,s:I,s:I,s:I,s:I}",
 		    "name", w->name, "pid", (int)w->pid,
 		    "state", super_state_name(w->sv.state),
 		    "restarts", (int)w->sv.restarts,
 		    "uptime", run_alive(w) ? run_ctl_age(w->sv.spawned) : 0.0,
 		    "in", (json_int_t)w->in_lines,
+		    "in_bytes", (json_int_t)w->ch.sent,
 		    "out", (json_int_t)w->out_frames,
+		    "out_bytes", (json_int_t)w->ch.received,
 		    "queue", (json_int_t)w->ch.tq.len);
 		json_array_append_new(a, o);
 	}

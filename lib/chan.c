@@ -325,6 +325,8 @@ chan_read(struct chan *ch, size_t max)
 	}
 	if (got == 0)
 		ch->eof = 1;
+	else if (got > 0)
+		ch->received += (uint64_t)got;
 	return got;
 }
 
@@ -348,9 +350,10 @@ chan_read_fds(struct chan *ch, size_t max, unsigned *flags)
 	got = chan_recv(ch, p, n, flags);
 	if (got == -1 && errno == ECONNRESET)
 		got = 0;
-	if (got > 0)
+	if (got > 0) {
 		frame_filled(&ch->rd, (size_t)got);
-	else if (got == 0) {
+		ch->received += (uint64_t)got;
+	} else if (got == 0) {
 		frame_set_eof(&ch->rd);
 		ch->eof = 1;
 	}

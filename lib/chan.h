@@ -38,6 +38,7 @@ struct chan {
 	int		 tq_mid;	/* a line of tq is half written */
 	int		 cq_mid;	/* a frame of cq is half written */
 	uint64_t	 sent;		/* bytes written */
+	uint64_t	 received;	/* bytes read */
 	int		 wdead;		/* writes failed or were shut down */
 	int		 full;		/* no room: wait for POLLOUT */
 	int		 eof;		/* read returned 0 */

@@ -60,6 +60,11 @@ up() {
 	assert_success
 	assert_output --partial '"to":"pool.2"'
 	wait_for 20 grep -q '"from":"pool.2".*"msg":{"debug":true}' "$BATS_TEST_TMPDIR/out"
+	# ps counts its messages and bytes both ways (out: its reply, after
+	# the preload's own announcement).
+	run "$IPCRUN" ctl pool ps
+	assert_output --regexp '"name":"pool.2",.*"in":1,"in_bytes":15,"out":1,"out_bytes":(1[6-9]|[2-9][0-9]),'
+	assert_output --regexp '"name":"pool.1",.*"in":0,"in_bytes":0,"out":0,'
 	run "$IPCRUN" ctl pool send pool.9 '{}'
 	[ "$status" = 1 ]
 	assert_output --partial 'no child named "pool.9"'

@@ -195,6 +195,7 @@ half_close_and_unread(void)
 	    "the peer reads the end of file");
 	is_int(write(other, "{\"r\":1}\n", 8), 8, "and can still answer");
 	is_int(chan_read(&ch, 0), 8, "which ipcrun reads");
+	is_int((int)ch.received, 8, "and counts");
 	is_int(frame_next(&ch.rd, &l), FRAME_GOOD, "a good frame");
 	ok(l.len == 8 && memcmp(l.p, "{\"r\":1}\n", 8) == 0, "its bytes");
 	chan_shut(&ch);
