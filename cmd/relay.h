@@ -117,6 +117,10 @@ enum handoff { HANDOFF_NONE, HANDOFF_SERVER, HANDOFF_SYSTEMD,
 #define SERVE_MAXLISTEN	16	/* --listen given so many times */
 #define SERVE_MSG_MAX	4096	/* --message, with the handle frame */
 
+/* A child ending gracefully (run_roll.c): to start again, or for good. */
+#define RUN_RESTART	1
+#define RUN_RETIRE	2
+
 /* Why the channel is being closed by ipcrun, for the reports. */
 enum close_why { CLOSE_NONE, CLOSE_EOF, CLOSE_IDLE, CLOSE_POLICY,
     CLOSE_TIMEOUT, CLOSE_STOP, CLOSE_AFTER_EXIT, CLOSE_GRACEFUL,
@@ -192,7 +196,7 @@ struct worker {
 	int		 handle_warned;
 	int		 serving;	/* serve: it took its sockets */
 	unsigned	 roll_gen;	/* sv.restarts when the roll stopped it */
-	int		 restarting;	/* restarted gracefully: no more input */
+	int		 restarting;	/* ending gracefully: RUN_RESTART, RUN_RETIRE */
 	int		 gone;		/* exited: takes no more input */
 	int		 polled;	/* its channel is in the poll set */
 	int		 has_frames;	/* frames read, not all taken yet */
@@ -570,6 +574,8 @@ void		 run_gather(struct run *r);
 int		 run_restart(struct run *r, struct worker *w);
 void		 run_roll_start(struct run *r, const char *why);
 void		 run_roll(struct run *r);
+int		 run_start(struct run *r, struct worker *w, const char **why);
+int		 run_scale(struct run *r, unsigned n, const char **why);
 
 /* run_ctl.c */
 int		 run_ctl_start(struct run *r);

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -431,6 +432,63 @@ run_ctl_act(struct run *r, struct ctlproto_req *q, size_t *len)
 	return rep;
 }
 
+/* start NAME|all: children down for good, started again. */
+static char *
+run_ctl_cmd_start(struct run *r, struct ctlproto_req *q, size_t *len)
+{
+	struct worker	*w;
+	const char	*name = ctlproto_str(q, 0), *why;
+	json_t		*done;
+
+	if (name == NULL || q->nargs != 1)
+		return ctlproto_err(q, len, "start: NAME|all");
+	if (strcmp(name, "all") != 0) {
+		if ((w = run_find(r, name, strlen(name))) == NULL)
+			return ctlproto_err(q, len, "no child named \"%.64s\"",
+			    name);
+		if (run_start(r, w, &why) == -1)
+			return ctlproto_err(q, len, "child \"%s\" %s", w->name,
+			    why);
+		run_notice(r, "'%s': start asked on the control socket",
+		    w->name);
+		return ctlproto_ok(q, json_pack("{s:[s]}", "starting",
+		    w->name), len);
+	}
+	done = json_array();
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->sv.state != SUPER_DONE || run_start(r, w, &why) == -1)
+			continue;
+		run_notice(r, "'%s': start asked on the control socket",
+		    w->name);
+		json_array_append_new(done, json_string(w->name));
+	}
+	return ctlproto_ok(q, json_pack("{s:o}", "starting", done), len);
+}
+
+/* scale N: the first N children run (a number, or a string of one). */
+static char *
+run_ctl_scale(struct run *r, struct ctlproto_req *q, size_t *len)
+{
+	json_t		*a = json_array_get(q->args, 0), *up;
+	const char	*s = ctlproto_str(q, 0), *why, *errstr = NULL;
+	long long	 n = -1;
+	size_t		 i;
+
+	if (q->nargs == 1 && json_is_integer(a))
+		n = json_integer_value(a);
+	else if (q->nargs == 1 && s != NULL)
+		n = strtonum(s, 1, UINT_MAX, &errstr);
+	if (n < 1 || n > UINT_MAX || errstr != NULL)
+		return ctlproto_err(q, len, "scale: N (a number of children)");
+	if (run_scale(r, (unsigned)n, &why) == -1)
+		return ctlproto_err(q, len, "%s", why);
+	up = json_array();
+	for (i = 0; i < (size_t)n; i++)
+		json_array_append_new(up, json_string(r->w[i].name));
+	return ctlproto_ok(q, json_pack("{s:I,s:o}", "scale", (json_int_t)n,
+	    "children", up), len);
+}
+
 static char *
 run_ctl_tap(struct run *r, struct ctl_client *cl, struct ctlproto_req *q,
     size_t *len)
@@ -494,10 +552,11 @@ run_ctl_answer(struct run *r, struct ctl_client *cl, struct ctlproto_req *q,
 		ctl_subscribe(&r->ctl, cl, (int)q->id);
 		return ctlproto_ok(q, json_pack("{s:b}", "subscribed", 1), len);
 	case CTL_START:
+		return run_ctl_cmd_start(r, q, len);
 	case CTL_SCALE:
-		break;
+		return run_ctl_scale(r, q, len);
 	}
-	return ctlproto_err(q, len, "not built yet");
+	return ctlproto_err(q, len, "unknown command");
 }
 
 /* One client's whole requests, answered in order. */

@@ -215,6 +215,9 @@ run_forward(struct run *r, int sig)
 static int
 run_may_restart(const struct run *r, const struct worker *w)
 {
+	/* Ended for good by scale. */
+	if (w->restarting == RUN_RETIRE)
+		return 0;
 	/* serve's children have no input to end: only a stop ends them. */
 	if (r->serve)
 		return !r->stopping && !r->fail;

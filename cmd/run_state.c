@@ -69,7 +69,7 @@ int
 run_takes(const struct worker *w)
 {
 	return run_accepting(w) || run_pending(w) ||
-	    (w->restarting && !w->gone);
+	    (w->restarting == RUN_RESTART && !w->gone);
 }
 
 /* Does a child other than w still take input? */

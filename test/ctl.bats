@@ -180,6 +180,43 @@ once() {
 	wait "$ipid"
 }
 
+@test "ctl: scale down and up again, no line lost; start brings a stopped child back" {
+	w=$(slow_worker)
+	held_fifo "$IPCRUN" run -n 3 --name pool --kill-timeout 120s -- node "$w"
+	wait_for 20 "$IPCRUN" ctl pool info
+	lines 1500 >&7
+	# Every child holds lines read and not answered when two of them end.
+	wait_for 20 grep -q '"from":"pool.3"' "$BATS_TEST_TMPDIR/out"
+	run "$IPCRUN" ctl pool scale 1
+	assert_success
+	assert_output --partial '"scale":1,"children":["pool.1"]'
+	wait_for 30 sh -c "[ \$(\"$IPCRUN\" ctl pool ps | grep -c '\"state\":\"done\"') = 2 ]"
+	up 1
+	run "$IPCRUN" ctl pool scale 3
+	assert_success
+	wait_for 20 up 3
+	run "$IPCRUN" ctl pool scale 4
+	[ "$status" = 1 ]
+	assert_output --partial 'from 1 to the number of children the run started with'
+	run "$IPCRUN" ctl pool stop pool.2
+	assert_success
+	wait_for 20 sh -c "\"$IPCRUN\" ctl pool ps | grep '\"name\":\"pool.2\"' | grep -q '\"state\":\"done\"'"
+	run "$IPCRUN" ctl pool start pool.2
+	assert_success
+	assert_output --partial '"starting":["pool.2"]'
+	wait_for 20 up 3
+	run "$IPCRUN" ctl pool start pool.2
+	[ "$status" = 1 ]
+	assert_output --partial 'child "pool.2" is running'
+	lines 1500 | sed 's/i/j/' >&7
+	wait_for 60 once j 1500
+	# Children ended by scale or stopped do not fail the run.
+	exec 7>&-
+	wait "$ipid"
+	once i 1500
+	[ "$(grep '"from":"pool.2"' "$BATS_TEST_TMPDIR/out" | grep -c '"j":')" -gt 0 ]
+}
+
 @test "ctl: stop ends one child for good; signal reaches its group" {
 	w=$(node_worker 'process.on("SIGUSR2", () => process.send({usr2: 1})); process.on("message", () => {}); process.send({ready: 1});')
 	held_fifo "$IPCRUN" run -n 2 --name pool -- node "$w"
@@ -281,7 +318,7 @@ EOF
 	[ "$(grep -c '"ok":false' <<< "$output")" = 9 ]
 	assert_output --partial '"error":"invalid JSON at column'
 	assert_output --partial '"id":2,"ok":false,"error":"unknown command \"fly\""'
-	assert_output --partial '"id":6,"ok":false,"error":"not built yet"'
+	assert_output --partial '"id":6,"ok":false,"error":"from 1 to the number of children the run started with"'
 	assert_output --partial '"id":7,"ok":true'
 	# Half a request, then gone; a request too long: dropped.
 	printf '{"id":1,"cmd":"se' | socat -u - "UNIX-CONNECT:$SOCK"
