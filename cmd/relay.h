@@ -18,6 +18,7 @@
 #include "bus.h"
 #include "chan.h"
 #include "cluster.h"
+#include "color.h"
 #include "ctl.h"
 #include "drain.h"
 #include "envelope.h"
@@ -65,7 +66,7 @@ enum {
 	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE, O_SCHED, O_HANDLES,
 	O_CONTROL, O_NO_CONTROL, O_TASKS, O_RETRIES, O_TASK_TIMEOUT,
 	O_MAX_INFLIGHT, O_REJECTS, O_ID, O_SEQ, O_WRAP, O_KEEP_ORDER, O_FROM,
-	O_TO
+	O_TO, O_NO_REPL, O_COLOR
 };
 
 /* The option entries run and serve share, word for word. */
@@ -319,6 +320,16 @@ struct run {
 	const char	*ctl_name;	/* --name, for the default path */
 	char		**argv0;	/* the command, for info */
 
+	/*
+	 * At a terminal, the REPL (run_repl.c): a process of its own that
+	 * holds the terminal, with pipes for stdin and stdout and a control
+	 * connection, adopted by run_ctl_start.
+	 */
+	int		 repl;		/* 0: --no-repl */
+	enum color_mode	 color;		/* --color */
+	pid_t		 repl_pid;	/* or -1 */
+	int		 repl_fd;	/* its control connection, or -1 */
+
 	/* ipcrun serve: the sockets, bound before any child starts. */
 	int		 serve;
 	enum handoff	 handoff;
@@ -414,7 +425,8 @@ struct run {
  * The files call downwards only, in this order from the bottom:
  * run_state.c, run_tap.c, run_report.c, run_task.c, run_env.c,
  * run_child.c, run_drain.c, run_handles.c, run_in.c, run_lost.c,
- * run_cluster.c, run_out.c, run_roll.c, run_ctl.c, run_loop.c; run.c
+ * run_cluster.c, run_out.c, run_roll.c, run_ctl.c, run_repl.c,
+ * run_loop.c; run.c
  * parses the options, run_setup.c draws what follows from them, and
  * run.c calls run_main.
  */
@@ -607,6 +619,10 @@ int		 run_ctl_start(struct run *r);
 void		 run_ctl_interest(struct run *r);
 void		 run_ctl_pass(struct run *r);
 void		 run_ctl_end(struct run *r);
+
+/* run_repl.c */
+int		 run_repl_start(struct run *r);
+void		 run_repl_end(struct run *r);
 
 /* run_loop.c */
 void		 run_update(struct run *r);

@@ -96,6 +96,28 @@ run_ctl_on_client(struct ev *ev, int fd, short revents, void *arg)
 	}
 }
 
+/* run's REPL has a control connection of its own, socket or not. */
+static int
+run_ctl_adopt(struct run *r)
+{
+	int	i;
+
+	if (r->repl_fd == -1)
+		return 0;
+	if ((i = ctl_adopt(&r->ctl, r->repl_fd)) == -1 ||
+	    ev_add(&r->ev, r->repl_fd, POLLIN, run_ctl_on_client, r) == -1) {
+		cmd_warn(r->ce, "the REPL's control connection");
+		if (i != -1)
+			ctl_drop(&r->ctl, &r->ctl.c[i]);
+		else
+			close(r->repl_fd);
+		r->repl_fd = -1;
+		return -1;
+	}
+	r->repl_fd = -1;	/* the table's now */
+	return 0;
+}
+
 /*
  * The control socket, before any child starts. --control ADDR is bound
  * or the run fails (a live socket there is refused: another run has it).
@@ -112,6 +134,8 @@ run_ctl_start(struct run *r)
 	int		 tries;
 
 	ctl_init(&r->ctl);
+	if (run_ctl_adopt(r) == -1)
+		return -1;
 	if (r->ctl_off)
 		return 0;
 	if (spec != NULL && ctl_listen(&r->ctl, spec, err, sizeof err) == -1) {
@@ -608,8 +632,6 @@ run_ctl_pass(struct run *r)
 {
 	size_t	i;
 
-	if (r->ctl.lfd == -1)
-		return;
 	for (i = 0; i < CTL_MAXCLIENTS; i++) {
 		if (r->ctl.c[i].fd != -1)
 			run_ctl_serve(r, &r->ctl.c[i]);

@@ -633,6 +633,8 @@ run_main(struct run *r)
 	r->errq.fd = r->evq.fd = -1;
 	r->sigfd = -1;
 	r->ctl.lfd = -1;
+	if (run_repl_start(r) == -1)
+		return EXIT_FAIL;
 	rc = run_relay(r);
 	/* Its sockets close (and unix paths go) once the workers are gone. */
 	if (RUN_PRIMARY(r))
@@ -641,5 +643,6 @@ run_main(struct run *r)
 	run_ctl_end(r);
 	run_ends_close(r);
 	run_sinks_finish(r);
+	run_repl_end(r);
 	return rc;
 }

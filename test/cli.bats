@@ -205,8 +205,8 @@ Try 'ipcrun help --help'."
 	assert_line --index 0 'usage: ipcrun run [--channel node|stdio] [--channel-fd N]'
 	assert_line --index 1 '                  [--eof auto|idle[:DUR]|wait|close] [--eof-timeout DUR]'
 	assert_line --index 3 '                  [--no-preload] [--no-validate] [--strict] [--trace] [--quiet]'
-	assert_line --index 13 '                  [CMD [ARG ...]]'
-	assert_equal "${lines[14]}" "  -h, --help                print this help and exit"
+	assert_line --index 14 '                  [CMD [ARG ...]]'
+	assert_equal "${lines[15]}" "  -h, --help                print this help and exit"
 	assert_line '  -n, --copies N            run N copies of CMD, NAME.1 to NAME.N (or auto)'
 	assert_line '  -c, --child NAME=CMD      child NAME runs CMD ARGS (NAME:stdio=: on stdio)'
 	assert_line '  -q, --quiet               no warnings or notices on stderr, only errors'
@@ -268,7 +268,7 @@ Try 'ipcrun help --help'."
 	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: option '--no-validate' doesn't allow an argument"
 	run --separate-stderr "$IPCRUN" run --no -- cat
 	assert_failure 125
-	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: option '--no' is ambiguous, could be '--no-preload', '--no-validate', '--no-progress' or '--no-control'"
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: option '--no' is ambiguous, could be '--no-preload', '--no-validate', '--no-progress', '--no-control' or '--no-repl'"
 	# An exact name wins over the longer names it is a prefix of.
 	run --separate-stderr "$IPCRUN" run --channel stdio -- true < /dev/null
 	assert_success
