@@ -115,7 +115,7 @@ endif
 
 VERSION	:= $(shell sed -n 's/^\#define IPCRUN_VERSION "\(.*\)"/\1/p' lib/version.h)
 
-BASE_CPPFLAGS = -D_GNU_SOURCE -Ilib -Icmd -Ibuild/gen
+BASE_CPPFLAGS = -D_GNU_SOURCE -iquote lib -iquote cmd -iquote build/gen
 ALL_CPPFLAGS = $(BASE_CPPFLAGS) $(FORTIFY) $(CPPFLAGS)
 ALL_CFLAGS = -std=c11 $(OPT) $(HARDEN) $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 # CFLAGS on the link line too, as make's own rules do (-flto needs it).

@@ -356,6 +356,7 @@ struct run {
 	int		 stdout_closed;	/* fd 1 was closed at the start */
 	int		 strict_hit;
 	int		 never_read;	/* a child read none of its lines */
+	unsigned	 gave_up;	/* children given up (--max-restarts) */
 	uint64_t	 refused;	/* lines refused, either direction */
 	uint64_t	 in_bytes;	/* read from stdin */
 	uint64_t	 replies;	/* the children's frames, forwarded */

@@ -28,6 +28,7 @@
 
 #include "cmd.h"
 #include "buf.h"
+#include "chan.h"
 #include "drain.h"
 #include "envelope.h"
 #include "ev.h"
@@ -519,8 +520,10 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (r.serve && (rc = serve_bind(&r, listen_arg, nlisten, la)) != 0)
 		goto out;
 	/* Nothing open yet: a release before the start closes nothing. */
-	for (i = 0; i < r.nw; i++)
-		r.w[i].ch.fd = r.w[i].ch.peer = r.w[i].logfd = -1;
+	for (i = 0; i < r.nw; i++) {
+		chan_blank(&r.w[i].ch);
+		r.w[i].logfd = -1;
+	}
 	envelope_init(&r.env);
 	if ((rc = run_name_children(&r, argv, copies, cname, spec, nspec,
 	    dflt)) == 0 && (rc = run_check_channels(&r, set_eof, set_fd,

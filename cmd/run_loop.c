@@ -399,12 +399,12 @@ run_update(struct run *r)
 		if (w->ch.fd == -1)
 			continue;
 		ev = 0;
-		if (!w->ch.eof && r->oq.len < RUN_QSIZE &&
+		if (!chan_ended(&w->ch) && r->oq.len < RUN_QSIZE &&
 		    w->ch.cq.len < CQ_HIGH)
 			ev |= POLLIN;
 		/* Not for lines a graceful restart holds back (chan_pause). */
 		if (((w->ch.tq.len > 0 && !chan_paused(&w->ch)) ||
-		    w->ch.cq.len > 0) && !w->ch.wdead)
+		    w->ch.cq.len > 0) && chan_can_write(&w->ch))
 			ev |= POLLOUT;
 		ev_set(&r->ev, w->ch.fd, ev);
 	}
@@ -459,6 +459,9 @@ run_status(struct run *r)
 	}
 	/* As check does: a refused line fails an otherwise good run. */
 	if (code == 0 && (r->refused > 0 || r->strict_hit || r->never_read))
+		return EXIT_BADLINE;
+	/* A server is meant to stay up: one given up is a failure. */
+	if (code == 0 && r->serve && r->gave_up > 0)
 		return EXIT_BADLINE;
 	return code;
 }

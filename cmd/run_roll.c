@@ -31,7 +31,7 @@
 static void
 run_end_input(struct run *r, struct worker *w)
 {
-	if (w->ch.fd == -1 || w->ch.wdead)
+	if (!chan_can_write(&w->ch))
 		return;
 	if (w->node && drain_ready(&w->dr)) {
 		if (chan_queue(&w->ch, NODECHAN_EOF_LINE,
@@ -87,8 +87,8 @@ run_restart(struct run *r, struct worker *w)
 		(void)super_step(&w->sv, &r->sp, SUPER_EV_RESTART, ev_now());
 		return 0;
 	}
-	if (!r->serve && (!drain_takes_input(&w->dr) || w->ch.fd == -1 ||
-	    w->ch.wdead))
+	if (!r->serve && (!drain_takes_input(&w->dr) ||
+	    !chan_can_write(&w->ch)))
 		return -1;
 	run_graceful(r, w, RUN_RESTART);
 	return 0;

@@ -56,9 +56,8 @@ run_pending(const struct worker *w)
 int
 run_accepting(const struct worker *w)
 {
-	return w->ch.fd != -1 && !w->ch.wdead && !w->ch.closing &&
-	    !w->ch.shut && drain_takes_input(&w->dr) && !w->gone &&
-	    !w->restarting;
+	return chan_can_write(&w->ch) &&
+	    drain_takes_input(&w->dr) && !w->gone && !w->restarting;
 }
 
 /*

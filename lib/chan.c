@@ -45,6 +45,16 @@ chan_marks_reset(struct chan *ch)
 	ch->tq_in = ch->tq.len;
 }
 
+/*
+ * A zeroed chan that holds nothing yet, so that chan_release before
+ * chan_init closes nothing (descriptor 0 is not ours).
+ */
+void
+chan_blank(struct chan *ch)
+{
+	ch->fd = ch->peer = -1;
+}
+
 int
 chan_init(struct chan *ch, size_t maxline, int validate, size_t qsize)
 {
@@ -185,13 +195,13 @@ chan_flush(struct chan *ch)
 {
 	int	rc;
 
-	if (ch->fd == -1 || ch->wdead)
+	if (!chan_can_write(ch))
 		return 0;
 	while (!ch->full && (chan_tq_open(ch) || ch->cq.len > 0)) {
 		if ((rc = chan_write(ch)) == -1) {
 			if (errno != EPIPE && errno != ECONNRESET)
 				return -1;
-			ch->wdead = 1;
+			ch->state = CHAN_WDEAD;
 			buf_consume(&ch->cq, ch->cq.len);
 			return 1;
 		}
@@ -213,8 +223,8 @@ chan_send(struct chan *ch, const char *p, size_t n)
 	size_t	sent = 0;
 	ssize_t	k;
 
-	if (ch->tq.len == 0 && ch->cq.len == 0 && !ch->full && !ch->wdead &&
-	    !ch->hold && !ch->paused && ch->fd != -1) {
+	if (ch->tq.len == 0 && ch->cq.len == 0 && !ch->full &&
+	    !ch->hold && !ch->paused && chan_can_write(ch)) {
 		do
 			k = send(ch->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		while (k == -1 && errno == EINTR);
@@ -366,12 +376,11 @@ chan_half_close(struct chan *ch)
 {
 	int	rc = 0;
 
-	if (ch->shut || ch->fd == -1)
+	if (chan_is_shut(ch) || ch->fd == -1)
 		return 0;
 	if (shutdown(ch->fd, SHUT_WR) == -1 && errno != ENOTCONN)
 		rc = -1;
-	ch->shut = 1;
-	ch->wdead = 1;
+	ch->state = CHAN_SHUT;
 	return rc;
 }
 
@@ -382,9 +391,7 @@ chan_half_close(struct chan *ch)
 void
 chan_shut(struct chan *ch)
 {
-	ch->closing = 1;
-	ch->wdead = 1;
-	ch->shut = 1;
+	ch->state = CHAN_CLOSING;
 	buf_consume(&ch->cq, ch->cq.len);
 	(void)shutdown(ch->fd, SHUT_RDWR);
 }
@@ -552,6 +559,47 @@ chan_set_eof(struct chan *c)
 {
 	c->eof = 1;
 	frame_set_eof(&c->rd);
+}
+
+/*
+ * The descriptor is its owner's again: release will not close it.
+ * Returns it.
+ */
+int
+chan_detach(struct chan *c)
+{
+	int	fd = c->fd;
+
+	c->fd = -1;
+	return fd;
+}
+
+/* Lines may still go to the child: open, and ipcrun has not ended it. */
+int
+chan_can_write(const struct chan *c)
+{
+	return c->fd != -1 && c->state == CHAN_OPEN;
+}
+
+/* ipcrun has ended the child's input (SHUT_WR, or both ways). */
+int
+chan_is_shut(const struct chan *c)
+{
+	return c->state >= CHAN_SHUT;
+}
+
+/* Shut both ways: what is read now is what the child had written. */
+int
+chan_closing(const struct chan *c)
+{
+	return c->state == CHAN_CLOSING;
+}
+
+/* The child's side has ended: a read returned 0 (or a reset). */
+int
+chan_ended(const struct chan *c)
+{
+	return c->eof;
 }
 
 /* poll says there is room again (or an error the next write reports). */

@@ -108,6 +108,12 @@ send_and_queue(void)
 }
 
 static void
+own_is(const char *line, int want, const char *what)
+{
+	is_int(nodechan_own_frame(line, strlen(line)), want, what);
+}
+
+static void
 own_frames_between_lines(void)
 {
 	struct chan	ch;
@@ -136,7 +142,19 @@ own_frames_between_lines(void)
 	    "a line begun counts as a line");
 	ok(nodechan_own_frame(NODECHAN_EOF_LINE,
 	    sizeof NODECHAN_EOF_LINE - 1) && !nodechan_own_frame("{}\n", 3),
-	    "nodechan_own_frame knows the notice and the NACK only");
+	    "nodechan_own_frame knows the notice, and not a line");
+	ok(nodechan_own_frame(NODECHAN_ACK "\n", sizeof NODECHAN_ACK) &&
+	    nodechan_own_frame(NODECHAN_NACK_LINE,
+	    sizeof NODECHAN_NACK_LINE - 1),
+	    "nor the answers to a handle");
+	own_is("{\"cmd\":\"NODE_CLUSTER\",\"ack\":3}\n", 1,
+	    "a cluster reply is ipcrun's own");
+	own_is("{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\","
+	    "\"msg\":{\"cmd\":\"NODE_CLUSTER\",\"ack\":1}}\n", 1,
+	    "so is a connection handed to a cluster worker");
+	own_is("{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Server\","
+	    "\"msg\":{\"port\":1}}\n", 0,
+	    "a handle frame with an input line's message is a line");
 	chan_release(&ch);
 	close(other);
 }
@@ -155,7 +173,8 @@ peer_gone(void)
 	buf_append(&ch.tq, "{}\n", 3);
 	buf_append(&ch.cq, NODECHAN_NACK_LINE, sizeof NODECHAN_NACK_LINE - 1);
 	is_int(chan_flush(&ch), 1, "a closed peer: chan_flush says so");
-	ok(ch.wdead && ch.cq.len == 0,
+	ok(ch.state == CHAN_WDEAD && !chan_can_write(&ch) &&
+	    ch.cq.len == 0,
 	    "no more writes, and nothing left to answer");
 	is_int(chan_flush(&ch), 0, "later flushes do nothing");
 	/* Reading: the end of file. */
@@ -190,7 +209,8 @@ half_close_and_unread(void)
 	ok(p == NULL && n == 0, "read: nothing unread");
 	ok(chan_outq(&ch) == 0 && chan_quiet(&ch), "and quiet again");
 	is_int(chan_half_close(&ch), 0, "half-close");
-	ok(ch.shut && ch.wdead, "no more writes");
+	ok(chan_is_shut(&ch) && !chan_can_write(&ch) && !chan_closing(&ch),
+	    "no more writes");
 	is_int(recv(other, b, sizeof b, MSG_DONTWAIT), 0,
 	    "the peer reads the end of file");
 	is_int(write(other, "{\"r\":1}\n", 8), 8, "and can still answer");
@@ -199,7 +219,7 @@ half_close_and_unread(void)
 	is_int(frame_next(&ch.rd, &l), FRAME_GOOD, "a good frame");
 	ok(l.len == 8 && memcmp(l.p, "{\"r\":1}\n", 8) == 0, "its bytes");
 	chan_shut(&ch);
-	ok(ch.closing, "shut both ways: closing");
+	ok(chan_closing(&ch) && chan_is_shut(&ch), "shut both ways: closing");
 	close(other);
 	chan_close(&ch);
 	is_int(ch.fd, -1, "closed");
