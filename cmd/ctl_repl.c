@@ -303,6 +303,8 @@ static const char repl_help[] =
     ".send NAME JSON    send one value to NAME\n"
     ".restart NAME|all  restart a child\n"
     ".stop NAME|all     stop a child\n"
+    ".start NAME|all    start a stopped child again\n"
+    ".scale N           run the first N children\n"
     ".signal NAME SIG   signal a child's group\n"
     ".tap [NAME ...]    show every frame of these children\n"
     ".stats             the run's counts\n"
@@ -342,7 +344,8 @@ repl_dot(struct repl *rp, char *line)
 			rp->to = keep;
 		}
 	} else if (strcmp(cmd, ".restart") == 0 || strcmp(cmd, ".stop") == 0 ||
-	    strcmp(cmd, ".signal") == 0 || strcmp(cmd, ".tap") == 0) {
+	    strcmp(cmd, ".signal") == 0 || strcmp(cmd, ".tap") == 0 ||
+	    strcmp(cmd, ".start") == 0 || strcmp(cmd, ".scale") == 0) {
 		a = json_array();
 		while ((arg = strtok_r(NULL, " \t", &rest)) != NULL)
 			json_array_append_new(a, json_string(arg));

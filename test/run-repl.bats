@@ -40,10 +40,10 @@ repl() {
 	grep -q '^{"a":\\040{\\040\\040\\040"b":\\040\[1,\\0402\]\\040}}$' "$XDG_STATE_HOME/ipcrun/history"
 }
 
-@test "run REPL: plain under NO_COLOR; a bad value gets a caret; .to and .restart with two children" {
+@test "run REPL: plain under NO_COLOR; a bad value gets a caret; .to, .restart and .scale with two children" {
 	export NO_COLOR=1
 	RUN=(-n 2 --name pool -- node "$F/echo.js")
-	repl '"{\"x\": tru}\r"' '".to pool.2\r"' '"{\"v\": 1}\r"' '".to nosuch\r"' '".restart pool.1\r"' '".ps\r"' '"\x04"'
+	repl '"{\"x\": tru}\r"' '".to pool.2\r"' '"{\"v\": 1}\r"' '".to nosuch\r"' '".restart pool.1\r"' '".scale 1\r"' '".ps\r"' '"\x04"'
 	assert_success
 	refute_output --partial $'\e['
 	assert_output --partial 'pool> '
@@ -55,6 +55,7 @@ repl() {
 	assert_output --regexp $'pool.2:\r?\n\\{\r?\n  "v": 1'
 	assert_output --partial 'error: no child named "nosuch"'
 	assert_output --partial '"restarting": ['
+	assert_output --partial '"scale": 1'
 	assert_output --partial '"name": "pool.1"'
 }
 
