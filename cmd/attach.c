@@ -73,6 +73,8 @@ static const struct cmd_opt attach_opts[] = {
 	    "with -l, serve peer after peer (default: one)" },
 	{ NULL, 'l', 'l', NULL, NULL,
 	    "listen on ADDR instead of connecting" },
+	{ NULL, 's', 's', "N", NULL,
+	    "-v: bytes of a record shown (default: 64, 0: all)" },
 	{ "allow-uid", 0, O_ALLOW_UID, "UID", NULL,
 	    "with -l, serve UID's peers too (default: own, root)" },
 	{ "idle-timeout", 0, O_IDLE_TIMEOUT, "DUR", NULL,
@@ -89,6 +91,12 @@ static const struct cmd_opt attach_opts[] = {
 	    "keep trying to connect for DUR (default: 0, once)" },
 	{ "rs", 0, O_RS, "SEP", NULL,
 	    "the peer's record separator (default: '\\n')" },
+	{ "stats", 0, 'S', NULL, NULL,
+	    "counts of records and bytes on stderr at the end" },
+	{ "trace", 0, 'T', NULL, NULL,
+	    "log each record's direction and size on stderr" },
+	{ "verbose", 'v', 'v', NULL, NULL,
+	    "show records (first 64 bytes, or -s) on stderr" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -108,6 +116,7 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	memset(&at, 0, sizeof at);
 	memset(&allow, 0, sizeof allow);
 	at.ce = ce;
+	show_init(&at.sh, ce);
 	at.sep = '\n';
 	at.idle_ns = -1;
 	at.quit_ns = -1;
@@ -131,6 +140,13 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 			break;
 		case 'k':
 			keep = 1;
+			break;
+		case 's':
+		case 'v':
+		case 'S':
+		case 'T':
+			if ((r = show_option(&at.sh, ch, optarg)) != 1)
+				return r;
 			break;
 		case 'l':
 			listen = 1;
@@ -192,6 +208,7 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (retry_ns > 0 && listen)
 		return cmd_usage_error(ce, "-w is for connecting: not with -l");
 	at.name = argv[0];
+	at.sh.who = at.name;
 	if (sock_parse_addr(ce, &a, at.name) == -1)
 		return EXIT_FAIL;
 	/*
@@ -254,6 +271,7 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 			attach_drop_cut(&at);
 	} while (keep && !at.stop);
 out:
+	show_stats(&at.sh, NULL);
 	if (lfd != -1)
 		close(lfd);
 	addr_unlink(&a);

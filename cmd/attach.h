@@ -6,6 +6,8 @@
 #ifndef ATTACH_H
 #define ATTACH_H
 
+#include "show.h"
+
 #include <stdint.h>
 
 #include "buf.h"
@@ -19,6 +21,7 @@
 
 struct attach {
 	const struct cmd_entry	*ce;
+	struct show		 sh;		/* -v, -s, --trace, --stats */
 	const char		*name;		/* the ADDR operand */
 	int			 sep;		/* record separator on the socket */
 	int64_t			 idle_ns;	/* -1: wait for the peer to close */

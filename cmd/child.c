@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -477,6 +478,14 @@ static const struct cmd_opt child_opts[] = {
 	    "end CMD this long after a disconnect (default: no)" },
 	{ "kill-timeout", 0, O_KILL_TIMEOUT, "DUR", NULL,
 	    "wait before SIGKILL after SIGTERM (default: 5s)" },
+	{ NULL, 's', 's', "N", NULL,
+	    "-v: bytes of a frame shown (default: 64, 0: all)" },
+	{ "stats", 0, 'S', NULL, NULL,
+	    "counts of frames and bytes on stderr at the end" },
+	{ "trace", 0, 'T', NULL, NULL,
+	    "log each frame's direction and size on stderr" },
+	{ "verbose", 'v', 'v', NULL, NULL,
+	    "show frames (first 64 bytes, or -s) on stderr" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -492,6 +501,7 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 	c.cin = c.cout = c.cin_peek = c.watch_fd = c.hs_lfd = -1;
 	c.disc_timeout = -1;
 	c.kill_timeout = KILL_DEFAULT;
+	show_init(&c.sh, ce);
 	optind = 1;
 	while ((ch = cmd_getopts(ce, argc, argv)) != -1) {
 		switch (ch) {
@@ -509,6 +519,13 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 				return cmd_usage_error(ce, "--kill-timeout '%s': %s",
 				    optarg, cause);
 			break;
+		case 's':
+		case 'v':
+		case 'S':
+		case 'T':
+			if ((rc = show_option(&c.sh, ch, optarg)) != 1)
+				return rc;
+			break;
 		default:
 			return EXIT_FAIL;
 		}
@@ -520,6 +537,7 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 		c.name = argv[0];
 	} else
 		c.name = "-";
+	c.sh.who = c.name;
 	if (c.argv == NULL && c.disc_timeout >= 0)
 		return cmd_usage_error(ce, "--disconnect-timeout needs a CMD");
 	if (spawn_std_fds(NULL) == -1) {
@@ -545,6 +563,14 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	rc = child_main(&c);
+	if (c.undelivered > 0) {
+		char	more[64];
+
+		snprintf(more, sizeof more, "%" PRIu64 " messages %s never "
+		    "read", c.undelivered, c.name);
+		show_stats(&c.sh, more);
+	} else
+		show_stats(&c.sh, NULL);
 	child_release(&c);
 	if (rc != EXIT_FAIL && c.exec_err == 0 && c.argv != NULL &&
 	    WIFSIGNALED(c.sv.status) && !child_alive(&c)) {

@@ -3,7 +3,8 @@
  * ipcrun child's private header: the bridge's state and what its files
  * give each other. child.c has the options, the set-up and the loop;
  * child_parent.c the parent's channel and Node's internal messages;
- * child_cmd.c CMD's process, signals and stdio. Include after cmd.h.
+ * child_cmd.c CMD's process, signals and stdio; show.c (shared with
+ * attach) -v, --trace and --stats. Include after cmd.h.
  */
 #ifndef CHILD_H
 #define CHILD_H
@@ -13,6 +14,7 @@
 #include "ev.h"
 #include "frame.h"
 #include "jscan.h"
+#include "show.h"
 #include "super.h"
 #include "v8frame.h"
 
@@ -36,6 +38,8 @@ struct child {
 	const struct cmd_entry	*ce;
 
 	/* Options. */
+	struct show	 sh;		/* -v, -s, --trace, --stats: towards
+					   CMD (">"), and to the parent */
 	int64_t		 disc_timeout;	/* -1: wait for CMD for ever */
 	int64_t		 kill_timeout;
 	char		**argv;		/* NULL: no CMD */

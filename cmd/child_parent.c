@@ -33,6 +33,9 @@ int
 child_to_parent(struct child *c, const char *json, size_t n, int nl,
     struct v8ser_err *e)
 {
+	/* ipcrun's own answers are Node's messages: {"cmd":"NODE_... */
+	show_frame(&c->sh, 0, n > 13 && memcmp(json, "{\"cmd\":\"NODE_", 13) ==
+	    0, json, n + !nl);
 	if (c->advanced)
 		return v8frame_encode(&c->par.tq, json, n, e);
 	/* Counted by the chan: a handle's frame queued after it goes at
@@ -151,9 +154,11 @@ child_from_parent(struct child *c, const char *line, size_t n, int nl,
 	if (k != NULL && js->span[k[0]].len != 0 &&
 	    jscan_node_internal(line + js->span[k[0]].off,
 	    js->span[k[0]].len)) {
+		show_frame(&c->sh, 1, 1, line, n + !nl);
 		child_internal(c, line, js, k);
 		return;
 	}
+	show_frame(&c->sh, 1, 0, line, n + !nl);
 	if (c->cin == -1 || c->cin_dead || !super_alive(&c->sv)) {
 		c->undelivered++;
 		return;

@@ -147,13 +147,19 @@ ctl_list(struct ctlc *c, int names)
 			continue;
 		c->target = path + 5;
 		info = NULL;
-		if (ctlc_request(c, "info", NULL, 0, 0, 1, &info) == 0) {
+		/*
+		 * The names, for a shell's completion: a live socket is
+		 * enough, with no answer to wait for (a stopped run's
+		 * socket still takes connections, and would hold the
+		 * completion for --timeout).
+		 */
+		if (names)
+			printf("%.*s\n", (int)strlen(de->d_name) - 5,
+			    de->d_name);
+		else if (ctlc_request(c, "info", NULL, 0, 0, 1, &info) == 0) {
 			json_object_set_new(info, "socket",
 			    json_string(path + 5));
-			if (names)
-				printf("%.*s\n", (int)strlen(de->d_name) - 5,
-				    de->d_name);
-			else if (!tty)
+			if (!tty)
 				ctlc_print(info);
 			else {
 				json_t	*a = json_object_get(info, "command"),

@@ -7,10 +7,14 @@
  * Dot-commands as in Node's REPL; history in
  * $XDG_STATE_HOME/ipcrun/history. Blocking: one prompt, then whatever
  * came, as redis-cli does; nothing is printed over a line being typed.
+ *
+ * The same REPL is run's at a terminal (run_repl.c, repl_run): typed
+ * values go to the run's standard input, one line each, and what comes
+ * out of its standard output is shown; the dot-commands go through a
+ * control connection of its own. Ctrl-D ends the input, and what still
+ * comes out is shown until the run's output ends.
  */
 #include "compat.h"
-
-#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,19 +36,11 @@
 #include "buf.h"
 #include "color.h"
 #include "ctlc.h"
+#include "jscan.h"
+#include "repl.h"
 
 #define REPL_HISTORY	1000	/* entries kept */
 #define REPL_WAIT	500	/* ms for a reply after a send */
-
-struct repl {
-	struct ctlc	*c;
-	int		 color;
-	char		*to;		/* .to: where typed values go */
-	char		*tapped;	/* the child tapped for its replies */
-	int		 pending;	/* a value is being continued */
-	char		 hist[PATH_MAX];
-	int		 hist_ok;
-};
 
 static struct repl	*repl_cur;	/* for the prompt function */
 static struct termios	 repl_tty;	/* the terminal as it was */
@@ -71,7 +67,7 @@ repl_prompt(EditLine *el)
 	static char	 p[160];
 	struct repl	*rp = repl_cur;
 	const char	*word = rp->pending ? "..." : rp->to != NULL ? rp->to :
-	    "ctl";
+	    rp->word;
 
 	(void)el;
 	if (rp->color)
@@ -82,98 +78,86 @@ repl_prompt(EditLine *el)
 	return p;
 }
 
-/* A value, indented and coloured as jq colours it. */
-static void
-repl_print(struct repl *rp, json_t *v)
-{
-	char		*s, *p, *q;
-	const char	*col;
-
-	if ((s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-	    JSON_ENCODE_ANY | JSON_REAL_PRECISION(12))) == NULL)
-		return;
-	if (!rp->color) {
-		puts(s);
-		free(s);
-		return;
-	}
-	for (p = s; *p != '\0'; p = q) {
-		if (*p == '"') {
-			for (q = p + 1; *q != '\0' && *q != '"'; q++)
-				if (*q == '\\' && q[1] != '\0')
-					q++;
-			if (*q == '"')
-				q++;
-			col = *q == ':' ? COLOR_KEY : COLOR_STR;
-		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
-			q = p + strspn(p, "-+.eE0123456789");
-			col = COLOR_NUM;
-		} else if (strncmp(p, "true", 4) == 0 ||
-		    strncmp(p, "null", 4) == 0) {
-			q = p + 4;
-			col = COLOR_LIT;
-		} else if (strncmp(p, "false", 5) == 0) {
-			q = p + 5;
-			col = COLOR_LIT;
-		} else {
-			putchar(*p);
-			q = p + 1;
-			continue;
-		}
-		printf("%s%.*s%s", col, (int)(q - p), p, COLOR_OFF);
-	}
-	putchar('\n');
-	free(s);
-}
-
-static void
-repl_error(struct repl *rp, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-repl_error(struct repl *rp, const char *fmt, ...)
-{
-	va_list	ap;
-
-	fflush(stdout);
-	fputs(rp->color ? COLOR_ERR "error:" COLOR_OFF " " : "error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 /* An event that came: a reply of the tapped child is shown. */
 static void
 repl_on_event(struct ctlc *c, json_t *ev)
 {
 	struct repl	*rp = c->arg;
 	const char	*dir = json_string_value(json_object_get(ev, "dir"));
+	const char	*child = json_string_value(json_object_get(ev, "child"));
 
-	if (dir == NULL || strcmp(dir, "out") != 0 ||
-	    json_is_true(json_object_get(ev, "internal")))
+	/* run's own output shows the replies: a tap there shows both ways. */
+	if (dir == NULL || child == NULL || (rp->out_fd == -1 &&
+	    (strcmp(dir, "out") != 0 ||
+	    json_is_true(json_object_get(ev, "internal")))))
 		return;
-	if (rp->color)
-		printf(COLOR_DIM "%s:" COLOR_OFF "\n", json_string_value(
-		    json_object_get(ev, "child")));
-	else
-		printf("%s:\n", json_string_value(json_object_get(ev,
-		    "child")));
+	printf("%s%s%s%s:%s\n", rp->color ? COLOR_DIM : "", child,
+	    rp->out_fd == -1 ? "" : strcmp(dir, "out") == 0 ? " <" : " >",
+	    json_is_true(json_object_get(ev, "internal")) ? " (Node's)" : "",
+	    rp->color ? COLOR_OFF : "");
 	repl_print(rp, json_object_get(ev, "frame"));
 }
 
-/* What came on the socket, waiting at most ms for the first line. */
+/* What run's stdout holds now, shown line by line. 0 at its end. */
+static int
+repl_read_out(struct repl *rp)
+{
+	char	*nl;
+	ssize_t	 k;
+	size_t	 n;
+
+	if (buf_reserve(&rp->out, 65536) == -1)
+		return -1;
+	k = read(rp->out_fd, rp->out.p + rp->out.off + rp->out.len,
+	    rp->out.cap - rp->out.off - rp->out.len);
+	if (k == -1)
+		return errno == EINTR || errno == EAGAIN ? 1 : -1;
+	rp->out.len += (size_t)k;
+	while ((nl = memchr(rp->out.p + rp->out.off, '\n', rp->out.len)) !=
+	    NULL) {
+		n = (size_t)(nl - (rp->out.p + rp->out.off));
+		repl_show_line(rp, rp->out.p + rp->out.off, n);
+		buf_consume(&rp->out, n + 1);
+	}
+	return k > 0;
+}
+
+/*
+ * What came on the socket (and run's stdout), waiting at most ms for
+ * the first of it.
+ */
 static void
 repl_drain(struct repl *rp, int ms)
 {
-	char	*line;
-	json_t	*ev;
+	struct pollfd	 pfd[2];
+	char		*line;
+	json_t		*ev;
+	int		 k = -1;
 
-	while (ctlc_recv_line(rp->c, &line, ms) == 1) {
-		if ((ev = json_loads(line, 0, NULL)) != NULL) {
-			repl_on_event(rp->c, ev);
-			json_decref(ev);
+	for (;;) {
+		while (rp->c->fd != -1 &&
+		    (k = ctlc_recv_line(rp->c, &line, 0)) == 1) {
+			if ((ev = json_loads(line, 0, NULL)) != NULL) {
+				repl_on_event(rp->c, ev);
+				json_decref(ev);
+			}
 		}
+		if (rp->c->fd != -1 && k == 0) {
+			/* The run has gone. */
+			close(rp->c->fd);
+			rp->c->fd = -1;
+		}
+		pfd[0].fd = rp->c->fd;
+		pfd[1].fd = rp->out_fd;
+		pfd[0].events = pfd[1].events = POLLIN;
+		if (poll(pfd, 2, ms) <= 0)
+			break;
+		if (pfd[1].revents != 0 && repl_read_out(rp) <= 0) {
+			close(rp->out_fd);
+			rp->out_fd = -1;
+		}
+		if (rp->c->fd == -1 && rp->out_fd == -1)
+			break;
 		ms = 50;	/* the rest of a burst */
 	}
 	fflush(stdout);
@@ -205,14 +189,86 @@ repl_call(struct repl *rp, const char *cmd, json_t *args, int show)
 	return ok ? 0 : 1;
 }
 
-/* Tap the child that typed values go to, for its replies. */
+/*
+ * Tap the child that typed values go to, for its replies (run's REPL
+ * sees them on its stdout: a look that the child is there is enough).
+ */
 static void
 repl_to(struct repl *rp, const char *name)
 {
-	if (repl_call(rp, "tap", json_pack("[s]", name), 0) != 0)
+	json_t	*ps = NULL, *e;
+	size_t	 i;
+	int	 found = 0;
+
+	if (rp->out_fd != -1 || rp->in_fd != -1) {
+		if (ctlc_request(rp->c, "ps", NULL, 0, 0, 1, &ps) == 0)
+			json_array_foreach(ps, i, e)
+				found |= strcmp(json_string_value(
+				    json_object_get(e, "name")), name) == 0;
+		json_decref(ps);
+		if (!found) {
+			repl_error(rp, "no child named \"%s\"", name);
+			return;
+		}
+	} else if (repl_call(rp, "tap", json_pack("[s]", name), 0) != 0)
 		return;
 	free(rp->to);
 	rp->to = strdup(name);
+}
+
+/* All of p to fd (a pipe: SIGPIPE is ignored), or -1. */
+static int
+repl_write(int fd, const char *p, size_t n)
+{
+	ssize_t	k;
+
+	while (n > 0) {
+		if ((k = write(fd, p, n)) == -1 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/*
+ * run's REPL, with no .to: the value as one line on the run's stdin,
+ * checked first by the scanner run itself uses (what JSON.parse takes).
+ * Its newlines become spaces: none can be inside a string.
+ */
+static void
+repl_input(struct repl *rp, const char *text, size_t len)
+{
+	struct jscan	 js;
+	char		*flat;
+	size_t		 i, at;
+	int		 line = 1, col = 1;
+
+	if ((flat = malloc(len + 1)) == NULL)
+		return;
+	for (i = 0; i < len; i++)
+		flat[i] = text[i] == '\n' || text[i] == '\r' ? ' ' : text[i];
+	while (len > 0 && flat[len - 1] == ' ')
+		len--;
+	jscan_init(&js);
+	if (jscan_line(&js, flat, len) != JSCAN_GOOD) {
+		at = js.err_off < len ? js.err_off : len;
+		for (i = 0; i < at; i++, col++)
+			if (text[i] == '\n')
+				line++, col = 0;
+		repl_caret(rp, text, len, line, col, js.err != NULL ? js.err :
+		    "not one JSON value");
+		free(flat);
+		return;
+	}
+	flat[len] = '\n';
+	if (repl_write(rp->in_fd, flat, len + 1) == -1)
+		repl_error(rp, "the run takes no more input: %s",
+		    strerror(errno));
+	free(flat);
+	repl_drain(rp, REPL_WAIT);
 }
 
 /* The whole value typed, or a reason it is bad with a caret under it. */
@@ -221,22 +277,13 @@ repl_value(struct repl *rp, const char *text, size_t len)
 {
 	json_error_t	 je;
 	json_t		*v;
-	const char	*l;
-	int		 i;
 
+	if (rp->to == NULL && rp->in_fd != -1) {
+		repl_input(rp, text, len);
+		return;
+	}
 	if ((v = json_loadb(text, len, JSON_DECODE_ANY, &je)) == NULL) {
-		/* The line of the error, and a caret under its column. */
-		for (l = text, i = 1; i < je.line && (l = memchr(l, '\n',
-		    (size_t)(text + len - l))) != NULL; i++)
-			l++;
-		if (l == NULL)
-			l = text;
-		repl_error(rp, "invalid JSON at line %d, column %d: %s",
-		    je.line, je.column, je.text);
-		fprintf(stderr, "  %.*s\n  %*s%s^%s\n",
-		    (int)strcspn(l, "\n"), l, je.column > 0 ? je.column - 1 :
-		    0, "", rp->color ? COLOR_ERR : "", rp->color ? COLOR_OFF :
-		    "");
+		repl_caret(rp, text, len, je.line, je.column, je.text);
 		return;
 	}
 	if (rp->to == NULL) {
@@ -256,6 +303,8 @@ static const char repl_help[] =
     ".send NAME JSON    send one value to NAME\n"
     ".restart NAME|all  restart a child\n"
     ".stop NAME|all     stop a child\n"
+    ".start NAME|all    start a stopped child again\n"
+    ".scale N           run the first N children\n"
     ".signal NAME SIG   signal a child's group\n"
     ".tap [NAME ...]    show every frame of these children\n"
     ".stats             the run's counts\n"
@@ -295,7 +344,8 @@ repl_dot(struct repl *rp, char *line)
 			rp->to = keep;
 		}
 	} else if (strcmp(cmd, ".restart") == 0 || strcmp(cmd, ".stop") == 0 ||
-	    strcmp(cmd, ".signal") == 0 || strcmp(cmd, ".tap") == 0) {
+	    strcmp(cmd, ".signal") == 0 || strcmp(cmd, ".tap") == 0 ||
+	    strcmp(cmd, ".start") == 0 || strcmp(cmd, ".scale") == 0) {
 		a = json_array();
 		while ((arg = strtok_r(NULL, " \t", &rest)) != NULL)
 			json_array_append_new(a, json_string(arg));
@@ -337,83 +387,68 @@ repl_complete(const char *p, size_t n)
 	return any && !str && depth <= 0;
 }
 
-/* $XDG_STATE_HOME/ipcrun/history, its directories made 0700. */
-static int
-repl_history_path(struct repl *rp)
-{
-	const char	*st = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	char		 dir[PATH_MAX];
-	char		*s;
-
-	if (st != NULL && *st == '/')
-		snprintf(dir, sizeof dir, "%s/ipcrun", st);
-	else if (home != NULL && *home == '/')
-		snprintf(dir, sizeof dir, "%s/.local/state/ipcrun", home);
-	else
-		return -1;
-	for (s = dir + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		(void)mkdir(dir, 0700);
-		*s = '/';
-	}
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		return -1;
-	if ((size_t)snprintf(rp->hist, sizeof rp->hist, "%.*s/history",
-	    (int)(sizeof rp->hist - 16), dir) >= sizeof rp->hist)
-		return -1;
-	return 0;
-}
-
-/*
- * libedit's H_SAVE says nothing of a failed write: a temporary file,
- * checked, then renamed into place.
- */
+/* The prompts until Ctrl-D or .quit. */
 static void
-repl_history_save(struct repl *rp, History *h)
+repl_loop(struct repl *rp, EditLine *el, History *h, struct buf *val)
 {
 	HistEvent	 he;
-	char		 tmp[PATH_MAX + 16];
-	FILE		*f;
-	int		 fd, bad;
-
-	if (!rp->hist_ok)
-		return;
-	snprintf(tmp, sizeof tmp, "%s.%ld", rp->hist, (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1 || (f = fdopen(fd, "w")) == NULL) {
-		if (fd != -1)
-			close(fd);
-		cmd_warn(rp->c->ce, "history '%s'", tmp);
-		return;
-	}
-	bad = history(h, &he, H_SAVE_FP, f) == -1;
-	bad |= fflush(f) == EOF || ferror(f) || fsync(fileno(f)) == -1;
-	bad |= fclose(f) == EOF;
-	if (bad || rename(tmp, rp->hist) == -1) {
-		cmd_warn(rp->c->ce, "history '%s'", rp->hist);
-		(void)unlink(tmp);
-	}
-}
-
-int
-ctl_repl(struct ctlc *c, int color, const char *to)
-{
-	struct repl	 rp;
-	struct buf	 val;
-	EditLine	*el;
-	History		*h;
-	HistEvent	 he;
-	json_t		*ps;
 	const char	*line;
 	char		*entry, *p;
 	int		 n;
 
-	memset(&rp, 0, sizeof rp);
-	rp.c = c;
-	rp.color = color;
-	repl_cur = &rp;
-	c->on_event = repl_on_event;
-	c->arg = &rp;
+	for (;;) {
+		repl_drain(rp, 0);
+		if ((line = el_gets(el, &n)) == NULL || n <= 0)
+			break;
+		if (!rp->pending && line[strspn(line, " \t")] == '.') {
+			p = strdup(line + strspn(line, " \t"));
+			if (p == NULL)
+				break;
+			p[strcspn(p, "\n")] = '\0';
+			if (*p != '\0')
+				history(h, &he, H_ENTER, p);
+			n = repl_dot(rp, p);
+			free(p);
+			if (n)
+				break;
+			continue;
+		}
+		if (buf_append(val, line, (size_t)n) == -1)
+			break;
+		if (!repl_complete(val->p + val->off, val->len)) {
+			/* Blank lines alone are nothing; else go on. */
+			rp->pending = strspn(val->p + val->off, " \t\r\n") !=
+			    val->len;
+			if (!rp->pending)
+				buf_consume(val, val->len);
+			continue;
+		}
+		rp->pending = 0;
+		/* One history entry per value, on one line. */
+		if ((entry = strndup(val->p + val->off, val->len)) != NULL) {
+			for (p = entry; *p != '\0'; p++)
+				if (*p == '\n')
+					*p = ' ';
+			while ((p = strrchr(entry, ' ')) != NULL && p[1] == '\0')
+				*p = '\0';
+			history(h, &he, H_ENTER, entry);
+			free(entry);
+		}
+		repl_value(rp, val->p + val->off, val->len);
+		buf_consume(val, val->len);
+	}
+}
+
+/* libedit, the history and the terminal's signals around repl_loop. */
+static int
+repl_main(struct repl *rp, const char *banner)
+{
+	struct buf	 val;
+	EditLine	*el;
+	History		*h;
+	HistEvent	 he;
+
+	repl_cur = rp;
 	(void)setlocale(LC_CTYPE, "");
 	if (tcgetattr(STDIN_FILENO, &repl_tty) == 0) {
 		signal(SIGINT, repl_on_signal);
@@ -422,6 +457,47 @@ ctl_repl(struct ctlc *c, int color, const char *to)
 	}
 	if (buf_init(&val, 4096) == -1)
 		return EXIT_FAIL;
+	h = history_init();
+	history(h, &he, H_SETSIZE, REPL_HISTORY);
+	history(h, &he, H_SETUNIQUE, 1);
+	if (repl_history_path(rp) == 0) {
+		rp->hist_ok = 1;
+		(void)history(h, &he, H_LOAD, rp->hist);
+	}
+	el = el_init("ipcrun", stdin, stdout, stderr);
+	el_set(el, EL_EDITOR, "emacs");
+	el_set(el, EL_SIGNAL, 0);
+	el_set(el, EL_PROMPT_ESC, repl_prompt, '\1');
+	el_set(el, EL_HIST, history, h);
+	el_source(el, NULL);
+	printf("%s: .help for the commands, Ctrl-D to %s\n", banner,
+	    rp->in_fd != -1 ? "end the input" : "leave");
+	fflush(stdout);
+	repl_loop(rp, el, h, &val);
+	/* Ctrl-D: a new line after the prompt, as a shell does. */
+	putchar('\n');
+	repl_history_save(rp, h);
+	el_end(el);
+	history_end(h);
+	buf_release(&val);
+	free(rp->to);
+	return cmd_flush_stdout(rp->c->ce);
+}
+
+int
+ctl_repl(struct ctlc *c, int color, const char *to)
+{
+	struct repl	 rp;
+	json_t		*ps;
+	char		 banner[512];
+
+	memset(&rp, 0, sizeof rp);
+	rp.c = c;
+	rp.color = color;
+	rp.word = "ctl";
+	rp.in_fd = rp.out_fd = -1;
+	c->on_event = repl_on_event;
+	c->arg = &rp;
 	/* One child: typed values go to it. */
 	ps = NULL;
 	if (to != NULL)
@@ -431,70 +507,41 @@ ctl_repl(struct ctlc *c, int color, const char *to)
 		repl_to(&rp, json_string_value(json_object_get(
 		    json_array_get(ps, 0), "name")));
 	json_decref(ps);
+	snprintf(banner, sizeof banner, "ipcrun ctl %s", c->target);
+	return repl_main(&rp, banner);
+}
 
-	h = history_init();
-	history(h, &he, H_SETSIZE, REPL_HISTORY);
-	history(h, &he, H_SETUNIQUE, 1);
-	if (repl_history_path(&rp) == 0) {
-		rp.hist_ok = 1;
-		(void)history(h, &he, H_LOAD, rp.hist);
-	}
-	el = el_init("ipcrun", stdin, stdout, stderr);
-	el_set(el, EL_EDITOR, "emacs");
-	el_set(el, EL_SIGNAL, 0);
-	el_set(el, EL_PROMPT_ESC, repl_prompt, '\1');
-	el_set(el, EL_HIST, history, h);
-	el_source(el, NULL);
-	printf("ipcrun ctl %s: .help for the commands, Ctrl-D to leave\n",
-	    c->target);
+/*
+ * run's REPL (run_repl.c): typed values to in_fd, the run's stdin; its
+ * stdout on out_fd shown as it comes, wrapped or not; the dot-commands
+ * on c, a control connection. Ctrl-D (or .quit) ends the run's input,
+ * and what it still writes is shown until its stdout closes.
+ */
+int
+repl_run(struct ctlc *c, int color, const char *word, int wrapped,
+    int in_fd, int out_fd)
+{
+	struct repl	 rp;
+	char		 banner[512];
+	int		 rc;
+
+	memset(&rp, 0, sizeof rp);
+	rp.c = c;
+	rp.color = color;
+	rp.word = word;
+	rp.wrapped = wrapped;
+	rp.in_fd = in_fd;
+	rp.out_fd = out_fd;
+	c->on_event = repl_on_event;
+	c->arg = &rp;
+	if (buf_init(&rp.out, 65536) == -1)
+		return EXIT_FAIL;
+	snprintf(banner, sizeof banner, "ipcrun run %s", word);
+	rc = repl_main(&rp, banner);
+	close(rp.in_fd);
+	while (rp.out_fd != -1)
+		repl_drain(&rp, -1);
 	fflush(stdout);
-	for (;;) {
-		repl_drain(&rp, 0);
-		if ((line = el_gets(el, &n)) == NULL || n <= 0)
-			break;
-		if (!rp.pending && line[strspn(line, " \t")] == '.') {
-			p = strdup(line + strspn(line, " \t"));
-			if (p == NULL)
-				break;
-			p[strcspn(p, "\n")] = '\0';
-			if (*p != '\0')
-				history(h, &he, H_ENTER, p);
-			n = repl_dot(&rp, p);
-			free(p);
-			if (n)
-				break;
-			continue;
-		}
-		if (buf_append(&val, line, (size_t)n) == -1)
-			break;
-		if (!repl_complete(val.p + val.off, val.len)) {
-			/* Blank lines alone are nothing; else go on. */
-			rp.pending = strspn(val.p + val.off, " \t\r\n") !=
-			    val.len;
-			if (!rp.pending)
-				buf_consume(&val, val.len);
-			continue;
-		}
-		rp.pending = 0;
-		/* One history entry per value, on one line. */
-		if ((entry = strndup(val.p + val.off, val.len)) != NULL) {
-			for (p = entry; *p != '\0'; p++)
-				if (*p == '\n')
-					*p = ' ';
-			while ((p = strrchr(entry, ' ')) != NULL && p[1] == '\0')
-				*p = '\0';
-			history(h, &he, H_ENTER, entry);
-			free(entry);
-		}
-		repl_value(&rp, val.p + val.off, val.len);
-		buf_consume(&val, val.len);
-	}
-	/* Ctrl-D: a new line after the prompt, as a shell does. */
-	putchar('\n');
-	repl_history_save(&rp, h);
-	el_end(el);
-	history_end(h);
-	buf_release(&val);
-	free(rp.to);
-	return cmd_flush_stdout(c->ce);
+	buf_release(&rp.out);
+	return rc;
 }

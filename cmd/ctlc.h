@@ -34,5 +34,6 @@ json_t		*ctlc_call(struct ctlc *, json_t *);
 
 /* ctl_repl.c */
 int		 ctl_repl(struct ctlc *, int, const char *);
+int		 repl_run(struct ctlc *, int, const char *, int, int, int);
 
 #endif

@@ -185,7 +185,7 @@ cmd_command_error(const struct cmd_entry *self, const char *name)
 
 #define HELP_WIDTH	80	/* the synopsis is wrapped to this */
 #define HELP_COLUMN	28	/* where option descriptions start in --help */
-#define MAX_OPTS	48
+#define MAX_OPTS	64
 
 /* -h and --help, which every option table has. */
 const struct cmd_opt cmd_help_opt = {

@@ -21,6 +21,7 @@
 #include "bus.h"
 #include "chan.h"
 #include "cluster.h"
+#include "color.h"
 #include "ctl.h"
 #include "drain.h"
 #include "envelope.h"
@@ -68,7 +69,7 @@ enum {
 	O_CONTROL, O_NO_CONTROL, O_TASKS, O_RETRIES, O_TASK_TIMEOUT,
 	O_MAX_INFLIGHT, O_REJECTS, O_ID, O_SEQ, O_WRAP, O_KEEP_ORDER, O_FROM,
 	O_TO, O_TASKLOG, O_RESUME_FAILED, O_HANDLE_TIMEOUT, O_HANDLE_SINK,
-	O_READY_FD
+	O_READY_FD, O_NO_REPL, O_COLOR
 };
 
 /* The option entries run and serve share, word for word. */
@@ -119,6 +120,10 @@ enum handoff { HANDOFF_NONE, HANDOFF_SERVER, HANDOFF_SYSTEMD,
 			    (r)->handoff == HANDOFF_SOCKET)
 #define SERVE_MAXLISTEN	16	/* --listen given so many times */
 #define SERVE_MSG_MAX	4096	/* --message, with the handle frame */
+
+/* A child ending gracefully (run_roll.c): to start again, or for good. */
+#define RUN_RESTART	1
+#define RUN_RETIRE	2
 
 /* Why the channel is being closed by ipcrun, for the reports. */
 enum close_why { CLOSE_NONE, CLOSE_EOF, CLOSE_IDLE, CLOSE_POLICY,
@@ -232,6 +237,7 @@ struct worker {
 	int		 handle_warned;
 	int		 serving;	/* serve: it took its sockets */
 	unsigned	 roll_gen;	/* sv.restarts when the roll stopped it */
+	int		 restarting;	/* ending gracefully: RUN_RESTART, RUN_RETIRE */
 	int		 gone;		/* exited: takes no more input */
 	int		 polled;	/* its channel is in the poll set */
 	int		 has_frames;	/* frames read, not all taken yet */
@@ -374,9 +380,17 @@ struct run {
 	const char	*ctl_addr;	/* --control, or NULL: the default */
 	int		 ctl_off;	/* --no-control */
 	const char	*ctl_name;	/* --name, for the default path */
-	int		 ctl_roll;		/* restart all --rolling: next, + 1 */
-	unsigned	 ctl_roll_restarts;	/* the restarts of the one waited for */
 	char		**argv0;	/* the command, for info */
+
+	/*
+	 * At a terminal, the REPL (run_repl.c): a process of its own that
+	 * holds the terminal, with pipes for stdin and stdout and a control
+	 * connection, adopted by run_ctl_start.
+	 */
+	int		 repl;		/* 0: --no-repl */
+	enum color_mode	 color;		/* --color */
+	pid_t		 repl_pid;	/* or -1 */
+	int		 repl_fd;	/* its control connection, or -1 */
 
 	/* ipcrun serve: the sockets, bound before any child starts. */
 	int		 serve;
@@ -388,7 +402,10 @@ struct run {
 	const char	*handoff_msg;	/* --message: JSON */
 	int		 ready_fd;	/* --ready-fd, -1 once written */
 	int		 stopping;	/* a stop signal: the graceful stop */
-	/* SIGHUP: a rolling restart, one child after the other. */
+	/*
+	 * A rolling restart (serve's SIGHUP, ctl's restart all --rolling),
+	 * one child after the other (run_roll.c).
+	 */
 	int		 roll;		/* the child being replaced, or -1 */
 	int		 roll_wait;	/* stopped: waiting for it to serve */
 	int		 roll_again;	/* another SIGHUP came meanwhile */
@@ -488,9 +505,9 @@ struct run {
  * run_state.c, run_tap.c, run_ack.c, run_end.c, run_report.c,
  * run_tasklog.c, run_task.c, run_env.c, run_child.c, run_drain.c,
  * run_handles.c, run_deal.c, run_in.c, run_lost.c, run_cluster.c,
- * run_internal.c, run_out.c, run_ctl.c, run_loop.c; run.c parses the
- * options, run_setup.c draws what follows from them, and run.c calls
- * run_main.
+ * run_internal.c, run_out.c, run_roll.c, run_ctl.c, run_repl.c,
+ * run_loop.c; run.c parses the options, run_setup.c draws what follows
+ * from them, and run.c calls run_main.
  */
 
 /* run_setup.c */
@@ -702,11 +719,22 @@ void		 run_flush_oq(struct run *r);
 void		 run_flush_oq_all(struct run *r);
 void		 run_gather(struct run *r);
 
+/* run_roll.c */
+int		 run_restart(struct run *r, struct worker *w);
+void		 run_roll_start(struct run *r, const char *why);
+void		 run_roll(struct run *r);
+int		 run_start(struct run *r, struct worker *w, const char **why);
+int		 run_scale(struct run *r, unsigned n, const char **why);
+
 /* run_ctl.c */
 int		 run_ctl_start(struct run *r);
 void		 run_ctl_interest(struct run *r);
 void		 run_ctl_pass(struct run *r);
 void		 run_ctl_end(struct run *r);
+
+/* run_repl.c */
+int		 run_repl_start(struct run *r);
+void		 run_repl_end(struct run *r);
 
 /* run_loop.c */
 void		 run_update(struct run *r);

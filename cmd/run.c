@@ -106,6 +106,10 @@ static const struct cmd_opt run_opts[] = {
 	OPT_MAX_RESTARTS,
 	OPT_CONTROL,
 	OPT_NO_CONTROL,
+	{ "no-repl", 0, O_NO_REPL, NULL, NULL,
+	    "at a terminal, plain lines rather than the REPL" },
+	{ "color", 0, O_COLOR, "auto|always|never", "auto|always|never",
+	    "colour the REPL's replies (default: auto)" },
 	{ "tasks", 0, O_TASKS, NULL, NULL,
 	    "a task per line, one reply each, retried on failure" },
 	{ "retries", 0, O_RETRIES, "N", NULL,
@@ -173,6 +177,8 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	r.max_inflight = RUN_INFLIGHT;
 	r.restart_window = RUN_RESTART_WINDOW;
 	r.progress = -1;
+	r.repl = 1;
+	r.repl_fd = r.repl_pid = -1;
 	r.roll = -1;
 	if (ce == &cmd_serve_entry) {
 		/* A server: no input, no end of it, and always up. */
@@ -373,6 +379,14 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 			break;
 		case O_NO_CONTROL:
 			r.ctl_off = 1;
+			break;
+		case O_NO_REPL:
+			r.repl = 0;
+			break;
+		case O_COLOR:
+			if (color_parse(optarg, &r.color) == -1)
+				return cmd_usage_error(ce, "--color '%s': must "
+				    "be auto, always or never", optarg);
 			break;
 		case O_ROUTE:
 			if (strcmp(optarg, "rr") == 0)

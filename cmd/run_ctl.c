@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -95,6 +96,28 @@ run_ctl_on_client(struct ev *ev, int fd, short revents, void *arg)
 	}
 }
 
+/* run's REPL has a control connection of its own, socket or not. */
+static int
+run_ctl_adopt(struct run *r)
+{
+	int	i;
+
+	if (r->repl_fd == -1)
+		return 0;
+	if ((i = ctl_adopt(&r->ctl, r->repl_fd)) == -1 ||
+	    ev_add(&r->ev, r->repl_fd, POLLIN, run_ctl_on_client, r) == -1) {
+		cmd_warn(r->ce, "the REPL's control connection");
+		if (i != -1)
+			ctl_drop(&r->ctl, &r->ctl.c[i]);
+		else
+			close(r->repl_fd);
+		r->repl_fd = -1;
+		return -1;
+	}
+	r->repl_fd = -1;	/* the table's now */
+	return 0;
+}
+
 /*
  * The control socket, before any child starts. --control ADDR is bound
  * or the run fails (a live socket there is refused: another run has it).
@@ -111,6 +134,8 @@ run_ctl_start(struct run *r)
 	int		 tries;
 
 	ctl_init(&r->ctl);
+	if (run_ctl_adopt(r) == -1)
+		return -1;
 	if (r->ctl_off)
 		return 0;
 	if (spec != NULL && ctl_listen(&r->ctl, spec, err, sizeof err) == -1) {
@@ -207,13 +232,15 @@ run_ctl_ps(struct run *r)
 	json_t		*a = json_array(), *o;
 
 	for (w = r->w; w < r->w + r->nw; w++) {
-		o = json_pack("{s:s,s:i,s:s,s:i,s:f,s:I,s:I,s:I}",
+		o = json_pack("{s:s,s:i,s:s,s:i,s:f,s:I,s:I,s:I,s:I,s:I}",
 		    "name", w->name, "pid", (int)w->pid,
 		    "state", super_state_name(w->sv.state),
 		    "restarts", (int)w->sv.restarts,
 		    "uptime", run_alive(w) ? run_ctl_age(w->sv.spawned) : 0.0,
 		    "in", (json_int_t)w->in_lines,
+		    "in_bytes", (json_int_t)w->ch.sent,
 		    "out", (json_int_t)w->out_frames,
+		    "out_bytes", (json_int_t)w->ch.received,
 		    "queue", (json_int_t)w->ch.tq.len);
 		json_array_append_new(a, o);
 	}
@@ -319,6 +346,49 @@ run_ctl_send(struct run *r, struct ctlproto_req *q, size_t *len)
 	    (int)w->pid), len);
 }
 
+/*
+ * One child signalled, restarted (gracefully: run_roll.c) or stopped.
+ * Returns -1 when a restart cannot be: its input has ended.
+ */
+static int
+run_ctl_one(struct run *r, struct worker *w, enum ctlproto_cmd cmd, int sig)
+{
+	switch (cmd) {
+	case CTL_SIGNAL:
+		run_trace(r, "ctl: %s to group %ld", run_signame(sig),
+		    (long)w->pid);
+		run_kill(r, w, sig);
+		return 0;
+	case CTL_RESTART:
+		if (run_restart(r, w) == -1)
+			return -1;
+		run_notice(r, "'%s' (pid %ld): restart asked on the control "
+		    "socket", w->name, (long)w->pid);
+		return 0;
+	default:
+		run_notice(r, "'%s' (pid %ld): stop asked on the control "
+		    "socket", w->name, (long)w->pid);
+		(void)super_step(&w->sv, &r->sp, SUPER_EV_STOP, ev_now());
+		return 0;
+	}
+}
+
+/* restart all --rolling: serve's SIGHUP roll, one child at a time. */
+static char *
+run_ctl_roll(struct run *r, struct ctlproto_req *q, size_t *len)
+{
+	json_t	*names = json_array();
+	size_t	 i;
+
+	run_roll_start(r, "restart all --rolling on the control socket");
+	for (i = 0; i < r->nw; i++) {
+		if (run_alive(&r->w[i]))
+			json_array_append_new(names,
+			    json_string(r->w[i].name));
+	}
+	return ctlproto_ok(q, json_pack("{s:o}", "restarting", names), len);
+}
+
 /* restart NAME|all [--rolling]; stop NAME|all; signal NAME|all SIG. */
 static char *
 run_ctl_act(struct run *r, struct ctlproto_req *q, size_t *len)
@@ -337,9 +407,13 @@ run_ctl_act(struct run *r, struct ctlproto_req *q, size_t *len)
 			return ctlproto_err(q, len, "signal: NAME|all SIGNAL "
 			    "(a name such as USR2, or a number)");
 	} else if (q->cmd == CTL_RESTART && opt != NULL &&
-	    strcmp(opt, "--rolling") == 0 && q->nargs == 2)
+	    strcmp(opt, "--rolling") == 0 && q->nargs == 2) {
+		if (ctlproto_str(q, 0) == NULL ||
+		    strcmp(ctlproto_str(q, 0), "all") != 0)
+			return ctlproto_err(q, len, "restart --rolling: only "
+			    "with all (one child is restarted alone)");
 		rolling = 1;
-	else if (q->nargs != 1)
+	} else if (q->nargs != 1)
 		return ctlproto_err(q, len, "%s: NAME|all%s", q->name,
 		    q->cmd == CTL_RESTART ? " [--rolling]" : "");
 	if ((idx = calloc(r->nw, sizeof *idx)) == NULL)
@@ -355,36 +429,23 @@ run_ctl_act(struct run *r, struct ctlproto_req *q, size_t *len)
 		return ctlproto_err(q, len, "child \"%s\" is not running (%s)",
 		    w->name, super_state_name(w->sv.state));
 	}
+	if (rolling) {
+		free(idx);
+		return run_ctl_roll(r, q, len);
+	}
 	done = json_array();
 	for (i = 0; i < n; i++) {
 		w = &r->w[idx[i]];
 		if (!run_alive(w))
 			continue;
-		if (rolling) {
-			/* One at a time: the pass starts the next. */
-			if (r->ctl_roll == 0)
-				r->ctl_roll = 1;
-			json_array_append_new(done, json_string(w->name));
+		if (run_ctl_one(r, w, q->cmd, sig) == -1) {
+			if (n == 1) {
+				free(idx);
+				json_decref(done);
+				return ctlproto_err(q, len, "child \"%s\" has had "
+				    "its end of input: not restarted", w->name);
+			}
 			continue;
-		}
-		switch (q->cmd) {
-		case CTL_SIGNAL:
-			run_trace(r, "ctl: %s to group %ld", run_signame(sig),
-			    (long)w->pid);
-			run_kill(r, w, sig);
-			break;
-		case CTL_RESTART:
-			run_notice(r, "'%s' (pid %ld): restart asked on the "
-			    "control socket", w->name, (long)w->pid);
-			(void)super_step(&w->sv, &r->sp, SUPER_EV_RESTART,
-			    ev_now());
-			break;
-		default:
-			run_notice(r, "'%s' (pid %ld): stop asked on the "
-			    "control socket", w->name, (long)w->pid);
-			(void)super_step(&w->sv, &r->sp, SUPER_EV_STOP,
-			    ev_now());
-			break;
 		}
 		json_array_append_new(done, json_string(w->name));
 	}
@@ -395,35 +456,61 @@ run_ctl_act(struct run *r, struct ctlproto_req *q, size_t *len)
 	return rep;
 }
 
-/*
- * restart all --rolling: one child at a time, the next once the last is
- * up again (restarted, or gone for good).
- */
-static void
-run_ctl_roll(struct run *r)
+/* start NAME|all: children down for good, started again. */
+static char *
+run_ctl_cmd_start(struct run *r, struct ctlproto_req *q, size_t *len)
 {
 	struct worker	*w;
+	const char	*name = ctlproto_str(q, 0), *why;
+	json_t		*done;
 
-	if (r->ctl_roll == 0)
-		return;
-	if (r->ctl_roll > 1) {
-		w = &r->w[r->ctl_roll - 2];
-		if (w->sv.state != SUPER_DONE && (w->sv.restarts ==
-		    r->ctl_roll_restarts || w->sv.state != SUPER_UP))
-			return;
+	if (name == NULL || q->nargs != 1)
+		return ctlproto_err(q, len, "start: NAME|all");
+	if (strcmp(name, "all") != 0) {
+		if ((w = run_find(r, name, strlen(name))) == NULL)
+			return ctlproto_err(q, len, "no child named \"%.64s\"",
+			    name);
+		if (run_start(r, w, &why) == -1)
+			return ctlproto_err(q, len, "child \"%s\" %s", w->name,
+			    why);
+		run_notice(r, "'%s': start asked on the control socket",
+		    w->name);
+		return ctlproto_ok(q, json_pack("{s:[s]}", "starting",
+		    w->name), len);
 	}
-	while (r->ctl_roll <= (int)r->nw) {
-		w = &r->w[r->ctl_roll - 1];
-		r->ctl_roll++;
-		if (!run_alive(w))
+	done = json_array();
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (w->sv.state != SUPER_DONE || run_start(r, w, &why) == -1)
 			continue;
-		r->ctl_roll_restarts = w->sv.restarts;
-		run_notice(r, "'%s' (pid %ld): rolling restart", w->name,
-		    (long)w->pid);
-		(void)super_step(&w->sv, &r->sp, SUPER_EV_RESTART, ev_now());
-		return;
+		run_notice(r, "'%s': start asked on the control socket",
+		    w->name);
+		json_array_append_new(done, json_string(w->name));
 	}
-	r->ctl_roll = 0;
+	return ctlproto_ok(q, json_pack("{s:o}", "starting", done), len);
+}
+
+/* scale N: the first N children run (a number, or a string of one). */
+static char *
+run_ctl_scale(struct run *r, struct ctlproto_req *q, size_t *len)
+{
+	json_t		*a = json_array_get(q->args, 0), *up;
+	const char	*s = ctlproto_str(q, 0), *why, *errstr = NULL;
+	long long	 n = -1;
+	size_t		 i;
+
+	if (q->nargs == 1 && json_is_integer(a))
+		n = json_integer_value(a);
+	else if (q->nargs == 1 && s != NULL)
+		n = strtonum(s, 1, UINT_MAX, &errstr);
+	if (n < 1 || n > UINT_MAX || errstr != NULL)
+		return ctlproto_err(q, len, "scale: N (a number of children)");
+	if (run_scale(r, (unsigned)n, &why) == -1)
+		return ctlproto_err(q, len, "%s", why);
+	up = json_array();
+	for (i = 0; i < (size_t)n; i++)
+		json_array_append_new(up, json_string(r->w[i].name));
+	return ctlproto_ok(q, json_pack("{s:I,s:o}", "scale", (json_int_t)n,
+	    "children", up), len);
 }
 
 static char *
@@ -489,10 +576,11 @@ run_ctl_answer(struct run *r, struct ctl_client *cl, struct ctlproto_req *q,
 		ctl_subscribe(&r->ctl, cl, (int)q->id);
 		return ctlproto_ok(q, json_pack("{s:b}", "subscribed", 1), len);
 	case CTL_START:
+		return run_ctl_cmd_start(r, q, len);
 	case CTL_SCALE:
-		break;
+		return run_ctl_scale(r, q, len);
 	}
-	return ctlproto_err(q, len, "not built yet");
+	return ctlproto_err(q, len, "unknown command");
 }
 
 /* One client's whole requests, answered in order. */
@@ -544,11 +632,8 @@ run_ctl_pass(struct run *r)
 {
 	size_t	i;
 
-	if (r->ctl.lfd == -1)
-		return;
 	for (i = 0; i < CTL_MAXCLIENTS; i++) {
 		if (r->ctl.c[i].fd != -1)
 			run_ctl_serve(r, &r->ctl.c[i]);
 	}
-	run_ctl_roll(r);
 }

@@ -470,6 +470,9 @@ run_flush_tq(struct run *r, struct worker *w)
 		run_close_chan(r, w, CLOSE_STOP);
 		return;
 	}
+	/* A stdio child restarted gracefully: its end of file, in turn. */
+	if (w->restarting && !w->node && chan_paused(&w->ch))
+		run_half_close(r, w);
 	if (w->ch.tq.len == 0 && r->in_done && drain_undelivered(&w->dr))
 		run_all_delivered(r);
 }
@@ -551,6 +554,9 @@ run_input_ended(struct run *r)
 		r->in_end = ev_now();
 	r->in_done = 1;
 	for (w = r->w; w < r->w + r->nw; w++) {
+		/* Restarted gracefully: the next incarnation gets the end. */
+		if (w->restarting)
+			continue;
 		if (w->ch.fd != -1)
 			drain_step(&w->dr, run_dp(r, w), DRAIN_EV_INPUT_ENDED,
 			    r->in_end);
@@ -597,7 +603,8 @@ run_all_delivered(struct run *r)
 		return;
 	}
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if (w->ch.tq.len == 0 && drain_undelivered(&w->dr))
+		if (w->ch.tq.len == 0 && drain_undelivered(&w->dr) &&
+		    !w->restarting)
 			run_delivered(r, w);
 	}
 }

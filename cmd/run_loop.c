@@ -148,14 +148,7 @@ run_forward(struct run *r, int sig)
 		alive |= run_alive(w);
 	if (sig == SIGHUP && r->serve && !r->stopping) {
 		/* One at a time; a SIGHUP during a roll starts another after. */
-		if (r->roll != -1)
-			r->roll_again = 1;
-		else {
-			run_notice(r, "SIGHUP: restarting the children one "
-			    "after the other");
-			r->roll = 0;
-			r->roll_wait = 0;
-		}
+		run_roll_start(r, "SIGHUP");
 		return;
 	}
 	if (stop && r->serve && !r->stopping) {
@@ -223,6 +216,9 @@ run_forward(struct run *r, int sig)
 static int
 run_may_restart(const struct run *r, const struct worker *w)
 {
+	/* Ended for good by scale. */
+	if (w->restarting == RUN_RETIRE)
+		return 0;
 	/* serve's children have no input to end: only a stop ends them. */
 	if (r->serve)
 		return !r->stopping && !r->fail;
@@ -273,57 +269,6 @@ run_child_exited(struct run *r, struct worker *w, int status)
 	drain_exited(&w->dr, run_dp(r, w), ev_now(), w->ch.fd != -1);
 	if (act != SUPER_NONE)
 		run_finish(r, w, act);
-}
-
-/*
- * serve's rolling restart, one step a pass: the child whose turn it is
- * is stopped gracefully and started again, and the next one's turn comes
- * once the new one serves (Node's "listening", its ACK of the server, or
- * at once for systemd's). The sockets stay open in ipcrun all along:
- * connections wait, none is refused.
- */
-static void
-run_roll(struct run *r)
-{
-	struct worker	*w;
-
-	while (r->roll != -1 && !r->stopping) {
-		if (r->roll == (int)r->nw) {
-			run_notice(r, "rolling restart done");
-			r->roll = r->roll_again ? 0 : -1;
-			r->roll_again = 0;
-			continue;
-		}
-		w = &r->w[r->roll];
-		if (r->roll_wait) {
-			if (w->sv.state == SUPER_DONE) {
-				cmd_warnx(r->ce, "rolling restart: '%s' did not "
-				    "start again: stopped there", w->name);
-				r->roll = -1;
-				return;
-			}
-			if (!run_alive(w) || w->sv.restarts == w->roll_gen ||
-			    !w->serving)
-				return;
-			r->roll_wait = 0;
-			r->roll++;
-			continue;
-		}
-		/* Not running (a restart of its own is due): its turn passes. */
-		if (!run_alive(w) || w->sv.state != SUPER_UP) {
-			r->roll++;
-			continue;
-		}
-		run_trace(r, "rolling restart: '%s'", w->name);
-		w->roll_gen = w->sv.restarts;
-		(void)super_step(&w->sv, &r->sp, SUPER_EV_RELOAD, ev_now());
-		if (r->handoff == HANDOFF_CLUSTER)
-			run_cluster_disconnect(r, w);
-		else if (w->ch.fd != -1)
-			run_close_chan(r, w, CLOSE_GRACEFUL);
-		r->roll_wait = 1;
-		return;
-	}
 }
 
 /* A step asked for the run to stop (run_fail): it stops here. */
@@ -433,7 +378,7 @@ run_pass(struct run *r)
 	run_stop_requested(r);
 	if (RUN_PRIMARY(r))
 		run_cluster_pass(r);
-	if (r->serve && r->roll != -1)
+	if (r->roll != -1)
 		run_roll(r);
 	run_ctl_pass(r);
 	run_ends_pass(r);
@@ -458,8 +403,9 @@ run_update(struct run *r)
 		if (!chan_ended(&w->ch) && r->oq.len < RUN_QSIZE &&
 		    w->ch.cq.len < CQ_HIGH)
 			ev |= POLLIN;
-		if ((w->ch.tq.len > 0 || w->ch.cq.len > 0) &&
-		    chan_can_write(&w->ch))
+		/* Not for lines a graceful restart holds back (chan_pause). */
+		if (((w->ch.tq.len > 0 && !chan_paused(&w->ch)) ||
+		    w->ch.cq.len > 0) && chan_can_write(&w->ch))
 			ev |= POLLOUT;
 		ev_set(&r->ev, w->ch.fd, ev);
 	}
@@ -692,6 +638,8 @@ run_main(struct run *r)
 	r->errq.fd = r->evq.fd = -1;
 	r->sigfd = -1;
 	r->ctl.lfd = -1;
+	if (run_repl_start(r) == -1)
+		return EXIT_FAIL;
 	rc = run_relay(r);
 	/* Its sockets close (and unix paths go) once the workers are gone. */
 	if (RUN_PRIMARY(r))
@@ -700,5 +648,6 @@ run_main(struct run *r)
 	run_ctl_end(r);
 	run_ends_close(r);
 	run_sinks_finish(r);
+	run_repl_end(r);
 	return rc;
 }

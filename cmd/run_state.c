@@ -57,14 +57,18 @@ int
 run_accepting(const struct worker *w)
 {
 	return chan_can_write(&w->ch) &&
-	    drain_takes_input(&w->dr) && !w->gone;
+	    drain_takes_input(&w->dr) && !w->gone && !w->restarting;
 }
 
-/* Input for it can be queued: it takes input, or will once restarted. */
+/*
+ * Input for it can be queued: it takes input, or will once restarted
+ * (after its backoff, or a graceful restart under way).
+ */
 int
 run_takes(const struct worker *w)
 {
-	return run_accepting(w) || run_pending(w);
+	return run_accepting(w) || run_pending(w) ||
+	    (w->restarting == RUN_RESTART && !w->gone);
 }
 
 /* Does a child other than w still take input? */

@@ -195,15 +195,18 @@ spy_relay(struct spy *s)
 		return EXIT_FAIL;
 	}
 	spy_trace_start(s);
+	spy_ctl_start(s);
 	for (;;) {
 		/* The trace has each frame before the peer can see it. */
 		(void)spy_trace_flush(s);
 		spy_flush_one(s, 1);
 		spy_flush_one(s, 0);
 		spy_ends(s);
+		spy_ctl_pass(s);
 		if (s->par_eof && s->kid_eof && s->par_shut && s->kid_shut)
 			break;
 		spy_interest(s);
+		spy_ctl_interest(s);
 		if (ev_run_once(&s->ev, -1) == -1) {
 			cmd_warn(s->ce, "poll");
 			s->fail = 1;
@@ -211,6 +214,7 @@ spy_relay(struct spy *s)
 		}
 	}
 	spy_trace_end(s);
+	spy_ctl_end(s);
 	return s->fail ? EXIT_FAIL : 0;
 }
 
@@ -301,7 +305,7 @@ static const struct cmd_opt spy_opts[] = {
 	{ "stats", 0, O_STATS, NULL, NULL,
 	    "counts of frames, bytes and fds on stderr at the end" },
 	{ "tap", 0, O_TAP, NULL, NULL,
-	    "frames for ipcrun ctl tap (not built yet)" },
+	    "a control socket: ipcrun ctl spy.PID tap" },
 	{ "trace", 0, O_TRACE, NULL, NULL,
 	    "log each frame's direction and size on stderr" },
 	{ "trace-file", 0, O_TRACE_FILE, "FILE", NULL,
@@ -316,7 +320,7 @@ cmd_spy_exec(const struct cmd_entry *ce, int argc, char **argv)
 {
 	struct spy	 s;
 	const char	*cause;
-	int		 ch, rc, tap = 0;
+	int		 ch, rc;
 
 	memset(&s, 0, sizeof s);
 	s.ce = ce;
@@ -340,7 +344,7 @@ cmd_spy_exec(const struct cmd_entry *ce, int argc, char **argv)
 			s.stats = 1;
 			break;
 		case O_TAP:
-			tap = 1;
+			s.tap = 1;
 			break;
 		case O_TRACE:
 			s.trace = 1;
@@ -357,10 +361,6 @@ cmd_spy_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (argc == 0)
 		return cmd_usage_error(ce, "missing NODE: the command that "
 		    "the parent's fork() would have run");
-	if (tap) {
-		cmd_warnx(ce, "--tap: spy's control socket is not built yet");
-		return EXIT_FAIL;
-	}
 	s.argv = argv;
 	if (ev_init(&s.ev) == -1 || fwd_init(&s.down, SPY_QSIZE) == -1 ||
 	    fwd_init(&s.up, SPY_QSIZE) == -1 || spy_trace_init(&s) == -1) {

@@ -2,8 +2,9 @@
 /*
  * ipcrun spy's private header: the relay's state. spy.c has the options,
  * the set-up and the loop; spy_trace.c cuts each direction's bytes into
- * frames and says them (--trace-file, -v, --trace, --stats). spy.c calls
- * spy_trace.c, never the other way. Include after cmd.h.
+ * frames and says them (--trace-file, -v, --trace, --stats), and hands
+ * them to spy_ctl.c (--tap's control socket). spy.c calls both, and
+ * spy_trace.c calls spy_ctl.c, never the other way. Include after cmd.h.
  */
 #ifndef SPY_H
 #define SPY_H
@@ -13,6 +14,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "ctl.h"
 #include "ev.h"
 #include "fwd.h"
 #include "jscan.h"
@@ -50,6 +52,7 @@ struct spy {
 	int		 stats;		/* --stats */
 	size_t		 show;		/* -s: bytes shown, 0: all */
 	int		 show_set;
+	int		 tap;		/* --tap: a control socket */
 
 	int		 advanced;	/* NODE_CHANNEL_SERIALIZATION_MODE */
 	pid_t		 pid;		/* the real child */
@@ -70,8 +73,18 @@ struct spy {
 	int		 k_cmd, k_type;
 	struct buf	 dec;		/* advanced: a frame decoded */
 	struct buf	 line;		/* a report being built */
+	struct ctl	 ctl;		/* --tap's socket and its clients */
+	char		 qname[160];	/* name as a JSON string, for taps */
 	int		 fail;
 };
+
+/* spy_ctl.c */
+void		 spy_ctl_start(struct spy *);
+void		 spy_ctl_end(struct spy *);
+void		 spy_ctl_interest(struct spy *);
+void		 spy_ctl_pass(struct spy *);
+void		 spy_ctl_frame(struct spy *, int, int, int, const char *,
+		    size_t, uint64_t);
 
 /* spy_trace.c */
 int		 spy_trace_init(struct spy *);

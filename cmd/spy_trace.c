@@ -286,6 +286,9 @@ spy_frame(struct spy *s, struct spy_dir *d, const char *p, size_t n,
 	}
 	d->frames++;
 	d->bytes += size;
+	if (s->ctl.ntap > 0)
+		spy_ctl_frame(s, d == &s->ddown, internal, good, body, blen,
+		    size);
 
 	if (s->tf != NULL) {
 		buf_consume(&s->line, s->line.len);
@@ -392,7 +395,9 @@ spy_trace_feed(struct spy *s, struct spy_dir *d, const char *p, size_t n,
 	for (i = 0; i < nfds; i++)
 		if (d->nkinds < sizeof d->kinds / sizeof d->kinds[0])
 			d->kinds[d->nkinds++] = fdpass_kind(fds[i]);
-	if (s->tf == NULL && !s->verbose && !s->trace && !s->stats)
+	/* --tap cuts frames all along: a tap may come at any time. */
+	if (s->tf == NULL && !s->verbose && !s->trace && !s->stats &&
+	    !s->tap)
 		return;
 	while (n > 0) {
 		if (!s->advanced) {

@@ -324,7 +324,7 @@ _ipcrun()
 		1) _ipcrun_offer "$cur" \
 		    "$(command "$bin" "$cmd" --names 2>/dev/null)" ;;
 		2) _ipcrun_offer "$cur" "$(printf '%s\n' ps send signal \
-		    restart stop tap events stats info)" ;;
+		    restart stop start scale tap events stats info)" ;;
 		*) _ipcrun_offer "$cur" "$(command "$bin" "$cmd" --names \
 		    "${words[cword - npos + 1]}" 2>/dev/null; echo all)" ;;
 		esac

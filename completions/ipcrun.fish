@@ -261,7 +261,7 @@ function __ipcrun_complete
             case 0
                 command $bin $cmd --names 2>/dev/null
             case 1
-                printf '%s\n' ps send signal restart stop tap events stats info
+                printf '%s\n' ps send signal restart stop start scale tap events stats info
             case '*'
                 command $bin $cmd --names $ops[1] 2>/dev/null
                 echo all

@@ -40,6 +40,8 @@ chan_marks_reset(struct chan *ch)
 	ch->hold = 0;
 	ch->hold_end = 0;
 	ch->late = 0;
+	ch->paused = 0;
+	ch->pause_at = 0;
 	ch->tq_out = 0;
 	ch->tq_in = ch->tq.len;
 }
@@ -102,11 +104,15 @@ chan_close(struct chan *ch)
 	ch->fd = -1;
 }
 
-/* tq may be written now: no frame with an fd waits for its answer. */
+/*
+ * tq may be written now: no frame with an fd waits for its answer, and
+ * the pause point is not reached.
+ */
 static int
 chan_tq_open(const struct chan *ch)
 {
-	return ch->tq.len > 0 && (!ch->hold || ch->tq_out < ch->hold_end);
+	return ch->tq.len > 0 && (!ch->hold || ch->tq_out < ch->hold_end) &&
+	    (!ch->paused || ch->tq_out < ch->pause_at);
 }
 
 /*
@@ -138,6 +144,8 @@ chan_write(struct chan *ch)
 	if (b == &ch->tq) {
 		if (ch->hold && ch->hold_end - ch->tq_out < n)
 			n = (size_t)(ch->hold_end - ch->tq_out);
+		if (ch->paused && ch->pause_at - ch->tq_out < n)
+			n = (size_t)(ch->pause_at - ch->tq_out);
 		if (ch->nmarks > 0 && ch->marks[0].at == ch->tq_out)
 			fd = ch->marks[0].fd;
 		else if (ch->nmarks > 0 && ch->marks[0].at - ch->tq_out < n)
@@ -218,7 +226,7 @@ chan_send(struct chan *ch, const char *p, size_t n)
 	ssize_t	k;
 
 	if (ch->tq.len == 0 && ch->cq.len == 0 && !ch->full &&
-	    !ch->hold && chan_can_write(ch)) {
+	    !ch->hold && !ch->paused && chan_can_write(ch)) {
 		do
 			k = send(ch->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		while (k == -1 && errno == EINTR);
@@ -332,6 +340,25 @@ chan_holding(const struct chan *ch)
 	return ch->hold || ch->nmarks > 0;
 }
 
+/*
+ * What is queued now goes out, and nothing queued after it: the lines
+ * that come later stay in tq for whoever takes the queue (a restarted
+ * child, chan_take_queue). cq still goes between lines up to there.
+ */
+void
+chan_pause(struct chan *ch)
+{
+	ch->paused = 1;
+	ch->pause_at = ch->tq_in;
+}
+
+/* Paused, and everything before the pause point is written. */
+int
+chan_paused(const struct chan *ch)
+{
+	return ch->paused && ch->tq_out >= ch->pause_at && !ch->tq_mid;
+}
+
 /* frame_read on the channel; an end of file is remembered. */
 ssize_t
 chan_read(struct chan *ch, size_t max)
@@ -345,6 +372,8 @@ chan_read(struct chan *ch, size_t max)
 	}
 	if (got == 0)
 		ch->eof = 1;
+	else if (got > 0)
+		ch->received += (uint64_t)got;
 	return got;
 }
 
@@ -368,9 +397,10 @@ chan_read_fds(struct chan *ch, size_t max, unsigned *flags)
 	got = chan_recv(ch, p, n, flags);
 	if (got == -1 && errno == ECONNRESET)
 		got = 0;
-	if (got > 0)
+	if (got > 0) {
 		frame_filled(&ch->rd, (size_t)got);
-	else if (got == 0) {
+		ch->received += (uint64_t)got;
+	} else if (got == 0) {
 		frame_set_eof(&ch->rd);
 		ch->eof = 1;
 	}

@@ -51,6 +51,7 @@ struct chan {
 	int		 tq_mid;	/* a line of tq is half written */
 	int		 cq_mid;	/* a frame of cq is half written */
 	uint64_t	 sent;		/* bytes written */
+	uint64_t	 received;	/* bytes read */
 	enum chan_state	 state;		/* how far ipcrun ended it */
 	int		 full;		/* no room: wait for POLLOUT */
 	int		 eof;		/* the child's side: read gave 0 */
@@ -77,6 +78,13 @@ struct chan {
 	 * for them. Node answers in order, so the next answers are theirs.
 	 */
 	unsigned	 late;
+
+	/*
+	 * A graceful restart: the lines queued after the notice that ends
+	 * the child's input wait for its next incarnation (chan_pause).
+	 */
+	int		 paused;
+	uint64_t	 pause_at;	/* nothing in the stream from here goes */
 };
 
 void		 chan_blank(struct chan *);
@@ -116,6 +124,8 @@ int		 chan_answered(struct chan *);
 int		 chan_holding(const struct chan *);
 uint64_t	 chan_awaited(const struct chan *);
 int		 chan_give_up(struct chan *);
+void		 chan_pause(struct chan *);
+int		 chan_paused(const struct chan *);
 int		 chan_widen_peer(int, int);
 
 #endif

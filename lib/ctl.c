@@ -194,6 +194,32 @@ refuse:
 }
 
 /*
+ * A connection ipcrun made itself (one end of a socket pair, for run's
+ * REPL): a client like an accepted one, with no peer to check, served
+ * with or without a listening socket. Returns its slot's index, or -1
+ * (no slot, no memory; fd is still the caller's).
+ */
+int
+ctl_adopt(struct ctl *c, int fd)
+{
+	struct ctl_client	*cl;
+	size_t			 i;
+
+	for (i = 0; i < CTL_MAXCLIENTS && c->c[i].fd != -1; i++)
+		;
+	if (i == CTL_MAXCLIENTS)
+		return -1;
+	cl = &c->c[i];
+	memset(cl, 0, sizeof *cl);
+	if (buf_init(&cl->in, 4096) == -1 || buf_init(&cl->out, 4096) == -1) {
+		buf_release(&cl->in);
+		return -1;
+	}
+	cl->fd = fd;
+	return (int)i;
+}
+
+/*
  * Read what the client sent, up to CTL_REQMAX bytes not yet taken.
  * Returns 1 (progress), 0 (its end closed) or -1 (an error: drop it).
  */

@@ -56,6 +56,7 @@ void		 ctl_init(struct ctl *);
 int		 ctl_listen(struct ctl *, const char *, char *, size_t);
 void		 ctl_close(struct ctl *);
 int		 ctl_accept(struct ctl *, struct addr_peer *, const char **);
+int		 ctl_adopt(struct ctl *, int);
 int		 ctl_read(struct ctl *, struct ctl_client *);
 int		 ctl_next(struct ctl_client *, const char **, size_t *);
 void		 ctl_shut(struct ctl_client *);

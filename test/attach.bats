@@ -33,6 +33,22 @@ node_server() {
 	assert_output $'{"a":1}\n[2,3]\n"x"'
 }
 
+@test "-v, --trace and --stats: each record both ways, cut at -s; the counts at the end" {
+	echo_server
+	printf '{"a":1}\n"\xc3\xa9x"\n' >"$T/in"
+	run --separate-stderr "$IPCRUN" attach -v --trace --stats -s 4 "unix:$S" <"$T/in"
+	assert_success
+	assert_output $'{"a":1}\n"\u00e9x"'
+	[[ $stderr == *"ipcrun: attach: trace "*" -> unix:$S 8 bytes"* ]]
+	[[ $stderr == *" <- unix:$S 6 bytes"* ]]
+	[[ $stderr == *"unix:$S > {\"a\"..."* ]]
+	[[ $stderr == *"unix:$S < \"\\xc3\\xa9x..."* ]]
+	[[ $stderr == *"ipcrun: attach: stats: to unix:$S 2 frames, 14 bytes (0 internal); from it 2 frames, 14 bytes (0 internal)" ]]
+	run --separate-stderr "$IPCRUN" attach -s -1 "unix:$S"
+	assert_failure 125
+	[[ $stderr == "ipcrun: attach: -s '-1': too small"* ]]
+}
+
 @test "a bad input line is reported and never sent; the rest flows" {
 	echo_server
 	printf '{"a":1}\n{"b":\n\n[1]\n' >"$T/in"

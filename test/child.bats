@@ -45,6 +45,27 @@ parent() {
 	assert_equal "$stderr" "parent: exit 0 null"
 }
 
+@test "-v, --trace and --stats: each frame both ways, Node's own marked, cut at -s; the counts at the end" {
+	parent '{"js":"[{a:1},\"\\u00e9x\"]"}' -v --trace --stats -s 4 -- cat
+	assert_success
+	assert_equal "$output" $'{"a":1}\n"\u00e9x"'
+	[[ $stderr == *'ipcrun: child: trace '*' -> cat 8 bytes'* ]]
+	[[ $stderr == *' <- cat 6 bytes'* ]]
+	[[ $stderr == *' cat > {"a"...'* ]]
+	[[ $stderr == *' cat < "\xc3\xa9x...'* ]]
+	[[ $stderr == *'ipcrun: child: stats: to cat 2 frames, 14 bytes (0 internal); from it 2 frames, 14 bytes (0 internal)'$'\n'* ]]
+	[[ $stderr == *"parent: exit 0 null" ]]
+	# A handle: Node's NODE_HANDLE one way, ipcrun's ACK the other.
+	parent '{"handle":true,"js":"[{a:1}]","expect":2}' --trace --stats -- cat
+	assert_success
+	[[ $stderr == *' -> cat '*' bytes internal'* ]]
+	[[ $stderr == *' <- cat '*' bytes internal'* ]]
+	[[ $stderr == *'(1 internal); from it 3 frames'*'(1 internal)'* ]]
+	run "$IPCRUN" child -s x -- cat
+	assert_failure 125
+	assert_output --partial "-s 'x': invalid"
+}
+
 @test "no CMD: spawn()ed, stdin lines are sent and messages printed" {
 	parent '{"spawn":true,"js":"[{to:\"stdout\"}]","expect":-1,"lines":["{\"from\":\"stdin\"}","[1]"]}'
 	assert_success
@@ -536,8 +557,8 @@ parent: exit 126 null"
 	[ "${stderr#*$'\n'}" = "Try 'ipcrun child --help'." ]
 	run "$IPCRUN" child --help
 	assert_success
-	assert_line --index 0 "usage: ipcrun child [--disconnect-timeout DUR] [--kill-timeout DUR] [--]"
-	assert_line --index 1 "                    [CMD [ARG ...]]"
+	assert_line --index 0 "usage: ipcrun child [--disconnect-timeout DUR] [--kill-timeout DUR] [-s N]"
+	assert_line --index 1 "                    [--stats] [--trace] [--verbose] [--] [CMD [ARG ...]]"
 	assert_output --partial "      --kill-timeout DUR    wait before SIGKILL after SIGTERM (default: 5s)"
 	# Durations take units.
 	run --separate-stderr "$IPCRUN" child --disconnect-timeout 500ms

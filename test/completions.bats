@@ -274,6 +274,31 @@ blue"
 	assert_line blue
 }
 
+@test "zsh: ctl completes the runs' names, the commands, then the children and all" {
+	export XDG_RUNTIME_DIR=$BATS_TEST_TMPDIR/rt
+	mkdir -m 0700 "$XDG_RUNTIME_DIR"
+	held_fifo "$IPCRUN" run -n 2 --name zpool -- node "$F/echo.js"
+	wait_for 20 "$IPCRUN" ctl zpool info
+	run zsh_complete 'ipcrun ctl '
+	assert_success
+	assert_line zpool
+	run zsh_complete 'ipcrun ctl --timeout 5s zpool '
+	assert_line ps
+	assert_line restart
+	assert_line scale
+	run zsh_complete 'ipcrun ctl zpool restart '
+	assert_line all
+	assert_line zpool.1
+	assert_line zpool.2
+	# An option's value and the options themselves, as before.
+	run zsh_complete 'ipcrun ctl --color '
+	assert_line always
+	run zsh_complete 'ipcrun ctl -'
+	assert_line -- --names
+	exec 7>&-
+	wait "$ipid"
+}
+
 @test "zsh: check --format offers its values" {
 	run zsh_complete 'ipcrun check --format '
 	assert_success

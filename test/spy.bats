@@ -195,16 +195,57 @@ frames() {
 	assert_equal "${stderr_lines[0]}" "ipcrun: spy: -s 'lots': invalid"
 }
 
-@test "not under a Node parent, a trace file that cannot be written, --tap: one line each, status 125" {
+@test "not under a Node parent, a trace file that cannot be written: one line each, status 125" {
 	run --separate-stderr env -u NODE_CHANNEL_FD "$IPCRUN" spy -- node
 	assert_failure 125
 	assert_equal "$stderr" "ipcrun: spy: NODE_CHANNEL_FD is not set: ipcrun spy is the execPath of a Node parent's fork()"
 	forked --trace-file "$BATS_TEST_TMPDIR/no/such/dir"
 	assert_output "exit 125 null"
 	assert_equal "$stderr" "ipcrun: spy: --trace-file '$BATS_TEST_TMPDIR/no/such/dir': No such file or directory"
-	forked --tap
-	assert_output "exit 125 null"
-	assert_equal "$stderr" "ipcrun: spy: --tap: spy's control socket is not built yet"
+}
+
+@test "--tap: ipcrun ctl lists spy.PID; its tap streams every frame both ways, whole; the socket goes at the end" {
+	export XDG_RUNTIME_DIR=$BATS_TEST_TMPDIR/rt
+	mkdir -m 0700 "$XDG_RUNTIME_DIR"
+	# A parent that sends one message once the test says so, and leaves
+	# at the reply.
+	bg node -e '
+		const fs = require("fs");
+		const c = require("child_process").fork(process.argv[1], [], {
+		    execPath: process.env.IPCRUN,
+		    execArgv: ["spy", "--tap", "--", process.execPath] });
+		const go = setInterval(() => {
+			if (!fs.existsSync(process.argv[2]))
+				return;
+			clearInterval(go);
+			c.send({ hello: "tap", big: "x".repeat(100000) });
+		}, 20);
+		c.on("message", (m) => { console.log(m.hello); c.disconnect(); });
+	' "$F/echo.js" "$BATS_TEST_TMPDIR/go" > "$BATS_TEST_TMPDIR/out"
+	ppid=$!
+	wait_for 20 sh -c '"$IPCRUN" ctl --names | grep -q "^spy\."'
+	name=$("$IPCRUN" ctl --names | grep '^spy\.')
+	run "$IPCRUN" ctl
+	assert_output --partial '"mode":"spy"'
+	run "$IPCRUN" ctl "$name" ps
+	assert_output --partial "\"pid\":${name#spy.},"
+	bg "$IPCRUN" ctl "$name" tap > "$BATS_TEST_TMPDIR/tap"
+	tpid=$!
+	wait_for 20 grep -q '"tapping"' "$BATS_TEST_TMPDIR/tap"
+	touch "$BATS_TEST_TMPDIR/go"
+	wait "$ppid"
+	wait "$tpid"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" tap
+	[ ! -e "$XDG_RUNTIME_DIR/ipcrun/$name.sock" ]
+	python3 - "$BATS_TEST_TMPDIR/tap" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])][1:]
+frames = [e for e in ev if e.get("event") == "frame" and not e["internal"]]
+assert sorted(e["dir"] for e in frames) == ["in", "out"], frames
+for e in frames:
+    assert e["frame"]["big"] == "x" * 100000 and e["frame"]["hello"] == "tap"
+    assert e["size"] > 100000 and e["time"] > 0
+PY
 }
 
 @test "NODE not found: the parent sees 127 and a one-line error" {

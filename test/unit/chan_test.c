@@ -216,6 +216,7 @@ half_close_and_unread(void)
 	    "the peer reads the end of file");
 	is_int(write(other, "{\"r\":1}\n", 8), 8, "and can still answer");
 	is_int(chan_read(&ch, 0), 8, "which ipcrun reads");
+	is_int((int)ch.received, 8, "and counts");
 	is_int(frame_next(&ch.rd, &l), FRAME_GOOD, "a good frame");
 	ok(l.len == 8 && memcmp(l.p, "{\"r\":1}\n", 8) == 0, "its bytes");
 	chan_shut(&ch);
@@ -471,6 +472,41 @@ send_fds(void)
 	close(other);
 }
 
+/*
+ * A pause: what was queued before it goes out, ipcrun's own frames still
+ * go between lines, and what is queued after it waits, for whoever takes
+ * the queue.
+ */
+static void
+pause_point(void)
+{
+	struct chan	 ch;
+	struct buf	 q;
+	char		 b[256];
+	int		 other;
+
+	pair(&ch, &other);
+	ok(chan_queue(&ch, "{\"a\":1}\n", 8) == 0 && chan_queue(&ch,
+	    NODECHAN_EOF_LINE, sizeof NODECHAN_EOF_LINE - 1) == 0,
+	    "a line and the notice queued");
+	chan_pause(&ch);
+	ok(!chan_paused(&ch), "paused, not all written yet");
+	ok(chan_send(&ch, "{\"b\":2}\n", 8) == 0 && ch.tq.len > 8,
+	    "a line after the pause is queued, not sent straight");
+	ok(chan_flush(&ch) == 0, "flushed");
+	drain_peer(other, b, sizeof b);
+	is_str(b, "{\"a\":1}\n" NODECHAN_EOF_LINE,
+	    "the child got what came before the pause, and nothing after");
+	ok(chan_paused(&ch), "all before the pause is written");
+	ok(ch.tq.len == 8 && memcmp(ch.tq.p + ch.tq.off, "{\"b\":2}\n", 8) ==
+	    0, "the line after it waits in tq");
+	chan_take_queue(&ch, &q);
+	ok(!ch.paused && q.len == 8, "the queue taken: the pause goes");
+	buf_release(&q);
+	chan_release(&ch);
+	close(other);
+}
+
 int
 main(void)
 {
@@ -481,5 +517,6 @@ main(void)
 	recv_fds();
 	queue_hands();
 	send_fds();
+	pause_point();
 	return done();
 }
