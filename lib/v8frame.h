@@ -36,5 +36,7 @@ int		 v8frame_next(struct v8frame *, const char **, uint32_t *);
 void		 v8frame_drop(struct v8frame *);
 int		 v8frame_encode(struct buf *, const char *, size_t,
 		    struct v8ser_err *);
+int		 v8frame_encode_tagged(struct buf *, const char *, size_t,
+		    struct v8ser_err *);
 
 #endif
