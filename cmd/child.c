@@ -467,13 +467,15 @@ child_reraise(int sig)
 	raise(sig);
 }
 
-enum { O_DISCONNECT_TIMEOUT = 256, O_KILL_TIMEOUT };
+enum { O_DISCONNECT_TIMEOUT = 256, O_KILL_TIMEOUT, O_TYPES };
 
 static const struct cmd_opt child_opts[] = {
 	{ "disconnect-timeout", 0, O_DISCONNECT_TIMEOUT, "DUR", NULL,
 	    "end CMD this long after a disconnect (default: no)" },
 	{ "kill-timeout", 0, O_KILL_TIMEOUT, "DUR", NULL,
 	    "wait before SIGKILL after SIGTERM (default: 5s)" },
+	{ "types", 0, O_TYPES, "json|tagged", "json|tagged",
+	    "advanced: JSON only or all V8 types (default: json)" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -506,6 +508,13 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 				return cmd_usage_error(ce, "--kill-timeout '%s': %s",
 				    optarg, cause);
 			break;
+		case O_TYPES:
+			if (strcmp(optarg, "tagged") != 0 &&
+			    strcmp(optarg, "json") != 0)
+				return cmd_usage_error(ce, "--types '%s': not "
+				    "json or tagged", optarg);
+			c.tagged = optarg[0] == 't';
+			break;
 		default:
 			return EXIT_FAIL;
 		}
@@ -532,6 +541,12 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (child_channel_env(&c) == -1) {
+		child_release(&c);
+		return EXIT_FAIL;
+	}
+	if (c.tagged && !c.advanced) {
+		cmd_warnx(ce, "--types tagged needs the parent's advanced "
+		    "serialization (NODE_CHANNEL_SERIALIZATION_MODE is json)");
 		child_release(&c);
 		return EXIT_FAIL;
 	}

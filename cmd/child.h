@@ -31,6 +31,7 @@ struct child {
 	char		**argv;		/* NULL: no CMD */
 	const char	*name;		/* CMD, or "-" (stdin) in reports */
 	int		 advanced;
+	int		 tagged;	/* --types tagged: every V8 type */
 
 	struct ev	 ev;
 	int		 watch_fd;	/* the watchdog's pipe, or -1 */

@@ -536,8 +536,8 @@ parent: exit 126 null"
 	[ "${stderr#*$'\n'}" = "Try 'ipcrun child --help'." ]
 	run "$IPCRUN" child --help
 	assert_success
-	assert_line --index 0 "usage: ipcrun child [--disconnect-timeout DUR] [--kill-timeout DUR] [--]"
-	assert_line --index 1 "                    [CMD [ARG ...]]"
+	assert_line --index 0 "usage: ipcrun child [--disconnect-timeout DUR] [--kill-timeout DUR]"
+	assert_line --index 1 "                    [--types json|tagged] [--] [CMD [ARG ...]]"
 	assert_output --partial "      --kill-timeout DUR    wait before SIGKILL after SIGTERM (default: 5s)"
 	# Durations take units.
 	run --separate-stderr "$IPCRUN" child --disconnect-timeout 500ms
