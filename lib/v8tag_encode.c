@@ -82,8 +82,9 @@ tw_keys_once(struct tw *w, size_t mark)
 	struct tw_key		*k = w->keys + mark, *x, *y;
 	size_t			 n = w->nkeys - mark, i, j;
 
-	qsort(k, n, sizeof *k, tw_keycmp);
-	for (i = 0; i < n; i = j) {
+	if (n > 1)
+		qsort(k, n, sizeof *k, tw_keycmp);
+	for (i = 0; i + 1 < n; i = j) {
 		for (j = i + 1; j < n && k[j].hash == k[i].hash; j++) {
 			x = k + i;
 			y = k + j;
