@@ -593,7 +593,7 @@ out:
 	if (at->q == &ss.pc.tq)
 		chan_take_queue(&ss.pc, &at->wq);
 	at->q = &at->wq;
-	ss.pc.fd = -1;
+	(void)chan_detach(&ss.pc);
 	chan_release(&ss.pc);
 	ev_release(&ss.ev);
 	return status;

@@ -301,7 +301,7 @@ child_on_chan(struct ev *ev, int fd, short revents, void *arg)
 			cmd_warn(c->ce, "read from the parent");
 			c->fail = 1;
 		}
-		c->par.eof = 1;
+		chan_set_eof(&c->par);
 		got = 0;
 	}
 	if (flags & FDPASS_CTRUNC)

@@ -77,7 +77,11 @@ extern const struct cmd_entry cmd_send_fd_entry;
 extern const struct cmd_entry *cmd_table[];
 
 /* ipcrun.c */
+extern const struct cmd_opt cmd_help_opt;
 const struct cmd_entry *cmd_find(const char *, const char **);
+int		 cmd_command_error(const struct cmd_entry *, const char *);
+void		 cmd_long_option_error(const struct cmd_entry *, const char *,
+		    const struct option *, int);
 void		 cmd_print_usage(const struct cmd_entry *, int);
 int		 cmd_usage_error(const struct cmd_entry *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -91,6 +95,9 @@ int		 cmd_parse_size(const char *, size_t *, const char **);
 int		 cmd_parse_duration(const char *, int64_t *, const char **);
 int		 cmd_flush_stdout(const struct cmd_entry *);
 extern int	(*cmd_report_hook)(int, const char *, size_t);
+
+/* help.c */
+void		 cmd_print_help(void);
 
 /* meter.c */
 struct meter {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * ipcrun: main, global options, the command table and the helpers every
- * subcommand uses to parse options and report errors in one voice.
+ * ipcrun: the command table and the helpers every subcommand uses to find
+ * a command, parse its options and report errors in one voice.
  */
 #include "compat.h"
 
@@ -32,16 +32,6 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_spy_entry,
 	&cmd_sub_entry,
 	NULL
-};
-
-static const char *global_usage =
-    "usage: ipcrun [--help] [--version] COMMAND [ARGS]";
-
-/* Only for the wording of errors: main takes these by their full names. */
-static const struct option global_longopts[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
 };
 
 /*
@@ -159,8 +149,8 @@ list_names(char *buf, size_t len, const char *const *names, size_t n,
  * Report NAME, which cmd_find did not take: list the commands it is a
  * prefix of when it is ambiguous, or those it may be a typing error for.
  */
-static int
-command_error(const struct cmd_entry *self, const char *name)
+int
+cmd_command_error(const struct cmd_entry *self, const char *name)
 {
 	const struct cmd_entry	**cp;
 	const char		*match[NEAR_MAX];
@@ -198,7 +188,7 @@ command_error(const struct cmd_entry *self, const char *name)
 #define MAX_OPTS	48
 
 /* -h and --help, which every option table has. */
-static const struct cmd_opt help_opt = {
+const struct cmd_opt cmd_help_opt = {
 	"help", 'h', 'h', NULL, NULL, "print this help and exit"
 };
 
@@ -323,7 +313,7 @@ cmd_print_usage(const struct cmd_entry *ce, int to_stdout)
 	if (!to_stdout)
 		return;
 	fputc('\n', fp);
-	print_option(fp, &help_opt);
+	print_option(fp, &cmd_help_opt);
 	for (o = ce->opts; !CMD_OPT_END(o); o++)
 		print_option(fp, o);
 	if (ce->notes != NULL)
@@ -417,8 +407,8 @@ cmd_usage_error(const struct cmd_entry *ce, const char *fmt, ...)
  * neither ours nor always right (a flag given a value shows up as an
  * unknown option named by its return value).
  */
-static void
-long_option_error(const struct cmd_entry *ce, const char *arg,
+void
+cmd_long_option_error(const struct cmd_entry *ce, const char *arg,
     const struct option *longopts, int missing)
 {
 	const struct option	*o, *exact = NULL, *first = NULL;
@@ -494,7 +484,7 @@ getopt_words(const struct cmd_entry *ce, int argc, char **argv,
 		const char *arg = argv[prev < argc ? prev : argc - 1];
 
 		if (strncmp(arg, "--", 2) == 0 && arg[2] != '\0')
-			long_option_error(ce, arg + 2,
+			cmd_long_option_error(ce, arg + 2,
 			    longopts != NULL ? longopts : none, c == ':');
 		else if (c == ':')
 			cmd_usage_error(ce, "option '-%c' needs a value",
@@ -543,12 +533,12 @@ cmd_getopts(const struct cmd_entry *ce, int argc, char **argv)
 				shortopts[k++] = ':';
 		}
 	}
-	longopts[i].name = help_opt.name;
+	longopts[i].name = cmd_help_opt.name;
 	longopts[i].has_arg = no_argument;
 	longopts[i].flag = NULL;
-	longopts[i++].val = help_opt.val;
+	longopts[i++].val = cmd_help_opt.val;
 	memset(&longopts[i], 0, sizeof longopts[i]);
-	shortopts[k++] = (char)help_opt.letter;
+	shortopts[k++] = (char)cmd_help_opt.letter;
 	shortopts[k] = '\0';
 	return getopt_words(ce, argc, argv, shortopts, longopts, NULL);
 }
@@ -581,184 +571,3 @@ cmd_flush_stdout(const struct cmd_entry *ce)
 	return EXIT_FAIL;
 }
 
-static void
-print_help(void)
-{
-	const struct cmd_entry	**cp;
-
-	printf("%s\n\ncommands:\n", global_usage);
-	for (cp = cmd_table; *cp != NULL; cp++) {
-		if (!(*cp)->hidden)
-			printf("  %-10s %s\n", (*cp)->name, (*cp)->summary);
-	}
-	printf("\nSee 'ipcrun help COMMAND' or man ipcrun-COMMAND.\n");
-}
-
-/* An empty option table: the command takes only -h and --help. */
-static const struct cmd_opt help_only[] = {
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
-
-/* ipcrun help [COMMAND]: the same text as COMMAND --help. */
-static int
-cmd_help_exec(const struct cmd_entry *self, int argc, char **argv)
-{
-	const struct cmd_entry	*ce;
-	const char		*cause = NULL;
-	int			 ch;
-
-	optind = 1;
-	while ((ch = cmd_getopts(self, argc, argv)) != -1) {
-		if (ch == 'h')
-			return cmd_help(self);
-		return EXIT_FAIL;
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 1)
-		return cmd_usage_error(self, "too many operands");
-	if (argc == 0) {
-		print_help();
-		return cmd_flush_stdout(self);
-	}
-	if ((ce = cmd_find(argv[0], &cause)) == NULL)
-		return command_error(self, argv[0]);
-	cmd_print_usage(ce, 1);
-	return cmd_flush_stdout(self);
-}
-
-const struct cmd_entry cmd_help_entry = {
-	.name = "help",
-	.usage = "[COMMAND]",
-	.summary = "show the usage of ipcrun or of one command",
-	.exec = cmd_help_exec,
-	.opts = help_only
-};
-
-/* The global options, as `ipcrun commands ipcrun` describes them. */
-static const struct cmd_opt global_opts[] = {
-	{ "version", 'V', 'V', NULL, NULL, "print the version and exit" },
-	{ NULL, 0, 0, NULL, NULL, NULL }
-};
-
-/* A command's options as `ipcrun commands` lists them. */
-static void
-print_option_tokens(const struct cmd_opt *opts)
-{
-	const struct cmd_opt	*o;
-
-	for (o = opts; !CMD_OPT_END(o); o++) {
-		if (o->name != NULL)
-			printf("--%s%s%s ", o->name, o->arg != NULL ? "=" : "",
-			    o->arg != NULL && o->values != NULL ?
-			    o->values : "");
-		if (o->letter != 0)
-			printf("-%c ", o->letter);
-	}
-	printf("--%s -%c", help_opt.name, help_opt.letter);
-}
-
-/*
- * One option as `ipcrun commands COMMAND` describes it:
- * LONG<TAB>SHORT<TAB>ARG<TAB>VALUES<TAB>HELP, an empty field for what it
- * lacks.
- */
-static void
-print_option_detail(const struct cmd_opt *o)
-{
-	printf("%s%s\t", o->name != NULL ? "--" : "",
-	    o->name != NULL ? o->name : "");
-	if (o->letter != 0)
-		printf("-%c", o->letter);
-	printf("\t%s\t%s\t%s\n", o->arg != NULL ? o->arg : "",
-	    o->values != NULL ? o->values : "", o->help);
-}
-
-/*
- * ipcrun commands: every visible command with its summary, its options
- * and its operands, tab-separated, for the completion scripts. With a
- * COMMAND (or "ipcrun" for the global options), one line per option of
- * it, with what it takes and its help.
- */
-static int
-cmd_commands_exec(const struct cmd_entry *self, int argc, char **argv)
-{
-	const struct cmd_entry	**cp, *ce;
-	const struct cmd_opt	 *o;
-	const char		 *cause = NULL;
-	int			  ch;
-
-	optind = 1;
-	while ((ch = cmd_getopts(self, argc, argv)) != -1) {
-		if (ch == 'h')
-			return cmd_help(self);
-		return EXIT_FAIL;
-	}
-	if (argc > optind + 1)
-		return cmd_usage_error(self, "too many operands");
-	if (argc == optind + 1) {
-		if (strcmp(argv[optind], "ipcrun") == 0)
-			o = global_opts;
-		else if ((ce = cmd_find(argv[optind], &cause)) != NULL)
-			o = ce->opts;
-		else
-			return command_error(self, argv[optind]);
-		print_option_detail(&help_opt);
-		for (; !CMD_OPT_END(o); o++)
-			print_option_detail(o);
-		return cmd_flush_stdout(self);
-	}
-	printf("ipcrun\tglobal options\t");
-	print_option_tokens(global_opts);
-	printf("\tCOMMAND [ARGS]\n");
-	for (cp = cmd_table; *cp != NULL; cp++) {
-		if ((*cp)->hidden)
-			continue;
-		printf("%s\t%s\t", (*cp)->name, (*cp)->summary);
-		print_option_tokens((*cp)->opts);
-		printf("\t%s\n", (*cp)->usage);
-	}
-	return cmd_flush_stdout(self);
-}
-
-const struct cmd_entry cmd_commands_entry = {
-	.name = "commands",
-	.usage = "[COMMAND]",
-	.summary = "list commands and options for completion scripts",
-	.hidden = 1,
-	.exec = cmd_commands_exec,
-	.opts = help_only
-};
-
-int
-main(int argc, char **argv)
-{
-	const struct cmd_entry	*ce;
-	const char		*cause = NULL;
-
-	/*
-	 * A dead reader must show up as EPIPE, so that each command can
-	 * stop quietly with 141 instead of being killed mid-report.
-	 */
-	signal(SIGPIPE, SIG_IGN);
-
-	if (argc < 2)
-		return cmd_usage_error(NULL, "no command given");
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		print_help();
-		return cmd_flush_stdout(NULL);
-	}
-	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		printf("ipcrun %s\n", IPCRUN_VERSION);
-		return cmd_flush_stdout(NULL);
-	}
-	if (strncmp(argv[1], "--", 2) == 0 && argv[1][2] != '\0') {
-		long_option_error(NULL, argv[1] + 2, global_longopts, 0);
-		return EXIT_FAIL;
-	}
-	if (argv[1][0] == '-')
-		return cmd_usage_error(NULL, "unknown option '%s'", argv[1]);
-	if ((ce = cmd_find(argv[1], &cause)) == NULL)
-		return command_error(NULL, argv[1]);
-	return ce->exec(ce, argc - 1, argv + 1);
-}

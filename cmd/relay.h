@@ -339,6 +339,7 @@ struct run {
 	int		 stdout_closed;	/* fd 1 was closed at the start */
 	int		 strict_hit;
 	int		 never_read;	/* a child read none of its lines */
+	unsigned	 gave_up;	/* children given up (--max-restarts) */
 	uint64_t	 refused;	/* lines refused, either direction */
 	uint64_t	 in_bytes;	/* read from stdin */
 	uint64_t	 replies;	/* the children's frames, forwarded */
@@ -406,10 +407,21 @@ struct run {
 
 /*
  * The files call downwards only, in this order from the bottom:
- * run_state.c, run_tap.c, run_report.c, run_task.c, run_child.c,
- * run_drain.c, run_handles.c, run_in.c, run_cluster.c, run_out.c,
- * run_ctl.c, run_loop.c; run.c parses the options and calls run_main.
+ * run_state.c, run_tap.c, run_report.c, run_task.c, run_env.c,
+ * run_child.c, run_drain.c, run_handles.c, run_in.c, run_lost.c,
+ * run_cluster.c, run_out.c, run_ctl.c, run_loop.c; run.c parses the options, run_setup.c draws
+ * what follows from them, and run.c calls run_main.
  */
+
+/* run_setup.c */
+unsigned	 run_ncpu(void);
+int		 run_tasks_check(struct run *r, int set_task, int raw,
+    int wrap);
+void		 run_policy(struct run *r);
+int		 run_check_channels(struct run *r, int set_eof, int set_fd,
+    int set_preload, const char *maxline_arg);
+int		 run_name_children(struct run *r, char **argv, unsigned copies,
+    const char *cname, const char **spec, unsigned nspec, const char *dflt);
 
 /* serve.c: serve's own options; run.c parses the rest */
 extern const struct cmd_opt serve_opts[];
@@ -503,6 +515,17 @@ int64_t		 run_task_deadline(const struct run *r);
 void		 run_task_ready(struct run *r, struct worker *w);
 int		 run_task_ordered(struct run *r, struct task *t, size_t from);
 
+/* run_env.c */
+struct spawn_opts;
+void		 run_keep_pre_entry(struct run *r, struct worker *w,
+    char **env);
+int		 run_worker_names(struct run *r, struct worker *w);
+char		**run_listen_env(struct run *r, char **env,
+    struct spawn_opts *so);
+char		**run_cluster_env(struct run *r, struct worker *w, char **env);
+void		 run_listen_env_free(char **e, char **env, const char *keep);
+int		 run_hand_servers(struct run *r, struct worker *w);
+
 /* run_child.c */
 void		 run_kill(struct run *r, struct worker *w, int sig);
 void		 run_end_groups(struct run *r);
@@ -539,9 +562,12 @@ struct worker	*run_find(struct run *r, const char *name, size_t len);
 int		 run_input_run(struct run *r, struct worker *w);
 void		 run_pump_input(struct run *r);
 void		 run_on_stdin(struct ev *ev, int fd, short revents, void *arg);
-void		 run_undelivered(struct run *r, struct worker *w, int restart);
 int		 run_send_line(struct run *r, struct worker *w, const char *p,
     size_t n);
+void		 run_drain_stdin(struct run *r);
+
+/* run_lost.c */
+void		 run_undelivered(struct run *r, struct worker *w, int restart);
 
 /* run_cluster.c */
 void		 run_cluster_frame(struct run *r, struct worker *w, const char *p,

@@ -513,6 +513,9 @@ run_status(struct run *r)
 	/* As check does: a refused line fails an otherwise good run. */
 	if (code == 0 && (r->refused > 0 || r->strict_hit || r->never_read))
 		return EXIT_BADLINE;
+	/* A server is meant to stay up: one given up is a failure. */
+	if (code == 0 && r->serve && r->gave_up > 0)
+		return EXIT_BADLINE;
 	return code;
 }
 

@@ -499,6 +499,7 @@ run_giveup(struct run *r, struct worker *w)
 	    w->sv.restarts == 0 ? "" : "s", r->restart_window == 0 ?
 	    "the run" : "the window");
 	run_event(r, w, "giveup", ",\"restarts\":%u", w->sv.restarts);
+	r->gave_up++;
 }
 
 /* The table set the backoff: the timer pass starts it again. */

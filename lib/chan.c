@@ -43,6 +43,16 @@ chan_marks_reset(struct chan *ch)
 	ch->tq_in = ch->tq.len;
 }
 
+/*
+ * A zeroed chan that holds nothing yet, so that chan_release before
+ * chan_init closes nothing (descriptor 0 is not ours).
+ */
+void
+chan_blank(struct chan *ch)
+{
+	ch->fd = ch->peer = -1;
+}
+
 int
 chan_init(struct chan *ch, size_t maxline, int validate, size_t qsize)
 {
@@ -522,6 +532,19 @@ chan_set_eof(struct chan *c)
 {
 	c->eof = 1;
 	frame_set_eof(&c->rd);
+}
+
+/*
+ * The descriptor is its owner's again: release will not close it.
+ * Returns it.
+ */
+int
+chan_detach(struct chan *c)
+{
+	int	fd = c->fd;
+
+	c->fd = -1;
+	return fd;
 }
 
 /* poll says there is room again (or an error the next write reports). */

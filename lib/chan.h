@@ -62,6 +62,7 @@ struct chan {
 	uint64_t	 hold_end;	/* where that frame ends in the stream */
 };
 
+void		 chan_blank(struct chan *);
 int		 chan_init(struct chan *, size_t, int, size_t);
 void		 chan_release(struct chan *);
 void		 chan_open(struct chan *, int, int);
@@ -81,6 +82,7 @@ int		 chan_fd_take(struct chan *);
 void		 chan_fds_close(struct chan *);
 void		 chan_drop_peer(struct chan *);
 void		 chan_set_eof(struct chan *);
+int		 chan_detach(struct chan *);
 void		 chan_writable(struct chan *);
 void		 chan_drop_queued(struct chan *);
 void		 chan_take_queue(struct chan *, struct buf *);

@@ -253,14 +253,30 @@ nodechan_cmd_is(const char *span, size_t n, const char *name)
 	return r >= 0 && (size_t)r == len && memcmp(out, name, len) == 0;
 }
 
-/* Is p (n bytes, its newline included) one of ipcrun's own frames? */
+/*
+ * Is p (n bytes, its newline included) one of ipcrun's own frames? The
+ * preload's end of input, and every internal message ipcrun writes
+ * itself (always with "cmd" first): the answers to a handle, to socket
+ * bookkeeping and to the cluster protocol. Not a NODE_HANDLE frame that
+ * carries an input line's message (run --handles): that one is a line.
+ * Input lines never are internal messages: validation refuses them.
+ */
 int
 nodechan_own_frame(const char *p, size_t n)
 {
-	return (n == sizeof NODECHAN_EOF_LINE - 1 &&
-	    memcmp(p, NODECHAN_EOF_LINE, n) == 0) ||
-	    (n == sizeof NODECHAN_NACK_LINE - 1 &&
-	    memcmp(p, NODECHAN_NACK_LINE, n) == 0);
+	static const char	 pre[] = "{\"cmd\":\"NODE_";
+	static const char	 handle[] = "{\"cmd\":\"NODE_HANDLE\",";
+	static const char	 cluster[] = "\"msg\":{\"cmd\":\"NODE_CLUSTER\"";
+
+	if (n == sizeof NODECHAN_EOF_LINE - 1 &&
+	    memcmp(p, NODECHAN_EOF_LINE, n) == 0)
+		return 1;
+	if (n < sizeof pre - 1 || memcmp(p, pre, sizeof pre - 1) != 0)
+		return 0;
+	if (n < sizeof handle - 1 || memcmp(p, handle, sizeof handle - 1) != 0)
+		return 1;
+	/* A handle frame: ipcrun's own only as a cluster reply. */
+	return memmem(p, n, cluster, sizeof cluster - 1) != NULL;
 }
 
 /*

@@ -96,6 +96,15 @@ EOF2
 	end_bg
 }
 
+@test "--handles: a child that exits right after sending a handle: ipcrun's ACK left unread is no lost input line" {
+	run --separate-stderr "$IPCRUN" run --handles -- node "$F/handle_exit.js" < /dev/null
+	assert_success
+	[ "$output" = '{"h":1}' ]
+	[[ "$stderr" == *"sent a handle: acknowledged and closed"* ]]
+	[[ "$stderr" != *"not delivered"* ]]
+	[[ "$stderr" != *"never read"* ]]
+}
+
 @test "--handles: usage: the node channel only, not broadcast" {
 	run "$IPCRUN" run --handles --channel stdio -- cat
 	[ "$status" -eq 125 ]

@@ -221,6 +221,18 @@ JS
 	! ask "$port" 2> /dev/null
 }
 
+@test "serve: a worker given up fails the serve with 1, even when each of its runs exited 0" {
+	d=$BATS_TEST_TMPDIR
+	run --separate-stderr timeout 60 "$IPCRUN" serve -l tcp:127.0.0.1:0 \
+	    --handoff systemd --max-restarts 2/1m --backoff 1ms:2ms -- true
+	assert_failure 1
+	[[ "$stderr" == *"exited 3 times within the window: giving up (--max-restarts)"* ]]
+	# One that exits non-zero: its own status, as before.
+	run --separate-stderr timeout 60 "$IPCRUN" serve -l tcp:127.0.0.1:0 \
+	    --handoff systemd --max-restarts 1/1m --backoff 1ms:2ms -- sh -c 'exit 5'
+	assert_failure 5
+}
+
 @test "serve --handoff server: SIGHUP restarts the children one after the other, each getting the server again" {
 	d=$BATS_TEST_TMPDIR
 	bg "$IPCRUN" serve -v --events -l tcp:127.0.0.1:0 --handoff server -n 2 \

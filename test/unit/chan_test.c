@@ -108,6 +108,12 @@ send_and_queue(void)
 }
 
 static void
+own_is(const char *line, int want, const char *what)
+{
+	is_int(nodechan_own_frame(line, strlen(line)), want, what);
+}
+
+static void
 own_frames_between_lines(void)
 {
 	struct chan	ch;
@@ -136,7 +142,19 @@ own_frames_between_lines(void)
 	    "a line begun counts as a line");
 	ok(nodechan_own_frame(NODECHAN_EOF_LINE,
 	    sizeof NODECHAN_EOF_LINE - 1) && !nodechan_own_frame("{}\n", 3),
-	    "nodechan_own_frame knows the notice and the NACK only");
+	    "nodechan_own_frame knows the notice, and not a line");
+	ok(nodechan_own_frame(NODECHAN_ACK "\n", sizeof NODECHAN_ACK) &&
+	    nodechan_own_frame(NODECHAN_NACK_LINE,
+	    sizeof NODECHAN_NACK_LINE - 1),
+	    "nor the answers to a handle");
+	own_is("{\"cmd\":\"NODE_CLUSTER\",\"ack\":3}\n", 1,
+	    "a cluster reply is ipcrun's own");
+	own_is("{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\","
+	    "\"msg\":{\"cmd\":\"NODE_CLUSTER\",\"ack\":1}}\n", 1,
+	    "so is a connection handed to a cluster worker");
+	own_is("{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Server\","
+	    "\"msg\":{\"port\":1}}\n", 0,
+	    "a handle frame with an input line's message is a line");
 	chan_release(&ch);
 	close(other);
 }
