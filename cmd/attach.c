@@ -89,6 +89,8 @@ static const struct cmd_opt attach_opts[] = {
 	    "keep trying to connect for DUR (default: 0, once)" },
 	{ "rs", 0, O_RS, "SEP", NULL,
 	    "the peer's record separator (default: '\\n')" },
+	{ "verbose", 'v', 'v', NULL, NULL,
+	    "with -l, say 'listening on ADDR' on stderr" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -99,9 +101,9 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	struct addr	 a;
 	struct sock_allow allow;
 	mode_t		 mode = 0600;
-	char		 bound[300];
 	const char	*cause;
 	int		 ch, listen = 0, keep = 0, modeset = 0, lfd = -1;
+	int		 verbose = 0;
 	int		 sock, status = EXIT_FAIL, r, closed, readyfd = -1;
 	int64_t		 retry_ns = 0;
 
@@ -134,6 +136,9 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 			break;
 		case 'l':
 			listen = 1;
+			break;
+		case 'v':
+			verbose = 1;
 			break;
 		case O_MODE:
 			if (sock_parse_mode(optarg, &mode) == -1)
@@ -189,6 +194,8 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (readyfd != -1 && !listen)
 		return cmd_usage_error(ce, "--ready-fd is for listening: it "
 		    "needs -l");
+	if (verbose && !listen)
+		return cmd_usage_error(ce, "-v is for listening: it needs -l");
 	if (retry_ns > 0 && listen)
 		return cmd_usage_error(ce, "-w is for connecting: not with -l");
 	at.name = argv[0];
@@ -229,12 +236,8 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	}
 	if ((lfd = sock_listen(ce, &a, at.name, mode)) == -1)
 		goto out;
-	/* Always said: attach -l is for a person at a terminal too. */
-	if (addr_name(&a, lfd, bound, sizeof bound) == -1)
-		strlcpy(bound, at.name, sizeof bound);
-	cmd_warnx(ce, "listening on %s", bound);
-	if (sock_ready_write(&readyfd, bound) == -1)
-		cmd_warn(ce, "--ready-fd: write");
+	/* Quiet unless asked, as nc -l and recv-fd are (issue 30). */
+	sock_ready(ce, &a, lfd, at.name, verbose, &readyfd);
 	do {
 		if ((sock = sock_accept_allowed(ce, lfd, at.name,
 		    &allow)) == -1) {

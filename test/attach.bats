@@ -117,7 +117,7 @@ node_server() {
 
 @test "-l on port 0 reports the real port and serves one peer" {
 	printf '{"from":"attach"}\n' >"$T/in"
-	bg "$IPCRUN" attach -l tcp:127.0.0.1:0 <"$T/in" >"$T/out" 2>"$T/err"
+	bg "$IPCRUN" attach -lv tcp:127.0.0.1:0 <"$T/in" >"$T/out" 2>"$T/err"
 	pid=$!
 	wait_for 20 grep -q 'listening on' "$T/err"
 	run cat "$T/err"
@@ -130,9 +130,24 @@ node_server() {
 	assert_equal "$(cat "$T/out")" '{"from":"peer"}'
 }
 
+@test "-l says nothing unless -v asks, as nc -l; -v needs -l" {
+	bg "$IPCRUN" attach -l "unix:$S" <<<'{"from":"attach"}' >"$T/out" \
+	    2>"$T/err"
+	pid=$!
+	wait_for 20 test -S "$S"
+	run socat - UNIX-CONNECT:"$S" <<<'{"from":"peer"}'
+	assert_success
+	assert_output '{"from":"attach"}'
+	wait "$pid"
+	assert_equal "$(cat "$T/out")" '{"from":"peer"}'
+	assert_equal "$(cat "$T/err")" ""
+	run -125 --separate-stderr "$IPCRUN" attach -v "unix:$S"
+	assert_equal "$stderr" $'ipcrun: attach: -v is for listening: it needs -l\nTry \'ipcrun attach --help\'.'
+}
+
 @test "-l on a unix path: a stale socket is replaced, a live one refused" {
 	python3 "$F/fdtool.py" stale "$S"
-	bg "$IPCRUN" attach -l "unix:$S" </dev/null >"$T/out" 2>"$T/err"
+	bg "$IPCRUN" attach -lv "unix:$S" </dev/null >"$T/out" 2>"$T/err"
 	pid=$!
 	wait_for 20 grep -q 'listening on' "$T/err"
 	assert_equal "$(cat "$T/err")" "ipcrun: attach: listening on unix:$S"
@@ -153,7 +168,7 @@ node_server() {
 }
 
 @test "-l fd:N accepts on an inherited listening socket" {
-	bg python3 "$F/fdtool.py" withlisten "$S" 3 -- "$IPCRUN" attach -l fd:3 \
+	bg python3 "$F/fdtool.py" withlisten "$S" 3 -- "$IPCRUN" attach -lv fd:3 \
 	    <<<'"hi"' >"$T/out" 2>"$T/err"
 	pid=$!
 	wait_for 20 grep -q 'listening on' "$T/err"
@@ -187,7 +202,7 @@ node_server() {
 	need_other_uid
 	local name="ipcrun-test-$$-$RANDOM"
 	printf '"for us"\n' >"$T/in"
-	"$IPCRUN" attach -l "unix:@$name" <"$T/in" >"$T/out" 2>"$T/err" &
+	"$IPCRUN" attach -lv "unix:@$name" <"$T/in" >"$T/out" 2>"$T/err" &
 	BG_PIDS=$!
 	wait_for 20 grep -q 'listening on' "$T/err"
 	# socat may or may not see the close as a broken pipe: only that it
@@ -210,7 +225,7 @@ node_server() {
 	need_other_uid
 	local name="ipcrun-test-$$-$RANDOM"
 	printf '"for nobody"\n' >"$T/in"
-	"$IPCRUN" attach -l --allow-uid 65534 "unix:@$name" <"$T/in" >"$T/out" 2>"$T/err" &
+	"$IPCRUN" attach -lv --allow-uid 65534 "unix:@$name" <"$T/in" >"$T/out" 2>"$T/err" &
 	BG_PIDS=$!
 	wait_for 20 grep -q 'listening on' "$T/err"
 	run as_nobody socat - ABSTRACT-CONNECT:"$name" <<<'{"from":"nobody"}'
@@ -451,7 +466,7 @@ PY
 	# peer reads a few bytes of it and closes: it is cut short for sure.
 	{ printf '{"big":"%s"}\n' "$(head -c 4000000 /dev/zero | tr '\0' a)"
 	  printf '{"n":2}\n{"n":3}\n'; } >"$T/in"
-	bg "$IPCRUN" attach -lk "unix:$S" <"$T/in" >"$T/out" 2>"$T/err"
+	bg "$IPCRUN" attach -lkv "unix:$S" <"$T/in" >"$T/out" 2>"$T/err"
 	pid=$!
 	wait_for 20 grep -q 'listening on' "$T/err"
 	python3 - "$S" <<'PY'
@@ -542,7 +557,7 @@ PY
 # end of input. Prints attach's status.
 leaves_first() {
 	endless_fifo
-	"$IPCRUN" attach -l "$1" <"$T/fifo" >"$T/out" 2>"$T/err" 7<&- &
+	"$IPCRUN" attach -lv "$1" <"$T/fifo" >"$T/out" 2>"$T/err" 7<&- &
 	local pid=$!
 	BG_PIDS="$BG_PIDS $pid"
 	wait_for 20 grep -q 'listening on' "$T/err"
@@ -619,7 +634,7 @@ No such file or directory (still, after -w 0.200 s)"
 }
 
 @test "a second attach -l's liveness probe does not end the first one's wait" {
-	bg "$IPCRUN" attach -l "unix:$S" <<<'"one"' >"$T/out" 2>"$T/err"
+	bg "$IPCRUN" attach -lv "unix:$S" <<<'"one"' >"$T/out" 2>"$T/err"
 	pid=$!
 	wait_for 20 grep -q 'listening on' "$T/err"
 	run -125 --separate-stderr timeout 20 "$IPCRUN" attach -l "unix:$S" \

@@ -112,7 +112,7 @@ Try 'ipcrun help --help'."
 	assert_success
 	assert_line --index 0 $'ipcrun\tglobal options\t--version -V --help -h\tCOMMAND [ARGS]'
 	assert_line --regexp $'^check\tvalidate NDJSON as a Node IPC peer would\t.*--help -h\t\\[FILE \\.\\.\\.\\]$'
-	assert_line $'attach\tan NDJSON-aware nc: send validated lines to a socket, print its replies\t-k -l --allow-uid= --idle-timeout= --mode= --node --quit-after= -q --ready-fd= --retry= -w --rs= --help -h\tADDR'
+	assert_line $'attach\tan NDJSON-aware nc: send validated lines to a socket, print its replies\t-k -l --allow-uid= --idle-timeout= --mode= --node --quit-after= -q --ready-fd= --retry= -w --rs= --verbose -v --help -h\tADDR'
 	assert_line $'recv-fd\treceive descriptors over a unix socket, and run CMD with them\t-c --allow-uid= --as= --mode= --ready-fd= --retry= -w --verbose -v --help -h\tADDR [-- CMD [ARG ...]]'
 	assert_line --regexp $'^run\t.*\t\\[--\\] \\[CMD \\[ARG \\.\\.\\.\\]\\]$'
 	refute_line --regexp $'^commands\t'
