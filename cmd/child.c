@@ -368,6 +368,10 @@ child_main(struct child *c)
 			cmd_warn(c->ce, "signals");
 			return EXIT_FAIL;
 		}
+		if (child_job_control() == -1) {
+			cmd_warn(c->ce, "job control signals");
+			return EXIT_FAIL;
+		}
 		if ((c->watch_fd = spawn_watch_start(&c->watch_pid)) == -1) {
 			cmd_warn(c->ce, "watchdog");
 			return EXIT_FAIL;

@@ -110,6 +110,7 @@ void		 child_on_signal(struct ev *, int, short, void *);
 void		 child_pump_cmd(struct child *);
 void		 child_on_cout(struct ev *, int, short, void *);
 void		 child_on_write(struct ev *, int, short, void *);
+int		 child_job_control(void);
 int		 child_spawn(struct child *);
 void		 child_own_stdio(struct child *);
 void		 child_end_group(struct child *);

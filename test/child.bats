@@ -711,3 +711,24 @@ ipcrun: child: sending SIGTERM to what is left of the process group of 'sh' (${s
 	assert_success
 	assert_output $'{"a":1}\n{"late":true}'
 }
+
+@test "job control in a real shell on a pty: ^Z stops the parent, ipcrun child and CMD's group; bg and fg resume them" {
+	# CMD runs in a group of its own, which the terminal's ^Z does not
+	# reach: ipcrun child passes it on as SIGSTOP, and SIGCONT (issue 30).
+	printf '%s\n' 'require("fs").writeFileSync(process.argv[2],
+	    String(process.pid)); setInterval(() => {}, 1000);' \
+	    > "$BATS_TEST_TMPDIR/w.js"
+	printf '%s\n' 'require("child_process").spawn(process.argv[2],
+	    ["child", "--", "node", ...process.argv.slice(3)],
+	    { stdio: ["inherit", "inherit", "inherit", "ipc"] });' \
+	    > "$BATS_TEST_TMPDIR/parent.js"
+	run python3 "$F/jobctl.py" "$IPCRUN" "$BATS_TEST_TMPDIR/w.js" \
+	    "$BATS_TEST_TMPDIR/pid" "node '$BATS_TEST_TMPDIR/parent.js' \
+'$IPCRUN' '$BATS_TEST_TMPDIR/w.js' '$BATS_TEST_TMPDIR/pid'"
+	assert_success
+	assert_line 'ok: ^Z stopped ipcrun and the child'
+	assert_line 'ok: bg continued both'
+	assert_line 'ok: ^Z again stopped both'
+	assert_line 'ok: fg continued both'
+	assert_line 'ok: ^C ended both'
+}
