@@ -225,6 +225,7 @@ struct run {
 	int		 verbose;	/* -v: frames' content, notices */
 	size_t		 show;		/* -s: bytes of a frame -v shows, 0 all */
 	int		 quiet;		/* -q: errors only */
+	int		 stray_hinted;	/* a stdio child's stray line: said */
 	int		 stats;		/* --stats */
 	int		 progress;	/* -1: tty and a large file */
 	int		 out_tty;	/* the meter shares stdout's terminal */
@@ -407,7 +408,7 @@ struct run {
 
 /*
  * The files call downwards only, in this order from the bottom:
- * run_state.c, run_tap.c, run_report.c, run_task.c, run_env.c,
+ * run_state.c, run_tap.c, run_report.c, run_stray.c, run_task.c, run_env.c,
  * run_child.c, run_drain.c, run_handles.c, run_in.c, run_lost.c,
  * run_cluster.c, run_out.c, run_ctl.c, run_loop.c; run.c parses the options, run_setup.c draws
  * what follows from them, and run.c calls run_main.
@@ -493,6 +494,12 @@ void		 run_on_log(struct ev *ev, int fd, short revents, void *arg);
 void		 run_log_finish(struct run *r);
 void		 run_stats(struct run *r);
 int		 run_worker_code(struct run *r, struct worker *w);
+void		 run_put_err(struct run *r, const char *line, size_t n);
+
+/* run_stray.c */
+struct frame_line;
+void		 run_bad_frame(struct run *r, struct worker *w,
+    const struct frame_line *l, size_t off, const char *why);
 
 /* run_task.c */
 int		 run_task_init(struct run *r);
