@@ -15,6 +15,7 @@
 #include "jscan.h"
 #include "super.h"
 #include "v8frame.h"
+#include "v8tag.h"
 
 struct v8ser_err;
 
@@ -32,6 +33,7 @@ struct child {
 	const char	*name;		/* CMD, or "-" (stdin) in reports */
 	int		 advanced;
 	int		 tagged;	/* --types tagged: every V8 type */
+	struct v8tag_seen re_seen;	/* tagged: the parent's RegExps */
 
 	struct ev	 ev;
 	int		 watch_fd;	/* the watchdog's pipe, or -1 */

@@ -34,9 +34,11 @@ int
 child_to_parent(struct child *c, const char *json, size_t n, int nl,
     struct v8ser_err *e)
 {
+	if (c->advanced && c->tagged)
+		return v8frame_encode_tagged(&c->par.tq, json, n, e,
+		    &c->re_seen);
 	if (c->advanced)
-		return (c->tagged ? v8frame_encode_tagged : v8frame_encode)
-		    (&c->par.tq, json, n, e);
+		return v8frame_encode(&c->par.tq, json, n, e);
 	if (buf_append(&c->par.tq, json, n) == -1 ||
 	    (!nl && buf_append(&c->par.tq, "\n", 1) == -1)) {
 		e->what = "out of memory";
@@ -224,8 +226,8 @@ child_pump_advanced(struct child *c)
 		}
 		/* Decoded straight onto CMD's queue, then checked there. */
 		mark = c->cq.len;
-		r = (c->tagged ? v8tag_decode : v8ser_decode)(p, len, &c->cq,
-		    CH_MAXMSG, &e);
+		r = c->tagged ? v8tag_decode(p, len, &c->cq, CH_MAXMSG, &e,
+		    &c->re_seen) : v8ser_decode(p, len, &c->cq, CH_MAXMSG, &e);
 		v8frame_drop(&c->vin);
 		if (r == -1) {
 			child_v8_refused(c, &e);

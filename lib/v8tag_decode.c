@@ -281,6 +281,38 @@ tg_collection(struct tg_rd *r, size_t depth, int map)
 	return tg_puts(r, "]}");
 }
 
+/*
+ * Note a RegExp the parent sent, by its source (the JSON string written
+ * from at) and flags, so that CMD may send it back.
+ */
+static int
+tg_seen(struct tg_rd *r, size_t at, uint64_t flags)
+{
+	const unsigned char	*p, *e;
+	uint16_t		*u, pair[2];
+	size_t			 n = 0;
+	int			 k;
+
+	if (r->seen == NULL)
+		return 0;
+	p = (const unsigned char *)r->out->p + r->out->off + at + 1;
+	e = (const unsigned char *)r->out->p + r->out->off + r->out->len;
+	if ((u = reallocarray(NULL, (size_t)(e - p) + 1, sizeof *u)) == NULL)
+		return tg_fail(r, E_NOMEM, r->i);
+	while ((k = v8ser_unit(&p, e, pair)) > 0) {
+		u[n++] = pair[0];
+		if (k == 2)
+			u[n++] = pair[1];
+	}
+	r->seen->hash[r->seen->next] = v8tag_re_key(v8tag_re_hash(u, n),
+	    flags);
+	r->seen->next = (r->seen->next + 1) % V8TAG_NSEEN;
+	if (r->seen->n < V8TAG_NSEEN)
+		r->seen->n++;
+	free(u);
+	return 0;
+}
+
 /* A RegExp: its source, then its flags as the letters JavaScript uses. */
 static int
 tg_regexp(struct tg_rd *r)
@@ -291,10 +323,13 @@ tg_regexp(struct tg_rd *r)
 	};
 	char		 f[16];
 	uint64_t	 v;
-	size_t		 i, k = 0;
+	size_t		 i, k = 0, at;
 
-	if (tg_puts(r, "{\"$regexp\":{\"source\":") == -1 ||
-	    tg_string_value(r) == -1 || tg_varint(r, &v, 32) == -1)
+	if (tg_puts(r, "{\"$regexp\":{\"source\":") == -1)
+		return -1;
+	at = r->out->len;
+	if (tg_string_value(r) == -1 || tg_varint(r, &v, 32) == -1 ||
+	    tg_seen(r, at, v) == -1)
 		return -1;
 	for (i = 0; i < sizeof fl / sizeof fl[0]; i++) {
 		if (v & fl[i].bit)
@@ -498,7 +533,7 @@ tg_value(struct tg_rd *r, size_t depth)
  */
 int
 v8tag_decode(const void *p, size_t n, struct buf *out, size_t max,
-    struct v8ser_err *e)
+    struct v8ser_err *e, struct v8tag_seen *seen)
 {
 	struct tg_rd	r;
 	uint64_t	v;
@@ -512,6 +547,7 @@ v8tag_decode(const void *p, size_t n, struct buf *out, size_t max,
 	r.base = out->len;
 	r.max = max;
 	r.e = e;
+	r.seen = seen;
 	if (tg_peek(&r) != T_VERSION)
 		tg_fail(&r, E_VERSION, r.i);
 	else if (r.i++, tg_varint(&r, &v, 32) == -1)

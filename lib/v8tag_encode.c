@@ -5,7 +5,8 @@
  * refused here is a tag used wrongly, and what a Node parent would throw
  * on: V8's deserializer throws, uncaught, on a payload it cannot take,
  * and the parent dies. So a key twice in an object is refused (V8 takes
- * no duplicate), as is a RegExp, whose pattern only JavaScript can check.
+ * no duplicate), as is a RegExp the parent did not send: only JavaScript
+ * can check its pattern.
  */
 #include "compat.h"
 
@@ -37,8 +38,10 @@ static const char E_BIGINT[] = "$bigint takes a string of decimal digits";
 static const char E_DATE[] = "$date takes null or a string as "
     "toISOString() writes it";
 static const char E_B64[] = "invalid base64";
-static const char E_REGEXP[] = "a RegExp cannot be sent (only JavaScript "
-    "can check its pattern, and a bad one crashes the parent)";
+static const char E_REGEXP[] = "a RegExp the parent did not send (only "
+    "JavaScript can check a pattern, and a bad one crashes the parent)";
+static const char E_RESHAPE[] = "$regexp takes an object of source and "
+    "flags";
 static const char E_HOLE[] = "$hole outside an array";
 static const char E_MAP[] = "$map takes an array of [key, value] arrays";
 static const char E_SET[] = "$set takes an array";
@@ -160,6 +163,66 @@ tw_collection(struct tw *w, size_t depth, int map)
 	return tw_tag(w, map ? ':' : ',') == -1 ? -1 : tw_varint(w, n);
 }
 
+/*
+ * $regexp's object, source and flags in either order: V8's tag, the
+ * source, the flag bits. Only a RegExp the parent sent may go back.
+ */
+static int
+tw_regexp(struct tw *w)
+{
+	static const char	 letters[] = "gimyusdv";
+	const unsigned char	*at = w->p;
+	const char		*c;
+	uint64_t		 flags = 0, bit, h = 0;
+	size_t			 i;
+	int			 first = 1, source = 0, given = 0;
+
+	if (tw_tag(w, 'R') == -1 || tw_expect(w, '{', E_RESHAPE) == -1)
+		return -1;
+	while (w->p < w->e && *w->p != '}') {
+		if ((!first && tw_expect(w, ',', E_RESHAPE) == -1) ||
+		    tw_tagstr(w, E_RESHAPE) == -1 ||
+		    tw_expect(w, ':', E_RESHAPE) == -1)
+			return -1;
+		first = 0;
+		if (tw_is(w, "source") && !source) {
+			if (tw_tagstr(w, E_RESHAPE) == -1 ||
+			    tw_put_units(w, 0) == -1)
+				return -1;
+			h = v8tag_re_hash(w->u, w->nu);
+			source = 1;
+		} else if (tw_is(w, "flags") && !given) {
+			if (tw_tagstr(w, E_RESHAPE) == -1)
+				return -1;
+			given = 1;
+			/* V8's bits: g1 i2 m4 y8 u16 s32, then d128 v256. */
+			for (i = 0; i < w->nu; i++) {
+				c = w->u[i] > 0 && w->u[i] <= 0x7f ?
+				    strchr(letters, (char)w->u[i]) : NULL;
+				if (c == NULL)
+					return tw_fail(w, E_RESHAPE);
+				bit = UINT64_C(1) << (c - letters +
+				    (c - letters >= 6));
+				if (flags & bit)
+					return tw_fail(w, E_RESHAPE);
+				flags |= bit;
+			}
+		} else
+			return tw_fail(w, E_RESHAPE);
+		tw_ws(w);
+	}
+	if (w->p >= w->e || !source)
+		return tw_fail(w, E_RESHAPE);
+	w->p++;
+	h = v8tag_re_key(h, flags);
+	for (i = 0; w->seen != NULL && i < w->seen->n; i++) {
+		if (w->seen->hash[i] == h)
+			return tw_varint(w, flags);
+	}
+	w->p = at;
+	return tw_fail(w, E_REGEXP);
+}
+
 /* $error's object: its members in V8's sub-tags, in any order. */
 static int
 tw_error(struct tw *w, size_t depth)
@@ -248,7 +311,7 @@ tw_tagged(struct tw *w, const char *t, size_t depth, int ctx)
 	if (strcmp(t, "object") == 0)
 		return tw_value(w, depth, TW_BOXED);
 	if (strcmp(t, "regexp") == 0)
-		return tw_fail(w, E_REGEXP);
+		return tw_regexp(w);
 	if (strcmp(t, "arraybuffer") == 0)
 		return tw_tagstr(w, E_B64) == -1 || tw_tag(w, 'B') == -1 ?
 		    -1 : tw_base64(w, 1, &len);
@@ -414,7 +477,7 @@ tw_value(struct tw *w, size_t depth, int ctx)
  */
 int
 v8tag_encode(const char *json, size_t n, struct buf *out,
-    struct v8ser_err *e)
+    struct v8ser_err *e, const struct v8tag_seen *seen)
 {
 	struct tw	w;
 	uint8_t		h[2] = { T_VERSION, V8_VERSION };
@@ -428,6 +491,7 @@ v8tag_encode(const char *json, size_t n, struct buf *out,
 	w.out = out;
 	w.base = out->len;
 	w.err = e;
+	w.seen = seen;
 	rc = tw_put(&w, h, sizeof h) == -1 || tw_value(&w, 0, 0) == -1 ?
 	    -1 : 0;
 	if (rc == 0) {

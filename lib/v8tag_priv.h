@@ -28,6 +28,7 @@ struct tg_rd {
 	struct tg_obj	*ids;
 	size_t		 nids, capids;
 	struct v8ser_err *e;
+	struct v8tag_seen *seen;	/* RegExps noted, or NULL */
 };
 
 int	tg_fail(struct tg_rd *, const char *, size_t);
@@ -43,6 +44,8 @@ int	tg_number(struct tg_rd *, double);
 int	tg_bigint(struct tg_rd *);
 int	tg_date(struct tg_rd *, double);
 int	tg_base64(struct tg_rd *, const uint8_t *, size_t);
+uint64_t v8tag_re_hash(const uint16_t *, size_t);
+uint64_t v8tag_re_key(uint64_t, uint64_t);
 
 /* Encoding: tagged text read, a V8 payload written. */
 struct tw_key {
@@ -60,6 +63,7 @@ struct tw {
 	size_t			 nkeys, capkeys;
 	uint16_t		*u;	/* the last string read, as UTF-16 */
 	size_t			 nu, capu;
+	const struct v8tag_seen	*seen;	/* RegExps that may go, or NULL */
 };
 
 int	tw_fail(struct tw *, const char *);

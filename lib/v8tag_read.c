@@ -369,3 +369,26 @@ tg_base64(struct tg_rd *r, const uint8_t *p, size_t n)
 	}
 	return tg_put(r, "\"", 1);
 }
+
+/*
+ * A RegExp's identity for struct v8tag_seen: its source as UTF-16 units
+ * (however its JSON text escapes them), then V8's flag bits.
+ */
+uint64_t
+v8tag_re_hash(const uint16_t *u, size_t n)
+{
+	uint64_t	h = UINT64_C(14695981039346656037);
+	size_t		i;
+
+	for (i = 0; i < n; i++) {
+		h = (h ^ (u[i] & 0xff)) * UINT64_C(1099511628211);
+		h = (h ^ (u[i] >> 8)) * UINT64_C(1099511628211);
+	}
+	return h;
+}
+
+uint64_t
+v8tag_re_key(uint64_t h, uint64_t flags)
+{
+	return (h ^ (flags + 1)) * UINT64_C(1099511628211);
+}

@@ -21,6 +21,7 @@
 #define MAX	((size_t)1 << 24)
 
 static struct jscan	js;
+static struct v8tag_seen seen;	/* the RegExps decoded so far */
 
 /* text -> V8 -> text; NULL and *what when a step refused it. */
 static char *
@@ -33,9 +34,10 @@ round_trip(const char *text, size_t n, const char **what)
 	if (buf_init(&v8, 64) == -1 || buf_init(&back, 64) == -1)
 		abort();
 	*what = NULL;
-	if (v8tag_encode(text, n, &v8, &e) == -1)
+	if (v8tag_encode(text, n, &v8, &e, &seen) == -1)
 		*what = e.what;
-	else if (v8tag_decode(v8.p + v8.off, v8.len, &back, MAX, &e) == -1)
+	else if (v8tag_decode(v8.p + v8.off, v8.len, &back, MAX, &e,
+	    NULL) == -1)
 		*what = e.what;
 	else if ((s = strndup(back.p + back.off, back.len)) == NULL)
 		abort();
@@ -48,31 +50,39 @@ static void
 fixed(void)
 {
 	static const char *const same[] = {
-		"[{\"$bigint\":\"12\"},{\"$bigint\":\"-1267650600228229401496703205375\"},"
-		    "{\"$bigint\":\"0\"},{\"$bigint\":\"18446744073709551616\"}]",
+		"[{\"$bigint\":\"12\"},"
+		    "{\"$bigint\":\"-1267650600228229401496703205375\"},"
+		    "{\"$bigint\":\"0\"},"
+		    "{\"$bigint\":\"18446744073709551616\"}]",
 		"{\"b\":{\"$buffer\":\"aGkgw6k=\"},\"e\":{\"$buffer\":\"\"},"
 		    "\"u\":{\"$uint8array\":\"AAH/\"},\"f\":{\"$float64array\":"
-		    "\"GC1EVPshCUAAAAAAAADw/w==\"},\"d\":{\"$dataview\":\"CQgH\"},"
+		    "\"GC1EVPshCUAAAAAAAADw/w==\"},"
+		    "\"d\":{\"$dataview\":\"CQgH\"},"
 		    "\"a\":{\"$arraybuffer\":\"AQIDBAU=\"}}",
 		"{\"$map\":[[1,\"a\"],[\"k\",{\"v\":[{\"$bigint\":\"1\"}]}],"
 		    "[{\"o\":1},null]]}",
-		"{\"$set\":[1,\"a\",{\"$undefined\":true},{\"$bigint\":\"2\"}]}",
+		"{\"$set\":[1,\"a\",{\"$undefined\":true},"
+		    "{\"$bigint\":\"2\"}]}",
 		"[{\"$date\":\"1970-01-01T00:00:00.000Z\"},"
 		    "{\"$date\":\"2024-02-29T23:59:59.999Z\"},"
 		    "{\"$date\":\"-000001-01-01T00:00:00.000Z\"},"
 		    "{\"$date\":\"+275760-09-13T00:00:00.000Z\"},"
-		    "{\"$date\":\"-271821-04-20T00:00:00.000Z\"},{\"$date\":null}]",
+		    "{\"$date\":\"-271821-04-20T00:00:00.000Z\"},"
+		    "{\"$date\":null}]",
 		"[{\"$number\":\"-0\"},{\"$number\":\"NaN\"},"
-		    "{\"$number\":\"Infinity\"},{\"$number\":\"-Infinity\"},0,-1,"
+		    "{\"$number\":\"Infinity\"},"
+		    "{\"$number\":\"-Infinity\"},0,-1,"
 		    "2147483648,1e+21,5e-324]",
 		"[1,{\"$hole\":true},3,{\"a\":{\"$undefined\":true}}]",
 		"{\"$error\":{\"message\":\"boom\",\"cause\":{\"why\":1},"
-		    "\"stack\":\"TypeError: boom\\n  at x\",\"name\":\"TypeError\"}}",
+		    "\"stack\":\"TypeError: boom\\n  at x\","
+		    "\"name\":\"TypeError\"}}",
 		"{\"$error\":{\"name\":\"Error\"}}",
 		"[{\"$object\":\"s\"},{\"$object\":{\"$number\":\"-0\"}},"
 		    "{\"$object\":false},{\"$object\":{\"$bigint\":\"5\"}},"
 		    "{\"$object\":1.5}]",
-		"{\"$$bigint\":\"12\",\"$$$x\":[1],\"$$\":{\"$$undefined\":true}}",
+		"{\"$$bigint\":\"12\",\"$$$x\":[1],"
+		    "\"$$\":{\"$$undefined\":true}}",
 		"[\"\xf0\x9f\x98\x80\\ud800\",\"\",\"\xc3\xbf\xc4\x80\"]",
 	};
 	static const struct { const char *text, *what; } bad[] = {
@@ -84,12 +94,17 @@ fixed(void)
 		{ "{\"a\":1,\"\\u0061\":2}", "a key twice in an object (tagged "
 		    "types take each key once)" },
 		{ "{\"$regexp\":{\"source\":\"(\",\"flags\":\"\"}}",
-		    "a RegExp cannot be sent (only JavaScript can check its "
-		    "pattern, and a bad one crashes the parent)" },
+		    "a RegExp the parent did not send (only JavaScript can "
+		    "check a pattern, and a bad one crashes the parent)" },
+		{ "{\"$regexp\":{\"source\":\"a+\",\"flags\":\"g\"}}",
+		    "a RegExp the parent did not send (only JavaScript can "
+		    "check a pattern, and a bad one crashes the parent)" },
+		{ "{\"$regexp\":{\"source\":\"a+\",\"flags\":\"gg\"}}",
+		    "$regexp takes an object of source and flags" },
 		{ "{\"$uint16array\":\"AQ==\"}", "a byte count that is not a "
 		    "multiple of the element size" },
-		{ "{\"$date\":\"2023-02-29T00:00:00.000Z\"}", "$date takes null "
-		    "or a string as toISOString() writes it" },
+		{ "{\"$date\":\"2023-02-29T00:00:00.000Z\"}",
+		    "$date takes null or a string as toISOString() writes it" },
 		{ "{\"$date\":\"2023-01-01T00:00:00Z\"}", "$date takes null "
 		    "or a string as toISOString() writes it" },
 		{ "{\"$date\":\"+275760-09-13T00:00:00.001Z\"}", "$date takes "
@@ -104,10 +119,11 @@ fixed(void)
 		    "digits" },
 		{ "{\"$bigint\":12}", "$bigint takes a string of decimal "
 		    "digits" },
-		{ "{\"$error\":{\"name\":\"AbortError\"}}", "an Error name that "
-		    "V8 does not carry" },
-		{ "{\"$error\":{\"code\":1}}", "$error takes an object of name, "
-		    "message, stack and cause" },
+		{ "{\"$error\":{\"name\":\"AbortError\"}}",
+		    "an Error name that V8 does not carry" },
+		{ "{\"$error\":{\"code\":1}}",
+		    "$error takes an object of name, message, stack and "
+		    "cause" },
 		{ "{\"$object\":[1]}", "$object takes a string, a number, a "
 		    "boolean, $number or $bigint" },
 		{ "{\"$object\":{\"$date\":null}}", "$object takes a string, a "
@@ -126,6 +142,8 @@ fixed(void)
 		{ "ff0f5c000c020000", "a typed array of part of an element" },
 		{ "ff0f6d", "unknown tag" },
 	};
+	static const char re[] = "{\"$regexp\":{\"flags\":\"ig\","
+	    "\"source\":\"\\u0061+\"}}";
 	const char	*what;
 	char		*got;
 	uint8_t		 b[64];
@@ -136,10 +154,28 @@ fixed(void)
 
 	for (i = 0; i < sizeof same / sizeof same[0]; i++) {
 		got = round_trip(same[i], strlen(same[i]), &what);
-		if (!is_str(got, same[i], "a text encodes and decodes to itself"))
+		if (!is_str(got, same[i], "a text encodes and decodes back"))
 			printf("#   refused: %s\n", what ? what : "-");
 		free(got);
 	}
+	/* /a+/gi from the parent: then, and only then, it may go back. */
+	for (k = 0; sscanf("ff0f522202612b03" + 2 * k, "%2x", &x) == 1; k++)
+		b[k] = (uint8_t)x;
+	if (buf_init(&out, 64) == -1)
+		abort();
+	ok(v8tag_decode(b, k, &out, MAX, &e, &seen) == 0, "a RegExp decodes");
+	if ((got = strndup(out.p + out.off, out.len)) == NULL)
+		abort();
+	is_str(got, "{\"$regexp\":{\"source\":\"a+\",\"flags\":\"gi\"}}",
+	    "  to its source and flags");
+	free(got);
+	got = round_trip(out.p + out.off, out.len, &what);
+	ok(got != NULL, "  and goes back, the parent having sent it");
+	free(got);
+	got = round_trip(re, strlen(re), &what);
+	ok(got != NULL, "  however its text is written: %s", re);
+	free(got);
+	buf_release(&out);
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		got = round_trip(bad[i].text, strlen(bad[i].text), &what);
 		ok(got == NULL, "refused: %s", bad[i].text);
@@ -151,7 +187,8 @@ fixed(void)
 			b[k] = (uint8_t)x;
 		if (buf_init(&out, 64) == -1)
 			abort();
-		ok(v8tag_decode(b, k, &out, MAX, &e) == -1 && out.len == 0,
+		ok(v8tag_decode(b, k, &out, MAX, &e, NULL) == -1 &&
+		    out.len == 0,
 		    "V8 %s is refused", v8[i].hex);
 		is_str(e.what, v8[i].what, "  with its reason");
 		buf_release(&out);
@@ -162,8 +199,8 @@ fixed(void)
 static void
 fuzz_decode(void)
 {
-	static const char	 tags[] = "_0TFINZD\"cSoA$a@-^{;:',Bsnyxzr\\mcs."
-	    "ERT\x01\x02\x03\x00\x0a";
+	static const char	 tags[] = "_0TFINZD\"cSoA$a@-^{;:',Bsnyxzr"
+	    "\\mcs.ERT\x01\x02\x03\x00\x0a";
 	struct v8ser_err	 e;
 	struct buf		 out;
 	const char		*what;
@@ -181,7 +218,7 @@ fuzz_decode(void)
 			    (sizeof tags - 1)] : (uint8_t)rand();
 		if (buf_init(&out, 64) == -1)
 			abort();
-		if (v8tag_decode(b, n, &out, 1 << 16, &e) == -1) {
+		if (v8tag_decode(b, n, &out, 1 << 16, &e, &seen) == -1) {
 			bad++;
 			buf_release(&out);
 			continue;
@@ -221,7 +258,8 @@ fuzz_encode(void)
 		"{\"$bigint\":\"-123456789012345678901234567890\"}",
 		"[{\"$date\":\"2024-02-29T23:59:59.999Z\"},{\"$hole\":true}]",
 		"{\"$map\":[[{\"$set\":[1]},{\"$buffer\":\"aGk=\"}]]}",
-		"{\"$error\":{\"message\":\"m\",\"cause\":{\"$undefined\":true}}}",
+		"{\"$error\":{\"message\":\"m\","
+		    "\"cause\":{\"$undefined\":true}}}",
 		"{\"$$a\":{\"$object\":{\"$number\":\"-0\"}},\"b\":[1,2]}",
 		"{\"$float32array\":\"AADAPwAAAIA=\"}",
 	};
@@ -260,10 +298,10 @@ fuzz_encode(void)
 		tried++;
 		if (buf_init(&v8, 64) == -1 || buf_init(&out, 64) == -1)
 			abort();
-		if (v8tag_encode(t, n, &v8, &e) == 0) {
+		if (v8tag_encode(t, n, &v8, &e, &seen) == 0) {
 			enc++;
 			if (v8tag_decode(v8.p + v8.off, v8.len, &out, MAX,
-			    &e) == -1) {
+			    &e, NULL) == -1) {
 				ok(0, "an encoded text decodes: %.*s: %s",
 				    (int)n, t, e.what);
 				k = 1;
