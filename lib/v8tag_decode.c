@@ -35,6 +35,7 @@ static const char E_SPARSE[] = "sparse array elements out of order";
 static const char E_VIEW[] = "an unknown kind of typed array";
 static const char E_VIEWLEN[] = "a typed array of part of an element";
 static const char E_ERRTAG[] = "an unknown field of an Error";
+static const char E_REFLAG[] = "a RegExp flag without a letter here";
 static const char E_TAG[] = "unknown tag";
 static const char E_NOMEM[] = "out of memory";
 
@@ -328,8 +329,12 @@ tg_regexp(struct tg_rd *r)
 	if (tg_puts(r, "{\"$regexp\":{\"source\":") == -1)
 		return -1;
 	at = r->out->len;
-	if (tg_string_value(r) == -1 || tg_varint(r, &v, 32) == -1 ||
-	    tg_seen(r, at, v) == -1)
+	if (tg_string_value(r) == -1 || tg_varint(r, &v, 32) == -1)
+		return -1;
+	/* 'l' (64), V8's experimental engine, and others have no letter. */
+	if (v & ~UINT64_C(0x1bf))
+		return tg_fail(r, E_REFLAG, r->i);
+	if (tg_seen(r, at, v) == -1)
 		return -1;
 	for (i = 0; i < sizeof fl / sizeof fl[0]; i++) {
 		if (v & fl[i].bit)

@@ -82,11 +82,16 @@ tw_keys_once(struct tw *w, size_t mark)
 {
 	const unsigned char	*o = (const unsigned char *)w->out->p +
 	    w->out->off + w->base;
-	struct tw_key		*k = w->keys + mark, *x, *y;
+	struct tw_key		*k, *x, *y;
 	size_t			 n = w->nkeys - mark, i, j;
 
-	if (n > 1)
-		qsort(k, n, sizeof *k, tw_keycmp);
+	/* No keys, no table (keys may still be NULL). */
+	if (n < 2) {
+		w->nkeys = mark;
+		return 0;
+	}
+	k = w->keys + mark;
+	qsort(k, n, sizeof *k, tw_keycmp);
 	for (i = 0; i + 1 < n; i = j) {
 		for (j = i + 1; j < n && k[j].hash == k[i].hash; j++) {
 			x = k + i;

@@ -141,6 +141,7 @@ fixed(void)
 		{ "ff0f5c0063", "an unknown kind of typed array" },
 		{ "ff0f5c000c020000", "a typed array of part of an element" },
 		{ "ff0f6d", "unknown tag" },
+		{ "ff0f522201ff7f", "a RegExp flag without a letter here" },
 	};
 	static const char re[] = "{\"$regexp\":{\"flags\":\"ig\","
 	    "\"source\":\"\\u0061+\"}}";
