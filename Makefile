@@ -7,9 +7,9 @@
 #   make DEBUG=1    the same with ASan and UBSan (objects kept apart)
 #   make fuzz       build and run the libFuzzer targets (clang)
 #   make bench      the benchmarks (simdjson, jansson, jq, socat, parallel;
-#                   pm2 from npm, pinned, into build/bench/pm2)
-#   make deps       install every tool of all of the above (not pm2: only
-#                   make bench and make deps-bench install it)
+#                   pm2, BullMQ, rsmq from npm, pinned, into build/bench/)
+#   make deps       install every tool of all of the above (not the npm
+#                   ones: only make bench and make deps-bench install them)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make V=1        print the commands, not one short line per step
 #   make dist       ipcrun-VERSION.tar.gz, from the files git tracks
@@ -115,7 +115,7 @@ endif
 
 VERSION	:= $(shell sed -n 's/^\#define IPCRUN_VERSION "\(.*\)"/\1/p' lib/version.h)
 
-BASE_CPPFLAGS = -D_GNU_SOURCE -Ilib -Icmd -Ibuild/gen
+BASE_CPPFLAGS = -D_GNU_SOURCE -iquote lib -iquote cmd -iquote build/gen
 ALL_CPPFLAGS = $(BASE_CPPFLAGS) $(FORTIFY) $(CPPFLAGS)
 ALL_CFLAGS = -std=c11 $(OPT) $(HARDEN) $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 # CFLAGS on the link line too, as make's own rules do (-flto needs it).
@@ -203,7 +203,8 @@ DEPS_CHECK = $(DEPS_DEMO) bats bats-support bats-assert parallel jq socat \
 	     mandoc python3 time bsdutils bash-completion zsh fish openssl \
 	     iproute2 redis-server redis-tools
 DEPS_FUZZ  = $(DEPS_DEMO) clang libclang-rt-14-dev
-DEPS_BENCH = $(DEPS_DEMO) g++ libsimdjson-dev jq socat time parallel
+DEPS_BENCH = $(DEPS_DEMO) g++ libsimdjson-dev jq socat time parallel \
+	     redis-server redis-tools
 NODE_HINT  = node v20 or later is needed: Debian 12's nodejs package is \
 	     v18; get v20 from https://nodejs.org/en/download or the \
 	     NodeSource packages (https://github.com/nodesource/distributions)
@@ -245,12 +246,14 @@ deps-check:
 deps-fuzz:
 	$(call install_deps,fuzz,$(DEPS_FUZZ))
 
-# pm2 (issue 25's reference) is an npm package, pinned in bench/run-serve,
-# installed under build/bench/ for the benchmark only
+# pm2 (issue 25's reference), BullMQ and rsmq (issue 28's) are npm
+# packages, pinned in bench/run-serve and bench/run-redis, installed under
+# build/bench/ for the benchmark only
 deps-bench:
 	$(call install_deps,bench,$(DEPS_BENCH))
 	$(call need_node,bench)
 	@bench/run-serve deps
+	@bench/run-redis deps
 
 deps:
 	$(call install_deps,deps,$(DEPS_CHECK) $(DEPS_FUZZ) $(DEPS_BENCH))

@@ -577,7 +577,7 @@ attach_session(struct attach *at, int sock)
 		ev_set(&ss.ev, STDIN_FILENO, !at->in_eof &&
 		    ss.pc.tq.len < WQ_HIGH ? POLLIN : 0);
 		ev_set(&ss.ev, sock, (ss.peer_eof ? 0 : POLLIN) |
-		    (ss.pc.tq.len > 0 && !ss.pc.wdead ? POLLOUT : 0));
+		    (ss.pc.tq.len > 0 && chan_can_write(&ss.pc) ? POLLOUT : 0));
 		if (ev_run_once(&ss.ev, ev_timeout_ms(ev_deadline_min(deadline,
 		    wr_shut ? 0 : ss.quit_at))) == -1) {
 			cmd_warn(at->ce, "poll");

@@ -26,8 +26,6 @@
 #include "check.h"
 #include "jscan.h"
 
-#define MAXLINE_DEFAULT	((size_t)64 * 1024 * 1024)
-#define PROGRESS_MIN	((uint64_t)64 * 1024 * 1024)	/* auto meter */
 #define RUN_MAX		(SIZE_MAX / 2)	/* no bound on a run's bytes */
 
 /*
@@ -274,6 +272,31 @@ same_input(const struct stat *st, int argc, char **argv)
 }
 
 /*
+ * Standard output that is a file among the inputs: what check writes
+ * there would be read back, and reported again, without end (check F >>
+ * F), as cat refuses. -q writes nothing there. Returns 0, or the exit
+ * status after reporting.
+ */
+static int
+stdout_check(struct check *c, int argc, char **argv)
+{
+	struct stat	 st;
+	const char	*in;
+
+	if (c->quiet || fstat(STDOUT_FILENO, &st) == -1 ||
+	    !S_ISREG(st.st_mode) ||
+	    (in = same_input(&st, argc, argv)) == NULL)
+		return 0;
+	if (strcmp(in, "-") == 0)
+		cmd_warnx(c->ce, "standard output is also standard input: "
+		    "what check writes would be read back");
+	else
+		cmd_warnx(c->ce, "standard output is also the input '%s': "
+		    "what check writes would be read back", in);
+	return EXIT_FAIL;
+}
+
+/*
  * Open --rejects. It is emptied only once it is known not to be one of
  * the inputs, as sort -o does: truncating an input before reading it
  * would lose it (and check would then pass an empty file). A file made
@@ -283,7 +306,7 @@ same_input(const struct stat *st, int argc, char **argv)
 static int
 rejects_open(struct check *c, int argc, char **argv)
 {
-	struct stat	 st;
+	struct stat	 st, out;
 	const char	*in;
 	int		 fd, made = 0;
 
@@ -308,6 +331,13 @@ rejects_open(struct check *c, int argc, char **argv)
 				cmd_warnx(c->ce, "--rejects '%s': is also "
 				    "the input '%s'; write the bad lines "
 				    "elsewhere", c->rejects_name, in);
+			goto fail;
+		}
+		if (fstat(STDOUT_FILENO, &out) == 0 &&
+		    out.st_dev == st.st_dev && out.st_ino == st.st_ino) {
+			cmd_warnx(c->ce, "--rejects '%s': is also standard "
+			    "output; write the bad lines elsewhere",
+			    c->rejects_name);
 			goto fail;
 		}
 		if (ftruncate(fd, 0) == -1) {
@@ -506,6 +536,8 @@ cmd_check_exec(const struct cmd_entry *ce, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	check_policy(&c);
+	if ((st = stdout_check(&c, argc, argv)) != 0)
+		return st;
 	if (c.rejects_name != NULL && (st = rejects_open(&c, argc, argv)) != 0)
 		return st;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

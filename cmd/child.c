@@ -37,8 +37,6 @@
 
 static void	child_parent_gone(struct child *);
 
-#define SEC		INT64_C(1000000000)
-#define KILL_DEFAULT	(5 * SEC)
 
 /*
  * Under ipcrun run, whose variables name this very channel (the inode of
@@ -268,7 +266,7 @@ child_step(struct child *c)
 	 * (an unfinished one is dropped, as Node drops it): the parent
 	 * disconnected. CMD's stdin closes once its queue is written.
 	 */
-	if (c->par.eof && !c->disconnected && !c->input_ended &&
+	if (chan_ended(&c->par) && !c->disconnected && !c->input_ended &&
 	    (c->advanced ? !v8frame_ready(&c->vin) :
 	    frame_pending(&c->par.rd) == 0)) {
 		/*
@@ -312,7 +310,8 @@ child_update(struct child *c)
 
 	if (c->par.fd != -1) {
 		ev = 0;
-		if (!c->par.eof && c->cq.len < CH_QSIZE && child_alive(c) &&
+		if (!chan_ended(&c->par) && c->cq.len < CH_QSIZE &&
+		    child_alive(c) &&
 		    (!c->advanced || !v8frame_ready(&c->vin)))
 			ev |= POLLIN;
 		if (c->par.tq.len > 0)

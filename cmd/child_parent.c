@@ -283,7 +283,7 @@ child_on_chan(struct ev *ev, int fd, short revents, void *arg)
 	/* The flush pass after poll writes; a full socket has room again. */
 	if (revents & POLLOUT)
 		chan_writable(&c->par);
-	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || c->par.eof)
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || chan_ended(&c->par))
 		return;
 	p = c->advanced ? v8frame_space(&c->vin, &n) :
 	    frame_space(&c->par.rd, &n);

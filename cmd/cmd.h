@@ -18,6 +18,13 @@
 #define EXIT_NOTFOUND	127	/* CMD not found */
 #define EXIT_PIPE	141	/* stdout's reader went away (128 + SIGPIPE) */
 
+/* Defaults and units the commands share, so that they agree. */
+#define SEC		INT64_C(1000000000)
+#define MSEC		INT64_C(1000000)
+#define MAXLINE_DEFAULT	((size_t)64 * 1024 * 1024)	/* --max-line */
+#define KILL_DEFAULT	(5 * SEC)	/* --kill-timeout */
+#define PROGRESS_MIN	((uint64_t)64 * 1024 * 1024)	/* auto meter */
+
 /*
  * One option of a command: the single description from which come its
  * getopt entry, its part of the usage synopsis, its line in --help and its

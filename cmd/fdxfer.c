@@ -145,6 +145,8 @@ enum { O_ALLOW_UID = 256, O_AS, O_MODE, O_NAMES, O_NODE, O_READY_FD };
 static const struct cmd_opt send_fd_opts[] = {
 	{ NULL, 'l', 'l', NULL, NULL,
 	    "listen on ADDR instead of connecting" },
+	{ "allow-uid", 0, O_ALLOW_UID, "UID", NULL,
+	    "send to a peer of UID too (default: own uid, root)" },
 	{ "mode", 0, O_MODE, "MODE", NULL,
 	    "with -l, a unix socket's mode (default: 0600)" },
 	{ "names", 0, O_NAMES, "NAME[,NAME...]", NULL,
@@ -164,6 +166,7 @@ static int
 cmd_send_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 {
 	struct addr	 a;
+	struct sock_allow allow;
 	struct sock_conf sc = { 0, -1, 0 };
 	mode_t		 mode = 0600;
 	char		*names_arg = NULL, **names = NULL, *header = NULL, *p;
@@ -172,6 +175,7 @@ cmd_send_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 	int		 dd, sock = -1, status = EXIT_FAIL, kind, r;
 	size_t		 nfds, nnames, i;
 
+	memset(&allow, 0, sizeof allow);
 	if ((dd = split_ddash(argc, argv)) != argc)
 		return cmd_usage_error(ce, "unexpected '--'");
 	optind = 1;
@@ -181,6 +185,10 @@ cmd_send_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 			return cmd_help(ce);
 		case 'l':
 			listen = 1;
+			break;
+		case O_ALLOW_UID:
+			if ((r = sock_allow_add(ce, &allow, optarg)) != 0)
+				return r;
 			break;
 		case O_MODE:
 			if (sock_parse_mode(optarg, &mode) == -1)
@@ -279,7 +287,8 @@ cmd_send_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 		goto out;
 	}
 
-	if ((sock = sock_one_peer(ce, &a, name, listen, mode, NULL, &sc,
+	/* Descriptors go only to a peer of ours, root, or --allow-uid's. */
+	if ((sock = sock_one_peer(ce, &a, name, listen, mode, &allow, &sc,
 	    &status)) == -1)
 		goto out;
 	status = 1;

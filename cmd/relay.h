@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 
 #include "buf.h"
+#include "rbus_claim.h"
 #include "bus.h"
 #include "chan.h"
 #include "cluster.h"
@@ -34,12 +35,8 @@
 #define RUN_PEER_SNDBUF	(4 * 1024 * 1024) /* a child's send buffer (lib/chan.c), */
 #define RUN_PEER_SNDALL	(64 * 1024 * 1024) /* shared by many children, */
 #define RUN_PEER_SNDMIN	(256 * 1024)	/* but never less than this */
-#define MAXLINE_DEFAULT	((size_t)64 * 1024 * 1024)
 #define OUT_MAXLINE_MIN	((size_t)4096)	/* room for Node's internal messages */
-#define SEC		INT64_C(1000000000)
-#define MSEC		INT64_C(1000000)
 #define IDLE_DEFAULT	(500 * MSEC)	/* --eof idle and auto's idle rule */
-#define KILL_DEFAULT	(5 * SEC)	/* --kill-timeout */
 #define PEER_EVERY	(250 * MSEC)	/* does the child still hold its end? */
 #define CQ_HIGH		(64 * 1024)	/* ipcrun's own frames to the child */
 #define EOF_TICK	(20 * MSEC)	/* have all children read their input? */
@@ -48,7 +45,6 @@
 #define EVQ_MAX		(64 * 1024)	/* events waiting for --events-fd */
 #define ERRQ_MAX	(256 * 1024)	/* lines waiting for stderr */
 #define SINK_GRACE	(2 * SEC)	/* for them, after a stop signal */
-#define PROGRESS_MIN	((uint64_t)64 * 1024 * 1024)	/* as check's */
 /*
  * V8 strings stop at 536,870,888 UTF-16 units, and Node's reader holds a
  * line, its newline and up to one read (64 KiB) more in one string: a
@@ -136,14 +132,37 @@ struct run_slot {
  */
 enum end_kind { END_STDIO, END_REDIS };
 
+/* What became of a task, for run's on_task hook. */
+enum task_event { TASK_MADE, TASK_ANSWERED, TASK_GIVEN_UP };
+
+/*
+ * --from a stream's consumer group (run_ack.c): the entry each input
+ * line came from, by line number, and the entries settled, acked once
+ * the output has gone past their reply (pos: bytes taken off oq).
+ */
+struct run_acks {
+	int		 on;
+	struct buf	 lines;		/* struct ack_line, from line base */
+	uint64_t	 base;		/* the input line of the first */
+	uint64_t	 next;		/* the next line read gets this */
+	uint64_t	 scan;		/* lines handed out, looked at */
+	unsigned	 held;		/* --keep-order: answered, not out */
+	struct buf	 ready;		/* struct ack_ready, pos ascending */
+	struct buf	 cp;		/* --to: struct ack_cp, lines put */
+	uint64_t	 done;		/* output out of ipcrun up to here */
+	uint64_t	 sent;		/* XACKs sent */
+};
+
 struct run_end {
 	enum end_kind	 kind;
 	char		 name[1024];	/* the address, without a password */
 	struct redisurl	 u;
 	struct rbus_source src;		/* --from */
+	struct rbus_claim claim;	/* --from: claim-idle= */
 	struct buf	 pend;		/* --from: read, not yet framed */
 	struct rbus_sink sink;		/* --to */
 	uint64_t	 lines;		/* --to: lines given to the sink */
+	struct run_acks	 acks;		/* --from a stream group */
 	unsigned	 drops;		/* reconnections said */
 	int		 open;
 	int		 failed;	/* its failure was said */
@@ -380,14 +399,17 @@ struct run {
 	int		 tasks_cut;	/* no child left: input not all read */
 	int		 tasks_over;	/* no child left: said once */
 	/*
-	 * The hook for a sink that must know when a task is answered (a
-	 * Redis stream end acks its entry then): called once per task, after
-	 * its reply is queued for stdout, with the task's input line number
-	 * and the child's index. At-least-once: a task sent again after a
+	 * The hook for an end that must know what became of each task (a
+	 * Redis group acks its entry once the reply is out): called when a
+	 * task is made from its input line, when it is answered (after its
+	 * reply is queued for the output, or held by --keep-order), and
+	 * when it is given up. At-least-once: a task sent again after a
 	 * crash may have run twice, but is answered here once.
 	 */
-	void		(*on_task_done)(void *arg, uint64_t seq, unsigned child);
+	void		(*on_task)(void *arg, const struct task *t,
+			    enum task_event ev);
 	void		*on_task_arg;
+	uint64_t	 out_taken;	/* bytes taken off oq (out, or --to) */
 };
 
 /* --trace and -v: nothing is evaluated unless they are on. */
@@ -408,9 +430,10 @@ struct run {
 
 /*
  * The files call downwards only, in this order from the bottom:
- * run_state.c, run_tap.c, run_report.c, run_stray.c, run_task.c, run_env.c,
- * run_child.c, run_drain.c, run_handles.c, run_in.c, run_lost.c,
- * run_cluster.c, run_out.c, run_ctl.c, run_loop.c; run.c parses the options, run_setup.c draws
+ * run_state.c, run_tap.c, run_ack.c, run_end.c, run_report.c,
+ * run_stray.c, run_task.c, run_env.c, run_child.c, run_drain.c,
+ * run_handles.c, run_in.c, run_lost.c, run_cluster.c, run_out.c,
+ * run_ctl.c, run_loop.c; run.c parses the options, run_setup.c draws
  * what follows from them, and run.c calls run_main.
  */
 
@@ -444,7 +467,7 @@ int		 run_takes(const struct worker *w);
 int		 run_others_accept(struct run *r, const struct worker *w);
 const struct drain_policy *run_dp(const struct run *,
 		    const struct worker *);
-uint64_t	 run_count_lines(const struct run *r, const char *p, size_t len);
+uint64_t	 run_count_lines(int node, const char *p, size_t len);
 uint64_t	 run_peer_unread(struct run *r, struct worker *w, size_t *bytes);
 void		 run_fail(struct run *r);
 
@@ -452,6 +475,18 @@ void		 run_fail(struct run *r);
 void		 run_tap_(struct run *r, const struct worker *w, int out,
     int internal, const char *p, size_t n);
 void		 run_tap_event(struct run *r, const char *line, size_t n);
+
+/* run_ack.c */
+int		 run_ack_init(struct run *);
+void		 run_ack_line(struct run *, const char *, const char *,
+		    size_t);
+void		 run_ack_now(struct run *, const char *, const char *, size_t);
+void		 run_ack_task(void *, const struct task *, enum task_event);
+void		 run_ack_put(struct run *, uint64_t);
+int		 run_ack_holds(void *, const char *);
+void		 run_ack_pass(struct run *);
+void		 run_ack_finish(struct run *);
+void		 run_ack_release(struct run *);
 
 /* run_end.c */
 int		 run_ends_parse(struct run *, char *, char *);

@@ -443,6 +443,7 @@ run_respawn(struct run *r, struct worker *w)
 	struct buf	 q;
 	pid_t		 pid;
 	int		 status, rc;
+	uint64_t	 n;
 
 	if (proc_group(w->pid, &pid, 1) > 0) {
 		cmd_warnx(r->ce, "killing what is left of the process group of "
@@ -491,13 +492,11 @@ run_respawn(struct run *r, struct worker *w)
 		super_start_failed(&w->sv, rc << 8);
 		r->exit_order[r->nexited++] = w->idx;
 		run_event(r, w, "giveup", ",\"restarts\":%u", w->sv.restarts);
-		if (w->ch.tq.len > 0)
+		if ((n = chan_queued_lines(&w->ch, w->node)) > 0)
 			cmd_warnx(r->ce, "'%s' could not be restarted: %" PRIu64
-			    " input line%s not delivered", w->name,
-			    run_count_lines(r, w->ch.tq.p + w->ch.tq.off, w->ch.tq.len),
-			    run_count_lines(r, w->ch.tq.p + w->ch.tq.off,
-			    w->ch.tq.len) == 1 ? "" : "s");
-		buf_consume(&w->ch.tq, w->ch.tq.len);
+			    " input line%s not delivered", w->name, n,
+			    n == 1 ? "" : "s");
+		chan_drop_queued(&w->ch);
 		return;
 	}
 	/* The loop puts its channel in the poll set (run_poll_chans). */
@@ -519,12 +518,12 @@ run_cancel_restarts(struct run *r)
 			continue;
 		w->gone = 1;
 		r->exit_order[r->nexited++] = w->idx;
-		n = run_count_lines(r, w->ch.tq.p + w->ch.tq.off, w->ch.tq.len);
+		n = chan_queued_lines(&w->ch, w->node);
 		if (n > 0 && !r->out_dead)
 			cmd_warnx(r->ce, "'%s' was waiting for its restart: %"
 			    PRIu64 " input line%s not delivered", w->name, n,
 			    n == 1 ? "" : "s");
-		buf_consume(&w->ch.tq, w->ch.tq.len);
+		chan_drop_queued(&w->ch);
 	}
 }
 

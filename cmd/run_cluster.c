@@ -40,7 +40,7 @@ run_cluster_send(struct run *r, struct worker *w, const char *p, size_t n,
 {
 	int	d;
 
-	if (w->ch.fd == -1 || w->ch.wdead || !run_alive(w))
+	if (!chan_can_write(&w->ch) || !run_alive(w))
 		return -1;
 	if (fd == -1) {
 		if (chan_send(&w->ch, p, n) == -1)

@@ -75,7 +75,7 @@ run_look(struct run *r, struct worker *w, pid_t *nodepid, int *forking)
 static void
 run_half_close(struct run *r, struct worker *w)
 {
-	if (w->ch.shut || w->ch.fd == -1)
+	if (chan_is_shut(&w->ch) || w->ch.fd == -1)
 		return;
 	if (chan_half_close(&w->ch) == -1) {
 		cmd_warn(r->ce, "shutdown");
@@ -99,8 +99,8 @@ run_unannounced(struct run *r, struct worker *w, int64_t now)
 	pid_t		node = 0;
 	int		forking = 0, busy;
 
-	if (!drain_looking(&w->dr) || w->ch.fd == -1 || w->ch.shut ||
-	    w->ch.closing || !run_alive(w))
+	if (!drain_looking(&w->dr) || w->ch.fd == -1 || chan_is_shut(&w->ch) ||
+	    chan_closing(&w->ch) || !run_alive(w))
 		return;
 	seen = run_look(r, w, &node, &forking);
 	/* Input still to read, or a shell in the group between fork and exec. */
@@ -139,7 +139,7 @@ run_quiet(struct run *r, struct worker *w)
 static void
 run_idle_check(struct run *r, struct worker *w, int64_t now)
 {
-	if (w->ch.fd == -1 || w->ch.closing) {
+	if (w->ch.fd == -1 || chan_closing(&w->ch)) {
 		drain_step(&w->dr, run_dp(r, w), DRAIN_EV_CLOSED, now);
 		return;
 	}
@@ -219,7 +219,7 @@ run_hint(struct run *r, struct worker *w, int64_t now)
 	if (drain_weighed(&w->dr, now, chan_outq(&w->ch) > 0, cpu) !=
 	    DRAIN_HINT)
 		return;
-	if (run_alive(w) && w->ch.fd != -1 && !w->ch.closing)
+	if (run_alive(w) && w->ch.fd != -1 && !chan_closing(&w->ch))
 		cmd_warnx(r->ce, "'%s' (pid %ld) is still running after the end "
 		    "of input, with nothing left to send; if it keeps itself "
 		    "alive (a server, a timer, a 'disconnect' listener), "
@@ -395,8 +395,8 @@ run_close_chan(struct run *r, struct worker *w, enum close_why why)
 	if (w->ch.fd == -1)
 		return;
 	drain_step(&w->dr, run_dp(r, w), DRAIN_EV_CLOSED, ev_now());
-	if (why != CLOSE_EOF && why != CLOSE_STOP && !w->ch.eof) {
-		if (w->ch.closing)
+	if (why != CLOSE_EOF && why != CLOSE_STOP && !chan_ended(&w->ch)) {
+		if (chan_closing(&w->ch))
 			return;
 		w->closing_why = why;
 		chan_shut(&w->ch);
@@ -405,7 +405,8 @@ run_close_chan(struct run *r, struct worker *w, enum close_why why)
 	} else {
 		ev_del(&r->ev, w->ch.fd);
 		chan_close(&w->ch);
-		run_trace(r, "channel closed (%s)", run_why(w->ch.closing ?
+		run_trace(r, "channel closed (%s)",
+		    run_why(chan_closing(&w->ch) ?
 		    w->closing_why : why));
 		/* Every frame is read: an exit that came first is reported. */
 		if ((act = super_step(&w->sv, &r->sp, SUPER_EV_DRAINED,
@@ -456,7 +457,7 @@ void
 run_flush_tq(struct run *r, struct worker *w)
 {
 	/* Nothing goes to a closed channel, and it ends no one's input. */
-	if (w->ch.fd == -1 || w->ch.wdead)
+	if (!chan_can_write(&w->ch))
 		return;
 	switch (chan_flush(&w->ch)) {
 	case 1:
@@ -482,7 +483,7 @@ void
 run_send_notice(struct run *r, struct worker *w, int again)
 {
 	if (drain_notice_queued(&w->dr) != again || w->ch.fd == -1 ||
-	    w->ch.wdead)
+	    !chan_can_write(&w->ch))
 		return;
 	/* --eof-timeout already bounds the wait: no hint needed then. */
 	drain_noticed(&w->dr, run_dp(r, w), ev_now(), r->eof_timeout == 0 ?

@@ -39,9 +39,9 @@ run_end_refuse(struct run *r, const char *fmt, ...)
 }
 
 /*
- * The addresses, checked before anything starts. What needs run --tasks
- * (an entry acked once its reply is out) is refused: this run has no
- * per-line reply correlation to ack by.
+ * The addresses, checked before anything starts. A stream's group acks
+ * each entry once its reply is out with --tasks, once it is delivered
+ * without (run_ack.c).
  */
 int
 run_ends_parse(struct run *r, char *from, char *to)
@@ -54,17 +54,24 @@ run_ends_parse(struct run *r, char *from, char *to)
 		if (bus_addr(r->ce, &e->u, from, e->name, sizeof e->name) == -1)
 			return EXIT_FAIL;
 		e->kind = END_REDIS;
-		if (e->u.group[0] != '\0')
-			return run_end_refuse(r, "--from '%s': group= "
-			    "needs --tasks (an entry is acked once its reply "
-			    "is out), which this ipcrun does not have yet; "
-			    "without group= a stream is read with XREAD",
+		if (e->u.group[0] != '\0' && e->u.until_now)
+			return run_end_refuse(r, "--from '%s': until=now with "
+			    "group= is not built yet: a group is read as a "
+			    "service, until a signal", e->name);
+		if ((e->u.claim_idle_ms > 0 || e->u.max_deliveries > 0) &&
+		    e->u.group[0] == '\0')
+			return run_end_refuse(r, "--from '%s': claim-idle= "
+			    "and max-deliveries= are for a group (group=)",
 			    e->name);
-		if (e->u.ack == REDISURL_ACK_REPLY)
-			return run_end_refuse(r, "--from '%s': ack=reply "
-			    "needs --tasks, which this ipcrun does not have "
-			    "yet; a list is read with BRPOP (ack=none)",
-			    e->name);
+		if (e->u.max_deliveries > 0 && e->u.claim_idle_ms == 0)
+			return run_end_refuse(r, "--from '%s': max-deliveries= "
+			    "needs claim-idle=: entries are counted when they "
+			    "are claimed again", e->name);
+		if (e->u.ack == REDISURL_ACK_REPLY &&
+		    e->u.mode != REDISURL_LIST)
+			return run_end_refuse(r, "--from '%s': ack=reply is "
+			    "for a list; a stream acks after the reply with "
+			    "group=", e->name);
 		if (strcmp(r->label, "-") == 0)
 			r->label = e->name;
 	}
@@ -88,19 +95,28 @@ run_from_line(void *arg, const char *p, size_t n, const char *id)
 	struct run	*r = arg;
 	struct run_end	*e = &r->from;
 
+	/*
+	 * After a reconnection a group reads its own pending entries again:
+	 * those still held here (a task in flight) are not done twice.
+	 */
+	if (id != NULL && e->src.pel && run_ack_holds(r, id))
+		return;
 	/* One entry is one line: a newline inside would make it two. */
 	if (memchr(p, '\n', n) != NULL) {
 		cmd_warnx(r->ce, "%s: %s%s: holds a newline: not one NDJSON "
 		    "line", e->name, id != NULL ? "entry " : "message",
 		    id != NULL ? id : "");
 		r->refused++;
+		run_ack_now(r, id, p, n);
 		return;
 	}
 	if (buf_append(&e->pend, p, n) == -1 ||
 	    buf_append(&e->pend, "\n", 1) == -1) {
 		cmd_warn(r->ce, "%s", e->name);
 		run_fail(r);
+		return;
 	}
+	run_ack_line(r, id, p, n);
 }
 
 static void
@@ -110,6 +126,24 @@ run_from_bad(void *arg, const char *id, const char *why)
 
 	cmd_warnx(r->ce, "%s: entry %s: %s '%s'", r->from.name, id, why,
 	    r->from.u.field);
+	r->refused++;
+	run_ack_now(r, id, NULL, 0);
+}
+
+/* An entry moved to NAME:dead after its deliveries, or a failed round. */
+static void
+run_from_dead(void *arg, const char *id, uint64_t n, const char *err)
+{
+	struct run	*r = arg;
+
+	if (id == NULL) {
+		cmd_warnx(r->ce, "%s: claiming pending entries: %s",
+		    r->from.name, err);
+		return;
+	}
+	cmd_warnx(r->ce, "%s: entry %s delivered %" PRIu64 " time%s and not "
+	    "done: moved to '%s'", r->from.name, id, n, n == 1 ? "" : "s",
+	    r->from.claim.dead);
 	r->refused++;
 }
 
@@ -183,9 +217,18 @@ run_ends_open(struct run *r)
 			return -1;
 		}
 		e->open = 1;
+		if ((e->u.group[0] != '\0' || e->src.reliable) &&
+		    run_ack_init(r) == -1) {
+			cmd_warn(r->ce, "%s", e->name);
+			return -1;
+		}
 		e->src.on_line = run_from_line;
 		e->src.on_bad = run_from_bad;
 		e->src.arg = r;
+		rbus_claim_init(&e->claim, &e->src);
+		e->claim.on_dead = run_from_dead;
+		e->claim.held = run_ack_holds;
+		e->claim.arg = r;
 		break;
 	}
 	switch (r->to.kind) {
@@ -283,6 +326,8 @@ run_to_flush(struct run *r)
 			return;
 		}
 		buf_consume(&r->oq, n + 1);
+		r->out_taken += n + 1;
+		run_ack_put(r, e->lines);
 	}
 }
 
@@ -318,6 +363,9 @@ run_ends_deadline(struct run *r)
 	if (r->from.kind == END_STDIO && r->to.kind == END_STDIO)
 		return 0;
 	d = rbus_deadline(run_sink(r), run_source(r));
+	if (run_source(r) != NULL && !r->in_done &&
+	    rbus_claim_deadline(&r->from.claim) < d)
+		d = rbus_claim_deadline(&r->from.claim);
 	return d == INT64_MAX ? 0 : d;
 }
 
@@ -348,6 +396,11 @@ run_ends_pass(struct run *r)
 	if (r->from.kind == END_STDIO && r->to.kind == END_STDIO)
 		return;
 	rbus_tick(run_sink(r), run_source(r));
+	if (r->from.kind == END_REDIS && r->from.open) {
+		if (!r->in_done)
+			rbus_claim_tick(&r->from.claim);
+		run_ack_pass(r);
+	}
 	if (r->from.kind == END_REDIS && r->from.open && !r->in_done)
 		run_end_check(r, &r->from, &r->from.src.c, r->from.src.err);
 	if (r->to.kind == END_REDIS)
@@ -393,6 +446,8 @@ void
 run_ends_close(struct run *r)
 {
 	if (r->from.kind == END_REDIS && r->from.open) {
+		run_ack_finish(r);
+		run_ack_release(r);
 		rbus_source_close(&r->from.src);
 		buf_release(&r->from.pend);
 		r->from.open = 0;

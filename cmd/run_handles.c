@@ -41,7 +41,7 @@ run_handle_send(struct run *r, struct worker *w, int fd, const char *msg,
 	size_t		 len = msglen + 80;
 	int		 n;
 
-	if (!run_takes(w) || w->ch.fd == -1 || w->ch.wdead) {
+	if (!run_takes(w) || !chan_can_write(&w->ch)) {
 		snprintf(why, whylen, "child '%s' takes no more input",
 		    w->name);
 		goto fail;

@@ -200,7 +200,7 @@ run_forward(struct run *r, int sig)
 	}
 	if (alive || !stop || r->oq.len == 0 || r->out_dead)
 		return;
-	n = run_count_lines(r, r->oq.p + r->oq.off, r->oq.len);
+	n = run_count_lines(r->node, r->oq.p + r->oq.off, r->oq.len);
 	if (r->nw == 1)
 		cmd_warnx(r->ce, "interrupted (%s) while stdout was full: "
 		    "%" PRIu64 " repl%s from '%s' not written",
@@ -454,10 +454,11 @@ run_update(struct run *r)
 		if (w->ch.fd == -1)
 			continue;
 		ev = 0;
-		if (!w->ch.eof && r->oq.len < RUN_QSIZE &&
+		if (!chan_ended(&w->ch) && r->oq.len < RUN_QSIZE &&
 		    w->ch.cq.len < CQ_HIGH)
 			ev |= POLLIN;
-		if ((w->ch.tq.len > 0 || w->ch.cq.len > 0) && !w->ch.wdead)
+		if ((w->ch.tq.len > 0 || w->ch.cq.len > 0) &&
+		    chan_can_write(&w->ch))
 			ev |= POLLOUT;
 		ev_set(&r->ev, w->ch.fd, ev);
 	}

@@ -147,10 +147,10 @@ run_undelivered(struct run *r, struct worker *w, int restart)
 		run_drain_stdin(r);
 	left = run_peer_unread(r, w, &unread) + w->peer_lost;
 	if (!r->out_dead) {
-		left += run_count_lines(r, w->ch.tq.p + w->ch.tq.off, w->ch.tq.len);
+		left += chan_queued_lines(&w->ch, w->node);
 		w->undelivered = left;
 		if (last) {
-			left += run_count_lines(r, r->rq.p + r->rq.off,
+			left += run_count_lines(r->node, r->rq.p + r->rq.off,
 			    r->rq.len);
 			buf_consume(&r->rq, r->rq.len);
 		}
@@ -201,8 +201,7 @@ run_undelivered(struct run *r, struct worker *w, int restart)
 		else
 			cmd_warnx(r->ce, "'%s' never read its input", w->name);
 	}
-	buf_consume(&w->ch.tq, w->ch.tq.len);
-	buf_consume(&w->ch.cq, w->ch.cq.len);
+	chan_drop_queued(&w->ch);
 	if (!r->in_done && last) {
 		r->in_done = 1;
 		if (r->in_end == 0)

@@ -37,6 +37,7 @@
 void
 run_flush_oq(struct run *r)
 {
+	size_t	before;
 	int	w;
 
 	if (r->out_dead)
@@ -53,8 +54,11 @@ run_flush_oq(struct run *r)
 		if (r->stdout_closed) {
 			errno = EBADF;
 			w = -1;
-		} else
+		} else {
+			before = r->oq.len;
 			w = buf_write(&r->oq, r->out_fd, r->out_sock);
+			r->out_taken += before - r->oq.len;
+		}
 		if (w == -1) {
 			if (errno == EPIPE)
 				r->epipe = 1;
@@ -74,10 +78,9 @@ run_flush_oq(struct run *r)
 static void
 run_answer(struct run *r, struct worker *w, const char *p, size_t n)
 {
-	if (w->ch.fd == -1 || w->ch.wdead || !run_alive(w))
+	if (!chan_can_write(&w->ch) || !run_alive(w))
 		return;
-	if (buf_append(&w->ch.cq, p, n) == -1 ||
-	    buf_append(&w->ch.cq, "\n", 1) == -1) {
+	if (chan_control(&w->ch, p, n) == -1) {
 		cmd_warn(r->ce, "queue");
 		r->fail = 1;
 		return;
@@ -275,7 +278,7 @@ run_internal_from_child(struct run *r, struct worker *w,
 		 * for ever (its frames are read only while the queue has
 		 * room): a broken peer, as for a bad frame.
 		 */
-		if (w->ch.fd != -1 && !w->ch.wdead &&
+		if (chan_can_write(&w->ch) &&
 		    w->ch.cq.len + sizeof NODECHAN_NACK_LINE > CQ_HIGH) {
 			cmd_warnx(r->ce, "'%s' sent handles faster than it read "
 			    "their answers (%d KiB of NACKs waiting): closing "
@@ -283,9 +286,9 @@ run_internal_from_child(struct run *r, struct worker *w,
 			run_close_chan(r, w, CLOSE_BROKEN);
 			return;
 		}
-		if (w->ch.fd != -1 && !w->ch.wdead && run_alive(w)) {
-			if (buf_append(&w->ch.cq, NODECHAN_NACK_LINE,
-			    sizeof NODECHAN_NACK_LINE - 1) == -1) {
+		if (chan_can_write(&w->ch) && run_alive(w)) {
+			if (chan_control(&w->ch, NODECHAN_NACK,
+			    sizeof NODECHAN_NACK - 1) == -1) {
 				cmd_warn(r->ce, "queue");
 				r->fail = 1;
 				return;
@@ -478,7 +481,7 @@ run_pump_output(struct run *r, struct worker *w)
 		if (k == FRAME_NONE) {
 			/* All taken: the next read says when there is more. */
 			w->has_frames = 0;
-			if (w->ch.eof)
+			if (chan_ended(&w->ch))
 				run_close_chan(r, w, CLOSE_EOF);
 			break;
 		}
@@ -550,7 +553,7 @@ run_on_chan(struct ev *ev, int fd, short revents, void *arg)
 		if (w->ch.fd == -1)
 			return;
 	}
-	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || w->ch.eof)
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)) || chan_ended(&w->ch))
 		return;
 	/* A child that sends and never reads must not grow the answers. */
 	if (r->oq.len >= RUN_QSIZE || w->ch.cq.len >= CQ_HIGH)

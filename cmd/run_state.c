@@ -56,8 +56,8 @@ run_pending(const struct worker *w)
 int
 run_accepting(const struct worker *w)
 {
-	return w->ch.fd != -1 && !w->ch.wdead && !w->ch.closing &&
-	    !w->ch.shut && drain_takes_input(&w->dr) && !w->gone;
+	return chan_can_write(&w->ch) &&
+	    drain_takes_input(&w->dr) && !w->gone;
 }
 
 /* Input for it can be queued: it takes input, or will once restarted. */
@@ -87,11 +87,14 @@ run_dp(const struct run *r, const struct worker *w)
 	return w->node ? &r->dp : &r->dp_stdio;
 }
 
-/* Lines (whole or begun) in bytes, not counting ipcrun's own frames. */
+/*
+ * Lines (whole or begun) in bytes, not counting ipcrun's own frames on a
+ * node channel (a pool may mix kinds: the worker's own, not the run's).
+ */
 uint64_t
-run_count_lines(const struct run *r, const char *p, size_t len)
+run_count_lines(int node, const char *p, size_t len)
 {
-	return chan_lines(p, len, r->node);
+	return chan_lines(p, len, node);
 }
 
 /*
@@ -106,7 +109,7 @@ run_peer_unread(struct run *r, struct worker *w, size_t *bytes)
 	char		*p;
 
 	if ((p = chan_unread(&w->ch, bytes)) != NULL)
-		n = run_count_lines(r, p, *bytes);
+		n = run_count_lines(w->node, p, *bytes);
 	free(p);
 	return n;
 }

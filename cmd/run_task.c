@@ -121,6 +121,8 @@ run_task_new(struct run *r, uint64_t seq, const char *p, size_t n)
 	}
 	r->t_read++;
 	t->ord = r->t_read;
+	if (r->on_task != NULL)
+		r->on_task(r->on_task_arg, t, TASK_MADE);
 	return t;
 }
 
@@ -262,8 +264,8 @@ run_task_done(struct run *r, struct worker *w, struct task *t)
 	r->t_done++;
 	if (t->tries > 0)
 		r->t_retried++;
-	if (r->on_task_done != NULL)
-		r->on_task_done(r->on_task_arg, t->seq, w->idx);
+	if (r->on_task != NULL)
+		r->on_task(r->on_task_arg, t, TASK_ANSWERED);
 	task_free(t);
 }
 
@@ -289,6 +291,8 @@ run_task_giveup(struct run *r, struct worker *w, struct task *t,
 		cmd_warn(r->ce, "--rejects '%s'", r->rejects_path);
 		r->fail = 1;
 	}
+	if (r->on_task != NULL)
+		r->on_task(r->on_task_arg, t, TASK_GIVEN_UP);
 	run_task_settled(r, t);
 	task_free(t);
 }

@@ -24,7 +24,6 @@
 #include "v8ser.h"
 #include "spy.h"
 
-#define SEC	INT64_C(1000000000)
 
 int
 spy_trace_init(struct spy *s)

@@ -21,6 +21,7 @@
 #include "bus.h"
 #include "ev.h"
 #include "jscan.h"
+#include "rbus_claim.h"
 #include "units.h"
 
 #define SUB_OUTQ	(256 * 1024)
@@ -29,6 +30,7 @@ struct sub {
 	const struct cmd_entry *ce;
 	const char	*name;
 	struct rbus_source src;
+	struct rbus_claim claim;	/* claim-idle= */
 	struct buf	 oq;
 	struct buf	 ids;		/* group: entries to ack once out */
 	struct jscan	 js;
@@ -72,6 +74,23 @@ sub_on_bad(void *arg, const char *id, const char *why)
 	snprintf(m, sizeof m, "%s '%s'", why, s->src.u->field);
 	sub_bad(s, id, m);
 	sub_done(s, id);
+}
+
+/* An entry moved to NAME:dead, or claiming stopped. */
+static void
+sub_on_dead(void *arg, const char *id, uint64_t n, const char *err)
+{
+	struct sub	*s = arg;
+
+	if (id == NULL) {
+		cmd_warnx(s->ce, "%s: claiming pending entries: %s", s->name,
+		    err);
+		return;
+	}
+	cmd_warnx(s->ce, "%s: entry %s delivered %" PRIu64 " time%s and not "
+	    "done: moved to '%s'", s->name, id, n, n == 1 ? "" : "s",
+	    s->claim.dead);
+	s->bad++;
 }
 
 static void
@@ -178,6 +197,17 @@ cmd_sub_exec(const struct cmd_entry *ce, int argc, char **argv)
 		    name);
 		return EXIT_FAIL;
 	}
+	if ((u.claim_idle_ms > 0 || u.max_deliveries > 0) &&
+	    u.group[0] == '\0') {
+		cmd_warnx(ce, "'%s': claim-idle= and max-deliveries= are for "
+		    "a group (group=)", name);
+		return EXIT_FAIL;
+	}
+	if (u.max_deliveries > 0 && u.claim_idle_ms == 0) {
+		cmd_warnx(ce, "'%s': max-deliveries= needs claim-idle=: "
+		    "entries are counted when they are claimed again", name);
+		return EXIT_FAIL;
+	}
 	if (u.ack == REDISURL_ACK_REPLY) {
 		cmd_warnx(ce, "'%s': ack=reply with sub is not built yet: a "
 		    "list is read with BRPOP, which takes each item off",
@@ -199,6 +229,9 @@ cmd_sub_exec(const struct cmd_entry *ce, int argc, char **argv)
 	s.src.on_line = sub_on_line;
 	s.src.on_bad = sub_on_bad;
 	s.src.arg = &s;
+	rbus_claim_init(&s.claim, &s.src);
+	s.claim.on_dead = sub_on_dead;
+	s.claim.arg = &s;
 	for (;;) {
 		if (s.failed) {
 			status = s.failed;
@@ -225,12 +258,15 @@ cmd_sub_exec(const struct cmd_entry *ce, int argc, char **argv)
 		if (s.src.ended)
 			break;
 		d = rbus_deadline(NULL, &s.src);
+		if (rbus_claim_deadline(&s.claim) < d)
+			d = rbus_claim_deadline(&s.claim);
 		if (ev_run_once(&ev, d == INT64_MAX ? -1 :
 		    ev_timeout_ms(d)) == -1) {
 			cmd_warn(ce, "poll");
 			goto out;
 		}
 		rbus_tick(NULL, &s.src);
+		rbus_claim_tick(&s.claim);
 	}
 	status = s.bad > 0 ? EXIT_BADLINE : 0;
 	/* The acks go out before the connection is closed. */

@@ -187,13 +187,13 @@ chan_flush(struct chan *ch)
 {
 	int	rc;
 
-	if (ch->fd == -1 || ch->wdead)
+	if (!chan_can_write(ch))
 		return 0;
 	while (!ch->full && (chan_tq_open(ch) || ch->cq.len > 0)) {
 		if ((rc = chan_write(ch)) == -1) {
 			if (errno != EPIPE && errno != ECONNRESET)
 				return -1;
-			ch->wdead = 1;
+			ch->state = CHAN_WDEAD;
 			buf_consume(&ch->cq, ch->cq.len);
 			return 1;
 		}
@@ -215,8 +215,8 @@ chan_send(struct chan *ch, const char *p, size_t n)
 	size_t	sent = 0;
 	ssize_t	k;
 
-	if (ch->tq.len == 0 && ch->cq.len == 0 && !ch->full && !ch->wdead &&
-	    !ch->hold && ch->fd != -1) {
+	if (ch->tq.len == 0 && ch->cq.len == 0 && !ch->full &&
+	    !ch->hold && chan_can_write(ch)) {
 		do
 			k = send(ch->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		while (k == -1 && errno == EINTR);
@@ -346,12 +346,11 @@ chan_half_close(struct chan *ch)
 {
 	int	rc = 0;
 
-	if (ch->shut || ch->fd == -1)
+	if (chan_is_shut(ch) || ch->fd == -1)
 		return 0;
 	if (shutdown(ch->fd, SHUT_WR) == -1 && errno != ENOTCONN)
 		rc = -1;
-	ch->shut = 1;
-	ch->wdead = 1;
+	ch->state = CHAN_SHUT;
 	return rc;
 }
 
@@ -362,9 +361,7 @@ chan_half_close(struct chan *ch)
 void
 chan_shut(struct chan *ch)
 {
-	ch->closing = 1;
-	ch->wdead = 1;
-	ch->shut = 1;
+	ch->state = CHAN_CLOSING;
 	buf_consume(&ch->cq, ch->cq.len);
 	(void)shutdown(ch->fd, SHUT_RDWR);
 }
@@ -547,6 +544,34 @@ chan_detach(struct chan *c)
 	return fd;
 }
 
+/* Lines may still go to the child: open, and ipcrun has not ended it. */
+int
+chan_can_write(const struct chan *c)
+{
+	return c->fd != -1 && c->state == CHAN_OPEN;
+}
+
+/* ipcrun has ended the child's input (SHUT_WR, or both ways). */
+int
+chan_is_shut(const struct chan *c)
+{
+	return c->state >= CHAN_SHUT;
+}
+
+/* Shut both ways: what is read now is what the child had written. */
+int
+chan_closing(const struct chan *c)
+{
+	return c->state == CHAN_CLOSING;
+}
+
+/* The child's side has ended: a read returned 0 (or a reset). */
+int
+chan_ended(const struct chan *c)
+{
+	return c->eof;
+}
+
 /* poll says there is room again (or an error the next write reports). */
 void
 chan_writable(struct chan *c)
@@ -555,6 +580,31 @@ chan_writable(struct chan *c)
 }
 
 /* Nothing queued will be written: both queues are emptied. */
+/*
+ * One of ipcrun's own frames (n bytes, no newline) on the control lane:
+ * it goes between two lines, never behind held data. Returns -1 when the
+ * queue cannot grow.
+ */
+int
+chan_control(struct chan *c, const char *p, size_t n)
+{
+	size_t	len = c->cq.len;
+
+	if (buf_append(&c->cq, p, n) == -1 ||
+	    buf_append(&c->cq, "\n", 1) == -1) {
+		c->cq.len = len;
+		return -1;
+	}
+	return 0;
+}
+
+/* The lines queued for the child, as chan_lines counts them. */
+uint64_t
+chan_queued_lines(const struct chan *c, int own)
+{
+	return chan_lines(c->tq.p + c->tq.off, c->tq.len, own);
+}
+
 void
 chan_drop_queued(struct chan *c)
 {

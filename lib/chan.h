@@ -30,6 +30,19 @@ struct chan_mark {
 	int		 fd;
 };
 
+/*
+ * How far ipcrun's side has gone, in order: a later state implies every
+ * earlier one's "no more writes". The child's side is eof: it can come
+ * in any of these (a child exits whatever ipcrun was doing), so it is
+ * not a state of this enum. fd is -1 once closed.
+ */
+enum chan_state {
+	CHAN_OPEN,	/* both ways */
+	CHAN_WDEAD,	/* a write failed: the child closed its end */
+	CHAN_SHUT,	/* SHUT_WR: the child reads EOF, may still write */
+	CHAN_CLOSING	/* shut both ways: ipcrun reads what is left */
+};
+
 struct chan {
 	int		 fd;		/* ipcrun's end, -1 once closed */
 	int		 peer;		/* the child's end, or -1 */
@@ -38,11 +51,9 @@ struct chan {
 	int		 tq_mid;	/* a line of tq is half written */
 	int		 cq_mid;	/* a frame of cq is half written */
 	uint64_t	 sent;		/* bytes written */
-	int		 wdead;		/* writes failed or were shut down */
+	enum chan_state	 state;		/* how far ipcrun ended it */
 	int		 full;		/* no room: wait for POLLOUT */
-	int		 eof;		/* read returned 0 */
-	int		 shut;		/* SHUT_WR done: the child reads EOF */
-	int		 closing;	/* shut both ways: reading the rest */
+	int		 eof;		/* the child's side: read gave 0 */
 	struct frame	 rd;		/* the child's frames */
 	int		 rd_ok;
 	int		 fds[CHAN_MAXFDS];	/* received, oldest first */
@@ -82,9 +93,15 @@ int		 chan_fd_take(struct chan *);
 void		 chan_fds_close(struct chan *);
 void		 chan_drop_peer(struct chan *);
 void		 chan_set_eof(struct chan *);
+int		 chan_can_write(const struct chan *);
+int		 chan_is_shut(const struct chan *);
+int		 chan_closing(const struct chan *);
+int		 chan_ended(const struct chan *);
 int		 chan_detach(struct chan *);
 void		 chan_writable(struct chan *);
 void		 chan_drop_queued(struct chan *);
+uint64_t	 chan_queued_lines(const struct chan *, int);
+int		 chan_control(struct chan *, const char *, size_t);
 void		 chan_take_queue(struct chan *, struct buf *);
 void		 chan_put_queue(struct chan *, struct buf *);
 int		 chan_queue(struct chan *, const char *, size_t);

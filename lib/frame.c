@@ -515,3 +515,10 @@ frame_node_internal(const struct frame *f, int key,
 	snprintf(why, len, "internal Node message (cmd \"%s\")", txt);
 	return (ssize_t)sp->off;
 }
+
+/* Lines handed out whole so far (a bad one as soon as it is reported). */
+uint64_t
+frame_lines_out(const struct frame *f)
+{
+	return f->lineno - (f->inline_ ? 1 : 0);
+}

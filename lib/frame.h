@@ -57,6 +57,7 @@ struct frame {
 };
 
 int		 frame_init(struct frame *, size_t, int);
+uint64_t	 frame_lines_out(const struct frame *);
 void		 frame_release(struct frame *);
 char		*frame_space(struct frame *, size_t *);
 void		 frame_filled(struct frame *, size_t);

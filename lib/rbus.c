@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Redis ends: a sink of lines and a source of lines, each on its own
- * connection (a blocked read would hold up every command behind it on
- * the same one). The sink bounds what is in flight, so a stalled Redis
- * stops the caller's sources instead of growing hiredis's buffer; what a
- * dropped connection left unanswered is sent again (at least once).
+ * Redis ends: a source of lines on a connection of its own (a blocked
+ * read would hold up every command behind it on the same one), and a
+ * second one for its acks; the sink is rbus_sink.c.
  */
 #include "compat.h"
 
@@ -29,25 +27,6 @@ rbus_available(char *err, size_t len)
 }
 
 int
-rbus_sink_open(struct rbus_sink *s, struct ev *ev, const struct redisurl *u,
-    char *err, size_t len)
-{
-	memset(s, 0, sizeof *s);
-	return rbus_available(err, len) ? 0 : -1;
-}
-
-int
-rbus_sink_put(struct rbus_sink *s, const char *p, size_t n, uint64_t lineno)
-{
-	return 0;
-}
-
-int rbus_sink_full(const struct rbus_sink *s) { return 1; }
-int rbus_sink_idle(const struct rbus_sink *s) { return 1; }
-int rbus_sink_failed(const struct rbus_sink *s) { return 1; }
-void rbus_sink_close(struct rbus_sink *s) { }
-
-int
 rbus_source_open(struct rbus_source *s, struct ev *ev,
     const struct redisurl *u, char *err, size_t len)
 {
@@ -57,6 +36,10 @@ rbus_source_open(struct rbus_source *s, struct ev *ev,
 
 void rbus_source_pause(struct rbus_source *s, int on) { }
 int rbus_source_ack(struct rbus_source *s, const char *id) { return -1; }
+int rbus_source_ack_item(struct rbus_source *s, const char *p, size_t n)
+{ return -1; }
+int rbus_source_ack_ids(struct rbus_source *s, const char **ids, size_t n)
+{ return -1; }
 int rbus_source_failed(const struct rbus_source *s) { return 1; }
 void rbus_source_close(struct rbus_source *s) { }
 int64_t rbus_deadline(struct rbus_sink *s, struct rbus_source *src)
@@ -69,218 +52,23 @@ void rbus_tick(struct rbus_sink *s, struct rbus_source *src) { }
 
 #include <unistd.h>
 
-struct rbus_item {
-	struct rbus_item *next;
-	struct rbus_sink *s;
-	uint64_t	 lineno;
-	size_t		 len;
-	char		 data[];
-};
-
 int
 rbus_available(char *err, size_t len)
 {
 	return 1;
 }
 
-/* --- the sink --- */
-
-static void	sink_flush(struct rbus_sink *);
-
-static void
-sink_append(struct rbus_item **head, struct rbus_item **tail,
-    struct rbus_item *it)
-{
-	it->next = NULL;
-	if (*tail != NULL)
-		(*tail)->next = it;
-	else
-		*head = it;
-	*tail = it;
-}
-
-static void
-sink_on_reply(struct rconn *rc, void *reply, void *priv)
-{
-	struct rbus_item	*it = priv;
-	struct rbus_sink	*s = it->s;
-	redisReply		*r = reply;
-	char			 e[220];
-
-	s->inflight--;
-	if (r == NULL) {
-		/* Its fate is unknown: send it again once reconnected. */
-		sink_append(&s->rhead, &s->rtail, it);
-		s->queued++;
-		return;
-	}
-	if (rconn_reply_error(r, e, sizeof e)) {
-		s->refused++;
-		if (s->on_refused != NULL)
-			s->on_refused(s->arg, it->lineno, e);
-	} else {
-		s->stored++;
-		if (r->type == REDIS_REPLY_INTEGER && r->integer == 0 &&
-		    s->u->mode == REDISURL_PUBSUB)
-			s->unheard++;
-	}
-	free(it);
-}
-
-static int
-sink_send(struct rbus_sink *s, struct rbus_item *it)
-{
-	const struct redisurl	*u = s->u;
-	const char		*argv[8];
-	size_t			 argvlen[8];
-	char			 maxlen[32];
-	int			 argc = 0;
-
-#define ARG(p, n)	(argv[argc] = (p), argvlen[argc++] = (n))
-#define ARGS(p)		ARG(p, strlen(p))
-	switch (u->mode) {
-	case REDISURL_STREAM:
-		ARGS("XADD");
-		ARGS(u->name);
-		if (u->maxlen != 0) {
-			ARGS("MAXLEN");
-			if (u->maxlen_approx)
-				ARGS("~");
-			snprintf(maxlen, sizeof maxlen, "%" PRIu64, u->maxlen);
-			ARGS(maxlen);
-		}
-		ARGS("*");
-		ARGS(u->field);
-		break;
-	case REDISURL_LIST:
-		ARGS("LPUSH");
-		ARGS(u->name);
-		break;
-	case REDISURL_PUBSUB:
-		ARGS("PUBLISH");
-		ARGS(u->name);
-		break;
-	}
-	ARG(it->data, it->len);
-#undef ARG
-#undef ARGS
-	return rconn_command(&s->c, sink_on_reply, it, argc, argv, argvlen);
-}
-
-static void
-sink_flush(struct rbus_sink *s)
-{
-	struct rbus_item	**head, **tail, *it;
-
-	if (s->c.state != RCONN_UP)
-		return;
-	for (;;) {
-		if (s->rhead != NULL) {
-			head = &s->rhead;
-			tail = &s->rtail;
-		} else if (s->head != NULL) {
-			head = &s->head;
-			tail = &s->tail;
-		} else
-			return;
-		it = *head;
-		if (sink_send(s, it) == -1)
-			return;
-		if ((*head = it->next) == NULL)
-			*tail = NULL;
-		if (head == &s->rhead)
-			s->resent++;
-		s->queued--;
-		s->inflight++;
-		s->sent++;
-	}
-}
-
-static void
-sink_up(struct rconn *rc, void *arg)
-{
-	sink_flush(arg);
-}
-
-int
-rbus_sink_open(struct rbus_sink *s, struct ev *ev, const struct redisurl *u,
-    char *err, size_t len)
-{
-	memset(s, 0, sizeof *s);
-	s->u = u;
-	s->window = RBUS_WINDOW;
-	if (rconn_init(&s->c, ev, u, "write", err, len) == -1)
-		return -1;
-	s->c.on_up = sink_up;
-	s->c.arg = s;
-	if (rconn_connect(&s->c) == -1) {
-		snprintf(err, len, "%s", s->c.err);
-		return -1;
-	}
-	return 0;
-}
-
-/* Take a line (without its '\n'): 1, or 0 when the window is full. */
-int
-rbus_sink_put(struct rbus_sink *s, const char *p, size_t n, uint64_t lineno)
-{
-	struct rbus_item	*it;
-
-	if (rbus_sink_full(s))
-		return 0;
-	if ((it = malloc(sizeof *it + n)) == NULL)
-		return -1;
-	it->s = s;
-	it->lineno = lineno;
-	it->len = n;
-	memcpy(it->data, p, n);
-	sink_append(&s->head, &s->tail, it);
-	s->queued++;
-	sink_flush(s);
-	return 1;
-}
-
-int
-rbus_sink_full(const struct rbus_sink *s)
-{
-	return s->inflight + s->queued >= s->window;
-}
-
-int
-rbus_sink_idle(const struct rbus_sink *s)
-{
-	return s->inflight == 0 && s->queued == 0;
-}
-
-int
-rbus_sink_failed(const struct rbus_sink *s)
-{
-	return s->c.state == RCONN_FAILED;
-}
-
-static void
-sink_free_list(struct rbus_item *it)
-{
-	struct rbus_item	*next;
-
-	for (; it != NULL; it = next) {
-		next = it->next;
-		free(it);
-	}
-}
-
-void
-rbus_sink_close(struct rbus_sink *s)
-{
-	rconn_close(&s->c);
-	sink_free_list(s->rhead);
-	sink_free_list(s->head);
-	s->rhead = s->rtail = s->head = s->tail = NULL;
-}
-
 /* --- the source --- */
 
+/* Has it a second connection, for acks? */
+static int
+source_acks(const struct rbus_source *s)
+{
+	return s->u->group[0] != '\0' || s->reliable;
+}
+
 static void	source_read(struct rbus_source *);
+static void	source_recover(struct rbus_source *);
 int		rbus_source_ack(struct rbus_source *, const char *);
 
 static void
@@ -389,6 +177,11 @@ source_on_read(struct rconn *rc, void *reply, void *priv)
 				s->ended = 1;	/* RPOP: the list is empty */
 			break;
 		}
+		if (r->type == REDIS_REPLY_STRING) {	/* (B)LMOVE */
+			s->lines++;
+			s->on_line(s->arg, r->str, r->len, NULL);
+			break;
+		}
 		if (r->type != REDIS_REPLY_ARRAY)
 			break;
 		/* BRPOP: [key, value]; RPOP key n: [value, ...]. */
@@ -473,6 +266,17 @@ source_read(struct rbus_source *s)
 		argv[argc++] = "STREAMS";
 		argv[argc++] = u->name;
 		argv[argc++] = s->last;
+	} else if (s->reliable) {
+		/* Into our list, where it stays until acked (LREM). */
+		snprintf(block, sizeof block, "%.3f",
+		    (double)u->block_ms / 1000);
+		argv[argc++] = u->until_now ? "LMOVE" : "BLMOVE";
+		argv[argc++] = u->name;
+		argv[argc++] = s->proc;
+		argv[argc++] = "RIGHT";
+		argv[argc++] = "LEFT";
+		if (!u->until_now)
+			argv[argc++] = block;
 	} else if (u->until_now) {
 		argv[argc++] = "RPOP";
 		argv[argc++] = u->name;
@@ -555,6 +359,57 @@ source_on_ack(struct rconn *rc, void *reply, void *priv)
 		s->acked++;
 }
 
+/* A batch's XACK: n entries no longer wait for it, answered or lost. */
+struct ack_batch {
+	struct rbus_source *s;
+	size_t		 n;
+};
+
+static void
+source_on_acks(struct rconn *rc, void *reply, void *priv)
+{
+	struct ack_batch	*b = priv;
+	redisReply		*r = reply;
+
+	b->s->ackwait -= b->n;
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
+		b->s->acked += (uint64_t)r->integer;
+	free(b);
+}
+
+/*
+ * n entry ids (at most RBUS_ACKMAX) in one XACK: a command per entry
+ * costs Redis and the loop more than the rest of the consuming.
+ * ackwait counts entries, as rbus_source_ack's do.
+ */
+int
+rbus_source_ack_ids(struct rbus_source *s, const char **ids, size_t n)
+{
+	const char		*argv[3 + RBUS_ACKMAX];
+	struct ack_batch	*b;
+	size_t			 i;
+
+	if (s->u->group[0] == '\0' || n == 0)
+		return 0;
+	if (n > RBUS_ACKMAX || s->ack.state != RCONN_UP ||
+	    (b = malloc(sizeof *b)) == NULL)
+		return -1;
+	argv[0] = "XACK";
+	argv[1] = s->u->name;
+	argv[2] = s->u->group;
+	for (i = 0; i < n; i++)
+		argv[3 + i] = ids[i];
+	b->s = s;
+	b->n = n;
+	if (rconn_command(&s->ack, source_on_acks, b, (int)(3 + n), argv,
+	    NULL) == -1) {
+		free(b);
+		return -1;
+	}
+	s->ackwait += n;
+	return 0;
+}
+
 /*
  * The entry id is done with (its line is out): XACK it on the other
  * connection, which no blocked read holds up. -1 when that connection
@@ -574,6 +429,56 @@ rbus_source_ack(struct rbus_source *s, const char *id)
 	if (s->ack.state != RCONN_UP)
 		return -1;
 	if (rconn_command(&s->ack, source_on_ack, s, 4, argv, NULL) == -1)
+		return -1;
+	s->ackwait++;
+	return 0;
+}
+
+/*
+ * What a run before ours with this consumer name left in its list, back
+ * to the queue's end that is read first, the oldest last: LMOVE until
+ * none is left. Once, at the start: later, the list holds our own.
+ */
+static void
+source_on_recover(struct rconn *rc, void *reply, void *priv)
+{
+	struct rbus_source	*s = priv;
+	char			 e[220];
+
+	if (reply == NULL)
+		return;		/* again once reconnected */
+	if (rconn_reply_error(reply, e, sizeof e)) {
+		source_fail(s, "LMOVE", e);
+		return;
+	}
+	if (((redisReply *)reply)->type != REDIS_REPLY_NIL) {
+		source_recover(s);
+		return;
+	}
+	s->started = 1;
+	source_read(s);
+}
+
+static void
+source_recover(struct rbus_source *s)
+{
+	const char	*argv[5] = { "LMOVE", s->proc, s->u->name, "LEFT",
+			    "RIGHT" };
+
+	if (rconn_command(&s->c, source_on_recover, s, 5, argv, NULL) == -1)
+		source_fail(s, "LMOVE", strerror(errno));
+}
+
+/* An item of a reliable list is done with: out of our list (LREM). */
+int
+rbus_source_ack_item(struct rbus_source *s, const char *p, size_t n)
+{
+	const char	*argv[4] = { "LREM", s->proc, "1", p };
+	size_t		 len[4] = { 4, strlen(s->proc), 1, n };
+
+	if (s->ack.state != RCONN_UP)
+		return -1;
+	if (rconn_command(&s->ack, source_on_ack, s, 4, argv, len) == -1)
 		return -1;
 	s->ackwait++;
 	return 0;
@@ -622,6 +527,10 @@ source_up(struct rconn *rc, void *arg)
 			source_fail(s, "XREVRANGE", strerror(errno));
 		break;
 	case REDISURL_LIST:
+		if (s->reliable && !s->started) {
+			source_recover(s);
+			break;
+		}
 		s->started = 1;
 		source_read(s);
 		break;
@@ -638,7 +547,8 @@ rbus_source_open(struct rbus_source *s, struct ev *ev,
 		return -1;
 	s->c.on_up = source_up;
 	s->c.arg = s;
-	if (u->group[0] != '\0') {
+	s->reliable = u->mode == REDISURL_LIST && u->ack == REDISURL_ACK_REPLY;
+	if (u->group[0] != '\0' || s->reliable) {
 		if (u->consumer[0] != '\0')
 			snprintf(s->consumer, sizeof s->consumer, "%s",
 			    u->consumer);
@@ -650,6 +560,8 @@ rbus_source_open(struct rbus_source *s, struct ev *ev,
 			snprintf(s->consumer, sizeof s->consumer, "%s:%ld",
 			    host, (long)getpid());
 		}
+		snprintf(s->proc, sizeof s->proc, "%s:proc:%s", u->name,
+		    s->consumer);
 		if (rconn_init(&s->ack, ev, u, "ack", err, len) == -1)
 			return -1;
 		if (rconn_connect(&s->ack) == -1) {
@@ -685,7 +597,7 @@ rbus_source_pause(struct rbus_source *s, int on)
 int
 rbus_source_failed(const struct rbus_source *s)
 {
-	return s->c.state == RCONN_FAILED || (s->u->group[0] != '\0' &&
+	return s->c.state == RCONN_FAILED || (source_acks(s) &&
 	    s->ack.state == RCONN_FAILED);
 }
 
@@ -693,7 +605,7 @@ void
 rbus_source_close(struct rbus_source *s)
 {
 	rconn_close(&s->c);
-	if (s->u != NULL && s->u->group[0] != '\0')
+	if (s->u != NULL && source_acks(s))
 		rconn_close(&s->ack);
 }
 
@@ -706,7 +618,7 @@ rbus_deadline(struct rbus_sink *s, struct rbus_source *src)
 		d = e;
 	if (src != NULL && (e = rconn_deadline(&src->c)) < d)
 		d = e;
-	if (src != NULL && src->u->group[0] != '\0' &&
+	if (src != NULL && source_acks(src) &&
 	    (e = rconn_deadline(&src->ack)) < d)
 		d = e;
 	return d;
@@ -721,7 +633,7 @@ rbus_tick(struct rbus_sink *s, struct rbus_source *src)
 		rconn_tick(&s->c, now);
 	if (src != NULL)
 		rconn_tick(&src->c, now);
-	if (src != NULL && src->u->group[0] != '\0')
+	if (src != NULL && source_acks(src))
 		rconn_tick(&src->ack, now);
 }
 

@@ -18,6 +18,7 @@
 #include "redisurl.h"
 
 #define RBUS_WINDOW	256	/* commands in flight, at most */
+#define RBUS_ACKMAX	256	/* entry ids in one XACK, at most */
 
 struct rbus_item;
 
@@ -49,6 +50,8 @@ struct rbus_source {
 	int		 started;	/* the start id is known */
 	int		 pel;		/* group: reading our own pending */
 	char		 consumer[160];	/* group: ours (default host:pid) */
+	int		 reliable;	/* list, ack=reply: BLMOVE */
+	char		 proc[REDISURL_NAMEMAX + 176];	/* NAME:proc:consumer */
 	struct rconn	 ack;		/* group: XACK, not behind a read */
 	uint64_t	 acked;
 	unsigned	 ackwait;	/* XACKs sent, not answered */
@@ -81,6 +84,10 @@ int		 rbus_source_open(struct rbus_source *, struct ev *,
 		    const struct redisurl *, char *, size_t);
 void		 rbus_source_pause(struct rbus_source *, int);
 int		 rbus_source_ack(struct rbus_source *, const char *);
+int		 rbus_source_ack_item(struct rbus_source *, const char *,
+		    size_t);
+int		 rbus_source_ack_ids(struct rbus_source *, const char **,
+		    size_t);
 int		 rbus_source_failed(const struct rbus_source *);
 void		 rbus_source_close(struct rbus_source *);
 

@@ -730,6 +730,36 @@ Try 'ipcrun check --help'."
 	[ ! -e "$BATS_TEST_TMPDIR/new" ]
 }
 
+@test "standard output that is an input file is refused before reading (check F >> F grew F without end)" {
+	d=$BATS_TEST_TMPDIR
+	printf '{"a":1}\nx\n' > "$d/in"
+	cp "$d/in" "$d/want"
+	run --separate-stderr timeout 20 sh -c '"$1" check "$2" >> "$2"' sh "$IPCRUN" "$d/in"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: check: standard output is also the input '$d/in': what check writes would be read back"
+	cmp "$d/want" "$d/in"
+	run --separate-stderr timeout 20 sh -c '"$1" check < "$2" >> "$2"' sh "$IPCRUN" "$d/in"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: check: standard output is also standard input: what check writes would be read back"
+	cmp "$d/want" "$d/in"
+	# -q writes nothing there: allowed.
+	run --separate-stderr timeout 20 sh -c '"$1" check -q "$2" >> "$2"' sh "$IPCRUN" "$d/in"
+	assert_failure 1
+	cmp "$d/want" "$d/in"
+	# Another file as standard output: as ever.
+	run --separate-stderr timeout 20 sh -c '"$1" check "$2" > "$3"' sh "$IPCRUN" "$d/in" "$d/out"
+	assert_failure 1
+	assert_equal "$(cat "$d/out")" '{"a":1}'
+}
+
+@test "--rejects: FILE that is also standard output is refused, 125" {
+	d=$BATS_TEST_TMPDIR
+	printf '{"a":1}\nx\n' > "$d/in"
+	run --separate-stderr sh -c '"$1" check --rejects "$2" "$3" > "$2"' sh "$IPCRUN" "$d/rj" "$d/in"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: check: --rejects '$d/rj': is also standard output; write the bad lines elsewhere"
+}
+
 @test "--rejects: a device that is also an input, such as /dev/null, is allowed" {
 	run --separate-stderr "$IPCRUN" check --rejects /dev/null /dev/null
 	assert_success

@@ -246,6 +246,67 @@ abstract_listening() {
 	wait "$BG_PIDS"
 }
 
+@test "send-fd -l sends only to a peer of its own uid or root; --allow-uid admits another" {
+	need_other_uid
+	local name="ipcrun-test-$$-$RANDOM"
+	printf 'ours\n' >"$T/a"
+	"$IPCRUN" send-fd -l "unix:@$name" 0 <"$T/a" 2>"$T/err" &
+	SEND_PID=$!
+	BG_PIDS="$SEND_PID"
+	wait_for 20 abstract_listening "$name"
+	# A stranger on the abstract name gets nothing: it is closed unread.
+	run --separate-stderr as_nobody "$IPCRUN" recv-fd -c "unix:@$name" --as 0 -- cat
+	assert_failure
+	assert_output ""
+	wait_for 20 grep -q refused "$T/err"
+	assert_regex "$(cat "$T/err")" "^ipcrun: send-fd: unix:@$name: refused a peer of uid 65534 \(pid [0-9]+\); --allow-uid 65534 would admit it\$"
+	# Still waiting: our own uid gets the descriptor.
+	kill -0 "$SEND_PID"
+	run --separate-stderr "$IPCRUN" recv-fd -c "unix:@$name" --as 0 -- cat
+	assert_success
+	assert_output "ours"
+	wait "$SEND_PID"
+
+	name="ipcrun-test-$$-$RANDOM"
+	"$IPCRUN" send-fd -l --allow-uid nobody "unix:@$name" 0 <"$T/a" 2>"$T/err" &
+	SEND_PID=$!
+	BG_PIDS="$SEND_PID"
+	wait_for 20 abstract_listening "$name"
+	run --separate-stderr as_nobody "$IPCRUN" recv-fd -c "unix:@$name" --as 0 -- cat
+	assert_success
+	assert_output "ours"
+	wait "$SEND_PID"
+	assert_equal "$(cat "$T/err")" ""
+}
+
+@test "send-fd refuses a listener of another uid unless --allow-uid names it" {
+	need_other_uid
+	local name="ipcrun-test-$$-$RANDOM"
+	printf 'ours\n' >"$T/a"
+	as_nobody "$IPCRUN" recv-fd "unix:@$name" --as 0 -- cat >"$T/out" 2>/dev/null &
+	RECV_PID=$!
+	BG_PIDS="$RECV_PID"
+	wait_for 20 abstract_listening "$name"
+	run --separate-stderr "$IPCRUN" send-fd "unix:@$name" 0 <"$T/a"
+	assert_failure 1
+	assert_regex "$stderr" "^ipcrun: send-fd: unix:@$name: refused a peer of uid 65534 \(pid [0-9]+\); --allow-uid 65534 would admit it\$"
+	# That listener took one peer, got no header and ended.
+	recv_status
+	[ "$status" -ne 0 ]
+	[ ! -s "$T/out" ]
+
+	name="ipcrun-test-$$-$RANDOM"
+	as_nobody "$IPCRUN" recv-fd "unix:@$name" --as 0 -- cat >"$T/out" 2>/dev/null &
+	RECV_PID=$!
+	BG_PIDS="$RECV_PID"
+	wait_for 20 abstract_listening "$name"
+	run --separate-stderr "$IPCRUN" send-fd --allow-uid 65534 "unix:@$name" 0 <"$T/a"
+	assert_success
+	recv_status
+	assert_equal "$status" 0
+	assert_equal "$(cat "$T/out")" "ours"
+}
+
 @test "recv-fd: our own uid needs no --allow-uid, and a bad --allow-uid is a usage error" {
 	local name="ipcrun-test-$$-$RANDOM"
 	printf 'ours\n' >"$T/a"

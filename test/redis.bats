@@ -253,3 +253,28 @@ load redis_helper
 	lines 2000 | sort > "$T/want"
 	cmp "$T/want" "$T/got"
 }
+
+@test "sub with claim-idle= takes over a dead consumer's pending entries; each line once" {
+	redis_start
+	lines 1000 | "$IPCRUN" pub "$(U g)"
+	# 5 reads of 70: 50 read past -n stay pending, a's.
+	"$IPCRUN" sub -n 300 "$(U 'g?group=w&consumer=a&count=70')" > "$T/o1"
+	run rcli XPENDING g w
+	assert_line --index 0 50
+	bg "$IPCRUN" sub "$(U 'g?group=w&consumer=b&block=100ms&claim-idle=200ms')" > "$T/o2"
+	wait_for 30 sh -c "[ \$(wc -l < '$T/o2') -ge 700 ]"
+	wait_for 20 sh -c "redis-cli -s '$S' XPENDING g w | head -1 | grep -qx 0"
+	end_bg
+	cat "$T/o1" "$T/o2" | sort > "$T/got"
+	lines 1000 | sort > "$T/want"
+	cmp "$T/want" "$T/got"
+}
+
+@test "sub: claim-idle= without a group, max-deliveries= without claim-idle=: one line, 125" {
+	run --separate-stderr "$IPCRUN" sub "$(U 'g?claim-idle=1s')"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: sub: '$(U 'g?claim-idle=1s')': claim-idle= and max-deliveries= are for a group (group=)"
+	run --separate-stderr "$IPCRUN" sub "$(U 'g?group=w&max-deliveries=1')"
+	assert_failure 125
+	assert_equal "$(echo "$stderr" | wc -l)" 1
+}

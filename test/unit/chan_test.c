@@ -173,7 +173,8 @@ peer_gone(void)
 	buf_append(&ch.tq, "{}\n", 3);
 	buf_append(&ch.cq, NODECHAN_NACK_LINE, sizeof NODECHAN_NACK_LINE - 1);
 	is_int(chan_flush(&ch), 1, "a closed peer: chan_flush says so");
-	ok(ch.wdead && ch.cq.len == 0,
+	ok(ch.state == CHAN_WDEAD && !chan_can_write(&ch) &&
+	    ch.cq.len == 0,
 	    "no more writes, and nothing left to answer");
 	is_int(chan_flush(&ch), 0, "later flushes do nothing");
 	/* Reading: the end of file. */
@@ -208,7 +209,8 @@ half_close_and_unread(void)
 	ok(p == NULL && n == 0, "read: nothing unread");
 	ok(chan_outq(&ch) == 0 && chan_quiet(&ch), "and quiet again");
 	is_int(chan_half_close(&ch), 0, "half-close");
-	ok(ch.shut && ch.wdead, "no more writes");
+	ok(chan_is_shut(&ch) && !chan_can_write(&ch) && !chan_closing(&ch),
+	    "no more writes");
 	is_int(recv(other, b, sizeof b, MSG_DONTWAIT), 0,
 	    "the peer reads the end of file");
 	is_int(write(other, "{\"r\":1}\n", 8), 8, "and can still answer");
@@ -216,7 +218,7 @@ half_close_and_unread(void)
 	is_int(frame_next(&ch.rd, &l), FRAME_GOOD, "a good frame");
 	ok(l.len == 8 && memcmp(l.p, "{\"r\":1}\n", 8) == 0, "its bytes");
 	chan_shut(&ch);
-	ok(ch.closing, "shut both ways: closing");
+	ok(chan_closing(&ch) && chan_is_shut(&ch), "shut both ways: closing");
 	close(other);
 	chan_close(&ch);
 	is_int(ch.fd, -1, "closed");
