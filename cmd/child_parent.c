@@ -171,6 +171,21 @@ child_pump_json(struct child *c)
 		if (k == FRAME_BLANK)
 			continue;
 		c->par_frames++;
+		/*
+		 * The channel ended mid-frame (Node never sends a frame
+		 * without its newline). After CMD's end that is one more
+		 * message CMD never got, counted with the others; before, it
+		 * is said so, whether or not the piece parses.
+		 */
+		if (!l.nl && c->par.eof) {
+			if (c->cin == -1 || c->cin_dead || !super_alive(&c->sv))
+				c->undelivered++;
+			else
+				cmd_warnx(c->ce, "parent message %" PRIu64 ": cut "
+				    "short by the end of the channel (not "
+				    "delivered)", c->par_frames);
+			continue;
+		}
 		if (k == FRAME_BAD) {
 			frame_reason(&c->par.rd, &l, why, sizeof why);
 			cmd_warnx(c->ce, "parent message %" PRIu64 ":%zu: %s "

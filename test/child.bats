@@ -576,7 +576,14 @@ sys.exit(p.wait())' "$@"
 }
 
 @test "json: a bad frame and one cut short by the end of the channel are reported" {
+	# The piece cut short is said so, whether or not it parses.
 	printf '{"a":1}\n{bad}\n{"b":2}\n{"cut":1}' > "$BATS_TEST_TMPDIR/in"
+	IN=$BATS_TEST_TMPDIR/in SHUT=1 run --separate-stderr rawjson "$IPCRUN" \
+	    child -- sh -c 'cat > "$0"' "$BATS_TEST_TMPDIR/got"
+	assert_success
+	assert_equal "$stderr" "ipcrun: child: parent message 2:2: expected a string key, found 'b' (not delivered)
+ipcrun: child: parent message 4: cut short by the end of the channel (not delivered)"
+	printf '{"a":1}\n{bad}\n{"b":2}\n{"cut":"x' > "$BATS_TEST_TMPDIR/in"
 	IN=$BATS_TEST_TMPDIR/in SHUT=1 run --separate-stderr rawjson "$IPCRUN" \
 	    child -- sh -c 'cat > "$0"' "$BATS_TEST_TMPDIR/got"
 	assert_success
