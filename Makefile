@@ -246,14 +246,16 @@ deps-check:
 deps-fuzz:
 	$(call install_deps,fuzz,$(DEPS_FUZZ))
 
-# pm2 (issue 25's reference), BullMQ and rsmq (issue 28's) are npm
-# packages, pinned in bench/run-serve and bench/run-redis, installed under
+# pm2 (issue 25's reference), workerpool (issue 27's), BullMQ and rsmq
+# (issue 28's) are npm packages, pinned in bench/run-serve, run-tasks and
+# run-redis, installed under
 # build/bench/ for the benchmark only
 deps-bench:
 	$(call install_deps,bench,$(DEPS_BENCH))
 	$(call need_node,bench)
 	@bench/run-serve deps
 	@bench/run-redis deps
+	@bench/run-tasks deps
 
 deps:
 	$(call install_deps,deps,$(DEPS_CHECK) $(DEPS_FUZZ) $(DEPS_BENCH))

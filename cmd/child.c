@@ -375,6 +375,9 @@ child_main(struct child *c)
 			cmd_warn(c->ce, "watchdog");
 			return EXIT_FAIL;
 		}
+		/* CMD's handles for the parent: json frames carry the fd. */
+		if (!c->advanced && child_handle_start(c) == -1)
+			return EXIT_FAIL;
 		if ((rc = child_spawn(c)) != 0) {
 			c->exec_err = rc;
 			return rc;
@@ -433,6 +436,7 @@ child_main(struct child *c)
 static void
 child_release(struct child *c)
 {
+	child_handle_end(c);
 	if (c->par_ok)
 		chan_release(&c->par);
 	super_release(&c->sv);
@@ -491,7 +495,7 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 
 	memset(&c, 0, sizeof c);
 	c.ce = ce;
-	c.cin = c.cout = c.cin_peek = c.watch_fd = -1;
+	c.cin = c.cout = c.cin_peek = c.watch_fd = c.hs_lfd = -1;
 	c.disc_timeout = -1;
 	c.kill_timeout = KILL_DEFAULT;
 	optind = 1;

@@ -23,6 +23,16 @@ struct v8ser_err;
 #define CH_READ		(256 * 1024)	/* largest read */
 #define CH_MAXMSG	((size_t)64 * 1024 * 1024)	/* longest message */
 
+#define CH_HCONNS	8	/* IPCRUN_HANDLE_SOCK: CMD's connections */
+
+/* A connection of CMD's to IPCRUN_HANDLE_SOCK: a header, a descriptor. */
+struct child_hconn {
+	int		 sock;		/* -1: a free slot */
+	int		 fd;		/* the descriptor that came, or -1 */
+	char		*buf;		/* the header so far */
+	size_t		 len;
+};
+
 struct child {
 	const struct cmd_entry	*ce;
 
@@ -84,6 +94,11 @@ struct child {
 	uint64_t	 undelivered;	/* messages CMD will never read */
 	int64_t		 exit_deadline;	/* reading CMD's stdout after its exit */
 
+	/* IPCRUN_HANDLE_SOCK (child_handle.c): CMD's handles. */
+	char		*hs_dir;	/* ipcrun's 0700 directory, or NULL */
+	int		 hs_lfd;
+	struct child_hconn hc[CH_HCONNS];
+
 	int		 again;		/* more to pump: poll without waiting */
 	int		 fail;
 	int		 epipe;
@@ -97,6 +112,10 @@ void		 child_pump_json(struct child *);
 void		 child_pump_advanced(struct child *);
 void		 child_on_chan(struct ev *, int, short, void *);
 void		 child_disconnect(struct child *);
+
+/* child_handle.c */
+int		 child_handle_start(struct child *);
+void		 child_handle_end(struct child *);
 
 /* child_cmd.c */
 int		 child_super_init(struct child *);

@@ -39,8 +39,10 @@ child_to_parent(struct child *c, const char *json, size_t n, int nl,
 		    &c->re_seen);
 	if (c->advanced)
 		return v8frame_encode(&c->par.tq, json, n, e);
-	if (buf_append(&c->par.tq, json, n) == -1 ||
-	    (!nl && buf_append(&c->par.tq, "\n", 1) == -1)) {
+	/* Counted by the chan: a handle's frame queued after it goes at
+	   its own first byte. */
+	if (chan_queue(&c->par, json, n) == -1 ||
+	    (!nl && chan_queue(&c->par, "\n", 1) == -1)) {
 		e->what = "out of memory";
 		return -1;
 	}
@@ -130,6 +132,16 @@ child_internal(struct child *c, const char *line, const struct jscan *js,
 		/* ipcrun run's notice: the input has ended, replies go on. */
 		if (nodechan_cmd_is(span, n, "NODE_IPCRUN_EOF"))
 			c->input_ended = 1;
+		/* The answer to a handle of CMD's: the lines after it go. */
+		else if (nodechan_cmd_is(span, n, "NODE_HANDLE_ACK") ||
+		    nodechan_cmd_is(span, n, "NODE_HANDLE_NACK")) {
+			if (chan_answered(&c->par) != 0)
+				cmd_warnx(c->ce, "the parent answered a handle "
+				    "it was not sent");
+			else if (nodechan_cmd_is(span, n, "NODE_HANDLE_NACK"))
+				cmd_warnx(c->ce, "the parent refused a handle "
+				    "(NODE_HANDLE_NACK)");
+		}
 		break;
 	}
 }

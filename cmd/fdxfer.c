@@ -140,7 +140,7 @@ recv_byte(int sock, char *c, int *fd, unsigned *flags)
 	}
 }
 
-enum { O_ALLOW_UID = 256, O_AS, O_MODE, O_NAMES, O_NODE, O_READY_FD };
+enum { O_ALLOW_UID = 256, O_AS, O_MODE, O_MSG, O_NAMES, O_NODE, O_READY_FD };
 
 static const struct cmd_opt send_fd_opts[] = {
 	{ NULL, 'l', 'l', NULL, NULL,
@@ -149,6 +149,8 @@ static const struct cmd_opt send_fd_opts[] = {
 	    "send to a peer of UID too (default: own uid, root)" },
 	{ "mode", 0, O_MODE, "MODE", NULL,
 	    "with -l, a unix socket's mode (default: 0600)" },
+	{ "msg", 0, O_MSG, "JSON", NULL,
+	    "a message for the descriptors, in the header" },
 	{ "names", 0, O_NAMES, "NAME[,NAME...]", NULL,
 	    "a name for each descriptor, in the header" },
 	{ "node", 0, O_NODE, NULL, NULL,
@@ -170,6 +172,7 @@ cmd_send_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 	struct sock_conf sc = { 0, -1, 0 };
 	mode_t		 mode = 0600;
 	char		*names_arg = NULL, **names = NULL, *header = NULL, *p;
+	const char	*msg = NULL;
 	const char	*name;
 	int		*fds = NULL, ch, listen = 0, modeset = 0, node = 0;
 	int		 dd, sock = -1, status = EXIT_FAIL, kind, r;
@@ -195,6 +198,13 @@ cmd_send_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 				return cmd_usage_error(ce, "--mode '%s': not "
 				    "an octal mode from 0 to 777", optarg);
 			modeset = 1;
+			break;
+		case O_MSG:
+			if (fdpass_msg_check(optarg, HEADER_MAX / 2) == -1)
+				return cmd_usage_error(ce, "--msg '%s': not one "
+				    "JSON value on one line of at most %d bytes",
+				    optarg, HEADER_MAX / 2);
+			msg = optarg;
 			break;
 		case O_NAMES:
 			names_arg = optarg;
@@ -284,6 +294,10 @@ cmd_send_fd_exec(const struct cmd_entry *ce, int argc, char **argv)
 			    names_arg);
 		else
 			cmd_warn(ce, "header");
+		goto out;
+	}
+	if (msg != NULL && (header = fdpass_header_add_msg(header, msg)) == NULL) {
+		cmd_warn(ce, "header");
 		goto out;
 	}
 

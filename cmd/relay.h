@@ -13,7 +13,9 @@
 #define RELAY_H
 
 #include <sys/resource.h>
+#include <sys/uio.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "rbus_claim.h"
 #include "bus.h"
@@ -28,15 +30,19 @@
 #include "restart.h"
 #include "route.h"
 #include "super.h"
+#include "nodechan.h"
 #include "task.h"
+#include "tasklog.h"
 
 #define RUN_QSIZE	(256 * 1024)	/* queue size and high-water mark */
 #define RUN_READ	(256 * 1024)	/* largest read from the channel */
+#define RUN_OUT_IOV	64		/* children's runs in one stdout write */
 #define RUN_PEER_SNDBUF	(4 * 1024 * 1024) /* a child's send buffer (lib/chan.c), */
 #define RUN_PEER_SNDALL	(64 * 1024 * 1024) /* shared by many children, */
 #define RUN_PEER_SNDMIN	(256 * 1024)	/* but never less than this */
 #define OUT_MAXLINE_MIN	((size_t)4096)	/* room for Node's internal messages */
 #define IDLE_DEFAULT	(500 * MSEC)	/* --eof idle and auto's idle rule */
+#define RUN_HANDLE_TIMEOUT (10 * SEC)	/* --handle-timeout */
 #define PEER_EVERY	(250 * MSEC)	/* does the child still hold its end? */
 #define CQ_HIGH		(64 * 1024)	/* ipcrun's own frames to the child */
 #define EOF_TICK	(20 * MSEC)	/* have all children read their input? */
@@ -61,7 +67,8 @@ enum {
 	O_PROGRESS, O_NO_PROGRESS, O_HANDOFF, O_MESSAGE, O_SCHED, O_HANDLES,
 	O_CONTROL, O_NO_CONTROL, O_TASKS, O_RETRIES, O_TASK_TIMEOUT,
 	O_MAX_INFLIGHT, O_REJECTS, O_ID, O_SEQ, O_WRAP, O_KEEP_ORDER, O_FROM,
-	O_TO
+	O_TO, O_TASKLOG, O_RESUME_FAILED, O_HANDLE_TIMEOUT, O_HANDLE_SINK,
+	O_READY_FD
 };
 
 /* The option entries run and serve share, word for word. */
@@ -123,6 +130,20 @@ struct run_slot {
 	char		*p;		/* its bytes as they go out, or NULL */
 	size_t		 n;
 	int		 done;		/* answered or given up */
+	char		*tl;		/* --tasklog: its line, once out */
+};
+
+/* --tasklog: a line waiting for the output to pass pos. */
+struct run_tlwait {
+	uint64_t	 pos;
+	size_t		 len;
+};
+
+struct run_tlq {
+	struct run_tlwait *v;
+	size_t		 head;
+	size_t		 n;
+	size_t		 cap;		/* a power of two, or 0 */
 };
 
 /*
@@ -223,6 +244,9 @@ struct worker {
 	uint64_t	 cut;		/* lines it had begun to read */
 	uint64_t	 undelivered;	/* its lines that reached no child */
 	int		 task_killed;	/* --task-timeout stopped it */
+	/* --handle-timeout: the handle awaited (chan_awaited), and until. */
+	uint64_t	 handle_id;
+	int64_t		 handle_at;
 };
 
 struct run {
@@ -265,6 +289,17 @@ struct run {
 	int64_t		 eof_tick;	/* the next look, while it waits */
 	int		 envelope;	/* --envelope */
 	int		 handles;	/* --handles */
+	int64_t		 handle_timeout;	/* --handle-timeout, 0: serve */
+	const char	*handle_timeout_arg;
+	/*
+	 * --handle-sink: where a child's handle goes when it names no
+	 * child, on send-fd's wire. unix: is a connection per handle; fd:
+	 * one connection for all, -1 once it failed (said once).
+	 */
+	const char	*sink_arg;
+	struct addr	 sink;
+	int		 sink_fd;
+	int		 sink_failed;
 	int		 wrap;		/* {"from":...} around child lines */
 	int		 events;	/* --events */
 	int		 events_fd;	/* where they go, or -1: into oq */
@@ -307,6 +342,14 @@ struct run {
 
 	/* a worker's frames -> oq -> stdout */
 	struct buf	 oq;
+	/*
+	 * Runs of frames taken straight from the children's buffers while
+	 * oq is empty, for one writev per round (run_gather), not one
+	 * write per child; what stdout does not take goes into oq.
+	 */
+	struct iovec	 ov[RUN_OUT_IOV];
+	int		 nov;
+	size_t		 ovlen;		/* their bytes */
 	int		 out_sock;	/* stdout is a socket: send(2) */
 	int		 out_fd;	/* stdout, or a private non-blocking
 					   description of the same pipe */
@@ -344,6 +387,7 @@ struct run {
 	unsigned	 nlisten;
 	char		*fdnames;	/* "LISTEN_FDNAMES=a:b" */
 	const char	*handoff_msg;	/* --message: JSON */
+	int		 ready_fd;	/* --ready-fd, -1 once written */
 	int		 stopping;	/* a stop signal: the graceful stop */
 	/* SIGHUP: a rolling restart, one child after the other. */
 	int		 roll;		/* the child being replaced, or -1 */
@@ -396,6 +440,18 @@ struct run {
 	uint64_t	 t_read, t_done, t_given_up, t_retried, t_timedout;
 	uint64_t	 t_stray;	/* replies that matched no task */
 	uint64_t	 t_sends;	/* tasks sent, again ones too */
+	uint64_t	 t_skipped;	/* --resume-failed: answered before */
+	/*
+	 * --tasklog (run_tasklog.c): a task's line waits in tl_q until the
+	 * output has passed its reply (out_pos: bytes of oq written out).
+	 */
+	const char	*tasklog_path;
+	int		 tasklog_fd;
+	int		 resume_failed;
+	struct seqset	 tl_done;	/* --resume-failed: lines answered */
+	struct buf	 tl_q;
+	struct run_tlq	 tl_wait;
+	uint64_t	 out_pos;
 	int		 tasks_cut;	/* no child left: input not all read */
 	int		 tasks_over;	/* no child left: said once */
 	/*
@@ -431,10 +487,11 @@ struct run {
 /*
  * The files call downwards only, in this order from the bottom:
  * run_state.c, run_tap.c, run_ack.c, run_end.c, run_report.c,
- * run_stray.c, run_task.c, run_env.c, run_child.c, run_drain.c,
- * run_handles.c, run_in.c, run_lost.c, run_cluster.c, run_out.c,
- * run_ctl.c, run_loop.c; run.c parses the options, run_setup.c draws
- * what follows from them, and run.c calls run_main.
+ * run_tasklog.c, run_stray.c, run_task.c, run_env.c, run_child.c,
+ * run_drain.c, run_handles.c, run_deal.c, run_in.c, run_lost.c,
+ * run_cluster.c, run_internal.c, run_out.c, run_ctl.c, run_loop.c; run.c
+ * parses the options, run_setup.c draws what follows from them, and run.c
+ * calls run_main.
  */
 
 /* run_setup.c */
@@ -536,6 +593,15 @@ struct frame_line;
 void		 run_bad_frame(struct run *r, struct worker *w,
     const struct frame_line *l, size_t off, const char *why);
 
+/* run_tasklog.c */
+int		 run_tasklog_open(struct run *r);
+int		 run_tasklog_skip(const struct run *r, uint64_t seq);
+void		 run_tasklog_add(struct run *r, struct worker *w,
+    const struct task *t, int ok);
+void		 run_tasklog_released(struct run *r, struct run_slot *sl);
+void		 run_tasklog_sync(struct run *r);
+void		 run_tasklog_close(struct run *r);
+
 /* run_task.c */
 int		 run_task_init(struct run *r);
 void		 run_task_release(struct run *r);
@@ -597,6 +663,14 @@ int		 run_handle_send(struct run *r, struct worker *w, int fd,
     const char *msg, size_t msglen, char *why, size_t whylen);
 int		 run_handle_line(struct run *r, struct worker *w, const char *p,
     size_t n, size_t *off, char *why, size_t whylen);
+int		 run_handle_sink(struct run *r, struct worker *w, int fd,
+    const char *type, size_t typelen, const char *msg, size_t msglen);
+int		 run_handle_sink_open(struct run *r);
+void		 run_handle_timers(struct run *r, int64_t now);
+int64_t		 run_handle_deadline(const struct worker *w);
+
+/* run_deal.c */
+int		 run_input_deal(struct run *r);
 
 /* run_in.c */
 struct worker	*run_route_room(struct run *r);
@@ -621,6 +695,10 @@ void		 run_cluster_gone(struct run *r, struct worker *w);
 void		 run_cluster_stop(struct run *r);
 void		 run_cluster_disconnect(struct run *r, struct worker *w);
 void		 run_tasks_maybe_end(struct run *r);
+
+/* run_internal.c */
+void		 run_internal_from_child(struct run *r, struct worker *w,
+    const struct frame_line *l, enum nodechan_msg msg);
 
 /* run_out.c */
 void		 run_on_chan(struct ev *ev, int fd, short revents, void *arg);

@@ -90,6 +90,10 @@ static const struct cmd_opt run_opts[] = {
 	    "input is {\"to\":NAME|[NAMES]|\"*\",\"msg\":M}" },
 	{ "handles", 0, O_HANDLES, NULL, NULL,
 	    "{\"handle\":ADDR,\"msg\":M} lines pass descriptors" },
+	{ "handle-timeout", 0, O_HANDLE_TIMEOUT, "DUR", NULL,
+	    "--handles: wait for a child's answer (default: 10s)" },
+	{ "handle-sink", 0, O_HANDLE_SINK, "ADDR", NULL,
+	    "a child's handle for no child goes to unix ADDR" },
 	OPT_RAW,
 	{ "events", 0, O_EVENTS, NULL, NULL,
 	    "spawn, ready, exit... events as JSON lines" },
@@ -118,6 +122,10 @@ static const struct cmd_opt run_opts[] = {
 	    "--tasks: the wrapper names each reply's input line" },
 	{ "keep-order", 0, O_KEEP_ORDER, NULL, NULL,
 	    "--tasks: replies in input order (a bounded window)" },
+	{ "tasklog", 0, O_TASKLOG, "FILE", NULL,
+	    "--tasks: append a TSV line per task settled to FILE" },
+	{ "resume-failed", 0, O_RESUME_FAILED, NULL, NULL,
+	    "--tasklog: skip the tasks FILE says were answered" },
 	{ "wrap", 0, O_WRAP, NULL, NULL,
 	    "wrap child lines as with several, even with one" },
 	{ "from", 0, O_FROM, "ADDR", NULL,
@@ -327,6 +335,14 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 			r.seq = 1;
 			set_task = 1;
 			break;
+		case O_TASKLOG:
+			r.tasklog_path = optarg;
+			set_task = 1;
+			break;
+		case O_RESUME_FAILED:
+			r.resume_failed = 1;
+			set_task = 1;
+			break;
 		case O_KEEP_ORDER:
 			r.keep_order = 1;
 			set_task = 1;
@@ -405,6 +421,19 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		case O_ROUTE_DEFAULT:
 			dflt = optarg;
 			break;
+		case O_HANDLE_TIMEOUT:
+			if (cmd_parse_duration(optarg, &r.handle_timeout,
+			    &cause) == -1)
+				return cmd_usage_error(ce, "--handle-timeout "
+				    "'%s': %s", optarg, cause);
+			if (r.handle_timeout == 0)
+				return cmd_usage_error(ce, "--handle-timeout "
+				    "'%s': must be more than 0", optarg);
+			r.handle_timeout_arg = optarg;
+			break;
+		case O_HANDLE_SINK:
+			r.sink_arg = optarg;
+			break;
 		case O_HANDLES:
 			r.handles = 1;
 			break;
@@ -455,6 +484,13 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (dflt != NULL && r.route != ROUTE_KEY)
 		return cmd_usage_error(ce, "--route-default applies to --route "
 		    "key=PATH only");
+	if (r.handle_timeout_arg != NULL && !r.handles)
+		return cmd_usage_error(ce, "--handle-timeout applies with "
+		    "--handles");
+	if (r.sink_arg != NULL && (rc = run_handle_sink_open(&r)) != 0)
+		return rc;
+	if (r.handles && r.handle_timeout == 0)
+		r.handle_timeout = RUN_HANDLE_TIMEOUT;
 	if (r.handles && (!r.node || r.route == ROUTE_BROADCAST))
 		return cmd_usage_error(ce, "--handles: %s", !r.node ?
 		    "handles go on the node channel, not with --channel stdio" :

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "addr.h"
 #include "chan.h"
 #include "cluster.h"
 #include "envelope.h"
@@ -121,6 +122,47 @@ run_cluster_query(struct run *r, struct worker *w, const struct cluster_msg *m)
 	    -1);
 }
 
+/*
+ * --ready-fd without --listen: the workers' own listen() calls decide the
+ * sockets, so they are all bound once every worker has said it listens.
+ * Their addresses, one a line: tcp:, udp: or unix:, with real ports.
+ */
+static void
+run_cluster_ready(struct run *r)
+{
+	struct addr	 a;
+	struct worker	*w;
+	char		*all, name[320];
+	size_t		 len = 0, size = 1;
+	unsigned	 i;
+
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if (!w->serving)
+			return;
+	}
+	memset(&a, 0, sizeof a);
+	a.kind = ADDR_TCP;
+	size += (size_t)r->cl.nsv * sizeof name;
+	if ((all = malloc(size)) == NULL) {
+		cmd_warn(r->ce, "--ready-fd");
+		return;
+	}
+	all[0] = '\0';
+	for (i = 0; i < r->cl.nsv; i++) {
+		/* getsockname: the port bound, the path as bound. */
+		if (addr_name(&a, r->cl.sv[i]->fd, name, sizeof name) == -1)
+			snprintf(name, sizeof name, "%s", r->cl.sv[i]->name);
+		else if (r->cl.sv[i]->kind == CLUSTER_UDP &&
+		    strncmp(name, "tcp:", 4) == 0)
+			memcpy(name, "udp", 3);
+		len += (size_t)snprintf(all + len, size - len, "%s%s",
+		    len > 0 ? "\n" : "", name);
+	}
+	if (sock_ready_write(&r->ready_fd, all) == -1)
+		cmd_warn(r->ce, "--ready-fd: write");
+	free(all);
+}
+
 /* A worker listens: the event, with the real port (listen(0) works). */
 static void
 run_cluster_listening(struct run *r, struct worker *w,
@@ -140,6 +182,8 @@ run_cluster_listening(struct run *r, struct worker *w,
 	}
 	r->cl.w[w->idx].listening = 1;
 	w->serving = 1;
+	if (r->ready_fd != -1 && r->nlisten == 0)
+		run_cluster_ready(r);
 	if (s == NULL)
 		return;
 	run_notice(r, "'%s' listening on %s", w->name, s->name);
@@ -199,7 +243,7 @@ run_cluster_frame(struct run *r, struct worker *w, const char *p, size_t n)
 void
 run_cluster_answered(struct run *r, struct worker *w, int nack)
 {
-	if (chan_answered(&w->ch) == -1) {
+	if (chan_answered(&w->ch) != 0) {
 		run_trace(r, "'%s' answered a handle it was not sent", w->name);
 		return;
 	}

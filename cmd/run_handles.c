@@ -24,6 +24,7 @@
 #include "cmd.h"
 #include "addr.h"
 #include "chan.h"
+#include "fdpass.h"
 #include "jscan.h"
 #include "nodechan.h"
 #include "relay.h"
@@ -148,4 +149,175 @@ run_handle_line(struct run *r, struct worker *w, const char *p, size_t n,
 out:
 	free(line);
 	return rc;
+}
+
+/*
+ * --handle-sink ADDR: a unix socket to connect to for each handle (as
+ * send-fd does), or fd:N, a connected unix socket given for all of them.
+ * 0, or the exit status of a usage error.
+ */
+int
+run_handle_sink_open(struct run *r)
+{
+	char		err[256];
+	socklen_t	len = sizeof(int);
+	int		dom;
+
+	if (!r->node)
+		return cmd_usage_error(r->ce, "--handle-sink: handles come on "
+		    "the node channel, not with --channel stdio");
+	if (addr_parse(&r->sink, r->sink_arg, err, sizeof err) == -1)
+		return cmd_usage_error(r->ce, "--handle-sink '%s': %s",
+		    r->sink_arg, err);
+	r->sink_fd = -1;
+	if (r->sink.kind == ADDR_TCP)
+		return cmd_usage_error(r->ce, "--handle-sink '%s': descriptors "
+		    "travel only over unix sockets", r->sink_arg);
+	if (r->sink.kind != ADDR_FD)
+		return 0;
+	/* Connected, unix, and from now on non-blocking and not inherited. */
+	if ((r->sink_fd = addr_connect(&r->sink, err, sizeof err)) == -1)
+		return cmd_usage_error(r->ce, "--handle-sink '%s': %s",
+		    r->sink_arg, err);
+	if (getsockopt(r->sink_fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) == -1 ||
+	    dom != AF_UNIX)
+		return cmd_usage_error(r->ce, "--handle-sink '%s': descriptors "
+		    "travel only over unix sockets", r->sink_arg);
+	return 0;
+}
+
+/*
+ * Send all of p on sock without waiting, fd with the first byte: 0, or -1
+ * with errno (EAGAIN when it does not fit now: a sink that lags loses the
+ * handle rather than holding up the relay).
+ */
+static int
+run_sink_write(int sock, const char *p, size_t n, int fd)
+{
+	ssize_t	k;
+
+	while (n > 0) {
+		if (fd != -1)
+			k = fdpass_send(sock, p, n, fd);
+		else {
+			do
+				k = send(sock, p, n, MSG_NOSIGNAL |
+				    MSG_DONTWAIT);
+			while (k == -1 && errno == EINTR);
+		}
+		if (k == -1)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+		fd = -1;
+	}
+	return 0;
+}
+
+/*
+ * --handle-sink: a child's handle (fd, given up in every case) that names
+ * no child goes on with send-fd's wire: the header line
+ * {"fds":1,"from":NAME,"type":TYPE,"msg":M}, then one byte with the
+ * descriptor, which recv-fd takes. 0, or -1 after a report.
+ */
+int
+run_handle_sink(struct run *r, struct worker *w, int fd, const char *type,
+    size_t typelen, const char *msg, size_t msglen)
+{
+	char	*hdr = NULL, err[256];
+	int	 sock = r->sink_fd, n, saved;
+
+	if (r->sink.kind == ADDR_FD && r->sink_fd == -1) {
+		snprintf(err, sizeof err, "it failed before");
+		goto fail;
+	}
+	if (typelen == 0) {
+		type = "null";
+		typelen = 4;
+	}
+	if ((n = asprintf(&hdr, "{\"fds\":1,\"from\":%s,\"type\":%.*s,"
+	    "\"msg\":%.*s}\n", w->qname, (int)typelen, type, (int)msglen,
+	    msg)) == -1) {
+		hdr = NULL;
+		snprintf(err, sizeof err, "%s", strerror(errno));
+		goto fail;
+	}
+	if (sock == -1 && (sock = addr_connect(&r->sink, err,
+	    sizeof err)) == -1)
+		goto fail;
+	if (run_sink_write(sock, hdr, (size_t)n, -1) == -1 ||
+	    run_sink_write(sock, "", 1, fd) == -1) {
+		saved = errno;
+		snprintf(err, sizeof err, "%s", saved == EAGAIN ?
+		    "the peer is not reading" : strerror(saved));
+		/* Half a record on the one connection: it is no use now. */
+		if (sock == r->sink_fd) {
+			close(r->sink_fd);
+			r->sink_fd = -1;
+		} else
+			close(sock);
+		goto fail;
+	}
+	if (sock != r->sink_fd)
+		close(sock);
+	close(fd);
+	free(hdr);
+	run_trace(r, "'%s' sent a handle: to --handle-sink %s", w->name,
+	    r->sink_arg);
+	return 0;
+fail:
+	close(fd);
+	free(hdr);
+	if (!r->sink_failed || r->sink.kind != ADDR_FD)
+		cmd_warnx(r->ce, "'%s' sent a handle: --handle-sink '%s': %s "
+		    "(closed)", w->name, r->sink_arg, err);
+	if (r->sink.kind == ADDR_FD)
+		r->sink_failed = 1;
+	r->refused++;
+	return -1;
+}
+
+/*
+ * --handle-timeout: a handle the child has not answered (no ACK, no NACK)
+ * within the time holds back every line after it, for ever if the child
+ * does not speak Node's protocol or is stuck. Given up on: said, and the
+ * lines go on; the descriptor is the child's now or lost, as ipcrun
+ * closed its own copy when it sent it. The clock starts when the whole
+ * frame is written, so a child slow to read its input is not blamed.
+ */
+void
+run_handle_timers(struct run *r, int64_t now)
+{
+	struct worker	*w;
+	uint64_t	 id;
+
+	if (r->handle_timeout == 0)
+		return;
+	for (w = r->w; w < r->w + r->nw; w++) {
+		if ((id = chan_awaited(&w->ch)) == 0) {
+			w->handle_at = 0;
+			continue;
+		}
+		if (id != w->handle_id) {
+			w->handle_id = id;
+			w->handle_at = now + r->handle_timeout;
+			continue;
+		}
+		if (w->handle_at == 0 || now < w->handle_at)
+			continue;
+		w->handle_at = 0;
+		(void)chan_give_up(&w->ch);
+		cmd_warnx(r->ce, "'%s' did not answer a handle within %s (no "
+		    "NODE_HANDLE_ACK): given up on, the lines after it go on",
+		    w->name, r->handle_timeout_arg != NULL ?
+		    r->handle_timeout_arg : "10s");
+		run_flush_tq(r, w);
+	}
+}
+
+/* When the handle a child was sent is given up on, or 0. */
+int64_t
+run_handle_deadline(const struct worker *w)
+{
+	return w->handle_at;
 }

@@ -358,6 +358,13 @@ run_task_line(struct run *r, struct worker *w, const struct frame_line *l)
 {
 	struct task	*t;
 
+	/* --resume-failed: answered in a run before, as its log says. */
+	if (run_tasklog_skip(r, l->lineno)) {
+		r->t_skipped++;
+		run_trace(r, "task %" PRIu64 " skipped: ok in --tasklog",
+		    l->lineno);
+		return 0;
+	}
 	if ((t = run_task_new(r, l->lineno, l->p, l->len)) == NULL)
 		return -1;
 	r->rr = (w->idx + 1) % r->nw;
@@ -418,9 +425,10 @@ run_pump_input(struct run *r)
 	struct frame_line	 l;
 	char			 why[256];
 	ssize_t			 off;
-	int			 k, full;
+	int			 k, full, deal;
 
 again:
+	deal = !r->in_fast;
 	run_route_requeued(r);
 	if (r->tasks)
 		run_task_resend(r);
@@ -433,6 +441,14 @@ again:
 			if (k == 2)
 				break;
 			continue;
+		}
+		/* Several children: runs dealt out, while all have room. */
+		if (deal && (k = run_input_deal(r)) != 0) {
+			if (k == -1)
+				return;
+			if (k == 1)
+				continue;
+			deal = 0;
 		}
 		k = frame_next(&r->fin, &l);
 		if (k == FRAME_NONE) {

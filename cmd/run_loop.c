@@ -60,6 +60,7 @@ run_worker_deadline(struct run *r, struct worker *w)
 	int64_t	d;
 
 	d = ev_deadline_min(drain_deadline(&w->dr, run_backpressured(r)), w->peer_at);
+	d = ev_deadline_min(d, run_handle_deadline(w));
 	return ev_deadline_min(d, super_deadline(&w->sv));
 }
 
@@ -634,6 +635,7 @@ run_relay(struct run *r)
 	/* A child may have exited already: catch its CHLD in the loop. */
 	while (!run_done(r)) {
 		run_timers(r);
+		run_handle_timers(r, ev_now());
 		run_poll_chans(r);
 		run_stop_requested(r);
 		if (run_done(r))

@@ -2,8 +2,9 @@
 /*
  * ipcrun run: output. The channels' poll callback (it only writes out
  * a child's queue and reads its frames in), and the pass's gathering of
- * the children's frames, validated, their Node messages answered,
- * wrapped when asked, onto stdout from a rotating start; stdout itself.
+ * the children's frames, validated, their Node messages handed to
+ * run_internal.c, wrapped when asked, onto stdout from a rotating start;
+ * stdout itself.
  */
 #include "compat.h"
 
@@ -34,22 +35,39 @@
 #include "nodechan.h"
 #include "relay.h"
 
+/*
+ * The output moved on from n bytes queued: --tasklog's lines for the
+ * replies now out can go.
+ */
+static void
+run_flushed(struct run *r, size_t n)
+{
+	if (r->out_dead || r->oq.len >= n)
+		return;
+	r->out_pos += n - r->oq.len;
+	if (r->tl_wait.n > 0)
+		run_tasklog_sync(r);
+}
+
 void
 run_flush_oq(struct run *r)
 {
-	size_t	before;
+	size_t	before, n;
 	int	w;
 
 	if (r->out_dead)
 		return;
 	if (r->to.kind == END_REDIS) {
+		n = r->oq.len;
 		run_to_flush(r);
+		run_flushed(r, n);
 		return;
 	}
 	/* Replies on the meter's terminal: out of its way. */
 	if (r->out_tty && r->oq.len > 0)
 		meter_erase(&r->meter);
 	while (r->oq.len > 0) {
+		n = r->oq.len;
 		/* >&-: what would have been written is an error, as for check. */
 		if (r->stdout_closed) {
 			errno = EBADF;
@@ -69,286 +87,9 @@ run_flush_oq(struct run *r)
 			run_stop(r);
 			return;
 		}
+		run_flushed(r, n);
 		if (w == 0)
 			break;
-	}
-}
-
-/* Queue one of ipcrun's own frames for the child: an ACK, an answer. */
-static void
-run_answer(struct run *r, struct worker *w, const char *p, size_t n)
-{
-	if (!chan_can_write(&w->ch) || !run_alive(w))
-		return;
-	if (chan_control(&w->ch, p, n) == -1) {
-		cmd_warn(r->ce, "queue");
-		r->fail = 1;
-		return;
-	}
-	run_trace(r, "-> child %zu bytes internal cmd answer", n + 1);
-	run_show(r, w, ">", 1, p, n);
-	run_flush_tq(r, w);
-}
-
-/*
- * --handles: a child's handle whose message m (n bytes) is an envelope
- * {"to":NAME,"msg":M} goes to child NAME with M. 1 when it went or was
- * refused (said, counted, fd closed), 0 when m names no child.
- */
-static int
-run_handle_to(struct run *r, struct worker *from, const char *m, size_t n,
-    int fd)
-{
-	struct jscan	 js;
-	struct worker	*w;
-	char		*env, why[300], txt[80];
-	int		 kto, kmsg, rc = 0;
-
-	if (n == 0 || m[0] != '{' || (env = malloc(n + 1)) == NULL)
-		return 0;
-	memcpy(env, m, n);
-	env[n] = '\n';
-	jscan_init(&js);
-	kto = jscan_want(&js, "to", 2);
-	kmsg = jscan_want(&js, "msg", 3);
-	if (jscan_line(&js, env, n) != JSCAN_GOOD || js.span[kto].len < 2 ||
-	    env[js.span[kto].off] != '"' || js.span[kmsg].len == 0)
-		goto out;
-	rc = 1;
-	jscan_printable(env + js.span[kto].off + 1, js.span[kto].len - 2, txt,
-	    sizeof txt);
-	if ((w = run_find(r, env + js.span[kto].off + 1,
-	    js.span[kto].len - 2)) == NULL) {
-		close(fd);
-		cmd_warnx(r->ce, "'%s' sent a handle for '%s': no child of "
-		    "that name (closed)", from->name, txt);
-		r->refused++;
-		goto out;
-	}
-	if (run_handle_send(r, w, fd, env + js.span[kmsg].off,
-	    js.span[kmsg].len, why, sizeof why) == -1) {
-		cmd_warnx(r->ce, "'%s' sent a handle for '%s': %s (closed)",
-		    from->name, w->name, why);
-		r->refused++;
-		goto out;
-	}
-	run_flush_tq(r, w);
-out:
-	free(env);
-	return rc;
-}
-
-/*
- * A handle with its descriptor, from a Node child's process.send(m,
- * handle): ACKed exactly once, as a Node parent does (without it the
- * child would hold its later messages back), the descriptor closed, as
- * run passes handles nowhere yet, and the message goes on as data,
- * marked with the handle's type: {"from":...,"handle":TYPE,"msg":M}.
- */
-static void
-run_handle_from_child(struct run *r, struct worker *w,
-    const struct frame_line *l, int fd)
-{
-	struct jscan	 js;
-	char		*line;
-	int		 kmsg, ktype, ok, k;
-
-	run_answer(r, w, NODECHAN_ACK, sizeof NODECHAN_ACK - 1);
-	if ((line = malloc(l->len + 1)) == NULL) {
-		close(fd);
-		cmd_warn(r->ce, "malloc");
-		r->fail = 1;
-		return;
-	}
-	memcpy(line, l->p, l->len);
-	line[l->len] = '\n';
-	jscan_init(&js);
-	kmsg = jscan_want(&js, "msg", 3);
-	ktype = jscan_want(&js, "type", 4);
-	if (jscan_line(&js, line, l->len) != JSCAN_GOOD ||
-	    js.span[kmsg].len == 0) {
-		close(fd);
-		free(line);
-		return;
-	}
-	/* --handles: {"to":NAME,"msg":M} goes on to that child, fd and all. */
-	if (r->handles && (k = run_handle_to(r, w, line + js.span[kmsg].off,
-	    js.span[kmsg].len, fd)) != 0) {
-		free(line);
-		return;
-	}
-	close(fd);
-	if (!w->handle_warned)
-		cmd_warnx(r->ce, "'%s' sent a handle: acknowledged and closed "
-		    "(%s); its message goes on", w->name, r->handles ?
-		    "its message names no child: {\"to\":NAME,\"msg\":M}" :
-		    "give --handles to pass it to another child");
-	w->handle_warned = 1;
-	if (r->wrap)
-		ok = buf_append(&r->oq, w->prefix, w->prefixlen - 7) == 0 &&
-		    buf_append(&r->oq, ",\"handle\":", 10) == 0 &&
-		    (js.span[ktype].len == 0 ? buf_append(&r->oq, "null", 4) :
-		    buf_append(&r->oq, line + js.span[ktype].off,
-		    js.span[ktype].len)) == 0 &&
-		    buf_append(&r->oq, ",\"msg\":", 7) == 0 &&
-		    buf_append(&r->oq, line + js.span[kmsg].off,
-		    js.span[kmsg].len) == 0 && buf_append(&r->oq, "}\n", 2) == 0;
-	else
-		ok = buf_append(&r->oq, line + js.span[kmsg].off,
-		    js.span[kmsg].len) == 0 && buf_append(&r->oq, "\n", 1) == 0;
-	if (!ok) {
-		cmd_warn(r->ce, "queue");
-		r->fail = 1;
-	} else {
-		w->out_frames++;
-		r->replies++;
-		r->reply_bytes += js.span[kmsg].len + 1;
-	}
-	free(line);
-}
-
-/*
- * Node's socket bookkeeping (getConnections(), close() of a server whose
- * sockets went to the parent): ipcrun holds none of them, so the count
- * is 0 and all are closed; without an answer the child's callbacks would
- * wait for ever. Other internal messages are consumed.
- */
-static void
-run_socket_bookkeeping(struct run *r, struct worker *w,
-    const struct frame_line *l)
-{
-	struct jscan	 js;
-	char		*line, reply[512];
-	size_t		 n;
-	int		 kcmd, kkey;
-
-	if ((line = malloc(l->len + 1)) == NULL)
-		return;
-	memcpy(line, l->p, l->len);
-	line[l->len] = '\n';
-	jscan_init(&js);
-	kcmd = jscan_want(&js, "cmd", 3);
-	kkey = jscan_want(&js, "key", 3);
-	if (jscan_line(&js, line, l->len) == JSCAN_GOOD &&
-	    (n = nodechan_answer(line + js.span[kcmd].off, js.span[kcmd].len,
-	    line + js.span[kkey].off, js.span[kkey].len, reply,
-	    sizeof reply)) > 0)
-		run_answer(r, w, reply, n);
-	free(line);
-}
-
-
-static void
-run_internal_from_child(struct run *r, struct worker *w,
-    const struct frame_line *l, enum nodechan_msg msg)
-{
-	const struct jscan_span	*sp = &w->ch.rd.js.span[w->outcmd];
-	char			 txt[200];
-	int			 fd;
-
-	jscan_printable(l->p + sp->off, sp->len, txt, sizeof txt);
-	run_trace(r, "<- child %zu bytes internal cmd \"%s\"", l->len, txt);
-	run_show(r, w, "<", 1, l->p, l->len);
-	if (msg == NODECHAN_MSG_HANDLE && (fd = chan_fd_take(&w->ch)) != -1) {
-		run_handle_from_child(r, w, l, fd);
-		return;
-	}
-	if (msg == NODECHAN_MSG_OTHER) {
-		if (r->handoff == HANDOFF_CLUSTER && nodechan_cmd_is(l->p +
-		    sp->off, sp->len, "NODE_CLUSTER"))
-			run_cluster_frame(r, w, l->p, l->len);
-		else
-			run_socket_bookkeeping(r, w, l);
-		return;
-	}
-	if (msg == NODECHAN_MSG_HANDLE) {
-		/*
-		 * A handle frame without a descriptor: Node's own answer is
-		 * a NACK, which makes the child drop the message. Without an
-		 * answer it would hold every later message back for ever.
-		 */
-		if (!w->handle_warned)
-			cmd_warnx(r->ce, "'%s' sent a handle without a "
-			    "descriptor: refused", w->name);
-		w->handle_warned = 1;
-		r->refused++;
-		/*
-		 * A child that sends handles and never reads the answers
-		 * would fill the bounded NACK queue, and then hold the relay
-		 * for ever (its frames are read only while the queue has
-		 * room): a broken peer, as for a bad frame.
-		 */
-		if (chan_can_write(&w->ch) &&
-		    w->ch.cq.len + sizeof NODECHAN_NACK_LINE > CQ_HIGH) {
-			cmd_warnx(r->ce, "'%s' sent handles faster than it read "
-			    "their answers (%d KiB of NACKs waiting): closing "
-			    "its channel", w->name, CQ_HIGH / 1024);
-			run_close_chan(r, w, CLOSE_BROKEN);
-			return;
-		}
-		if (chan_can_write(&w->ch) && run_alive(w)) {
-			if (chan_control(&w->ch, NODECHAN_NACK,
-			    sizeof NODECHAN_NACK - 1) == -1) {
-				cmd_warn(r->ce, "queue");
-				r->fail = 1;
-				return;
-			}
-			run_trace(r, "-> child %zu bytes internal cmd "
-			    "\"NODE_HANDLE_NACK\"", sizeof NODECHAN_NACK_LINE - 1);
-			run_show(r, w, ">", 1, NODECHAN_NACK_LINE,
-			    sizeof NODECHAN_NACK_LINE - 1);
-			run_flush_tq(r, w);
-		}
-		return;
-	}
-	if (msg == NODECHAN_MSG_ANSWER && RUN_PRIMARY(r)) {
-		run_cluster_answered(r, w, nodechan_cmd_is(l->p + sp->off,
-		    sp->len, "NODE_HANDLE_NACK"));
-		return;
-	}
-	if (msg == NODECHAN_MSG_ANSWER) {
-		/* serve's handle was taken or refused: the lines may go. */
-		if (chan_answered(&w->ch) == -1)
-			run_trace(r, "'%s' answered a handle it was not sent",
-			    w->name);
-		else if (nodechan_cmd_is(l->p + sp->off, sp->len,
-		    "NODE_HANDLE_NACK"))
-			cmd_warnx(r->ce, "'%s' refused %s (NODE_HANDLE_NACK)",
-			    w->name, r->serve ? "the listening socket" :
-			    "a handle");
-		else {
-			w->serving = 1;
-			run_event(r, w, "handle", NULL);
-		}
-		run_flush_tq(r, w);
-		return;
-	}
-	if (msg != NODECHAN_MSG_READY)
-		return;
-	if (drain_ready(&w->dr)) {
-		/*
-		 * Another Node process on the same channel (sh -c 'node a;
-		 * node b'): it needs the notice too, once the first has had
-		 * it, or it would wait for input for ever.
-		 */
-		/*
-		 * At most one notice queued at a time: a child that repeats
-		 * its announcement cannot grow the queue.
-		 */
-		if (drain_notice_queued(&w->dr) && w->ch.tq.len == 0) {
-			run_send_notice(r, w, 1);
-			run_flush_tq(r, w);
-		}
-		return;
-	}
-	drain_step(&w->dr, run_dp(r, w), DRAIN_EV_ANNOUNCED, ev_now());
-	run_event(r, w, "ready", NULL);
-	run_task_ready(r, w);
-	/* It came after the end of input: answer now (DESIGN.md). */
-	if (w->preloaded && r->eof == DRAIN_EOF_AUTO && r->in_done &&
-	    (!r->hold_eof || !drain_undelivered(&w->dr))) {
-		run_send_notice(r, w, 0);
-		run_flush_tq(r, w);
 	}
 }
 
@@ -409,25 +150,48 @@ run_output_wrap(struct run *r, struct worker *w, const char *p, size_t n,
 }
 
 /*
+ * The runs gathered (run_output_run) to stdout in one writev, the rest
+ * into oq: before anything is queued after them, before a buffer they
+ * point into goes, and each round. 0, or -1 (no memory: run stops).
+ */
+static int
+run_flush_ov(struct run *r)
+{
+	ssize_t	n;
+
+	if (r->nov == 0)
+		return 0;
+	n = buf_writev(&r->oq, r->out_fd, r->out_sock, r->ov, r->nov);
+	r->nov = r->ovlen = 0;
+	if (n == -1) {
+		cmd_warn(r->ce, "queue");
+		r->fail = 1;
+		run_stop(r);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The hot path of output, when no frame needs a look of its own (no
- * Node messages, no trace): a run of good frames goes to
- * stdout straight from the frame's buffer while nothing is queued before
- * it, and the rest is queued in one piece. Returns as run_input_run.
+ * Node messages, no trace): a run of good frames goes to stdout straight
+ * from the frame's buffer while nothing is queued before it, gathered
+ * with the other children's runs of the round for one writev; the rest
+ * is queued in one piece. Returns as run_input_run.
  */
 static int
 run_output_run(struct run *r, struct worker *w)
 {
 	const char	*p;
-	size_t		 n, max, sent = 0;
+	size_t		 n, max;
 	uint64_t	 lines;
-	ssize_t		 k;
 
 	/*
 	 * Wrapped, a frame grows by its prefix and "}": at most that many
 	 * times a 2-byte frame ("1\n"), so a run of max raw bytes keeps the
 	 * queue within RUN_QSIZE (past it by one frame at most, as before).
 	 */
-	max = RUN_QSIZE - r->oq.len;
+	max = RUN_QSIZE - r->oq.len - r->ovlen;
 	if (r->wrap)
 		max = max * 2 / (w->prefixlen + 3);
 	if ((n = frame_run(&w->ch.rd, max, &p, &lines)) == 0)
@@ -437,20 +201,17 @@ run_output_run(struct run *r, struct worker *w)
 	r->reply_bytes += n;
 	if (r->wrap)
 		return run_output_wrap(r, w, p, n, lines);
+	if (r->nov == RUN_OUT_IOV && run_flush_ov(r) == -1)
+		return -1;
+	/* An error writing is left to run_flush_oq, which reports it. */
 	if (r->oq.len == 0 && !r->stdout_closed && !r->out_tty &&
 	    r->to.kind == END_STDIO) {
-		/* An error is left to run_flush_oq, which reports it. */
-		do {
-			if (r->out_sock)
-				k = send(r->out_fd, p, n,
-				    MSG_NOSIGNAL | MSG_DONTWAIT);
-			else
-				k = write(r->out_fd, p, n);
-		} while (k == -1 && errno == EINTR);
-		if (k > 0)
-			sent = (size_t)k;
+		r->ov[r->nov].iov_base = (void *)(uintptr_t)p;
+		r->ov[r->nov++].iov_len = n;
+		r->ovlen += n;
+		return 1;
 	}
-	if (buf_append(&r->oq, p + sent, n - sent) == -1) {
+	if (buf_append(&r->oq, p, n) == -1) {
 		cmd_warn(r->ce, "queue");
 		r->fail = 1;
 		run_stop(r);
@@ -471,13 +232,16 @@ run_pump_output(struct run *r, struct worker *w)
 
 	fast = w->outcmd < 0 && !r->trace && !r->verbose && r->ctl.ntap == 0 &&
 	    !r->tasks;
-	while (!r->out_dead && r->oq.len < RUN_QSIZE) {
+	while (!r->out_dead && r->oq.len + r->ovlen < RUN_QSIZE) {
 		if (fast && (k = run_output_run(r, w)) != 0) {
 			if (k == -1)
 				break;
 			continue;
 		}
 		k = frame_next(&w->ch.rd, &l);
+		/* What is gathered goes first, and while its buffers last. */
+		if ((k != FRAME_NONE || w->ch.eof) && run_flush_ov(r) == -1)
+			break;
 		if (k == FRAME_NONE) {
 			/* All taken: the next read says when there is more. */
 			w->has_frames = 0;
@@ -604,13 +368,15 @@ run_gather(struct run *r)
 	int		full;
 
 	do {
-		for (i = 0; i < r->nw && r->oq.len < RUN_QSIZE &&
+		for (i = 0; i < r->nw && r->oq.len + r->ovlen < RUN_QSIZE &&
 		    !r->out_dead; i++) {
 			/* Only a child with something read: O(busy), not O(n). */
 			if (r->w[(start + i) % r->nw].has_frames)
 				run_pump_output(r, &r->w[(start + i) % r->nw]);
 		}
-		full = !r->out_dead && r->oq.len >= RUN_QSIZE;
+		full = !r->out_dead && r->oq.len + r->ovlen >= RUN_QSIZE;
+		if (run_flush_ov(r) == -1)
+			break;
 		run_flush_oq(r);
 	} while (full && !r->out_dead && r->oq.len < RUN_QSIZE);
 	r->gather = (start + 1) % r->nw;

@@ -192,17 +192,21 @@ run_report(int errnum, const char *line, size_t n)
 
 /*
  * serve: the sockets are bound (a port 0 has its real port): -v says so,
- * and --events has a "listening" event for each, before any spawn.
+ * --events has a "listening" event for each, before any spawn, and
+ * --ready-fd gets their addresses, one a line.
  */
 void
 run_listening(struct run *r)
 {
 	char		 q[sizeof r->lname[0] * 2 + 2], line[1024];
+	char		 all[sizeof r->lname + SERVE_MAXLISTEN];
 	unsigned	 i;
-	size_t		 k;
+	size_t		 k, len = 0;
 	int		 n;
 
 	for (i = 0; i < r->nlisten; i++) {
+		len += (size_t)snprintf(all + len, sizeof all - len, "%s%s",
+		    i > 0 ? "\n" : "", r->lname[i]);
 		run_notice(r, "listening on %s", r->lname[i]);
 		if (!r->events)
 			continue;
@@ -213,6 +217,8 @@ run_listening(struct run *r)
 		if (n > 0 && (size_t)n < sizeof line)
 			run_event_line(r, line, (size_t)n);
 	}
+	if (r->nlisten > 0 && sock_ready_write(&r->ready_fd, all) == -1)
+		cmd_warn(r->ce, "--ready-fd: write");
 }
 
 /* A write to --events-fd failed: the events stop, the run goes on. */
@@ -644,6 +650,9 @@ run_stats(struct run *r)
 		    PRIu64 ", sends %" PRIu64 ", unmatched replies %" PRIu64,
 		    r->t_read, r->t_done, r->t_given_up, r->t_retried,
 		    r->t_timedout, r->t_sends, r->t_stray);
+	if (r->tasks && r->resume_failed)
+		cmd_warnx(r->ce, "stats: tasks skipped %" PRIu64 " (answered "
+		    "in '%s' before)", r->t_skipped, r->tasklog_path);
 }
 
 /*

@@ -47,8 +47,8 @@ run_tasks_check(struct run *r, int set_task, int raw, int wrap)
 
 	if (!r->tasks && set_task)
 		return cmd_usage_error(r->ce, "--retries, --task-timeout, "
-		    "--max-inflight, --rejects, --id, --seq and --keep-order "
-		    "apply with --tasks");
+		    "--max-inflight, --rejects, --id, --seq, --keep-order, "
+		    "--tasklog and --resume-failed apply with --tasks");
 	if (raw && (wrap || r->seq))
 		return cmd_usage_error(r->ce, "--raw and --%s cannot be used "
 		    "together", wrap ? "wrap" : "seq");
@@ -57,6 +57,9 @@ run_tasks_check(struct run *r, int set_task, int raw, int wrap)
 	if (r->route != ROUTE_RR || r->envelope)
 		return cmd_usage_error(r->ce, "--tasks sends each task to one "
 		    "child with room: not with --route or --envelope");
+	if (r->resume_failed && r->tasklog_path == NULL)
+		return cmd_usage_error(r->ce, "--resume-failed reads the log "
+		    "of --tasklog FILE: give it");
 	if (r->rejects_path != NULL) {
 		if ((fd = open(r->rejects_path, O_WRONLY | O_CREAT | O_TRUNC |
 		    O_CLOEXEC, 0666)) == -1 ||
@@ -67,7 +70,7 @@ run_tasks_check(struct run *r, int set_task, int raw, int wrap)
 			return EXIT_FAIL;
 		}
 	}
-	return 0;
+	return run_tasklog_open(r);
 }
 
 /*

@@ -71,8 +71,13 @@ run_task_release(struct run *r)
 		for (i = 0; i < r->ko_n; i++)
 			free(r->ko[i].p);
 	}
+	if (r->ko != NULL) {
+		for (i = 0; i < r->ko_n; i++)
+			free(r->ko[i].tl);
+	}
 	free(r->ko);
 	r->ko = NULL;
+	run_tasklog_close(r);
 	if (r->rejects != NULL && fclose(r->rejects) == EOF) {
 		cmd_warn(r->ce, "--rejects '%s'", r->rejects_path);
 		r->fail = 1;
@@ -211,6 +216,7 @@ run_task_advance(struct run *r)
 			return 0;
 		if (sl->p != NULL && buf_append(&r->oq, sl->p, sl->n) == -1)
 			return -1;
+		run_tasklog_released(r, sl);
 		free(sl->p);
 		memset(sl, 0, sizeof *sl);
 		r->ko_next++;
@@ -266,6 +272,7 @@ run_task_done(struct run *r, struct worker *w, struct task *t)
 		r->t_retried++;
 	if (r->on_task != NULL)
 		r->on_task(r->on_task_arg, t, TASK_ANSWERED);
+	run_tasklog_add(r, w, t, 1);
 	task_free(t);
 }
 
@@ -293,6 +300,7 @@ run_task_giveup(struct run *r, struct worker *w, struct task *t,
 	}
 	if (r->on_task != NULL)
 		r->on_task(r->on_task_arg, t, TASK_GIVEN_UP);
+	run_tasklog_add(r, w, t, 0);
 	run_task_settled(r, t);
 	task_free(t);
 }

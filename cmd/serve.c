@@ -33,6 +33,8 @@ const struct cmd_opt serve_opts[] = {
 	    "cluster: ipcrun accepts (rr) or workers do" },
 	{ "message", 0, O_MESSAGE, "JSON", NULL,
 	    "the handle's message (\"server\", \"socket\")" },
+	{ "ready-fd", 0, O_READY_FD, "N", NULL,
+	    "write the addresses to N once all are listened on" },
 	{ "copies", 'n', 'n', "N", NULL,
 	    "run N copies of CMD, NAME.1 to NAME.N" },
 	{ "name", 0, O_NAME, "NAME", NULL,
@@ -166,6 +168,9 @@ serve_check(struct run *r, char **argv, unsigned nlisten, int set_fd)
 {
 	const char	*why;
 
+	/* 0 is no --ready-fd: it takes 3 and up. */
+	if (r->ready_fd == 0)
+		r->ready_fd = -1;
 	if (r->handoff == HANDOFF_NONE)
 		r->handoff = serve_is_node(argv) ? HANDOFF_CLUSTER :
 		    HANDOFF_SYSTEMD;
@@ -242,6 +247,8 @@ serve_option(struct run *r, int ch, const char *arg, const char **listen_arg,
 			return cmd_usage_error(r->ce, "--sched '%s': must be rr "
 			    "or shared", arg);
 		return 0;
+	case O_READY_FD:
+		return sock_parse_ready_fd(r->ce, arg, &r->ready_fd);
 	case O_MESSAGE:
 		if (strlen(arg) > SERVE_MSG_MAX || (js = json_loads(arg,
 		    JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL)) == NULL)

@@ -10,6 +10,7 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -266,34 +267,38 @@ sock_parse_ready_fd(const struct cmd_entry *ce, const char *s, int *fd)
 
 /*
  * Say that ADDR is listened on, as line (the address, with the real port
- * of a port 0): one line on *fd, which is closed then and set to -1 (s6's
- * notification-fd), for a script to wait on instead of guessing. Returns
- * 0, or -1 with errno when the line could not be written; the descriptor
- * is closed all the same. serve calls this too.
+ * of a port 0; serve gives one per line): line and a newline on *fd,
+ * which is closed then and set to -1 (s6's notification-fd), for a
+ * script to wait on instead of guessing. Returns 0, or -1 with errno
+ * when the line could not be written; the descriptor is closed all the
+ * same. serve calls this too.
  */
 int
 sock_ready_write(int *fd, const char *line)
 {
-	char		 buf[512];
-	const char	*p = buf;
+	struct iovec	 iov[2];
 	ssize_t		 r;
-	size_t		 len;
-	int		 saved = 0;
+	int		 saved = 0, i = 0;
 
 	if (*fd == -1)
 		return 0;
-	len = (size_t)snprintf(buf, sizeof buf, "%s\n", line);
-	if (len >= sizeof buf)
-		len = sizeof buf - 1;
-	while (len > 0) {
-		if ((r = write(*fd, p, len)) == -1) {
+	iov[0].iov_base = (void *)(uintptr_t)line;
+	iov[0].iov_len = strlen(line);
+	iov[1].iov_base = (void *)(uintptr_t)"\n";
+	iov[1].iov_len = 1;
+	while (i < 2) {
+		if ((r = writev(*fd, iov + i, 2 - i)) == -1) {
 			if (errno == EINTR)
 				continue;
 			saved = errno;
 			break;
 		}
-		p += r;
-		len -= (size_t)r;
+		for (; i < 2 && (size_t)r >= iov[i].iov_len; i++)
+			r -= (ssize_t)iov[i].iov_len;
+		if (i < 2) {
+			iov[i].iov_base = (char *)iov[i].iov_base + r;
+			iov[i].iov_len -= (size_t)r;
+		}
 	}
 	close(*fd);
 	*fd = -1;

@@ -8,6 +8,7 @@
 #include "compat.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -132,4 +133,47 @@ buf_write_upto(struct buf *b, int fd, int sock, size_t max)
 	}
 	buf_consume(b, (size_t)r);
 	return r > 0;
+}
+
+/*
+ * Write n pieces in one call, as if they were queued one after another
+ * in b and written with buf_write, and queue in b what fd did not take,
+ * in order: pieces of several buffers go out in one system call, and
+ * what fd takes is never copied. b must be empty (what it holds would
+ * have to go first). An error writing is not reported here: everything
+ * is queued, and the next buf_write meets the error again and reports
+ * it. Returns the bytes written, or -1 (no memory: nothing queued past
+ * what was written).
+ */
+ssize_t
+buf_writev(struct buf *b, int fd, int sock, struct iovec *iov, int n)
+{
+	struct msghdr	msg;
+	ssize_t		r;
+	size_t		done, skip;
+	int		i;
+
+	if (n == 0)
+		return 0;
+	do {
+		if (sock) {
+			memset(&msg, 0, sizeof msg);
+			msg.msg_iov = iov;
+			msg.msg_iovlen = (size_t)n;
+			r = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		} else
+			r = writev(fd, iov, n);
+	} while (r == -1 && errno == EINTR);
+	done = r > 0 ? (size_t)r : 0;
+	for (i = 0, skip = done; i < n; i++) {
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		if (buf_append(b, (const char *)iov[i].iov_base + skip,
+		    iov[i].iov_len - skip) == -1)
+			return -1;
+		skip = 0;
+	}
+	return (ssize_t)done;
 }

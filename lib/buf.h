@@ -6,6 +6,7 @@
 #define BUF_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct buf {
 	char		*p;
@@ -22,5 +23,7 @@ int		 buf_append(struct buf *, const void *, size_t);
 void		 buf_consume(struct buf *, size_t);
 int		 buf_write(struct buf *, int, int);
 int		 buf_write_upto(struct buf *, int, int, size_t);
+struct iovec;
+ssize_t		 buf_writev(struct buf *, int, int, struct iovec *, int);
 
 #endif

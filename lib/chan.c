@@ -39,6 +39,7 @@ chan_marks_reset(struct chan *ch)
 	ch->nmarks = 0;
 	ch->hold = 0;
 	ch->hold_end = 0;
+	ch->late = 0;
 	ch->tq_out = 0;
 	ch->tq_in = ch->tq.len;
 }
@@ -153,6 +154,7 @@ chan_write(struct chan *ch)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
 		close(fd);
 		ch->hold = 1;
+		ch->nheld++;
 		ch->hold_end = ch->marks[0].at + n;
 		memmove(ch->marks, ch->marks + 1, --ch->nmarks *
 		    sizeof *ch->marks);
@@ -276,15 +278,50 @@ chan_queue(struct chan *ch, const char *p, size_t n)
 
 /*
  * The child answered the frame with an fd (NODE_HANDLE_ACK or NACK): the
- * lines after it may go. Returns 0, or -1 when no such frame was out (an
- * answer to nothing, which the caller reports).
+ * lines after it may go. Returns 0; 1 when the answer is a late one, to a
+ * frame given up on (chan_give_up), which comes before any other since
+ * the child answers in order; -1 when no such frame was out (an answer to
+ * nothing, which the caller reports).
  */
 int
 chan_answered(struct chan *ch)
 {
+	if (ch->late > 0) {
+		ch->late--;
+		return 1;
+	}
 	if (!ch->hold || ch->tq_out < ch->hold_end)
 		return -1;
 	ch->hold = 0;
+	return 0;
+}
+
+/*
+ * The frame with an fd that is out and waits for its answer, all of it
+ * written: its number (1 for the first the chan sent, and up), or 0 when
+ * none waits. The caller times the wait by it.
+ */
+uint64_t
+chan_awaited(const struct chan *ch)
+{
+	if (!ch->hold || ch->tq_out < ch->hold_end)
+		return 0;
+	return ch->nheld;
+}
+
+/*
+ * Give up waiting for the answer to the frame with an fd that is out (a
+ * child that does not speak Node's protocol, or is stuck): the lines after
+ * it may go, and its answer, if it ever comes, is told apart as late.
+ * Returns 0, or -1 when no such frame waits.
+ */
+int
+chan_give_up(struct chan *ch)
+{
+	if (chan_awaited(ch) == 0)
+		return -1;
+	ch->hold = 0;
+	ch->late++;
 	return 0;
 }
 

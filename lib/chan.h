@@ -71,6 +71,12 @@ struct chan {
 	uint64_t	 tq_out;	/* bytes of tq written */
 	int		 hold;		/* a frame with an fd is out */
 	uint64_t	 hold_end;	/* where that frame ends in the stream */
+	uint64_t	 nheld;		/* frames with an fd ever sent */
+	/*
+	 * Frames with an fd given up on (chan_give_up): answers still owed
+	 * for them. Node answers in order, so the next answers are theirs.
+	 */
+	unsigned	 late;
 };
 
 void		 chan_blank(struct chan *);
@@ -108,6 +114,8 @@ int		 chan_queue(struct chan *, const char *, size_t);
 int		 chan_send_fd(struct chan *, const char *, size_t, int);
 int		 chan_answered(struct chan *);
 int		 chan_holding(const struct chan *);
+uint64_t	 chan_awaited(const struct chan *);
+int		 chan_give_up(struct chan *);
 int		 chan_widen_peer(int, int);
 
 #endif

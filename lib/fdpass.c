@@ -363,3 +363,39 @@ nomem_noroot:
 	errno = ENOMEM;
 	return NULL;
 }
+
+/*
+ * A header's "msg" (send-fd --msg): one JSON value on one line, as the
+ * header is one line, of at most max bytes. 0, or -1.
+ */
+int
+fdpass_msg_check(const char *m, size_t max)
+{
+	json_t	*js;
+
+	if (strlen(m) > max || strpbrk(m, "\r\n") != NULL ||
+	    (js = json_loads(m, JSON_DECODE_ANY, NULL)) == NULL)
+		return -1;
+	json_decref(js);
+	return 0;
+}
+
+/*
+ * The header h (from fdpass_header_format, which this frees) with
+ * "msg":msg after its other members, msg's text as given, for ipcrun
+ * child's IPCRUN_HANDLE_SOCK (the message of a Node handle). Returns
+ * the new header, or NULL with errno.
+ */
+char *
+fdpass_header_add_msg(char *h, const char *msg)
+{
+	char	*out;
+	size_t	 n = strlen(h);
+
+	/* h ends in "}\n". */
+	if (n < 2 || asprintf(&out, "%.*s,\"msg\":%s}\n", (int)(n - 2), h,
+	    msg) == -1)
+		out = NULL;
+	free(h);
+	return out;
+}

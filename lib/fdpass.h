@@ -48,5 +48,7 @@ int		 fdpass_header_parse(struct fdpass_header *, const char *, size_t,
 		    const char **);
 void		 fdpass_header_release(struct fdpass_header *);
 char		*fdpass_header_format(size_t, char *const *);
+int		 fdpass_msg_check(const char *, size_t);
+char		*fdpass_header_add_msg(char *, const char *);
 
 #endif

@@ -739,3 +739,42 @@ ipcrun: child: sending SIGTERM to what is left of the process group of 'sh' (${s
 	assert_line 'ok: fg continued both'
 	assert_line 'ok: ^C ended both'
 }
+
+@test "child: CMD hands a listening socket to the Node parent through IPCRUN_HANDLE_SOCK (send-fd --msg)" {
+	d=$BATS_TEST_TMPDIR
+	mkdir "$d/tmp"
+	TMPDIR=$d/tmp bg timeout 60 node "$F/handle_parent.js" python3 \
+	    "$F/hand_up.py" > "$d/out" 2> "$d/err"
+	wait_for 30 grep -q '"handed"' "$d/out" || { cat "$d/out" "$d/err"; false; }
+	port=$(jq -r 'select(.got) | .got.port' "$d/out")
+	# Its socket, in a directory of its own under TMPDIR, mode 0700.
+	[ "$(stat -c %a "$d"/tmp/ipcrun-child.*)" = 700 ]
+	# The handle, a net.Server, with its message; CMD's line after it.
+	[ "$(sed -n 1p "$d/out")" = '{"got":{"port":'"$port"'},"type":"server"}' ]
+	[ "$(sed -n 2p "$d/out")" = '{"msg":{"handed":'"$port"'}}' ]
+	# CMD closed its copy: the parent serves on the one it got.
+	run python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+print(s.recv(4096).decode(), end="")' "$port"
+	[ "$output" = "served by the parent" ]
+	wait_for 30 grep -q '"exit":0' "$d/out"
+	[ ! -s "$d/err" ]
+	# The socket's directory went with ipcrun child.
+	[ -z "$(ls -A "$d/tmp")" ]
+}
+
+@test "child: IPCRUN_HANDLE_SOCK refuses what Node would abort on, and a header that is not one descriptor" {
+	d=$BATS_TEST_TMPDIR
+	echo data > "$d/file"
+	cat > "$d/cmd.sh" <<'SH'
+ipcrun send-fd "$IPCRUN_HANDLE_SOCK" 3 --msg 1 3< "$0"
+ipcrun send-fd "$IPCRUN_HANDLE_SOCK" 0 1 < /dev/null
+echo '{"after":1}'
+SH
+	run --separate-stderr timeout 60 node "$F/handle_parent.js" sh "$d/cmd.sh"
+	assert_success
+	assert_output $'{"msg":{"after":1}}\n{"exit":0,"signal":null}'
+	[[ ${stderr_lines[0]} == "ipcrun: child: IPCRUN_HANDLE_SOCK: Node aborts on this kind of descriptor"*": refused" ]]
+	[ "${stderr_lines[1]}" = 'ipcrun: child: IPCRUN_HANDLE_SOCK: not a header of one descriptor ({"fds":1,"msg":M}): refused' ]
+}

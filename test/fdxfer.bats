@@ -728,3 +728,22 @@ Connection refused (still, after -w 0.200 s)"
 duration (seconds, or with a unit: 500ms, 2s, 1m)"
 	[ ! -e "$S" ]
 }
+
+@test "send-fd --msg: the message in the header, after the others; a bad one is a usage error" {
+	bg sh -c 'exec "$@" 9>"$0"' "$T/ready" "$IPCRUN" send-fd -l \
+	    --ready-fd 9 --names web --msg '{"port":80,"tags":["a"]}' \
+	    "unix:$S" 0 </dev/null
+	spid=$!
+	wait_for 20 grep -q . "$T/ready"
+	run python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(20)
+line = b""
+while not line.endswith(b"\n"):
+    line += s.recv(1)
+print(line.decode(), end="")' "$S"
+	assert_output '{"fds":1,"names":["web"],"msg":{"port":80,"tags":["a"]}}'
+	wait "$spid" || true
+	run -125 --separate-stderr "$IPCRUN" send-fd --msg '{"a":' "unix:$S" 0
+	assert_equal "${stderr_lines[0]}" "ipcrun: send-fd: --msg '{\"a\":': not one JSON value on one line of at most 32768 bytes"
+}

@@ -113,3 +113,101 @@ EOF2
 	[ "$status" -eq 125 ]
 	[[ ${lines[0]} == *"a descriptor goes to one child, not --route broadcast"* ]]
 }
+
+@test "--handle-timeout: a handle never answered is given up on, said, and the lines after it go on" {
+	d=$BATS_TEST_TMPDIR
+	printf '%s\n' '{"handle":"tcp:127.0.0.1:0","listen":true,"msg":1}' \
+	    '{"n":2}' '{"n":3}' > "$d/in"
+	run -0 --separate-stderr timeout 60 "$IPCRUN" run --handles \
+	    --handle-timeout 200ms -- python3 "$F/no_ack.py" < "$d/in"
+	assert_output $'{"n":2}\n{"n":3}'
+	assert_equal "$stderr" "ipcrun: run: 'python3' did not answer a handle within 200ms (no NODE_HANDLE_ACK): given up on, the lines after it go on"
+}
+
+@test "--handle-timeout: a late answer is taken for the handle given up on, not for the next one" {
+	d=$BATS_TEST_TMPDIR
+	# The child owes the first handle's answer until {"n":2} comes, and
+	# the second's until {"n":3}: each must be given up on by itself.
+	printf '%s\n' '{"handle":"tcp:127.0.0.1:0","listen":true,"msg":1}' \
+	    '{"n":2}' '{"handle":"tcp:127.0.0.1:0","listen":true,"msg":3}' \
+	    '{"n":3}' > "$d/in"
+	run -0 --separate-stderr timeout 60 "$IPCRUN" run --handles \
+	    --handle-timeout 200ms -- python3 "$F/no_ack.py" late < "$d/in"
+	assert_output $'{"n":2}\n{"n":3}'
+	[ "$(grep -c "did not answer a handle within 200ms" <<< "$stderr")" -eq 2 ]
+	[ "$(grep -c "answered a handle given up on (--handle-timeout) late" <<< "$stderr")" -eq 2 ]
+}
+
+@test "--handle-timeout: usage: a duration above 0, with --handles" {
+	run -125 --separate-stderr "$IPCRUN" run --handles --handle-timeout 0 -- node x.js
+	[[ ${stderr_lines[0]} == "ipcrun: run: --handle-timeout '0': must be more than 0" ]]
+	run -125 --separate-stderr "$IPCRUN" run --handles --handle-timeout soon -- node x.js
+	[[ ${stderr_lines[0]} == "ipcrun: run: --handle-timeout 'soon': "* ]]
+	run -125 --separate-stderr "$IPCRUN" run --handle-timeout 1s -- node x.js
+	[[ ${stderr_lines[0]} == "ipcrun: run: --handle-timeout applies with --handles" ]]
+}
+
+@test "--handle-sink unix:PATH: a child's handle that names no child goes on with send-fd's wire, its message as data" {
+	d=$BATS_TEST_TMPDIR
+	python3 "$F/handle_sink.py" "$d/sink.sock" 1 serve > "$d/sink" &
+	sink=$!
+	wait_for 20 grep -q ready "$d/sink"
+	held_fifo "$IPCRUN" run --handle-sink "unix:$d/sink.sock" \
+	    -- node "$F/handle_pair.js" acceptor
+	wait_for 30 grep -q '"handed"' "$d/out" || { cat "$d/out" "$d/err"; false; }
+	port=$(jq -r 'select(.handed) | .handed' "$d/out")
+	wait_for 30 grep -q '"fds"' "$d/sink"
+	grep -qx '{"fds":1,"from":"node","type":"net.Server","msg":{"to":"worker","msg":{"port":'"$port"'}}}' "$d/sink"
+	# The acceptor closed its copy: the sink's is the one that serves.
+	run ask_port "$port"
+	[ "$output" = "served by the sink" ]
+	wait "$sink"
+	[ "$(head -n 1 "$d/out")" = '{"to":"worker","msg":{"port":'"$port"'}}' ]
+	! grep -q handle "$d/err"
+	exec 7>&-
+	end_bg
+}
+
+@test "--handle-sink fd:N: every handle on one connection, in order; a sink that is gone is said and counted" {
+	d=$BATS_TEST_TMPDIR
+	# One end of a socket pair at the sink's fd 3, the other at ipcrun's 5.
+	run --separate-stderr timeout 60 python3 - "$F" "$IPCRUN" <<'PY'
+import os, socket, subprocess, sys
+f, ipcrun = sys.argv[1], sys.argv[2]
+a, b = socket.socketpair()
+os.dup2(a.fileno(), 3)
+sink = subprocess.Popen([sys.executable, f + "/handle_sink.py", "-", "4"],
+    pass_fds=(3,))
+os.close(3)
+os.dup2(b.fileno(), 5)
+run = subprocess.run([ipcrun, "run", "--handle-sink", "fd:5", "--", "node",
+    f + "/send_handles.js"], pass_fds=(5,), stdin=subprocess.DEVNULL,
+    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+sink.wait()
+sys.stdout.write(run.stdout.decode())
+sys.stderr.write(run.stderr.decode())
+sys.exit(run.returncode)
+PY
+	[ -z "$stderr" ] || { echo "$stderr"; false; }
+	assert_success
+	[ "${lines[0]}" = ready ]
+	[ "${lines[1]}" = '{"fds":1,"from":"node","type":"net.Server","msg":{"n":1}}' ]
+	[ "${lines[2]}" = '{"fds":1,"from":"node","type":"net.Socket","msg":{"n":2}}' ]
+	[ "${lines[3]}" = '{"fds":1,"from":"node","type":"dgram.Socket","msg":{"n":3}}' ]
+	[ "${lines[4]}" = '{"fds":1,"from":"node","type":"net.Socket","msg":{"n":5,"accepted":true}}' ]
+	# Nobody at the address: the handle is closed, said, counted (1).
+	run --separate-stderr timeout 60 "$IPCRUN" run --eof-timeout 5 \
+	    --handle-sink "unix:$d/nobody.sock" -- node "$F/sendhandle.js" < /dev/null
+	assert_failure 1
+	assert_output $'{"h":1}\n{"after":1,"err":null}'
+	assert_equal "$stderr" "ipcrun: run: 'node' sent a handle: --handle-sink 'unix:$d/nobody.sock': connect: No such file or directory (closed)"
+}
+
+@test "--handle-sink: usage: a unix socket, on the node channel" {
+	run -125 --separate-stderr "$IPCRUN" run --handle-sink tcp:127.0.0.1:9 -- node x.js
+	[[ ${stderr_lines[0]} == "ipcrun: run: --handle-sink 'tcp:127.0.0.1:9': descriptors travel only over unix sockets" ]]
+	run -125 --separate-stderr "$IPCRUN" run --handle-sink fd:57 -- node x.js
+	[[ ${stderr_lines[0]} == "ipcrun: run: --handle-sink 'fd:57': "* ]]
+	run -125 --separate-stderr "$IPCRUN" run --handle-sink "unix:x" --channel stdio -- cat
+	[[ ${stderr_lines[0]} == "ipcrun: run: --handle-sink: handles come on the node channel, not with --channel stdio" ]]
+}

@@ -26,6 +26,20 @@ load helper
 	    grep -qx 'cat\.4'
 }
 
+@test "-n 3: runs dealt around a bad line, a blank one and one longer than a queue; each good line out once" {
+	{ lines 2499; printf '{"bad":}\n'; seq 2501 2999 | sed 's/.*/{"i":&}/'
+	  printf '  \n'; seq 3001 3999 | sed 's/.*/{"i":&}/'
+	  printf '{"long":"%s"}\n' "$(head -c 300000 /dev/zero | tr '\0' x)"
+	  seq 4001 5000 | sed 's/.*/{"i":&}/'; } > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" run -n 3 --raw --channel stdio -- cat \
+	    < "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$stderr" "ipcrun: run: -:2500:8: expected a value, found '}'"
+	assert_equal "$(printf '%s\n' "$output" | wc -l)" 4998
+	assert_equal "$(printf '%s\n' "$output" | sort)" \
+	    "$(grep -v -e bad -e '^  $' "$BATS_TEST_TMPDIR/in" | sort)"
+}
+
 @test "a child that stops reading holds up no other; killed, its unread lines go to another" {
 	lines 2000 > "$BATS_TEST_TMPDIR/in"
 	held_fifo "$IPCRUN" run --channel stdio --events -v -c 'a=sleep 1000' \

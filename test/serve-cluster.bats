@@ -291,3 +291,21 @@ roll() {
 @test "serve cluster: SIGHUP with one worker: connections wait for the new one, none is refused" {
 	roll 1
 }
+
+@test "serve cluster --ready-fd without --listen: written once every worker listens, with the real port" {
+	d=$BATS_TEST_TMPDIR
+	mkfifo "$d/rfifo"
+	cat "$d/rfifo" > "$d/ready" &
+	reader=$!
+	bg "$IPCRUN" serve -n 2 --ready-fd 9 -- node "$APP" http \
+	    > "$d/out" 2> "$d/err" 9> "$d/rfifo"
+	wait_for 60 bash -c "! kill -0 $reader 2>/dev/null" || { cat "$d/err"; false; }
+	run cat "$d/ready"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ ${lines[0]} =~ ^tcp:127\.0\.0\.1:[1-9][0-9]*$ ]]
+	# Both workers listen already: round robin splits evenly at once.
+	get "${lines[0]#tcp:127.0.0.1:}" 10 > "$d/answers"
+	run sh -c "jq -r .id '$d/answers' | sort | uniq -c | awk '{print \$1\" \"\$2}'"
+	[ "$output" = "5 1
+5 2" ]
+}

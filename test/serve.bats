@@ -270,3 +270,34 @@ JS
 	kill -TERM "$srv"
 	wait "$srv"
 }
+
+@test "serve --ready-fd: every --listen address, one a line, then the descriptor closes; a client connecting at once is served" {
+	d=$BATS_TEST_TMPDIR
+	mkfifo "$d/rfifo"
+	# The reader ends when ipcrun closes fd 9: no child holds it.
+	cat "$d/rfifo" > "$d/ready" &
+	reader=$!
+	bg "$IPCRUN" serve --events -l tcp:127.0.0.1:0 -l "unix:$d/s.sock" \
+	    --handoff server -n 2 --ready-fd 9 \
+	    -- node "$F/seed_worker.js" > "$d/out" 2> "$d/err" 9> "$d/rfifo"
+	srv=$!
+	wait_for 30 bash -c "! kill -0 $reader 2>/dev/null" || { cat "$d/err"; false; }
+	run cat "$d/ready"
+	[ "${#lines[@]}" -eq 2 ]
+	[[ ${lines[0]} =~ ^tcp:127\.0\.0\.1:[1-9][0-9]*$ ]]
+	[ "${lines[1]}" = "unix:$d/s.sock" ]
+	# The same port as the listening event, and served, with no wait.
+	[ "${lines[0]#tcp:127.0.0.1:}" = "$(events_port "$d/out")" ]
+	[[ $(ask "${lines[0]#tcp:127.0.0.1:}") == "handled by child "* ]]
+	kill -TERM "$srv"
+	wait "$srv"
+}
+
+@test "serve --ready-fd: usage errors name the flag" {
+	run -125 --separate-stderr "$IPCRUN" serve --ready-fd 1 \
+	    -l tcp:127.0.0.1:0 -- sleep 1
+	assert_equal "$stderr" $'ipcrun: serve: --ready-fd \'1\': not a descriptor number from 3 up\nTry \'ipcrun serve --help\'.'
+	run -125 --separate-stderr "$IPCRUN" serve --ready-fd 57 \
+	    -l tcp:127.0.0.1:0 -- sleep 1
+	[[ ${stderr_lines[0]} == "ipcrun: serve: --ready-fd 57: not a descriptor open for writing" ]]
+}

@@ -188,7 +188,7 @@ PY
 
 @test "tasks: options that need --tasks, bad values, routes, -j" {
 	run -125 "$IPCRUN" run --retries 2 -- true
-	assert_line "ipcrun: run: --retries, --task-timeout, --max-inflight, --rejects, --id, --seq and --keep-order apply with --tasks"
+	assert_line "ipcrun: run: --retries, --task-timeout, --max-inflight, --rejects, --id, --seq, --keep-order, --tasklog and --resume-failed apply with --tasks"
 	run -125 "$IPCRUN" run --tasks --retries x -- true
 	assert_line "ipcrun: run: --retries 'x': invalid (0 to 1000)"
 	run -125 "$IPCRUN" run --tasks --max-inflight 0 -- true
@@ -262,4 +262,115 @@ PY
 	assert_output --regexp 'stdin +[0-9]+%  [0-9]+ tasks done of ~?[0-9]+  0 failed  0 retried  [0-9]+/s'
 	refute_output --partial 'B/s'
 	refute_output --partial ' lines '
+}
+
+# okseqs LOG: the tasks a --tasklog calls ok, sorted, each once.
+okseqs() {
+	awk -F'\t' 'NR > 1 && $7 == "ok" { print $1 }' "$1" | sort -n | uniq
+}
+
+# logged LOG N: LOG calls at least N tasks ok.
+logged() {
+	[ -f "$1" ] && (( $(okseqs "$1" | wc -l) >= $2 ))
+}
+
+@test "tasks: --tasklog writes a TSV line per task; --resume-failed reruns only the failed" {
+	lines 20 > "$BATS_TEST_TMPDIR/in"
+	T=$BATS_TEST_TMPDIR/tl
+	POISON=7 run -1 --separate-stderr "$IPCRUN" run -n 2 --tasks \
+	    --retries 1 --restart on-failure --tasklog "$T" \
+	    -- node "$TW" < "$BATS_TEST_TMPDIR/in"
+	[ "${#lines[@]}" -eq 19 ]
+	# The header, then one line per task: 19 ok, 7 failed after 2 tries.
+	assert_equal "$(head -n 1 "$T")" "$(printf 'seq\tchild\tpid\tstart\truntime\ttries\tstatus')"
+	[ "$(wc -l < "$T")" -eq 21 ]
+	run -0 awk -F'\t' -v now="$(date +%s)" 'NR > 1 && (NF != 7 ||
+	    $2 !~ /^task_worker\.[12]$/ || $3 !~ /^[1-9][0-9]*$/ ||
+	    $4 !~ /^[0-9]+\.[0-9][0-9][0-9]$/ || $4 + 0 < now - 600 ||
+	    $4 + 0 > now + 1 || $5 !~ /^[0-9]+\.[0-9][0-9][0-9]$/)' "$T"
+	assert_output ""
+	run -0 awk -F'\t' '$1 == 7 { print $6, $7 }' "$T"
+	assert_output "2 failed"
+	run -0 awk -F'\t' 'NR > 1 && $1 != 7 { print $6, $7 }' "$T"
+	[ "$(sort -u <<<"$output")" = "1 ok" ]
+	[ "$(okseqs "$T" | wc -l)" -eq 19 ]
+	# The rerun: task 7 only, appended; the others are skipped.
+	run -0 --separate-stderr "$IPCRUN" run -n 2 --tasks --tasklog "$T" \
+	    --resume-failed --seq --stats -- node "$TW" < "$BATS_TEST_TMPDIR/in"
+	assert_equal "${#lines[@]}" 1
+	assert_output -p '{"seq":7,'
+	assert_output -p '"msg":{"i":7,'
+	[[ $stderr == *"stats: tasks 1, done 1, failed 0,"* ]]
+	[[ $stderr == *"stats: tasks skipped 19 (answered in '$T' before)"* ]]
+	[ "$(wc -l < "$T")" -eq 22 ]
+	[ "$(okseqs "$T")" = "$(seq 1 20)" ]
+	# All answered: a third run has nothing to do.
+	run -0 "$IPCRUN" run --tasks --tasklog "$T" --resume-failed \
+	    -- node "$TW" < "$BATS_TEST_TMPDIR/in"
+	assert_output ""
+	[ "$(wc -l < "$T")" -eq 22 ]
+}
+
+@test "tasks: ipcrun killed -9 mid-run: --resume-failed gives every task exactly once" {
+	lines 3000 > "$BATS_TEST_TMPDIR/in"
+	T=$BATS_TEST_TMPDIR/tl
+	# Slow async workers, few tasks each: the kill lands mid-run.
+	DELAY_MS=10 bg "$IPCRUN" run -n 2 --tasks --id .i --max-inflight 2 \
+	    --tasklog "$T" -- node "$TW" < "$BATS_TEST_TMPDIR/in" \
+	    > "$BATS_TEST_TMPDIR/out1" 2> "$BATS_TEST_TMPDIR/err1"
+	pid=$!
+	wait_for 30 logged "$T" 300
+	kill -9 "$pid"
+	wait "$pid" || true
+	n1=$(okseqs "$T" | wc -l)
+	(( n1 >= 300 && n1 < 3000 ))
+	# Every task the log calls ok has its reply out.
+	jq .msg.i "$BATS_TEST_TMPDIR/out1" | sort -n > "$BATS_TEST_TMPDIR/got1"
+	run -0 comm -23 <(okseqs "$T") "$BATS_TEST_TMPDIR/got1"
+	assert_output ""
+	"$IPCRUN" run -n 2 --tasks --id .i --tasklog "$T" --resume-failed \
+	    -- node "$TW" < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out2"
+	# Each task once across the two runs, and the log says so.
+	cat "$BATS_TEST_TMPDIR/out1" "$BATS_TEST_TMPDIR/out2" | jq .msg.i |
+	    sort -n > "$BATS_TEST_TMPDIR/all"
+	seq 1 3000 | diff - "$BATS_TEST_TMPDIR/all"
+	[ "$(okseqs "$T")" = "$(seq 1 3000)" ]
+}
+
+@test "tasks: --tasklog and --resume-failed refuse what they cannot use" {
+	lines 3 > "$BATS_TEST_TMPDIR/in"
+	T=$BATS_TEST_TMPDIR/tl
+	run -125 "$IPCRUN" run --tasklog "$T" -- true
+	assert_line -p "--tasklog and --resume-failed apply with --tasks"
+	run -125 "$IPCRUN" run --tasks --resume-failed -- true
+	assert_line "ipcrun: run: --resume-failed reads the log of --tasklog FILE: give it"
+	run -125 "$IPCRUN" run --tasks --tasklog /nonexistent/dir/f -- true
+	assert_line "ipcrun: run: --tasklog '/nonexistent/dir/f': No such file or directory"
+	run -125 "$IPCRUN" run --tasks --tasklog /dev/null -- true
+	assert_line "ipcrun: run: --tasklog '/dev/null': not a regular file"
+	# A bad line is named; nothing runs.
+	printf 'seq\tchild\tpid\tstart\truntime\ttries\tstatus\n1\tw\t1\t0\t0\t1\tok\n2\tw\t1\t0\t0\t1\tmaybe\n' > "$T"
+	run -125 "$IPCRUN" run --tasks --tasklog "$T" --resume-failed \
+	    -- node "$TW" < "$BATS_TEST_TMPDIR/in"
+	assert_output "ipcrun: run: --tasklog '$T':3: the status is not ok or failed"
+	# A last line cut short by a crash: ignored, said, and cut off the
+	# file, so that the log stays whole for the next resume.
+	printf 'seq\tchild\tpid\tstart\truntime\ttries\tstatus\n1\tw\t1\t0\t0\t1\tok\n2\tw\t1\t0' > "$T"
+	run -0 --separate-stderr "$IPCRUN" run --tasks --tasklog "$T" \
+	    --resume-failed -- node "$TW" < "$BATS_TEST_TMPDIR/in"
+	assert_equal "$stderr" "ipcrun: run: --tasklog '$T':3: no newline at the end (a line cut short, ignored)"
+	assert_equal "${#lines[@]}" 2
+	run -0 awk -F'\t' 'NR >= 2 { print $1, $7 }' "$T"
+	assert_output "$(printf '1 ok\n2 ok\n3 ok')"
+}
+
+@test "tasks: --tasklog with --keep-order: a reply held in the window is logged once it is out" {
+	lines 500 > "$BATS_TEST_TMPDIR/in"
+	T=$BATS_TEST_TMPDIR/tl
+	DELAY_MS=5 run -0 --separate-stderr "$IPCRUN" run -n 4 --tasks \
+	    --keep-order --id .i --raw --tasklog "$T" -- node "$TW" \
+	    < "$BATS_TEST_TMPDIR/in"
+	[ "${#lines[@]}" -eq 500 ]
+	[ "$(wc -l < "$T")" -eq 501 ]
+	[ "$(okseqs "$T")" = "$(seq 1 500)" ]
 }

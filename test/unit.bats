@@ -102,6 +102,10 @@ unit() {
 	unit frame_plain_test
 }
 
+@test "buf: pieces written in one call, the rest queued in order, an error left for buf_write" {
+	unit buf_test
+}
+
 @test "outq: whole lines or lost and counted, never blocking on a stalled pipe, the given fd left blocking" {
 	unit outq_test
 }

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -408,6 +409,29 @@ send_fds(void)
 	drain_peer(other, b, sizeof b);
 	is_str(b, "\"b\"\n\"c\"\n", "the lines after it follow, in order");
 	is_int(chan_answered(&ch), -1, "an answer to nothing is told apart");
+	/* Given up on: the lines go, and the late answer is told apart. */
+	is_int(chan_awaited(&ch), 0, "no frame awaited");
+	is_int(chan_give_up(&ch), -1, "nothing to give up on");
+	if (pipe(p) == -1)
+		return;
+	close(p[0]);
+	ok(chan_send_fd(&ch, frame, (size_t)n, p[1]) == 0 &&
+	    chan_send(&ch, "\"d\"\n", 4) == 0, "another frame with an fd, "
+	    "a line after it");
+	is_int(chan_awaited(&ch), 0, "not awaited before it is sent");
+	is_int(chan_flush(&ch), 0, "flush");
+	fd = recv_all(other, b, sizeof b, &nfd);
+	if (fd != -1)
+		close(fd);
+	ok(chan_awaited(&ch) == 2 && ch.tq.len == 4, "the second frame with "
+	    "an fd is awaited, the line held (%" PRIu64 ")", chan_awaited(&ch));
+	is_int(chan_give_up(&ch), 0, "given up on");
+	is_int(chan_awaited(&ch), 0, "no longer awaited");
+	is_int(chan_flush(&ch), 0, "flush");
+	drain_peer(other, b, sizeof b);
+	is_str(b, "\"d\"\n", "the line after it goes");
+	is_int(chan_answered(&ch), 1, "its answer, late, is told apart");
+	is_int(chan_answered(&ch), -1, "and only one");
 	/* Marks beyond the bound; fds closed with a dropped queue. */
 	for (i = 0; i < CHAN_MAXMARKS + 1; i++) {
 		if (pipe(p) == -1)

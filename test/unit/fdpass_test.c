@@ -99,7 +99,7 @@ main(void)
 	int		 sv[2], p[2], src[3], got[4], fd, before;
 	size_t		 n = 0;
 	unsigned	 flags, f2;
-	char		 b;
+	char		 b, *hdr;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
 	    pipe2(p, O_CLOEXEC) == -1 ||
@@ -138,5 +138,15 @@ main(void)
 	is_int(nopen(), before, "and closes the other");
 	close(sv[0]);
 	close(sv[1]);
+	/* send-fd --msg: the header's message, checked and appended. */
+	hdr = fdpass_header_add_msg(fdpass_header_format(1, NULL),
+	    "{\"port\":80}");
+	ok(hdr != NULL && strcmp(hdr, "{\"fds\":1,\"msg\":{\"port\":80}}\n")
+	    == 0, "msg after the other members: %s", hdr ? hdr : "NULL");
+	free(hdr);
+	ok(fdpass_msg_check("[1,\"x\"]", 100) == 0, "a JSON value is a msg");
+	ok(fdpass_msg_check("{\n}", 100) == -1, "not on two lines");
+	ok(fdpass_msg_check("{\"a\":", 100) == -1, "not bad JSON");
+	ok(fdpass_msg_check("\"abcdef\"", 4) == -1, "not longer than max");
 	return done();
 }
