@@ -293,6 +293,7 @@ FUZZ_TARGETS = $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*_fuzz.c))
 JSCAN_SRC = $(wildcard lib/jscan*.c)
 FUZZ_SRC_jscan_fuzz = $(JSCAN_SRC) lib/frame.c
 FUZZ_SRC_v8ser_fuzz = $(wildcard lib/v8ser*.c) lib/buf.c $(JSCAN_SRC)
+FUZZ_SRC_v8tag_fuzz = $(wildcard lib/v8tag*.c lib/v8ser*.c) lib/buf.c $(JSCAN_SRC)
 FUZZ_SRC_addr_fuzz = lib/addr.c
 FUZZ_SRC_fdpass_fuzz = lib/fdpass.c
 FUZZ_SRC_route_fuzz = lib/route.c lib/envelope.c lib/words.c $(JSCAN_SRC)

@@ -96,7 +96,7 @@ static const struct cmd_opt attach_opts[] = {
 	{ "trace", 0, 'T', NULL, NULL,
 	    "log each record's direction and size on stderr" },
 	{ "verbose", 'v', 'v', NULL, NULL,
-	    "show records (first 64 bytes, or -s) on stderr" },
+	    "show records on stderr; with -l, 'listening on ADDR'" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -107,9 +107,9 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	struct addr	 a;
 	struct sock_allow allow;
 	mode_t		 mode = 0600;
-	char		 bound[300];
 	const char	*cause;
 	int		 ch, listen = 0, keep = 0, modeset = 0, lfd = -1;
+	int		 verbose = 0;
 	int		 sock, status = EXIT_FAIL, r, closed, readyfd = -1;
 	int64_t		 retry_ns = 0;
 
@@ -141,8 +141,10 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 		case 'k':
 			keep = 1;
 			break;
-		case 's':
 		case 'v':
+			verbose = 1;
+			/* FALLTHROUGH */
+		case 's':
 		case 'S':
 		case 'T':
 			if ((r = show_option(&at.sh, ch, optarg)) != 1)
@@ -246,12 +248,8 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	}
 	if ((lfd = sock_listen(ce, &a, at.name, mode)) == -1)
 		goto out;
-	/* Always said: attach -l is for a person at a terminal too. */
-	if (addr_name(&a, lfd, bound, sizeof bound) == -1)
-		strlcpy(bound, at.name, sizeof bound);
-	cmd_warnx(ce, "listening on %s", bound);
-	if (sock_ready_write(&readyfd, bound) == -1)
-		cmd_warn(ce, "--ready-fd: write");
+	/* Quiet unless asked, as nc -l and recv-fd are (issue 30). */
+	sock_ready(ce, &a, lfd, at.name, verbose, &readyfd);
 	do {
 		if ((sock = sock_accept_allowed(ce, lfd, at.name,
 		    &allow)) == -1) {

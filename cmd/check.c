@@ -486,12 +486,13 @@ check_options(struct check *c, int argc, char **argv)
 /*
  * What goes where, now that the options are known: excerpts and the
  * meter only for a person at a terminal unless asked for, and never the
- * meter where NO_COLOR or TERM=dumb says plain output.
+ * meter where TERM=dumb cannot redraw a line. NO_COLOR is about colour
+ * only: the meter has none (issue 30).
  */
 static void
 check_policy(struct check *c)
 {
-	const char	*term = getenv("TERM"), *nocolor = getenv("NO_COLOR");
+	const char	*term = getenv("TERM");
 	struct winsize	 ws;
 	int		 tty = isatty(STDERR_FILENO);
 
@@ -500,7 +501,6 @@ check_policy(struct check *c)
 	if (c->excerpt == -1)
 		c->excerpt = tty && !c->quiet && c->format != FMT_JSON;
 	if (c->progress == -1 && (!tty || c->quiet ||
-	    (nocolor != NULL && *nocolor != '\0') ||
 	    (term != NULL && strcmp(term, "dumb") == 0)))
 		c->progress = 0;
 	c->color = c->excerpt && color_on(c->colormode, STDERR_FILENO);

@@ -368,6 +368,10 @@ child_main(struct child *c)
 			cmd_warn(c->ce, "signals");
 			return EXIT_FAIL;
 		}
+		if (child_job_control() == -1) {
+			cmd_warn(c->ce, "job control signals");
+			return EXIT_FAIL;
+		}
 		if ((c->watch_fd = spawn_watch_start(&c->watch_pid)) == -1) {
 			cmd_warn(c->ce, "watchdog");
 			return EXIT_FAIL;
@@ -471,7 +475,7 @@ child_reraise(int sig)
 	raise(sig);
 }
 
-enum { O_DISCONNECT_TIMEOUT = 256, O_KILL_TIMEOUT };
+enum { O_DISCONNECT_TIMEOUT = 256, O_KILL_TIMEOUT, O_TYPES };
 
 static const struct cmd_opt child_opts[] = {
 	{ "disconnect-timeout", 0, O_DISCONNECT_TIMEOUT, "DUR", NULL,
@@ -484,6 +488,8 @@ static const struct cmd_opt child_opts[] = {
 	    "counts of frames and bytes on stderr at the end" },
 	{ "trace", 0, 'T', NULL, NULL,
 	    "log each frame's direction and size on stderr" },
+	{ "types", 0, O_TYPES, "json|tagged", "json|tagged",
+	    "advanced: JSON only or all V8 types (default: json)" },
 	{ "verbose", 'v', 'v', NULL, NULL,
 	    "show frames (first 64 bytes, or -s) on stderr" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
@@ -526,6 +532,13 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 			if ((rc = show_option(&c.sh, ch, optarg)) != 1)
 				return rc;
 			break;
+		case O_TYPES:
+			if (strcmp(optarg, "tagged") != 0 &&
+			    strcmp(optarg, "json") != 0)
+				return cmd_usage_error(ce, "--types '%s': not "
+				    "json or tagged", optarg);
+			c.tagged = optarg[0] == 't';
+			break;
 		default:
 			return EXIT_FAIL;
 		}
@@ -553,6 +566,12 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (child_channel_env(&c) == -1) {
+		child_release(&c);
+		return EXIT_FAIL;
+	}
+	if (c.tagged && !c.advanced) {
+		cmd_warnx(ce, "--types tagged needs the parent's advanced "
+		    "serialization (NODE_CHANNEL_SERIALIZATION_MODE is json)");
 		child_release(&c);
 		return EXIT_FAIL;
 	}

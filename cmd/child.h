@@ -17,6 +17,7 @@
 #include "show.h"
 #include "super.h"
 #include "v8frame.h"
+#include "v8tag.h"
 
 struct v8ser_err;
 
@@ -45,6 +46,8 @@ struct child {
 	char		**argv;		/* NULL: no CMD */
 	const char	*name;		/* CMD, or "-" (stdin) in reports */
 	int		 advanced;
+	int		 tagged;	/* --types tagged: every V8 type */
+	struct v8tag_seen re_seen;	/* tagged: the parent's RegExps */
 
 	struct ev	 ev;
 	int		 watch_fd;	/* the watchdog's pipe, or -1 */
@@ -132,6 +135,7 @@ void		 child_on_signal(struct ev *, int, short, void *);
 void		 child_pump_cmd(struct child *);
 void		 child_on_cout(struct ev *, int, short, void *);
 void		 child_on_write(struct ev *, int, short, void *);
+int		 child_job_control(void);
 int		 child_spawn(struct child *);
 void		 child_own_stdio(struct child *);
 void		 child_end_group(struct child *);

@@ -313,6 +313,23 @@ child_on_write(struct ev *ev, int fd, short revents, void *arg)
 
 /* Start, and the end of its group */
 
+/* CMD's group for ^Z (jobctl.c), from a signal handler. */
+static volatile pid_t	child_job_pgid;
+
+static void
+child_job_each(int sig)
+{
+	if (child_job_pgid > 0)
+		(void)kill(-child_job_pgid, sig);
+}
+
+/* Before the fork: a ^Z stops CMD's group with ipcrun (issue 30). */
+int
+child_job_control(void)
+{
+	return jobctl_install(child_job_each);
+}
+
 int
 child_spawn(struct child *c)
 {
@@ -362,6 +379,7 @@ child_spawn(struct child *c)
 	if (spawn_watch(c->watch_fd, pid) == -1)
 		cmd_warn(c->ce, "watchdog");
 	c->pid = pid;
+	child_job_pgid = pid;
 	super_spawned(&c->sv, ev_now());
 	c->cin = in[1];
 	c->cout = out[0];

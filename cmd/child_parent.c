@@ -25,6 +25,7 @@
 #include "nodechan.h"
 #include "v8frame.h"
 #include "v8ser.h"
+#include "v8tag.h"
 #include "super.h"
 #include "child.h"
 
@@ -36,6 +37,9 @@ child_to_parent(struct child *c, const char *json, size_t n, int nl,
 	/* ipcrun's own answers are Node's messages: {"cmd":"NODE_... */
 	show_frame(&c->sh, 0, n > 13 && memcmp(json, "{\"cmd\":\"NODE_", 13) ==
 	    0, json, n + !nl);
+	if (c->advanced && c->tagged)
+		return v8frame_encode_tagged(&c->par.tq, json, n, e,
+		    &c->re_seen);
 	if (c->advanced)
 		return v8frame_encode(&c->par.tq, json, n, e);
 	/* Counted by the chan: a handle's frame queued after it goes at
@@ -184,6 +188,21 @@ child_pump_json(struct child *c)
 		if (k == FRAME_BLANK)
 			continue;
 		c->par_frames++;
+		/*
+		 * The channel ended mid-frame (Node never sends a frame
+		 * without its newline). After CMD's end that is one more
+		 * message CMD never got, counted with the others; before, it
+		 * is said so, whether or not the piece parses.
+		 */
+		if (!l.nl && c->par.eof) {
+			if (c->cin == -1 || c->cin_dead || !super_alive(&c->sv))
+				c->undelivered++;
+			else
+				cmd_warnx(c->ce, "parent message %" PRIu64 ": cut "
+				    "short by the end of the channel (not "
+				    "delivered)", c->par_frames);
+			continue;
+		}
 		if (k == FRAME_BAD) {
 			frame_reason(&c->par.rd, &l, why, sizeof why);
 			cmd_warnx(c->ce, "parent message %" PRIu64 ":%zu: %s "
@@ -239,7 +258,8 @@ child_pump_advanced(struct child *c)
 		}
 		/* Decoded straight onto CMD's queue, then checked there. */
 		mark = c->cq.len;
-		r = v8ser_decode(p, len, &c->cq, CH_MAXMSG, &e);
+		r = c->tagged ? v8tag_decode(p, len, &c->cq, CH_MAXMSG, &e,
+		    &c->re_seen) : v8ser_decode(p, len, &c->cq, CH_MAXMSG, &e);
 		v8frame_drop(&c->vin);
 		if (r == -1) {
 			child_v8_refused(c, &e);

@@ -129,6 +129,9 @@ void		 meter_erase(struct meter *);
 void		 meter_tasks(struct meter *, uint64_t, uint64_t, uint64_t,
     uint64_t, uint64_t, int);
 
+/* jobctl.c */
+int		 jobctl_install(void (*)(int));
+
 /* sock.c */
 struct addr;
 #define SOCK_ALLOW_MAX	32

@@ -274,6 +274,7 @@ struct run {
 	int		 verbose;	/* -v: frames' content, notices */
 	size_t		 show;		/* -s: bytes of a frame -v shows, 0 all */
 	int		 quiet;		/* -q: errors only */
+	int		 stray_hinted;	/* a stdio child's stray line: said */
 	int		 stats;		/* --stats */
 	int		 progress;	/* -1: tty and a large file */
 	int		 out_tty;	/* the meter shares stdout's terminal */
@@ -503,11 +504,11 @@ struct run {
 /*
  * The files call downwards only, in this order from the bottom:
  * run_state.c, run_tap.c, run_ack.c, run_end.c, run_report.c,
- * run_tasklog.c, run_task.c, run_env.c, run_child.c, run_drain.c,
- * run_handles.c, run_deal.c, run_in.c, run_lost.c, run_cluster.c,
- * run_internal.c, run_out.c, run_roll.c, run_ctl.c, run_repl.c,
- * run_loop.c; run.c parses the options, run_setup.c draws what follows
- * from them, and run.c calls run_main.
+ * run_tasklog.c, run_stray.c, run_task.c, run_env.c, run_child.c,
+ * run_drain.c, run_handles.c, run_deal.c, run_in.c, run_lost.c,
+ * run_cluster.c, run_internal.c, run_out.c, run_roll.c, run_ctl.c,
+ * run_repl.c, run_loop.c; run.c parses the options, run_setup.c draws
+ * what follows from them, and run.c calls run_main.
  */
 
 /* run_setup.c */
@@ -602,6 +603,12 @@ void		 run_on_log(struct ev *ev, int fd, short revents, void *arg);
 void		 run_log_finish(struct run *r);
 void		 run_stats(struct run *r);
 int		 run_worker_code(struct run *r, struct worker *w);
+void		 run_put_err(struct run *r, const char *line, size_t n);
+
+/* run_stray.c */
+struct frame_line;
+void		 run_bad_frame(struct run *r, struct worker *w,
+    const struct frame_line *l, size_t off, const char *why);
 
 /* run_tasklog.c */
 int		 run_tasklog_open(struct run *r);

@@ -254,9 +254,7 @@ run_pump_output(struct run *r, struct worker *w)
 		w->out_frames++;
 		if (k == FRAME_BAD) {
 			frame_reason(&w->ch.rd, &l, why, sizeof why);
-			cmd_warnx(r->ce, "'%s' frame %" PRIu64 ":%zu: %s "
-			    "(not forwarded)", w->name, w->out_frames,
-			    l.err_off + 1, why);
+			run_bad_frame(r, w, &l, l.err_off, why);
 			r->refused++;
 			continue;
 		}

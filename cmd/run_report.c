@@ -37,7 +37,7 @@
  * reader takes it, lost and counted if it lags too far), the meter
  * erased first. Before the queue and after it, straight to stderr.
  */
-static void
+void
 run_put_err(struct run *r, const char *line, size_t n)
 {
 	meter_erase(&r->meter);

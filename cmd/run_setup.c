@@ -75,20 +75,20 @@ run_tasks_check(struct run *r, int set_task, int raw, int wrap)
 
 /*
  * The meter, as check decides it: for a person at a terminal, reading a
- * large file, unless NO_COLOR or TERM=dumb ask for plain output or -q for
- * silence; --progress shows it anywhere.
+ * large file, unless TERM=dumb cannot redraw a line or -q asks for
+ * silence; --progress shows it anywhere. NO_COLOR is about colour, which
+ * the meter has none of (issue 30).
  */
 void
 run_policy(struct run *r)
 {
-	const char	*term = getenv("TERM"), *nocolor = getenv("NO_COLOR");
+	const char	*term = getenv("TERM");
 	struct stat	 st;
 
 	if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
 		r->in_size = (uint64_t)st.st_size;
 	if (r->progress == -1)
 		r->progress = isatty(STDERR_FILENO) && !r->quiet &&
-		    (nocolor == NULL || *nocolor == '\0') &&
 		    (term == NULL || strcmp(term, "dumb") != 0) &&
 		    r->in_size >= PROGRESS_MIN;
 	r->out_tty = r->progress == 1 && isatty(STDOUT_FILENO);

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "v8frame.h"
 #include "v8ser.h"
+#include "v8tag.h"
 
 #define V8FRAME_HDR	4
 
@@ -153,12 +154,13 @@ v8frame_drop(struct v8frame *f)
 }
 
 /*
- * Append one frame to out: JSON text n bytes long, V8-encoded, after its
- * length. Returns 0, or -1 with *e (out is then as it was).
+ * Append one frame to out: JSON text n bytes long, V8-encoded after its
+ * length, as the JSON subset or, with tagged, as tagged text (seen: the
+ * RegExps that may go). Returns 0, or -1 with *e (out is then as it was).
  */
-int
-v8frame_encode(struct buf *out, const char *json, size_t n,
-    struct v8ser_err *e)
+static int
+v8frame_encode_with(struct buf *out, const char *json, size_t n,
+    struct v8ser_err *e, int tagged, const struct v8tag_seen *seen)
 {
 	static const char	 zero[V8FRAME_HDR];
 	size_t			 mark = out->len, len;
@@ -170,7 +172,8 @@ v8frame_encode(struct buf *out, const char *json, size_t n,
 		e->tag = -1;
 		return -1;
 	}
-	if (v8ser_encode(json, n, out, e) == -1) {
+	if ((tagged ? v8tag_encode(json, n, out, e, seen) :
+	    v8ser_encode(json, n, out, e)) == -1) {
 		out->len = mark;
 		return -1;
 	}
@@ -181,4 +184,20 @@ v8frame_encode(struct buf *out, const char *json, size_t n,
 	h[2] = (uint8_t)(len >> 8);
 	h[3] = (uint8_t)len;
 	return 0;
+}
+
+/* The JSON subset. */
+int
+v8frame_encode(struct buf *out, const char *json, size_t n,
+    struct v8ser_err *e)
+{
+	return v8frame_encode_with(out, json, n, e, 0, NULL);
+}
+
+/* Tagged JSON (v8tag.h): every V8 type. */
+int
+v8frame_encode_tagged(struct buf *out, const char *json, size_t n,
+    struct v8ser_err *e, const struct v8tag_seen *seen)
+{
+	return v8frame_encode_with(out, json, n, e, 1, seen);
 }

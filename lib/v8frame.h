@@ -36,5 +36,8 @@ int		 v8frame_next(struct v8frame *, const char **, uint32_t *);
 void		 v8frame_drop(struct v8frame *);
 int		 v8frame_encode(struct buf *, const char *, size_t,
 		    struct v8ser_err *);
+struct v8tag_seen;
+int		 v8frame_encode_tagged(struct buf *, const char *, size_t,
+		    struct v8ser_err *, const struct v8tag_seen *);
 
 #endif

@@ -324,10 +324,11 @@ wr_hex(const unsigned char *p)
 
 /*
  * The next UTF-16 unit(s) of a JSON string body at *pp: 1 or 2 units in
- * u, 0 at the closing quote, -1 when invalid.
+ * u, 0 at the closing quote, -1 when invalid. v8tag_encode.c reads its
+ * strings with it too.
  */
-static int
-wr_unit(const unsigned char **pp, const unsigned char *e, uint16_t u[2])
+int
+v8ser_unit(const unsigned char **pp, const unsigned char *e, uint16_t u[2])
 {
 	const unsigned char	*p = *pp;
 	long			 cp;
@@ -397,7 +398,7 @@ wr_string(struct v8ser_wr *w)
 	int			 k, wide = 0, i;
 
 	w->p++;		/* the opening quote */
-	for (q = w->p; (k = wr_unit(&q, w->e, u)) > 0;) {
+	for (q = w->p; (k = v8ser_unit(&q, w->e, u)) > 0;) {
 		units += (size_t)k;
 		if (u[0] > 0xff || k == 2)
 			wide = 1;
@@ -410,7 +411,7 @@ wr_string(struct v8ser_wr *w)
 	if (wr_put(w, b, 1) == -1 || wr_varint(w, wide ? units * 2 : units)
 	    == -1)
 		return -1;
-	while ((k = wr_unit(&w->p, w->e, u)) > 0) {
+	while ((k = v8ser_unit(&w->p, w->e, u)) > 0) {
 		for (i = 0; i < k; i++) {
 			b[0] = (uint8_t)(u[i] & 0xff);
 			b[1] = (uint8_t)(u[i] >> 8);

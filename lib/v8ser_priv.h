@@ -11,6 +11,8 @@
 
 #define V8_VERSION	15
 
+int	v8ser_unit(const unsigned char **, const unsigned char *, uint16_t[2]);
+
 /* Tags of the format (v8/src/objects/value-serializer.cc). */
 enum {
 	T_PADDING = 0x00, T_VERSION = 0xff, T_UNDEFINED = '_', T_NULL = '0',
@@ -22,10 +24,11 @@ enum {
 
 /*
  * A UTF-8 code point at *pp, before e: -1 when invalid (Table 3-7). A copy
- * in each file, kept out of line as the one copy both directions called
- * was: with one caller per file the compiler would inline it.
+ * in each file that uses it (v8tag_encode.c does not), kept out of line
+ * as the one copy both directions called was: with one caller per file
+ * the compiler would inline it.
  */
-static __attribute__((noinline)) long
+static __attribute__((noinline, unused)) long
 v8ser_utf8(const uint8_t **pp, const uint8_t *e)
 {
 	const uint8_t	*p = *pp;

@@ -24,6 +24,12 @@ node_server() {
 	wait_for 20 test -s "$T/ready"
 }
 
+# FILE's lines but the records -v shows (ipcrun: attach: SECONDS ADDR > ...):
+# what is reported.
+reports() {
+	grep -v -E '^ipcrun: attach: [0-9]+\.[0-9]+ ' "$1" || true
+}
+
 @test "attach to a socat echo server: lines go and come back" {
 	echo_server
 	printf '{"a":1}\n[2,3]\n"x"\n' >"$T/in"
@@ -133,7 +139,7 @@ node_server() {
 
 @test "-l on port 0 reports the real port and serves one peer" {
 	printf '{"from":"attach"}\n' >"$T/in"
-	bg "$IPCRUN" attach -l tcp:127.0.0.1:0 <"$T/in" >"$T/out" 2>"$T/err"
+	bg "$IPCRUN" attach -lv tcp:127.0.0.1:0 <"$T/in" >"$T/out" 2>"$T/err"
 	pid=$!
 	wait_for 20 grep -q 'listening on' "$T/err"
 	run cat "$T/err"
@@ -146,9 +152,22 @@ node_server() {
 	assert_equal "$(cat "$T/out")" '{"from":"peer"}'
 }
 
+@test "-l says nothing unless -v asks, as nc -l" {
+	bg "$IPCRUN" attach -l "unix:$S" <<<'{"from":"attach"}' >"$T/out" \
+	    2>"$T/err"
+	pid=$!
+	wait_for 20 test -S "$S"
+	run socat - UNIX-CONNECT:"$S" <<<'{"from":"peer"}'
+	assert_success
+	assert_output '{"from":"attach"}'
+	wait "$pid"
+	assert_equal "$(cat "$T/out")" '{"from":"peer"}'
+	assert_equal "$(cat "$T/err")" ""
+}
+
 @test "-l on a unix path: a stale socket is replaced, a live one refused" {
 	python3 "$F/fdtool.py" stale "$S"
-	bg "$IPCRUN" attach -l "unix:$S" </dev/null >"$T/out" 2>"$T/err"
+	bg "$IPCRUN" attach -lv "unix:$S" </dev/null >"$T/out" 2>"$T/err"
 	pid=$!
 	wait_for 20 grep -q 'listening on' "$T/err"
 	assert_equal "$(cat "$T/err")" "ipcrun: attach: listening on unix:$S"
@@ -169,7 +188,7 @@ node_server() {
 }
 
 @test "-l fd:N accepts on an inherited listening socket" {
-	bg python3 "$F/fdtool.py" withlisten "$S" 3 -- "$IPCRUN" attach -l fd:3 \
+	bg python3 "$F/fdtool.py" withlisten "$S" 3 -- "$IPCRUN" attach -lv fd:3 \
 	    <<<'"hi"' >"$T/out" 2>"$T/err"
 	pid=$!
 	wait_for 20 grep -q 'listening on' "$T/err"
@@ -203,7 +222,7 @@ node_server() {
 	need_other_uid
 	local name="ipcrun-test-$$-$RANDOM"
 	printf '"for us"\n' >"$T/in"
-	"$IPCRUN" attach -l "unix:@$name" <"$T/in" >"$T/out" 2>"$T/err" &
+	"$IPCRUN" attach -lv "unix:@$name" <"$T/in" >"$T/out" 2>"$T/err" &
 	BG_PIDS=$!
 	wait_for 20 grep -q 'listening on' "$T/err"
 	# socat may or may not see the close as a broken pipe: only that it
@@ -226,7 +245,7 @@ node_server() {
 	need_other_uid
 	local name="ipcrun-test-$$-$RANDOM"
 	printf '"for nobody"\n' >"$T/in"
-	"$IPCRUN" attach -l --allow-uid 65534 "unix:@$name" <"$T/in" >"$T/out" 2>"$T/err" &
+	"$IPCRUN" attach -lv --allow-uid 65534 "unix:@$name" <"$T/in" >"$T/out" 2>"$T/err" &
 	BG_PIDS=$!
 	wait_for 20 grep -q 'listening on' "$T/err"
 	run as_nobody socat - ABSTRACT-CONNECT:"$name" <<<'{"from":"nobody"}'
@@ -234,7 +253,7 @@ node_server() {
 	assert_output '"for nobody"'
 	wait "$BG_PIDS"
 	assert_equal "$(cat "$T/out")" '{"from":"nobody"}'
-	assert_equal "$(cat "$T/err")" "ipcrun: attach: listening on unix:@$name"
+	assert_equal "$(reports "$T/err")" "ipcrun: attach: listening on unix:@$name"
 }
 
 @test "--allow-uid: needs -l, not on TCP, a uid or a user name" {
@@ -467,7 +486,7 @@ PY
 	# peer reads a few bytes of it and closes: it is cut short for sure.
 	{ printf '{"big":"%s"}\n' "$(head -c 4000000 /dev/zero | tr '\0' a)"
 	  printf '{"n":2}\n{"n":3}\n'; } >"$T/in"
-	bg "$IPCRUN" attach -lk "unix:$S" <"$T/in" >"$T/out" 2>"$T/err"
+	bg "$IPCRUN" attach -lkv "unix:$S" <"$T/in" >"$T/out" 2>"$T/err"
 	pid=$!
 	wait_for 20 grep -q 'listening on' "$T/err"
 	python3 - "$S" <<'PY'
@@ -494,7 +513,7 @@ PY
 	assert_output $'{"n":2}\n{"n":3}'
 	kill "$pid"
 	wait "$pid" || true
-	run cat "$T/err"
+	run reports "$T/err"
 	assert_line --index 1 "ipcrun: attach: unix:$S: the peer closed the connection before the end of input"
 	assert_line --index 2 "ipcrun: attach: unix:$S: input line 1 was cut short by the peer's close: the rest of it was not sent (lost)"
 	assert_equal "${#lines[@]}" 3
@@ -558,7 +577,7 @@ PY
 # end of input. Prints attach's status.
 leaves_first() {
 	endless_fifo
-	"$IPCRUN" attach -l "$1" <"$T/fifo" >"$T/out" 2>"$T/err" 7<&- &
+	"$IPCRUN" attach -lv "$1" <"$T/fifo" >"$T/out" 2>"$T/err" 7<&- &
 	local pid=$!
 	BG_PIDS="$BG_PIDS $pid"
 	wait_for 20 grep -q 'listening on' "$T/err"
@@ -588,12 +607,12 @@ PY
 	run leaves_first "unix:$S"
 	assert_output 1
 	assert_equal "$(cat "$T/out")" '{"from":"client"}'
-	assert_equal "$(sed -n 2p "$T/err")" "ipcrun: attach: unix:$S: the peer closed the connection before the end of input"
+	assert_equal "$(reports "$T/err" | sed -n 2p)" "ipcrun: attach: unix:$S: the peer closed the connection before the end of input"
 	rm -f "$T/fifo"
 	run leaves_first tcp:127.0.0.1:0
 	assert_output 1
 	assert_equal "$(cat "$T/out")" '{"from":"client"}'
-	assert_equal "$(sed -n 2p "$T/err")" "ipcrun: attach: tcp:127.0.0.1:0: the peer closed the connection before the end of input"
+	assert_equal "$(reports "$T/err" | sed -n 2p)" "ipcrun: attach: tcp:127.0.0.1:0: the peer closed the connection before the end of input"
 }
 
 @test "-w connects to a listener that starts after it" {
@@ -635,7 +654,7 @@ No such file or directory (still, after -w 0.200 s)"
 }
 
 @test "a second attach -l's liveness probe does not end the first one's wait" {
-	bg "$IPCRUN" attach -l "unix:$S" <<<'"one"' >"$T/out" 2>"$T/err"
+	bg "$IPCRUN" attach -lv "unix:$S" <<<'"one"' >"$T/out" 2>"$T/err"
 	pid=$!
 	wait_for 20 grep -q 'listening on' "$T/err"
 	run -125 --separate-stderr timeout 20 "$IPCRUN" attach -l "unix:$S" \

@@ -558,7 +558,8 @@ parent: exit 126 null"
 	run "$IPCRUN" child --help
 	assert_success
 	assert_line --index 0 "usage: ipcrun child [--disconnect-timeout DUR] [--kill-timeout DUR] [-s N]"
-	assert_line --index 1 "                    [--stats] [--trace] [--verbose] [--] [CMD [ARG ...]]"
+	assert_line --index 1 "                    [--stats] [--trace] [--types json|tagged] [--verbose] [--]"
+	assert_line --index 2 "                    [CMD [ARG ...]]"
 	assert_output --partial "      --kill-timeout DUR    wait before SIGKILL after SIGTERM (default: 5s)"
 	# Durations take units.
 	run --separate-stderr "$IPCRUN" child --disconnect-timeout 500ms
@@ -597,7 +598,14 @@ sys.exit(p.wait())' "$@"
 }
 
 @test "json: a bad frame and one cut short by the end of the channel are reported" {
+	# The piece cut short is said so, whether or not it parses.
 	printf '{"a":1}\n{bad}\n{"b":2}\n{"cut":1}' > "$BATS_TEST_TMPDIR/in"
+	IN=$BATS_TEST_TMPDIR/in SHUT=1 run --separate-stderr rawjson "$IPCRUN" \
+	    child -- sh -c 'cat > "$0"' "$BATS_TEST_TMPDIR/got"
+	assert_success
+	assert_equal "$stderr" "ipcrun: child: parent message 2:2: expected a string key, found 'b' (not delivered)
+ipcrun: child: parent message 4: cut short by the end of the channel (not delivered)"
+	printf '{"a":1}\n{bad}\n{"b":2}\n{"cut":"x' > "$BATS_TEST_TMPDIR/in"
 	IN=$BATS_TEST_TMPDIR/in SHUT=1 run --separate-stderr rawjson "$IPCRUN" \
 	    child -- sh -c 'cat > "$0"' "$BATS_TEST_TMPDIR/got"
 	assert_success
@@ -731,6 +739,27 @@ ipcrun: child: sending SIGTERM to what is left of the process group of 'sh' (${s
 	echo "$stderr"
 	assert_success
 	assert_output $'{"a":1}\n{"late":true}'
+}
+
+@test "job control in a real shell on a pty: ^Z stops the parent, ipcrun child and CMD's group; bg and fg resume them" {
+	# CMD runs in a group of its own, which the terminal's ^Z does not
+	# reach: ipcrun child passes it on as SIGSTOP, and SIGCONT (issue 30).
+	printf '%s\n' 'require("fs").writeFileSync(process.argv[2],
+	    String(process.pid)); setInterval(() => {}, 1000);' \
+	    > "$BATS_TEST_TMPDIR/w.js"
+	printf '%s\n' 'require("child_process").spawn(process.argv[2],
+	    ["child", "--", "node", ...process.argv.slice(3)],
+	    { stdio: ["inherit", "inherit", "inherit", "ipc"] });' \
+	    > "$BATS_TEST_TMPDIR/parent.js"
+	run python3 "$F/jobctl.py" "$IPCRUN" "$BATS_TEST_TMPDIR/w.js" \
+	    "$BATS_TEST_TMPDIR/pid" "node '$BATS_TEST_TMPDIR/parent.js' \
+'$IPCRUN' '$BATS_TEST_TMPDIR/w.js' '$BATS_TEST_TMPDIR/pid'"
+	assert_success
+	assert_line 'ok: ^Z stopped ipcrun and the child'
+	assert_line 'ok: bg continued both'
+	assert_line 'ok: ^Z again stopped both'
+	assert_line 'ok: fg continued both'
+	assert_line 'ok: ^C ended both'
 }
 
 @test "child: CMD hands a listening socket to the Node parent through IPCRUN_HANDLE_SOCK (send-fd --msg)" {

@@ -102,7 +102,31 @@ for l in sys.stdin:
 	    printf '{"a":1}\nnot json\n[3]' < /dev/null
 	assert_failure 1
 	assert_equal "$output" $'{"a":1}\n[3]'
-	assert_equal "$stderr" "ipcrun: run: 'printf' frame 2:2: invalid literal, found 'o' (not forwarded)"
+	assert_equal "$stderr" "ipcrun: run: 'printf' frame 2:2: invalid literal, found 'o' (not forwarded)
+    2 | not json
+      |  ^
+ipcrun: run: hint: on the stdio channel each line 'printf' prints on its stdout is a message: print logs to standard error"
+}
+
+@test "-c NAME:stdio=: a stray stdout line shows its excerpt, the hint once a run; -q silences all" {
+	printf '{"a":1}\n{"a":2}\n' > "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$IPCRUN" run \
+	    -c 'py:stdio=sh -c "echo starting up; echo \"  {bad: 1}\"; cat"' \
+	    -c 'js=node -e "process.on(\"message\", (m) => process.send(m))"' \
+	    < "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	[ "${#lines[@]}" -eq 2 ]
+	assert_equal "$stderr" "ipcrun: run: 'py' frame 1:1: expected a value, found 's' (not forwarded)
+    1 | starting up
+      | ^
+ipcrun: run: hint: on the stdio channel each line 'py' prints on its stdout is a message: print logs to standard error
+ipcrun: run: 'py' frame 2:4: expected a string key, found 'b' (not forwarded)
+    2 |   {bad: 1}
+      |    ^"
+	run --separate-stderr "$IPCRUN" run -q -c 'py:stdio=sh -c "echo starting up; cat"' \
+	    < "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$stderr" ""
 }
 
 @test "--no-validate passes anything through a stdio child" {

@@ -74,6 +74,10 @@ unit() {
 	unit v8ser_test
 }
 
+@test "v8tag: each tag both ways, refusals by name, random payloads and edited texts (fuzz)" {
+	unit v8tag_test
+}
+
 @test "v8frame: advanced frames cut at every byte, a long one dropped, the buffer given back" {
 	unit v8frame_test
 }
