@@ -3,9 +3,9 @@
  * chan.c: ipcrun's end of a child's channel, a stream socket: the frames
  * read from it, and two bounded write queues, the lines for the child
  * (tq) and ipcrun's own frames (cq), which go only between two lines of
- * tq. A copy of the child's end (peer) says what the child left unread.
- * Read with chan_read, or with chan_recv, which keeps the fds that come
- * with the bytes in a FIFO until a frame claims one.
+ * tq. A copy of the child's end (peer) says what the child left unread
+ * (chan_peer.c). Read with chan_read, or with chan_recv, which keeps the
+ * fds that come with the bytes in a FIFO until a frame claims one.
  */
 #ifndef CHAN_H
 #define CHAN_H

@@ -39,60 +39,6 @@ static const char E_SPARSE[] = "sparse array elements out of order";
 static const char E_TAG[] = "unknown tag";
 static const char E_NOMEM[] = "out of memory";
 
-/* Types outside the subset, named for the report. */
-static const char *
-v8ser_tag_name(int tag)
-{
-	switch (tag) {
-	case 'Z':
-		return "a BigInt";
-	case 'z':
-		return "a BigInt object";
-	case 'D':
-		return "a Date";
-	case 'R':
-		return "a RegExp";
-	case ';':
-		return "a Map";
-	case '\'':
-		return "a Set";
-	case 'B':
-	case '~':
-		return "an ArrayBuffer";
-	case 'u':
-		return "a SharedArrayBuffer";
-	case 'V':
-		return "a typed array or DataView";
-	case '\\':
-		return "a Buffer or another host object";
-	case 'r':
-		return "an Error";
-	case 's':
-		return "a String object";
-	case 'n':
-		return "a Number object";
-	case 'y':
-	case 'x':
-		return "a Boolean object";
-	case 'm':
-	case 'W':
-	case 'w':
-		return "a WebAssembly object";
-	case 'p':
-		return "a shared object";
-	case '?':
-		return "an object count check";
-	case T_HOLE:
-		return "an array hole outside an array";
-	case T_END_OBJECT:
-	case T_END_DENSE:
-	case T_END_SPARSE:
-		return "an end tag out of place";
-	default:
-		return NULL;
-	}
-}
-
 /* Decoder */
 
 struct v8ser_obj {

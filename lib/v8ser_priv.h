@@ -12,6 +12,7 @@
 #define V8_VERSION	15
 
 int	v8ser_unit(const unsigned char **, const unsigned char *, uint16_t[2]);
+const char *v8ser_tag_name(int);	/* v8ser_names.c */
 
 /* Tags of the format (v8/src/objects/value-serializer.cc). */
 enum {
