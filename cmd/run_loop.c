@@ -77,62 +77,26 @@ run_worker_deadline(struct run *r, struct worker *w)
  */
 static struct run *volatile run_job;
 
+/* For jobctl: sig (STOP, then CONT) to every child's group. */
 static void
-run_on_job_signal(int sig)
+run_job_each(int sig)
 {
-	struct run		*r = run_job;
-	struct sigaction	 dfl, old;
-	sigset_t		 set, prev;
-	unsigned		 i;
-	int			 saved = errno;
+	struct run	*r = run_job;
+	unsigned	 i;
 
-	if (r != NULL) {
-		for (i = 0; i < r->nw; i++)
-			if (r->w[i].pid > 0)
-				(void)kill(-r->w[i].pid, SIGSTOP);
-	}
-	memset(&dfl, 0, sizeof dfl);
-	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&dfl.sa_mask);
-	(void)sigaction(sig, &dfl, &old);
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	(void)sigprocmask(SIG_UNBLOCK, &set, &prev);
-	(void)kill(getpid(), sig);
-	/* Continued (or never stopped: an orphaned group ignores it). */
-	(void)sigprocmask(SIG_SETMASK, &prev, NULL);
-	(void)sigaction(sig, &old, NULL);
-	if (r != NULL) {
-		for (i = 0; i < r->nw; i++)
-			if (r->w[i].pid > 0)
-				(void)kill(-r->w[i].pid, SIGCONT);
-	}
-	errno = saved;
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nw; i++)
+		if (r->w[i].pid > 0)
+			(void)kill(-r->w[i].pid, sig);
 }
 
 /* Catch ^Z and its kin for the children's sake, unless ignored. */
 static int
 run_job_control(struct run *r)
 {
-	static const int	 sigs[] = { SIGTSTP, SIGTTIN, SIGTTOU };
-	struct sigaction	 sa, old;
-	size_t			 i;
-
 	run_job = r;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = run_on_job_signal;
-	sigfillset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-		/* A shell without job control ignores them for us. */
-		if (sigaction(sigs[i], NULL, &old) == -1)
-			return -1;
-		if (old.sa_handler == SIG_IGN)
-			continue;
-		if (sigaction(sigs[i], &sa, NULL) == -1)
-			return -1;
-	}
-	return 0;
+	return jobctl_install(run_job_each);
 }
 
 /* Forward a signal to every child's group, once each. */
