@@ -538,7 +538,7 @@ attach_session(struct attach *at, int sock)
 	chan_put_queue(&ss.pc, &at->wq);
 	at->q = &ss.pc.tq;
 	chan_open(&ss.pc, sock, -1);
-	ss.pc.rd.sep = at->sep;
+	chan_set_sep(&ss.pc, at->sep);
 	at->peerkey = at->node ? jscan_want(&ss.pc.rd.js, "cmd", 3) : -1;
 	if (ev_add(&ss.ev, STDIN_FILENO, 0, on_stdin, &ss) == -1 ||
 	    ev_add(&ss.ev, sock, 0, on_peer, &ss) == -1) {

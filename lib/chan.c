@@ -533,6 +533,13 @@ chan_detach(struct chan *c)
 	return fd;
 }
 
+/* What ends a frame read from the peer: '\n' unless changed (attach --rs). */
+void
+chan_set_sep(struct chan *c, int sep)
+{
+	c->rd.sep = sep;
+}
+
 /* Lines may still go to the child: open, and ipcrun has not ended it. */
 int
 chan_can_write(const struct chan *c)

@@ -112,6 +112,7 @@ int		 chan_is_shut(const struct chan *);
 int		 chan_closing(const struct chan *);
 int		 chan_ended(const struct chan *);
 int		 chan_detach(struct chan *);
+void		 chan_set_sep(struct chan *, int);
 void		 chan_writable(struct chan *);
 void		 chan_drop_queued(struct chan *);
 uint64_t	 chan_queued_lines(const struct chan *, int);
