@@ -81,6 +81,22 @@ EOF2
 	[[ ${stderr_lines[3]} == "ipcrun: run: -:4:11: \"handle\" must be a string: fd:N, tcp:HOST:PORT or unix:PATH (line not delivered)" ]]
 }
 
+@test "--handles: a terminal, a unix datagram socket and a character device are refused before sending; the child lives on" {
+	run --separate-stderr python3 "$F/odd_fds.py" "$IPCRUN" run --handles \
+	    -- node "$F/handle_child.js" <<EOF2
+{"handle":"fd:3","msg":1}
+{"handle":"fd:4","msg":2}
+{"handle":"fd:5","msg":3}
+{"n":4}
+EOF2
+	assert_failure 1
+	assert_output '{"got":{"n":4}}'
+	[[ ${stderr_lines[0]} == "ipcrun: run: -:1:11: handle 'fd:3' for 'node': Node aborts on this kind of descriptor; it takes TCP, UDP and unix stream sockets and pipes (line not delivered)" ]]
+	[[ ${stderr_lines[1]} == "ipcrun: run: -:2:11: handle 'fd:4' for 'node': Node refuses this kind of descriptor, and every handle after it; it takes TCP, UDP and unix stream sockets and pipes (line not delivered)" ]]
+	[[ ${stderr_lines[2]} == "ipcrun: run: -:3:11: handle 'fd:5' for 'node': Node aborts on this kind of descriptor; it takes TCP, UDP and unix stream sockets and pipes (line not delivered)" ]]
+	[ "${#stderr_lines[@]}" -eq 3 ]
+}
+
 @test "--handles: a child hands its server to another child by name; that child serves on it" {
 	d=$BATS_TEST_TMPDIR
 	held_fifo "$IPCRUN" run --handles --envelope \
