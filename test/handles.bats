@@ -97,6 +97,25 @@ EOF2
 	[ "${#stderr_lines[@]}" -eq 3 ]
 }
 
+@test "--handles: 100 handoffs leave ipcrun holding no more descriptors than one did" {
+	d=$BATS_TEST_TMPDIR
+	held_fifo "$IPCRUN" run --handles -- node "$F/handle_child.js"
+	echo '{"handle":"tcp:127.0.0.1:0","listen":true,"msg":0}' >&7
+	wait_for 30 grep -q '"port"' "$d/out" || { cat "$d/out" "$d/err"; false; }
+	before=$(ls "/proc/$ipid/fd" | wc -l)
+	for ((i = 1; i <= 100; i++)); do
+		echo '{"handle":"tcp:127.0.0.1:0","listen":true,"msg":'"$i"'}'
+	done >&7
+	wait_for 60 bash -c '[ "$(grep -c "\"port\"" "$1")" -eq 101 ]' _ "$d/out" ||
+	    { cat "$d/err"; false; }
+	after=$(ls "/proc/$ipid/fd" | wc -l)
+	assert_equal "$after" "$before"
+	# Nothing refused or lost on the way.
+	assert_equal "$(cat "$d/err")" ""
+	exec 7>&-
+	end_bg
+}
+
 @test "--handles: a child hands its server to another child by name; that child serves on it" {
 	d=$BATS_TEST_TMPDIR
 	held_fifo "$IPCRUN" run --handles --envelope \
