@@ -61,6 +61,58 @@ repl_on_signal(int sig)
 	raise(sig);
 }
 
+/*
+ * ^Z: the terminal goes back as it was before ipcrun stops, and comes
+ * back as libedit had it (raw) once the shell continues ipcrun, so that
+ * neither the shell nor the REPL is left with the other's mode. libedit's
+ * own handling is off (EL_SIGNAL 0: one-shot handlers that re-send to the
+ * whole group). Only async-signal-safe calls; the read libedit waits in
+ * is restarted.
+ */
+static void
+repl_on_tstp(int sig)
+{
+	struct termios		 raw;
+	struct sigaction	 dfl, old;
+	sigset_t		 set, prev;
+	ssize_t			 n;
+	int			 saved = errno, have;
+
+	have = tcgetattr(STDIN_FILENO, &raw) == 0;
+	(void)tcsetattr(STDIN_FILENO, TCSADRAIN, &repl_tty);
+	n = write(STDOUT_FILENO, "\n", 1);
+	(void)n;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	(void)sigaction(sig, &dfl, &old);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	(void)sigprocmask(SIG_UNBLOCK, &set, &prev);
+	(void)raise(sig);
+	/* Continued (fg): the terminal as libedit left it. */
+	(void)sigprocmask(SIG_SETMASK, &prev, NULL);
+	(void)sigaction(sig, &old, NULL);
+	if (have)
+		(void)tcsetattr(STDIN_FILENO, TCSADRAIN, &raw);
+	errno = saved;
+}
+
+/* ^Z, unless the shell ignores it (no job control: nobody could fg). */
+static void
+repl_catch_tstp(void)
+{
+	struct sigaction	 sa, old;
+
+	if (sigaction(SIGTSTP, NULL, &old) == -1 || old.sa_handler == SIG_IGN)
+		return;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = repl_on_tstp;
+	sigfillset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	(void)sigaction(SIGTSTP, &sa, NULL);
+}
+
 static char *
 repl_prompt(EditLine *el)
 {
@@ -454,6 +506,7 @@ repl_main(struct repl *rp, const char *banner)
 		signal(SIGINT, repl_on_signal);
 		signal(SIGTERM, repl_on_signal);
 		signal(SIGHUP, repl_on_signal);
+		repl_catch_tstp();
 	}
 	if (buf_init(&val, 4096) == -1)
 		return EXIT_FAIL;

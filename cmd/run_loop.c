@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -77,11 +78,21 @@ run_worker_deadline(struct run *r, struct worker *w)
  */
 static struct run *volatile run_job;
 
-/* For jobctl: sig (STOP, then CONT) to every child's group. */
+/*
+ * For jobctl: sig (STOP, then CONT) to every child's group. Before ipcrun
+ * stops, the REPL (in ipcrun's own job, so ^Z reached it too) must have
+ * stopped: the shell takes the terminal back as soon as ipcrun, its only
+ * child, stops, and a REPL still giving the terminal its modes back
+ * would then be stopped by SIGTTOU halfway, and never resumed. WNOWAIT:
+ * its status stays for the loop, were it to exit instead. A second at
+ * the most: a TSTP sent to ipcrun alone never reaches the REPL.
+ */
 static void
 run_job_each(int sig)
 {
+	static const struct timespec tick = { 0, 10 * 1000 * 1000 };
 	struct run	*r = run_job;
+	siginfo_t	 si;
 	unsigned	 i;
 
 	if (r == NULL)
@@ -89,6 +100,15 @@ run_job_each(int sig)
 	for (i = 0; i < r->nw; i++)
 		if (r->w[i].pid > 0)
 			(void)kill(-r->w[i].pid, sig);
+	for (i = 0; sig == SIGSTOP && r->repl_pid > 0 && i < 100; i++) {
+		memset(&si, 0, sizeof si);
+		if (waitid(P_PID, (id_t)r->repl_pid, &si, WSTOPPED |
+		    WEXITED | WNOHANG | WNOWAIT) == -1 && errno != EINTR)
+			break;
+		if (si.si_pid != 0)
+			break;
+		(void)nanosleep(&tick, NULL);
+	}
 }
 
 /* Catch ^Z and its kin for the children's sake, unless ignored. */

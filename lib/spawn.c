@@ -61,8 +61,26 @@ spawn_child(const struct spawn_opts *so, int errfd, pid_t parent)
 		if (i != SIGKILL && i != SIGSTOP)
 			(void)sigaction(i, &sa, NULL);
 	}
-	if (so->pgroup && setpgid(0, 0) == -1)
-		goto fail;
+	if (so->pgroup) {
+		if (setpgid(0, 0) == -1)
+			goto fail;
+		/*
+		 * A ^Z (or TTIN, TTOU) sent to ipcrun's job between the fork
+		 * and here is pending, blocked: unblocked at the exec, its
+		 * default action would stop this process, now in a group of
+		 * its own that neither the shell's fg nor ipcrun's SIGCONT
+		 * reaches, before it ever ran. It was not meant for it:
+		 * ignoring a signal discards it, then the default is back.
+		 */
+		sa.sa_handler = SIG_IGN;
+		(void)sigaction(SIGTSTP, &sa, NULL);
+		(void)sigaction(SIGTTIN, &sa, NULL);
+		(void)sigaction(SIGTTOU, &sa, NULL);
+		sa.sa_handler = SIG_DFL;
+		(void)sigaction(SIGTSTP, &sa, NULL);
+		(void)sigaction(SIGTTIN, &sa, NULL);
+		(void)sigaction(SIGTTOU, &sa, NULL);
+	}
 	if (so->pdeathsig != 0) {
 		if (prctl(PR_SET_PDEATHSIG, so->pdeathsig) == -1)
 			goto fail;

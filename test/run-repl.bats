@@ -69,3 +69,12 @@ repl() {
 	[ "$status" = 125 ]
 	assert_output --partial "--color 'sometimes': must be auto, always or never"
 }
+
+@test "run REPL: ^Z and fg give libedit its raw terminal back (an arrow key edits), and a child started just before is not left stopped" {
+	run python3 "$F/repl_tstp.py" "$IPCRUN" "$F/echo.js"
+	assert_success
+	assert_line 'ok: ^Z: the job stopped, the shell'"'"'s prompt back'
+	assert_line 'ok: after fg, the terminal raw again for libedit'
+	assert_line 'ok: the arrow key was libedit'"'"'s'
+	assert_line 'ok: ^D ended ipcrun, the shell'"'"'s prompt back'
+}
