@@ -100,7 +100,7 @@ chan_lines(const char *p, size_t len, int own)
 
 /*
  * Room for what the child writes before it exits (issue 29): a Node child
- * that calls process.exit() right after its last send()s loses whatever
+ * that ends itself right after its last send()s loses whatever
  * libuv still queues, and libuv queues once the socket is full. For
  * AF_UNIX stream the writer's send buffer bounds what is in flight, and
  * each small frame costs a buffer's overhead, not its length: the default

@@ -307,6 +307,13 @@ abstract_listening() {
 	assert_equal "$(cat "$T/out")" "ours"
 }
 
+@test "send-fd: a bad --allow-uid is a usage error, before anything is sent" {
+	run --separate-stderr "$IPCRUN" send-fd --allow-uid nosuchuser "unix:$S" 0 </dev/null
+	assert_failure 125
+	assert_equal "$stderr" $'ipcrun: send-fd: --allow-uid \'nosuchuser\': not a uid or a user name\nTry \'ipcrun send-fd --help\'.'
+	[ ! -e "$S" ]
+}
+
 @test "recv-fd: our own uid needs no --allow-uid, and a bad --allow-uid is a usage error" {
 	local name="ipcrun-test-$$-$RANDOM"
 	printf 'ours\n' >"$T/a"
