@@ -540,34 +540,6 @@ chan_set_sep(struct chan *c, int sep)
 	c->rd.sep = sep;
 }
 
-/* Lines may still go to the child: open, and ipcrun has not ended it. */
-int
-chan_can_write(const struct chan *c)
-{
-	return c->fd != -1 && c->state == CHAN_OPEN;
-}
-
-/* ipcrun has ended the child's input (SHUT_WR, or both ways). */
-int
-chan_is_shut(const struct chan *c)
-{
-	return c->state >= CHAN_SHUT;
-}
-
-/* Shut both ways: what is read now is what the child had written. */
-int
-chan_closing(const struct chan *c)
-{
-	return c->state == CHAN_CLOSING;
-}
-
-/* The child's side has ended: a read returned 0 (or a reset). */
-int
-chan_ended(const struct chan *c)
-{
-	return c->eof;
-}
-
 /* poll says there is room again (or an error the next write reports). */
 void
 chan_writable(struct chan *c)

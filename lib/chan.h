@@ -107,10 +107,6 @@ int		 chan_fd_take(struct chan *);
 void		 chan_fds_close(struct chan *);
 void		 chan_drop_peer(struct chan *);
 void		 chan_set_eof(struct chan *);
-int		 chan_can_write(const struct chan *);
-int		 chan_is_shut(const struct chan *);
-int		 chan_closing(const struct chan *);
-int		 chan_ended(const struct chan *);
 int		 chan_detach(struct chan *);
 void		 chan_set_sep(struct chan *, int);
 void		 chan_writable(struct chan *);
@@ -128,5 +124,36 @@ int		 chan_give_up(struct chan *);
 void		 chan_pause(struct chan *);
 int		 chan_paused(const struct chan *);
 int		 chan_widen_peer(int, int);
+
+/*
+ * The close state, asked on the relay's per-line paths: inline.
+ * chan_can_write: lines may still go (open, and ipcrun has not ended it);
+ * chan_is_shut: ipcrun ended the child's input (SHUT_WR, or both ways);
+ * chan_closing: shut both ways, what is read is what the child had
+ * written; chan_ended: the child's side ended (a read gave 0, a reset).
+ */
+static inline int
+chan_can_write(const struct chan *c)
+{
+	return c->fd != -1 && c->state == CHAN_OPEN;
+}
+
+static inline int
+chan_is_shut(const struct chan *c)
+{
+	return c->state >= CHAN_SHUT;
+}
+
+static inline int
+chan_closing(const struct chan *c)
+{
+	return c->state == CHAN_CLOSING;
+}
+
+static inline int
+chan_ended(const struct chan *c)
+{
+	return c->eof;
+}
 
 #endif
