@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * ipcrun run: the loop. Set-up; each round the timer pass, one poll
- * over stdin, stdout, the channels, the log pipes, --events-fd and the
- * signals (whose callbacks only read or write), then one fixed pass:
- * signals, input, output, reaping and joining, events. The end and the
- * exit status.
+ * ipcrun run and serve: the relay's loop, on the options run.c parsed
+ * (struct relay_conf). Set-up; each round the timer pass, one poll over
+ * stdin, stdout, the channels, the log pipes, --events-fd and the signals
+ * (whose callbacks only read or write), then one fixed pass: signals,
+ * input, output, reaping and joining, events. The end and the exit
+ * status.
  */
 #include "compat.h"
 
