@@ -2,7 +2,7 @@
 /*
  * ipcrun run: the relay's state, shared by cmd/run*.c. cmd/run.c parses
  * the options into a struct relay_conf, read only to the relay (r->cf),
- * and relay.c runs the relay, whose state is struct run. The pieces
+ * and run_loop.c runs the relay, whose state is struct run. The pieces
  * that own their state are in lib/ (chan, drain, super, route, envelope,
  * restart); what is here is the relay that connects them, in one file per
  * direction or concern. run_report.c formats what run says (--trace, -v,
@@ -534,7 +534,7 @@ struct run {
  * run_tasklog.c, run_stray.c, run_task.c, run_env.c, run_child.c,
  * run_drain.c, run_handles.c, run_deal.c, run_in.c, run_lost.c,
  * run_cluster.c, run_internal.c, run_out.c, run_roll.c, run_ctl.c,
- * run_repl.c, relay.c; run.c parses the options, run_setup.c draws
+ * run_repl.c, run_loop.c; run.c parses the options, run_setup.c draws
  * what follows from them, and run.c calls run_main.
  */
 
@@ -773,7 +773,7 @@ void		 run_ctl_end(struct run *r);
 int		 run_repl_start(struct run *r);
 void		 run_repl_end(struct run *r);
 
-/* relay.c */
+/* run_loop.c */
 void		 run_update(struct run *r);
 int		 run_main(struct run *r);
 
