@@ -16,6 +16,8 @@
 #include <sys/resource.h>
 #include <sys/uio.h>
 
+#include <stddef.h>
+
 #include "addr.h"
 #include "buf.h"
 #include "rbus_claim.h"
@@ -293,11 +295,20 @@ struct relay_conf {
  * it sends, the end-of-input state and the lifecycle of its process group.
  */
 struct worker {
+	/* Who the child is: kept across its restarts. */
 	char		**argv;
 	const char	*name;		/* for reports */
+	char		*alloc_name;	/* name, when ipcrun made it */
 	unsigned	 idx;
 	struct run	*r;
-	char		*alloc_name;	/* name, when ipcrun made it */
+	int		 node;		/* on Node's channel, else stdio */
+	struct super	 sv;		/* its lifecycle: the table of lib/super.c */
+	unsigned	 roll_gen;	/* sv.restarts when the roll stopped it */
+
+	/*
+	 * An incarnation: everything from here on starts from zero when the
+	 * child is started again (run_respawn, WORKER_LIFE).
+	 */
 	char		*prefix;	/* {"from":NAME,"pid":P,"msg": */
 	size_t		 prefixlen;
 	char		*qname;		/* NAME as a JSON string */
@@ -319,18 +330,14 @@ struct worker {
 	enum close_why	 closing_why;
 	int		 outcmd;
 	uint64_t	 out_frames;
-	int		 node;		/* on Node's channel, else stdio */
 
-	/* The child: its lifecycle is the table of lib/super.c. */
 	pid_t		 pid;
 	int		 pending;	/* its exec-error pipe until it exec'd */
-	struct super	 sv;
 	int		 preloaded;	/* NODE_OPTIONS carries the preload */
 	int		 plain_warned;	/* Node without the preload: said so */
 	struct drain	 dr;		/* its end of input: lib/drain.c */
 	int		 handle_warned;
 	int		 serving;	/* serve: it took its sockets */
-	unsigned	 roll_gen;	/* sv.restarts when the roll stopped it */
 	int		 restarting;	/* ending gracefully: RUN_RESTART, RUN_RETIRE */
 	int		 gone;		/* exited: takes no more input */
 	int		 polled;	/* its channel is in the poll set */
@@ -348,6 +355,7 @@ struct worker {
 	uint64_t	 handle_id;
 	int64_t		 handle_at;
 };
+#define WORKER_LIFE	offsetof(struct worker, prefix)
 
 struct run {
 	const struct cmd_entry	*ce;

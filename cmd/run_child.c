@@ -440,11 +440,10 @@ run_worker_release(struct worker *w)
 static void
 run_respawn(struct run *r, struct worker *w)
 {
-	struct worker	 keep;
 	struct buf	 q;
 	pid_t		 pid;
 	int		 status, rc;
-	uint64_t	 n;
+	uint64_t	 n, kept;
 
 	if (proc_group(w->pid, &pid, 1) > 0) {
 		cmd_warnx(r->ce, "killing what is left of the process group of "
@@ -462,25 +461,20 @@ run_respawn(struct run *r, struct worker *w)
 	free(w->logbuf);
 	/* The queue goes to the next incarnation; the rest of the channel not. */
 	chan_take_queue(&w->ch, &q);
-	keep = *w;
 	/* What it read counts for --stats; the next counts its own. */
 	if (w->in_lines >= w->rerouted + w->kept + w->undelivered)
 		r->delivered_gone += w->in_lines - w->rerouted - w->kept -
 		    w->undelivered;
+	kept = w->kept;
 	chan_release(&w->ch);
 	free(w->pre_entry);
 	free(w->prefix);
 	free(w->qname);
-	memset(w, 0, sizeof *w);
-	w->argv = keep.argv;
-	w->name = keep.name;
-	w->alloc_name = keep.alloc_name;
-	w->sv = keep.sv;
-	w->node = keep.node;		/* its channel, -c NAME:CHANNEL= */
-	w->roll_gen = keep.roll_gen;
+	/* Who the child is stays; its last incarnation goes. */
+	memset((char *)w + WORKER_LIFE, 0, sizeof *w - WORKER_LIFE);
 	/* What the last one left unread is queued for this one. */
-	w->in_lines = keep.kept;
-	if (run_worker_init(r, w, keep.idx) == -1) {
+	w->in_lines = kept;
+	if (run_worker_init(r, w, w->idx) == -1) {
 		buf_release(&q);
 		cmd_warn(r->ce, "restart of '%s'", w->name);
 		run_fail(r);
