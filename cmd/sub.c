@@ -192,11 +192,6 @@ cmd_sub_exec(const struct cmd_entry *ce, int argc, char **argv)
 		return cmd_usage_error(ce, "unexpected operand '%s'", argv[1]);
 	if (bus_addr(ce, &u, argv[0], name, sizeof name) == -1)
 		return EXIT_FAIL;
-	if (u.group[0] != '\0' && u.until_now) {
-		cmd_warnx(ce, "'%s': until=now with group= is not built yet",
-		    name);
-		return EXIT_FAIL;
-	}
 	if ((u.claim_idle_ms > 0 || u.max_deliveries > 0) &&
 	    u.group[0] == '\0') {
 		cmd_warnx(ce, "'%s': claim-idle= and max-deliveries= are for "

@@ -57,6 +57,7 @@ struct rbus_source {
 	unsigned	 ackwait;	/* XACKs sent, not answered */
 	char		 last[64];	/* the last id read (stream) */
 	uint64_t	 until_ms, until_seq;
+	int		 until_known;	/* group: until_ms/seq are set */
 	int		 until_empty;	/* until=now on an empty stream */
 	uint64_t	 lines;
 	uint64_t	 missing;	/* entries without the field */

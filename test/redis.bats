@@ -278,3 +278,38 @@ load redis_helper
 	assert_failure 125
 	assert_equal "$(echo "$stderr" | wc -l)" 1
 }
+
+@test "until=now with group=: two consumers drain the group's backlog and exit 0; each line once, none pending" {
+	redis_start
+	lines 3000 | "$IPCRUN" pub "$(U g)"
+	# a takes 200 first: until=now goes on from where the group is.
+	"$IPCRUN" sub -n 200 "$(U 'g?group=w&consumer=a&count=50')" > "$T/o0"
+	timeout 60 "$IPCRUN" sub "$(U 'g?group=w&consumer=a&count=50&until=now')" > "$T/a" &
+	pa=$!
+	timeout 60 "$IPCRUN" sub "$(U 'g?group=w&consumer=b&count=50&until=now')" > "$T/b" &
+	pb=$!
+	wait $pa
+	wait $pb
+	run rcli XPENDING g w
+	assert_line --index 0 0
+	cat "$T/o0" "$T/a" "$T/b" | sort > "$T/got"
+	lines 3000 | sort > "$T/want"
+	cmp "$T/want" "$T/got"
+}
+
+@test "until=now with group=: it ends though entries keep coming; what it read past the start is printed and acked" {
+	redis_start
+	lines 2000 | "$IPCRUN" pub "$(U g)"
+	# A producer that never stops, while the reader runs.
+	bg sh -c "i=0; while :; do i=\$((i + 1)); redis-cli -s '$S' XADD g '*' msg \"{\\\"late\\\":\$i}\" > /dev/null; done"
+	wait_for 10 sh -c "[ \$(redis-cli -s '$S' XLEN g) -gt 2000 ]"
+	run --separate-stderr timeout 60 "$IPCRUN" sub "$(U 'g?group=w&consumer=a&count=100&until=now')"
+	assert_success
+	end_bg
+	echo "$output" | grep -v late | sort > "$T/got"
+	lines 2000 | sort > "$T/want"
+	cmp "$T/want" "$T/got"
+	# Nothing it read was left unacked.
+	run rcli XPENDING g w
+	assert_line --index 0 0
+}
