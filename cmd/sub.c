@@ -115,11 +115,18 @@ static void
 sub_ack(struct sub *s)
 {
 	const char	*p = s->ids.p + s->ids.off, *end = p + s->ids.len;
-	size_t		 n;
+	const char	*ids[RBUS_ACKMAX];
+	size_t		 n = 0;
 
-	for (; p < end; p += strlen(p) + 1)
-		if (rbus_source_ack(&s->src, p) == -1)
-			s->unacked++;
+	/* Up to RBUS_ACKMAX ids in one XACK: one each costs more. */
+	for (; p < end; p += strlen(p) + 1) {
+		ids[n++] = p;
+		if (n == RBUS_ACKMAX || p + strlen(p) + 1 >= end) {
+			if (rbus_source_ack_ids(&s->src, ids, n) == -1)
+				s->unacked += n;
+			n = 0;
+		}
+	}
 	buf_consume(&s->ids, s->ids.len);
 	p = s->items.p + s->items.off;
 	end = p + s->items.len;

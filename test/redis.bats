@@ -386,3 +386,15 @@ load redis_helper
 	grep -h '}$' "$T/o1" "$T/o2" | sort -u > "$T/got"
 	sort "$T/want" | cmp - "$T/got"
 }
+
+@test "sub in a group acks in batches, not one XACK per entry" {
+	redis_start
+	lines 3000 | "$IPCRUN" pub "$(U g)"
+	run --separate-stderr "$IPCRUN" sub "$(U 'g?group=w&consumer=a&count=200&until=now')"
+	assert_success
+	assert_equal "$(echo "$output" | wc -l)" 3000
+	run rcli XPENDING g w
+	assert_line --index 0 0
+	calls=$(rcli INFO commandstats | sed -n 's/^cmdstat_xack:calls=\([0-9]*\),.*/\1/p')
+	(( calls <= 30 ))
+}
