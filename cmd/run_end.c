@@ -47,7 +47,8 @@ run_end_refuse(struct run *r, const char *fmt, ...)
 /*
  * The addresses, checked before anything starts. A stream's group acks
  * each entry once its reply is out with --tasks, once it is delivered
- * without (run_ack.c).
+ * without (run_ack.c); with until=now, its input ends once the group has
+ * nothing left from the start to hand out (rbus.c).
  */
 int
 run_ends_parse(struct run *r, struct relay_conf *c, char *from, char *to)
@@ -60,10 +61,6 @@ run_ends_parse(struct run *r, struct relay_conf *c, char *from, char *to)
 		if (bus_addr(r->ce, &e->u, from, e->name, sizeof e->name) == -1)
 			return EXIT_FAIL;
 		e->kind = END_REDIS;
-		if (e->u.group[0] != '\0' && e->u.until_now)
-			return run_end_refuse(r, "--from '%s': until=now with "
-			    "group= is not built yet: a group is read as a "
-			    "service, until a signal", e->name);
 		if ((e->u.claim_idle_ms > 0 || e->u.max_deliveries > 0) &&
 		    e->u.group[0] == '\0')
 			return run_end_refuse(r, "--from '%s': claim-idle= "

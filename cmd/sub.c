@@ -33,6 +33,8 @@ struct sub {
 	struct rbus_claim claim;	/* claim-idle= */
 	struct buf	 oq;
 	struct buf	 ids;		/* group: entries to ack once out */
+	struct buf	 items;		/* ack=reply: items to LREM once out */
+	uint64_t	 unacked;	/* acks not sent: the link was down */
 	struct jscan	 js;
 	uint64_t	 stack[64];
 	uint64_t	 max;		/* -n: stop after so many, 0: no */
@@ -54,12 +56,23 @@ sub_bad(struct sub *s, const char *id, const char *why)
 	s->bad++;
 }
 
-/* In a group, an entry is acked once its line is out, or refused. */
+/*
+ * In a group, an entry is acked once its line is out, or refused; so is
+ * an item of a reliable list (ack=reply), by its value (LREM).
+ */
 static void
-sub_done(struct sub *s, const char *id)
+sub_done(struct sub *s, const char *id, const char *p, size_t n)
 {
-	if (id != NULL && s->src.u->group[0] != '\0' &&
-	    buf_append(&s->ids, id, strlen(id) + 1) == -1) {
+	int	r = 0;
+
+	if (id != NULL && s->src.u->group[0] != '\0')
+		r = buf_append(&s->ids, id, strlen(id) + 1);
+	else if (id == NULL && s->src.reliable) {
+		r = buf_append(&s->items, (const char *)&n, sizeof n);
+		if (r == 0)
+			r = buf_append(&s->items, p, n);
+	}
+	if (r == -1) {
 		cmd_warn(s->ce, "malloc");
 		s->failed = EXIT_FAIL;
 	}
@@ -73,7 +86,7 @@ sub_on_bad(void *arg, const char *id, const char *why)
 
 	snprintf(m, sizeof m, "%s '%s'", why, s->src.u->field);
 	sub_bad(s, id, m);
-	sub_done(s, id);
+	sub_done(s, id, NULL, 0);
 }
 
 /* An entry moved to NAME:dead, or claiming stopped. */
@@ -93,14 +106,38 @@ sub_on_dead(void *arg, const char *id, uint64_t n, const char *err)
 	s->bad++;
 }
 
+/*
+ * What stdout has taken is acked. An ack that cannot be sent (the link
+ * is down) leaves its entry pending, or its item in our list: counted,
+ * and said at the end.
+ */
 static void
 sub_ack(struct sub *s)
 {
 	const char	*p = s->ids.p + s->ids.off, *end = p + s->ids.len;
+	const char	*ids[RBUS_ACKMAX];
+	size_t		 n = 0;
 
-	for (; p < end; p += strlen(p) + 1)
-		(void)rbus_source_ack(&s->src, p);
+	/* Up to RBUS_ACKMAX ids in one XACK: one each costs more. */
+	for (; p < end; p += strlen(p) + 1) {
+		ids[n++] = p;
+		if (n == RBUS_ACKMAX || p + strlen(p) + 1 >= end) {
+			if (rbus_source_ack_ids(&s->src, ids, n) == -1)
+				s->unacked += n;
+			n = 0;
+		}
+	}
 	buf_consume(&s->ids, s->ids.len);
+	p = s->items.p + s->items.off;
+	end = p + s->items.len;
+	while (p < end) {
+		memcpy(&n, p, sizeof n);
+		p += sizeof n;
+		if (rbus_source_ack_item(&s->src, p, n) == -1)
+			s->unacked++;
+		p += n;
+	}
+	buf_consume(&s->items, s->items.len);
 }
 
 static void
@@ -111,7 +148,7 @@ sub_on_line(void *arg, const char *p, size_t n, const char *id)
 
 	if (s->failed || (s->max > 0 && s->out >= s->max))
 		return;
-	sub_done(s, id);
+	sub_done(s, id, p, n);
 	if (memchr(p, '\n', n) != NULL) {
 		sub_bad(s, id, "holds a newline: not one NDJSON line");
 		return;
@@ -192,11 +229,6 @@ cmd_sub_exec(const struct cmd_entry *ce, int argc, char **argv)
 		return cmd_usage_error(ce, "unexpected operand '%s'", argv[1]);
 	if (bus_addr(ce, &u, argv[0], name, sizeof name) == -1)
 		return EXIT_FAIL;
-	if (u.group[0] != '\0' && u.until_now) {
-		cmd_warnx(ce, "'%s': until=now with group= is not built yet",
-		    name);
-		return EXIT_FAIL;
-	}
 	if ((u.claim_idle_ms > 0 || u.max_deliveries > 0) &&
 	    u.group[0] == '\0') {
 		cmd_warnx(ce, "'%s': claim-idle= and max-deliveries= are for "
@@ -208,16 +240,16 @@ cmd_sub_exec(const struct cmd_entry *ce, int argc, char **argv)
 		    "entries are counted when they are claimed again", name);
 		return EXIT_FAIL;
 	}
-	if (u.ack == REDISURL_ACK_REPLY) {
-		cmd_warnx(ce, "'%s': ack=reply with sub is not built yet: a "
-		    "list is read with BRPOP, which takes each item off",
-		    name);
+	if (u.ack == REDISURL_ACK_REPLY && u.mode != REDISURL_LIST) {
+		cmd_warnx(ce, "'%s': ack=reply is for a list; a stream acks "
+		    "after the line is written with group=", name);
 		return EXIT_FAIL;
 	}
 	s.name = name;
 	jscan_init(&s.js);
 	jscan_set_stack(&s.js, s.stack, sizeof s.stack);
-	if (buf_init(&s.oq, SUB_OUTQ) == -1 || buf_init(&s.ids, 4096) == -1) {
+	if (buf_init(&s.oq, SUB_OUTQ) == -1 || buf_init(&s.ids, 4096) == -1 ||
+	    buf_init(&s.items, 4096) == -1) {
 		cmd_warn(ce, "malloc");
 		return EXIT_FAIL;
 	}
@@ -274,15 +306,21 @@ cmd_sub_exec(const struct cmd_entry *ce, int argc, char **argv)
 	while (s.src.ackwait > 0 && s.src.ack.state == RCONN_UP &&
 	    ev_now() < d)
 		(void)ev_run_once(&ev, ev_timeout_ms(d));
-	if (s.src.ackwait > 0 && !s.quiet)
-		cmd_warnx(ce, "%s: %u entr%s not acknowledged: they stay "
-		    "pending", name, s.src.ackwait, s.src.ackwait == 1 ? "y" :
+	s.unacked += s.src.ackwait;
+	if (s.unacked > 0 && !s.quiet && s.src.reliable)
+		cmd_warnx(ce, "%s: %" PRIu64 " item%s not acknowledged: they "
+		    "stay in '%s'", name, s.unacked, s.unacked == 1 ? "" : "s",
+		    s.src.proc);
+	else if (s.unacked > 0 && !s.quiet)
+		cmd_warnx(ce, "%s: %" PRIu64 " entr%s not acknowledged: they "
+		    "stay pending", name, s.unacked, s.unacked == 1 ? "y" :
 		    "ies");
 out:
 	rbus_source_close(&s.src);
 	ev_release(&ev);
 	buf_release(&s.oq);
 	buf_release(&s.ids);
+	buf_release(&s.items);
 	return status;
 }
 

@@ -68,6 +68,7 @@ source_acks(const struct rbus_source *s)
 }
 
 static void	source_read(struct rbus_source *);
+static void	source_group_read(struct rbus_source *);
 static void	source_recover(struct rbus_source *);
 int		rbus_source_ack(struct rbus_source *, const char *);
 
@@ -103,8 +104,13 @@ source_entry(struct rbus_source *s, redisReply *e)
 		return 0;
 	id = e->element[0];
 	if (s->u->until_now && parse_id(id->str, &ms, &seq) == 0 &&
-	    (ms > s->until_ms || (ms == s->until_ms && seq > s->until_seq)))
-		return 1;
+	    (ms > s->until_ms || (ms == s->until_ms && seq > s->until_seq))) {
+		/* A group's entry is ours once read: it is handed out,
+		   and the read after it is not sent. */
+		if (s->u->group[0] == '\0')
+			return 1;
+		s->ended = 1;
+	}
 	snprintf(s->last, sizeof s->last, "%s", id->str);
 	fv = e->element[1];
 	/* A deleted or trimmed pending entry comes as [id, nil]. */
@@ -149,8 +155,14 @@ source_on_read(struct rconn *rc, void *reply, void *priv)
 	}
 	switch (s->u->mode) {
 	case REDISURL_STREAM:
-		if (r->type == REDIS_REPLY_NIL)
+		if (r->type == REDIS_REPLY_NIL) {
+			/* until=now reads a group without BLOCK: nothing is
+			   left for the group to hand out. */
+			if (s->u->until_now && s->u->group[0] != '\0' &&
+			    !s->pel)
+				s->ended = 1;
 			break;		/* BLOCK timed out */
+		}
 		if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
 		    r->element[0]->type != REDIS_REPLY_ARRAY ||
 		    r->element[0]->elements != 2)
@@ -164,7 +176,8 @@ source_on_read(struct rconn *rc, void *reply, void *priv)
 				break;
 			}
 		}
-		if (s->u->until_now && strcmp(s->last, "") != 0) {
+		if (s->u->until_now && s->u->group[0] == '\0' &&
+		    strcmp(s->last, "") != 0) {
 			uint64_t ms, seq;
 			if (parse_id(s->last, &ms, &seq) == 0 &&
 			    ms == s->until_ms && seq == s->until_seq)
@@ -249,7 +262,7 @@ source_read(struct rbus_source *s)
 		argv[argc++] = s->consumer;
 		argv[argc++] = "COUNT";
 		argv[argc++] = count;
-		if (!s->pel) {
+		if (!s->pel && !u->until_now) {
 			argv[argc++] = "BLOCK";
 			argv[argc++] = block;
 		}
@@ -313,6 +326,13 @@ source_on_top(struct rconn *rc, void *reply, void *priv)
 	    r->element[0]->elements > 0 &&
 	    r->element[0]->element[0]->type == REDIS_REPLY_STRING)
 		top = r->element[0]->element[0]->str;
+	if (s->u->group[0] != '\0') {
+		/* until=now in a group: the top at the start, once. */
+		(void)parse_id(top, &s->until_ms, &s->until_seq);
+		s->until_known = 1;
+		source_group_read(s);
+		return;
+	}
 	if (s->u->from[0] == '\0' || strcmp(s->u->from, "$") == 0)
 		snprintf(s->last, sizeof s->last, "%s", top);
 	else
@@ -327,10 +347,22 @@ source_on_top(struct rconn *rc, void *reply, void *priv)
 	source_read(s);
 }
 
+/* Each connection of a group starts with our own pending entries. */
+static void
+source_group_read(struct rbus_source *s)
+{
+	s->pel = 1;
+	snprintf(s->last, sizeof s->last, "0");
+	s->started = 1;
+	source_read(s);
+}
+
 static void
 source_on_group(struct rconn *rc, void *reply, void *priv)
 {
 	struct rbus_source	*s = priv;
+	const char		*argv[6] = { "XREVRANGE", s->u->name, "+", "-",
+				    "COUNT", "1" };
 	char			 e[220];
 
 	if (reply == NULL)
@@ -340,11 +372,16 @@ source_on_group(struct rconn *rc, void *reply, void *priv)
 		source_fail(s, "XGROUP CREATE", e);
 		return;
 	}
-	/* Each connection starts with our own pending entries. */
-	s->pel = 1;
-	snprintf(s->last, sizeof s->last, "0");
-	s->started = 1;
-	source_read(s);
+	/*
+	 * until=now: the stream's last entry at the start is where the
+	 * group's reading ends (asked once, on the first connection).
+	 */
+	if (s->u->until_now && !s->until_known) {
+		if (rconn_command(rc, source_on_top, s, 6, argv, NULL) == -1)
+			source_fail(s, "XREVRANGE", strerror(errno));
+		return;
+	}
+	source_group_read(s);
 }
 
 static void

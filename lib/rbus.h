@@ -35,6 +35,9 @@ struct rbus_sink {
 	uint64_t	 refused;	/* answered with an error */
 	uint64_t	 resent;
 	uint64_t	 unheard;	/* PUBLISH with no subscriber */
+	/* The command before the line, in RESP, built once. */
+	char		 pre[REDISURL_NAMEMAX + 160];
+	size_t		 prelen;
 	/* A line Redis refused: its number and Redis's error. */
 	void		(*on_refused)(void *, uint64_t, const char *);
 	void		*arg;
@@ -57,6 +60,7 @@ struct rbus_source {
 	unsigned	 ackwait;	/* XACKs sent, not answered */
 	char		 last[64];	/* the last id read (stream) */
 	uint64_t	 until_ms, until_seq;
+	int		 until_known;	/* group: until_ms/seq are set */
 	int		 until_empty;	/* until=now on an empty stream */
 	uint64_t	 lines;
 	uint64_t	 missing;	/* entries without the field */

@@ -411,6 +411,31 @@ rconn_command(struct rconn *rc, rconn_cb cb, void *priv, int argc,
 	return 0;
 }
 
+/* Queue a command already in RESP (cmd, len): no formatting per call. */
+int
+rconn_formatted(struct rconn *rc, rconn_cb cb, void *priv, const char *cmd,
+    size_t len)
+{
+	struct rconn_call	*call;
+
+	if (rc->ac == NULL || rc->state == RCONN_FAILED) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if ((call = malloc(sizeof *call)) == NULL)
+		return -1;
+	call->rc = rc;
+	call->cb = cb;
+	call->priv = priv;
+	if (redisAsyncFormattedCommand(rc->ac, rconn_on_reply, call, cmd,
+	    len) != REDIS_OK) {
+		free(call);
+		errno = ENOTCONN;
+		return -1;
+	}
+	return 0;
+}
+
 static void
 rconn_on_push(redisAsyncContext *ac, void *reply, void *priv)
 {

@@ -56,6 +56,8 @@ int		 rconn_connect(struct rconn *);
 void		 rconn_close(struct rconn *);
 int		 rconn_command(struct rconn *, rconn_cb, void *, int,
 		    const char **, const size_t *);
+int		 rconn_formatted(struct rconn *, rconn_cb, void *, const char *,
+		    size_t);
 int		 rconn_subscribe(struct rconn *, rconn_cb, void *, int,
 		    const char **);
 void		 rconn_pause(struct rconn *, int);

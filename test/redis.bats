@@ -278,3 +278,123 @@ load redis_helper
 	assert_failure 125
 	assert_equal "$(echo "$stderr" | wc -l)" 1
 }
+
+@test "until=now with group=: two consumers drain the group's backlog and exit 0; each line once, none pending" {
+	redis_start
+	lines 3000 | "$IPCRUN" pub "$(U g)"
+	# a takes 200 first: until=now goes on from where the group is.
+	"$IPCRUN" sub -n 200 "$(U 'g?group=w&consumer=a&count=50')" > "$T/o0"
+	timeout 60 "$IPCRUN" sub "$(U 'g?group=w&consumer=a&count=50&until=now')" > "$T/a" &
+	pa=$!
+	timeout 60 "$IPCRUN" sub "$(U 'g?group=w&consumer=b&count=50&until=now')" > "$T/b" &
+	pb=$!
+	wait $pa
+	wait $pb
+	run rcli XPENDING g w
+	assert_line --index 0 0
+	cat "$T/o0" "$T/a" "$T/b" | sort > "$T/got"
+	lines 3000 | sort > "$T/want"
+	cmp "$T/want" "$T/got"
+}
+
+@test "until=now with group=: it ends though entries keep coming; what it read past the start is printed and acked" {
+	redis_start
+	lines 2000 | "$IPCRUN" pub "$(U g)"
+	# A producer that never stops, while the reader runs.
+	bg sh -c "i=0; while :; do i=\$((i + 1)); redis-cli -s '$S' XADD g '*' msg \"{\\\"late\\\":\$i}\" > /dev/null; done"
+	wait_for 10 sh -c "[ \$(redis-cli -s '$S' XLEN g) -gt 2000 ]"
+	run --separate-stderr timeout 60 "$IPCRUN" sub "$(U 'g?group=w&consumer=a&count=100&until=now')"
+	assert_success
+	end_bg
+	echo "$output" | grep -v late | sort > "$T/got"
+	lines 2000 | sort > "$T/want"
+	cmp "$T/want" "$T/got"
+	# Nothing it read was left unacked.
+	run rcli XPENDING g w
+	assert_line --index 0 0
+}
+
+@test "sub from a list with ack=reply: an item leaves C's list once printed; kill -9 mid-write leaves it there, the next sub as C prints it" {
+	redis_start
+	# 2000 items of ~100 bytes: more than a pipe holds.
+	lines 2000 | sed 's/}$/,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}/' > "$T/want"
+	"$IPCRUN" pub "$(U 'q?mode=list')" < "$T/want"
+	mkfifo "$T/fifo"
+	"$IPCRUN" sub "$(U 'q?mode=list&ack=reply&consumer=c1&block=100ms')" > "$T/fifo" &
+	pid=$!
+	BG_PIDS="${BG_PIDS:-} $pid"
+	exec 8< "$T/fifo"
+	for i in $(seq 300); do
+		read -t 30 -r l <&8
+		echo "$l" >> "$T/o1"
+	done
+	# We read no more: sub fills the pipe and blocks writing an item,
+	# which stays in c1's list, not acked.
+	wait_for 30 grep -q pipe "/proc/$pid/wchan"
+	run rcli LLEN q:proc:c1
+	assert_output 1
+	kill -9 "$pid"
+	wait "$pid" || true
+	cat <&8 >> "$T/o1"
+	exec 8<&-
+	[ "$(rcli LLEN q)" -gt 0 ]
+	# Another sub as c1 moves c1's item back to the queue, first out.
+	run --separate-stderr "$IPCRUN" sub "$(U 'q?mode=list&ack=reply&consumer=c1&until=now')"
+	assert_success
+	echo "$output" > "$T/o2"
+	run rcli LLEN q:proc:c1
+	assert_output 0
+	run rcli LLEN q
+	assert_output 0
+	# At least once: nothing lost.
+	cat "$T/o1" "$T/o2" | sort -u > "$T/got"
+	sort "$T/want" | cmp - "$T/got"
+}
+
+@test "sub: ack=reply on a stream is one line and 125" {
+	run --separate-stderr "$IPCRUN" sub "$(U 'g?ack=reply')"
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: sub: '$(U 'g?ack=reply')': ack=reply is for a list; a stream acks after the line is written with group="
+}
+
+@test "sub in a group acks only what it wrote: kill -9 mid-write, another consumer claims the rest; nothing lost" {
+	redis_start
+	lines 2000 | sed 's/}$/,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}/' > "$T/want"
+	"$IPCRUN" pub "$(U g)" < "$T/want"
+	mkfifo "$T/fifo"
+	"$IPCRUN" sub "$(U 'g?group=w&consumer=a&count=50')" > "$T/fifo" &
+	pid=$!
+	BG_PIDS="${BG_PIDS:-} $pid"
+	exec 8< "$T/fifo"
+	for i in $(seq 300); do
+		read -t 30 -r l <&8
+		echo "$l" >> "$T/o1"
+	done
+	wait_for 30 grep -q pipe "/proc/$pid/wchan"
+	# What a read and has not written is pending, a's.
+	[ "$(rcli XPENDING g w | head -1)" -ge 1 ]
+	kill -9 "$pid"
+	wait "$pid" || true
+	cat <&8 >> "$T/o1"
+	exec 8<&-
+	bg "$IPCRUN" sub "$(U 'g?group=w&consumer=b&block=100ms&claim-idle=200ms')" > "$T/o2"
+	wait_for 60 sh -c "redis-cli -s '$S' XPENDING g w | head -1 | grep -qx 0"
+	wait_for 60 sh -c "[ \$(sort -u '$T/o1' '$T/o2' | wc -l) -ge 2000 ]"
+	end_bg
+	# A read's lines go out in one write, which the kill can cut: the
+	# cut line's entry was not acked, and comes whole from b.
+	grep -h '}$' "$T/o1" "$T/o2" | sort -u > "$T/got"
+	sort "$T/want" | cmp - "$T/got"
+}
+
+@test "sub in a group acks in batches, not one XACK per entry" {
+	redis_start
+	lines 3000 | "$IPCRUN" pub "$(U g)"
+	run --separate-stderr "$IPCRUN" sub "$(U 'g?group=w&consumer=a&count=200&until=now')"
+	assert_success
+	assert_equal "$(echo "$output" | wc -l)" 3000
+	run rcli XPENDING g w
+	assert_line --index 0 0
+	calls=$(rcli INFO commandstats | sed -n 's/^cmdstat_xack:calls=\([0-9]*\),.*/\1/p')
+	(( calls <= 30 ))
+}

@@ -82,10 +82,7 @@ load redis_helper
 	assert_equal "$stderr" "ipcrun: run: $(U 'in?from=0&until=now'):2:8: unexpected end of line"
 }
 
-@test "until=now with group=, ack=reply on a stream: one line each, 125, no child started" {
-	run --separate-stderr "$IPCRUN" run --tasks --from "$(U 'in?group=g&until=now')" -- touch "$T/ran"
-	assert_failure 125
-	assert_equal "$stderr" "ipcrun: run: --from '$(U 'in?group=g&until=now')': until=now with group= is not built yet: a group is read as a service, until a signal"
+@test "ack=reply on a stream: one line, 125, no child started" {
 	run --separate-stderr "$IPCRUN" run --tasks --from "$(U 'q?ack=reply')" -- touch "$T/ran"
 	assert_failure 125
 	assert_equal "$stderr" "ipcrun: run: --from '$(U 'q?ack=reply')': ack=reply is for a list; a stream acks after the reply with group="
@@ -421,4 +418,28 @@ process.on('message', m => {
 	# Its pending entries read again after the reconnection were held
 	# here: not sent to the worker a second time.
 	assert_equal "$(wc -l < "$T/got")" 20
+}
+
+@test "until=now with group=: two ipcrun --tasks processes (two hosts) drain the group's backlog and exit 0; each entry done once, none pending" {
+	redis_start
+	lines 4000 | "$IPCRUN" pub "$(U jobs)"
+	w=$(node_worker 'process.on("message", m => process.send({done: m.i}))')
+	timeout 120 "$IPCRUN" run -n 2 --tasks \
+	    --from "$(U 'jobs?group=g&consumer=a&count=100&until=now')" \
+	    --to "$(U res)" -- node "$w" 2> "$T/err.a" &
+	pa=$!
+	timeout 120 "$IPCRUN" run -n 2 --tasks \
+	    --from "$(U 'jobs?group=g&consumer=b&count=100&until=now')" \
+	    --to "$(U res)" -- node "$w" 2> "$T/err.b" &
+	pb=$!
+	wait "$pa"
+	wait "$pb"
+	run cat "$T/err.a" "$T/err.b"
+	assert_output ""
+	assert_equal "$(rcli XLEN res)" 4000
+	run rcli XPENDING jobs g
+	assert_line --index 0 0
+	"$IPCRUN" sub "$(U 'res?from=0&until=now')" > "$T/out"
+	run sh -c "sed 's/[^0-9]//g' '$T/out' | sort -n | uniq | wc -l"
+	assert_output 4000
 }
