@@ -110,8 +110,7 @@ JSCAN_WALK(struct jscan *s, struct jscan_run *t, const int multi,
 	size_t			 base = t->base;
 	uint64_t		 ev = t->ev;
 	uint64_t		*stack = s->stack;
-	int			 curkey = -1, obj = 0, r;
-	unsigned char		 c;
+	int			 curkey = -1, r;
 
 /* The position of the next event into i, or on to label l at the end. */
 #define NEXT_OR(l) do {							\
@@ -129,58 +128,83 @@ JSCAN_WALK(struct jscan *s, struct jscan_run *t, const int multi,
 #define NEXT()		NEXT_OR(bad)
 #define TOP_OBJ()	((stack[(depth - 1) >> 6] >> ((depth - 1) & 63)) & 1)
 #define WS(c)		((jscan_cls[(unsigned char)(c)] & C_WS) != 0)
+/*
+ * A value, then on to label after. There are two copies, one for values
+ * in objects and one for the rest, and two of what follows a value: the
+ * code is where the container's kind is kept, so that no branch asks it
+ * at every comma, and each copy's branches are predicted apart. The
+ * tests put curkey first: it is -1 on every line without wanted keys,
+ * where the depth would be a branch on the data.
+ */
+#define VALUE(after) do {						\
+	if (curkey >= 0 && depth == 1)					\
+		valoff = i;						\
+	switch (buf[i]) {						\
+	case '"':							\
+		/* Closing quotes are no events: the next one follows. */ \
+		goto after;						\
+	case '{':							\
+		goto open_obj;						\
+	case '[':							\
+		goto open_arr;						\
+	default:							\
+		/* A newline is no scalar: the line ends too early. */	\
+		if (scan_scalar(buf, n, i) == 0)			\
+			return JSCAN_BAD;				\
+		goto after;						\
+	}								\
+} while (0)
 
 	NEXT_OR(blank);
 	if (multi && buf[i] == '\n')
 		goto blank_nl;
 	s->top = buf[i];
-	goto value;
+	/* The top-level value goes on as one in an array: to the depth test. */
+value_arr:
+	VALUE(after_arr);
+value_obj:
+	VALUE(after_obj);
 
-value:
-	if (depth == 1 && curkey >= 0)
-		valoff = i;
-	switch (c = buf[i]) {
-	case '"':
-		/* Closing quotes are no events: the next one follows. */
-		goto after_value;
-	case '{':
-	case '[':
-		if (depth >= s->maxdepth)
-			return JSCAN_BAD;
-		if (c == '{')
-			stack[depth >> 6] |= (uint64_t)1 << (depth & 63);
-		else
-			stack[depth >> 6] &= ~((uint64_t)1 << (depth & 63));
-		depth++;
-		obj = c == '{';
-		NEXT();
-		if (obj) {
-			if (buf[i] == '}')
-				goto close;
-			if (buf[i] == '"')
-				goto key;
-			return JSCAN_BAD;
-		}
-		if (buf[i] == ']')
-			goto close;
-		goto value;
-	default:
-		/* A newline is no scalar: the line ends too early. */
-		if (scan_scalar(buf, n, i) == 0)
-			return JSCAN_BAD;
-		goto after_value;
-	}
+open_obj:
+	if (depth >= s->maxdepth)
+		return JSCAN_BAD;
+	stack[depth >> 6] |= (uint64_t)1 << (depth & 63);
+	depth++;
+	NEXT();
+	if (buf[i] == '"')
+		goto key;
+	if (buf[i] == '}')
+		goto close;
+	return JSCAN_BAD;
+open_arr:
+	if (depth >= s->maxdepth)
+		return JSCAN_BAD;
+	stack[depth >> 6] &= ~((uint64_t)1 << (depth & 63));
+	depth++;
+	NEXT();
+	if (buf[i] == ']')
+		goto close;
+	goto value_arr;
 
 close:
-	depth--;
-	if (depth == 0)
+	if (--depth == 0)
 		goto trail;
-	obj = TOP_OBJ();
-after_value:
+	if (TOP_OBJ())
+		goto after_obj;
+after_arr:
 	if (depth == 0)
 		goto trail;
 	NEXT();
-	if (depth == 1 && curkey >= 0) {
+	if (buf[i] == ',') {
+		NEXT();
+		goto value_arr;
+	}
+	if (buf[i] == ']')
+		goto close;
+	return JSCAN_BAD;
+after_obj:
+	NEXT();
+	if (curkey >= 0 && depth == 1) {
 		/* A wanted member's value ends before the space here. */
 		for (vend = i; vend > valoff && WS(buf[vend - 1]); vend--)
 			;
@@ -188,16 +212,13 @@ after_value:
 		s->span[curkey].len = vend - valoff;
 		curkey = -1;
 	}
-	c = buf[i];
-	if (c == ',') {
+	if (buf[i] == ',') {
 		NEXT();
-		if (!obj)
-			goto value;
 		if (buf[i] == '"')
 			goto key;
 		return JSCAN_BAD;
 	}
-	if (c == (obj ? '}' : ']'))
+	if (buf[i] == '}')
 		goto close;
 	return JSCAN_BAD;
 
@@ -208,7 +229,7 @@ key:
 		NEXT();
 		if (buf[i] != ':')
 			return JSCAN_BAD;
-		if (depth == 1 && s->nkeys != 0) {
+		if (s->nkeys != 0 && depth == 1) {
 			/* The key ends at the quote before the space here. */
 			for (ke = i; WS(buf[ke - 1]); ke--)
 				;
@@ -218,7 +239,7 @@ key:
 		}
 	}
 	NEXT();
-	goto value;
+	goto value_obj;
 
 trail:
 	/* Nothing may follow, and the rest must pass stage 1. */
@@ -256,6 +277,7 @@ bad:
 #undef NEXT_OR
 #undef NEXT
 #undef TOP_OBJ
+#undef VALUE
 #undef WS
 }
 

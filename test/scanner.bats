@@ -184,3 +184,33 @@ pad() {
 	done
 	check_all
 }
+
+@test "block scanner: each closer must match its container, at every depth" {
+	# Stage 2 keeps the kind of the open container in where its code is
+	# (a value in an object or elsewhere), and asks the stack only when a
+	# container closes: every mismatch, at every depth, must still be
+	# refused, and the good lines around them kept. Padded so that the
+	# tokens fall at other offsets of a 64-byte block each time.
+	local k p
+	for k in 0 7 29 58; do
+		p=$(pad $k)
+		expect '{"'"$p"'":[1,{"b":[]},[{}]],"c":{"d":[true]}}' good
+		expect '[[],{},[{}],{"a":[]},"'"$p"'"]' good
+		expect '{"a":{"b":{"c":1}},"d":["'"$p"'",{"e":null}]}' good
+		expect '[{"a":1},2,[3,[4,{"f":-0.5e1}]]]' good
+		expect '[1}' 3
+		expect '{"a":1]' 7
+		expect '[{"a":1]]' 8
+		expect '{"a":[}' 7
+		expect '[{]' 3
+		expect '{"a":[1,2}}' 10
+		expect '[1,]' 4
+		expect '{"a":1,}' 8
+		expect '[[1],[2}]' 8
+		expect '{"a":{"b":[1]],"c":2}' 14
+		expect '{"a":[{"b":1}},"c":2}' 14
+		expect '[{},{}}' 7
+		expect '{"'"$p"'":[{"b":1}}' $((${#p} + 13))
+	done
+	check_all
+}
