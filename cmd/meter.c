@@ -97,7 +97,8 @@ meter_draw_tasks(struct meter *m, double secs, char *line, size_t len)
 	total = (double)seen;
 	if (!m->t_all && m->size > 0 && m->bytes > 0 && m->bytes <= m->size)
 		total = (double)seen * (double)m->size / (double)m->bytes;
-	if (rate > 0 && (m->t_all || m->size > 0) && total >= over)
+	/* None left, no ETA: its 0:00 would only take room. */
+	if (rate > 0 && (m->t_all || m->size > 0) && total > over)
 		meter_eta(eta, sizeof eta, (int64_t)((total - (double)over) /
 		    rate));
 	if (m->t_skipped > 0)
