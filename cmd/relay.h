@@ -477,8 +477,9 @@ struct run {
 	struct taskq	*held;
 	/*
 	 * --route key, --envelope: each task has its child (t->to). What a
-	 * child hands back waits for it (back[idx]); a new task whose child
-	 * has no room waits in park, and the input behind it.
+	 * child hands back, and new tasks while it has no room, wait for it
+	 * (back[idx], new ones up to max_inflight); the next new task waits
+	 * in park, and the input behind it.
 	 */
 	struct taskq	*back;
 	struct task	*park;

@@ -403,21 +403,32 @@ run_task_drop(struct run *r, struct worker *w, struct task *t)
 }
 
 /*
- * --route key, --envelope: t goes to its own child: now, if nothing that
- * child handed back waits before it and it has room; given up if the
- * child has ended for good; else t waits (r->park), and the input with
- * it, as a full queue holds the input for the other routes.
+ * --route key, --envelope: t goes to its own child: now, if nothing
+ * waits for that child before it and it has room; given up if the child
+ * has ended for good; else it waits for the child behind what waits
+ * already, up to --max-inflight (so that a child that restarts holds up
+ * the others' input only once that many wait for it), and beyond that
+ * in r->park, which holds the input back as a full queue does for the
+ * other routes. Returns -1 out of memory (said).
  */
 int
 run_task_offer(struct run *r, struct task *t)
 {
 	struct worker	*w = &r->w[t->to];
+	struct taskq	*q = &r->back[t->to];
 
-	if (r->back[t->to].n == 0 && run_task_can_hold(r, w))
+	if (q->n == 0 && run_task_can_hold(r, w))
 		return run_task_send(r, w, t);
 	if (!run_task_served_by(w))
 		run_task_drop(r, w, t);
-	else
+	else if (q->n < r->cf->max_inflight) {
+		if (taskq_push(q, t) == -1) {
+			cmd_warn(r->ce, "queue");
+			task_free(t);
+			run_fail(r);
+			return -1;
+		}
+	} else
 		r->park = t;
 	return 0;
 }

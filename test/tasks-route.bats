@@ -108,6 +108,24 @@ addressed() {
 	(( output >= 4 ))
 }
 
+@test "tasks --envelope: a stuck child holds up the others only once --max-inflight tasks wait for it" {
+	printf '%s\n' '{"to":"a","msg":{"i":1}}' '{"to":"a","msg":{"i":2}}' \
+	    '{"to":"b","msg":{"i":3}}' '{"to":"b","msg":{"i":4}}' \
+	    > "$BATS_TEST_TMPDIR/in"
+	# a blocks for ever on task 1: only --task-timeout ends it.
+	HANG=1 run -1 --separate-stderr "$IPCRUN" run -c a="node $TW" \
+	    -c b="node $TW" --envelope --tasks --max-inflight 1 \
+	    --task-timeout 2s --kill-timeout 500ms --retries 0 \
+	    --restart on-failure --seq --events < "$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"-:1: task given up after 1 try (timed out)"* ]]
+	# Task 2 waited for a's next start; b answered 3 and 4 while a was
+	# stuck, before task 1 was given up.
+	[[ $output == *'{"seq":2,"from":"a",'* ]]
+	run -0 grep -E '"seq":[34],|"event":"task-given-up"' <<<"$output"
+	[ "${#lines[@]}" -eq 3 ]
+	[[ ${lines[2]} == *'"event":"task-given-up"'*'"seq":1,'* ]]
+}
+
 @test "tasks --envelope: --rejects keeps the whole envelope; a list or * is refused: one reply per task" {
 	{ addressed 6; printf '%s\n' '{"to":["a","b"],"msg":{"i":7}}' \
 	    '{"to":"*","msg":{"i":8}}' '{"to":["b"],"msg":{"i":9}}'; } \
