@@ -9,7 +9,7 @@
  * of the terminal in the background would be restarted, and raise the
  * signal again, before a loop could act. The shell's SIGCONT (fg, bg)
  * resumes ipcrun in the handler, which resumes them. run's relay does the
- * same for its many children in relay.c.
+ * same for its many children in run_loop.c.
  */
 #include "compat.h"
 

@@ -2,7 +2,7 @@
 /*
  * ipcrun run: the relay's state, shared by cmd/run*.c. cmd/run.c parses
  * the options into a struct relay_conf, read only to the relay (r->cf),
- * and relay.c runs the relay, whose state is struct run. The pieces
+ * and run_loop.c runs the relay, whose state is struct run. The pieces
  * that own their state are in lib/ (chan, drain, super, route, envelope,
  * restart); what is here is the relay that connects them, in one file per
  * direction or concern. run_report.c formats what run says (--trace, -v,
@@ -155,7 +155,8 @@ struct run_tlq {
 /*
  * An end of run's relay (run_end.c): stdin and stdout, or Redis
  * (--from, --to). The relay asks it through run_end.c, which switches on
- * the kind.
+ * the kind; the input frame (fin) and the output queue (oq) are the
+ * relay's, whichever the kind.
  */
 enum end_kind { END_STDIO, END_REDIS };
 
@@ -193,6 +194,10 @@ struct run_end {
 	unsigned	 drops;		/* reconnections said */
 	int		 open;
 	int		 failed;	/* its failure was said */
+	/* stdout: its descriptor, or a private non-blocking one of its pipe */
+	int		 fd;
+	int		 sock;		/* a socket: send(2) */
+	int		 closed;	/* >&- at the start: writing is an error */
 };
 
 /*
@@ -405,9 +410,6 @@ struct run {
 	struct iovec	 ov[RUN_OUT_IOV];
 	int		 nov;
 	size_t		 ovlen;		/* their bytes */
-	int		 out_sock;	/* stdout is a socket: send(2) */
-	int		 out_fd;	/* stdout, or a private non-blocking
-					   description of the same pipe */
 	int		 out_dead;	/* EPIPE or error: stop writing */
 	int64_t		 bp_since;	/* stdout full since, or 0 */
 
@@ -456,7 +458,6 @@ struct run {
 	int		 spawn_err;	/* the last exec error said, and */
 	const char	*spawn_cmd;	/* for which command */
 	int		 epipe;		/* exit EXIT_PIPE */
-	int		 stdout_closed;	/* fd 1 was closed at the start */
 	int		 strict_hit;
 	int		 never_read;	/* a child read none of its lines */
 	unsigned	 gave_up;	/* children given up (--max-restarts) */
@@ -543,7 +544,7 @@ struct run {
  * run_tasklog.c, run_stray.c, run_task.c, run_env.c, run_child.c,
  * run_drain.c, run_handles.c, run_deal.c, run_in.c, run_lost.c,
  * run_cluster.c, run_internal.c, run_out.c, run_roll.c, run_ctl.c,
- * run_repl.c, relay.c; run.c parses the options, run_setup.c draws
+ * run_repl.c, run_loop.c; run.c parses the options, run_setup.c draws
  * what follows from them, and run.c calls run_main.
  */
 
@@ -605,10 +606,19 @@ int		 run_ends_parse(struct run *, struct relay_conf *, char *,
     char *);
 int		 run_ends_open(struct run *);
 int		 run_from_stdin(const struct run *);
+void		 run_on_stdin(struct ev *, int, short, void *);
+void		 run_drain_stdin(struct run *);
+int		 run_from_start(struct run *);
 void		 run_from_fill(struct run *);
 void		 run_from_interest(struct run *, int);
 int		 run_from_waiting(const struct run *);
-void		 run_to_flush(struct run *);
+int		 run_to_flush(struct run *);
+int		 run_to_direct(const struct run *);
+ssize_t		 run_to_writev(struct run *, struct iovec *, int);
+void		 run_to_interest(struct run *, int);
+int		 run_to_wait(struct run *);
+void		 run_to_setup(struct run *);
+void		 run_to_restore(struct run *);
 int		 run_to_idle(const struct run *);
 int64_t		 run_ends_deadline(struct run *);
 void		 run_ends_pass(struct run *);
@@ -740,10 +750,8 @@ struct worker	*run_route_room(struct run *r);
 struct worker	*run_find(struct run *r, const char *name, size_t len);
 int		 run_input_run(struct run *r, struct worker *w);
 void		 run_pump_input(struct run *r);
-void		 run_on_stdin(struct ev *ev, int fd, short revents, void *arg);
 int		 run_send_line(struct run *r, struct worker *w, const char *p,
     size_t n);
-void		 run_drain_stdin(struct run *r);
 
 /* run_lost.c */
 void		 run_undelivered(struct run *r, struct worker *w, int restart);
@@ -766,8 +774,6 @@ void		 run_internal_from_child(struct run *r, struct worker *w,
 /* run_out.c */
 void		 run_on_chan(struct ev *ev, int fd, short revents, void *arg);
 void		 run_on_stdout(struct ev *ev, int fd, short revents, void *arg);
-void		 run_setup_stdout(struct run *r);
-void		 run_restore_stdout(struct run *r);
 void		 run_flush_oq(struct run *r);
 void		 run_flush_oq_all(struct run *r);
 void		 run_gather(struct run *r);
@@ -789,7 +795,7 @@ void		 run_ctl_end(struct run *r);
 int		 run_repl_start(struct run *r);
 void		 run_repl_end(struct run *r);
 
-/* relay.c */
+/* run_loop.c */
 void		 run_update(struct run *r);
 int		 run_main(struct run *r);
 

@@ -3,7 +3,7 @@
  * ipcrun run: children and a lossless NDJSON relay between the shell and
  * them, over Node's IPC channel or the children's stdin/stdout. This file
  * is the options: it parses them into a struct relay_conf (relay.h), which
- * run_setup.c completes, and relay.c's run_main runs the relay on it.
+ * run_setup.c completes, and run_loop.c's run_main runs the relay on it.
  */
 #include "compat.h"
 

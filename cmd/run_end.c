@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * run's ends: where its input comes from (--from) and where its output
- * goes (--to). Each end has a kind, stdio or Redis, and the relay asks
- * the end through the functions here, which switch on the kind: a Redis
- * source fills the input frame as a read of stdin would, and a Redis
- * sink takes whole lines off the output queue as a write to stdout
- * would, with the same backpressure (the sink's window full leaves the
- * queue full, and the children's channels unread).
+ * run's ends: where its input comes from (stdin, or --from) and where its
+ * output goes (stdout, or --to). Each end has a kind, stdio or Redis, and
+ * the relay asks the end through the functions here, which switch on the
+ * kind: stdin is read into the input frame by its poll callback, and a
+ * Redis source fills the frame as that read would; stdout takes what it
+ * can of the output queue without blocking, and a Redis sink takes whole
+ * lines off it, with the same backpressure (the sink's window full leaves
+ * the queue full, and the children's channels unread).
  */
 #include "compat.h"
 
+#include <sys/stat.h>
+#include <sys/uio.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -21,6 +26,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "buf.h"
 #include "relay.h"
 
 #define FROM_PEND	(256 * 1024)	/* lines read, not yet framed */
@@ -285,6 +291,81 @@ run_from_fill(struct run *r)
 	}
 }
 
+/*
+ * stdin read into the input frame (the poll callback): what was read is
+ * routed in the pass.
+ */
+void
+run_on_stdin(struct ev *ev, int fd, short revents, void *arg)
+{
+	struct run	*r = arg;
+	ssize_t		 got;
+
+	(void)ev;
+	(void)revents;
+	if ((got = frame_read(&r->fin, fd, RUN_READ)) == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return;
+		if (errno == ENOMEM) {
+			/* Out of memory for a long line: ipcrun cannot go on. */
+			cmd_warn(r->ce, "input line %" PRIu64 ": buffer",
+			    r->fin.lineno + (r->fin.inline_ ? 0 : 1));
+			run_fail(r);
+			return;
+		}
+		cmd_warn(r->ce, "read error on stdin");
+		r->fail = 1;
+		frame_set_eof(&r->fin);
+		got = 0;
+	}
+	if (got == 0)
+		r->in_eof = 1;
+	r->in_bytes += (uint64_t)got;
+	/* Not over reports still queued for the terminal: they go first. */
+	/* --tasks: the meter counts tasks, from the pass (run_gather). */
+	if (!outq_pending(&r->errq) && !r->cf->tasks)
+		meter_update(&r->meter, r->in_bytes, r->fin.lineno,
+		    r->refused);
+}
+
+/*
+ * After the child's exit: count the good lines stdin holds right now, so
+ * that input that had in fact ended is not reported as cut short.
+ */
+void
+run_drain_stdin(struct run *r)
+{
+	struct pollfd		 pfd;
+	struct frame_line	 l;
+	ssize_t			 got;
+	int			 i, k;
+
+	if (!run_from_stdin(r))
+		return;
+	for (i = 0; i < 16 && !r->in_eof; i++) {
+		pfd.fd = STDIN_FILENO;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) != 1 ||
+		    (got = frame_read(&r->fin, STDIN_FILENO, RUN_READ)) == -1)
+			break;
+		if (got == 0)
+			r->in_eof = 1;
+		r->in_bytes += (uint64_t)got;
+		/* Count and drop what is complete, so the buffer stays small. */
+		while ((k = frame_next(&r->fin, &l)) != FRAME_NONE)
+			r->tail_lines += k == FRAME_GOOD;
+	}
+}
+
+/* The input's end into the poll set, if it is polled (stdin): -1 on error. */
+int
+run_from_start(struct run *r)
+{
+	if (r->from.kind != END_STDIO)
+		return 0;
+	return ev_add(&r->ev, STDIN_FILENO, 0, run_on_stdin, r);
+}
+
 /* Read input now? stdin is polled; a Redis source reads or pauses. */
 void
 run_from_interest(struct run *r, int on)
@@ -308,8 +389,8 @@ run_from_waiting(const struct run *r)
 }
 
 /* The output queue's whole lines into the Redis sink, while it has room. */
-void
-run_to_flush(struct run *r)
+static void
+run_to_put(struct run *r)
 {
 	struct run_end	*e = &r->to;
 	const char	*p, *nl;
@@ -329,6 +410,140 @@ run_to_flush(struct run *r)
 		r->out_taken += n + 1;
 		run_ack_put(r, e->lines);
 	}
+}
+
+/*
+ * The output queue onto stdout, as much as it takes without blocking.
+ * -1 after an error, said (a closed pipe only noted, for the exit
+ * status): the caller stops the run.
+ */
+static int
+run_to_write(struct run *r)
+{
+	size_t	before;
+	int	w;
+
+	/* Replies on the meter's terminal: out of its way. */
+	if (r->cf->out_tty && r->oq.len > 0)
+		meter_erase(&r->meter);
+	while (r->oq.len > 0) {
+		/* >&-: what would have been written is an error, as for check. */
+		if (r->to.closed) {
+			errno = EBADF;
+			w = -1;
+		} else {
+			before = r->oq.len;
+			w = buf_write(&r->oq, r->to.fd, r->to.sock);
+			r->out_taken += before - r->oq.len;
+		}
+		if (w == -1) {
+			if (errno == EPIPE)
+				r->epipe = 1;
+			else {
+				cmd_warn(r->ce, "write error on stdout");
+				r->fail = 1;
+			}
+			return -1;
+		}
+		if (w == 0)
+			break;
+	}
+	return 0;
+}
+
+/* The output's end takes what it can of the output queue: -1 as above. */
+int
+run_to_flush(struct run *r)
+{
+	switch (r->to.kind) {
+	case END_STDIO:
+		return run_to_write(r);
+	case END_REDIS:
+		run_to_put(r);
+		break;
+	}
+	return 0;
+}
+
+/*
+ * May runs of frames go from the children's buffers straight to the
+ * output (run_to_writev), with nothing queued before them?
+ */
+int
+run_to_direct(const struct run *r)
+{
+	return r->to.kind == END_STDIO && !r->to.closed && !r->cf->out_tty;
+}
+
+/* Those runs in one writev; what stdout does not take goes into oq. */
+ssize_t
+run_to_writev(struct run *r, struct iovec *iov, int n)
+{
+	return buf_writev(&r->oq, r->to.fd, r->to.sock, iov, n);
+}
+
+/* Write output now? stdout is polled; the Redis sink writes as it can. */
+void
+run_to_interest(struct run *r, int on)
+{
+	if (r->to.kind == END_STDIO)
+		ev_set(&r->ev, r->to.fd, on ? POLLOUT : 0);
+}
+
+/*
+ * At the end, until stdout can take more: 0, or -1 when the end has no
+ * such wait (a Redis sink drains in run_to_drain).
+ */
+int
+run_to_wait(struct run *r)
+{
+	struct pollfd	pfd;
+
+	if (r->to.kind != END_STDIO)
+		return -1;
+	pfd.fd = r->to.fd;
+	pfd.events = POLLOUT;
+	if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+		return -1;
+	return 0;
+}
+
+/*
+ * stdout as a pipe is made non-blocking (restored at exit), so a slow
+ * reader never stalls the loop; a socket is written with MSG_DONTWAIT.
+ */
+void
+run_to_setup(struct run *r)
+{
+	struct stat	st;
+	int		fd;
+
+	r->to.fd = STDOUT_FILENO;
+	if (r->to.kind != END_STDIO || fstat(STDOUT_FILENO, &st) == -1)
+		return;
+	if (S_ISSOCK(st.st_mode))
+		r->to.sock = 1;	/* send(MSG_DONTWAIT): no flag to set */
+	else if (S_ISFIFO(st.st_mode)) {
+		/*
+		 * O_NONBLOCK on fd 1 itself would change a description that
+		 * others share (with 2>&1, the child's stderr): a child
+		 * that writes to it would get EAGAIN. Reopening the pipe
+		 * gives ipcrun a description of its own. Without /proc the
+		 * writes simply block.
+		 */
+		fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK |
+		    O_CLOEXEC);
+		if (fd != -1)
+			r->to.fd = fd;
+	}
+}
+
+void
+run_to_restore(struct run *r)
+{
+	if (r->to.fd != STDOUT_FILENO)
+		close(r->to.fd);
+	r->to.fd = STDOUT_FILENO;
 }
 
 /* Is everything given to the output's end out of ipcrun? */

@@ -52,45 +52,16 @@ run_flushed(struct run *r, size_t n)
 void
 run_flush_oq(struct run *r)
 {
-	size_t	before, n;
-	int	w;
+	size_t	n;
 
 	if (r->out_dead)
 		return;
-	if (r->to.kind == END_REDIS) {
-		n = r->oq.len;
-		run_to_flush(r);
-		run_flushed(r, n);
+	n = r->oq.len;
+	if (run_to_flush(r) == -1) {
+		run_stop(r);
 		return;
 	}
-	/* Replies on the meter's terminal: out of its way. */
-	if (r->cf->out_tty && r->oq.len > 0)
-		meter_erase(&r->meter);
-	while (r->oq.len > 0) {
-		n = r->oq.len;
-		/* >&-: what would have been written is an error, as for check. */
-		if (r->stdout_closed) {
-			errno = EBADF;
-			w = -1;
-		} else {
-			before = r->oq.len;
-			w = buf_write(&r->oq, r->out_fd, r->out_sock);
-			r->out_taken += before - r->oq.len;
-		}
-		if (w == -1) {
-			if (errno == EPIPE)
-				r->epipe = 1;
-			else {
-				cmd_warn(r->ce, "write error on stdout");
-				r->fail = 1;
-			}
-			run_stop(r);
-			return;
-		}
-		run_flushed(r, n);
-		if (w == 0)
-			break;
-	}
+	run_flushed(r, n);
 }
 
 /*
@@ -161,7 +132,7 @@ run_flush_ov(struct run *r)
 
 	if (r->nov == 0)
 		return 0;
-	n = buf_writev(&r->oq, r->out_fd, r->out_sock, r->ov, r->nov);
+	n = run_to_writev(r, r->ov, r->nov);
 	r->nov = r->ovlen = 0;
 	if (n == -1) {
 		cmd_warn(r->ce, "queue");
@@ -204,8 +175,7 @@ run_output_run(struct run *r, struct worker *w)
 	if (r->nov == RUN_OUT_IOV && run_flush_ov(r) == -1)
 		return -1;
 	/* An error writing is left to run_flush_oq, which reports it. */
-	if (r->oq.len == 0 && !r->stdout_closed && !r->cf->out_tty &&
-	    r->to.kind == END_STDIO) {
+	if (r->oq.len == 0 && run_to_direct(r)) {
 		r->ov[r->nov].iov_base = (void *)(uintptr_t)p;
 		r->ov[r->nov++].iov_len = n;
 		r->ovlen += n;
@@ -390,57 +360,13 @@ run_gather(struct run *r)
 	}
 }
 
-/*
- * stdout as a pipe is made non-blocking (restored at exit), so a slow
- * reader never stalls the loop; a socket is written with MSG_DONTWAIT.
- */
-void
-run_setup_stdout(struct run *r)
-{
-	struct stat	st;
-	int		fd;
-
-	r->out_fd = STDOUT_FILENO;
-	if (fstat(STDOUT_FILENO, &st) == -1)
-		return;
-	if (S_ISSOCK(st.st_mode))
-		r->out_sock = 1;	/* send(MSG_DONTWAIT): no flag to set */
-	else if (S_ISFIFO(st.st_mode)) {
-		/*
-		 * O_NONBLOCK on fd 1 itself would change a description that
-		 * others share (with 2>&1, the child's stderr): a child
-		 * that writes to it would get EAGAIN. Reopening the pipe
-		 * gives ipcrun a description of its own. Without /proc the
-		 * writes simply block.
-		 */
-		fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK |
-		    O_CLOEXEC);
-		if (fd != -1)
-			r->out_fd = fd;
-	}
-}
-
-void
-run_restore_stdout(struct run *r)
-{
-	if (r->out_fd != STDOUT_FILENO)
-		close(r->out_fd);
-	r->out_fd = STDOUT_FILENO;
-}
-
 /* At the end: what is still queued goes out, waiting for the reader. */
 void
 run_flush_oq_all(struct run *r)
 {
-	struct pollfd	pfd;
-
-	while (!r->out_dead && r->oq.len > 0 && r->to.kind == END_STDIO) {
+	while (!r->out_dead && r->oq.len > 0) {
 		run_flush_oq(r);
-		if (r->out_dead || r->oq.len == 0)
-			break;
-		pfd.fd = r->out_fd;
-		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+		if (r->out_dead || r->oq.len == 0 || run_to_wait(r) == -1)
 			break;
 	}
 }

@@ -139,9 +139,9 @@ run_repl_end(struct run *r)
 
 	if (r->repl_pid <= 0)
 		return;
-	if (r->out_fd != STDOUT_FILENO && r->out_fd != -1)
-		close(r->out_fd);
-	r->out_fd = -1;
+	if (r->to.fd != STDOUT_FILENO && r->to.fd != -1)
+		close(r->to.fd);
+	r->to.fd = -1;
 	if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
 		(void)dup2(fd, STDOUT_FILENO);
 		close(fd);

@@ -6,7 +6,7 @@
  * fd 3 and up in systemd's convention (--handoff systemd). Its children
  * read no input and are always started again; a stop signal is a
  * graceful stop. This file is its options; run.c parses the rest, and
- * relay.c runs it.
+ * run_loop.c runs it.
  */
 #include "compat.h"
 

@@ -394,8 +394,7 @@ run_update(struct run *r)
 			ev |= POLLOUT;
 		ev_set(&r->ev, w->ch.fd, ev);
 	}
-	ev_set(&r->ev, r->out_fd, r->oq.len > 0 && !r->out_dead &&
-	    r->to.kind == END_STDIO ? POLLOUT : 0);
+	run_to_interest(r, r->oq.len > 0 && !r->out_dead);
 	if (RUN_PRIMARY(r))
 		run_cluster_interest(r);
 	run_sinks_interest(r);
@@ -463,7 +462,7 @@ run_relay(struct run *r)
 
 	r->t0 = ev_now();
 	r->watch_fd = -1;
-	r->out_fd = STDOUT_FILENO;
+	r->to.fd = STDOUT_FILENO;
 	run_report_start(r);
 	ev_init(&r->ev);
 	/* A closed stdout is remembered: writing to it is an error. */
@@ -476,7 +475,7 @@ run_relay(struct run *r)
 	/* The Redis ends connect (or fail) before any child starts. */
 	if (run_ends_open(r) == -1)
 		return EXIT_FAIL;
-	r->stdout_closed = (closed & 1 << STDOUT_FILENO) != 0;
+	r->to.closed = (closed & 1 << STDOUT_FILENO) != 0;
 	if (frame_init(&r->fin, r->cf->maxline, r->cf->validate) == -1) {
 		/* The nesting stack is sized from it: name the option. */
 		cmd_warn(r->ce, "--max-line %zu", r->cf->maxline);
@@ -540,16 +539,15 @@ run_relay(struct run *r)
 		run_abort_spawned(r);
 		return rc;
 	}
-	run_setup_stdout(r);
+	run_to_setup(r);
 	meter_start(&r->meter, r->cf->progress == 1, "stdin", r->cf->in_size);
 	if (r->cf->tasks)
 		meter_kids(&r->meter, r->nw, run_task_meter_kid, r);
 	/* serve reads no input: its children have no end of input. */
 	if (r->cf->serve)
 		r->in_eof = 1;
-	if ((!r->cf->serve && run_from_stdin(r) &&
-	    ev_add(&r->ev, STDIN_FILENO, 0, run_on_stdin, r) == -1) ||
-	    ev_add(&r->ev, r->out_fd, 0, run_on_stdout, r) == -1) {
+	if ((!r->cf->serve && run_from_start(r) == -1) ||
+	    ev_add(&r->ev, r->to.fd, 0, run_on_stdout, r) == -1) {
 		cmd_warn(r->ce, "poll set");
 		r->fail = 1;
 		run_stop(r);
@@ -596,7 +594,7 @@ run_relay(struct run *r)
 	/* Anything still queued for stdout goes out before the exit. */
 	run_flush_oq_all(r);
 	run_to_drain(r);
-	run_restore_stdout(r);
+	run_to_restore(r);
 	rc = run_status(r);
 	meter_erase(&r->meter);
 	if (r->cf->stats)
