@@ -106,10 +106,11 @@ meter_draw_tasks(struct meter *m, double secs, char *line, size_t len)
 		    m->t_skipped);
 	if (m->t_all || m->size > 0)
 		snprintf(line, len, "%3d%%  %" PRIu64 " tasks done of %s%"
-		    PRIu64 "%s  %" PRIu64 " failed  %" PRIu64 " retried  %.0f/s%s",
-		    total > 0 ? (int)((double)over * 100 / total) : 0,
-		    m->t_done, m->t_all ? "" : "~", m->t_all ? seen :
-		    (uint64_t)total, skip, m->t_failed, m->t_retried, rate, eta);
+		    PRIu64 "%s  %" PRIu64 " failed  %" PRIu64 " retried  "
+		    "%.0f/s%s", total > 0 ? (int)((double)over * 100 / total) :
+		    0, m->t_done, m->t_all ? "" : "~", m->t_all ? seen :
+		    (uint64_t)total, skip, m->t_failed, m->t_retried, rate,
+		    eta);
 	else
 		snprintf(line, len, "%" PRIu64 " tasks done of %" PRIu64
 		    " read%s  %" PRIu64 " failed  %" PRIu64 " retried  %.0f/s",
