@@ -107,6 +107,11 @@ extern int	(*cmd_report_hook)(int, const char *, size_t);
 void		 cmd_print_help(void);
 
 /* meter.c */
+struct meter_kid {
+	const char	*name;
+	uint64_t	 done;		/* tasks it answered */
+	uint64_t	 held;		/* tasks it holds now: in flight */
+};
 struct meter {
 	int		 on;
 	const char	*name;
@@ -121,13 +126,22 @@ struct meter {
 	/* run --tasks: work done, not bytes read. */
 	int		 tasks;
 	uint64_t	 t_done, t_failed, t_retried, t_read;
+	uint64_t	 t_skipped;	/* settled before (--resume-failed) */
 	int		 t_all;		/* t_read is every task */
+	int		 t_shown_all;	/* the complete state was drawn */
+	/* run --tasks: each child's part, asked for only when drawn. */
+	size_t		 nkids;
+	void		(*kid)(void *, size_t, struct meter_kid *);
+	void		*kid_arg;
 };
 void		 meter_start(struct meter *, int, const char *, uint64_t);
 void		 meter_update(struct meter *, uint64_t, uint64_t, uint64_t);
 void		 meter_erase(struct meter *);
 void		 meter_tasks(struct meter *, uint64_t, uint64_t, uint64_t,
     uint64_t, uint64_t, int);
+void		 meter_skipped(struct meter *, uint64_t);
+void		 meter_kids(struct meter *, size_t,
+    void (*)(void *, size_t, struct meter_kid *), void *);
 
 /* jobctl.c */
 int		 jobctl_install(void (*)(int));

@@ -2,9 +2,10 @@
 /*
  * A one-line progress meter on stderr for long work: bytes and lines
  * done, the rate, refused lines, and the percentage and time left when
- * the size is known. Drawn with carriage returns and spaces only (no
- * escape sequences), at most METER_HZ times a second, and erased before
- * anything else is written to the terminal.
+ * the size is known; for run --tasks, tasks settled instead, and each
+ * child's when the terminal is wide enough. Drawn with carriage returns
+ * and spaces only (no escape sequences), at most every METER_NS, and
+ * erased before anything else is written to the terminal.
  */
 #include "compat.h"
 
@@ -79,47 +80,95 @@ meter_start(struct meter *m, int on, const char *name, uint64_t size)
  * run --tasks: tasks settled (done and failed) against those read, with
  * their rate, and the ETA from the tasks left: all of them once the input
  * has ended, else as many as the bytes left of the input would hold at
- * the size of the tasks so far.
+ * the size of the tasks so far. Tasks skipped (--resume-failed, settled
+ * in a run before) count as settled, shown apart, but not in the rate:
+ * they took no time, and would make the ETA too short.
  */
 static void
-meter_draw_tasks(struct meter *m, int64_t now, double secs, char *line,
-    size_t len)
+meter_draw_tasks(struct meter *m, double secs, char *line, size_t len)
 {
-	char		eta[32] = "";
-	double		rate, total = (double)m->t_read;
+	char		eta[32] = "", skip[48] = "";
+	double		rate, total;
+	uint64_t	seen = m->t_read + m->t_skipped;
 	uint64_t	settled = m->t_done + m->t_failed;
+	uint64_t	over = settled + m->t_skipped;
 
 	rate = secs > 0 ? (double)settled / secs : 0;
+	total = (double)seen;
 	if (!m->t_all && m->size > 0 && m->bytes > 0 && m->bytes <= m->size)
-		total = (double)m->t_read * (double)m->size /
-		    (double)m->bytes;
-	if (rate > 0 && (m->t_all || m->size > 0) && total >= settled)
-		meter_eta(eta, sizeof eta, (int64_t)((total -
-		    (double)settled) / rate));
+		total = (double)seen * (double)m->size / (double)m->bytes;
+	/* None left, no ETA: its 0:00 would only take room. */
+	if (rate > 0 && (m->t_all || m->size > 0) && total > over)
+		meter_eta(eta, sizeof eta, (int64_t)((total - (double)over) /
+		    rate));
+	if (m->t_skipped > 0)
+		snprintf(skip, sizeof skip, "  %" PRIu64 " skipped",
+		    m->t_skipped);
 	if (m->t_all || m->size > 0)
 		snprintf(line, len, "%3d%%  %" PRIu64 " tasks done of %s%"
-		    PRIu64 "  %" PRIu64 " failed  %" PRIu64 " retried  %.0f/s%s",
-		    total > 0 ? (int)((double)settled * 100 / total) : 0,
-		    m->t_done, m->t_all ? "" : "~", m->t_all ? m->t_read :
-		    (uint64_t)total, m->t_failed, m->t_retried, rate, eta);
+		    PRIu64 "%s  %" PRIu64 " failed  %" PRIu64 " retried  "
+		    "%.0f/s%s", total > 0 ? (int)((double)over * 100 / total) :
+		    0, m->t_done, m->t_all ? "" : "~", m->t_all ? seen :
+		    (uint64_t)total, skip, m->t_failed, m->t_retried, rate,
+		    eta);
 	else
 		snprintf(line, len, "%" PRIu64 " tasks done of %" PRIu64
-		    " read  %" PRIu64 " failed  %" PRIu64 " retried  %.0f/s",
-		    m->t_done, m->t_read, m->t_failed, m->t_retried, rate);
-	(void)now;
+		    " read%s  %" PRIu64 " failed  %" PRIu64 " retried  %.0f/s",
+		    m->t_done, seen, skip, m->t_failed, m->t_retried, rate);
+}
+
+/*
+ * run --tasks with several children: each child's name, the tasks it
+ * answered and, after a slash, those it holds now, into buf. Returns the
+ * length, or 0 if they would not all fit in len bytes: a part of them
+ * would hide which children are missing.
+ */
+static size_t
+meter_draw_kids(struct meter *m, char *buf, size_t len)
+{
+	struct meter_kid	k;
+	size_t			i, n = 0;
+	int			w;
+
+	buf[0] = '\0';
+	if (m->nkids < 2 || m->kid == NULL)
+		return 0;
+	for (i = 0; i < m->nkids; i++) {
+		memset(&k, 0, sizeof k);
+		m->kid(m->kid_arg, i, &k);
+		w = snprintf(buf + n, len - n, "%s%s %" PRIu64 "/%" PRIu64,
+		    i == 0 ? "  |  " : "  ", k.name != NULL ? k.name : "?",
+		    k.done, k.held);
+		if (w < 0 || (size_t)w >= len - n) {
+			buf[0] = '\0';
+			return 0;
+		}
+		n += (size_t)w;
+	}
+	return n;
 }
 
 static void
 meter_draw(struct meter *m, int64_t now)
 {
-	char	line[512], done[32], total[32], rate[32], eta[32] = "";
-	char	out[1024];
+	char	line[1024], done[32], total[32], rate[32], eta[32] = "";
+	char	out[2048], kids[1024];
 	double	secs = (double)(now - m->start) / 1e9, bps;
-	size_t	n, room, nlen;
+	size_t	n, room, nlen, klen;
 	int64_t	left;
 
 	if (m->tasks) {
-		meter_draw_tasks(m, now, secs, line, sizeof line);
+		meter_draw_tasks(m, secs, line, sizeof line);
+		/*
+		 * Each child's part on a terminal wide enough for the whole
+		 * line with the input's name: else the line stays as it was.
+		 */
+		n = strlen(line);
+		klen = meter_draw_kids(m, kids, m->cols < sizeof kids ?
+		    m->cols : sizeof kids);
+		if (klen > 0 && strlen(m->name) + 2 + n + klen <= m->cols - 1 &&
+		    n + klen < sizeof line)
+			memcpy(line + n, kids, klen + 1);
 		goto name;
 	}
 	bps = secs > 0 ? (double)m->bytes / secs : 0;
@@ -202,8 +251,39 @@ meter_tasks(struct meter *m, uint64_t bytes, uint64_t done, uint64_t failed,
 	m->t_read = read_;
 	m->t_all = all;
 	now = meter_now();
-	if (now - m->last >= METER_NS)
+	/*
+	 * The end is drawn at once, once: a meter that stops short of 100%
+	 * until it is erased says that work was left.
+	 */
+	if (all && done + failed >= read_ && !m->t_shown_all) {
+		m->t_shown_all = 1;
 		meter_draw(m, now);
+	} else if (now - m->last >= METER_NS)
+		meter_draw(m, now);
+}
+
+/*
+ * run --tasks --resume-failed: n tasks of the input were settled in a run
+ * before and skipped; they count as settled, shown apart.
+ */
+void
+meter_skipped(struct meter *m, uint64_t n)
+{
+	m->t_skipped = n;
+}
+
+/*
+ * run --tasks: the meter has n children's parts, which get(arg, i, kid)
+ * fills in when it is drawn (not when the counts change: they change on
+ * every reply).
+ */
+void
+meter_kids(struct meter *m, size_t n, void (*get)(void *, size_t,
+    struct meter_kid *), void *arg)
+{
+	m->nkids = n;
+	m->kid = get;
+	m->kid_arg = arg;
 }
 
 /* Take the meter off the screen, until it is next due. */

@@ -485,6 +485,15 @@ struct run {
 	struct taskq	 retry;
 	struct taskq	*held;
 	/*
+	 * --route key, --envelope: each task has its child (t->to). What a
+	 * child hands back, and new tasks while it has no room, wait for it
+	 * (back[idx], new ones up to max_inflight); the next new task waits
+	 * in park, and the input behind it.
+	 */
+	struct taskq	*back;
+	struct task	*park;
+	uint64_t	*t_wdone;	/* answered, per child (the meter) */
+	/*
 	 * --keep-order: replies wait in a window of ko_n slots, the task of
 	 * place ord in slot ord % ko_n, until every task before them is
 	 * out; no task is sent beyond the window (run_task_room).
@@ -672,6 +681,13 @@ int		 run_task_init(struct run *r);
 void		 run_task_release(struct run *r);
 uint64_t	 run_task_outstanding(const struct run *r);
 int		 run_task_room(const struct run *r, const struct worker *w);
+struct task	*run_task_new_part(struct run *r, uint64_t seq, const char *p,
+    size_t n, size_t off, size_t len);
+int		 run_task_window(const struct run *r);
+int		 run_task_served_by(const struct worker *w);
+int		 run_task_offer(struct run *r, struct task *t);
+void		 run_task_resend_own(struct run *r);
+void		 run_task_meter_kid(void *arg, size_t i, struct meter_kid *k);
 struct task	*run_task_new(struct run *r, uint64_t seq, const char *p,
     size_t n);
 int		 run_task_send(struct run *r, struct worker *w, struct task *t);

@@ -68,6 +68,12 @@ run_route_room(struct run *r)
 	size_t		 least = RUN_QSIZE;
 	unsigned	 i;
 
+	/*
+	 * --tasks to the child a route names: one new task at a time waits
+	 * for its child's room (r->park), and the input behind it.
+	 */
+	if (r->back != NULL)
+		return r->park == NULL && run_task_window(r) ? r->w : NULL;
 	if (r->cf->route == ROUTE_RR && !r->cf->envelope) {
 		for (i = 0; i < r->nw; i++) {
 			w = &r->w[(r->rr + i) % r->nw];
@@ -308,8 +314,7 @@ run_tasks_served(struct run *r)
 	struct worker	*w;
 
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if (run_alive(w) || w->ch.fd != -1 || run_pending(w) ||
-		    w->sv.state == SUPER_EXITED)
+		if (run_task_served_by(w))
 			return 1;
 	}
 	return 0;
@@ -352,19 +357,84 @@ run_tasks_maybe_end(struct run *r)
 	}
 }
 
+/* --resume-failed: the task of line l was answered before, as its log says. */
+static int
+run_task_skipped(struct run *r, const struct frame_line *l)
+{
+	if (!run_tasklog_skip(r, l->lineno))
+		return 0;
+	r->t_skipped++;
+	run_trace(r, "task %" PRIu64 " skipped: ok in --tasklog", l->lineno);
+	return 1;
+}
+
+/*
+ * --tasks with --route key or --envelope: one line, a task for the child
+ * its key or its envelope names (run_task_offer), or refused with the
+ * reason. An envelope for a task names one child: a list or "*" would
+ * have a reply from each.
+ */
+static int
+run_task_routed(struct run *r, const struct frame_line *l)
+{
+	struct worker	*w;
+	struct task	*t;
+	const char	*cause;
+	char		 why[300], txt[80];
+	size_t		 n = l->len - l->nl, off = 0, len = 0;
+	uint64_t	 h;
+
+	if (run_task_skipped(r, l))
+		return 0;
+	if (r->cf->envelope) {
+		if (envelope_parse(&r->env, l->p, n, &cause) == -1) {
+			snprintf(why, sizeof why, "not an envelope: %s", cause);
+			run_bad_input(r, l->lineno, 0, why);
+			return 0;
+		}
+		if (r->env.all || r->env.nto != 1) {
+			run_bad_input(r, l->lineno, 0, "a task has one reply: "
+			    "the envelope must name one child (line not "
+			    "delivered)");
+			return 0;
+		}
+		if ((w = run_find(r, r->env.to[0].name, r->env.to[0].len)) ==
+		    NULL) {
+			jscan_printable(l->p + r->env.to[0].span.off,
+			    r->env.to[0].span.len, txt, sizeof txt);
+			snprintf(why, sizeof why, "no child named '%s' (line "
+			    "not delivered to it)", txt);
+			run_bad_input(r, l->lineno, r->env.to[0].span.off, why);
+			return 0;
+		}
+		off = r->env.msg.off;
+		len = r->env.msg.len;
+	} else if (route_key(&r->cf->key, l->p, n, &h) == 1)
+		w = &r->w[route_pick(h, r->nw)];
+	else if (r->cf->route_default >= 0)
+		w = &r->w[r->cf->route_default];
+	else {
+		snprintf(why, sizeof why, "no member %s to route by (line "
+		    "not delivered)", r->cf->key_path);
+		run_bad_input(r, l->lineno, 0, why);
+		return 0;
+	}
+	t = r->cf->envelope ? run_task_new_part(r, l->lineno, l->p, l->len,
+	    off, len) : run_task_new(r, l->lineno, l->p, l->len);
+	if (t == NULL)
+		return -1;
+	t->to = (int)w->idx;
+	return run_task_offer(r, t);
+}
+
 /* --tasks: one line, a new task, to w. */
 static int
 run_task_line(struct run *r, struct worker *w, const struct frame_line *l)
 {
 	struct task	*t;
 
-	/* --resume-failed: answered in a run before, as its log says. */
-	if (run_tasklog_skip(r, l->lineno)) {
-		r->t_skipped++;
-		run_trace(r, "task %" PRIu64 " skipped: ok in --tasklog",
-		    l->lineno);
+	if (run_task_skipped(r, l))
 		return 0;
-	}
 	if ((t = run_task_new(r, l->lineno, l->p, l->len)) == NULL)
 		return -1;
 	r->rr = (w->idx + 1) % r->nw;
@@ -378,6 +448,10 @@ run_task_resend(struct run *r)
 	struct worker	*w;
 	struct task	*t;
 
+	if (r->back != NULL) {
+		run_task_resend_own(r);
+		return;
+	}
 	while (r->retry.n > 0 && (w = run_route_room(r)) != NULL) {
 		t = run_task_next_retry(r);
 		r->rr = (w->idx + 1) % r->nw;
@@ -472,7 +546,8 @@ again:
 			continue;
 		}
 		if (r->cf->tasks) {
-			if (run_task_line(r, w, &l) == -1)
+			if ((r->back != NULL ? run_task_routed(r, &l) :
+			    run_task_line(r, w, &l)) == -1)
 				return;
 			continue;
 		}

@@ -541,6 +541,8 @@ run_relay(struct run *r)
 	}
 	run_to_setup(r);
 	meter_start(&r->meter, r->cf->progress == 1, "stdin", r->cf->in_size);
+	if (r->cf->tasks)
+		meter_kids(&r->meter, r->nw, run_task_meter_kid, r);
 	/* serve reads no input: its children have no end of input. */
 	if (r->cf->serve)
 		r->in_eof = 1;

@@ -351,11 +351,13 @@ run_gather(struct run *r)
 		run_flush_oq(r);
 	} while (full && !r->out_dead && r->oq.len < RUN_QSIZE);
 	r->gather = (start + 1) % r->nw;
-	if (r->cf->tasks && !outq_pending(&r->errq))
+	if (r->cf->tasks && !outq_pending(&r->errq)) {
 		/* The bytes taken as tasks so far, not those still framed. */
+		meter_skipped(&r->meter, r->t_skipped);
 		meter_tasks(&r->meter, r->in_bytes - frame_pending(&r->fin),
 		    r->t_done, r->t_given_up, r->t_retried, r->t_read,
 		    r->in_eof && frame_pending(&r->fin) == 0);
+	}
 }
 
 /* At the end: what is still queued goes out, waiting for the reader. */

@@ -56,9 +56,13 @@ run_tasks_check(struct run *r, struct relay_conf *c, int set_task, int raw,
 		    "together", wrap ? "wrap" : "seq");
 	if (!c->tasks)
 		return 0;
-	if (c->route != ROUTE_RR || c->envelope)
-		return cmd_usage_error(r->ce, "--tasks sends each task to one "
-		    "child with room: not with --route or --envelope");
+	/*
+	 * One reply per task: a key's child, or the one an envelope names,
+	 * but not each of them.
+	 */
+	if (c->route == ROUTE_BROADCAST)
+		return cmd_usage_error(r->ce, "--tasks cannot be used with "
+		    "--route broadcast: every child would answer each task");
 	if (c->resume_failed && c->tasklog_path == NULL)
 		return cmd_usage_error(r->ce, "--resume-failed reads the log "
 		    "of --tasklog FILE: give it");

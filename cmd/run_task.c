@@ -52,6 +52,18 @@ run_task_init(struct run *r)
 	}
 	for (i = 0; i < r->nw; i++)
 		taskq_init(&r->held[i]);
+	if ((r->t_wdone = calloc(r->nw, sizeof *r->t_wdone)) == NULL)
+		return -1;
+	/*
+	 * A route that names each task's child: what a child hands back
+	 * waits for it.
+	 */
+	if (r->cf->route == ROUTE_KEY || r->cf->envelope) {
+		if ((r->back = calloc(r->nw, sizeof *r->back)) == NULL)
+			return -1;
+		for (i = 0; i < r->nw; i++)
+			taskq_init(&r->back[i]);
+	}
 	return 0;
 }
 
@@ -67,6 +79,16 @@ run_task_release(struct run *r)
 	}
 	free(r->held);
 	r->held = NULL;
+	if (r->back != NULL) {
+		for (i = 0; i < r->nw; i++)
+			taskq_release(&r->back[i]);
+	}
+	free(r->back);
+	r->back = NULL;
+	task_free(r->park);
+	r->park = NULL;
+	free(r->t_wdone);
+	r->t_wdone = NULL;
 	if (r->ko != NULL) {
 		for (i = 0; i < r->ko_n; i++)
 			free(r->ko[i].p);
@@ -93,28 +115,51 @@ run_task_outstanding(const struct run *r)
 	unsigned	i;
 
 	for (i = 0; i < r->nw; i++)
-		n += r->held[i].n;
-	return n;
+		n += r->held[i].n + (r->back != NULL ? r->back[i].n : 0);
+	return n + (r->park != NULL);
+}
+
+/* Can w take one more task, the --keep-order window aside? */
+static int
+run_task_can_hold(const struct run *r, const struct worker *w)
+{
+	return r->held[w->idx].n < r->cf->max_inflight &&
+	    w->sv.state == SUPER_UP && !w->task_killed;
+}
+
+/* --keep-order: may one more task be made, in the window? */
+int
+run_task_window(const struct run *r)
+{
+	return !r->cf->keep_order || r->t_read + 1 < r->ko_next + r->ko_n;
 }
 
 /* Can w take one more task now? */
 int
 run_task_room(const struct run *r, const struct worker *w)
 {
-	return r->held[w->idx].n < r->cf->max_inflight &&
-	    w->sv.state == SUPER_UP && !w->task_killed &&
-	    (!r->cf->keep_order || r->retry.n > 0 ||
-	    r->t_read + 1 < r->ko_next + r->ko_n);
+	return run_task_can_hold(r, w) && (r->retry.n > 0 ||
+	    run_task_window(r));
 }
 
-/* A new task for input line seq, or NULL (out of memory: said). */
-struct task *
-run_task_new(struct run *r, uint64_t seq, const char *p, size_t n)
+/*
+ * Will w ever take a task again? It runs, reads its last frames, or
+ * waits for its restart.
+ */
+int
+run_task_served_by(const struct worker *w)
 {
-	struct task	*t;
+	return run_alive(w) || w->ch.fd != -1 || run_pending(w) ||
+	    w->sv.state == SUPER_EXITED;
+}
+
+/* t, new for input line seq, or NULL (out of memory: said). */
+static struct task *
+run_task_made(struct run *r, uint64_t seq, struct task *t)
+{
 	uint64_t	 h;
 
-	if ((t = task_new(seq, p, n)) == NULL) {
+	if (t == NULL) {
 		cmd_warn(r->ce, "task %" PRIu64, seq);
 		run_fail(r);
 		return NULL;
@@ -129,6 +174,24 @@ run_task_new(struct run *r, uint64_t seq, const char *p, size_t n)
 	if (r->on_task != NULL)
 		r->on_task(r->on_task_arg, t, TASK_MADE);
 	return t;
+}
+
+/* A new task for input line seq, or NULL (out of memory: said). */
+struct task *
+run_task_new(struct run *r, uint64_t seq, const char *p, size_t n)
+{
+	return run_task_made(r, seq, task_new(seq, p, n));
+}
+
+/*
+ * A new task for input line seq (p, n bytes) that sends its part at off
+ * (len bytes, an envelope's message), or NULL (said).
+ */
+struct task *
+run_task_new_part(struct run *r, uint64_t seq, const char *p, size_t n,
+    size_t off, size_t len)
+{
+	return run_task_made(r, seq, task_new_part(seq, p, n, off, len));
 }
 
 /*
@@ -268,11 +331,36 @@ void
 run_task_done(struct run *r, struct worker *w, struct task *t)
 {
 	r->t_done++;
+	r->t_wdone[w->idx]++;
 	if (t->tries > 0)
 		r->t_retried++;
 	if (r->on_task != NULL)
 		r->on_task(r->on_task_arg, t, TASK_ANSWERED);
 	run_tasklog_add(r, w, t, 1);
+	task_free(t);
+}
+
+/*
+ * t has failed for good: its input line written to --rejects, counted
+ * (the exit status is 1), the hook told, logged, settled, freed; the
+ * caller has said why.
+ */
+static void
+run_task_failed(struct run *r, struct worker *w, struct task *t)
+{
+	const char	*p;
+	size_t		 n;
+
+	r->t_given_up++;
+	task_input(t, &p, &n);
+	if (r->rejects != NULL && fwrite(p, 1, n, r->rejects) != n) {
+		cmd_warn(r->ce, "--rejects '%s'", r->cf->rejects_path);
+		r->fail = 1;
+	}
+	if (r->on_task != NULL)
+		r->on_task(r->on_task_arg, t, TASK_GIVEN_UP);
+	run_tasklog_add(r, w, t, 0);
+	run_task_settled(r, t);
 	task_free(t);
 }
 
@@ -284,7 +372,6 @@ void
 run_task_giveup(struct run *r, struct worker *w, struct task *t,
     const char *why)
 {
-	r->t_given_up++;
 	/* With no child left, one word for them all (run_tasks_maybe_end). */
 	if (w != NULL)
 		cmd_warnx(r->ce, "%s:%" PRIu64 ": task given up after %u tr%s "
@@ -293,16 +380,88 @@ run_task_giveup(struct run *r, struct worker *w, struct task *t,
 	if (w != NULL)
 		run_event(r, w, "task-given-up", ",\"seq\":%" PRIu64 ",\"tries\""
 		    ":%u,\"reason\":\"%s\"", t->seq, t->tries, why);
-	if (r->rejects != NULL && fwrite(t->line, 1, t->len, r->rejects) !=
-	    t->len) {
-		cmd_warn(r->ce, "--rejects '%s'", r->cf->rejects_path);
-		r->fail = 1;
+	run_task_failed(r, w, t);
+}
+
+/*
+ * --route key, --envelope: t's own child w has ended for good (it is not
+ * restarted): t is given up, said with the child's name.
+ */
+static void
+run_task_drop(struct run *r, struct worker *w, struct task *t)
+{
+	if (t->tries > 0)
+		cmd_warnx(r->ce, "%s:%" PRIu64 ": task given up after %u tr%s "
+		    "(child '%s' is not restarted)", r->cf->label, t->seq,
+		    t->tries, t->tries == 1 ? "y" : "ies", w->name);
+	else
+		cmd_warnx(r->ce, "%s:%" PRIu64 ": task given up (child '%s' is "
+		    "not restarted)", r->cf->label, t->seq, w->name);
+	run_event(r, w, "task-given-up", ",\"seq\":%" PRIu64 ",\"tries\":%u,"
+	    "\"reason\":\"not restarted\"", t->seq, t->tries);
+	run_task_failed(r, w, t);
+}
+
+/*
+ * --route key, --envelope: t goes to its own child: now, if nothing
+ * waits for that child before it and it has room; given up if the child
+ * has ended for good; else it waits for the child behind what waits
+ * already, up to --max-inflight (so that a child that restarts holds up
+ * the others' input only once that many wait for it), and beyond that
+ * in r->park, which holds the input back as a full queue does for the
+ * other routes. Returns -1 out of memory (said).
+ */
+int
+run_task_offer(struct run *r, struct task *t)
+{
+	struct worker	*w = &r->w[t->to];
+	struct taskq	*q = &r->back[t->to];
+
+	if (q->n == 0 && run_task_can_hold(r, w))
+		return run_task_send(r, w, t);
+	if (!run_task_served_by(w))
+		run_task_drop(r, w, t);
+	else if (q->n < r->cf->max_inflight) {
+		if (taskq_push(q, t) == -1) {
+			cmd_warn(r->ce, "queue");
+			task_free(t);
+			run_fail(r);
+			return -1;
+		}
+	} else
+		r->park = t;
+	return 0;
+}
+
+/*
+ * --route key, --envelope: what each child handed back goes to it again
+ * once it has room (its next incarnation is up), oldest first, and then
+ * the task that waits for its child; a child ended for good has them
+ * given up.
+ */
+void
+run_task_resend_own(struct run *r)
+{
+	struct worker	*w;
+	struct taskq	*q;
+	struct task	*t;
+
+	for (w = r->w; w < r->w + r->nw; w++) {
+		q = &r->back[w->idx];
+		while (q->n > 0) {
+			if (run_task_can_hold(r, w)) {
+				if (run_task_send(r, w, taskq_pop(q)) == -1)
+					return;
+			} else if (!run_task_served_by(w))
+				run_task_drop(r, w, taskq_pop(q));
+			else
+				break;
+		}
 	}
-	if (r->on_task != NULL)
-		r->on_task(r->on_task_arg, t, TASK_GIVEN_UP);
-	run_tasklog_add(r, w, t, 0);
-	run_task_settled(r, t);
-	task_free(t);
+	if ((t = r->park) != NULL) {
+		r->park = NULL;
+		(void)run_task_offer(r, t);
+	}
 }
 
 /*
@@ -335,7 +494,9 @@ run_task_lost(struct run *r, struct worker *w, const char *why)
 				continue;
 			}
 		}
-		if (taskq_push_front(&r->retry, t) == -1) {
+		/* A route's task waits for its own child's next start. */
+		if (taskq_push_front(r->back != NULL ? &r->back[w->idx] :
+		    &r->retry, t) == -1) {
 			cmd_warn(r->ce, "queue");
 			task_free(t);
 			run_fail(r);
@@ -355,8 +516,20 @@ run_task_orphaned(struct run *r)
 {
 	struct task	*t;
 	uint64_t	 n = 0;
+	unsigned	 i;
 
 	while ((t = taskq_pop(&r->retry)) != NULL) {
+		run_task_giveup(r, NULL, t, "no child left");
+		n++;
+	}
+	for (i = 0; r->back != NULL && i < r->nw; i++) {
+		while ((t = taskq_pop(&r->back[i])) != NULL) {
+			run_task_giveup(r, NULL, t, "no child left");
+			n++;
+		}
+	}
+	if ((t = r->park) != NULL) {
+		r->park = NULL;
 		run_task_giveup(r, NULL, t, "no child left");
 		n++;
 	}
@@ -422,4 +595,18 @@ run_task_deadline(const struct run *r)
 			next = at;
 	}
 	return next;
+}
+
+/*
+ * The meter's part for child i (meter_kids): its name, the tasks it
+ * answered, those it holds now.
+ */
+void
+run_task_meter_kid(void *arg, size_t i, struct meter_kid *k)
+{
+	const struct run	*r = arg;
+
+	k->name = r->w[i].name;
+	k->done = r->t_wdone[i];
+	k->held = r->held[i].n;
 }

@@ -28,11 +28,54 @@ task_new(uint64_t seq, const char *p, size_t n)
 		return NULL;
 	memset(t, 0, sizeof *t);
 	t->seq = seq;
+	t->to = -1;
 	memcpy(t->line, p, n);
 	if (nl)
 		t->line[n] = '\n';
 	t->len = n + nl;
 	return t;
+}
+
+/*
+ * A task for line seq (p, n bytes) that sends only its part at off, len
+ * bytes (an envelope's message), with a newline; the whole line is kept
+ * after it, for what reports the input (task_input).
+ */
+struct task *
+task_new_part(uint64_t seq, const char *p, size_t n, size_t off, size_t len)
+{
+	struct task	*t, *big;
+	int		 nl = n == 0 || p[n - 1] != '\n';
+
+	if (off > n || len > n - off || n > SIZE_MAX / 2 - sizeof *t - 2) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((t = task_new(seq, p + off, len)) == NULL)
+		return NULL;
+	if ((big = realloc(t, sizeof *t + t->len + n + nl)) == NULL) {
+		task_free(t);
+		return NULL;
+	}
+	t = big;
+	memcpy(t->line + t->len, p, n);
+	if (nl)
+		t->line[t->len + n] = '\n';
+	t->olen = n + nl;
+	return t;
+}
+
+/* The input line t came from, with its newline: what --rejects keeps. */
+void
+task_input(const struct task *t, const char **p, size_t *n)
+{
+	if (t->olen > 0) {
+		*p = t->line + t->len;
+		*n = t->olen;
+	} else {
+		*p = t->line;
+		*n = t->len;
+	}
 }
 
 void

@@ -6,7 +6,9 @@
  * child began on it. A taskq is a FIFO of tasks (the queue of tasks to
  * send again, or the tasks one child holds, oldest first); a child that
  * answers in order answers its oldest, and with --id the reply names its
- * task by the hash of a member (route_key).
+ * task by the hash of a member (route_key). With a route that names its
+ * child (--route key, --envelope), a task keeps that child's index, and
+ * an envelope's task sends the message and keeps the whole envelope.
  */
 #ifndef TASK_H
 #define TASK_H
@@ -21,7 +23,9 @@ struct task {
 	int		 has_id;	/* --id: the member was there */
 	uint64_t	 id;		/* --id: its value's hash */
 	int64_t		 start;		/* sent, or its child began on it */
-	size_t		 len;		/* bytes, with the newline */
+	int		 to;		/* its child's index, or -1: any */
+	size_t		 len;		/* bytes sent, with the newline */
+	size_t		 olen;		/* the input line after them, or 0 */
 	char		 line[];
 };
 
@@ -33,6 +37,8 @@ struct taskq {
 };
 
 struct task	*task_new(uint64_t, const char *, size_t);
+struct task	*task_new_part(uint64_t, const char *, size_t, size_t, size_t);
+void		 task_input(const struct task *, const char **, size_t *);
 void		 task_free(struct task *);
 
 void		 taskq_init(struct taskq *);

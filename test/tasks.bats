@@ -198,7 +198,7 @@ PY
 	run -125 "$IPCRUN" run --tasks --id 'a..b' -- true
 	assert_line -p "ipcrun: run: --id 'a..b': "
 	run -125 "$IPCRUN" run --tasks --route broadcast -- true
-	assert_line "ipcrun: run: --tasks sends each task to one child with room: not with --route or --envelope"
+	assert_line "ipcrun: run: --tasks cannot be used with --route broadcast: every child would answer each task"
 	run -125 "$IPCRUN" run --tasks --rejects /nonexistent/dir/f -- true
 	assert_line "ipcrun: run: --rejects '/nonexistent/dir/f': No such file or directory"
 	run -125 "$IPCRUN" run -j 4 -- true
@@ -264,6 +264,32 @@ PY
 	refute_output --partial ' lines '
 }
 
+@test "tasks: on a wide terminal the meter shows each child's tasks done and in flight" {
+	lines 300 > "$BATS_TEST_TMPDIR/in"
+	# Task 150 holds its worker a second: the meter is drawn meanwhile.
+	cmd="'$IPCRUN' run -n 2 --tasks --progress -- node '$TW' < '$BATS_TEST_TMPDIR/in' > '$BATS_TEST_TMPDIR/out'"
+	kids='  \|  task_worker\.1 [0-9]+/[0-9]+  task_worker\.2 [0-9]+/[0-9]+'
+	SLOW=150 SLOW_MS=1000 on_tty 'cols 200' -- "$cmd"
+	assert_success
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -eq 300 ]
+	assert_output --regexp "stdin +[0-9]+%  [0-9]+ tasks done of ~?[0-9]+  0 failed  0 retried  [0-9]+/s(  ETA [0-9:]+)?$kids"
+	# The end is drawn: every task done, each child's count, none held.
+	assert_output --regexp "stdin +100%  300 tasks done of 300  0 failed  0 retried  [0-9]+/s  \|  task_worker\.1 [0-9]+/0  task_worker\.2 [0-9]+/0"
+	# Not on a narrow terminal, where the line would not fit.
+	on_tty 'cols 80' -- "$cmd"
+	assert_success
+	assert_output --partial ' tasks done of '
+	refute_output --partial '|  task_worker'
+	# The meter's own rules: NO_COLOR keeps it; -q keeps it with
+	# --progress, and without it there is no meter on a small input.
+	on_tty 'cols 200' -- "NO_COLOR=1 $cmd"
+	assert_output --regexp "$kids"
+	on_tty 'cols 200' -- "${cmd/ run / run -q }"
+	assert_output --regexp "$kids"
+	on_tty 'cols 200' -- "${cmd/ --progress / -q }"
+	refute_output --partial 'tasks done'
+}
+
 # okseqs LOG: the tasks a --tasklog calls ok, sorted, each once.
 okseqs() {
 	awk -F'\t' 'NR > 1 && $7 == "ok" { print $1 }' "$1" | sort -n | uniq
@@ -309,6 +335,20 @@ logged() {
 	    -- node "$TW" < "$BATS_TEST_TMPDIR/in"
 	assert_output ""
 	[ "$(wc -l < "$T")" -eq 22 ]
+}
+
+@test "tasks: the meter counts the tasks --resume-failed skips as settled, and reaches 100%" {
+	lines 20 > "$BATS_TEST_TMPDIR/in"
+	T=$BATS_TEST_TMPDIR/tl
+	POISON=7 run -1 "$IPCRUN" run -n 2 --tasks --retries 0 \
+	    --restart on-failure --tasklog "$T" -- node "$TW" \
+	    < "$BATS_TEST_TMPDIR/in"
+	# The rerun has task 7 only, which takes a second: drawn meanwhile.
+	SLOW=7 SLOW_MS=1000 on_tty -- "'$IPCRUN' run -n 2 --tasks --tasklog '$T' --resume-failed --progress -- node '$TW' < '$BATS_TEST_TMPDIR/in' > '$BATS_TEST_TMPDIR/out'"
+	assert_success
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -eq 1 ]
+	assert_output --regexp 'stdin +95%  0 tasks done of 20  19 skipped  0 failed  0 retried  0/s'
+	assert_output --regexp 'stdin +100%  1 tasks done of 20  19 skipped  0 failed  0 retried  [0-9]+/s'
 }
 
 @test "tasks: ipcrun killed -9 mid-run: --resume-failed gives every task exactly once" {

@@ -31,6 +31,31 @@ lines(void)
 }
 
 static void
+parts(void)
+{
+	const char	*env = "{\"to\":\"db\",\"msg\":{\"q\":1}}";
+	const char	*p;
+	struct task	*t;
+	size_t		 n;
+
+	t = task_new(3, "{\"a\":1}", 7);
+	task_input(t, &p, &n);
+	ok(t->to == -1 && t->olen == 0 && p == t->line && n == 8,
+	    "a whole line is its own input, for any child");
+	task_free(t);
+	t = task_new_part(4, env, strlen(env), 17, 7);
+	ok(t != NULL && t->seq == 4 && t->len == 8 &&
+	    memcmp(t->line, "{\"q\":1}\n", 8) == 0,
+	    "an envelope's task sends its message, with a newline");
+	task_input(t, &p, &n);
+	ok(n == strlen(env) + 1 && memcmp(p, env, n - 1) == 0 &&
+	    p[n - 1] == '\n', "and keeps the envelope, for --rejects");
+	task_free(t);
+	ok(task_new_part(5, env, strlen(env), 20, 40) == NULL,
+	    "a part beyond the line is refused");
+}
+
+static void
 fifo(void)
 {
 	struct taskq	 q;
@@ -109,6 +134,7 @@ int
 main(void)
 {
 	lines();
+	parts();
 	fifo();
 	ids();
 	return done();
