@@ -386,6 +386,24 @@ rconn_on_reply(redisAsyncContext *ac, void *reply, void *priv)
 	free(call);
 }
 
+/* A command's call record, on a connection that can take one: or NULL. */
+static struct rconn_call *
+rconn_call_new(struct rconn *rc, rconn_cb cb, void *priv)
+{
+	struct rconn_call	*call;
+
+	if (rc->ac == NULL || rc->state == RCONN_FAILED) {
+		errno = ENOTCONN;
+		return NULL;
+	}
+	if ((call = malloc(sizeof *call)) == NULL)
+		return NULL;
+	call->rc = rc;
+	call->cb = cb;
+	call->priv = priv;
+	return call;
+}
+
 /* Queue a command; its callback runs with the reply, or NULL. */
 int
 rconn_command(struct rconn *rc, rconn_cb cb, void *priv, int argc,
@@ -393,15 +411,8 @@ rconn_command(struct rconn *rc, rconn_cb cb, void *priv, int argc,
 {
 	struct rconn_call	*call;
 
-	if (rc->ac == NULL || rc->state == RCONN_FAILED) {
-		errno = ENOTCONN;
+	if ((call = rconn_call_new(rc, cb, priv)) == NULL)
 		return -1;
-	}
-	if ((call = malloc(sizeof *call)) == NULL)
-		return -1;
-	call->rc = rc;
-	call->cb = cb;
-	call->priv = priv;
 	if (redisAsyncCommandArgv(rc->ac, rconn_on_reply, call, argc, argv,
 	    argvlen) != REDIS_OK) {
 		free(call);
@@ -418,15 +429,8 @@ rconn_formatted(struct rconn *rc, rconn_cb cb, void *priv, const char *cmd,
 {
 	struct rconn_call	*call;
 
-	if (rc->ac == NULL || rc->state == RCONN_FAILED) {
-		errno = ENOTCONN;
+	if ((call = rconn_call_new(rc, cb, priv)) == NULL)
 		return -1;
-	}
-	if ((call = malloc(sizeof *call)) == NULL)
-		return -1;
-	call->rc = rc;
-	call->cb = cb;
-	call->priv = priv;
 	if (redisAsyncFormattedCommand(rc->ac, rconn_on_reply, call, cmd,
 	    len) != REDIS_OK) {
 		free(call);

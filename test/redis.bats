@@ -9,6 +9,27 @@
 load helper
 load redis_helper
 
+# N lines of ~100 bytes: more than a pipe holds.
+padded_lines() {
+	lines "$1" | sed 's/}$/,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}/'
+}
+
+# sub URL into a fifo of which we read 300 lines into $T/o1 and then no
+# more, until sub blocks writing (pid in $pid, the fifo's end on fd 8).
+sub_blocked() {
+	local i l
+	mkfifo "$T/fifo"
+	"$IPCRUN" sub "$1" > "$T/fifo" &
+	pid=$!
+	BG_PIDS="${BG_PIDS:-} $pid"
+	exec 8< "$T/fifo"
+	for i in $(seq 300); do
+		read -t 30 -r l <&8
+		echo "$l" >> "$T/o1"
+	done
+	wait_for 30 grep -q pipe "/proc/$pid/wchan"
+}
+
 @test "pub into a stream, sub from=0 until=now: the same lines, one entry each in field msg" {
 	redis_start
 	printf '{"a":1}\n[2,"x"]\n"s"\n' > "$T/in"
@@ -317,20 +338,11 @@ load redis_helper
 @test "sub from a list with ack=reply: an item leaves C's list once printed; kill -9 mid-write leaves it there, the next sub as C prints it" {
 	redis_start
 	# 2000 items of ~100 bytes: more than a pipe holds.
-	lines 2000 | sed 's/}$/,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}/' > "$T/want"
+	padded_lines 2000 > "$T/want"
 	"$IPCRUN" pub "$(U 'q?mode=list')" < "$T/want"
-	mkfifo "$T/fifo"
-	"$IPCRUN" sub "$(U 'q?mode=list&ack=reply&consumer=c1&block=100ms')" > "$T/fifo" &
-	pid=$!
-	BG_PIDS="${BG_PIDS:-} $pid"
-	exec 8< "$T/fifo"
-	for i in $(seq 300); do
-		read -t 30 -r l <&8
-		echo "$l" >> "$T/o1"
-	done
-	# We read no more: sub fills the pipe and blocks writing an item,
-	# which stays in c1's list, not acked.
-	wait_for 30 grep -q pipe "/proc/$pid/wchan"
+	# sub fills the pipe and blocks writing an item, which stays in
+	# c1's list, not acked.
+	sub_blocked "$(U 'q?mode=list&ack=reply&consumer=c1&block=100ms')"
 	run rcli LLEN q:proc:c1
 	assert_output 1
 	kill -9 "$pid"
@@ -359,18 +371,9 @@ load redis_helper
 
 @test "sub in a group acks only what it wrote: kill -9 mid-write, another consumer claims the rest; nothing lost" {
 	redis_start
-	lines 2000 | sed 's/}$/,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}/' > "$T/want"
+	padded_lines 2000 > "$T/want"
 	"$IPCRUN" pub "$(U g)" < "$T/want"
-	mkfifo "$T/fifo"
-	"$IPCRUN" sub "$(U 'g?group=w&consumer=a&count=50')" > "$T/fifo" &
-	pid=$!
-	BG_PIDS="${BG_PIDS:-} $pid"
-	exec 8< "$T/fifo"
-	for i in $(seq 300); do
-		read -t 30 -r l <&8
-		echo "$l" >> "$T/o1"
-	done
-	wait_for 30 grep -q pipe "/proc/$pid/wchan"
+	sub_blocked "$(U 'g?group=w&consumer=a&count=50')"
 	# What a read and has not written is pending, a's.
 	[ "$(rcli XPENDING g w | head -1)" -ge 1 ]
 	kill -9 "$pid"
