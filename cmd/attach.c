@@ -95,6 +95,8 @@ static const struct cmd_opt attach_opts[] = {
 	    "counts of records and bytes on stderr at the end" },
 	{ "trace", 0, 'T', NULL, NULL,
 	    "log each record's direction and size on stderr" },
+	{ "trace-file", 0, 'F', "FILE", NULL,
+	    "write every record to FILE as NDJSON (spy's trace)" },
 	{ "verbose", 'v', 'v', NULL, NULL,
 	    "show records on stderr; with -l, 'listening on ADDR'" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
@@ -147,6 +149,7 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 		case 's':
 		case 'S':
 		case 'T':
+		case 'F':
 			if ((r = show_option(&at.sh, ch, optarg)) != 1)
 				return r;
 			break;
@@ -238,6 +241,11 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	}
 	at.q = &at.wq;
 	at.inkey = at.node ? jscan_want(&at.in.js, "cmd", 3) : -1;
+	/* The trace's "from": stdin's lines go to the peer. */
+	at.sh.sent_to = "stdin";
+	at.sh.sent_from = "peer";
+	if (show_start(&at.sh) == -1)
+		goto out;
 	if (!listen) {
 		if ((sock = sock_connect(ce, &a, at.name, retry_ns,
 		    &status)) == -1)
@@ -270,6 +278,7 @@ cmd_attach_exec(const struct cmd_entry *ce, int argc, char **argv)
 	} while (keep && !at.stop);
 out:
 	show_stats(&at.sh, NULL);
+	show_end(&at.sh);
 	if (lfd != -1)
 		close(lfd);
 	addr_unlink(&a);

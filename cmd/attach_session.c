@@ -140,7 +140,7 @@ print_record(struct attach *at, const struct frame_line *l)
 				p[i] = ' ';
 		}
 	}
-	show_frame(&at->sh, 0, 0, l->p, l->len);
+	show_frame(&at->sh, 0, 0, l->p, l->len - (l->nl != 0), l->len);
 	if (out_write(at, p, len) == -1)
 		return -1;
 	return out_write(at, "\n", 1);
@@ -162,7 +162,7 @@ queue_line(struct attach *at, const struct frame_line *l)
 	    buf_append(at->q, &sep, 1) == -1 ||
 	    buf_append(&at->linenos, &l->lineno, sizeof l->lineno) == -1)
 		return -1;
-	show_frame(&at->sh, 1, 0, l->p, len + 1);
+	show_frame(&at->sh, 1, 0, l->p, len, len + 1);
 	return 0;
 }
 

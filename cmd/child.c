@@ -488,6 +488,8 @@ static const struct cmd_opt child_opts[] = {
 	    "counts of frames and bytes on stderr at the end" },
 	{ "trace", 0, 'T', NULL, NULL,
 	    "log each frame's direction and size on stderr" },
+	{ "trace-file", 0, 'F', "FILE", NULL,
+	    "write every frame to FILE as NDJSON (spy's trace)" },
 	{ "types", 0, O_TYPES, "json|tagged", "json|tagged",
 	    "advanced: JSON only or all V8 types (default: json)" },
 	{ "verbose", 'v', 'v', NULL, NULL,
@@ -529,6 +531,7 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 		case 'v':
 		case 'S':
 		case 'T':
+		case 'F':
 			if ((rc = show_option(&c.sh, ch, optarg)) != 1)
 				return rc;
 			break;
@@ -581,6 +584,13 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 		child_release(&c);
 		return EXIT_FAIL;
 	}
+	/* The trace's "from": frames towards CMD come from the parent. */
+	c.sh.sent_to = "parent";
+	c.sh.sent_from = "child";
+	if (show_start(&c.sh) == -1) {
+		child_release(&c);
+		return EXIT_FAIL;
+	}
 	rc = child_main(&c);
 	if (c.undelivered > 0) {
 		char	more[64];
@@ -590,6 +600,7 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 		show_stats(&c.sh, more);
 	} else
 		show_stats(&c.sh, NULL);
+	show_end(&c.sh);
 	child_release(&c);
 	if (rc != EXIT_FAIL && c.exec_err == 0 && c.argv != NULL &&
 	    WIFSIGNALED(c.sv.status) && !child_alive(&c)) {

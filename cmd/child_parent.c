@@ -36,7 +36,7 @@ child_to_parent(struct child *c, const char *json, size_t n, int nl,
 {
 	/* ipcrun's own answers are Node's messages: {"cmd":"NODE_... */
 	show_frame(&c->sh, 0, n > 13 && memcmp(json, "{\"cmd\":\"NODE_", 13) ==
-	    0, json, n + !nl);
+	    0, json, n - (nl != 0), n + !nl);
 	if (c->advanced && c->tagged)
 		return v8frame_encode_tagged(&c->par.tq, json, n, e,
 		    &c->re_seen);
@@ -158,11 +158,11 @@ child_from_parent(struct child *c, const char *line, size_t n, int nl,
 	if (k != NULL && js->span[k[0]].len != 0 &&
 	    jscan_node_internal(line + js->span[k[0]].off,
 	    js->span[k[0]].len)) {
-		show_frame(&c->sh, 1, 1, line, n + !nl);
+		show_frame(&c->sh, 1, 1, line, n - (nl != 0), n + !nl);
 		child_internal(c, line, js, k);
 		return;
 	}
-	show_frame(&c->sh, 1, 0, line, n + !nl);
+	show_frame(&c->sh, 1, 0, line, n - (nl != 0), n + !nl);
 	if (c->cin == -1 || c->cin_dead || !super_alive(&c->sv)) {
 		c->undelivered++;
 		return;

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include <histedit.h>
 #include <jansson.h>
@@ -44,6 +45,7 @@
 
 static struct repl	*repl_cur;	/* for the prompt function */
 static struct termios	 repl_tty;	/* the terminal as it was */
+static volatile sig_atomic_t repl_fg;	/* continued after ^Z: redraw */
 
 /*
  * Ctrl-C or a stop signal ends the REPL: the terminal goes back as it
@@ -66,8 +68,8 @@ repl_on_signal(int sig)
  * back as libedit had it (raw) once the shell continues ipcrun, so that
  * neither the shell nor the REPL is left with the other's mode. libedit's
  * own handling is off (EL_SIGNAL 0: one-shot handlers that re-send to the
- * whole group). Only async-signal-safe calls; the read libedit waits in
- * is restarted.
+ * whole group). Only async-signal-safe calls; the poll libedit's read
+ * waits in (repl_getc) returns, and redraws the line.
  */
 static void
 repl_on_tstp(int sig)
@@ -95,6 +97,7 @@ repl_on_tstp(int sig)
 	(void)sigaction(sig, &old, NULL);
 	if (have)
 		(void)tcsetattr(STDIN_FILENO, TCSADRAIN, &raw);
+	repl_fg = 1;
 	errno = saved;
 }
 
@@ -111,6 +114,64 @@ repl_catch_tstp(void)
 	sigfillset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	(void)sigaction(SIGTSTP, &sa, NULL);
+}
+
+/*
+ * libedit's read of one character, decoded in the locale as libedit's
+ * own read does (an invalid byte is dropped). After ^Z and fg the shell
+ * has written over the screen, so the prompt and what was typed are
+ * drawn again where the shell left the cursor. ^Z is blocked but while
+ * waiting (ppoll), so that a stop is never missed between the look at
+ * repl_fg and the wait.
+ */
+static int
+repl_getc(EditLine *el, wchar_t *wc)
+{
+	struct pollfd	 pfd;
+	mbstate_t	 mbs;
+	sigset_t	 tstp, prev;
+	char		 b[MB_LEN_MAX];
+	size_t		 n = 0, k;
+	ssize_t		 r;
+	int		 rc = -1;
+
+	memset(&mbs, 0, sizeof mbs);
+	sigemptyset(&tstp);
+	sigaddset(&tstp, SIGTSTP);
+	(void)sigprocmask(SIG_BLOCK, &tstp, &prev);
+	for (;;) {
+		if (repl_fg) {
+			repl_fg = 0;
+			el_set(el, EL_REFRESH);
+		}
+		pfd.fd = STDIN_FILENO;
+		pfd.events = POLLIN;
+		if (ppoll(&pfd, 1, NULL, &prev) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if ((r = read(STDIN_FILENO, b + n, 1)) == -1 &&
+		    (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0) {
+			rc = r == 0 ? 0 : -1;
+			break;
+		}
+		k = mbrtowc(wc, b + n, 1, &mbs);
+		n++;
+		if (k == (size_t)-2 && n < sizeof b)
+			continue;
+		if (k == (size_t)-1 || k == (size_t)-2) {
+			memset(&mbs, 0, sizeof mbs);
+			n = 0;
+			continue;
+		}
+		rc = 1;
+		break;
+	}
+	(void)sigprocmask(SIG_SETMASK, &prev, NULL);
+	return rc;
 }
 
 static char *
@@ -450,6 +511,7 @@ repl_loop(struct repl *rp, EditLine *el, History *h, struct buf *val)
 
 	for (;;) {
 		repl_drain(rp, 0);
+		repl_fg = 0;	/* a stop before the prompt: drawn anyway */
 		if ((line = el_gets(el, &n)) == NULL || n <= 0)
 			break;
 		if (!rp->pending && line[strspn(line, " \t")] == '.') {
@@ -520,6 +582,7 @@ repl_main(struct repl *rp, const char *banner)
 	el = el_init("ipcrun", stdin, stdout, stderr);
 	el_set(el, EL_EDITOR, "emacs");
 	el_set(el, EL_SIGNAL, 0);
+	el_set(el, EL_GETCFN, repl_getc);
 	el_set(el, EL_PROMPT_ESC, repl_prompt, '\1');
 	el_set(el, EL_HIST, history, h);
 	el_source(el, NULL);

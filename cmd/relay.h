@@ -38,6 +38,7 @@
 #include "nodechan.h"
 #include "task.h"
 #include "tasklog.h"
+#include "tracef.h"
 
 #define RUN_QSIZE	(256 * 1024)	/* queue size and high-water mark */
 #define RUN_READ	(256 * 1024)	/* largest read from the channel */
@@ -242,6 +243,7 @@ struct run {
 
 	struct ev	 ev;
 	int64_t		 t0;
+	struct tracef	 tf;		/* --trace-file */
 
 	struct worker	*w;		/* the children */
 	unsigned	 nw;
@@ -393,7 +395,7 @@ struct run {
 		run_trace_((r), __VA_ARGS__);				\
 } while (0)
 #define run_show(r, w, dir, internal, p, n) do {			\
-	if ((r)->cf->verbose)						\
+	if ((r)->cf->verbose || (r)->tf.f != NULL)			\
 		run_show_((r), (w), (dir), (internal), (p), (n));	\
 } while (0)
 

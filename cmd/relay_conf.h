@@ -27,7 +27,7 @@ enum {
 	O_CONTROL, O_NO_CONTROL, O_TASKS, O_RETRIES, O_TASK_TIMEOUT,
 	O_MAX_INFLIGHT, O_REJECTS, O_ID, O_SEQ, O_WRAP, O_KEEP_ORDER, O_FROM,
 	O_TO, O_TASKLOG, O_RESUME_FAILED, O_HANDLE_TIMEOUT, O_HANDLE_SINK,
-	O_READY_FD, O_NO_REPL, O_COLOR
+	O_READY_FD, O_NO_REPL, O_COLOR, O_TRACE_FILE
 };
 
 /* The option entries run and serve share, word for word. */
@@ -37,6 +37,9 @@ enum {
 #define OPT_TRACE							\
 	{ "trace", 0, O_TRACE, NULL, NULL,				\
 	    "log each frame's direction and size on stderr" }
+#define OPT_TRACE_FILE							\
+	{ "trace-file", 0, O_TRACE_FILE, "FILE", NULL,			\
+	    "write every frame to FILE as NDJSON (spy's trace)" }
 #define OPT_QUIET							\
 	{ "quiet", 'q', 'q', NULL, NULL,				\
 	    "no warnings or notices on stderr, only errors" }
@@ -100,6 +103,8 @@ struct relay_conf {
 	int		 trace;
 	int		 verbose;	/* -v: frames' content, notices */
 	size_t		 show;		/* -s: bytes of a frame shown, 0: all */
+	const char	*trace_path;	/* --trace-file, or NULL */
+	size_t		 trace_show;	/* its bytes of a frame: -s, or 0: all */
 	int		 quiet;		/* -q: errors only */
 	int		 stats;		/* --stats */
 	int		 progress;	/* the meter: 1 on, 0 off */

@@ -67,6 +67,7 @@ static const struct cmd_opt run_opts[] = {
 	{ "strict", 0, O_STRICT, NULL, NULL,
 	    "stop at the first bad input line" },
 	OPT_TRACE,
+	OPT_TRACE_FILE,
 	OPT_QUIET,
 	OPT_VERBOSE,
 	OPT_SHOW,
@@ -266,6 +267,9 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		case O_TRACE:
 			conf.trace = 1;
 			break;
+		case O_TRACE_FILE:
+			conf.trace_path = optarg;
+			break;
 		case 'q':
 			conf.quiet = 1;
 			break;
@@ -278,6 +282,7 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 			if (cause != NULL)
 				return cmd_usage_error(ce, "-s '%s': %s", optarg,
 				    cause);
+			conf.trace_show = conf.show;
 			break;
 		case O_STATS:
 			conf.stats = 1;

@@ -28,6 +28,7 @@ run_deals(const struct run *r)
 
 	return r->nw > 1 && r->nw <= DEAL_MAX && cf->route == ROUTE_RR &&
 	    !cf->envelope && r->incmd < 0 && !cf->trace && !cf->verbose &&
+	    cf->trace_path == NULL &&
 	    !cf->tasks && !cf->handles && r->ctl.ntap == 0;
 }
 

@@ -504,7 +504,8 @@ run_relay(struct run *r)
 	r->incmd = cf->node && cf->validate ?
 	    jscan_want(&r->fin.js, "cmd", 3) : -1;
 	r->in_fast = r->nw == 1 && cf->route == ROUTE_RR && !cf->envelope &&
-	    r->incmd < 0 && !cf->trace && !cf->verbose && !cf->tasks;
+	    r->incmd < 0 && !cf->trace && !cf->verbose && !cf->tasks &&
+	    cf->trace_path == NULL;
 	/* Handlers before the fork: a signal in between is not lost. */
 	if ((sfd = ev_signals(&r->ev, sigs)) == -1 ||
 	    ev_add(&r->ev, sfd, POLLIN, run_on_signal, r) == -1 ||
@@ -614,8 +615,14 @@ run_main(struct run *r)
 	r->errq.fd = r->evq.fd = -1;
 	r->sigfd = -1;
 	r->ctl.lfd = -1;
-	if (run_repl_start(r) == -1)
+	/* Before the REPL's fork: an error is said on the terminal. */
+	if (r->cf->trace_path != NULL && tracef_open(&r->tf, r->ce,
+	    r->cf->trace_path, r->cf->trace_show, ev_now()) == -1)
 		return EXIT_FAIL;
+	if (run_repl_start(r) == -1) {
+		tracef_close(&r->tf);
+		return EXIT_FAIL;
+	}
 	rc = run_relay(r);
 	/* Its sockets close (and unix paths go) once the workers are gone. */
 	if (RUN_PRIMARY(r))
@@ -625,5 +632,6 @@ run_main(struct run *r)
 	run_ends_close(r);
 	run_sinks_finish(r);
 	run_repl_end(r);
+	tracef_close(&r->tf);
 	return rc;
 }

@@ -201,7 +201,7 @@ run_pump_output(struct run *r, struct worker *w)
 	int			 k, fast;
 
 	fast = w->outcmd < 0 && !r->cf->trace && !r->cf->verbose &&
-	    r->ctl.ntap == 0 && !r->cf->tasks;
+	    r->ctl.ntap == 0 && !r->cf->tasks && r->tf.f == NULL;
 	while (!r->out_dead && r->oq.len + r->ovlen < RUN_QSIZE) {
 		if (fast && (k = run_output_run(r, w)) != 0) {
 			if (k == -1)

@@ -100,6 +100,10 @@ run_show_(struct run *r, const struct worker *w, const char *dir,
 	int		 len;
 	int64_t		 t = ev_now() - r->t0;
 
+	/* --trace-file: every frame; from "parent" when ipcrun sent it. */
+	tracef_frame(&r->tf, w->name, *dir == '>' ? "parent" : "child", p, n);
+	if (!r->cf->verbose)
+		return;
 	if (n > 0 && p[n - 1] == '\n')
 		n--;
 	show = r->cf->show == 0 || r->cf->show > n ? n : r->cf->show;

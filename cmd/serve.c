@@ -55,6 +55,7 @@ const struct cmd_opt serve_opts[] = {
 	OPT_LOG,
 	OPT_RAW,
 	OPT_TRACE,
+	OPT_TRACE_FILE,
 	OPT_QUIET,
 	OPT_VERBOSE,
 	OPT_CONTROL,

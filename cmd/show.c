@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * ipcrun child and attach: -v, --trace and --stats. Each frame towards
+ * ipcrun child and attach: -v, --trace, --trace-file and --stats. With
+ * --trace-file, each frame is a line of the file (tracef.c). Each frame towards
  * the other side (">") or from it ("<"), its size with its separator and
  * whether it is one of Node's own, with -v its first -s bytes escaped
  * (controls, backslashes and bytes past ASCII as \xNN) so that a frame
@@ -32,7 +33,7 @@ show_init(struct show *s, const struct cmd_entry *ce)
 
 /*
  * One of the options, by its getopt value ('v', 's', 'T' for --trace,
- * 'S' for --stats). Returns 1 (taken), 0 (not one of them), or the
+ * 'F' for --trace-file, 'S' for --stats). Returns 1 (taken), 0 (not one of them), or the
  * usage error's status.
  */
 int
@@ -50,33 +51,39 @@ show_option(struct show *s, int ch, const char *arg)
 	case 'S':
 		s->stats = 1;
 		return 1;
+	case 'F':
+		s->trace_path = arg;
+		return 1;
 	case 's':
 		s->show = (size_t)strtonum(arg, 0, INT_MAX, &cause);
 		if (cause != NULL)
 			return cmd_usage_error(s->ce, "-s '%s': %s", arg, cause);
+		s->trace_show = s->show;
 		return 1;
 	}
 	return 0;
 }
 
-/* One frame, n bytes with its separator: counted, and said if asked. */
+/*
+ * One frame, len bytes at p without its separator, n with it: counted,
+ * and said if asked.
+ */
 void
-show_frame(struct show *s, int to, int internal, const char *p, size_t n)
+show_frame(struct show *s, int to, int internal, const char *p, size_t len,
+    size_t n)
 {
 	const unsigned char	*u = (const unsigned char *)p;
 	struct show_count	*k = to ? &s->to : &s->from;
-	size_t			 i, len = n, shown;
+	size_t			 i, shown;
 	int64_t			 t;
 
 	k->frames++;
 	k->bytes += n;
 	k->internal += internal != 0;
+	tracef_frame(&s->tf, NULL, to ? s->sent_to : s->sent_from, p, len);
 	if (!s->verbose && !s->trace)
 		return;
 	t = ev_now() - s->t0;
-	if (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\f' ||
-	    p[len - 1] == '\036'))
-		len--;
 	if (s->trace)
 		fprintf(stderr, "ipcrun: %s: trace %" PRId64 ".%06" PRId64
 		    " %s %s %zu bytes%s\n", s->ce->name, t / SEC,
@@ -95,6 +102,23 @@ show_frame(struct show *s, int to, int internal, const char *p, size_t n)
 			fputc(u[i], stderr);
 	}
 	fputs(shown < len ? "...\n" : "\n", stderr);
+}
+
+/* --trace-file opened, before the first frame. Returns 0, or -1 (said). */
+int
+show_start(struct show *s)
+{
+	if (s->trace_path == NULL)
+		return 0;
+	return tracef_open(&s->tf, s->ce, s->trace_path, s->trace_show,
+	    s->t0);
+}
+
+/* The trace file's last line. */
+void
+show_end(struct show *s)
+{
+	tracef_close(&s->tf);
 }
 
 /* --stats: one line at the end; more, if not NULL, after the counts. */

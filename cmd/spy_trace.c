@@ -23,6 +23,7 @@
 #include "nodechan.h"
 #include "v8ser.h"
 #include "spy.h"
+#include "tracef.h"
 
 
 int
@@ -54,94 +55,25 @@ spy_trace_release(struct spy *s)
 	s->tf = NULL;
 }
 
-/* Append to the report line; a failed allocation only shortens it. */
+/* The report line is built with tracef.c's pieces, as run's trace is. */
 static void
 put(struct spy *s, const char *p, size_t n)
 {
-	(void)buf_append(&s->line, p, n);
+	tracef_put(&s->line, p, n);
 }
 
-static void __attribute__((format(printf, 2, 3)))
-putf(struct spy *s, const char *fmt, ...)
-{
-	va_list	ap;
-	char	tmp[512];
-	int	n;
+#define putf(s, ...)	tracef_putf(&(s)->line, __VA_ARGS__)
 
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		put(s, tmp, (size_t)n < sizeof tmp ? (size_t)n :
-		    sizeof tmp - 1);
-}
-
-/*
- * The first max bytes of p (all with max 0), never cutting a character,
- * escaped for a JSON string (json) or for a terminal: controls, the
- * backslash, invalid UTF-8 (as \xNN, which JSON has no escape for) and
- * the code points that reorder or break a line. Returns 1 if cut.
- */
 static int
 put_escaped(struct spy *s, const char *p, size_t n, size_t max, int json)
 {
-	const unsigned char	*u = (const unsigned char *)p;
-	char			 tmp[16];
-	size_t			 i = 0;
-	uint32_t		 c;
-	int			 len;
-
-	if (max == 0 || max > n)
-		max = n;
-	while (i < max) {
-		len = n - i >= 4 ? jscan_utf8_len(p + i) : 0;
-		if (n - i < 4) {
-			/* jscan_utf8_len reads up to 4: copy the tail. */
-			char	tail[5] = { 0 };
-
-			memcpy(tail, p + i, n - i);
-			len = jscan_utf8_len(tail);
-			if (len > (int)(n - i))
-				len = 0;
-		}
-		if (len > 1 && i + (size_t)len > max)
-			break;
-		c = len == 2 ? (u[i] & 0x1fu) << 6 | (u[i + 1] & 0x3fu) :
-		    len == 3 ? (u[i] & 0x0fu) << 12 | (u[i + 1] & 0x3fu) << 6 |
-		    (u[i + 2] & 0x3fu) : len == 4 ? (u[i] & 0x07u) << 18 |
-		    (u[i + 1] & 0x3fu) << 12 | (u[i + 2] & 0x3fu) << 6 |
-		    (u[i + 3] & 0x3fu) : u[i];
-		if (len == 0) {
-			putf(s, json ? "\\\\x%02x" : "\\x%02x", u[i]);
-			len = 1;
-		} else if (len == 1 && (c == '\\' || (json && c == '"')))
-			putf(s, "\\%c", (int)c);
-		else if (len == 1 && (c == '\n' || c == '\r' || c == '\t'))
-			putf(s, "\\%c", c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
-		else if (len == 1 && (c < 0x20 || c == 0x7f))
-			putf(s, json ? "\\u%04x" : "\\x%02x", (unsigned)c);
-		else if (len > 1 && jscan_hostile(c)) {
-			if (c > 0xffff && json)
-				snprintf(tmp, sizeof tmp, "\\u%04X\\u%04X",
-				    (unsigned)(0xd800 + ((c - 0x10000) >> 10)),
-				    (unsigned)(0xdc00 + ((c - 0x10000) & 0x3ff)));
-			else
-				snprintf(tmp, sizeof tmp, c > 0xffff ?
-				    "\\U%08X" : "\\u%04X", (unsigned)c);
-			put(s, tmp, strlen(tmp));
-		} else
-			put(s, p + i, (size_t)len);
-		i += (size_t)len;
-	}
-	return i < n;
+	return tracef_escaped(&s->line, p, n, max, json);
 }
 
 static void
 put_time(struct spy *s)
 {
-	int64_t	t = ev_now() - s->t0;
-
-	putf(s, "%" PRId64 ".%06" PRId64, t / SEC, (t % SEC) / 1000);
+	tracef_time(&s->line, s->t0);
 }
 
 /*

@@ -55,6 +55,17 @@ reports() {
 	[[ $stderr == "ipcrun: attach: -s '-1': too small"* ]]
 }
 
+@test "--trace-file: every record both ways as spy writes them" {
+	echo_server
+	printf '{"a":1}\n"\xc3\xa9x"\n' >"$T/in"
+	run --separate-stderr "$IPCRUN" attach --trace-file "$T/trace" "unix:$S" <"$T/in"
+	assert_success
+	assert_equal "$stderr" ""
+	run node "$F/trace_lines.js" "$T/trace"
+	assert_success
+	assert_output $'start attach end\n- peer 6 "\u00e9x"\n- peer 8 {"a":1}\n- stdin 6 "\u00e9x"\n- stdin 8 {"a":1}'
+}
+
 @test "a bad input line is reported and never sent; the rest flows" {
 	echo_server
 	printf '{"a":1}\n{"b":\n\n[1]\n' >"$T/in"

@@ -66,6 +66,20 @@ parent() {
 	assert_output --partial "-s 'x': invalid"
 }
 
+@test "--trace-file: every frame both ways as spy writes them, Node's handle and ipcrun's ACK among them" {
+	local t=$BATS_TEST_TMPDIR/trace
+	parent '{"handle":true,"js":"[{a:1}]","expect":2}' --trace-file "$t" -- cat
+	assert_success
+	run node "$F/trace_lines.js" "$t"
+	assert_success
+	assert_line --index 0 'start child end'
+	assert_line --regexp '^- parent [0-9]+ NODE_HANDLE/net.Server \{"cmd":"NODE_HANDLE".*\}$'
+	assert_line '- child 26 NODE_HANDLE_ACK {"cmd":"NODE_HANDLE_ACK"}'
+	assert_line '- parent 8 {"a":1}'
+	assert_line '- child 8 {"a":1}'
+	refute_output --partial error
+}
+
 @test "no CMD: spawn()ed, stdin lines are sent and messages printed" {
 	parent '{"spawn":true,"js":"[{to:\"stdout\"}]","expect":-1,"lines":["{\"from\":\"stdin\"}","[1]"]}'
 	assert_success
@@ -558,8 +572,8 @@ parent: exit 126 null"
 	run "$IPCRUN" child --help
 	assert_success
 	assert_line --index 0 "usage: ipcrun child [--disconnect-timeout DUR] [--kill-timeout DUR] [-s N]"
-	assert_line --index 1 "                    [--stats] [--trace] [--types json|tagged] [--verbose] [--]"
-	assert_line --index 2 "                    [CMD [ARG ...]]"
+	assert_line --index 1 "                    [--stats] [--trace] [--trace-file FILE]"
+	assert_line --index 2 "                    [--types json|tagged] [--verbose] [--] [CMD [ARG ...]]"
 	assert_output --partial "      --kill-timeout DUR    wait before SIGKILL after SIGTERM (default: 5s)"
 	# Durations take units.
 	run --separate-stderr "$IPCRUN" child --disconnect-timeout 500ms

@@ -112,7 +112,7 @@ Try 'ipcrun help --help'."
 	assert_success
 	assert_line --index 0 $'ipcrun\tglobal options\t--version -V --help -h\tCOMMAND [ARGS]'
 	assert_line --regexp $'^check\tvalidate NDJSON as a Node IPC peer would\t.*--help -h\t\\[FILE \\.\\.\\.\\]$'
-	assert_line $'attach\tan NDJSON-aware nc: send validated lines to a socket, print its replies\t-k -l -s --allow-uid= --idle-timeout= --mode= --node --quit-after= -q --ready-fd= --retry= -w --rs= --stats --trace --verbose -v --help -h\tADDR'
+	assert_line $'attach\tan NDJSON-aware nc: send validated lines to a socket, print its replies\t-k -l -s --allow-uid= --idle-timeout= --mode= --node --quit-after= -q --ready-fd= --retry= -w --rs= --stats --trace --trace-file= --verbose -v --help -h\tADDR'
 	assert_line $'recv-fd\treceive descriptors over a unix socket, and run CMD with them\t-c --allow-uid= --as= --mode= --ready-fd= --retry= -w --verbose -v --help -h\tADDR [-- CMD [ARG ...]]'
 	assert_line --regexp $'^run\t.*\t\\[--\\] \\[CMD \\[ARG \\.\\.\\.\\]\\]$'
 	refute_line --regexp $'^commands\t'
@@ -204,7 +204,8 @@ Try 'ipcrun help --help'."
 	assert_success
 	assert_line --index 0 'usage: ipcrun run [--channel node|stdio] [--channel-fd N]'
 	assert_line --index 1 '                  [--eof auto|idle[:DUR]|wait|close] [--eof-timeout DUR]'
-	assert_line --index 3 '                  [--no-preload] [--no-validate] [--strict] [--trace] [--quiet]'
+	assert_line --index 3 '                  [--no-preload] [--no-validate] [--strict] [--trace]'
+	assert_line --index 4 '                  [--trace-file FILE] [--quiet] [--verbose] [-s N] [--stats]'
 	# The operands end the synopsis and the options follow at once; at
 	# no fixed line, as every new option of run moves them.
 	local i
@@ -257,9 +258,9 @@ Try 'ipcrun help --help'."
 	# No control byte in any of it (getopt's own message had a tab).
 	[[ ${stderr//$'\n'/} != *[[:cntrl:]]* ]]
 	# An abbreviation is named by the option it stands for.
-	run --separate-stderr "$IPCRUN" run --tr= -- true
+	run --separate-stderr "$IPCRUN" run --stri= -- true
 	assert_failure 125
-	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: option '--trace' doesn't allow an argument"
+	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: option '--strict' doesn't allow an argument"
 	run --separate-stderr "$IPCRUN" run --max-l
 	assert_failure 125
 	assert_equal "${stderr%%$'\n'*}" "ipcrun: run: option '--max-line' needs a value"

@@ -480,6 +480,11 @@ values() {
 	run tab "$sh" 'ipcrun spy --trace-file ' --tabs 1
 	assert_success
 	assert_line 'LINE: ipcrun spy --trace-file afile.txt '
+	for cmd in run serve child attach; do
+		run tab "$sh" "ipcrun $cmd --trace-file " --tabs 1
+		assert_success
+		assert_line "LINE: ipcrun $cmd --trace-file afile.txt "
+	done
 	run tab "$sh" 'ipcrun run --channel '
 	assert_success
 	assert_output --partial node

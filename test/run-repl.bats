@@ -70,11 +70,12 @@ repl() {
 	assert_output --partial "--color 'sometimes': must be auto, always or never"
 }
 
-@test "run REPL: ^Z and fg give libedit its raw terminal back (an arrow key edits), and a child started just before is not left stopped" {
+@test "run REPL: ^Z and fg give libedit its raw terminal back (an arrow key edits) and draw the prompt and the typed half again; a child started just before is not left stopped" {
 	run python3 "$F/repl_tstp.py" "$IPCRUN" "$F/echo.js"
 	assert_success
 	assert_line 'ok: ^Z: the job stopped, the shell'"'"'s prompt back'
 	assert_line 'ok: after fg, the terminal raw again for libedit'
-	assert_line 'ok: the arrow key was libedit'"'"'s'
+	assert_line 'ok: after fg, the prompt and the typed half shown again'
+	assert_line 'ok: the arrow key was libedit'"'"'s, the reply shown'
 	assert_line 'ok: ^D ended ipcrun, the shell'"'"'s prompt back'
 }

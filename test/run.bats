@@ -172,6 +172,33 @@ ipcrun: run: 'py' frame 2:4: expected a string key, found 'b' (not forwarded)
 
 # --- trace -------------------------------------------------------------------
 
+@test "--trace-file: every frame both ways as spy writes them, with its child; -s cuts them; a file that cannot be made is an error" {
+	local t=$BATS_TEST_TMPDIR/trace
+	run --separate-stderr "$IPCRUN" run -n 2 --name w --trace-file "$t" \
+	    -- node "$F/echo.js" < <(printf '{"a":1}\n{"b":"x\\ny"}\n')
+	assert_success
+	assert_equal "$stderr" ""
+	run node "$F/trace_lines.js" "$t"
+	assert_success
+	assert_line --index 0 'start run end'
+	assert_line 'w.1 parent 8 {"a":1}'
+	assert_line 'w.1 child 8 {"a":1}'
+	assert_line 'w.2 parent 13 {"b":"x\ny"}'
+	assert_line 'w.2 child 13 {"b":"x\ny"}'
+	assert_line --regexp '^w.1 child [0-9]+ NODE_IPCRUN_READY \{"cmd":"NODE_IPCRUN_READY".*\}$'
+	assert_line 'w.2 parent 26 NODE_IPCRUN_EOF {"cmd":"NODE_IPCRUN_EOF"}'
+	# -s: the first bytes, as a string, marked cut; the rest whole.
+	run --separate-stderr "$IPCRUN" run -s 3 --trace-file "$t" -- \
+	    node "$F/echo.js" < <(printf '{"a":1}\n1\n')
+	assert_success
+	run node "$F/trace_lines.js" "$t"
+	assert_line 'node parent 8 text:{"a cut'
+	assert_line 'node child 2 1'
+	run --separate-stderr "$IPCRUN" run --trace-file "$BATS_TEST_TMPDIR/no/t" -- true
+	assert_failure 125
+	assert_equal "$stderr" "ipcrun: run: --trace-file '$BATS_TEST_TMPDIR/no/t': No such file or directory"
+}
+
 @test "--trace shows every frame with time, direction, size and cmd" {
 	run --separate-stderr "$IPCRUN" run --trace -- node "$F/echo.js" \
 	    < <(printf '{"a":1}\n')
