@@ -98,6 +98,35 @@ child_handle_msg(struct child *c, const char *p, size_t n)
 	free(line);
 }
 
+/*
+ * --fd-as: the first handle is CMD's, at fd_as once it starts. CMD learns
+ * of it first on its stdin, before anything sent after it:
+ * {"handle":TYPE,"fd":N,"msg":M}, TYPE as Node would make it of the
+ * descriptor (Node's receiver ignores the sender's type too).
+ */
+static void
+child_handed(struct child *c, int fd, const char *msg, size_t mlen)
+{
+	const char	*type, *cause;
+	char		 head[96];
+	int		 n;
+
+	if ((type = nodechan_handle_type(fd, &cause)) == NULL)
+		type = "unknown";
+	n = snprintf(head, sizeof head, "{\"handle\":\"%s\",\"fd\":%d,"
+	    "\"msg\":", type, c->fd_as);
+	if (buf_append(&c->cq, head, (size_t)n) == -1 ||
+	    buf_append(&c->cq, msg, mlen) == -1 ||
+	    buf_append(&c->cq, "}\n", 2) == -1) {
+		close(fd);
+		cmd_warn(c->ce, "queue");
+		c->fail = 1;
+		return;
+	}
+	c->hfd = fd;
+	c->await = CH_HANDED;
+}
+
 static void
 child_internal(struct child *c, const char *line, const struct jscan *js,
     const int *k)
@@ -118,11 +147,22 @@ child_internal(struct child *c, const char *line, const struct jscan *js,
 		    "descriptor: refused");
 		break;
 	case NODECHAN_DUTY_ACK:
-		close(chan_fd_take(&c->par));
 		child_answer(c, reply, rn);
-		cmd_warnx(c->ce, "the parent sent a handle: acknowledged and "
-		    "closed, not passed on to '%s' (not supported yet)",
-		    c->name);
+		if (c->await == CH_AWAIT) {
+			child_handed(c, chan_fd_take(&c->par), kmsg >= 0 ?
+			    line + js->span[kmsg].off : "null", kmsg >= 0 ?
+			    js->span[kmsg].len : 4);
+			break;
+		}
+		close(chan_fd_take(&c->par));
+		if (c->fd_as == -1)
+			cmd_warnx(c->ce, "the parent sent a handle: "
+			    "acknowledged and closed, not passed on to '%s' "
+			    "(no --fd-as)", c->name);
+		else
+			cmd_warnx(c->ce, "the parent sent another handle: "
+			    "acknowledged and closed, not passed on to '%s' "
+			    "(--fd-as %d took the first)", c->name, c->fd_as);
 		if (kmsg >= 0)
 			child_handle_msg(c, line + js->span[kmsg].off,
 			    js->span[kmsg].len);
@@ -163,7 +203,9 @@ child_from_parent(struct child *c, const char *line, size_t n, int nl,
 		return;
 	}
 	show_frame(&c->sh, 1, 0, line, n + !nl);
-	if (c->cin == -1 || c->cin_dead || !super_alive(&c->sv)) {
+	/* --fd-as: CMD is not started yet; it gets these once it is. */
+	if (c->await == CH_STARTED && (c->cin == -1 || c->cin_dead ||
+	    !super_alive(&c->sv))) {
 		c->undelivered++;
 		return;
 	}
@@ -181,7 +223,7 @@ child_pump_json(struct child *c)
 	char			why[256];
 	int			k;
 
-	while (c->cq.len < CH_QSIZE && !c->fail) {
+	while (c->cq.len < CH_QSIZE && !c->fail && c->await != CH_HANDED) {
 		k = frame_next(&c->par.rd, &l);
 		if (k == FRAME_NONE)
 			break;
@@ -246,7 +288,7 @@ child_pump_advanced(struct child *c)
 	uint32_t		 len;
 	int			 r;
 
-	while (c->cq.len < CH_QSIZE && !c->fail) {
+	while (c->cq.len < CH_QSIZE && !c->fail && c->await != CH_HANDED) {
 		if ((r = v8frame_next(&c->vin, &p, &len)) == V8FRAME_NONE)
 			break;
 		c->par_frames++;
@@ -277,7 +319,8 @@ child_pump_advanced(struct child *c)
 		if ((c->js.span[c->js_k[0]].len != 0 &&
 		    jscan_node_internal(c->cq.p + c->cq.off + mark +
 		    c->js.span[c->js_k[0]].off, c->js.span[c->js_k[0]].len)) ||
-		    c->cin == -1 || c->cin_dead || !super_alive(&c->sv)) {
+		    (c->await == CH_STARTED && (c->cin == -1 || c->cin_dead ||
+		    !super_alive(&c->sv)))) {
 			/* Take it off the queue; an internal one is answered. */
 			struct buf	line;
 
