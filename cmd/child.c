@@ -356,10 +356,12 @@ child_main(struct child *c)
 	c->par_k[0] = jscan_want(&c->par.rd.js, "cmd", 3);
 	c->par_k[1] = jscan_want(&c->par.rd.js, "key", 3);
 	c->par_k[2] = jscan_want(&c->par.rd.js, "msg", 3);
+	c->par_k[3] = jscan_want(&c->par.rd.js, "type", 4);
 	jscan_init(&c->js);
 	c->js_k[0] = jscan_want(&c->js, "cmd", 3);
 	c->js_k[1] = jscan_want(&c->js, "key", 3);
 	c->js_k[2] = jscan_want(&c->js, "msg", 3);
+	c->js_k[3] = jscan_want(&c->js, "type", 4);
 
 	if (c->argv != NULL) {
 		/* Handlers before the fork: a signal in between is not lost. */
@@ -487,7 +489,7 @@ static const struct cmd_opt child_opts[] = {
 	{ "disconnect-timeout", 0, O_DISCONNECT_TIMEOUT, "DUR", NULL,
 	    "end CMD this long after a disconnect (default: no)" },
 	{ "fd-as", 0, O_FD_AS, "N", NULL,
-	    "start CMD with the parent's first handle at fd N (3 and up)" },
+	    "run CMD with the parent's first handle at fd N" },
 	{ "kill-timeout", 0, O_KILL_TIMEOUT, "DUR", NULL,
 	    "wait before SIGKILL after SIGTERM (default: 5s)" },
 	{ NULL, 's', 's', "N", NULL,

@@ -70,7 +70,7 @@ struct child {
 	int		 cmd_ended;	/* CMD closed its stdout while running:
 					   the channel half-closed, as
 					   process.disconnect() ends it */
-	int		 par_k[3];	/* jscan keys: cmd, key, msg */
+	int		 par_k[4];	/* jscan keys: cmd, key, msg, type */
 	/*
 	 * --fd-as: CMD starts once the parent's first handle has come
 	 * (CH_AWAIT, then CH_HANDED: the pumps stop there), with its
@@ -81,7 +81,7 @@ struct child {
 	int		 await_sig;	/* a signal that came while awaiting */
 	struct v8frame	 vin;		/* advanced: frames from the parent */
 	struct jscan	 js;		/* advanced: decoded frames, for cmd */
-	int		 js_k[3];
+	int		 js_k[4];
 	uint64_t	 par_frames;
 
 	/*

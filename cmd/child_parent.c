@@ -133,7 +133,9 @@ child_internal(struct child *c, const char *line, const struct jscan *js,
 {
 	const char	*span = line + js->span[k[0]].off;
 	size_t		 n = js->span[k[0]].len;
-	int		 kkey = k[1], kmsg = k[2];
+	int		 kkey = k[1], kmsg = k[2], ktype = k[3];
+	const char	*type = "null", *msg = "null";
+	size_t		 tlen = 4, mlen = 4;
 	char		 reply[512];
 	size_t		 rn;
 
@@ -148,10 +150,21 @@ child_internal(struct child *c, const char *line, const struct jscan *js,
 		break;
 	case NODECHAN_DUTY_ACK:
 		child_answer(c, reply, rn);
+		if (js->span[kmsg].len > 0) {
+			msg = line + js->span[kmsg].off;
+			mlen = js->span[kmsg].len;
+		}
+		if (js->span[ktype].len > 0) {
+			type = line + js->span[ktype].off;
+			tlen = js->span[ktype].len;
+		}
+		/* Node's retry of a socket after a NACK: its first frame's. */
+		if (nodechan_unwrap(&type, &tlen, &msg, &mlen) == -1) {
+			cmd_warn(c->ce, "malloc");
+			c->fail = 1;
+		}
 		if (c->await == CH_AWAIT) {
-			child_handed(c, chan_fd_take(&c->par), kmsg >= 0 ?
-			    line + js->span[kmsg].off : "null", kmsg >= 0 ?
-			    js->span[kmsg].len : 4);
+			child_handed(c, chan_fd_take(&c->par), msg, mlen);
 			break;
 		}
 		close(chan_fd_take(&c->par));
@@ -163,9 +176,8 @@ child_internal(struct child *c, const char *line, const struct jscan *js,
 			cmd_warnx(c->ce, "the parent sent another handle: "
 			    "acknowledged and closed, not passed on to '%s' "
 			    "(--fd-as %d took the first)", c->name, c->fd_as);
-		if (kmsg >= 0)
-			child_handle_msg(c, line + js->span[kmsg].off,
-			    js->span[kmsg].len);
+		if (js->span[kmsg].len > 0)
+			child_handle_msg(c, msg, mlen);
 		break;
 	case NODECHAN_DUTY_ANSWER:
 		/* ipcrun keeps no sockets of the parent's: none are open. */
