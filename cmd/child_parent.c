@@ -187,15 +187,23 @@ child_internal(struct child *c, const char *line, const struct jscan *js,
 		/* ipcrun run's notice: the input has ended, replies go on. */
 		if (nodechan_cmd_is(span, n, "NODE_IPCRUN_EOF"))
 			c->input_ended = 1;
-		/* The answer to a handle of CMD's: the lines after it go. */
-		else if (nodechan_cmd_is(span, n, "NODE_HANDLE_ACK") ||
-		    nodechan_cmd_is(span, n, "NODE_HANDLE_NACK")) {
+		/*
+		 * The answer to a handle of CMD's: the lines after it go. A
+		 * NACK'd socket goes again first, as Node sends it again.
+		 */
+		else if (nodechan_cmd_is(span, n, "NODE_HANDLE_ACK")) {
 			if (chan_answered(&c->par) != 0)
 				cmd_warnx(c->ce, "the parent answered a handle "
 				    "it was not sent");
-			else if (nodechan_cmd_is(span, n, "NODE_HANDLE_NACK"))
+		} else if (nodechan_cmd_is(span, n, "NODE_HANDLE_NACK")) {
+			int	again = chan_refused(&c->par);
+
+			if (again == 0)
 				cmd_warnx(c->ce, "the parent refused a handle "
 				    "(NODE_HANDLE_NACK)");
+			else if (again != 2)
+				cmd_warnx(c->ce, "the parent answered a handle "
+				    "it was not sent");
 		}
 		break;
 	}

@@ -29,6 +29,19 @@
  * to a restarted child keeps its lines, not their fds; nothing queues a
  * frame with an fd for a child that may be restarted yet.)
  */
+/* The frame out is answered, given up on or dropped: its copy goes. */
+static void
+chan_out_drop(struct chan *ch)
+{
+	if (ch->out_fd != -1)
+		close(ch->out_fd);
+	ch->out_fd = -1;
+	free(ch->out_frame);
+	ch->out_frame = NULL;
+	ch->out_len = 0;
+	ch->out_tries = 0;
+}
+
 static void
 chan_marks_reset(struct chan *ch)
 {
@@ -36,6 +49,7 @@ chan_marks_reset(struct chan *ch)
 
 	for (i = 0; i < ch->nmarks; i++)
 		close(ch->marks[i].fd);
+	chan_out_drop(ch);
 	ch->nmarks = 0;
 	ch->hold = 0;
 	ch->hold_end = 0;
@@ -53,13 +67,13 @@ chan_marks_reset(struct chan *ch)
 void
 chan_blank(struct chan *ch)
 {
-	ch->fd = ch->peer = -1;
+	ch->fd = ch->peer = ch->out_fd = -1;
 }
 
 int
 chan_init(struct chan *ch, size_t maxline, int validate, size_t qsize)
 {
-	ch->fd = ch->peer = -1;
+	ch->fd = ch->peer = ch->out_fd = -1;
 	if (frame_init(&ch->rd, maxline, validate) == -1)
 		return -1;
 	ch->rd_ok = 1;
@@ -160,7 +174,18 @@ chan_write(struct chan *ch)
 		k = fdpass_send(ch->fd, b->p + b->off, n, fd);
 		if (k == -1)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-		close(fd);
+		/*
+		 * Kept until answered, for a NACK's second try; without
+		 * memory for the copy there is no second try.
+		 */
+		chan_out_drop(ch);
+		ch->out_tries = ch->marks[0].tries;
+		if ((ch->out_frame = malloc(n)) != NULL) {
+			memcpy(ch->out_frame, b->p + b->off, n);
+			ch->out_len = n;
+			ch->out_fd = fd;
+		} else
+			close(fd);
 		ch->hold = 1;
 		ch->nheld++;
 		ch->hold_end = ch->marks[0].at + n;
@@ -265,6 +290,7 @@ chan_send_fd(struct chan *ch, const char *p, size_t n, int fd)
 	if (buf_append(&ch->tq, p, n) == -1)
 		return -1;
 	ch->marks[ch->nmarks].at = ch->tq_in;
+	ch->marks[ch->nmarks].tries = 0;
 	ch->marks[ch->nmarks++].fd = fd;
 	ch->tq_in += n;
 	return 0;
@@ -301,7 +327,57 @@ chan_answered(struct chan *ch)
 	if (!ch->hold || ch->tq_out < ch->hold_end)
 		return -1;
 	ch->hold = 0;
+	chan_out_drop(ch);
 	return 0;
+}
+
+/*
+ * The answer was a NACK: the child's end lost the fd (MSG_CTRUNC, out of
+ * descriptors). Node sends a net.Socket again, up to CHAN_RETRIES times,
+ * and so does the chan: the same frame with its fd, before any line
+ * queued after it. (Node wraps its retry as net.Native around the first
+ * frame, which a Node receiver answers with two ACKs; the frame as it was
+ * gets one, and the receiver's own net.Socket.) Returns 2 when it goes
+ * again; otherwise what chan_answered returns, having done what it does:
+ * 0 (another type, tried enough, no room: its fd is closed and the lines
+ * after it may go), 1 for a late answer, -1 for an answer to nothing.
+ */
+int
+chan_refused(struct chan *ch)
+{
+	static const char	 sock[] = "{\"cmd\":\"NODE_HANDLE\",\"type\":"
+	    "\"net.Socket\"";
+	struct buf		*b = &ch->tq;
+	size_t			 n = ch->out_len, i;
+
+	if (ch->late > 0 || !ch->hold || ch->tq_out < ch->hold_end ||
+	    ch->out_fd == -1 || ch->out_tries >= CHAN_RETRIES ||
+	    ch->nmarks == CHAN_MAXMARKS || n < sizeof sock - 1 ||
+	    memcmp(ch->out_frame, sock, sizeof sock - 1) != 0)
+		return chan_answered(ch);
+	/* At the head of tq: the stream's later positions move by n. */
+	if (b->off >= n)
+		b->off -= n;
+	else {
+		if (buf_reserve(b, n) == -1)
+			return chan_answered(ch);
+		memmove(b->p + b->off + n, b->p + b->off, b->len);
+	}
+	memcpy(b->p + b->off, ch->out_frame, n);
+	b->len += n;
+	for (i = 0; i < ch->nmarks; i++)
+		ch->marks[i].at += n;
+	memmove(ch->marks + 1, ch->marks, ch->nmarks++ * sizeof *ch->marks);
+	ch->marks[0].at = ch->tq_out;
+	ch->marks[0].fd = ch->out_fd;
+	ch->marks[0].tries = ch->out_tries + 1;
+	ch->tq_in += n;
+	if (ch->paused && ch->pause_at >= ch->tq_out)
+		ch->pause_at += n;
+	ch->out_fd = -1;
+	chan_out_drop(ch);
+	ch->hold = 0;
+	return 2;
 }
 
 /*
@@ -330,6 +406,7 @@ chan_give_up(struct chan *ch)
 		return -1;
 	ch->hold = 0;
 	ch->late++;
+	chan_out_drop(ch);
 	return 0;
 }
 

@@ -869,6 +869,17 @@ print(s.recv(4096).decode(), end="")' "$port"
 	[ -z "$(ls -A "$d/tmp")" ]
 }
 
+@test "child: a socket of CMD's that the Node parent NACKs (its fd lost on the way) goes again, and arrives once" {
+	# strip_fd.py closes the first descriptor between ipcrun and the Node
+	# parent, which NACKs; ipcrun sends the socket again, as Node would.
+	STRIP=$F/strip_fd.py STRIP_FROM=child run --separate-stderr timeout 60 \
+	    node "$F/handle_parent.js" python3 "$F/hand_sock.py"
+	assert_success
+	assert_output $'{"got":{"sock":1},"type":"socket"}\n{"exit":0,"signal":null}'
+	# The parent wrote into the socket it got: CMD read it at its end.
+	assert_equal "$stderr" "read: 'written by the parent\n'"
+}
+
 @test "child: IPCRUN_HANDLE_SOCK refuses what Node would abort on, and a header that is not one descriptor" {
 	d=$BATS_TEST_TMPDIR
 	echo data > "$d/file"
