@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * ipcrun run: the relay's state, shared by cmd/run*.c. cmd/run.c turns the
- * options into a struct run; run_loop.c runs it. The pieces that own their
- * state are in lib/ (chan, drain, super, route, envelope, restart); what is
- * here is the relay that connects them, in one file per direction or
- * concern. run_report.c formats what run says (--trace, -v, notices,
- * --events, the exit reports, --stats, the children's logs) and takes
- * cmd's warnings through its hook (-q, the meter); all of it goes to
+ * ipcrun run: the relay's state, shared by cmd/run*.c. cmd/run.c parses
+ * the options into a struct relay_conf, read only to the relay (r->cf),
+ * and run_loop.c runs the relay, whose state is struct run. The pieces
+ * that own their state are in lib/ (chan, drain, super, route, envelope,
+ * restart); what is here is the relay that connects them, in one file per
+ * direction or concern. run_report.c formats what run says (--trace, -v,
+ * notices, --events, the exit reports, --stats, the children's logs) and
+ * takes cmd's warnings through its hook (-q, the meter); all of it goes to
  * stderr and --events-fd through queues that never block (lib/outq.c).
  */
 #ifndef RELAY_H
@@ -116,8 +117,8 @@ enum route_mode { ROUTE_RR, ROUTE_BROADCAST, ROUTE_KEY };
 enum handoff { HANDOFF_NONE, HANDOFF_SERVER, HANDOFF_SYSTEMD,
     HANDOFF_CLUSTER, HANDOFF_SOCKET };
 /* ipcrun holds the sockets and hands out what it accepts (lib/cluster). */
-#define RUN_PRIMARY(r)	((r)->handoff == HANDOFF_CLUSTER ||		\
-			    (r)->handoff == HANDOFF_SOCKET)
+#define RUN_PRIMARY(r)	((r)->cf->handoff == HANDOFF_CLUSTER ||		\
+			    (r)->cf->handoff == HANDOFF_SOCKET)
 #define SERVE_MAXLISTEN	16	/* --listen given so many times */
 #define SERVE_MSG_MAX	4096	/* --message, with the handle frame */
 
@@ -195,6 +196,94 @@ struct run_end {
 };
 
 /*
+ * What run (and serve) were asked, and what follows from it before the
+ * first child starts: filled by run.c, run_setup.c and serve.c, then read
+ * by the relay through r->cf, a const pointer, so that no relay file can
+ * change an option under another. What changes while the run goes on is
+ * struct run's.
+ */
+struct relay_conf {
+	/* The channel and the input. */
+	int		 node;		/* --channel node (some child on it) */
+	int		 chan_to;	/* --channel-fd */
+	enum drain_eof	 eof;
+	int64_t		 idle_ns;
+	int64_t		 eof_timeout;	/* 0: none */
+	int64_t		 kill_timeout;
+	int		 preload;	/* 0: --no-preload */
+	int		 validate;
+	int		 strict;
+	const char	*label;		/* the input in reports, "-" */
+	size_t		 maxline;
+	uint64_t	 in_size;	/* stdin's, if a regular file */
+
+	/* What ipcrun says, and where. */
+	int		 trace;
+	int		 verbose;	/* -v: frames' content, notices */
+	size_t		 show;		/* -s: bytes of a frame shown, 0: all */
+	int		 quiet;		/* -q: errors only */
+	int		 stats;		/* --stats */
+	int		 progress;	/* the meter: 1 on, 0 off */
+	int		 out_tty;	/* the meter shares stdout's terminal */
+	int		 wrap;		/* {"from":...} around child lines */
+	int		 events;	/* --events */
+	int		 events_fd;	/* theirs, or -1: in with the data */
+	int		 log_prefix;	/* --log prefix */
+
+	/* Routing. */
+	enum route_mode	 route;
+	struct route_key key;		/* --route key=PATH */
+	const char	*key_path;
+	int		 route_default;	/* --route-default: a child, or -1 */
+	int		 hold_eof;	/* the end of input waits for all */
+	int		 envelope;	/* --envelope */
+
+	/* Restarts, and the ends of input. */
+	int		 restart;	/* --restart */
+	struct restart_backoff backoff;	/* --backoff */
+	unsigned	 max_restarts;	/* --max-restarts N/WINDOW */
+	int64_t		 restart_window;	/* ms, 0: the whole run */
+	struct super_policy sp;		/* the table's view of the above */
+	struct drain_policy dp;		/* the drain's */
+	struct drain_policy dp_stdio;	/* for a stdio child among node ones */
+
+	/* Handles: --handles, and where the unnamed ones go. */
+	int		 handles;
+	int64_t		 handle_timeout;	/* --handle-timeout, 0: serve */
+	const char	*handle_timeout_arg;
+	const char	*sink_arg;	/* --handle-sink, as given */
+	struct addr	 sink;
+
+	/* The control socket and the REPL. */
+	const char	*ctl_addr;	/* --control, or NULL: the default */
+	int		 ctl_off;	/* --no-control */
+	const char	*ctl_name;	/* --name, for the default path */
+	char		**argv0;	/* the command, for info */
+	int		 repl;		/* 0: --no-repl */
+	enum color_mode	 color;		/* --color */
+
+	/* ipcrun serve. */
+	int		 serve;
+	enum handoff	 handoff;
+	const char	*handoff_msg;	/* --message: JSON */
+	int		 sched_rr;	/* --sched rr: ipcrun accepts */
+
+	/* --tasks (run_task.c). */
+	int		 tasks;
+	unsigned	 retries;	/* --retries */
+	unsigned	 max_inflight;	/* --max-inflight */
+	int64_t		 task_timeout;	/* --task-timeout, or 0 */
+	const char	*task_timeout_arg;
+	const char	*id_path;	/* --id PATH, or NULL: in order */
+	struct route_key idkey;
+	const char	*rejects_path;	/* --rejects */
+	int		 seq;		/* --seq: {"seq":N,...} */
+	int		 keep_order;
+	const char	*tasklog_path;
+	int		 resume_failed;
+};
+
+/*
  * One child and its channel: the queue of input lines for it, the frames
  * it sends, the end-of-input state and the lifecycle of its process group.
  */
@@ -257,58 +346,18 @@ struct worker {
 
 struct run {
 	const struct cmd_entry	*ce;
+	const struct relay_conf	*cf;	/* the options: read only */
 
-	/* Options. */
-	int		 node;		/* --channel node */
-	int		 chan_to;	/* --channel-fd */
-	enum drain_eof	 eof;
-	int64_t		 idle_ns;
-	int64_t		 eof_timeout;	/* 0: none */
-	int64_t		 kill_timeout;
-	int		 preload;	/* 0: --no-preload */
-	int		 validate;
-	int		 strict;
-	const char	*label;		/* the input in reports, "-" */
-	size_t		 maxline;
-	int		 trace;
-	int		 verbose;	/* -v: frames' content, notices */
-	size_t		 show;		/* -s: bytes of a frame -v shows, 0 all */
-	int		 quiet;		/* -q: errors only */
 	int		 stray_hinted;	/* a stdio child's stray line: said */
-	int		 stats;		/* --stats */
-	int		 progress;	/* -1: tty and a large file */
-	int		 out_tty;	/* the meter shares stdout's terminal */
-	uint64_t	 in_size;	/* stdin's, if a regular file */
 	struct meter	 meter;
-	enum route_mode	 route;
-	struct route_key key;		/* --route key=PATH */
-	const char	*key_path;
-	int		 route_default;	/* --route-default: a child, or -1 */
-	int		 hold_eof;	/* the end of input waits for all */
-	int		 restart;	/* --restart */
-	struct restart_backoff backoff;	/* --backoff */
-	unsigned	 max_restarts;	/* --max-restarts N/WINDOW */
-	int64_t		 restart_window;	/* ms, 0: the whole run */
-	struct super_policy sp;		/* the table's view of the above */
-	struct drain_policy dp;		/* the drain's */
-	struct drain_policy dp_stdio;	/* for a stdio child among node ones */
 	int64_t		 eof_tick;	/* the next look, while it waits */
-	int		 envelope;	/* --envelope */
-	int		 handles;	/* --handles */
-	int64_t		 handle_timeout;	/* --handle-timeout, 0: serve */
-	const char	*handle_timeout_arg;
 	/*
 	 * --handle-sink: where a child's handle goes when it names no
 	 * child, on send-fd's wire. unix: is a connection per handle; fd:
 	 * one connection for all, -1 once it failed (said once).
 	 */
-	const char	*sink_arg;
-	struct addr	 sink;
 	int		 sink_fd;
 	int		 sink_failed;
-	int		 wrap;		/* {"from":...} around child lines */
-	int		 events;	/* --events */
-	int		 events_fd;	/* where they go, or -1: into oq */
 	/*
 	 * What ipcrun says never holds up the relay: stderr (reports,
 	 * --trace, -v, the children's logs) and --events-fd are bounded
@@ -317,8 +366,8 @@ struct run {
 	struct outq	 errq;		/* stderr */
 	struct outq	 evq;		/* --events-fd 3 and up */
 	struct outq	*evout;		/* the events': &evq, or &errq */
+	int		 events_on;	/* --events, until its reader failed */
 	int		 sigfd;		/* the signals' pipe, for the end */
-	int		 log_prefix;	/* --log prefix */
 	struct envelope	 env;
 
 	struct ev	 ev;
@@ -378,29 +427,20 @@ struct run {
 	 * counter at 0.
 	 */
 	struct ctl	 ctl;
-	const char	*ctl_addr;	/* --control, or NULL: the default */
-	int		 ctl_off;	/* --no-control */
-	const char	*ctl_name;	/* --name, for the default path */
-	char		**argv0;	/* the command, for info */
 
 	/*
 	 * At a terminal, the REPL (run_repl.c): a process of its own that
 	 * holds the terminal, with pipes for stdin and stdout and a control
 	 * connection, adopted by run_ctl_start.
 	 */
-	int		 repl;		/* 0: --no-repl */
-	enum color_mode	 color;		/* --color */
 	pid_t		 repl_pid;	/* or -1 */
 	int		 repl_fd;	/* its control connection, or -1 */
 
 	/* ipcrun serve: the sockets, bound before any child starts. */
-	int		 serve;
-	enum handoff	 handoff;
 	int		 lfd[SERVE_MAXLISTEN];
 	char		 lname[SERVE_MAXLISTEN][300];	/* as bound */
 	unsigned	 nlisten;
 	char		*fdnames;	/* "LISTEN_FDNAMES=a:b" */
-	const char	*handoff_msg;	/* --message: JSON */
 	int		 ready_fd;	/* --ready-fd, -1 once written */
 	int		 stopping;	/* a stop signal: the graceful stop */
 	/*
@@ -410,7 +450,6 @@ struct run {
 	int		 roll;		/* the child being replaced, or -1 */
 	int		 roll_wait;	/* stopped: waiting for it to serve */
 	int		 roll_again;	/* another SIGHUP came meanwhile */
-	int		 sched_rr;	/* --sched rr: ipcrun accepts */
 	struct cluster	 cl;		/* --handoff cluster: the primary */
 
 	int		 fail;		/* exit EXIT_FAIL */
@@ -433,16 +472,7 @@ struct run {
 	 * child holds (held[idx], at most max_inflight), those handed back
 	 * to send again first (retry), and the counts.
 	 */
-	int		 tasks;
-	unsigned	 retries;	/* --retries */
-	unsigned	 max_inflight;	/* --max-inflight */
-	int64_t		 task_timeout;	/* --task-timeout, or 0 */
-	const char	*task_timeout_arg;
-	const char	*id_path;	/* --id PATH, or NULL: in order */
-	struct route_key idkey;
-	const char	*rejects_path;	/* --rejects */
 	FILE		*rejects;
-	int		 seq;		/* --seq: {"seq":N,...} */
 	struct taskq	 retry;
 	struct taskq	*held;
 	/*
@@ -450,7 +480,6 @@ struct run {
 	 * place ord in slot ord % ko_n, until every task before them is
 	 * out; no task is sent beyond the window (run_task_room).
 	 */
-	int		 keep_order;
 	struct run_slot	*ko;
 	uint64_t	 ko_n;
 	uint64_t	 ko_next;	/* the place of the next reply out */
@@ -462,9 +491,7 @@ struct run {
 	 * --tasklog (run_tasklog.c): a task's line waits in tl_q until the
 	 * output has passed its reply (out_pos: bytes of oq written out).
 	 */
-	const char	*tasklog_path;
 	int		 tasklog_fd;
-	int		 resume_failed;
 	struct seqset	 tl_done;	/* --resume-failed: lines answered */
 	struct buf	 tl_q;
 	struct run_tlq	 tl_wait;
@@ -487,11 +514,11 @@ struct run {
 
 /* --trace and -v: nothing is evaluated unless they are on. */
 #define run_trace(r, ...) do {						\
-	if ((r)->trace)							\
+	if ((r)->cf->trace)						\
 		run_trace_((r), __VA_ARGS__);				\
 } while (0)
 #define run_show(r, w, dir, internal, p, n) do {			\
-	if ((r)->verbose)						\
+	if ((r)->cf->verbose)						\
 		run_show_((r), (w), (dir), (internal), (p), (n));	\
 } while (0)
 
@@ -513,23 +540,25 @@ struct run {
 
 /* run_setup.c */
 unsigned	 run_ncpu(void);
-int		 run_tasks_check(struct run *r, int set_task, int raw,
-    int wrap);
-void		 run_policy(struct run *r);
-int		 run_check_channels(struct run *r, int set_eof, int set_fd,
-    int set_preload, const char *maxline_arg);
-int		 run_name_children(struct run *r, char **argv, unsigned copies,
-    const char *cname, const char **spec, unsigned nspec, const char *dflt);
+int		 run_tasks_check(struct run *r, struct relay_conf *c,
+    int set_task, int raw, int wrap);
+void		 run_policy(struct run *r, struct relay_conf *c);
+void		 run_tables(struct relay_conf *c);
+int		 run_check_channels(struct run *r, struct relay_conf *c,
+    int set_eof, int set_fd, int set_preload, const char *maxline_arg);
+int		 run_name_children(struct run *r, struct relay_conf *c,
+    char **argv, unsigned copies, const char *cname, const char **spec,
+    unsigned nspec, const char *dflt);
 
 /* serve.c: serve's own options; run.c parses the rest */
 extern const struct cmd_opt serve_opts[];
 struct addr;
-int		 serve_option(struct run *r, int ch, const char *arg,
-    const char **listen_arg, unsigned *nlisten);
-int		 serve_check(struct run *r, char **argv, unsigned nlisten,
-    int set_fd);
-int		 serve_bind(struct run *r, const char **listen_arg,
-    unsigned nlisten, struct addr *la);
+int		 serve_option(struct run *r, struct relay_conf *c, int ch,
+    const char *arg, const char **listen_arg, unsigned *nlisten);
+int		 serve_check(struct run *r, struct relay_conf *c, char **argv,
+    unsigned nlisten, int set_fd);
+int		 serve_bind(struct run *r, struct relay_conf *c,
+    const char **listen_arg, unsigned nlisten, struct addr *la);
 
 /* run_state.c */
 int		 run_backpressured(const struct run *r);
@@ -563,7 +592,8 @@ void		 run_ack_finish(struct run *);
 void		 run_ack_release(struct run *);
 
 /* run_end.c */
-int		 run_ends_parse(struct run *, char *, char *);
+int		 run_ends_parse(struct run *, struct relay_conf *, char *,
+    char *);
 int		 run_ends_open(struct run *);
 int		 run_from_stdin(const struct run *);
 void		 run_from_fill(struct run *);
@@ -682,7 +712,7 @@ int		 run_handle_line(struct run *r, struct worker *w, const char *p,
     size_t n, size_t *off, char *why, size_t whylen);
 int		 run_handle_sink(struct run *r, struct worker *w, int fd,
     const char *type, size_t typelen, const char *msg, size_t msglen);
-int		 run_handle_sink_open(struct run *r);
+int		 run_handle_sink_open(struct run *r, struct relay_conf *);
 void		 run_handle_timers(struct run *r, int64_t now);
 int64_t		 run_handle_deadline(const struct worker *w);
 

@@ -2,8 +2,8 @@
 /*
  * ipcrun run: children and a lossless NDJSON relay between the shell and
  * them, over Node's IPC channel or the children's stdin/stdout. This file
- * is the options: it turns them into a struct run (relay.h), and
- * run_loop.c's run_main does the rest.
+ * is the options: it parses them into a struct relay_conf (relay.h), which
+ * run_setup.c completes, and run_loop.c's run_main runs the relay on it.
  */
 #include "compat.h"
 
@@ -146,6 +146,7 @@ static int
 cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 {
 	struct run	 r;
+	struct relay_conf conf;
 	const char	*cause, *env, *errstr, *maxline_arg = NULL;
 	const char	*cname = NULL, *dflt = NULL, *spec[RUN_MAXCHILD];
 	int		 ch, rc, set_eof = 0, set_fd = 0, set_preload = 0;
@@ -158,35 +159,37 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	unsigned	 i, copies = 0, nspec = 0, nlisten = 0;
 
 	memset(&r, 0, sizeof r);
+	memset(&conf, 0, sizeof conf);
 	r.ce = ce;
+	r.cf = &conf;
 	r.watch_fd = -1;
-	r.label = "-";
-	r.node = 1;
-	r.chan_to = 3;
-	r.eof = DRAIN_EOF_AUTO;
-	r.idle_ns = IDLE_DEFAULT;
-	r.kill_timeout = KILL_DEFAULT;
-	r.preload = 1;
-	r.validate = 1;
-	r.maxline = MAXLINE_DEFAULT;
-	r.show = SHOW_MAX;
-	r.backoff.min = RESTART_BACKOFF_MIN;
-	r.backoff.max = RESTART_BACKOFF_MAX;
-	r.max_restarts = RUN_MAX_RESTARTS;
-	r.retries = RUN_RETRIES;
-	r.max_inflight = RUN_INFLIGHT;
-	r.restart_window = RUN_RESTART_WINDOW;
-	r.progress = -1;
-	r.repl = 1;
+	conf.label = "-";
+	conf.node = 1;
+	conf.chan_to = 3;
+	conf.eof = DRAIN_EOF_AUTO;
+	conf.idle_ns = IDLE_DEFAULT;
+	conf.kill_timeout = KILL_DEFAULT;
+	conf.preload = 1;
+	conf.validate = 1;
+	conf.maxline = MAXLINE_DEFAULT;
+	conf.show = SHOW_MAX;
+	conf.backoff.min = RESTART_BACKOFF_MIN;
+	conf.backoff.max = RESTART_BACKOFF_MAX;
+	conf.max_restarts = RUN_MAX_RESTARTS;
+	conf.retries = RUN_RETRIES;
+	conf.max_inflight = RUN_INFLIGHT;
+	conf.restart_window = RUN_RESTART_WINDOW;
+	conf.progress = -1;
+	conf.repl = 1;
 	r.repl_fd = r.repl_pid = -1;
 	r.roll = -1;
 	if (ce == &cmd_serve_entry) {
 		/* A server: no input, no end of it, and always up. */
-		r.serve = 1;
-		r.sched_rr = -1;
-		r.eof = DRAIN_EOF_WAIT;
-		r.restart = RESTART_ALWAYS;
-		r.progress = 0;
+		conf.serve = 1;
+		conf.sched_rr = -1;
+		conf.eof = DRAIN_EOF_WAIT;
+		conf.restart = RESTART_ALWAYS;
+		conf.progress = 0;
 	}
 	optind = 1;
 	while ((ch = cmd_getopts(ce, argc, argv)) != -1) {
@@ -195,9 +198,9 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 			return cmd_help(ce);
 		case O_CHANNEL:
 			if (strcmp(optarg, "node") == 0)
-				r.node = 1;
+				conf.node = 1;
 			else if (strcmp(optarg, "stdio") == 0)
-				r.node = 0;
+				conf.node = 0;
 			else
 				return cmd_usage_error(ce, "--channel '%s': "
 				    "must be node or stdio", optarg);
@@ -207,23 +210,23 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 			if (errstr != NULL)
 				return cmd_usage_error(ce, "--channel-fd '%s': "
 				    "%s (3 to 1023)", optarg, errstr);
-			r.chan_to = (int)n;
+			conf.chan_to = (int)n;
 			set_fd = 1;
 			break;
 		case O_EOF:
 			set_eof = 1;
 			if (strcmp(optarg, "auto") == 0)
-				r.eof = DRAIN_EOF_AUTO;
+				conf.eof = DRAIN_EOF_AUTO;
 			else if (strcmp(optarg, "wait") == 0)
-				r.eof = DRAIN_EOF_WAIT;
+				conf.eof = DRAIN_EOF_WAIT;
 			else if (strcmp(optarg, "close") == 0)
-				r.eof = DRAIN_EOF_CLOSE;
+				conf.eof = DRAIN_EOF_CLOSE;
 			else if (strcmp(optarg, "idle") == 0)
-				r.eof = DRAIN_EOF_IDLE;
+				conf.eof = DRAIN_EOF_IDLE;
 			else if (strncmp(optarg, "idle:", 5) == 0) {
-				r.eof = DRAIN_EOF_IDLE;
-				if (cmd_parse_duration(optarg + 5, &r.idle_ns,
-				    &cause) == -1)
+				conf.eof = DRAIN_EOF_IDLE;
+				if (cmd_parse_duration(optarg + 5,
+				    &conf.idle_ns, &cause) == -1)
 					return cmd_usage_error(ce, "--eof '%s': "
 					    "%s", optarg, cause);
 			} else
@@ -231,56 +234,57 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 				    "auto, idle[:DUR], wait or close", optarg);
 			break;
 		case O_EOF_TIMEOUT:
-			if (cmd_parse_duration(optarg, &r.eof_timeout,
+			if (cmd_parse_duration(optarg, &conf.eof_timeout,
 			    &cause) == -1)
 				return cmd_usage_error(ce, "--eof-timeout '%s': "
 				    "%s", optarg, cause);
-			if (r.eof_timeout == 0)
-				r.eof_timeout = 1;
+			if (conf.eof_timeout == 0)
+				conf.eof_timeout = 1;
 			break;
 		case O_KILL_TIMEOUT:
-			if (cmd_parse_duration(optarg, &r.kill_timeout,
+			if (cmd_parse_duration(optarg, &conf.kill_timeout,
 			    &cause) == -1)
 				return cmd_usage_error(ce, "--kill-timeout "
 				    "'%s': %s", optarg, cause);
 			break;
 		case O_MAX_LINE:
-			if (cmd_parse_size(optarg, &r.maxline, &cause) == -1)
+			if (cmd_parse_size(optarg, &conf.maxline, &cause) == -1)
 				return cmd_usage_error(ce, "--max-line '%s': %s",
 				    optarg, cause);
 			maxline_arg = optarg;
 			break;
 		case O_NO_PRELOAD:
-			r.preload = 0;
+			conf.preload = 0;
 			set_preload = 1;
 			break;
 		case O_NO_VALIDATE:
-			r.validate = 0;
+			conf.validate = 0;
 			break;
 		case O_STRICT:
-			r.strict = 1;
+			conf.strict = 1;
 			break;
 		case O_TRACE:
-			r.trace = 1;
+			conf.trace = 1;
 			break;
 		case 'q':
-			r.quiet = 1;
+			conf.quiet = 1;
 			break;
 		case 'v':
-			r.verbose = 1;
+			conf.verbose = 1;
 			break;
 		case 's':
-			r.show = (size_t)strtonum(optarg, 0, INT_MAX, &cause);
+			conf.show = (size_t)strtonum(optarg, 0, INT_MAX,
+			    &cause);
 			if (cause != NULL)
 				return cmd_usage_error(ce, "-s '%s': %s", optarg,
 				    cause);
 			break;
 		case O_STATS:
-			r.stats = 1;
+			conf.stats = 1;
 			break;
 		case O_PROGRESS:
 		case O_NO_PROGRESS:
-			r.progress = ch == O_PROGRESS;
+			conf.progress = ch == O_PROGRESS;
 			break;
 		case 'n':
 			if (strcmp(optarg, "auto") == 0) {
@@ -297,14 +301,14 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 			copies = (unsigned)n;
 			break;
 		case O_TASKS:
-			r.tasks = 1;
+			conf.tasks = 1;
 			break;
 		case O_RETRIES:
 			n = strtonum(optarg, 0, 1000, &errstr);
 			if (errstr != NULL)
 				return cmd_usage_error(ce, "--retries '%s': %s "
 				    "(0 to 1000)", optarg, errstr);
-			r.retries = (unsigned)n;
+			conf.retries = (unsigned)n;
 			set_task = 1;
 			break;
 		case O_MAX_INFLIGHT:
@@ -312,45 +316,45 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 			if (errstr != NULL)
 				return cmd_usage_error(ce, "--max-inflight '%s': "
 				    "%s (1 to 65536)", optarg, errstr);
-			r.max_inflight = (unsigned)n;
+			conf.max_inflight = (unsigned)n;
 			set_task = 1;
 			break;
 		case O_TASK_TIMEOUT:
-			if (cmd_parse_duration(optarg, &r.task_timeout,
+			if (cmd_parse_duration(optarg, &conf.task_timeout,
 			    &cause) == -1)
 				return cmd_usage_error(ce, "--task-timeout "
 				    "'%s': %s", optarg, cause);
-			if (r.task_timeout == 0)
+			if (conf.task_timeout == 0)
 				return cmd_usage_error(ce, "--task-timeout "
 				    "'%s': must be more than 0", optarg);
-			r.task_timeout_arg = optarg;
+			conf.task_timeout_arg = optarg;
 			set_task = 1;
 			break;
 		case O_REJECTS:
-			r.rejects_path = optarg;
+			conf.rejects_path = optarg;
 			set_task = 1;
 			break;
 		case O_ID:
-			if (route_key_parse(&r.idkey, optarg, &cause) == -1)
+			if (route_key_parse(&conf.idkey, optarg, &cause) == -1)
 				return cmd_usage_error(ce, "--id '%s': %s",
 				    optarg, cause);
-			r.id_path = optarg;
+			conf.id_path = optarg;
 			set_task = 1;
 			break;
 		case O_SEQ:
-			r.seq = 1;
+			conf.seq = 1;
 			set_task = 1;
 			break;
 		case O_TASKLOG:
-			r.tasklog_path = optarg;
+			conf.tasklog_path = optarg;
 			set_task = 1;
 			break;
 		case O_RESUME_FAILED:
-			r.resume_failed = 1;
+			conf.resume_failed = 1;
 			set_task = 1;
 			break;
 		case O_KEEP_ORDER:
-			r.keep_order = 1;
+			conf.keep_order = 1;
 			set_task = 1;
 			break;
 		case O_WRAP:
@@ -369,34 +373,34 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 			to = optarg;
 			break;
 		case O_LABEL:
-			r.label = optarg;
+			conf.label = optarg;
 			break;
 		case O_NAME:
 			cname = optarg;
 			break;
 		case O_CONTROL:
-			r.ctl_addr = optarg;
+			conf.ctl_addr = optarg;
 			break;
 		case O_NO_CONTROL:
-			r.ctl_off = 1;
+			conf.ctl_off = 1;
 			break;
 		case O_NO_REPL:
-			r.repl = 0;
+			conf.repl = 0;
 			break;
 		case O_COLOR:
-			if (color_parse(optarg, &r.color) == -1)
+			if (color_parse(optarg, &conf.color) == -1)
 				return cmd_usage_error(ce, "--color '%s': must "
 				    "be auto, always or never", optarg);
 			break;
 		case O_ROUTE:
 			if (strcmp(optarg, "rr") == 0)
-				r.route = ROUTE_RR;
+				conf.route = ROUTE_RR;
 			else if (strcmp(optarg, "broadcast") == 0)
-				r.route = ROUTE_BROADCAST;
+				conf.route = ROUTE_BROADCAST;
 			else if (strncmp(optarg, "key=", 4) == 0) {
-				r.route = ROUTE_KEY;
-				r.key_path = optarg + 4;
-				if (route_key_parse(&r.key, r.key_path,
+				conf.route = ROUTE_KEY;
+				conf.key_path = optarg + 4;
+				if (route_key_parse(&conf.key, conf.key_path,
 				    &cause) == -1)
 					return cmd_usage_error(ce, "--route "
 					    "'%s': %s", optarg, cause);
@@ -414,20 +418,20 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 				    "prefix or inherit", optarg);
 			break;
 		case O_RESTART:
-			if (restart_parse(optarg, &r.restart, &cause) == -1)
+			if (restart_parse(optarg, &conf.restart, &cause) == -1)
 				return cmd_usage_error(ce, "--restart '%s': %s",
 				    optarg, cause);
 			break;
 		case O_BACKOFF:
-			if (restart_backoff_parse(&r.backoff, optarg,
+			if (restart_backoff_parse(&conf.backoff, optarg,
 			    &cause) == -1)
 				return cmd_usage_error(ce, "--backoff '%s': %s",
 				    optarg, cause);
 			set_restart = 1;
 			break;
 		case O_MAX_RESTARTS:
-			if (restart_tally_parse(optarg, &r.max_restarts,
-			    &r.restart_window, &cause) == -1)
+			if (restart_tally_parse(optarg, &conf.max_restarts,
+			    &conf.restart_window, &cause) == -1)
 				return cmd_usage_error(ce, "--max-restarts "
 				    "'%s': %s", optarg, cause);
 			set_restart = 1;
@@ -436,29 +440,29 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 			dflt = optarg;
 			break;
 		case O_HANDLE_TIMEOUT:
-			if (cmd_parse_duration(optarg, &r.handle_timeout,
+			if (cmd_parse_duration(optarg, &conf.handle_timeout,
 			    &cause) == -1)
 				return cmd_usage_error(ce, "--handle-timeout "
 				    "'%s': %s", optarg, cause);
-			if (r.handle_timeout == 0)
+			if (conf.handle_timeout == 0)
 				return cmd_usage_error(ce, "--handle-timeout "
 				    "'%s': must be more than 0", optarg);
-			r.handle_timeout_arg = optarg;
+			conf.handle_timeout_arg = optarg;
 			break;
 		case O_HANDLE_SINK:
-			r.sink_arg = optarg;
+			conf.sink_arg = optarg;
 			break;
 		case O_HANDLES:
-			r.handles = 1;
+			conf.handles = 1;
 			break;
 		case O_ENVELOPE:
-			r.envelope = 1;
+			conf.envelope = 1;
 			break;
 		case O_RAW:
 			raw = 1;
 			break;
 		case O_EVENTS:
-			r.events = 1;
+			conf.events = 1;
 			break;
 		case O_EVENTS_FD:
 			n = strtonum(optarg, 2, INT_MAX, &errstr);
@@ -470,14 +474,14 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 			if (fcntl((int)n, F_GETFD) == -1)
 				return cmd_usage_error(ce, "--events-fd '%s': "
 				    "not an open descriptor", optarg);
-			r.events = 1;
-			r.events_fd = (int)n;
+			conf.events = 1;
+			conf.events_fd = (int)n;
 			break;
 		default:
-			if (!r.serve)
+			if (!conf.serve)
 				return EXIT_FAIL;
-			if ((rc = serve_option(&r, ch, optarg, listen_arg,
-			    &nlisten)) != 0)
+			if ((rc = serve_option(&r, &conf, ch, optarg,
+			    listen_arg, &nlisten)) != 0)
 				return rc;
 			break;
 		}
@@ -492,41 +496,43 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 	if (nspec > 0 && (copies > 0 || cname != NULL))
 		return cmd_usage_error(ce, "%s: for a command after the "
 		    "options, not for -c", copies > 0 ? "-n" : "--name");
-	if (set_restart && r.restart == RESTART_NO)
+	if (set_restart && conf.restart == RESTART_NO)
 		return cmd_usage_error(ce, "--backoff and --max-restarts apply "
 		    "with --restart on-failure or always");
-	if (dflt != NULL && r.route != ROUTE_KEY)
+	if (dflt != NULL && conf.route != ROUTE_KEY)
 		return cmd_usage_error(ce, "--route-default applies to --route "
 		    "key=PATH only");
-	if (r.handle_timeout_arg != NULL && !r.handles)
+	if (conf.handle_timeout_arg != NULL && !conf.handles)
 		return cmd_usage_error(ce, "--handle-timeout applies with "
 		    "--handles");
-	if (r.sink_arg != NULL && (rc = run_handle_sink_open(&r)) != 0)
+	if (conf.sink_arg != NULL &&
+	    (rc = run_handle_sink_open(&r, &conf)) != 0)
 		return rc;
-	if (r.handles && r.handle_timeout == 0)
-		r.handle_timeout = RUN_HANDLE_TIMEOUT;
-	if (r.handles && (!r.node || r.route == ROUTE_BROADCAST))
-		return cmd_usage_error(ce, "--handles: %s", !r.node ?
+	if (conf.handles && conf.handle_timeout == 0)
+		conf.handle_timeout = RUN_HANDLE_TIMEOUT;
+	if (conf.handles && (!conf.node || conf.route == ROUTE_BROADCAST))
+		return cmd_usage_error(ce, "--handles: %s", !conf.node ?
 		    "handles go on the node channel, not with --channel stdio" :
 		    "a descriptor goes to one child, not --route broadcast");
-	if (r.envelope && r.route != ROUTE_RR)
+	if (conf.envelope && conf.route != ROUTE_RR)
 		return cmd_usage_error(ce, "--envelope and --route: the "
 		    "envelope names the children");
-	if (r.ctl_addr != NULL && r.ctl_off)
+	if (conf.ctl_addr != NULL && conf.ctl_off)
 		return cmd_usage_error(ce, "--control and --no-control cannot "
 		    "be used together");
-	r.ctl_name = cname;
-	if (r.quiet && r.verbose)
+	conf.ctl_name = cname;
+	if (conf.quiet && conf.verbose)
 		return cmd_usage_error(ce, "-q and -v cannot be used together");
-	if (r.quiet && r.stats)
+	if (conf.quiet && conf.stats)
 		return cmd_usage_error(ce, "-q and --stats cannot be used "
 		    "together");
-	if (r.serve && (rc = serve_check(&r, argv, nlisten, set_fd)) != 0)
+	if (conf.serve &&
+	    (rc = serve_check(&r, &conf, argv, nlisten, set_fd)) != 0)
 		return rc;
-	if ((rc = run_tasks_check(&r, set_task, raw, wrap)) != 0)
+	if ((rc = run_tasks_check(&r, &conf, set_task, raw, wrap)) != 0)
 		return rc;
 	if ((from != NULL || to != NULL) &&
-	    (rc = run_ends_parse(&r, from, to)) != 0)
+	    (rc = run_ends_parse(&r, &conf, from, to)) != 0)
 		return rc;
 	if ((env = getenv("IPCRUN_JSCAN")) != NULL && *env != '\0' &&
 	    jscan_set_impl(env) == -1) {
@@ -535,14 +541,14 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	r.nw = nspec > 0 ? nspec : copies > 0 ? copies : 1;
-	r.route_default = -1;
-	r.wrap = !raw && (r.nw > 1 || r.envelope || wrap || r.seq);
-	run_policy(&r);
+	conf.route_default = -1;
+	conf.wrap = !raw && (r.nw > 1 || conf.envelope || wrap || conf.seq);
+	run_policy(&r, &conf);
 	/* A child writing to the meter's terminal itself would garble it. */
-	r.log_prefix = log == -1 ? r.nw > 1 || r.progress == 1 : log;
-	r.hold_eof = r.nw > 1 && r.route == ROUTE_RR && !r.envelope;
-	if (r.events && r.events_fd == 0)
-		r.events_fd = r.wrap ? -1 : STDERR_FILENO;
+	conf.log_prefix = log == -1 ? r.nw > 1 || conf.progress == 1 : log;
+	conf.hold_eof = r.nw > 1 && conf.route == ROUTE_RR && !conf.envelope;
+	if (conf.events && conf.events_fd == 0)
+		conf.events_fd = conf.wrap ? -1 : STDERR_FILENO;
 	if ((r.w = calloc(r.nw, sizeof *r.w)) == NULL ||
 	    (r.exit_order = calloc(r.nw, sizeof *r.exit_order)) == NULL ||
 	    run_task_init(&r) == -1) {
@@ -553,7 +559,8 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	/* serve: the sockets, before any child. */
-	if (r.serve && (rc = serve_bind(&r, listen_arg, nlisten, la)) != 0)
+	if (conf.serve &&
+	    (rc = serve_bind(&r, &conf, listen_arg, nlisten, la)) != 0)
 		goto out;
 	/* Nothing open yet: a release before the start closes nothing. */
 	for (i = 0; i < r.nw; i++) {
@@ -561,10 +568,12 @@ cmd_run_exec(const struct cmd_entry *ce, int argc, char **argv)
 		r.w[i].logfd = -1;
 	}
 	envelope_init(&r.env);
-	if ((rc = run_name_children(&r, argv, copies, cname, spec, nspec,
-	    dflt)) == 0 && (rc = run_check_channels(&r, set_eof, set_fd,
-	    set_preload, maxline_arg)) == 0)
+	if ((rc = run_name_children(&r, &conf, argv, copies, cname, spec,
+	    nspec, dflt)) == 0 && (rc = run_check_channels(&r, &conf, set_eof,
+	    set_fd, set_preload, maxline_arg)) == 0) {
+		run_tables(&conf);
 		rc = run_main(&r);
+	}
 	cmd_report_hook = NULL;
 
 	for (i = 0; i < r.nw; i++) {

@@ -63,7 +63,7 @@ run_ack_init(struct run *r)
 		return -1;
 	a->on = 1;
 	a->base = a->next = 1;
-	if (r->tasks) {
+	if (r->cf->tasks) {
 		r->on_task = run_ack_task;
 		r->on_task_arg = r;
 	}
@@ -232,7 +232,7 @@ run_ack_task(void *arg, const struct task *t, enum task_event ev)
 		break;
 	case TASK_ANSWERED:
 		/* --keep-order holds an early reply until its turn. */
-		if (r->keep_order && t->ord >= r->ko_next) {
+		if (r->cf->keep_order && t->ord >= r->ko_next) {
 			l->state = ACK_HELD;
 			l->ord = t->ord;
 			a->held++;

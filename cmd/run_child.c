@@ -79,7 +79,7 @@ run_end_group(struct run *r, struct worker *w)
 		return;
 	cmd_warnx(r->ce, "sending SIGTERM to what is left of the process "
 	    "group of '%s' (%ld)", w->name, (long)w->pid);
-	until = ev_now() + r->kill_timeout;
+	until = ev_now() + r->cf->kill_timeout;
 	for (;;) {
 		run_trace(r, "kill group %ld %s", (long)w->pid,
 		    run_signame(sig));
@@ -150,7 +150,7 @@ run_end_groups(struct run *r)
 void
 run_escalate(struct run *r, struct worker *w, int now_term)
 {
-	(void)super_step(&w->sv, &r->sp, now_term ? SUPER_EV_STOP :
+	(void)super_step(&w->sv, &r->cf->sp, now_term ? SUPER_EV_STOP :
 	    SUPER_EV_CLOSED, ev_now());
 }
 
@@ -158,7 +158,7 @@ run_escalate(struct run *r, struct worker *w, int now_term)
 void
 run_super_timeout(struct run *r, struct worker *w, int64_t now)
 {
-	switch (super_step(&w->sv, &r->sp, SUPER_EV_TIMEOUT, now)) {
+	switch (super_step(&w->sv, &r->cf->sp, SUPER_EV_TIMEOUT, now)) {
 	case SUPER_SEND_TERM:
 		/* In serve's graceful stop, this is the way a server ends. */
 		if (r->stopping || w->sv.again)
@@ -193,7 +193,7 @@ void
 run_finish(struct run *r, struct worker *w, enum super_action act)
 {
 	run_exit_report(r, w, w->sv.status);
-	if (r->tasks)
+	if (r->cf->tasks)
 		run_task_lost(r, w, w->task_killed ? "timed out" :
 		    WIFSIGNALED(w->sv.status) ? "killed" : "exited");
 	if (act == SUPER_RESTART)
@@ -236,7 +236,7 @@ run_spawn_begin(struct run *r, struct worker *w)
 	so.pdeathsig = SIGKILL;
 	so.nofile = r->nofile_raised ? &r->nofile : NULL;
 	so.fd[2] = STDERR_FILENO;
-	if (r->log_prefix) {
+	if (r->cf->log_prefix) {
 		if (pipe2(lp, O_CLOEXEC) == -1 ||
 		    fcntl(lp[0], F_SETFL, O_NONBLOCK) == -1 ||
 		    (w->logbuf == NULL &&
@@ -258,8 +258,8 @@ run_spawn_begin(struct run *r, struct worker *w)
 		so.fd[0] = devnull;
 		so.fd[1] = so.fd[2];
 		so.chan_fd = sp[1];
-		so.chan_to = r->chan_to;
-		if (r->eof == DRAIN_EOF_AUTO && r->preload) {
+		so.chan_to = r->cf->chan_to;
+		if (r->cf->eof == DRAIN_EOF_AUTO && r->cf->preload) {
 			if (nodechan_preload(preload, sizeof preload,
 			    &cause) == 0)
 				w->preloaded = 1;
@@ -267,8 +267,8 @@ run_spawn_begin(struct run *r, struct worker *w)
 				cmd_warnx(r->ce, "drain preload '%s' (using the "
 				    "idle rule): %s", preload, cause);
 		}
-		env = nodechan_env(r->chan_to, w->preloaded ? preload : NULL,
-		    w->chan_ino);
+		env = nodechan_env(r->cf->chan_to,
+		    w->preloaded ? preload : NULL, w->chan_ino);
 	} else {
 		so.fd[0] = sp[1];
 		so.fd[1] = sp[1];
@@ -280,9 +280,9 @@ run_spawn_begin(struct run *r, struct worker *w)
 		goto fail;
 	}
 	so.envp = env;
-	if ((r->handoff == HANDOFF_SYSTEMD &&
+	if ((r->cf->handoff == HANDOFF_SYSTEMD &&
 	    (so.envp = lenv = run_listen_env(r, env, &so)) == NULL) ||
-	    (r->handoff == HANDOFF_CLUSTER &&
+	    (r->cf->handoff == HANDOFF_CLUSTER &&
 	    (so.envp = lenv = run_cluster_env(r, w, env)) == NULL)) {
 		cmd_warn(r->ce, "environment");
 		nodechan_env_free(env);
@@ -316,15 +316,15 @@ run_spawn_begin(struct run *r, struct worker *w)
 	}
 	w->pid = pid;
 	/* systemd's sockets are its from the start; the others say so. */
-	w->serving = r->handoff == HANDOFF_SYSTEMD ||
-	    r->handoff == HANDOFF_SOCKET;
+	w->serving = r->cf->handoff == HANDOFF_SYSTEMD ||
+	    r->cf->handoff == HANDOFF_SOCKET;
 	chan_open(&w->ch, sp[0], sp[1]);
 	/* --handoff socket: it takes connections from now on. */
-	if (r->handoff == HANDOFF_SOCKET) {
+	if (r->cf->handoff == HANDOFF_SOCKET) {
 		(void)cluster_spawned(&r->cl, w->idx);
 		cluster_join(&r->cl, w->idx);
 	}
-	if (r->handoff == HANDOFF_SERVER && run_hand_servers(r, w) == -1)
+	if (r->cf->handoff == HANDOFF_SERVER && run_hand_servers(r, w) == -1)
 		return EXIT_FAIL;
 	return 0;
 fail:
@@ -401,14 +401,15 @@ run_worker_init(struct run *r, struct worker *w, unsigned idx)
 	w->idx = idx;
 	w->logfd = -1;
 	w->pending = -1;
-	if (chan_init(&w->ch, r->maxline < OUT_MAXLINE_MIN ? OUT_MAXLINE_MIN :
-	    r->maxline, r->validate, RUN_QSIZE) == -1)
+	if (chan_init(&w->ch, r->cf->maxline < OUT_MAXLINE_MIN ?
+	    OUT_MAXLINE_MIN : r->cf->maxline, r->cf->validate,
+	    RUN_QSIZE) == -1)
 		return -1;
 	/* The first incarnation; the next ones keep the table's state. */
-	if (w->sv.state == SUPER_DOWN && super_init(&w->sv, &r->sp,
-	    &r->backoff, r->max_restarts, r->restart_window) == -1)
+	if (w->sv.state == SUPER_DOWN && super_init(&w->sv, &r->cf->sp,
+	    &r->cf->backoff, r->cf->max_restarts, r->cf->restart_window) == -1)
 		return -1;
-	w->outcmd = w->node && r->validate ?
+	w->outcmd = w->node && r->cf->validate ?
 	    jscan_want(&w->ch.rd.js, "cmd", 3) : -1;
 	return 0;
 }
@@ -513,7 +514,7 @@ run_cancel_restarts(struct run *r)
 	uint64_t	 n;
 
 	for (w = r->w; w < r->w + r->nw; w++) {
-		if (super_step(&w->sv, &r->sp, SUPER_EV_CANCEL, ev_now()) !=
+		if (super_step(&w->sv, &r->cf->sp, SUPER_EV_CANCEL, ev_now()) !=
 		    SUPER_CANCELLED)
 			continue;
 		w->gone = 1;
@@ -539,7 +540,7 @@ run_abort_spawned(struct run *r)
 			continue;
 		(void)kill(-w->pid, SIGKILL);
 		(void)spawn_reap(w->pid, &status);
-		(void)super_exited(&w->sv, &r->sp, status, 0, ev_now(), 0);
+		(void)super_exited(&w->sv, &r->cf->sp, status, 0, ev_now(), 0);
 	}
 }
 

@@ -350,7 +350,7 @@ run_cluster_stop(struct run *r)
 	if ((n = cluster_drop_pending(&r->cl)) > 0)
 		cmd_warnx(r->ce, "stopping: %u connection%s no worker had "
 		    "taken yet closed", n, n == 1 ? "" : "s");
-	if (r->handoff != HANDOFF_CLUSTER)
+	if (r->cf->handoff != HANDOFF_CLUSTER)
 		return;
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (!run_alive(w))

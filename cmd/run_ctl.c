@@ -130,25 +130,25 @@ int
 run_ctl_start(struct run *r)
 {
 	char		 path[300], err[512], name[CTL_NAMEMAX + 32];
-	const char	*spec = r->ctl_addr;
+	const char	*spec = r->cf->ctl_addr;
 	int		 tries;
 
 	ctl_init(&r->ctl);
 	if (run_ctl_adopt(r) == -1)
 		return -1;
-	if (r->ctl_off)
+	if (r->cf->ctl_off)
 		return 0;
 	if (spec != NULL && ctl_listen(&r->ctl, spec, err, sizeof err) == -1) {
 		cmd_warnx(r->ce, "--control %s", err);
 		return -1;
 	}
 	for (tries = 0; spec == NULL && tries < 2; tries++) {
-		if (r->ctl_name == NULL)
+		if (r->cf->ctl_name == NULL)
 			snprintf(name, sizeof name, "%ld", (long)getpid());
 		else if (tries == 0)
-			snprintf(name, sizeof name, "%s", r->ctl_name);
+			snprintf(name, sizeof name, "%s", r->cf->ctl_name);
 		else
-			snprintf(name, sizeof name, "%s.%ld", r->ctl_name,
+			snprintf(name, sizeof name, "%s.%ld", r->cf->ctl_name,
 			    (long)getpid());
 		if (ctl_default_path(name, path + 5, sizeof path - 5, err,
 		    sizeof err) == -1) {
@@ -158,12 +158,12 @@ run_ctl_start(struct run *r)
 		memcpy(path, "unix:", 5);
 		if (ctl_listen(&r->ctl, path, err, sizeof err) != -1)
 			break;
-		if (tries == 1 || r->ctl_name == NULL) {
+		if (tries == 1 || r->cf->ctl_name == NULL) {
 			cmd_warnx(r->ce, "no control socket: %s", err);
 			return 0;
 		}
 		run_notice(r, "control socket %s; using %s.%ld.sock", err,
-		    r->ctl_name, (long)getpid());
+		    r->cf->ctl_name, (long)getpid());
 	}
 	if (ev_add(&r->ev, r->ctl.lfd, POLLIN, run_ctl_on_listen, r) == -1) {
 		cmd_warn(r->ce, "poll set");
@@ -220,9 +220,10 @@ run_ctl_info(struct run *r)
 
 	for (a = r->w[0].argv; a != NULL && *a != NULL; a++)
 		json_array_append_new(cmd, json_string(*a));
-	return json_pack("{s:s?,s:i,s:o,s:i,s:f,s:s}", "name", r->ctl_name,
+	return json_pack("{s:s?,s:i,s:o,s:i,s:f,s:s}", "name", r->cf->ctl_name,
 	    "pid", (int)getpid(), "command", cmd, "children", (int)r->nw,
-	    "uptime", run_ctl_age(r->t0), "mode", r->serve ? "serve" : "run");
+	    "uptime", run_ctl_age(r->t0), "mode",
+	    r->cf->serve ? "serve" : "run");
 }
 
 static json_t *
@@ -330,7 +331,7 @@ run_ctl_send(struct run *r, struct ctlproto_req *q, size_t *len)
 	if (!run_takes(w))
 		return ctlproto_err(q, len, "child \"%s\" %s", w->name,
 		    w->gone ? "has exited" : "takes no more input");
-	if (r->node && json_is_object(m) &&
+	if (r->cf->node && json_is_object(m) &&
 	    (c = json_object_get(m, "cmd")) != NULL && json_is_string(c) &&
 	    strncmp(json_string_value(c), "NODE_", 5) == 0)
 		return ctlproto_err(q, len, "a \"cmd\" of NODE_... is Node's "
@@ -368,7 +369,7 @@ run_ctl_one(struct run *r, struct worker *w, enum ctlproto_cmd cmd, int sig)
 	default:
 		run_notice(r, "'%s' (pid %ld): stop asked on the control "
 		    "socket", w->name, (long)w->pid);
-		(void)super_step(&w->sv, &r->sp, SUPER_EV_STOP, ev_now());
+		(void)super_step(&w->sv, &r->cf->sp, SUPER_EV_STOP, ev_now());
 		return 0;
 	}
 }

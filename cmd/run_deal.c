@@ -24,9 +24,11 @@
 static int
 run_deals(const struct run *r)
 {
-	return r->nw > 1 && r->nw <= DEAL_MAX && r->route == ROUTE_RR &&
-	    !r->envelope && r->incmd < 0 && !r->trace && !r->verbose &&
-	    !r->tasks && !r->handles && r->ctl.ntap == 0;
+	const struct relay_conf	*cf = r->cf;
+
+	return r->nw > 1 && r->nw <= DEAL_MAX && cf->route == ROUTE_RR &&
+	    !cf->envelope && r->incmd < 0 && !cf->trace && !cf->verbose &&
+	    !cf->tasks && !cf->handles && r->ctl.ntap == 0;
 }
 
 /*

@@ -63,7 +63,8 @@ run_look(struct run *r, struct worker *w, pid_t *nodepid, int *forking)
 		if (w->preloaded && w->pre_entry != NULL &&
 		    proc_env_has(pids[i], chan, 0) == 1 &&
 		    proc_env_has(pids[i], w->pre_entry, 1) == 1 &&
-		    proc_holds_socket(pids[i], w->chan_ino, r->chan_to) != 0)
+		    proc_holds_socket(pids[i], w->chan_ino,
+		    r->cf->chan_to) != 0)
 			return DRAIN_SEEN_NODE_DRAIN;
 		k = DRAIN_SEEN_NODE_PLAIN;
 	}
@@ -107,7 +108,7 @@ run_unannounced(struct run *r, struct worker *w, int64_t now)
 	busy = seen == DRAIN_SEEN_OTHER && (chan_outq(&w->ch) > 0 || forking);
 	switch (drain_looked(&w->dr, now, seen, busy, now - w->sv.spawned)) {
 	case DRAIN_IDLE_PLAIN:
-		if (r->preload && w->preloaded && !w->plain_warned)
+		if (r->cf->preload && w->preloaded && !w->plain_warned)
 			cmd_warnx(r->ce, "Node (pid %ld) runs without ipcrun's "
 			    "drain preload (NODE_OPTIONS was replaced?): using "
 			    "the idle rule, which can lose a late reply",
@@ -146,12 +147,12 @@ run_idle_check(struct run *r, struct worker *w, int64_t now)
 	if (drain_ticked(&w->dr, run_dp(r, w), now, run_quiet(r, w)) != DRAIN_CLOSE)
 		return;
 	run_trace(r, "idle for %" PRId64 " ms: closing the channel",
-	    r->idle_ns / MSEC);
+	    r->cf->idle_ns / MSEC);
 	/* The idle rule is a guess: say when it is made. */
 	if (run_alive(w))
 		cmd_warnx(r->ce, "closing the channel of '%s' (pid %ld) after "
 		    "%.3g s of quiet (idle rule)", w->name, (long)w->pid,
-		    (double)r->idle_ns / SEC);
+		    (double)r->cf->idle_ns / SEC);
 	run_close_chan(r, w, CLOSE_IDLE);
 }
 
@@ -160,7 +161,7 @@ static void
 run_start_idle(struct run *r)
 {
 	run_trace(r, "idle rule: closing after %" PRId64 " ms of quiet",
-	    r->idle_ns / MSEC);
+	    r->cf->idle_ns / MSEC);
 }
 
 /*
@@ -298,7 +299,7 @@ run_peer_check(struct run *r, struct worker *w, int64_t now)
 	pid_t	pids[64];
 	ssize_t	n, i;
 	size_t	unread;
-	int	hint = w->node ? r->chan_to : 0, status;
+	int	hint = w->node ? r->cf->chan_to : 0, status;
 
 	w->peer_at = 0;
 	if (w->ch.peer == -1 || !run_alive(w))
@@ -409,7 +410,7 @@ run_close_chan(struct run *r, struct worker *w, enum close_why why)
 		    run_why(chan_closing(&w->ch) ?
 		    w->closing_why : why));
 		/* Every frame is read: an exit that came first is reported. */
-		if ((act = super_step(&w->sv, &r->sp, SUPER_EV_DRAINED,
+		if ((act = super_step(&w->sv, &r->cf->sp, SUPER_EV_DRAINED,
 		    ev_now())) != SUPER_NONE)
 			run_finish(r, w, act);
 	}
@@ -489,7 +490,7 @@ run_send_notice(struct run *r, struct worker *w, int again)
 	    !chan_can_write(&w->ch))
 		return;
 	/* --eof-timeout already bounds the wait: no hint needed then. */
-	drain_noticed(&w->dr, run_dp(r, w), ev_now(), r->eof_timeout == 0 ?
+	drain_noticed(&w->dr, run_dp(r, w), ev_now(), r->cf->eof_timeout == 0 ?
 	    run_group_cpu(r, w) : 0);
 	/*
 	 * After the last input line, never before it (cq may overtake tq):
@@ -560,8 +561,8 @@ run_input_ended(struct run *r)
 		if (w->ch.fd != -1)
 			drain_step(&w->dr, run_dp(r, w), DRAIN_EV_INPUT_ENDED,
 			    r->in_end);
-		if (w->node && r->eof == DRAIN_EOF_AUTO &&
-		    drain_ready(&w->dr) && !r->hold_eof)
+		if (w->node && r->cf->eof == DRAIN_EOF_AUTO &&
+		    drain_ready(&w->dr) && !r->cf->hold_eof)
 			run_send_notice(r, w, 0);
 	}
 }
@@ -598,7 +599,7 @@ run_all_delivered(struct run *r)
 	if (!r->in_done)
 		return;
 	r->eof_tick = 0;
-	if (r->hold_eof && !run_all_read(r)) {
+	if (r->cf->hold_eof && !run_all_read(r)) {
 		r->eof_tick = ev_now() + EOF_TICK;
 		return;
 	}

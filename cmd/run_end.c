@@ -44,7 +44,7 @@ run_end_refuse(struct run *r, const char *fmt, ...)
  * without (run_ack.c).
  */
 int
-run_ends_parse(struct run *r, char *from, char *to)
+run_ends_parse(struct run *r, struct relay_conf *c, char *from, char *to)
 {
 	struct run_end	*e;
 
@@ -72,8 +72,8 @@ run_ends_parse(struct run *r, char *from, char *to)
 			return run_end_refuse(r, "--from '%s': ack=reply is "
 			    "for a list; a stream acks after the reply with "
 			    "group=", e->name);
-		if (strcmp(r->label, "-") == 0)
-			r->label = e->name;
+		if (strcmp(c->label, "-") == 0)
+			c->label = e->name;
 	}
 	if (to != NULL) {
 		e = &r->to;
@@ -84,7 +84,7 @@ run_ends_parse(struct run *r, char *from, char *to)
 			return run_end_refuse(r, "--to '%s': until= and "
 			    "from= are for reading", e->name);
 	}
-	if (r->serve && (from != NULL))
+	if (c->serve && (from != NULL))
 		return run_end_refuse(r, "--from: serve reads no input");
 	return 0;
 }
@@ -383,7 +383,7 @@ run_end_check(struct run *r, struct run_end *e, struct rconn *c,
 	}
 	if (c->drops != e->drops) {
 		e->drops = c->drops;
-		if (!r->quiet)
+		if (!r->cf->quiet)
 			cmd_warnx(r->ce, "%s: connection lost (%s); "
 			    "reconnecting", e->name, c->err);
 	}

@@ -64,7 +64,7 @@ run_worker_names(struct run *r, struct worker *w)
 		return -1;
 	envelope_quote(w->qname, n, w->name);
 	w->qname[n] = '\0';
-	if (!r->wrap)
+	if (!r->cf->wrap)
 		return 0;
 	w->prefixlen = envelope_prefix(NULL, 0, w->name, w->pid);
 	if ((w->prefix = malloc(w->prefixlen)) == NULL)
@@ -173,7 +173,7 @@ int
 run_hand_servers(struct run *r, struct worker *w)
 {
 	char		 frame[SERVE_MSG_MAX + 128];
-	const char	*msg = r->handoff_msg != NULL ? r->handoff_msg :
+	const char	*msg = r->cf->handoff_msg != NULL ? r->cf->handoff_msg :
 			    "\"server\"";
 	unsigned	 i;
 	int		 n, fd;

@@ -157,32 +157,32 @@ out:
  * 0, or the exit status of a usage error.
  */
 int
-run_handle_sink_open(struct run *r)
+run_handle_sink_open(struct run *r, struct relay_conf *c)
 {
 	char		err[256];
 	socklen_t	len = sizeof(int);
 	int		dom;
 
-	if (!r->node)
+	if (!c->node)
 		return cmd_usage_error(r->ce, "--handle-sink: handles come on "
 		    "the node channel, not with --channel stdio");
-	if (addr_parse(&r->sink, r->sink_arg, err, sizeof err) == -1)
+	if (addr_parse(&c->sink, c->sink_arg, err, sizeof err) == -1)
 		return cmd_usage_error(r->ce, "--handle-sink '%s': %s",
-		    r->sink_arg, err);
+		    c->sink_arg, err);
 	r->sink_fd = -1;
-	if (r->sink.kind == ADDR_TCP)
+	if (c->sink.kind == ADDR_TCP)
 		return cmd_usage_error(r->ce, "--handle-sink '%s': descriptors "
-		    "travel only over unix sockets", r->sink_arg);
-	if (r->sink.kind != ADDR_FD)
+		    "travel only over unix sockets", c->sink_arg);
+	if (c->sink.kind != ADDR_FD)
 		return 0;
 	/* Connected, unix, and from now on non-blocking and not inherited. */
-	if ((r->sink_fd = addr_connect(&r->sink, err, sizeof err)) == -1)
+	if ((r->sink_fd = addr_connect(&c->sink, err, sizeof err)) == -1)
 		return cmd_usage_error(r->ce, "--handle-sink '%s': %s",
-		    r->sink_arg, err);
+		    c->sink_arg, err);
 	if (getsockopt(r->sink_fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) == -1 ||
 	    dom != AF_UNIX)
 		return cmd_usage_error(r->ce, "--handle-sink '%s': descriptors "
-		    "travel only over unix sockets", r->sink_arg);
+		    "travel only over unix sockets", c->sink_arg);
 	return 0;
 }
 
@@ -227,7 +227,7 @@ run_handle_sink(struct run *r, struct worker *w, int fd, const char *type,
 	char	*hdr = NULL, err[256];
 	int	 sock = r->sink_fd, n, saved;
 
-	if (r->sink.kind == ADDR_FD && r->sink_fd == -1) {
+	if (r->cf->sink.kind == ADDR_FD && r->sink_fd == -1) {
 		snprintf(err, sizeof err, "it failed before");
 		goto fail;
 	}
@@ -242,7 +242,7 @@ run_handle_sink(struct run *r, struct worker *w, int fd, const char *type,
 		snprintf(err, sizeof err, "%s", strerror(errno));
 		goto fail;
 	}
-	if (sock == -1 && (sock = addr_connect(&r->sink, err,
+	if (sock == -1 && (sock = addr_connect(&r->cf->sink, err,
 	    sizeof err)) == -1)
 		goto fail;
 	if (run_sink_write(sock, hdr, (size_t)n, -1) == -1 ||
@@ -263,15 +263,15 @@ run_handle_sink(struct run *r, struct worker *w, int fd, const char *type,
 	close(fd);
 	free(hdr);
 	run_trace(r, "'%s' sent a handle: to --handle-sink %s", w->name,
-	    r->sink_arg);
+	    r->cf->sink_arg);
 	return 0;
 fail:
 	close(fd);
 	free(hdr);
-	if (!r->sink_failed || r->sink.kind != ADDR_FD)
+	if (!r->sink_failed || r->cf->sink.kind != ADDR_FD)
 		cmd_warnx(r->ce, "'%s' sent a handle: --handle-sink '%s': %s "
-		    "(closed)", w->name, r->sink_arg, err);
-	if (r->sink.kind == ADDR_FD)
+		    "(closed)", w->name, r->cf->sink_arg, err);
+	if (r->cf->sink.kind == ADDR_FD)
 		r->sink_failed = 1;
 	r->refused++;
 	return -1;
@@ -291,7 +291,7 @@ run_handle_timers(struct run *r, int64_t now)
 	struct worker	*w;
 	uint64_t	 id;
 
-	if (r->handle_timeout == 0)
+	if (r->cf->handle_timeout == 0)
 		return;
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if ((id = chan_awaited(&w->ch)) == 0) {
@@ -300,7 +300,7 @@ run_handle_timers(struct run *r, int64_t now)
 		}
 		if (id != w->handle_id) {
 			w->handle_id = id;
-			w->handle_at = now + r->handle_timeout;
+			w->handle_at = now + r->cf->handle_timeout;
 			continue;
 		}
 		if (w->handle_at == 0 || now < w->handle_at)
@@ -309,8 +309,8 @@ run_handle_timers(struct run *r, int64_t now)
 		(void)chan_give_up(&w->ch);
 		cmd_warnx(r->ce, "'%s' did not answer a handle within %s (no "
 		    "NODE_HANDLE_ACK): given up on, the lines after it go on",
-		    w->name, r->handle_timeout_arg != NULL ?
-		    r->handle_timeout_arg : "10s");
+		    w->name, r->cf->handle_timeout_arg != NULL ?
+		    r->cf->handle_timeout_arg : "10s");
 		run_flush_tq(r, w);
 	}
 }

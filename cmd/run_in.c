@@ -38,10 +38,10 @@
 static void
 run_bad_input(struct run *r, uint64_t lineno, size_t off, const char *why)
 {
-	cmd_warnx(r->ce, "%s:%" PRIu64 ":%zu: %s", r->label, lineno, off + 1,
-	    why);
+	cmd_warnx(r->ce, "%s:%" PRIu64 ":%zu: %s", r->cf->label, lineno,
+	    off + 1, why);
 	r->refused++;
-	if (r->strict) {
+	if (r->cf->strict) {
 		r->strict_hit = 1;
 		run_input_ended(r);
 	}
@@ -68,11 +68,11 @@ run_route_room(struct run *r)
 	size_t		 least = RUN_QSIZE;
 	unsigned	 i;
 
-	if (r->route == ROUTE_RR && !r->envelope) {
+	if (r->cf->route == ROUTE_RR && !r->cf->envelope) {
 		for (i = 0; i < r->nw; i++) {
 			w = &r->w[(r->rr + i) % r->nw];
 			if (run_accepting(w) && w->ch.tq.len < RUN_QSIZE &&
-			    (!r->tasks || run_task_room(r, w)))
+			    (!r->cf->tasks || run_task_room(r, w)))
 				return w;
 		}
 		return NULL;
@@ -161,7 +161,7 @@ run_deliver(struct run *r, struct worker *w, uint64_t lineno, size_t col,
 	char	why[600];
 	size_t	off = 0;
 
-	if (r->handles) {
+	if (r->cf->handles) {
 		switch (run_handle_line(r, w, p, n, &off, why, sizeof why)) {
 		case -1:
 			cmd_warn(r->ce, "malloc");
@@ -253,23 +253,23 @@ run_route(struct run *r, struct worker *w, const struct frame_line *l)
 	uint64_t	 h;
 	char		 why[300];
 
-	if (r->envelope)
+	if (r->cf->envelope)
 		return run_route_envelope(r, l);
-	switch (r->route) {
+	switch (r->cf->route) {
 	case ROUTE_RR:
 		r->rr = (w->idx + 1) % r->nw;
 		return run_deliver(r, w, l->lineno, 0, l->p, l->len);
 	case ROUTE_BROADCAST:
 		return run_route_all(r, l->p, l->len);
 	case ROUTE_KEY:
-		if (route_key(&r->key, l->p, l->len - l->nl, &h) == 1)
+		if (route_key(&r->cf->key, l->p, l->len - l->nl, &h) == 1)
 			return run_route_to(r, &r->w[route_pick(h, r->nw)],
 			    l->lineno, 0, 0, l->p, l->len);
-		if (r->route_default >= 0)
-			return run_route_to(r, &r->w[r->route_default],
+		if (r->cf->route_default >= 0)
+			return run_route_to(r, &r->w[r->cf->route_default],
 			    l->lineno, 0, 0, l->p, l->len);
 		snprintf(why, sizeof why, "no member %s to route by (line "
-		    "not delivered)", r->key_path);
+		    "not delivered)", r->cf->key_path);
 		run_bad_input(r, l->lineno, 0, why);
 		return 0;
 	}
@@ -326,7 +326,7 @@ run_tasks_maybe_end(struct run *r)
 {
 	uint64_t	n;
 
-	if (!r->tasks || r->tasks_over)
+	if (!r->cf->tasks || r->tasks_over)
 		return;
 	if (!run_tasks_served(r)) {
 		r->tasks_over = 1;
@@ -430,7 +430,7 @@ run_pump_input(struct run *r)
 again:
 	deal = !r->in_fast;
 	run_route_requeued(r);
-	if (r->tasks)
+	if (r->cf->tasks)
 		run_task_resend(r);
 	while (!r->in_done && r->rq.len == 0 && r->retry.n == 0 &&
 	    (w = run_route_room(r)) != NULL) {
@@ -452,7 +452,7 @@ again:
 		}
 		k = frame_next(&r->fin, &l);
 		if (k == FRAME_NONE) {
-			if (r->in_eof && !r->tasks) {
+			if (r->in_eof && !r->cf->tasks) {
 				run_trace(r, "end of input");
 				run_input_ended(r);
 			}
@@ -471,7 +471,7 @@ again:
 			run_bad_input(r, l.lineno, (size_t)off, why);
 			continue;
 		}
-		if (r->tasks) {
+		if (r->cf->tasks) {
 			if (run_task_line(r, w, &l) == -1)
 				return;
 			continue;
@@ -522,7 +522,7 @@ run_on_stdin(struct ev *ev, int fd, short revents, void *arg)
 	r->in_bytes += (uint64_t)got;
 	/* Not over reports still queued for the terminal: they go first. */
 	/* --tasks: the meter counts tasks, from the pass (run_gather). */
-	if (!outq_pending(&r->errq) && !r->tasks)
+	if (!outq_pending(&r->errq) && !r->cf->tasks)
 		meter_update(&r->meter, r->in_bytes, r->fin.lineno,
 		    r->refused);
 }

@@ -124,13 +124,13 @@ run_handle_from_child(struct run *r, struct worker *w,
 		return;
 	}
 	/* --handles: {"to":NAME,"msg":M} goes on to that child, fd and all. */
-	if (r->handles && (k = run_handle_to(r, w, line + js.span[kmsg].off,
+	if (r->cf->handles && (k = run_handle_to(r, w, line + js.span[kmsg].off,
 	    js.span[kmsg].len, fd)) != 0) {
 		free(line);
 		return;
 	}
 	/* --handle-sink: on with send-fd's wire; its message goes on too. */
-	if (r->sink_arg != NULL)
+	if (r->cf->sink_arg != NULL)
 		(void)run_handle_sink(r, w, fd, line + js.span[ktype].off,
 		    js.span[ktype].len, line + js.span[kmsg].off,
 		    js.span[kmsg].len);
@@ -139,12 +139,12 @@ run_handle_from_child(struct run *r, struct worker *w,
 		if (!w->handle_warned)
 			cmd_warnx(r->ce, "'%s' sent a handle: acknowledged and "
 			    "closed (%s); its message goes on", w->name,
-			    r->handles ? "its message names no child: "
+			    r->cf->handles ? "its message names no child: "
 			    "{\"to\":NAME,\"msg\":M}" : "give --handles to "
 			    "pass it to another child");
 		w->handle_warned = 1;
 	}
-	if (r->wrap)
+	if (r->cf->wrap)
 		ok = buf_append(&r->oq, w->prefix, w->prefixlen - 7) == 0 &&
 		    buf_append(&r->oq, ",\"handle\":", 10) == 0 &&
 		    (js.span[ktype].len == 0 ? buf_append(&r->oq, "null", 4) :
@@ -213,7 +213,7 @@ run_internal_from_child(struct run *r, struct worker *w,
 		return;
 	}
 	if (msg == NODECHAN_MSG_OTHER) {
-		if (r->handoff == HANDOFF_CLUSTER && nodechan_cmd_is(l->p +
+		if (r->cf->handoff == HANDOFF_CLUSTER && nodechan_cmd_is(l->p +
 		    sp->off, sp->len, "NODE_CLUSTER"))
 			run_cluster_frame(r, w, l->p, l->len);
 		else
@@ -276,7 +276,7 @@ run_internal_from_child(struct run *r, struct worker *w,
 		else if (nodechan_cmd_is(l->p + sp->off, sp->len,
 		    "NODE_HANDLE_NACK"))
 			cmd_warnx(r->ce, "'%s' refused %s (NODE_HANDLE_NACK)",
-			    w->name, r->serve ? "the listening socket" :
+			    w->name, r->cf->serve ? "the listening socket" :
 			    "a handle");
 		else {
 			w->serving = 1;
@@ -307,8 +307,8 @@ run_internal_from_child(struct run *r, struct worker *w,
 	run_event(r, w, "ready", NULL);
 	run_task_ready(r, w);
 	/* It came after the end of input: answer now (DESIGN.md). */
-	if (w->preloaded && r->eof == DRAIN_EOF_AUTO && r->in_done &&
-	    (!r->hold_eof || !drain_undelivered(&w->dr))) {
+	if (w->preloaded && r->cf->eof == DRAIN_EOF_AUTO && r->in_done &&
+	    (!r->cf->hold_eof || !drain_undelivered(&w->dr))) {
 		run_send_notice(r, w, 0);
 		run_flush_tq(r, w);
 	}

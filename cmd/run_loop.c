@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * ipcrun run: the loop. Set-up; each round the timer pass, one poll
- * over stdin, stdout, the channels, the log pipes, --events-fd and the
- * signals (whose callbacks only read or write), then one fixed pass:
- * signals, input, output, reaping and joining, events. The end and the
- * exit status.
+ * ipcrun run and serve: the relay's loop, on the options run.c parsed
+ * (struct relay_conf). Set-up; each round the timer pass, one poll over
+ * stdin, stdout, the channels, the log pipes, --events-fd and the signals
+ * (whose callbacks only read or write), then one fixed pass: signals,
+ * input, output, reaping and joining, events. The end and the exit
+ * status.
  */
 #include "compat.h"
 
@@ -130,12 +131,12 @@ run_forward(struct run *r, int sig)
 
 	for (w = r->w; w < r->w + r->nw; w++)
 		alive |= run_alive(w);
-	if (sig == SIGHUP && r->serve && !r->stopping) {
+	if (sig == SIGHUP && r->cf->serve && !r->stopping) {
 		/* One at a time; a SIGHUP during a roll starts another after. */
 		run_roll_start(r, "SIGHUP");
 		return;
 	}
-	if (stop && r->serve && !r->stopping) {
+	if (stop && r->cf->serve && !r->stopping) {
 		/*
 		 * serve's graceful stop: no restarts, every channel closed
 		 * (a Node child sees 'disconnect'), SIGTERM after
@@ -146,7 +147,7 @@ run_forward(struct run *r, int sig)
 		run_cancel_restarts(r);
 		if (RUN_PRIMARY(r))
 			run_cluster_stop(r);
-		if (r->handoff == HANDOFF_CLUSTER)
+		if (r->cf->handoff == HANDOFF_CLUSTER)
 			return;
 		for (w = r->w; w < r->w + r->nw; w++) {
 			if (w->ch.fd != -1)
@@ -178,7 +179,7 @@ run_forward(struct run *r, int sig)
 	}
 	if (alive || !stop || r->oq.len == 0 || r->out_dead)
 		return;
-	n = run_count_lines(r->node, r->oq.p + r->oq.off, r->oq.len);
+	n = run_count_lines(r->cf->node, r->oq.p + r->oq.off, r->oq.len);
 	if (r->nw == 1)
 		cmd_warnx(r->ce, "interrupted (%s) while stdout was full: "
 		    "%" PRIu64 " repl%s from '%s' not written",
@@ -204,7 +205,7 @@ run_may_restart(const struct run *r, const struct worker *w)
 	if (w->restarting == RUN_RETIRE)
 		return 0;
 	/* serve's children have no input to end: only a stop ends them. */
-	if (r->serve)
+	if (r->cf->serve)
 		return !r->stopping && !r->fail;
 	return !r->out_dead && !r->interrupted && !r->fail &&
 	    drain_takes_input(&w->dr);
@@ -221,7 +222,7 @@ run_child_exited(struct run *r, struct worker *w, int status)
 	enum super_action	act, decided;
 	int			restart;
 
-	act = super_exited(&w->sv, &r->sp, status, run_may_restart(r, w),
+	act = super_exited(&w->sv, &r->cf->sp, status, run_may_restart(r, w),
 	    ev_now(), arc4random());
 	/* Its channel still holds frames: the decision waits for them. */
 	decided = w->sv.state == SUPER_EXITED ? w->sv.pending : act;
@@ -235,7 +236,7 @@ run_child_exited(struct run *r, struct worker *w, int status)
 	else
 		run_trace(r, "pid %ld exited with %d", (long)w->pid,
 		    WEXITSTATUS(status));
-	if (r->tasks) {
+	if (r->cf->tasks) {
 		/*
 		 * Its tasks go back when it is finished (run_task_lost):
 		 * replies still in its channel answer some of them first.
@@ -357,7 +358,7 @@ run_pass(struct run *r)
 	 * nothing else may wake the loop; and with no child left, the rest
 	 * is given up.
 	 */
-	if (r->tasks)
+	if (r->cf->tasks)
 		run_pump_input(r);
 	run_stop_requested(r);
 	if (RUN_PRIMARY(r))
@@ -378,7 +379,7 @@ run_update(struct run *r)
 	/* The hot path keeps lines in the frame while the channel is full. */
 	ev = !r->in_done && !r->in_eof && run_route_room(r) != NULL &&
 	    !(r->in_fast && r->w[0].ch.full) ? POLLIN : 0;
-	if (!r->serve)
+	if (!r->cf->serve)
 		run_from_interest(r, ev != 0);
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (w->ch.fd == -1)
@@ -433,7 +434,7 @@ run_status(struct run *r)
 	 * that crashed on the way said; one given up, or input left unread,
 	 * is a failure.
 	 */
-	if (r->tasks && !r->interrupted)
+	if (r->cf->tasks && !r->interrupted)
 		return r->t_given_up > 0 || r->tasks_cut || r->refused > 0 ||
 		    r->strict_hit || r->t_done + r->t_given_up < r->t_read ?
 		    EXIT_BADLINE : 0;
@@ -446,7 +447,7 @@ run_status(struct run *r)
 	if (code == 0 && (r->refused > 0 || r->strict_hit || r->never_read))
 		return EXIT_BADLINE;
 	/* A server is meant to stay up: one given up is a failure. */
-	if (code == 0 && r->serve && r->gave_up > 0)
+	if (code == 0 && r->cf->serve && r->gave_up > 0)
 		return EXIT_BADLINE;
 	return code;
 }
@@ -456,20 +457,11 @@ run_relay(struct run *r)
 {
 	static const int	 sigs[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP,
 	    SIGUSR1, SIGUSR2, SIGCONT, 0 };
+	const struct relay_conf	*cf = r->cf;
 	struct worker		*w;
 	int			 rc, sfd, status, closed;
 
 	r->t0 = ev_now();
-	r->sp.restart = r->restart;
-	r->sp.kill_timeout = r->kill_timeout;
-	r->sp.t0 = r->t0;
-	r->dp.eof = r->eof;
-	r->dp.node = r->node;
-	r->dp.idle_ns = r->idle_ns;
-	r->dp.eof_timeout = r->eof_timeout;
-	r->dp.kill_timeout = r->kill_timeout;
-	r->dp_stdio = r->dp;
-	r->dp_stdio.node = 0;
 	r->watch_fd = -1;
 	r->out_fd = STDOUT_FILENO;
 	run_report_start(r);
@@ -485,24 +477,24 @@ run_relay(struct run *r)
 	if (run_ends_open(r) == -1)
 		return EXIT_FAIL;
 	r->stdout_closed = (closed & 1 << STDOUT_FILENO) != 0;
-	if (frame_init(&r->fin, r->maxline, r->validate) == -1) {
+	if (frame_init(&r->fin, r->cf->maxline, r->cf->validate) == -1) {
 		/* The nesting stack is sized from it: name the option. */
-		cmd_warn(r->ce, "--max-line %zu", r->maxline);
+		cmd_warn(r->ce, "--max-line %zu", r->cf->maxline);
 		return EXIT_FAIL;
 	}
 	r->fin_ok = 1;
 	if (run_fd_budget(r) == -1)
 		return EXIT_FAIL;
-	if (RUN_PRIMARY(r) && (cluster_init(&r->cl, r->nw, r->sched_rr, r->lfd,
-	    r->nlisten) == -1 || (r->handoff == HANDOFF_SOCKET &&
-	    cluster_adopt(&r->cl, r->handoff_msg != NULL ? r->handoff_msg :
+	if (RUN_PRIMARY(r) && (cluster_init(&r->cl, r->nw, cf->sched_rr,
+	    r->lfd, r->nlisten) == -1 || (cf->handoff == HANDOFF_SOCKET &&
+	    cluster_adopt(&r->cl, cf->handoff_msg != NULL ? cf->handoff_msg :
 	    "\"socket\"") == -1))) {
 		cmd_warn(r->ce, "malloc");
 		return EXIT_FAIL;
 	}
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (run_worker_init(r, w, (unsigned)(w - r->w)) == -1) {
-			cmd_warn(r->ce, "--max-line %zu", r->maxline);
+			cmd_warn(r->ce, "--max-line %zu", r->cf->maxline);
 			return EXIT_FAIL;
 		}
 	}
@@ -510,10 +502,10 @@ run_relay(struct run *r)
 		cmd_warn(r->ce, "malloc");
 		return EXIT_FAIL;
 	}
-	r->incmd = r->node && r->validate ? jscan_want(&r->fin.js, "cmd", 3) :
-	    -1;
-	r->in_fast = r->nw == 1 && r->route == ROUTE_RR && !r->envelope &&
-	    r->incmd < 0 && !r->trace && !r->verbose && !r->tasks;
+	r->incmd = cf->node && cf->validate ?
+	    jscan_want(&r->fin.js, "cmd", 3) : -1;
+	r->in_fast = r->nw == 1 && cf->route == ROUTE_RR && !cf->envelope &&
+	    r->incmd < 0 && !cf->trace && !cf->verbose && !cf->tasks;
 	/* Handlers before the fork: a signal in between is not lost. */
 	if ((sfd = ev_signals(&r->ev, sigs)) == -1 ||
 	    ev_add(&r->ev, sfd, POLLIN, run_on_signal, r) == -1 ||
@@ -534,7 +526,7 @@ run_relay(struct run *r)
 	 */
 	if (run_ctl_start(r) == -1)
 		return EXIT_FAIL;
-	if (r->serve)
+	if (r->cf->serve)
 		run_listening(r);
 	rc = 0;
 	for (w = r->w; w < r->w + r->nw && rc == 0; w++)
@@ -549,11 +541,11 @@ run_relay(struct run *r)
 		return rc;
 	}
 	run_setup_stdout(r);
-	meter_start(&r->meter, r->progress == 1, "stdin", r->in_size);
+	meter_start(&r->meter, r->cf->progress == 1, "stdin", r->cf->in_size);
 	/* serve reads no input: its children have no end of input. */
-	if (r->serve)
+	if (r->cf->serve)
 		r->in_eof = 1;
-	if ((!r->serve && run_from_stdin(r) &&
+	if ((!r->cf->serve && run_from_stdin(r) &&
 	    ev_add(&r->ev, STDIN_FILENO, 0, run_on_stdin, r) == -1) ||
 	    ev_add(&r->ev, r->out_fd, 0, run_on_stdout, r) == -1) {
 		cmd_warn(r->ce, "poll set");
@@ -605,7 +597,7 @@ run_relay(struct run *r)
 	run_restore_stdout(r);
 	rc = run_status(r);
 	meter_erase(&r->meter);
-	if (r->stats)
+	if (r->cf->stats)
 		run_stats(r);
 	return rc;
 }

@@ -135,7 +135,8 @@ run_undelivered(struct run *r, struct worker *w, int restart)
 
 	w->gone = !restart;
 	last = !run_others_accept(r, w);
-	if (!last && !r->out_dead && r->route == ROUTE_RR && !r->envelope) {
+	if (!last && !r->out_dead && r->cf->route == ROUTE_RR &&
+	    !r->cf->envelope) {
 		run_reroute(r, w);
 		return;
 	}
@@ -150,8 +151,8 @@ run_undelivered(struct run *r, struct worker *w, int restart)
 		left += chan_queued_lines(&w->ch, w->node);
 		w->undelivered = left;
 		if (last) {
-			left += run_count_lines(r->node, r->rq.p + r->rq.off,
-			    r->rq.len);
+			left += run_count_lines(r->cf->node,
+			    r->rq.p + r->rq.off, r->rq.len);
 			buf_consume(&r->rq, r->rq.len);
 		}
 		if (!r->in_done && last) {

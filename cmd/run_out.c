@@ -64,7 +64,7 @@ run_flush_oq(struct run *r)
 		return;
 	}
 	/* Replies on the meter's terminal: out of its way. */
-	if (r->out_tty && r->oq.len > 0)
+	if (r->cf->out_tty && r->oq.len > 0)
 		meter_erase(&r->meter);
 	while (r->oq.len > 0) {
 		n = r->oq.len;
@@ -103,7 +103,7 @@ run_seq(struct run *r, struct worker *w, const struct task *t)
 	char	num[32];
 	int	n;
 
-	if (!r->seq)
+	if (!r->cf->seq)
 		return buf_append(&r->oq, w->prefix, w->prefixlen);
 	if (t != NULL)
 		n = snprintf(num, sizeof num, "{\"seq\":%" PRIu64 ",", t->seq);
@@ -192,19 +192,19 @@ run_output_run(struct run *r, struct worker *w)
 	 * queue within RUN_QSIZE (past it by one frame at most, as before).
 	 */
 	max = RUN_QSIZE - r->oq.len - r->ovlen;
-	if (r->wrap)
+	if (r->cf->wrap)
 		max = max * 2 / (w->prefixlen + 3);
 	if ((n = frame_run(&w->ch.rd, max, &p, &lines)) == 0)
 		return 0;
 	w->out_frames += lines;
 	r->replies += lines;
 	r->reply_bytes += n;
-	if (r->wrap)
+	if (r->cf->wrap)
 		return run_output_wrap(r, w, p, n, lines);
 	if (r->nov == RUN_OUT_IOV && run_flush_ov(r) == -1)
 		return -1;
 	/* An error writing is left to run_flush_oq, which reports it. */
-	if (r->oq.len == 0 && !r->stdout_closed && !r->out_tty &&
+	if (r->oq.len == 0 && !r->stdout_closed && !r->cf->out_tty &&
 	    r->to.kind == END_STDIO) {
 		r->ov[r->nov].iov_base = (void *)(uintptr_t)p;
 		r->ov[r->nov++].iov_len = n;
@@ -230,8 +230,8 @@ run_pump_output(struct run *r, struct worker *w)
 	enum nodechan_msg	 msg;
 	int			 k, fast;
 
-	fast = w->outcmd < 0 && !r->trace && !r->verbose && r->ctl.ntap == 0 &&
-	    !r->tasks;
+	fast = w->outcmd < 0 && !r->cf->trace && !r->cf->verbose &&
+	    r->ctl.ntap == 0 && !r->cf->tasks;
 	while (!r->out_dead && r->oq.len + r->ovlen < RUN_QSIZE) {
 		if (fast && (k = run_output_run(r, w)) != 0) {
 			if (k == -1)
@@ -273,9 +273,10 @@ run_pump_output(struct run *r, struct worker *w)
 			run_internal_from_child(r, w, &l, msg);
 			continue;
 		}
-		t = r->tasks ? run_task_answer(r, w, l.p, l.len - l.nl) : NULL;
+		t = r->cf->tasks ?
+		    run_task_answer(r, w, l.p, l.len - l.nl) : NULL;
 		from = r->oq.len;
-		if ((r->wrap ? (run_seq(r, w, t) == -1 ||
+		if ((r->cf->wrap ? (run_seq(r, w, t) == -1 ||
 		    buf_append(&r->oq, l.p,
 		    l.len - l.nl) == -1 || buf_append(&r->oq, "}\n", 2) == -1) :
 		    (buf_append(&r->oq, l.p, l.len) == -1 ||
@@ -295,7 +296,7 @@ run_pump_output(struct run *r, struct worker *w)
 		r->replies++;
 		r->reply_bytes += l.len + !l.nl;
 	}
-	if (r->tasks)
+	if (r->cf->tasks)
 		run_tasks_maybe_end(r);
 }
 
@@ -380,7 +381,7 @@ run_gather(struct run *r)
 		run_flush_oq(r);
 	} while (full && !r->out_dead && r->oq.len < RUN_QSIZE);
 	r->gather = (start + 1) % r->nw;
-	if (r->tasks && !outq_pending(&r->errq))
+	if (r->cf->tasks && !outq_pending(&r->errq))
 		/* The bytes taken as tasks so far, not those still framed. */
 		meter_tasks(&r->meter, r->in_bytes - frame_pending(&r->fin),
 		    r->t_done, r->t_given_up, r->t_retried, r->t_read,

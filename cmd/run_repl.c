@@ -32,7 +32,7 @@ run_repl_wanted(const struct run *r)
 {
 	const char	*term = getenv("TERM");
 
-	return r->repl && !r->serve && run_from_stdin(r) &&
+	return r->cf->repl && !r->cf->serve && run_from_stdin(r) &&
 	    r->to.kind == END_STDIO && isatty(STDIN_FILENO) &&
 	    isatty(STDOUT_FILENO) && term != NULL && *term != '\0' &&
 	    strcmp(term, "dumb") != 0;
@@ -50,8 +50,8 @@ run_repl_child(struct run *r, pid_t parent, int in, int out, int sock)
 		_exit(0);
 	signal(SIGPIPE, SIG_IGN);
 	memset(&c, 0, sizeof c);
-	word = r->nw == 1 ? r->w[0].name : r->ctl_name != NULL ?
-	    r->ctl_name : "run";
+	word = r->nw == 1 ? r->w[0].name : r->cf->ctl_name != NULL ?
+	    r->cf->ctl_name : "run";
 	c.ce = r->ce;
 	c.target = word;
 	c.fd = sock;
@@ -59,8 +59,8 @@ run_repl_child(struct run *r, pid_t parent, int in, int out, int sock)
 	if (fcntl(sock, F_SETFL, O_NONBLOCK) == -1 ||
 	    buf_init(&c.in, 65536) == -1)
 		_exit(EXIT_FAIL);
-	_exit(repl_run(&c, color_on(r->color, STDOUT_FILENO), word, r->wrap,
-	    in, out));
+	_exit(repl_run(&c, color_on(r->cf->color, STDOUT_FILENO), word,
+	    r->cf->wrap, in, out));
 }
 
 /*

@@ -102,7 +102,7 @@ run_show_(struct run *r, const struct worker *w, const char *dir,
 
 	if (n > 0 && p[n - 1] == '\n')
 		n--;
-	show = r->show == 0 || r->show > n ? n : r->show;
+	show = r->cf->show == 0 || r->cf->show > n ? n : r->cf->show;
 	/* Room for the escaped bytes, the prefix and a NUL-ended copy. */
 	if (show * 5 + 320 > cap) {
 		cap = show * 5 + 320;
@@ -162,7 +162,7 @@ run_notice(struct run *r, const char *fmt, ...)
 	va_list	ap;
 	char	msg[1024];
 
-	if (!r->verbose)
+	if (!r->cf->verbose)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -184,7 +184,7 @@ run_report(int errnum, const char *line, size_t n)
 {
 	struct run	*r = run_active;
 
-	if (r->quiet && errnum == 0)
+	if (r->cf->quiet && errnum == 0)
 		return 1;
 	run_put_err(r, line, n);
 	return 1;
@@ -208,7 +208,7 @@ run_listening(struct run *r)
 		len += (size_t)snprintf(all + len, sizeof all - len, "%s%s",
 		    i > 0 ? "\n" : "", r->lname[i]);
 		run_notice(r, "listening on %s", r->lname[i]);
-		if (!r->events)
+		if (!r->events_on)
 			continue;
 		if ((k = envelope_quote(q, sizeof q, r->lname[i])) >= sizeof q)
 			continue;
@@ -225,11 +225,11 @@ run_listening(struct run *r)
 static void
 run_events_failed(struct run *r)
 {
-	if (r->evout != &r->evq || !r->events)
+	if (r->evout != &r->evq || !r->events_on)
 		return;
 	errno = r->evq.err;
-	cmd_warn(r->ce, "--events-fd %d", r->events_fd);
-	r->events = 0;
+	cmd_warn(r->ce, "--events-fd %d", r->cf->events_fd);
+	r->events_on = 0;
 }
 
 void
@@ -241,7 +241,7 @@ run_event(struct run *r, struct worker *w, const char *event,
 	int64_t	 t;
 	int	 n, m;
 
-	if (!r->events && r->ctl.nevents == 0)
+	if (!r->events_on && r->ctl.nevents == 0)
 		return;
 	t = ev_now() - r->t0;
 	n = snprintf(line, sizeof line, "{\"event\":\"%s\",\"t\":%" PRId64
@@ -260,7 +260,7 @@ run_event(struct run *r, struct worker *w, const char *event,
 	line[n++] = '}';
 	line[n++] = '\n';
 	run_tap_event(r, line, (size_t)n);
-	if (r->events)
+	if (r->events_on)
 		run_event_line(r, line, (size_t)n);
 }
 
@@ -268,7 +268,7 @@ run_event(struct run *r, struct worker *w, const char *event,
 static void
 run_event_line(struct run *r, const char *line, size_t n)
 {
-	if (r->events_fd == -1) {
+	if (r->cf->events_fd == -1) {
 		if (!r->out_dead && buf_append(&r->oq, line, n) == -1) {
 			cmd_warn(r->ce, "queue");
 			r->fail = 1;
@@ -333,14 +333,14 @@ run_sinks_start(struct run *r)
 		cmd_warn(r->ce, "stderr");
 		return -1;
 	}
-	if (!r->events || r->events_fd == -1 ||
-	    r->events_fd == STDERR_FILENO)
+	if (!r->events_on || r->cf->events_fd == -1 ||
+	    r->cf->events_fd == STDERR_FILENO)
 		return 0;
 	r->evout = &r->evq;
-	if (outq_open(&r->evq, r->events_fd, EVQ_MAX) == -1 ||
+	if (outq_open(&r->evq, r->cf->events_fd, EVQ_MAX) == -1 ||
 	    (ev_add(&r->ev, r->evq.wfd, 0, run_on_sink, r) == -1 &&
 	    errno != EEXIST)) {
-		cmd_warn(r->ce, "--events-fd %d", r->events_fd);
+		cmd_warn(r->ce, "--events-fd %d", r->cf->events_fd);
 		return -1;
 	}
 	return 0;
@@ -409,11 +409,11 @@ run_sinks_finish(struct run *r)
 	run_sinks_wait(r);
 	if (r->evq.fd != -1) {
 		lost = r->evq.lost + outq_drop(&r->evq);
-		if (lost > 0 && r->events)
+		if (lost > 0 && r->events_on)
 			cmd_warnx(r->ce, "%" PRIu64 " event%s lost: --events-fd "
 			    "%d was not read%s", lost, lost == 1 ? "" : "s",
-			    r->events_fd, r->interrupted ? " (interrupted)" :
-			    " fast enough");
+			    r->cf->events_fd, r->interrupted ?
+			    " (interrupted)" : " fast enough");
 		ev_del(&r->ev, r->evq.wfd);
 		outq_close(&r->evq);
 	}
@@ -462,7 +462,7 @@ run_exit_report(struct run *r, struct worker *w, int status)
 		read_ = 0;
 	unanswered = read_ > w->out_frames ? read_ - w->out_frames : 0;
 	/* --tasks knows: the tasks it held, which go back (run_task_lost). */
-	if (r->tasks)
+	if (r->cf->tasks)
 		unanswered = r->held[w->idx].n;
 	if (WIFSIGNALED(status)) {
 		snprintf(how, sizeof how, "\"signal\":\"%s\"",
@@ -485,7 +485,7 @@ run_exit_report(struct run *r, struct worker *w, int status)
 		run_notice(r, "'%s' (pid %ld) exited with %" PRIu64 " input "
 		    "line%s unread: kept for its restart", w->name,
 		    (long)w->pid, w->kept, w->kept == 1 ? "" : "s");
-	if (r->tasks && unanswered > 0)
+	if (r->cf->tasks && unanswered > 0)
 		run_notice(r, "'%s' (pid %ld) ended holding %" PRIu64 " task%s "
 		    "not answered: handed back", w->name, (long)w->pid,
 		    unanswered, unanswered == 1 ? "" : "s");
@@ -502,7 +502,7 @@ run_giveup(struct run *r, struct worker *w)
 {
 	cmd_warnx(r->ce, "'%s' (pid %ld) exited %u time%s within %s: giving "
 	    "up (--max-restarts)", w->name, (long)w->pid, w->sv.restarts + 1,
-	    w->sv.restarts == 0 ? "" : "s", r->restart_window == 0 ?
+	    w->sv.restarts == 0 ? "" : "s", r->cf->restart_window == 0 ?
 	    "the run" : "the window");
 	run_event(r, w, "giveup", ",\"restarts\":%u", w->sv.restarts);
 	r->gave_up++;
@@ -637,22 +637,22 @@ run_stats(struct run *r)
 			delivered += d;
 	}
 	/* --tasks: a task sent again is still one line. */
-	if (r->tasks)
+	if (r->cf->tasks)
 		delivered = r->t_done + r->t_given_up;
 	cmd_warnx(r->ce, "stats: in %" PRIu64 " lines %" PRIu64 " B, refused %"
 	    PRIu64 ", delivered %" PRIu64 ", replies %" PRIu64 " lines %"
 	    PRIu64 " B, %.3f s, %.0f lines/s in", r->fin.lineno, r->in_bytes,
 	    r->refused, delivered, r->replies, r->reply_bytes, secs,
 	    secs > 0 ? (double)r->fin.lineno / secs : 0);
-	if (r->tasks)
+	if (r->cf->tasks)
 		cmd_warnx(r->ce, "stats: tasks %" PRIu64 ", done %" PRIu64
 		    ", failed %" PRIu64 ", retried %" PRIu64 ", timed out %"
 		    PRIu64 ", sends %" PRIu64 ", unmatched replies %" PRIu64,
 		    r->t_read, r->t_done, r->t_given_up, r->t_retried,
 		    r->t_timedout, r->t_sends, r->t_stray);
-	if (r->tasks && r->resume_failed)
+	if (r->cf->tasks && r->cf->resume_failed)
 		cmd_warnx(r->ce, "stats: tasks skipped %" PRIu64 " (answered "
-		    "in '%s' before)", r->t_skipped, r->tasklog_path);
+		    "in '%s' before)", r->t_skipped, r->cf->tasklog_path);
 }
 
 /*
@@ -681,4 +681,5 @@ run_report_start(struct run *r)
 {
 	run_active = r;
 	cmd_report_hook = run_report;
+	r->events_on = r->cf->events;
 }

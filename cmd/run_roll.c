@@ -61,11 +61,11 @@ static void
 run_graceful(struct run *r, struct worker *w, int how)
 {
 	w->restarting = how;
-	(void)super_step(&w->sv, &r->sp, how == RUN_RETIRE ?
+	(void)super_step(&w->sv, &r->cf->sp, how == RUN_RETIRE ?
 	    SUPER_EV_CLOSED : SUPER_EV_RELOAD, ev_now());
-	if (r->handoff == HANDOFF_CLUSTER)
+	if (r->cf->handoff == HANDOFF_CLUSTER)
 		run_cluster_disconnect(r, w);
-	else if (r->serve) {
+	else if (r->cf->serve) {
 		if (w->ch.fd != -1)
 			run_close_chan(r, w, CLOSE_GRACEFUL);
 	} else
@@ -84,10 +84,11 @@ run_restart(struct run *r, struct worker *w)
 	if (w->sv.state != SUPER_UP) {
 		if (w->restarting == RUN_RETIRE)
 			w->restarting = RUN_RESTART;
-		(void)super_step(&w->sv, &r->sp, SUPER_EV_RESTART, ev_now());
+		(void)super_step(&w->sv, &r->cf->sp, SUPER_EV_RESTART,
+		    ev_now());
 		return 0;
 	}
-	if (!r->serve && (!drain_takes_input(&w->dr) ||
+	if (!r->cf->serve && (!drain_takes_input(&w->dr) ||
 	    !chan_can_write(&w->ch)))
 		return -1;
 	run_graceful(r, w, RUN_RESTART);
@@ -120,7 +121,7 @@ run_roll_back(const struct run *r, const struct worker *w)
 {
 	if (!run_alive(w) || w->sv.restarts == w->roll_gen)
 		return 0;
-	return !r->serve || w->serving;
+	return !r->cf->serve || w->serving;
 }
 
 /*
@@ -195,7 +196,7 @@ run_start(struct run *r, struct worker *w, const char **why)
 		*why = "cannot start: the run is ending";
 		return -1;
 	}
-	if (!r->serve && r->in_done) {
+	if (!r->cf->serve && r->in_done) {
 		*why = "cannot start: the input has ended";
 		return -1;
 	}
@@ -207,7 +208,7 @@ run_start(struct run *r, struct worker *w, const char **why)
 			break;
 		}
 	}
-	(void)super_step(&w->sv, &r->sp, SUPER_EV_RESTART, ev_now());
+	(void)super_step(&w->sv, &r->cf->sp, SUPER_EV_RESTART, ev_now());
 	return 0;
 }
 
@@ -229,12 +230,12 @@ run_scale(struct run *r, unsigned n, const char **why)
 		    "started with";
 		return -1;
 	}
-	if (!r->envelope && r->route == ROUTE_KEY) {
+	if (!r->cf->envelope && r->cf->route == ROUTE_KEY) {
 		*why = "not with --route key, where each child owns "
 		    "its keys";
 		return -1;
 	}
-	if (run_roll_over(r) || r->stop || (!r->serve && r->in_done)) {
+	if (run_roll_over(r) || r->stop || (!r->cf->serve && r->in_done)) {
 		*why = "the run is ending";
 		return -1;
 	}
@@ -247,7 +248,7 @@ run_scale(struct run *r, unsigned n, const char **why)
 			continue;
 		}
 		if (w->sv.state != SUPER_UP || w->restarting != 0 ||
-		    (!r->serve && !drain_takes_input(&w->dr)))
+		    (!r->cf->serve && !drain_takes_input(&w->dr)))
 			continue;
 		run_notice(r, "'%s' (pid %ld): ends (scale %u)", w->name,
 		    (long)w->pid, n);

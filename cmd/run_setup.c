@@ -20,6 +20,7 @@
 #include "cmd.h"
 #include "drain.h"
 #include "envelope.h"
+#include "ev.h"
 #include "restart.h"
 #include "route.h"
 #include "spawn.h"
@@ -41,30 +42,31 @@ run_ncpu(void)
 
 /* The --tasks options, checked once all are parsed. */
 int
-run_tasks_check(struct run *r, int set_task, int raw, int wrap)
+run_tasks_check(struct run *r, struct relay_conf *c, int set_task, int raw,
+    int wrap)
 {
 	int	fd;
 
-	if (!r->tasks && set_task)
+	if (!c->tasks && set_task)
 		return cmd_usage_error(r->ce, "--retries, --task-timeout, "
 		    "--max-inflight, --rejects, --id, --seq, --keep-order, "
 		    "--tasklog and --resume-failed apply with --tasks");
-	if (raw && (wrap || r->seq))
+	if (raw && (wrap || c->seq))
 		return cmd_usage_error(r->ce, "--raw and --%s cannot be used "
 		    "together", wrap ? "wrap" : "seq");
-	if (!r->tasks)
+	if (!c->tasks)
 		return 0;
-	if (r->route != ROUTE_RR || r->envelope)
+	if (c->route != ROUTE_RR || c->envelope)
 		return cmd_usage_error(r->ce, "--tasks sends each task to one "
 		    "child with room: not with --route or --envelope");
-	if (r->resume_failed && r->tasklog_path == NULL)
+	if (c->resume_failed && c->tasklog_path == NULL)
 		return cmd_usage_error(r->ce, "--resume-failed reads the log "
 		    "of --tasklog FILE: give it");
-	if (r->rejects_path != NULL) {
-		if ((fd = open(r->rejects_path, O_WRONLY | O_CREAT | O_TRUNC |
+	if (c->rejects_path != NULL) {
+		if ((fd = open(c->rejects_path, O_WRONLY | O_CREAT | O_TRUNC |
 		    O_CLOEXEC, 0666)) == -1 ||
 		    (r->rejects = fdopen(fd, "w")) == NULL) {
-			cmd_warn(r->ce, "--rejects '%s'", r->rejects_path);
+			cmd_warn(r->ce, "--rejects '%s'", c->rejects_path);
 			if (fd != -1)
 				close(fd);
 			return EXIT_FAIL;
@@ -80,42 +82,42 @@ run_tasks_check(struct run *r, int set_task, int raw, int wrap)
  * the meter has none of (issue 30).
  */
 void
-run_policy(struct run *r)
+run_policy(struct run *r, struct relay_conf *c)
 {
 	const char	*term = getenv("TERM");
 	struct stat	 st;
 
 	if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
-		r->in_size = (uint64_t)st.st_size;
-	if (r->progress == -1)
-		r->progress = isatty(STDERR_FILENO) && !r->quiet &&
+		c->in_size = (uint64_t)st.st_size;
+	if (c->progress == -1)
+		c->progress = isatty(STDERR_FILENO) && !c->quiet &&
 		    (term == NULL || strcmp(term, "dumb") != 0) &&
-		    r->in_size >= PROGRESS_MIN;
-	r->out_tty = r->progress == 1 && isatty(STDOUT_FILENO);
+		    c->in_size >= PROGRESS_MIN;
+	c->out_tty = c->progress == 1 && isatty(STDOUT_FILENO);
 }
 
 /*
  * What needs Node's channel, checked once each child's channel is known
- * (-c NAME:stdio=...): r->node becomes "some child is on it".
+ * (-c NAME:stdio=...): r->cf->node becomes "some child is on it".
  */
 int
-run_check_channels(struct run *r, int set_eof, int set_fd, int set_preload,
-    const char *maxline_arg)
+run_check_channels(struct run *r, struct relay_conf *c, int set_eof,
+    int set_fd, int set_preload, const char *maxline_arg)
 {
 	const struct cmd_entry	*ce = r->ce;
 	unsigned		 i;
 
-	r->node = 0;
+	c->node = 0;
 	for (i = 0; i < r->nw; i++)
-		r->node |= r->w[i].node;
-	if (r->node && !r->validate)
+		c->node |= r->w[i].node;
+	if (c->node && !c->validate)
 		return cmd_usage_error(ce, "--no-validate is for --channel "
 		    "stdio only: a Node child crashes on an invalid line");
-	if (r->node && r->maxline > NODE_MAXLINE)
+	if (c->node && c->maxline > NODE_MAXLINE)
 		return cmd_usage_error(ce, "--max-line '%s': more than a Node "
 		    "child can hold in one string (at most %zuM on the node "
 		    "channel)", maxline_arg, NODE_MAXLINE >> 20);
-	if (!r->node && (set_eof || set_fd || set_preload))
+	if (!c->node && (set_eof || set_fd || set_preload))
 		return cmd_usage_error(ce, "%s applies to --channel node only",
 		    set_eof ? "--eof" : set_fd ? "--channel-fd" :
 		    "--no-preload");
@@ -129,8 +131,8 @@ run_check_channels(struct run *r, int set_eof, int set_fd, int set_preload,
  * that was good before means what it meant.
  */
 static int
-run_spec_channel(struct run *r, struct worker *w, const char *spec,
-    char **one)
+run_spec_channel(struct run *r, struct relay_conf *c, struct worker *w,
+    const char *spec, char **one)
 {
 	const char	*p, *rest;
 
@@ -168,8 +170,9 @@ run_spec_channel(struct run *r, struct worker *w, const char *spec,
  * A name given twice is an error.
  */
 int
-run_name_children(struct run *r, char **argv, unsigned copies,
-    const char *cname, const char **spec, unsigned nspec, const char *dflt)
+run_name_children(struct run *r, struct relay_conf *c, char **argv,
+    unsigned copies, const char *cname, const char **spec, unsigned nspec,
+    const char *dflt)
 {
 	struct worker	*w;
 	const char	*base;
@@ -181,9 +184,9 @@ run_name_children(struct run *r, char **argv, unsigned copies,
 	for (i = 0; i < r->nw; i++) {
 		w = &r->w[i];
 		w->idx = i;
-		w->node = r->node;
+		w->node = c->node;
 		if (nspec > 0) {
-			if (run_spec_channel(r, w, spec[i], &one) == -1)
+			if (run_spec_channel(r, c, w, spec[i], &one) == -1)
 				return EXIT_FAIL;
 			rc = words_name_cmd(one != NULL ? one : spec[i],
 			    &w->alloc_name, &w->argv, err, sizeof err);
@@ -220,7 +223,26 @@ run_name_children(struct run *r, char **argv, unsigned copies,
 		if ((w = run_find(r, dflt, strlen(dflt))) == NULL)
 			return cmd_usage_error(r->ce, "--route-default '%s': no "
 			    "child of that name", dflt);
-		r->route_default = (int)w->idx;
+		c->route_default = (int)w->idx;
 	}
 	return 0;
+}
+
+/*
+ * The tables' views of the options (lib/super.c, lib/drain.c), once every
+ * child's channel is known. The restart tally counts from here.
+ */
+void
+run_tables(struct relay_conf *c)
+{
+	c->sp.restart = c->restart;
+	c->sp.kill_timeout = c->kill_timeout;
+	c->sp.t0 = ev_now();
+	c->dp.eof = c->eof;
+	c->dp.node = c->node;
+	c->dp.idle_ns = c->idle_ns;
+	c->dp.eof_timeout = c->eof_timeout;
+	c->dp.kill_timeout = c->kill_timeout;
+	c->dp_stdio = c->dp;
+	c->dp_stdio.node = 0;
 }

@@ -88,7 +88,7 @@ run_others_accept(struct run *r, const struct worker *w)
 const struct drain_policy *
 run_dp(const struct run *r, const struct worker *w)
 {
-	return w->node ? &r->dp : &r->dp_stdio;
+	return w->node ? &r->cf->dp : &r->cf->dp_stdio;
 }
 
 /*

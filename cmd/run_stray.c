@@ -36,7 +36,7 @@ run_bad_frame(struct run *r, struct worker *w, const struct frame_line *l,
 
 	cmd_warnx(r->ce, "'%s' frame %" PRIu64 ":%zu: %s (not forwarded)",
 	    w->name, w->out_frames, off + 1, why);
-	if (r->quiet || w->node)
+	if (r->cf->quiet || w->node)
 		return;
 	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		cols = ws.ws_col;

@@ -42,7 +42,7 @@ run_tap_(struct run *r, const struct worker *w, int out, int internal,
 	 * A checked frame is JSON and goes in as it is; anything else as a
 	 * string, or null if it is not even UTF-8.
 	 */
-	if (!r->validate && !out) {
+	if (!r->cf->validate && !out) {
 		if ((s = json_stringn(p, n)) != NULL)
 			str = json_dumps(s, JSON_ENCODE_ANY);
 		json_decref(s);

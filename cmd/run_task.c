@@ -38,12 +38,12 @@ run_task_init(struct run *r)
 	taskq_init(&r->retry);
 	if ((r->held = calloc(r->nw, sizeof *r->held)) == NULL)
 		return -1;
-	if (r->keep_order) {
+	if (r->cf->keep_order) {
 		/*
 		 * Room for every task the children can hold, four times over:
 		 * a slow task holds the window's start while the others go on.
 		 */
-		r->ko_n = (uint64_t)r->nw * r->max_inflight * 4;
+		r->ko_n = (uint64_t)r->nw * r->cf->max_inflight * 4;
 		if (r->ko_n < 1024)
 			r->ko_n = 1024;
 		r->ko_next = 1;
@@ -79,7 +79,7 @@ run_task_release(struct run *r)
 	r->ko = NULL;
 	run_tasklog_close(r);
 	if (r->rejects != NULL && fclose(r->rejects) == EOF) {
-		cmd_warn(r->ce, "--rejects '%s'", r->rejects_path);
+		cmd_warn(r->ce, "--rejects '%s'", r->cf->rejects_path);
 		r->fail = 1;
 	}
 	r->rejects = NULL;
@@ -101,9 +101,9 @@ run_task_outstanding(const struct run *r)
 int
 run_task_room(const struct run *r, const struct worker *w)
 {
-	return r->held[w->idx].n < r->max_inflight &&
+	return r->held[w->idx].n < r->cf->max_inflight &&
 	    w->sv.state == SUPER_UP && !w->task_killed &&
-	    (!r->keep_order || r->retry.n > 0 ||
+	    (!r->cf->keep_order || r->retry.n > 0 ||
 	    r->t_read + 1 < r->ko_next + r->ko_n);
 }
 
@@ -119,8 +119,8 @@ run_task_new(struct run *r, uint64_t seq, const char *p, size_t n)
 		run_fail(r);
 		return NULL;
 	}
-	if (r->id_path != NULL && route_key(&r->idkey, t->line, t->len - 1,
-	    &h) == 1) {
+	if (r->cf->id_path != NULL &&
+	    route_key(&r->cf->idkey, t->line, t->len - 1, &h) == 1) {
 		t->has_id = 1;
 		t->id = h;
 	}
@@ -180,13 +180,13 @@ run_task_answer(struct run *r, struct worker *w, const char *p, size_t n)
 	char		 why[64];
 	int		 k = 1;
 
-	if (r->id_path == NULL)
+	if (r->cf->id_path == NULL)
 		t = taskq_pop(q);
-	else if ((k = route_key(&r->idkey, p, n, &h)) == 1)
+	else if ((k = route_key(&r->cf->idkey, p, n, &h)) == 1)
 		t = taskq_take_id(q, h);
 	if (t == NULL) {
 		r->t_stray++;
-		if (r->id_path == NULL)
+		if (r->cf->id_path == NULL)
 			snprintf(why, sizeof why, "it holds no task");
 		else
 			snprintf(why, sizeof why, "%s", k == 1 ?
@@ -234,7 +234,7 @@ run_task_ordered(struct run *r, struct task *t, size_t from)
 	struct run_slot	*sl;
 	size_t		 n = r->oq.len - from;
 
-	if (!r->keep_order || t == NULL)
+	if (!r->cf->keep_order || t == NULL)
 		return 0;
 	sl = &r->ko[t->ord % r->ko_n];
 	if (t->ord != r->ko_next) {
@@ -254,7 +254,7 @@ run_task_ordered(struct run *r, struct task *t, size_t from)
 static void
 run_task_settled(struct run *r, const struct task *t)
 {
-	if (!r->keep_order)
+	if (!r->cf->keep_order)
 		return;
 	r->ko[t->ord % r->ko_n].done = 1;
 	if (run_task_advance(r) == -1) {
@@ -288,14 +288,14 @@ run_task_giveup(struct run *r, struct worker *w, struct task *t,
 	/* With no child left, one word for them all (run_tasks_maybe_end). */
 	if (w != NULL)
 		cmd_warnx(r->ce, "%s:%" PRIu64 ": task given up after %u tr%s "
-		    "(%s)", r->label, t->seq, t->tries, t->tries == 1 ? "y" :
-		    "ies", why);
+		    "(%s)", r->cf->label, t->seq, t->tries,
+		    t->tries == 1 ? "y" : "ies", why);
 	if (w != NULL)
 		run_event(r, w, "task-given-up", ",\"seq\":%" PRIu64 ",\"tries\""
 		    ":%u,\"reason\":\"%s\"", t->seq, t->tries, why);
 	if (r->rejects != NULL && fwrite(t->line, 1, t->len, r->rejects) !=
 	    t->len) {
-		cmd_warn(r->ce, "--rejects '%s'", r->rejects_path);
+		cmd_warn(r->ce, "--rejects '%s'", r->cf->rejects_path);
 		r->fail = 1;
 	}
 	if (r->on_task != NULL)
@@ -323,14 +323,14 @@ run_task_lost(struct run *r, struct worker *w, const char *why)
 	/* From the newest, each to the front: the oldest ends up first. */
 	for (i = q->n; i > 0; i--) {
 		t = taskq_at(q, i - 1);
-		if (i == 1 || r->id_path != NULL) {
+		if (i == 1 || r->cf->id_path != NULL) {
 			t->tries++;
 			run_event(r, w, "task-failed", ",\"seq\":%" PRIu64
 			    ",\"tries\":%u,\"reason\":\"%s\"", t->seq, t->tries,
 			    why);
 			run_trace(r, "task %" PRIu64 " failed on '%s' (%s), try "
 			    "%u", t->seq, w->name, why, t->tries);
-			if (t->tries > r->retries) {
+			if (t->tries > r->cf->retries) {
 				run_task_giveup(r, w, t, why);
 				continue;
 			}
@@ -374,19 +374,19 @@ run_task_timers(struct run *r, int64_t now)
 	struct worker	*w;
 	struct task	*t;
 
-	if (r->task_timeout == 0)
+	if (r->cf->task_timeout == 0)
 		return;
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (w->task_killed || !run_alive(w) ||
 		    (t = taskq_peek(&r->held[w->idx])) == NULL ||
-		    t->start == 0 || now < t->start + r->task_timeout)
+		    t->start == 0 || now < t->start + r->cf->task_timeout)
 			continue;
 		w->task_killed = 1;
 		r->t_timedout++;
 		cmd_warnx(r->ce, "%s:%" PRIu64 ": task timed out on '%s' (pid "
-		    "%ld) after %s: restarting it", r->label, t->seq, w->name,
-		    (long)w->pid, r->task_timeout_arg);
-		(void)super_step(&w->sv, &r->sp, SUPER_EV_RESTART, now);
+		    "%ld) after %s: restarting it", r->cf->label, t->seq,
+		    w->name, (long)w->pid, r->cf->task_timeout_arg);
+		(void)super_step(&w->sv, &r->cf->sp, SUPER_EV_RESTART, now);
 	}
 }
 
@@ -399,7 +399,7 @@ run_task_ready(struct run *r, struct worker *w)
 {
 	struct task	*t;
 
-	if (r->tasks && (t = taskq_peek(&r->held[w->idx])) != NULL)
+	if (r->cf->tasks && (t = taskq_peek(&r->held[w->idx])) != NULL)
 		t->start = ev_now();
 }
 
@@ -411,13 +411,13 @@ run_task_deadline(const struct run *r)
 	int64_t			 next = 0, at;
 	unsigned		 i;
 
-	if (r->task_timeout == 0)
+	if (r->cf->task_timeout == 0)
 		return 0;
 	for (i = 0; i < r->nw; i++) {
 		if (r->w[i].task_killed ||
 		    (t = taskq_peek(&r->held[i])) == NULL || t->start == 0)
 			continue;
-		at = t->start + r->task_timeout;
+		at = t->start + r->cf->task_timeout;
 		if (next == 0 || at < next)
 			next = at;
 	}

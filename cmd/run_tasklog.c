@@ -51,10 +51,10 @@ run_tasklog_read(struct run *r)
 	int			 rc = 0;
 
 	seqset_init(&r->tl_done);
-	if ((f = fopen(r->tasklog_path, "re")) == NULL) {
+	if ((f = fopen(r->cf->tasklog_path, "re")) == NULL) {
 		if (errno == ENOENT)
 			return 0;
-		cmd_warn(r->ce, "--tasklog '%s'", r->tasklog_path);
+		cmd_warn(r->ce, "--tasklog '%s'", r->cf->tasklog_path);
 		return EXIT_FAIL;
 	}
 	while ((k = getline(&line, &cap, f)) != -1) {
@@ -64,23 +64,23 @@ run_tasklog_read(struct run *r)
 			/* Cut by a crash as it was written: never logged. */
 			cmd_warnx(r->ce, "--tasklog '%s':%" PRIu64 ": no newline "
 			    "at the end (a line cut short, ignored)",
-			    r->tasklog_path, lineno);
+			    r->cf->tasklog_path, lineno);
 			break;
 		}
 		if (tasklog_parse(line, n - 1, &e, &cause) == -1) {
 			cmd_warnx(r->ce, "--tasklog '%s':%" PRIu64 ": %s",
-			    r->tasklog_path, lineno, cause);
+			    r->cf->tasklog_path, lineno, cause);
 			rc = EXIT_FAIL;
 			break;
 		}
 		if (e.ok && seqset_add(&r->tl_done, e.seq) == -1) {
-			cmd_warn(r->ce, "--tasklog '%s'", r->tasklog_path);
+			cmd_warn(r->ce, "--tasklog '%s'", r->cf->tasklog_path);
 			rc = EXIT_FAIL;
 			break;
 		}
 	}
 	if (rc == 0 && ferror(f)) {
-		cmd_warn(r->ce, "--tasklog '%s'", r->tasklog_path);
+		cmd_warn(r->ce, "--tasklog '%s'", r->cf->tasklog_path);
 		rc = EXIT_FAIL;
 	}
 	free(line);
@@ -144,20 +144,21 @@ run_tasklog_open(struct run *r)
 	int		rc;
 
 	r->tasklog_fd = -1;
-	if (r->tasklog_path == NULL)
+	if (r->cf->tasklog_path == NULL)
 		return 0;
-	if (r->resume_failed && (rc = run_tasklog_read(r)) != 0)
+	if (r->cf->resume_failed && (rc = run_tasklog_read(r)) != 0)
 		goto fail;
 	rc = EXIT_FAIL;
-	if ((r->tasklog_fd = open(r->tasklog_path, O_RDWR | O_CREAT | O_APPEND |
-	    O_CLOEXEC, 0666)) == -1 || fstat(r->tasklog_fd, &st) == -1) {
-		cmd_warn(r->ce, "--tasklog '%s'", r->tasklog_path);
+	if ((r->tasklog_fd = open(r->cf->tasklog_path, O_RDWR | O_CREAT |
+	    O_APPEND | O_CLOEXEC, 0666)) == -1 ||
+	    fstat(r->tasklog_fd, &st) == -1) {
+		cmd_warn(r->ce, "--tasklog '%s'", r->cf->tasklog_path);
 		goto fail;
 	}
 	/* A pipe could block the relay: the log is a file. */
 	if (!S_ISREG(st.st_mode)) {
 		cmd_warnx(r->ce, "--tasklog '%s': not a regular file",
-		    r->tasklog_path);
+		    r->cf->tasklog_path);
 		goto fail;
 	}
 	if (buf_init(&r->tl_q, 4096) == -1) {
@@ -166,7 +167,7 @@ run_tasklog_open(struct run *r)
 	}
 	if ((rc = run_tasklog_trim(r, st.st_size)) == -2) {
 		cmd_warnx(r->ce, "--tasklog '%s': not a tasklog (no line end "
-		    "in its last %d bytes)", r->tasklog_path, TASKLOG_TAIL);
+		    "in its last %d bytes)", r->cf->tasklog_path, TASKLOG_TAIL);
 		rc = EXIT_FAIL;
 		goto fail;
 	}
@@ -175,7 +176,7 @@ run_tasklog_open(struct run *r)
 		    sizeof TASKLOG_HEADER - 1);
 	if (rc == 0)
 		return 0;
-	cmd_warn(r->ce, "--tasklog '%s'", r->tasklog_path);
+	cmd_warn(r->ce, "--tasklog '%s'", r->cf->tasklog_path);
 	rc = EXIT_FAIL;
 fail:
 	if (r->tasklog_fd != -1)
@@ -190,7 +191,7 @@ fail:
 int
 run_tasklog_skip(const struct run *r, uint64_t seq)
 {
-	return r->resume_failed && seqset_has(&r->tl_done, seq);
+	return r->cf->resume_failed && seqset_has(&r->tl_done, seq);
 }
 
 /*
@@ -200,14 +201,14 @@ run_tasklog_skip(const struct run *r, uint64_t seq)
 static int
 run_tasklog_on(const struct run *r)
 {
-	return r->tasklog_path != NULL && r->tasklog_fd != -1;
+	return r->cf->tasklog_path != NULL && r->tasklog_fd != -1;
 }
 
 /* The log failed: said once, the run's status is 1, no more lines. */
 static void
 run_tasklog_failed(struct run *r)
 {
-	cmd_warn(r->ce, "--tasklog '%s'", r->tasklog_path);
+	cmd_warn(r->ce, "--tasklog '%s'", r->cf->tasklog_path);
 	r->fail = 1;
 	close(r->tasklog_fd);
 	r->tasklog_fd = -1;
@@ -302,7 +303,7 @@ run_tasklog_add(struct run *r, struct worker *w, const struct task *t,
 		return;
 	if ((n = run_tasklog_line(r, w, t, ok, line, sizeof line)) == -1)
 		return;
-	if (ok && r->keep_order && t->ord >= r->ko_next) {
+	if (ok && r->cf->keep_order && t->ord >= r->ko_next) {
 		sl = &r->ko[t->ord % r->ko_n];
 		if ((sl->tl = strdup(line)) == NULL)
 			goto fail;
@@ -344,7 +345,7 @@ run_tasklog_released(struct run *r, struct run_slot *sl)
 void
 run_tasklog_close(struct run *r)
 {
-	if (r->tasklog_path == NULL)
+	if (r->cf->tasklog_path == NULL)
 		return;
 	if (r->tasklog_fd != -1) {
 		if (r->oq.len == 0 && !r->out_dead && !r->fail)
@@ -352,7 +353,7 @@ run_tasklog_close(struct run *r)
 		run_tasklog_sync(r);
 	}
 	if (r->tasklog_fd != -1 && close(r->tasklog_fd) == -1) {
-		cmd_warn(r->ce, "--tasklog '%s'", r->tasklog_path);
+		cmd_warn(r->ce, "--tasklog '%s'", r->cf->tasklog_path);
 		r->fail = 1;
 	}
 	r->tasklog_fd = -1;

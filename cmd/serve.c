@@ -70,8 +70,8 @@ const struct cmd_opt serve_opts[] = {
  * ':' before any '=', which tells the two forms apart.
  */
 static int
-serve_listen(struct run *r, const char *arg, struct addr *a, char *names,
-    size_t len)
+serve_listen(struct run *r, struct relay_conf *c, const char *arg,
+    struct addr *a, char *names, size_t len)
 {
 	const char	*eq = strchr(arg, '='), *colon = strchr(arg, ':');
 	const char	*spec = arg;
@@ -164,21 +164,22 @@ serve_no_script(char **argv)
  * sockets.
  */
 int
-serve_check(struct run *r, char **argv, unsigned nlisten, int set_fd)
+serve_check(struct run *r, struct relay_conf *c, char **argv,
+    unsigned nlisten, int set_fd)
 {
 	const char	*why;
 
 	/* 0 is no --ready-fd: it takes 3 and up. */
 	if (r->ready_fd == 0)
 		r->ready_fd = -1;
-	if (r->handoff == HANDOFF_NONE)
-		r->handoff = serve_is_node(argv) ? HANDOFF_CLUSTER :
+	if (c->handoff == HANDOFF_NONE)
+		c->handoff = serve_is_node(argv) ? HANDOFF_CLUSTER :
 		    HANDOFF_SYSTEMD;
-	if (nlisten == 0 && r->handoff != HANDOFF_CLUSTER)
+	if (nlisten == 0 && c->handoff != HANDOFF_CLUSTER)
 		return cmd_usage_error(r->ce, "--listen: at least one address "
 		    "to serve (tcp:HOST:PORT or unix:PATH)");
-	if (r->handoff == HANDOFF_CLUSTER) {
-		if (!r->node)
+	if (c->handoff == HANDOFF_CLUSTER) {
+		if (!c->node)
 			return cmd_usage_error(r->ce, "--handoff cluster: the "
 			    "workers ask for sockets on the node channel, not "
 			    "with --channel stdio");
@@ -187,34 +188,34 @@ serve_check(struct run *r, char **argv, unsigned nlisten, int set_fd)
 			    "'%s': a cluster worker is a script (node FILE); "
 			    "with %s its listen() never reaches ipcrun",
 			    argv[0], why);
-	} else if (r->sched_rr != -1)
+	} else if (c->sched_rr != -1)
 		return cmd_usage_error(r->ce, "--sched applies to --handoff "
 		    "cluster only");
-	if (r->sched_rr == -1)
-		r->sched_rr = 1;
-	if ((r->handoff == HANDOFF_SERVER || r->handoff == HANDOFF_SOCKET) &&
-	    !r->node)
+	if (c->sched_rr == -1)
+		c->sched_rr = 1;
+	if ((c->handoff == HANDOFF_SERVER || c->handoff == HANDOFF_SOCKET) &&
+	    !c->node)
 		return cmd_usage_error(r->ce, "--handoff %s: the handles "
 		    "go on the node channel, not with --channel stdio",
-		    r->handoff == HANDOFF_SERVER ? "server" : "socket");
-	if (r->handoff_msg != NULL && r->handoff != HANDOFF_SERVER &&
-	    r->handoff != HANDOFF_SOCKET)
+		    c->handoff == HANDOFF_SERVER ? "server" : "socket");
+	if (c->handoff_msg != NULL && c->handoff != HANDOFF_SERVER &&
+	    c->handoff != HANDOFF_SOCKET)
 		return cmd_usage_error(r->ce, "--message applies to --handoff "
 		    "server or socket only");
-	if (r->handoff == HANDOFF_SYSTEMD && r->node) {
-		if (set_fd && r->chan_to < 3 + (int)nlisten)
+	if (c->handoff == HANDOFF_SYSTEMD && c->node) {
+		if (set_fd && c->chan_to < 3 + (int)nlisten)
 			return cmd_usage_error(r->ce, "--channel-fd %d: the "
-			    "sockets take 3 to %u", r->chan_to, 2 + nlisten);
+			    "sockets take 3 to %u", c->chan_to, 2 + nlisten);
 		if (!set_fd)
-			r->chan_to = 3 + (int)nlisten;
+			c->chan_to = 3 + (int)nlisten;
 	}
 	return 0;
 }
 
 /* An option of serve's own; 0, or the exit status of a usage error. */
 int
-serve_option(struct run *r, int ch, const char *arg, const char **listen_arg,
-    unsigned *nlisten)
+serve_option(struct run *r, struct relay_conf *c, int ch, const char *arg,
+    const char **listen_arg, unsigned *nlisten)
 {
 	json_t	*js;
 
@@ -227,22 +228,22 @@ serve_option(struct run *r, int ch, const char *arg, const char **listen_arg,
 		return 0;
 	case O_HANDOFF:
 		if (strcmp(arg, "server") == 0)
-			r->handoff = HANDOFF_SERVER;
+			c->handoff = HANDOFF_SERVER;
 		else if (strcmp(arg, "systemd") == 0)
-			r->handoff = HANDOFF_SYSTEMD;
+			c->handoff = HANDOFF_SYSTEMD;
 		else if (strcmp(arg, "cluster") == 0)
-			r->handoff = HANDOFF_CLUSTER;
+			c->handoff = HANDOFF_CLUSTER;
 		else if (strcmp(arg, "socket") == 0)
-			r->handoff = HANDOFF_SOCKET;
+			c->handoff = HANDOFF_SOCKET;
 		else
 			return cmd_usage_error(r->ce, "--handoff '%s': must be "
 			    "cluster, server, socket or systemd", arg);
 		return 0;
 	case O_SCHED:
 		if (strcmp(arg, "rr") == 0)
-			r->sched_rr = 1;
+			c->sched_rr = 1;
 		else if (strcmp(arg, "shared") == 0)
-			r->sched_rr = 0;
+			c->sched_rr = 0;
 		else
 			return cmd_usage_error(r->ce, "--sched '%s': must be rr "
 			    "or shared", arg);
@@ -256,7 +257,7 @@ serve_option(struct run *r, int ch, const char *arg, const char **listen_arg,
 			    "JSON value of at most %d bytes", arg,
 			    SERVE_MSG_MAX);
 		json_decref(js);
-		r->handoff_msg = arg;
+		c->handoff_msg = arg;
 		return 0;
 	}
 	return EXIT_FAIL;
@@ -268,19 +269,19 @@ serve_option(struct run *r, int ch, const char *arg, const char **listen_arg,
  * the caller to close.
  */
 int
-serve_bind(struct run *r, const char **listen_arg, unsigned nlisten,
-    struct addr *la)
+serve_bind(struct run *r, struct relay_conf *c, const char **listen_arg,
+    unsigned nlisten, struct addr *la)
 {
 	char		names[SERVE_MAXLISTEN * 64 + 16] = "";
 	unsigned	i;
 	int		rc;
 
 	for (i = 0; i < nlisten; i++) {
-		if ((rc = serve_listen(r, listen_arg[i], &la[i], names,
+		if ((rc = serve_listen(r, c, listen_arg[i], &la[i], names,
 		    sizeof names)) != 0)
 			return rc;
 	}
-	if (r->handoff == HANDOFF_SYSTEMD &&
+	if (c->handoff == HANDOFF_SYSTEMD &&
 	    asprintf(&r->fdnames, "LISTEN_FDNAMES=%s", names) == -1) {
 		r->fdnames = NULL;
 		cmd_warn(r->ce, "malloc");
