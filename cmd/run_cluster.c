@@ -243,7 +243,15 @@ run_cluster_frame(struct run *r, struct worker *w, const char *p, size_t n)
 void
 run_cluster_answered(struct run *r, struct worker *w, int nack)
 {
-	if (chan_answered(&w->ch) != 0) {
+	int	k = nack ? chan_refused(&w->ch) : chan_answered(&w->ch);
+
+	/* A refused net.Socket (--handoff socket) goes again, as Node's. */
+	if (k == 2) {
+		run_trace(r, "'%s' refused a connection: sent again", w->name);
+		run_flush_tq(r, w);
+		return;
+	}
+	if (k != 0) {
 		run_trace(r, "'%s' answered a handle it was not sent", w->name);
 		return;
 	}
@@ -254,7 +262,7 @@ run_cluster_answered(struct run *r, struct worker *w, int nack)
 			    "(NODE_HANDLE_NACK)", w->name);
 		break;
 	case -3:
-		/* Node's own parent would retry; a refusal is said once. */
+		/* Refused after the tries Node's parent makes: said once. */
 		if (!w->handle_warned)
 			cmd_warnx(r->ce, "'%s' refused a connection "
 			    "(NODE_HANDLE_NACK): closed", w->name);

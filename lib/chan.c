@@ -336,9 +336,10 @@ chan_answered(struct chan *ch)
  * descriptors). Node sends a net.Socket again, up to CHAN_RETRIES times,
  * and so does the chan: the same frame with its fd, before any line
  * queued after it. (Node wraps its retry as net.Native around the first
- * frame, which a Node receiver answers with two ACKs; the frame as it was
- * gets one, and the receiver's own net.Socket.) Returns 2 when it goes
- * again; otherwise what chan_answered returns, having done what it does:
+ * frame, which a Node receiver answers with two ACKs, and the second
+ * crashes a Node sender, ERR_INTERNAL_ASSERTION: verified on v20.20.2.
+ * The frame as it was gets one ACK and a net.Socket.) Returns 2 when it
+ * goes again; otherwise what chan_answered returns, having done what it does:
  * 0 (another type, tried enough, no room: its fd is closed and the lines
  * after it may go), 1 for a late answer, -1 for an answer to nothing.
  */
