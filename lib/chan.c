@@ -33,9 +33,10 @@
 static void
 chan_out_drop(struct chan *ch)
 {
-	if (ch->out_fd != -1)
+	if (ch->out_fd != -1 && !ch->out_lent)
 		close(ch->out_fd);
 	ch->out_fd = -1;
+	ch->out_lent = 0;
 	free(ch->out_frame);
 	ch->out_frame = NULL;
 	ch->out_len = 0;
@@ -48,7 +49,8 @@ chan_marks_reset(struct chan *ch)
 	size_t	i;
 
 	for (i = 0; i < ch->nmarks; i++)
-		close(ch->marks[i].fd);
+		if (!ch->marks[i].lent)
+			close(ch->marks[i].fd);
 	chan_out_drop(ch);
 	ch->nmarks = 0;
 	ch->hold = 0;
@@ -184,7 +186,8 @@ chan_write(struct chan *ch)
 			memcpy(ch->out_frame, b->p + b->off, n);
 			ch->out_len = n;
 			ch->out_fd = fd;
-		} else
+			ch->out_lent = ch->marks[0].lent;
+		} else if (!ch->marks[0].lent)
 			close(fd);
 		ch->hold = 1;
 		ch->nheld++;
@@ -291,8 +294,25 @@ chan_send_fd(struct chan *ch, const char *p, size_t n, int fd)
 		return -1;
 	ch->marks[ch->nmarks].at = ch->tq_in;
 	ch->marks[ch->nmarks].tries = 0;
+	ch->marks[ch->nmarks].lent = 0;
 	ch->marks[ch->nmarks++].fd = fd;
 	ch->tq_in += n;
+	return 0;
+}
+
+/*
+ * chan_send_fd with an fd that stays the caller's: the chan sends it
+ * and never closes it, and forgets it once the frame is answered or
+ * dropped. The caller keeps it open until then (serve's cluster, which
+ * holds each connection until its worker takes it, and re-queues it
+ * when the worker refuses it or dies: no duplicate per connection).
+ */
+int
+chan_lend_fd(struct chan *ch, const char *p, size_t n, int fd)
+{
+	if (chan_send_fd(ch, p, n, fd) == -1)
+		return -1;
+	ch->marks[ch->nmarks - 1].lent = 1;
 	return 0;
 }
 
@@ -372,6 +392,7 @@ chan_refused(struct chan *ch)
 	ch->marks[0].at = ch->tq_out;
 	ch->marks[0].fd = ch->out_fd;
 	ch->marks[0].tries = ch->out_tries + 1;
+	ch->marks[0].lent = ch->out_lent;
 	ch->tq_in += n;
 	if (ch->paused && ch->pause_at >= ch->tq_out)
 		ch->pause_at += n;

@@ -29,6 +29,7 @@ struct chan_mark {
 	uint64_t	 at;
 	int		 fd;
 	int		 tries;		/* times sent and refused before */
+	int		 lent;		/* the caller's: never closed here */
 };
 
 #define CHAN_RETRIES	3	/* a refused net.Socket is sent again so
@@ -85,6 +86,7 @@ struct chan {
 	char		*out_frame;
 	size_t		 out_len;
 	int		 out_tries;
+	int		 out_lent;
 	/*
 	 * Frames with an fd given up on (chan_give_up): answers still owed
 	 * for them. Node answers in order, so the next answers are theirs.
@@ -129,6 +131,7 @@ void		 chan_take_queue(struct chan *, struct buf *);
 void		 chan_put_queue(struct chan *, struct buf *);
 int		 chan_queue(struct chan *, const char *, size_t);
 int		 chan_send_fd(struct chan *, const char *, size_t, int);
+int		 chan_lend_fd(struct chan *, const char *, size_t, int);
 int		 chan_answered(struct chan *);
 int		 chan_refused(struct chan *);
 int		 chan_holding(const struct chan *);
