@@ -283,7 +283,9 @@ PY
 			    () => process.disconnect()).resume();
 		});
 	EOF
-	STRIP_FROM=child run --separate-stderr timeout 60 "$IPCRUN" run --channel node \
+	# --eof wait: the child ends itself, and no look at it can take the
+	# Node on strip_fd.py's channel for one without the preload.
+	STRIP_FROM=child run --separate-stderr timeout 60 "$IPCRUN" run --channel node --eof wait \
 	    -- python3 "$F/strip_fd.py" node "$BATS_TEST_TMPDIR/c.js" < /dev/null
 	# 1: the frame without its descriptor was refused, as run counts it.
 	assert_failure 1
