@@ -301,11 +301,8 @@ chan_send_fd(struct chan *ch, const char *p, size_t n, int fd)
 }
 
 /*
- * chan_send_fd with an fd that stays the caller's: the chan sends it
- * and never closes it, and forgets it once the frame is answered or
- * dropped. The caller keeps it open until then (serve's cluster, which
- * holds each connection until its worker takes it, and re-queues it
- * when the worker refuses it or dies: no duplicate per connection).
+ * chan_send_fd with an fd that stays the caller's, open until the frame
+ * is answered or dropped (serve's cluster: no duplicate per connection).
  */
 int
 chan_lend_fd(struct chan *ch, const char *p, size_t n, int fd)
@@ -352,16 +349,11 @@ chan_answered(struct chan *ch)
 }
 
 /*
- * The answer was a NACK: the child's end lost the fd (MSG_CTRUNC, out of
- * descriptors). Node sends a net.Socket again, up to CHAN_RETRIES times,
- * and so does the chan: the same frame with its fd, before any line
- * queued after it. (Node wraps its retry as net.Native around the first
- * frame, which a Node receiver answers with two ACKs, and the second
- * crashes a Node sender, ERR_INTERNAL_ASSERTION: verified on v20.20.2.
- * The frame as it was gets one ACK and a net.Socket.) Returns 2 when it
- * goes again; otherwise what chan_answered returns, having done what it does:
- * 0 (another type, tried enough, no room: its fd is closed and the lines
- * after it may go), 1 for a late answer, -1 for an answer to nothing.
+ * A NACK: the child's end lost the fd (MSG_CTRUNC, no fd left). As Node,
+ * a net.Socket goes again, CHAN_RETRIES times, before the lines after it;
+ * as it was: Node's net.Native wrapping gets two ACKs from a Node
+ * receiver, and the second crashes a Node sender (v20.20.2). 2 when it
+ * goes again, else chan_answered's return, having done as it does.
  */
 int
 chan_refused(struct chan *ch)
