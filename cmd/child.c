@@ -356,10 +356,12 @@ child_main(struct child *c)
 	c->par_k[0] = jscan_want(&c->par.rd.js, "cmd", 3);
 	c->par_k[1] = jscan_want(&c->par.rd.js, "key", 3);
 	c->par_k[2] = jscan_want(&c->par.rd.js, "msg", 3);
+	c->par_k[3] = jscan_want(&c->par.rd.js, "type", 4);
 	jscan_init(&c->js);
 	c->js_k[0] = jscan_want(&c->js, "cmd", 3);
 	c->js_k[1] = jscan_want(&c->js, "key", 3);
 	c->js_k[2] = jscan_want(&c->js, "msg", 3);
+	c->js_k[3] = jscan_want(&c->js, "type", 4);
 
 	if (c->argv != NULL) {
 		/* Handlers before the fork: a signal in between is not lost. */
@@ -379,7 +381,11 @@ child_main(struct child *c)
 		/* CMD's handles for the parent: json frames carry the fd. */
 		if (!c->advanced && child_handle_start(c) == -1)
 			return EXIT_FAIL;
-		if ((rc = child_spawn(c)) != 0) {
+		if (c->fd_as != -1 && (rc = child_await_handle(c)) != 0)
+			return rc;
+		rc = child_spawn(c);
+		c->await = CH_STARTED;
+		if (rc != 0) {
 			c->exec_err = rc;
 			return rc;
 		}
@@ -438,6 +444,8 @@ static void
 child_release(struct child *c)
 {
 	child_handle_end(c);
+	if (c->hfd != -1)
+		close(c->hfd);
 	if (c->par_ok)
 		chan_release(&c->par);
 	super_release(&c->sv);
@@ -475,11 +483,13 @@ child_reraise(int sig)
 	raise(sig);
 }
 
-enum { O_DISCONNECT_TIMEOUT = 256, O_KILL_TIMEOUT, O_TYPES };
+enum { O_DISCONNECT_TIMEOUT = 256, O_FD_AS, O_KILL_TIMEOUT, O_TYPES };
 
 static const struct cmd_opt child_opts[] = {
 	{ "disconnect-timeout", 0, O_DISCONNECT_TIMEOUT, "DUR", NULL,
 	    "end CMD this long after a disconnect (default: no)" },
+	{ "fd-as", 0, O_FD_AS, "N", NULL,
+	    "run CMD with the parent's first handle at fd N" },
 	{ "kill-timeout", 0, O_KILL_TIMEOUT, "DUR", NULL,
 	    "wait before SIGKILL after SIGTERM (default: 5s)" },
 	{ NULL, 's', 's', "N", NULL,
@@ -507,6 +517,7 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	c.ce = ce;
 	c.cin = c.cout = c.cin_peek = c.watch_fd = c.hs_lfd = -1;
+	c.fd_as = c.hfd = -1;
 	c.disc_timeout = -1;
 	c.kill_timeout = KILL_DEFAULT;
 	show_init(&c.sh, ce);
@@ -520,6 +531,12 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 			    &cause) == -1)
 				return cmd_usage_error(ce, "--disconnect-timeout "
 				    "'%s': %s", optarg, cause);
+			break;
+		case O_FD_AS:
+			c.fd_as = (int)strtonum(optarg, 3, 1023, &cause);
+			if (cause != NULL)
+				return cmd_usage_error(ce, "--fd-as '%s': %s "
+				    "(3 to 1023)", optarg, cause);
 			break;
 		case O_KILL_TIMEOUT:
 			if (cmd_parse_duration(optarg, &c.kill_timeout,
@@ -556,6 +573,8 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 	c.sh.who = c.name;
 	if (c.argv == NULL && c.disc_timeout >= 0)
 		return cmd_usage_error(ce, "--disconnect-timeout needs a CMD");
+	if (c.argv == NULL && c.fd_as != -1)
+		return cmd_usage_error(ce, "--fd-as needs a CMD");
 	if (spawn_std_fds(NULL) == -1) {
 		cmd_warn(ce, "/dev/null");
 		return EXIT_FAIL;
@@ -602,6 +621,11 @@ cmd_child_exec(const struct cmd_entry *ce, int argc, char **argv)
 		show_stats(&c.sh, NULL);
 	show_end(&c.sh);
 	child_release(&c);
+	/* --fd-as: signalled before CMD was started, ended by the signal. */
+	if (c.await_sig != 0) {
+		fflush(stderr);
+		child_reraise(c.await_sig);
+	}
 	if (rc != EXIT_FAIL && c.exec_err == 0 && c.argv != NULL &&
 	    WIFSIGNALED(c.sv.status) && !child_alive(&c)) {
 		fflush(stderr);

@@ -48,6 +48,8 @@ struct child {
 	int		 advanced;
 	int		 tagged;	/* --types tagged: every V8 type */
 	struct v8tag_seen re_seen;	/* tagged: the parent's RegExps */
+	int		 fd_as;		/* --fd-as N: the parent's first
+					   handle at N in CMD, or -1 */
 
 	struct ev	 ev;
 	int		 watch_fd;	/* the watchdog's pipe, or -1 */
@@ -68,10 +70,18 @@ struct child {
 	int		 cmd_ended;	/* CMD closed its stdout while running:
 					   the channel half-closed, as
 					   process.disconnect() ends it */
-	int		 par_k[3];	/* jscan keys: cmd, key, msg */
+	int		 par_k[4];	/* jscan keys: cmd, key, msg, type */
+	/*
+	 * --fd-as: CMD starts once the parent's first handle has come
+	 * (CH_AWAIT, then CH_HANDED: the pumps stop there), with its
+	 * descriptor (hfd) at fd_as; what came before it waits in cq.
+	 */
+	enum { CH_STARTED, CH_AWAIT, CH_HANDED } await;
+	int		 hfd;		/* the handle for CMD, or -1 */
+	int		 await_sig;	/* a signal that came while awaiting */
 	struct v8frame	 vin;		/* advanced: frames from the parent */
 	struct jscan	 js;		/* advanced: decoded frames, for cmd */
-	int		 js_k[3];
+	int		 js_k[4];
 	uint64_t	 par_frames;
 
 	/*
@@ -118,6 +128,7 @@ void		 child_on_chan(struct ev *, int, short, void *);
 void		 child_disconnect(struct child *);
 
 /* child_handle.c */
+int		 child_await_handle(struct child *);
 int		 child_handle_start(struct child *);
 void		 child_handle_end(struct child *);
 

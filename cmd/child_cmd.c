@@ -211,6 +211,11 @@ child_on_signal(struct ev *ev, int fd, short revents, void *arg)
 				child_exited(c, status);
 			continue;
 		}
+		/* --fd-as, before CMD: the signal is ipcrun's end. */
+		if (c->await == CH_AWAIT) {
+			c->await_sig = sig;
+			continue;
+		}
 		/* Once, to CMD's process group (child.kill() reaches CMD). */
 		if (child_alive(c))
 			child_kill(c, sig);
@@ -359,7 +364,9 @@ child_spawn(struct child *c)
 	so.fd[0] = in[0];
 	so.fd[1] = out[1];
 	so.fd[2] = STDERR_FILENO;
-	so.chan_fd = -1;
+	/* --fd-as: the parent's handle, at its number. */
+	so.chan_fd = c->hfd;
+	so.chan_to = c->fd_as;
 	so.pgroup = 1;
 	so.pdeathsig = SIGKILL;
 	pid = spawn_start(&so, &err);
@@ -367,6 +374,9 @@ child_spawn(struct child *c)
 	nodechan_env_free(env);
 	close(in[0]);
 	close(out[1]);
+	if (c->hfd != -1)
+		close(c->hfd);	/* CMD's alone now, or nobody's */
+	c->hfd = -1;
 	if (pid == -1 || err != 0) {
 		/* ipcrun could not fork (125), or CMD not run (126, 127). */
 		errno = pid == -1 ? saved : err;

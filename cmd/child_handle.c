@@ -8,7 +8,8 @@
  * parent as Node's NODE_HANDLE with M: the parent's
  * process.on('message', (m, handle)) gets it. What Node would abort on
  * is refused first. The json channel only: an advanced frame cannot
- * carry the fd as chan sends it.
+ * carry the fd as chan sends it. The other way, --fd-as N: CMD starts
+ * once the parent's first handle has come, with it at fd N.
  */
 #include "compat.h"
 
@@ -24,6 +25,7 @@
 
 #include "cmd.h"
 #include "chan.h"
+#include "frame.h"
 #include "ev.h"
 #include "fdpass.h"
 #include "jscan.h"
@@ -255,4 +257,68 @@ child_handle_end(struct child *c)
 	(void)rmdir(c->hs_dir);
 	free(c->hs_dir);
 	c->hs_dir = NULL;
+}
+
+/*
+ * --fd-as N: before CMD starts, the parent's channel alone until its
+ * first handle has come (child_parent.c ACKs it and queues its notice).
+ * What came before it waits for CMD in cq, bounded: a parent that sends
+ * more than that first, or goes, or signals ipcrun, ends it here. 0 once
+ * the handle is in c->hfd, or an exit status after a report.
+ */
+int
+child_await_handle(struct child *c)
+{
+	int	w, rc = EXIT_FAIL;
+
+	if (ev_add(&c->ev, c->par.fd, POLLIN, child_on_chan, c) == -1) {
+		cmd_warn(c->ce, "poll set");
+		return EXIT_FAIL;
+	}
+	c->await = CH_AWAIT;
+	for (;;) {
+		if (c->advanced)
+			child_pump_advanced(c);
+		else
+			child_pump_json(c);
+		/* The ACK, and answers to the parent's bookkeeping. */
+		if ((w = chan_flush(&c->par)) != 0) {
+			if (w == -1)
+				cmd_warn(c->ce, "write to the parent");
+			else
+				cmd_warnx(c->ce, "--fd-as %d: the parent went "
+				    "away before it sent a handle: '%s' not "
+				    "started", c->fd_as, c->name);
+			break;
+		}
+		if (c->fail)
+			break;
+		if (c->await == CH_HANDED) {
+			rc = 0;
+			break;
+		}
+		if (c->await_sig != 0)
+			break;
+		if (chan_ended(&c->par) && (c->advanced ?
+		    !v8frame_ready(&c->vin) : frame_pending(&c->par.rd) == 0)) {
+			cmd_warnx(c->ce, "--fd-as %d: the parent disconnected "
+			    "before it sent a handle: '%s' not started",
+			    c->fd_as, c->name);
+			break;
+		}
+		if (c->cq.len >= CH_QSIZE) {
+			cmd_warnx(c->ce, "--fd-as %d: %d KiB of messages came "
+			    "before a handle: '%s' not started", c->fd_as,
+			    CH_QSIZE / 1024, c->name);
+			break;
+		}
+		ev_set(&c->ev, c->par.fd, (chan_ended(&c->par) ? 0 : POLLIN) |
+		    (c->par.tq.len > 0 ? POLLOUT : 0));
+		if (ev_run_once(&c->ev, -1) == -1) {
+			cmd_warn(c->ce, "poll");
+			break;
+		}
+	}
+	ev_del(&c->ev, c->par.fd);
+	return rc;
 }

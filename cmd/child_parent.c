@@ -98,13 +98,44 @@ child_handle_msg(struct child *c, const char *p, size_t n)
 	free(line);
 }
 
+/*
+ * --fd-as: the first handle is CMD's, at fd_as once it starts. CMD learns
+ * of it first on its stdin, before anything sent after it:
+ * {"handle":TYPE,"fd":N,"msg":M}, TYPE as Node would make it of the
+ * descriptor (Node's receiver ignores the sender's type too).
+ */
+static void
+child_handed(struct child *c, int fd, const char *msg, size_t mlen)
+{
+	const char	*type, *cause;
+	char		 head[96];
+	int		 n;
+
+	if ((type = nodechan_handle_type(fd, &cause)) == NULL)
+		type = "unknown";
+	n = snprintf(head, sizeof head, "{\"handle\":\"%s\",\"fd\":%d,"
+	    "\"msg\":", type, c->fd_as);
+	if (buf_append(&c->cq, head, (size_t)n) == -1 ||
+	    buf_append(&c->cq, msg, mlen) == -1 ||
+	    buf_append(&c->cq, "}\n", 2) == -1) {
+		close(fd);
+		cmd_warn(c->ce, "queue");
+		c->fail = 1;
+		return;
+	}
+	c->hfd = fd;
+	c->await = CH_HANDED;
+}
+
 static void
 child_internal(struct child *c, const char *line, const struct jscan *js,
     const int *k)
 {
 	const char	*span = line + js->span[k[0]].off;
 	size_t		 n = js->span[k[0]].len;
-	int		 kkey = k[1], kmsg = k[2];
+	int		 kkey = k[1], kmsg = k[2], ktype = k[3];
+	const char	*type = "null", *msg = "null";
+	size_t		 tlen = 4, mlen = 4;
 	char		 reply[512];
 	size_t		 rn;
 
@@ -118,14 +149,35 @@ child_internal(struct child *c, const char *line, const struct jscan *js,
 		    "descriptor: refused");
 		break;
 	case NODECHAN_DUTY_ACK:
-		close(chan_fd_take(&c->par));
 		child_answer(c, reply, rn);
-		cmd_warnx(c->ce, "the parent sent a handle: acknowledged and "
-		    "closed, not passed on to '%s' (not supported yet)",
-		    c->name);
-		if (kmsg >= 0)
-			child_handle_msg(c, line + js->span[kmsg].off,
-			    js->span[kmsg].len);
+		if (js->span[kmsg].len > 0) {
+			msg = line + js->span[kmsg].off;
+			mlen = js->span[kmsg].len;
+		}
+		if (js->span[ktype].len > 0) {
+			type = line + js->span[ktype].off;
+			tlen = js->span[ktype].len;
+		}
+		/* Node's retry of a socket after a NACK: its first frame's. */
+		if (nodechan_unwrap(&type, &tlen, &msg, &mlen) == -1) {
+			cmd_warn(c->ce, "malloc");
+			c->fail = 1;
+		}
+		if (c->await == CH_AWAIT) {
+			child_handed(c, chan_fd_take(&c->par), msg, mlen);
+			break;
+		}
+		close(chan_fd_take(&c->par));
+		if (c->fd_as == -1)
+			cmd_warnx(c->ce, "the parent sent a handle: "
+			    "acknowledged and closed, not passed on to '%s' "
+			    "(no --fd-as)", c->name);
+		else
+			cmd_warnx(c->ce, "the parent sent another handle: "
+			    "acknowledged and closed, not passed on to '%s' "
+			    "(--fd-as %d took the first)", c->name, c->fd_as);
+		if (js->span[kmsg].len > 0)
+			child_handle_msg(c, msg, mlen);
 		break;
 	case NODECHAN_DUTY_ANSWER:
 		/* ipcrun keeps no sockets of the parent's: none are open. */
@@ -135,15 +187,23 @@ child_internal(struct child *c, const char *line, const struct jscan *js,
 		/* ipcrun run's notice: the input has ended, replies go on. */
 		if (nodechan_cmd_is(span, n, "NODE_IPCRUN_EOF"))
 			c->input_ended = 1;
-		/* The answer to a handle of CMD's: the lines after it go. */
-		else if (nodechan_cmd_is(span, n, "NODE_HANDLE_ACK") ||
-		    nodechan_cmd_is(span, n, "NODE_HANDLE_NACK")) {
+		/*
+		 * The answer to a handle of CMD's: the lines after it go. A
+		 * NACK'd socket goes again first, as Node sends it again.
+		 */
+		else if (nodechan_cmd_is(span, n, "NODE_HANDLE_ACK")) {
 			if (chan_answered(&c->par) != 0)
 				cmd_warnx(c->ce, "the parent answered a handle "
 				    "it was not sent");
-			else if (nodechan_cmd_is(span, n, "NODE_HANDLE_NACK"))
+		} else if (nodechan_cmd_is(span, n, "NODE_HANDLE_NACK")) {
+			int	again = chan_refused(&c->par);
+
+			if (again == 0)
 				cmd_warnx(c->ce, "the parent refused a handle "
 				    "(NODE_HANDLE_NACK)");
+			else if (again != 2)
+				cmd_warnx(c->ce, "the parent answered a handle "
+				    "it was not sent");
 		}
 		break;
 	}
@@ -163,7 +223,9 @@ child_from_parent(struct child *c, const char *line, size_t n, int nl,
 		return;
 	}
 	show_frame(&c->sh, 1, 0, line, n - (nl != 0), n + !nl);
-	if (c->cin == -1 || c->cin_dead || !super_alive(&c->sv)) {
+	/* --fd-as: CMD is not started yet; it gets these once it is. */
+	if (c->await == CH_STARTED && (c->cin == -1 || c->cin_dead ||
+	    !super_alive(&c->sv))) {
 		c->undelivered++;
 		return;
 	}
@@ -181,7 +243,7 @@ child_pump_json(struct child *c)
 	char			why[256];
 	int			k;
 
-	while (c->cq.len < CH_QSIZE && !c->fail) {
+	while (c->cq.len < CH_QSIZE && !c->fail && c->await != CH_HANDED) {
 		k = frame_next(&c->par.rd, &l);
 		if (k == FRAME_NONE)
 			break;
@@ -246,7 +308,7 @@ child_pump_advanced(struct child *c)
 	uint32_t		 len;
 	int			 r;
 
-	while (c->cq.len < CH_QSIZE && !c->fail) {
+	while (c->cq.len < CH_QSIZE && !c->fail && c->await != CH_HANDED) {
 		if ((r = v8frame_next(&c->vin, &p, &len)) == V8FRAME_NONE)
 			break;
 		c->par_frames++;
@@ -277,7 +339,8 @@ child_pump_advanced(struct child *c)
 		if ((c->js.span[c->js_k[0]].len != 0 &&
 		    jscan_node_internal(c->cq.p + c->cq.off + mark +
 		    c->js.span[c->js_k[0]].off, c->js.span[c->js_k[0]].len)) ||
-		    c->cin == -1 || c->cin_dead || !super_alive(&c->sv)) {
+		    (c->await == CH_STARTED && (c->cin == -1 || c->cin_dead ||
+		    !super_alive(&c->sv)))) {
 			/* Take it off the queue; an internal one is answered. */
 			struct buf	line;
 

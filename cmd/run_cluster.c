@@ -31,28 +31,23 @@
 
 /*
  * One of the primary's frames to a worker, after everything queued for
- * it; with fd != -1, a copy of fd goes with it, and the frames after it
- * wait for the worker's ACK (held: the newconn's seq, or -1). 0, or -1
- * when the worker's channel is gone.
+ * it; with fd != -1, fd goes with it, lent (the cluster keeps it until
+ * the worker takes it, and closes or re-queues it: no duplicate per
+ * connection), and the frames after it wait for the worker's ACK (held:
+ * the newconn's seq, or -1). 0, or -1 when the worker's channel is gone.
  */
 static int
 run_cluster_send(struct run *r, struct worker *w, const char *p, size_t n,
     int fd, int64_t held)
 {
-	int	d;
-
 	if (!chan_can_write(&w->ch) || !run_alive(w))
 		return -1;
 	if (fd == -1) {
 		if (chan_send(&w->ch, p, n) == -1)
 			goto fail;
 	} else {
-		if ((d = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1)
+		if (chan_lend_fd(&w->ch, p, n, fd) == -1)
 			goto fail;
-		if (chan_send_fd(&w->ch, p, n, d) == -1) {
-			close(d);
-			goto fail;
-		}
 		cluster_held(&r->cl, w->idx, held);
 	}
 	run_trace(r, "-> child %zu bytes internal cmd \"NODE_CLUSTER\"%s", n,
@@ -243,7 +238,15 @@ run_cluster_frame(struct run *r, struct worker *w, const char *p, size_t n)
 void
 run_cluster_answered(struct run *r, struct worker *w, int nack)
 {
-	if (chan_answered(&w->ch) != 0) {
+	int	k = nack ? chan_refused(&w->ch) : chan_answered(&w->ch);
+
+	/* A refused net.Socket (--handoff socket) goes again, as Node's. */
+	if (k == 2) {
+		run_trace(r, "'%s' refused a connection: sent again", w->name);
+		run_flush_tq(r, w);
+		return;
+	}
+	if (k != 0) {
 		run_trace(r, "'%s' answered a handle it was not sent", w->name);
 		return;
 	}
@@ -254,7 +257,7 @@ run_cluster_answered(struct run *r, struct worker *w, int nack)
 			    "(NODE_HANDLE_NACK)", w->name);
 		break;
 	case -3:
-		/* Node's own parent would retry; a refusal is said once. */
+		/* Refused after the tries Node's parent makes: said once. */
 		if (!w->handle_warned)
 			cmd_warnx(r->ce, "'%s' refused a connection "
 			    "(NODE_HANDLE_NACK): closed", w->name);
@@ -317,10 +320,16 @@ run_cluster_interest(struct run *r)
 	}
 }
 
-/* A worker exited: what it held goes to the others. */
+/*
+ * A worker exited: what it held goes to the others. Its chan forgets the
+ * connections lent to it first (what is left of its queue is the
+ * primary's talk with it, for nobody else), so that none can go out
+ * from there once the cluster has given it to another or closed it.
+ */
 void
 run_cluster_gone(struct run *r, struct worker *w)
 {
+	chan_drop_queued(&w->ch);
 	cluster_leave(&r->cl, w->idx, 1);
 }
 

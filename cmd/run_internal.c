@@ -103,6 +103,8 @@ run_handle_from_child(struct run *r, struct worker *w,
 {
 	struct jscan	 js;
 	char		*line;
+	const char	*msg, *type = "null";
+	size_t		 mlen, tlen = 4;
 	int		 kmsg, ktype, ok, k;
 
 	run_answer(r, w, NODECHAN_ACK, sizeof NODECHAN_ACK - 1);
@@ -123,17 +125,28 @@ run_handle_from_child(struct run *r, struct worker *w,
 		free(line);
 		return;
 	}
+	msg = line + js.span[kmsg].off;
+	mlen = js.span[kmsg].len;
+	if (js.span[ktype].len > 0) {
+		type = line + js.span[ktype].off;
+		tlen = js.span[ktype].len;
+	}
+	/* Node's retry of a socket after a NACK: its first frame's. */
+	if (nodechan_unwrap(&type, &tlen, &msg, &mlen) == -1) {
+		close(fd);
+		free(line);
+		cmd_warn(r->ce, "malloc");
+		r->fail = 1;
+		return;
+	}
 	/* --handles: {"to":NAME,"msg":M} goes on to that child, fd and all. */
-	if (r->cf->handles && (k = run_handle_to(r, w, line + js.span[kmsg].off,
-	    js.span[kmsg].len, fd)) != 0) {
+	if (r->cf->handles && (k = run_handle_to(r, w, msg, mlen, fd)) != 0) {
 		free(line);
 		return;
 	}
 	/* --handle-sink: on with send-fd's wire; its message goes on too. */
 	if (r->cf->sink_arg != NULL)
-		(void)run_handle_sink(r, w, fd, line + js.span[ktype].off,
-		    js.span[ktype].len, line + js.span[kmsg].off,
-		    js.span[kmsg].len);
+		(void)run_handle_sink(r, w, fd, type, tlen, msg, mlen);
 	else {
 		close(fd);
 		if (!w->handle_warned)
@@ -147,22 +160,20 @@ run_handle_from_child(struct run *r, struct worker *w,
 	if (r->cf->wrap)
 		ok = buf_append(&r->oq, w->prefix, w->prefixlen - 7) == 0 &&
 		    buf_append(&r->oq, ",\"handle\":", 10) == 0 &&
-		    (js.span[ktype].len == 0 ? buf_append(&r->oq, "null", 4) :
-		    buf_append(&r->oq, line + js.span[ktype].off,
-		    js.span[ktype].len)) == 0 &&
+		    buf_append(&r->oq, type, tlen) == 0 &&
 		    buf_append(&r->oq, ",\"msg\":", 7) == 0 &&
-		    buf_append(&r->oq, line + js.span[kmsg].off,
-		    js.span[kmsg].len) == 0 && buf_append(&r->oq, "}\n", 2) == 0;
+		    buf_append(&r->oq, msg, mlen) == 0 &&
+		    buf_append(&r->oq, "}\n", 2) == 0;
 	else
-		ok = buf_append(&r->oq, line + js.span[kmsg].off,
-		    js.span[kmsg].len) == 0 && buf_append(&r->oq, "\n", 1) == 0;
+		ok = buf_append(&r->oq, msg, mlen) == 0 &&
+		    buf_append(&r->oq, "\n", 1) == 0;
 	if (!ok) {
 		cmd_warn(r->ce, "queue");
 		r->fail = 1;
 	} else {
 		w->out_frames++;
 		r->replies++;
-		r->reply_bytes += js.span[kmsg].len + 1;
+		r->reply_bytes += mlen + 1;
 	}
 	free(line);
 }
@@ -203,7 +214,7 @@ run_internal_from_child(struct run *r, struct worker *w,
 {
 	const struct jscan_span	*sp = &w->ch.rd.js.span[w->outcmd];
 	char			 txt[200];
-	int			 fd, k;
+	int			 fd, k, nack;
 
 	jscan_printable(l->p + sp->off, sp->len, txt, sizeof txt);
 	run_trace(r, "<- child %zu bytes internal cmd \"%s\"", l->len, txt);
@@ -266,15 +277,27 @@ run_internal_from_child(struct run *r, struct worker *w,
 		return;
 	}
 	if (msg == NODECHAN_MSG_ANSWER) {
-		/* serve's handle was taken or refused: the lines may go. */
-		if ((k = chan_answered(&w->ch)) == -1)
+		/*
+		 * serve's handle was taken or refused: the lines may go. A
+		 * refused net.Socket goes again first, as Node's parent
+		 * sends it again (chan_refused).
+		 */
+		nack = nodechan_cmd_is(l->p + sp->off, sp->len,
+		    "NODE_HANDLE_NACK");
+		if ((k = nack ? chan_refused(&w->ch) :
+		    chan_answered(&w->ch)) == 2) {
+			run_trace(r, "'%s' refused a socket: sent again",
+			    w->name);
+			run_flush_tq(r, w);
+			return;
+		}
+		if (k == -1)
 			run_trace(r, "'%s' answered a handle it was not sent",
 			    w->name);
 		else if (k == 1)
 			cmd_warnx(r->ce, "'%s' answered a handle given up on "
 			    "(--handle-timeout) late", w->name);
-		else if (nodechan_cmd_is(l->p + sp->off, sp->len,
-		    "NODE_HANDLE_NACK"))
+		else if (nack)
 			cmd_warnx(r->ce, "'%s' refused %s (NODE_HANDLE_NACK)",
 			    w->name, r->cf->serve ? "the listening socket" :
 			    "a handle");

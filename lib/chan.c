@@ -29,13 +29,29 @@
  * to a restarted child keeps its lines, not their fds; nothing queues a
  * frame with an fd for a child that may be restarted yet.)
  */
+/* The frame out is answered, given up on or dropped: its copy goes. */
+static void
+chan_out_drop(struct chan *ch)
+{
+	if (ch->out_fd != -1 && !ch->out_lent)
+		close(ch->out_fd);
+	ch->out_fd = -1;
+	ch->out_lent = 0;
+	free(ch->out_frame);
+	ch->out_frame = NULL;
+	ch->out_len = 0;
+	ch->out_tries = 0;
+}
+
 static void
 chan_marks_reset(struct chan *ch)
 {
 	size_t	i;
 
 	for (i = 0; i < ch->nmarks; i++)
-		close(ch->marks[i].fd);
+		if (!ch->marks[i].lent)
+			close(ch->marks[i].fd);
+	chan_out_drop(ch);
 	ch->nmarks = 0;
 	ch->hold = 0;
 	ch->hold_end = 0;
@@ -53,13 +69,13 @@ chan_marks_reset(struct chan *ch)
 void
 chan_blank(struct chan *ch)
 {
-	ch->fd = ch->peer = -1;
+	ch->fd = ch->peer = ch->out_fd = -1;
 }
 
 int
 chan_init(struct chan *ch, size_t maxline, int validate, size_t qsize)
 {
-	ch->fd = ch->peer = -1;
+	ch->fd = ch->peer = ch->out_fd = -1;
 	if (frame_init(&ch->rd, maxline, validate) == -1)
 		return -1;
 	ch->rd_ok = 1;
@@ -160,7 +176,19 @@ chan_write(struct chan *ch)
 		k = fdpass_send(ch->fd, b->p + b->off, n, fd);
 		if (k == -1)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-		close(fd);
+		/*
+		 * Kept until answered, for a NACK's second try; without
+		 * memory for the copy there is no second try.
+		 */
+		chan_out_drop(ch);
+		ch->out_tries = ch->marks[0].tries;
+		if ((ch->out_frame = malloc(n)) != NULL) {
+			memcpy(ch->out_frame, b->p + b->off, n);
+			ch->out_len = n;
+			ch->out_fd = fd;
+			ch->out_lent = ch->marks[0].lent;
+		} else if (!ch->marks[0].lent)
+			close(fd);
 		ch->hold = 1;
 		ch->nheld++;
 		ch->hold_end = ch->marks[0].at + n;
@@ -265,8 +293,23 @@ chan_send_fd(struct chan *ch, const char *p, size_t n, int fd)
 	if (buf_append(&ch->tq, p, n) == -1)
 		return -1;
 	ch->marks[ch->nmarks].at = ch->tq_in;
+	ch->marks[ch->nmarks].tries = 0;
+	ch->marks[ch->nmarks].lent = 0;
 	ch->marks[ch->nmarks++].fd = fd;
 	ch->tq_in += n;
+	return 0;
+}
+
+/*
+ * chan_send_fd with an fd that stays the caller's, open until the frame
+ * is answered or dropped (serve's cluster: no duplicate per connection).
+ */
+int
+chan_lend_fd(struct chan *ch, const char *p, size_t n, int fd)
+{
+	if (chan_send_fd(ch, p, n, fd) == -1)
+		return -1;
+	ch->marks[ch->nmarks - 1].lent = 1;
 	return 0;
 }
 
@@ -301,7 +344,54 @@ chan_answered(struct chan *ch)
 	if (!ch->hold || ch->tq_out < ch->hold_end)
 		return -1;
 	ch->hold = 0;
+	chan_out_drop(ch);
 	return 0;
+}
+
+/*
+ * A NACK: the child's end lost the fd (MSG_CTRUNC, no fd left). As Node,
+ * a net.Socket goes again, CHAN_RETRIES times, before the lines after it;
+ * as it was: Node's net.Native wrapping gets two ACKs from a Node
+ * receiver, and the second crashes a Node sender (v20.20.2). 2 when it
+ * goes again, else chan_answered's return, having done as it does.
+ */
+int
+chan_refused(struct chan *ch)
+{
+	static const char	 sock[] = "{\"cmd\":\"NODE_HANDLE\",\"type\":"
+	    "\"net.Socket\"";
+	struct buf		*b = &ch->tq;
+	size_t			 n = ch->out_len, i;
+
+	if (ch->late > 0 || !ch->hold || ch->tq_out < ch->hold_end ||
+	    ch->out_fd == -1 || ch->out_tries >= CHAN_RETRIES ||
+	    ch->nmarks == CHAN_MAXMARKS || n < sizeof sock - 1 ||
+	    memcmp(ch->out_frame, sock, sizeof sock - 1) != 0)
+		return chan_answered(ch);
+	/* At the head of tq: the stream's later positions move by n. */
+	if (b->off >= n)
+		b->off -= n;
+	else {
+		if (buf_reserve(b, n) == -1)
+			return chan_answered(ch);
+		memmove(b->p + b->off + n, b->p + b->off, b->len);
+	}
+	memcpy(b->p + b->off, ch->out_frame, n);
+	b->len += n;
+	for (i = 0; i < ch->nmarks; i++)
+		ch->marks[i].at += n;
+	memmove(ch->marks + 1, ch->marks, ch->nmarks++ * sizeof *ch->marks);
+	ch->marks[0].at = ch->tq_out;
+	ch->marks[0].fd = ch->out_fd;
+	ch->marks[0].tries = ch->out_tries + 1;
+	ch->marks[0].lent = ch->out_lent;
+	ch->tq_in += n;
+	if (ch->paused && ch->pause_at >= ch->tq_out)
+		ch->pause_at += n;
+	ch->out_fd = -1;
+	chan_out_drop(ch);
+	ch->hold = 0;
+	return 2;
 }
 
 /*
@@ -330,6 +420,7 @@ chan_give_up(struct chan *ch)
 		return -1;
 	ch->hold = 0;
 	ch->late++;
+	chan_out_drop(ch);
 	return 0;
 }
 

@@ -28,7 +28,12 @@
 struct chan_mark {
 	uint64_t	 at;
 	int		 fd;
+	int		 tries;		/* times sent and refused before */
+	int		 lent;		/* the caller's: never closed here */
 };
+
+#define CHAN_RETRIES	3	/* a refused net.Socket is sent again so
+				   often, as Node does */
 
 /*
  * How far ipcrun's side has gone, in order: a later state implies every
@@ -74,6 +79,15 @@ struct chan {
 	uint64_t	 hold_end;	/* where that frame ends in the stream */
 	uint64_t	 nheld;		/* frames with an fd ever sent */
 	/*
+	 * The frame out and its fd, kept until it is answered: a NACK'd
+	 * net.Socket goes again (chan_refused), as Node sends it again.
+	 */
+	int		 out_fd;	/* -1: none kept */
+	char		*out_frame;
+	size_t		 out_len;
+	int		 out_tries;
+	int		 out_lent;
+	/*
 	 * Frames with an fd given up on (chan_give_up): answers still owed
 	 * for them. Node answers in order, so the next answers are theirs.
 	 */
@@ -117,7 +131,9 @@ void		 chan_take_queue(struct chan *, struct buf *);
 void		 chan_put_queue(struct chan *, struct buf *);
 int		 chan_queue(struct chan *, const char *, size_t);
 int		 chan_send_fd(struct chan *, const char *, size_t, int);
+int		 chan_lend_fd(struct chan *, const char *, size_t, int);
 int		 chan_answered(struct chan *);
+int		 chan_refused(struct chan *);
 int		 chan_holding(const struct chan *);
 uint64_t	 chan_awaited(const struct chan *);
 int		 chan_give_up(struct chan *);

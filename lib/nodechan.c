@@ -516,3 +516,45 @@ nodechan_handle_type(int fd, const char **cause)
 	*cause = "not a descriptor Node takes as a handle";
 	return NULL;
 }
+
+/*
+ * Node's answer to a NACK for a net.Socket (NODE-IPC.md section 5): it
+ * sends the same frame again, up to 3 times, wrapped as
+ * {"cmd":"NODE_HANDLE","type":"net.Native","msg":FIRST}, FIRST being
+ * {"cmd":"NODE_HANDLE","type":"net.Socket","msg":M[,"key":K]}. Given a
+ * handle frame's type and msg (JSON text), point them at FIRST's and
+ * return 1; 0 when it is no such frame, or -1 (ENOMEM).
+ */
+int
+nodechan_unwrap(const char **type, size_t *tlen, const char **msg,
+    size_t *mlen)
+{
+	struct jscan	 js;
+	char		*copy;
+	int		 kcmd, ktype, kmsg, found;
+
+	if (*tlen != 12 || memcmp(*type, "\"net.Native\"", 12) != 0 ||
+	    *mlen < 2 || (*msg)[0] != '{')
+		return 0;
+	if ((copy = malloc(*mlen + 1)) == NULL)
+		return -1;
+	memcpy(copy, *msg, *mlen);
+	copy[*mlen] = '\n';
+	jscan_init(&js);
+	kcmd = jscan_want(&js, "cmd", 3);
+	ktype = jscan_want(&js, "type", 4);
+	kmsg = jscan_want(&js, "msg", 3);
+	found = jscan_line(&js, copy, *mlen) == JSCAN_GOOD &&
+	    js.span[kcmd].len > 0 && nodechan_cmd_is(copy + js.span[kcmd].off,
+	    js.span[kcmd].len, "NODE_HANDLE") && js.span[ktype].len > 0 &&
+	    js.span[kmsg].len > 0;
+	free(copy);
+	if (!found)
+		return 0;
+	/* The copy was byte for byte: its spans are the original's. */
+	*type = *msg + js.span[ktype].off;
+	*tlen = js.span[ktype].len;
+	*msg = *msg + js.span[kmsg].off;
+	*mlen = js.span[kmsg].len;
+	return 1;
+}

@@ -63,6 +63,8 @@ enum nodechan_duty nodechan_duty(const char *, size_t, const char *, size_t,
 
 int		 nodechan_fd_check(int, const char **);
 const char	*nodechan_handle_type(int, const char **);
+int		 nodechan_unwrap(const char **, size_t *, const char **,
+		    size_t *);
 int		 nodechan_handle_frame(char *, size_t, const char *, const char *,
 		    size_t);
 

@@ -169,7 +169,7 @@ console.log(lines.length, inOrder, last.first > 0);' "$BATS_TEST_TMPDIR/out"
 @test "child: send-returns-boolean: true, true, false, false behind the ACK; all four delivered" {
 	peer_parent send-returns-boolean
 	assert_success
-	assert_equal "$stderr" "$(printf "ipcrun: child: the parent sent a handle: acknowledged and closed, not passed on to 'cat' (not supported yet)\n%.0s" 1 2)"
+	assert_equal "$stderr" "$(printf "ipcrun: child: the parent sent a handle: acknowledged and closed, not passed on to 'cat' (no --fd-as)\n%.0s" 1 2)"
 }
 
 @test "child: advanced-serialization: the JSON subset comes back deep-equal, the rest is reported" {
@@ -194,7 +194,7 @@ ipcrun: child: parent message 2: a Map is outside the JSON subset (not delivered
 @test "child: send-keep-open: the parent's socket stays usable after the ACK" {
 	peer_parent send-keep-open
 	assert_success
-	assert_equal "$stderr" "ipcrun: child: the parent sent a handle: acknowledged and closed, not passed on to 'sh' (not supported yet)"
+	assert_equal "$stderr" "ipcrun: child: the parent sent a handle: acknowledged and closed, not passed on to 'sh' (no --fd-as)"
 }
 
 @test "child: fork-getconnections: getConnections() and close() callbacks come (count 0)" {
@@ -206,7 +206,7 @@ ipcrun: child: parent message 2: a Map is outside the JSON subset (not delivered
 @test "child: fork-net-server: the server is ACKed, the parent serves on, later messages flow" {
 	peer_parent fork-net-server
 	assert_success
-	assert_equal "$stderr" "ipcrun: child: the parent sent a handle: acknowledged and closed, not passed on to 'cat' (not supported yet)"
+	assert_equal "$stderr" "ipcrun: child: the parent sent a handle: acknowledged and closed, not passed on to 'cat' (no --fd-as)"
 }
 
 # --- where ipcrun differs from a Node parent on purpose (README) ------------

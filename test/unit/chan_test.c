@@ -357,7 +357,7 @@ recv_all(int fd, char *b, size_t cap, int *nfd)
 /*
  * A frame with an fd: the fd rides on its first byte and nothing else;
  * the lines after it wait for the answer while the control lane goes;
- * the chan owns the fd and closes it once sent; marked fds are closed
+ * the chan owns the fd and closes it once answered; marked fds are closed
  * when the queue is dropped.
  */
 static void
@@ -391,9 +391,9 @@ send_fds(void)
 	ok(write(fd, "x", 1) == 1 && read(p[0], b, 1) == 1,
 	    "the fd received is the pipe's");
 	close(fd);
-	ok(read(p[0], b, 1) == 0, "and the chan closed its copy: the pipe "
-	    "ends with the one received");
-	close(p[0]);
+	(void)fcntl(p[0], F_SETFL, O_NONBLOCK);
+	ok(read(p[0], b, 1) == -1 && errno == EAGAIN, "the chan keeps its "
+	    "copy until the answer (for a NACK's second try)");
 	ok(ch.hold && ch.tq.len == 4, "the line after it waits for the answer");
 	ok(recv(other, b, sizeof b, MSG_DONTWAIT) == -1 && errno == EAGAIN,
 	    "nothing more was sent");
@@ -405,6 +405,9 @@ send_fds(void)
 	ok(chan_send(&ch, "\"c\"\n", 4) == 0 && ch.tq.len == 8,
 	    "a new line queues behind the held one, not straight out");
 	is_int(chan_answered(&ch), 0, "the answer comes");
+	ok(read(p[0], b, 1) == 0, "and the chan closed its copy: the pipe "
+	    "ends with the one received");
+	close(p[0]);
 	ok(!chan_holding(&ch), "no longer holding");
 	is_int(chan_flush(&ch), 0, "flush");
 	drain_peer(other, b, sizeof b);
@@ -507,6 +510,63 @@ pause_point(void)
 	close(other);
 }
 
+/*
+ * A NACK'd net.Socket goes again, its fd with it, before the lines after
+ * it, CHAN_RETRIES times; then it is dropped. Other types do not go again.
+ */
+static void
+refused_fds(void)
+{
+	struct chan	 ch;
+	char		 b[256], frame[128], want[300];
+	int		 other, p[2], fd, n, i, nfd;
+
+	pair(&ch, &other);
+	if (pipe(p) == -1)
+		return;
+	n = nodechan_handle_frame(frame, sizeof frame, "net.Socket", "7", 1);
+	ok(chan_send_fd(&ch, frame, (size_t)n, p[1]) == 0 &&
+	    chan_send(&ch, "\"after\"\n", 8) == 0, "a socket, a line after it");
+	for (i = 0; i <= CHAN_RETRIES; i++) {
+		ok(chan_flush(&ch) == 0, "flush %d", i);
+		fd = recv_all(other, b, sizeof b, &nfd);
+		ok(nfd == 1 && fd != -1 && strlen(b) == (size_t)n &&
+		    memcmp(b, frame, (size_t)n) == 0, "transmission %d: the "
+		    "frame as it was, with an fd: %s", i, b);
+		ok(fd != -1 && write(fd, "x", 1) == 1 && read(p[0], b, 1) == 1,
+		    "transmission %d: the pipe's", i);
+		if (fd != -1)
+			close(fd);
+		ok(chan_refused(&ch) == (i < CHAN_RETRIES ? 2 : 0),
+		    "NACK %d", i);
+	}
+	ok(read(p[0], b, 1) == 0, "given up: the chan closed its copy");
+	close(p[0]);
+	is_int(chan_flush(&ch), 0, "flush");
+	drain_peer(other, b, sizeof b);
+	is_str(b, "\"after\"\n", "then the line after it");
+	is_int(chan_refused(&ch), -1, "a NACK to nothing is told apart");
+	/* A server is not sent again: Node does not either. */
+	if (pipe(p) == -1)
+		return;
+	n = nodechan_handle_frame(frame, sizeof frame, "net.Server", "8", 1);
+	ok(chan_send_fd(&ch, frame, (size_t)n, p[1]) == 0 &&
+	    chan_send(&ch, "\"next\"\n", 7) == 0, "a server, a line after it");
+	is_int(chan_flush(&ch), 0, "flush");
+	fd = recv_all(other, b, sizeof b, &nfd);
+	if (fd != -1)
+		close(fd);
+	is_int(chan_refused(&ch), 0, "NACK'd: dropped at once");
+	ok(read(p[0], b, 1) == 0, "its fd closed");
+	close(p[0]);
+	is_int(chan_flush(&ch), 0, "flush");
+	drain_peer(other, b, sizeof b);
+	snprintf(want, sizeof want, "\"next\"\n");
+	is_str(b, want, "the line after it goes");
+	chan_release(&ch);
+	close(other);
+}
+
 int
 main(void)
 {
@@ -517,6 +577,7 @@ main(void)
 	recv_fds();
 	queue_hands();
 	send_fds();
+	refused_fds();
 	pause_point();
 	return done();
 }

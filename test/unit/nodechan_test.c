@@ -220,9 +220,51 @@ classify(void)
 	}
 }
 
+/* Node's retry of a NACK'd socket, unwrapped to its first frame's. */
+static void
+unwrap(void)
+{
+	static const struct {
+		const char	*type, *msg;
+		int		 want;
+		const char	*wtype, *wmsg;
+	} t[] = {
+		{ "\"net.Native\"", "{\"cmd\":\"NODE_HANDLE\",\"type\":"
+		    "\"net.Socket\",\"msg\":{\"a\":[1]},\"key\":\"4:x:0\"}", 1,
+		    "\"net.Socket\"", "{\"a\":[1]}" },
+		/* A user's own message that looks like one, under another type. */
+		{ "\"net.Socket\"", "{\"cmd\":\"NODE_HANDLE\",\"type\":"
+		    "\"net.Socket\",\"msg\":1}", 0, NULL, NULL },
+		{ "\"net.Native\"", "{\"a\":1}", 0, NULL, NULL },
+		{ "\"net.Native\"", "{\"cmd\":\"NODE_HANDLE\",\"msg\":1}", 0,
+		    NULL, NULL },
+		{ "\"net.Native\"", "[1]", 0, NULL, NULL },
+		{ "\"net.Native\"", "{\"cmd\":\"NODE_HANDLE\",\"type\":", 0,
+		    NULL, NULL },
+	};
+	const char	*type, *msg;
+	size_t		 tlen, mlen, i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		type = t[i].type;
+		msg = t[i].msg;
+		tlen = strlen(type);
+		mlen = strlen(msg);
+		ok(nodechan_unwrap(&type, &tlen, &msg, &mlen) == t[i].want,
+		    "unwrap %zu", i);
+		if (t[i].want != 1)
+			continue;
+		ok(tlen == strlen(t[i].wtype) && memcmp(type, t[i].wtype,
+		    tlen) == 0, "unwrap %zu: type", i);
+		ok(mlen == strlen(t[i].wmsg) && memcmp(msg, t[i].wmsg,
+		    mlen) == 0, "unwrap %zu: msg", i);
+	}
+}
+
 int
 main(void)
 {
+	unwrap();
 	channel();
 	answer();
 	duty();
