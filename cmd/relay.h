@@ -440,6 +440,7 @@ int		 serve_bind(struct run *r, struct relay_conf *c,
 /* run_state.c */
 int		 run_backpressured(const struct run *r);
 int		 run_peer_sndbuf(const struct run *r);
+int		 run_own_sndbuf(const struct run *r);
 int		 run_alive(const struct worker *w);
 int		 run_pending(const struct worker *w);
 int		 run_accepting(const struct worker *w);

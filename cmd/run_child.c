@@ -230,6 +230,9 @@ run_spawn_begin(struct run *r, struct worker *w)
 	w->chan_ino = (unsigned long long)st.st_ino;
 	/* What a child writes just before process.exit() (best effort). */
 	(void)chan_widen_peer(sp[1], run_peer_sndbuf(r));
+	/* A whole run in one send (run_own_sndbuf). */
+	if (run_own_sndbuf(r) > 0)
+		(void)chan_widen_peer(sp[0], run_own_sndbuf(r));
 	memset(&so, 0, sizeof so);
 	so.argv = w->argv;
 	so.pgroup = 1;

@@ -32,6 +32,22 @@ run_peer_sndbuf(const struct run *r)
 	return (int)(RUN_PEER_SNDALL / r->nw);
 }
 
+/*
+ * The send buffer of ipcrun's own end of a child's channel: room for a
+ * whole run (RUN_QSIZE) in one send. At the kernel's default (about 214
+ * KiB taken on a 256 KiB run) each run went out in two sends with a poll
+ * between and its tail copied into the chan's queue, and the relay and
+ * the child took turns; with the room, stdin's next read and the child's
+ * output are handled while the child works on the run before (issue 31).
+ * 0 (the default kept) past the children whose buffers RUN_PEER_SNDALL
+ * bounds.
+ */
+int
+run_own_sndbuf(const struct run *r)
+{
+	return r->nw <= RUN_PEER_SNDALL / (2 * RUN_QSIZE) ? RUN_QSIZE : 0;
+}
+
 /* ipcrun's stdout is full: the channel is not being read. */
 int
 run_backpressured(const struct run *r)
