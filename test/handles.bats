@@ -16,6 +16,20 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
 print(s.recv(4096).decode(), end="")' "$1"
 }
 
+# A unix listener at PATH that prints what its one client sends into OUT;
+# its pid in $peer, ready once this returns.
+unix_peer() {
+	python3 - "$1" > "$2" <<'PY' &
+import socket, sys
+l = socket.socket(socket.AF_UNIX); l.bind(sys.argv[1]); l.listen(1)
+print("ready", flush=True)
+c, _ = l.accept(); c.settimeout(20)
+print(c.recv(4096).decode(), end="", flush=True)
+PY
+	peer=$!
+	wait_for 20 grep -q ready "$2"
+}
+
 @test "--handles: a line asks for a listening socket; the child gets a net.Server and serves on it" {
 	d=$BATS_TEST_TMPDIR
 	held_fifo "$IPCRUN" run --handles -- node "$F/handle_child.js"
@@ -38,15 +52,7 @@ print(s.recv(4096).decode(), end="")' "$1"
 
 @test "--handles: unix:PATH connected, and fd:N inherited, go as net.Socket" {
 	d=$BATS_TEST_TMPDIR
-	python3 - "$d/s.sock" > "$d/peer" <<'PY' &
-import socket, sys
-l = socket.socket(socket.AF_UNIX); l.bind(sys.argv[1]); l.listen(1)
-print("ready", flush=True)
-c, _ = l.accept(); c.settimeout(20)
-print(c.recv(4096).decode(), end="", flush=True)
-PY
-	peer=$!
-	wait_for 20 grep -q ready "$d/peer"
+	unix_peer "$d/s.sock" "$d/peer"
 	# fd 5: one end of a socket pair made by Python, the other read here.
 	printf '%s\n' '{"handle":"unix:'"$d"'/s.sock","msg":"sock"}' |
 	    "$IPCRUN" run --handles -- node "$F/handle_pair.js" worker > "$d/out" 2> "$d/err"
@@ -249,15 +255,7 @@ PY
 
 @test "--handles: a socket the Node child NACKs (its fd lost on the way) goes again, and arrives once" {
 	d=$BATS_TEST_TMPDIR
-	python3 - "$d/s.sock" > "$d/peer" <<'PY' &
-import socket, sys
-l = socket.socket(socket.AF_UNIX); l.bind(sys.argv[1]); l.listen(1)
-print("ready", flush=True)
-c, _ = l.accept(); c.settimeout(20)
-print(c.recv(4096).decode(), end="", flush=True)
-PY
-	peer=$!
-	wait_for 20 grep -q ready "$d/peer"
+	unix_peer "$d/s.sock" "$d/peer"
 	# strip_fd.py, between ipcrun and node, loses the first descriptor.
 	printf '%s\n' '{"handle":"unix:'"$d"'/s.sock","msg":"sock"}' |
 	    "$IPCRUN" run --channel node --handles -- python3 "$F/strip_fd.py" \
