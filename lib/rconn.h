@@ -3,7 +3,7 @@
  * rconn.c: one connection to Redis, hiredis's async API driven by ev (no
  * second loop): connect, AUTH, SELECT and a PING before it counts as up;
  * reconnection with backoff once it has been up. Only lib/rconn.c,
- * lib/rbus.c and lib/rbus_claim.c include hiredis.
+ * lib/rbus.c, lib/rbus_sink.c and lib/rbus_claim.c include hiredis.
  */
 #ifndef RCONN_H
 #define RCONN_H
