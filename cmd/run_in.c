@@ -78,18 +78,20 @@ run_route_room(struct run *r)
 		for (i = 0; i < r->nw; i++) {
 			w = &r->w[(r->rr + i) % r->nw];
 			if (run_accepting(w) && w->ch.tq.len < RUN_QSIZE &&
+			    !chan_fds_full(&w->ch) &&
 			    (!r->cf->tasks || run_task_room(r, w)))
 				return w;
 		}
 		return NULL;
 	}
-	if (r->room > 0 && run_takes(r->room_first))
+	/* --handles: a handle's line may fill a child's room in fds. */
+	if (r->room > 0 && run_takes(r->room_first) && !r->cf->handles)
 		return r->room_first;
 	r->room = 0;
 	for (w = r->w; w < r->w + r->nw; w++) {
 		if (!run_takes(w))
 			continue;
-		if (w->ch.tq.len >= RUN_QSIZE)
+		if (w->ch.tq.len >= RUN_QSIZE || chan_fds_full(&w->ch))
 			return NULL;
 		if (RUN_QSIZE - w->ch.tq.len < least)
 			least = RUN_QSIZE - w->ch.tq.len;

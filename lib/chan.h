@@ -172,4 +172,11 @@ chan_ended(const struct chan *c)
 	return c->eof;
 }
 
+/* As many frames with a descriptor wait as it holds: queue no more yet. */
+static inline int
+chan_fds_full(const struct chan *c)
+{
+	return c->nmarks == CHAN_MAXMARKS;
+}
+
 #endif

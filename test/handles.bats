@@ -122,6 +122,25 @@ EOF2
 	end_bg
 }
 
+@test "--handles: more handle lines than ipcrun holds for a child that is busy wait for its answers; none is refused" {
+	d=$BATS_TEST_TMPDIR
+	# The child answers nothing for its first 2 s: ipcrun holds at
+	# most 64 handles for it (CHAN_MAXMARKS), so input waits, not refused.
+	held_fifo "$IPCRUN" run --handles -- node -e '
+const t = Date.now(); while (Date.now() - t < 2000);
+require(process.argv[1]);' "$F/handle_child.js"
+	for ((i = 1; i <= 150; i++)); do
+		echo '{"handle":"tcp:127.0.0.1:0","listen":true,"msg":'"$i"'}'
+	done >&7
+	wait_for 60 bash -c '[ "$(grep -c "\"port\"" "$1")" -eq 150 ]' _ "$d/out" ||
+	    { cat "$d/err"; false; }
+	assert_equal "$(cat "$d/err")" ""
+	# In input order: each line waited for its turn.
+	assert_equal "$(jq -r .got "$d/out" | tr '\n' ' ')" "$(seq -s ' ' 150) "
+	exec 7>&-
+	end_bg
+}
+
 @test "--handles: a child hands its server to another child by name; that child serves on it" {
 	d=$BATS_TEST_TMPDIR
 	held_fifo "$IPCRUN" run --handles --envelope \
