@@ -56,18 +56,6 @@ run_ctl_on_listen(struct ev *ev, int fd, short revents, void *arg)
 		ctl_drop(&r->ctl, &r->ctl.c[i]);
 }
 
-static struct ctl_client *
-run_ctl_client(struct run *r, int fd)
-{
-	size_t	i;
-
-	for (i = 0; i < CTL_MAXCLIENTS; i++) {
-		if (r->ctl.c[i].fd == fd)
-			return &r->ctl.c[i];
-	}
-	return NULL;
-}
-
 static void
 run_ctl_drop(struct run *r, struct ctl_client *cl)
 {
@@ -83,17 +71,9 @@ run_ctl_on_client(struct ev *ev, int fd, short revents, void *arg)
 	struct ctl_client	*cl;
 
 	(void)ev;
-	if ((cl = run_ctl_client(r, fd)) == NULL)
-		return;
-	if ((revents & POLLOUT) && ctl_write(cl) == -1) {
+	if ((cl = ctl_client_of(&r->ctl, fd)) != NULL &&
+	    ctl_io(&r->ctl, cl, revents) == -1)
 		run_ctl_drop(r, cl);
-		return;
-	}
-	if ((revents & (POLLIN | POLLHUP | POLLERR)) &&
-	    ctl_read(&r->ctl, cl) == -1) {
-		/* A request too long, or a broken connection: it goes. */
-		run_ctl_drop(r, cl);
-	}
 }
 
 /* run's REPL has a control connection of its own, socket or not. */

@@ -27,18 +27,6 @@
 #include "ev.h"
 #include "spy.h"
 
-static struct ctl_client *
-spy_ctl_client(struct spy *s, int fd)
-{
-	size_t	i;
-
-	for (i = 0; i < CTL_MAXCLIENTS; i++) {
-		if (s->ctl.c[i].fd == fd)
-			return &s->ctl.c[i];
-	}
-	return NULL;
-}
-
 static void
 spy_ctl_drop(struct spy *s, struct ctl_client *cl)
 {
@@ -53,14 +41,8 @@ spy_ctl_on_client(struct ev *ev, int fd, short revents, void *arg)
 	struct ctl_client	*cl;
 
 	(void)ev;
-	if ((cl = spy_ctl_client(s, fd)) == NULL)
-		return;
-	if ((revents & POLLOUT) && ctl_write(cl) == -1) {
-		spy_ctl_drop(s, cl);
-		return;
-	}
-	if ((revents & (POLLIN | POLLHUP | POLLERR)) &&
-	    ctl_read(&s->ctl, cl) == -1)
+	if ((cl = ctl_client_of(&s->ctl, fd)) != NULL &&
+	    ctl_io(&s->ctl, cl, revents) == -1)
 		spy_ctl_drop(s, cl);
 }
 

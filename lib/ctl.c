@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -417,4 +418,32 @@ ctl_subscribe(struct ctl *c, struct ctl_client *cl, int id)
 		c->nevents++;
 	cl->events = 1;
 	cl->evid = id;
+}
+
+/* The client on descriptor fd, or NULL. */
+struct ctl_client *
+ctl_client_of(struct ctl *ctl, int fd)
+{
+	size_t	i;
+
+	for (i = 0; i < CTL_MAXCLIENTS; i++) {
+		if (ctl->c[i].fd == fd)
+			return &ctl->c[i];
+	}
+	return NULL;
+}
+
+/*
+ * What poll said of a client: its replies and events written out, its
+ * requests read in. -1 when it must go (a request too long, a broken
+ * connection): the caller takes it out of its poll set and drops it.
+ */
+int
+ctl_io(struct ctl *ctl, struct ctl_client *cl, short revents)
+{
+	if ((revents & POLLOUT) && ctl_write(cl) == -1)
+		return -1;
+	if ((revents & (POLLIN | POLLHUP | POLLERR)) && ctl_read(ctl, cl) == -1)
+		return -1;
+	return 0;
 }

@@ -65,6 +65,8 @@ int		 ctl_put(struct ctl_client *, const char *, size_t);
 int		 ctl_put_event(struct ctl *, struct ctl_client *, int,
 		    const char *, size_t);
 int		 ctl_write(struct ctl_client *);
+struct ctl_client *ctl_client_of(struct ctl *, int);
+int		 ctl_io(struct ctl *, struct ctl_client *, short);
 void		 ctl_drop(struct ctl *, struct ctl_client *);
 int		 ctl_tap(struct ctl *, struct ctl_client *, int, size_t,
 		    const unsigned *, size_t);
